@@ -1,0 +1,54 @@
+# Slotline — the two commands: `make run` (whole system, embedded defaults) and `make test`.
+SHELL := /bin/bash
+# uv is installed from PyPI when absent (the only registry a fresh machine may reach).
+UV := $(or $(shell command -v uv 2>/dev/null),$(shell python3 -m pip install --quiet uv >&2 && command -v uv),$(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-unit test-integration test-e2e lint typecheck format schema \
+        bench bench-relay topics token clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+install:  ## install every package of the workspace (locked versions)
+	$(UV) sync --frozen
+
+run: install  ## run PostgreSQL, the broker and all five services until Ctrl-C
+	$(UV) run --frozen slotline run
+
+test: install lint typecheck  ## lint, type-check and run every test (unit, integration, e2e)
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-unit: install  ## only the pure unit tests
+	$(UV) run --frozen pytest -m unit $(PYTEST_ARGS)
+
+test-integration: install  ## tests against real PostgreSQL and Kafka
+	$(UV) run --frozen pytest -m integration $(PYTEST_ARGS)
+
+test-e2e: install  ## whole processes over real HTTP and Kafka
+	$(UV) run --frozen pytest -m e2e $(PYTEST_ARGS)
+
+lint: install  ## ruff
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+typecheck: install  ## mypy (strict)
+	$(UV) run --frozen mypy
+
+format: install  ## apply ruff fixes and formatting
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+schema: install  ## regenerate JSON Schemas and the AsyncAPI document
+	$(UV) run --frozen slotline-events schema
+
+bench: bench-relay  ## every benchmark
+
+bench-relay: install  ## outbox relay throughput and lag (10,000 events)
+	$(UV) run --frozen python bench/relay.py
+
+token: install  ## print a local bearer token (tenant demo, role owner)
+	$(UV) run --frozen slotline token
+
+clean:  ## remove local data (PostgreSQL data dir, caches)
+	rm -rf .data .pytest_cache .mypy_cache .ruff_cache

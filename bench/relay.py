@@ -1,0 +1,131 @@
+"""Benchmark the outbox relay on the local stack.
+
+Prints ``relay_throughput`` (10,000 stored events drained from the store to the broker)
+and ``relay_lag_p99`` (event stored → seen by a consumer, at a steady 1,000 events/s
+written while the relay runs; "stored" is the domain event's timestamp, taken just
+before its transaction commits). Uses embedded PostgreSQL and Tansu unless
+``SLOTLINE_DATABASE_URL`` / ``SLOTLINE_KAFKA_BOOTSTRAP`` are set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer
+from support import BenchApplication, Tally, tally_to_message
+
+from slotline.events.kafka import build_broker, ensure_topics
+from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres
+from slotline.events.relay import OutboxRelay
+from slotline.events.settings import ServiceSettings
+from slotline.events.store import ensure_schema, postgres_env
+from slotline.events.topics import AVAILABILITY_EVENTS
+
+EVENTS = 10_000
+AGGREGATES = 100
+LAG_RATE = 1_000  # events/s written during the lag run
+LAG_SECONDS = 5
+
+
+def write_events(app: BenchApplication, total: int, aggregates: list[Tally]) -> None:
+    per_save = 50
+    for start in range(0, total, per_save):
+        for i in range(start, min(start + per_save, total)):
+            aggregates[i % len(aggregates)].count(1)
+        app.save(*aggregates)
+
+
+async def consume(bootstrap: str, expected: int, lags: list[float]) -> None:
+    consumer = AIOKafkaConsumer(
+        AVAILABILITY_EVENTS,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-{time.time_ns()}",
+        auto_offset_reset="latest",
+        fetch_max_wait_ms=5,
+    )
+    await consumer.start()
+    try:
+        while len(lags) < expected:
+            batches = await consumer.getmany(timeout_ms=1000)
+            now = time.time()
+            for records in batches.values():
+                for record in records:
+                    occurred_at = datetime.fromisoformat(json.loads(record.value)["occurred_at"])
+                    lags.append(now - occurred_at.timestamp())
+    finally:
+        await consumer.stop()
+
+
+async def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="slotline-bench-"))
+    postgres = kafka = None
+    database_url = os.environ.get("SLOTLINE_DATABASE_URL")
+    if not database_url:
+        postgres = EmbeddedPostgres(tmp / "pg").start()
+        database_url = postgres.create_database("bench")
+    bootstrap = os.environ.get("SLOTLINE_KAFKA_BOOTSTRAP")
+    if not bootstrap:
+        kafka = EmbeddedKafka().start()
+        bootstrap = kafka.bootstrap
+    try:
+        await ensure_topics(bootstrap)
+        settings = ServiceSettings(
+            service_name="bench", database_url=database_url, kafka_bootstrap=bootstrap
+        )
+        ensure_schema(database_url, settings.schema_name)
+        app = BenchApplication(env=postgres_env(database_url, settings.schema_name))
+        tallies = [Tally() for _ in range(AGGREGATES)]
+        await asyncio.to_thread(write_events, app, EVENTS, tallies)
+
+        broker = build_broker(settings)
+        await broker.start()
+        relay = OutboxRelay(app, broker, tally_to_message, database_url=database_url)
+        started = time.perf_counter()
+        published = 0
+        while published < EVENTS + AGGREGATES:  # + one creation event per aggregate
+            published += await relay.relay_once()
+        elapsed = time.perf_counter() - started
+        print(f"relay_throughput: {published / elapsed:.0f} events/s")
+
+        lags: list[float] = []
+        expected = LAG_RATE * LAG_SECONDS
+        consumer = asyncio.create_task(consume(bootstrap, expected, lags))
+        await asyncio.sleep(1.0)  # consumer joined
+        relaying = asyncio.create_task(relay.run())
+        tick = 0.05
+        per_tick = int(LAG_RATE * tick)
+        for _ in range(int(LAG_SECONDS / tick)):
+            began = time.perf_counter()
+            await asyncio.to_thread(_write_stamped, app, tallies, per_tick)
+            await asyncio.sleep(max(0.0, tick - (time.perf_counter() - began)))
+        await asyncio.wait_for(consumer, timeout=60)
+        relay.stop()
+        await relaying
+        await broker.stop()
+        lags.sort()
+        p99 = lags[int(len(lags) * 0.99) - 1] * 1000
+        print(f"relay_lag_p50: {statistics.median(lags) * 1000:.1f} ms")
+        print(f"relay_lag_p99: {p99:.1f} ms")
+        app.close()
+    finally:
+        if kafka:
+            kafka.stop()
+        if postgres:
+            postgres.stop()
+
+
+def _write_stamped(app: BenchApplication, tallies: list[Tally], n: int) -> None:
+    for i in range(n):
+        tallies[i % len(tallies)].count(1)
+    app.save(*tallies)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

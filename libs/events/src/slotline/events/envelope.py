@@ -1,0 +1,92 @@
+"""The message envelope every Slotline message carries.
+
+An integration event is one pydantic model: the envelope fields plus the event's own
+payload fields, serialised flat as JSON. ``event_type`` names the message and
+``schema_version`` its version; consumers dispatch on both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    """Fields common to every message on every topic."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    event_id: uuid.UUID = Field(
+        default_factory=uuid.uuid4,
+        description="Unique id of this message; stable across re-publication of the same event.",
+    )
+    event_type: str = Field(description="Name of the message type, e.g. 'HoldPlaced'.")
+    schema_version: int = Field(ge=1, description="Version of this message type's schema.")
+    occurred_at: AwareDatetime = Field(
+        default_factory=utc_now, description="When the fact happened, UTC."
+    )
+    tenant_id: str = Field(min_length=1, max_length=64, description="The business it belongs to.")
+    aggregate_id: str = Field(
+        min_length=1,
+        max_length=128,
+        description="Id of the aggregate the message is about; also the Kafka key.",
+    )
+    sequence: int = Field(
+        default=1, ge=0, description="Position of the event in its aggregate's stream."
+    )
+    correlation_id: str | None = Field(
+        default=None, max_length=128, description="Id shared by every message of one flow."
+    )
+    causation_id: str | None = Field(
+        default=None, max_length=128, description="event_id of the message that caused this one."
+    )
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+
+class Message(Envelope):
+    """Base of every integration event and command.
+
+    Subclasses set ``EVENT_TYPE``, ``SCHEMA_VERSION`` and ``TOPIC`` as class variables;
+    the envelope's ``event_type`` and ``schema_version`` default to them.
+    """
+
+    EVENT_TYPE: ClassVar[str] = ""
+    SCHEMA_VERSION: ClassVar[int] = 1
+    TOPIC: ClassVar[str] = ""
+
+    event_type: str = ""
+    schema_version: int = 0
+
+    def model_post_init(self, __context: Any) -> None:
+        if not self.event_type:
+            object.__setattr__(self, "event_type", self.EVENT_TYPE)
+        if not self.schema_version:
+            object.__setattr__(self, "schema_version", self.SCHEMA_VERSION)
+        if self.event_type != self.EVENT_TYPE or self.schema_version != self.SCHEMA_VERSION:
+            raise ValueError(
+                f"{type(self).__name__} carries event_type={self.EVENT_TYPE!r} "
+                f"schema_version={self.SCHEMA_VERSION}, got "
+                f"{self.event_type!r} v{self.schema_version}"
+            )
+
+    @classmethod
+    def caused_by(cls, cause: Envelope, **fields: Any) -> Self:
+        """A message caused by ``cause``: same tenant and correlation, causation = cause."""
+        fields.setdefault("tenant_id", cause.tenant_id)
+        fields.setdefault("correlation_id", cause.correlation_id or str(cause.event_id))
+        fields.setdefault("causation_id", str(cause.event_id))
+        return cls(**fields)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()

@@ -1,0 +1,85 @@
+"""HTTP plumbing shared by every service: health, readiness, metrics, tracing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from slotline.events.context import caused_by
+
+ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
+"""Returns (ready, detail) for one dependency."""
+
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+def operations_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -> APIRouter:
+    """``/healthz`` (the process lives), ``/readyz`` (its dependencies answer), ``/metrics``."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        results = {name: await check() for name, check in checks.items()}
+        ready = all(ok for ok, _ in results.values())
+        body = {
+            "status": "ready" if ready else "not ready",
+            "checks": {
+                name: {"ok": ok, "detail": detail} for name, (ok, detail) in results.items()
+            },
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+class RequestContextMiddleware(BaseHTTPMiddleware):
+    """Times requests per route and makes the request the cause of what it stores."""
+
+    def __init__(self, app: Any, registry: CollectorRegistry) -> None:
+        super().__init__(app)
+        self.latency = Histogram(
+            "slotline_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        started = time.perf_counter()
+        correlation_id = request.headers.get(CORRELATION_HEADER)
+        with caused_by(correlation_id):
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        self.latency.labels(request.method, path, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        if correlation_id:
+            response.headers[CORRELATION_HEADER] = correlation_id
+        return response
+
+
+def instrument(app: FastAPI, registry: CollectorRegistry) -> None:
+    """Attach tracing and request metrics to ``app``."""
+    app.add_middleware(RequestContextMiddleware, registry=registry)
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=trace.get_tracer_provider(),
+        excluded_urls="healthz,readyz,metrics",
+    )

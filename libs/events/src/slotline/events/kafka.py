@@ -1,0 +1,78 @@
+"""The one way a service talks to Kafka: a FastStream broker built from settings."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from opentelemetry import trace
+from prometheus_client import CollectorRegistry
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from slotline.events.logs import get_logger
+from slotline.events.settings import ServiceSettings
+from slotline.events.topics import all_topics_with_dead_letters
+
+log = get_logger(__name__)
+
+
+def build_broker(
+    settings: ServiceSettings, registry: CollectorRegistry | None = None
+) -> KafkaBroker:
+    """A broker with tracing and metrics middlewares, idempotence as configured."""
+    middlewares: list[object] = [
+        KafkaTelemetryMiddleware(tracer_provider=trace.get_tracer_provider()),
+    ]
+    if registry is not None:
+        middlewares.append(KafkaPrometheusMiddleware(registry=registry))
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"slotline-{settings.service_name}",
+        enable_idempotence=settings.kafka_idempotence,
+        acks="all",
+        linger_ms=2,
+        max_batch_size=256 * 1024,
+        allow_auto_create_topics=False,
+        middlewares=middlewares,  # type: ignore[arg-type]
+        graceful_timeout=settings.graceful_timeout_seconds,
+        logger=None,
+    )
+
+
+async def ensure_topics(
+    bootstrap: str,
+    topics: Iterable[str] | None = None,
+    partitions: int = 3,
+    wait_seconds: float = 30.0,
+) -> list[str]:
+    """Create ``topics`` (default: every public topic and its DLQ); return those created."""
+    wanted = list(topics) if topics is not None else all_topics_with_dead_letters()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="slotline-topics")
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type((KafkaConnectionError, OSError, asyncio.TimeoutError)),
+        stop=stop_after_delay(wait_seconds),
+        wait=wait_exponential(multiplier=0.1, max=2),
+        reraise=True,
+    ):
+        with attempt:
+            await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t not in existing]
+        for topic in missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(topic, num_partitions=partitions, replication_factor=1)]
+                )
+            except TopicAlreadyExistsError:
+                continue
+        if missing:
+            log.info("topics created", topics=missing)
+        return missing
+    finally:
+        await admin.close()

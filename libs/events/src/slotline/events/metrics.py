@@ -1,0 +1,58 @@
+"""Prometheus metrics of the messaging plumbing, registered per service registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+@dataclass(frozen=True)
+class RelayMetrics:
+    published: Counter
+    position: Gauge
+    lag: Histogram
+
+    @classmethod
+    def register(cls, registry: CollectorRegistry) -> RelayMetrics:
+        return cls(
+            published=Counter(
+                "slotline_relay_published",
+                "Integration events published",
+                ["topic"],
+                registry=registry,
+            ),
+            position=Gauge(
+                "slotline_relay_position", "Last notification id published", registry=registry
+            ),
+            lag=Histogram(
+                "slotline_relay_lag_seconds",
+                "Event stored → broker acknowledged",
+                buckets=_LAG_BUCKETS,
+                registry=registry,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class InboxMetrics:
+    processed: Counter
+    duplicates: Counter
+    dead_lettered: Counter
+    retries: Counter
+
+    @classmethod
+    def register(cls, registry: CollectorRegistry) -> InboxMetrics:
+        def counter(name: str, doc: str, labels: list[str]) -> Counter:
+            return Counter(name, doc, labels, registry=registry)
+
+        return cls(
+            processed=counter("slotline_inbox_processed", "Messages applied", ["topic"]),
+            duplicates=counter("slotline_inbox_duplicates", "Redeliveries skipped", ["topic"]),
+            dead_lettered=counter(
+                "slotline_inbox_dead_lettered", "Messages sent to a DLQ", ["topic", "reason"]
+            ),
+            retries=counter("slotline_inbox_retries", "Handler retries", ["topic"]),
+        )

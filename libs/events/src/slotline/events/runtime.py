@@ -1,0 +1,201 @@
+"""Wiring shared by every service process: store, relay, inbox, HTTP, lifecycle.
+
+A service describes itself with a :class:`ServiceSpec`; :func:`build_http_app` turns
+it into a FastAPI app whose lifespan starts and stops the broker, the relay and the
+consumers, and :func:`serve` runs that app with graceful shutdown on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+
+import anyio
+import psycopg
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+
+from slotline.events.auth import AuthSettings, TokenVerifier
+from slotline.events.http import ReadinessCheck, instrument, operations_router
+from slotline.events.inbox import Effect, Inbox
+from slotline.events.kafka import build_broker
+from slotline.events.logs import configure_logging, get_logger
+from slotline.events.metrics import InboxMetrics, RelayMetrics
+from slotline.events.relay import IntegrationMapper, OutboxRelay
+from slotline.events.settings import ServiceSettings
+from slotline.events.store import ServiceApplication, ensure_schema, postgres_env
+from slotline.events.telemetry import configure_tracing
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """An effect applied, exactly once, to each message on ``topic``."""
+
+    topic: str
+    effect: Effect
+
+
+@dataclass
+class ServiceSpec:
+    """What a service is made of; the runtime supplies everything else."""
+
+    settings: ServiceSettings
+    application_factory: Callable[[dict[str, str]], ServiceApplication]
+    integration_mapper: IntegrationMapper
+    subscriptions: Callable[[ServiceApplication], Sequence[Subscription]] = lambda _: ()
+    routers: Sequence[APIRouter] = ()
+    title: str = "Slotline"
+
+
+@dataclass
+class Runtime:
+    """The live parts of one service process."""
+
+    spec: ServiceSpec
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    application: ServiceApplication | None = None
+    broker: KafkaBroker | None = None
+    relay: OutboxRelay | None = None
+    _relay_task: asyncio.Task[None] | None = None
+
+    @property
+    def settings(self) -> ServiceSettings:
+        return self.spec.settings
+
+    def open_store(self) -> ServiceApplication:
+        settings = self.settings
+        ensure_schema(settings.database_url, settings.schema_name)
+        env = postgres_env(settings.database_url, settings.schema_name, settings.database_pool_size)
+        self.application = self.spec.application_factory(env)
+        return self.application
+
+    async def start(self) -> None:
+        application = await anyio.to_thread.run_sync(self.open_store)
+        self.broker = build_broker(self.settings, self.registry)
+        inbox = Inbox(
+            self.broker,
+            application.process_recorder,
+            consumer=self.settings.service_name,
+            max_attempts=self.settings.inbox_max_attempts,
+            initial_backoff_seconds=self.settings.inbox_retry_initial_seconds,
+            metrics=InboxMetrics.register(self.registry),
+        )
+        for subscription in self.spec.subscriptions(application):
+            inbox.subscribe(
+                subscription.topic, subscription.effect, group_id=self.settings.group_id
+            )
+        await self.broker.start()
+        self.relay = OutboxRelay(
+            application,
+            self.broker,
+            self.spec.integration_mapper,
+            database_url=self.settings.database_url,
+            batch_size=self.settings.relay_batch_size,
+            idle_poll_seconds=self.settings.relay_idle_poll_seconds,
+            metrics=RelayMetrics.register(self.registry),
+        )
+        self._relay_task = asyncio.create_task(self._supervise_relay(self.relay))
+
+    async def stop(self) -> None:
+        """Stop consuming, let in-flight work finish, stop relaying, close the store."""
+        if self.broker is not None:
+            await self.broker.stop()  # waits for in-flight handlers (graceful_timeout)
+        if self.relay is not None:
+            self.relay.stop()
+        if self._relay_task is not None:
+            with suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._relay_task, self.settings.graceful_timeout_seconds)
+        if self.application is not None:
+            await anyio.to_thread.run_sync(self.application.close)
+
+    async def _supervise_relay(self, relay: OutboxRelay) -> None:
+        """Keep the relay running: a dead LISTEN connection or broker error restarts it."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential(multiplier=0.2, max=10),
+            before_sleep=lambda s: log.error(
+                "relay failed, restarting",
+                error=repr(s.outcome.exception() if s.outcome else None),
+            ),
+        ):
+            with attempt:
+                await relay.run()
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        async def database() -> tuple[bool, str]:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.settings.database_url, connect_timeout=2
+                ) as conn:
+                    await conn.execute("SELECT 1")
+                return True, "ok"
+            except psycopg.Error as error:
+                return False, str(error).strip()[:200]
+
+        async def kafka() -> tuple[bool, str]:
+            if self.broker is None:
+                return False, "not started"
+            ok = await self.broker.ping(timeout=2.0)
+            return ok, "ok" if ok else f"no answer from {self.settings.kafka_bootstrap}"
+
+        async def relay() -> tuple[bool, str]:
+            running = self.relay is not None and self.relay.running
+            return running, f"position {self.relay.position}" if self.relay else "not started"
+
+        return {"database": database, "kafka": kafka, "relay": relay}
+
+
+def build_http_app(spec: ServiceSpec) -> FastAPI:
+    """The service's FastAPI app; its lifespan owns the runtime."""
+    settings = spec.settings
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    configure_tracing(settings.service_name, settings.environment, settings.otel_exporter_endpoint)
+    runtime = Runtime(spec)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        log.info("service started", service=settings.service_name)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            log.info("service stopped", service=settings.service_name)
+
+    app = FastAPI(title=f"{spec.title} — {settings.service_name}", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier.from_settings(AuthSettings())
+    app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    for router in spec.routers:
+        app.include_router(router)
+    instrument(app, runtime.registry)
+    return app
+
+
+def serve(spec: ServiceSpec) -> None:
+    """Run the service until SIGINT/SIGTERM, then shut down gracefully."""
+    settings = spec.settings
+    config = uvicorn.Config(
+        build_http_app(spec),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.graceful_timeout_seconds),
+    )
+    uvicorn.Server(config).run()
+
+
+def current_application(request: Request) -> ServiceApplication:
+    """FastAPI dependency: the service's event-sourced application."""
+    application = request.app.state.runtime.application
+    if application is None:
+        raise RuntimeError("the service's store is not open yet")
+    return application  # type: ignore[no-any-return]

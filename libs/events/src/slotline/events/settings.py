@@ -1,0 +1,68 @@
+"""Settings shared by every service, read from ``SLOTLINE_*`` environment variables.
+
+A service subclasses :class:`ServiceSettings` for its own options; every field is an
+environment variable named ``SLOTLINE_<FIELD>`` (see docs/operations.md).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, PositiveInt
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Configuration of one Slotline service process."""
+
+    model_config = SettingsConfigDict(env_prefix="SLOTLINE_", extra="ignore")
+
+    service_name: str = Field(default="slotline", description="Name in logs, traces, metrics.")
+    environment: str = Field(default="local", description="local, dev, prod — shown in telemetry.")
+
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/slotline",
+        description="PostgreSQL URL (libpq form; host may be a unix-socket directory).",
+    )
+    database_schema: str | None = Field(
+        default=None, description="Schema holding this service's tables; default: service name."
+    )
+    database_pool_size: PositiveInt = Field(default=5, description="Connections per process.")
+
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers.")
+    kafka_idempotence: bool = Field(
+        default=False,
+        description="Idempotent producer: on for Apache Kafka, off for the embedded broker.",
+    )
+    kafka_group_id: str | None = Field(
+        default=None, description="Consumer group id; default: slotline-<service>."
+    )
+
+    http_host: str = Field(default="127.0.0.1", description="Interface the HTTP API binds.")
+    http_port: int = Field(default=8000, ge=0, le=65535, description="HTTP port (0 = any).")
+
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR.")
+    log_json: bool = Field(default=True, description="JSON lines (true) or console (false).")
+
+    otel_exporter_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP endpoint, e.g. http://otel-collector:4318."
+    )
+
+    relay_batch_size: PositiveInt = Field(default=500, description="Events per relay batch.")
+    relay_idle_poll_seconds: float = Field(
+        default=1.0, gt=0, description="Relay re-check interval when no NOTIFY arrives."
+    )
+    inbox_max_attempts: PositiveInt = Field(
+        default=5, description="Handler attempts before a message goes to the DLQ."
+    )
+    inbox_retry_initial_seconds: float = Field(default=0.05, gt=0, description="First backoff.")
+
+    graceful_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Time allowed to finish in-flight work on SIGTERM."
+    )
+
+    @property
+    def schema_name(self) -> str:
+        return (self.database_schema or self.service_name).replace("-", "_")
+
+    @property
+    def group_id(self) -> str:
+        return self.kafka_group_id or f"slotline-{self.service_name}"

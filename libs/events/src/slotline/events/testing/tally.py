@@ -1,0 +1,101 @@
+"""A tiny event-sourced domain for exercising the plumbing (relay, inbox, DLQ).
+
+``Tally`` aggregates count; each count publishes a ``TallyCounted`` message on the
+test topic ``slotline.test.tally.v1``; a ``TallyLedger`` consumer applies each count
+to its own ``Credit`` aggregate, so "exactly once" can be checked by counting.
+Not part of the public contract: the parser here knows only this test topic.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, ClassVar
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Tracking
+
+from slotline.events.contract.registry import InvalidMessage, UndecodableMessage
+from slotline.events.envelope import Message
+from slotline.events.store import ServiceApplication
+
+TALLY_TOPIC = "slotline.test.tally.v1"
+
+
+class TallyCounted(Message):
+    """A tally was counted up (test-only message)."""
+
+    EVENT_TYPE: ClassVar[str] = "TallyCounted"
+    TOPIC: ClassVar[str] = TALLY_TOPIC
+
+    amount: int
+    total: int
+
+
+class Tally(Aggregate):
+    def __init__(self, tenant_id: str = "test") -> None:
+        self.tenant_id = tenant_id
+        self.total = 0
+
+    @event("Counted")
+    def count(self, amount: int) -> None:
+        self.total += amount
+
+
+class TallyApplication(ServiceApplication):
+    name = "tally"
+    env: ClassVar[dict[str, str]] = dict(ServiceApplication.env)
+
+
+def tally_to_message(domain_event: Any) -> Message | None:
+    if isinstance(domain_event, Tally.Counted):  # type: ignore[attr-defined]
+        return TallyCounted(
+            tenant_id="test",
+            aggregate_id=str(domain_event.originator_id),
+            amount=domain_event.amount,
+            total=0,
+        )
+    return None
+
+
+def parse_tally(topic: str, raw: bytes) -> Message:
+    """Parser for the test topic, raising the contract's own violations."""
+    try:
+        data = json.loads(raw)
+    except ValueError as error:
+        raise UndecodableMessage(f"not JSON: {error}") from error
+    try:
+        return TallyCounted.model_validate(data)
+    except ValueError as error:
+        raise InvalidMessage(str(error)) from error
+
+
+class Credit(Aggregate):
+    """The consumer's record of what one source tally has credited."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.amounts: list[int] = []
+
+    @staticmethod
+    def create_id(source: str) -> uuid.UUID:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"credit:{source}")
+
+    @event("Credited")
+    def credit(self, amount: int) -> None:
+        self.amounts.append(amount)
+
+
+class TallyLedger(ServiceApplication):
+    name = "ledger"
+    env: ClassVar[dict[str, str]] = dict(ServiceApplication.env)
+
+    def apply_count(self, message: Message, tracking: Tracking) -> None:
+        assert isinstance(message, TallyCounted)
+        try:
+            credit: Credit = self.repository.get(Credit.create_id(message.aggregate_id))
+        except AggregateNotFoundError:
+            credit = Credit(message.aggregate_id)
+        credit.credit(message.amount)
+        self.save_tracked(credit, tracking=tracking)

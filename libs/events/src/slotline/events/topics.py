@@ -1,0 +1,29 @@
+"""Kafka topic names: the public, versioned streams Slotline services exchange."""
+
+from typing import Final
+
+AVAILABILITY_EVENTS: Final = "availability.events.v1"
+BOOKING_REQUESTS: Final = "booking.requests.v1"
+BOOKING_EVENTS: Final = "booking.events.v1"
+PAYMENTS_EVENTS: Final = "payments.events.v1"
+NOTIFICATIONS_EVENTS: Final = "notifications.events.v1"
+CALLS_EVENTS: Final = "calls.events.v1"
+
+ALL_TOPICS: Final[tuple[str, ...]] = (
+    AVAILABILITY_EVENTS,
+    BOOKING_REQUESTS,
+    BOOKING_EVENTS,
+    PAYMENTS_EVENTS,
+    NOTIFICATIONS_EVENTS,
+    CALLS_EVENTS,
+)
+
+
+def dead_letter_topic(topic: str) -> str:
+    """The dead-letter topic that receives ``topic``'s poison messages."""
+    return f"{topic}.dlq"
+
+
+def all_topics_with_dead_letters() -> list[str]:
+    """Every topic a deployment must create, dead-letter topics included."""
+    return [t for topic in ALL_TOPICS for t in (topic, dead_letter_topic(topic))]

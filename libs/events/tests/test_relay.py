@@ -1,0 +1,137 @@
+"""The outbox relay publishes every stored event, in order per key, at least once."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import anyio
+import pytest
+from faststream.kafka import KafkaBroker
+from opentelemetry import trace
+
+from slotline.events.context import caused_by
+from slotline.events.dead_letters import ConsumedRecord
+from slotline.events.inbox import Inbox, Outcome
+from slotline.events.relay import OutboxRelay
+from slotline.events.testing.reading import read_topic
+from slotline.events.testing.tally import (
+    TALLY_TOPIC,
+    Credit,
+    Tally,
+    TallyApplication,
+    TallyLedger,
+    parse_tally,
+    tally_to_message,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def count_many(app: TallyApplication, tallies: list[Tally], rounds: int) -> None:
+    for round_ in range(rounds):
+        for tally in tallies:
+            tally.count(round_ + 1)
+        app.save(*tallies)
+
+
+def relay_for(
+    app: TallyApplication, broker: KafkaBroker, database_url: str, batch: int = 7
+) -> OutboxRelay:
+    return OutboxRelay(app, broker, tally_to_message, database_url=database_url, batch_size=batch)
+
+
+async def drain(relay: OutboxRelay) -> int:
+    total = 0
+    while published := await relay.relay_once():
+        total += published
+    return total
+
+
+class TestPublishing:
+    async def test_every_event_arrives_keyed_by_aggregate_in_stream_order(
+        self,
+        tally_app: TallyApplication,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+    ) -> None:
+        tallies = [Tally() for _ in range(3)]
+        count_many(tally_app, tallies, rounds=10)
+
+        await drain(relay_for(tally_app, producer_broker, database_url))
+
+        records = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=30)
+        assert len(records) == 30
+        sequences: dict[str, list[int]] = defaultdict(list)
+        for record in records:
+            body = json.loads(record.value)
+            assert record.key is not None
+            assert record.key.decode() == body["aggregate_id"]
+            sequences[body["aggregate_id"]].append(body["sequence"])
+        assert set(sequences) == {str(t.id) for t in tallies}
+        for stream in sequences.values():
+            assert stream == list(range(2, 12))  # version 1 is the creation, not published
+
+    async def test_envelope_carries_causation_and_trace_context(
+        self,
+        tally_app: TallyApplication,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+    ) -> None:
+        tally = Tally()
+        tracer = trace.get_tracer("test")
+        with tracer.start_as_current_span("request"), caused_by("flow-42", "cause-7"):
+            tally.count(5)
+            tally_app.save(tally)
+
+        await drain(relay_for(tally_app, producer_broker, database_url))
+
+        [record] = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=1)
+        body = json.loads(record.value)
+        assert body["correlation_id"] == "flow-42"
+        assert body["causation_id"] == "cause-7"
+        headers = dict(record.headers)
+        assert b"traceparent" not in headers or headers["traceparent"].startswith(b"00-")
+        assert headers["event_type"] == b"TallyCounted"
+
+
+class TestCrashBetweenPublishAndPositionCommit:
+    async def test_restart_republishes_and_the_consumer_applies_each_effect_once(
+        self,
+        tally_app: TallyApplication,
+        ledger: TallyLedger,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+    ) -> None:
+        tallies = [Tally() for _ in range(4)]
+        count_many(tally_app, tallies, rounds=6)  # 24 counts
+
+        crashed = relay_for(tally_app, producer_broker, database_url, batch=10)
+        first_batch = await anyio.to_thread.run_sync(crashed._next_batch)
+        await crashed.publish(first_batch)  # published, then "killed": no position recorded
+
+        restarted = relay_for(tally_app, producer_broker, database_url, batch=10)
+        assert await drain(restarted) == 24 + 4  # everything since position 0, creations included
+
+        republished = len([n for n in first_batch if n.originator_version > 1])
+        records = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=24 + republished)
+        assert len(records) == 24 + republished
+
+        inbox = Inbox(
+            producer_broker, ledger.process_recorder, consumer="ledger", parser=parse_tally
+        )
+        outcomes = [
+            await inbox.process(
+                ConsumedRecord(r.topic, r.partition, r.offset, r.key, {}, r.value),
+                ledger.apply_count,
+            )
+            for r in records
+        ]
+        assert outcomes.count(Outcome.APPLIED) == 24
+        assert outcomes.count(Outcome.DUPLICATE) == len(records) - 24
+        for tally in tallies:
+            credit: Credit = ledger.repository.get(Credit.create_id(str(tally.id)))
+            assert credit.amounts == [1, 2, 3, 4, 5, 6]  # once each, in order

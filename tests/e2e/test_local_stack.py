@@ -1,0 +1,91 @@
+"""``make run``'s stack: five services green, then Ctrl-C leaves nothing running."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SERVICES = ("availability", "booking", "payments", "notifier", "call-intake")
+
+
+def read_until(process: subprocess.Popen[str], pattern: str, timeout: float) -> list[str]:
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                break
+            continue
+        seen.append(line.rstrip())
+        if re.search(pattern, line):
+            return seen
+    raise AssertionError(f"never saw {pattern!r}; output:\n" + "\n".join(seen[-60:]))
+
+
+def port_is_bound(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_run_starts_every_service_ready_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLOTLINE_")}
+    stack = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "slotline"),
+            "run",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--base-port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        output = read_until(stack, r"services ready in", timeout=120)
+        rest = read_until(stack, r"Ctrl-C stops", timeout=10)
+        text = "\n".join(output + rest)
+        urls = dict(re.findall(r"\|\s+([a-z-]+)\s+(http://127\.0\.0\.1:\d+)\s", text))
+        assert set(urls) == set(SERVICES)
+        token = re.search(r"\|\s+(ey[\w-]+\.[\w-]+\.[\w-]+)", text)
+        assert token is not None
+
+        for url in urls.values():
+            ready = httpx.get(f"{url}/readyz", timeout=5)
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"]["relay"]["ok"] is True
+            assert "slotline_relay_position" in httpx.get(f"{url}/metrics", timeout=5).text
+
+        children = psutil.Process(stack.pid).children(recursive=True)
+        assert len(children) >= len(SERVICES) + 1  # services + broker (+ postgres)
+        ports = [int(u.rsplit(":", 1)[1]) for u in urls.values()]
+
+        stack.send_signal(signal.SIGINT)
+        stack.wait(timeout=60)
+        assert stack.returncode == 0
+
+        alive = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+        assert alive == []
+        assert not any(port_is_bound(p) for p in ports)
+        pgdata = tmp_path / "data" / "postgres"
+        assert (pgdata / "PG_VERSION").exists()  # the data stays for the next run
+        assert not (pgdata / "postmaster.pid").exists()  # the server does not
+    finally:
+        if stack.poll() is None:
+            stack.kill()
