@@ -18,15 +18,15 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
-from support import BenchApplication, Tally, tally_to_message
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from slotline.events.kafka import build_broker, ensure_topics
 from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres
 from slotline.events.relay import OutboxRelay
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ensure_schema, postgres_env
-from slotline.events.topics import AVAILABILITY_EVENTS
+from slotline.events.testing.tally import TALLY_TOPIC, Tally, TallyApplication, tally_to_message
+from slotline.events.topics import dead_letter_topic
 
 EVENTS = 10_000
 AGGREGATES = 100
@@ -34,7 +34,7 @@ LAG_RATE = 1_000  # events/s written during the lag run
 LAG_SECONDS = 5
 
 
-def write_events(app: BenchApplication, total: int, aggregates: list[Tally]) -> None:
+def write_events(app: TallyApplication, total: int, aggregates: list[Tally]) -> None:
     per_save = 50
     for start in range(0, total, per_save):
         for i in range(start, min(start + per_save, total)):
@@ -42,15 +42,24 @@ def write_events(app: BenchApplication, total: int, aggregates: list[Tally]) -> 
         app.save(*aggregates)
 
 
-async def consume(bootstrap: str, expected: int, lags: list[float]) -> None:
-    consumer = AIOKafkaConsumer(
-        AVAILABILITY_EVENTS,
-        bootstrap_servers=bootstrap,
-        group_id=f"bench-{time.time_ns()}",
-        auto_offset_reset="latest",
-        fetch_max_wait_ms=5,
-    )
+async def open_consumer(bootstrap: str) -> AIOKafkaConsumer:
+    """A consumer positioned at the current end of the topic (no group: no join delay)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=5)
     await consumer.start()
+    partitions = [
+        TopicPartition(TALLY_TOPIC, p) for p in consumer.partitions_for_topic(TALLY_TOPIC) or ()
+    ]
+    consumer.assign(partitions)
+    await consumer.seek_to_end(*partitions)
+    for partition in partitions:
+        await consumer.position(partition)
+    return consumer
+
+
+async def consume(
+    consumer: AIOKafkaConsumer, expected: int, lags: list[float], since: float
+) -> None:
+    """Collect the lag of every event stored after ``since`` (earlier ones are not ours)."""
     try:
         while len(lags) < expected:
             batches = await consumer.getmany(timeout_ms=1000)
@@ -58,7 +67,8 @@ async def consume(bootstrap: str, expected: int, lags: list[float]) -> None:
             for records in batches.values():
                 for record in records:
                     occurred_at = datetime.fromisoformat(json.loads(record.value)["occurred_at"])
-                    lags.append(now - occurred_at.timestamp())
+                    if occurred_at.timestamp() >= since:
+                        lags.append(now - occurred_at.timestamp())
     finally:
         await consumer.stop()
 
@@ -75,12 +85,12 @@ async def main() -> None:
         kafka = EmbeddedKafka().start()
         bootstrap = kafka.bootstrap
     try:
-        await ensure_topics(bootstrap)
+        await ensure_topics(bootstrap, [TALLY_TOPIC, dead_letter_topic(TALLY_TOPIC)])
         settings = ServiceSettings(
             service_name="bench", database_url=database_url, kafka_bootstrap=bootstrap
         )
         ensure_schema(database_url, settings.schema_name)
-        app = BenchApplication(env=postgres_env(database_url, settings.schema_name))
+        app = TallyApplication(env=postgres_env(database_url, settings.schema_name))
         tallies = [Tally() for _ in range(AGGREGATES)]
         await asyncio.to_thread(write_events, app, EVENTS, tallies)
 
@@ -96,9 +106,11 @@ async def main() -> None:
 
         lags: list[float] = []
         expected = LAG_RATE * LAG_SECONDS
-        consumer = asyncio.create_task(consume(bootstrap, expected, lags))
-        await asyncio.sleep(1.0)  # consumer joined
+        consumer = asyncio.create_task(
+            consume(await open_consumer(bootstrap), expected, lags, since=time.time())
+        )
         relaying = asyncio.create_task(relay.run())
+        await asyncio.sleep(1.0)  # steady state: the relay is listening, the consumer fetching
         tick = 0.05
         per_tick = int(LAG_RATE * tick)
         for _ in range(int(LAG_SECONDS / tick)):
@@ -121,7 +133,7 @@ async def main() -> None:
             postgres.stop()
 
 
-def _write_stamped(app: BenchApplication, tallies: list[Tally], n: int) -> None:
+def _write_stamped(app: TallyApplication, tallies: list[Tally], n: int) -> None:
     for i in range(n):
         tallies[i % len(tallies)].count(1)
     app.save(*tallies)
