@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 
@@ -15,7 +16,7 @@ from slotline.events.context import caused_by
 from slotline.events.dead_letters import ConsumedRecord
 from slotline.events.inbox import Inbox, Outcome
 from slotline.events.relay import OutboxRelay
-from slotline.events.testing.reading import read_topic
+from slotline.events.testing.reading import eventually, read_topic
 from slotline.events.testing.tally import (
     TALLY_TOPIC,
     Credit,
@@ -62,7 +63,7 @@ class TestPublishing:
 
         await drain(relay_for(tally_app, producer_broker, database_url))
 
-        records = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=30)
+        records = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=30, settle_seconds=0.5)
         assert len(records) == 30
         sequences: dict[str, list[int]] = defaultdict(list)
         for record in records:
@@ -91,7 +92,7 @@ class TestPublishing:
 
         await drain(relay_for(tally_app, producer_broker, database_url))
 
-        [record] = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=1)
+        [record] = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=1, settle_seconds=0.5)
         body = json.loads(record.value)
         assert body["correlation_id"] == "flow-42"
         assert body["causation_id"] == "cause-7"
@@ -120,7 +121,9 @@ class TestCrashBetweenPublishAndPositionCommit:
         assert await drain(restarted) == 24 + 4  # everything since position 0, creations included
 
         republished = len([n for n in first_batch if n.originator_version > 1])
-        records = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=24 + republished)
+        records = await read_topic(
+            kafka_bootstrap, TALLY_TOPIC, expected=24 + republished, settle_seconds=0.5
+        )
         assert len(records) == 24 + republished
 
         inbox = Inbox(
@@ -138,3 +141,33 @@ class TestCrashBetweenPublishAndPositionCommit:
         for tally in tallies:
             credit: Credit = ledger.repository.get(Credit.create_id(str(tally.id)))
             assert credit.amounts == [1, 2, 3, 4, 5, 6]  # once each, in order
+
+
+class TestTwoReplicas:
+    async def test_one_relay_leads_the_other_stands_by_and_takes_over(
+        self,
+        tally_app: TallyApplication,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+    ) -> None:
+        first = relay_for(tally_app, producer_broker, database_url)
+        second = relay_for(tally_app, producer_broker, database_url)
+        first_task = asyncio.create_task(first.run())
+        await eventually(lambda: first.state == "leading")
+        second_task = asyncio.create_task(second.run())
+        await eventually(lambda: second.state == "standby")
+
+        tally = Tally()
+        count_many(tally_app, [tally], rounds=3)
+        await eventually(lambda: first.position == 4)
+        first.stop()
+        await first_task
+        await eventually(lambda: second.state == "leading")
+        count_many(tally_app, [tally], rounds=2)
+        await eventually(lambda: second.position == 6)
+        second.stop()
+        await second_task
+
+        records = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=5, settle_seconds=0.5)
+        assert [json.loads(r.value)["sequence"] for r in records] == [2, 3, 4, 5, 6]

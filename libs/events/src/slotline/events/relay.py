@@ -65,27 +65,35 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_poll_seconds = idle_poll_seconds
         self.metrics = metrics
-        self.position = 0
+        self.position: int | None = None
+        self.state = "stopped"
         self._stopping = asyncio.Event()
         self._news = asyncio.Event()
-        self.running = False
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Relay until :meth:`stop`; LISTEN/NOTIFY wakes it, polling backs it up."""
-        recorder = self.app.process_recorder
-        self.position = await anyio.to_thread.run_sync(self._recorded_position)
-        channel = getattr(recorder, "channel_name", None)
+        """Relay until :meth:`stop`. One relay per store leads, the others stand by.
+
+        Leadership is a PostgreSQL advisory lock held by the LISTEN connection, so a
+        second replica of a service never publishes the same batch concurrently, and a
+        dead leader's lock vanishes with its connection.
+        """
         async with await psycopg.AsyncConnection.connect(
             self.database_url, autocommit=True
         ) as listener:
+            self.state = "standby"
+            if not await self._become_leader(listener):
+                self.state = "stopped"
+                return
+            self.position = await anyio.to_thread.run_sync(self._recorded_position)
+            channel = getattr(self.app.process_recorder, "channel_name", None)
             if channel:
                 await listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
             listening = asyncio.create_task(self._listen(listener))
-            self.running = True
-            log.info("relay started", relay=self.name, position=self.position)
+            self.state = "leading"
+            log.info("relay leading", relay=self.name, position=self.position)
             try:
                 while not self._stopping.is_set():
                     if listening.done():
@@ -94,14 +102,20 @@ class OutboxRelay:
                     if published < self.batch_size:
                         await self._wait_for_news()
             finally:
-                self.running = False
+                self.state = "stopped"
                 listening.cancel()
                 with suppress(asyncio.CancelledError, psycopg.Error):
                     await listening
                 log.info("relay stopped", relay=self.name, position=self.position)
 
+    @property
+    def running(self) -> bool:
+        return self.state in {"leading", "standby"}
+
     async def relay_once(self) -> int:
         """Publish the next batch and record its position; return its size."""
+        if self.position is None:
+            self.position = await anyio.to_thread.run_sync(self._recorded_position)
         notifications = await anyio.to_thread.run_sync(self._next_batch)
         if not notifications:
             return 0
@@ -164,12 +178,25 @@ class OutboxRelay:
         if self.metrics:
             self.metrics.position.set(notification_id)
 
+    async def _become_leader(self, connection: psycopg.AsyncConnection[Any]) -> bool:
+        """Wait until this relay holds the store's relay lock; False if stopped first."""
+        schema = self.app.env.get("POSTGRES_SCHEMA") or "public"
+        lock = f"slotline-relay:{schema}:{self.app.name}:{self.name}"
+        while not self._stopping.is_set():
+            cursor = await connection.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (lock,))
+            row = await cursor.fetchone()
+            if row and row[0]:
+                return True
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.idle_poll_seconds)
+        return False
+
     def _recorded_position(self) -> int:
         return self.app.process_recorder.max_tracking_id(self.name) or 0
 
     def _next_batch(self) -> Sequence[Notification]:
         return self.app.process_recorder.select_notifications(
-            start=self.position, limit=self.batch_size, inclusive_of_start=False
+            start=self.position or 0, limit=self.batch_size, inclusive_of_start=False
         )
 
     async def _wait_for_news(self) -> None:

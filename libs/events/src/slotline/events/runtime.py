@@ -146,8 +146,9 @@ class Runtime:
             return ok, "ok" if ok else f"no answer from {self.settings.kafka_bootstrap}"
 
         async def relay() -> tuple[bool, str]:
-            running = self.relay is not None and self.relay.running
-            return running, f"position {self.relay.position}" if self.relay else "not started"
+            if self.relay is None:
+                return False, "not started"
+            return self.relay.running, f"{self.relay.state} at position {self.relay.position}"
 
         return {"database": database, "kafka": kafka, "relay": relay}
 

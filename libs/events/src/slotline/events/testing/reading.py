@@ -9,9 +9,15 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, expected: int, timeout: float = 20.0
+    bootstrap: str,
+    topic: str,
+    *,
+    expected: int,
+    timeout: float = 20.0,
+    settle_seconds: float = 0.0,
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of ``topic`` until ``expected`` have arrived (or the timeout)."""
+    """Records of ``topic`` from the start until ``expected`` have arrived (or the timeout),
+    then on until none has come for ``settle_seconds`` (to catch unexpected extras)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -28,7 +34,13 @@ async def read_topic(
             batches = await consumer.getmany(timeout_ms=200)
             for batch in batches.values():
                 records.extend(batch)
-        await asyncio.sleep(0)
+        quiet_since = time.monotonic()
+        while settle_seconds and time.monotonic() - quiet_since < settle_seconds:
+            batches = await consumer.getmany(timeout_ms=100)
+            if any(batches.values()):
+                quiet_since = time.monotonic()
+            for batch in batches.values():
+                records.extend(batch)
         return records
     finally:
         await consumer.stop()
