@@ -21,8 +21,9 @@ from prometheus_client import CollectorRegistry
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from slotline.events.auth import AuthSettings, TokenVerifier
+from slotline.events.contract.registry import parse_message
 from slotline.events.http import ReadinessCheck, instrument, operations_router
-from slotline.events.inbox import Effect, Inbox
+from slotline.events.inbox import Effect, Inbox, Parser
 from slotline.events.kafka import build_broker
 from slotline.events.logs import configure_logging, get_logger
 from slotline.events.metrics import InboxMetrics, RelayMetrics
@@ -52,6 +53,7 @@ class ServiceSpec:
     subscriptions: Callable[[ServiceApplication], Sequence[Subscription]] = lambda _: ()
     routers: Sequence[APIRouter] = ()
     title: str = "Slotline"
+    parser: Parser = parse_message
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Runtime:
             max_attempts=self.settings.inbox_max_attempts,
             initial_backoff_seconds=self.settings.inbox_retry_initial_seconds,
             metrics=InboxMetrics.register(self.registry),
+            parser=self.spec.parser,
         )
         for subscription in self.spec.subscriptions(application):
             inbox.subscribe(

@@ -7,6 +7,7 @@ Both ``make run`` and the test harness use these.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import socket
@@ -94,6 +95,7 @@ class EmbeddedPostgres:
                     pgdata=self.data_dir,
                     user=self._server.system_user,
                 )
+            atexit.unregister(self._server._cleanup)  # stopped here, not at exit
             self._server = None
 
 

@@ -9,6 +9,7 @@ uses). Unset: containers when a Docker daemon answers a ping, else embedded.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -94,7 +95,7 @@ def start_infrastructure() -> TestInfrastructure:
     root = Path(tempfile.mkdtemp(prefix="slotline-test-"))
     postgres = EmbeddedPostgres(root / "pg").start()
     infra = TestInfrastructure(mode, postgres.url(), None)
-    infra._stops.append(postgres.stop)
+    infra._stops += [lambda: shutil.rmtree(root, ignore_errors=True), postgres.stop]
     return infra
 
 
