@@ -3,12 +3,16 @@
 import typer
 
 from slotline.events.cli_run import run_command
+from slotline.events.cli_schema import schema_command
 from slotline.events.cli_token import token_command
 from slotline.events.cli_topics import topics_app
 
-app = typer.Typer(no_args_is_help=True, help="Slotline: run it, mint tokens, manage topics.")
+app = typer.Typer(
+    no_args_is_help=True, help="Slotline: run it, mint tokens, manage topics and schemas."
+)
 app.command("run")(run_command)
 app.command("token")(token_command)
+app.command("schema")(schema_command)
 app.add_typer(topics_app, name="topics")
 
 if __name__ == "__main__":

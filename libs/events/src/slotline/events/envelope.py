@@ -21,7 +21,8 @@ def utc_now() -> datetime:
 class Envelope(BaseModel):
     """Fields common to every message on every topic."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # Tolerant reader: a consumer ignores fields added after it was built.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     event_id: uuid.UUID = Field(
         default_factory=uuid.uuid4,
@@ -64,6 +65,16 @@ class Message(Envelope):
     EVENT_TYPE: ClassVar[str] = ""
     SCHEMA_VERSION: ClassVar[int] = 1
     TOPIC: ClassVar[str] = ""
+    ABSTRACT: ClassVar[bool] = True
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """A concrete message is named after its class unless it says otherwise."""
+        super().__pydantic_init_subclass__(**kwargs)
+        if "ABSTRACT" not in cls.__dict__:
+            cls.ABSTRACT = False
+        if "EVENT_TYPE" not in cls.__dict__:
+            cls.EVENT_TYPE = cls.__name__
 
     event_type: str = ""
     schema_version: int = 0

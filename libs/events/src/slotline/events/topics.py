@@ -3,6 +3,7 @@
 from typing import Final
 
 AVAILABILITY_EVENTS: Final = "availability.events.v1"
+AVAILABILITY_COMMANDS: Final = "availability.commands.v1"
 BOOKING_REQUESTS: Final = "booking.requests.v1"
 BOOKING_EVENTS: Final = "booking.events.v1"
 PAYMENTS_EVENTS: Final = "payments.events.v1"
@@ -11,6 +12,7 @@ CALLS_EVENTS: Final = "calls.events.v1"
 
 ALL_TOPICS: Final[tuple[str, ...]] = (
     AVAILABILITY_EVENTS,
+    AVAILABILITY_COMMANDS,
     BOOKING_REQUESTS,
     BOOKING_EVENTS,
     PAYMENTS_EVENTS,
