@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError as TrackingConflict
 from eventsourcing.persistence import Tracking
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
@@ -14,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from slotline.events.dead_letters import ConsumedRecord
 from slotline.events.envelope import Message
-from slotline.events.inbox import Inbox, Outcome, Rejected
+from slotline.events.inbox import Inbox, Outcome, Rejected, tracked_transaction
 from slotline.events.kafka import build_broker
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import event_meta
@@ -198,3 +199,23 @@ class TestConsumerOverKafka:
             if s.context.trace_id == span.get_span_context().trace_id and s.name != "request"
         ]
         assert consumer_spans, "FastStream's consumer span joins the producer's trace"
+
+
+class TestReadModelEffects:
+    def test_a_read_model_row_and_its_tracking_commit_together_once(
+        self, ledger: TallyLedger
+    ) -> None:
+        recorder = ledger.process_recorder
+        tracking = Tracking("ledger|view|tally-9", 4)
+        with tracked_transaction(recorder, tracking) as cursor:
+            cursor.execute("CREATE TABLE IF NOT EXISTS consumer.seen (n int)")
+            cursor.execute("INSERT INTO consumer.seen VALUES (4)")
+
+        with pytest.raises(TrackingConflict), tracked_transaction(recorder, tracking) as cursor:
+            cursor.execute("INSERT INTO consumer.seen VALUES (4)")
+
+        with tracked_transaction(recorder, Tracking("ledger|view|other", 1)) as cursor:
+            cursor.execute("SELECT count(*) AS n FROM consumer.seen")
+            row = cursor.fetchone()
+        assert row is not None
+        assert row["n"] == 1  # the redelivery wrote nothing

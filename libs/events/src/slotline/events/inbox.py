@@ -205,8 +205,22 @@ class Inbox:
         return Outcome.DUPLICATE
 
     async def _dead_letter(self, record: ConsumedRecord, reason: str, error_type: str) -> None:
-        await dead_letter(
-            self.broker, record, consumer=self.consumer, reason=reason, error_type=error_type
-        )
+        """Publish to the DLQ, retrying until the broker takes it: never skip a record."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type((KafkaError, OSError)),
+            wait=wait_exponential(multiplier=self.initial_backoff_seconds, max=5),
+            before_sleep=lambda state: log.warning(
+                "dead letter not accepted, retrying",
+                error=repr(state.outcome.exception() if state.outcome else None),
+            ),
+        ):
+            with attempt:
+                await dead_letter(
+                    self.broker,
+                    record,
+                    consumer=self.consumer,
+                    reason=reason,
+                    error_type=error_type,
+                )
         if self.metrics:
             self.metrics.dead_lettered.labels(record.topic, error_type).inc()
