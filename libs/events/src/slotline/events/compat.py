@@ -18,9 +18,9 @@ _TIGHTER_IF_LOWER = ("maxLength", "maximum", "exclusiveMaximum", "maxItems")
 
 def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Human-readable reasons why ``new`` breaks consumers of ``old`` (empty: compatible)."""
-    problems: list[str] = []
-    _compare(old, new, old, new, "", problems)
-    return problems
+    comparison = _Comparison(old, new)
+    comparison.compare(old, new, "")
+    return comparison.problems
 
 
 def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
@@ -46,65 +46,58 @@ def _types(schema: dict[str, Any]) -> set[str]:
     return set()
 
 
-def _compare(
-    old: dict[str, Any],
-    new: dict[str, Any],
-    old_root: dict[str, Any],
-    new_root: dict[str, Any],
-    path: str,
-    problems: list[str],
-) -> None:
-    where = path or "(message)"
-    if "$ref" in old and "$ref" in new:
-        old, new = _resolve(old, old_root), _resolve(new, new_root)
-    old_types, new_types = _types(old), _types(new)
-    if old_types and new_types and old_types != new_types:
-        problems.append(f"{where}: type changed from {sorted(old_types)} to {sorted(new_types)}")
-        return
-    if "const" in old and old.get("const") != new.get("const"):
-        problems.append(f"{where}: constant changed from {old['const']!r} to {new.get('const')!r}")
-    if "enum" in old:
-        removed = set(old["enum"]) - set(new.get("enum", old["enum"]))
+class _Comparison:
+    """Walks an old and a new schema side by side, collecting what breaks."""
+
+    def __init__(self, old_root: dict[str, Any], new_root: dict[str, Any]) -> None:
+        self.old_root, self.new_root = old_root, new_root
+        self.problems: list[str] = []
+
+    def compare(self, old: dict[str, Any], new: dict[str, Any], path: str) -> None:
+        where = path or "(message)"
+        if "$ref" in old and "$ref" in new:
+            old, new = _resolve(old, self.old_root), _resolve(new, self.new_root)
+        old_types, new_types = _types(old), _types(new)
+        if old_types and new_types and old_types != new_types:
+            self._add(where, f"type changed from {sorted(old_types)} to {sorted(new_types)}")
+            return
+        if "const" in old and old.get("const") != new.get("const"):
+            self._add(where, f"constant changed from {old['const']!r} to {new.get('const')!r}")
+        removed = set(old.get("enum", ())) - set(new.get("enum", old.get("enum", ())))
         if removed:
-            problems.append(f"{where}: enum values removed: {sorted(removed)}")
-    if old.get("pattern") != new.get("pattern") and "pattern" in new:
-        problems.append(
-            f"{where}: pattern changed from {old.get('pattern')!r} to {new['pattern']!r}"
-        )
-    for key in _TIGHTER_IF_HIGHER:
-        if key in new and (key not in old or new[key] > old[key]):
-            problems.append(f"{where}: {key} tightened from {old.get(key)} to {new[key]}")
-    for key in _TIGHTER_IF_LOWER:
-        if key in new and (key not in old or new[key] < old[key]):
-            problems.append(f"{where}: {key} tightened from {old.get(key)} to {new[key]}")
-    for branch_old, branch_new in zip(old.get("anyOf", []), new.get("anyOf", []), strict=False):
-        _compare(branch_old, branch_new, old_root, new_root, path, problems)
-    if "items" in old and "items" in new:
-        _compare(old["items"], new["items"], old_root, new_root, f"{path}[]", problems)
-    _compare_properties(old, new, old_root, new_root, path, problems)
+            self._add(where, f"enum values removed: {sorted(removed)}")
+        if "pattern" in new and old.get("pattern") != new["pattern"]:
+            self._add(where, f"pattern changed from {old.get('pattern')!r} to {new['pattern']!r}")
+        for key in _TIGHTER_IF_HIGHER:
+            if key in new and (key not in old or new[key] > old[key]):
+                self._add(where, f"{key} tightened from {old.get(key)} to {new[key]}")
+        for key in _TIGHTER_IF_LOWER:
+            if key in new and (key not in old or new[key] < old[key]):
+                self._add(where, f"{key} tightened from {old.get(key)} to {new[key]}")
+        for old_branch, new_branch in zip(old.get("anyOf", []), new.get("anyOf", []), strict=False):
+            self.compare(old_branch, new_branch, path)
+        if "items" in old and "items" in new:
+            self.compare(old["items"], new["items"], f"{path}[]")
+        self._compare_properties(old, new, path)
 
+    def _compare_properties(self, old: dict[str, Any], new: dict[str, Any], path: str) -> None:
+        old_props, new_props = old.get("properties", {}), new.get("properties", {})
+        old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
+        for name, old_field in old_props.items():
+            field_path = f"{path}.{name}" if path else name
+            if name not in new_props:
+                self._add(field_path, "field removed")
+            elif name in old_required and name not in new_required:
+                self._add(field_path, "no longer required (consumers rely on it)")
+            else:
+                self.compare(old_field, new_props[name], field_path)
+        for name in sorted(new_required - old_required - set(old_props)):
+            self._add(
+                f"{path}.{name}" if path else name, "new required field (old messages lack it)"
+            )
 
-def _compare_properties(
-    old: dict[str, Any],
-    new: dict[str, Any],
-    old_root: dict[str, Any],
-    new_root: dict[str, Any],
-    path: str,
-    problems: list[str],
-) -> None:
-    old_props, new_props = old.get("properties", {}), new.get("properties", {})
-    old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
-    for name, old_field in old_props.items():
-        field_path = f"{path}.{name}" if path else name
-        if name not in new_props:
-            problems.append(f"{field_path}: field removed")
-            continue
-        if name in old_required and name not in new_required:
-            problems.append(f"{field_path}: no longer required (consumers rely on it)")
-        _compare(old_field, new_props[name], old_root, new_root, field_path, problems)
-    for name in sorted(new_required - old_required - set(old_props)):
-        field_path = f"{path}.{name}" if path else name
-        problems.append(f"{field_path}: new required field (old messages lack it)")
+    def _add(self, where: str, problem: str) -> None:
+        self.problems.append(f"{where}: {problem}")
 
 
 def check_against_committed(committed_dir: Path, current: dict[str, str]) -> list[str]:
