@@ -1,0 +1,201 @@
+"""Resource assignment, pure: which resources can take a slot, or why none can.
+
+Used by the hold command (to choose resources before reserving them) and by the day
+view in :mod:`.slots`. Calendars are passed in as a mapping
+``(resource_id, local_date) -> calendar``; a missing key is an empty day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from slotline.availability.domain.entries import (
+    CalendarEntry,
+    CalendarView,
+    check_daily_limit,
+    find_conflict,
+    load,
+    seats_taken,
+    sessions,
+)
+from slotline.availability.domain.resources import ResourceState
+from slotline.availability.domain.rules import RejectionReason, check_booking_window
+from slotline.availability.domain.schedule import dates_touched, local_date_of
+from slotline.availability.domain.values import Interval, ServiceDefinition
+
+Calendars = Mapping[tuple[UUID, date], CalendarView]
+
+# When several resources fail, the most telling reason wins.
+_REASON_RANK = (
+    RejectionReason.CAPACITY_FULL,
+    RejectionReason.TAKEN,
+    RejectionReason.DAILY_LIMIT_REACHED,
+    RejectionReason.OUTSIDE_HOURS,
+)
+
+
+def booking_days(occupied: Interval, slot: Interval, tz: ZoneInfo) -> list[tuple[date, bool]]:
+    """The resource days a booking occupies, each with whether it is the day it starts
+    on (``primary``: where it counts toward the daily limit)."""
+    first = local_date_of(slot.start, tz)
+    return [(day, day == first) for day in dates_touched(occupied, tz)]
+
+
+def _entries(
+    calendars: Calendars, resource_id: UUID, day: date, now: datetime
+) -> list[CalendarEntry]:
+    view = calendars.get((resource_id, day))
+    return view.live_entries(now) if view is not None else []
+
+
+def resource_fit(
+    resource: ResourceState,
+    service: ServiceDefinition,
+    slot: Interval,
+    calendars: Calendars,
+    now: datetime,
+    seats: int = 1,
+) -> RejectionReason | None:
+    """Why ``resource`` cannot serve ``slot`` (hours, overlap, seats, limit), or ``None``."""
+    occupied = service.occupied(slot)
+    if not resource.works_during(occupied):
+        return RejectionReason.OUTSIDE_HOURS
+    for day, primary in booking_days(occupied, slot, resource.tz):
+        entries = _entries(calendars, resource.resource_id, day, now)
+        conflict = find_conflict(
+            entries,
+            occupied,
+            now,
+            service_id=service.service_id,
+            slot=slot,
+            capacity=service.capacity,
+            seats=seats,
+        )
+        if conflict is not None:
+            return RejectionReason.CAPACITY_FULL if conflict.full else RejectionReason.TAKEN
+        limit = service.max_per_day_per_resource
+        over = check_daily_limit(entries, service.service_id, slot, service.capacity, limit, now)
+        if primary and over is not None:
+            return RejectionReason.DAILY_LIMIT_REACHED
+    return None
+
+
+def _location_limit_reached(
+    service: ServiceDefinition,
+    slot: Interval,
+    resources: Iterable[ResourceState],
+    calendars: Calendars,
+    now: datetime,
+) -> bool:
+    limit = service.max_per_day_per_location
+    if limit is None:
+        return False
+    booked: set[object] = set()
+    for resource in resources:
+        day = local_date_of(slot.start, resource.tz)
+        booked |= sessions(
+            _entries(calendars, resource.resource_id, day, now), service.service_id, now
+        )
+    return (service.service_id, slot) not in booked and len(booked) >= limit
+
+
+def _search(
+    groups: Sequence[tuple[int, Sequence[ResourceState]]],
+    picks: list[tuple[UUID, int]],
+    must_include: UUID | None,
+) -> bool:
+    """Depth-first choice of distinct resources, one per requirement unit, in order."""
+    if len(picks) == len(groups):
+        return must_include is None or any(rid == must_include for rid, _ in picks)
+    group, options = groups[len(picks)]
+    same_group = len(picks) > 0 and groups[len(picks) - 1][0] == group
+    first = picks[-1][1] + 1 if same_group else 0
+    used = {rid for rid, _ in picks}
+    for index in range(first, len(options)):
+        if options[index].resource_id in used:
+            continue
+        picks.append((options[index].resource_id, index))
+        if _search(groups, picks, must_include):
+            return True
+        picks.pop()
+    return False
+
+
+def find_assignment(
+    service: ServiceDefinition,
+    slot: Interval,
+    resources: Sequence[ResourceState],
+    calendars: Calendars,
+    now: datetime,
+    *,
+    seats: int = 1,
+    preferred_staff_id: UUID | None = None,
+    exclude: Collection[UUID] = (),
+) -> tuple[UUID, ...] | RejectionReason:
+    """The resources to hold for ``slot`` (requirement order), or why there are none.
+
+    For each requirement, ``count`` distinct resources that satisfy it, work through the
+    padded slot and are free in every calendar it touches. Ties go to a group session
+    already running at that slot, then the preferred staff, then the least loaded
+    resource that day, then the lowest id — so the choice is deterministic.
+
+    ``resources`` are the location's (its daily limit counts their calendars);
+    ``exclude`` leaves some out, e.g. to count alternatives.
+    """
+    window = check_booking_window(service, slot.start, now)
+    if window is not None:
+        return window
+    relevant = [
+        r
+        for r in resources
+        if r.resource_id not in exclude and any(r.satisfies(q) for q in service.requirements)
+    ]
+    if _location_limit_reached(service, slot, resources, calendars, now):
+        return RejectionReason.DAILY_LIMIT_REACHED
+    fits = {r.resource_id: resource_fit(r, service, slot, calendars, now, seats) for r in relevant}
+
+    def rank(r: ResourceState) -> tuple[int, int, int, str]:
+        entries = _entries(calendars, r.resource_id, local_date_of(slot.start, r.tz), now)
+        hosting = seats_taken(entries, service.service_id, slot, now) > 0
+        preferred = r.resource_id == preferred_staff_id
+        return (not hosting, not preferred, load(entries, now), str(r.resource_id))
+
+    options = [
+        sorted((r for r in relevant if r.satisfies(q) and fits[r.resource_id] is None), key=rank)
+        for q in service.requirements
+    ]
+    groups = [
+        (index, options[index])
+        for index, requirement in enumerate(service.requirements)
+        for _ in range(requirement.count)
+    ]
+    enough = all(len(o) >= q.count for q, o in zip(service.requirements, options, strict=True))
+    reachable = preferred_staff_id is None or any(
+        r.resource_id == preferred_staff_id for usable in options for r in usable
+    )
+    picks: list[tuple[UUID, int]] = []
+    if enough and reachable and _search(groups, picks, preferred_staff_id):
+        return tuple(rid for rid, _ in picks)
+    return _rejection(service, relevant, fits, options, preferred_staff_id)
+
+
+def _rejection(
+    service: ServiceDefinition,
+    relevant: Sequence[ResourceState],
+    fits: Mapping[UUID, RejectionReason | None],
+    options: Sequence[Sequence[ResourceState]],
+    preferred_staff_id: UUID | None,
+) -> RejectionReason:
+    if preferred_staff_id is not None:
+        preferred = fits.get(preferred_staff_id, RejectionReason.OUTSIDE_HOURS)
+        if preferred is not None:
+            return preferred
+    for requirement, usable in zip(service.requirements, options, strict=True):
+        if len(usable) >= requirement.count:
+            continue
+        reasons = {fits[r.resource_id] for r in relevant if r.satisfies(requirement)}
+        return next((reason for reason in _REASON_RANK if reason in reasons), _REASON_RANK[-1])
+    return RejectionReason.TAKEN

@@ -1,0 +1,207 @@
+"""The hold aggregate: one booking request's claim on a slot and its resources.
+
+A hold is placed for every required resource at once (its entries on the resources'
+:class:`~.calendar.ResourceDay` calendars are saved with it), lives until it expires
+unless confirmed, and keeps its id across reschedules. Transitions::
+
+    held ──confirm──▶ confirmed ──cancel──▶ cancelled
+     │ └──release──▶ released
+     └────expire───▶ expired        (reschedule: held or confirmed, status unchanged)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from slotline.availability.domain.values import Interval
+
+HOLD_NAMESPACE = uuid5(NAMESPACE_URL, "https://slotline.dev/availability/hold")
+
+
+class HoldStatus(StrEnum):
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    RELEASED = "released"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class HoldExpired(Exception):
+    """The hold ran out before it was confirmed (or rescheduled)."""
+
+
+class InvalidTransition(Exception):
+    """The command makes no sense in the hold's current status."""
+
+
+class Hold(Aggregate):
+    """A time-limited claim on a slot; its id is derived from the booking request."""
+
+    @staticmethod
+    def create_id(tenant_id: UUID, request_id: str) -> UUID:
+        """Deterministic, so a retried booking request finds the hold it already placed."""
+        return uuid5(HOLD_NAMESPACE, f"{tenant_id}:{request_id}")
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        tenant_id: UUID,
+        request_id: str,
+        service_id: UUID,
+        location_id: UUID,
+        slot: Interval,
+        resource_ids: Sequence[UUID],
+        seats: int,
+        expires_at: datetime,
+    ) -> Hold:
+        if seats < 1:
+            raise ValueError("a hold takes at least one seat")
+        return cls(
+            tenant_id=tenant_id,
+            request_id=request_id,
+            service_id=service_id,
+            location_id=location_id,
+            slot_start=slot.start,
+            slot_end=slot.end,
+            resource_ids=list(resource_ids),
+            seats=seats,
+            expires_at=expires_at,
+        )
+
+    @event("Placed")
+    def __init__(
+        self,
+        tenant_id: UUID,
+        request_id: str,
+        service_id: UUID,
+        location_id: UUID,
+        slot_start: datetime,
+        slot_end: datetime,
+        resource_ids: list[UUID],
+        seats: int,
+        expires_at: datetime,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.request_id = request_id
+        self.service_id = service_id
+        self.location_id = location_id
+        self.slot = Interval(slot_start, slot_end)
+        self.resource_ids = tuple(resource_ids)
+        self.seats = seats
+        self.expires_at: datetime | None = expires_at
+        self.status = HoldStatus.HELD
+
+    def is_active(self, now: datetime) -> bool:
+        """Whether the hold still occupies its resources at ``now``."""
+        if self.status is HoldStatus.CONFIRMED:
+            return True
+        return self._running(now)
+
+    def _running(self, now: datetime) -> bool:
+        held = self.status is HoldStatus.HELD
+        return held and self.expires_at is not None and now < self.expires_at
+
+    def _refuse(self, command: str, hint: str = "") -> InvalidTransition:
+        message = f"cannot {command} hold {self.id}: it is {self.status}"
+        return InvalidTransition(f"{message}; {hint}" if hint else message)
+
+    # -- commands ---------------------------------------------------------------------
+
+    def confirm(self, now: datetime) -> None:
+        """Turn the hold into an allocation. Confirming twice does nothing."""
+        if self.status is HoldStatus.CONFIRMED:
+            return
+        if self.status is HoldStatus.EXPIRED or (
+            self.status is HoldStatus.HELD and not self._running(now)
+        ):
+            raise HoldExpired(f"hold {self.id} expired at {self.expires_at}")
+        if self.status is not HoldStatus.HELD:
+            raise self._refuse("confirm")
+        self._confirmed()
+
+    def release(self, reason: str = "") -> None:
+        """Give an unconfirmed hold back; a no-op once it is released or expired."""
+        if self.status in (HoldStatus.RELEASED, HoldStatus.EXPIRED):
+            return
+        if self.status is not HoldStatus.HELD:
+            raise self._refuse("release", "cancel a confirmed booking instead")
+        self._released(reason=reason)
+
+    def expire(self, now: datetime) -> None:
+        """Let a held hold lapse once its time is up; late timers on others do nothing."""
+        if self.status is not HoldStatus.HELD:
+            return
+        if self._running(now):
+            raise self._refuse("expire", f"it runs until {self.expires_at}")
+        self._expired()
+
+    def cancel(self, reason: str = "") -> None:
+        """Cancel a confirmed booking; cancelling twice does nothing."""
+        if self.status is HoldStatus.CANCELLED:
+            return
+        if self.status is not HoldStatus.CONFIRMED:
+            raise self._refuse("cancel", "release an unconfirmed hold instead")
+        self._cancelled(reason=reason)
+
+    def reschedule(
+        self,
+        slot: Interval,
+        resource_ids: Sequence[UUID],
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> None:
+        """Move to a new slot and resources, keeping the id and the status.
+
+        A held hold may get a new ``expires_at``; a confirmed one never expires.
+        """
+        if self.status is HoldStatus.HELD and not self._running(now):
+            raise HoldExpired(f"hold {self.id} expired at {self.expires_at}")
+        if self.status not in (HoldStatus.HELD, HoldStatus.CONFIRMED):
+            raise self._refuse("reschedule")
+        if self.status is HoldStatus.CONFIRMED:
+            expires_at = None
+        elif expires_at is None:
+            expires_at = self.expires_at
+        self._rescheduled(
+            slot_start=slot.start,
+            slot_end=slot.end,
+            resource_ids=list(resource_ids),
+            expires_at=expires_at,
+        )
+
+    # -- events -----------------------------------------------------------------------
+
+    @event("Confirmed")
+    def _confirmed(self) -> None:
+        self.status = HoldStatus.CONFIRMED
+        self.expires_at = None
+
+    @event("Released")
+    def _released(self, reason: str) -> None:
+        self.status = HoldStatus.RELEASED
+
+    @event("Expired")
+    def _expired(self) -> None:
+        self.status = HoldStatus.EXPIRED
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str) -> None:
+        self.status = HoldStatus.CANCELLED
+
+    @event("Rescheduled")
+    def _rescheduled(
+        self,
+        slot_start: datetime,
+        slot_end: datetime,
+        resource_ids: list[UUID],
+        expires_at: datetime | None,
+    ) -> None:
+        self.slot = Interval(slot_start, slot_end)
+        self.resource_ids = tuple(resource_ids)
+        self.expires_at = expires_at

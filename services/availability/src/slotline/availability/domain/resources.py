@@ -1,0 +1,68 @@
+"""A resource as slot finding sees it: what it is, where, and when it works."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from slotline.availability.domain.schedule import (
+    covers,
+    dates_touched,
+    merge,
+    working_intervals,
+)
+from slotline.availability.domain.values import (
+    DateOverride,
+    Interval,
+    Requirement,
+    ResourceKind,
+    TimeOff,
+    WeeklyHours,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceState:
+    """A snapshot of one resource (staff, room or equipment) and its schedule."""
+
+    resource_id: UUID
+    kind: ResourceKind
+    tags: frozenset[str]
+    location_id: UUID
+    tz: ZoneInfo
+    weekly: WeeklyHours
+    overrides: tuple[DateOverride, ...] = ()
+    time_off: tuple[TimeOff, ...] = ()
+    active: bool = True
+
+    def satisfies(self, requirement: Requirement) -> bool:
+        return self.active and requirement.is_satisfied_by(self.kind, self.tags)
+
+    def working_on(self, local_date: date) -> tuple[Interval, ...]:
+        """Its working time on one local date, in UTC."""
+        return _working_on(self, local_date)
+
+    def working_around(self, local_date: date) -> list[Interval]:
+        """Working time of the day before, the day and the day after, merged — so a
+        shift running past midnight reads as one interval."""
+        days = (local_date + timedelta(days=offset) for offset in (-1, 0, 1))
+        return merge(interval for day in days for interval in self.working_on(day))
+
+    def works_during(self, interval: Interval) -> bool:
+        """True when the resource works through all of ``interval`` (across midnight too)."""
+        if not self.active:
+            return False
+        days = dates_touched(interval, self.tz)
+        return covers((piece for day in days for piece in self.working_on(day)), interval)
+
+
+@lru_cache(maxsize=8192)
+def _working_on(resource: ResourceState, local_date: date) -> tuple[Interval, ...]:
+    """Memoised: slot finding asks the same resource about the same day many times."""
+    intervals = working_intervals(
+        resource.weekly, resource.overrides, resource.time_off, resource.tz, local_date
+    )
+    return tuple(intervals)

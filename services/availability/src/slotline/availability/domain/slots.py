@@ -1,0 +1,169 @@
+"""Slot finding, pure: what a day looks like for one service, and what to offer instead.
+
+Shared by the hold command (via :func:`find_assignment`) and the live view (via
+:func:`day_slots`), so a slot shown as free is exactly a slot a hold would get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from slotline.availability.domain.assignment import (
+    Calendars,
+    booking_days,
+    find_assignment,
+    resource_fit,
+)
+from slotline.availability.domain.entries import seats_taken
+from slotline.availability.domain.resources import ResourceState
+from slotline.availability.domain.rules import RejectionReason, candidate_starts
+from slotline.availability.domain.schedule import local_date_of
+from slotline.availability.domain.values import Interval, ServiceDefinition
+
+__all__ = [
+    "Calendars",
+    "SlotStatus",
+    "SlotView",
+    "booking_days",
+    "day_slots",
+    "find_assignment",
+    "nearest_alternatives",
+    "slot_view",
+]
+
+# Slots that are not offered at all, rather than shown as booked.
+_NOT_OFFERED = frozenset(
+    {
+        RejectionReason.TOO_SHORT_NOTICE,
+        RejectionReason.BEYOND_HORIZON,
+        RejectionReason.OUTSIDE_HOURS,
+    }
+)
+
+
+class SlotStatus(StrEnum):
+    AVAILABLE = "available"
+    LIMITED = "limited"
+    BOOKED = "booked"
+
+
+@dataclass(frozen=True, slots=True)
+class SlotView:
+    """One slot of the live view.
+
+    ``free_resources``: resources able to serve it; ``alternatives``: disjoint resource
+    sets, i.e. bookings that could still start here side by side; ``seats_left``: for
+    group sessions, seats across those sets (``None`` for one-to-one services).
+    """
+
+    start: datetime
+    end: datetime
+    status: SlotStatus
+    free_resources: int
+    seats_left: int | None
+    alternatives: int = 0
+
+    @property
+    def bookable(self) -> bool:
+        return self.status is not SlotStatus.BOOKED
+
+
+def _seats_left(
+    service: ServiceDefinition,
+    slot: Interval,
+    assignment: Sequence[UUID],
+    zones: Mapping[UUID, ZoneInfo],
+    calendars: Calendars,
+    now: datetime,
+) -> int:
+    taken = 0
+    for resource_id in assignment:
+        view = calendars.get((resource_id, local_date_of(slot.start, zones[resource_id])))
+        if view is not None:
+            entries = view.live_entries(now)
+            taken = max(taken, seats_taken(entries, service.service_id, slot, now))
+    return service.capacity - taken
+
+
+def slot_view(
+    service: ServiceDefinition,
+    slot: Interval,
+    resources: Sequence[ResourceState],
+    calendars: Calendars,
+    now: datetime,
+    limited_threshold: int = 2,
+) -> SlotView | None:
+    """How ``slot`` looks right now, or ``None`` when it is not offered at all."""
+    outcome = find_assignment(service, slot, resources, calendars, now)
+    group_seats = 0 if service.is_group else None
+    if isinstance(outcome, RejectionReason):
+        if outcome in _NOT_OFFERED:
+            return None
+        return SlotView(slot.start, slot.end, SlotStatus.BOOKED, 0, group_seats)
+    zones = {r.resource_id: r.tz for r in resources}
+    alternatives, seats = 0, 0
+    used: set[UUID] = set()
+    while not isinstance(outcome, RejectionReason):
+        alternatives += 1
+        seats += _seats_left(service, slot, outcome, zones, calendars, now)
+        used.update(outcome)
+        outcome = find_assignment(service, slot, resources, calendars, now, exclude=used)
+    free = sum(
+        1
+        for r in resources
+        if any(r.satisfies(q) for q in service.requirements)
+        and resource_fit(r, service, slot, calendars, now) is None
+    )
+    remaining = seats if service.is_group else alternatives
+    status = SlotStatus.LIMITED if remaining < limited_threshold else SlotStatus.AVAILABLE
+    seats_left = seats if service.is_group else None
+    return SlotView(slot.start, slot.end, status, free, seats_left, alternatives)
+
+
+def day_slots(
+    service: ServiceDefinition,
+    local_date: date,
+    resources: Sequence[ResourceState],
+    calendars: Calendars,
+    now: datetime,
+    tz: ZoneInfo,
+    limited_threshold: int = 2,
+) -> list[SlotView]:
+    """Every offered slot of ``service`` on ``local_date`` (in ``tz``), in time order."""
+    starts = {
+        start
+        for r in resources
+        if any(r.satisfies(q) for q in service.requirements)
+        for start in candidate_starts(service, r.working_around(local_date), tz, local_date)
+    }
+    views = (
+        slot_view(service, service.slot_at(start), resources, calendars, now, limited_threshold)
+        for start in sorted(starts)
+    )
+    return [view for view in views if view is not None]
+
+
+def nearest_alternatives(
+    requested_start: datetime,
+    tz: ZoneInfo,
+    slots_on: Callable[[date], Sequence[SlotView]],
+    last_date: date,
+    limit: int = 3,
+) -> list[SlotView]:
+    """Up to ``limit`` bookable slots to offer instead of ``requested_start``.
+
+    The same day first, nearest to the requested time (earlier wins a tie), then the
+    earliest slots of the following days up to ``last_date`` (the booking horizon).
+    """
+    day = local_date_of(requested_start, tz)
+    same_day = [s for s in slots_on(day) if s.bookable and s.start != requested_start]
+    chosen = sorted(same_day, key=lambda s: (abs(s.start - requested_start), s.start))[:limit]
+    while len(chosen) < limit and day < last_date:
+        day += timedelta(days=1)
+        chosen += [s for s in slots_on(day) if s.bookable][: limit - len(chosen)]
+    return chosen
