@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any, ClassVar
 
+import jsonschema  # type: ignore[import-untyped]  # no types-jsonschema in the dev group
 import pytest
+from pydantic import BaseModel, ValidationError
 
 from slotline.events.contract import (
     MESSAGES,
@@ -15,31 +20,123 @@ from slotline.events.contract import (
     messages_on,
     parse_message,
 )
+from slotline.events.contract.common import Contact, Money, TimeSlot, Value
+from slotline.events.contract.dead_letter import DeadLetter
+from slotline.events.contract.registry import register
 from slotline.events.envelope import Message
-from slotline.events.schema import rendered_schemas
+from slotline.events.schema import asyncapi_document, json_schema, write_schemas
 from slotline.events.testing.samples import sample
-from slotline.events.topics import ALL_TOPICS, BOOKING_REQUESTS
+from slotline.events.topics import ALL_TOPICS, BOOKING_REQUESTS, dead_letter_topic
 
 pytestmark = pytest.mark.unit
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+EVERY_MESSAGE = pytest.mark.parametrize(
+    "cls", list(MESSAGES.values()), ids=lambda c: f"{c.EVENT_TYPE}.v{c.SCHEMA_VERSION}"
+)
+
+
+PINNED = {"event_type", "schema_version"}  # consts in the schema, documented by the envelope
+
+
+def message(event_type: str) -> type[Message]:
+    return MESSAGES[(event_type, 1)]
+
+
+def sample_json(event_type: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(sample(message(event_type)).model_dump_json())
+    return data
+
+
+def models_within(cls: type[BaseModel]) -> set[type[BaseModel]]:
+    """``cls`` and every value model its fields use, however deeply."""
+    found: set[type[BaseModel]] = set()
+    pending = [cls]
+    while pending:
+        model = pending.pop()
+        if model in found:
+            continue
+        found.add(model)
+        for field in model.model_fields.values():
+            for part in _type_parts(field.annotation):
+                if isinstance(part, type) and issubclass(part, BaseModel):
+                    pending.append(part)
+    return found
+
+
+def _type_parts(annotation: Any) -> list[Any]:
+    args = getattr(annotation, "__args__", ())
+    return [annotation, *[p for a in args for p in _type_parts(a)]]
 
 
 class TestEveryMessage:
-    @pytest.mark.parametrize("cls", list(MESSAGES.values()), ids=lambda c: c.EVENT_TYPE)
+    @EVERY_MESSAGE
     def test_round_trips_through_its_topic(self, cls: type[Message]) -> None:
-        message = sample(cls)
-        assert isinstance(message, Message)
-        assert parse_message(cls.TOPIC, message.to_json()) == message
+        original = sample(cls)
+        assert isinstance(original, Message)
+        assert parse_message(cls.TOPIC, original.to_json()) == original
+
+    @EVERY_MESSAGE
+    def test_its_json_schema_accepts_what_pydantic_writes(self, cls: type[Message]) -> None:
+        schema = json_schema(cls)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(
+            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+        validator.validate(json.loads(sample(cls).model_dump_json()))
+
+    @EVERY_MESSAGE
+    def test_its_schema_pins_type_and_version(self, cls: type[Message]) -> None:
+        schema = json_schema(cls)
+        assert schema["properties"]["event_type"]["const"] == cls.EVENT_TYPE
+        assert schema["properties"]["schema_version"]["const"] == cls.SCHEMA_VERSION
+        assert {"event_type", "schema_version"} <= set(schema["required"])
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+    @EVERY_MESSAGE
+    def test_it_is_documented_for_outside_consumers(self, cls: type[Message]) -> None:
+        assert "__doc__" in vars(cls), f"{cls.__name__} has no docstring"
+        assert inspect.getdoc(cls)
+        undescribed = [
+            f"{model.__name__}.{name}"
+            for model in models_within(cls)
+            for name, field in model.model_fields.items()
+            if not field.description and name not in PINNED
+        ]
+        assert undescribed == []
 
     def test_every_topic_carries_messages(self) -> None:
         assert all(messages_on(topic) for topic in ALL_TOPICS)
+
+    def test_the_registry_keys_each_class_by_its_type_and_version(self) -> None:
+        assert all(key == (c.EVENT_TYPE, c.SCHEMA_VERSION) for key, c in MESSAGES.items())
+        assert all(c.SCHEMA_VERSION == 1 for c in MESSAGES.values())
+
+
+class TestRegistry:
+    def test_a_duplicate_type_and_version_fails_loudly(self) -> None:
+        class HoldPlaced(Message):
+            TOPIC: ClassVar[str] = BOOKING_REQUESTS
+
+        with pytest.raises(TypeError, match="HoldPlaced v1 defined twice"):
+            register([*MESSAGES.values(), HoldPlaced])
+
+    def test_an_unknown_topic_fails_loudly(self) -> None:
+        class Stray(Message):
+            TOPIC: ClassVar[str] = "nowhere.v1"
+
+        with pytest.raises(TypeError, match=r"unknown topic 'nowhere\.v1'"):
+            register([Stray])
 
 
 class TestRefusals:
     def test_not_json_is_undecodable(self) -> None:
         with pytest.raises(UndecodableMessage, match="not JSON"):
             parse_message(BOOKING_REQUESTS, b"\xff{")
+
+    def test_nan_is_not_json(self) -> None:
+        with pytest.raises(UndecodableMessage, match="NaN is not JSON"):
+            parse_message(BOOKING_REQUESTS, b'{"event_type": NaN}')
 
     def test_a_json_array_is_undecodable(self) -> None:
         with pytest.raises(UndecodableMessage, match="not a JSON object but a list"):
@@ -50,14 +147,24 @@ class TestRefusals:
         with pytest.raises(UnknownMessageType, match="carries: BookingRequested v1"):
             parse_message(BOOKING_REQUESTS, raw)
 
+    def test_an_unknown_version_is_unknown(self) -> None:
+        data = sample_json("BookingRequested") | {"schema_version": 7}
+        with pytest.raises(UnknownMessageType, match="no 'BookingRequested' v7"):
+            parse_message(BOOKING_REQUESTS, json.dumps(data).encode())
+
+    def test_a_boolean_version_is_not_a_version(self) -> None:
+        data = sample_json("BookingRequested") | {"schema_version": True}
+        with pytest.raises(UnknownMessageType, match="schema_version \\(integer\\)"):
+            parse_message(BOOKING_REQUESTS, json.dumps(data).encode())
+
     def test_a_message_on_the_wrong_topic_is_unknown_there(self) -> None:
-        held = next(c for c in MESSAGES.values() if c.EVENT_TYPE == "HoldPlaced")
         with pytest.raises(UnknownMessageType):
-            parse_message(BOOKING_REQUESTS, sample(held).model_dump_json().encode())
+            parse_message(
+                BOOKING_REQUESTS, sample(message("HoldPlaced")).model_dump_json().encode()
+            )
 
     def test_a_schema_violation_names_each_field_and_rule(self) -> None:
-        requested = next(c for c in MESSAGES.values() if c.EVENT_TYPE == "BookingRequested")
-        data = json.loads(sample(requested).model_dump_json())
+        data = sample_json("BookingRequested")
         data["contact"]["phone"] = "2101234567"
         del data["service_id"]
         with pytest.raises(InvalidMessage) as refused:
@@ -66,14 +173,142 @@ class TestRefusals:
         assert "service_id: Field required" in refused.value.reason
 
     def test_money_is_never_a_float(self) -> None:
-        deposit = next(c for c in MESSAGES.values() if c.EVENT_TYPE == "DepositRequested")
-        data = json.loads(sample(deposit).model_dump_json())
+        data = sample_json("DepositRequested")
         data["amount"]["amount_minor"] = 25.5
         with pytest.raises(InvalidMessage, match=r"amount\.amount_minor"):
-            parse_message(deposit.TOPIC, json.dumps(data).encode())
+            parse_message(message("DepositRequested").TOPIC, json.dumps(data).encode())
+
+    def test_a_card_number_is_refused_and_not_repeated(self) -> None:
+        data = sample_json("BookingRequested") | {"payment_token": "4242424242424242"}
+        with pytest.raises(InvalidMessage) as refused:
+            parse_message(BOOKING_REQUESTS, json.dumps(data).encode())
+        assert "payment_token: Value error, looks like a card number" in refused.value.reason
+        assert "4242" not in refused.value.reason
+
+    def test_a_slot_that_ends_before_it_starts_is_refused(self) -> None:
+        data = sample_json("HoldRescheduled")
+        data["slot"]["end"] = data["slot"]["start"]
+        with pytest.raises(InvalidMessage, match="slot: Value error, end must be after start"):
+            parse_message(message("HoldRescheduled").TOPIC, json.dumps(data).encode())
+
+    def test_a_naive_time_is_refused(self) -> None:
+        data = sample_json("BookingRequested") | {"slot_start": "2026-12-01T09:00:00"}
+        with pytest.raises(InvalidMessage, match="slot_start: Input should have timezone info"):
+            parse_message(BOOKING_REQUESTS, json.dumps(data).encode())
+
+
+class TestValues:
+    def test_a_time_slot_is_kept_in_utc(self) -> None:
+        athens = timezone(timedelta(hours=2))
+        slot = TimeSlot(
+            start=datetime(2026, 12, 1, 11, 0, tzinfo=athens),
+            end=datetime(2026, 12, 1, 12, 0, tzinfo=athens),
+        )
+        assert slot.start == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        assert slot.start.tzinfo is UTC
+        assert slot.end.tzinfo is UTC
+
+    @pytest.mark.parametrize(
+        ("amount", "currency", "rule"),
+        [(-1, "EUR", "greater than or equal to 0"), (100, "eur", "should match pattern")],
+    )
+    def test_money_is_non_negative_minor_units_in_iso_currency(
+        self, amount: int, currency: str, rule: str
+    ) -> None:
+        with pytest.raises(ValidationError, match=rule):
+            Money(amount_minor=amount, currency=currency)
+
+    def test_a_contact_needs_a_phone_or_an_email(self) -> None:
+        with pytest.raises(ValidationError, match="needs a phone number or an e-mail"):
+            Contact(name="Ana")
+
+    def test_values_ignore_fields_added_later(self) -> None:
+        money = Money.model_validate({"amount_minor": 1, "currency": "EUR", "tax_minor": 0})
+        assert money == Money(amount_minor=1, currency="EUR")
+        assert all(v.model_config.get("extra") == "ignore" for v in Value.__subclasses__())
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return asyncapi_document()
+
+
+class TestAsyncApi:
+    def test_every_topic_and_its_dead_letters_is_a_channel(self, document: dict[str, Any]) -> None:
+        addresses = {channel["address"] for channel in document["channels"].values()}
+        assert addresses == {t for topic in ALL_TOPICS for t in (topic, dead_letter_topic(topic))}
+        assert document["asyncapi"] == "3.0.0"
+
+    def test_each_channel_carries_its_messages(self, document: dict[str, Any]) -> None:
+        for channel in document["channels"].values():
+            address = channel["address"]
+            expected = (
+                ["DeadLetter"]
+                if address.endswith(".dlq")
+                else [f"{c.EVENT_TYPE}.v{c.SCHEMA_VERSION}" for c in messages_on(address)]
+            )
+            assert sorted(channel["messages"]) == sorted(expected)
+
+    def test_every_channel_is_sent_and_received(self, document: dict[str, Any]) -> None:
+        actions = {(op["channel"]["$ref"], op["action"]) for op in document["operations"].values()}
+        assert actions == {
+            (f"#/channels/{name}", action)
+            for name in document["channels"]
+            for action in ("send", "receive")
+        }
+
+    def test_every_reference_resolves(self, document: dict[str, Any]) -> None:
+        def refs(node: Any) -> list[str]:
+            if isinstance(node, dict):
+                own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+                return own + [r for value in node.values() for r in refs(value)]
+            if isinstance(node, list):
+                return [r for value in node for r in refs(value)]
+            return []
+
+        for ref in refs(document):
+            target: Any = document
+            for part in ref.removeprefix("#/").split("/"):
+                assert part in target, f"dangling {ref}"
+                target = target[part]
+
+    def test_the_dead_letter_payload_is_the_dead_letter_model(
+        self, document: dict[str, Any]
+    ) -> None:
+        payload = document["components"]["schemas"]["DeadLetter"]
+        assert set(payload["required"]) == set(DeadLetter.model_fields)
+        assert payload["properties"]["original_headers"]["additionalProperties"] == {
+            "type": "string"
+        }
 
 
 class TestCommittedSchemas:
-    def test_the_committed_schemas_are_what_the_code_generates(self) -> None:
-        committed = {str(p.relative_to(SCHEMAS)): p.read_text() for p in SCHEMAS.rglob("*.json")}
-        assert committed == rendered_schemas(), "run `make schema` and commit libs/events/schemas"
+    def test_the_generator_writes_exactly_the_committed_files(self, tmp_path: Path) -> None:
+        write_schemas(tmp_path)
+        generated = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*.json")}
+        committed = {p.relative_to(SCHEMAS): p.read_bytes() for p in SCHEMAS.rglob("*.json")}
+        assert sorted(generated) == sorted(committed), "run `make schema`"
+        assert generated == committed, "run `make schema` and commit libs/events/schemas"
+
+    def test_files_are_sorted_indented_and_end_with_a_newline(self) -> None:
+        text = (SCHEMAS / "asyncapi.json").read_text()
+        assert text.endswith("}\n")
+        assert (
+            text
+            == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        )
+
+    def test_a_dead_letter_round_trips(self) -> None:
+        letter = DeadLetter(
+            reason="contact.phone: String should match pattern",
+            error_type="InvalidMessage",
+            original_topic=BOOKING_REQUESTS,
+            original_partition=0,
+            original_offset=42,
+            original_key="req-1",
+            original_headers={"traceparent": "00-abc-def-01"},
+            original_payload="{}",
+            failed_at=datetime(2026, 12, 1, tzinfo=UTC),
+            consumer="booking",
+        )
+        assert DeadLetter.model_validate_json(letter.model_dump_json()) == letter

@@ -1,4 +1,9 @@
-"""``slotline-events schema``: write (or check) the contract's JSON Schemas and AsyncAPI."""
+"""``slotline-events schema``: write (or check) the contract's JSON Schemas and AsyncAPI.
+
+Registered by the CLI as ``app.command("schema")(schema_command)``. Writing refuses
+backward-incompatible changes to committed schemas too, so the only way to change a
+message incompatibly is a new ``SCHEMA_VERSION`` beside the old one.
+"""
 
 from pathlib import Path
 
@@ -7,41 +12,61 @@ import typer
 from slotline.events.compat import check_against_committed
 from slotline.events.schema import rendered_schemas, write_schemas
 
+DEFAULT_OUT = Path("libs") / "events" / "schemas"
+
 
 def repository_root(start: Path | None = None) -> Path:
-    """The folder holding ``uv.lock``, walking up from ``start`` (default: here)."""
+    """The folder holding ``uv.lock``: above ``start`` (default: the current directory),
+    else above this installed (editable) package."""
     here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "uv.lock").exists():
-            return folder
+    for origin in (here, Path(__file__).resolve().parent):
+        for folder in (origin, *origin.parents):
+            if (folder / "uv.lock").is_file():
+                return folder
     raise typer.BadParameter(f"no uv.lock above {here}: run inside the repository")
 
 
+def _out_of_date(target: Path, current: dict[str, str]) -> list[str]:
+    """Generated files missing or different under ``target``, and files no longer generated."""
+    differing = [
+        relative
+        for relative, text in sorted(current.items())
+        if not (target / relative).is_file() or (target / relative).read_text() != text
+    ]
+    extra = sorted(
+        f"{p.relative_to(target).as_posix()} (no longer generated)"
+        for p in target.rglob("*.json")
+        if p.relative_to(target).as_posix() not in current
+    )
+    return differing + extra
+
+
+def _fail(title: str, lines: list[str]) -> None:
+    typer.echo(title, err=True)
+    for line in lines:
+        typer.echo(f"  {line}", err=True)
+    raise typer.Exit(1)
+
+
 def schema_command(
-    out: Path | None = typer.Option(None, help="Default: libs/events/schemas."),
-    check: bool = typer.Option(False, help="Write nothing; fail on drift or breaking changes."),
+    out: Path | None = typer.Option(
+        None, help="Where the schemas live. Default: libs/events/schemas in the repository."
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 on breaking changes or stale files."
+    ),
 ) -> None:
     """Generate a JSON Schema per message type and the AsyncAPI document."""
-    target = out or repository_root() / "libs" / "events" / "schemas"
+    target = out if out is not None else repository_root() / DEFAULT_OUT
     current = rendered_schemas()
-    breaking = check_against_committed(target, current) if target.exists() else []
+    breaking = check_against_committed(target, current) if target.is_dir() else []
     if breaking:
-        typer.echo("backward-incompatible changes (bump SCHEMA_VERSION instead):", err=True)
-        for problem in breaking:
-            typer.echo(f"  {problem}", err=True)
-        raise typer.Exit(1)
+        _fail("backward-incompatible changes (add a new SCHEMA_VERSION instead):", breaking)
     if check:
-        stale = [
-            rel
-            for rel, text in current.items()
-            if not (target / rel).exists() or (target / rel).read_text() != text
-        ]
+        stale = _out_of_date(target, current)
         if stale:
-            typer.echo("schemas are out of date; run `slotline-events schema`:", err=True)
-            for rel in stale:
-                typer.echo(f"  {rel}", err=True)
-            raise typer.Exit(1)
-        typer.echo(f"{len(current)} schema files up to date")
+            _fail("schemas are out of date; run `slotline-events schema`:", stale)
+        typer.echo(f"{len(current)} schema files up to date in {target}")
         return
     written = write_schemas(target)
     typer.echo(f"wrote {len(written)} schema files to {target}")

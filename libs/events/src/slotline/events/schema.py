@@ -1,8 +1,15 @@
-"""JSON Schemas and the AsyncAPI document of the public contract, generated from code."""
+"""JSON Schemas and the AsyncAPI document of the public contract, generated from code.
+
+The files are committed (``libs/events/schemas``) so that a change to a message shows
+up in review and ``slotline-events schema --check`` can hold it against the guard in
+``slotline.events.compat``. Output is deterministic: sorted keys, 2-space indent.
+"""
 
 from __future__ import annotations
 
+import inspect
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +22,15 @@ from slotline.events.envelope import Message
 from slotline.events.topics import ALL_TOPICS, dead_letter_topic
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
+KAFKA_BINDING_VERSION = "0.5.0"
+
+_HEADERS = {
+    "type": "object",
+    "properties": {
+        "traceparent": {"type": "string", "description": "W3C trace context of the producer."},
+        "tracestate": {"type": "string", "description": "W3C vendor trace state."},
+    },
+}
 
 
 def _pin_identity(schema: dict[str, Any], cls: type[Message]) -> dict[str, Any]:
@@ -39,9 +55,58 @@ def json_schema(cls: type[Message]) -> dict[str, Any]:
 
 
 def message_key(cls: type[BaseModel]) -> str:
+    """The message's id in the AsyncAPI document, e.g. ``HoldPlaced.v1``."""
     if issubclass(cls, Message):
         return f"{cls.EVENT_TYPE}.v{cls.SCHEMA_VERSION}"
     return cls.__name__
+
+
+def _summary(cls: type[BaseModel]) -> str:
+    doc = inspect.getdoc(cls) if "__doc__" in vars(cls) and cls.__doc__ else ""
+    return doc.splitlines()[0] if doc else ""
+
+
+def _topic_description(topic: str) -> str:
+    """The first paragraph of each contract module that defines messages on ``topic``."""
+    modules = dict.fromkeys(cls.__module__ for cls in messages_on(topic))
+    paragraphs = [(inspect.getdoc(sys.modules[m]) or "").split("\n\n")[1:2] for m in modules]
+    text = " ".join(p[0].replace("\n", " ") for p in paragraphs if p)
+    return f"{text} Key: the aggregate id, so one aggregate's messages stay in order."
+
+
+def _message(model: type[BaseModel], payload: dict[str, Any]) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "name": message_key(model),
+        "title": model.__name__,
+        "summary": _summary(model),
+        "contentType": "application/json",
+        "payload": payload,
+        "headers": _HEADERS,
+    }
+    if issubclass(model, Message):
+        described["correlationId"] = {
+            "description": "Shared by every message of one flow.",
+            "location": "$message.payload#/correlation_id",
+        }
+        described["bindings"] = {
+            "kafka": {
+                "key": {"type": "string", "description": "The aggregate_id."},
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        }
+    return described
+
+
+def _channels() -> list[tuple[str, str, str, list[type[BaseModel]]]]:
+    """(channel id, address, description, messages) for every topic and its DLQ."""
+    channels: list[tuple[str, str, str, list[type[BaseModel]]]] = []
+    for topic in ALL_TOPICS:
+        dlq = dead_letter_topic(topic)
+        carried: list[type[BaseModel]] = list(messages_on(topic))
+        channels.append((topic.replace(".", "_"), topic, _topic_description(topic), carried))
+        dead = f"Records of {topic} that a consumer could not apply, with the reason."
+        channels.append((dlq.replace(".", "_"), dlq, dead, [DeadLetter]))
+    return channels
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -52,40 +117,25 @@ def asyncapi_document() -> dict[str, Any]:
     )
     schemas: dict[str, Any] = definitions.get("$defs", {})
     for cls in MESSAGES.values():
-        name = refs[(cls, "validation")]["$ref"].rsplit("/", 1)[1]
-        _pin_identity(schemas[name], cls)
+        _pin_identity(schemas[refs[(cls, "validation")]["$ref"].rsplit("/", 1)[1]], cls)
+    messages = {message_key(m): _message(m, refs[(m, "validation")]) for m in models}
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    messages: dict[str, Any] = {}
-    for topic in ALL_TOPICS:
-        carried: tuple[tuple[str, list[type[BaseModel]]], ...] = (
-            (topic, list(messages_on(topic))),
-            (dead_letter_topic(topic), [DeadLetter]),
-        )
-        for address, types in carried:
-            channel_id = address.replace(".", "_")
-            channel_messages = {}
-            for model in types:
-                key = message_key(model)
-                ref = refs[(model, "validation")]
-                messages[key] = {
-                    "name": key,
-                    "title": model.__name__,
-                    "summary": (model.__doc__ or "").strip().splitlines()[0]
-                    if model.__doc__
-                    else "",
-                    "contentType": "application/json",
-                    "payload": ref,
-                }
-                channel_messages[key] = {"$ref": f"#/components/messages/{key}"}
-            channels[channel_id] = {
-                "address": address,
-                "messages": channel_messages,
-                "description": "Key: the aggregate id; one aggregate's messages stay in order.",
-            }
-            operations[f"send_{channel_id}"] = {
-                "action": "send",
+    for channel_id, address, description, carried in _channels():
+        channels[channel_id] = {
+            "address": address,
+            "description": description,
+            "messages": {
+                message_key(m): {"$ref": f"#/components/messages/{message_key(m)}"} for m in carried
+            },
+        }
+        for action in ("send", "receive"):
+            operations[f"{action}_{channel_id}"] = {
+                "action": action,
                 "channel": {"$ref": f"#/channels/{channel_id}"},
+                "messages": [
+                    {"$ref": f"#/channels/{channel_id}/messages/{message_key(m)}"} for m in carried
+                ],
             }
     return {
         "asyncapi": "3.0.0",
@@ -95,7 +145,8 @@ def asyncapi_document() -> dict[str, Any]:
             "description": (
                 "Every message carries the envelope (event_id, event_type, schema_version, "
                 "occurred_at, tenant_id, aggregate_id, sequence, correlation_id, causation_id); "
-                "trace context travels in the W3C traceparent header."
+                "trace context travels in the W3C traceparent header. A schema change that "
+                "would break a consumer gets a new schema_version beside the old one."
             ),
         },
         "defaultContentType": "application/json",
@@ -123,12 +174,13 @@ def write_schemas(out_dir: Path) -> list[Path]:
     """Write every schema under ``out_dir`` and remove files no longer generated."""
     files = rendered_schemas()
     written = []
-    for relative, content in files.items():
+    for relative, content in sorted(files.items()):
         path = out_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
+        if not path.exists() or path.read_text() != content:
+            path.write_text(content)
         written.append(path)
     for stale in out_dir.rglob("*.json"):
-        if str(stale.relative_to(out_dir)) not in files:
+        if stale.relative_to(out_dir).as_posix() not in files:
             stale.unlink()
     return written

@@ -1,7 +1,11 @@
-"""``availability.events.v1`` — facts about resources, services, holds and free slots.
+"""``availability.events.v1``, part two — holds, allocations and the live free-slot view.
 
-Published by the availability service; read by booking (holds), the front desk and
-booking pages (slot changes), and analysts.
+Published by the availability service; read by booking (the outcome of its hold
+commands, correlated by ``hold_id`` and ``request_id``), front desks and booking pages
+(``SlotsChanged``), notifier and analysts. Aggregate: the hold; for ``SlotsChanged``
+the service × location × day view.
+
+The catalogue events (same topic) are in ``availability_catalog``.
 """
 
 from __future__ import annotations
@@ -12,16 +16,12 @@ from typing import ClassVar
 from pydantic import Field
 
 from slotline.events.contract.common import (
-    DateOverride,
     HoldRejection,
     Id,
-    ResourceKind,
     SlotOffer,
     SlotStatus,
-    Tag,
     TimeSlot,
     Value,
-    WeeklyRange,
 )
 from slotline.events.envelope import Message
 from slotline.events.topics import AVAILABILITY_EVENTS
@@ -32,145 +32,94 @@ class AvailabilityEvent(Message):
     ABSTRACT: ClassVar[bool] = True
 
 
-class LocationRegistered(AvailabilityEvent):
-    """A place where services are given, with the time zone its hours are kept in."""
-
-    location_id: Id
-    name: str = Field(min_length=1, max_length=200)
-    time_zone: str = Field(
-        min_length=1, max_length=64, description="IANA zone, e.g. Europe/Athens."
-    )
-    address: str | None = Field(default=None, max_length=500)
-
-
-class ResourceRegistered(AvailabilityEvent):
-    """A staff member, room or piece of equipment joined the pool."""
-
-    resource_id: Id
-    location_id: Id
-    kind: ResourceKind
-    name: str = Field(min_length=1, max_length=200)
-    tags: list[Tag] = Field(default_factory=list, description="Skills or types.")
-
-
-class ResourceRetired(AvailabilityEvent):
-    """A resource left the pool; it takes no new holds."""
-
-    resource_id: Id
-
-
-class ScheduleChanged(AvailabilityEvent):
-    """A resource's weekly hours, date overrides or time off changed."""
-
-    resource_id: Id
-    weekly: list[WeeklyRange] = Field(default_factory=list)
-    overrides: list[DateOverride] = Field(default_factory=list)
-    time_off: list[TimeSlot] = Field(default_factory=list)
-
-
-class Requirement(Value):
-    kind: ResourceKind
-    tags: list[Tag] = Field(default_factory=list)
-    count: int = Field(default=1, ge=1, le=20)
-
-
-class ServiceDefined(AvailabilityEvent):
-    """A bookable service was defined or changed (the latest definition wins)."""
-
-    service_id: Id
-    location_id: Id
-    name: str = Field(min_length=1, max_length=200)
-    duration_minutes: int = Field(ge=1, le=24 * 60)
-    buffer_before_minutes: int = Field(default=0, ge=0, le=240)
-    buffer_after_minutes: int = Field(default=0, ge=0, le=240)
-    requirements: list[Requirement] = Field(min_length=1)
-    capacity: int = Field(default=1, ge=1, le=1000, description="Seats; > 1 = group session.")
-    minimum_notice_minutes: int = Field(default=0, ge=0)
-    booking_horizon_days: int = Field(default=90, ge=1, le=730)
-    slot_interval_minutes: int = Field(default=15, ge=5, le=24 * 60)
-    max_per_day_per_resource: int | None = Field(default=None, ge=1)
-    max_per_day_per_location: int | None = Field(default=None, ge=1)
-    price_tier: str = Field(default="standard", min_length=1, max_length=64)
+_HOLD = "The hold (later allocation); chosen by whoever asked for it."
+_REQUEST = "The booking request it serves, if any."
 
 
 class HoldPlaced(AvailabilityEvent):
     """Every resource a slot needs is held until ``expires_at`` (aggregate: the hold)."""
 
-    hold_id: Id
-    request_id: Id | None = Field(default=None, description="The booking request it serves.")
-    service_id: Id
-    location_id: Id
-    slot: TimeSlot
-    resource_ids: list[Id] = Field(min_length=1)
-    seats: int = Field(default=1, ge=1)
-    expires_at: datetime
+    hold_id: Id = Field(description=_HOLD)
+    request_id: Id | None = Field(default=None, description=_REQUEST)
+    service_id: Id = Field(description="The service the slot is for.")
+    location_id: Id = Field(description="Where.")
+    slot: TimeSlot = Field(description="The service time, buffers excluded.")
+    resource_ids: list[Id] = Field(min_length=1, description="Every resource held.")
+    seats: int = Field(default=1, ge=1, description="Seats taken in a group session.")
+    expires_at: datetime = Field(description="When the hold lapses unless confirmed.")
 
 
 class HoldRejected(AvailabilityEvent):
     """A slot could not be held: why, and the nearest free alternatives."""
 
-    hold_id: Id
-    request_id: Id | None = None
-    service_id: Id
-    slot: TimeSlot
-    reason: HoldRejection
-    detail: str = Field(default="", max_length=500)
-    alternatives: list[SlotOffer] = Field(default_factory=list)
+    hold_id: Id = Field(description=_HOLD)
+    request_id: Id | None = Field(default=None, description=_REQUEST)
+    service_id: Id = Field(description="The service asked for.")
+    slot: TimeSlot = Field(description="The slot asked for.")
+    reason: HoldRejection = Field(description="Why it could not be held.")
+    detail: str = Field(default="", max_length=500, description="Human explanation.")
+    alternatives: list[SlotOffer] = Field(
+        default_factory=list, description="Nearest free slots, closest first."
+    )
 
 
 class HoldConfirmed(AvailabilityEvent):
     """The hold became an allocation: the resources are booked for the slot."""
 
-    hold_id: Id
-    request_id: Id | None = None
-    slot: TimeSlot
-    resource_ids: list[Id]
+    hold_id: Id = Field(description=_HOLD)
+    request_id: Id | None = Field(default=None, description=_REQUEST)
+    slot: TimeSlot = Field(description="The allocated service time.")
+    resource_ids: list[Id] = Field(description="Every resource allocated.")
 
 
 class HoldReleased(AvailabilityEvent):
     """A held (unconfirmed) slot was given back on request."""
 
-    hold_id: Id
-    request_id: Id | None = None
-    reason: str = Field(default="released", max_length=200)
+    hold_id: Id = Field(description=_HOLD)
+    request_id: Id | None = Field(default=None, description=_REQUEST)
+    reason: str = Field(default="released", max_length=200, description="Why it was released.")
 
 
 class HoldExpired(AvailabilityEvent):
     """A hold's time ran out before it was confirmed; its resources are free again."""
 
-    hold_id: Id
-    request_id: Id | None = None
+    hold_id: Id = Field(description=_HOLD)
+    request_id: Id | None = Field(default=None, description=_REQUEST)
 
 
 class AllocationCancelled(AvailabilityEvent):
     """A confirmed allocation was cancelled; its resources are free again."""
 
-    hold_id: Id
-    request_id: Id | None = None
-    reason: str = Field(default="cancelled", max_length=200)
+    hold_id: Id = Field(description=_HOLD)
+    request_id: Id | None = Field(default=None, description=_REQUEST)
+    reason: str = Field(default="cancelled", max_length=200, description="Why.")
 
 
 class HoldRescheduled(AvailabilityEvent):
     """An allocation moved: the new slot was taken before the old one was freed."""
 
-    hold_id: Id
-    request_id: Id | None = None
-    previous_slot: TimeSlot
-    slot: TimeSlot
-    resource_ids: list[Id]
+    hold_id: Id = Field(description="The allocation; its id stays across moves.")
+    request_id: Id | None = Field(default=None, description=_REQUEST)
+    previous_slot: TimeSlot = Field(description="The slot given up.")
+    slot: TimeSlot = Field(description="The slot now allocated.")
+    resource_ids: list[Id] = Field(description="Every resource now allocated.")
 
 
 class SlotState(Value):
-    slot: TimeSlot
-    status: SlotStatus
-    free_resources: int = Field(ge=0)
-    seats_left: int | None = Field(default=None, ge=0)
+    """One offered start time in the live view."""
+
+    slot: TimeSlot = Field(description="The service time.")
+    status: SlotStatus = Field(description="available, limited (few left) or booked.")
+    free_resources: int = Field(ge=0, description="Qualifying resource sets still free.")
+    seats_left: int | None = Field(
+        default=None, ge=0, description="Free seats, for group sessions only."
+    )
 
 
 class SlotsChanged(AvailabilityEvent):
     """The free-slot view of one service at one location on one local day changed."""
 
-    service_id: Id
-    location_id: Id
-    day: date
-    slots: list[SlotState]
+    service_id: Id = Field(description="The service the view is for.")
+    location_id: Id = Field(description="The location the view is for.")
+    day: date = Field(description="The local date, in the location's time zone.")
+    slots: list[SlotState] = Field(description="Every offered start that day, in order.")

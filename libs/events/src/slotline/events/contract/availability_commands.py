@@ -1,7 +1,9 @@
 """``availability.commands.v1`` — what booking (or a staff tool) asks availability to do.
 
-Published by the booking service; consumed by availability, which answers with
-``HoldPlaced`` / ``HoldRejected`` / ``HoldConfirmed`` … on ``availability.events.v1``.
+Published by the booking service; consumed by availability (idempotent inbox), which
+answers with ``HoldPlaced`` / ``HoldRejected`` / ``HoldConfirmed`` … on
+``availability.events.v1``. Aggregate (and Kafka key): the ``hold_id``, chosen by the
+sender, so a command sent twice acts once and all commands of one hold stay in order.
 """
 
 from __future__ import annotations
@@ -20,42 +22,51 @@ class AvailabilityCommand(Message):
     ABSTRACT: ClassVar[bool] = True
 
 
-class PlaceHold(AvailabilityCommand):
-    """Hold what ``service_id`` needs at ``slot`` for ``ttl_seconds`` (aggregate: the hold)."""
+_HOLD = "The hold to act on; the sender picks it when placing the hold."
 
-    hold_id: Id
-    request_id: Id | None = None
-    service_id: Id
-    location_id: Id
+
+class PlaceHold(AvailabilityCommand):
+    """Hold what ``service_id`` needs at ``slot_start`` for ``ttl_seconds``."""
+
+    hold_id: Id = Field(description="Id for the new hold; placing it twice is a no-op.")
+    request_id: Id | None = Field(default=None, description="The booking request it serves.")
+    service_id: Id = Field(description="The service; its definition gives duration and needs.")
+    location_id: Id = Field(description="Where.")
     slot_start: AwareDatetime = Field(description="Start of the slot (service time).")
-    preferred_resource_id: Id | None = None
-    seats: int = Field(default=1, ge=1, le=100)
-    ttl_seconds: int = Field(default=600, ge=30, le=24 * 3600)
+    preferred_resource_id: Id | None = Field(
+        default=None, description="A staff member or resource the customer asked for."
+    )
+    seats: int = Field(default=1, ge=1, le=100, description="Seats in a group session.")
+    ttl_seconds: int = Field(
+        default=600, ge=30, le=24 * 3600, description="How long the hold lasts unconfirmed."
+    )
 
 
 class ConfirmHold(AvailabilityCommand):
     """Turn a hold into an allocation."""
 
-    hold_id: Id
+    hold_id: Id = Field(description=_HOLD)
 
 
 class ReleaseHold(AvailabilityCommand):
     """Give a held slot back (the booking did not go ahead)."""
 
-    hold_id: Id
-    reason: str = Field(default="released", max_length=200)
+    hold_id: Id = Field(description=_HOLD)
+    reason: str = Field(default="released", max_length=200, description="Why.")
 
 
 class CancelAllocation(AvailabilityCommand):
     """Free a confirmed allocation (the booking was cancelled)."""
 
-    hold_id: Id
-    reason: str = Field(default="cancelled", max_length=200)
+    hold_id: Id = Field(description=_HOLD)
+    reason: str = Field(default="cancelled", max_length=200, description="Why.")
 
 
 class RescheduleHold(AvailabilityCommand):
     """Move an allocation to ``slot``: take the new slot, then free the old one."""
 
-    hold_id: Id
-    slot: TimeSlot
-    preferred_resource_id: Id | None = None
+    hold_id: Id = Field(description=_HOLD)
+    slot: TimeSlot = Field(description="The new service time.")
+    preferred_resource_id: Id | None = Field(
+        default=None, description="A staff member or resource the customer asked for."
+    )

@@ -1,14 +1,15 @@
 """``booking.events.v1`` — the life of a booking, from request to visit.
 
 Published by the booking service; read by channel adapters (the outcome of their
-request), payments (deposits, refunds, fees), notifier (confirmations, reminders),
-call-intake (closing callback tasks) and analysts. Aggregate: the booking.
+request, correlated by ``request_id``), payments (deposits, refunds, fees), notifier
+(confirmations, reminders, notices), call-intake (closing callback tasks, the caller's
+timeline) and analysts. Aggregate: the booking, whose id stays across reschedules.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import AwareDatetime, Field
 
@@ -18,6 +19,7 @@ from slotline.events.contract.common import (
     Contact,
     Id,
     Money,
+    NoCardNumber,
     SlotOffer,
     TimeSlot,
 )
@@ -29,91 +31,127 @@ class BookingEvent(Message):
     TOPIC: ClassVar[str] = BOOKING_EVENTS
     ABSTRACT: ClassVar[bool] = True
 
-    booking_id: Id
-    request_id: Id | None = None
+    booking_id: Id = Field(description="The booking; stable across reschedules.")
+    request_id: Id | None = Field(
+        default=None, description="The request that created or changed it, if any."
+    )
 
 
 class Actor(StrEnum):
+    """Who made a change."""
+
     CUSTOMER = "customer"
     STAFF = "staff"
     SYSTEM = "system"
 
 
+class BookingRejection(StrEnum):
+    """Values of ``BookingRejected.reason`` (a string, so new reasons stay compatible)."""
+
+    SLOT_TAKEN = "slot_taken"
+    OUTSIDE_HOURS = "outside_hours"
+    TOO_SHORT_NOTICE = "too_short_notice"
+    BEYOND_HORIZON = "beyond_horizon"
+    DAILY_LIMIT_REACHED = "daily_limit_reached"
+    CAPACITY_FULL = "capacity_full"
+    UNKNOWN_SERVICE = "unknown_service"
+    PAYMENT_FAILED = "payment_failed"
+    INVALID_REQUEST = "invalid_request"
+
+
+_REFERENCE = "Short code the customer quotes, e.g. SLT-7K4Q."
+_ZONE = "The location's IANA time zone, for showing local times."
+
+
 class BookingHeld(BookingEvent):
     """The slot is held for the request; payment or confirmation follows."""
 
-    reference: str = Field(pattern=r"^SLT-[0-9A-Z]{4,8}$")
-    channel: Channel
-    customer_id: Id
-    contact: Contact
-    consents: Consents
-    service_id: Id
-    location_id: Id
-    time_zone: str
-    slot: TimeSlot
-    resource_ids: list[Id]
-    hold_expires_at: AwareDatetime
+    reference: str = Field(pattern=r"^SLT-[0-9A-Z]{4,8}$", description=_REFERENCE)
+    channel: Channel = Field(description="Where the request came from.")
+    customer_id: Id = Field(description="The customer record (see CustomerRegistered).")
+    contact: Contact = Field(description="How to reach the customer.")
+    consents: Consents = Field(description="What may be sent to them.")
+    service_id: Id = Field(description="The service booked.")
+    location_id: Id = Field(description="Where.")
+    time_zone: str = Field(description=_ZONE)
+    slot: TimeSlot = Field(description="The service time, UTC.")
+    resource_ids: list[Id] = Field(description="Every resource held.")
+    hold_expires_at: AwareDatetime = Field(description="The booking expires if not done by then.")
 
 
 class DepositRequested(BookingEvent):
-    """The service's policy asks for money before the booking is confirmed."""
+    """The service's policy asks for money before the booking is confirmed (for payments)."""
 
-    amount: Money
-    kind: str = Field(pattern=r"^(deposit|prepayment)$")
-    price_tier: str
-    payment_token: str | None = Field(default=None, description="Gateway token, never a card.")
+    amount: Money = Field(description="What to authorise now.")
+    kind: str = Field(pattern=r"^(deposit|prepayment)$", description="deposit or prepayment.")
+    price_tier: str = Field(description="The service's price tier (payments' policy key).")
+    payment_token: Annotated[str, NoCardNumber] | None = Field(
+        default=None, description="Gateway token, never a card."
+    )
 
 
 class BookingConfirmed(BookingEvent):
     """The booking stands: slot allocated and, if required, paid."""
 
-    reference: str
-    customer_id: Id
-    contact: Contact
-    consents: Consents
-    service_id: Id
-    service_name: str
-    location_id: Id
-    time_zone: str
-    slot: TimeSlot
-    resource_ids: list[Id]
-    price: Money | None = None
-    paid: Money | None = None
-    free_cancellation_until: AwareDatetime | None = None
-    manage_url: str | None = None
+    reference: str = Field(description=_REFERENCE)
+    customer_id: Id = Field(description="The customer record.")
+    contact: Contact = Field(description="How to reach the customer.")
+    consents: Consents = Field(description="What may be sent to them.")
+    service_id: Id = Field(description="The service booked.")
+    service_name: str = Field(description="As shown to the customer.")
+    location_id: Id = Field(description="Where.")
+    time_zone: str = Field(description=_ZONE)
+    slot: TimeSlot = Field(description="The service time, UTC.")
+    resource_ids: list[Id] = Field(description="Every resource allocated.")
+    price: Money | None = Field(default=None, description="Full price, if the service has one.")
+    paid: Money | None = Field(default=None, description="Authorised or paid so far.")
+    free_cancellation_until: AwareDatetime | None = Field(
+        default=None, description="Cancelling before this costs nothing."
+    )
+    manage_url: str | None = Field(default=None, description="Link to view, move or cancel.")
+    channel: Channel | None = Field(default=None, description="Where the request came from.")
+    source_call_id: Id | None = Field(
+        default=None, description="The missed call the booking answers, credited to it."
+    )
+    location_name: str | None = Field(default=None, max_length=200, description="For messages.")
+    address: str | None = Field(default=None, max_length=500, description="For messages.")
 
 
 class BookingRejected(BookingEvent):
     """The request failed: slot taken, payment failed, or invalid; with alternatives."""
 
-    reason: str = Field(max_length=100)
-    detail: str = Field(default="", max_length=500)
-    alternatives: list[SlotOffer] = Field(default_factory=list)
+    reason: str = Field(max_length=100, description="A BookingRejection value.")
+    detail: str = Field(default="", max_length=500, description="Human explanation.")
+    alternatives: list[SlotOffer] = Field(
+        default_factory=list, description="Nearest free slots, closest first."
+    )
 
 
 class BookingExpired(BookingEvent):
-    """The hold ran out before payment or confirmation."""
+    """The hold ran out before payment or confirmation; whatever was held is released."""
 
 
 class BookingCancelled(BookingEvent):
-    """The booking was cancelled; the fee and refund decisions are for payments."""
+    """The booking was cancelled, with the policy's fee and refund decision for payments."""
 
-    by: Actor
-    within_free_window: bool
-    fee: Money | None = None
-    refund: Money | None = None
-    reason: str | None = Field(default=None, max_length=500)
+    by: Actor = Field(description="Who cancelled.")
+    within_free_window: bool = Field(description="Cancelled before the free-cancellation limit.")
+    fee: Money | None = Field(default=None, description="Late-cancellation fee to keep or charge.")
+    refund: Money | None = Field(default=None, description="What to give back.")
+    reason: str | None = Field(default=None, max_length=500, description="As given.")
 
 
 class BookingRescheduled(BookingEvent):
     """The booking moved; its id and reference stay."""
 
-    by: Actor
-    previous_slot: TimeSlot
-    slot: TimeSlot
-    resource_ids: list[Id]
-    change_number: int = Field(ge=1)
-    change_fee: Money | None = None
+    by: Actor = Field(description="Who moved it.")
+    previous_slot: TimeSlot = Field(description="The slot given up.")
+    slot: TimeSlot = Field(description="The new service time.")
+    resource_ids: list[Id] = Field(description="Every resource now allocated.")
+    change_number: int = Field(ge=1, description="1 for the first move, and so on.")
+    change_fee: Money | None = Field(
+        default=None, description="Fee once the free changes are used up."
+    )
 
 
 class BookingCompleted(BookingEvent):
@@ -123,7 +161,7 @@ class BookingCompleted(BookingEvent):
 class BookingNoShow(BookingEvent):
     """The customer did not come; the policy's no-show fee applies."""
 
-    fee: Money | None = None
+    fee: Money | None = Field(default=None, description="No-show fee to keep or charge.")
 
 
 class CustomerRegistered(Message):
@@ -131,5 +169,5 @@ class CustomerRegistered(Message):
 
     TOPIC: ClassVar[str] = BOOKING_EVENTS
 
-    customer_id: Id
-    contact: Contact
+    customer_id: Id = Field(description="The customer record; also the aggregate id.")
+    contact: Contact = Field(description="How to reach the customer.")

@@ -1,7 +1,11 @@
-"""``calls.events.v1`` — calls, routing decisions, missed calls and callback tasks.
+"""``calls.events.v1``, part one — calls, routing decisions, missed calls, inbound messages.
 
-Published by call-intake; read by booking (the customer timeline), notifier
-(text-backs and escalations come as requests on its own topic) and analysts.
+Published by call-intake; read by booking (the customer timeline), notifier (the
+WhatsApp 24-hour customer window opens with ``WhatsAppMessageReceived``) and analysts
+(missed-call rate, speed to lead). Text-backs and escalations are requests on
+``notifications.events.v1``. Aggregate: the call (or the inbound message / lead).
+
+Callback tasks (same topic) are in ``callbacks``.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from slotline.events.contract.common import E164, Id, MessageChannel
 from slotline.events.envelope import Message
@@ -22,6 +26,8 @@ class CallEvent(Message):
 
 
 class MissReason(StrEnum):
+    """Why a call counts as missed (from the Dial outcome, not the parent call)."""
+
     NO_ANSWER = "no_answer"
     BUSY = "busy"
     FAILED = "failed"
@@ -30,102 +36,76 @@ class MissReason(StrEnum):
     VOICEMAIL = "voicemail"
 
 
-class TaskOutcome(StrEnum):
-    REACHED = "reached"
-    BOOKED = "booked"
-    GAVE_UP = "gave_up"
-
-
-class AttemptResult(StrEnum):
-    REACHED = "reached"
-    NO_ANSWER = "no_answer"
-    LEFT_MESSAGE = "left_message"
+_CALL = "The call; Slotline's id, stable across webhook retries."
 
 
 class CallReceived(CallEvent):
     """An inbound call reached one of the business's numbers."""
 
-    call_id: Id
-    from_phone: E164
-    to_phone: E164
-    provider_call_sid: str = Field(max_length=64)
+    call_id: Id = Field(description=_CALL)
+    from_phone: E164 = Field(description="The caller.")
+    to_phone: E164 = Field(description="The business number dialled.")
+    provider_call_sid: str = Field(max_length=64, description="The telephony provider's id.")
 
 
 class CallRouted(CallEvent):
     """Where a call was sent and why (business hours, team, strategy, overflow)."""
 
-    call_id: Id
+    call_id: Id = Field(description=_CALL)
     target: str = Field(max_length=200, description="team:<id>, number:<e164> or voicemail.")
-    strategy: str = Field(max_length=32)
-    reason: str = Field(max_length=200)
+    strategy: str = Field(
+        max_length=32, description="simultaneous, round_robin, longest_idle, overflow, …."
+    )
+    reason: str = Field(max_length=200, description="Why this target, e.g. after_hours.")
 
 
 class CallAnswered(CallEvent):
     """A person answered the call."""
 
-    call_id: Id
-    answered_by: Id | None = None
+    call_id: Id = Field(description=_CALL)
+    answered_by: Id | None = Field(default=None, description="The staff member, if known.")
 
 
 class CallMissed(CallEvent):
     """Nobody answered: why it counts as missed."""
 
-    call_id: Id
-    from_phone: E164
-    to_phone: E164
-    reason: MissReason
-    after_hours: bool = False
+    call_id: Id = Field(description=_CALL)
+    from_phone: E164 = Field(description="The caller.")
+    to_phone: E164 = Field(description="The business number dialled.")
+    reason: MissReason = Field(description="Why it counts as missed.")
+    after_hours: bool = Field(default=False, description="Outside the location's hours.")
 
 
 class VoicemailRecorded(CallEvent):
     """The caller left a message."""
 
-    call_id: Id
-    recording_url: str = Field(max_length=2048)
-    duration_seconds: int = Field(ge=0)
-    transcription: str | None = Field(default=None, max_length=10000)
+    call_id: Id = Field(description=_CALL)
+    recording_url: str = Field(max_length=2048, description="Where the recording is.")
+    duration_seconds: int = Field(ge=0, description="Length of the recording.")
+    transcription: str | None = Field(
+        default=None, max_length=10000, description="Text of the message, if transcribed."
+    )
 
 
-class CallbackTaskCreated(CallEvent):
-    """Someone must call back before ``deadline`` (the SLA clock)."""
+class WhatsAppMessageReceived(CallEvent):
+    """A customer wrote on WhatsApp; the 24-hour customer window opens at ``occurred_at``."""
 
-    task_id: Id
-    call_id: Id | None = None
-    customer_phone: E164
-    assigned_to: Id | None = None
-    deadline: AwareDatetime
-
-
-class CallbackTaskClaimed(CallEvent):
-    task_id: Id
-    staff_id: Id
-
-
-class CallbackAttemptRecorded(CallEvent):
-    task_id: Id
-    staff_id: Id
-    result: AttemptResult
-    next_attempt_at: AwareDatetime | None = None
-
-
-class CallbackTaskEscalated(CallEvent):
-    """The task is about to breach (``breached`` false) or has breached its SLA."""
-
-    task_id: Id
-    breached: bool
-    escalated_to: Id | None = None
-
-
-class CallbackTaskClosed(CallEvent):
-    task_id: Id
-    outcome: TaskOutcome
-    booking_id: Id | None = Field(default=None, description="Credited as the call's result.")
+    message_id: str = Field(
+        min_length=1, max_length=256, description="WhatsApp's id (wamid…); duplicates dropped."
+    )
+    from_phone: E164 = Field(description="The customer.")
+    to_phone: E164 | None = Field(default=None, description="The business number written to.")
+    text: str | None = Field(default=None, max_length=4096, description="The message text.")
+    booking_intent: bool = Field(
+        default=False, description="It came from a text-back booking link (a request follows)."
+    )
+    lead_id: Id | None = Field(default=None, description="The lead it became, if any.")
 
 
 class LeadCaptured(CallEvent):
     """A customer reached out (WhatsApp message, web lead) without booking yet."""
 
-    lead_id: Id
-    phone: E164 | None = None
-    channel: MessageChannel
-    text: str | None = Field(default=None, max_length=4096)
+    lead_id: Id = Field(description="The lead; also the aggregate id.")
+    phone: E164 | None = Field(default=None, description="How to reach them, if known.")
+    channel: MessageChannel = Field(description="How they reached out.")
+    text: str | None = Field(default=None, max_length=4096, description="What they wrote.")

@@ -1,21 +1,60 @@
-"""Value types shared by the messages of several topics."""
+"""Value types shared by the messages of several topics.
+
+Values are tolerant readers like the envelope: a consumer built against v1 ignores
+fields added to a value later, so adding an optional field stays compatible.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+_CARD_NUMBER = re.compile(r"(?:\d[ -]?){12,18}\d")
+
+
+def _not_a_card_number(value: str) -> str:
+    """Card numbers never reach Slotline: only gateway tokens do."""
+    if _CARD_NUMBER.search(value):
+        raise ValueError("looks like a card number; send a gateway token instead")
+    return value
+
 
 E164 = Annotated[str, Field(pattern=r"^\+[1-9]\d{6,14}$", description="Phone number, E.164.")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")]
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Url = Annotated[str, Field(max_length=2048)]
+NoCardNumber = AfterValidator(_not_a_card_number)
+PaymentToken = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=255,
+        pattern=r"^[A-Za-z0-9_\-]+$",
+        description="Gateway token (e.g. 'pm_…', 'tok_…'); never a card number.",
+    ),
+    NoCardNumber,
+]
 
 
 class Value(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """Base of the value types: immutable, unknown fields ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class Money(Value):
@@ -26,10 +65,15 @@ class Money(Value):
 
 
 class TimeSlot(Value):
-    """A half-open UTC interval [start, end)."""
+    """A half-open UTC interval [start, end); offsets given are converted to UTC."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: AwareDatetime = Field(description="First instant of the slot, UTC.")
+    end: AwareDatetime = Field(description="First instant after the slot, UTC.")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -39,6 +83,8 @@ class TimeSlot(Value):
 
 
 class Channel(StrEnum):
+    """Where a booking request came from."""
+
     WEB = "web"
     WHATSAPP = "whatsapp"
     PHONE = "phone"
@@ -48,18 +94,24 @@ class Channel(StrEnum):
 
 
 class MessageChannel(StrEnum):
+    """How a message reaches a person."""
+
     EMAIL = "email"
     SMS = "sms"
     WHATSAPP = "whatsapp"
 
 
 class ResourceKind(StrEnum):
+    """The one pool holds staff, rooms and equipment alike."""
+
     STAFF = "staff"
     ROOM = "room"
     EQUIPMENT = "equipment"
 
 
 class SlotStatus(StrEnum):
+    """How bookable a slot is in the live view."""
+
     AVAILABLE = "available"
     LIMITED = "limited"
     BOOKED = "booked"
@@ -80,10 +132,10 @@ class HoldRejection(StrEnum):
 class Contact(Value):
     """How to reach a customer: a name plus a phone number or an e-mail address."""
 
-    name: str = Field(min_length=1, max_length=200)
-    phone: E164 | None = None
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    language: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    name: str = Field(min_length=1, max_length=200, description="As the customer gave it.")
+    phone: E164 | None = Field(default=None, description="Mobile or landline, E.164.")
+    email: Email | None = Field(default=None, description="E-mail address.")
+    language: Language = Field(default="en", description="Preferred language, e.g. en, el.")
 
     @model_validator(mode="after")
     def _reachable(self) -> Self:
@@ -95,18 +147,24 @@ class Contact(Value):
 class Consents(Value):
     """What the customer agreed to be sent; transactional and marketing kept apart."""
 
-    transactional: bool = True
-    marketing: bool = False
+    transactional: bool = Field(
+        default=True, description="Confirmations, reminders, receipts about their bookings."
+    )
+    marketing: bool = Field(default=False, description="Offers and news; never assumed.")
 
 
 class SlotOffer(Value):
     """A free slot offered as an alternative, with the resources that would serve it."""
 
-    slot: TimeSlot
-    resource_ids: list[Id] = Field(default_factory=list)
+    slot: TimeSlot = Field(description="The free slot.")
+    resource_ids: list[Id] = Field(
+        default_factory=list, description="Resources that would serve it, if already chosen."
+    )
 
 
 class WeeklyRange(Value):
+    """Working hours on one weekday, in the location's local time."""
+
     weekday: int = Field(ge=0, le=6, description="0 = Monday.")
     start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local HH:MM.")
     end: str = Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$", description="Local HH:MM.")
@@ -115,10 +173,7 @@ class WeeklyRange(Value):
 class DateOverride(Value):
     """Hours for one local date instead of the weekly ones; no ranges = closed."""
 
-    day: date
-    ranges: list[tuple[str, str]] = Field(default_factory=list)
-
-
-class Receipt(Value):
-    url: str = Field(max_length=2048)
-    issued_at: datetime
+    day: date = Field(description="The local date.")
+    ranges: list[tuple[str, str]] = Field(
+        default_factory=list, description="Local (HH:MM, HH:MM) ranges worked that day."
+    )

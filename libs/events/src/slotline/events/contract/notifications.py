@@ -1,8 +1,10 @@
 """``notifications.events.v1`` — messages to customers and staff, and consent.
 
 Requests (``NotificationRequested``, ``TextBackRequested``, ``EscalationRequested``) are
-published by other services for the notifier; outcomes, reminders and consent changes
-are published by the notifier and read by call-intake (opt-outs) and analysts.
+published by other services for the notifier — a text-back is a request to send, so
+it lives here rather than on ``calls.events.v1``. Outcomes, reminders and consent
+changes are published by the notifier and read by call-intake (opt-outs), booking
+(the customer timeline) and analysts.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import ClassVar
 
 from pydantic import AwareDatetime, Field
 
-from slotline.events.contract.common import E164, Id, MessageChannel
+from slotline.events.contract.common import E164, Id, Language, MessageChannel
 from slotline.events.envelope import Message
 from slotline.events.topics import NOTIFICATIONS_EVENTS
 
@@ -23,92 +25,105 @@ class NotificationEvent(Message):
 
 
 class ConsentScope(StrEnum):
+    """Transactional and marketing consent are kept apart; ``all`` is both (STOPALL)."""
+
     TRANSACTIONAL = "transactional"
     MARKETING = "marketing"
     ALL = "all"
 
 
+_NOTIFICATION = "The message; one per recipient and purpose."
+_CHANNEL = "The channel this outcome is about."
+
+
 class NotificationRequested(NotificationEvent):
     """Send a templated message; the idempotency key makes a resend a no-op."""
 
-    notification_id: Id
-    idempotency_key: str = Field(min_length=1, max_length=200)
-    template: str = Field(min_length=1, max_length=100)
-    language: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    notification_id: Id = Field(description=_NOTIFICATION)
+    idempotency_key: str = Field(
+        min_length=1, max_length=200, description="Same key, same message: sent once."
+    )
+    template: str = Field(min_length=1, max_length=100, description="e.g. booking_confirmed.")
+    language: Language = Field(default="en", description="Template language, e.g. en, el.")
     channels: list[MessageChannel] = Field(min_length=1, description="In order of preference.")
-    to_phone: E164 | None = None
-    to_email: str | None = None
-    variables: dict[str, str] = Field(default_factory=dict)
-    urgent: bool = False
+    to_phone: E164 | None = Field(default=None, description="For sms and whatsapp.")
+    to_email: str | None = Field(default=None, description="E-mail address.")
+    variables: dict[str, str] = Field(default_factory=dict, description="Template variables.")
+    urgent: bool = Field(default=False, description="May be sent during quiet hours.")
 
 
 class TextBackRequested(NotificationEvent):
     """Call-intake asks for an immediate text to a caller whose call was missed."""
 
-    call_id: Id
-    to_phone: E164
+    call_id: Id = Field(description="The missed call.")
+    to_phone: E164 = Field(description="The caller.")
     from_phone: E164 = Field(description="The number the caller dialled.")
-    channel: MessageChannel = MessageChannel.SMS
-    business_name: str = Field(max_length=200)
-    booking_url: str = Field(max_length=2048)
-    after_hours: bool = False
+    channel: MessageChannel = Field(default=MessageChannel.SMS, description="sms or whatsapp.")
+    business_name: str = Field(max_length=200, description="Named in the text.")
+    booking_url: str = Field(max_length=2048, description="Booking link, prefilled.")
+    after_hours: bool = Field(default=False, description="Use the after-hours wording.")
+    language: Language | None = Field(default=None, description="Text language if known.")
 
 
 class EscalationRequested(NotificationEvent):
     """A callback task is about to breach (or breached) its SLA: tell a manager."""
 
-    task_id: Id
-    to_staff_id: Id
-    breached: bool
-    deadline: AwareDatetime
+    task_id: Id = Field(description="The callback task.")
+    to_staff_id: Id = Field(description="The manager to tell.")
+    breached: bool = Field(description="Already past the deadline.")
+    deadline: AwareDatetime = Field(description="The task's SLA deadline.")
 
 
 class NotificationSent(NotificationEvent):
     """A provider accepted a message."""
 
-    notification_id: Id
-    channel: MessageChannel
-    provider_reference: str | None = Field(default=None, max_length=200)
+    notification_id: Id = Field(description=_NOTIFICATION)
+    channel: MessageChannel = Field(description=_CHANNEL)
+    provider_reference: str | None = Field(
+        default=None, max_length=200, description="The provider's message id."
+    )
 
 
 class NotificationDelivered(NotificationEvent):
     """The provider reported delivery."""
 
-    notification_id: Id
-    channel: MessageChannel
+    notification_id: Id = Field(description=_NOTIFICATION)
+    channel: MessageChannel = Field(description=_CHANNEL)
 
 
 class NotificationFailed(NotificationEvent):
     """A message could not be sent on a channel; ``fallback`` names the next one, if any."""
 
-    notification_id: Id
-    channel: MessageChannel
-    permanent: bool
-    reason: str = Field(max_length=500)
-    fallback: MessageChannel | None = None
+    notification_id: Id = Field(description=_NOTIFICATION)
+    channel: MessageChannel = Field(description=_CHANNEL)
+    permanent: bool = Field(description="Retrying on this channel will not help.")
+    reason: str = Field(max_length=500, description="The provider's or our explanation.")
+    fallback: MessageChannel | None = Field(default=None, description="Tried next, if any.")
 
 
 class ReminderScheduled(NotificationEvent):
     """A reminder will be sent at ``due_at`` (stored state, not a timer)."""
 
-    booking_id: Id
+    booking_id: Id = Field(description="The booking reminded of.")
     kind: str = Field(max_length=32, description="e.g. 24h, 1h.")
-    due_at: AwareDatetime
+    due_at: AwareDatetime = Field(description="When to send it, UTC.")
 
 
 class ReminderSkipped(NotificationEvent):
     """A reminder was not sent: the booking moved or was cancelled, or it came too late."""
 
-    booking_id: Id
-    kind: str = Field(max_length=32)
-    reason: str = Field(max_length=200)
+    booking_id: Id = Field(description="The booking reminded of.")
+    kind: str = Field(max_length=32, description="e.g. 24h, 1h.")
+    reason: str = Field(max_length=200, description="cancelled, rescheduled, too_late, ….")
 
 
 class ConsentChanged(NotificationEvent):
     """A number or address opted out (STOP …) or back in (START …)."""
 
-    phone: E164 | None = None
-    email: str | None = None
-    scope: ConsentScope
-    granted: bool
-    keyword: str | None = Field(default=None, max_length=20)
+    phone: E164 | None = Field(default=None, description="The number whose consent changed.")
+    email: str | None = Field(default=None, description="E-mail address.")
+    scope: ConsentScope = Field(description="Which consent changed.")
+    granted: bool = Field(description="True = opted in, false = opted out.")
+    keyword: str | None = Field(
+        default=None, max_length=20, description="The reply that changed it, e.g. STOP."
+    )

@@ -1,8 +1,8 @@
 """``payments.events.v1`` — the per-booking ledger: authorisations, captures, refunds, fees.
 
 Published by the payments service; read by booking (confirm or reject), notifier
-(receipts) and analysts. Aggregate: the booking's ledger. Card numbers never appear:
-only gateway tokens and references.
+(receipts and refund notices) and analysts. Aggregate: the booking's ledger. Card
+numbers never appear: only gateway tokens and references.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ class PaymentEvent(Message):
     TOPIC: ClassVar[str] = PAYMENTS_EVENTS
     ABSTRACT: ClassVar[bool] = True
 
-    booking_id: Id
-    payment_id: Id
+    booking_id: Id = Field(description="The booking the money is for.")
+    payment_id: Id = Field(description="The ledger entry's payment (one per authorisation).")
 
 
 class FailureReason(StrEnum):
+    """Why a gateway did not authorise."""
+
     DECLINED = "declined"
     INSUFFICIENT_FUNDS = "insufficient_funds"
     AUTHENTICATION_REQUIRED = "authentication_required"
@@ -35,60 +37,67 @@ class FailureReason(StrEnum):
 
 
 class FeeKind(StrEnum):
+    """Which policy fee was charged."""
+
     LATE_CANCELLATION = "late_cancellation"
     NO_SHOW = "no_show"
     CHANGE = "change"
 
 
+_GATEWAY_REFERENCE = "The gateway's id for the operation (e.g. a PaymentIntent id)."
+
+
 class PaymentAuthorized(PaymentEvent):
     """The gateway reserved the amount on the customer's payment method."""
 
-    amount: Money
-    gateway: str = Field(max_length=32)
-    gateway_reference: str = Field(max_length=128)
+    amount: Money = Field(description="What was reserved.")
+    gateway: str = Field(max_length=32, description="stripe or simulated.")
+    gateway_reference: str = Field(max_length=128, description=_GATEWAY_REFERENCE)
 
 
 class PaymentAuthorizationFailed(PaymentEvent):
     """The gateway refused or could not be reached; the booking should not go ahead."""
 
-    amount: Money
-    reason: FailureReason
-    detail: str = Field(default="", max_length=500)
-    retryable: bool = False
+    amount: Money = Field(description="What was asked for.")
+    reason: FailureReason = Field(description="Why it failed.")
+    detail: str = Field(default="", max_length=500, description="The gateway's explanation.")
+    retryable: bool = Field(default=False, description="Trying again may succeed.")
 
 
 class PaymentCaptured(PaymentEvent):
     """Reserved money was taken."""
 
-    amount: Money
-    gateway_reference: str = Field(max_length=128)
+    amount: Money = Field(description="What was taken.")
+    gateway_reference: str = Field(max_length=128, description=_GATEWAY_REFERENCE)
 
 
 class PaymentRefunded(PaymentEvent):
     """Money went back to the customer, fully or in part."""
 
-    amount: Money
-    full: bool
-    reason: str = Field(max_length=200)
+    amount: Money = Field(description="What went back.")
+    full: bool = Field(description="Everything paid was refunded.")
+    reason: str = Field(max_length=200, description="e.g. cancelled inside the free window.")
+    refund_id: Id | None = Field(default=None, description="The ledger's refund id.")
 
 
 class FeeCharged(PaymentEvent):
     """A late-cancellation, no-show or change fee was charged."""
 
-    fee: FeeKind
-    amount: Money
+    fee: FeeKind = Field(description="Which fee.")
+    amount: Money = Field(description="How much.")
 
 
 class PaymentVoided(PaymentEvent):
     """An authorisation was released without capture."""
 
-    amount: Money
+    amount: Money = Field(description="What is no longer reserved.")
 
 
 class ReceiptIssued(PaymentEvent):
-    """A receipt exists for a payment or refund, at a stable link."""
+    """A receipt exists for a payment or refund, at a stable link (the notifier sends it)."""
 
-    receipt_id: Id
-    amount: Money
-    url: str = Field(max_length=2048)
-    recipient_email: str | None = None
+    receipt_id: Id = Field(description="The receipt.")
+    amount: Money = Field(description="The amount it records.")
+    url: str = Field(max_length=2048, description="Stable HTML link.")
+    recipient_email: str | None = Field(default=None, description="Where to send it, if known.")
+    refund: bool = Field(default=False, description="A refund receipt, not a payment receipt.")

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from types import ModuleType
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
 from slotline.events.contract import (
     availability,
+    availability_catalog,
     availability_commands,
     booking,
     booking_requests,
+    callbacks,
     calls,
     notifications,
     payments,
 )
 from slotline.events.envelope import Message
+from slotline.events.topics import ALL_TOPICS
 
-CONTRACT_MODULES = (
+CONTRACT_MODULES: tuple[ModuleType, ...] = (
+    availability_catalog,
     availability,
     availability_commands,
     booking_requests,
@@ -26,6 +32,7 @@ CONTRACT_MODULES = (
     payments,
     notifications,
     calls,
+    callbacks,
 )
 
 
@@ -49,8 +56,9 @@ class InvalidMessage(ContractViolation):
     """A known type whose fields break its schema."""
 
 
-def _concrete_messages() -> Iterator[type[Message]]:
-    for module in CONTRACT_MODULES:
+def concrete_messages(modules: Iterable[ModuleType]) -> Iterator[type[Message]]:
+    """The concrete message classes defined in ``modules`` (not imported ones)."""
+    for module in modules:
         for value in vars(module).values():
             if (
                 isinstance(value, type)
@@ -61,19 +69,25 @@ def _concrete_messages() -> Iterator[type[Message]]:
                 yield value
 
 
-def _register() -> dict[tuple[str, int], type[Message]]:
+def register(classes: Iterable[type[Message]]) -> dict[tuple[str, int], type[Message]]:
+    """Key every class by (event_type, schema_version); any ambiguity fails at import."""
     registry: dict[tuple[str, int], type[Message]] = {}
-    for cls in _concrete_messages():
+    for cls in classes:
         key = (cls.EVENT_TYPE, cls.SCHEMA_VERSION)
         if key in registry:
-            raise TypeError(f"message {key} defined twice: {registry[key]} and {cls}")
-        if not cls.TOPIC:
-            raise TypeError(f"{cls.__name__} names no topic")
+            raise TypeError(
+                f"message {cls.EVENT_TYPE} v{cls.SCHEMA_VERSION} defined twice: "
+                f"{registry[key].__qualname__} and {cls.__qualname__}"
+            )
+        if cls.TOPIC not in ALL_TOPICS:
+            raise TypeError(f"{cls.__qualname__} names an unknown topic {cls.TOPIC!r}")
+        if cls.SCHEMA_VERSION < 1:
+            raise TypeError(f"{cls.__qualname__} has schema version {cls.SCHEMA_VERSION} < 1")
         registry[key] = cls
     return registry
 
 
-MESSAGES: dict[tuple[str, int], type[Message]] = _register()
+MESSAGES: dict[tuple[str, int], type[Message]] = register(concrete_messages(CONTRACT_MODULES))
 
 
 def messages_on(topic: str) -> list[type[Message]]:
@@ -81,16 +95,25 @@ def messages_on(topic: str) -> list[type[Message]]:
     return [cls for cls in MESSAGES.values() if topic == cls.TOPIC]
 
 
-def parse_message(topic: str, raw: bytes) -> Message:
-    """Decode and validate one record of ``topic``; a ``ContractViolation`` says why not."""
+def _no_constants(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _decode(raw: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as error:
         raise UndecodableMessage(f"not JSON: {error}") from error
     if not isinstance(data, dict):
         raise UndecodableMessage(f"not a JSON object but a {type(data).__name__}")
+    return data
+
+
+def parse_message(topic: str, raw: bytes) -> Message:
+    """Decode and validate one record of ``topic``; a ``ContractViolation`` says why not."""
+    data = _decode(raw)
     event_type, version = data.get("event_type"), data.get("schema_version")
-    if not isinstance(event_type, str) or not isinstance(version, int):
+    if not isinstance(event_type, str) or type(version) is not int:
         raise UnknownMessageType("event_type (string) and schema_version (integer) are required")
     cls = MESSAGES.get((event_type, version))
     if cls is None or topic != cls.TOPIC:
@@ -105,7 +128,7 @@ def parse_message(topic: str, raw: bytes) -> Message:
 
 
 def describe(error: ValidationError) -> str:
-    """One line per broken field: its path and the rule it breaks."""
+    """One line per broken field: its path and the rule it breaks (never the value)."""
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or '(message)'}: {e['msg']}" for e in error.errors()
     )
