@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from slotline.availability.domain.calendar import ResourceDay
+from slotline.availability.domain.reservation import reserve_slot
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.rules import RejectionReason
 from slotline.availability.domain.schedule import local_date_of
@@ -97,17 +98,11 @@ def book(
     seats: int = 1,
 ) -> None:
     """Allocate a booking of ``service`` at ``start`` on every day of ``who`` it touches."""
-    booked = service.slot_at(start)
-    occupied = service.occupied(booked)
-    hold_id = uuid4()
-    for day, primary in booking_days(occupied, booked, who.tz):
-        calendar = calendars.setdefault(
-            (who.resource_id, day), ResourceDay.open(who.resource_id, day)
-        )
-        calendar.reserve(
-            hold_id, booked, occupied, service.service_id, service.capacity, seats,
-            expires_at=NOW + timedelta(days=30), now=NOW, primary=primary,
-        )  # fmt: skip
+    reserve_slot(
+        lambda rid, day: calendars.setdefault((rid, day), ResourceDay.open(rid, day)),
+        [who.resource_id], uuid4(), service, service.slot_at(start), who.tz,
+        seats=seats, expires_at=NOW + timedelta(days=30), now=NOW,
+    )  # fmt: skip
 
 
 def assign(

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from slotline.availability.domain.calendar import ResourceDay
+from slotline.availability.domain.reservation import reserve_slot
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.slots import (
     SlotStatus,
     SlotView,
-    booking_days,
     day_slots,
     nearest_alternatives,
 )
@@ -72,17 +72,12 @@ def book(
     service: ServiceDefinition = MASSAGE,
     seats: int = 1,
 ) -> None:
-    booked = service.slot_at(start)
-    occupied = service.occupied(booked)
-    hold_id = uuid4()
-    for day, primary in booking_days(occupied, booked, who.tz):
-        calendar = calendars.setdefault(
-            (who.resource_id, day), ResourceDay.open(who.resource_id, day)
-        )
-        calendar.reserve(
-            hold_id, booked, occupied, service.service_id, service.capacity, seats,
-            expires_at=NOW + timedelta(days=30), now=NOW, primary=primary,
-        )  # fmt: skip
+    """Allocate a booking of ``service`` at ``start`` on every day of ``who`` it touches."""
+    reserve_slot(
+        lambda rid, day: calendars.setdefault((rid, day), ResourceDay.open(rid, day)),
+        [who.resource_id], uuid4(), service, service.slot_at(start), who.tz,
+        seats=seats, expires_at=NOW + timedelta(days=30), now=NOW,
+    )  # fmt: skip
 
 
 def view(
