@@ -15,6 +15,7 @@ from slotline.availability.application import (
     AvailabilityApplication,
     ContentionTooHigh,
     HoldRefused,
+    HoldRequest,
     HoldTaken,
 )
 from slotline.availability.domain.calendar import ResourceDay
@@ -81,7 +82,9 @@ class TestHoldRace:
 
         def client(n: int) -> HoldTaken | HoldRefused | ContentionTooHigh:
             try:
-                return app.place_hold(tenant, f"req-{n}", service, location, STARTS[n % 5])
+                return app.place_hold(
+                    HoldRequest(tenant, f"req-{n}", service, location, STARTS[n % 5])
+                )
             except ContentionTooHigh as error:
                 return error
 
@@ -112,8 +115,8 @@ class TestHoldRace:
 
     def test_a_repeated_request_returns_the_first_hold(self, app: AvailabilityApplication) -> None:
         tenant, location, service = open_clinic(app)
-        first = app.place_hold(tenant, "same", service, location, STARTS[0])
-        again = app.place_hold(tenant, "same", service, location, STARTS[0])
+        first = app.place_hold(HoldRequest(tenant, "same", service, location, STARTS[0]))
+        again = app.place_hold(HoldRequest(tenant, "same", service, location, STARTS[0]))
         assert isinstance(first, HoldTaken)
         assert again == first
 
@@ -123,9 +126,10 @@ class TestHoldRace:
         tenant, location, service = open_clinic(app)
         for n in range(2):
             assert isinstance(
-                app.place_hold(tenant, f"r{n}", service, location, STARTS[0]), HoldTaken
+                app.place_hold(HoldRequest(tenant, f"r{n}", service, location, STARTS[0])),
+                HoldTaken,
             )
-        refused = app.place_hold(tenant, "late", service, location, STARTS[0])
+        refused = app.place_hold(HoldRequest(tenant, "late", service, location, STARTS[0]))
         assert isinstance(refused, HoldRefused)
         assert refused.reason is RejectionReason.TAKEN
         assert refused.alternatives
@@ -134,9 +138,14 @@ class TestHoldRace:
 
     def test_a_released_hold_frees_its_slot(self, app: AvailabilityApplication) -> None:
         tenant, location, service = open_clinic(app)
-        holds = [app.place_hold(tenant, f"r{n}", service, location, STARTS[1]) for n in range(2)]
+        holds = [
+            app.place_hold(HoldRequest(tenant, f"r{n}", service, location, STARTS[1]))
+            for n in range(2)
+        ]
         assert all(isinstance(h, HoldTaken) for h in holds)
         first = holds[0]
         assert isinstance(first, HoldTaken)
         app.release_hold(first.hold_id)
-        assert isinstance(app.place_hold(tenant, "next", service, location, STARTS[1]), HoldTaken)
+        assert isinstance(
+            app.place_hold(HoldRequest(tenant, "next", service, location, STARTS[1])), HoldTaken
+        )

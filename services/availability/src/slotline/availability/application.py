@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Tracking
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from slotline.availability.domain.assignment import booking_days, find_assignment
 from slotline.availability.domain.calendar import ResourceDay
 from slotline.availability.domain.catalog import Location, Resource, Service
 from slotline.availability.domain.hold import Hold
+from slotline.availability.domain.reservation import reserve_slot
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.roster import Roster
 from slotline.availability.domain.rules import RejectionReason, last_bookable_date
@@ -36,6 +38,7 @@ from slotline.availability.domain.values import (
 from slotline.events.store import ServiceApplication
 
 DEFAULT_HOLD_TTL = timedelta(minutes=10)
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -43,11 +46,25 @@ def utc_now() -> datetime:
 
 
 @dataclass(frozen=True)
+class HoldRequest:
+    """What a caller asks availability to hold."""
+
+    tenant_id: UUID
+    request_id: str
+    service_id: UUID
+    location_id: UUID
+    start: datetime
+    seats: int = 1
+    ttl: timedelta = DEFAULT_HOLD_TTL
+    preferred_staff_id: UUID | None = None
+
+
+@dataclass(frozen=True)
 class HoldTaken:
     hold_id: UUID
     slot: Interval
     resource_ids: tuple[UUID, ...]
-    expires_at: datetime
+    expires_at: datetime | None  # None once confirmed: an allocation does not expire
 
 
 @dataclass(frozen=True)
@@ -111,156 +128,138 @@ class AvailabilityApplication(ServiceApplication):
     # --- holds -------------------------------------------------------------------
 
     def place_hold(
-        self,
-        tenant_id: UUID,
-        request_id: str,
-        service_id: UUID,
-        location_id: UUID,
-        start: datetime,
-        *,
-        seats: int = 1,
-        ttl: timedelta = DEFAULT_HOLD_TTL,
-        preferred_staff_id: UUID | None = None,
-        tracking: Tracking | None = None,
+        self, request: HoldRequest, tracking: Tracking | None = None
     ) -> HoldTaken | HoldRefused:
-        """Hold every resource the service needs at ``start``, or say why not."""
-        hold_id = Hold.create_id(tenant_id, request_id)
-        for _ in range(self.max_attempts):
-            existing = self._find_hold(hold_id)
-            if existing is not None:
-                return _taken(existing)
-            outcome = self._try_place(
-                hold_id,
-                tenant_id,
-                request_id,
-                service_id,
-                location_id,
-                start,
-                seats,
-                ttl,
-                preferred_staff_id,
-                tracking,
-            )
-            if outcome is not None:
-                return outcome
-        raise ContentionTooHigh(f"hold {hold_id}: {self.max_attempts} conflicting attempts")
+        """Hold every resource the service needs at ``request.start``, or say why not.
+
+        A request id seen before returns the hold it placed (requests are retried).
+        """
+        return self._optimistically(lambda: self._try_place(request, tracking))
 
     def _try_place(
-        self,
-        hold_id: UUID,
-        tenant_id: UUID,
-        request_id: str,
-        service_id: UUID,
-        location_id: UUID,
-        start: datetime,
-        seats: int,
-        ttl: timedelta,
-        preferred_staff_id: UUID | None,
-        tracking: Tracking | None,
-    ) -> HoldTaken | HoldRefused | None:
+        self, request: HoldRequest, tracking: Tracking | None
+    ) -> HoldTaken | HoldRefused:
+        existing = self._find_hold(Hold.create_id(request.tenant_id, request.request_id))
+        if existing is not None:
+            return _taken(existing)
         now = self.clock()
-        definition = self._definition(service_id)
-        location: Location = self.repository.get(location_id)
+        definition = self._definition(request.service_id)
+        location: Location = self.repository.get(request.location_id)
         resources = self._resources_at(location)
-        slot = definition.slot_at(start)
-        occupied = definition.occupied(slot)
-        days = booking_days(occupied, slot, location.tz)
-        calendars = self._calendars(resources, [d for d, _ in days])
+        slot = definition.slot_at(request.start)
+        days = [d for d, _ in booking_days(definition.occupied(slot), slot, location.tz)]
+        calendars = self._calendars(resources, days)
         chosen = find_assignment(
             definition,
             slot,
             resources,
             calendars,
             now,
-            seats=seats,
-            preferred_staff_id=preferred_staff_id,
+            seats=request.seats,
+            preferred_staff_id=request.preferred_staff_id,
         )
         if isinstance(chosen, RejectionReason):
-            alternatives = self._alternatives(definition, location, resources, start, now)
+            alternatives = self._alternatives(definition, location, resources, request.start, now)
             return HoldRefused(chosen, alternatives)
-        expires_at = now + ttl
         hold = Hold.place(
-            tenant_id=tenant_id,
-            request_id=request_id,
-            service_id=service_id,
-            location_id=location_id,
+            tenant_id=request.tenant_id,
+            request_id=request.request_id,
+            service_id=request.service_id,
+            location_id=request.location_id,
             slot=slot,
             resource_ids=chosen,
-            seats=seats,
-            expires_at=expires_at,
+            seats=request.seats,
+            expires_at=now + request.ttl,
         )
-        touched: list[ResourceDay] = []
-        for resource_id in chosen:
-            for day, primary in days:
-                calendar = calendars[(resource_id, day)]
-                assert isinstance(calendar, ResourceDay)
-                calendar.reserve(
-                    hold_id,
-                    slot,
-                    occupied,
-                    service_id,
-                    definition.capacity,
-                    seats,
-                    expires_at,
-                    now,
-                    max_per_day=definition.max_per_day_per_resource,
-                    primary=primary,
-                )
-                touched.append(calendar)
-        assert hold.id == hold_id
-        try:
-            self._save(hold, *touched, tracking=tracking)
-        except IntegrityError:
-            return None  # someone changed one of these streams first: look again
-        return HoldTaken(hold.id, slot, tuple(chosen), expires_at)
+        touched = reserve_slot(
+            lambda resource_id, day: calendars[(resource_id, day)],
+            chosen,
+            hold.id,
+            definition,
+            slot,
+            location.tz,
+            seats=request.seats,
+            expires_at=now + request.ttl,
+            now=now,
+            max_per_day=definition.max_per_day_per_resource,
+        )
+        self._save(hold, *touched, tracking=tracking)
+        return _taken(hold)
 
     def confirm_hold(self, hold_id: UUID, tracking: Tracking | None = None) -> Hold:
         """The hold becomes an allocation (raises ``HoldExpired`` when too late)."""
-        return self._change_hold(hold_id, "confirm", tracking)
+
+        def confirm(hold: Hold, days: list[ResourceDay], now: datetime) -> None:
+            hold.confirm(now)
+            for day in days:
+                day.allocate(hold.id, now)
+
+        return self._change_hold(hold_id, confirm, tracking)
 
     def release_hold(
         self, hold_id: UUID, reason: str = "released", tracking: Tracking | None = None
     ) -> Hold:
-        return self._change_hold(hold_id, "release", tracking, reason)
+        """A held slot is given back: the booking did not go ahead."""
+        return self._free_hold(hold_id, lambda hold, _: hold.release(reason), reason, tracking)
 
     def cancel_allocation(
         self, hold_id: UUID, reason: str = "cancelled", tracking: Tracking | None = None
     ) -> Hold:
-        return self._change_hold(hold_id, "cancel", tracking, reason)
+        """A confirmed allocation is cancelled: its resources are free again."""
+        return self._free_hold(hold_id, lambda hold, _: hold.cancel(reason), reason, tracking)
 
     def expire_hold(self, hold_id: UUID) -> Hold:
-        return self._change_hold(hold_id, "expire", None)
+        """A hold whose time ran out gives its resources back."""
+        return self._free_hold(hold_id, lambda hold, now: hold.expire(now), "expired", None)
+
+    def _free_hold(
+        self,
+        hold_id: UUID,
+        end: Callable[[Hold, datetime], None],
+        reason: str,
+        tracking: Tracking | None,
+    ) -> Hold:
+        def free(hold: Hold, days: list[ResourceDay], now: datetime) -> None:
+            end(hold, now)
+            for day in days:
+                day.free(hold.id, reason)
+
+        return self._change_hold(hold_id, free, tracking)
 
     def _change_hold(
-        self, hold_id: UUID, verb: str, tracking: Tracking | None, reason: str = ""
+        self,
+        hold_id: UUID,
+        change: Callable[[Hold, list[ResourceDay], datetime], None],
+        tracking: Tracking | None,
     ) -> Hold:
-        for _ in range(self.max_attempts):
-            now = self.clock()
+        """Apply ``change`` to a hold and its resource days, saved in one transaction."""
+
+        def attempt() -> Hold:
             hold: Hold = self.repository.get(hold_id)
             days = [
-                self._resource_day(rid, d)
-                for rid in hold.resource_ids
-                for d in self._hold_dates(hold)
+                self._resource_day(resource_id, day)
+                for resource_id in hold.resource_ids
+                for day in self._hold_dates(hold)
             ]
-            if verb == "confirm":
-                hold.confirm(now)
-                for day in days:
-                    day.allocate(hold_id, now)
-            else:
-                if verb == "release":
-                    hold.release(reason)
-                elif verb == "cancel":
-                    hold.cancel(reason)
-                else:
-                    hold.expire(now)
-                for day in days:
-                    day.free(hold_id, reason or verb)
-            try:
-                self._save(hold, *days, tracking=tracking)
-                return hold
-            except IntegrityError:
-                continue
-        raise ContentionTooHigh(f"hold {hold_id}: {self.max_attempts} conflicting attempts")
+            change(hold, days, self.clock())
+            self._save(hold, *days, tracking=tracking)
+            return hold
+
+        return self._optimistically(attempt)
+
+    def _optimistically(self, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` again on a version conflict, re-reading the streams (bounded)."""
+        try:
+            for retry in Retrying(
+                retry=retry_if_exception_type(IntegrityError),
+                stop=stop_after_attempt(self.max_attempts),
+                reraise=True,
+            ):
+                with retry:
+                    return attempt()
+        except IntegrityError as error:
+            raise ContentionTooHigh(f"{self.max_attempts} conflicting attempts") from error
+        raise AssertionError("unreachable: Retrying either returns or raises")
 
     # --- queries -----------------------------------------------------------------
 
@@ -272,10 +271,20 @@ class AvailabilityApplication(ServiceApplication):
         definition = self._definition(service_id)
         location: Location = self.repository.get(location_id)
         resources = self._resources_at(location)
-        calendars = self._calendars(
-            resources, [day - timedelta(days=1), day, day + timedelta(days=1)]
-        )
-        return day_slots(definition, day, resources, calendars, self.clock(), location.tz)
+        return self._day_slots(definition, location, resources, day, self.clock())
+
+    def _day_slots(
+        self,
+        definition: ServiceDefinition,
+        location: Location,
+        resources: Sequence[ResourceState],
+        day: date,
+        now: datetime,
+    ) -> list[SlotView]:
+        # A padded slot may reach into the neighbouring days' calendars.
+        neighbours = [day - timedelta(days=1), day, day + timedelta(days=1)]
+        calendars = self._calendars(resources, neighbours)
+        return day_slots(definition, day, resources, calendars, now, location.tz)
 
     # --- helpers -----------------------------------------------------------------
 
@@ -332,10 +341,7 @@ class AvailabilityApplication(ServiceApplication):
         tz = location.tz
 
         def slots(day: date) -> list[SlotView]:
-            calendars = self._calendars(
-                resources, [day - timedelta(days=1), day, day + timedelta(days=1)]
-            )
-            return day_slots(definition, day, resources, calendars, now, tz)
+            return self._day_slots(definition, location, resources, day, now)
 
         last = min(
             last_bookable_date(definition, now, tz), local_date_of(start, tz) + timedelta(days=7)
@@ -354,4 +360,4 @@ class ContentionTooHigh(RuntimeError):
 
 
 def _taken(hold: Hold) -> HoldTaken:
-    return HoldTaken(hold.id, hold.slot, hold.resource_ids, hold.expires_at or hold.slot.start)
+    return HoldTaken(hold.id, hold.slot, hold.resource_ids, hold.expires_at)
