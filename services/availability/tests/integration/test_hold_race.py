@@ -44,8 +44,8 @@ def app(database_url: str) -> AvailabilityApplication:
     return AvailabilityApplication(env=env, clock=lambda: NOW)
 
 
-def open_clinic(app: AvailabilityApplication) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
-    tenant = uuid.uuid4()
+def open_clinic(app: AvailabilityApplication) -> tuple[str, uuid.UUID, uuid.UUID]:
+    tenant = f"tenant-{uuid.uuid4()}"
     location = app.register_location(tenant, "Kifisia clinic", "Europe/Athens")
     hours = WeeklyHours.every_day((time(9), time(21)))
     for n in range(3):

@@ -24,7 +24,7 @@ from slotline.availability.domain.values import (
 
 pytestmark = pytest.mark.unit
 
-TENANT = uuid4()
+TENANT = "tenant-1"
 WEEKDAYS = WeeklyHours.of({day: [(time(9), time(17))] for day in range(5)})
 MASSAGE = ServiceDefinition(
     service_id=uuid4(),
@@ -97,12 +97,12 @@ class TestResources:
 
 class TestServices:
     def test_the_service_id_is_the_definition_id(self) -> None:
-        service = Service.register(TENANT, "Massage 60", MASSAGE)
+        service = Service.register(TENANT, uuid4(), "Massage 60", MASSAGE)
         assert service.id == MASSAGE.service_id
         assert service.definition == MASSAGE
 
     def test_an_update_replaces_the_definition_but_not_the_id(self) -> None:
-        service = Service.register(TENANT, "Massage 60", MASSAGE)
+        service = Service.register(TENANT, uuid4(), "Massage 60", MASSAGE)
         longer = ServiceDefinition(
             service_id=MASSAGE.service_id,
             duration=timedelta(minutes=90),

@@ -57,7 +57,7 @@ class TestAggregatesRoundTripThroughTheStore:
 
     def test_a_rescheduled_hold_is_rebuilt(self, app: Application[Any]) -> None:
         hold = Hold.place(
-            tenant_id=uuid4(), request_id="r-1", service_id=uuid4(), location_id=uuid4(),
+            tenant_id="tenant-1", hold_key="r-1", service_id=uuid4(), location_id=uuid4(),
             slot=SLOT, resource_ids=[uuid4()], seats=2, expires_at=NOW + timedelta(minutes=5),
         )  # fmt: skip
         hold.confirm(NOW)
@@ -74,7 +74,7 @@ class TestAggregatesRoundTripThroughTheStore:
     def test_catalog_items_are_rebuilt_with_their_value_objects(
         self, app: Application[Any]
     ) -> None:
-        location = Location.register(uuid4(), "Main", "America/New_York")
+        location = Location.register("tenant-1", "Main", "America/New_York")
         resource = Resource.register(
             location.tenant_id, location.id, ResourceKind.ROOM, "Room 1", {"treatment"},
             WeeklyHours.of({0: [(time(9), time(0))]}),
@@ -88,7 +88,7 @@ class TestAggregatesRoundTripThroughTheStore:
             capacity=4,
             max_per_day_per_location=10,
         )
-        service = Service.register(location.tenant_id, "Class", definition)
+        service = Service.register(location.tenant_id, location.id, "Class", definition)
         service.retire()
         app.save(location, resource, service)
         stored_location: Location = app.repository.get(location.id)

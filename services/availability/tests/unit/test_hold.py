@@ -13,13 +13,13 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 EXPIRES = NOW + timedelta(minutes=10)
 SLOT = Interval(datetime(2025, 6, 2, 10, tzinfo=UTC), datetime(2025, 6, 2, 11, tzinfo=UTC))
-TENANT = uuid4()
+TENANT = "tenant-1"
 
 
-def placed(request_id: str = "req-1") -> Hold:
+def placed(hold_key: str = "req-1") -> Hold:
     return Hold.place(
         tenant_id=TENANT,
-        request_id=request_id,
+        hold_key=hold_key,
         service_id=uuid4(),
         location_id=uuid4(),
         slot=SLOT,

@@ -7,7 +7,7 @@ loser re-reads and tries again (bounded). No lock, global or otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
@@ -17,24 +17,17 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Tracking
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
+from slotline.availability.catalog_admin import CatalogApplication, UnknownItem
 from slotline.availability.domain.assignment import booking_days, find_assignment
 from slotline.availability.domain.calendar import ResourceDay
-from slotline.availability.domain.catalog import Location, Resource, Service
+from slotline.availability.domain.catalog import Location, Service
 from slotline.availability.domain.hold import Hold
 from slotline.availability.domain.reservation import reserve_slot
 from slotline.availability.domain.resources import ResourceState
-from slotline.availability.domain.roster import Roster
 from slotline.availability.domain.rules import RejectionReason, last_bookable_date
 from slotline.availability.domain.schedule import local_date_of
 from slotline.availability.domain.slots import SlotView, day_slots, nearest_alternatives
-from slotline.availability.domain.values import (
-    DateOverride,
-    Interval,
-    ResourceKind,
-    ServiceDefinition,
-    TimeOff,
-    WeeklyHours,
-)
+from slotline.availability.domain.values import Interval, ServiceDefinition
 from slotline.events.store import ServiceApplication
 
 DEFAULT_HOLD_TTL = timedelta(minutes=10)
@@ -49,14 +42,15 @@ def utc_now() -> datetime:
 class HoldRequest:
     """What a caller asks availability to hold."""
 
-    tenant_id: UUID
-    request_id: str
+    tenant_id: str
+    hold_key: str  # the caller's id for the hold: the same key never holds twice
     service_id: UUID
     location_id: UUID
     start: datetime
     seats: int = 1
     ttl: timedelta = DEFAULT_HOLD_TTL
     preferred_staff_id: UUID | None = None
+    booking_request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,11 +67,11 @@ class HoldRefused:
     alternatives: list[SlotView]
 
 
-class UnknownService(LookupError):
-    """No such service (or it is retired)."""
+class UnknownService(UnknownItem):
+    """No such service for this tenant and location (or it is retired)."""
 
 
-class AvailabilityApplication(ServiceApplication):
+class AvailabilityApplication(CatalogApplication):
     """Owns the availability event store (locations, resources, services, holds)."""
 
     name = "availability"
@@ -90,41 +84,6 @@ class AvailabilityApplication(ServiceApplication):
         super().__init__(env=env)
         self.clock = clock
 
-    # --- catalog ---------------------------------------------------------------
-
-    def register_location(self, tenant_id: UUID, name: str, timezone: str) -> UUID:
-        location = Location.register(tenant_id, name, timezone)
-        self.save(location, Roster(location.id))
-        return location.id
-
-    def register_resource(
-        self,
-        tenant_id: UUID,
-        location_id: UUID,
-        kind: ResourceKind,
-        name: str,
-        tags: Sequence[str],
-        weekly: WeeklyHours,
-        overrides: Sequence[DateOverride] = (),
-        time_off: Sequence[TimeOff] = (),
-    ) -> UUID:
-        self.repository.get(location_id)  # must exist
-        resource = Resource.register(
-            tenant_id, location_id, kind, name, tags, weekly, overrides, time_off
-        )
-        roster: Roster = self.repository.get(Roster.create_id(location_id))
-        roster.enlist(resource.id)
-        self.save(resource, roster)
-        return resource.id
-
-    def define_service(
-        self, tenant_id: UUID, location_id: UUID, name: str, definition: ServiceDefinition
-    ) -> UUID:
-        self.repository.get(location_id)
-        service = Service.register(tenant_id, name, definition)
-        self.save(service)
-        return service.id
-
     # --- holds -------------------------------------------------------------------
 
     def place_hold(
@@ -132,23 +91,25 @@ class AvailabilityApplication(ServiceApplication):
     ) -> HoldTaken | HoldRefused:
         """Hold every resource the service needs at ``request.start``, or say why not.
 
-        A request id seen before returns the hold it placed (requests are retried).
+        A hold key seen before returns the hold it placed (requests are retried).
         """
         return self._optimistically(lambda: self._try_place(request, tracking))
 
     def _try_place(
         self, request: HoldRequest, tracking: Tracking | None
     ) -> HoldTaken | HoldRefused:
-        existing = self._find_hold(Hold.create_id(request.tenant_id, request.request_id))
+        existing = self._find_hold(Hold.create_id(request.tenant_id, request.hold_key))
         if existing is not None:
             return _taken(existing)
         now = self.clock()
-        definition = self._definition(request.service_id)
-        location: Location = self.repository.get(request.location_id)
+        location = self.location(request.tenant_id, request.location_id)
+        try:
+            definition = self._definition(request.service_id, request.tenant_id, location.id)
+        except UnknownService:
+            return HoldRefused(RejectionReason.UNKNOWN_SERVICE, [])
         resources = self._resources_at(location)
         slot = definition.slot_at(request.start)
-        days = [d for d, _ in booking_days(definition.occupied(slot), slot, location.tz)]
-        calendars = self._calendars(resources, days)
+        calendars = _LazyCalendars(self._resource_day)
         chosen = find_assignment(
             definition,
             slot,
@@ -161,25 +122,27 @@ class AvailabilityApplication(ServiceApplication):
         if isinstance(chosen, RejectionReason):
             alternatives = self._alternatives(definition, location, resources, request.start, now)
             return HoldRefused(chosen, alternatives)
+        expires_at = now + request.ttl
         hold = Hold.place(
             tenant_id=request.tenant_id,
-            request_id=request.request_id,
+            hold_key=request.hold_key,
+            booking_request_id=request.booking_request_id,
             service_id=request.service_id,
             location_id=request.location_id,
             slot=slot,
             resource_ids=chosen,
             seats=request.seats,
-            expires_at=now + request.ttl,
+            expires_at=expires_at,
         )
         touched = reserve_slot(
-            lambda resource_id, day: calendars[(resource_id, day)],
+            lambda r, d: calendars[(r, d)],
             chosen,
             hold.id,
             definition,
             slot,
             location.tz,
             seats=request.seats,
-            expires_at=now + request.ttl,
+            expires_at=expires_at,
             now=now,
             max_per_day=definition.max_per_day_per_resource,
         )
@@ -189,10 +152,11 @@ class AvailabilityApplication(ServiceApplication):
     def confirm_hold(self, hold_id: UUID, tracking: Tracking | None = None) -> Hold:
         """The hold becomes an allocation (raises ``HoldExpired`` when too late)."""
 
-        def confirm(hold: Hold, days: list[ResourceDay], now: datetime) -> None:
+        def confirm(hold: Hold, days: list[ResourceDay], now: datetime) -> list[ResourceDay]:
             hold.confirm(now)
             for day in days:
                 day.allocate(hold.id, now)
+            return days
 
         return self._change_hold(hold_id, confirm, tracking)
 
@@ -212,6 +176,65 @@ class AvailabilityApplication(ServiceApplication):
         """A hold whose time ran out gives its resources back."""
         return self._free_hold(hold_id, lambda hold, now: hold.expire(now), "expired", None)
 
+    def reschedule_hold(
+        self,
+        hold_id: UUID,
+        start: datetime,
+        preferred_staff_id: UUID | None = None,
+        tracking: Tracking | None = None,
+    ) -> HoldTaken | HoldRefused:
+        """Move a hold or allocation to ``start``, atomically: the new slot is reserved
+        and the old one freed in one transaction, so the customer never loses the old
+        slot without getting the new one. The move may overlap the old slot."""
+
+        def attempt() -> HoldTaken | HoldRefused:
+            hold = self.hold(hold_id)
+            now = self.clock()
+            location: Location = self.repository.get(hold.location_id)
+            definition = self._definition(hold.service_id, hold.tenant_id, location.id)
+            resources = self._resources_at(location)
+            calendars = _LazyCalendars(self._resource_day)
+            for resource_id in hold.resource_ids:
+                for day in self._hold_dates(hold):
+                    calendars[(resource_id, day)].free(hold.id, "rescheduled")
+            slot = definition.slot_at(start)
+            chosen = find_assignment(
+                definition,
+                slot,
+                resources,
+                calendars,
+                now,
+                seats=hold.seats,
+                preferred_staff_id=preferred_staff_id,
+            )
+            if isinstance(chosen, RejectionReason):
+                alternatives = self._alternatives(definition, location, resources, start, now)
+                return HoldRefused(chosen, alternatives)
+            confirmed = hold.expires_at is None
+            # A held hold keeps its expiry; an allocation's entries are allocated at once.
+            entry_expiry = hold.expires_at or now + timedelta(minutes=1)
+            hold.reschedule(slot, chosen, now)
+            reserve_slot(
+                lambda r, d: calendars[(r, d)],
+                chosen,
+                hold.id,
+                definition,
+                slot,
+                location.tz,
+                seats=hold.seats,
+                expires_at=entry_expiry,
+                now=now,
+                max_per_day=definition.max_per_day_per_resource,
+            )
+            if confirmed:
+                for resource_id in chosen:
+                    for day in self._hold_dates(hold):
+                        calendars[(resource_id, day)].allocate(hold.id, now)
+            self._save(hold, *calendars.loaded_changed(), tracking=tracking)
+            return _taken(hold)
+
+        return self._optimistically(attempt)
+
     def _free_hold(
         self,
         hold_id: UUID,
@@ -219,30 +242,31 @@ class AvailabilityApplication(ServiceApplication):
         reason: str,
         tracking: Tracking | None,
     ) -> Hold:
-        def free(hold: Hold, days: list[ResourceDay], now: datetime) -> None:
+        def free(hold: Hold, days: list[ResourceDay], now: datetime) -> list[ResourceDay]:
             end(hold, now)
             for day in days:
                 day.free(hold.id, reason)
+            return days
 
         return self._change_hold(hold_id, free, tracking)
 
     def _change_hold(
         self,
         hold_id: UUID,
-        change: Callable[[Hold, list[ResourceDay], datetime], None],
+        change: Callable[[Hold, list[ResourceDay], datetime], list[ResourceDay]],
         tracking: Tracking | None,
     ) -> Hold:
         """Apply ``change`` to a hold and its resource days, saved in one transaction."""
 
         def attempt() -> Hold:
-            hold: Hold = self.repository.get(hold_id)
+            hold = self.hold(hold_id)
             days = [
                 self._resource_day(resource_id, day)
                 for resource_id in hold.resource_ids
                 for day in self._hold_dates(hold)
             ]
-            change(hold, days, self.clock())
-            self._save(hold, *days, tracking=tracking)
+            changed = change(hold, days, self.clock())
+            self._save(hold, *changed, tracking=tracking)
             return hold
 
         return self._optimistically(attempt)
@@ -264,12 +288,20 @@ class AvailabilityApplication(ServiceApplication):
     # --- queries -----------------------------------------------------------------
 
     def hold(self, hold_id: UUID) -> Hold:
-        return self.repository.get(hold_id)  # type: ignore[no-any-return]
+        hold = self._find_hold(hold_id)
+        if hold is None:
+            raise UnknownItem(f"no hold {hold_id}")
+        return hold
+
+    def tenant_hold(self, tenant_id: str, hold_key: str) -> Hold:
+        """The hold a tenant placed under ``hold_key``."""
+        return self.hold(Hold.create_id(tenant_id, hold_key))
 
     def slots_on(self, service_id: UUID, location_id: UUID, day: date) -> list[SlotView]:
-        """A day's slots computed from the aggregates (the projection serves reads)."""
-        definition = self._definition(service_id)
+        """A day's slots computed from the aggregates (the live view stores these)."""
         location: Location = self.repository.get(location_id)
+        service = self._get(Service, service_id)
+        definition = self._definition(service_id, service.tenant_id, location.id)
         resources = self._resources_at(location)
         return self._day_slots(definition, location, resources, day, self.clock())
 
@@ -281,9 +313,7 @@ class AvailabilityApplication(ServiceApplication):
         day: date,
         now: datetime,
     ) -> list[SlotView]:
-        # A padded slot may reach into the neighbouring days' calendars.
-        neighbours = [day - timedelta(days=1), day, day + timedelta(days=1)]
-        calendars = self._calendars(resources, neighbours)
+        calendars = _LazyCalendars(self._resource_day)
         return day_slots(definition, day, resources, calendars, now, location.tz)
 
     # --- helpers -----------------------------------------------------------------
@@ -294,28 +324,23 @@ class AvailabilityApplication(ServiceApplication):
         else:
             self.save_tracked(*aggregates, tracking=tracking)
 
-    def _definition(self, service_id: UUID) -> ServiceDefinition:
+    def _definition(self, service_id: UUID, tenant_id: str, location_id: UUID) -> ServiceDefinition:
         try:
-            service: Service = self.repository.get(Service.create_id(service_id))
-        except AggregateNotFoundError:
+            service = self.service(tenant_id, service_id)
+        except UnknownItem:
             raise UnknownService(f"no service {service_id}") from None
         if service.retired:
             raise UnknownService(f"service {service_id} is retired")
+        if service.location_id != location_id:
+            raise UnknownService(f"service {service_id} is not offered at {location_id}")
         return service.definition
 
     def _resources_at(self, location: Location) -> list[ResourceState]:
-        roster: Roster = self.repository.get(Roster.create_id(location.id))
-        resources: list[Resource] = [self.repository.get(rid) for rid in roster.resource_ids]
-        return [r.state(location.tz) for r in resources if not r.retired]
-
-    def _calendars(
-        self, resources: Sequence[ResourceState], days: Sequence[date]
-    ) -> dict[tuple[UUID, date], ResourceDay]:
-        return {
-            (r.resource_id, day): self._resource_day(r.resource_id, day)
-            for r in resources
-            for day in days
-        }
+        return [
+            r.state(location.tz)
+            for r in self.resources_at(location.tenant_id, location.id)
+            if not r.retired
+        ]
 
     def _resource_day(self, resource_id: UUID, day: date) -> ResourceDay:
         try:
@@ -326,8 +351,8 @@ class AvailabilityApplication(ServiceApplication):
 
     def _hold_dates(self, hold: Hold) -> list[date]:
         location: Location = self.repository.get(hold.location_id)
-        definition = self._definition(hold.service_id)
-        occupied = definition.occupied(hold.slot)
+        service: Service = self.repository.get(Service.create_id(hold.service_id))
+        occupied = service.definition.occupied(hold.slot)
         return [d for d, _ in booking_days(occupied, hold.slot, location.tz)]
 
     def _alternatives(
@@ -350,9 +375,34 @@ class AvailabilityApplication(ServiceApplication):
 
     def _find_hold(self, hold_id: UUID) -> Hold | None:
         try:
-            return self.repository.get(hold_id)  # type: ignore[no-any-return]
+            found: Any = self.repository.get(hold_id)
         except AggregateNotFoundError:
             return None
+        return found if isinstance(found, Hold) else None
+
+
+class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
+    """Resource days loaded the first time slot finding looks at them, then kept, so a
+    hold reads only the calendars its candidates need and saves the ones it changed."""
+
+    def __init__(self, load: Callable[[UUID, date], ResourceDay]) -> None:
+        self._load = load
+        self._loaded: dict[tuple[UUID, date], ResourceDay] = {}
+
+    def __getitem__(self, key: tuple[UUID, date]) -> ResourceDay:
+        if key not in self._loaded:
+            self._loaded[key] = self._load(*key)
+        return self._loaded[key]
+
+    def __iter__(self) -> Iterator[tuple[UUID, date]]:
+        return iter(self._loaded)
+
+    def __len__(self) -> int:
+        return len(self._loaded)
+
+    def loaded_changed(self) -> list[ResourceDay]:
+        """The loaded resource days with unsaved changes."""
+        return [day for day in self._loaded.values() if day.pending_events]
 
 
 class ContentionTooHigh(RuntimeError):

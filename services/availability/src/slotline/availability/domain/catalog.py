@@ -47,13 +47,13 @@ class Location(_CatalogItem):
     """A place where resources work, with the time zone its hours are kept in."""
 
     @event("Registered")
-    def __init__(self, tenant_id: UUID, name: str, timezone: str) -> None:
+    def __init__(self, tenant_id: str, name: str, timezone: str) -> None:
         self.tenant_id = tenant_id
         self.name = name
         self.timezone = timezone
 
     @classmethod
-    def register(cls, tenant_id: UUID, name: str, timezone: str) -> Location:
+    def register(cls, tenant_id: str, name: str, timezone: str) -> Location:
         ZoneInfo(timezone)  # an unknown zone fails here, not at the first slot search
         return cls(tenant_id=tenant_id, name=name, timezone=timezone)
 
@@ -82,7 +82,7 @@ class Resource(_CatalogItem):
     @event("Registered")
     def __init__(
         self,
-        tenant_id: UUID,
+        tenant_id: str,
         location_id: UUID,
         kind: str,
         name: str,
@@ -99,7 +99,7 @@ class Resource(_CatalogItem):
     @classmethod
     def register(
         cls,
-        tenant_id: UUID,
+        tenant_id: str,
         location_id: UUID,
         kind: ResourceKind,
         name: str,
@@ -183,15 +183,32 @@ class Service(_CatalogItem):
         return service_id
 
     @event("Registered")
-    def __init__(self, service_id: UUID, tenant_id: UUID, name: str, terms: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        service_id: UUID,
+        tenant_id: str,
+        location_id: UUID,
+        name: str,
+        terms: dict[str, Any],
+    ) -> None:
         self.tenant_id = tenant_id
+        self.location_id = location_id
         self.name = name
         self.terms = terms
 
     @classmethod
-    def register(cls, tenant_id: UUID, name: str, definition: ServiceDefinition) -> Service:
+    def register(
+        cls, tenant_id: str, location_id: UUID, name: str, definition: ServiceDefinition
+    ) -> Service:
+        """A service offered at one location (its resources come from that pool)."""
         terms = codec.terms_to_data(definition)
-        return cls(service_id=definition.service_id, tenant_id=tenant_id, name=name, terms=terms)
+        return cls(
+            service_id=definition.service_id,
+            tenant_id=tenant_id,
+            location_id=location_id,
+            name=name,
+            terms=terms,
+        )
 
     @property
     def definition(self) -> ServiceDefinition:

@@ -43,28 +43,30 @@ class Hold(Aggregate):
     """A time-limited claim on a slot; its id is derived from the booking request."""
 
     @staticmethod
-    def create_id(tenant_id: UUID, request_id: str) -> UUID:
-        """Deterministic, so a retried booking request finds the hold it already placed."""
-        return uuid5(HOLD_NAMESPACE, f"{tenant_id}:{request_id}")
+    def create_id(tenant_id: str, hold_key: str) -> UUID:
+        """Deterministic from the caller's key, so a retried request finds its hold."""
+        return uuid5(HOLD_NAMESPACE, f"{tenant_id}:{hold_key}")
 
     @classmethod
     def place(
         cls,
         *,
-        tenant_id: UUID,
-        request_id: str,
+        tenant_id: str,
+        hold_key: str,
         service_id: UUID,
         location_id: UUID,
         slot: Interval,
         resource_ids: Sequence[UUID],
         seats: int,
         expires_at: datetime,
+        booking_request_id: str | None = None,
     ) -> Hold:
         if seats < 1:
             raise ValueError("a hold takes at least one seat")
         return cls(
             tenant_id=tenant_id,
-            request_id=request_id,
+            hold_key=hold_key,
+            booking_request_id=booking_request_id,
             service_id=service_id,
             location_id=location_id,
             slot_start=slot.start,
@@ -77,8 +79,9 @@ class Hold(Aggregate):
     @event("Placed")
     def __init__(
         self,
-        tenant_id: UUID,
-        request_id: str,
+        tenant_id: str,
+        hold_key: str,
+        booking_request_id: str | None,
         service_id: UUID,
         location_id: UUID,
         slot_start: datetime,
@@ -88,7 +91,8 @@ class Hold(Aggregate):
         expires_at: datetime,
     ) -> None:
         self.tenant_id = tenant_id
-        self.request_id = request_id
+        self.hold_key = hold_key
+        self.booking_request_id = booking_request_id
         self.service_id = service_id
         self.location_id = location_id
         self.slot = Interval(slot_start, slot_end)

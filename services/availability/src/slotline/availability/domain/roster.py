@@ -1,4 +1,8 @@
-"""Which resources belong to a location: where slot finding looks for candidates."""
+"""What a location offers: its resource pool and its services.
+
+Slot finding looks here for candidate resources; the live view for the services
+to recompute when a resource's calendar changes.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ ROSTER_NAMESPACE = uuid5(NAMESPACE_URL, "https://slotline.dev/availability/roste
 
 
 class Roster(Aggregate):
-    """The resource pool of one location."""
+    """The resource pool and service list of one location."""
 
     @staticmethod
     def create_id(location_id: UUID) -> UUID:
@@ -19,11 +23,20 @@ class Roster(Aggregate):
     def __init__(self, location_id: UUID) -> None:
         self.location_id = location_id
         self.resource_ids: list[UUID] = []
+        self.service_ids: list[UUID] = []
 
     def enlist(self, resource_id: UUID) -> None:
         if resource_id not in self.resource_ids:
             self._enlisted(resource_id=resource_id)
 
+    def offer(self, service_id: UUID) -> None:
+        if service_id not in self.service_ids:
+            self._offered(service_id=service_id)
+
     @event("Enlisted")
     def _enlisted(self, resource_id: UUID) -> None:
         self.resource_ids.append(resource_id)
+
+    @event("Offered")
+    def _offered(self, service_id: UUID) -> None:
+        self.service_ids.append(service_id)

@@ -1,0 +1,153 @@
+"""Catalog use cases: a manager sets up locations, resources, schedules and services.
+
+Every change is checked against the caller's tenant: another tenant's item is
+reported as unknown, never revealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from slotline.availability.domain.catalog import Location, Resource, Service
+from slotline.availability.domain.roster import Roster
+from slotline.availability.domain.values import (
+    DateOverride,
+    ResourceKind,
+    ServiceDefinition,
+    TimeOff,
+    WeeklyHours,
+)
+from slotline.events.store import ServiceApplication
+
+Item = TypeVar("Item", Location, Resource, Service, Roster)
+
+
+class UnknownItem(LookupError):
+    """No such location, resource, service or hold for this tenant."""
+
+
+class CatalogApplication(ServiceApplication):
+    """The catalog half of the availability store."""
+
+    # --- locations ---------------------------------------------------------------
+
+    def register_location(self, tenant_id: str, name: str, timezone: str) -> UUID:
+        location = Location.register(tenant_id, name, timezone)
+        self.save(location, Roster(location.id))
+        return location.id
+
+    def update_location(self, tenant_id: str, location_id: UUID, name: str, timezone: str) -> None:
+        location = self.location(tenant_id, location_id)
+        location.update(name, timezone)
+        self.save(location)
+
+    def location(self, tenant_id: str, location_id: UUID) -> Location:
+        return self._owned(Location, location_id, tenant_id)
+
+    def roster(self, tenant_id: str, location_id: UUID) -> Roster:
+        self.location(tenant_id, location_id)
+        return self._get(Roster, Roster.create_id(location_id))
+
+    # --- resources ---------------------------------------------------------------
+
+    def register_resource(
+        self,
+        tenant_id: str,
+        location_id: UUID,
+        kind: ResourceKind,
+        name: str,
+        tags: Sequence[str],
+        weekly: WeeklyHours,
+        overrides: Sequence[DateOverride] = (),
+        time_off: Sequence[TimeOff] = (),
+    ) -> UUID:
+        roster = self.roster(tenant_id, location_id)
+        resource = Resource.register(
+            tenant_id, location_id, kind, name, tags, weekly, overrides, time_off
+        )
+        roster.enlist(resource.id)
+        self.save(resource, roster)
+        return resource.id
+
+    def update_resource(
+        self, tenant_id: str, resource_id: UUID, name: str, tags: Sequence[str]
+    ) -> None:
+        resource = self.resource(tenant_id, resource_id)
+        resource.update(name, resource.location_id, tags)
+        self.save(resource)
+
+    def change_schedule(
+        self,
+        tenant_id: str,
+        resource_id: UUID,
+        weekly: WeeklyHours,
+        overrides: Sequence[DateOverride] = (),
+        time_off: Sequence[TimeOff] = (),
+    ) -> None:
+        """Replace a resource's whole schedule (existing holds are kept)."""
+        resource = self.resource(tenant_id, resource_id)
+        resource.change_schedule(weekly, overrides, time_off)
+        self.save(resource)
+
+    def retire_resource(self, tenant_id: str, resource_id: UUID) -> None:
+        resource = self.resource(tenant_id, resource_id)
+        resource.retire()
+        self.save(resource)
+
+    def resource(self, tenant_id: str, resource_id: UUID) -> Resource:
+        return self._owned(Resource, resource_id, tenant_id)
+
+    def resources_at(self, tenant_id: str, location_id: UUID) -> list[Resource]:
+        roster = self.roster(tenant_id, location_id)
+        return [self._get(Resource, rid) for rid in roster.resource_ids]
+
+    # --- services ----------------------------------------------------------------
+
+    def define_service(
+        self, tenant_id: str, location_id: UUID, name: str, definition: ServiceDefinition
+    ) -> UUID:
+        roster = self.roster(tenant_id, location_id)
+        service = Service.register(tenant_id, location_id, name, definition)
+        roster.offer(service.id)
+        self.save(service, roster)
+        return service.id
+
+    def update_service(
+        self, tenant_id: str, service_id: UUID, name: str, definition: ServiceDefinition
+    ) -> None:
+        service = self.service(tenant_id, service_id)
+        service.update(name, definition)
+        self.save(service)
+
+    def retire_service(self, tenant_id: str, service_id: UUID) -> None:
+        service = self.service(tenant_id, service_id)
+        service.retire()
+        self.save(service)
+
+    def service(self, tenant_id: str, service_id: UUID) -> Service:
+        return self._owned(Service, Service.create_id(service_id), tenant_id)
+
+    def services_at(self, tenant_id: str, location_id: UUID) -> list[Service]:
+        roster = self.roster(tenant_id, location_id)
+        return [self._get(Service, sid) for sid in roster.service_ids]
+
+    # --- helpers -----------------------------------------------------------------
+
+    def _get(self, kind: type[Item], item_id: UUID) -> Item:
+        try:
+            item: Any = self.repository.get(item_id)
+        except AggregateNotFoundError:
+            raise UnknownItem(f"no {kind.__name__.lower()} {item_id}") from None
+        if not isinstance(item, kind):
+            raise UnknownItem(f"no {kind.__name__.lower()} {item_id}")
+        return item
+
+    def _owned(self, kind: type[Item], item_id: UUID, tenant_id: str) -> Item:
+        item = self._get(kind, item_id)
+        if getattr(item, "tenant_id", None) != tenant_id:
+            raise UnknownItem(f"no {kind.__name__.lower()} {item_id}")
+        return item
