@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -19,6 +20,9 @@ ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
 """Returns (ready, detail) for one dependency."""
 
 CORRELATION_HEADER = "X-Correlation-ID"
+
+ErrorStatus = int
+"""The HTTP status a domain exception is answered with."""
 
 
 def operations_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -> APIRouter:
@@ -83,3 +87,43 @@ def instrument(app: FastAPI, registry: CollectorRegistry) -> None:
         tracer_provider=trace.get_tracer_provider(),
         excluded_urls="healthz,readyz,metrics",
     )
+
+
+def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Pydantic errors as ``{field, rule, message}``: which field broke which rule."""
+    return [
+        {
+            "field": _field_path(error.get("loc", ())),
+            "rule": str(error.get("type", "invalid")),
+            "message": str(error.get("msg", "")),
+        }
+        for error in errors
+    ]
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")] or list(loc)
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = field_errors(exc.errors())
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return JSONResponse({"detail": f"invalid request: {summary}", "errors": errors}, 422)
+
+
+def install_error_handlers(
+    app: FastAPI, handlers: Mapping[type[Exception], ErrorStatus] | None = None
+) -> None:
+    """422s that name each field and rule; domain errors mapped to a status + message."""
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    for error_type, status_code in (handlers or {}).items():
+
+        async def handler(request: Request, exc: Exception, code: int = status_code) -> Response:
+            return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, code)
+
+        app.add_exception_handler(error_type, handler)

@@ -8,9 +8,10 @@ consumers, and :func:`serve` runs that app with graceful shutdown on SIGTERM.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import anyio
 import psycopg
@@ -22,7 +23,12 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from slotline.events.auth import AuthSettings, TokenVerifier
 from slotline.events.contract.registry import parse_message
-from slotline.events.http import ReadinessCheck, instrument, operations_router
+from slotline.events.http import (
+    ReadinessCheck,
+    install_error_handlers,
+    instrument,
+    operations_router,
+)
 from slotline.events.inbox import Effect, Inbox, Parser
 from slotline.events.kafka import build_broker
 from slotline.events.logs import configure_logging, get_logger
@@ -33,6 +39,19 @@ from slotline.events.store import ServiceApplication, ensure_schema, postgres_en
 from slotline.events.telemetry import configure_tracing
 
 log = get_logger(__name__)
+
+
+class BackgroundTask(Protocol):
+    """Work a service runs beside HTTP and Kafka (a projection, a timer job).
+
+    ``run`` works until ``stop``; if it raises, the runtime restarts it with backoff.
+    """
+
+    name: str
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,8 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     title: str = "Slotline"
     parser: Parser = parse_message
+    error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
+    background: Callable[[ServiceApplication], Sequence[BackgroundTask]] = lambda _: ()
 
 
 @dataclass
@@ -65,7 +86,8 @@ class Runtime:
     application: ServiceApplication | None = None
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
-    _relay_task: asyncio.Task[None] | None = None
+    background: list[BackgroundTask] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def settings(self) -> ServiceSettings:
@@ -104,32 +126,39 @@ class Runtime:
             idle_poll_seconds=self.settings.relay_idle_poll_seconds,
             metrics=RelayMetrics.register(self.registry),
         )
-        self._relay_task = asyncio.create_task(self._supervise_relay(self.relay))
+        self.background = [self.relay, *self.spec.background(application)]
+        self._tasks = [
+            asyncio.create_task(self._supervise(task), name=task.name) for task in self.background
+        ]
 
     async def stop(self) -> None:
         """Stop consuming, let in-flight work finish, stop relaying, close the store."""
         if self.broker is not None:
             await self.broker.stop()  # waits for in-flight handlers (graceful_timeout)
-        if self.relay is not None:
-            self.relay.stop()
-        if self._relay_task is not None:
-            with suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._relay_task, self.settings.graceful_timeout_seconds)
+        for task in self.background:
+            task.stop()
+        if self._tasks:
+            with suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*self._tasks, return_exceptions=True),
+                    self.settings.graceful_timeout_seconds,
+                )
         if self.application is not None:
             await anyio.to_thread.run_sync(self.application.close)
 
-    async def _supervise_relay(self, relay: OutboxRelay) -> None:
-        """Keep the relay running: a dead LISTEN connection or broker error restarts it."""
+    async def _supervise(self, task: BackgroundTask) -> None:
+        """Keep a background task running: a dead connection or broker error restarts it."""
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(Exception),
             wait=wait_exponential(multiplier=0.2, max=10),
             before_sleep=lambda s: log.error(
-                "relay failed, restarting",
+                "background task failed, restarting",
+                task=task.name,
                 error=repr(s.outcome.exception() if s.outcome else None),
             ),
         ):
             with attempt:
-                await relay.run()
+                await task.run()
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         async def database() -> tuple[bool, str]:
@@ -179,6 +208,7 @@ def build_http_app(spec: ServiceSpec) -> FastAPI:
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
     for router in spec.routers:
         app.include_router(router)
+    install_error_handlers(app, spec.error_statuses)
     instrument(app, runtime.registry)
     return app
 

@@ -1,0 +1,1 @@
+"""The availability service's HTTP API (admin, holds, live slot views)."""
