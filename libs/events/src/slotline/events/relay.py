@@ -12,19 +12,17 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 import anyio
-import psycopg
 from eventsourcing.persistence import Notification, Tracking
 from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from psycopg import sql
 
 from slotline.events.envelope import Message
+from slotline.events.follower import LogFollower
 from slotline.events.logs import get_logger
 from slotline.events.metrics import RelayMetrics
 from slotline.events.store import ServiceApplication, event_meta
@@ -42,7 +40,7 @@ def integration_event_id(app_name: str, originator_id: object, version: int) -> 
     return uuid.uuid5(_EVENT_ID_NAMESPACE, f"{app_name}:{originator_id}:{version}")
 
 
-class OutboxRelay:
+class OutboxRelay(LogFollower):
     """Follows one application's notification log and publishes what it maps."""
 
     def __init__(
@@ -57,81 +55,31 @@ class OutboxRelay:
         idle_poll_seconds: float = 1.0,
         metrics: RelayMetrics | None = None,
     ) -> None:
-        self.app = app
+        super().__init__(
+            app,
+            database_url=database_url,
+            name=name,
+            batch_size=batch_size,
+            idle_poll_seconds=idle_poll_seconds,
+        )
         self.broker = broker
         self.mapper = mapper
-        self.database_url = database_url
-        self.name = name
-        self.batch_size = batch_size
-        self.idle_poll_seconds = idle_poll_seconds
         self.metrics = metrics
-        self.position: int | None = None
-        self.state = "stopped"
-        self._stopping = asyncio.Event()
-        self._news = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run(self) -> None:
-        """Relay until :meth:`stop`. One relay per store leads, the others stand by.
-
-        Leadership is a PostgreSQL advisory lock held by the LISTEN connection, so a
-        second replica of a service never publishes the same batch concurrently, and a
-        dead leader's lock vanishes with its connection.
-        """
-        async with await psycopg.AsyncConnection.connect(
-            self.database_url, autocommit=True
-        ) as listener:
-            self.state = "standby"
-            if not await self._become_leader(listener):
-                self.state = "stopped"
-                return
-            self.position = await anyio.to_thread.run_sync(self._recorded_position)
-            channel = getattr(self.app.process_recorder, "channel_name", None)
-            if channel:
-                await listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-            listening = asyncio.create_task(self._listen(listener))
-            self.state = "leading"
-            log.info("relay leading", relay=self.name, position=self.position)
-            try:
-                while not self._stopping.is_set():
-                    if listening.done():
-                        listening.result()  # a dead LISTEN connection: fail, be restarted
-                    published = await self.relay_once()
-                    if published < self.batch_size:
-                        await self._wait_for_news()
-            finally:
-                self.state = "stopped"
-                listening.cancel()
-                with suppress(asyncio.CancelledError, psycopg.Error):
-                    await listening
-                log.info("relay stopped", relay=self.name, position=self.position)
-
-    @property
-    def running(self) -> bool:
-        return self.state in {"leading", "standby"}
 
     async def relay_once(self) -> int:
         """Publish the next batch and record its position; return its size."""
-        if self.position is None:
-            self.position = await anyio.to_thread.run_sync(self._recorded_position)
-        notifications = await anyio.to_thread.run_sync(self._next_batch)
-        if not notifications:
-            return 0
+        return await self.follow_once()
+
+    async def handle(self, notifications: Sequence[Notification]) -> None:
         await self.publish(notifications)
         await self.record_position(notifications[-1].id)
-        return len(notifications)
 
     async def publish(self, notifications: Sequence[Notification]) -> None:
         """Publish a batch and wait until the broker has acknowledged all of it."""
+        mapped = await anyio.to_thread.run_sync(self._map, notifications)
         pending: list[asyncio.Future[Any]] = []
         stored_at: list[datetime | None] = []
-        for notification in notifications:
-            domain_event = self.app.mapper.to_domain_event(notification)
-            message = self.mapper(domain_event)
-            if message is None:
-                continue
+        for notification, domain_event, message in mapped:
             meta = event_meta(domain_event)
             message = message.model_copy(
                 update={
@@ -178,40 +126,14 @@ class OutboxRelay:
         if self.metrics:
             self.metrics.position.set(notification_id)
 
-    async def _become_leader(self, connection: psycopg.AsyncConnection[Any]) -> bool:
-        """Wait until this relay holds the store's relay lock; False if stopped first."""
-        schema = self.app.env.get("POSTGRES_SCHEMA") or "public"
-        lock = f"slotline-relay:{schema}:{self.app.name}:{self.name}"
-        while not self._stopping.is_set():
-            cursor = await connection.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (lock,))
-            row = await cursor.fetchone()
-            if row and row[0]:
-                return True
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.idle_poll_seconds)
-        return False
-
-    def _recorded_position(self) -> int:
-        return self.app.process_recorder.max_tracking_id(self.name) or 0
-
-    def _next_batch(self) -> Sequence[Notification]:
-        return self.app.process_recorder.select_notifications(
-            start=self.position or 0, limit=self.batch_size, inclusive_of_start=False
-        )
-
-    async def _wait_for_news(self) -> None:
-        """Sleep until the store NOTIFYs a commit, the relay stops, or the poll interval."""
-        stop = asyncio.ensure_future(self._stopping.wait())
-        news = asyncio.ensure_future(self._news.wait())
-        try:
-            await asyncio.wait(
-                {stop, news}, timeout=self.idle_poll_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for task in (stop, news):
-                task.cancel()
-            self._news.clear()
-
-    async def _listen(self, listener: psycopg.AsyncConnection[Any]) -> None:
-        async for _ in listener.notifies():
-            self._news.set()
+    def _map(
+        self, notifications: Sequence[Notification]
+    ) -> list[tuple[Notification, Any, Message]]:
+        """Decode and map a batch in a worker thread: a mapper may read the store."""
+        mapped = []
+        for notification in notifications:
+            domain_event = self.app.mapper.to_domain_event(notification)
+            message = self.mapper(domain_event)
+            if message is not None:
+                mapped.append((notification, domain_event, message))
+        return mapped

@@ -74,6 +74,8 @@ class ServiceSpec:
     title: str = "Slotline"
     parser: Parser = parse_message
     error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
+    # A mapper that reads the store (e.g. a hold's state at an event's version).
+    mapper_for: Callable[[ServiceApplication], IntegrationMapper] | None = None
     background: Callable[[ServiceApplication], Sequence[BackgroundTask]] = lambda _: ()
 
 
@@ -120,7 +122,9 @@ class Runtime:
         self.relay = OutboxRelay(
             application,
             self.broker,
-            self.spec.integration_mapper,
+            self.spec.mapper_for(application)
+            if self.spec.mapper_for
+            else self.spec.integration_mapper,
             database_url=self.settings.database_url,
             batch_size=self.settings.relay_batch_size,
             idle_poll_seconds=self.settings.relay_idle_poll_seconds,
