@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from slotline.availability import demo
 from slotline.availability.application import (
     AvailabilityApplication,
     ContentionTooHigh,
@@ -20,63 +21,27 @@ from slotline.availability.application import (
 )
 from slotline.availability.domain.calendar import ResourceDay
 from slotline.availability.domain.rules import RejectionReason
-from slotline.availability.domain.values import (
-    Interval,
-    Requirement,
-    ResourceKind,
-    ServiceDefinition,
-    WeeklyHours,
-)
-from slotline.events.store import ensure_schema, postgres_env
+from slotline.availability.domain.values import Interval
+from slotline.availability.live import board
+from slotline.availability.live.projection import SlotProjection
 
 pytestmark = pytest.mark.integration
 
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # the conftest's clock
+
 ATHENS = ZoneInfo("Europe/Athens")
 DAY = date(2026, 12, 7)  # a Monday
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 STARTS = [datetime.combine(DAY, time(h), ATHENS) for h in (10, 12, 14, 16, 18)]
 
 
-@pytest.fixture
-def app(database_url: str) -> AvailabilityApplication:
-    ensure_schema(database_url, "availability")
-    env = postgres_env(database_url, "availability", pool_size=16)
-    return AvailabilityApplication(env=env, clock=lambda: NOW)
-
-
 def open_clinic(app: AvailabilityApplication) -> tuple[str, uuid.UUID, uuid.UUID]:
-    tenant = f"tenant-{uuid.uuid4()}"
-    location = app.register_location(tenant, "Kifisia clinic", "Europe/Athens")
-    hours = WeeklyHours.every_day((time(9), time(21)))
-    for n in range(3):
-        app.register_resource(
-            tenant, location, ResourceKind.STAFF, f"therapist {n}", ["massage"], hours
-        )
-    for n in range(2):
-        app.register_resource(
-            tenant, location, ResourceKind.ROOM, f"room {n}", ["treatment"], hours
-        )
-    service_id = uuid.uuid4()
-    app.define_service(
-        tenant,
-        location,
-        "60-min massage",
-        ServiceDefinition(
-            service_id=service_id,
-            duration=timedelta(minutes=60),
-            buffer_after=timedelta(minutes=15),
-            requirements=(
-                Requirement(ResourceKind.STAFF, frozenset({"massage"})),
-                Requirement(ResourceKind.ROOM, frozenset({"treatment"})),
-            ),
-        ),
-    )
-    return tenant, location, service_id
+    clinic = demo.open_clinic(app, f"tenant-{uuid.uuid4()}", horizon=timedelta(days=90))
+    return clinic.tenant_id, clinic.location_id, clinic.service_id
 
 
 class TestHoldRace:
     def test_exactly_the_possible_holds_succeed_and_none_overlap(
-        self, app: AvailabilityApplication
+        self, app: AvailabilityApplication, projection: SlotProjection
     ) -> None:
         tenant, location, service = open_clinic(app)
 
@@ -112,6 +77,15 @@ class TestHoldRace:
         for intervals in by_resource.values():
             intervals.sort(key=lambda i: i.start)
             assert all(not a.overlaps(b) for a, b in itertools.pairwise(intervals))
+
+        # And from the read model the projection keeps.
+        projection.catch_up()
+        with projection.recorder.datastore.transaction(commit=False) as cursor:
+            assert board.overlapping_allocations(cursor, "availability", NOW) == 0
+            cursor.execute("SELECT count(*) AS n FROM availability.hold_view WHERE status = 'held'")
+            row = cursor.fetchone()
+        assert row is not None
+        assert row["n"] == 10
 
     def test_a_repeated_request_returns_the_first_hold(self, app: AvailabilityApplication) -> None:
         tenant, location, service = open_clinic(app)

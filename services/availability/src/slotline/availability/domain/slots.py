@@ -56,9 +56,10 @@ class SlotStatus(StrEnum):
 class SlotView:
     """One slot of the live view.
 
-    ``free_resources``: resources able to serve it; ``alternatives``: disjoint resource
-    sets, i.e. bookings that could still start here side by side; ``seats_left``: for
-    group sessions, seats across those sets (``None`` for one-to-one services).
+    ``free_resources``: resources able to serve it (``free_resource_ids``);
+    ``alternatives``: disjoint resource sets, i.e. bookings that could still start
+    here side by side; ``seats_left``: for group sessions, seats across those sets
+    (``None`` for one-to-one services).
     """
 
     start: datetime
@@ -67,6 +68,7 @@ class SlotView:
     free_resources: int
     seats_left: int | None
     alternatives: int = 0
+    free_resource_ids: tuple[UUID, ...] = ()
 
     @property
     def bookable(self) -> bool:
@@ -113,8 +115,8 @@ def slot_view(
         seats += _seats_left(service, slot, outcome, zones, calendars, now)
         used.update(outcome)
         outcome = find_assignment(service, slot, resources, calendars, now, exclude=used)
-    free = sum(
-        1
+    free_ids = tuple(
+        r.resource_id
         for r in resources
         if any(r.satisfies(q) for q in service.requirements)
         and resource_fit(r, service, slot, calendars, now) is None
@@ -122,7 +124,7 @@ def slot_view(
     remaining = seats if service.is_group else alternatives
     status = SlotStatus.LIMITED if remaining < limited_threshold else SlotStatus.AVAILABLE
     seats_left = seats if service.is_group else None
-    return SlotView(slot.start, slot.end, status, free, seats_left, alternatives)
+    return SlotView(slot.start, slot.end, status, len(free_ids), seats_left, alternatives, free_ids)
 
 
 def day_slots(

@@ -1,0 +1,75 @@
+"""A ready-made clinic: therapists, treatment rooms and a massage that needs one of each.
+
+Used by ``make run`` to give a fresh stack something to book, and by tests and
+benchmarks so they all set up the same realistic catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time, timedelta
+from uuid import UUID, uuid4
+
+from slotline.availability.catalog_admin import CatalogApplication
+from slotline.availability.domain.values import (
+    Requirement,
+    ResourceKind,
+    ServiceDefinition,
+    WeeklyHours,
+)
+
+MASSAGE_NEEDS = (
+    Requirement(ResourceKind.STAFF, frozenset({"massage"})),
+    Requirement(ResourceKind.ROOM, frozenset({"treatment"})),
+)
+
+
+@dataclass(frozen=True)
+class Clinic:
+    tenant_id: str
+    location_id: UUID
+    service_id: UUID
+    staff_ids: tuple[UUID, ...]
+    room_ids: tuple[UUID, ...]
+
+
+def open_clinic(
+    app: CatalogApplication,
+    tenant_id: str,
+    *,
+    staff: int = 3,
+    rooms: int = 2,
+    timezone: str = "Europe/Athens",
+    opens: time = time(9),
+    closes: time = time(21),
+    duration: timedelta = timedelta(minutes=60),
+    buffer_after: timedelta = timedelta(minutes=15),
+    slot_interval: timedelta = timedelta(minutes=15),
+    horizon: timedelta = timedelta(days=30),
+    service_id: UUID | None = None,
+) -> Clinic:
+    """Register a location, its staff and rooms, and a massage service needing both."""
+    location = app.register_location(tenant_id, "Kifisia clinic", timezone)
+    hours = WeeklyHours.every_day((opens, closes))
+    staff_ids = tuple(
+        app.register_resource(
+            tenant_id, location, ResourceKind.STAFF, f"therapist {n}", ["massage"], hours
+        )
+        for n in range(staff)
+    )
+    room_ids = tuple(
+        app.register_resource(
+            tenant_id, location, ResourceKind.ROOM, f"room {n}", ["treatment"], hours
+        )
+        for n in range(rooms)
+    )
+    definition = ServiceDefinition(
+        service_id=service_id or uuid4(),
+        duration=duration,
+        buffer_after=buffer_after,
+        requirements=MASSAGE_NEEDS,
+        slot_interval=slot_interval,
+        booking_horizon=horizon,
+    )
+    service = app.define_service(tenant_id, location, "60-min massage", definition)
+    return Clinic(tenant_id, location, service, staff_ids, room_ids)

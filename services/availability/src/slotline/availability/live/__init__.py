@@ -1,0 +1,1 @@
+"""The live free-slot view: its projection, tables and feed."""

@@ -1,0 +1,250 @@
+"""The live view's tables: free slots per service × location × day, and holds.
+
+Written only by the slot projection (in the transaction that records its position),
+read by the HTTP API, the SSE feed and the expiry job. Plain SQL on the service's own
+schema; the projection rebuilds both tables from the event store at any time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+from slotline.availability.domain.hold import Hold
+from slotline.availability.domain.slots import SlotView
+from slotline.availability.domain.values import Interval, ServiceDefinition
+
+SLOTS_CHANGED_CHANNEL = "availability_slots_changed"
+"""NOTIFY channel: one JSON payload per recomputed day, sent when its rows commit."""
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.slot_view (
+    tenant_id text NOT NULL,
+    service_id uuid NOT NULL,
+    location_id uuid NOT NULL,
+    local_day date NOT NULL,
+    slot_start timestamptz NOT NULL,
+    slot_end timestamptz NOT NULL,
+    status text NOT NULL,
+    free_resources int NOT NULL,
+    seats_left int,
+    alternatives int NOT NULL,
+    resource_ids uuid[] NOT NULL,
+    duration_minutes int NOT NULL,
+    notice_minutes int NOT NULL,
+    PRIMARY KEY (service_id, location_id, local_day, slot_start)
+);
+CREATE INDEX IF NOT EXISTS slot_view_by_location
+    ON {schema}.slot_view (location_id, slot_start);
+CREATE INDEX IF NOT EXISTS slot_view_by_service
+    ON {schema}.slot_view (service_id, slot_start);
+CREATE TABLE IF NOT EXISTS {schema}.slot_day (
+    service_id uuid NOT NULL,
+    location_id uuid NOT NULL,
+    local_day date NOT NULL,
+    revision bigint NOT NULL,
+    computed_at timestamptz NOT NULL,
+    PRIMARY KEY (service_id, location_id, local_day)
+);
+CREATE TABLE IF NOT EXISTS {schema}.hold_view (
+    hold_id uuid PRIMARY KEY,
+    tenant_id text NOT NULL,
+    hold_key text NOT NULL,
+    booking_request_id text,
+    service_id uuid NOT NULL,
+    location_id uuid NOT NULL,
+    slot_start timestamptz NOT NULL,
+    slot_end timestamptz NOT NULL,
+    occupied_start timestamptz NOT NULL,
+    occupied_end timestamptz NOT NULL,
+    resource_ids uuid[] NOT NULL,
+    seats int NOT NULL,
+    status text NOT NULL,
+    expires_at timestamptz,
+    version int NOT NULL
+);
+CREATE INDEX IF NOT EXISTS hold_view_lapsing
+    ON {schema}.hold_view (expires_at) WHERE status = 'held';
+CREATE INDEX IF NOT EXISTS hold_view_by_tenant
+    ON {schema}.hold_view (tenant_id, slot_start);
+"""
+
+
+@dataclass(frozen=True)
+class DayKey:
+    """One day of one service's live view."""
+
+    tenant_id: str
+    service_id: UUID
+    location_id: UUID
+    day: date
+
+
+def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
+    for statement in _DDL.split(";"):
+        if statement.strip():
+            cursor.execute(sql.SQL(statement).format(schema=sql.Identifier(schema)))  # type: ignore[arg-type]
+
+
+def replace_day(
+    cursor: Cursor[DictRow],
+    schema: str,
+    key: DayKey,
+    definition: ServiceDefinition,
+    slots: Sequence[SlotView],
+    revision: int,
+    computed_at: datetime,
+) -> None:
+    """Swap one day's rows for ``slots`` and tell listeners (on commit)."""
+    table = sql.Identifier(schema, "slot_view")
+    cursor.execute(
+        sql.SQL(
+            "DELETE FROM {} WHERE service_id = %s AND location_id = %s AND local_day = %s"
+        ).format(table),
+        (key.service_id, key.location_id, key.day),
+    )
+    if slots:
+        duration = int(definition.duration.total_seconds() // 60)
+        notice = int(definition.minimum_notice.total_seconds() // 60)
+        cursor.executemany(
+            sql.SQL(
+                "INSERT INTO {} (tenant_id, service_id, location_id, local_day, slot_start,"
+                " slot_end, status, free_resources, seats_left, alternatives, resource_ids,"
+                " duration_minutes, notice_minutes)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            ).format(table),
+            [
+                (
+                    key.tenant_id,
+                    key.service_id,
+                    key.location_id,
+                    key.day,
+                    slot.start,
+                    slot.end,
+                    slot.status.value,
+                    slot.free_resources,
+                    slot.seats_left,
+                    slot.alternatives,
+                    list(slot.free_resource_ids),
+                    duration,
+                    notice,
+                )
+                for slot in slots
+            ],
+        )
+    cursor.execute(
+        sql.SQL(
+            "INSERT INTO {} VALUES (%s, %s, %s, %s, %s) ON CONFLICT"
+            " (service_id, location_id, local_day) DO UPDATE"
+            " SET revision = excluded.revision, computed_at = excluded.computed_at"
+        ).format(sql.Identifier(schema, "slot_day")),
+        (key.service_id, key.location_id, key.day, revision, computed_at),
+    )
+    payload = {
+        "tenant_id": key.tenant_id,
+        "service_id": str(key.service_id),
+        "location_id": str(key.location_id),
+        "day": key.day.isoformat(),
+        "revision": revision,
+    }
+    cursor.execute("SELECT pg_notify(%s, %s)", (SLOTS_CHANGED_CHANNEL, json.dumps(payload)))
+
+
+def drop_service(cursor: Cursor[DictRow], schema: str, service_id: UUID) -> None:
+    """A retired service offers nothing."""
+    for table in ("slot_view", "slot_day"):
+        cursor.execute(
+            sql.SQL("DELETE FROM {} WHERE service_id = %s").format(sql.Identifier(schema, table)),
+            (service_id,),
+        )
+
+
+def days_computed(
+    cursor: Cursor[DictRow], schema: str, service_id: UUID, location_id: UUID
+) -> set[date]:
+    cursor.execute(
+        sql.SQL("SELECT local_day FROM {} WHERE service_id = %s AND location_id = %s").format(
+            sql.Identifier(schema, "slot_day")
+        ),
+        (service_id, location_id),
+    )
+    return {row["local_day"] for row in cursor.fetchall()}
+
+
+def upsert_holds(
+    cursor: Cursor[DictRow], schema: str, holds: Iterable[tuple[Hold, Interval]]
+) -> None:
+    """Write each hold's latest state with the time it occupies (buffers included)."""
+    rows = [
+        (
+            hold.id,
+            hold.tenant_id,
+            hold.hold_key,
+            hold.booking_request_id,
+            hold.service_id,
+            hold.location_id,
+            hold.slot.start,
+            hold.slot.end,
+            occupied.start,
+            occupied.end,
+            list(hold.resource_ids),
+            hold.seats,
+            hold.status.value,
+            hold.expires_at,
+            hold.version,
+        )
+        for hold, occupied in holds
+    ]
+    if not rows:
+        return
+    cursor.executemany(
+        sql.SQL(
+            "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (hold_id) DO UPDATE SET slot_start = excluded.slot_start,"
+            " slot_end = excluded.slot_end, occupied_start = excluded.occupied_start,"
+            " occupied_end = excluded.occupied_end, resource_ids = excluded.resource_ids,"
+            " status = excluded.status, expires_at = excluded.expires_at,"
+            " version = excluded.version WHERE {}.version < excluded.version"
+        ).format(sql.Identifier(schema, "hold_view"), sql.Identifier("hold_view")),
+        rows,
+    )
+
+
+def clear(cursor: Cursor[DictRow], schema: str) -> None:
+    """Empty the view, for a rebuild from the first event."""
+    for table in ("slot_view", "slot_day", "hold_view"):
+        cursor.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(schema, table)))
+
+
+def as_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A view row as JSON-friendly data."""
+    return {k: (str(v) if isinstance(v, UUID) else v) for k, v in record.items()}
+
+
+def overlapping_allocations(cursor: Cursor[DictRow], schema: str, now: datetime) -> int:
+    """Pairs of live holds that occupy one resource at overlapping times (must be 0).
+
+    Seats of one group session (same service and start) share their resources.
+    """
+    cursor.execute(
+        sql.SQL(
+            "WITH live AS (SELECT hold_id, service_id, slot_start,"
+            " unnest(resource_ids) AS resource_id,"
+            " tstzrange(occupied_start, occupied_end) AS span FROM {}"
+            " WHERE status = 'confirmed' OR (status = 'held' AND expires_at > %s))"
+            " SELECT count(*) AS n FROM live a JOIN live b"
+            " ON a.resource_id = b.resource_id AND a.hold_id < b.hold_id"
+            " AND a.span && b.span"
+            " AND NOT (a.service_id = b.service_id AND a.slot_start = b.slot_start)"
+        ).format(sql.Identifier(schema, "hold_view")),
+        (now,),
+    )
+    row = cursor.fetchone()
+    return int(row["n"]) if row else 0

@@ -1,0 +1,295 @@
+"""The slot projection: the event store's log → the live free-slot view, exactly once.
+
+Each batch of events is applied to the projected aggregates; the days whose slots
+they can change are recomputed with the same rules a hold uses (:func:`day_slots`)
+and written, with the hold rows and the projection's position, in one transaction.
+A replayed batch fails on the position and changes nothing. Listeners hear of each
+recomputed day by NOTIFY when it commits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+from uuid import UUID
+
+import anyio
+from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.postgres import PostgresProcessRecorder
+from psycopg import sql
+
+from slotline.availability.application import AvailabilityApplication
+from slotline.availability.domain.calendar import ResourceDay
+from slotline.availability.domain.catalog import Location, Resource, Service
+from slotline.availability.domain.hold import Hold
+from slotline.availability.domain.resources import ResourceState
+from slotline.availability.domain.roster import Roster
+from slotline.availability.domain.rules import last_bookable_date
+from slotline.availability.domain.schedule import dates_touched, local_date_of
+from slotline.availability.domain.slots import day_slots
+from slotline.availability.domain.values import Interval, ServiceDefinition
+from slotline.availability.live import board
+from slotline.availability.live.board import DayKey
+from slotline.availability.live.state import ProjectedState
+from slotline.events.follower import LogFollower
+from slotline.events.logs import get_logger
+
+log = get_logger(__name__)
+
+PROJECTION_NAME = "slot-view"
+
+
+class SlotProjection(LogFollower):
+    """Keeps ``slot_view`` / ``hold_view`` current; one leader per store."""
+
+    def __init__(
+        self,
+        app: AvailabilityApplication,
+        *,
+        database_url: str,
+        batch_size: int = 1000,
+        idle_poll_seconds: float = 1.0,
+        limited_threshold: int = 2,
+        horizon_roll_seconds: float = 900.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(
+            app,
+            database_url=database_url,
+            name=PROJECTION_NAME,
+            batch_size=batch_size,
+            idle_poll_seconds=idle_poll_seconds,
+        )
+        self.availability = app
+        self.limited_threshold = limited_threshold
+        self.horizon_roll_seconds = horizon_roll_seconds
+        self.clock = clock or app.clock
+        self.world = ProjectedState(app.repository)
+        self.schema = app.env.get("POSTGRES_SCHEMA") or "public"
+        self.events_applied = 0
+        self.days_recomputed = 0
+        self._last_roll = 0.0
+        self._tables_ready = False
+
+    @property
+    def recorder(self) -> PostgresProcessRecorder:
+        return cast(PostgresProcessRecorder, self.app.process_recorder)
+
+    # --- following ---------------------------------------------------------------
+
+    async def follow_once(self) -> int:
+        if not self._tables_ready:
+            await anyio.to_thread.run_sync(self.create_tables)
+        handled = await super().follow_once()
+        if time.monotonic() - self._last_roll > self.horizon_roll_seconds:
+            await anyio.to_thread.run_sync(self.roll_horizon)
+        return handled
+
+    async def handle(self, notifications: Sequence[Notification]) -> None:
+        await anyio.to_thread.run_sync(self.project, notifications)
+
+    def catch_up(self) -> int:
+        """Project every event up to the end of the log, blocking; returns how many."""
+        if not self._tables_ready:
+            self.create_tables()
+        if self.position is None:
+            self.position = self.recorded_position()
+        applied = 0
+        while batch := self._next_batch():
+            self.project(batch)
+            self.position = batch[-1].id
+            applied += len(batch)
+        return applied
+
+    def create_tables(self) -> None:
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            board.create_tables(cursor, self.schema)
+        self._tables_ready = True
+
+    def project(self, notifications: Sequence[Notification]) -> None:
+        """Apply a batch and write what it changed, with the position, in one transaction."""
+        days: set[DayKey] = set()
+        holds: dict[UUID, Hold] = {}
+        retired: set[UUID] = set()
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)
+            # What a calendar event books or frees, read before the event is applied.
+            entry = self._entry_of(event) if isinstance(event, ResourceDay.Event) else None
+            after = self.world.apply(event)
+            self.events_applied += 1
+            if isinstance(after, Hold):
+                holds[after.id] = after
+            elif isinstance(after, ResourceDay):
+                days |= self._days_touched(entry, after)
+            elif isinstance(after, Service) and after.retired:
+                retired.add(after.id)
+            elif isinstance(after, Location | Resource | Service):
+                days |= self._days_of_catalog_change(after)
+        now = self.clock()
+        computed = [(key, *self._compute(key, now)) for key in sorted(days, key=_order)]
+        revision = notifications[-1].id
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            for service_id in retired:
+                board.drop_service(cursor, self.schema, service_id)
+            for key, definition, slots in computed:
+                if definition is not None and key.service_id not in retired:
+                    board.replace_day(cursor, self.schema, key, definition, slots, revision, now)
+            board.upsert_holds(cursor, self.schema, self._occupying(holds.values()))
+            self.recorder._insert_tracking(cursor, Tracking(self.name, revision))
+        self.days_recomputed += len(computed)
+
+    def roll_horizon(self) -> None:
+        """Compute the days that entered a service's booking horizon since the last roll."""
+        self._last_roll = time.monotonic()
+        now = self.clock()
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                sql.SQL("SELECT DISTINCT service_id, location_id FROM {}").format(
+                    sql.Identifier(self.schema, "slot_day")
+                )
+            )
+            pairs = [(row["service_id"], row["location_id"]) for row in cursor.fetchall()]
+            missing: set[DayKey] = set()
+            for service_id, location_id in pairs:
+                service = self.world.get(service_id)
+                if not isinstance(service, Service) or service.retired:
+                    continue
+                known = board.days_computed(cursor, self.schema, service_id, location_id)
+                missing |= {k for k in self._service_days(service) if k.day not in known}
+        if missing:
+            computed = [(key, *self._compute(key, now)) for key in sorted(missing, key=_order)]
+            with self.recorder.datastore.transaction(commit=True) as cursor:
+                for key, definition, slots in computed:
+                    if definition is not None:
+                        board.replace_day(cursor, self.schema, key, definition, slots, 0, now)
+            log.info("slot view horizon rolled", days=len(missing))
+
+    def rebuild(self) -> None:
+        """Forget the view and its position; the next batches replay the whole log."""
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            board.create_tables(cursor, self.schema)
+            board.clear(cursor, self.schema)
+            cursor.execute(
+                sql.SQL("DELETE FROM {} WHERE application_name = %s").format(
+                    sql.Identifier(self.schema, self.recorder.tracking_table_name)
+                ),
+                (self.name,),
+            )
+        self.world.forget()
+        self.position = 0
+        self._tables_ready = True
+
+    def _occupying(self, holds: Iterable[Hold]) -> list[tuple[Hold, Interval]]:
+        rows = []
+        for hold in holds:
+            service = self.world.get(hold.service_id)
+            definition = service.definition if isinstance(service, Service) else None
+            rows.append((hold, definition.occupied(hold.slot) if definition else hold.slot))
+        return rows
+
+    # --- which days an event changes ------------------------------------------------
+
+    def _entry_of(self, event: Any) -> Interval | None:
+        """The occupied time a calendar event adds, confirms or frees (None: opened)."""
+        if hasattr(event, "occupied_start"):
+            return Interval(event.occupied_start, event.occupied_end)
+        hold_id = getattr(event, "hold_id", None)
+        prior = self.world.before(event)
+        entries = getattr(prior, "entries", {})
+        return cast(Interval, entries[hold_id].occupied) if hold_id in entries else None
+
+    def _days_touched(self, entry: Interval | None, after: ResourceDay) -> set[DayKey]:
+        """Days of the services this resource serves whose slots could meet the entry."""
+        if entry is None:
+            return set()
+        resource = self.world.get(after.resource_id)
+        if not isinstance(resource, Resource):
+            return set()
+        days: set[DayKey] = set()
+        for service, location in self._services_at(resource.location_id):
+            state = resource.state(location.tz)
+            definition = service.definition
+            if not any(state.satisfies(q) for q in definition.requirements):
+                continue
+            reach = Interval(
+                entry.start - definition.duration - definition.buffer_after,
+                entry.end + definition.buffer_before,
+            )
+            days |= {
+                DayKey(service.tenant_id, service.id, location.id, day)
+                for day in dates_touched(reach, location.tz)
+            }
+        return days
+
+    def _days_of_catalog_change(self, item: Location | Resource | Service) -> set[DayKey]:
+        """Every bookable day of every service the changed item can affect."""
+        if isinstance(item, Service):
+            return set(self._service_days(item))
+        location_id = item.id if isinstance(item, Location) else item.location_id
+        return {
+            key
+            for service, _ in self._services_at(location_id)
+            for key in self._service_days(service)
+        }
+
+    def _service_days(self, service: Service) -> list[DayKey]:
+        location = self.world.get(service.location_id)
+        if not isinstance(location, Location) or service.retired:
+            return []
+        tz = location.tz
+        first = local_date_of(self.clock(), tz)
+        last = last_bookable_date(service.definition, self.clock(), tz)
+        return [
+            DayKey(service.tenant_id, service.id, location.id, first + timedelta(days=n))
+            for n in range((last - first).days + 1)
+        ]
+
+    def _services_at(self, location_id: UUID) -> Iterable[tuple[Service, Location]]:
+        location = self.world.get(location_id)
+        roster = self.world.get(Roster.create_id(location_id))
+        if not isinstance(location, Location) or not isinstance(roster, Roster):
+            return []
+        services = [self.world.get(service_id) for service_id in roster.service_ids]
+        return [(s, location) for s in services if isinstance(s, Service) and not s.retired]
+
+    # --- recomputing a day -----------------------------------------------------------
+
+    def _compute(self, key: DayKey, now: datetime) -> tuple[ServiceDefinition | None, list[Any]]:
+        service = self.world.get(key.service_id)
+        location = self.world.get(key.location_id)
+        roster = self.world.get(Roster.create_id(key.location_id))
+        if not (
+            isinstance(service, Service)
+            and isinstance(location, Location)
+            and isinstance(roster, Roster)
+        ):
+            return None, []
+        definition = service.definition
+        resources: list[ResourceState] = []
+        for resource_id in roster.resource_ids:
+            resource = self.world.get(resource_id)
+            if isinstance(resource, Resource) and not resource.retired:
+                state = resource.state(location.tz)
+                if any(state.satisfies(q) for q in definition.requirements):
+                    resources.append(state)
+        calendars: dict[tuple[UUID, date], ResourceDay] = {}
+        for state in resources:
+            for offset in (-1, 0, 1):
+                day = key.day + timedelta(days=offset)
+                calendar = self.world.get(ResourceDay.create_id(state.resource_id, day))
+                if isinstance(calendar, ResourceDay):
+                    calendars[(state.resource_id, day)] = calendar
+        slots = day_slots(
+            definition, key.day, resources, calendars, now, location.tz, self.limited_threshold
+        )
+        return definition, slots
+
+
+def _order(key: DayKey) -> tuple[str, str, date]:
+    return (str(key.service_id), str(key.location_id), key.day)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,78 @@
+"""The aggregates the live view reads, kept current by the events the projection follows.
+
+Each event is applied to an in-memory copy of its aggregate, so a slot view is
+recomputed without reading the store. A copy is fetched from the store only on first
+sight, or when a version is missing (then at exactly the event's version).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Repository
+
+_MISSING = object()  # remembered absence: its first event will create it
+
+
+class ProjectedState:
+    """Aggregates by id, each at the version of the last event applied to it (LRU)."""
+
+    def __init__(self, repository: Repository[Any], max_aggregates: int = 50_000) -> None:
+        self._repository = repository
+        self._max = max_aggregates
+        self._aggregates: OrderedDict[UUID, Any] = OrderedDict()
+
+    def before(self, event: Any) -> Any | None:
+        """The aggregate just before ``event`` (``None`` if it is its first event)."""
+        aggregate: Any = self._aggregates.get(event.originator_id)
+        if _present(aggregate) and aggregate.version == event.originator_version - 1:
+            return aggregate
+        if event.originator_version == 1:
+            return None
+        return self._fetch(event.originator_id, event.originator_version - 1)
+
+    def apply(self, event: Any) -> Any:
+        """The aggregate with ``event`` applied (already-included events change nothing)."""
+        known: Any = self._aggregates.get(event.originator_id)
+        if (
+            known is not None
+            and known is not _MISSING
+            and known.version >= event.originator_version
+        ):
+            return known
+        aggregate = self.before(event)
+        aggregate = event.mutate(aggregate)
+        self._keep(event.originator_id, aggregate)
+        return aggregate
+
+    def get(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate as last seen, or as stored now; ``None`` if it does not exist."""
+        aggregate = self._aggregates.get(aggregate_id)
+        if aggregate is not None:
+            self._aggregates.move_to_end(aggregate_id)
+            return None if aggregate is _MISSING else aggregate
+        try:
+            aggregate = self._repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            self._keep(aggregate_id, _MISSING)
+            return None
+        self._keep(aggregate_id, aggregate)
+        return aggregate
+
+    def forget(self) -> None:
+        self._aggregates.clear()
+
+    def _fetch(self, aggregate_id: UUID, version: int) -> Any:
+        return self._repository.get(aggregate_id, version=version)
+
+    def _keep(self, aggregate_id: UUID, aggregate: Any) -> None:
+        self._aggregates[aggregate_id] = aggregate
+        self._aggregates.move_to_end(aggregate_id)
+        while len(self._aggregates) > self._max:
+            self._aggregates.popitem(last=False)
+
+
+def _present(aggregate: Any) -> bool:
+    return aggregate is not None and aggregate is not _MISSING
