@@ -1,0 +1,397 @@
+"""Request and response bodies of the catalog admin API.
+
+The wire follows the public contract's conventions (weekday 0 = Monday, local
+``HH:MM`` times with ``24:00`` for midnight, durations in minutes) so a manager's
+request and the event it publishes read alike. Every rule is checked here, each
+under its own name, so a 422 says which field broke which rule before the domain
+is touched; the ``to_*`` / ``of`` converters are the only bridge to the domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
+from typing import Annotated, Self, TypeVar
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from slotline.availability.domain.catalog import Location, Resource, Service
+from slotline.availability.domain.values import (
+    DateOverride,
+    Interval,
+    LocalRange,
+    Requirement,
+    ResourceKind,
+    ServiceDefinition,
+    TimeOff,
+    WeeklyHours,
+)
+
+MIDNIGHT = "24:00"
+
+
+def _known_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):  # ValueError: not even a zone key ("../x")
+        raise PydanticCustomError(
+            "unknown_time_zone", "unknown IANA time zone '{zone}'", {"zone": value}
+        ) from None
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Tag = Annotated[str, Field(min_length=1, max_length=64)]
+TimeZone = Annotated[
+    str,
+    Field(max_length=64, examples=["Europe/Athens"], description="IANA time zone."),
+    AfterValidator(_known_time_zone),
+]
+# Zero-padded HH:MM compares as text in clock order, "24:00" last: the order checks rely on it.
+StartTime = Annotated[
+    str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"], description="HH:MM.")
+]
+EndTime = Annotated[
+    str,
+    Field(
+        pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$",
+        examples=["17:00"],
+        description="HH:MM; 24:00 = midnight.",
+    ),
+]
+
+
+def _clock(value: str) -> time:
+    return time(0) if value == MIDNIGHT else time.fromisoformat(value)
+
+
+def _wire(value: time, *, end: bool = False) -> str:
+    return MIDNIGHT if end and value == time(0) else value.strftime("%H:%M")
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds()) // 60
+
+
+Ordered = TypeVar("Ordered", str, datetime)
+
+
+def _end_after_start(end: Ordered, info: ValidationInfo) -> Ordered:
+    start = info.data.get("start")
+    if start is not None and end <= start:
+        raise PydanticCustomError(
+            "end_before_start",
+            "end {end} must be after start {start}",
+            {"end": str(end), "start": str(start)},
+        )
+    return end
+
+
+def _no_overlaps(ranges: Iterable[TimeRange], where: str = "") -> None:
+    ordered = sorted(ranges, key=lambda r: r.start)
+    for earlier, later in pairwise(ordered):
+        if later.start < earlier.end:
+            raise PydanticCustomError(
+                "overlapping_ranges",
+                "{where}{first} overlaps {second}",
+                {"where": where, "first": str(earlier), "second": str(later)},
+            )
+
+
+class Body(BaseModel):
+    """Request bodies: an unknown field is refused by name, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class View(BaseModel):
+    """Response bodies."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class Created(View):
+    id: UUID
+
+
+# --- hours --------------------------------------------------------------------------------
+
+
+class TimeRange(Body):
+    """Local wall-clock hours ``[start, end)``."""
+
+    start: StartTime
+    end: EndTime
+
+    _ordered = field_validator("end")(_end_after_start)
+
+    def __str__(self) -> str:
+        return f"{self.start}-{self.end}"
+
+    def to_local(self) -> LocalRange:
+        return _clock(self.start), _clock(self.end)
+
+    @classmethod
+    def of(cls, local: LocalRange) -> Self:
+        return cls(start=_wire(local[0]), end=_wire(local[1], end=True))
+
+
+class WeeklyRange(TimeRange):
+    """Working hours on one weekday."""
+
+    weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday.")
+
+
+class Override(Body):
+    """Other hours on one local date; no ranges = closed (a holiday)."""
+
+    day: date
+    ranges: list[TimeRange] = Field(default_factory=list)
+
+    @field_validator("ranges")
+    @classmethod
+    def _separate(cls, ranges: list[TimeRange]) -> list[TimeRange]:
+        _no_overlaps(ranges)
+        return ranges
+
+    def to_domain(self) -> DateOverride:
+        return DateOverride(self.day, tuple(r.to_local() for r in self.ranges))
+
+    @classmethod
+    def of(cls, override: DateOverride) -> Self:
+        return cls(day=override.date, ranges=[TimeRange.of(r) for r in override.ranges])
+
+
+class TimeOffSpan(Body):
+    """An absence; instants need an offset and are answered in UTC."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+    _ordered = field_validator("end")(_end_after_start)
+
+    def to_domain(self) -> TimeOff:
+        return TimeOff(Interval(self.start, self.end))
+
+    @classmethod
+    def of(cls, time_off: TimeOff) -> Self:
+        return cls(start=time_off.interval.start, end=time_off.interval.end)
+
+
+class Schedule(Body):
+    """A resource's whole schedule: weekly hours, date overrides, time off."""
+
+    weekly: list[WeeklyRange] = Field(default_factory=list)
+    overrides: list[Override] = Field(default_factory=list)
+    time_off: list[TimeOffSpan] = Field(default_factory=list)
+
+    @field_validator("weekly")
+    @classmethod
+    def _separate_per_weekday(cls, weekly: list[WeeklyRange]) -> list[WeeklyRange]:
+        for weekday in range(7):
+            _no_overlaps((r for r in weekly if r.weekday == weekday), f"weekday {weekday}: ")
+        return weekly
+
+    @field_validator("overrides")
+    @classmethod
+    def _one_per_date(cls, overrides: list[Override]) -> list[Override]:
+        seen: set[date] = set()
+        for override in overrides:
+            if override.day in seen:
+                raise PydanticCustomError(
+                    "duplicate_date", "{day} has more than one override", {"day": str(override.day)}
+                )
+            seen.add(override.day)
+        return overrides
+
+    def to_weekly(self) -> WeeklyHours:
+        return WeeklyHours.of(
+            {day: [r.to_local() for r in self.weekly if r.weekday == day] for day in range(7)}
+        )
+
+    def to_overrides(self) -> list[DateOverride]:
+        return [o.to_domain() for o in self.overrides]
+
+    def to_time_off(self) -> list[TimeOff]:
+        return [t.to_domain() for t in self.time_off]
+
+    @classmethod
+    def of(cls, resource: Resource) -> Self:
+        weekly = [
+            WeeklyRange(weekday=day, start=_wire(start), end=_wire(end, end=True))
+            for day, ranges in enumerate(resource.weekly.days)
+            for start, end in ranges
+        ]
+        return cls(
+            weekly=weekly,
+            overrides=[Override.of(o) for o in sorted(resource.overrides, key=lambda o: o.date)],
+            time_off=[TimeOffSpan.of(t) for t in resource.time_off],
+        )
+
+
+# --- locations ------------------------------------------------------------------------------
+
+
+class LocationIn(Body):
+    name: Name
+    time_zone: TimeZone
+
+
+class LocationView(View):
+    id: UUID
+    name: str
+    time_zone: str
+    retired: bool
+
+    @classmethod
+    def of(cls, location: Location) -> Self:
+        return cls(
+            id=location.id,
+            name=location.name,
+            time_zone=location.timezone,
+            retired=location.retired,
+        )
+
+
+# --- resources ------------------------------------------------------------------------------
+
+
+class ResourceProfile(Body):
+    """What a manager may rename or re-tag on a resource."""
+
+    name: Name
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+
+
+class ResourceIn(ResourceProfile, Schedule):
+    """A new resource with its schedule."""
+
+    kind: ResourceKind
+
+
+class ResourceView(View):
+    id: UUID
+    location_id: UUID
+    kind: ResourceKind
+    name: str
+    tags: list[str]
+    retired: bool
+
+    @classmethod
+    def of(cls, resource: Resource) -> Self:
+        return cls(
+            id=resource.id,
+            location_id=resource.location_id,
+            kind=resource.kind,
+            name=resource.name,
+            tags=sorted(resource.tags),
+            retired=resource.retired,
+        )
+
+
+# --- services -------------------------------------------------------------------------------
+
+
+class RequirementIn(Body):
+    """``count`` distinct resources of ``kind`` carrying all ``tags``."""
+
+    kind: ResourceKind
+    tags: list[Tag] = Field(default_factory=list)
+    count: int = Field(default=1, ge=1, le=20)
+
+    def to_domain(self) -> Requirement:
+        return Requirement(self.kind, frozenset(self.tags), self.count)
+
+    @classmethod
+    def of(cls, requirement: Requirement) -> Self:
+        return cls(kind=requirement.kind, tags=sorted(requirement.tags), count=requirement.count)
+
+
+class ServiceTerms(Body):
+    """Everything booking one service takes (see ``ServiceDefinition``)."""
+
+    name: Name
+    duration_minutes: int = Field(ge=1, le=24 * 60)
+    buffer_before_minutes: int = Field(default=0, ge=0, le=240)
+    buffer_after_minutes: int = Field(default=0, ge=0, le=240)
+    requirements: list[RequirementIn] = Field(min_length=1, max_length=10)
+    capacity: int = Field(default=1, ge=1, le=1000)
+    minimum_notice_minutes: int = Field(default=0, ge=0, le=365 * 24 * 60)
+    booking_horizon_days: int = Field(default=90, ge=1, le=730)
+    slot_interval_minutes: int = Field(default=15, ge=5, le=24 * 60)
+    max_per_day_per_resource: int | None = Field(default=None, ge=1)
+    max_per_day_per_location: int | None = Field(default=None, ge=1)
+    price_tier: str = Field(default="standard", min_length=1, max_length=64)
+
+    def to_domain(self, service_id: UUID) -> ServiceDefinition:
+        return ServiceDefinition(
+            service_id=service_id,
+            duration=timedelta(minutes=self.duration_minutes),
+            requirements=tuple(r.to_domain() for r in self.requirements),
+            buffer_before=timedelta(minutes=self.buffer_before_minutes),
+            buffer_after=timedelta(minutes=self.buffer_after_minutes),
+            capacity=self.capacity,
+            minimum_notice=timedelta(minutes=self.minimum_notice_minutes),
+            booking_horizon=timedelta(days=self.booking_horizon_days),
+            slot_interval=timedelta(minutes=self.slot_interval_minutes),
+            max_per_day_per_resource=self.max_per_day_per_resource,
+            max_per_day_per_location=self.max_per_day_per_location,
+            price_tier=self.price_tier,
+        )
+
+
+class ServiceIn(ServiceTerms):
+    """A new service; its id is generated unless the caller brings one (e.g. a migration)."""
+
+    service_id: UUID = Field(default_factory=uuid4)
+
+
+class ServiceView(View):
+    id: UUID
+    location_id: UUID
+    name: str
+    retired: bool
+    duration_minutes: int
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    requirements: list[RequirementIn]
+    capacity: int
+    minimum_notice_minutes: int
+    booking_horizon_days: int
+    slot_interval_minutes: int
+    max_per_day_per_resource: int | None
+    max_per_day_per_location: int | None
+    price_tier: str
+
+    @classmethod
+    def of(cls, service: Service) -> Self:
+        terms = service.definition
+        return cls(
+            id=service.id,
+            location_id=service.location_id,
+            name=service.name,
+            retired=service.retired,
+            duration_minutes=_minutes(terms.duration),
+            buffer_before_minutes=_minutes(terms.buffer_before),
+            buffer_after_minutes=_minutes(terms.buffer_after),
+            requirements=[RequirementIn.of(r) for r in terms.requirements],
+            capacity=terms.capacity,
+            minimum_notice_minutes=_minutes(terms.minimum_notice),
+            booking_horizon_days=terms.booking_horizon.days,
+            slot_interval_minutes=_minutes(terms.slot_interval),
+            max_per_day_per_resource=terms.max_per_day_per_resource,
+            max_per_day_per_location=terms.max_per_day_per_location,
+            price_tier=terms.price_tier,
+        )
