@@ -7,26 +7,14 @@ a retired item refuses change (409).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfoNotFoundError
 
 import httpx
 import pytest
-import uvicorn
 
-from slotline.availability.application import AvailabilityApplication
-from slotline.availability.catalog_admin import UnknownItem
-from slotline.availability.domain.catalog import CatalogItemRetired
-from slotline.availability.http.admin import router
-from slotline.availability.messaging import subscriptions, to_integration_event
-from slotline.availability.settings import AvailabilitySettings
 from slotline.events.auth import DEV_SECRET, TokenIssuer
-from slotline.events.local.infra import free_port
-from slotline.events.runtime import ServiceSpec, build_http_app
-from slotline.events.testing.reading import eventually
+from slotline.events.testing.service import RunningService
 
 pytestmark = pytest.mark.integration
 
@@ -48,48 +36,10 @@ MASSAGE = {
 }
 
 
-def spec(database_url: str, kafka_bootstrap: str) -> ServiceSpec:
-    """The availability service as wiring.py builds it, plus the admin router."""
-    settings = AvailabilitySettings(
-        database_url=database_url, kafka_bootstrap=kafka_bootstrap, http_port=free_port()
-    )
-    return ServiceSpec(
-        settings=settings,
-        application_factory=lambda env: AvailabilityApplication(env=env),
-        integration_mapper=to_integration_event,
-        subscriptions=subscriptions,
-        routers=[router],
-        error_statuses={
-            UnknownItem: 404,
-            CatalogItemRetired: 409,
-            ZoneInfoNotFoundError: 422,
-            ValueError: 422,
-        },
-        title="Slotline availability",
-    )
-
-
 @pytest.fixture
-async def api(database_url: str, kafka_bootstrap: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the service running on a real port until the test ends."""
-    service = spec(database_url, kafka_bootstrap)
-    port = service.settings.http_port
-    server = uvicorn.Server(uvicorn.Config(build_http_app(service), port=port, log_config=None))
-    task = asyncio.create_task(server.serve())
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-
-        async def ready() -> bool:
-            try:
-                return (await client.get("/readyz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(ready)
-        try:
-            yield client
-        finally:
-            server.should_exit = True
-            await task
+def api(service: RunningService) -> httpx.AsyncClient:
+    """A client of the whole service, as wiring.py builds it, on a real port."""
+    return service.client
 
 
 def as_(role: str, tenant: str = TENANT) -> dict[str, str]:

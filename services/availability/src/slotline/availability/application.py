@@ -21,7 +21,8 @@ from slotline.availability.catalog_admin import CatalogApplication, UnknownItem
 from slotline.availability.domain.assignment import booking_days, find_assignment
 from slotline.availability.domain.calendar import ResourceDay
 from slotline.availability.domain.catalog import Location, Service
-from slotline.availability.domain.hold import Hold
+from slotline.availability.domain.hold import Hold, HoldStatus
+from slotline.availability.domain.refusal import HoldRefusal
 from slotline.availability.domain.reservation import reserve_slot
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.rules import RejectionReason, last_bookable_date
@@ -64,7 +65,7 @@ class HoldTaken:
 @dataclass(frozen=True)
 class HoldRefused:
     reason: RejectionReason
-    alternatives: list[SlotView]
+    alternatives: list[Interval]  # nearest bookable slots, closest first
 
 
 class UnknownService(UnknownItem):
@@ -87,26 +88,50 @@ class AvailabilityApplication(CatalogApplication):
     # --- holds -------------------------------------------------------------------
 
     def place_hold(
-        self, request: HoldRequest, tracking: Tracking | None = None
+        self,
+        request: HoldRequest,
+        tracking: Tracking | None = None,
+        record_refusal: bool = False,
     ) -> HoldTaken | HoldRefused:
         """Hold every resource the service needs at ``request.start``, or say why not.
 
-        A hold key seen before returns the hold it placed (requests are retried).
+        A hold key seen before gets the first answer again (requests are retried).
+        ``record_refusal`` stores a refusal too, so it is published and remembered.
         """
-        return self._optimistically(lambda: self._try_place(request, tracking))
+        return self._optimistically(lambda: self._try_place(request, tracking, record_refusal))
 
     def _try_place(
-        self, request: HoldRequest, tracking: Tracking | None
+        self, request: HoldRequest, tracking: Tracking | None, record_refusal: bool
     ) -> HoldTaken | HoldRefused:
-        existing = self._find_hold(Hold.create_id(request.tenant_id, request.hold_key))
-        if existing is not None:
+        existing = self._find_outcome(Hold.create_id(request.tenant_id, request.hold_key))
+        if isinstance(existing, Hold):
             return _taken(existing)
+        if isinstance(existing, HoldRefusal):
+            return HoldRefused(existing.reason, existing.alternatives)
         now = self.clock()
-        location = self.location(request.tenant_id, request.location_id)
+
+        def refuse(reason: RejectionReason, alternatives: list[Interval]) -> HoldRefused:
+            if record_refusal:
+                refusal = HoldRefusal.record(
+                    tenant_id=request.tenant_id,
+                    hold_key=request.hold_key,
+                    booking_request_id=request.booking_request_id,
+                    service_id=request.service_id,
+                    location_id=request.location_id,
+                    slot=Interval(request.start, request.start + timedelta(minutes=1)),
+                    reason=reason,
+                    alternatives=alternatives,
+                )
+                self._save(refusal, tracking=tracking)
+            return HoldRefused(reason, alternatives)
+
         try:
+            location = self.location(request.tenant_id, request.location_id)
             definition = self._definition(request.service_id, request.tenant_id, location.id)
-        except UnknownService:
-            return HoldRefused(RejectionReason.UNKNOWN_SERVICE, [])
+        except UnknownItem:
+            if not record_refusal:
+                raise
+            return refuse(RejectionReason.UNKNOWN_SERVICE, [])
         resources = self._resources_at(location)
         slot = definition.slot_at(request.start)
         calendars = _LazyCalendars(self._resource_day)
@@ -120,8 +145,9 @@ class AvailabilityApplication(CatalogApplication):
             preferred_staff_id=request.preferred_staff_id,
         )
         if isinstance(chosen, RejectionReason):
-            alternatives = self._alternatives(definition, location, resources, request.start, now)
-            return HoldRefused(chosen, alternatives)
+            return refuse(
+                chosen, self._alternatives(definition, location, resources, request.start, now)
+            )
         expires_at = now + request.ttl
         hold = Hold.place(
             tenant_id=request.tenant_id,
@@ -172,9 +198,9 @@ class AvailabilityApplication(CatalogApplication):
         """A confirmed allocation is cancelled: its resources are free again."""
         return self._free_hold(hold_id, lambda hold, _: hold.cancel(reason), reason, tracking)
 
-    def expire_hold(self, hold_id: UUID) -> Hold:
+    def expire_hold(self, hold_id: UUID, tracking: Tracking | None = None) -> Hold:
         """A hold whose time ran out gives its resources back."""
-        return self._free_hold(hold_id, lambda hold, now: hold.expire(now), "expired", None)
+        return self._free_hold(hold_id, lambda hold, now: hold.expire(now), "expired", tracking)
 
     def reschedule_hold(
         self,
@@ -244,6 +270,8 @@ class AvailabilityApplication(CatalogApplication):
     ) -> Hold:
         def free(hold: Hold, days: list[ResourceDay], now: datetime) -> list[ResourceDay]:
             end(hold, now)
+            if hold.status in (HoldStatus.HELD, HoldStatus.CONFIRMED):
+                return []  # a late timer on a confirmed hold frees nothing
             for day in days:
                 day.free(hold.id, reason)
             return days
@@ -362,7 +390,7 @@ class AvailabilityApplication(CatalogApplication):
         resources: Sequence[ResourceState],
         start: datetime,
         now: datetime,
-    ) -> list[SlotView]:
+    ) -> list[Interval]:
         tz = location.tz
 
         def slots(day: date) -> list[SlotView]:
@@ -371,14 +399,18 @@ class AvailabilityApplication(CatalogApplication):
         last = min(
             last_bookable_date(definition, now, tz), local_date_of(start, tz) + timedelta(days=7)
         )
-        return nearest_alternatives(start, tz, slots, last)
+        return [Interval(s.start, s.end) for s in nearest_alternatives(start, tz, slots, last)]
 
     def _find_hold(self, hold_id: UUID) -> Hold | None:
+        found = self._find_outcome(hold_id)
+        return found if isinstance(found, Hold) else None
+
+    def _find_outcome(self, hold_id: UUID) -> Hold | HoldRefusal | None:
         try:
             found: Any = self.repository.get(hold_id)
         except AggregateNotFoundError:
             return None
-        return found if isinstance(found, Hold) else None
+        return found if isinstance(found, Hold | HoldRefusal) else None
 
 
 class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):

@@ -1,16 +1,64 @@
 """Assembles the availability service from its parts (the one place that wires it)."""
 
-from slotline.availability.application import AvailabilityApplication
-from slotline.availability.messaging import subscriptions, to_integration_event
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfoNotFoundError
+
+from slotline.availability.application import AvailabilityApplication, ContentionTooHigh
+from slotline.availability.catalog_admin import UnknownItem
+from slotline.availability.domain.catalog import CatalogItemRetired
+from slotline.availability.domain.hold import HoldExpired, InvalidTransition
+from slotline.availability.expiry import HoldExpiry
+from slotline.availability.http.admin import router as admin_router
+from slotline.availability.http.holds import router as holds_router
+from slotline.availability.http.slots import router as slots_router
+from slotline.availability.live.feed import SlotFeed
+from slotline.availability.live.projection import SlotProjection
+from slotline.availability.messaging import publisher, subscriptions, to_integration_event
 from slotline.availability.settings import AvailabilitySettings
-from slotline.events.runtime import ServiceSpec
+from slotline.events.runtime import BackgroundTask, ServiceSpec
+from slotline.events.store import ServiceApplication
 
 
 def service_spec(settings: AvailabilitySettings | None = None) -> ServiceSpec:
+    settings = settings or AvailabilitySettings()
+
+    def background(application: ServiceApplication) -> Sequence[BackgroundTask]:
+        assert isinstance(application, AvailabilityApplication)
+        return (
+            SlotProjection(
+                application,
+                database_url=settings.database_url,
+                batch_size=settings.projection_batch_size,
+                idle_poll_seconds=settings.relay_idle_poll_seconds,
+                limited_threshold=settings.limited_threshold,
+                horizon_roll_seconds=settings.horizon_roll_seconds,
+            ),
+            HoldExpiry(
+                application,
+                interval_seconds=settings.expiry_interval_seconds,
+                batch_size=settings.expiry_batch_size,
+            ),
+            SlotFeed(settings.database_url, settings.feed_queue_size),
+        )
+
     return ServiceSpec(
-        settings=settings or AvailabilitySettings(),
+        settings=settings,
         application_factory=lambda env: AvailabilityApplication(env=env),
         integration_mapper=to_integration_event,
+        mapper_for=publisher,
         subscriptions=subscriptions,
+        routers=[admin_router, holds_router, slots_router],
         title="Slotline availability",
+        background=background,
+        error_statuses={
+            UnknownItem: 404,
+            CatalogItemRetired: 409,
+            HoldExpired: 409,
+            InvalidTransition: 409,
+            ContentionTooHigh: 503,
+            ZoneInfoNotFoundError: 422,
+            ValueError: 422,
+        },
     )

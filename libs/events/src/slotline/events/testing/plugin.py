@@ -39,6 +39,23 @@ async def kafka_bootstrap(infrastructure: TestInfrastructure) -> AsyncIterator[s
         stop()
 
 
+@pytest.fixture(scope="module")
+def module_database_url(infrastructure: TestInfrastructure) -> str:
+    """One database shared by a module's tests (for a service started once per module)."""
+    return infrastructure.new_database()
+
+
+@pytest.fixture(scope="module")
+async def module_kafka_bootstrap(infrastructure: TestInfrastructure) -> AsyncIterator[str]:
+    """One broker shared by a module's tests, topics created."""
+    bootstrap, stop = infrastructure.new_kafka()
+    try:
+        await ensure_topics(bootstrap)
+        yield bootstrap
+    finally:
+        stop()
+
+
 @pytest.fixture(scope="session")
 def span_exporter() -> InMemorySpanExporter:
     """Every span the test process records (the SDK tracer provider is installed once)."""

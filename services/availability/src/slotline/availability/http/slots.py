@@ -1,0 +1,127 @@
+"""Free slots from the live view, and a Server-Sent Events stream of their changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from typing import Annotated, Any, cast
+from uuid import UUID
+
+import anyio
+from eventsourcing.postgres import PostgresProcessRecorder
+from fastapi import APIRouter, HTTPException, Query, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from slotline.availability.application import AvailabilityApplication
+from slotline.availability.http.deps import Availability, Staff
+from slotline.availability.http.rows import jsonable, renamed
+from slotline.availability.live import queries
+from slotline.availability.live.feed import DayChanged, SlotFeed
+from slotline.availability.live.queries import SlotQuery
+
+router = APIRouter(prefix="/v1/slots", tags=["slots"])
+
+
+def _schema(app: AvailabilityApplication) -> str:
+    return app.env.get("POSTGRES_SCHEMA") or "public"
+
+
+def _recorder(app: AvailabilityApplication) -> PostgresProcessRecorder:
+    return cast(PostgresProcessRecorder, app.process_recorder)
+
+
+@router.get("")
+def list_slots(
+    app: Availability,
+    caller: Staff,
+    location_id: UUID | None = None,
+    service_id: UUID | None = None,
+    resource_id: Annotated[
+        UUID | None, Query(description="Only slots this staff member or resource is free for.")
+    ] = None,
+    duration_minutes: Annotated[int | None, Query(ge=1, le=1440)] = None,
+    start_from: Annotated[datetime | None, Query(alias="from")] = None,
+    until: datetime | None = None,
+    include_booked: bool = False,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 100,
+) -> list[dict[str, Any]]:
+    """Bookable slots, next available first, answered from the live view."""
+    for name, value in (("from", start_from), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(422, f"{name}: give a UTC offset, e.g. 2026-12-07T10:00:00+02:00")
+    query = SlotQuery(
+        caller.tenant_id,
+        location_id=location_id,
+        service_id=service_id,
+        resource_id=resource_id,
+        duration_minutes=duration_minutes,
+        start_from=start_from,
+        until=until,
+        include_booked=include_booked,
+        limit=limit,
+    )
+    with _recorder(app).datastore.transaction(commit=False) as cursor:
+        rows = queries.find_slots(cursor, _schema(app), query, app.clock())
+    return [_slot_json(row) for row in rows]
+
+
+@router.get("/stream")
+async def stream_slots(
+    request: Request,
+    app: Availability,
+    caller: Staff,
+    location_id: UUID | None = None,
+    service_id: UUID | None = None,
+) -> EventSourceResponse:
+    """Each change of a matching day's slots, as a ``slots`` event with the whole day.
+
+    The first event, ``ready``, says the subscription is live; after a reconnect, read
+    ``GET /v1/slots`` again (changes made while away are not replayed).
+    """
+    feed = _feed(request)
+    tenant = caller.tenant_id
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        async with feed.subscribe(
+            tenant,
+            str(location_id) if location_id else None,
+            str(service_id) if service_id else None,
+        ) as subscriber:
+            yield ServerSentEvent(event="ready", data=json.dumps({"subscribed": True}))
+            while True:
+                change = await subscriber.queue.get()
+                if change is None:
+                    yield ServerSentEvent(event="resync", data=json.dumps({"reason": "lagging"}))
+                    return
+                day = await anyio.to_thread.run_sync(_day_of, app, change)
+                yield ServerSentEvent(event="slots", id=str(change.revision), data=json.dumps(day))
+
+    return EventSourceResponse(events(), ping=15)
+
+
+def _day_of(app: AvailabilityApplication, change: DayChanged) -> dict[str, Any]:
+    day = date.fromisoformat(change.day)
+    with _recorder(app).datastore.transaction(commit=False) as cursor:
+        rows = queries.day_view(
+            cursor, _schema(app), UUID(change.service_id), UUID(change.location_id), day
+        )
+    return {
+        "service_id": change.service_id,
+        "location_id": change.location_id,
+        "day": change.day,
+        "revision": change.revision,
+        "slots": [renamed(row, start="slot_start", end="slot_end") for row in rows],
+    }
+
+
+def _slot_json(row: dict[str, Any]) -> dict[str, Any]:
+    data = renamed(row, start="slot_start", end="slot_end", day="local_day")
+    return cast(dict[str, Any], jsonable(data))
+
+
+def _feed(request: Request) -> SlotFeed:
+    for task in request.app.state.runtime.background:
+        if isinstance(task, SlotFeed):
+            return task
+    raise HTTPException(503, "the slot feed is not running")
