@@ -220,3 +220,25 @@ def clear(cursor: Cursor[DictRow], schema: str) -> None:
     """Empty the view, for a rebuild from the first event."""
     for table in ("slot_view", "slot_day", "hold_view"):
         cursor.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(schema, table)))
+
+
+def overlapping_allocations(cursor: Cursor[DictRow], schema: str, now: datetime) -> int:
+    """Pairs of live holds that occupy one resource at overlapping times (must be 0).
+
+    Seats of one group session (same service and start) share their resources.
+    """
+    cursor.execute(
+        sql.SQL(
+            "WITH live AS (SELECT hold_id, service_id, slot_start,"
+            " unnest(resource_ids) AS resource_id,"
+            " tstzrange(occupied_start, occupied_end) AS span FROM {}"
+            " WHERE status = 'confirmed' OR (status = 'held' AND expires_at > %s))"
+            " SELECT count(*) AS n FROM live a JOIN live b"
+            " ON a.resource_id = b.resource_id AND a.hold_id < b.hold_id"
+            " AND a.span && b.span"
+            " AND NOT (a.service_id = b.service_id AND a.slot_start = b.slot_start)"
+        ).format(sql.Identifier(schema, "hold_view")),
+        (now,),
+    )
+    row = cursor.fetchone()
+    return int(row["n"]) if row else 0
