@@ -33,7 +33,7 @@ class DayChanged:
     revision: int
 
 
-@dataclass
+@dataclass(eq=False)  # each subscriber is itself: kept in a set by identity
 class Subscriber:
     """One client's filter and its queue of changes (``None`` = dropped, reconnect)."""
 

@@ -1,0 +1,302 @@
+"""The whole availability service on a real port, PostgreSQL and broker: holds over HTTP
+and Kafka, the live view over SSE, the expiry job, the published events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import anyio
+import httpx
+import pytest
+
+from slotline.availability import demo
+from slotline.availability.application import AvailabilityApplication, HoldRequest, HoldTaken
+from slotline.events.contract import availability_commands as commands
+from slotline.events.envelope import Message
+from slotline.events.testing.reading import eventually, read_topic
+from slotline.events.testing.service import RunningService, bearer
+from slotline.events.topics import AVAILABILITY_COMMANDS, AVAILABILITY_EVENTS, dead_letter_topic
+
+pytestmark = pytest.mark.integration
+
+ATHENS = ZoneInfo("Europe/Athens")
+
+
+def application(service: RunningService) -> AvailabilityApplication:
+    return cast(AvailabilityApplication, service.runtime.application)
+
+
+async def open_clinic(service: RunningService) -> tuple[demo.Clinic, datetime]:
+    """A clinic of this test's own tenant, and a 10:00 slot five days ahead."""
+    tenant = f"tenant-{uuid.uuid4()}"
+    clinic = await anyio.to_thread.run_sync(
+        lambda: demo.open_clinic(application(service), tenant, horizon=timedelta(days=14))
+    )
+    day = (datetime.now(ATHENS) + timedelta(days=5)).date()
+    return clinic, datetime.combine(day, time(10), ATHENS)
+
+
+async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, Any]]:
+    """(event, data) pairs of a Server-Sent Events stream."""
+    event, data = "message", ""
+    async for line in response.aiter_lines():
+        if line.startswith("event:"):
+            event = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            data += line.removeprefix("data:").strip()
+        elif not line and data:
+            yield event, json.loads(data)
+            event, data = "message", ""
+
+
+async def published(
+    service: RunningService, tenant: str, expected: int, settle: float = 0.0
+) -> list[dict[str, Any]]:
+    records = await read_topic(
+        service.runtime.settings.kafka_bootstrap,
+        AVAILABILITY_EVENTS,
+        expected=1,
+        timeout=5,
+        settle_seconds=max(settle, 1.0),
+    )
+    mine = [json.loads(r.value or b"{}") for r in records]
+    mine = [m for m in mine if m.get("tenant_id") == tenant]
+    if len(mine) < expected:
+        return []
+    return mine
+
+
+async def wait_published(
+    service: RunningService, tenant: str, predicate: Any, timeout: float = 20
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    async def arrived() -> bool:
+        nonlocal found
+        found = [m for m in await published(service, tenant, 0) if predicate(m)]
+        return bool(found)
+
+    await eventually(arrived, timeout=timeout)
+    return found
+
+
+async def send(service: RunningService, command: Message) -> None:
+    broker = service.runtime.broker
+    assert broker is not None
+    await broker.publish(
+        command.to_json(), topic=AVAILABILITY_COMMANDS, key=command.aggregate_id.encode()
+    )
+
+
+class TestHoldsOverHttpAndTheLiveView:
+    async def test_a_hold_reaches_the_sse_stream_and_the_slot_list(
+        self, service: RunningService
+    ) -> None:
+        clinic, ten = await open_clinic(service)
+        desk = bearer("front_desk", clinic.tenant_id)
+        api = service.client
+
+        async def day_computed() -> bool:
+            params = {"location_id": str(clinic.location_id), "from": ten.isoformat()}
+            slots = (await api.get("/v1/slots", params=params, headers=desk)).json()
+            return bool(slots) and slots[0]["start"] == ten.astimezone(UTC).isoformat()
+
+        await eventually(day_computed)
+        url = f"/v1/slots/stream?location_id={clinic.location_id}"
+        async with api.stream("GET", url, headers=desk) as stream:
+            assert stream.status_code == 200
+            events = sse_events(stream)
+            assert (await anext(events))[0] == "ready"
+            body = {
+                "hold_id": "desk-1",
+                "service_id": str(clinic.service_id),
+                "location_id": str(clinic.location_id),
+                "start": ten.isoformat(),
+            }
+            placed = await api.post("/v1/holds", json=body, headers=desk)
+            assert placed.status_code == 201, placed.text
+            assert placed.json()["status"] == "held"
+
+            async def ten_o_clock() -> str:
+                async for event, data in events:
+                    if event == "slots" and data["day"] == ten.date().isoformat():
+                        for slot in data["slots"]:
+                            if slot["start"] == ten.astimezone(UTC).isoformat():
+                                return str(slot["status"])
+                return ""
+
+            assert await asyncio.wait_for(ten_o_clock(), 10) == "limited"
+
+        params = {"location_id": str(clinic.location_id), "from": ten.isoformat(), "limit": "1"}
+        listed = (await api.get("/v1/slots", params=params, headers=desk)).json()
+        assert listed[0]["status"] == "limited"
+        again = await api.post("/v1/holds", json=body, headers=desk)  # a retried POST
+        assert again.json()["id"] == placed.json()["id"]
+        holds = (await api.get("/v1/holds", headers=desk)).json()
+        assert [h["hold_id"] for h in holds] == ["desk-1"]
+
+    async def test_a_taken_slot_gets_409_with_alternatives_and_confirm_allocates(
+        self, service: RunningService
+    ) -> None:
+        clinic, ten = await open_clinic(service)
+        desk = bearer("front_desk", clinic.tenant_id)
+        body = {
+            "service_id": str(clinic.service_id),
+            "location_id": str(clinic.location_id),
+            "start": ten.isoformat(),
+        }
+        for key in ("a", "b"):
+            placed = await service.client.post(
+                "/v1/holds", json=body | {"hold_id": key}, headers=desk
+            )
+            assert placed.status_code == 201
+        refused = await service.client.post("/v1/holds", json=body | {"hold_id": "c"}, headers=desk)
+        assert refused.status_code == 409
+        assert refused.json()["reason"] == "taken"
+        assert refused.json()["alternatives"]
+        confirmed = await service.client.post("/v1/holds/a/confirm", headers=desk)
+        assert confirmed.json()["status"] == "confirmed"
+        assert confirmed.json()["expires_at"] is None
+        released = await service.client.post("/v1/holds/a/release", headers=desk)
+        assert released.status_code == 409  # a confirmed booking is cancelled, not released
+        assert "cancel" in released.json()["detail"]
+        other = await service.client.get("/v1/holds/a", headers=bearer("front_desk", "intruder"))
+        assert other.status_code == 404
+
+    async def test_bad_input_is_named(self, service: RunningService) -> None:
+        clinic, _ = await open_clinic(service)
+        desk = bearer("front_desk", clinic.tenant_id)
+        body = {"service_id": "nope", "location_id": str(clinic.location_id), "start": "10:00"}
+        response = await service.client.post("/v1/holds", json=body, headers=desk)
+        assert response.status_code == 422
+        fields = {e["field"] for e in response.json()["errors"]}
+        assert fields == {"service_id", "start"}
+        naive = await service.client.get(
+            "/v1/slots", params={"from": "2026-12-07T10:00:00"}, headers=desk
+        )
+        assert naive.status_code == 422
+        assert "UTC offset" in naive.json()["detail"]
+
+
+class TestExpiry:
+    async def test_a_lapsed_hold_is_expired_published_and_its_slot_freed(
+        self, service: RunningService
+    ) -> None:
+        clinic, ten = await open_clinic(service)
+        app = application(service)
+        request = HoldRequest(
+            clinic.tenant_id,
+            "short",
+            clinic.service_id,
+            clinic.location_id,
+            ten,
+            ttl=timedelta(seconds=1),
+        )
+        for key in ("short", "short-2"):
+            taken = await anyio.to_thread.run_sync(
+                app.place_hold, HoldRequest(**{**request.__dict__, "hold_key": key})
+            )
+            assert isinstance(taken, HoldTaken)
+        desk = bearer("front_desk", clinic.tenant_id)
+
+        async def expired() -> bool:
+            holds = (await service.client.get("/v1/holds", headers=desk)).json()
+            return [h["status"] for h in holds] == ["expired", "expired"]
+
+        await eventually(expired, timeout=15)
+        events = await wait_published(
+            service, clinic.tenant_id, lambda m: m["event_type"] == "HoldExpired"
+        )
+        assert sorted(m["hold_id"] for m in events) == ["short", "short-2"]
+        params = {"location_id": str(clinic.location_id), "from": ten.isoformat(), "limit": "1"}
+
+        async def free_again() -> bool:
+            listed = (await service.client.get("/v1/slots", params=params, headers=desk)).json()
+            return bool(listed) and listed[0]["status"] == "available"
+
+        await eventually(free_again)
+
+
+class TestKafkaCommands:
+    async def test_booking_commands_are_applied_once_and_answered_on_the_topic(
+        self, service: RunningService
+    ) -> None:
+        clinic, ten = await open_clinic(service)
+
+        def place(key: str) -> commands.PlaceHold:
+            return commands.PlaceHold(
+                tenant_id=clinic.tenant_id,
+                aggregate_id=key,
+                sequence=1,
+                hold_id=key,
+                request_id=f"request-{key}",
+                service_id=str(clinic.service_id),
+                location_id=str(clinic.location_id),
+                slot_start=ten,
+            )
+
+        first = place("k1")
+        await send(service, first)
+        await send(service, first)  # redelivered: acts once
+        await send(service, place("k2"))
+        await send(service, place("k3"))  # two rooms: the third is refused
+        await send(
+            service,
+            commands.ConfirmHold(
+                tenant_id=clinic.tenant_id, aggregate_id="k1", sequence=2, hold_id="k1"
+            ),
+        )
+        events = await wait_published(
+            service, clinic.tenant_id, lambda m: m["event_type"] == "HoldConfirmed"
+        )
+        assert events[0]["request_id"] == "request-k1"
+        everything = await published(service, clinic.tenant_id, 4, settle=1.0)
+        outcomes = sorted(
+            (m["hold_id"], m["event_type"])
+            for m in everything
+            if m["event_type"].startswith("Hold")
+        )
+        # k2 and k3 are keyed apart, so either may come first: one of them is refused.
+        assert outcomes[:2] == [("k1", "HoldConfirmed"), ("k1", "HoldPlaced")]
+        assert sorted(e for _, e in outcomes[2:]) == ["HoldPlaced", "HoldRejected"]
+        rejected = next(m for m in everything if m["event_type"] == "HoldRejected")
+        assert rejected["reason"] == "taken"
+        assert rejected["alternatives"]
+        catalog = {m["event_type"] for m in everything} - {e for _, e in outcomes}
+        assert {"LocationRegistered", "ResourceRegistered", "ServiceDefined"} <= catalog
+
+    async def test_a_command_that_cannot_apply_is_dead_lettered_with_its_reason(
+        self, service: RunningService
+    ) -> None:
+        clinic, _ = await open_clinic(service)
+        await send(
+            service,
+            commands.ConfirmHold(
+                tenant_id=clinic.tenant_id, aggregate_id="ghost", sequence=1, hold_id="ghost"
+            ),
+        )
+        broker = service.runtime.broker
+        assert broker is not None
+        await broker.publish(b'{"event_type": "PlaceHold"}', topic=AVAILABILITY_COMMANDS, key=b"x")
+
+        async def dead_letters() -> list[dict[str, Any]]:
+            records = await read_topic(
+                service.runtime.settings.kafka_bootstrap,
+                dead_letter_topic(AVAILABILITY_COMMANDS),
+                expected=1,
+                timeout=5,
+                settle_seconds=1.0,  # a fresh reader may see one partition before the rest
+            )
+            return [json.loads(r.value or b"{}") for r in records]
+
+        async def both() -> bool:
+            reasons = " ".join(json.dumps(d) for d in await dead_letters())
+            return "no hold" in reasons and "PlaceHold" in reasons
+
+        await eventually(both, timeout=30)
