@@ -14,11 +14,11 @@ import pytest
 from slotline.availability import demo
 from slotline.availability.application import (
     AvailabilityApplication,
-    ContentionTooHigh,
     HoldRefused,
     HoldRequest,
     HoldTaken,
 )
+from slotline.availability.catalog_admin import ContentionTooHigh
 from slotline.availability.domain.calendar import ResourceDay
 from slotline.availability.domain.rules import RejectionReason
 from slotline.availability.domain.values import Interval

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, Tracking
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+from eventsourcing.persistence import Tracking
 
 from slotline.availability.catalog_admin import CatalogApplication, UnknownItem
 from slotline.availability.domain.assignment import booking_days, find_assignment
@@ -32,7 +31,6 @@ from slotline.availability.domain.values import Interval, ServiceDefinition
 from slotline.events.store import ServiceApplication
 
 DEFAULT_HOLD_TTL = timedelta(minutes=10)
-T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -77,7 +75,6 @@ class AvailabilityApplication(CatalogApplication):
 
     name = "availability"
     env: ClassVar[dict[str, str]] = dict(ServiceApplication.env)
-    max_attempts: ClassVar[int] = 10
 
     def __init__(
         self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now
@@ -299,20 +296,6 @@ class AvailabilityApplication(CatalogApplication):
 
         return self._optimistically(attempt)
 
-    def _optimistically(self, attempt: Callable[[], T]) -> T:
-        """Run ``attempt`` again on a version conflict, re-reading the streams (bounded)."""
-        try:
-            for retry in Retrying(
-                retry=retry_if_exception_type(IntegrityError),
-                stop=stop_after_attempt(self.max_attempts),
-                reraise=True,
-            ):
-                with retry:
-                    return attempt()
-        except IntegrityError as error:
-            raise ContentionTooHigh(f"{self.max_attempts} conflicting attempts") from error
-        raise AssertionError("unreachable: Retrying either returns or raises")
-
     # --- queries -----------------------------------------------------------------
 
     def hold(self, hold_id: UUID) -> Hold:
@@ -435,10 +418,6 @@ class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
     def loaded_changed(self) -> list[ResourceDay]:
         """The loaded resource days with unsaved changes."""
         return [day for day in self._loaded.values() if day.pending_events]
-
-
-class ContentionTooHigh(RuntimeError):
-    """Optimistic retries ran out: the caller may try again."""
 
 
 def _taken(hold: Hold) -> HoldTaken:

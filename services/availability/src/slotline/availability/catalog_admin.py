@@ -6,11 +6,13 @@ reported as unknown, never revealed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from slotline.availability.domain.catalog import Location, Resource, Service
 from slotline.availability.domain.roster import Roster
@@ -24,14 +26,25 @@ from slotline.availability.domain.values import (
 from slotline.events.store import ServiceApplication
 
 Item = TypeVar("Item", Location, Resource, Service, Roster)
+T = TypeVar("T")
 
 
 class UnknownItem(LookupError):
     """No such location, resource, service or hold for this tenant."""
 
 
+class ContentionTooHigh(RuntimeError):
+    """Optimistic retries ran out: the caller may try again."""
+
+
+ScheduleEdit = Callable[[Resource], tuple[WeeklyHours, Sequence[DateOverride], Sequence[TimeOff]]]
+"""A new schedule made from the resource's current one."""
+
+
 class CatalogApplication(ServiceApplication):
     """The catalog half of the availability store."""
+
+    max_attempts: ClassVar[int] = 10
 
     # --- locations ---------------------------------------------------------------
 
@@ -93,6 +106,17 @@ class CatalogApplication(ServiceApplication):
         resource.change_schedule(weekly, overrides, time_off)
         self.save(resource)
 
+    def edit_schedule(self, tenant_id: str, resource_id: UUID, edit: ScheduleEdit) -> None:
+        """Change part of a schedule (one override, one absence) without losing a change
+        saved meanwhile: a conflict re-reads the schedule and edits it again."""
+
+        def attempt() -> None:
+            resource = self.resource(tenant_id, resource_id)
+            resource.change_schedule(*edit(resource))
+            self.save(resource)
+
+        self._optimistically(attempt)
+
     def retire_resource(self, tenant_id: str, resource_id: UUID) -> None:
         resource = self.resource(tenant_id, resource_id)
         resource.retire()
@@ -136,6 +160,20 @@ class CatalogApplication(ServiceApplication):
         return [self._get(Service, sid) for sid in roster.service_ids]
 
     # --- helpers -----------------------------------------------------------------
+
+    def _optimistically(self, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` again on a version conflict, re-reading the streams (bounded)."""
+        try:
+            for retry in Retrying(
+                retry=retry_if_exception_type(IntegrityError),
+                stop=stop_after_attempt(self.max_attempts),
+                reraise=True,
+            ):
+                with retry:
+                    return attempt()
+        except IntegrityError as error:
+            raise ContentionTooHigh(f"{self.max_attempts} conflicting attempts") from error
+        raise AssertionError("unreachable: Retrying either returns or raises")
 
     def _get(self, kind: type[Item], item_id: UUID) -> Item:
         try:

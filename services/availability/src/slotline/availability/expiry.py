@@ -14,8 +14,8 @@ import anyio
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from eventsourcing.postgres import PostgresProcessRecorder
 
-from slotline.availability.application import AvailabilityApplication, ContentionTooHigh
-from slotline.availability.catalog_admin import UnknownItem
+from slotline.availability.application import AvailabilityApplication
+from slotline.availability.catalog_admin import ContentionTooHigh, UnknownItem
 from slotline.availability.domain.hold import InvalidTransition
 from slotline.availability.live import queries
 from slotline.events.logs import get_logger

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfoNotFoundError
 
-from slotline.availability.application import AvailabilityApplication, ContentionTooHigh
-from slotline.availability.catalog_admin import UnknownItem
+from slotline.availability.application import AvailabilityApplication
+from slotline.availability.catalog_admin import ContentionTooHigh, UnknownItem
 from slotline.availability.domain.catalog import CatalogItemRetired
 from slotline.availability.domain.hold import HoldExpired, InvalidTransition
 from slotline.availability.expiry import HoldExpiry

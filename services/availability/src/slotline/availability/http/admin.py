@@ -173,17 +173,15 @@ def _edit_schedule(
     overrides: Callable[[Sequence[DateOverride]], list[DateOverride]] = list,
     time_off: Callable[[Sequence[TimeOff]], list[TimeOff]] = list,
 ) -> None:
-    """Change one part of the schedule: the use case takes the whole schedule.
-
-    Not atomic: a schedule change landing between this read and the write is lost.
-    """
-    resource = app.resource(tenant_id, resource_id)
-    app.change_schedule(
+    """Change one part of the schedule; a change saved meanwhile is kept, not lost."""
+    app.edit_schedule(
         tenant_id,
         resource_id,
-        resource.weekly,
-        overrides(resource.overrides),
-        time_off(resource.time_off),
+        lambda resource: (
+            resource.weekly,
+            overrides(resource.overrides),
+            time_off(resource.time_off),
+        ),
     )
 
 
