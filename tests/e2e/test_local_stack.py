@@ -72,6 +72,16 @@ def test_run_starts_every_service_ready_and_ctrl_c_stops_everything(tmp_path: Pa
             assert ready.json()["checks"]["relay"]["ok"] is True
             assert "slotline_relay_position" in httpx.get(f"{url}/metrics", timeout=5).text
 
+        # A fresh stack has the demo clinic: its free slots are there to book.
+        headers = {"Authorization": f"Bearer {token.group(1)}"}
+        deadline = time.monotonic() + 30
+        slots: list[dict[str, object]] = []
+        while not slots and time.monotonic() < deadline:
+            slots = httpx.get(f"{urls['availability']}/v1/slots", headers=headers, timeout=5).json()
+            time.sleep(0.2)
+        assert slots, "the demo clinic offers no slots"
+        assert slots[0]["status"] == "available"
+
         children = psutil.Process(stack.pid).children(recursive=True)
         assert len(children) >= len(SERVICES) + 1  # services + broker (+ postgres)
         ports = [int(u.rsplit(":", 1)[1]) for u in urls.values()]

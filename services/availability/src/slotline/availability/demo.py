@@ -6,9 +6,12 @@ benchmarks so they all set up the same realistic catalog.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import time, timedelta
 from uuid import UUID, uuid4
+
+import anyio
 
 from slotline.availability.catalog_admin import CatalogApplication
 from slotline.availability.domain.values import (
@@ -17,6 +20,9 @@ from slotline.availability.domain.values import (
     ServiceDefinition,
     WeeklyHours,
 )
+from slotline.events.logs import get_logger
+
+log = get_logger(__name__)
 
 MASSAGE_NEEDS = (
     Requirement(ResourceKind.STAFF, frozenset({"massage"})),
@@ -73,3 +79,35 @@ def open_clinic(
     )
     service = app.define_service(tenant_id, location, "60-min massage", definition)
     return Clinic(tenant_id, location, service, staff_ids, room_ids)
+
+
+class DemoSeeder:
+    """Background task for ``make run``: an empty store gets the demo clinic (tenant
+    ``demo``), so a fresh stack has slots to look at and book."""
+
+    name = "demo-seeder"
+    tenant_id = "demo"
+
+    def __init__(self, app: CatalogApplication) -> None:
+        self.app = app
+        self.clinic: Clinic | None = None
+        self._stopping = asyncio.Event()
+
+    def seed(self) -> Clinic | None:
+        if self.app.recorder.max_notification_id():
+            return None  # not a fresh store: leave it as it is
+        self.clinic = open_clinic(self.app, self.tenant_id)
+        log.info(
+            "demo clinic registered",
+            tenant=self.tenant_id,
+            location_id=str(self.clinic.location_id),
+            service_id=str(self.clinic.service_id),
+        )
+        return self.clinic
+
+    async def run(self) -> None:
+        await anyio.to_thread.run_sync(self.seed)
+        await self._stopping.wait()
+
+    def stop(self) -> None:
+        self._stopping.set()

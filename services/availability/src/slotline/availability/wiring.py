@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from slotline.availability.application import AvailabilityApplication
 from slotline.availability.catalog_admin import ContentionTooHigh, UnknownItem
+from slotline.availability.demo import DemoSeeder
 from slotline.availability.domain.catalog import CatalogItemRetired
 from slotline.availability.domain.hold import HoldExpired, InvalidTransition
 from slotline.availability.expiry import HoldExpiry
@@ -41,6 +42,7 @@ def service_spec(settings: AvailabilitySettings | None = None) -> ServiceSpec:
                 batch_size=settings.expiry_batch_size,
             ),
             SlotFeed(settings.database_url, settings.feed_queue_size),
+            *([DemoSeeder(application)] if settings.seed_demo else []),
         )
 
     return ServiceSpec(

@@ -73,6 +73,7 @@ class LocalStack:
             "SLOTLINE_DATABASE_URL": database_url,
             "SLOTLINE_KAFKA_BOOTSTRAP": bootstrap,
             "SLOTLINE_LOG_JSON": os.environ.get("SLOTLINE_LOG_JSON", "false"),
+            "SLOTLINE_SEED_DEMO": os.environ.get("SLOTLINE_SEED_DEMO", "true"),
             "PYTHONUNBUFFERED": "1",
         }
         for index, name in enumerate(SERVICES):
