@@ -1,6 +1,7 @@
 """ResourceDay: no two live bookings of one resource overlap, buffers included."""
 
 import contextlib
+import copy
 import random
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
@@ -272,3 +273,17 @@ class TestInvariantUnderRandomCommands:
                 key = (entry.service_id, entry.slot)
                 sessions[key] = sessions.get(key, 0) + entry.seats
             assert all(seats <= 3 for seats in sessions.values())
+
+
+class TestCopies:
+    def test_a_copy_changes_apart_from_its_original(self, day: ResourceDay) -> None:
+        first = reserve(day, at(10))
+        day.collect_events()
+        clone = copy.deepcopy(day)
+        reserve(clone, at(14))
+        clone.free(first, "released")
+        assert list(day.entries) == [first]
+        assert day.pending_events == []
+        assert first not in clone.entries
+        assert len(clone.entries) == 1
+        assert len(clone.pending_events) == 2

@@ -8,13 +8,17 @@ positions in the same transaction as their effects.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from copy import deepcopy
 from typing import Any, ClassVar, cast
 from urllib.parse import parse_qs, unquote, urlparse
+from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, ProcessRecorder, StoredEvent, Tracking
+from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
 from slotline.events.context import event_metadata
@@ -97,3 +101,43 @@ class ServiceApplication(Application[Any]):
         recordings = self._record(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)
+
+    def get_many(self, aggregate_ids: Collection[UUID]) -> dict[UUID, Any]:
+        """Several aggregates in one query (those that exist): cached copies are
+        fast-forwarded with their newer events, the rest replayed from the first."""
+        ids = list(dict.fromkeys(aggregate_ids))
+        cache = self.repository.cache
+        found: dict[UUID, Any] = {}
+        for aggregate_id in ids:
+            try:
+                found[aggregate_id] = deepcopy(cache.get(aggregate_id)) if cache else None
+            except KeyError:
+                found[aggregate_id] = None
+        recorder = cast(PostgresApplicationRecorder, self.recorder)
+        statement = sql.SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state"
+            " FROM unnest(%s::uuid[], %s::bigint[]) AS known(id, version)"
+            " JOIN {}.{} e ON e.originator_id = known.id AND e.originator_version > known.version"
+            " ORDER BY e.originator_id, e.originator_version"
+        ).format(
+            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+        )
+        versions = [found[i].version if found[i] is not None else 0 for i in ids]
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (ids, versions))
+            rows = cursor.fetchall()
+        for row in rows:
+            stored = StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            aggregate_id = row["originator_id"]
+            event: Any = self.mapper.to_domain_event(stored)
+            found[aggregate_id] = event.mutate(found[aggregate_id])
+        if cache:
+            for aggregate_id, aggregate in found.items():
+                if aggregate is not None:
+                    cache.put(aggregate_id, deepcopy(aggregate))
+        return {i: a for i, a in found.items() if a is not None}

@@ -24,6 +24,7 @@ from slotline.availability.domain.hold import Hold, HoldStatus
 from slotline.availability.domain.refusal import HoldRefusal
 from slotline.availability.domain.reservation import reserve_slot
 from slotline.availability.domain.resources import ResourceState
+from slotline.availability.domain.roster import Roster
 from slotline.availability.domain.rules import RejectionReason, last_bookable_date
 from slotline.availability.domain.schedule import local_date_of
 from slotline.availability.domain.slots import SlotView, day_slots, nearest_alternatives
@@ -81,6 +82,7 @@ class AvailabilityApplication(CatalogApplication):
     ) -> None:
         super().__init__(env=env)
         self.clock = clock
+        self._pools: dict[tuple[UUID, int, int], list[ResourceState]] = {}
 
     # --- holds -------------------------------------------------------------------
 
@@ -131,7 +133,7 @@ class AvailabilityApplication(CatalogApplication):
             return refuse(RejectionReason.UNKNOWN_SERVICE, [])
         resources = self._resources_at(location)
         slot = definition.slot_at(request.start)
-        calendars = _LazyCalendars(self._resource_day)
+        calendars = self._calendars_for(definition, resources, slot, location)
         chosen = find_assignment(
             definition,
             slot,
@@ -216,7 +218,10 @@ class AvailabilityApplication(CatalogApplication):
             location: Location = self.repository.get(hold.location_id)
             definition = self._definition(hold.service_id, hold.tenant_id, location.id)
             resources = self._resources_at(location)
-            calendars = _LazyCalendars(self._resource_day)
+            calendars = self._calendars_for(
+                definition, resources, definition.slot_at(start), location
+            )
+            calendars.preload([(r, d) for r in hold.resource_ids for d in self._hold_dates(hold)])
             for resource_id in hold.resource_ids:
                 for day in self._hold_dates(hold):
                     calendars[(resource_id, day)].free(hold.id, "rescheduled")
@@ -324,7 +329,15 @@ class AvailabilityApplication(CatalogApplication):
         day: date,
         now: datetime,
     ) -> list[SlotView]:
-        calendars = _LazyCalendars(self._resource_day)
+        calendars = _LazyCalendars(self._resource_day, self._resource_days)
+        calendars.preload(
+            [
+                (r.resource_id, day + timedelta(days=offset))
+                for r in resources
+                if any(r.satisfies(q) for q in definition.requirements)
+                for offset in (-1, 0, 1)
+            ]
+        )
         return day_slots(definition, day, resources, calendars, now, location.tz)
 
     # --- helpers -----------------------------------------------------------------
@@ -347,11 +360,48 @@ class AvailabilityApplication(CatalogApplication):
         return service.definition
 
     def _resources_at(self, location: Location) -> list[ResourceState]:
-        return [
-            r.state(location.tz)
-            for r in self.resources_at(location.tenant_id, location.id)
-            if not r.retired
-        ]
+        """The location's active resources; re-read only when its roster moved on (every
+        resource change notes itself there), so a hold reads one roster, not N resources."""
+        roster: Roster = self.repository.get(Roster.create_id(location.id))
+        key = (location.id, location.version, roster.version)
+        states = self._pools.get(key)
+        if states is None:
+            states = [
+                r.state(location.tz)
+                for r in self.resources_at(location.tenant_id, location.id)
+                if not r.retired
+            ]
+            if len(self._pools) > 1000:
+                self._pools.clear()
+            self._pools[key] = states
+        return states
+
+    def _calendars_for(
+        self,
+        definition: ServiceDefinition,
+        resources: Sequence[ResourceState],
+        slot: Interval,
+        location: Location,
+    ) -> _LazyCalendars:
+        """The calendars slot finding will read for ``slot``, loaded in one query."""
+        calendars = _LazyCalendars(self._resource_day, self._resource_days)
+        days = [d for d, _ in booking_days(definition.occupied(slot), slot, location.tz)]
+        calendars.preload(
+            [
+                (r.resource_id, day)
+                for r in resources
+                if any(r.satisfies(q) for q in definition.requirements)
+                for day in days
+            ]
+        )
+        return calendars
+
+    def _resource_days(
+        self, keys: Sequence[tuple[UUID, date]]
+    ) -> dict[tuple[UUID, date], ResourceDay]:
+        ids = {ResourceDay.create_id(r, d): (r, d) for r, d in keys}
+        found = self.get_many(list(ids))
+        return {key: found.get(day_id) or ResourceDay.open(*key) for day_id, key in ids.items()}
 
     def _resource_day(self, resource_id: UUID, day: date) -> ResourceDay:
         try:
@@ -400,9 +450,20 @@ class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
     """Resource days loaded the first time slot finding looks at them, then kept, so a
     hold reads only the calendars its candidates need and saves the ones it changed."""
 
-    def __init__(self, load: Callable[[UUID, date], ResourceDay]) -> None:
+    def __init__(
+        self,
+        load: Callable[[UUID, date], ResourceDay],
+        load_many: Callable[[Sequence[tuple[UUID, date]]], dict[tuple[UUID, date], ResourceDay]],
+    ) -> None:
         self._load = load
+        self._load_many = load_many
         self._loaded: dict[tuple[UUID, date], ResourceDay] = {}
+
+    def preload(self, keys: Sequence[tuple[UUID, date]]) -> None:
+        """Load these calendars now, in one query."""
+        missing = [key for key in dict.fromkeys(keys) if key not in self._loaded]
+        if missing:
+            self._loaded.update(self._load_many(missing))
 
     def __getitem__(self, key: tuple[UUID, date]) -> ResourceDay:
         if key not in self._loaded:
@@ -417,7 +478,11 @@ class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
 
     def loaded_changed(self) -> list[ResourceDay]:
         """The loaded resource days with unsaved changes."""
-        return [day for day in self._loaded.values() if day.pending_events]
+        return [
+            day
+            for day in self._loaded.values()
+            if any(type(e).__qualname__ != "ResourceDay.Opened" for e in day.pending_events)
+        ]
 
 
 def _taken(hold: Hold) -> HoldTaken:

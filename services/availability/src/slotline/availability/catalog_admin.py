@@ -91,7 +91,7 @@ class CatalogApplication(ServiceApplication):
     ) -> None:
         resource = self.resource(tenant_id, resource_id)
         resource.update(name, resource.location_id, tags)
-        self.save(resource)
+        self._save_resource(resource)
 
     def change_schedule(
         self,
@@ -104,7 +104,7 @@ class CatalogApplication(ServiceApplication):
         """Replace a resource's whole schedule (existing holds are kept)."""
         resource = self.resource(tenant_id, resource_id)
         resource.change_schedule(weekly, overrides, time_off)
-        self.save(resource)
+        self._save_resource(resource)
 
     def edit_schedule(self, tenant_id: str, resource_id: UUID, edit: ScheduleEdit) -> None:
         """Change part of a schedule (one override, one absence) without losing a change
@@ -113,21 +113,22 @@ class CatalogApplication(ServiceApplication):
         def attempt() -> None:
             resource = self.resource(tenant_id, resource_id)
             resource.change_schedule(*edit(resource))
-            self.save(resource)
+            self._save_resource(resource)
 
         self._optimistically(attempt)
 
     def retire_resource(self, tenant_id: str, resource_id: UUID) -> None:
         resource = self.resource(tenant_id, resource_id)
         resource.retire()
-        self.save(resource)
+        self._save_resource(resource)
 
     def resource(self, tenant_id: str, resource_id: UUID) -> Resource:
         return self._owned(Resource, resource_id, tenant_id)
 
     def resources_at(self, tenant_id: str, location_id: UUID) -> list[Resource]:
         roster = self.roster(tenant_id, location_id)
-        return [self._get(Resource, rid) for rid in roster.resource_ids]
+        found = self.get_many(roster.resource_ids)
+        return [found[rid] for rid in roster.resource_ids if isinstance(found.get(rid), Resource)]
 
     # --- services ----------------------------------------------------------------
 
@@ -160,6 +161,12 @@ class CatalogApplication(ServiceApplication):
         return [self._get(Service, sid) for sid in roster.service_ids]
 
     # --- helpers -----------------------------------------------------------------
+
+    def _save_resource(self, resource: Resource) -> None:
+        """Save a changed resource with its roster's note of the change (one transaction)."""
+        roster = self._get(Roster, Roster.create_id(resource.location_id))
+        roster.note_change(resource.id)
+        self.save(resource, roster)
 
     def _optimistically(self, attempt: Callable[[], T]) -> T:
         """Run ``attempt`` again on a version conflict, re-reading the streams (bounded)."""

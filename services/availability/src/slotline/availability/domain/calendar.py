@@ -8,8 +8,10 @@ day meet at the stream's version (optimistic concurrency) and the loser retries.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -63,6 +65,14 @@ class ResourceDay(Aggregate):
         self.resource_id = resource_id
         self.local_date = date.fromisoformat(local_date)
         self.entries: dict[UUID, CalendarEntry] = {}
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ResourceDay:
+        """Entries are immutable values: a copy needs its own dict, not copies of them
+        (the aggregate cache copies calendars on every read, so this is the hot path)."""
+        clone = copy.copy(self)
+        clone.entries = dict(self.entries)
+        clone.__dict__["_pending_events"] = list(self.pending_events)
+        return clone
 
     # -- commands ---------------------------------------------------------------------
 

@@ -33,6 +33,15 @@ class Roster(Aggregate):
         if service_id not in self.service_ids:
             self._offered(service_id=service_id)
 
+    def note_change(self, resource_id: UUID) -> None:
+        """A resource's profile or schedule changed: the roster's version moves on, so
+        whoever cached the location's resources knows to read them again."""
+        self._resource_changed(resource_id=resource_id)
+
+    @event("ResourceChanged")
+    def _resource_changed(self, resource_id: UUID) -> None:
+        pass
+
     @event("Enlisted")
     def _enlisted(self, resource_id: UUID) -> None:
         self.resource_ids.append(resource_id)

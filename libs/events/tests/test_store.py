@@ -1,0 +1,35 @@
+"""The event store's batch read: several aggregates in one query, never stale."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from slotline.events.store import ensure_schema, postgres_env
+from slotline.events.testing.tally import Tally, TallyApplication
+
+pytestmark = pytest.mark.integration
+
+
+def test_get_many_fast_forwards_cached_copies_and_skips_missing_ids(database_url: str) -> None:
+    ensure_schema(database_url, "tally")
+    env = postgres_env(database_url, "tally")
+    reader, writer = TallyApplication(env=env), TallyApplication(env=env)
+    tallies = [Tally() for _ in range(3)]
+    for tally in tallies:
+        tally.count(1)
+    reader.save(*tallies)  # the reader's cache now holds version 2 of each
+    for tally_id in (t.id for t in tallies[:2]):
+        mine: Tally = writer.repository.get(tally_id)
+        mine.count(10)
+        writer.save(mine)  # another replica moves two of them on
+
+    missing = uuid.uuid4()
+    found = reader.get_many([*(t.id for t in tallies), missing])
+
+    assert missing not in found
+    assert [found[t.id].version for t in tallies] == [3, 3, 2]
+    assert [found[t.id].total for t in tallies] == [11, 11, 1]
+    found[tallies[2].id].count(5)  # a copy: the cache is not changed by its reader
+    assert reader.get_many([tallies[2].id])[tallies[2].id].total == 1
