@@ -7,8 +7,10 @@ view in :mod:`.slots`. Calendars are passed in as a mapping
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -83,7 +85,7 @@ def resource_fit(
     return None
 
 
-def _location_limit_reached(
+def location_limit_reached(
     service: ServiceDefinition,
     slot: Interval,
     resources: Iterable[ResourceState],
@@ -124,6 +126,65 @@ def _search(
     return False
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """The resources that could serve one slot: why each cannot (``fits``, ``None`` =
+    it can), and per requirement the ones that can, in order of preference."""
+
+    relevant: list[ResourceState]
+    fits: dict[UUID, RejectionReason | None]
+    options: list[list[ResourceState]]
+
+    @property
+    def free_ids(self) -> tuple[UUID, ...]:
+        return tuple(r.resource_id for r in self.relevant if self.fits[r.resource_id] is None)
+
+
+def candidates(
+    service: ServiceDefinition,
+    slot: Interval,
+    resources: Sequence[ResourceState],
+    calendars: Calendars,
+    now: datetime,
+    *,
+    seats: int = 1,
+    rank: Callable[[ResourceState], Any] | None = None,
+) -> Candidates:
+    """Check every qualifying resource against ``slot`` once."""
+    relevant = [r for r in resources if any(r.satisfies(q) for q in service.requirements)]
+    fits = {r.resource_id: resource_fit(r, service, slot, calendars, now, seats) for r in relevant}
+    order = rank or (lambda r: str(r.resource_id))
+    options = [
+        sorted((r for r in relevant if r.satisfies(q) and fits[r.resource_id] is None), key=order)
+        for q in service.requirements
+    ]
+    return Candidates(relevant, fits, options)
+
+
+def choose(
+    service: ServiceDefinition,
+    found: Candidates,
+    *,
+    must_include: UUID | None = None,
+    exclude: Collection[UUID] = (),
+) -> tuple[UUID, ...] | None:
+    """Distinct resources for every requirement unit, in preference order, or ``None``."""
+    options = [[r for r in usable if r.resource_id not in exclude] for usable in found.options]
+    groups = [
+        (index, options[index])
+        for index, requirement in enumerate(service.requirements)
+        for _ in range(requirement.count)
+    ]
+    enough = all(len(o) >= q.count for q, o in zip(service.requirements, options, strict=True))
+    reachable = must_include is None or any(
+        r.resource_id == must_include for usable in options for r in usable
+    )
+    picks: list[tuple[UUID, int]] = []
+    if enough and reachable and _search(groups, picks, must_include):
+        return tuple(rid for rid, _ in picks)
+    return None
+
+
 def find_assignment(
     service: ServiceDefinition,
     slot: Interval,
@@ -133,7 +194,6 @@ def find_assignment(
     *,
     seats: int = 1,
     preferred_staff_id: UUID | None = None,
-    exclude: Collection[UUID] = (),
 ) -> tuple[UUID, ...] | RejectionReason:
     """The resources to hold for ``slot`` (requirement order), or why there are none.
 
@@ -142,20 +202,13 @@ def find_assignment(
     already running at that slot, then the preferred staff, then the least loaded
     resource that day, then the lowest id — so the choice is deterministic.
 
-    ``resources`` are the location's (its daily limit counts their calendars);
-    ``exclude`` leaves some out, e.g. to count alternatives.
+    ``resources`` are the location's (its daily limit counts their calendars).
     """
     window = check_booking_window(service, slot.start, now)
     if window is not None:
         return window
-    relevant = [
-        r
-        for r in resources
-        if r.resource_id not in exclude and any(r.satisfies(q) for q in service.requirements)
-    ]
-    if _location_limit_reached(service, slot, resources, calendars, now):
+    if location_limit_reached(service, slot, resources, calendars, now):
         return RejectionReason.DAILY_LIMIT_REACHED
-    fits = {r.resource_id: resource_fit(r, service, slot, calendars, now, seats) for r in relevant}
 
     def rank(r: ResourceState) -> tuple[int, int, int, str]:
         entries = _entries(calendars, r.resource_id, local_date_of(slot.start, r.tz), now)
@@ -163,23 +216,18 @@ def find_assignment(
         preferred = r.resource_id == preferred_staff_id
         return (not hosting, not preferred, load(entries, now), str(r.resource_id))
 
-    options = [
-        sorted((r for r in relevant if r.satisfies(q) and fits[r.resource_id] is None), key=rank)
-        for q in service.requirements
-    ]
-    groups = [
-        (index, options[index])
-        for index, requirement in enumerate(service.requirements)
-        for _ in range(requirement.count)
-    ]
-    enough = all(len(o) >= q.count for q, o in zip(service.requirements, options, strict=True))
-    reachable = preferred_staff_id is None or any(
-        r.resource_id == preferred_staff_id for usable in options for r in usable
-    )
-    picks: list[tuple[UUID, int]] = []
-    if enough and reachable and _search(groups, picks, preferred_staff_id):
-        return tuple(rid for rid, _ in picks)
-    return _rejection(service, relevant, fits, options, preferred_staff_id)
+    found = candidates(service, slot, resources, calendars, now, seats=seats, rank=rank)
+    chosen = choose(service, found, must_include=preferred_staff_id)
+    if chosen is not None:
+        return chosen
+    return rejection(service, found, preferred_staff_id)
+
+
+def rejection(
+    service: ServiceDefinition, found: Candidates, preferred_staff_id: UUID | None = None
+) -> RejectionReason:
+    """Why no resources could be chosen for the slot."""
+    return _rejection(service, found.relevant, found.fits, found.options, preferred_staff_id)
 
 
 def _rejection(

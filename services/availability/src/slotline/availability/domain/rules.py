@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from slotline.availability.domain.schedule import local_date_of
@@ -46,6 +47,18 @@ def candidate_starts(
     tz: ZoneInfo,
     local_date: date,
 ) -> list[datetime]:
+    """Slot starts on ``local_date`` worth offering from these working intervals (see
+    :func:`_candidate_starts`; memoised, as most resources share their hours)."""
+    return list(_candidate_starts(service, tuple(working), tz, local_date))
+
+
+@lru_cache(maxsize=4096)
+def _candidate_starts(
+    service: ServiceDefinition,
+    working: tuple[Interval, ...],
+    tz: ZoneInfo,
+    local_date: date,
+) -> tuple[datetime, ...]:
     """Slot starts on ``local_date`` worth offering from these working intervals.
 
     Starts step by the service's slot interval from the start of each working interval;
@@ -60,4 +73,4 @@ def candidate_starts(
             if interval.contains(occupied) and local_date_of(start, tz) == local_date:
                 starts.add(start)
             start += service.slot_interval
-    return sorted(starts)
+    return tuple(sorted(starts))

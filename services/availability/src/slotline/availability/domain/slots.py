@@ -16,12 +16,19 @@ from zoneinfo import ZoneInfo
 from slotline.availability.domain.assignment import (
     Calendars,
     booking_days,
+    candidates,
+    choose,
     find_assignment,
-    resource_fit,
+    location_limit_reached,
+    rejection,
 )
 from slotline.availability.domain.entries import seats_taken
 from slotline.availability.domain.resources import ResourceState
-from slotline.availability.domain.rules import RejectionReason, candidate_starts
+from slotline.availability.domain.rules import (
+    RejectionReason,
+    candidate_starts,
+    check_booking_window,
+)
 from slotline.availability.domain.schedule import local_date_of
 from slotline.availability.domain.values import Interval, ServiceDefinition
 
@@ -100,27 +107,31 @@ def slot_view(
     now: datetime,
     limited_threshold: int = 2,
 ) -> SlotView | None:
-    """How ``slot`` looks right now, or ``None`` when it is not offered at all."""
-    outcome = find_assignment(service, slot, resources, calendars, now)
+    """How ``slot`` looks right now, or ``None`` when it is not offered at all.
+
+    Uses the hold's own rules (window, location limit, :func:`candidates`,
+    :func:`choose`), checking each resource once and then counting disjoint sets.
+    """
     group_seats = 0 if service.is_group else None
-    if isinstance(outcome, RejectionReason):
-        if outcome in _NOT_OFFERED:
-            return None
-        return SlotView(slot.start, slot.end, SlotStatus.BOOKED, 0, group_seats)
+    booked = SlotView(slot.start, slot.end, SlotStatus.BOOKED, 0, group_seats)
+    window = check_booking_window(service, slot.start, now)
+    if window is not None:
+        return None if window in _NOT_OFFERED else booked
+    if location_limit_reached(service, slot, resources, calendars, now):
+        return booked
+    found = candidates(service, slot, resources, calendars, now)
+    chosen = choose(service, found)
+    if chosen is None:
+        return None if rejection(service, found) in _NOT_OFFERED else booked
     zones = {r.resource_id: r.tz for r in resources}
     alternatives, seats = 0, 0
     used: set[UUID] = set()
-    while not isinstance(outcome, RejectionReason):
+    while chosen is not None:
         alternatives += 1
-        seats += _seats_left(service, slot, outcome, zones, calendars, now)
-        used.update(outcome)
-        outcome = find_assignment(service, slot, resources, calendars, now, exclude=used)
-    free_ids = tuple(
-        r.resource_id
-        for r in resources
-        if any(r.satisfies(q) for q in service.requirements)
-        and resource_fit(r, service, slot, calendars, now) is None
-    )
+        seats += _seats_left(service, slot, chosen, zones, calendars, now)
+        used.update(chosen)
+        chosen = choose(service, found, exclude=used)
+    free_ids = found.free_ids
     remaining = seats if service.is_group else alternatives
     status = SlotStatus.LIMITED if remaining < limited_threshold else SlotStatus.AVAILABLE
     seats_left = seats if service.is_group else None

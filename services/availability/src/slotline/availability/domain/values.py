@@ -20,6 +20,8 @@ LocalRange = tuple[time, time]
 
 
 def _utc(instant: datetime) -> datetime:
+    if instant.tzinfo is UTC:
+        return instant  # the common case, and the hot path of slot finding
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"instant must be timezone-aware: {instant!r}")
     return instant.astimezone(UTC)
