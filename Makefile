@@ -5,7 +5,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(shell python3 -m pip install --q
 PYTEST_ARGS ?=
 
 .PHONY: help install run test test-unit test-integration test-e2e lint typecheck format schema \
-        bench bench-relay topics token clean
+        bench bench-relay bench-availability topics token clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,10 +42,13 @@ format: install  ## apply ruff fixes and formatting
 schema: install  ## regenerate JSON Schemas and the AsyncAPI document
 	$(UV) run --frozen slotline-events schema
 
-bench: bench-relay  ## every benchmark
+bench: bench-relay bench-availability  ## every benchmark
 
 bench-relay: install  ## outbox relay throughput and lag (10,000 events)
 	$(UV) run --frozen python bench/relay.py
+
+bench-availability: install  ## availability over HTTP: race, holds/s, slot queries, SSE lag, rebuild
+	$(UV) run --frozen python bench/availability.py
 
 token: install  ## print a local bearer token (tenant demo, role owner)
 	$(UV) run --frozen slotline token
