@@ -146,13 +146,16 @@ def day_slots(
     now: datetime,
     tz: ZoneInfo,
     limited_threshold: int = 2,
+    starting_within: Interval | None = None,
 ) -> list[SlotView]:
-    """Every offered slot of ``service`` on ``local_date`` (in ``tz``), in time order."""
+    """Every offered slot of ``service`` on ``local_date`` (in ``tz``), in time order;
+    only those starting within ``starting_within`` when given."""
     starts = {
         start
         for r in resources
         if any(r.satisfies(q) for q in service.requirements)
         for start in candidate_starts(service, r.working_around(local_date), tz, local_date)
+        if starting_within is None or starting_within.contains(start)
     }
     views = (
         slot_view(service, service.slot_at(start), resources, calendars, now, limited_threshold)

@@ -100,15 +100,19 @@ def replace_day(
     slots: Sequence[SlotView],
     revision: int,
     computed_at: datetime,
+    starting_within: Interval | None = None,
 ) -> None:
-    """Swap one day's rows for ``slots`` and tell listeners (on commit)."""
+    """Swap one day's rows (or those starting within ``starting_within``) for ``slots``
+    and tell listeners (on commit)."""
     table = sql.Identifier(schema, "slot_view")
-    cursor.execute(
-        sql.SQL(
-            "DELETE FROM {} WHERE service_id = %s AND location_id = %s AND local_day = %s"
-        ).format(table),
-        (key.service_id, key.location_id, key.day),
-    )
+    delete = sql.SQL(
+        "DELETE FROM {} WHERE service_id = %s AND location_id = %s AND local_day = %s"
+    ).format(table)
+    params: tuple[object, ...] = (key.service_id, key.location_id, key.day)
+    if starting_within is not None:
+        delete += sql.SQL(" AND slot_start >= %s AND slot_start < %s")
+        params += (starting_within.start, starting_within.end)
+    cursor.execute(delete, params)
     if slots:
         duration = int(definition.duration.total_seconds() // 60)
         notice = int(definition.minimum_notice.total_seconds() // 60)

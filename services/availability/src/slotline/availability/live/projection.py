@@ -110,7 +110,7 @@ class SlotProjection(LogFollower):
 
     def project(self, notifications: Sequence[Notification]) -> None:
         """Apply a batch and write what it changed, with the position, in one transaction."""
-        days: set[DayKey] = set()
+        days: dict[DayKey, Interval | None] = {}  # None: the whole day
         holds: dict[UUID, Hold] = {}
         retired: set[UUID] = set()
         for notification in notifications:
@@ -122,20 +122,25 @@ class SlotProjection(LogFollower):
             if isinstance(after, Hold):
                 holds[after.id] = after
             elif isinstance(after, ResourceDay):
-                days |= self._days_touched(entry, after)
+                _widen(days, self._days_touched(entry, after))
             elif isinstance(after, Service) and after.retired:
                 retired.add(after.id)
             elif isinstance(after, Location | Resource | Service):
-                days |= self._days_of_catalog_change(after)
+                _widen(days, dict.fromkeys(self._days_of_catalog_change(after)))
         now = self.clock()
-        computed = [(key, *self._compute(key, now)) for key in sorted(days, key=_order)]
+        computed = [
+            (key, days[key], *self._compute(key, now, days[key]))
+            for key in sorted(days, key=_order)
+        ]
         revision = notifications[-1].id
         with self.recorder.datastore.transaction(commit=True) as cursor:
             for service_id in retired:
                 board.drop_service(cursor, self.schema, service_id)
-            for key, definition, slots in computed:
+            for key, within, definition, slots in computed:
                 if definition is not None and key.service_id not in retired:
-                    board.replace_day(cursor, self.schema, key, definition, slots, revision, now)
+                    board.replace_day(
+                        cursor, self.schema, key, definition, slots, revision, now, within
+                    )
             board.upsert_holds(cursor, self.schema, self._occupying(holds.values()))
             self.recorder._insert_tracking(cursor, Tracking(self.name, revision))
         self.days_recomputed += len(computed)
@@ -200,14 +205,18 @@ class SlotProjection(LogFollower):
         entries = getattr(prior, "entries", {})
         return cast(Interval, entries[hold_id].occupied) if hold_id in entries else None
 
-    def _days_touched(self, entry: Interval | None, after: ResourceDay) -> set[DayKey]:
-        """Days of the services this resource serves whose slots could meet the entry."""
+    def _days_touched(
+        self, entry: Interval | None, after: ResourceDay
+    ) -> dict[DayKey, Interval | None]:
+        """The slots of the services this resource serves that could meet the entry: by
+        day, the starts whose padded slot overlaps it (the whole day when a daily limit
+        makes every slot of the day depend on each booking)."""
         if entry is None:
-            return set()
+            return {}
         resource = self.world.get(after.resource_id)
         if not isinstance(resource, Resource):
-            return set()
-        days: set[DayKey] = set()
+            return {}
+        days: dict[DayKey, Interval | None] = {}
         for service, location in self._services_at(resource.location_id):
             state = resource.state(location.tz)
             definition = service.definition
@@ -217,10 +226,13 @@ class SlotProjection(LogFollower):
                 entry.start - definition.duration - definition.buffer_after,
                 entry.end + definition.buffer_before,
             )
-            days |= {
-                DayKey(service.tenant_id, service.id, location.id, day)
-                for day in dates_touched(reach, location.tz)
-            }
+            limited = (
+                definition.max_per_day_per_resource is not None
+                or definition.max_per_day_per_location is not None
+            )
+            for day in dates_touched(reach, location.tz):
+                key = DayKey(service.tenant_id, service.id, location.id, day)
+                _widen(days, {key: None if limited else reach})
         return days
 
     def _days_of_catalog_change(self, item: Location | Resource | Service) -> set[DayKey]:
@@ -256,7 +268,9 @@ class SlotProjection(LogFollower):
 
     # --- recomputing a day -----------------------------------------------------------
 
-    def _compute(self, key: DayKey, now: datetime) -> tuple[ServiceDefinition | None, list[Any]]:
+    def _compute(
+        self, key: DayKey, now: datetime, starting_within: Interval | None = None
+    ) -> tuple[ServiceDefinition | None, list[Any]]:
         service = self.world.get(key.service_id)
         location = self.world.get(key.location_id)
         roster = self.world.get(Roster.create_id(key.location_id))
@@ -282,9 +296,30 @@ class SlotProjection(LogFollower):
                 if isinstance(calendar, ResourceDay):
                     calendars[(state.resource_id, day)] = calendar
         slots = day_slots(
-            definition, key.day, resources, calendars, now, location.tz, self.limited_threshold
+            definition,
+            key.day,
+            resources,
+            calendars,
+            now,
+            location.tz,
+            self.limited_threshold,
+            starting_within,
         )
         return definition, slots
+
+
+def _widen(days: dict[DayKey, Interval | None], more: dict[DayKey, Interval | None]) -> None:
+    """Merge what must be recomputed: the hull of two windows, or the whole day."""
+    for key, window in more.items():
+        if key not in days:
+            days[key] = window
+        elif days[key] is not None:
+            known = days[key]
+            days[key] = (
+                None
+                if window is None or known is None
+                else Interval(min(known.start, window.start), max(known.end, window.end))
+            )
 
 
 def _order(key: DayKey) -> tuple[str, str, date]:
