@@ -159,18 +159,7 @@ class AvailabilityApplication(CatalogApplication):
             seats=request.seats,
             expires_at=expires_at,
         )
-        touched = reserve_slot(
-            lambda r, d: calendars[(r, d)],
-            chosen,
-            hold.id,
-            definition,
-            slot,
-            location.tz,
-            seats=request.seats,
-            expires_at=expires_at,
-            now=now,
-            max_per_day=definition.max_per_day_per_resource,
-        )
+        touched = calendars.reserve(chosen, hold, definition, location, expires_at, now)
         self._save(hold, *touched, tracking=tracking)
         return _taken(hold)
 
@@ -242,18 +231,7 @@ class AvailabilityApplication(CatalogApplication):
             # A held hold keeps its expiry; an allocation's entries are allocated at once.
             entry_expiry = hold.expires_at or now + timedelta(minutes=1)
             hold.reschedule(slot, chosen, now)
-            reserve_slot(
-                lambda r, d: calendars[(r, d)],
-                chosen,
-                hold.id,
-                definition,
-                slot,
-                location.tz,
-                seats=hold.seats,
-                expires_at=entry_expiry,
-                now=now,
-                max_per_day=definition.max_per_day_per_resource,
-            )
+            calendars.reserve(chosen, hold, definition, location, entry_expiry, now)
             if confirmed:
                 for resource_id in chosen:
                     for day in self._hold_dates(hold):
@@ -475,6 +453,29 @@ class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
 
     def __len__(self) -> int:
         return len(self._loaded)
+
+    def reserve(
+        self,
+        resource_ids: Sequence[UUID],
+        hold: Hold,
+        definition: ServiceDefinition,
+        location: Location,
+        expires_at: datetime,
+        now: datetime,
+    ) -> list[ResourceDay]:
+        """Reserve the hold's slot on these resources' days; returns the days changed."""
+        return reserve_slot(
+            lambda resource_id, day: self[(resource_id, day)],
+            resource_ids,
+            hold.id,
+            definition,
+            hold.slot,
+            location.tz,
+            seats=hold.seats,
+            expires_at=expires_at,
+            now=now,
+            max_per_day=definition.max_per_day_per_resource,
+        )
 
     def loaded_changed(self) -> list[ResourceDay]:
         """The loaded resource days with unsaved changes."""
