@@ -244,6 +244,12 @@ class TestKafkaCommands:
         first = place("k1")
         await send(service, first)
         await send(service, first)  # redelivered: acts once
+        # Keys land on different partitions, consumed side by side: let k1 win first.
+        await wait_published(
+            service,
+            clinic.tenant_id,
+            lambda m: (m["event_type"], m.get("hold_id")) == ("HoldPlaced", "k1"),
+        )
         await send(service, place("k2"))
         await send(service, place("k3"))  # two rooms: the third is refused
         await send(
