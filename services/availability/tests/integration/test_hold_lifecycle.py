@@ -101,6 +101,16 @@ class TestLateTimers:
         assert taken.hold_id in entries(app, clinic.staff_ids[0])
         assert isinstance(app.place_hold(request(clinic, "b", TEN)), HoldRefused)
 
+    def test_a_command_confirming_too_late_records_the_expiry(
+        self, app: AvailabilityApplication, clinic: demo.Clinic
+    ) -> None:
+        taken = app.place_hold(request(clinic, "a", TEN))
+        assert isinstance(taken, HoldTaken)
+        placed_at = app.clock()
+        app.clock = lambda: placed_at + timedelta(minutes=11)  # past the 10-min TTL
+        assert app.confirm_or_expire(taken.hold_id).status is HoldStatus.EXPIRED
+        assert entries(app, clinic.staff_ids[0]) == {}
+
 
 class TestRecordedRefusals:
     def test_a_recorded_refusal_answers_the_same_key_again(

@@ -68,14 +68,13 @@ class ServiceSpec:
 
     settings: ServiceSettings
     application_factory: Callable[[dict[str, str]], ServiceApplication]
-    integration_mapper: IntegrationMapper
+    # Builds the mapper from the opened store (a mapper may read aggregates).
+    integration_mapper: Callable[[ServiceApplication], IntegrationMapper]
     subscriptions: Callable[[ServiceApplication], Sequence[Subscription]] = lambda _: ()
     routers: Sequence[APIRouter] = ()
     title: str = "Slotline"
     parser: Parser = parse_message
     error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
-    # A mapper that reads the store (e.g. a hold's state at an event's version).
-    mapper_for: Callable[[ServiceApplication], IntegrationMapper] | None = None
     background: Callable[[ServiceApplication], Sequence[BackgroundTask]] = lambda _: ()
 
 
@@ -122,9 +121,7 @@ class Runtime:
         self.relay = OutboxRelay(
             application,
             self.broker,
-            self.spec.mapper_for(application)
-            if self.spec.mapper_for
-            else self.spec.integration_mapper,
+            self.spec.integration_mapper(application),
             database_url=self.settings.database_url,
             batch_size=self.settings.relay_batch_size,
             idle_poll_seconds=self.settings.relay_idle_poll_seconds,

@@ -20,7 +20,7 @@ from slotline.availability.catalog_admin import CatalogApplication, UnknownItem
 from slotline.availability.domain.assignment import booking_days, find_assignment
 from slotline.availability.domain.calendar import ResourceDay
 from slotline.availability.domain.catalog import Location, Service
-from slotline.availability.domain.hold import Hold, HoldStatus
+from slotline.availability.domain.hold import Hold, HoldExpired, HoldStatus
 from slotline.availability.domain.refusal import HoldRefusal
 from slotline.availability.domain.reservation import reserve_slot
 from slotline.availability.domain.resources import ResourceState
@@ -173,6 +173,14 @@ class AvailabilityApplication(CatalogApplication):
             return days
 
         return self._change_hold(hold_id, confirm, tracking)
+
+    def confirm_or_expire(self, hold_id: UUID, tracking: Tracking | None = None) -> Hold:
+        """Confirm for a caller that cannot be answered with an error (a command): a
+        hold that ran out is expired instead, so the outcome is recorded and published."""
+        try:
+            return self.confirm_hold(hold_id, tracking)
+        except HoldExpired:
+            return self.expire_hold(hold_id, tracking)
 
     def release_hold(
         self, hold_id: UUID, reason: str = "released", tracking: Tracking | None = None

@@ -18,7 +18,7 @@ from slotline.availability.application import AvailabilityApplication, HoldReque
 from slotline.availability.catalog_admin import UnknownItem
 from slotline.availability.domain import codec
 from slotline.availability.domain.catalog import Location, Resource, Service
-from slotline.availability.domain.hold import Hold, HoldExpired, InvalidTransition
+from slotline.availability.domain.hold import Hold, InvalidTransition
 from slotline.availability.domain.refusal import HoldRefusal
 from slotline.availability.domain.values import Interval
 from slotline.events.contract import availability as events
@@ -34,11 +34,6 @@ from slotline.events.store import ServiceApplication
 from slotline.events.topics import AVAILABILITY_COMMANDS
 
 # --- publishing ------------------------------------------------------------------------
-
-
-def to_integration_event(domain_event: Any) -> Message | None:
-    """Only for the spec's default; the service publishes through :func:`publisher`."""
-    return None
 
 
 def publisher(application: ServiceApplication) -> IntegrationMapper:
@@ -247,11 +242,7 @@ def _apply(app: AvailabilityApplication, message: Message, tracking: Tracking) -
             )
             app.place_hold(request, tracking=tracking, record_refusal=True)
         case commands.ConfirmHold():
-            hold = app.tenant_hold(tenant, message.hold_id)
-            try:
-                app.confirm_hold(hold.id, tracking=tracking)
-            except HoldExpired:
-                app.expire_hold(hold.id, tracking=tracking)  # too late: say it expired
+            app.confirm_or_expire(app.tenant_hold(tenant, message.hold_id).id, tracking)
         case commands.ReleaseHold():
             app.release_hold(app.tenant_hold(tenant, message.hold_id).id, message.reason, tracking)
         case commands.CancelAllocation():

@@ -16,7 +16,7 @@ from slotline.availability.http.holds import router as holds_router
 from slotline.availability.http.slots import router as slots_router
 from slotline.availability.live.feed import SlotFeed
 from slotline.availability.live.projection import SlotProjection
-from slotline.availability.messaging import publisher, subscriptions, to_integration_event
+from slotline.availability.messaging import publisher, subscriptions
 from slotline.availability.settings import AvailabilitySettings
 from slotline.events.runtime import BackgroundTask, ServiceSpec
 from slotline.events.store import ServiceApplication
@@ -48,8 +48,7 @@ def service_spec(settings: AvailabilitySettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         settings=settings,
         application_factory=lambda env: AvailabilityApplication(env=env),
-        integration_mapper=to_integration_event,
-        mapper_for=publisher,
+        integration_mapper=publisher,
         subscriptions=subscriptions,
         routers=[admin_router, holds_router, slots_router],
         title="Slotline availability",

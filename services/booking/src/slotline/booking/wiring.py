@@ -10,7 +10,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         settings=settings or BookingSettings(),
         application_factory=lambda env: BookingApplication(env=env),
-        integration_mapper=to_integration_event,
+        integration_mapper=lambda _: to_integration_event,
         subscriptions=subscriptions,
         title="Slotline booking",
     )

@@ -10,7 +10,7 @@ def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         settings=settings or CallIntakeSettings(),
         application_factory=lambda env: CallIntakeApplication(env=env),
-        integration_mapper=to_integration_event,
+        integration_mapper=lambda _: to_integration_event,
         subscriptions=subscriptions,
         title="Slotline call-intake",
     )

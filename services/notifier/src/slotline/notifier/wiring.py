@@ -10,7 +10,7 @@ def service_spec(settings: NotifierSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         settings=settings or NotifierSettings(),
         application_factory=lambda env: NotifierApplication(env=env),
-        integration_mapper=to_integration_event,
+        integration_mapper=lambda _: to_integration_event,
         subscriptions=subscriptions,
         title="Slotline notifier",
     )

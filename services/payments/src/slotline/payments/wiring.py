@@ -10,7 +10,7 @@ def service_spec(settings: PaymentsSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         settings=settings or PaymentsSettings(),
         application_factory=lambda env: PaymentsApplication(env=env),
-        integration_mapper=to_integration_event,
+        integration_mapper=lambda _: to_integration_event,
         subscriptions=subscriptions,
         title="Slotline payments",
     )

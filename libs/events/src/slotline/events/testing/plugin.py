@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -31,12 +32,8 @@ def database_url(infrastructure: TestInfrastructure) -> str:
 @pytest.fixture
 async def kafka_bootstrap(infrastructure: TestInfrastructure) -> AsyncIterator[str]:
     """A broker for this test with every public topic (and DLQ) created."""
-    bootstrap, stop = infrastructure.new_kafka()
-    try:
-        await ensure_topics(bootstrap)
+    async with _broker(infrastructure) as bootstrap:
         yield bootstrap
-    finally:
-        stop()
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +45,12 @@ def module_database_url(infrastructure: TestInfrastructure) -> str:
 @pytest.fixture(scope="module")
 async def module_kafka_bootstrap(infrastructure: TestInfrastructure) -> AsyncIterator[str]:
     """One broker shared by a module's tests, topics created."""
+    async with _broker(infrastructure) as bootstrap:
+        yield bootstrap
+
+
+@asynccontextmanager
+async def _broker(infrastructure: TestInfrastructure) -> AsyncIterator[str]:
     bootstrap, stop = infrastructure.new_kafka()
     try:
         await ensure_topics(bootstrap)

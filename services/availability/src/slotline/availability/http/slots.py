@@ -15,7 +15,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from slotline.availability.application import AvailabilityApplication
 from slotline.availability.http.deps import Availability, Staff
-from slotline.availability.http.rows import jsonable, renamed
+from slotline.availability.http.rows import renamed
 from slotline.availability.live import queries
 from slotline.availability.live.feed import DayChanged, SlotFeed
 from slotline.availability.live.queries import SlotQuery
@@ -116,8 +116,7 @@ def _day_of(app: AvailabilityApplication, change: DayChanged) -> dict[str, Any]:
 
 
 def _slot_json(row: dict[str, Any]) -> dict[str, Any]:
-    data = renamed(row, start="slot_start", end="slot_end", day="local_day")
-    return cast(dict[str, Any], jsonable(data))
+    return renamed(row, start="slot_start", end="slot_end", day="local_day")
 
 
 def _feed(request: Request) -> SlotFeed:
