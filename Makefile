@@ -5,7 +5,8 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(shell python3 -m pip install --q
 PYTEST_ARGS ?=
 
 .PHONY: help install run test test-unit test-integration test-e2e lint typecheck format schema \
-        bench bench-relay bench-availability topics token clean
+        bench bench-relay bench-availability bench-booking bench-payments bench-notifier \
+        bench-call-intake bench-replay topics token clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,13 +43,28 @@ format: install  ## apply ruff fixes and formatting
 schema: install  ## regenerate JSON Schemas and the AsyncAPI document
 	$(UV) run --frozen slotline-events schema
 
-bench: bench-relay bench-availability  ## every benchmark
+bench: bench-relay bench-availability bench-booking bench-payments bench-notifier bench-call-intake bench-replay  ## every benchmark
 
 bench-relay: install  ## outbox relay throughput and lag (10,000 events)
 	$(UV) run --frozen python bench/relay.py
 
 bench-availability: install  ## availability over HTTP: race, holds/s, slot queries, SSE lag, rebuild
 	$(UV) run --frozen python bench/availability.py
+
+bench-booking: install  ## booking saga: e2e p50/p99 at 100 requests/s, bookings/s at saturation
+	$(UV) run --frozen python bench/booking.py
+
+bench-payments: install  ## payment authorisation p99 through the simulator, ledger events/s
+	$(UV) run --frozen python bench/payments.py
+
+bench-notifier: install  ## reminder firing skew (10,000 due in one minute), text-back dispatch p99
+	$(UV) run --frozen python bench/notifier.py
+
+bench-call-intake: install  ## missed call → text-back p99, webhook req/s
+	$(UV) run --frozen python bench/call_intake.py
+
+bench-replay: install  ## slotline replay of 100,000 stored events
+	$(UV) run --frozen python bench/replay.py
 
 token: install  ## print a local bearer token (tenant demo, role owner)
 	$(UV) run --frozen slotline token

@@ -171,3 +171,40 @@ class CustomerRegistered(Message):
 
     customer_id: Id = Field(description="The customer record; also the aggregate id.")
     contact: Contact = Field(description="How to reach the customer.")
+
+
+class PaymentRequirement(StrEnum):
+    """What a policy tier asks for before a booking is confirmed."""
+
+    NONE = "none"
+    DEPOSIT = "deposit"
+    PREPAYMENT = "prepayment"
+
+
+class PolicyDefined(Message):
+    """A manager set the booking policy of a price tier (aggregate: ``<tenant>:<tier>``).
+
+    The booking service owns and applies it (deposits, free-cancellation window, fees,
+    free changes); payments reads it for prices and tax lines on receipts and quotes.
+    """
+
+    TOPIC: ClassVar[str] = BOOKING_EVENTS
+
+    price_tier: str = Field(min_length=1, max_length=64, description="The tier's name.")
+    price: Money | None = Field(default=None, description="Full price of a service in the tier.")
+    tax_rate_basis_points: int = Field(
+        default=0, ge=0, le=10000, description="Tax rate, 1/100 of a percent (2400 = 24 %)."
+    )
+    taxes_included: bool = Field(default=True, description="The price already includes tax.")
+    payment: PaymentRequirement = Field(description="none, deposit or prepayment.")
+    deposit: Money | None = Field(default=None, description="Fixed deposit, if any.")
+    deposit_percent: int | None = Field(
+        default=None, ge=1, le=100, description="Deposit as a share of the price, if any."
+    )
+    free_cancellation_hours: int = Field(
+        ge=0, le=24 * 30, description="Cancelling at least this long before costs nothing."
+    )
+    late_cancellation_fee: Money | None = Field(default=None, description="Fee inside the window.")
+    no_show_fee: Money | None = Field(default=None, description="Fee when the customer is absent.")
+    free_changes: int = Field(ge=0, le=100, description="Reschedules that cost nothing.")
+    change_fee: Money | None = Field(default=None, description="Fee per change beyond those.")
