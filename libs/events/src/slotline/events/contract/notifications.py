@@ -72,6 +72,9 @@ class EscalationRequested(NotificationEvent):
     to_staff_id: Id = Field(description="The manager to tell.")
     breached: bool = Field(description="Already past the deadline.")
     deadline: AwareDatetime = Field(description="The task's SLA deadline.")
+    to_phone: E164 | None = Field(default=None, description="The manager's phone, if known.")
+    to_email: str | None = Field(default=None, description="The manager's e-mail, if known.")
+    caller_phone: E164 | None = Field(default=None, description="Who is waiting for a call.")
 
 
 class NotificationSent(NotificationEvent):
