@@ -2,8 +2,11 @@
 
 import typer
 
+from slotline.events.cli_config import config_reference_command
+from slotline.events.cli_replay import replay_command
 from slotline.events.cli_run import run_command
 from slotline.events.cli_schema import schema_command
+from slotline.events.cli_tail import tail_command
 from slotline.events.cli_token import token_command
 from slotline.events.cli_topics import topics_app
 
@@ -14,6 +17,9 @@ app.command("run")(run_command)
 app.command("token")(token_command)
 app.command("schema")(schema_command)
 app.add_typer(topics_app, name="topics")
+app.command("replay")(replay_command)
+app.command("tail")(tail_command)
+app.command("config-reference")(config_reference_command)
 
 if __name__ == "__main__":
     app()
