@@ -133,9 +133,13 @@ class Runtime:
         ]
 
     async def stop(self) -> None:
-        """Stop consuming, let in-flight work finish, stop relaying, close the store."""
-        if self.broker is not None:
-            await self.broker.stop()  # waits for in-flight handlers (graceful_timeout)
+        """Stop consuming, let in-flight work finish, stop relaying, close the store.
+
+        The broker closes only after the background tasks: the relay may be publishing
+        a batch (the outcomes of the last messages handled) on its producer.
+        """
+        if self.broker is not None:  # each waits for its in-flight handlers (graceful_timeout)
+            await asyncio.gather(*(subscriber.stop() for subscriber in self.broker.subscribers))
         for task in self.background:
             task.stop()
         if self._tasks:
@@ -144,6 +148,8 @@ class Runtime:
                     asyncio.gather(*self._tasks, return_exceptions=True),
                     self.settings.graceful_timeout_seconds,
                 )
+        if self.broker is not None:
+            await self.broker.stop()
         if self.application is not None:
             await anyio.to_thread.run_sync(self.application.close)
 
