@@ -1,0 +1,228 @@
+"""Both kustomize overlays render, every object validates offline against the Kubernetes
+schemas (and KafkaTopics against Strimzi's), and the manifests agree with the code:
+the settings they set exist, the topics are the contract's, the probes are the routes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from slotline.events.auth import AuthSettings
+from slotline.events.cli_config import SERVICE_SETTINGS, env_name, settings_class
+from slotline.events.topics import all_topics_with_dead_letters
+
+pytestmark = pytest.mark.unit
+
+Objects = list[dict[str, Any]]
+K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
+OLDEST_KUBERNETES = "1.30"  # the preStop `sleep` action is on by default from 1.30
+SERVICES = tuple(SERVICE_SETTINGS)
+KINDS = {
+    "Namespace",
+    "ConfigMap",
+    "Secret",
+    "Deployment",
+    "Service",
+    "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
+    "Job",
+    "NetworkPolicy",
+    "KafkaTopic",
+}
+OVERLAYS = ("dev", "prod")
+
+
+def of_kind(objects: Objects, kind: str) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def container(deployment: dict[str, Any], name: str = "service") -> dict[str, Any]:
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    return next(c for c in containers if c["name"] == name)
+
+
+def environment(objects: Objects, spec: dict[str, Any]) -> dict[str, str | None]:
+    """The variables a container gets: ConfigMap values, ``None`` for secret references."""
+    config_maps = of_kind(objects, "ConfigMap")
+    env: dict[str, str | None] = {}
+    for source in spec.get("envFrom", []):
+        env |= config_maps[source["configMapRef"]["name"]]["data"]
+    for variable in spec.get("env", []):
+        env[variable["name"]] = variable.get("value")
+    return env
+
+
+def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+@pytest.fixture(params=OVERLAYS)
+def overlay(request: pytest.FixtureRequest, rendered: dict[str, Objects]) -> Objects:
+    return rendered[request.param]
+
+
+class TestEveryObjectValidates:
+    def test_only_kinds_this_suite_validates_are_rendered(self, overlay: Objects) -> None:
+        assert {o["kind"] for o in overlay} <= KINDS
+
+    def test_built_in_objects_against_the_kubernetes_schemas(self, overlay: Objects) -> None:
+        for obj in overlay:
+            if obj["kind"] == "KafkaTopic":
+                continue
+            try:
+                kubernetes_validate.validate(obj, OLDEST_KUBERNETES, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                path = ".".join(str(p) for p in error.path)
+                pytest.fail(f"{obj['kind']}/{obj['metadata']['name']}: {path}: {error.message}")
+
+    def test_kafka_topics_against_the_strimzi_schema(self, overlay: Objects) -> None:
+        schema = json.loads((K8S / "schemas" / "kafkatopic.schema.json").read_text())
+        for topic in of_kind(overlay, "KafkaTopic").values():
+            jsonschema.validate(topic, schema)
+
+    def test_the_strimzi_schema_refuses_what_strimzi_refuses(self) -> None:
+        schema = json.loads((K8S / "schemas" / "kafkatopic.schema.json").read_text())
+        good = {
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaTopic",
+            "metadata": {"name": "a.b.v1", "labels": {"strimzi.io/cluster": "slotline"}},
+            "spec": {"partitions": 3, "replicas": 1, "config": {"retention.ms": 1000}},
+        }
+        jsonschema.validate(good, schema)
+        for broken in (
+            {**good, "spec": {"partitions": 0}},
+            {**good, "spec": {"partition": 3}},
+            {**good, "metadata": {"name": "a.b.v1", "labels": {}}},
+            {**good, "metadata": {"name": "Upper_Case", "labels": good["metadata"]["labels"]}},
+        ):
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate(broken, schema)
+
+
+class TestTopics:
+    def test_every_contract_topic_and_dead_letter_topic_is_declared_once(
+        self, overlay: Objects
+    ) -> None:
+        declared = [o["metadata"]["name"] for o in overlay if o["kind"] == "KafkaTopic"]
+
+        assert sorted(declared) == sorted(all_topics_with_dead_letters())
+
+    def test_each_topic_has_a_retention_and_replicas_the_insync_minimum_allows(
+        self, overlay: Objects
+    ) -> None:
+        for name, topic in of_kind(overlay, "KafkaTopic").items():
+            config = topic["spec"]["config"]
+            assert int(config["retention.ms"]) > 0, name
+            assert int(config["min.insync.replicas"]) <= topic["spec"]["replicas"], name
+
+    def test_no_autoscaler_outgrows_the_partitions(self, overlay: Objects) -> None:
+        consumed = [t for n, t in of_kind(overlay, "KafkaTopic").items() if not n.endswith(".dlq")]
+        fewest = min(t["spec"]["partitions"] for t in consumed)
+        for name, hpa in of_kind(overlay, "HorizontalPodAutoscaler").items():
+            assert hpa["spec"]["maxReplicas"] <= fewest, f"{name}: idle consumers"
+
+    def test_the_init_job_creates_topics_with_the_declared_partitions(
+        self, overlay: Objects
+    ) -> None:
+        job = of_kind(overlay, "Job")["slotline-init"]["spec"]["template"]["spec"]
+        args = job["initContainers"][0]["args"]
+        partitions = {t["spec"]["partitions"] for t in of_kind(overlay, "KafkaTopic").values()}
+
+        assert args[:3] == ["slotline", "topics", "create"]
+        assert int(args[args.index("--partitions") + 1]) == max(partitions)
+
+    def test_the_init_job_prepares_each_services_database_schema(self, overlay: Objects) -> None:
+        job = of_kind(overlay, "Job")["slotline-init"]["spec"]["template"]["spec"]
+        schemas = job["containers"][0]["args"][3:]
+
+        assert sorted(schemas) == sorted(
+            settings_class(d)().schema_name for d in SERVICE_SETTINGS.values()
+        )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+class TestEachService:
+    def test_has_a_deployment_service_budget_and_autoscaler_that_find_its_pods(
+        self, overlay: Objects, service: str
+    ) -> None:
+        deployment = of_kind(overlay, "Deployment")[service]
+        pods = deployment["spec"]["template"]["metadata"]["labels"]
+        selector = deployment["spec"]["selector"]["matchLabels"]
+
+        assert matches(selector, pods)
+        assert matches(of_kind(overlay, "Service")[service]["spec"]["selector"], pods)
+        budget = of_kind(overlay, "PodDisruptionBudget")[service]["spec"]
+        assert matches(budget["selector"]["matchLabels"], pods)
+        target = of_kind(overlay, "HorizontalPodAutoscaler")[service]["spec"]["scaleTargetRef"]
+        assert (target["kind"], target["name"]) == ("Deployment", service)
+        assert "replicas" not in deployment["spec"]  # the autoscaler owns it
+
+    def test_probes_liveness_on_healthz_and_readiness_on_readyz_of_its_http_port(
+        self, overlay: Objects, service: str
+    ) -> None:
+        spec = container(of_kind(overlay, "Deployment")[service])
+        port = next(p for p in spec["ports"] if p["name"] == "http")["containerPort"]
+
+        assert spec["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert spec["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        assert environment(overlay, spec)["SLOTLINE_HTTP_PORT"] == str(port)
+        assert environment(overlay, spec)["SLOTLINE_HTTP_HOST"] == "0.0.0.0"
+
+    def test_runs_unprivileged_on_a_read_only_root_with_requests_and_limits(
+        self, overlay: Objects, service: str
+    ) -> None:
+        deployment = of_kind(overlay, "Deployment")[service]
+        pod = deployment["spec"]["template"]["spec"]
+        spec = container(deployment)
+
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] == 10001  # the image's user
+        assert spec["securityContext"]["readOnlyRootFilesystem"] is True
+        assert spec["securityContext"]["allowPrivilegeEscalation"] is False
+        assert spec["securityContext"]["capabilities"]["drop"] == ["ALL"]
+        assert pod["automountServiceAccountToken"] is False
+        for bound in ("requests", "limits"):
+            assert set(spec["resources"][bound]) == {"cpu", "memory"}
+
+    def test_sets_only_settings_the_service_has(self, overlay: Objects, service: str) -> None:
+        settings = settings_class(SERVICE_SETTINGS[service])
+        known = {env_name(settings, f) for f in settings.model_fields} | {
+            env_name(AuthSettings, f) for f in AuthSettings.model_fields
+        }
+        spec = container(of_kind(overlay, "Deployment")[service])
+        configured = {k for k in environment(overlay, spec) if k.startswith("SLOTLINE_")}
+
+        assert configured - known == set()
+        assert environment(overlay, spec)["SLOTLINE_SERVICE_NAME"] == settings().service_name
+
+    def test_takes_its_database_url_and_auth_secret_from_secrets(
+        self, overlay: Objects, service: str
+    ) -> None:
+        spec = container(of_kind(overlay, "Deployment")[service])
+        refs = {
+            v["name"]: v["valueFrom"]["secretKeyRef"]
+            for v in spec["env"]
+            if "secretKeyRef" in v.get("valueFrom", {})
+        }
+        secrets = of_kind(overlay, "Secret")
+
+        assert set(refs) == {"SLOTLINE_DATABASE_URL", "SLOTLINE_AUTH_SECRET"}
+        for ref in refs.values():  # dev generates them; prod expects them made beforehand
+            if secrets:
+                assert ref["key"] in secrets[ref["name"]]["data"]
+
+    def test_finishes_in_flight_work_before_the_kubelet_kills_it(
+        self, overlay: Objects, service: str
+    ) -> None:
+        deployment = of_kind(overlay, "Deployment")[service]
+        spec = container(deployment)
+        pause = spec["lifecycle"]["preStop"]["sleep"]["seconds"]
+        drain = float(environment(overlay, spec)["SLOTLINE_GRACEFUL_TIMEOUT_SECONDS"] or 0)
+        grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+
+        assert 0 < pause + drain < grace
