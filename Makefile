@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install run test test-unit test-integration test-e2e lint typecheck format schema \
         bench bench-relay bench-availability bench-booking bench-payments bench-notifier \
-        bench-call-intake bench-replay topics token clean
+        bench-call-intake bench-replay topics token clean images
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -65,6 +65,11 @@ bench-call-intake: install  ## missed call → text-back p99, webhook req/s
 
 bench-replay: install  ## slotline replay of 100,000 stored events
 	$(UV) run --frozen python bench/replay.py
+
+images:  ## build the five service images with Docker: slotline-<service>:local (deploy/Dockerfile)
+	for service in availability booking payments notifier call-intake; do \
+	  docker build -f deploy/Dockerfile --build-arg SERVICE=$$service -t slotline-$$service:local . || exit 1; \
+	done
 
 token: install  ## print a local bearer token (tenant demo, role owner)
 	$(UV) run --frozen slotline token
