@@ -1,12 +1,23 @@
-"""The call-intake service's event-sourced application (its use cases arrive with its issue)."""
+"""The call-intake service's event-sourced application: every use case in one store.
 
-from typing import ClassVar
+Calls (``call_handling``), callback tasks (``callbacks``) and what other services and
+channels tell it (``contacts``) share the store, the clock and the policy (``intake_base``).
+"""
 
-from slotline.events.store import ServiceApplication
+from slotline.call_intake.call_handling import CallHandling, InboundCall
+from slotline.call_intake.callbacks import CallbackWork
+from slotline.call_intake.contacts import ContactHandling, CustomerMessage
+from slotline.call_intake.intake_base import IntakePolicy, UnknownItem, utc_now
+
+__all__ = [
+    "CallIntakeApplication",
+    "CustomerMessage",
+    "InboundCall",
+    "IntakePolicy",
+    "UnknownItem",
+    "utc_now",
+]
 
 
-class CallIntakeApplication(ServiceApplication):
+class CallIntakeApplication(CallHandling, CallbackWork, ContactHandling):
     """Owns the call-intake event store and its tracking table."""
-
-    name = "call_intake"
-    env: ClassVar[dict[str, str]] = dict(ServiceApplication.env)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from slotline.events.contract.common import E164, Id, MessageChannel
 from slotline.events.envelope import Message
@@ -109,3 +109,25 @@ class LeadCaptured(CallEvent):
     phone: E164 | None = Field(default=None, description="How to reach them, if known.")
     channel: MessageChannel = Field(description="How they reached out.")
     text: str | None = Field(default=None, max_length=4096, description="What they wrote.")
+
+
+class VoicemailTranscribed(CallEvent):
+    """The text of a voicemail arrived after the recording (transcription is slower)."""
+
+    call_id: Id = Field(description=_CALL)
+    recording_id: str = Field(max_length=64, description="The provider's recording id.")
+    transcription: str = Field(max_length=10000, description="Text of the message.")
+
+
+class TextBackWithheld(CallEvent):
+    """A missed caller was not texted back now: why, and until when if only held."""
+
+    call_id: Id = Field(description=_CALL)
+    reason: str = Field(
+        max_length=64,
+        description="opted_out, landline, business_number, already_texted_in_window, "
+        "text_back_disabled or quiet_hours.",
+    )
+    held_until: AwareDatetime | None = Field(
+        default=None, description="For quiet_hours: when the text will be sent, UTC."
+    )

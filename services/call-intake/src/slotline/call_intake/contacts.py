@@ -1,0 +1,141 @@
+"""Use cases fed by other services and channels: consent, bookings, messages, web leads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from slotline.call_intake.domain.call import Call
+from slotline.call_intake.domain.callback import CallbackTask, Closure
+from slotline.call_intake.domain.caller import Caller
+from slotline.call_intake.domain.intent import parse_intent
+from slotline.call_intake.domain.message import InboundMessage
+from slotline.call_intake.intake_base import IntakeBase
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    tenant_id: str
+    message_id: str
+    from_phone: str
+    to_phone: str | None
+    text: str | None
+    sent_at: datetime
+    profile_name: str | None = None
+    channel: str = "whatsapp"
+
+
+class ContactHandling(IntakeBase):
+    def consent_changed(
+        self,
+        tenant_id: str,
+        phone: str,
+        scope: str,
+        granted: bool,
+        keyword: str | None,
+        tracking: Tracking,
+    ) -> None:
+        """The notifier heard STOP or START: remember it (with the message's tracking)."""
+        caller = self._caller(tenant_id, phone)
+        caller.change_consent(scope, granted, keyword)
+        self.save_tracked(caller, tracking=tracking)
+
+    def booking_confirmed(
+        self,
+        tenant_id: str,
+        phone: str,
+        booking_id: str,
+        source_call_id: str | None,
+        tracking: Tracking,
+    ) -> None:
+        """A booking from a caller's number closes their open task and credits the call."""
+        caller = self._caller(tenant_id, phone)
+        changed: list[Any] = [caller]
+        credited = self._call_credited(tenant_id, source_call_id)
+        task = self._find(caller.open_task_id) if caller.open_task_id else None
+        if isinstance(task, CallbackTask) and task.is_open:
+            task.close(Closure.BOOKED, self.clock(), booking_id)
+            caller.close_task(task.id)
+            changed.append(task)
+            if credited is None and task.call_id is not None:
+                credited = self._find(task.call_id)
+        call_id: UUID | None = None
+        if isinstance(credited, Call) and credited.booking_id is None:
+            credited.credit_booking(booking_id)
+            changed.append(credited)
+            call_id = credited.id
+        caller.note_booking(booking_id, call_id)
+        self.save_tracked(*changed, tracking=tracking)
+
+    def _call_credited(self, tenant_id: str, source_call_id: str | None) -> Call | None:
+        if not source_call_id:
+            return None
+        try:
+            found = self._find(UUID(source_call_id))
+        except ValueError:
+            return None
+        return found if isinstance(found, Call) and found.tenant_id == tenant_id else None
+
+    def customer_message(self, message: CustomerMessage) -> str:
+        """A message becomes a booking request (with an intent) or a lead; once per id.
+
+        Returns ``duplicate``, ``booking`` or ``lead``.
+        """
+
+        def attempt() -> str:
+            message_key = InboundMessage.create_id(message.tenant_id, message.message_id)
+            if self._find(message_key) is not None:
+                return "duplicate"
+            intent = parse_intent(message.text) if message.channel == "whatsapp" else None
+            inbound = InboundMessage(
+                tenant_id=message.tenant_id,
+                message_id=message.message_id,
+                from_phone=message.from_phone,
+                to_phone=message.to_phone,
+                text=message.text,
+                sent_at=message.sent_at,
+                profile_name=message.profile_name,
+                booking_intent=intent is not None,
+                channel=message.channel,
+            )
+            caller = self._caller(message.tenant_id, message.from_phone)
+            if message.channel == "whatsapp":
+                caller.note_whatsapp(message.message_id, message.sent_at)
+            changed: list[Any] = [inbound, caller]
+            if intent is not None:
+                inbound.forward_booking(
+                    service_id=intent.service_id,
+                    location_id=intent.location_id,
+                    slot_start=intent.slot_start,
+                    staff_id=intent.staff_id,
+                    call_id=intent.call_id,
+                )
+            else:
+                inbound.capture_lead()
+                changed += self._lead_task(inbound, caller)
+            self.save(*changed)
+            return "booking" if intent else "lead"
+
+        return self._optimistically(attempt)
+
+    def _lead_task(self, inbound: InboundMessage, caller: Caller) -> list[CallbackTask]:
+        if caller.open_task_id is not None:
+            open_task = self._find(caller.open_task_id)
+            if isinstance(open_task, CallbackTask) and open_task.is_open:
+                return []
+        now = self.clock()
+        task = CallbackTask(
+            tenant_id=inbound.tenant_id,
+            cause=f"message:{inbound.id}",
+            customer_phone=inbound.from_phone,
+            source="whatsapp" if inbound.channel == "whatsapp" else "web_lead",
+            created_at=now,
+            deadline=now + self.policy.sla(self.plan_or_none(inbound.tenant_id)),
+            lead_id=inbound.lead_id,
+        )
+        caller.open_task(task.id)
+        return [task]

@@ -1,0 +1,81 @@
+"""The caller: what the business knows of one phone number across calls and messages.
+
+It remembers when the number was last texted back (the once-per-window rule), whether
+it opted out (as the notifier reported), which callback task is open for it, and
+whether it writes on WhatsApp (then text-backs go there).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from slotline.call_intake.domain.ids import derived_id
+
+BLOCKING_SCOPES = frozenset({"transactional", "all"})
+
+
+class Caller(Aggregate):
+    @staticmethod
+    def create_id(tenant_id: str, phone: str) -> UUID:
+        return derived_id("caller", tenant_id, phone)
+
+    @event("Registered")
+    def __init__(self, tenant_id: str, phone: str) -> None:
+        self.tenant_id = tenant_id
+        self.phone = phone
+        self.last_text_back_at: datetime | None = None
+        self.opted_out_of: list[str] = []
+        self.open_task_id: UUID | None = None
+        self.last_missed_call_id: UUID | None = None
+        self.whatsapp_since: datetime | None = None
+
+    @property
+    def opted_out(self) -> bool:
+        """Text-backs are service messages: a transactional or full opt-out stops them."""
+        return not BLOCKING_SCOPES.isdisjoint(self.opted_out_of)
+
+    @property
+    def writes_on_whatsapp(self) -> bool:
+        return self.whatsapp_since is not None
+
+    @event("MissedCall")
+    def note_missed_call(self, call_id: UUID, at: datetime) -> None:
+        self.last_missed_call_id = call_id
+
+    @event("TextedBack")
+    def note_text_back(self, call_id: UUID, at: datetime) -> None:
+        self.last_text_back_at = at
+
+    def change_consent(self, scope: str, granted: bool, keyword: str | None) -> None:
+        scopes = {"transactional", "marketing"} if scope == "all" else {scope}
+        if granted:
+            after = set(self.opted_out_of) - scopes - ({"all"} if scope == "all" else set())
+        else:
+            after = set(self.opted_out_of) | scopes | ({"all"} if scope == "all" else set())
+        if after != set(self.opted_out_of):
+            self._consent(opted_out_of=sorted(after), keyword=keyword)
+
+    @event("ConsentChanged")
+    def _consent(self, opted_out_of: list[str], keyword: str | None) -> None:
+        self.opted_out_of = opted_out_of
+
+    @event("TaskOpened")
+    def open_task(self, task_id: UUID) -> None:
+        self.open_task_id = task_id
+
+    @event("TaskClosed")
+    def close_task(self, task_id: UUID) -> None:
+        if self.open_task_id == task_id:
+            self.open_task_id = None
+
+    @event("WroteOnWhatsApp")
+    def note_whatsapp(self, message_id: str, at: datetime) -> None:
+        if self.whatsapp_since is None:
+            self.whatsapp_since = at
+
+    @event("BookingSeen")
+    def note_booking(self, booking_id: str, call_id: UUID | None) -> None:
+        self.last_booking_id = booking_id

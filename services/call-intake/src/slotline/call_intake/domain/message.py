@@ -1,0 +1,72 @@
+"""A customer's inbound message (WhatsApp, or a web lead form): once per message id,
+then a booking request (a WhatsApp message with a booking intent) or a lead."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from slotline.call_intake.domain.ids import derived_id
+
+
+class InboundMessage(Aggregate):
+    @staticmethod
+    def create_id(tenant_id: str, message_id: str) -> UUID:
+        return derived_id("message", tenant_id, message_id)
+
+    @event("Received")
+    def __init__(
+        self,
+        tenant_id: str,
+        message_id: str,
+        from_phone: str,
+        to_phone: str | None,
+        text: str | None,
+        sent_at: datetime,
+        profile_name: str | None,
+        booking_intent: bool,
+        channel: str = "whatsapp",
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.message_id = message_id
+        self.from_phone = from_phone
+        self.to_phone = to_phone
+        self.text = text
+        self.sent_at = sent_at
+        self.profile_name = profile_name
+        self.booking_intent = booking_intent
+        self.channel = channel
+        self.request: dict[str, Any] | None = None
+        self.lead = False
+
+    @property
+    def lead_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def request_id(self) -> str:
+        return f"whatsapp-{self.id}"
+
+    @event("BookingForwarded")
+    def forward_booking(
+        self,
+        service_id: str,
+        location_id: str,
+        slot_start: datetime,
+        staff_id: str | None,
+        call_id: str | None,
+    ) -> None:
+        self.request = {
+            "service_id": service_id,
+            "location_id": location_id,
+            "slot_start": slot_start,
+            "staff_id": staff_id,
+            "call_id": call_id,
+        }
+
+    @event("LeadCaptured")
+    def capture_lead(self) -> None:
+        self.lead = True

@@ -1,0 +1,24 @@
+"""The tenant's call plan: a manager sets it, the front desk reads it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from slotline.call_intake.domain.plan import CallPlan
+from slotline.call_intake.http.deps import FrontDesk, Intake, Manager
+
+router = APIRouter(prefix="/v1/call-plan", tags=["call plan"])
+
+
+@router.put("")
+def set_plan(plan: CallPlan, app: Intake, manager: Manager) -> dict[str, Any]:
+    """Replace the plan (hours, holidays, teams, lines, overflow, recording, manager)."""
+    app.define_plan(manager.tenant_id, plan)
+    return plan.model_dump(mode="json")
+
+
+@router.get("")
+def get_plan(app: Intake, desk: FrontDesk) -> dict[str, Any]:
+    return app.plan_of(desk.tenant_id).model_dump(mode="json")

@@ -1,0 +1,380 @@
+"""The intake projection: the event store's log → queue, call log and timelines, exactly once.
+
+Each batch is applied to the tables and the projection's position recorded in one
+transaction; a replayed batch fails on the position and changes nothing. Every task
+changed is NOTIFYed on commit for the live queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+import anyio
+from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.postgres import PostgresProcessRecorder
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+from slotline.call_intake.application import CallIntakeApplication
+from slotline.call_intake.live import tables
+from slotline.call_intake.live.tables import QUEUE_CHANGED_CHANNEL
+from slotline.events.follower import LogFollower
+
+PROJECTION_NAME = "intake-view"
+
+
+class IntakeProjection(LogFollower):
+    """Keeps the read tables current; one leader per store."""
+
+    def __init__(
+        self,
+        app: CallIntakeApplication,
+        *,
+        database_url: str,
+        batch_size: int = 500,
+        idle_poll_seconds: float = 1.0,
+    ) -> None:
+        super().__init__(
+            app,
+            database_url=database_url,
+            name=PROJECTION_NAME,
+            batch_size=batch_size,
+            idle_poll_seconds=idle_poll_seconds,
+        )
+        self.schema = app.env.get("POSTGRES_SCHEMA") or "public"
+        self._tables_ready = False
+
+    @property
+    def recorder(self) -> PostgresProcessRecorder:
+        return cast(PostgresProcessRecorder, self.app.process_recorder)
+
+    async def follow_once(self) -> int:
+        if not self._tables_ready:
+            await anyio.to_thread.run_sync(self.create_tables)
+        return await super().follow_once()
+
+    async def handle(self, notifications: Sequence[Notification]) -> None:
+        await anyio.to_thread.run_sync(self.project, notifications)
+
+    def create_tables(self) -> None:
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            tables.create_tables(cursor, self.schema)
+        self._tables_ready = True
+
+    def catch_up(self) -> int:
+        """Project every event up to the end of the log, blocking; returns how many."""
+        if not self._tables_ready:
+            self.create_tables()
+        self.position = self.recorded_position()
+        applied = 0
+        while batch := self._next_batch():
+            self.project(batch)
+            self.position = batch[-1].id
+            applied += len(batch)
+        return applied
+
+    def project(self, notifications: Sequence[Notification]) -> None:
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            writer = _Writer(cursor, self.schema)
+            for notification in notifications:
+                event = self.app.mapper.to_domain_event(notification)
+                writer.apply(type(event).__qualname__, event, notification.id)
+            for tenant_id, task_id in writer.changed_tasks:
+                payload = json.dumps({"tenant_id": tenant_id, "task_id": task_id})
+                cursor.execute("SELECT pg_notify(%s, %s)", (QUEUE_CHANGED_CHANNEL, payload))
+            self.recorder._insert_tracking(  # type: ignore[attr-defined]
+                cursor, Tracking(self.name, notifications[-1].id)
+            )
+
+
+class _Writer:
+    """Applies one event to the tables (inside the batch's transaction)."""
+
+    def __init__(self, cursor: Cursor[DictRow], schema: str) -> None:
+        self.cursor = cursor
+        self.schema = schema
+        self.changed_tasks: dict[tuple[str, str], None] = {}
+
+    def _table(self, name: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
+
+    def _run(self, statement: str, table: str, params: Sequence[Any]) -> None:
+        self.cursor.execute(sql.SQL(statement).format(self._table(table)), params)
+
+    def apply(self, kind: str, event: Any, position: int) -> None:
+        aggregate, _, name = kind.partition(".")
+        handler = getattr(self, f"_{aggregate.lower()}", None)
+        if handler is not None:
+            handler(name, event, position)
+
+    # -- calls ----------------------------------------------------------------------
+
+    def _call(self, name: str, event: Any, position: int) -> None:
+        call_id = event.originator_id
+        if name == "Received":
+            self._run(
+                "INSERT INTO {} (call_id, tenant_id, call_sid, from_phone, to_phone, received_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                "call_log",
+                (
+                    call_id,
+                    event.tenant_id,
+                    event.call_sid,
+                    event.from_phone,
+                    event.to_phone,
+                    event.received_at,
+                ),
+            )
+            self._note(
+                event.tenant_id,
+                event.from_phone,
+                event.received_at,
+                "call",
+                call_id,
+                {"to_phone": event.to_phone},
+                position,
+            )
+            return
+        updates: dict[str, tuple[str, Sequence[Any]]] = {
+            "Routed": ("after_hours = %s", (event.__dict__.get("opening", "open") != "open",)),
+            "Answered": (
+                "outcome = 'answered', answered_by = %s",
+                (event.__dict__.get("staff_id"),),
+            ),
+            "Missed": ("outcome = 'missed', miss_reason = %s", (event.__dict__.get("reason"),)),
+            "TextBackRequested": ("text_back = 'requested', text_back_due = NULL", ()),
+            "TextBackHeld": (
+                "text_back = 'held', text_back_due = %s",
+                (event.__dict__.get("until"),),
+            ),
+            "TextBackSkipped": ("text_back = %s", (f"skipped:{event.__dict__.get('reason')}",)),
+            "BookingCredited": ("booking_id = %s", (event.__dict__.get("booking_id"),)),
+        }
+        if name in updates:
+            assignments, params = updates[name]
+            self._run(
+                f"UPDATE {{}} SET {assignments} WHERE call_id = %s", "call_log", (*params, call_id)
+            )
+        detail = _call_detail(name, event)
+        if detail is not None:
+            self.cursor.execute(
+                sql.SQL("SELECT tenant_id, from_phone FROM {} WHERE call_id = %s").format(
+                    self._table("call_log")
+                ),
+                (call_id,),
+            )
+            row = self.cursor.fetchone()
+            if row is not None:
+                self._note(
+                    row["tenant_id"],
+                    row["from_phone"],
+                    event.timestamp,
+                    _KINDS[name],
+                    call_id,
+                    detail,
+                    position,
+                )
+
+    # -- callback tasks -------------------------------------------------------------
+
+    def _callbacktask(self, name: str, event: Any, position: int) -> None:
+        task_id = event.originator_id
+        version = event.originator_version
+        if name == "Created":
+            self._run(
+                "INSERT INTO {} (task_id, tenant_id, customer_phone, source, call_id, lead_id,"
+                " assigned_to, created_at, deadline, status, version)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'open', %s) ON CONFLICT DO NOTHING",
+                "callback_queue",
+                (
+                    task_id,
+                    event.tenant_id,
+                    event.customer_phone,
+                    event.source,
+                    event.call_id,
+                    event.lead_id,
+                    event.assigned_to,
+                    event.created_at,
+                    event.deadline,
+                    version,
+                ),
+            )
+        else:
+            change = _task_change(name, event)
+            if change is None:
+                return
+            assignments, params = change
+            self._run(
+                f"UPDATE {{}} SET {assignments}, version = %s WHERE task_id = %s",
+                "callback_queue",
+                (*params, version, task_id),
+            )
+        self.cursor.execute(
+            sql.SQL("SELECT tenant_id, customer_phone FROM {} WHERE task_id = %s").format(
+                self._table("callback_queue")
+            ),
+            (task_id,),
+        )
+        row = self.cursor.fetchone()
+        if row is None:
+            return
+        self.changed_tasks[(row["tenant_id"], str(task_id))] = None
+        at = _first(event, "at", "created_at") or event.timestamp
+        self._note(
+            row["tenant_id"],
+            row["customer_phone"],
+            at,
+            f"task_{_snake(name)}",
+            task_id,
+            _detail(event),
+            position,
+        )
+
+    # -- callers and messages -------------------------------------------------------
+
+    def _caller(self, name: str, event: Any, position: int) -> None:
+        if name == "Registered":
+            self._remember(event.originator_id, event.tenant_id, event.phone)
+            return
+        kind = {"BookingSeen": "booking", "ConsentChanged": "consent"}.get(name)
+        party = self._party(event.originator_id)
+        if kind and party:
+            self._note(*party, event.timestamp, kind, event.originator_id, _detail(event), position)
+
+    def _inboundmessage(self, name: str, event: Any, position: int) -> None:
+        if name == "Received":
+            self._remember(event.originator_id, event.tenant_id, event.from_phone)
+            detail = {"channel": event.channel, "text": event.text, "message_id": event.message_id}
+            self._note(
+                event.tenant_id,
+                event.from_phone,
+                event.sent_at,
+                "message",
+                event.originator_id,
+                detail,
+                position,
+            )
+            return
+        kind = {"BookingForwarded": "booking_requested", "LeadCaptured": "lead"}.get(name)
+        party = self._party(event.originator_id)
+        if kind and party:
+            self._note(*party, event.timestamp, kind, event.originator_id, _detail(event), position)
+
+    def _remember(self, aggregate_id: Any, tenant_id: str, phone: str) -> None:
+        self._run(
+            "INSERT INTO {} (aggregate_id, tenant_id, phone) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            "party",
+            (aggregate_id, tenant_id, phone),
+        )
+
+    def _party(self, aggregate_id: Any) -> tuple[str, str] | None:
+        self.cursor.execute(
+            sql.SQL("SELECT tenant_id, phone FROM {} WHERE aggregate_id = %s").format(
+                self._table("party")
+            ),
+            (aggregate_id,),
+        )
+        row = self.cursor.fetchone()
+        return (row["tenant_id"], row["phone"]) if row else None
+
+    def _note(
+        self,
+        tenant_id: str,
+        phone: str,
+        at: datetime,
+        kind: str,
+        ref: Any,
+        detail: dict[str, Any],
+        position: int,
+    ) -> None:
+        self._run(
+            "INSERT INTO {} (position, tenant_id, phone, at, kind, ref, detail)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            "timeline",
+            (position, tenant_id, phone, at, kind, str(ref), json.dumps(detail)),
+        )
+
+
+_KINDS = {
+    "Answered": "call_answered",
+    "Missed": "call_missed",
+    "TextBackRequested": "text_back",
+    "TextBackHeld": "text_back_held",
+    "TextBackSkipped": "text_back_withheld",
+    "VoicemailRecorded": "voicemail",
+    "VoicemailTranscribed": "voicemail_transcribed",
+    "BookingCredited": "booking_credited",
+}
+
+
+def _call_detail(name: str, event: Any) -> dict[str, Any] | None:
+    if name not in _KINDS:
+        return None
+    fields = _event_fields(event)
+    if name == "TextBackRequested":
+        fields = dict(fields["fields"])
+    if name == "TextBackHeld":
+        fields = {"until": fields["until"]}
+    return {k: _jsonable(v) for k, v in fields.items()}
+
+
+def _task_change(name: str, event: Any) -> tuple[str, Sequence[Any]] | None:
+    e = event.__dict__
+    match name:
+        case "Claimed":
+            return "claimed_by = %s", (e["staff_id"],)
+        case "AttemptRecorded":
+            return (
+                "attempts = attempts + 1, last_attempt = %s, next_attempt_at = %s,"
+                " first_response_at = coalesce(first_response_at, %s),"
+                " claimed_by = coalesce(claimed_by, %s)",
+                (e["result"], e["next_attempt_at"], e["at"], e["staff_id"]),
+            )
+        case "Escalated":
+            return "warned = true, breached = breached OR %s", (e["breached"],)
+        case "Closed":
+            response = e["at"] if e["outcome"] == "reached" else None
+            return (
+                "status = 'closed', outcome = %s, booking_id = %s, closed_at = %s,"
+                " next_attempt_at = NULL, first_response_at = coalesce(first_response_at, %s)",
+                (e["outcome"], e["booking_id"], e["at"], response),
+            )
+    return None
+
+
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "_meta"}
+
+
+def _event_fields(event: Any) -> dict[str, Any]:
+    return {k: v for k, v in event.__dict__.items() if k not in _ENVELOPE}
+
+
+def _detail(event: Any) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in _event_fields(event).items()}
+
+
+def _first(event: Any, *names: str) -> Any:
+    for name in names:
+        if name in event.__dict__:
+            return event.__dict__[name]
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

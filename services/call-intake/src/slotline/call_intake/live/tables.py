@@ -1,0 +1,189 @@
+"""The read model's tables: the callback queue, the call log and customer timelines.
+
+Written only by the intake projection (in the transaction that records its position);
+read by the front-desk API, the SSE feed, the SLA job and the speed-to-lead figures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+QUEUE_CHANGED_CHANNEL = "call_intake_queue_changed"
+"""NOTIFY channel: ``{"tenant_id", "task_id"}`` for each task changed, sent on commit."""
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.callback_queue (
+    task_id uuid PRIMARY KEY,
+    tenant_id text NOT NULL,
+    customer_phone text NOT NULL,
+    source text NOT NULL,
+    call_id uuid,
+    lead_id text,
+    assigned_to text,
+    claimed_by text,
+    created_at timestamptz NOT NULL,
+    deadline timestamptz NOT NULL,
+    status text NOT NULL,
+    outcome text,
+    booking_id text,
+    attempts int NOT NULL DEFAULT 0,
+    last_attempt text,
+    next_attempt_at timestamptz,
+    first_response_at timestamptz,
+    warned boolean NOT NULL DEFAULT false,
+    breached boolean NOT NULL DEFAULT false,
+    closed_at timestamptz,
+    version int NOT NULL
+);
+CREATE INDEX IF NOT EXISTS callback_queue_by_deadline
+    ON {schema}.callback_queue (tenant_id, deadline) WHERE status = 'open';
+CREATE INDEX IF NOT EXISTS callback_queue_sla ON {schema}.callback_queue (deadline)
+    WHERE status = 'open' AND NOT breached;
+CREATE TABLE IF NOT EXISTS {schema}.call_log (
+    call_id uuid PRIMARY KEY,
+    tenant_id text NOT NULL,
+    call_sid text NOT NULL,
+    from_phone text NOT NULL,
+    to_phone text NOT NULL,
+    received_at timestamptz NOT NULL,
+    outcome text,
+    miss_reason text,
+    after_hours boolean NOT NULL DEFAULT false,
+    answered_by text,
+    text_back text,
+    text_back_due timestamptz,
+    booking_id text
+);
+CREATE INDEX IF NOT EXISTS call_log_by_tenant ON {schema}.call_log (tenant_id, received_at);
+CREATE INDEX IF NOT EXISTS call_log_held_texts ON {schema}.call_log (text_back_due)
+    WHERE text_back = 'held';
+CREATE TABLE IF NOT EXISTS {schema}.timeline (
+    position bigint NOT NULL,
+    tenant_id text NOT NULL,
+    phone text NOT NULL,
+    at timestamptz NOT NULL,
+    kind text NOT NULL,
+    ref text NOT NULL,
+    detail jsonb NOT NULL,
+    PRIMARY KEY (position, kind)
+);
+CREATE TABLE IF NOT EXISTS {schema}.party (
+    aggregate_id uuid PRIMARY KEY,
+    tenant_id text NOT NULL,
+    phone text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS timeline_by_phone ON {schema}.timeline (tenant_id, phone, at);
+"""
+
+QUEUE_COLUMNS = (
+    "task_id, tenant_id, customer_phone, source, call_id, lead_id, assigned_to, claimed_by,"
+    " created_at, deadline, status, outcome, booking_id, attempts, last_attempt,"
+    " next_attempt_at, first_response_at, warned, breached, closed_at, version"
+)
+
+
+def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
+    cursor.execute(sql.SQL(_DDL.format(schema=sql.Identifier(schema).as_string(cursor))))
+
+
+def _t(schema: str, table: str) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+
+
+def open_queue(cursor: Cursor[DictRow], schema: str, tenant_id: str) -> list[DictRow]:
+    """Open tasks, the most urgent (earliest deadline) first."""
+    cursor.execute(
+        sql.SQL(
+            "SELECT " + QUEUE_COLUMNS + " FROM {} WHERE tenant_id = %s AND status = 'open'"
+            " ORDER BY deadline, created_at"
+        ).format(_t(schema, "callback_queue")),
+        (tenant_id,),
+    )
+    return cursor.fetchall()
+
+
+def task_row(cursor: Cursor[DictRow], schema: str, task_id: Any) -> DictRow | None:
+    cursor.execute(
+        sql.SQL("SELECT " + QUEUE_COLUMNS + " FROM {} WHERE task_id = %s").format(
+            _t(schema, "callback_queue")
+        ),
+        (task_id,),
+    )
+    return cursor.fetchone()
+
+
+def tasks_due_escalation(
+    cursor: Cursor[DictRow], schema: str, warn_at_or_before: datetime, now: datetime, limit: int
+) -> list[Any]:
+    """Open tasks whose warning (deadline - warn_before) or breach has come."""
+    cursor.execute(
+        sql.SQL(
+            "SELECT task_id FROM {} WHERE status = 'open' AND NOT breached"
+            " AND ((NOT warned AND deadline <= %s) OR deadline <= %s)"
+            " ORDER BY deadline LIMIT %s"
+        ).format(_t(schema, "callback_queue")),
+        (warn_at_or_before, now, limit),
+    )
+    return [row["task_id"] for row in cursor.fetchall()]
+
+
+def held_text_backs_due(
+    cursor: Cursor[DictRow], schema: str, now: datetime, limit: int
+) -> list[Any]:
+    cursor.execute(
+        sql.SQL(
+            "SELECT call_id FROM {} WHERE text_back = 'held' AND text_back_due <= %s"
+            " ORDER BY text_back_due LIMIT %s"
+        ).format(_t(schema, "call_log")),
+        (now, limit),
+    )
+    return [row["call_id"] for row in cursor.fetchall()]
+
+
+def timeline(cursor: Cursor[DictRow], schema: str, tenant_id: str, phone: str) -> list[DictRow]:
+    cursor.execute(
+        sql.SQL(
+            "SELECT at, kind, ref, detail FROM {} WHERE tenant_id = %s AND phone = %s"
+            " ORDER BY at, position"
+        ).format(_t(schema, "timeline")),
+        (tenant_id, phone),
+    )
+    return cursor.fetchall()
+
+
+def speed_to_lead(
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, since: datetime, until: datetime
+) -> dict[str, Any]:
+    """Missed-call rate, time to first response, callbacks within SLA, conversion."""
+    cursor.execute(
+        sql.SQL(
+            "SELECT count(*) AS calls,"
+            " count(*) FILTER (WHERE outcome = 'missed') AS missed,"
+            " count(*) FILTER (WHERE booking_id IS NOT NULL) AS booked,"
+            " count(*) FILTER (WHERE outcome = 'missed' AND booking_id IS NOT NULL) AS recovered"
+            " FROM {} WHERE tenant_id = %s AND received_at >= %s AND received_at < %s"
+        ).format(_t(schema, "call_log")),
+        (tenant_id, since, until),
+    )
+    calls = cursor.fetchone() or {}
+    cursor.execute(
+        sql.SQL(
+            "SELECT count(*) AS tasks,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY"
+            "   extract(epoch FROM first_response_at - created_at)) AS median,"
+            " percentile_cont(0.9) WITHIN GROUP (ORDER BY"
+            "   extract(epoch FROM first_response_at - created_at)) AS p90,"
+            " count(*) FILTER (WHERE first_response_at <= deadline"
+            "   OR (outcome = 'booked' AND closed_at <= deadline)) AS within_sla,"
+            " count(*) FILTER (WHERE first_response_at IS NOT NULL OR closed_at IS NOT NULL"
+            "   OR breached) AS decided"
+            " FROM {} WHERE tenant_id = %s AND created_at >= %s AND created_at < %s"
+        ).format(_t(schema, "callback_queue")),
+        (tenant_id, since, until),
+    )
+    tasks = cursor.fetchone() or {}
+    return {"calls": calls, "tasks": tasks}
