@@ -1,18 +1,143 @@
-"""Kafka side of the notifier service: what it publishes and what it consumes."""
+"""Kafka side of the notifier: what it publishes and what it consumes.
 
-from collections.abc import Sequence
+Publishes notification outcomes, reminder schedules and consent changes on
+``notifications.events.v1`` (through the outbox relay). Consumes booking, payments,
+calls events and the notification requests through the idempotent inbox; a request
+that can never be served (no address, a template that does not render) is
+dead-lettered with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from eventsourcing.persistence import Tracking
+
+from slotline.events.contract import booking as bookings
+from slotline.events.contract import calls, payments
+from slotline.events.contract import notifications as events
+from slotline.events.contract.notifications import ConsentScope
 from slotline.events.envelope import Message
+from slotline.events.inbox import Rejected
+from slotline.events.relay import IntegrationMapper
 from slotline.events.runtime import Subscription
 from slotline.events.store import ServiceApplication
+from slotline.events.topics import (
+    BOOKING_EVENTS,
+    CALLS_EVENTS,
+    NOTIFICATIONS_EVENTS,
+    PAYMENTS_EVENTS,
+)
+from slotline.notifier.application import Invalid, NotifierApplication
+
+# --- publishing ------------------------------------------------------------------------
+
+
+def publisher(application: ServiceApplication) -> IntegrationMapper:
+    return to_integration_event
 
 
 def to_integration_event(domain_event: Any) -> Message | None:
-    """The public event a stored domain event publishes (none until the domain exists)."""
+    """The public event of a stored domain event (events carry what it needs)."""
+    e = domain_event
+    match type(e).__qualname__:
+        case "Notification.Sent":
+            return events.NotificationSent(
+                **_notification(e), channel=e.channel, provider_reference=e.provider_reference
+            )
+        case "Notification.Delivered":
+            return events.NotificationDelivered(**_notification(e), channel=e.channel)
+        case "Notification.Failed":
+            return events.NotificationFailed(
+                **_notification(e),
+                channel=e.channel,
+                permanent=e.permanent,
+                reason=e.reason[:500],
+                fallback=e.fallback,
+            )
+        case "BookingReminders.Scheduled":
+            return events.ReminderScheduled(**_reminder(e), due_at=e.due_at)
+        case "BookingReminders.Skipped":
+            return events.ReminderSkipped(**_reminder(e), reason=e.reason)
+        case "Consent.Changed":
+            is_phone = e.address.startswith("+")
+            return events.ConsentChanged(
+                tenant_id=e.tenant_id,
+                aggregate_id=f"consent:{e.address}"[:128],
+                phone=e.address if is_phone else None,
+                email=None if is_phone else e.address,
+                scope=ConsentScope(e.scope),
+                granted=e.granted,
+                keyword=e.keyword,
+            )
     return None
 
 
+def _notification(e: Any) -> dict[str, Any]:
+    return {
+        "tenant_id": e.tenant_id,
+        "aggregate_id": f"notification:{e.notification_id}"[:128],
+        "notification_id": e.notification_id,
+    }
+
+
+def _reminder(e: Any) -> dict[str, Any]:
+    return {
+        "tenant_id": e.tenant_id,
+        "aggregate_id": f"reminders:{e.booking_id}"[:128],
+        "booking_id": e.booking_id,
+        "kind": e.kind,
+    }
+
+
+# --- consuming ---------------------------------------------------------------------------
+
+
 def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
-    """Topics this service consumes, each with its exactly-once effect."""
-    return ()
+    if not isinstance(application, NotifierApplication):
+        return ()
+    return tuple(Subscription(t, effect(application)) for t in CONSUMED_TOPICS)
+
+
+CONSUMED_TOPICS = (BOOKING_EVENTS, PAYMENTS_EVENTS, NOTIFICATIONS_EVENTS, CALLS_EVENTS)
+
+
+def effect(app: NotifierApplication) -> Callable[[Message, Tracking], None]:
+    """One consumed message's effect; messages it has no use for only advance tracking."""
+
+    def apply(message: Message, tracking: Tracking) -> None:
+        try:
+            _apply(app, message, tracking)
+        except Invalid as error:
+            raise Rejected(str(error)) from error
+
+    return apply
+
+
+def _apply(app: NotifierApplication, message: Message, tracking: Tracking) -> None:
+    match message:
+        case bookings.BookingConfirmed():
+            app.booking_confirmed(message, tracking)
+        case bookings.BookingRescheduled():
+            app.booking_rescheduled(message, tracking)
+        case bookings.BookingCancelled():
+            app.booking_cancelled(message, tracking)
+        case bookings.BookingCompleted():
+            app.booking_over(message, "completed", tracking)
+        case bookings.BookingNoShow():
+            app.booking_over(message, "no_show", tracking)
+        case payments.ReceiptIssued():
+            app.receipt_issued(message, tracking)
+        case payments.PaymentRefunded():
+            app.payment_refunded(message, tracking)
+        case events.NotificationRequested():
+            app.notification_requested(message, tracking)
+        case events.TextBackRequested():
+            app.text_back_requested(message, tracking)
+        case events.EscalationRequested():
+            app.escalation_requested(message, tracking)
+        case calls.WhatsAppMessageReceived():
+            app.whatsapp_received(message, tracking)
+        case _:
+            return  # not for the notifier (its own outcomes included): nothing to record

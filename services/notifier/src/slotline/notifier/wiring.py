@@ -1,16 +1,92 @@
 """Assembles the notifier service from its parts (the one place that wires it)."""
 
-from slotline.events.runtime import ServiceSpec
-from slotline.notifier.application import NotifierApplication
-from slotline.notifier.messaging import subscriptions, to_integration_event
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, time
+from zoneinfo import ZoneInfoNotFoundError
+
+from fastapi import APIRouter
+
+from slotline.events.runtime import BackgroundTask, ServiceSpec
+from slotline.events.store import ServiceApplication
+from slotline.notifier.application import Invalid, NotifierApplication, NotifierConfig, utc_now
+from slotline.notifier.channel_setup import Channels, build_channels
+from slotline.notifier.dispatcher import Dispatcher
+from slotline.notifier.domain.preferences import TenantPreferences
+from slotline.notifier.domain.reminders import parse_kinds
+from slotline.notifier.domain.sending_window import SendingWindow
+from slotline.notifier.http.feeds import feeds_router
+from slotline.notifier.http.outbox import outbox_router
+from slotline.notifier.http.preferences import router as preferences_router
+from slotline.notifier.http.providers import providers_router
+from slotline.notifier.messaging import publisher, subscriptions
+from slotline.notifier.sending import Delivery
 from slotline.notifier.settings import NotifierSettings
 
 
-def service_spec(settings: NotifierSettings | None = None) -> ServiceSpec:
+def config_of(settings: NotifierSettings) -> NotifierConfig:
+    defaults = TenantPreferences(
+        reminder_kinds=parse_kinds(settings.reminders),
+        window=SendingWindow(
+            time.fromisoformat(settings.quiet_hours_end),
+            time.fromisoformat(settings.quiet_hours_start),
+        ).clamped(),
+        business_name="Slotline",
+        language=settings.default_language,
+    )
+    return NotifierConfig(
+        defaults=defaults,
+        default_zone=settings.default_time_zone,
+        whatsapp_templates=dict(settings.whatsapp_templates),
+        template_dir=settings.template_dir,
+    )
+
+
+def service_spec(
+    settings: NotifierSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    channels: Channels | None = None,
+) -> ServiceSpec:
+    """The notifier; tests may pass a controllable ``clock`` and their own ``channels``."""
+    settings = settings or NotifierSettings()
+    config = config_of(settings)
+    channels = channels or build_channels(settings)
+
+    def background(application: ServiceApplication) -> Sequence[BackgroundTask]:
+        assert isinstance(application, NotifierApplication)
+        delivery = Delivery(
+            channels.senders,
+            application.templates,
+            whatsapp_templates=config.whatsapp_templates or {},
+            attempts=settings.send_attempts,
+            initial_backoff_seconds=settings.send_retry_initial_seconds,
+            concurrency=settings.send_concurrency,
+        )
+        dispatcher = Dispatcher(
+            application,
+            delivery,
+            interval_seconds=settings.dispatch_interval_seconds,
+            batch_size=settings.dispatch_batch_size,
+            interrupted_after_seconds=settings.interrupted_after_seconds,
+        )
+        return (channels, dispatcher)
+
+    routers: list[APIRouter] = [
+        providers_router(settings.provider_auth_token, settings.public_url),
+        feeds_router(settings.feed_secret, settings.public_url),
+        preferences_router,
+    ]
+    if channels.outbox is not None:
+        routers.append(outbox_router(channels.outbox))
     return ServiceSpec(
-        settings=settings or NotifierSettings(),
-        application_factory=lambda env: NotifierApplication(env=env),
-        integration_mapper=lambda _: to_integration_event,
+        settings=settings,
+        application_factory=lambda env: NotifierApplication(env=env, config=config, clock=clock),
+        integration_mapper=publisher,
         subscriptions=subscriptions,
+        routers=routers,
         title="Slotline notifier",
+        background=background,
+        error_statuses={Invalid: 422, ZoneInfoNotFoundError: 422, ValueError: 422},
     )

@@ -1,0 +1,1 @@
+"""Channels behind one port: e-mail over SMTP, SMS and WhatsApp through a provider."""

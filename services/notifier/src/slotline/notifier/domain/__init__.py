@@ -1,0 +1,1 @@
+"""The notifier's business rules: pure Python, no I/O."""

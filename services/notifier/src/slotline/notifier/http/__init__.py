@@ -1,0 +1,1 @@
+"""The notifier's HTTP routes (thin: parse, authorise, call the application)."""

@@ -1,0 +1,23 @@
+"""``GET /outbox``: what the local channels "sent" (only when no real provider is set)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from slotline.notifier.channels.local import Outbox
+
+
+def outbox_router(outbox: Outbox) -> APIRouter:
+    router = APIRouter(tags=["local"])
+
+    @router.get("/outbox", summary="Messages the local channels took, newest first")
+    async def show(
+        limit: int = Query(default=100, ge=1, le=1000),
+        to: str | None = Query(default=None, description="Only messages to this address."),
+    ) -> list[dict[str, Any]]:
+        entries = [e for e in reversed(outbox.entries) if to is None or e["to"] == to]
+        return entries[:limit]
+
+    return router

@@ -1,0 +1,1 @@
+"""The notifier's PostgreSQL rows: bookings, the message queue, deliveries, windows."""

@@ -1,0 +1,144 @@
+"""The message queue: rows that say what to send, to whom, and from when.
+
+A row is claimed (``scheduled`` → ``sending``) in its own committed transaction before
+anything is sent, and finished (``done``, ``failed``, ``skipped``) or put back
+(``scheduled`` with a later ``due_at``) after. A row still ``sending`` after a crash is
+never sent again: it becomes ``interrupted`` (see the README on at-most-once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from slotline.notifier.domain.outgoing import QueuedMessage
+from slotline.notifier.persistence.unit_of_work import UnitOfWork
+
+SCHEDULED, SENDING, DONE, FAILED, SKIPPED, INTERRUPTED = (
+    "scheduled",
+    "sending",
+    "done",
+    "failed",
+    "skipped",
+    "interrupted",
+)
+
+_DATES = ("due_at", "useful_until")
+
+
+def to_body(message: QueuedMessage) -> dict[str, Any]:
+    body = asdict(message)
+    for key in _DATES:
+        body[key] = body[key].isoformat() if body[key] else None
+    body["channels"] = list(message.channels)
+    return body
+
+
+def from_body(body: dict[str, Any]) -> QueuedMessage:
+    known = {f.name for f in fields(QueuedMessage)}
+    values = {k: v for k, v in body.items() if k in known}
+    for key in _DATES:
+        if values.get(key):
+            values[key] = datetime.fromisoformat(values[key])
+    values["channels"] = tuple(values["channels"])
+    return QueuedMessage(**values)
+
+
+def enqueue(work: UnitOfWork, message: QueuedMessage) -> bool:
+    """Queue ``message`` unless its key is queued already; True when queued now."""
+    cursor = work.execute(
+        "INSERT INTO {messages} (tenant_id, key, notification_id, body, due_at, state,"
+        " booking_id, reminder_kind) VALUES (%s, %s, %s, %s, %s, 'scheduled', %s, %s)"
+        " ON CONFLICT (tenant_id, key) DO NOTHING",
+        (
+            message.tenant_id,
+            message.key,
+            message.notification_id,
+            Jsonb(to_body(message)),
+            message.due_at,
+            message.booking_id,
+            message.reminder_kind,
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+def claim_due(work: UnitOfWork, now: datetime, limit: int) -> list[QueuedMessage]:
+    """Claim up to ``limit`` due rows (other replicas skip them); earliest first."""
+    rows = work.execute(
+        "UPDATE {messages} m SET state = 'sending', claimed_at = %(now)s"
+        " FROM (SELECT tenant_id, key FROM {messages}"
+        "       WHERE state = 'scheduled' AND due_at <= %(now)s"
+        "       ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED) due"
+        " WHERE m.tenant_id = due.tenant_id AND m.key = due.key"
+        " RETURNING m.body, m.due_at",
+        {"now": now, "limit": limit},
+    ).fetchall()
+    claimed = []
+    for row in rows:
+        message = from_body(row["body"])
+        claimed.append(_with_due(message, row["due_at"]))
+    return sorted(claimed, key=lambda m: m.due_at)
+
+
+def _with_due(message: QueuedMessage, due_at: datetime) -> QueuedMessage:
+    if message.due_at == due_at:
+        return message
+    body = to_body(message)
+    body["due_at"] = due_at.isoformat()
+    return from_body(body)
+
+
+def finish(
+    work: UnitOfWork, message: QueuedMessage, state: str, outcome: str, now: datetime
+) -> None:
+    work.execute(
+        "UPDATE {messages} SET state = %s, outcome = %s, finished_at = %s"
+        " WHERE tenant_id = %s AND key = %s",
+        (state, outcome[:500], now, message.tenant_id, message.key),
+    )
+
+
+def defer(work: UnitOfWork, message: QueuedMessage, until: datetime) -> None:
+    work.execute(
+        "UPDATE {messages} SET state = 'scheduled', due_at = %s, claimed_at = NULL"
+        " WHERE tenant_id = %s AND key = %s",
+        (until, message.tenant_id, message.key),
+    )
+
+
+def skip_scheduled_for_booking(
+    work: UnitOfWork, tenant_id: str, booking_id: str, reason: str, now: datetime
+) -> list[tuple[str | None, str]]:
+    """Skip the booking's waiting messages; returns (reminder kind, key) of each."""
+    rows = work.execute(
+        "UPDATE {messages} SET state = 'skipped', outcome = %s, finished_at = %s"
+        " WHERE tenant_id = %s AND booking_id = %s AND state = 'scheduled'"
+        " RETURNING reminder_kind, key",
+        (reason, now, tenant_id, booking_id),
+    ).fetchall()
+    return [(r["reminder_kind"], r["key"]) for r in rows]
+
+
+def interrupt_stale(
+    work: UnitOfWork, claimed_before: datetime, now: datetime
+) -> list[QueuedMessage]:
+    """Rows claimed by a process that died mid-send: marked, never sent again."""
+    rows = work.execute(
+        "UPDATE {messages} SET state = 'interrupted', finished_at = %s,"
+        " outcome = 'interrupted while sending: not resent (at most once)'"
+        " WHERE state = 'sending' AND claimed_at < %s RETURNING body",
+        (now, claimed_before),
+    ).fetchall()
+    return [from_body(r["body"]) for r in rows]
+
+
+def state_counts(work: UnitOfWork, tenant_id: str) -> dict[str, int]:
+    rows = work.execute(
+        "SELECT state, count(*) AS n FROM {messages} WHERE tenant_id = %s GROUP BY state",
+        (tenant_id,),
+    ).fetchall()
+    return {r["state"]: int(r["n"]) for r in rows}

@@ -1,0 +1,126 @@
+"""Rows beside the queue: booking cards, deliveries, WhatsApp windows, preferences."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from slotline.notifier.domain.booking_card import BookingCard
+from slotline.notifier.persistence.unit_of_work import UnitOfWork
+
+
+def save_card(work: UnitOfWork, card: BookingCard) -> None:
+    work.execute(
+        "INSERT INTO {bookings} (tenant_id, booking_id, card) VALUES (%s, %s, %s)"
+        " ON CONFLICT (tenant_id, booking_id) DO UPDATE SET card = EXCLUDED.card",
+        (card.tenant_id, card.booking_id, Jsonb(card.to_row())),
+    )
+
+
+def load_card(work: UnitOfWork, tenant_id: str, booking_id: str) -> BookingCard | None:
+    row = work.execute(
+        "SELECT card FROM {bookings} WHERE tenant_id = %s AND booking_id = %s FOR UPDATE",
+        (tenant_id, booking_id),
+    ).fetchone()
+    return BookingCard.from_row(row["card"]) if row else None
+
+
+def cards_of_resource(work: UnitOfWork, tenant_id: str, resource_id: str) -> list[BookingCard]:
+    rows = work.execute(
+        "SELECT card FROM {bookings} WHERE tenant_id = %s AND card -> 'resource_ids' ? %s"
+        " ORDER BY card ->> 'starts_at'",
+        (tenant_id, resource_id),
+    ).fetchall()
+    return [BookingCard.from_row(r["card"]) for r in rows]
+
+
+def record_delivery(
+    work: UnitOfWork,
+    *,
+    provider_reference: str,
+    tenant_id: str,
+    message_key: str,
+    notification_id: str,
+    channel: str,
+    at: datetime,
+) -> None:
+    work.execute(
+        "INSERT INTO {deliveries} (provider_reference, tenant_id, message_key, notification_id,"
+        " channel, state, at) VALUES (%s, %s, %s, %s, %s, 'sent', %s)"
+        " ON CONFLICT (provider_reference) DO NOTHING",
+        (provider_reference, tenant_id, message_key, notification_id, channel, at),
+    )
+
+
+def find_delivery(work: UnitOfWork, provider_reference: str) -> dict[str, Any] | None:
+    row = work.execute(
+        "SELECT * FROM {deliveries} WHERE provider_reference = %s FOR UPDATE",
+        (provider_reference,),
+    ).fetchone()
+    return dict(row) if row else None
+
+
+def mark_delivery(work: UnitOfWork, provider_reference: str, state: str, at: datetime) -> None:
+    work.execute(
+        "UPDATE {deliveries} SET state = %s, at = %s WHERE provider_reference = %s",
+        (state, at, provider_reference),
+    )
+
+
+def message_body(work: UnitOfWork, tenant_id: str, key: str) -> dict[str, Any] | None:
+    row = work.execute(
+        "SELECT body FROM {messages} WHERE tenant_id = %s AND key = %s", (tenant_id, key)
+    ).fetchone()
+    return dict(row["body"]) if row else None
+
+
+def open_window(work: UnitOfWork, tenant_id: str, phone: str, at: datetime) -> None:
+    work.execute(
+        "INSERT INTO {whatsapp_windows} (tenant_id, phone, last_inbound_at) VALUES (%s, %s, %s)"
+        " ON CONFLICT (tenant_id, phone) DO UPDATE SET last_inbound_at ="
+        " greatest({whatsapp_windows}.last_inbound_at, EXCLUDED.last_inbound_at)",
+        (tenant_id, phone, at),
+    )
+
+
+def windows(work: UnitOfWork, keys: list[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+    """Last inbound WhatsApp message per (tenant, phone)."""
+    if not keys:
+        return {}
+    rows = work.execute(
+        "SELECT w.tenant_id, w.phone, w.last_inbound_at FROM {whatsapp_windows} w"
+        " JOIN unnest(%s::text[], %s::text[]) AS k(tenant_id, phone)"
+        " ON w.tenant_id = k.tenant_id AND w.phone = k.phone",
+        ([k[0] for k in keys], [k[1] for k in keys]),
+    ).fetchall()
+    return {(r["tenant_id"], r["phone"]): r["last_inbound_at"] for r in rows}
+
+
+def first_sight_of_inbound(work: UnitOfWork, tenant_id: str, message_sid: str) -> bool:
+    """True the first time a provider's inbound message id is seen (webhooks retry)."""
+    cursor = work.execute(
+        "INSERT INTO {inbound_messages} (tenant_id, message_sid) VALUES (%s, %s)"
+        " ON CONFLICT DO NOTHING",
+        (tenant_id, message_sid),
+    )
+    return cursor.rowcount == 1
+
+
+def preferences(work: UnitOfWork, tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
+    if not tenant_ids:
+        return {}
+    rows = work.execute(
+        "SELECT tenant_id, preferences FROM {tenant_preferences} WHERE tenant_id = ANY(%s)",
+        (tenant_ids,),
+    ).fetchall()
+    return {r["tenant_id"]: dict(r["preferences"]) for r in rows}
+
+
+def save_preferences(work: UnitOfWork, tenant_id: str, values: dict[str, Any]) -> None:
+    work.execute(
+        "INSERT INTO {tenant_preferences} (tenant_id, preferences) VALUES (%s, %s)"
+        " ON CONFLICT (tenant_id) DO UPDATE SET preferences = EXCLUDED.preferences",
+        (tenant_id, Jsonb(values)),
+    )

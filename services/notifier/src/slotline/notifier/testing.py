@@ -1,0 +1,153 @@
+"""Test support for the notifier (tests and benchmarks): a clock, a mail server, builders."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from slotline.events.contract import booking as bookings
+from slotline.events.contract.common import Channel, Consents, Contact, Money, TimeSlot
+from slotline.events.envelope import Message
+from slotline.events.local.infra import free_port
+from slotline.events.testing.reading import read_topic
+from slotline.events.testing.service import RunningService
+from slotline.events.topics import NOTIFICATIONS_EVENTS
+from slotline.notifier.settings import NotifierSettings
+from slotline.notifier.simulator import ProviderSimulator
+
+START_OF_TESTS = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 10:00 in Athens
+
+
+class TestClock:
+    """The notifier's clock, moved by the tests (reminders fire on it, not on sleep)."""
+
+    __test__ = False
+
+    def __init__(self, now: datetime = START_OF_TESTS) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@dataclass
+class MailServer:
+    """A real SMTP server (aiosmtpd) keeping what it receives."""
+
+    port: int
+    received: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        mail = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(mail, EmailMessage)
+        self.received.append(mail)
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.received if m["To"] == address]
+
+
+def notifier_settings(
+    database_url: str,
+    bootstrap: str,
+    mail_server: MailServer,
+    provider: tuple[ProviderSimulator, str],
+) -> NotifierSettings:
+    simulator, url = provider
+    port = free_port()
+    return NotifierSettings(
+        database_url=database_url,
+        kafka_bootstrap=bootstrap,
+        http_port=port,
+        public_url=f"http://127.0.0.1:{port}",
+        smtp_host="127.0.0.1",
+        smtp_port=mail_server.port,
+        provider_url=url,
+        provider_account_sid=simulator.account_sid,
+        provider_auth_token=simulator.auth_token,
+        dispatch_interval_seconds=0.2,
+        relay_idle_poll_seconds=0.2,
+        send_attempts=3,
+        send_retry_initial_seconds=0.05,
+        inbox_retry_initial_seconds=0.01,
+        inbox_max_attempts=2,
+    )
+
+
+def new_tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:10]}"
+
+
+async def settle(seconds: float = 0.5) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def publish(service: RunningService, message: Message) -> None:
+    broker = service.runtime.broker
+    assert broker is not None
+    await broker.publish(message.to_json(), topic=message.TOPIC, key=message.aggregate_id.encode())
+
+
+def confirmed(
+    tenant: str,
+    start: datetime,
+    *,
+    email: str | None = "ana@example.com",
+    phone: str | None = None,
+    booking_id: str | None = None,
+    transactional: bool = True,
+    channel: Channel = Channel.WEB,
+    language: str = "en",
+    resource_ids: list[str] | None = None,
+) -> bookings.BookingConfirmed:
+    booking_id = booking_id or f"b-{uuid.uuid4().hex[:8]}"
+    return bookings.BookingConfirmed(
+        tenant_id=tenant,
+        aggregate_id=booking_id,
+        sequence=3,
+        booking_id=booking_id,
+        reference="SLT-7K4Q",
+        customer_id="c-1",
+        contact=Contact(name="Ana", phone=phone, email=email, language=language),
+        consents=Consents(transactional=transactional),
+        service_id="svc-1",
+        service_name="Massage 60",
+        location_id="loc-1",
+        location_name="Kolonaki",
+        address="Skoufa 10, Athens",
+        time_zone="Europe/Athens",
+        slot=TimeSlot(start=start, end=start + timedelta(hours=1)),
+        resource_ids=resource_ids or ["staff-1"],
+        price=Money(amount_minor=4500, currency="EUR"),
+        paid=Money(amount_minor=1000, currency="EUR"),
+        manage_url=f"https://book.example/{booking_id}",
+        channel=channel,
+    )
+
+
+async def notifications_of(
+    service: RunningService, tenant: str, event_type: str | None = None, settle: float = 0.3
+) -> list[dict[str, Any]]:
+    """What the notifier has published for ``tenant`` so far."""
+    records = await read_topic(
+        service.runtime.settings.kafka_bootstrap,
+        NOTIFICATIONS_EVENTS,
+        expected=1,
+        timeout=3,
+        settle_seconds=settle,
+    )
+    found = [json.loads(r.value or b"{}") for r in records]
+    return [
+        m
+        for m in found
+        if m.get("tenant_id") == tenant and (event_type is None or m["event_type"] == event_type)
+    ]

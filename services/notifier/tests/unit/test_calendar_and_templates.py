@@ -1,0 +1,125 @@
+"""Calendar files (RFC 5545 via icalendar) and templates (Jinja2, StrictUndefined)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from slotline.notifier.calendar_files import booking_ics, feed_token, feed_token_valid, staff_feed
+from slotline.notifier.domain.booking_card import BookingCard
+from slotline.notifier.http.signature import signature_valid, twilio_signature
+from slotline.notifier.rendering import TemplateProblem, Templates
+
+pytestmark = pytest.mark.unit
+
+START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+def card() -> BookingCard:
+    return BookingCard(
+        tenant_id="acme",
+        booking_id="b-1",
+        reference="SLT-7K4Q",
+        customer_name="Ana",
+        phone="+306912345678",
+        email="ana@example.com",
+        language="en",
+        transactional_consent=True,
+        marketing_consent=False,
+        service_name="Massage 60",
+        location_name="Kolonaki",
+        address="Skoufa 10, Athens",
+        time_zone="Europe/Athens",
+        starts_at=START,
+        ends_at=START + timedelta(hours=1),
+        resource_ids=("staff-1", "room-1"),
+        manage_url="https://book.example/b-1",
+    )
+
+
+def event_of(ics: str | bytes) -> tuple[Calendar, object]:
+    calendar = Calendar.from_ical(ics)
+    return calendar, calendar.walk("VEVENT")[0]
+
+
+class TestBookingCalendarFile:
+    def test_it_carries_the_local_time_with_its_zone(self) -> None:
+        calendar, event = event_of(booking_ics(card(), START))
+        start = event.decoded("dtstart")  # type: ignore[attr-defined]
+        assert start == datetime(2026, 12, 1, 12, 0, tzinfo=ZoneInfo("Europe/Athens"))
+        assert str(start.tzinfo) == "Europe/Athens"
+        assert [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")] == ["Europe/Athens"]
+        assert str(calendar["METHOD"]) == "REQUEST"
+
+    def test_a_move_keeps_the_uid_and_bumps_the_sequence(self) -> None:
+        before = card()
+        after = before.moved(START + timedelta(days=1), START + timedelta(days=1, hours=1), ("s",))
+        _, first = event_of(booking_ics(before, START))
+        _, second = event_of(booking_ics(after, START))
+        assert str(first["UID"]) == str(second["UID"])  # type: ignore[index]
+        assert (int(first["SEQUENCE"]), int(second["SEQUENCE"])) == (0, 1)  # type: ignore[index]
+
+    def test_a_cancellation_is_method_cancel(self) -> None:
+        calendar, event = event_of(booking_ics(card().cancelled(), START))
+        assert str(calendar["METHOD"]) == "CANCEL"
+        assert str(event["STATUS"]) == "CANCELLED"  # type: ignore[index]
+        assert int(event["SEQUENCE"]) == 1  # type: ignore[index]
+
+    def test_a_staff_feed_lists_bookings_and_needs_its_token(self) -> None:
+        calendar = Calendar.from_ical(staff_feed("Eva", [card()], START))
+        assert len(calendar.walk("VEVENT")) == 1
+        token = feed_token("secret", "acme", "staff-1")
+        assert feed_token_valid("secret", "acme", "staff-1", token)
+        assert not feed_token_valid("secret", "acme", "staff-2", token)
+
+
+class TestTemplates:
+    def test_english_and_greek_confirmations_render(self) -> None:
+        templates = Templates()
+        variables = card().template_variables()
+        english = templates.render("acme", "booking_confirmed", "en", variables, ["email", "sms"])
+        greek = templates.render("acme", "booking_confirmed", "el-GR", variables, ["email"])
+        assert english.subject == "Booking confirmed: Massage 60 on 2026-12-01 at 12:00"
+        assert english.html
+        assert "Kolonaki" in english.html
+        assert english.short
+        assert english.short.startswith("Booked: Massage 60")
+        assert greek.language == "el"
+        assert greek.subject
+        assert greek.subject.startswith("Επιβεβαίωση κράτησης")
+
+    def test_an_unknown_variable_is_a_clear_problem(self) -> None:
+        variables = card().template_variables()
+        del variables["service_name"]
+        with pytest.raises(TemplateProblem, match="service_name"):
+            Templates().render("acme", "booking_confirmed", "en", variables, ["email"])
+
+    def test_an_unknown_template_is_a_clear_problem(self) -> None:
+        with pytest.raises(TemplateProblem, match="no_such"):
+            Templates().render("acme", "no_such", "en", {}, ["sms"])
+
+    def test_a_tenant_override_wins(self, tmp_path: object) -> None:
+        from pathlib import Path
+
+        root = Path(str(tmp_path))
+        (root / "acme" / "en").mkdir(parents=True)
+        (root / "acme" / "en" / "text_back.sms.txt").write_text("Hi from {{ business_name }}!")
+        rendered = Templates(root).render(
+            "acme", "text_back", "en", {"business_name": "Acme"}, ["sms"]
+        )
+        assert rendered.short == "Hi from Acme!"
+
+
+class TestWebhookSignatures:
+    def test_the_signature_covers_url_and_parameters(self) -> None:
+        params = [("From", "+306912345678"), ("Body", "STOP")]
+        signature = twilio_signature("token", "https://n.example/hook", params)
+        assert signature_valid("token", "https://n.example/hook", params, signature)
+        assert not signature_valid(
+            "token", "https://n.example/hook", [("Body", "START")], signature
+        )
+        assert not signature_valid("other", "https://n.example/hook", params, signature)
+        assert not signature_valid("token", "https://n.example/hook", params, None)
