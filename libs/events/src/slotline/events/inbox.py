@@ -14,7 +14,7 @@ poison: the inbox waits for it rather than dead-lettering healthy messages.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -107,13 +107,20 @@ class Inbox:
 
     def subscribe(self, topic: str, effect: Effect, *, group_id: str) -> None:
         """Consume ``topic`` in ``group_id``; positions are committed after each message."""
+        self.subscribe_all({topic: effect}, group_id=group_id)
+
+    def subscribe_all(self, effects: Mapping[str, Effect], *, group_id: str) -> None:
+        """Consume every topic of ``effects`` with one consumer in ``group_id``: one
+        group member per process, so a service reading five topics joins (and
+        rebalances) once, not five times."""
+        topics = sorted(effects)
 
         @self.broker.subscriber(
-            topic,
+            *topics,
             group_id=group_id,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
-            title=f"{self.consumer}:{topic}",
+            title=f"{self.consumer}:{','.join(topics)}",
         )
         async def on_record(msg: KafkaMessage) -> None:
             raw = cast(ConsumerRecord[bytes, bytes], msg.raw_message)
@@ -125,11 +132,11 @@ class Inbox:
                 headers={k: v.decode(errors="replace") for k, v in (raw.headers or ())},
                 value=raw.value or b"",
             )
-            await self.process(record, effect)
+            await self.process(record, effects[record.topic])
             try:
                 await msg.ack()
             except KafkaError as error:  # e.g. during a rebalance: tracking is the truth
-                log.info("offset commit skipped", topic=topic, error=repr(error))
+                log.info("offset commit skipped", topic=record.topic, error=repr(error))
 
     async def process(self, record: ConsumedRecord, effect: Effect) -> Outcome:
         """Apply one record's effect once, or dead-letter it; never raises for bad input."""

@@ -113,10 +113,9 @@ class Runtime:
             metrics=InboxMetrics.register(self.registry),
             parser=self.spec.parser,
         )
-        for subscription in self.spec.subscriptions(application):
-            inbox.subscribe(
-                subscription.topic, subscription.effect, group_id=self.settings.group_id
-            )
+        effects = {s.topic: s.effect for s in self.spec.subscriptions(application)}
+        if effects:
+            inbox.subscribe_all(effects, group_id=self.settings.group_id)
         await self.broker.start()
         self.relay = OutboxRelay(
             application,

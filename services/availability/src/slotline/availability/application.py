@@ -234,6 +234,9 @@ class AvailabilityApplication(CatalogApplication):
             )
             if isinstance(chosen, RejectionReason):
                 alternatives = self._alternatives(definition, location, resources, start, now)
+                if tracking is not None:  # a command from Kafka: its sender hears back
+                    hold.refuse_move(slot, chosen.value, alternatives)
+                    self._save(hold, tracking=tracking)
                 return HoldRefused(chosen, alternatives)
             confirmed = hold.expires_at is None
             # A held hold keeps its expiry; an allocation's entries are allocated at once.

@@ -7,11 +7,8 @@ runs the sweep; any replica may run it (expiring twice is a no-op).
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, cast
+from typing import cast
 
-import anyio
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from eventsourcing.postgres import PostgresProcessRecorder
 
 from slotline.availability.application import AvailabilityApplication
@@ -19,11 +16,12 @@ from slotline.availability.catalog_admin import ContentionTooHigh, UnknownItem
 from slotline.availability.domain.hold import InvalidTransition
 from slotline.availability.live import queries
 from slotline.events.logs import get_logger
+from slotline.events.periodic import PeriodicJob
 
 log = get_logger(__name__)
 
 
-class HoldExpiry:
+class HoldExpiry(PeriodicJob):
     """Sweeps the hold view for lapsed holds on a fixed interval."""
 
     name = "hold-expiry"
@@ -31,11 +29,10 @@ class HoldExpiry:
     def __init__(
         self, app: AvailabilityApplication, *, interval_seconds: float = 1.0, batch_size: int = 200
     ) -> None:
+        super().__init__(interval_seconds=interval_seconds)
         self.app = app
-        self.interval_seconds = interval_seconds
         self.batch_size = batch_size
         self.expired = 0
-        self._stopping = asyncio.Event()
 
     def sweep(self) -> int:
         """Expire the holds that have lapsed by now; returns how many (blocking)."""
@@ -56,25 +53,3 @@ class HoldExpiry:
                 log.warning("hold not expired", hold_id=str(hold_id), error=repr(error))
         self.expired += count
         return count
-
-    async def run(self) -> None:
-        scheduler = AsyncIOScheduler()
-        scheduler.add_job(
-            self._sweep_async,
-            "interval",
-            seconds=self.interval_seconds,
-            max_instances=1,
-            coalesce=True,
-            id=self.name,
-        )
-        scheduler.start()
-        try:
-            await self._stopping.wait()
-        finally:
-            scheduler.shutdown(wait=False)
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def _sweep_async(self) -> Any:
-        return await anyio.to_thread.run_sync(self.sweep)

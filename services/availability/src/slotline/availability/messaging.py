@@ -47,6 +47,8 @@ def publisher(application: ServiceApplication) -> IntegrationMapper:
             domain_event.originator_id, version=domain_event.originator_version
         )
         name = topic.split(".", 1)[1]
+        if name == "MoveRefused":
+            return _move_refused(aggregate, domain_event)
         if name == "Rescheduled":
             before: Any = application.repository.get(
                 domain_event.originator_id, version=domain_event.originator_version - 1
@@ -126,6 +128,18 @@ def _hold_event(hold: Hold, name: str, previous_slot: Interval | None = None) ->
                 resource_ids=resources,
             )
     return None
+
+
+def _move_refused(hold: Hold, refused: Any) -> Message:
+    return events.HoldRescheduleRefused(
+        tenant_id=hold.tenant_id,
+        aggregate_id=hold.hold_key,
+        hold_id=hold.hold_key,
+        request_id=hold.booking_request_id,
+        slot=TimeSlot(start=refused.slot_start, end=refused.slot_end),
+        reason=refused.reason,
+        alternatives=[SlotOffer(slot=TimeSlot(start=s, end=e)) for s, e in refused.alternatives],
+    )
 
 
 def _resource_event(resource: Resource, name: str) -> Message | None:
@@ -256,8 +270,7 @@ def _apply(app: AvailabilityApplication, message: Message, tracking: Tracking) -
                 _optional_uuid(message.preferred_resource_id),
                 tracking=tracking,
             )
-            if not hasattr(outcome, "hold_id"):
-                raise Rejected(f"cannot move hold {message.hold_id}: {outcome.reason.value}")
+            del outcome  # a refusal is recorded on the hold and published
         case _:
             raise Rejected(f"availability does not handle {message.event_type}")
 

@@ -1,12 +1,406 @@
-"""The booking service's event-sourced application (its use cases arrive with its issue)."""
+"""The booking service's use cases: take requests, run each booking's saga, apply the
+policy to changes. Every command is one transaction over the aggregates it touches
+(plus the inbox position when it comes from Kafka), retried on version conflicts."""
 
-from typing import ClassVar
+from __future__ import annotations
 
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from slotline.booking.catalog import Catalog
+from slotline.booking.domain.booking import Actor, Booking, Refusal, ServiceTerms
+from slotline.booking.domain.contact import ContactDetails
+from slotline.booking.domain.customer import Customer
+from slotline.booking.domain.money import Money
+from slotline.booking.domain.policy import Policy, PolicyTier
+from slotline.booking.domain.reference import Claim, new_reference, normalise_reference
+from slotline.booking.live import board
+from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.store import ServiceApplication
+
+T = TypeVar("T")
+
+
+class UnknownBooking(LookupError):
+    """No booking with that id or reference in the caller's tenant."""
+
+
+class IdempotencyKeyReused(ValueError):
+    """The same idempotency key came with a different request."""
+
+
+class ContentionTooHigh(RuntimeError):
+    """The aggregates kept changing under the command; the caller may retry."""
+
+
+_optimistically = retry(
+    retry=retry_if_exception_type(IntegrityError),
+    stop=stop_after_attempt(8),
+    wait=wait_random_exponential(multiplier=0.005, max=0.2),
+    reraise=True,
+)
+
+
+@dataclass(frozen=True)
+class SagaTimeouts:
+    """How long the saga waits before giving up on its own (well inside the hold TTL)."""
+
+    answer_within: timedelta = timedelta(seconds=60)
+    pay_within: timedelta = timedelta(minutes=8)
 
 
 class BookingApplication(ServiceApplication):
-    """Owns the booking event store and its tracking table."""
+    """Owns bookings, customers, policies and reference claims."""
 
     name = "booking"
     env: ClassVar[dict[str, str]] = dict(ServiceApplication.env)
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        hold_ttl: timedelta = timedelta(minutes=10),
+        timeouts: SagaTimeouts | None = None,
+        choose: Callable[[str], str] = secrets.choice,
+    ) -> None:
+        super().__init__(env=env)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.hold_ttl = hold_ttl
+        self.timeouts = timeouts or SagaTimeouts()
+        self.choose = choose
+        self.catalog = Catalog(self.process_recorder)
+        self._create_read_tables()
+
+    def _create_read_tables(self) -> None:
+        """The catalogue and board tables live beside the event store."""
+        schema = self.env.get("POSTGRES_SCHEMA") or "public"
+        self.catalog.create_tables()
+        with self.process_recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            board.create_tables(cursor, schema)
+
+    # --- policies --------------------------------------------------------------------
+
+    def define_policy(self, tenant_id: str, tier: str, policy: Policy) -> PolicyTier:
+        @_optimistically
+        def attempt() -> PolicyTier:
+            existing = self._find(PolicyTier, PolicyTier.create_id(tenant_id, tier))
+            if existing is None:
+                existing = PolicyTier(tenant_id=tenant_id, tier=tier, policy=policy.to_data())
+            elif existing.policy_data != policy.to_data():
+                existing.redefine(policy.to_data())
+            self.save(existing)
+            return existing
+
+        return attempt()
+
+    def policy_for(self, tenant_id: str, tier: str) -> Policy:
+        found = self._find(PolicyTier, PolicyTier.create_id(tenant_id, tier))
+        return found.policy if found is not None else Policy()
+
+    def amount_due(self, tenant_id: str, service_id: str) -> Money | None:
+        """What booking ``service_id`` needs paid up front (None: nothing, or unknown)."""
+        terms = self.catalog.service(tenant_id, service_id)
+        return self.policy_for(tenant_id, terms.price_tier).amount_due() if terms else None
+
+    def defined_policy(self, tenant_id: str, tier: str) -> PolicyTier | None:
+        return self._find(PolicyTier, PolicyTier.create_id(tenant_id, tier))
+
+    # --- requests --------------------------------------------------------------------
+
+    def request_booking(
+        self, request: BookingRequested, tracking: Tracking | None = None
+    ) -> Booking:
+        """The booking for ``request``: the one already made for its request id or
+        idempotency key, or a new one whose saga starts with a hold request."""
+
+        @_optimistically
+        def attempt() -> Booking:
+            existing = self._existing(request)
+            if existing is not None:
+                if existing.fingerprint != fingerprint(request):
+                    raise IdempotencyKeyReused(
+                        "this request id or Idempotency-Key was used for a different request"
+                    )
+                if tracking is not None:
+                    self.save_tracked(tracking=tracking)
+                return existing
+            booking, extra = self._new_booking(request)
+            if tracking is None:
+                self.save(booking, *extra)
+            else:
+                self.save_tracked(booking, *extra, tracking=tracking)
+            return booking
+
+        return attempt()
+
+    def _existing(self, request: BookingRequested) -> Booking | None:
+        tenant = request.tenant_id
+        if request.idempotency_key:
+            claim = self._find(Claim, _key_claim_id(tenant, request.idempotency_key))
+            if claim is not None:
+                return self.booking(tenant, claim.booking_id)
+        return self._find(Booking, Booking.create_id(tenant, request.request_id))
+
+    def _new_booking(self, request: BookingRequested) -> tuple[Booking, list[Any]]:
+        tenant = request.tenant_id
+        contact = ContactDetails.normalised(
+            request.contact.name,
+            request.contact.phone,
+            request.contact.email,
+            request.contact.language,
+        )
+        customer = self._find(Customer, Customer.create_id(tenant, contact.customer_key))
+        if customer is None:
+            customer = Customer(
+                tenant_id=tenant, key=contact.customer_key, contact=contact.to_data()
+            )
+        else:
+            customer.learn(contact)
+        terms = self.catalog.service(tenant, request.service_id)
+        policy = self.policy_for(tenant, terms.price_tier) if terms else Policy()
+        refusal = _refusal_of(request, terms, policy)
+        reference = new_reference(self.choose)
+        booking = Booking(
+            tenant_id=tenant,
+            request_id=request.request_id,
+            idempotency_key=request.idempotency_key,
+            fingerprint=fingerprint(request),
+            reference=reference,
+            channel=request.channel.value,
+            customer_id=customer.id,
+            contact=contact.to_data(),
+            consents=request.consents.model_dump(),
+            terms=_terms_data(terms, request),
+            slot_start=request.slot_start.astimezone(UTC),
+            preferred_staff_id=request.preferred_staff_id,
+            preferred_resource_id=request.preferred_resource_id,
+            notes=request.notes,
+            source_call_id=request.source_call_id,
+            payment_token=request.payment_token,
+            policy=policy.to_data(),
+            hold_ttl_seconds=int(self.hold_ttl.total_seconds()),
+            requested_at=self.clock(),
+            refusal=refusal,
+        )
+        claims: list[Any] = [Claim(tenant_id=tenant, reference=reference, booking_id=booking.id)]
+        if request.idempotency_key:
+            claims.append(
+                Claim(
+                    tenant_id=tenant,
+                    reference=_key_claim(request.idempotency_key),
+                    booking_id=booking.id,
+                )
+            )
+        return booking, [customer, *claims]
+
+    # --- the saga's answers (from availability and payments) -------------------------
+
+    def on_booking(
+        self,
+        tenant_id: str,
+        booking_key: str,
+        act: Callable[[Booking], object],
+        tracking: Tracking | None = None,
+    ) -> Booking | None:
+        """Apply an answer to the booking a hold or payment belongs to; an answer for a
+        booking this service does not know (a staff tool's hold) is only tracked."""
+
+        @_optimistically
+        def attempt() -> Booking | None:
+            booking = self._booking_by_key(tenant_id, booking_key)
+            if booking is not None:
+                act(booking)
+            aggregates = [booking] if booking is not None else []
+            if tracking is not None:
+                self.save_tracked(*aggregates, tracking=tracking)
+            elif aggregates:
+                self.save(*aggregates)
+            return booking
+
+        return attempt()
+
+    def _booking_by_key(self, tenant_id: str, key: str) -> Booking | None:
+        try:
+            booking_id = UUID(key)
+        except ValueError:
+            return None
+        found = self._find(Booking, booking_id)
+        return found if found is not None and found.tenant_id == tenant_id else None
+
+    def time_out(self, booking_id: UUID) -> bool:
+        """Give up on a saga that waited too long; True when it did."""
+        timed_out = False
+
+        @_optimistically
+        def attempt() -> None:
+            nonlocal timed_out
+            booking: Booking = self.repository.get(booking_id)
+            timed_out = booking.time_out(
+                self.clock(), self.timeouts.answer_within, self.timeouts.pay_within
+            )
+            if timed_out:
+                self.save(booking)
+
+        attempt()
+        return timed_out
+
+    # --- changes by customers and staff ----------------------------------------------
+
+    def cancel(
+        self,
+        tenant_id: str,
+        booking_id: UUID,
+        by: Actor,
+        reason: str | None,
+        tracking: Tracking | None = None,
+    ) -> Booking:
+        return self._change(
+            tenant_id, booking_id, lambda b: b.cancel(by, self.clock(), reason), tracking
+        )
+
+    def reschedule(
+        self,
+        tenant_id: str,
+        booking_id: UUID,
+        by: Actor,
+        start: datetime,
+        preferred_staff_id: str | None = None,
+        request_id: str | None = None,
+        tracking: Tracking | None = None,
+    ) -> Booking:
+        return self._change(
+            tenant_id,
+            booking_id,
+            lambda b: b.ask_reschedule(
+                by, start.astimezone(UTC), self.clock(), preferred_staff_id, request_id
+            ),
+            tracking,
+        )
+
+    def complete(self, tenant_id: str, booking_id: UUID) -> Booking:
+        return self._change(tenant_id, booking_id, lambda b: b.complete(self.clock()))
+
+    def mark_no_show(self, tenant_id: str, booking_id: UUID) -> Booking:
+        return self._change(tenant_id, booking_id, lambda b: b.mark_no_show(self.clock()))
+
+    def _change(
+        self,
+        tenant_id: str,
+        booking_id: UUID,
+        act: Callable[[Booking], None],
+        tracking: Tracking | None = None,
+    ) -> Booking:
+        @_optimistically
+        def attempt() -> Booking:
+            booking = self.booking(tenant_id, booking_id)
+            act(booking)
+            if tracking is None:
+                self.save(booking)
+            else:
+                self.save_tracked(booking, tracking=tracking)
+            return booking
+
+        return attempt()
+
+    # --- reading ---------------------------------------------------------------------
+
+    def booking(self, tenant_id: str, booking_id: UUID) -> Booking:
+        found = self._find(Booking, booking_id)
+        if found is None or found.tenant_id != tenant_id:
+            raise UnknownBooking(f"no booking {booking_id}")
+        return found
+
+    def booking_by_reference(self, tenant_id: str, reference: str) -> Booking:
+        claim = self._find(Claim, Claim.create_id(tenant_id, normalise_reference(reference)))
+        if claim is None:
+            raise UnknownBooking(f"no booking with reference {reference!r}")
+        return self.booking(tenant_id, claim.booking_id)
+
+    def customer_id_for(self, tenant_id: str, contact: ContactDetails) -> UUID:
+        return Customer.create_id(tenant_id, contact.customer_key)
+
+    def customer(self, tenant_id: str, customer_id: UUID) -> Customer:
+        found = self._find(Customer, customer_id)
+        if found is None or found.tenant_id != tenant_id:
+            raise UnknownBooking(f"no customer {customer_id}")
+        return found
+
+    def _find(self, kind: type[T], aggregate_id: UUID) -> T | None:
+        found = self.get_many([aggregate_id]).get(aggregate_id)
+        return found if isinstance(found, kind) else None
+
+
+def fingerprint(request: BookingRequested) -> str:
+    """What a request asks for, without its ids: a repeat must ask for the same."""
+    asked = request.model_dump(
+        mode="json",
+        include={
+            "contact",
+            "service_id",
+            "location_id",
+            "slot_start",
+            "preferred_staff_id",
+            "preferred_resource_id",
+            "notes",
+            "source_call_id",
+        },
+    )
+    asked["slot_start"] = request.slot_start.astimezone(UTC).isoformat()
+    encoded = json.dumps(asked, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _key_claim(idempotency_key: str) -> str:
+    return "idempotency:" + idempotency_key
+
+
+def _key_claim_id(tenant_id: str, idempotency_key: str) -> UUID:
+    return Claim.create_id(tenant_id, _key_claim(idempotency_key))
+
+
+def _terms_data(terms: ServiceTerms | None, request: BookingRequested) -> dict[str, Any]:
+    if terms is None:  # refused below; keep what the request said
+        terms = ServiceTerms(
+            service_id=request.service_id,
+            service_name="",
+            duration_minutes=1,
+            price_tier="standard",
+            location_id=request.location_id,
+            location_name="",
+            time_zone="UTC",
+        )
+    return dict(terms.__dict__)
+
+
+def _refusal_of(
+    request: BookingRequested, terms: ServiceTerms | None, policy: Policy
+) -> dict[str, Any] | None:
+    """A request that cannot even ask for a hold is answered at once."""
+    if terms is None:
+        detail = f"service {request.service_id} is not offered"
+        return {"reason": "unknown_service", "detail": detail, "alternatives": []}
+    if terms.location_id != request.location_id:
+        detail = f"service {request.service_id} is not offered at location {request.location_id}"
+        return {"reason": "unknown_service", "detail": detail, "alternatives": []}
+    due = policy.amount_due()
+    if due is not None and not request.payment_token:
+        amount = f"{due.amount_minor / 100:.2f} {due.currency}"
+        detail = f"a {policy.payment.value} of {amount} is due: send a payment_token"
+        return {"reason": "invalid_request", "detail": detail, "alternatives": []}
+    return None
+
+
+def refusal_from(
+    reason: str, detail: str, alternatives: list[tuple[datetime, datetime]]
+) -> Refusal:
+    return Refusal(reason=reason, detail=detail, alternatives=tuple(alternatives))

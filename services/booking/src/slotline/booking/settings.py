@@ -1,9 +1,43 @@
 """Settings of the booking service (``SLOTLINE_*`` environment variables)."""
 
-from pydantic import Field
+from pydantic import Field, PositiveFloat, PositiveInt, SecretStr
 
 from slotline.events.settings import ServiceSettings
+
+DEV_MANAGE_SECRET = "slotline-dev-manage-links-change-me-in-production"  # noqa: S105
 
 
 class BookingSettings(ServiceSettings):
     service_name: str = Field(default="booking", description="Name in logs, traces, metrics.")
+    hold_ttl_seconds: int = Field(
+        default=600, ge=30, le=86400, description="How long availability holds a slot unpaid."
+    )
+    answer_within_seconds: PositiveFloat = Field(
+        default=60.0, description="A saga with no answer from availability by then expires."
+    )
+    pay_within_seconds: PositiveFloat = Field(
+        default=480.0, description="A saga whose payment is not authorised by then expires."
+    )
+    answer_wait_seconds: float = Field(
+        default=3.0, ge=0, le=30, description="How long POST /bookings waits for the outcome."
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8102",
+        description="Base URL customers reach this service at (manage links).",
+    )
+    manage_link_secret: SecretStr = Field(
+        default=SecretStr(DEV_MANAGE_SECRET), description="Key that signs manage links."
+    )
+    public_rate_limit: str = Field(
+        default="30/minute",
+        description="Booking requests per client address on the public endpoint (limits syntax).",
+    )
+    default_phone_region: str | None = Field(
+        default=None, description="Region for phone numbers written without +country, e.g. GR."
+    )
+    timeout_interval_seconds: PositiveFloat = Field(
+        default=1.0, description="How often overdue sagas are looked for."
+    )
+    board_batch_size: PositiveInt = Field(
+        default=500, description="Events the booking view applies per transaction."
+    )

@@ -1,16 +1,80 @@
 """Assembles the booking service from its parts (the one place that wires it)."""
 
-from slotline.booking.application import BookingApplication
-from slotline.booking.messaging import subscriptions, to_integration_event
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from slotline.booking.application import (
+    BookingApplication,
+    ContentionTooHigh,
+    IdempotencyKeyReused,
+    SagaTimeouts,
+    UnknownBooking,
+)
+from slotline.booking.domain.booking import InvalidTransition
+from slotline.booking.domain.contact import InvalidContact
+from slotline.booking.domain.money import CurrencyMismatch
+from slotline.booking.http.bookings import router as bookings_router
+from slotline.booking.http.customers import router as customers_router
+from slotline.booking.http.manage import router as manage_router
+from slotline.booking.http.policies import router as policies_router
+from slotline.booking.links import InvalidManageLink, ManageLinks
+from slotline.booking.live.projection import BookingBoard
+from slotline.booking.live.watch import BookingWatch
+from slotline.booking.messaging import publisher, subscriptions
 from slotline.booking.settings import BookingSettings
-from slotline.events.runtime import ServiceSpec
+from slotline.booking.timeouts import SagaTimeoutJob
+from slotline.events.runtime import BackgroundTask, ServiceSpec
+from slotline.events.store import ServiceApplication
+
+
+def manage_links(settings: BookingSettings) -> ManageLinks:
+    return ManageLinks(settings.manage_link_secret.get_secret_value(), settings.public_base_url)
 
 
 def service_spec(settings: BookingSettings | None = None) -> ServiceSpec:
+    settings = settings or BookingSettings()
+
+    def application(env: dict[str, str]) -> BookingApplication:
+        return BookingApplication(
+            env=env,
+            hold_ttl=timedelta(seconds=settings.hold_ttl_seconds),
+            timeouts=SagaTimeouts(
+                answer_within=timedelta(seconds=settings.answer_within_seconds),
+                pay_within=timedelta(seconds=settings.pay_within_seconds),
+            ),
+        )
+
+    def background(app: ServiceApplication) -> Sequence[BackgroundTask]:
+        assert isinstance(app, BookingApplication)
+        return (
+            BookingBoard(
+                app,
+                database_url=settings.database_url,
+                batch_size=settings.board_batch_size,
+                idle_poll_seconds=settings.relay_idle_poll_seconds,
+            ),
+            BookingWatch(app, database_url=settings.database_url),
+            SagaTimeoutJob(app, interval_seconds=settings.timeout_interval_seconds),
+        )
+
     return ServiceSpec(
-        settings=settings or BookingSettings(),
-        application_factory=lambda env: BookingApplication(env=env),
-        integration_mapper=lambda _: to_integration_event,
+        settings=settings,
+        application_factory=application,
+        integration_mapper=publisher(manage_links(settings)),
         subscriptions=subscriptions,
+        routers=[bookings_router, manage_router, policies_router, customers_router],
         title="Slotline booking",
+        background=background,
+        error_statuses={
+            UnknownBooking: 404,
+            InvalidManageLink: 404,
+            InvalidTransition: 409,
+            IdempotencyKeyReused: 409,
+            ContentionTooHigh: 503,
+            InvalidContact: 422,
+            CurrencyMismatch: 422,
+            ValueError: 422,
+        },
     )

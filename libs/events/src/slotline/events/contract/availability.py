@@ -105,6 +105,19 @@ class HoldRescheduled(AvailabilityEvent):
     resource_ids: list[Id] = Field(description="Every resource now allocated.")
 
 
+class HoldRescheduleRefused(AvailabilityEvent):
+    """A move could not be made; the hold or allocation stays where it was."""
+
+    hold_id: Id = Field(description=_HOLD)
+    request_id: Id | None = Field(default=None, description=_REQUEST)
+    slot: TimeSlot = Field(description="The slot asked for.")
+    reason: HoldRejection = Field(description="Why it could not be moved there.")
+    detail: str = Field(default="", max_length=500, description="Human explanation.")
+    alternatives: list[SlotOffer] = Field(
+        default_factory=list, description="Nearest free slots, closest first."
+    )
+
+
 class SlotState(Value):
     """One offered start time in the live view."""
 

@@ -154,6 +154,16 @@ class BookingRescheduled(BookingEvent):
     )
 
 
+class BookingChangeRefused(BookingEvent):
+    """A reschedule could not be made; the booking stays as it was."""
+
+    reason: str = Field(max_length=100, description="A BookingRejection value.")
+    detail: str = Field(default="", max_length=500, description="Human explanation.")
+    alternatives: list[SlotOffer] = Field(
+        default_factory=list, description="Nearest free slots, closest first."
+    )
+
+
 class BookingCompleted(BookingEvent):
     """The customer came and the service was given."""
 

@@ -179,7 +179,27 @@ class Hold(Aggregate):
             expires_at=expires_at,
         )
 
+    def refuse_move(self, slot: Interval, reason: str, alternatives: Sequence[Interval]) -> None:
+        """Record that a move to ``slot`` could not be made; the hold stays as it was
+        (recorded so the asker hears back, once, whatever the delivery count)."""
+        self._move_refused(
+            slot_start=slot.start,
+            slot_end=slot.end,
+            reason=reason,
+            alternatives=[[a.start, a.end] for a in alternatives],
+        )
+
     # -- events -----------------------------------------------------------------------
+
+    @event("MoveRefused")
+    def _move_refused(
+        self,
+        slot_start: datetime,
+        slot_end: datetime,
+        reason: str,
+        alternatives: list[list[datetime]],
+    ) -> None:
+        pass
 
     @event("Confirmed")
     def _confirmed(self) -> None:

@@ -1,0 +1,98 @@
+"""What booking knows of availability's catalogue: services and locations, kept from
+``availability.events.v1`` so a request is checked and described without a call."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from eventsourcing.postgres import PostgresProcessRecorder
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+from slotline.booking.domain.booking import ServiceTerms
+from slotline.events.contract.availability_catalog import LocationRegistered, ServiceDefined
+from slotline.events.envelope import Message
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.catalog_location (
+    tenant_id text NOT NULL,
+    location_id text NOT NULL,
+    name text NOT NULL,
+    time_zone text NOT NULL,
+    address text,
+    PRIMARY KEY (tenant_id, location_id)
+);
+CREATE TABLE IF NOT EXISTS {schema}.catalog_service (
+    tenant_id text NOT NULL,
+    service_id text NOT NULL,
+    location_id text NOT NULL,
+    name text NOT NULL,
+    duration_minutes int NOT NULL,
+    price_tier text NOT NULL,
+    PRIMARY KEY (tenant_id, service_id)
+);
+"""
+
+
+class Catalog:
+    """Services and locations per tenant, in booking's own schema."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = cast(PostgresProcessRecorder, recorder)
+        self.schema = sql.Identifier(self.recorder.datastore.schema or "public")
+
+    def create_tables(self) -> None:
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(sql.SQL(_DDL).format(schema=self.schema))  # type: ignore[arg-type]
+
+    def record(self, cursor: Cursor[DictRow], message: Message) -> None:
+        """Keep a catalogue event (inside the inbox's transaction)."""
+        match message:
+            case LocationRegistered():
+                cursor.execute(
+                    sql.SQL(
+                        "INSERT INTO {}.catalog_location VALUES (%s, %s, %s, %s, %s)"
+                        " ON CONFLICT (tenant_id, location_id) DO UPDATE SET name = EXCLUDED.name,"
+                        " time_zone = EXCLUDED.time_zone, address = EXCLUDED.address"
+                    ).format(self.schema),
+                    (
+                        message.tenant_id,
+                        message.location_id,
+                        message.name,
+                        message.time_zone,
+                        message.address,
+                    ),
+                )
+            case ServiceDefined():
+                cursor.execute(
+                    sql.SQL(
+                        "INSERT INTO {}.catalog_service VALUES (%s, %s, %s, %s, %s, %s)"
+                        " ON CONFLICT (tenant_id, service_id) DO UPDATE SET"
+                        " location_id = EXCLUDED.location_id, name = EXCLUDED.name,"
+                        " duration_minutes = EXCLUDED.duration_minutes,"
+                        " price_tier = EXCLUDED.price_tier"
+                    ).format(self.schema),
+                    (
+                        message.tenant_id,
+                        message.service_id,
+                        message.location_id,
+                        message.name,
+                        message.duration_minutes,
+                        message.price_tier,
+                    ),
+                )
+
+    def service(self, tenant_id: str, service_id: str) -> ServiceTerms | None:
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                sql.SQL(
+                    "SELECT s.service_id, s.name AS service_name, s.duration_minutes,"
+                    " s.price_tier, s.location_id, l.name AS location_name, l.time_zone,"
+                    " l.address FROM {schema}.catalog_service s JOIN {schema}.catalog_location l"
+                    " ON l.tenant_id = s.tenant_id AND l.location_id = s.location_id"
+                    " WHERE s.tenant_id = %s AND s.service_id = %s"
+                ).format(schema=self.schema),
+                (tenant_id, service_id),
+            )
+            row = cursor.fetchone()
+        return ServiceTerms(**row) if row else None

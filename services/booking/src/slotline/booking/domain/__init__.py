@@ -1,0 +1,1 @@
+"""The booking domain: bookings and their saga state, policies, customers. Pure, no I/O."""

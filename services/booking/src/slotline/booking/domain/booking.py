@@ -1,0 +1,423 @@
+"""The booking aggregate: one customer's appointment and the saga that gets it there.
+
+Every step is an event, so a restarted service carries on from what is stored; each
+"…Asked" event is a request to another service (published as a command or event by
+the outbox), recorded in the same transaction as the decision that needs it::
+
+    requested ──hold placed──▶ awaiting_payment ──paid──▶ confirming ──▶ confirmed
+        │                    └─(no payment due)────────────┘                │
+        ├──hold refused──▶ rejected      payment failed ─▶ rejected + release │
+        └──no answer in time ─▶ expired + release    hold expired ─▶ expired  │
+                 confirmed ──cancel──▶ cancelled (+ cancel allocation)  ◀──────┘
+                 confirmed ──reschedule asked──▶ rescheduled | change refused
+                 confirmed ──▶ completed | no_show
+
+Answers that arrive late or twice (a hold placed after the saga timed out, a second
+payment authorisation) change nothing: the methods below ignore them by status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from slotline.booking.domain.contact import ContactDetails
+from slotline.booking.domain.money import Money
+from slotline.booking.domain.policy import Policy
+
+BOOKING_NAMESPACE = uuid5(NAMESPACE_URL, "https://slotline.dev/booking/booking")
+
+
+class BookingStatus(StrEnum):
+    REQUESTED = "requested"
+    AWAITING_PAYMENT = "awaiting_payment"
+    CONFIRMING = "confirming"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+PENDING = frozenset(
+    {BookingStatus.REQUESTED, BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMING}
+)
+
+
+class Actor(StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class InvalidTransition(Exception):
+    """The command makes no sense in the booking's current state."""
+
+
+@dataclass(frozen=True)
+class ServiceTerms:
+    """What the booking is for, as the catalogue described it when it was requested."""
+
+    service_id: str
+    service_name: str
+    duration_minutes: int
+    price_tier: str
+    location_id: str
+    location_name: str
+    time_zone: str
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a booking did not go ahead, with the nearest free alternatives."""
+
+    reason: str
+    detail: str = ""
+    alternatives: tuple[tuple[datetime, datetime], ...] = ()
+
+
+class Booking(Aggregate):
+    @staticmethod
+    def create_id(tenant_id: str, request_id: str) -> UUID:
+        """Deterministic from the request id, so a request sent twice finds its booking."""
+        return uuid5(BOOKING_NAMESPACE, f"{tenant_id}:{request_id}")
+
+    @event("Requested")
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        request_id: str,
+        idempotency_key: str | None,
+        fingerprint: str,
+        reference: str,
+        channel: str,
+        customer_id: UUID,
+        contact: dict[str, Any],
+        consents: dict[str, bool],
+        terms: dict[str, Any],
+        slot_start: datetime,
+        preferred_staff_id: str | None,
+        preferred_resource_id: str | None,
+        notes: str | None,
+        source_call_id: str | None,
+        payment_token: str | None,
+        policy: dict[str, Any],
+        hold_ttl_seconds: int,
+        requested_at: datetime,
+        refusal: dict[str, Any] | None = None,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.request_id = request_id
+        self.idempotency_key = idempotency_key
+        self.fingerprint = fingerprint
+        self.reference = reference
+        self.channel = channel
+        self.customer_id = customer_id
+        self.contact_data = contact
+        self.consents = consents
+        self.terms_data = terms
+        self.slot_start = slot_start
+        self.slot_end = slot_start + timedelta(minutes=int(terms["duration_minutes"]))
+        self.preferred_staff_id = preferred_staff_id
+        self.preferred_resource_id = preferred_resource_id
+        self.notes = notes
+        self.source_call_id = source_call_id
+        self.payment_token = payment_token
+        self.policy_data = policy
+        self.hold_ttl_seconds = hold_ttl_seconds
+        self.requested_at = requested_at
+        self.resource_ids: list[str] = []
+        self.hold_expires_at: datetime | None = None
+        self.paid: dict[str, Any] | None = None
+        self.payment_id: str | None = None
+        self.changes = 0
+        self.pending_change: dict[str, Any] | None = None
+        self.last_change: dict[str, Any] | None = None
+        self.last_change_refusal: dict[str, Any] | None = None
+        self.refusal_data = refusal
+        self.status = BookingStatus.REJECTED if refusal else BookingStatus.REQUESTED
+        self.status_reason: str | None = refusal["reason"] if refusal else None
+
+    # --- reading ---------------------------------------------------------------------
+
+    @property
+    def contact(self) -> ContactDetails:
+        return ContactDetails.from_data(self.contact_data)
+
+    @property
+    def terms(self) -> ServiceTerms:
+        return ServiceTerms(**self.terms_data)
+
+    @property
+    def policy(self) -> Policy:
+        return Policy.from_data(self.policy_data)
+
+    @property
+    def amount_paid(self) -> Money | None:
+        return Money.from_data(self.paid)
+
+    @property
+    def refusal(self) -> Refusal | None:
+        if self.refusal_data is None:
+            return None
+        return Refusal(
+            reason=self.refusal_data["reason"],
+            detail=self.refusal_data.get("detail", ""),
+            alternatives=tuple(
+                (datetime.fromisoformat(s), datetime.fromisoformat(e))
+                for s, e in self.refusal_data.get("alternatives", [])
+            ),
+        )
+
+    @property
+    def settled(self) -> bool:
+        return self.status not in PENDING
+
+    def free_cancellation_until(self) -> datetime:
+        return self.policy.free_cancellation_until(self.slot_start)
+
+    # --- the saga: answers from availability and payments -------------------------
+
+    def hold_placed(
+        self,
+        slot_start: datetime,
+        slot_end: datetime,
+        resource_ids: list[str],
+        expires_at: datetime,
+    ) -> None:
+        if self.status is not BookingStatus.REQUESTED:
+            return  # late or repeated: a timed-out saga already asked for the release
+        self._held(slot_start, slot_end, resource_ids, expires_at)
+        due = self.policy.amount_due()
+        if due is None:
+            self._ask_confirmation()
+        else:
+            self._ask_deposit(due.to_data(), self.policy.payment.value)
+
+    def hold_refused(self, refusal: Refusal) -> None:
+        if self.status is BookingStatus.REQUESTED:
+            self._reject(_refusal_data(refusal))
+
+    def payment_authorized(self, payment_id: str, amount: Money) -> None:
+        if self.status is not BookingStatus.AWAITING_PAYMENT:
+            return
+        self._paid(payment_id, amount.to_data())
+        self._ask_confirmation()
+
+    def payment_failed(self, reason: str, detail: str) -> None:
+        if self.status is not BookingStatus.AWAITING_PAYMENT:
+            return
+        self._reject(_refusal_data(Refusal("payment_failed", f"{reason}: {detail}".strip(": "))))
+        self._ask_release("payment_failed")
+
+    def hold_confirmed(
+        self, slot_start: datetime, slot_end: datetime, resources: list[str]
+    ) -> None:
+        if self.status is BookingStatus.CONFIRMING:
+            self._confirm(slot_start, slot_end, resources)
+
+    def hold_expired(self) -> None:
+        if self.status in PENDING:
+            self._expire("the hold ran out before the booking was confirmed")
+
+    def time_out(self, now: datetime, answer_within: timedelta, pay_within: timedelta) -> bool:
+        """The saga's own deadline — the hold's TTL is the last line, not the first."""
+        waited = now - self.requested_at
+        if self.status is BookingStatus.REQUESTED and waited >= answer_within:
+            reason = "availability did not answer in time"
+        elif self.status is BookingStatus.AWAITING_PAYMENT and waited >= pay_within:
+            reason = "the payment was not authorised in time"
+        else:
+            return False
+        self._expire(reason)
+        self._ask_release("booking_timed_out")
+        return True
+
+    # --- changes ---------------------------------------------------------------------
+
+    def cancel(self, by: Actor, now: datetime, reason: str | None) -> None:
+        if self.status is not BookingStatus.CONFIRMED:
+            raise InvalidTransition(f"a {self.status.value} booking cannot be cancelled")
+        if by is Actor.CUSTOMER and now >= self.slot_start:
+            raise InvalidTransition("the appointment has started; ask the front desk")
+        decision = self.policy.cancellation(self.slot_start, now, self.amount_paid)
+        self._cancel(
+            by.value,
+            decision.within_free_window,
+            decision.fee.to_data() if decision.fee else None,
+            decision.refund.to_data() if decision.refund else None,
+            reason,
+        )
+        self._ask_allocation_cancel(reason or "cancelled")
+
+    def ask_reschedule(
+        self,
+        by: Actor,
+        new_start: datetime,
+        now: datetime,
+        preferred_staff_id: str | None,
+        request_id: str | None,
+    ) -> None:
+        if self.status is not BookingStatus.CONFIRMED:
+            raise InvalidTransition(f"a {self.status.value} booking cannot be moved")
+        if self.pending_change is not None:
+            raise InvalidTransition("a change of this booking is already under way")
+        if by is Actor.CUSTOMER and now >= self.slot_start:
+            raise InvalidTransition("the appointment has started; ask the front desk")
+        if new_start == self.slot_start and preferred_staff_id is None:
+            raise InvalidTransition("the booking is already at that time")
+        number = self.changes + 1
+        fee = self.policy.change_fee_for(number)
+        end = new_start + timedelta(minutes=self.terms.duration_minutes)
+        self._ask_reschedule(
+            {
+                "by": by.value,
+                "start": new_start.isoformat(),
+                "end": end.isoformat(),
+                "preferred_staff_id": preferred_staff_id,
+                "request_id": request_id,
+                "change_number": number,
+                "fee": fee.to_data() if fee else None,
+            }
+        )
+
+    def hold_rescheduled(
+        self, slot_start: datetime, slot_end: datetime, resource_ids: list[str]
+    ) -> None:
+        if self.pending_change is not None:
+            self._reschedule(slot_start, slot_end, resource_ids, self.slot_start, self.slot_end)
+
+    def reschedule_refused(self, refusal: Refusal) -> None:
+        if self.pending_change is not None:
+            self._refuse_change(_refusal_data(refusal))
+
+    def complete(self, now: datetime) -> None:
+        self._must_have_started(now, "completed")
+        self._complete()
+
+    def mark_no_show(self, now: datetime) -> None:
+        self._must_have_started(now, "a no-show")
+        fee = self.policy.no_show_fee
+        self._no_show(fee.to_data() if fee else None)
+
+    def _must_have_started(self, now: datetime, what: str) -> None:
+        if self.status is not BookingStatus.CONFIRMED:
+            raise InvalidTransition(f"a {self.status.value} booking cannot be marked {what}")
+        if now < self.slot_start:
+            raise InvalidTransition(f"the appointment has not started; it cannot be {what} yet")
+
+    # --- events ----------------------------------------------------------------------
+
+    @event("Held")
+    def _held(
+        self,
+        slot_start: datetime,
+        slot_end: datetime,
+        resource_ids: list[str],
+        expires_at: datetime,
+    ) -> None:
+        self.slot_start, self.slot_end = slot_start, slot_end
+        self.resource_ids = list(resource_ids)
+        self.hold_expires_at = expires_at
+        self.status = BookingStatus.AWAITING_PAYMENT
+
+    @event("DepositAsked")
+    def _ask_deposit(self, amount: dict[str, Any], kind: str) -> None:
+        self.status = BookingStatus.AWAITING_PAYMENT
+
+    @event("ConfirmationAsked")
+    def _ask_confirmation(self) -> None:
+        self.status = BookingStatus.CONFIRMING
+
+    @event("Paid")
+    def _paid(self, payment_id: str, amount: dict[str, Any]) -> None:
+        self.payment_id = payment_id
+        self.paid = amount
+
+    @event("Confirmed")
+    def _confirm(self, slot_start: datetime, slot_end: datetime, resource_ids: list[str]) -> None:
+        self.slot_start, self.slot_end = slot_start, slot_end
+        self.resource_ids = list(resource_ids)
+        self.hold_expires_at = None
+        self.status = BookingStatus.CONFIRMED
+
+    @event("Rejected")
+    def _reject(self, refusal: dict[str, Any]) -> None:
+        self.refusal_data = refusal
+        self.status = BookingStatus.REJECTED
+        self.status_reason = refusal["reason"]
+
+    @event("ReleaseAsked")
+    def _ask_release(self, reason: str) -> None:
+        pass
+
+    @event("Expired")
+    def _expire(self, reason: str) -> None:
+        self.status = BookingStatus.EXPIRED
+        self.status_reason = reason
+
+    @event("Cancelled")
+    def _cancel(
+        self,
+        by: str,
+        within_free_window: bool,
+        fee: dict[str, Any] | None,
+        refund: dict[str, Any] | None,
+        reason: str | None,
+    ) -> None:
+        self.status = BookingStatus.CANCELLED
+        self.status_reason = reason
+        self.pending_change = None
+
+    @event("AllocationCancelAsked")
+    def _ask_allocation_cancel(self, reason: str) -> None:
+        pass
+
+    @event("RescheduleAsked")
+    def _ask_reschedule(self, change: dict[str, Any]) -> None:
+        self.pending_change = change
+
+    @event("Rescheduled")
+    def _reschedule(
+        self,
+        slot_start: datetime,
+        slot_end: datetime,
+        resource_ids: list[str],
+        previous_start: datetime,
+        previous_end: datetime,
+    ) -> None:
+        assert self.pending_change is not None
+        self.slot_start, self.slot_end = slot_start, slot_end
+        self.resource_ids = list(resource_ids)
+        self.changes = int(self.pending_change["change_number"])
+        self.last_change = self.pending_change
+        self.pending_change = None
+
+    @event("ChangeRefused")
+    def _refuse_change(self, refusal: dict[str, Any]) -> None:
+        self.last_change_refusal = refusal
+        self.pending_change = None
+
+    @event("Completed")
+    def _complete(self) -> None:
+        self.status = BookingStatus.COMPLETED
+
+    @event("NoShow")
+    def _no_show(self, fee: dict[str, Any] | None) -> None:
+        self.status = BookingStatus.NO_SHOW
+
+
+def _refusal_data(refusal: Refusal) -> dict[str, Any]:
+    return {
+        "reason": refusal.reason,
+        "detail": refusal.detail,
+        "alternatives": [[s.isoformat(), e.isoformat()] for s, e in refusal.alternatives],
+    }

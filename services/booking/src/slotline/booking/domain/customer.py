@@ -1,0 +1,49 @@
+"""The customer record: one per tenant and normalised phone (or e-mail), so every
+booking, call and message of one person meets on one timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from slotline.booking.domain.contact import ContactDetails
+
+CUSTOMER_NAMESPACE = uuid5(NAMESPACE_URL, "https://slotline.dev/booking/customer")
+
+
+def customer_id_for(tenant_id: str, contact: ContactDetails) -> UUID:
+    return Customer.create_id(tenant_id, contact.customer_key)
+
+
+class Customer(Aggregate):
+    @staticmethod
+    def create_id(tenant_id: str, key: str) -> UUID:
+        return uuid5(CUSTOMER_NAMESPACE, f"{tenant_id}:{key}")
+
+    @event("Registered")
+    def __init__(self, tenant_id: str, key: str, contact: dict[str, Any]) -> None:
+        self.tenant_id = tenant_id
+        self.key = key
+        self.contact_data = contact
+
+    @property
+    def contact(self) -> ContactDetails:
+        return ContactDetails.from_data(self.contact_data)
+
+    def learn(self, contact: ContactDetails) -> None:
+        """Keep the newest name and fill in a missing phone or e-mail."""
+        known = self.contact
+        merged = ContactDetails(
+            name=contact.name,
+            phone=known.phone or contact.phone,
+            email=contact.email or known.email,
+            language=contact.language,
+        )
+        if merged != known:
+            self._update_contact(merged.to_data())
+
+    @event("ContactUpdated")
+    def _update_contact(self, contact: dict[str, Any]) -> None:
+        self.contact_data = contact

@@ -1,0 +1,256 @@
+"""Booking requests over HTTP — the public form endpoint and the staff one — and the
+staff's operations on bookings. ``POST`` answers with the outcome when the saga
+settles within ``answer_wait_seconds`` (201 confirmed, 409 refused), else 202 with
+links to follow it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+import anyio
+from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from slotline.booking.application import BookingApplication
+from slotline.booking.domain.booking import Actor, Booking, BookingStatus
+from slotline.booking.http.card import BookingCard, card
+from slotline.booking.http.deps import Bookings, FrontDesk, Links, Settings, Staff, Watch
+from slotline.booking.http.forms import BookingForm, CancelForm, RescheduleForm
+from slotline.booking.http.throttle import throttle_public
+from slotline.booking.http.waiting import wait_for
+from slotline.booking.links import ManageLinks
+from slotline.booking.live import board
+from slotline.events.contract.booking_requests import BookingRequested
+from slotline.events.contract.common import Channel, Contact
+
+router = APIRouter(tags=["bookings"])
+
+TenantPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+]
+
+
+@router.post(
+    "/v1/public/{tenant_id}/bookings",
+    response_model=BookingCard,
+    status_code=201,
+    dependencies=[Depends(throttle_public)],
+    responses={202: {"model": BookingCard}, 409: {"model": BookingCard}},
+)
+async def request_publicly(
+    tenant_id: TenantPath,
+    form: BookingForm,
+    app: Bookings,
+    watch: Watch,
+    settings: Settings,
+    links: Links,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A customer books from the booking page: no account; repeats with the same
+    ``Idempotency-Key`` (or ``request_id``) return the first outcome."""
+    if form.channel is Channel.STAFF:
+        _invalid("channel", "the public endpoint does not take staff requests")
+    return await _request(tenant_id, form, idempotency_key, app, watch, settings, links)
+
+
+@router.post(
+    "/v1/bookings",
+    response_model=BookingCard,
+    status_code=201,
+    responses={202: {"model": BookingCard}, 409: {"model": BookingCard}},
+)
+async def request_as_staff(
+    form: BookingForm,
+    principal: FrontDesk,
+    app: Bookings,
+    watch: Watch,
+    settings: Settings,
+    links: Links,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The front desk (or a channel adapter with a token) books for a customer."""
+    return await _request(principal.tenant_id, form, idempotency_key, app, watch, settings, links)
+
+
+async def _request(
+    tenant_id: str,
+    form: BookingForm,
+    idempotency_key: str | None,
+    app: BookingApplication,
+    watch: Any,
+    settings: Any,
+    links: ManageLinks,
+) -> JSONResponse:
+    due = await anyio.to_thread.run_sync(app.amount_due, tenant_id, form.service_id)
+    if due is not None and not form.payment_token:
+        text = f"{due.amount_minor / 100:.2f} {due.currency}"
+        _invalid("payment_token", f"this service needs {text} paid now: send a payment_token")
+    request = _as_message(tenant_id, form, idempotency_key)
+    booking = await anyio.to_thread.run_sync(app.request_booking, request)
+    booking = await wait_for(
+        app, watch, tenant_id, booking.id, lambda b: b.settled, settings.answer_wait_seconds
+    )
+    return _answer(booking, links)
+
+
+def _as_message(tenant_id: str, form: BookingForm, idempotency_key: str | None) -> BookingRequested:
+    request_id = form.request_id or str(uuid4())
+    return BookingRequested(
+        tenant_id=tenant_id,
+        aggregate_id=request_id,
+        request_id=request_id,
+        channel=form.channel,
+        contact=Contact(name=form.name, phone=form.phone, email=form.email, language=form.language),
+        service_id=form.service_id,
+        location_id=form.location_id,
+        slot_start=form.start,
+        preferred_staff_id=form.staff_id,
+        preferred_resource_id=form.resource_id,
+        notes=form.notes,
+        consents=form.consents,
+        source_call_id=form.source_call_id,
+        idempotency_key=idempotency_key,
+        payment_token=form.payment_token,
+    )
+
+
+def _answer(booking: Booking, links: ManageLinks) -> JSONResponse:
+    body = card(booking, links)
+    if booking.status is BookingStatus.CONFIRMED:
+        code = 201
+    elif booking.status in (BookingStatus.REJECTED, BookingStatus.EXPIRED):
+        code = 409
+    else:
+        code = 202
+    headers = {"Location": body.manage_url} if code == 202 else {}
+    return JSONResponse(body.model_dump(mode="json"), status_code=code, headers=headers)
+
+
+def _invalid(field: str, message: str) -> None:
+    raise RequestValidationError([{"loc": ("body", field), "msg": message, "type": "value_error"}])
+
+
+# --- staff operations --------------------------------------------------------------------
+
+
+@router.get("/v1/bookings", response_model=list[dict[str, Any]])
+def list_bookings(
+    principal: Staff,
+    app: Bookings,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    status: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
+    customer_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """The day sheet: bookings by start time, filtered by time range, status, customer."""
+    schema = app.env.get("POSTGRES_SCHEMA") or "public"
+    with app.process_recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        rows = board.bookings(
+            cursor,
+            schema,
+            principal.tenant_id,
+            start=start,
+            end=end,
+            status=status,
+            customer_id=customer_id,
+            limit=limit,
+        )
+    return [{k: (str(v) if isinstance(v, UUID) else v) for k, v in row.items()} for row in rows]
+
+
+@router.get("/v1/bookings/by-reference/{reference}", response_model=BookingCard)
+def by_reference(
+    reference: Annotated[str, Path(max_length=20)], principal: Staff, app: Bookings, links: Links
+) -> BookingCard:
+    return card(app.booking_by_reference(principal.tenant_id, reference), links)
+
+
+@router.get("/v1/bookings/{booking_id}", response_model=BookingCard)
+def get_booking(booking_id: UUID, principal: Staff, app: Bookings, links: Links) -> BookingCard:
+    return card(app.booking(principal.tenant_id, booking_id), links)
+
+
+@router.post("/v1/bookings/{booking_id}/cancel", response_model=BookingCard)
+def cancel_as_staff(
+    booking_id: UUID, form: CancelForm, principal: FrontDesk, app: Bookings, links: Links
+) -> BookingCard:
+    """Cancel on the customer's behalf; the policy's fee and refund still apply."""
+    return card(app.cancel(principal.tenant_id, booking_id, Actor.STAFF, form.reason), links)
+
+
+@router.post(
+    "/v1/bookings/{booking_id}/reschedule",
+    response_model=BookingCard,
+    responses={202: {"model": BookingCard}, 409: {"model": BookingCard}},
+)
+async def reschedule_as_staff(
+    booking_id: UUID,
+    form: RescheduleForm,
+    principal: FrontDesk,
+    app: Bookings,
+    watch: Watch,
+    settings: Settings,
+    links: Links,
+) -> JSONResponse:
+    return await reschedule(
+        app,
+        watch,
+        settings.answer_wait_seconds,
+        links,
+        principal.tenant_id,
+        booking_id,
+        Actor.STAFF,
+        form,
+    )
+
+
+async def reschedule(
+    app: BookingApplication,
+    watch: Any,
+    wait_seconds: float,
+    links: ManageLinks,
+    tenant_id: str,
+    booking_id: UUID,
+    by: Actor,
+    form: RescheduleForm,
+) -> JSONResponse:
+    """Ask availability to move the allocation and wait (bounded) for its answer:
+    200 moved, 409 refused with alternatives, 202 still under way."""
+    before = await anyio.to_thread.run_sync(app.booking, tenant_id, booking_id)
+    changes_before = before.changes
+    await anyio.to_thread.run_sync(
+        lambda: app.reschedule(tenant_id, booking_id, by, form.start, form.staff_id)
+    )
+    booking = await wait_for(
+        app, watch, tenant_id, booking_id, lambda b: b.pending_change is None, wait_seconds
+    )
+    body = card(booking, links).model_dump(mode="json")
+    if booking.pending_change is not None:
+        return JSONResponse(body, status_code=202)
+    if booking.changes > changes_before:
+        return JSONResponse(body, status_code=200)
+    refusal = booking.last_change_refusal or {}
+    body.update(
+        status="change_refused",
+        reason=refusal.get("reason"),
+        detail=refusal.get("detail"),
+        alternatives=[{"start": s, "end": e} for s, e in refusal.get("alternatives", [])],
+    )
+    return JSONResponse(body, status_code=409)
+
+
+@router.post("/v1/bookings/{booking_id}/complete", response_model=BookingCard)
+def complete(booking_id: UUID, principal: Staff, app: Bookings, links: Links) -> BookingCard:
+    """The customer came: the visit is done."""
+    return card(app.complete(principal.tenant_id, booking_id), links)
+
+
+@router.post("/v1/bookings/{booking_id}/no-show", response_model=BookingCard)
+def no_show(booking_id: UUID, principal: Staff, app: Bookings, links: Links) -> BookingCard:
+    """The customer did not come: the no-show fee applies."""
+    return card(app.mark_no_show(principal.tenant_id, booking_id), links)

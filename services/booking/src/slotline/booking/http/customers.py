@@ -1,0 +1,64 @@
+"""Customers for the front desk: the record, found by phone or e-mail, and the
+timeline of everything that happened with them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query
+
+from slotline.booking.domain.contact import ContactDetails, InvalidContact
+from slotline.booking.domain.customer import Customer
+from slotline.booking.http.deps import Bookings, Staff
+from slotline.booking.live import board
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+
+def _record(customer: Customer) -> dict[str, Any]:
+    return {"customer_id": str(customer.id), **customer.contact.to_data()}
+
+
+@router.get("")
+def find(
+    principal: Staff,
+    app: Bookings,
+    phone: Annotated[str | None, Query(max_length=40)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+) -> dict[str, Any]:
+    """The customer with this phone number (any format) or e-mail address."""
+    try:
+        contact = ContactDetails.normalised("lookup", phone, email)
+    except InvalidContact as error:
+        raise HTTPException(422, str(error)) from None
+    return _record(
+        app.customer(principal.tenant_id, app.customer_id_for(principal.tenant_id, contact))
+    )
+
+
+@router.get("/{customer_id}")
+def get(customer_id: UUID, principal: Staff, app: Bookings) -> dict[str, Any]:
+    return _record(app.customer(principal.tenant_id, customer_id))
+
+
+@router.get("/{customer_id}/timeline")
+def timeline(
+    customer_id: UUID,
+    principal: Staff,
+    app: Bookings,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Bookings, calls, callbacks, messages and payments, newest first."""
+    customer = app.customer(principal.tenant_id, customer_id)
+    schema = app.env.get("POSTGRES_SCHEMA") or "public"
+    with app.process_recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        lines = board.timeline(
+            cursor,
+            schema,
+            principal.tenant_id,
+            customer.contact.phone,
+            customer.contact.email,
+            limit,
+        )
+    return {**_record(customer), "timeline": lines}

@@ -1,0 +1,46 @@
+"""FastAPI dependencies shared by the booking routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from slotline.booking.application import BookingApplication
+from slotline.booking.links import ManageLinks
+from slotline.booking.live.watch import BookingWatch
+from slotline.booking.settings import BookingSettings
+from slotline.events.auth import Principal, Role, require_roles
+from slotline.events.runtime import current_application
+
+
+def bookings(request: Request) -> BookingApplication:
+    application = current_application(request)
+    if not isinstance(application, BookingApplication):
+        raise TypeError("the booking routes need the booking application")
+    return application
+
+
+def settings(request: Request) -> BookingSettings:
+    return cast(BookingSettings, request.app.state.runtime.spec.settings)
+
+
+def watch(request: Request) -> BookingWatch:
+    for task in request.app.state.runtime.background:
+        if isinstance(task, BookingWatch):
+            return task
+    raise RuntimeError("the booking watch is not running")
+
+
+def links(request: Request) -> ManageLinks:
+    config = settings(request)
+    return ManageLinks(config.manage_link_secret.get_secret_value(), config.public_base_url)
+
+
+Bookings = Annotated[BookingApplication, Depends(bookings)]
+Settings = Annotated[BookingSettings, Depends(settings)]
+Watch = Annotated[BookingWatch, Depends(watch)]
+Links = Annotated[ManageLinks, Depends(links)]
+Manager = Annotated[Principal, Depends(require_roles(Role.MANAGER))]
+FrontDesk = Annotated[Principal, Depends(require_roles(Role.FRONT_DESK, Role.CHANNEL))]
+Staff = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.CHANNEL))]

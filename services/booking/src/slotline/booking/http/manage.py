@@ -1,0 +1,106 @@
+"""The customer's manage link: see the booking, follow its outcome live, cancel or
+move it, download it as a calendar file — no account, the signed link is the key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse, Response
+from sse_starlette.sse import EventSourceResponse
+
+from slotline.booking.domain.booking import Actor, Booking
+from slotline.booking.http.bookings import reschedule
+from slotline.booking.http.calendar_file import ics
+from slotline.booking.http.card import BookingCard, card
+from slotline.booking.http.deps import Bookings, Links, Settings, Watch
+from slotline.booking.http.forms import CancelForm, RescheduleForm
+from slotline.booking.http.waiting import wait_for
+
+router = APIRouter(prefix="/v1/manage/{token}", tags=["manage"])
+
+Token = Annotated[str, Path(min_length=20, max_length=2048)]
+
+
+@router.get("", response_model=BookingCard)
+def status_card(token: Token, app: Bookings, links: Links) -> BookingCard:
+    tenant_id, booking_id = links.read(token)
+    return card(app.booking(tenant_id, booking_id), links)
+
+
+@router.get("/events")
+async def outcome_stream(
+    token: Token, app: Bookings, links: Links, watch: Watch
+) -> EventSourceResponse:
+    """Server-sent ``booking`` events: the card now, then after every change, until the
+    booking settles (for clients that got a 202)."""
+    tenant_id, booking_id = links.read(token)
+    await anyio.to_thread.run_sync(app.booking, tenant_id, booking_id)  # 404 if unknown
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        last_version = -1
+        while True:
+            booking: Booking = await wait_for(
+                app, watch, tenant_id, booking_id, _changed_since(last_version), timeout=15.0
+            )
+            if booking.version != last_version:
+                last_version = booking.version
+                body = card(booking, links).model_dump(mode="json")
+                yield {"event": "booking", "data": json.dumps(body)}
+                if booking.settled and booking.pending_change is None:
+                    return
+            else:
+                yield {"event": "ping", "data": "{}"}
+
+    return EventSourceResponse(events())
+
+
+@router.post("/cancel", response_model=BookingCard)
+def cancel(token: Token, form: CancelForm, app: Bookings, links: Links) -> BookingCard:
+    """Cancel: free inside the window, the late-cancellation fee after it."""
+    tenant_id, booking_id = links.read(token)
+    return card(app.cancel(tenant_id, booking_id, Actor.CUSTOMER, form.reason), links)
+
+
+@router.post(
+    "/reschedule",
+    response_model=BookingCard,
+    responses={202: {"model": BookingCard}, 409: {"model": BookingCard}},
+)
+async def move(
+    token: Token,
+    form: RescheduleForm,
+    app: Bookings,
+    links: Links,
+    watch: Watch,
+    settings: Settings,
+) -> JSONResponse:
+    tenant_id, booking_id = links.read(token)
+    return await reschedule(
+        app,
+        watch,
+        settings.answer_wait_seconds,
+        links,
+        tenant_id,
+        booking_id,
+        Actor.CUSTOMER,
+        form,
+    )
+
+
+@router.get("/booking.ics")
+def calendar_file(token: Token, app: Bookings, links: Links) -> Response:
+    tenant_id, booking_id = links.read(token)
+    booking = app.booking(tenant_id, booking_id)
+    return Response(
+        ics(booking, links),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{booking.reference}.ics"'},
+    )
+
+
+def _changed_since(version: int) -> Callable[[Booking], bool]:
+    return lambda booking: booking.version != version

@@ -1,0 +1,209 @@
+"""The booking service's read tables: ``booking_view`` (one row per booking, for the
+front desk's lists and the saga timeout job) and ``timeline`` (everything that
+happened with one customer: bookings, calls, messages, payments).
+
+Plain SQL on the service's own schema; rows are written inside the transaction that
+records the writer's position, so each event lands once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.booking_view (
+    booking_id uuid PRIMARY KEY,
+    tenant_id text NOT NULL,
+    reference text NOT NULL,
+    request_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    customer_name text NOT NULL,
+    phone text,
+    email text,
+    channel text NOT NULL,
+    status text NOT NULL,
+    status_reason text,
+    service_id text NOT NULL,
+    service_name text NOT NULL,
+    location_id text NOT NULL,
+    time_zone text NOT NULL,
+    slot_start timestamptz NOT NULL,
+    slot_end timestamptz NOT NULL,
+    resource_ids text[] NOT NULL,
+    paid_minor bigint,
+    currency text,
+    changes int NOT NULL,
+    requested_at timestamptz NOT NULL,
+    version int NOT NULL
+);
+CREATE INDEX IF NOT EXISTS booking_view_by_day ON {schema}.booking_view (tenant_id, slot_start);
+CREATE INDEX IF NOT EXISTS booking_view_pending ON {schema}.booking_view (requested_at)
+    WHERE status IN ('requested', 'awaiting_payment');
+CREATE INDEX IF NOT EXISTS booking_view_by_customer
+    ON {schema}.booking_view (tenant_id, customer_id);
+CREATE TABLE IF NOT EXISTS {schema}.timeline (
+    entry_id text PRIMARY KEY,
+    tenant_id text NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    kind text NOT NULL,
+    summary text NOT NULL,
+    phone text,
+    email text,
+    call_id text,
+    task_id text,
+    booking_id text,
+    notification_id text
+);
+CREATE INDEX IF NOT EXISTS timeline_by_phone ON {schema}.timeline (tenant_id, phone);
+CREATE INDEX IF NOT EXISTS timeline_by_email ON {schema}.timeline (tenant_id, email);
+CREATE INDEX IF NOT EXISTS timeline_by_call ON {schema}.timeline (tenant_id, call_id);
+CREATE INDEX IF NOT EXISTS timeline_by_task ON {schema}.timeline (tenant_id, task_id);
+CREATE INDEX IF NOT EXISTS timeline_by_booking ON {schema}.timeline (tenant_id, booking_id);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a customer's timeline; the ids tie lines without a phone (a
+    voicemail, a payment) to the customer through an earlier line."""
+
+    entry_id: str
+    tenant_id: str
+    occurred_at: datetime
+    kind: str
+    summary: str
+    phone: str | None = None
+    email: str | None = None
+    call_id: str | None = None
+    task_id: str | None = None
+    booking_id: str | None = None
+    notification_id: str | None = None
+
+
+def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
+    cursor.execute(sql.SQL(_DDL).format(schema=sql.Identifier(schema)))  # type: ignore[arg-type]
+
+
+def upsert_booking(cursor: Cursor[DictRow], schema: str, row: dict[str, Any]) -> None:
+    columns = list(row)
+    cursor.execute(
+        sql.SQL(
+            "INSERT INTO {}.booking_view ({}) VALUES ({}) ON CONFLICT (booking_id) DO UPDATE"
+            " SET {} WHERE booking_view.version < EXCLUDED.version"
+        ).format(
+            sql.Identifier(schema),
+            sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.SQL(", ").join(sql.Placeholder(c) for c in columns),
+            sql.SQL(", ").join(
+                sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
+                for c in columns
+                if c != "booking_id"
+            ),
+        ),
+        row,
+    )
+
+
+def add_entries(cursor: Cursor[DictRow], schema: str, entries: Sequence[Entry]) -> None:
+    if not entries:
+        return
+    cursor.executemany(
+        sql.SQL(
+            "INSERT INTO {}.timeline VALUES (%(entry_id)s, %(tenant_id)s, %(occurred_at)s,"
+            " %(kind)s, %(summary)s, %(phone)s, %(email)s, %(call_id)s, %(task_id)s,"
+            " %(booking_id)s, %(notification_id)s) ON CONFLICT (entry_id) DO NOTHING"
+        ).format(sql.Identifier(schema)),
+        [e.__dict__ for e in entries],
+    )
+
+
+def overdue_sagas(
+    cursor: Cursor[DictRow],
+    schema: str,
+    *,
+    unanswered_before: datetime,
+    unpaid_before: datetime,
+    limit: int,
+) -> list[UUID]:
+    """Sagas still waiting for availability, or for payments, since before those times."""
+    cursor.execute(
+        sql.SQL(
+            "SELECT booking_id FROM {}.booking_view WHERE (status = 'requested' AND"
+            " requested_at < %s) OR (status = 'awaiting_payment' AND requested_at < %s)"
+            " ORDER BY requested_at LIMIT %s"
+        ).format(sql.Identifier(schema)),
+        (unanswered_before, unpaid_before, limit),
+    )
+    return [row["booking_id"] for row in cursor.fetchall()]
+
+
+def bookings(
+    cursor: Cursor[DictRow],
+    schema: str,
+    tenant_id: str,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    status: str | None,
+    customer_id: UUID | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    conditions = [sql.SQL("tenant_id = %(tenant)s")]
+    if start is not None:
+        conditions.append(sql.SQL("slot_end > %(start)s"))
+    if end is not None:
+        conditions.append(sql.SQL("slot_start < %(end)s"))
+    if status is not None:
+        conditions.append(sql.SQL("status = %(status)s"))
+    if customer_id is not None:
+        conditions.append(sql.SQL("customer_id = %(customer)s"))
+    cursor.execute(
+        sql.SQL(
+            "SELECT * FROM {}.booking_view WHERE {} ORDER BY slot_start LIMIT %(limit)s"
+        ).format(sql.Identifier(schema), sql.SQL(" AND ").join(conditions)),
+        {
+            "tenant": tenant_id,
+            "start": start,
+            "end": end,
+            "status": status,
+            "customer": customer_id,
+            "limit": limit,
+        },
+    )
+    return list(cursor.fetchall())
+
+
+def timeline(
+    cursor: Cursor[DictRow],
+    schema: str,
+    tenant_id: str,
+    phone: str | None,
+    email: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Every line about a customer: those with their phone or e-mail, and those tied
+    to one of those lines by a call, task, booking or message id (read-time join, so
+    the order the lines arrived in does not matter)."""
+    cursor.execute(
+        sql.SQL(
+            "WITH mine AS (SELECT * FROM {t} WHERE tenant_id = %(tenant)s"
+            " AND (phone = %(phone)s OR email = %(email)s))"
+            " SELECT occurred_at, kind, summary, call_id, task_id, booking_id FROM {t}"
+            " WHERE tenant_id = %(tenant)s AND (phone = %(phone)s OR email = %(email)s"
+            " OR call_id IN (SELECT call_id FROM mine WHERE call_id IS NOT NULL)"
+            " OR task_id IN (SELECT task_id FROM mine WHERE task_id IS NOT NULL)"
+            " OR booking_id IN (SELECT booking_id FROM mine WHERE booking_id IS NOT NULL)"
+            " OR notification_id IN"
+            " (SELECT notification_id FROM mine WHERE notification_id IS NOT NULL))"
+            " ORDER BY occurred_at DESC LIMIT %(limit)s"
+        ).format(t=sql.SQL("{}.timeline").format(sql.Identifier(schema))),
+        {"tenant": tenant_id, "phone": phone, "email": email, "limit": limit},
+    )
+    return list(cursor.fetchall())

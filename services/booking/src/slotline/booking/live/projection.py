@@ -1,0 +1,153 @@
+"""Keeps ``booking_view`` and the bookings' lines of the timeline current from the
+booking store (one leader per store; rows and position in one transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import anyio
+from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.postgres import PostgresProcessRecorder
+
+from slotline.booking.domain.booking import Booking
+from slotline.booking.live import board
+from slotline.booking.live.board import Entry
+from slotline.events.follower import LogFollower
+from slotline.events.store import ServiceApplication
+
+PROJECTION_NAME = "booking-board"
+
+
+class BookingBoard(LogFollower):
+    def __init__(
+        self,
+        app: ServiceApplication,
+        *,
+        database_url: str,
+        batch_size: int = 500,
+        idle_poll_seconds: float = 1.0,
+    ) -> None:
+        super().__init__(
+            app,
+            database_url=database_url,
+            name=PROJECTION_NAME,
+            batch_size=batch_size,
+            idle_poll_seconds=idle_poll_seconds,
+        )
+        self.schema = app.env.get("POSTGRES_SCHEMA") or "public"
+
+    @property
+    def recorder(self) -> PostgresProcessRecorder:
+        return cast(PostgresProcessRecorder, self.app.process_recorder)
+
+    async def handle(self, notifications: Sequence[Notification]) -> None:
+        await anyio.to_thread.run_sync(self.project, notifications)
+
+    def catch_up(self) -> int:
+        """Project everything up to the end of the log (blocking); how many events."""
+        if self.position is None:
+            self.position = self.recorded_position()
+        applied = 0
+        while batch := self._next_batch():
+            self.project(batch)
+            self.position = batch[-1].id
+            applied += len(batch)
+        return applied
+
+    def project(self, notifications: Sequence[Notification]) -> None:
+        touched: list[Any] = []
+        entries: list[dict[str, Any]] = []
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)
+            owner, _, name = type(event).__qualname__.partition(".")
+            if owner == "Booking":
+                touched.append(event.originator_id)
+                entries.append(self._pending_entry(event, name))
+        latest = self.app.get_many(touched) if touched else {}
+        lines = [
+            line for e in entries if (line := _entry(e, latest.get(e["booking_id"]))) is not None
+        ]
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            for booking in latest.values():
+                if isinstance(booking, Booking):
+                    board.upsert_booking(cursor, self.schema, view_row(booking))
+            board.add_entries(cursor, self.schema, lines)
+            self.recorder._insert_tracking(cursor, Tracking(self.name, notifications[-1].id))
+
+    @staticmethod
+    def _pending_entry(event: Any, name: str) -> dict[str, Any]:
+        return {"event": event, "name": name, "booking_id": event.originator_id}
+
+
+def view_row(booking: Booking) -> dict[str, Any]:
+    paid = booking.amount_paid
+    return {
+        "booking_id": booking.id,
+        "tenant_id": booking.tenant_id,
+        "reference": booking.reference,
+        "request_id": booking.request_id,
+        "customer_id": booking.customer_id,
+        "customer_name": booking.contact.name,
+        "phone": booking.contact.phone,
+        "email": booking.contact.email,
+        "channel": booking.channel,
+        "status": booking.status.value,
+        "status_reason": booking.status_reason,
+        "service_id": booking.terms.service_id,
+        "service_name": booking.terms.service_name,
+        "location_id": booking.terms.location_id,
+        "time_zone": booking.terms.time_zone,
+        "slot_start": booking.slot_start,
+        "slot_end": booking.slot_end,
+        "resource_ids": booking.resource_ids,
+        "paid_minor": paid.amount_minor if paid else None,
+        "currency": paid.currency if paid else None,
+        "changes": booking.changes,
+        "requested_at": booking.requested_at,
+        "version": booking.version,
+    }
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M")
+
+
+_SUMMARIES = {
+    "Confirmed": "Booked {service} for {when} ({reference})",
+    "Rejected": "Booking of {service} for {when} refused: {reason}",
+    "Expired": "Booking of {service} expired unconfirmed",
+    "Cancelled": "Cancelled {service} of {when}",
+    "Rescheduled": "Moved {service} to {when}",
+    "ChangeRefused": "Could not move {service}: {change_reason}",
+    "Completed": "Came for {service}",
+    "NoShow": "Did not come for {service} of {when}",
+}
+
+
+def _entry(pending: dict[str, Any], booking: Any) -> Entry | None:
+    template = _SUMMARIES.get(pending["name"])
+    if template is None or not isinstance(booking, Booking):
+        return None
+    event = pending["event"]
+    start = getattr(event, "slot_start", None) or booking.slot_start
+    refusal = getattr(event, "refusal", None) or {}
+    summary = template.format(
+        service=booking.terms.service_name or booking.terms.service_id,
+        when=local_time(start, booking.terms.time_zone),
+        reference=booking.reference,
+        reason=(booking.refusal.reason if booking.refusal else ""),
+        change_reason=refusal.get("reason", ""),
+    )
+    return Entry(
+        entry_id=f"booking:{booking.id}:{event.originator_version}",
+        tenant_id=booking.tenant_id,
+        occurred_at=event.timestamp,
+        kind=f"Booking{pending['name']}",
+        summary=summary,
+        phone=booking.contact.phone,
+        email=booking.contact.email,
+        booking_id=str(booking.id),
+    )

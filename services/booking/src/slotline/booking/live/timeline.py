@@ -1,0 +1,159 @@
+"""The customer timeline's lines from other services: calls and callback tasks
+(``calls.events.v1``), messages and consent (``notifications.events.v1``) and money
+(``payments.events.v1``). Each message becomes at most one line, written with the
+inbox position in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from slotline.booking.live import board
+from slotline.booking.live.board import Entry
+from slotline.events.contract import callbacks, calls, notifications, payments
+from slotline.events.envelope import Message
+from slotline.events.inbox import tracked_transaction
+from slotline.events.store import ServiceApplication
+
+
+def _amount(money: Any) -> str:
+    return f"{money.amount_minor / 100:.2f} {money.currency}"
+
+
+def entry_for(message: Message) -> Entry | None:
+    """The timeline line a message makes, or None for messages no one needs to see."""
+    base: dict[str, Any] = {
+        "entry_id": str(message.event_id),
+        "tenant_id": message.tenant_id,
+        "occurred_at": message.occurred_at,
+        "kind": message.event_type,
+    }
+    match message:
+        case calls.CallReceived():
+            return Entry(
+                **base,
+                summary=f"Called {message.to_phone}",
+                phone=message.from_phone,
+                call_id=message.call_id,
+            )
+        case calls.CallAnswered():
+            return Entry(**base, summary="Call answered", call_id=message.call_id)
+        case calls.CallMissed():
+            return Entry(
+                **base,
+                summary=f"Missed call ({message.reason.value})",
+                phone=message.from_phone,
+                call_id=message.call_id,
+            )
+        case calls.VoicemailRecorded():
+            text = f": {message.transcription[:200]}" if message.transcription else ""
+            return Entry(
+                **base,
+                summary=f"Left a voicemail ({message.duration_seconds} s){text}",
+                call_id=message.call_id,
+            )
+        case calls.WhatsAppMessageReceived():
+            return Entry(
+                **base, summary=f"WhatsApp: {(message.text or '')[:200]}", phone=message.from_phone
+            )
+        case calls.LeadCaptured():
+            return Entry(
+                **base, summary=f"New lead via {message.channel.value}", phone=message.phone
+            )
+        case callbacks.CallbackTaskCreated():
+            return Entry(
+                **base,
+                summary=f"Callback due by {message.deadline.isoformat()}",
+                phone=message.customer_phone,
+                call_id=message.call_id,
+                task_id=message.task_id,
+            )
+        case callbacks.CallbackAttemptRecorded():
+            return Entry(
+                **base, summary=f"Called back: {message.result.value}", task_id=message.task_id
+            )
+        case callbacks.CallbackTaskClosed():
+            return Entry(
+                **base,
+                summary=f"Callback closed: {message.outcome.value}",
+                task_id=message.task_id,
+                booking_id=message.booking_id,
+            )
+        case notifications.NotificationRequested():
+            return Entry(
+                **base,
+                summary=f"Message '{message.template}' queued",
+                phone=message.to_phone,
+                email=message.to_email,
+                notification_id=message.notification_id,
+            )
+        case notifications.TextBackRequested():
+            return Entry(
+                **base,
+                summary="Missed-call text-back requested",
+                phone=message.to_phone,
+                call_id=message.call_id,
+            )
+        case notifications.NotificationSent():
+            return Entry(
+                **base,
+                summary=f"Message sent by {message.channel.value}",
+                notification_id=message.notification_id,
+            )
+        case notifications.NotificationFailed():
+            return Entry(
+                **base,
+                summary=f"Message failed on {message.channel.value}",
+                notification_id=message.notification_id,
+            )
+        case notifications.ConsentChanged():
+            state = "opted in" if message.granted else "opted out"
+            return Entry(
+                **base,
+                summary=f"{state} ({message.scope.value})",
+                phone=message.phone,
+                email=message.email,
+            )
+        case payments.PaymentAuthorized():
+            return Entry(
+                **base,
+                summary=f"Payment of {_amount(message.amount)} authorised",
+                booking_id=message.booking_id,
+            )
+        case payments.PaymentAuthorizationFailed():
+            return Entry(
+                **base,
+                summary=f"Payment failed ({message.reason.value})",
+                booking_id=message.booking_id,
+            )
+        case payments.PaymentCaptured():
+            return Entry(
+                **base, summary=f"Paid {_amount(message.amount)}", booking_id=message.booking_id
+            )
+        case payments.PaymentRefunded():
+            return Entry(
+                **base, summary=f"Refunded {_amount(message.amount)}", booking_id=message.booking_id
+            )
+        case payments.FeeCharged():
+            return Entry(
+                **base,
+                summary=f"{message.fee.value} fee {_amount(message.amount)}",
+                booking_id=message.booking_id,
+            )
+    return None
+
+
+class Timeline:
+    """Writes the lines of consumed messages (the inbox effect for those topics)."""
+
+    def __init__(self, application: ServiceApplication) -> None:
+        self.application = application
+        self.schema = application.env.get("POSTGRES_SCHEMA") or "public"
+
+    def effect(self, message: Message, tracking: Tracking) -> None:
+        entry = entry_for(message)
+        if entry is None:
+            return
+        with tracked_transaction(self.application.process_recorder, tracking) as cursor:
+            board.add_entries(cursor, self.schema, [entry])

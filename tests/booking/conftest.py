@@ -1,0 +1,115 @@
+"""The booking saga's real stack: availability and booking running side by side on one
+PostgreSQL server and one broker, once per test module; each test uses its own tenant
+and clinic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import anyio
+import pytest
+
+from slotline.availability.application import AvailabilityApplication
+from slotline.availability.demo import Clinic, open_clinic
+from slotline.availability.settings import AvailabilitySettings
+from slotline.availability.wiring import service_spec as availability_spec
+from slotline.booking.application import BookingApplication
+from slotline.booking.settings import BookingSettings
+from slotline.booking.wiring import service_spec as booking_spec
+from slotline.events.local.infra import free_port
+from slotline.events.testing.reading import eventually
+from slotline.events.testing.service import RunningService, running
+
+ATHENS = ZoneInfo("Europe/Athens")
+
+
+@dataclass
+class Stack:
+    availability: RunningService
+    booking: RunningService
+    bootstrap: str
+
+    @property
+    def holds(self) -> AvailabilityApplication:
+        app = self.availability.runtime.application
+        assert isinstance(app, AvailabilityApplication)
+        return app
+
+    @property
+    def bookings(self) -> BookingApplication:
+        app = self.booking.runtime.application
+        assert isinstance(app, BookingApplication)
+        return app
+
+    async def clinic(self, *, staff: int = 2, rooms: int = 2) -> Clinic:
+        """A fresh tenant with a massage clinic, once booking's catalogue knows it."""
+        tenant = f"t-{uuid4().hex[:10]}"
+        clinic = await anyio.to_thread.run_sync(
+            lambda: open_clinic(self.holds, tenant, staff=staff, rooms=rooms)
+        )
+
+        async def known() -> bool:
+            found = await anyio.to_thread.run_sync(
+                self.bookings.catalog.service, tenant, str(clinic.service_id)
+            )
+            return found is not None
+
+        await eventually(known, timeout=20)
+        return clinic
+
+
+def future_start(days: int = 2, hour: int = 10, minute: int = 0) -> datetime:
+    """A slot start ``days`` ahead at a local hour the demo clinic is open."""
+    day = (datetime.now(ATHENS) + timedelta(days=days)).date()
+    return datetime.combine(day, time(hour, minute), ATHENS).astimezone(UTC)
+
+
+def form(clinic: Clinic, start: datetime, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": "Maria Papadopoulou",
+        "phone": "+30 694 123 4567",
+        "service_id": str(clinic.service_id),
+        "location_id": str(clinic.location_id),
+        "start": start.isoformat(),
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+async def stack(module_database_url: str, module_kafka_bootstrap: str) -> AsyncIterator[Stack]:
+    common: dict[str, Any] = {
+        "database_url": module_database_url,
+        "kafka_bootstrap": module_kafka_bootstrap,
+        "relay_idle_poll_seconds": 0.2,
+    }
+    booking_port = free_port()
+    async with AsyncExitStack() as services:
+        availability = await services.enter_async_context(
+            running(
+                availability_spec(
+                    AvailabilitySettings(
+                        **common, http_port=free_port(), expiry_interval_seconds=0.2
+                    )
+                )
+            )
+        )
+        booking = await services.enter_async_context(
+            running(
+                booking_spec(
+                    BookingSettings(
+                        **common,
+                        http_port=booking_port,
+                        public_base_url=f"http://127.0.0.1:{booking_port}",
+                        timeout_interval_seconds=0.2,
+                        public_rate_limit="1000/minute",
+                    )
+                )
+            )
+        )
+        yield Stack(availability, booking, module_kafka_bootstrap)
