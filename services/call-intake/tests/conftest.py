@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 import httpx
@@ -173,3 +174,15 @@ async def intake(module_database_url: str, module_kafka_bootstrap: str) -> Async
         app = cast(CallIntakeApplication, service.runtime.application)
         app.clock = clock
         yield Intake(service, clock)
+
+
+@pytest.fixture
+def kit() -> SimpleNamespace:
+    """The helpers above, for tests that start their own services."""
+    return SimpleNamespace(
+        Clock=Clock,
+        Telephony=Telephony,
+        plan=plan,
+        settings_for=settings_for,
+        OPEN_HOURS=OPEN_HOURS,
+    )

@@ -1,0 +1,71 @@
+"""A restart mid-way loses no task: deadlines are stored, not held in a timer."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any, cast
+
+import pytest
+
+from slotline.call_intake.application import CallIntakeApplication
+from slotline.call_intake.wiring import service_spec
+from slotline.events.testing.reading import eventually, read_topic
+from slotline.events.testing.service import bearer, running
+from slotline.events.topics import CALLS_EVENTS, NOTIFICATIONS_EVENTS
+
+pytestmark = pytest.mark.integration
+
+
+async def of_type(bootstrap: str, topic: str, tenant: str, event_type: str) -> list[dict[str, Any]]:
+    records = await read_topic(bootstrap, topic, expected=1, timeout=10, settle_seconds=1.0)
+    values = [json.loads(r.value or b"{}") for r in records]
+    return [v for v in values if v.get("tenant_id") == tenant and v["event_type"] == event_type]
+
+
+class TestRestart:
+    async def test_a_task_opened_before_a_restart_is_queued_and_escalated_after_it(
+        self, database_url: str, kafka_bootstrap: str, kit: Any
+    ) -> None:
+        clock = kit.Clock(kit.OPEN_HOURS)
+        settings_for, plan, telephony = kit.settings_for, kit.plan, kit.Telephony
+        tenant = f"clinic-{uuid.uuid4().hex[:8]}"
+        settings = settings_for(database_url, kafka_bootstrap)
+        async with running(service_spec(settings)) as first:
+            cast(CallIntakeApplication, first.runtime.application).clock = clock
+            put = await first.client.put(
+                "/v1/call-plan", json=plan(), headers=bearer("manager", tenant)
+            )
+            assert put.status_code == 200
+            await telephony(first, tenant).missed_call(f"CA{uuid.uuid4().hex}", "+306912345678")
+        # Stopped as soon as the webhook was answered: relay and view may not have run.
+
+        clock.advance(timedelta(minutes=16))  # the deadline passed while it was down
+        settings = settings_for(database_url, kafka_bootstrap)
+        async with running(service_spec(settings)) as second:
+            cast(CallIntakeApplication, second.runtime.application).clock = clock
+            desk = bearer("front_desk", tenant)
+
+            async def queued() -> list[dict[str, Any]]:
+                rows: list[dict[str, Any]] = (
+                    await second.client.get("/v1/callbacks", headers=desk)
+                ).json()
+                return rows
+
+            await eventually(queued)
+            [task] = await queued()
+            created = await of_type(kafka_bootstrap, CALLS_EVENTS, tenant, "CallbackTaskCreated")
+            assert [c["task_id"] for c in created] == [task["task_id"]]
+
+            async def breached() -> list[dict[str, Any]]:
+                return [
+                    e
+                    for e in await of_type(
+                        kafka_bootstrap, NOTIFICATIONS_EVENTS, tenant, "EscalationRequested"
+                    )
+                    if e["breached"]
+                ]
+
+            await eventually(breached, timeout=30)
+            assert [e["task_id"] for e in await breached()] == [task["task_id"]]
