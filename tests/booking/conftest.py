@@ -22,9 +22,18 @@ from slotline.availability.wiring import service_spec as availability_spec
 from slotline.booking.application import BookingApplication
 from slotline.booking.settings import BookingSettings
 from slotline.booking.wiring import service_spec as booking_spec
+from slotline.events.envelope import Message
 from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import eventually
+from slotline.events.testing.recorder import Predicate, TopicRecorder
 from slotline.events.testing.service import RunningService, running
+from slotline.events.topics import (
+    AVAILABILITY_COMMANDS,
+    BOOKING_EVENTS,
+    BOOKING_REQUESTS,
+    PAYMENTS_EVENTS,
+    dead_letter_topic,
+)
 
 ATHENS = ZoneInfo("Europe/Athens")
 
@@ -34,6 +43,18 @@ class Stack:
     availability: RunningService
     booking: RunningService
     bootstrap: str
+    topics: TopicRecorder
+
+    async def send(self, message: Message, topic: str | None = None) -> None:
+        """Publish as a channel adapter (or payments) would, keyed by aggregate id."""
+        broker = self.booking.runtime.broker
+        assert broker is not None
+        await broker.publish(
+            message.to_json(), topic=topic or message.TOPIC, key=message.aggregate_id.encode()
+        )
+
+    def of(self, tenant: str, event_type: str) -> Predicate:
+        return lambda m: m.get("tenant_id") == tenant and m.get("event_type") == event_type
 
     @property
     def holds(self) -> AvailabilityApplication:
@@ -81,11 +102,11 @@ def form(clinic: Clinic, start: datetime, **extra: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-async def stack(module_database_url: str, module_kafka_bootstrap: str) -> AsyncIterator[Stack]:
+@pytest.fixture(scope="package")
+async def stack(package_database_url: str, package_kafka_bootstrap: str) -> AsyncIterator[Stack]:
     common: dict[str, Any] = {
-        "database_url": module_database_url,
-        "kafka_bootstrap": module_kafka_bootstrap,
+        "database_url": package_database_url,
+        "kafka_bootstrap": package_kafka_bootstrap,
         "relay_idle_poll_seconds": 0.2,
     }
     booking_port = free_port()
@@ -112,4 +133,13 @@ async def stack(module_database_url: str, module_kafka_bootstrap: str) -> AsyncI
                 )
             )
         )
-        yield Stack(availability, booking, module_kafka_bootstrap)
+        recorder = await services.enter_async_context(
+            TopicRecorder(
+                package_kafka_bootstrap,
+                BOOKING_EVENTS,
+                AVAILABILITY_COMMANDS,
+                PAYMENTS_EVENTS,
+                dead_letter_topic(BOOKING_REQUESTS),
+            )
+        )
+        yield Stack(availability, booking, package_kafka_bootstrap, recorder)

@@ -3,11 +3,20 @@ PostgreSQL, real HTTP."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
 import pytest
 
-from slotline.booking.domain.booking import BookingStatus
+from slotline.availability.demo import Clinic
 from slotline.availability.domain.hold import HoldStatus
+from slotline.booking.domain.booking import BookingStatus
+from slotline.events.contract.booking_requests import BookingRequested
+from slotline.events.contract.common import Channel, Contact
 from slotline.events.testing.service import bearer
+from slotline.events.topics import BOOKING_REQUESTS
 
 from .conftest import Stack, form, future_start
 
@@ -34,3 +43,135 @@ class TestBookingOverHttp:
             f"/v1/bookings/{card['booking_id']}", headers=bearer("staff", clinic.tenant_id)
         )
         assert staff_view.json()["saga_status"] == BookingStatus.CONFIRMED.value
+
+
+def requested(clinic: Clinic, start: datetime, request_id: str, **extra: Any) -> BookingRequested:
+    return BookingRequested(
+        tenant_id=clinic.tenant_id,
+        aggregate_id=request_id,
+        request_id=request_id,
+        channel=Channel.PARTNER,
+        contact=Contact(name="Nikos K.", phone="+306941234568"),
+        service_id=str(clinic.service_id),
+        location_id=str(clinic.location_id),
+        slot_start=start,
+        **extra,
+    )
+
+
+class TestBookingOverKafka:
+    async def test_a_partner_request_ends_confirmed_and_the_outcome_is_correlated(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        request_id = f"partner-{uuid4().hex[:8]}"
+        await stack.send(requested(clinic, future_start(hour=11), request_id))
+        tenant = clinic.tenant_id
+        confirmed = await stack.topics.wait_for(stack.of(tenant, "BookingConfirmed"))
+        assert confirmed[0]["request_id"] == request_id
+        assert confirmed[0]["service_name"] == "60-min massage"
+        assert confirmed[0]["time_zone"] == "Europe/Athens"
+        assert confirmed[0]["manage_url"].startswith(stack.booking.base_url)
+        hold = stack.holds.tenant_hold(tenant, confirmed[0]["booking_id"])
+        assert hold.status is HoldStatus.CONFIRMED
+
+    async def test_the_same_request_sent_twice_makes_one_booking(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        message = requested(clinic, future_start(hour=12), f"twice-{uuid4().hex[:8]}")
+        await stack.send(message)
+        await stack.send(message.model_copy(update={"event_id": uuid4()}))
+        tenant = clinic.tenant_id
+        await stack.topics.wait_for(stack.of(tenant, "BookingConfirmed"))
+        await stack.topics.settle()
+        assert len(stack.topics.matching(stack.of(tenant, "BookingConfirmed"))) == 1
+        assert len(stack.topics.matching(stack.of(tenant, "PlaceHold"))) == 1
+
+    async def test_a_malformed_request_is_dead_lettered_and_the_consumer_goes_on(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        broker = stack.booking.runtime.broker
+        assert broker is not None
+        bad = requested(clinic, future_start(hour=13), "bad-1").model_dump(mode="json")
+        bad["contact"] = {"name": "No way to reach me"}
+        await broker.publish(json.dumps(bad).encode(), topic=BOOKING_REQUESTS, key=b"bad-1")
+        await broker.publish(b"{not json", topic=BOOKING_REQUESTS, key=b"bad-2")
+        dead = await stack.topics.wait_for(
+            lambda m: m["_topic"].endswith(".dlq") and "bad-" in json.dumps(m), count=1
+        )
+        assert any("phone" in json.dumps(d) or "contact" in json.dumps(d) for d in dead)
+        await stack.send(requested(clinic, future_start(hour=13), f"ok-{uuid4().hex[:6]}"))
+        await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingConfirmed"))
+
+
+class TestRepeatsAndRaces:
+    async def test_a_repeated_idempotency_key_returns_the_first_booking(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        url = f"/v1/public/{clinic.tenant_id}/bookings"
+        body = form(clinic, future_start(hour=14))
+        key = {"Idempotency-Key": uuid4().hex}
+        first = await stack.booking.client.post(url, json=body, headers=key)
+        again = await stack.booking.client.post(url, json=body, headers=key)
+        assert first.status_code == again.status_code == 201
+        assert first.json()["booking_id"] == again.json()["booking_id"]
+        other = await stack.booking.client.post(
+            url, json={**body, "start": future_start(hour=15).isoformat()}, headers=key
+        )
+        assert other.status_code == 409
+        assert "Idempotency-Key" in other.json()["detail"]
+
+    async def test_a_slot_taken_since_listing_is_refused_with_alternatives(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic(staff=1, rooms=1)
+        url = f"/v1/public/{clinic.tenant_id}/bookings"
+        start = future_start(hour=16)
+        first = await stack.booking.client.post(url, json=form(clinic, start))
+        assert first.status_code == 201, first.text
+        late = await stack.booking.client.post(
+            url, json=form(clinic, start, name="Eleni", phone="+306949999999")
+        )
+        assert late.status_code == 409, late.text
+        card = late.json()
+        assert card["status"] == "rejected"
+        assert card["reason"] == "slot_taken"
+        assert card["alternatives"], "the nearest free slots are offered"
+        assert all(a["start"] != start.isoformat() for a in card["alternatives"])
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"service_id": None}, "service_id"),
+            ({"phone": "12"}, "phone"),
+            ({"email": "not-an-address", "phone": None}, "email"),
+            ({"start": "2026-12-01T10:00:00"}, "start"),
+            ({"notes": "card 4242 4242 4242 4242 please"}, "notes"),
+            ({"payment_token": "4242424242424242"}, "payment_token"),
+            ({"surprise": 1}, "surprise"),
+        ],
+    )
+    async def test_a_malformed_body_gets_a_422_naming_the_field(
+        self, stack: Stack, change: dict[str, Any], field: str
+    ) -> None:
+        clinic = await stack.clinic()
+        body = {k: v for k, v in {**form(clinic, future_start()), **change}.items() if v is not None}
+        response = await stack.booking.client.post(
+            f"/v1/public/{clinic.tenant_id}/bookings", json=body
+        )
+        assert response.status_code == 422, response.text
+        assert field in [e["field"] for e in response.json()["errors"]]
+        assert "4242" not in response.text
+
+    async def test_neither_phone_nor_email_is_refused(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        body = form(clinic, future_start())
+        del body["phone"]
+        response = await stack.booking.client.post(
+            f"/v1/public/{clinic.tenant_id}/bookings", json=body
+        )
+        assert response.status_code == 422
+        assert "phone or email" in response.json()["detail"]

@@ -49,6 +49,19 @@ async def module_kafka_bootstrap(infrastructure: TestInfrastructure) -> AsyncIte
         yield bootstrap
 
 
+@pytest.fixture(scope="package")
+def package_database_url(infrastructure: TestInfrastructure) -> str:
+    """One database shared by a test package (services started once for its modules)."""
+    return infrastructure.new_database()
+
+
+@pytest.fixture(scope="package")
+async def package_kafka_bootstrap(infrastructure: TestInfrastructure) -> AsyncIterator[str]:
+    """One broker shared by a test package, topics created."""
+    async with _broker(infrastructure) as bootstrap:
+        yield bootstrap
+
+
 @asynccontextmanager
 async def _broker(infrastructure: TestInfrastructure) -> AsyncIterator[str]:
     bootstrap, stop = infrastructure.new_kafka()

@@ -1,0 +1,77 @@
+"""Recording topics in the background during a test module, so tests can wait for the
+messages they expect without re-reading a topic from the start each time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+from slotline.events.testing.reading import eventually
+
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+class TopicRecorder:
+    """Collects every record of ``topics`` (decoded JSON, with ``_topic``) from the start."""
+
+    def __init__(self, bootstrap: str, *topics: str) -> None:
+        self.bootstrap = bootstrap
+        self.topics = topics
+        self.messages: list[dict[str, Any]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> TopicRecorder:
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=50,
+        )
+        await consumer.start()
+        self._task = asyncio.create_task(self._collect(consumer))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _collect(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=100)
+                for batch in batches.values():
+                    for record in batch:
+                        try:
+                            body = json.loads(record.value or b"{}")
+                        except ValueError:
+                            body = {"_raw": (record.value or b"").decode(errors="replace")}
+                        body["_topic"] = record.topic
+                        self.messages.append(body)
+        finally:
+            await consumer.stop()
+
+    def matching(self, predicate: Predicate) -> list[dict[str, Any]]:
+        return [m for m in self.messages if predicate(m)]
+
+    async def wait_for(
+        self, predicate: Predicate, *, count: int = 1, timeout: float = 20.0
+    ) -> list[dict[str, Any]]:
+        """The matching messages once at least ``count`` have arrived."""
+        await eventually(lambda: len(self.matching(predicate)) >= count, timeout=timeout)
+        return self.matching(predicate)
+
+    async def settle(self, seconds: float = 1.0) -> None:
+        """Wait until nothing new has arrived for ``seconds`` (to catch extras)."""
+        seen = -1
+        while seen != len(self.messages):
+            seen = len(self.messages)
+            await asyncio.sleep(seconds)

@@ -1,0 +1,236 @@
+"""Deposits, cancellations and changes under a tier's policy, against the real stack.
+Payments' answers are published here as the payments service publishes them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from slotline.availability.demo import Clinic
+from slotline.availability.domain.hold import HoldStatus
+from slotline.events.contract.common import Money
+from slotline.events.contract.payments import (
+    FailureReason,
+    PaymentAuthorizationFailed,
+    PaymentAuthorized,
+)
+from slotline.events.testing.reading import eventually
+from slotline.events.testing.service import bearer
+
+from .conftest import Stack, form, future_start
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+DEPOSIT = {"payment": "deposit", "price_minor": 6000, "deposit_minor": 2000}
+
+
+async def with_policy(stack: Stack, clinic: Clinic, **policy: Any) -> None:
+    response = await stack.booking.client.put(
+        "/v1/policies/standard", json=policy, headers=bearer("manager", clinic.tenant_id)
+    )
+    assert response.status_code == 200, response.text
+
+
+async def book(stack: Stack, clinic: Clinic, hour: int, **extra: Any) -> dict[str, Any]:
+    response = await stack.booking.client.post(
+        f"/v1/public/{clinic.tenant_id}/bookings", json=form(clinic, future_start(hour=hour), **extra)
+    )
+    assert response.status_code in (201, 202), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def pay(stack: Stack, clinic: Clinic, booking_id: str, amount: int = 2000) -> None:
+    await stack.send(
+        PaymentAuthorized(
+            tenant_id=clinic.tenant_id,
+            aggregate_id=booking_id,
+            booking_id=booking_id,
+            payment_id=f"pay-{booking_id[:8]}",
+            amount=Money(amount_minor=amount, currency="EUR"),
+            gateway="simulated",
+            gateway_reference="pi_test",
+        )
+    )
+
+
+async def card_of(stack: Stack, body: dict[str, Any], status: str) -> dict[str, Any]:
+    """The status card behind the manage link, once it shows ``status``."""
+    found: dict[str, Any] = {}
+
+    async def reached() -> bool:
+        nonlocal found
+        found = (await stack.booking.client.get(body["manage_url"])).json()
+        return found["status"] == status
+
+    await eventually(reached, timeout=20)
+    return found
+
+
+class TestDeposits:
+    async def test_a_deposit_is_requested_and_the_booking_confirmed_once_authorised(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        await with_policy(stack, clinic, **DEPOSIT)
+        held = await book(stack, clinic, 10, payment_token="tok_visa")
+        assert held["status"] == "held"
+        assert held["payment_status"] == "pending"
+        asked = await stack.topics.wait_for(stack.of(clinic.tenant_id, "DepositRequested"))
+        assert asked[0]["amount"] == {"amount_minor": 2000, "currency": "EUR"}
+        assert asked[0]["payment_token"] == "tok_visa"
+        await pay(stack, clinic, held["booking_id"])
+        confirmed = await card_of(stack, held, "confirmed")
+        assert confirmed["paid"]["amount_minor"] == 2000
+        assert confirmed["payment_status"] == "authorized"
+
+    async def test_the_outcome_streams_to_a_client_that_got_a_202(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        await with_policy(stack, clinic, **DEPOSIT)
+        held = await book(stack, clinic, 11, payment_token="tok_visa")
+        statuses: list[str] = []
+        async with httpx.AsyncClient(timeout=30) as client, client.stream(
+            "GET", held["events_url"]
+        ) as stream:
+            await pay(stack, clinic, held["booking_id"])
+            async for line in stream.aiter_lines():
+                if line.startswith("data:"):
+                    statuses.append(json.loads(line[5:])["status"])
+        assert statuses[0] == "held"
+        assert statuses[-1] == "confirmed"
+
+    async def test_a_declined_payment_rejects_the_booking_and_releases_the_hold(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        await with_policy(stack, clinic, **DEPOSIT)
+        held = await book(stack, clinic, 12, payment_token="tok_declined")
+        await stack.send(
+            PaymentAuthorizationFailed(
+                tenant_id=clinic.tenant_id,
+                aggregate_id=held["booking_id"],
+                booking_id=held["booking_id"],
+                payment_id="pay-x",
+                amount=Money(amount_minor=2000, currency="EUR"),
+                reason=FailureReason.DECLINED,
+                detail="card declined",
+            )
+        )
+        rejected = await card_of(stack, held, "rejected")
+        assert rejected["reason"] == "payment_failed"
+        assert rejected["payment_status"] == "failed"
+
+        async def released() -> bool:
+            hold = stack.holds.tenant_hold(clinic.tenant_id, held["booking_id"])
+            return hold.status is HoldStatus.RELEASED
+
+        await eventually(released, timeout=20)
+
+    async def test_a_deposit_without_a_payment_token_is_a_422(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        await with_policy(stack, clinic, **DEPOSIT)
+        response = await stack.booking.client.post(
+            f"/v1/public/{clinic.tenant_id}/bookings", json=form(clinic, future_start())
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "payment_token"
+        assert "20.00 EUR" in response.json()["detail"]
+
+
+class TestCancellation:
+    async def test_inside_the_free_window_everything_paid_is_refunded(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        await with_policy(stack, clinic, **DEPOSIT, late_cancellation_fee_minor=1500)
+        held = await book(stack, clinic, 13, payment_token="tok_visa")
+        await pay(stack, clinic, held["booking_id"])
+        await card_of(stack, held, "confirmed")
+        cancelled = await stack.booking.client.post(
+            held["manage_url"] + "/cancel", json={"reason": "sick"}
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        event = (await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingCancelled")))[0]
+        assert event["within_free_window"] is True
+        assert event["refund"] == {"amount_minor": 2000, "currency": "EUR"}
+        assert event["fee"] is None
+        await stack.topics.wait_for(stack.of(clinic.tenant_id, "CancelAllocation"))
+
+        async def freed() -> bool:
+            hold = stack.holds.tenant_hold(clinic.tenant_id, held["booking_id"])
+            return hold.status is HoldStatus.CANCELLED
+
+        await eventually(freed, timeout=20)
+
+    async def test_outside_the_window_the_fee_is_kept_and_the_rest_refunded(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        await with_policy(
+            stack, clinic, **DEPOSIT, free_cancellation_hours=720, late_cancellation_fee_minor=1500
+        )
+        held = await book(stack, clinic, 14, payment_token="tok_visa")
+        await pay(stack, clinic, held["booking_id"])
+        await card_of(stack, held, "confirmed")
+        response = await stack.booking.client.post(held["manage_url"] + "/cancel", json={})
+        assert response.status_code == 200
+        event = (await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingCancelled")))[0]
+        assert event["within_free_window"] is False
+        assert event["fee"] == {"amount_minor": 1500, "currency": "EUR"}
+        assert event["refund"] == {"amount_minor": 500, "currency": "EUR"}
+
+    async def test_a_cancelled_booking_cannot_be_cancelled_again(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        booked = await book(stack, clinic, 15)
+        first = await stack.booking.client.post(booked["manage_url"] + "/cancel", json={})
+        again = await stack.booking.client.post(booked["manage_url"] + "/cancel", json={})
+        assert first.status_code == 200
+        assert again.status_code == 409
+
+    async def test_a_forged_manage_link_finds_nothing(self, stack: Stack) -> None:
+        response = await stack.booking.client.get("/v1/manage/" + "x" * 40)
+        assert response.status_code == 404
+
+
+class TestChanges:
+    async def test_changes_beyond_the_free_ones_carry_the_change_fee(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        await with_policy(stack, clinic, free_changes=1, change_fee_minor=500)
+        booked = await book(stack, clinic, 10)
+        assert booked["status"] == "confirmed"
+        first = await stack.booking.client.post(
+            booked["manage_url"] + "/reschedule", json={"start": future_start(hour=16).isoformat()}
+        )
+        assert first.status_code == 200, first.text
+        assert first.json()["free_changes_left"] == 0
+        second = await stack.booking.client.post(
+            booked["manage_url"] + "/reschedule", json={"start": future_start(hour=17).isoformat()}
+        )
+        assert second.status_code == 200, second.text
+        moves = await stack.topics.wait_for(
+            stack.of(clinic.tenant_id, "BookingRescheduled"), count=2
+        )
+        by_number = {m["change_number"]: m for m in moves}
+        assert by_number[1]["change_fee"] is None
+        assert by_number[2]["change_fee"] == {"amount_minor": 500, "currency": "EUR"}
+        assert by_number[2]["previous_slot"]["start"] == by_number[1]["slot"]["start"]
+        hold = stack.holds.tenant_hold(clinic.tenant_id, booked["booking_id"])
+        assert hold.slot.start == future_start(hour=17)
+
+    async def test_a_move_to_a_taken_slot_is_refused_and_the_booking_stays(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic(staff=1, rooms=1)
+        mine = await book(stack, clinic, 10)
+        await book(stack, clinic, 12, name="Other", phone="+306940000001")
+        refused = await stack.booking.client.post(
+            mine["manage_url"] + "/reschedule", json={"start": future_start(hour=12).isoformat()}
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["reason"] == "slot_taken"
+        assert refused.json()["alternatives"]
+        card = (await stack.booking.client.get(mine["manage_url"])).json()
+        assert card["status"] == "confirmed"
+        assert card["start"] == mine["start"]
+        assert card["changes_made"] == 0
