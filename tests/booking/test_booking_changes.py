@@ -35,9 +35,8 @@ async def with_policy(stack: Stack, clinic: Clinic, **policy: Any) -> None:
 
 
 async def book(stack: Stack, clinic: Clinic, hour: int, **extra: Any) -> dict[str, Any]:
-    response = await stack.booking.client.post(
-        f"/v1/public/{clinic.tenant_id}/bookings", json=form(clinic, future_start(hour=hour), **extra)
-    )
+    body = form(clinic, future_start(hour=hour), **extra)
+    response = await stack.booking.client.post(f"/v1/public/{clinic.tenant_id}/bookings", json=body)
     assert response.status_code in (201, 202), response.text
     body: dict[str, Any] = response.json()
     return body
@@ -92,9 +91,10 @@ class TestDeposits:
         await with_policy(stack, clinic, **DEPOSIT)
         held = await book(stack, clinic, 11, payment_token="tok_visa")
         statuses: list[str] = []
-        async with httpx.AsyncClient(timeout=30) as client, client.stream(
-            "GET", held["events_url"]
-        ) as stream:
+        async with (
+            httpx.AsyncClient(timeout=30) as client,
+            client.stream("GET", held["events_url"]) as stream,
+        ):
             await pay(stack, clinic, held["booking_id"])
             async for line in stream.aiter_lines():
                 if line.startswith("data:"):

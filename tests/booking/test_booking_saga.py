@@ -105,9 +105,7 @@ class TestBookingOverKafka:
 
 
 class TestRepeatsAndRaces:
-    async def test_a_repeated_idempotency_key_returns_the_first_booking(
-        self, stack: Stack
-    ) -> None:
+    async def test_a_repeated_idempotency_key_returns_the_first_booking(self, stack: Stack) -> None:
         clinic = await stack.clinic()
         url = f"/v1/public/{clinic.tenant_id}/bookings"
         body = form(clinic, future_start(hour=14))
@@ -158,7 +156,8 @@ class TestBadInput:
         self, stack: Stack, change: dict[str, Any], field: str
     ) -> None:
         clinic = await stack.clinic()
-        body = {k: v for k, v in {**form(clinic, future_start()), **change}.items() if v is not None}
+        merged = {**form(clinic, future_start()), **change}
+        body = {k: v for k, v in merged.items() if v is not None}
         response = await stack.booking.client.post(
             f"/v1/public/{clinic.tenant_id}/bookings", json=body
         )

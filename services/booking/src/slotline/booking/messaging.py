@@ -386,7 +386,9 @@ def _availability(app: BookingApplication) -> Callable[[Message, Tracking], None
 
 def _booking_reason(reason: HoldRejection) -> str:
     """Availability's refusal as booking's (a taken slot is ``slot_taken`` to a customer)."""
-    return public.BookingRejection.SLOT_TAKEN.value if reason is HoldRejection.TAKEN else reason.value
+    if reason is HoldRejection.TAKEN:
+        return public.BookingRejection.SLOT_TAKEN.value
+    return reason.value
 
 
 def _payments(app: BookingApplication, timeline: Timeline) -> Callable[[Message, Tracking], None]:
