@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
+from slotline.events.contract import booking as bookings
+from slotline.events.contract.common import TimeSlot
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, running
 from slotline.notifier.simulator import ProviderSimulator
@@ -18,6 +20,8 @@ from slotline.notifier.testing import (
     MailServer,
     TestClock,
     confirmed,
+    greek_mobile,
+    local_time,
     new_tenant,
     notifications_of,
     notifier_settings,
@@ -93,3 +97,130 @@ class TestConfirmation:
         await eventually(sent, timeout=10)
         scheduled = await notifications_of(service, tenant, "ReminderScheduled")
         assert sorted(m["kind"] for m in scheduled) == ["1h", "24h"]
+
+
+def texts(provider: tuple[ProviderSimulator, str], phone: str) -> list[dict[str, object]]:
+    return provider[0].to(phone)
+
+
+class TestReminders:
+    async def test_reminders_fire_at_24h_and_1h_on_every_channel_and_never_twice(
+        self,
+        service: RunningService,
+        mail_server: MailServer,
+        provider: tuple[ProviderSimulator, str],
+        clock: TestClock,
+    ) -> None:
+        tenant, email, phone = new_tenant(), f"{uuid.uuid4().hex[:8]}@example.com", greek_mobile()
+        start = local_time(clock, 2, 14)
+        await publish(service, confirmed(tenant, start, email=email, phone=phone))
+        await eventually(lambda: mail_server.to(email) and texts(provider, phone))
+
+        clock.move_to(start - timedelta(hours=24) - timedelta(minutes=1))
+        await settle(1.0)
+        assert len(mail_server.to(email)) == 1, "not before it is due"
+
+        clock.move_to(start - timedelta(hours=24) + timedelta(seconds=1))
+        await eventually(
+            lambda: len(mail_server.to(email)) == 2 and len(texts(provider, phone)) == 2
+        )
+        assert mail_server.to(email)[1]["Subject"].startswith("Reminder: Massage 60")
+        assert str(texts(provider, phone)[1]["Body"]).startswith("Reminder: Massage 60")
+
+        clock.move_to(start - timedelta(hours=1) + timedelta(seconds=1))
+        await eventually(
+            lambda: len(mail_server.to(email)) == 3 and len(texts(provider, phone)) == 3
+        )
+        clock.advance(timedelta(minutes=5))
+        await settle(1.5)
+        assert len(mail_server.to(email)) == 3
+        assert len(texts(provider, phone)) == 3
+
+        sent = await notifications_of(service, tenant, "NotificationSent")
+        assert sorted((m["notification_id"].split(":", 1)[1], m["channel"]) for m in sent) == [
+            ("confirmed", "email"),
+            ("confirmed", "sms"),
+            ("reminder:1h:0", "email"),
+            ("reminder:1h:0", "sms"),
+            ("reminder:24h:0", "email"),
+            ("reminder:24h:0", "sms"),
+        ]
+
+    async def test_a_cancelled_booking_gets_a_cancel_ics_and_no_reminders(
+        self, service: RunningService, mail_server: MailServer, clock: TestClock
+    ) -> None:
+        tenant, email = new_tenant(), f"{uuid.uuid4().hex[:8]}@example.com"
+        start = local_time(clock, 2, 15)
+        event = confirmed(tenant, start, email=email)
+        await publish(service, event)
+        await eventually(lambda: mail_server.to(email))
+        await publish(
+            service,
+            bookings.BookingCancelled(
+                tenant_id=tenant,
+                aggregate_id=event.booking_id,
+                sequence=event.sequence + 1,
+                booking_id=event.booking_id,
+                by=bookings.Actor.CUSTOMER,
+                within_free_window=True,
+            ),
+        )
+        await eventually(lambda: len(mail_server.to(email)) == 2)
+        cancel = calendar_of(mail_server.to(email)[1])
+        assert str(cancel["METHOD"]) == "CANCEL"
+        vevent = cancel.walk("VEVENT")[0]
+        assert int(vevent["SEQUENCE"]) == 1
+        assert str(vevent["UID"]) == f"{event.booking_id}@{tenant}.slotline"
+
+        clock.move_to(start - timedelta(minutes=30))
+        await settle(1.5)
+        assert len(mail_server.to(email)) == 2, "no reminder for a cancelled booking"
+        skipped = await notifications_of(service, tenant, "ReminderSkipped")
+        assert sorted((m["kind"], m["reason"]) for m in skipped) == [
+            ("1h", "cancelled"),
+            ("24h", "cancelled"),
+        ]
+
+    async def test_a_moved_booking_is_reminded_of_its_new_time_with_sequence_bumped(
+        self, service: RunningService, mail_server: MailServer, clock: TestClock
+    ) -> None:
+        tenant, email = new_tenant(), f"{uuid.uuid4().hex[:8]}@example.com"
+        first = local_time(clock, 2, 11)
+        moved_to = local_time(clock, 4, 16)
+        event = confirmed(tenant, first, email=email)
+        await publish(service, event)
+        await eventually(lambda: mail_server.to(email))
+        await publish(
+            service,
+            bookings.BookingRescheduled(
+                tenant_id=tenant,
+                aggregate_id=event.booking_id,
+                sequence=event.sequence + 1,
+                booking_id=event.booking_id,
+                by=bookings.Actor.CUSTOMER,
+                previous_slot=event.slot,
+                slot=TimeSlot(start=moved_to, end=moved_to + timedelta(hours=1)),
+                resource_ids=["staff-2"],
+                change_number=1,
+            ),
+        )
+        await eventually(lambda: len(mail_server.to(email)) == 2)
+        notice = mail_server.to(email)[1]
+        assert notice["Subject"].startswith("Booking moved")
+        vevent = calendar_of(notice).walk("VEVENT")[0]
+        assert int(vevent["SEQUENCE"]) == 1
+        assert vevent.decoded("dtstart") == moved_to.astimezone(ATHENS)
+
+        clock.move_to(first - timedelta(minutes=30))  # the old times pass silently
+        await settle(1.5)
+        assert len(mail_server.to(email)) == 2
+        clock.move_to(moved_to - timedelta(hours=24) + timedelta(seconds=1))
+        await eventually(lambda: len(mail_server.to(email)) == 3)
+        assert mail_server.to(email)[2]["Subject"] == (
+            f"Reminder: Massage 60 on {moved_to.astimezone(ATHENS):%Y-%m-%d at %H:%M}"
+        )
+        skipped = await notifications_of(service, tenant, "ReminderSkipped")
+        assert {(m["kind"], m["reason"]) for m in skipped} == {
+            ("1h", "rescheduled"),
+            ("24h", "rescheduled"),
+        }

@@ -94,30 +94,48 @@ class NotifierApplication(ServiceApplication):
         for listener in self.queued_listeners:
             listener()
 
-    def _load(self, cls: type[A], aggregate_id: UUID, **create: Any) -> A:
+    def _load(
+        self, cls: type[A], aggregate_id: UUID, work: UnitOfWork | None = None, **create: Any
+    ) -> A:
+        """The aggregate (one instance per unit of work), or a new one."""
+        if work is not None and aggregate_id in work.identities:
+            found = work.identities[aggregate_id]
+            assert isinstance(found, cls)
+            return found
         try:
             aggregate: A = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             aggregate = cls(**create)
+        if work is not None:
+            work.identities[aggregate_id] = aggregate
+            work.save(aggregate)
         return aggregate
 
-    def reminders_of(self, tenant_id: str, booking_id: str) -> BookingReminders:
+    def reminders_of(self, work: UnitOfWork, tenant_id: str, booking_id: str) -> BookingReminders:
         return self._load(
             BookingReminders,
             BookingReminders.create_id(tenant_id, booking_id),
+            work,
             tenant_id=tenant_id,
             booking_id=booking_id,
         )
 
-    def consent_of(self, tenant_id: str, address: str) -> Consent:
+    def consent_of(self, work: UnitOfWork, tenant_id: str, address: str) -> Consent:
         return self._load(
-            Consent, Consent.create_id(tenant_id, address), tenant_id=tenant_id, address=address
+            Consent,
+            Consent.create_id(tenant_id, address),
+            work,
+            tenant_id=tenant_id,
+            address=address,
         )
 
-    def notification_of(self, tenant_id: str, notification_id: str) -> Notification:
+    def notification_of(
+        self, work: UnitOfWork, tenant_id: str, notification_id: str
+    ) -> Notification:
         return self._load(
             Notification,
             Notification.create_id(tenant_id, notification_id),
+            work,
             tenant_id=tenant_id,
             notification_id=notification_id,
         )
@@ -155,7 +173,7 @@ class NotifierApplication(ServiceApplication):
     def _schedule_reminders(
         self, work: UnitOfWork, card: BookingCard, prefs: TenantPreferences, now: datetime
     ) -> None:
-        reminders = self.reminders_of(card.tenant_id, card.booking_id)
+        reminders = self.reminders_of(work, card.tenant_id, card.booking_id)
         planned, too_late = plan(prefs.reminder_kinds, card.starts_at, now)
         reachable = bool(booking_channels(card))
         for reminder in planned:
@@ -166,7 +184,6 @@ class NotifierApplication(ServiceApplication):
                 reminders.skipped(reminder.kind.name, "no_channel")
         for kind in too_late:
             reminders.skipped(kind.name, "too_late")
-        work.save(reminders)
 
     def booking_rescheduled(self, event: bookings.BookingRescheduled, tracking: Tracking) -> None:
         now = self.clock()
@@ -224,9 +241,8 @@ class NotifierApplication(ServiceApplication):
     def _end_pending(self, work: UnitOfWork, card: BookingCard, reason: str, now: datetime) -> None:
         """Skip the booking's waiting messages and its pending reminders."""
         queue.skip_scheduled_for_booking(work, card.tenant_id, card.booking_id, reason, now)
-        reminders = self.reminders_of(card.tenant_id, card.booking_id)
+        reminders = self.reminders_of(work, card.tenant_id, card.booking_id)
         reminders.skip_pending(reason)
-        work.save(reminders)
 
     # --- payments.events.v1 --------------------------------------------------------------
 
@@ -432,10 +448,9 @@ class NotifierApplication(ServiceApplication):
         if keyword.intent is Intent.HELP:
             template = "consent_help"
         else:
-            consent = self.consent_of(tenant_id, phone)
+            consent = self.consent_of(work, tenant_id, phone)
             if not consent.reply(keyword):
                 return  # already so: no second confirmation
-            work.save(consent)
             template = (
                 "consent_opted_out" if keyword.intent is Intent.OPT_OUT else "consent_opted_in"
             )

@@ -198,14 +198,15 @@ class Outcomes:
         with unit_of_work(self.app) as work:
             stale = queue.interrupt_stale(work, claimed_before, now)
             for message in stale:
-                notification = self.app.notification_of(message.tenant_id, message.notification_id)
+                notification = self.app.notification_of(
+                    work, message.tenant_id, message.notification_id
+                )
                 notification.failed(
                     message.channels[0],
                     False,
                     "interrupted while sending; not resent so that it is never sent twice",
                     None,
                 )
-                work.save(notification)
         if stale:
             log.warning("interrupted sends found", count=len(stale))
         return len(stale)
@@ -218,7 +219,7 @@ class Outcomes:
             if delivery is None:
                 return False
             tenant_id, channel = delivery["tenant_id"], delivery["channel"]
-            notification = self.app.notification_of(tenant_id, delivery["notification_id"])
+            notification = self.app.notification_of(work, tenant_id, delivery["notification_id"])
             if status == "delivered":
                 notification.report_delivered(channel)
                 records.mark_delivery(work, provider_reference, "delivered", now)
@@ -227,7 +228,6 @@ class Outcomes:
                 reason = f"provider reported {status}" + (f" ({error})" if error else "")
                 notification.failed(channel, True, reason, fallback)
                 records.mark_delivery(work, provider_reference, "failed", now)
-            work.save(notification)
         self.app._wake()
         return True
 

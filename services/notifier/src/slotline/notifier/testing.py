@@ -38,6 +38,10 @@ class TestClock:
     def advance(self, delta: timedelta) -> None:
         self.now += delta
 
+    def move_to(self, moment: datetime) -> None:
+        """Forward only: other tests' reminders share this clock."""
+        self.now = max(self.now, moment)
+
 
 @dataclass
 class MailServer:
@@ -151,3 +155,17 @@ async def notifications_of(
         for m in found
         if m.get("tenant_id") == tenant and (event_type is None or m["event_type"] == event_type)
     ]
+
+
+def greek_mobile() -> str:
+    """A valid, unique Greek mobile number (Europe/Athens by its prefix)."""
+    return f"+3069{uuid.uuid4().int % 10**8:08d}"
+
+
+def local_time(clock: TestClock, days: int, hour: int, zone: str = "Europe/Athens") -> datetime:
+    """``hour`` o'clock local time, ``days`` after the clock's current local date (UTC)."""
+    from zoneinfo import ZoneInfo
+
+    local_zone = ZoneInfo(zone)
+    day = clock.now.astimezone(local_zone).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=local_zone).astimezone(UTC)

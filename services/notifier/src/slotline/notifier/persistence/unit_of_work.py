@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.cursor = cursor
         self.schema = schema
         self.aggregates: list[Aggregate] = []
+        self.identities: dict[UUID, Aggregate] = {}  # one instance per aggregate
 
     def table(self, name: str) -> sql.Composed:
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
