@@ -1,11 +1,10 @@
-"""Run the payments service (``slotline-payments``)."""
+"""Run the payments service (``slotline-payments``; ``slotline-payments reconcile``)."""
 
-from slotline.events.runtime import serve
-from slotline.payments.wiring import service_spec
+from slotline.payments.cli import app
 
 
 def main() -> None:
-    serve(service_spec())
+    app()
 
 
 if __name__ == "__main__":

@@ -1,12 +1,250 @@
-"""The payments service's event-sourced application (its use cases arrive with its issue)."""
+"""The payments service's use cases on its event store: ledgers, their facts, policies.
 
-from typing import ClassVar
+Booking's decisions arrive with an inbox tracking record and are saved with it in one
+transaction (a redelivery changes nothing). Gateway facts — answers, webhooks,
+reconciliation — are saved with optimistic concurrency and retried on conflict.
+"""
 
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import sql
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
+
+from slotline.events.logs import get_logger
 from slotline.events.store import ServiceApplication
+from slotline.payments.domain.facts import GatewayFact
+from slotline.payments.domain.ledger import Ledger, UnknownPayment
+from slotline.payments.domain.money import Money
+from slotline.payments.domain.payment import Purpose, ReceiptTerms
+from slotline.payments.domain.quote import TaxTerms
+from slotline.payments.gateway.port import Gateway
+from slotline.payments.policies import PolicyBook
+
+log = get_logger(__name__)
+
+
+class UnknownLedger(LookupError):
+    """No ledger for that booking (in that tenant)."""
 
 
 class PaymentsApplication(ServiceApplication):
-    """Owns the payments event store and its tracking table."""
+    """Owns the payments event store (ledgers), its tracking table and the policy copy."""
 
     name = "payments"
     env: ClassVar[dict[str, str]] = dict(ServiceApplication.env)
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        gateway: Gateway,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(env=env)
+        self.gateway = gateway
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.policies = PolicyBook(self)
+
+    def close(self) -> None:
+        closing = getattr(self.gateway, "close", None)
+        if callable(closing):
+            closing()
+        super().close()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def ledger(self, tenant_id: str, booking_id: str) -> Ledger:
+        try:
+            ledger: Ledger = self.repository.get(Ledger.create_id(tenant_id, booking_id))
+        except AggregateNotFoundError:
+            raise UnknownLedger(f"no payments for booking {booking_id}") from None
+        return ledger
+
+    def history(self, ledger_id: UUID) -> list[Any]:
+        """Every stored event of a ledger, oldest first (for staff and audits)."""
+        return list(self.events.get(ledger_id))
+
+    def recent_ledger_ids(self, recent_events: int) -> list[UUID]:
+        """Ledgers with an event among the store's latest ``recent_events``."""
+        recorder = cast(PostgresApplicationRecorder, self.recorder)
+        statement = sql.SQL(
+            "SELECT originator_id FROM (SELECT originator_id, notification_id FROM {}.{}"
+            " ORDER BY notification_id DESC LIMIT %s) AS recent"
+            " GROUP BY originator_id ORDER BY max(notification_id)"
+        ).format(
+            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (recent_events,))
+            return [row["originator_id"] for row in cursor.fetchall()]
+
+    def receipt_terms(self, ledger: Ledger) -> ReceiptTerms:
+        """Tax terms of the ledger's tier (none known: no tax line), a fresh id, now."""
+        policy = self.policies.get(ledger.tenant_id, ledger.price_tier or "")
+        tax = policy.tax if policy is not None else TaxTerms(0, True)
+        return ReceiptTerms(tax=tax, new_id=lambda: uuid.uuid4().hex, now=self.clock)
+
+    # -- booking's decisions (each with its inbox tracking record) -----------------------
+
+    def note_contact(
+        self, tenant_id: str, booking_id: str, email: str | None, tracking: Tracking
+    ) -> None:
+        self._decide(tenant_id, booking_id, tracking, lambda ledger: ledger.note_contact(email))
+
+    def request_payment(
+        self,
+        tenant_id: str,
+        booking_id: str,
+        *,
+        amount: Money,
+        purpose: Purpose,
+        token: str | None,
+        price_tier: str | None,
+        tracking: Tracking,
+    ) -> None:
+        def act(ledger: Ledger) -> None:
+            ledger.request_payment(
+                amount=amount, purpose=purpose, token=token, price_tier=price_tier
+            )
+
+        self._decide(tenant_id, booking_id, tracking, act)
+
+    def booking_confirmed(
+        self, tenant_id: str, booking_id: str, email: str | None, tracking: Tracking
+    ) -> None:
+        def act(ledger: Ledger) -> None:
+            ledger.note_contact(email)
+            ledger.booking_confirmed()
+
+        self._decide(tenant_id, booking_id, tracking, act, open_ledger=False)
+
+    def booking_released(
+        self, tenant_id: str, booking_id: str, why: str, tracking: Tracking
+    ) -> None:
+        self._decide(
+            tenant_id,
+            booking_id,
+            tracking,
+            lambda ledger: ledger.booking_released(why),
+            open_ledger=False,
+        )
+
+    def booking_cancelled(
+        self,
+        tenant_id: str,
+        booking_id: str,
+        *,
+        fee: Money | None,
+        refund: Money | None,
+        reason: str,
+        tracking: Tracking,
+    ) -> None:
+        def act(ledger: Ledger) -> None:
+            ledger.booking_cancelled(fee=fee, refund=refund, reason=reason)
+
+        self._decide(tenant_id, booking_id, tracking, act, open_ledger=fee is not None)
+
+    def booking_no_show(
+        self, tenant_id: str, booking_id: str, fee: Money | None, tracking: Tracking
+    ) -> None:
+        self._decide(
+            tenant_id,
+            booking_id,
+            tracking,
+            lambda ledger: ledger.booking_no_show(fee),
+            open_ledger=fee is not None,
+        )
+
+    def booking_rescheduled(
+        self,
+        tenant_id: str,
+        booking_id: str,
+        change_number: int,
+        change_fee: Money | None,
+        tracking: Tracking,
+    ) -> None:
+        self._decide(
+            tenant_id,
+            booking_id,
+            tracking,
+            lambda ledger: ledger.booking_rescheduled(change_number, change_fee),
+            open_ledger=change_fee is not None,
+        )
+
+    def skip(self, tracking: Tracking) -> None:
+        """Record a message this service has nothing to do with, so it is not seen twice."""
+        self.process_recorder.insert_tracking(tracking)
+
+    def _decide(
+        self,
+        tenant_id: str,
+        booking_id: str,
+        tracking: Tracking,
+        act: Callable[[Ledger], None],
+        *,
+        open_ledger: bool = True,
+    ) -> None:
+        """Apply a decision and save it with ``tracking`` (a conflict is the inbox's to retry)."""
+        try:
+            ledger = self.ledger(tenant_id, booking_id)
+        except UnknownLedger:
+            if not open_ledger:
+                self.skip(tracking)  # nothing was ever paid for this booking
+                return
+            ledger = Ledger(tenant_id=tenant_id, booking_id=booking_id)
+        act(ledger)
+        self.save_tracked(ledger, tracking=tracking)
+
+    # -- what the gateway says -----------------------------------------------------------
+
+    def learn(
+        self,
+        ledger_id: UUID,
+        facts: Sequence[GatewayFact],
+        tracking: Tracking | None = None,
+    ) -> list[Any]:
+        """Apply gateway facts to a ledger; return the domain events they caused.
+
+        Repeated facts cause nothing. With ``tracking`` (the dispatcher's position), the
+        facts and the position are saved in one transaction.
+        """
+        retrying = Retrying(
+            retry=retry_if_exception_type(IntegrityError),
+            stop=stop_after_attempt(10),
+            wait=wait_random(0, 0.05),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                if tracking is not None and self._tracked(tracking):
+                    return []
+                try:
+                    ledger: Ledger = self.repository.get(ledger_id)
+                except AggregateNotFoundError:
+                    raise UnknownLedger(f"no ledger {ledger_id}") from None
+                terms = self.receipt_terms(ledger)
+                for fact in facts:
+                    try:
+                        ledger.learn(fact, terms)
+                    except UnknownPayment as error:
+                        log.warning("gateway fact about an unknown payment", error=str(error))
+                caused = list(ledger.pending_events)
+                if tracking is not None:
+                    self.save_tracked(ledger, tracking=tracking)
+                else:
+                    self.save(ledger)
+                return caused
+        raise AssertionError("unreachable: the retry either returns or raises")
+
+    def _tracked(self, tracking: Tracking) -> bool:
+        position = self.process_recorder.max_tracking_id(tracking.application_name)
+        return position is not None and position >= tracking.notification_id

@@ -101,3 +101,12 @@ class ReceiptIssued(PaymentEvent):
     url: str = Field(max_length=2048, description="Stable HTML link.")
     recipient_email: str | None = Field(default=None, description="Where to send it, if known.")
     refund: bool = Field(default=False, description="A refund receipt, not a payment receipt.")
+
+
+class FeeNotCollected(PaymentEvent):
+    """A policy fee (or part of it) could not be collected: nothing held, no payment
+    method on file, or the charge was refused. ``payment_id`` is the fee's charge, if any."""
+
+    fee: FeeKind = Field(description="Which fee.")
+    amount: Money = Field(description="What is still owed.")
+    reason: str = Field(max_length=200, description="Why it was not collected.")

@@ -1,0 +1,120 @@
+"""The entries of a ledger: payments, fees and receipts (state evolved by the ledger)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from slotline.payments.domain.quote import TaxTerms
+
+
+class PaymentStatus(StrEnum):
+    """authorizing ──▶ authorized ──▶ captured ; authorized ──▶ voided ; authorizing ──▶ failed"""
+
+    AUTHORIZING = "authorizing"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    VOIDED = "voided"
+    FAILED = "failed"
+
+
+class Purpose(StrEnum):
+    """Why money is taken."""
+
+    DEPOSIT = "deposit"
+    PREPAYMENT = "prepayment"
+    FEE = "fee"  # a policy fee beyond what the booking's payment holds
+
+
+class FeeKind(StrEnum):
+    LATE_CANCELLATION = "late_cancellation"
+    NO_SHOW = "no_show"
+    CHANGE = "change"
+
+
+class Then(StrEnum):
+    """What to do with a payment as soon as its authorisation arrives."""
+
+    CAPTURE = "capture"
+    VOID = "void"
+
+
+@dataclass
+class Payment:
+    """One authorisation on the customer's payment method, and what became of it."""
+
+    payment_id: str
+    purpose: Purpose
+    amount: int
+    token: str | None
+    status: PaymentStatus = PaymentStatus.AUTHORIZING
+    gateway: str = ""
+    reference: str | None = None
+    captured: int = 0
+    refunds: dict[str, int] = field(default_factory=dict)
+    failure: str | None = None
+    detail: str = ""
+    then: Then | None = None
+    then_amount: int = 0
+    late: bool = False  # authorised after it was reported failed: never published as such
+    refunds_after_capture: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    @property
+    def refunded(self) -> int:
+        return sum(self.refunds.values())
+
+    @property
+    def standing(self) -> bool:
+        """Holds or may still hold money."""
+        return self.status in {
+            PaymentStatus.AUTHORIZING,
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.CAPTURED,
+        }
+
+
+@dataclass
+class Fee:
+    """A policy fee booking decided; collected from held money first, then by a charge."""
+
+    fee_id: str
+    kind: FeeKind
+    amount: int
+    charge_payment_id: str | None = None
+    settled: bool = False
+    retained: int = 0
+    charged: int = 0
+
+    @property
+    def collected(self) -> int:
+        return self.retained + self.charged
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A payment's or refund's receipt, frozen when issued (its link is stable)."""
+
+    receipt_id: str
+    payment_id: str
+    refund_id: str | None
+    amount: int
+    tax: int
+    tax_rate_basis_points: int
+    taxes_included: bool
+    issued_at: str
+    description: str
+
+    @property
+    def is_refund(self) -> bool:
+        return self.refund_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptTerms:
+    """What a receipt needs that the ledger does not know: tax terms, a fresh id, now."""
+
+    tax: TaxTerms
+    new_id: Callable[[], str]
+    now: Callable[[], datetime]

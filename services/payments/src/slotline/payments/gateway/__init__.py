@@ -1,0 +1,1 @@
+"""The gateway port and its adapters: Stripe, and a simulated card network."""

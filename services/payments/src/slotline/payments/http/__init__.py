@@ -1,0 +1,1 @@
+"""The payments HTTP API: quotes, ledgers, receipts, gateway webhooks, reconciliation."""

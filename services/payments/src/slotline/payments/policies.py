@@ -1,0 +1,80 @@
+"""Payments' copy of booking's tier policies (``PolicyDefined``): prices and tax terms.
+
+Booking owns the policy; this read model keeps the latest version per tenant and tier
+for quotes and receipts. Each row is written with the inbox's tracking record, in one
+transaction, so a redelivered definition changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresProcessRecorder
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from slotline.events.contract.booking import PolicyDefined
+from slotline.events.contract.common import Money as WireMoney
+from slotline.events.inbox import tracked_transaction
+from slotline.events.store import ServiceApplication
+from slotline.payments.domain.money import Money
+from slotline.payments.domain.quote import Requirement, TaxTerms, TierPolicy
+
+_TABLE = """
+CREATE TABLE IF NOT EXISTS {table} (
+    tenant_id text NOT NULL,
+    price_tier text NOT NULL,
+    policy jsonb NOT NULL,
+    PRIMARY KEY (tenant_id, price_tier))
+"""
+
+
+def _money(value: WireMoney | None) -> Money | None:
+    return None if value is None else Money(value.amount_minor, value.currency)
+
+
+def tier_policy(defined: PolicyDefined) -> TierPolicy:
+    """The contract's policy as the domain's value."""
+    return TierPolicy(
+        price_tier=defined.price_tier,
+        price=_money(defined.price),
+        tax=TaxTerms(defined.tax_rate_basis_points, defined.taxes_included),
+        requirement=Requirement(defined.payment.value),
+        deposit=_money(defined.deposit),
+        deposit_percent=defined.deposit_percent,
+        free_cancellation_hours=defined.free_cancellation_hours,
+        late_cancellation_fee=_money(defined.late_cancellation_fee),
+        no_show_fee=_money(defined.no_show_fee),
+        free_changes=defined.free_changes,
+        change_fee=_money(defined.change_fee),
+    )
+
+
+class PolicyBook:
+    """The ``tier_policies`` table in the service's schema."""
+
+    def __init__(self, application: ServiceApplication) -> None:
+        self.recorder = cast(PostgresProcessRecorder, application.process_recorder)
+        schema = application.env.get("POSTGRES_SCHEMA") or "public"
+        self.table = sql.Identifier(schema, "tier_policies")
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(sql.SQL(_TABLE).format(table=self.table))
+
+    def record(self, defined: PolicyDefined, tracking: Tracking) -> None:
+        statement = sql.SQL(
+            "INSERT INTO {} (tenant_id, price_tier, policy) VALUES (%s, %s, %s)"
+            " ON CONFLICT (tenant_id, price_tier) DO UPDATE SET policy = EXCLUDED.policy"
+        ).format(self.table)
+        with tracked_transaction(self.recorder, tracking) as cursor:
+            payload = Jsonb(defined.model_dump(mode="json"))
+            cursor.execute(statement, (defined.tenant_id, defined.price_tier, payload))
+
+    def get(self, tenant_id: str, price_tier: str) -> TierPolicy | None:
+        statement = sql.SQL("SELECT policy FROM {} WHERE tenant_id = %s AND price_tier = %s")
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement.format(self.table), (tenant_id, price_tier))
+            row: dict[str, Any] | None = cursor.fetchone()
+        if row is None:
+            return None
+        return tier_policy(PolicyDefined.model_validate(row["policy"]))

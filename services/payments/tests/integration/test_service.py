@@ -1,0 +1,471 @@
+"""The whole payments service on a real port, PostgreSQL, broker and simulated card network:
+booking's events in on ``booking.events.v1``, the ledger's facts out on
+``payments.events.v1``, webhooks delivered late, twice and out of order."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+import anyio
+import pytest
+from pydantic import SecretStr
+
+from slotline.events.envelope import Message
+from slotline.events.local.infra import free_port
+from slotline.events.testing.reading import eventually, read_topic
+from slotline.events.testing.service import RunningService, bearer, running
+from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
+from slotline.payments.application import PaymentsApplication
+from slotline.payments.domain.facts import GatewayFact
+from slotline.payments.domain.ledger import Ledger
+from slotline.payments.domain.operations import Operation, OperationKind
+from slotline.payments.gateway.simulated import SimulatedGateway
+from slotline.payments.gateway.simulator.webhooks import sign
+from slotline.payments.settings import PaymentsSettings
+from slotline.payments.wiring import service_spec
+
+pytestmark = pytest.mark.integration
+
+SECRET = "whsec_service_test"
+CARD = "4242 4242 4242 4242"
+
+
+class SimulatedCrash(RuntimeError):
+    """The process 'dies' between the gateway's answer and the ledger write."""
+
+
+class CrashAfterCall:
+    """Crashes the dispatcher once, right after the armed operation's gateway call."""
+
+    def __init__(self) -> None:
+        self.armed: set[tuple[OperationKind, str]] = set()
+        self.crashed: list[str] = []
+
+    def arm(self, kind: OperationKind, payment_id: str) -> None:
+        self.armed.add((kind, payment_id))
+
+    def __call__(self, operation: Operation, fact: GatewayFact) -> None:
+        if (operation.kind, operation.payment_id) in self.armed:
+            self.armed.discard((operation.kind, operation.payment_id))
+            self.crashed.append(operation.key)
+            raise SimulatedCrash(f"crash after {operation.kind.value} {operation.key}")
+
+
+CRASH = CrashAfterCall()
+
+
+@pytest.fixture(scope="module")
+async def service(
+    module_database_url: str, module_kafka_bootstrap: str
+) -> AsyncIterator[RunningService]:
+    """The service as wiring.py builds it, once per module; tests use their own tenants.
+    Every webhook is delivered twice, each round shuffled."""
+    settings = PaymentsSettings(
+        database_url=module_database_url,
+        kafka_bootstrap=module_kafka_bootstrap,
+        http_port=free_port(),
+        relay_idle_poll_seconds=0.2,
+        gateway_timeout_seconds=0.1,
+        gateway_attempts=2,
+        gateway_webhook_secret=SecretStr(SECRET),
+        simulator_webhook_delay_seconds=0.3,
+        simulator_webhook_duplicate_rate=1.0,
+        simulator_webhook_reorder=True,
+        reconcile_interval_seconds=3600,
+    )
+    async with running(service_spec(settings, after_call=CRASH)) as running_service:
+        yield running_service
+
+
+def application(service: RunningService) -> PaymentsApplication:
+    return cast(PaymentsApplication, service.runtime.application)
+
+
+def gateway(service: RunningService) -> SimulatedGateway:
+    return cast(SimulatedGateway, application(service).gateway)
+
+
+async def send(service: RunningService, *messages: Message) -> None:
+    broker = service.runtime.broker
+    assert broker is not None
+    for message in messages:
+        await broker.publish(
+            message.to_json(), topic=BOOKING_EVENTS, key=message.aggregate_id.encode()
+        )
+
+
+async def published(service: RunningService, booking_id: str) -> list[dict[str, Any]]:
+    records = await read_topic(
+        service.runtime.settings.kafka_bootstrap,
+        PAYMENTS_EVENTS,
+        expected=1,
+        timeout=5,
+        settle_seconds=0.5,
+    )
+    found = [json.loads(r.value or b"{}") for r in records]
+    return [m for m in found if m.get("booking_id") == booking_id]
+
+
+async def wait_for(
+    service: RunningService, booking_id: str, *event_types: str, timeout: float = 30
+) -> list[dict[str, Any]]:
+    """The booking's payment events once every one of ``event_types`` has been published."""
+    found: list[dict[str, Any]] = []
+
+    async def arrived() -> bool:
+        nonlocal found
+        found = await published(service, booking_id)
+        types = [m["event_type"] for m in found]
+        return all(types.count(t) >= event_types.count(t) for t in event_types)
+
+    await eventually(arrived, timeout=timeout, interval=0.2)
+    return found
+
+
+def of_type(events: list[dict[str, Any]], event_type: str) -> list[dict[str, Any]]:
+    return [m for m in events if m["event_type"] == event_type]
+
+
+def tenant() -> str:
+    return f"tenant-{uuid.uuid4().hex[:8]}"
+
+
+class TestDeposits:
+    async def test_an_authorised_deposit_is_captured_on_confirmation_with_a_taxed_receipt(
+        self, service: RunningService, story: Any, policy_defined: Any
+    ) -> None:
+        booking = story(tenant())
+        await send(
+            service,
+            policy_defined(booking.tenant_id, "standard", price=12400, tax_bp=2400, deposit=5000),
+        )
+        await send(service, booking.held(), booking.deposit(5000))
+        authorised = of_type(
+            await wait_for(service, booking.booking_id, "PaymentAuthorized"), "PaymentAuthorized"
+        )
+        assert authorised[0]["amount"] == {"amount_minor": 5000, "currency": "EUR"}
+        assert authorised[0]["gateway"] == "simulated"
+        assert authorised[0]["aggregate_id"] == booking.booking_id
+
+        await send(service, booking.confirmed())
+        events = await wait_for(service, booking.booking_id, "PaymentCaptured", "ReceiptIssued")
+        assert of_type(events, "PaymentCaptured")[0]["amount"]["amount_minor"] == 5000
+        receipt = of_type(events, "ReceiptIssued")[0]
+        assert receipt["recipient_email"] == booking.email
+        assert receipt["refund"] is False
+        page = await service.client.get(receipt["url"])
+        assert page.status_code == 200
+        assert "50.00 EUR" in page.text
+        assert "9.68 EUR" in page.text  # 24 % tax inside 50.00
+        again = await service.client.get(receipt["url"])
+        assert again.text == page.text  # a stable link
+
+    async def test_refused_payments_are_reported_once_each_with_their_reason(
+        self, service: RunningService, story: Any
+    ) -> None:
+        cases = {
+            "tok_chargeDeclined": ("declined", False),
+            "tok_chargeDeclinedInsufficientFunds": ("insufficient_funds", False),
+            "pm_card_authenticationRequired": ("authentication_required", False),
+            "tok_simulateTimeout": ("network_timeout", True),
+        }
+        bookings = {token: story(tenant()) for token in cases}
+        for token, booking in bookings.items():
+            await send(service, booking.held(), booking.deposit(3000, pay_with=token))
+        for token, booking in bookings.items():
+            events = await wait_for(service, booking.booking_id, "PaymentAuthorizationFailed")
+            failed = of_type(events, "PaymentAuthorizationFailed")
+            assert len(failed) == 1
+            assert (failed[0]["reason"], failed[0]["retryable"]) == cases[token]
+            assert not of_type(events, "PaymentAuthorized")
+
+    async def test_an_expired_booking_releases_its_authorisation(
+        self, service: RunningService, story: Any
+    ) -> None:
+        booking = story(tenant())
+        await send(service, booking.held(), booking.deposit(4000))
+        await wait_for(service, booking.booking_id, "PaymentAuthorized")
+        await send(service, booking.expired())
+        events = await wait_for(service, booking.booking_id, "PaymentVoided")
+        assert of_type(events, "PaymentVoided")[0]["amount"]["amount_minor"] == 4000
+        intents = gateway(service).network.intents_of_booking(booking.booking_id)
+        assert [i["status"] for i in intents] == ["canceled"]
+
+
+class TestCancellationsAndFees:
+    async def confirmed_booking(self, service: RunningService, story: Any, deposit: int) -> Any:
+        booking = story(tenant())
+        await send(service, booking.held(), booking.deposit(deposit), booking.confirmed())
+        await wait_for(service, booking.booking_id, "PaymentCaptured")
+        return booking
+
+    async def test_cancelling_inside_the_free_window_refunds_everything(
+        self, service: RunningService, story: Any
+    ) -> None:
+        booking = await self.confirmed_booking(service, story, 5000)
+        await send(service, booking.cancelled(inside=True, fee=None, refund=5000))
+        events = await wait_for(
+            service, booking.booking_id, "PaymentRefunded", "ReceiptIssued", "ReceiptIssued"
+        )
+        refunded = of_type(events, "PaymentRefunded")
+        assert [(r["amount"]["amount_minor"], r["full"]) for r in refunded] == [(5000, True)]
+        assert not of_type(events, "FeeCharged")
+        receipts = of_type(events, "ReceiptIssued")
+        assert sorted(r["refund"] for r in receipts) == [False, True]
+
+    async def test_cancelling_late_keeps_the_fee_and_refunds_the_rest(
+        self, service: RunningService, story: Any
+    ) -> None:
+        booking = await self.confirmed_booking(service, story, 5000)
+        await send(service, booking.cancelled(inside=False, fee=2000, refund=3000))
+        events = await wait_for(service, booking.booking_id, "PaymentRefunded", "FeeCharged")
+        refunded = of_type(events, "PaymentRefunded")
+        assert [(r["amount"]["amount_minor"], r["full"]) for r in refunded] == [(3000, False)]
+        fee = of_type(events, "FeeCharged")
+        assert [(f["fee"], f["amount"]["amount_minor"]) for f in fee] == [
+            ("late_cancellation", 2000)
+        ]
+        refunds = [
+            r
+            for intent in gateway(service).network.intents_of_booking(booking.booking_id)
+            for r in gateway(service).network.refunds_of(intent["id"])
+        ]
+        assert [r["amount"] for r in refunds] == [3000]
+
+    async def test_a_no_show_keeps_the_fee(self, service: RunningService, story: Any) -> None:
+        booking = await self.confirmed_booking(service, story, 5000)
+        await send(service, booking.no_show(5000))
+        events = await wait_for(service, booking.booking_id, "FeeCharged")
+        assert [(f["fee"], f["amount"]["amount_minor"]) for f in of_type(events, "FeeCharged")] == [
+            ("no_show", 5000)
+        ]
+        assert not of_type(events, "PaymentRefunded")
+
+
+class TestNothingHappensTwice:
+    async def test_redelivered_booking_events_authorise_and_capture_once(
+        self, service: RunningService, story: Any
+    ) -> None:
+        booking = story(tenant())
+        held, deposit, confirmed = booking.held(), booking.deposit(2500), booking.confirmed()
+        await send(service, held, deposit, deposit, confirmed, deposit, confirmed)
+        await wait_for(service, booking.booking_id, "PaymentCaptured")
+        events = await published(service, booking.booking_id)
+        assert len(of_type(events, "PaymentAuthorized")) == 1
+        assert len(of_type(events, "PaymentCaptured")) == 1
+        assert len(gateway(service).network.intents_of_booking(booking.booking_id)) == 1
+
+    async def test_duplicate_and_out_of_order_webhooks_change_nothing(
+        self, service: RunningService, story: Any
+    ) -> None:
+        booking = story(tenant())
+        await send(service, booking.held(), booking.deposit(6000), booking.confirmed())
+        await send(service, booking.cancelled(inside=False, fee=1000, refund=5000))
+        await wait_for(service, booking.booking_id, "PaymentRefunded", "FeeCharged")
+        network = gateway(service).network
+
+        async def all_delivered() -> bool:
+            rows = await anyio.to_thread.run_sync(_undelivered, network, booking.booking_id)
+            return rows == 0
+
+        await eventually(all_delivered, timeout=15)  # each delivered twice, shuffled
+        app = application(service)
+        ledger_id = Ledger.create_id(booking.tenant_id, booking.booking_id)
+        version = app.repository.get(ledger_id).version
+        # Replay every webhook of the booking again, newest first, twice.
+        events = await anyio.to_thread.run_sync(_webhook_events, network, booking.booking_id)
+        assert {e["type"] for e in events} >= {
+            "payment_intent.amount_capturable_updated",
+            "payment_intent.succeeded",
+            "refund.created",
+        }
+        for event in [*reversed(events), *reversed(events)]:
+            payload = json.dumps(event).encode()
+            answer = await service.client.post(
+                "/v1/webhooks/simulated",
+                content=payload,
+                headers={
+                    "Stripe-Signature": sign(payload, SECRET),
+                    "Content-Type": "application/json",
+                },
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["recorded"] == 0
+        assert app.repository.get(ledger_id).version == version
+        forged = await service.client.post(
+            "/v1/webhooks/simulated",
+            content=json.dumps(events[0]).encode(),
+            headers={"Stripe-Signature": sign(b"other", SECRET)},
+        )
+        assert forged.status_code == 400
+        published_events = await published(service, booking.booking_id)
+        for event_type in ("PaymentAuthorized", "PaymentCaptured", "PaymentRefunded", "FeeCharged"):
+            assert len(of_type(published_events, event_type)) == 1, event_type
+
+    async def test_a_crash_between_the_gateway_call_and_the_ledger_write_charges_once(
+        self, service: RunningService, story: Any
+    ) -> None:
+        booking = story(tenant())
+        ledger_id = Ledger.create_id(booking.tenant_id, booking.booking_id)
+        payment_id = str(uuid.uuid5(ledger_id, "payment:1"))
+        CRASH.arm(OperationKind.AUTHORIZE, payment_id)
+        CRASH.arm(OperationKind.CAPTURE, payment_id)
+        await send(service, booking.held(), booking.deposit(7000))
+        await wait_for(service, booking.booking_id, "PaymentAuthorized")
+        await send(service, booking.confirmed())
+        events = await wait_for(service, booking.booking_id, "PaymentCaptured")
+        assert len(CRASH.crashed) >= 2  # both calls were made, then the process 'died'
+        assert len(of_type(events, "PaymentAuthorized")) == 1
+        assert len(of_type(events, "PaymentCaptured")) == 1
+        intents = gateway(service).network.intents_of_booking(booking.booking_id)
+        assert [(i["status"], i["amount_received"]) for i in intents] == [("succeeded", 7000)]
+
+
+def _undelivered(network: Any, booking_id: str) -> int:
+    with network._transaction() as cursor:
+        cursor.execute(
+            network._q(
+                "SELECT count(*) AS n FROM {s}.webhooks WHERE delivered_at IS NULL"
+                " AND event->'data'->'object'->'metadata'->>'booking_id' = %s"
+            ),
+            (booking_id,),
+        )
+        row = cursor.fetchone()
+        return int(row["n"])
+
+
+def _webhook_events(network: Any, booking_id: str) -> list[dict[str, Any]]:
+    with network._transaction() as cursor:
+        cursor.execute(
+            network._q(
+                "SELECT event FROM {s}.webhooks"
+                " WHERE event->'data'->'object'->'metadata'->>'booking_id' = %s ORDER BY id"
+            ),
+            (booking_id,),
+        )
+        return [dict(row["event"]) for row in cursor.fetchall()]
+
+
+class TestReadsAndQuotes:
+    async def test_the_quote_shows_price_taxes_deposit_and_policy(
+        self, service: RunningService, policy_defined: Any
+    ) -> None:
+        owner = tenant()
+        await send(
+            service, policy_defined(owner, "premium", price=12400, tax_bp=2400, deposit=3000)
+        )
+        headers = bearer("channel", owner)
+
+        async def defined() -> bool:
+            answer = await service.client.get(
+                "/v1/quotes", params={"tier": "premium"}, headers=headers
+            )
+            return answer.status_code == 200
+
+        await eventually(defined, timeout=20)
+        quote = (
+            await service.client.get("/v1/quotes", params={"tier": "premium"}, headers=headers)
+        ).json()
+        assert quote["price"]["total"]["amount_minor"] == 12400
+        assert quote["price"]["tax"]["amount_minor"] == 2400
+        assert quote["due_now"]["amount_minor"] == 3000
+        assert quote["due_at_visit"]["amount_minor"] == 9400
+        assert quote["policy"]["free_cancellation_hours"] == 24
+        assert any("24 h" in line for line in quote["summary"])
+        unknown = await service.client.get("/v1/quotes", params={"tier": "gold"}, headers=headers)
+        assert unknown.status_code == 404
+
+    async def test_staff_read_a_ledger_of_their_own_tenant_only(
+        self, service: RunningService, story: Any
+    ) -> None:
+        booking = story(tenant())
+        await send(service, booking.held(), booking.deposit(1500))
+        await wait_for(service, booking.booking_id, "PaymentAuthorized")
+        url = f"/v1/ledgers/{booking.booking_id}"
+        ledger = (await service.client.get(url, headers=bearer("staff", booking.tenant_id))).json()
+        assert [p["status"] for p in ledger["payments"]] == ["authorized"]
+        assert [e["type"] for e in ledger["entries"]][:4] == [
+            "Opened",
+            "ContactNoted",
+            "PaymentRequested",
+            "Authorized",
+        ]
+        assert "tok_visa" not in json.dumps(ledger)
+        assert (await service.client.get(url, headers=bearer("staff", "other"))).status_code == 404
+        assert (
+            await service.client.get(url, headers=bearer("analyst", booking.tenant_id))
+        ).status_code == 403
+        assert (await service.client.get(url)).status_code == 401
+
+
+class TestCardNumbers:
+    async def test_a_card_number_is_refused_and_never_logged_or_published(
+        self, service: RunningService, story: Any
+    ) -> None:
+        lines: list[str] = []
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if record.name == "httpx":  # this test's own client logging its requests
+                    return
+                lines.append(f"{record.getMessage()} {record.__dict__!r}")
+
+        root = logging.getLogger()
+        keep, level = Keep(logging.DEBUG), root.level
+        root.addHandler(keep)
+        root.setLevel(logging.DEBUG)
+        try:
+            manager = bearer("manager", "acme")
+            refused = await service.client.post(
+                "/v1/reconciliations", json={"dry_run": True, "note": CARD}, headers=manager
+            )
+            assert refused.status_code == 422
+            assert refused.json()["errors"] == [
+                {
+                    "field": "note",
+                    "rule": "card_number",
+                    "message": refused.json()["errors"][0]["message"],
+                }
+            ]
+            assert "token" in refused.json()["detail"]
+            in_query = await service.client.get(
+                "/v1/quotes",
+                params={"tier": CARD.replace(" ", "")},
+                headers=bearer("channel", "acme"),
+            )
+            assert in_query.status_code == 422
+            webhook = await service.client.post(
+                "/v1/webhooks/simulated", json={"card": {"number": CARD}}
+            )
+            assert webhook.status_code == 422
+            booking = story(tenant())
+            await send(service, booking.held())
+            smuggled = booking.deposit(1000, pay_with="tok_smuggled").to_json()
+            broker = service.runtime.broker
+            assert broker is not None  # a producer that skipped the contract's validation:
+            await broker.publish(
+                smuggled.replace(b"tok_smuggled", CARD.replace(" ", "").encode()),
+                topic=BOOKING_EVENTS,
+                key=booking.booking_id.encode(),
+            )
+            await send(service, booking.deposit(1000, pay_with="tok_visa"))
+            await wait_for(service, booking.booking_id, "PaymentAuthorized")
+        finally:
+            root.removeHandler(keep)
+            root.setLevel(level)
+        digits = CARD.replace(" ", "")
+        assert lines  # the handler saw the requests' log lines
+        assert not [line for line in lines if CARD in line or digits in line]
+        records = await read_topic(
+            service.runtime.settings.kafka_bootstrap,
+            PAYMENTS_EVENTS,
+            expected=1,
+            timeout=5,
+            settle_seconds=0.5,
+        )
+        assert records
+        assert not [r for r in records if digits.encode() in (r.value or b"")]
