@@ -6,7 +6,7 @@ links to follow it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from uuid import UUID, uuid4
 
 import anyio
@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from slotline.booking.application import BookingApplication
 from slotline.booking.domain.booking import Actor, Booking, BookingStatus
+from slotline.booking.domain.contact import InvalidContact, normalise_phone
 from slotline.booking.http.card import BookingCard, card
 from slotline.booking.http.deps import Bookings, FrontDesk, Links, Settings, Staff, Watch
 from slotline.booking.http.forms import BookingForm, CancelForm, RescheduleForm
@@ -89,12 +90,24 @@ async def _request(
     if due is not None and not form.payment_token:
         text = f"{due.amount_minor / 100:.2f} {due.currency}"
         _invalid("payment_token", f"this service needs {text} paid now: send a payment_token")
+    if form.phone and not form.phone.startswith("+"):
+        form = form.model_copy(update={"phone": _national(form.phone, settings)})
     request = _as_message(tenant_id, form, idempotency_key)
     booking = await anyio.to_thread.run_sync(app.request_booking, request)
     booking = await wait_for(
         app, watch, tenant_id, booking.id, lambda b: b.settled, settings.answer_wait_seconds
     )
     return _answer(booking, links)
+
+
+def _national(phone: str, settings: Any) -> str:
+    region = settings.default_phone_region
+    if region is None:
+        _invalid("phone", f"{phone!r}: write the number with its country code, e.g. +30 …")
+    try:
+        return normalise_phone(phone, region)
+    except InvalidContact as error:
+        _invalid("phone", str(error))
 
 
 def _as_message(tenant_id: str, form: BookingForm, idempotency_key: str | None) -> BookingRequested:
@@ -130,7 +143,7 @@ def _answer(booking: Booking, links: ManageLinks) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=code, headers=headers)
 
 
-def _invalid(field: str, message: str) -> None:
+def _invalid(field: str, message: str) -> NoReturn:
     raise RequestValidationError([{"loc": ("body", field), "msg": message, "type": "value_error"}])
 
 

@@ -23,8 +23,12 @@ ObjectId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z
 
 
 def _phone(value: str | None) -> str | None:
+    """International numbers are normalised here; national ones ("694 …") by the route,
+    with the business's default region."""
     if value is None or not value.strip():
         return None
+    if not value.strip().startswith(("+", "00")):
+        return value.strip()
     try:
         return normalise_phone(value)
     except InvalidContact as error:

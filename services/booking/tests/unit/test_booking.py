@@ -1,0 +1,165 @@
+"""The booking saga's state machine, answer by answer (pure: no database, no broker)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from slotline.booking.domain.booking import (
+    Actor,
+    Booking,
+    BookingStatus,
+    InvalidTransition,
+    Refusal,
+)
+from slotline.booking.domain.money import Money
+from slotline.booking.domain.policy import PaymentRequirement, Policy
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
+START = datetime(2026, 12, 3, 10, tzinfo=UTC)
+DEPOSIT = Policy(
+    payment=PaymentRequirement.DEPOSIT,
+    deposit=Money(2000, "EUR"),
+    free_cancellation_hours=24,
+    late_cancellation_fee=Money(1500, "EUR"),
+    no_show_fee=Money(2000, "EUR"),
+    free_changes=1,
+    change_fee=Money(500, "EUR"),
+)
+
+
+def new_booking(policy: Policy = DEPOSIT, **extra: Any) -> Booking:
+    return Booking(
+        tenant_id="t",
+        request_id=str(uuid4()),
+        idempotency_key=None,
+        fingerprint="f",
+        reference="SLT-ABCDEF",
+        channel="web",
+        customer_id=uuid4(),
+        contact={"name": "Maria", "phone": "+306941234567", "email": None, "language": "en"},
+        consents={"transactional": True, "marketing": False},
+        terms={
+            "service_id": "s",
+            "service_name": "Massage",
+            "duration_minutes": 60,
+            "price_tier": "standard",
+            "location_id": "l",
+            "location_name": "Clinic",
+            "time_zone": "Europe/Athens",
+        },
+        slot_start=START,
+        preferred_staff_id=None,
+        preferred_resource_id=None,
+        notes=None,
+        source_call_id=None,
+        payment_token="tok_visa",
+        policy=policy.to_data(),
+        hold_ttl_seconds=600,
+        requested_at=NOW,
+        refusal=None,
+        **extra,
+    )
+
+
+def names(booking: Booking) -> list[str]:
+    return [type(e).__name__ for e in booking.collect_events()]
+
+
+def confirmed(policy: Policy = DEPOSIT) -> Booking:
+    booking = new_booking(policy)
+    booking.hold_placed(START, START + timedelta(hours=1), ["r1"], NOW + timedelta(minutes=10))
+    booking.payment_authorized("p1", Money(2000, "EUR"))
+    booking.hold_confirmed(START, START + timedelta(hours=1), ["r1"])
+    booking.collect_events()
+    return booking
+
+
+class TestTheSaga:
+    def test_a_held_slot_asks_for_the_deposit_when_the_policy_wants_one(self) -> None:
+        booking = new_booking()
+        booking.hold_placed(START, START + timedelta(hours=1), ["r1"], NOW + timedelta(minutes=10))
+        assert names(booking) == ["Requested", "Held", "DepositAsked"]
+        assert booking.status is BookingStatus.AWAITING_PAYMENT
+
+    def test_without_payment_a_held_slot_is_confirmed_at_once(self) -> None:
+        booking = new_booking(Policy())
+        booking.hold_placed(START, START + timedelta(hours=1), ["r1"], NOW + timedelta(minutes=10))
+        assert names(booking)[-1] == "ConfirmationAsked"
+        assert booking.status is BookingStatus.CONFIRMING
+
+    def test_a_failed_payment_rejects_and_releases_the_hold(self) -> None:
+        booking = new_booking()
+        booking.hold_placed(START, START + timedelta(hours=1), ["r1"], NOW + timedelta(minutes=10))
+        booking.collect_events()
+        booking.payment_failed("declined", "card declined")
+        assert names(booking) == ["Rejected", "ReleaseAsked"]
+        assert booking.status_reason == "payment_failed"
+
+    def test_late_and_repeated_answers_change_nothing(self) -> None:
+        booking = confirmed()
+        booking.hold_placed(START, START + timedelta(hours=1), ["r2"], NOW)
+        booking.payment_authorized("p2", Money(2000, "EUR"))
+        booking.hold_expired()
+        booking.hold_refused(Refusal("taken"))
+        assert names(booking) == []
+        assert booking.status is BookingStatus.CONFIRMED
+
+    def test_a_saga_without_an_answer_expires_and_releases_on_its_own_deadline(self) -> None:
+        booking = new_booking()
+        booking.collect_events()
+        assert not booking.time_out(
+            NOW + timedelta(seconds=59), timedelta(minutes=1), timedelta(minutes=8)
+        )
+        assert booking.time_out(
+            NOW + timedelta(minutes=1), timedelta(minutes=1), timedelta(minutes=8)
+        )
+        assert names(booking) == ["Expired", "ReleaseAsked"]
+
+
+class TestChanges:
+    def test_cancelling_inside_the_window_refunds_the_deposit(self) -> None:
+        booking = confirmed()
+        booking.cancel(Actor.CUSTOMER, START - timedelta(days=2), "sick")
+        events = booking.collect_events()
+        assert [type(e).__name__ for e in events] == ["Cancelled", "AllocationCancelAsked"]
+        cancelled: Any = events[0]
+        assert cancelled.within_free_window is True
+        assert cancelled.refund == {"amount_minor": 2000, "currency": "EUR"}
+
+    def test_a_customer_cannot_cancel_once_the_visit_began(self) -> None:
+        with pytest.raises(InvalidTransition, match="started"):
+            confirmed().cancel(Actor.CUSTOMER, START + timedelta(minutes=5), None)
+
+    def test_one_change_at_a_time_and_the_fee_after_the_free_ones(self) -> None:
+        booking = confirmed()
+        booking.ask_reschedule(Actor.CUSTOMER, START + timedelta(hours=2), NOW, None, None)
+        with pytest.raises(InvalidTransition, match="already under way"):
+            booking.ask_reschedule(Actor.CUSTOMER, START + timedelta(hours=3), NOW, None, None)
+        booking.hold_rescheduled(START + timedelta(hours=2), START + timedelta(hours=3), ["r1"])
+        booking.ask_reschedule(Actor.CUSTOMER, START + timedelta(hours=4), NOW, None, None)
+        assert booking.pending_change is not None
+        assert booking.pending_change["change_number"] == 2
+        assert booking.pending_change["fee"] == {"amount_minor": 500, "currency": "EUR"}
+
+    def test_a_refused_move_leaves_the_booking_where_it_was(self) -> None:
+        booking = confirmed()
+        booking.ask_reschedule(Actor.STAFF, START + timedelta(hours=2), NOW, None, None)
+        booking.reschedule_refused(Refusal("slot_taken"))
+        assert booking.slot_start == START
+        assert booking.changes == 0
+        assert booking.pending_change is None
+
+    def test_no_show_only_after_the_start_and_with_the_fee(self) -> None:
+        booking = confirmed()
+        with pytest.raises(InvalidTransition, match="not started"):
+            booking.mark_no_show(START - timedelta(minutes=1))
+        booking.mark_no_show(START + timedelta(minutes=20))
+        no_show: Any = booking.collect_events()[-1]
+        assert no_show.fee == {"amount_minor": 2000, "currency": "EUR"}
+        assert booking.status is BookingStatus.NO_SHOW
