@@ -65,6 +65,7 @@ class IntakeBase(ServiceApplication):
         self.clock = clock
         self.policy = policy or IntakePolicy()
         self.lines: LineTypeLookup = lines or NumberingPlanLookup()
+        self._plans: dict[str, tuple[int, CallPlan]] = {}
 
     # -- plans --------------------------------------------------------------------
 
@@ -85,7 +86,11 @@ class IntakeBase(ServiceApplication):
         stored = self._find(PhonePlan.create_id(tenant_id))
         if stored is None:
             raise UnknownItem(f"tenant {tenant_id!r} has no call plan; PUT /v1/call-plan first")
+        known = self._plans.get(tenant_id)
+        if known is not None and known[0] == stored.version:
+            return known[1]  # parsed once per version: every webhook reads the plan
         plan: CallPlan = stored.plan
+        self._plans[tenant_id] = (stored.version, plan)
         return plan
 
     def plan_or_none(self, tenant_id: str) -> CallPlan | None:

@@ -9,6 +9,7 @@ and ``BookingConfirmed`` (closes the caller's task, credits the call) exactly on
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,7 +39,13 @@ _PUBLISHED = ("Call.", "CallbackTask.", "InboundMessage.")
 
 
 def publisher(application: ServiceApplication) -> IntegrationMapper:
-    """Maps each stored event to its public event, from the aggregate at that version."""
+    """Maps each stored event to its public event, from the aggregate at that version.
+
+    The relay maps events in log order, so the aggregate at an event's version is
+    usually the one at the previous version (kept here) with that event applied; only
+    on a miss is it replayed from the store.
+    """
+    versions = AggregateVersions(application)
 
     def publish(domain_event: Any) -> Message | None:
         try:
@@ -54,9 +61,7 @@ def publisher(application: ServiceApplication) -> IntegrationMapper:
         kind = type(domain_event).__qualname__
         if not kind.startswith(_PUBLISHED):
             return None  # callers, plans and rotations are internal
-        aggregate: Any = application.repository.get(
-            domain_event.originator_id, version=domain_event.originator_version
-        )
+        aggregate = versions.at(domain_event)
         name = kind.split(".", 1)[1]
         if isinstance(aggregate, Call):
             return _call_event(aggregate, name, domain_event)
@@ -67,6 +72,29 @@ def publisher(application: ServiceApplication) -> IntegrationMapper:
         return None
 
     return publish
+
+
+class AggregateVersions:
+    """Aggregates as of the events being mapped, built forward event by event (bounded)."""
+
+    def __init__(self, application: ServiceApplication, size: int = 10_000) -> None:
+        self.application = application
+        self.size = size
+        self._latest: OrderedDict[Any, Any] = OrderedDict()
+
+    def at(self, domain_event: Any) -> Any:
+        key, version = domain_event.originator_id, domain_event.originator_version
+        known = self._latest.pop(key, None)
+        if known is not None and known.version == version - 1:
+            aggregate = domain_event.mutate(known)
+        elif known is None and version == 1:
+            aggregate = domain_event.mutate(None)
+        else:
+            aggregate = self.application.repository.get(key, version=version)
+        self._latest[key] = aggregate
+        if len(self._latest) > self.size:
+            self._latest.popitem(last=False)
+        return aggregate
 
 
 def _call_event(call: Call, name: str, event: Any) -> Message | None:

@@ -114,7 +114,9 @@ class CallPlan(PlanValue):
     text_back_window_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
     callback_sla_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
     hold_text_backs_in_quiet_hours: bool = Field(
-        default=True, description="Texts to callers outside 08:00–21:00 their time wait."
+        default=False,
+        description="Hold text-backs to callers outside 08:00–21:00 their time until 08:00. "
+        "Off by default: a text-back answers a call the caller has just made.",
     )
     language: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
 
