@@ -169,3 +169,30 @@ def local_time(clock: TestClock, days: int, hour: int, zone: str = "Europe/Athen
     local_zone = ZoneInfo(zone)
     day = clock.now.astimezone(local_zone).date() + timedelta(days=days)
     return datetime(day.year, day.month, day.day, hour, tzinfo=local_zone).astimezone(UTC)
+
+
+async def dead_letters_of(service: RunningService, topic: str, tenant: str) -> list[dict[str, Any]]:
+    """Dead letters of ``topic`` whose original payload names ``tenant``."""
+    from slotline.events.topics import dead_letter_topic
+
+    records = await read_topic(
+        service.runtime.settings.kafka_bootstrap,
+        dead_letter_topic(topic),
+        expected=1,
+        timeout=3,
+        settle_seconds=0.3,
+    )
+    letters = [json.loads(r.value or b"{}") for r in records]
+    return [d for d in letters if tenant in json.dumps(d)]
+
+
+async def send_signed(
+    service: RunningService, path: str, form: dict[str, str], auth_token: str
+) -> int:
+    """POST a provider webhook to the notifier, signed like Twilio signs it."""
+    from slotline.notifier.http.signature import twilio_signature
+
+    url = f"{service.base_url}{path}"  # the tests' public URL is the service's own
+    signature = twilio_signature(auth_token, url, list(form.items()))
+    response = await service.client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+    return response.status_code
