@@ -64,7 +64,9 @@ class TestTheCommand:
     def test_check_fails_on_a_stale_runbook_and_writing_mends_it(self, tmp_path: Path) -> None:
         runbook = tmp_path / "operations.md"
         shutil.copy(RUNBOOK, runbook)
-        runbook.write_text(runbook.read_text().replace("`SLOTLINE_KAFKA_BOOTSTRAP`", "`OLD`"))
+        runbook.write_text(
+            runbook.read_text().replace("| `SLOTLINE_KAFKA_BOOTSTRAP` |", "| `OLD` |")
+        )
         runner = CliRunner()
 
         stale = runner.invoke(app, ["config-reference", "--doc", str(runbook), "--check"])
