@@ -36,7 +36,6 @@ import logging
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -54,6 +53,7 @@ import httpx
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import sql
+from support import ServiceProcess, figure, percentile, say
 
 from slotline.availability import demo
 from slotline.availability.application import (
@@ -67,7 +67,7 @@ from slotline.availability.domain.entries import CalendarEntry
 from slotline.availability.live import board
 from slotline.availability.live.projection import PROJECTION_NAME, SlotProjection
 from slotline.events.kafka import ensure_topics
-from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
+from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres
 from slotline.events.logs import configure_logging
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.testing.service import bearer
@@ -99,19 +99,6 @@ LAG_TIMEOUT_SECONDS = 10.0
 REBUILD_EVENTS = 100_000
 
 
-def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def figure(name: str, value: str) -> None:
-    print(f"{name}: {value}", flush=True)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * q + 0.999999) - 1)]
-
-
 def local(day: date, at: clock_time) -> datetime:
     return datetime.combine(day, at, ATHENS)
 
@@ -121,96 +108,6 @@ def today() -> date:
 
 
 # --- the service process ---------------------------------------------------------------
-
-
-@dataclass
-class ServiceProcess:
-    database_url: str
-    bootstrap: str
-    log_path: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-    _log: IO[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def launch(self) -> None:
-        env = {
-            **os.environ,
-            "SLOTLINE_DATABASE_URL": self.database_url,
-            "SLOTLINE_KAFKA_BOOTSTRAP": self.bootstrap,
-            "SLOTLINE_HTTP_PORT": str(self.port),
-            "SLOTLINE_LOG_LEVEL": os.environ.get("SLOTLINE_LOG_LEVEL", "WARNING"),
-            "PYTHONUNBUFFERED": "1",
-        }
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 — closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "slotline.availability"],
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    async def wait_ready(self, timeout: float = 90.0) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=5) as client:
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"the service exited: {self.process.returncode}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/readyz")).status_code == 200:
-                        return
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"the service is not ready after {timeout}s")
-                await asyncio.sleep(0.2)
-
-    def check_alive(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            raise RuntimeError("the service process died; see its log above")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def log_summary(self) -> list[str]:
-        """Distinct messages the service logged (it logs warnings and up), with counts."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return []
-        seen: Counter[str] = Counter()
-        for line in text.splitlines():
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                key = f"{record.get('level')}: {record.get('event')}"
-                if record.get("error"):
-                    key += f" ({str(record['error'])[:200]})"
-            except (ValueError, AttributeError):
-                key = line
-            # Scheduler messages carry their next run time; count them as one.
-            seen[key.split(" (trigger:")[0][:300]] += 1
-        return [f"{n} × {message}" for message, n in seen.most_common()]
 
 
 # --- reading the store and the view -------------------------------------------------------
@@ -749,7 +646,9 @@ async def main() -> int:
         await ensure_topics(bootstrap)
         ensure_schema(database_url, SCHEMA)
         app = AvailabilityApplication(env=postgres_env(database_url, SCHEMA, pool_size=4))
-        service = ServiceProcess(database_url, bootstrap, tmp / "availability.log")
+        service = ServiceProcess(
+            "slotline.availability", database_url, bootstrap, tmp / "availability.log"
+        )
         service.launch()
         await service.wait_ready()
         say(f"service ready on {service.base_url} after {time.monotonic() - began:.1f}s")

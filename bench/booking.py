@@ -1,0 +1,247 @@
+"""Benchmark the booking saga end to end: availability and booking as their own
+processes, requests published to ``booking.requests.v1`` as a channel adapter would,
+outcomes read from ``booking.events.v1``. No payment is due (the policy default).
+
+Prints, one ``name: value unit`` line per figure:
+
+- ``booking_e2e_p50`` / ``booking_e2e_p99`` — request published → its
+  ``BookingConfirmed`` consumed, at a steady 100 requests/s for 20 s (after warm-up).
+- ``booking_throughput`` — bookings confirmed per second when 2,000 requests are
+  published at once (saturation), first publish → last confirmation.
+- ``booking_refused`` — requests that did not end confirmed (should be 0: every request
+  asks for a free slot of its own).
+
+Uses embedded PostgreSQL and Tansu unless ``SLOTLINE_DATABASE_URL`` /
+``SLOTLINE_KAFKA_BOOTSTRAP`` are set. Details go to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from support import ServiceProcess, figure, infrastructure, percentile, say
+
+from slotline.availability import demo
+from slotline.availability.application import AvailabilityApplication
+from slotline.events.contract.booking_requests import BookingRequested
+from slotline.events.contract.common import Channel, Contact
+from slotline.events.store import ensure_schema, postgres_env
+from slotline.events.topics import BOOKING_EVENTS, BOOKING_REQUESTS
+
+TENANT = "bench"
+ATHENS = ZoneInfo("Europe/Athens")
+CLINICS = 4
+STAFF = 10
+SLOTS_PER_DAY = 16  # 75-minute steps from 02:00 local: 60-min service + 15-min buffer
+DAYS = 28
+RATE = 100
+STEADY_SECONDS = 20
+WARMUP = 100
+SATURATION = 2_000
+SETTLED = {"BookingConfirmed", "BookingRejected", "BookingExpired"}
+
+
+@dataclass
+class Outcome:
+    event_type: str
+    at: float
+
+
+class Slots:
+    """Hands out distinct free slots, spread over clinics and days so that requests in
+    flight together rarely touch the same resource day."""
+
+    def __init__(self, clinics: list[demo.Clinic]) -> None:
+        self.clinics = clinics
+        self.next = 0
+        self.first_day = (datetime.now(ATHENS) + timedelta(days=2)).date()
+
+    def take(self) -> tuple[demo.Clinic, datetime]:
+        k = self.next
+        self.next += 1
+        clinic = self.clinics[k % len(self.clinics)]
+        j = k // len(self.clinics)
+        day = self.first_day + timedelta(days=j % DAYS)
+        slot = (j // DAYS) % SLOTS_PER_DAY
+        seat = j // (DAYS * SLOTS_PER_DAY)
+        if seat >= STAFF:
+            raise RuntimeError("the benchmark ran out of free slots")
+        minutes = 120 + slot * 75
+        start = datetime.combine(day, clock_time(minutes // 60, minutes % 60), ATHENS)
+        return clinic, start.astimezone(UTC)
+
+
+def request(clinic: demo.Clinic, start: datetime) -> BookingRequested:
+    request_id = f"bench-{uuid4().hex}"
+    return BookingRequested(
+        tenant_id=TENANT,
+        aggregate_id=request_id,
+        request_id=request_id,
+        channel=Channel.PARTNER,
+        contact=Contact(name="Bench Customer", phone="+306940000000"),
+        service_id=str(clinic.service_id),
+        location_id=str(clinic.location_id),
+        slot_start=start,
+    )
+
+
+class Outcomes:
+    """Follows ``booking.events.v1`` and notes when each request settled."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.settled: dict[str, Outcome] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            BOOKING_EVENTS,
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=10,
+        )
+        await consumer.start()
+        self.task = asyncio.create_task(self._follow(consumer))
+
+    async def _follow(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=50)
+                now = time.perf_counter()
+                for batch in batches.values():
+                    for record in batch:
+                        body = json.loads(record.value or b"{}")
+                        if body.get("event_type") in SETTLED and body.get("request_id"):
+                            self.settled.setdefault(
+                                body["request_id"], Outcome(body["event_type"], now)
+                            )
+        finally:
+            await consumer.stop()
+
+    async def wait(self, request_ids: list[str], timeout: float = 300.0) -> None:
+        deadline = time.monotonic() + timeout
+        while any(r not in self.settled for r in request_ids):
+            if time.monotonic() > deadline:
+                missing = sum(r not in self.settled for r in request_ids)
+                raise TimeoutError(f"{missing} requests unsettled after {timeout}s")
+            await asyncio.sleep(0.1)
+
+
+async def publish_at_rate(
+    producer: AIOKafkaProducer, slots: Slots, count: int, rate: float
+) -> dict[str, float]:
+    sent: dict[str, float] = {}
+    began = time.perf_counter()
+    for n in range(count):
+        due = began + n / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        message = request(*slots.take())
+        sent[message.request_id] = time.perf_counter()
+        await producer.send(BOOKING_REQUESTS, message.to_json(), key=message.aggregate_id.encode())
+    return sent
+
+
+async def main() -> None:
+    async with infrastructure("booking") as (database_url, bootstrap, tmp):
+        ensure_schema(database_url, "availability")
+        catalog = AvailabilityApplication(env=postgres_env(database_url, "availability"))
+        clinics = [
+            demo.open_clinic(
+                catalog,
+                TENANT,
+                staff=STAFF,
+                rooms=STAFF,
+                opens=clock_time(1),
+                closes=clock_time(23, 59),
+                horizon=timedelta(days=DAYS + 5),
+            )
+            for _ in range(CLINICS)
+        ]
+        catalog.close()
+        services = [
+            ServiceProcess(
+                f"slotline.{name}",
+                database_url,
+                bootstrap,
+                tmp / f"{name}.log",
+                env={"SLOTLINE_RELAY_IDLE_POLL_SECONDS": "0.5"},
+            )
+            for name in ("availability", "booking")
+        ]
+        for service in services:
+            service.launch()
+        try:
+            for service in services:
+                await service.wait_ready()
+            say("availability and booking ready")
+            await catalogue_reached_booking(database_url, len(clinics))
+            await run(bootstrap, Slots(clinics))
+        finally:
+            for service in services:
+                service.stop()
+                for line in service.log_summary()[:8]:
+                    say(f"{service.module}: {line}")
+
+
+async def catalogue_reached_booking(database_url: str, services: int) -> None:
+    """Booking learns services from availability's events; wait until it knows them."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with contextlib.suppress(psycopg.Error):
+            async with await psycopg.AsyncConnection.connect(database_url) as connection:
+                cursor = await connection.execute(
+                    "SELECT count(*) FROM booking.catalog_service WHERE tenant_id = %s", (TENANT,)
+                )
+                row = await cursor.fetchone()
+                if row and row[0] >= services:
+                    return
+        await asyncio.sleep(0.5)
+    raise TimeoutError("booking never learnt the benchmark's services")
+
+
+async def run(bootstrap: str, slots: Slots) -> None:
+    outcomes = Outcomes(bootstrap)
+    await outcomes.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await producer.start()
+    try:
+        warm = await publish_at_rate(producer, slots, WARMUP, 50)
+        await outcomes.wait(list(warm), timeout=180)
+        say(f"warm-up: {WARMUP} bookings settled")
+
+        steady = await publish_at_rate(producer, slots, RATE * STEADY_SECONDS, RATE)
+        await outcomes.wait(list(steady))
+        latencies = [(outcomes.settled[r].at - t) * 1000 for r, t in steady.items()]
+        refused = [r for r in steady if outcomes.settled[r].event_type != "BookingConfirmed"]
+        figure("booking_e2e_p50", f"{percentile(latencies, 0.50):.1f} ms")
+        figure("booking_e2e_p99", f"{percentile(latencies, 0.99):.1f} ms")
+
+        burst = await publish_at_rate(producer, slots, SATURATION, 1e9)
+        first = min(burst.values())
+        await outcomes.wait(list(burst))
+        last = max(outcomes.settled[r].at for r in burst)
+        refused += [r for r in burst if outcomes.settled[r].event_type != "BookingConfirmed"]
+        confirmed = SATURATION - sum(1 for r in refused if r in burst)
+        figure("booking_throughput", f"{confirmed / (last - first):.1f} bookings/s")
+        figure("booking_refused", f"{len(refused)} requests")
+    finally:
+        await producer.stop()
+        if outcomes.task:
+            outcomes.task.cancel()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

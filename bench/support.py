@@ -1,0 +1,155 @@
+"""What every benchmark needs: output in the ``name: value unit`` form, percentiles,
+and services run as their own processes on the embedded (or given) infrastructure."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from slotline.events.kafka import ensure_topics
+from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def figure(name: str, value: str) -> None:
+    print(f"{name}: {value}", flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * q + 0.999999) - 1)]
+
+
+@contextlib.asynccontextmanager
+async def infrastructure(name: str) -> AsyncIterator[tuple[str, str, Path]]:
+    """PostgreSQL and a broker (embedded unless ``SLOTLINE_DATABASE_URL`` /
+    ``SLOTLINE_KAFKA_BOOTSTRAP`` are set), topics made, and a scratch directory."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as scratch:
+        tmp = Path(scratch)
+        postgres = kafka = None
+        try:
+            database_url = os.environ.get("SLOTLINE_DATABASE_URL")
+            if not database_url:
+                postgres = EmbeddedPostgres(tmp / "pg").start()
+                database_url = postgres.create_database(f"bench_{name}")
+            bootstrap = os.environ.get("SLOTLINE_KAFKA_BOOTSTRAP")
+            if not bootstrap:
+                kafka = EmbeddedKafka().start()
+                bootstrap = kafka.bootstrap
+            await ensure_topics(bootstrap)
+            yield database_url, bootstrap, tmp
+        finally:
+            if kafka is not None:
+                kafka.stop()
+            if postgres is not None:
+                postgres.stop()
+
+
+@dataclass
+class ServiceProcess:
+    module: str
+    database_url: str
+    bootstrap: str
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def launch(self) -> None:
+        env = {
+            **os.environ,
+            "SLOTLINE_DATABASE_URL": self.database_url,
+            "SLOTLINE_KAFKA_BOOTSTRAP": self.bootstrap,
+            "SLOTLINE_HTTP_PORT": str(self.port),
+            "SLOTLINE_LOG_LEVEL": os.environ.get("SLOTLINE_LOG_LEVEL", "WARNING"),
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 — closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    async def wait_ready(self, timeout: float = 90.0) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=5) as client:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"{self.module} exited: {self.process.returncode}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/readyz")).status_code == 200:
+                        return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the service is not ready after {timeout}s")
+                await asyncio.sleep(0.2)
+
+    def check_alive(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError("the service process died; see its log above")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def log_summary(self) -> list[str]:
+        """Distinct messages the service logged (it logs warnings and up), with counts."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return []
+        seen: Counter[str] = Counter()
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                key = f"{record.get('level')}: {record.get('event')}"
+                if record.get("error"):
+                    key += f" ({str(record['error'])[:200]})"
+            except (ValueError, AttributeError):
+                key = line
+            # Scheduler messages carry their next run time; count them as one.
+            seen[key.split(" (trigger:")[0][:300]] += 1
+        return [f"{n} × {message}" for message, n in seen.most_common()]
