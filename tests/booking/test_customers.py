@@ -1,0 +1,80 @@
+"""One customer per normalised phone, and a timeline that meets calls, bookings and
+payments on it — for the front desk."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from slotline.events.contract.calls import CallMissed, CallReceived, MissReason
+from slotline.events.testing.reading import eventually
+from slotline.events.testing.service import bearer
+
+from .conftest import Stack, form, future_start
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+class TestCustomerTimeline:
+    async def test_calls_and_bookings_of_one_number_meet_on_one_timeline(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        tenant = clinic.tenant_id
+        call_id = f"call-{uuid4().hex[:8]}"
+        common: dict[str, Any] = {"tenant_id": tenant, "aggregate_id": call_id}
+        await stack.send(
+            CallReceived(
+                **common,
+                call_id=call_id,
+                from_phone="+306941234567",
+                to_phone="+302101234567",
+                provider_call_sid="CA1",
+            )
+        )
+        await stack.send(
+            CallMissed(
+                **common,
+                sequence=2,
+                call_id=call_id,
+                from_phone="+306941234567",
+                to_phone="+302101234567",
+                reason=MissReason.NO_ANSWER,
+            )
+        )
+        booked = await stack.booking.client.post(
+            f"/v1/public/{tenant}/bookings",
+            json=form(clinic, future_start(), phone="+30 694 123 4567", source_call_id=call_id),
+        )
+        assert booked.status_code == 201
+        staff = bearer("front_desk", tenant)
+        found = await stack.booking.client.get(
+            "/v1/customers", params={"phone": "6941234567 "}, headers=staff
+        )
+        assert found.status_code == 422, "a national number needs the default region"
+        found = await stack.booking.client.get(
+            "/v1/customers", params={"phone": "0030 694 1234567"}, headers=staff
+        )
+        assert found.status_code == 200, found.text
+        customer = found.json()
+        assert customer["customer_id"] == booked.json()["customer_id"]
+        lines: list[dict[str, Any]] = []
+
+        async def complete() -> bool:
+            nonlocal lines
+            response = await stack.booking.client.get(
+                f"/v1/customers/{customer['customer_id']}/timeline", headers=staff
+            )
+            lines = response.json()["timeline"]
+            return {"CallReceived", "CallMissed", "BookingConfirmed"} <= {
+                line["kind"] for line in lines
+            }
+
+        await eventually(complete, timeout=20)
+        assert any("Missed call" in line["summary"] for line in lines)
+        other = await stack.booking.client.get(
+            f"/v1/customers/{customer['customer_id']}", headers=bearer("staff", "other-tenant")
+        )
+        assert other.status_code == 404
