@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
 
 from slotline.availability.demo import Clinic
 from slotline.availability.domain.hold import HoldStatus
-from slotline.events.contract.common import Money
+from slotline.events.contract.booking_requests import BookingCancellationRequested
+from slotline.events.contract.common import Channel, Money
 from slotline.events.contract.payments import (
     FailureReason,
     PaymentAuthorizationFailed,
@@ -234,3 +236,38 @@ class TestChanges:
         assert card["status"] == "confirmed"
         assert card["start"] == mine["start"]
         assert card["changes_made"] == 0
+
+
+class TestChangesOverKafka:
+    async def test_a_channel_cancels_on_the_customers_behalf(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        booked = await book(stack, clinic, 18)
+        await stack.send(
+            BookingCancellationRequested(
+                tenant_id=clinic.tenant_id,
+                aggregate_id=booked["booking_id"],
+                request_id=f"cancel-{uuid4().hex[:6]}",
+                booking_id=booked["booking_id"],
+                channel=Channel.WHATSAPP,
+                reason="cannot make it",
+            )
+        )
+        cancelled = await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingCancelled"))
+        assert cancelled[0]["by"] == "customer"
+        assert cancelled[0]["reason"] == "cannot make it"
+
+    async def test_cancelling_an_unknown_booking_is_dead_lettered(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        await stack.send(
+            BookingCancellationRequested(
+                tenant_id=clinic.tenant_id,
+                aggregate_id="nope",
+                request_id="cancel-nope",
+                booking_id="not-a-booking",
+                channel=Channel.KIOSK,
+            )
+        )
+        dead = await stack.topics.wait_for(
+            lambda m: m["_topic"].endswith(".dlq") and "not-a-booking" in json.dumps(m)
+        )
+        assert "UnknownBooking" in json.dumps(dead[0])
