@@ -206,8 +206,8 @@ class Call(Aggregate):
         """
         if sequence is not None and sequence <= self.last_sequence:
             return False
-        if self.final_status is not None:
-            return False
+        if self.final_status is not None or self.outcome is not None:
+            return False  # once the outcome is known, a status adds nothing worth a write
         self._status(status=status, sequence=-1 if sequence is None else sequence)
         if status in FINAL_CALL_STATUSES and self.outcome is None:
             self._missed(reason=status.replace("-", "_") if status != "completed" else "canceled")
