@@ -1,0 +1,1 @@
+"""Slotline analytics: business KPIs from the public event topics only."""

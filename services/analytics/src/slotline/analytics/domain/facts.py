@@ -1,0 +1,81 @@
+"""What the analytics service knows: one fact record per request, booking, call and task.
+
+Each record is assembled from several public events that may arrive in any order
+(they come on different topics and keys), so every field but the id is optional.
+Times are when things happened (the events' ``occurred_at``), never when they were read,
+so a replayed topic gives the same figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Period:
+    """The half-open interval ``[start, end)`` a report covers."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError("a period must end after it starts")
+
+    def __contains__(self, moment: datetime | None) -> bool:
+        return moment is not None and self.start <= moment < self.end
+
+
+@dataclass(frozen=True)
+class RequestFact:
+    """A booking request and whether it became a booking."""
+
+    request_id: str
+    channel: str | None
+    requested_at: datetime | None
+    confirmed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BookingFact:
+    """A booking's life: when it was confirmed, for when, and how it ended."""
+
+    booking_id: str
+    confirmed_at: datetime | None = None
+    slot_start: datetime | None = None
+    slot_end: datetime | None = None
+    time_zone: str | None = None
+    resource_ids: tuple[str, ...] = ()
+    cancelled_at: datetime | None = None
+    cancelled_late: bool = False
+    completed_at: datetime | None = None
+    no_show_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallFact:
+    """An inbound call: received, missed, texted back."""
+
+    call_id: str
+    received_at: datetime | None = None
+    missed_at: datetime | None = None
+    texted_back_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallbackFact:
+    """A callback task (a lead to call back) and when someone first acted on it."""
+
+    task_id: str
+    created_at: datetime | None = None
+    lead_at: datetime | None = None
+    deadline: datetime | None = None
+    first_attempt_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def answered_at(self) -> datetime | None:
+        """First attempt, or closing (e.g. the customer booked) if nobody had to call."""
+        moments = [m for m in (self.first_attempt_at, self.closed_at) if m is not None]
+        return min(moments) if moments else None

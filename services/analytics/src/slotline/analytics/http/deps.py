@@ -1,0 +1,54 @@
+"""FastAPI dependencies shared by the analytics routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from slotline.analytics.application import AnalyticsApplication
+from slotline.analytics.domain.facts import Period
+from slotline.analytics.http.period import requested_period
+from slotline.analytics.settings import AnalyticsSettings
+from slotline.events.auth import Principal, Role, require_roles
+from slotline.events.runtime import current_application
+
+READERS = (Role.ANALYST, Role.MANAGER)
+"""Analysts and managers (owners included) read their tenant's KPIs."""
+
+
+def analytics(request: Request) -> AnalyticsApplication:
+    application = current_application(request)
+    if not isinstance(application, AnalyticsApplication):
+        raise TypeError("the analytics routes need the analytics application")
+    return application
+
+
+def report_period(
+    request: Request,
+    start: Annotated[
+        str | None, Query(alias="from", description="ISO date or date-time; default: 30 days ago.")
+    ] = None,
+    end: Annotated[
+        str | None,
+        Query(
+            alias="to", description="ISO date (inclusive) or date-time (exclusive); default: now."
+        ),
+    ] = None,
+) -> Period:
+    settings: AnalyticsSettings = request.app.state.runtime.spec.settings
+    app = analytics(request)
+    now: datetime = app.clock()
+    return requested_period(
+        start,
+        end,
+        now,
+        default_days=settings.default_report_days,
+        max_days=settings.max_report_days,
+    )
+
+
+Analytics = Annotated[AnalyticsApplication, Depends(analytics)]
+ReportPeriod = Annotated[Period, Depends(report_period)]
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]

@@ -1,0 +1,172 @@
+"""Kafka side of the analytics service: it consumes public topics and publishes nothing.
+
+Each consumed event is merged into the fact tables in the same transaction as its
+inbox tracking record, so a redelivered or replayed event changes nothing. Events the
+KPIs do not use are tracked all the same (the position moves on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from slotline.analytics.application import AnalyticsApplication
+from slotline.analytics.tables import Merge, merge_into
+from slotline.events.contract import booking, booking_requests, callbacks, calls, notifications
+from slotline.events.envelope import Message
+from slotline.events.inbox import tracked_transaction
+from slotline.events.relay import IntegrationMapper
+from slotline.events.runtime import Subscription
+from slotline.events.store import ServiceApplication
+from slotline.events.topics import (
+    BOOKING_EVENTS,
+    BOOKING_REQUESTS,
+    CALLS_EVENTS,
+    NOTIFICATIONS_EVENTS,
+)
+
+TOPICS = (BOOKING_REQUESTS, BOOKING_EVENTS, CALLS_EVENTS, NOTIFICATIONS_EVENTS)
+
+E, L, F = Merge.EARLIEST, Merge.LATEST, Merge.FIRST
+
+Row = tuple[str, Mapping[str, Any], Mapping[str, tuple[Any, Merge]]]
+"""(table, key, values) — one merge into one fact row."""
+
+
+def publisher(application: ServiceApplication) -> IntegrationMapper:
+    """Analytics publishes nothing of its own."""
+    return lambda domain_event: None
+
+
+def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
+    if not isinstance(application, AnalyticsApplication):
+        return ()
+    effect = record_facts(application)
+    return tuple(Subscription(topic, effect) for topic in TOPICS)
+
+
+def record_facts(app: AnalyticsApplication) -> Callable[[Message, Tracking], None]:
+    """The effect of one public event: its fact rows and its tracking, in one transaction."""
+
+    def apply(message: Message, tracking: Tracking) -> None:
+        rows = facts_of(message)
+        with tracked_transaction(app.process_recorder, tracking) as cursor:
+            for table, key, values in rows:
+                merge_into(cursor, app.schema, table, key, values)
+
+    return apply
+
+
+def facts_of(message: Message) -> list[Row]:
+    """What one public event tells about requests, bookings, calls and callback tasks."""
+    t, at = message.tenant_id, message.occurred_at
+    match message:
+        case booking_requests.BookingRequested():
+            return [
+                _request(t, message.request_id, requested_at=(at, E), channel=(message.channel, L))
+            ]
+        case booking.BookingHeld():
+            return [
+                *_linked_request(message, channel=(message.channel, F)),
+                _booking(
+                    t,
+                    message.booking_id,
+                    request_id=(message.request_id, F),
+                    channel=(message.channel, F),
+                    **_slot(message),
+                ),
+            ]
+        case booking.BookingConfirmed():
+            return [
+                *_linked_request(message, channel=(message.channel, F)),
+                _booking(
+                    t,
+                    message.booking_id,
+                    confirmed_at=(at, E),
+                    request_id=(message.request_id, F),
+                    channel=(message.channel, F),
+                    **_slot(message),
+                ),
+            ]
+        case booking.BookingRejected():
+            return _linked_request(message)
+        case booking.BookingRescheduled():
+            return [
+                _booking(
+                    t,
+                    message.booking_id,
+                    slot_start=(message.slot.start, L),
+                    slot_end=(message.slot.end, L),
+                    resource_ids=(message.resource_ids, L),
+                )
+            ]
+        case booking.BookingCancelled():
+            late = not message.within_free_window
+            return [_booking(t, message.booking_id, cancelled_at=(at, E), cancelled_late=(late, F))]
+        case booking.BookingCompleted():
+            return [_booking(t, message.booking_id, completed_at=(at, E))]
+        case booking.BookingNoShow():
+            return [_booking(t, message.booking_id, no_show_at=(at, E))]
+        case calls.CallReceived():
+            return [("call", _key(t, call_id=message.call_id), {"received_at": (at, E)})]
+        case calls.CallMissed():
+            return [("call", _key(t, call_id=message.call_id), {"missed_at": (at, E)})]
+        case notifications.TextBackRequested():
+            return [("call", _key(t, call_id=message.call_id), {"texted_back_at": (at, E)})]
+        case callbacks.CallbackTaskCreated():
+            return [
+                _task(
+                    t,
+                    message.task_id,
+                    created_at=(at, E),
+                    call_id=(message.call_id, F),
+                    deadline=(message.deadline, L),
+                )
+            ]
+        case callbacks.CallbackAttemptRecorded():
+            return [_task(t, message.task_id, first_attempt_at=(at, E))]
+        case callbacks.CallbackTaskClosed():
+            return [_task(t, message.task_id, closed_at=(at, E))]
+    return []
+
+
+def _key(tenant_id: str, **key: str) -> dict[str, str]:
+    return {"tenant_id": tenant_id, **key}
+
+
+def _request(tenant_id: str, request_id: str, **values: tuple[Any, Merge]) -> Row:
+    return ("booking_request", _key(tenant_id, request_id=request_id), values)
+
+
+def _booking(tenant_id: str, booking_id: str, **values: tuple[Any, Merge]) -> Row:
+    return ("booking", _key(tenant_id, booking_id=booking_id), values)
+
+
+def _task(tenant_id: str, task_id: str, **values: tuple[Any, Merge]) -> Row:
+    return ("callback_task", _key(tenant_id, task_id=task_id), values)
+
+
+def _linked_request(message: booking.BookingEvent, **values: tuple[Any, Merge]) -> list[Row]:
+    """The request a booking outcome answers (its moment is the earliest known)."""
+    if message.request_id is None:
+        return []
+    return [
+        _request(
+            message.tenant_id,
+            message.request_id,
+            requested_at=(message.occurred_at, E),
+            booking_id=(message.booking_id, F),
+            **values,
+        )
+    ]
+
+
+def _slot(message: booking.BookingHeld | booking.BookingConfirmed) -> dict[str, tuple[Any, Merge]]:
+    return {
+        "slot_start": (message.slot.start, L),
+        "slot_end": (message.slot.end, L),
+        "time_zone": (message.time_zone, L),
+        "resource_ids": (message.resource_ids, L),
+    }

@@ -1,0 +1,127 @@
+"""The analytics tables (in the service's own schema) and the one way rows are written.
+
+Every write is an upsert that merges what one event tells into the row of the thing it
+is about, and gives the same row whatever order the events arrive in: a moment keeps
+its earliest value, a description its latest, an attribution its first.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.booking_request (
+    tenant_id text NOT NULL,
+    request_id text NOT NULL,
+    channel text,
+    requested_at timestamptz,
+    booking_id text,
+    PRIMARY KEY (tenant_id, request_id)
+);
+CREATE INDEX IF NOT EXISTS booking_request_by_time
+    ON {schema}.booking_request (tenant_id, requested_at);
+CREATE TABLE IF NOT EXISTS {schema}.booking (
+    tenant_id text NOT NULL,
+    booking_id text NOT NULL,
+    request_id text,
+    channel text,
+    confirmed_at timestamptz,
+    slot_start timestamptz,
+    slot_end timestamptz,
+    time_zone text,
+    resource_ids text[],
+    cancelled_at timestamptz,
+    cancelled_late boolean,
+    completed_at timestamptz,
+    no_show_at timestamptz,
+    PRIMARY KEY (tenant_id, booking_id)
+);
+CREATE INDEX IF NOT EXISTS booking_by_slot ON {schema}.booking (tenant_id, slot_start);
+CREATE INDEX IF NOT EXISTS booking_by_confirmation ON {schema}.booking (tenant_id, confirmed_at);
+CREATE INDEX IF NOT EXISTS booking_by_cancellation ON {schema}.booking (tenant_id, cancelled_at);
+CREATE TABLE IF NOT EXISTS {schema}.call (
+    tenant_id text NOT NULL,
+    call_id text NOT NULL,
+    received_at timestamptz,
+    missed_at timestamptz,
+    texted_back_at timestamptz,
+    PRIMARY KEY (tenant_id, call_id)
+);
+CREATE INDEX IF NOT EXISTS call_by_time
+    ON {schema}.call (tenant_id, (coalesce(received_at, missed_at)));
+CREATE TABLE IF NOT EXISTS {schema}.callback_task (
+    tenant_id text NOT NULL,
+    task_id text NOT NULL,
+    call_id text,
+    created_at timestamptz,
+    deadline timestamptz,
+    first_attempt_at timestamptz,
+    closed_at timestamptz,
+    PRIMARY KEY (tenant_id, task_id)
+);
+CREATE INDEX IF NOT EXISTS callback_task_by_time ON {schema}.callback_task (tenant_id, created_at);
+"""
+
+KEYS: Mapping[str, tuple[str, ...]] = {
+    "booking_request": ("tenant_id", "request_id"),
+    "booking": ("tenant_id", "booking_id"),
+    "call": ("tenant_id", "call_id"),
+    "callback_task": ("tenant_id", "task_id"),
+}
+
+
+class Merge(enum.Enum):
+    """How a value meets the one already in the row."""
+
+    EARLIEST = "earliest"  # moments: the first time something happened
+    LATEST = "latest"  # descriptions: the newest known (slot after a reschedule)
+    FIRST = "first"  # attributions: whoever said it first, unless it was unknown
+
+
+def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
+    for statement in _DDL.split(";"):
+        if statement.strip():
+            cursor.execute(sql.SQL(statement).format(schema=sql.Identifier(schema)))  # type: ignore[arg-type]
+
+
+def merge_into(
+    cursor: Cursor[DictRow],
+    schema: str,
+    table: str,
+    key: Mapping[str, Any],
+    values: Mapping[str, tuple[Any, Merge]],
+) -> None:
+    """Insert the row ``key`` with ``values``, or merge them into the existing row."""
+    keys = KEYS[table]
+    assert tuple(key) == keys, f"{table} is keyed by {keys}"
+    columns = [*keys, *values]
+    target = sql.Identifier(schema, table)
+    assignments = [
+        sql.SQL("{} = {}").format(sql.Identifier(column), _merged(column, how))
+        for column, (_, how) in values.items()
+    ]
+    statement = sql.SQL("INSERT INTO {} AS t ({}) VALUES ({}) ON CONFLICT ({}) DO {}").format(
+        target,
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        sql.SQL(", ").join(map(sql.Identifier, keys)),
+        sql.SQL("UPDATE SET {}").format(sql.SQL(", ").join(assignments))
+        if assignments
+        else sql.SQL("NOTHING"),
+    )
+    cursor.execute(statement, [*key.values(), *(value for value, _ in values.values())])
+
+
+def _merged(column: str, how: Merge) -> sql.Composable:
+    old = sql.SQL("t.{}").format(sql.Identifier(column))
+    new = sql.SQL("EXCLUDED.{}").format(sql.Identifier(column))
+    if how is Merge.EARLIEST:
+        return sql.SQL("LEAST({}, {})").format(old, new)  # LEAST ignores NULLs
+    if how is Merge.LATEST:
+        return sql.SQL("COALESCE({}, {})").format(new, old)
+    return sql.SQL("COALESCE({}, {})").format(old, new)

@@ -1,0 +1,182 @@
+"""The KPI service over real HTTP, fed only by contract events published to the broker."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from slotline.events.contract.calls import CallReceived
+from slotline.events.testing.reading import eventually, read_topic
+from slotline.events.testing.service import RunningService, bearer
+from slotline.events.topics import CALLS_EVENTS, dead_letter_topic
+
+from .publishing import publish
+from .story import CALLER, CLINIC, EXPECTED, OCTOBER, at, october
+
+pytestmark = pytest.mark.integration
+
+PERIOD = {"from": OCTOBER[0], "to": OCTOBER[1]}
+
+
+def tenant() -> str:
+    return f"clinic-{uuid.uuid4().hex[:8]}"
+
+
+async def kpis(service: RunningService, tenant_id: str, role: str = "analyst") -> dict[str, Any]:
+    response = await service.client.get("/v1/kpis", params=PERIOD, headers=bearer(role, tenant_id))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def figures(report: dict[str, Any]) -> dict[str, Any]:
+    return {name: report[name] for name in EXPECTED}
+
+
+async def settled(service: RunningService, tenant_id: str) -> dict[str, Any]:
+    """The report once every event of the story has been applied."""
+    last: dict[str, Any] = {}
+
+    async def complete() -> bool:
+        nonlocal last
+        last = figures(await kpis(service, tenant_id))
+        return last == EXPECTED
+
+    try:
+        await eventually(complete, timeout=30)
+    except AssertionError:
+        assert last == EXPECTED  # shows the difference
+    return last
+
+
+class TestKpisFromThePublicTopics:
+    async def test_a_clinics_october_gives_every_kpi(
+        self, service: RunningService, module_kafka_bootstrap: str
+    ) -> None:
+        clinic = tenant()
+        await publish(module_kafka_bootstrap, *october(clinic))
+
+        report = await kpis(service, clinic)
+
+        assert figures(report) == EXPECTED or await settled(service, clinic) == EXPECTED
+        report = await kpis(service, clinic)
+        assert report["tenant_id"] == clinic
+        assert report["period_start"] == "2026-10-01T00:00:00Z"
+        assert report["period_end"] == "2026-11-01T00:00:00Z"  # 'to' is an inclusive date
+
+    async def test_a_replayed_history_changes_no_figure(
+        self, service: RunningService, module_kafka_bootstrap: str
+    ) -> None:
+        clinic = tenant()
+        story = october(clinic)
+        await publish(module_kafka_bootstrap, *story)
+        await settled(service, clinic)
+
+        await publish(module_kafka_bootstrap, *reversed(story))  # again, in any order
+        marker = CallReceived(
+            tenant_id=clinic,
+            aggregate_id="after-replay",
+            occurred_at=at(30, 9),
+            call_id="after-replay",
+            from_phone=CALLER,
+            to_phone=CLINIC,
+            provider_call_sid="x",
+        )
+        await publish(module_kafka_bootstrap, marker)
+
+        async def marker_counted() -> bool:
+            return (await kpis(service, clinic))["missed_call_rate"]["total"] == 4
+
+        await eventually(marker_counted, timeout=30)
+        expected = {**EXPECTED, "missed_call_rate": {"count": 2, "total": 4, "rate": 0.5}}
+        assert figures(await kpis(service, clinic)) == expected
+
+    async def test_each_tenant_sees_only_its_own_figures(
+        self, service: RunningService, module_kafka_bootstrap: str
+    ) -> None:
+        clinic, other = tenant(), tenant()
+        await publish(module_kafka_bootstrap, *october(clinic))
+        await settled(service, clinic)
+
+        report = await kpis(service, other, role="manager")
+
+        assert report["booking_conversion"] == {"all": {"count": 0, "total": 0, "rate": None}}
+        assert report["missed_call_rate"]["total"] == 0
+
+    async def test_a_poison_message_is_dead_lettered_and_the_next_one_counted(
+        self, service: RunningService, module_kafka_bootstrap: str
+    ) -> None:
+        clinic = tenant()
+        call = CallReceived(
+            tenant_id=clinic,
+            aggregate_id="c-after-poison",
+            occurred_at=at(3, 9),
+            call_id="c-after-poison",
+            from_phone=CALLER,
+            to_phone=CLINIC,
+            provider_call_sid="c",
+        )
+
+        await publish(
+            module_kafka_bootstrap, (CALLS_EVENTS, b'{"event_type": "CallReceived"'), call
+        )
+
+        async def counted() -> bool:
+            return (await kpis(service, clinic))["missed_call_rate"]["total"] == 1
+
+        await eventually(counted, timeout=30)
+        dead = await read_topic(module_kafka_bootstrap, dead_letter_topic(CALLS_EVENTS), expected=1)
+        letter = json.loads(dead[0].value)
+        assert letter["consumer"] == "analytics"
+        assert "not JSON" in letter["reason"]
+
+
+class TestAskingForKpis:
+    async def test_a_token_is_required(self, service: RunningService) -> None:
+        response = await service.client.get("/v1/kpis")
+        assert response.status_code == 401
+
+    @pytest.mark.parametrize("role", ["channel", "front_desk", "staff"])
+    async def test_only_analysts_and_managers_may_read(
+        self, service: RunningService, role: str
+    ) -> None:
+        response = await service.client.get("/v1/kpis", headers=bearer(role, tenant()))
+        assert response.status_code == 403
+
+    async def test_owners_may_read_and_the_default_period_is_the_last_30_days(
+        self, service: RunningService
+    ) -> None:
+        response = await service.client.get("/v1/kpis", headers=bearer("owner", tenant()))
+        assert response.status_code == 200
+        body = response.json()
+        days = (
+            _instant(body["period_end"]) - _instant(body["period_start"])
+        ).total_seconds() / 86400
+        assert days == 30
+
+    @pytest.mark.parametrize(
+        ("params", "field", "rule"),
+        [
+            ({"from": "last tuesday"}, "from", "datetime_parsing"),
+            ({"from": "2026-10-10", "to": "2026-10-01"}, "to", "period_order"),
+            ({"from": "2020-01-01", "to": "2026-10-01"}, "to", "period_length"),
+        ],
+    )
+    async def test_a_bad_period_is_a_422_naming_the_field(
+        self, service: RunningService, params: dict[str, str], field: str, rule: str
+    ) -> None:
+        response = await service.client.get(
+            "/v1/kpis", params=params, headers=bearer("analyst", tenant())
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == field
+        assert response.json()["errors"][0]["rule"] == rule
+
+
+def _instant(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
