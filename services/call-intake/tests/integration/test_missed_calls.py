@@ -305,3 +305,34 @@ class TestSlaEscalation:
 
 async def _has_open(intake: Any, tenant_id: str) -> bool:
     return bool(await open_tasks(intake, tenant_id))
+
+
+class TestQuietHours:
+    async def test_a_plan_may_hold_text_backs_until_eight_in_the_callers_morning(
+        self, intake: Any
+    ) -> None:
+        phone = await intake.new_tenant(hold_text_backs_in_quiet_hours=True)
+        start = intake.clock()
+        intake.clock.now = datetime.fromisoformat("2026-12-01T20:30:00+00:00")  # 22:30 Athens
+        try:
+            call_sid = sid()
+            await phone.missed_call(call_sid, CALLER)
+            withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, "TextBackWithheld")
+            assert [(w["reason"], datetime.fromisoformat(w["held_until"])) for w in withheld] == [
+                ("quiet_hours", datetime.fromisoformat("2026-12-02T06:00:00+00:00"))
+            ]
+            missed = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallMissed")
+            assert missed[0]["after_hours"] is True
+            early = await intake.published(
+                NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested", expected=0
+            )
+            assert early == []
+            intake.clock.now = datetime.fromisoformat("2026-12-02T06:00:00+00:00")
+            texts = await intake.published(
+                NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested"
+            )
+            assert [(t["call_id"], t["after_hours"]) for t in texts] == [
+                (str(Call.create_id(phone.tenant_id, call_sid)), True)
+            ]
+        finally:
+            intake.clock.now = start

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -147,7 +148,9 @@ def _call_event(call: Call, name: str, event: Any) -> Message | None:
             )
         case "TextBackHeld":
             return calls.TextBackWithheld(
-                **common, reason="quiet_hours", held_until=call.text_back_due
+                **common,
+                reason="quiet_hours",
+                held_until=call.text_back_due.astimezone(UTC) if call.text_back_due else None,
             )
         case "TextBackSkipped":
             return calls.TextBackWithheld(**common, reason=event.reason)

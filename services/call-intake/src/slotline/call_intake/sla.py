@@ -8,22 +8,20 @@ escalate twice, and a held text-back is released once.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, cast
+from typing import cast
 
-import anyio
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresProcessRecorder
 
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.live import tables
 from slotline.events.logs import get_logger
+from slotline.events.periodic import PeriodicJob
 
 log = get_logger(__name__)
 
 
-class SlaClock:
+class SlaClock(PeriodicJob):
     """Sweeps the stored deadlines on a fixed interval."""
 
     name = "callback-sla"
@@ -31,12 +29,11 @@ class SlaClock:
     def __init__(
         self, app: CallIntakeApplication, *, interval_seconds: float = 5.0, batch_size: int = 200
     ) -> None:
+        super().__init__(interval_seconds=interval_seconds)
         self.app = app
-        self.interval_seconds = interval_seconds
         self.batch_size = batch_size
         self.escalations = 0
         self.released = 0
-        self._stopping = asyncio.Event()
 
     def sweep(self) -> int:
         """Escalate what is due at the application's now, release held texts (blocking)."""
@@ -65,25 +62,3 @@ class SlaClock:
                 log.warning("text-back not released", call_id=str(call_id), error=repr(error))
         self.escalations += done
         return done
-
-    async def run(self) -> None:
-        scheduler = AsyncIOScheduler()
-        scheduler.add_job(
-            self._sweep_async,
-            "interval",
-            seconds=self.interval_seconds,
-            max_instances=1,
-            coalesce=True,
-            id=self.name,
-        )
-        scheduler.start()
-        try:
-            await self._stopping.wait()
-        finally:
-            scheduler.shutdown(wait=False)
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def _sweep_async(self) -> Any:
-        return await anyio.to_thread.run_sync(self.sweep)
