@@ -27,7 +27,7 @@ pytestmark = pytest.mark.unit
 
 _ids = itertools.count(1)
 TERMS = ReceiptTerms(
-    TaxTerms(2400, True), lambda: f"receipt-{next(_ids)}", lambda: datetime.now(UTC)
+    lambda: TaxTerms(2400, True), lambda: f"receipt-{next(_ids)}", lambda: datetime.now(UTC)
 )
 
 

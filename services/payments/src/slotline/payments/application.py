@@ -89,9 +89,12 @@ class PaymentsApplication(ServiceApplication):
 
     def receipt_terms(self, ledger: Ledger) -> ReceiptTerms:
         """Tax terms of the ledger's tier (none known: no tax line), a fresh id, now."""
-        policy = self.policies.get(ledger.tenant_id, ledger.price_tier or "")
-        tax = policy.tax if policy is not None else TaxTerms(0, True)
-        return ReceiptTerms(tax=tax, new_id=lambda: uuid.uuid4().hex, now=self.clock)
+
+        def tax_terms() -> TaxTerms:
+            policy = self.policies.get(ledger.tenant_id, ledger.price_tier or "")
+            return policy.tax if policy is not None else TaxTerms(0, True)
+
+        return ReceiptTerms(tax_terms=tax_terms, new_id=lambda: uuid.uuid4().hex, now=self.clock)
 
     # -- booking's decisions (each with its inbox tracking record) -----------------------
 
@@ -225,8 +228,6 @@ class PaymentsApplication(ServiceApplication):
         )
         for attempt in retrying:
             with attempt:
-                if tracking is not None and self._tracked(tracking):
-                    return []
                 try:
                     ledger: Ledger = self.repository.get(ledger_id)
                 except AggregateNotFoundError:
@@ -238,10 +239,15 @@ class PaymentsApplication(ServiceApplication):
                     except UnknownPayment as error:
                         log.warning("gateway fact about an unknown payment", error=str(error))
                 caused = list(ledger.pending_events)
-                if tracking is not None:
-                    self.save_tracked(ledger, tracking=tracking)
-                else:
+                if tracking is None:
                     self.save(ledger)
+                    return caused
+                try:
+                    self.save_tracked(ledger, tracking=tracking)
+                except IntegrityError:
+                    if self._tracked(tracking):
+                        return []  # recorded before (a redelivered position)
+                    raise  # a concurrent change to the ledger: retry on the new version
                 return caused
         raise AssertionError("unreachable: the retry either returns or raises")
 

@@ -12,6 +12,7 @@ Operations of one ledger are made in order; different ledgers' side by side.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -83,9 +84,7 @@ class GatewayDispatcher(LogFollower):
             for item in items:
                 facts[item.notification_id] = await anyio.to_thread.run_sync(self._call, item)
 
-        async with anyio.create_task_group() as group:
-            for items in by_ledger.values():
-                group.start_soon(make_calls, items)
+        await asyncio.gather(*(make_calls(items) for items in by_ledger.values()))
         for item in requested:
             tracking = Tracking(self.name, item.notification_id)
             fact = facts[item.notification_id]

@@ -110,15 +110,16 @@ class Reconciler:
                 continue
             report.ledgers_checked += 1
             try:
-                self._known_to_gateway(ledger, repair, report)
-                self._unfinished_calls(ledger_id, repair, report)
+                after = self._known_to_gateway(ledger, repair, report)
+                self._unfinished_calls(after, repair, report)
             except (GatewayUnavailable, GatewayRejected) as error:
                 report.errors.append(f"booking {ledger.booking_id}: {error}")
         for line in report.lines()[-1:]:
             log.info(line, drifts=len(report.drifts))
         return report
 
-    def _known_to_gateway(self, ledger: Ledger, repair: bool, report: Report) -> None:
+    def _known_to_gateway(self, ledger: Ledger, repair: bool, report: Report) -> Ledger:
+        """Let the ledger learn what the gateway knows; the ledger as it is (or would be) then."""
         facts: list[GatewayFact] = []
         for payment in ledger.payments.values():
             if payment.token is None or payment.status is PaymentStatus.VOIDED:
@@ -128,24 +129,25 @@ class Reconciler:
             )
             facts += self.app.gateway.state_of(address)
         if not facts:
-            return
+            return ledger
         if repair:
             caused = self.app.learn(ledger.id, facts)
+            after: Ledger = self.app.repository.get(ledger.id)
         else:  # what learning would cause, on a copy that is never saved
-            preview = copy.deepcopy(ledger)
-            terms = self.app.receipt_terms(preview)
+            after = copy.deepcopy(ledger)
+            terms = self.app.receipt_terms(after)
             for fact in facts:
-                preview.learn(fact, terms)
-            caused = list(preview.pending_events)
+                after.learn(fact, terms)
+            caused = list(after.pending_events)
         for event in caused:
             finding = _FINDINGS.get(type(event).__name__)
             if finding:
                 payment_id = str(getattr(event, "payment_id", ""))
                 report.drifts.append(Drift(ledger.booking_id, payment_id, finding, repair))
+        return after
 
-    def _unfinished_calls(self, ledger_id: Any, repair: bool, report: Report) -> None:
+    def _unfinished_calls(self, ledger: Ledger, repair: bool, report: Report) -> None:
         """Calls pending longer than the grace period are made again with their own key."""
-        ledger: Ledger = self.app.repository.get(ledger_id)
         if not ledger.pending or self.app.clock() - ledger.modified_on < self.grace:
             return
         for operation in list(ledger.pending.values()):
@@ -158,7 +160,7 @@ class Reconciler:
                     operation,
                     attempts=self.attempts,
                 )
-                self.app.learn(ledger_id, [fact])
+                self.app.learn(ledger.id, [fact])
                 finding += f": made again with its key ({type(fact).__name__.lower()})"
             report.drifts.append(
                 Drift(ledger.booking_id, operation.payment_id, finding, repaired=repair)

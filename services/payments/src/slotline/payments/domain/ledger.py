@@ -426,14 +426,15 @@ class Ledger(Aggregate):
             Purpose.PREPAYMENT: "Prepayment",
             Purpose.FEE: "Fee",
         }[payment.purpose]
+        tax = terms.tax_terms()
         self._receipt_issued(
             receipt_id=terms.new_id(),
             payment_id=payment.payment_id,
             refund_id=refund_id,
             amount=amount,
-            tax=terms.tax.tax_in_paid(amount),
-            tax_rate_basis_points=terms.tax.rate_basis_points,
-            taxes_included=terms.tax.included,
+            tax=tax.tax_in_paid(amount),
+            tax_rate_basis_points=tax.rate_basis_points,
+            taxes_included=tax.included,
             issued_at=terms.now().isoformat(),
             description=f"Refund of {what.lower()}" if refund_id else what,
         )

@@ -113,8 +113,9 @@ class Receipt:
 
 @dataclass(frozen=True, slots=True)
 class ReceiptTerms:
-    """What a receipt needs that the ledger does not know: tax terms, a fresh id, now."""
+    """What a receipt needs that the ledger does not know: tax terms (looked up only
+    when a receipt is issued), a fresh id, now."""
 
-    tax: TaxTerms
+    tax_terms: Callable[[], TaxTerms]
     new_id: Callable[[], str]
     now: Callable[[], datetime]
