@@ -1,8 +1,8 @@
 """Benchmark ``slotline replay``: 100,000 stored events re-published to a back-fill topic.
 
 Prints ``replay_throughput`` (stored events read, mapped with the service's integration
-mapper and acknowledged by the broker, per second) and ``replay_backfill_complete``
-(seconds until a plain consumer has read every replayed record). The events are
+mapper and acknowledged by the broker, per second) and ``replay_backfill_read``
+(seconds a plain consumer then takes to read every replayed record). The events are
 ``Tally`` counts (the plumbing's test domain), written straight to the store in large
 transactions so that setting up takes seconds. Uses embedded PostgreSQL and Tansu unless
 ``SLOTLINE_DATABASE_URL`` / ``SLOTLINE_KAFKA_BOOTSTRAP`` are set.
