@@ -81,6 +81,18 @@ class BookingStory:
             refund=eur(refund).model_dump() if refund is not None else None,
         )
 
+    def rescheduled(self, change_number: int, fee: int | None) -> Message:
+        slot = sample(b.BookingHeld).model_dump()["slot"]
+        return self._next(
+            b.BookingRescheduled,
+            by="customer",
+            previous_slot=slot,
+            slot=slot,
+            resource_ids=["r-1"],
+            change_number=change_number,
+            change_fee=eur(fee).model_dump() if fee is not None else None,
+        )
+
     def no_show(self, fee: int) -> Message:
         return self._next(b.BookingNoShow, fee=eur(fee).model_dump())
 

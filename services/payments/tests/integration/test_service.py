@@ -236,14 +236,19 @@ class TestCancellationsAndFees:
         ]
         assert [r["amount"] for r in refunds] == [3000]
 
-    async def test_a_no_show_keeps_the_fee(self, service: RunningService, story: Any) -> None:
+    async def test_a_paid_change_and_a_no_show_keep_their_fees(
+        self, service: RunningService, story: Any
+    ) -> None:
         booking = await self.confirmed_booking(service, story, 5000)
-        await send(service, booking.no_show(5000))
-        events = await wait_for(service, booking.booking_id, "FeeCharged")
+        await send(service, booking.rescheduled(1, None), booking.rescheduled(2, 500))
+        await send(service, booking.no_show(4500))
+        events = await wait_for(service, booking.booking_id, "FeeCharged", "FeeCharged")
         assert [(f["fee"], f["amount"]["amount_minor"]) for f in of_type(events, "FeeCharged")] == [
-            ("no_show", 5000)
+            ("change", 500),
+            ("no_show", 4500),
         ]
         assert not of_type(events, "PaymentRefunded")
+        assert not of_type(events, "FeeNotCollected")
 
 
 class TestNothingHappensTwice:
@@ -326,9 +331,9 @@ class TestNothingHappensTwice:
 
 
 def _undelivered(network: Any, booking_id: str) -> int:
-    with network._transaction() as cursor:
+    with network.transaction() as cursor:
         cursor.execute(
-            network._q(
+            network.statement(
                 "SELECT count(*) AS n FROM {s}.webhooks WHERE delivered_at IS NULL"
                 " AND event->'data'->'object'->'metadata'->>'booking_id' = %s"
             ),
@@ -339,9 +344,9 @@ def _undelivered(network: Any, booking_id: str) -> int:
 
 
 def _webhook_events(network: Any, booking_id: str) -> list[dict[str, Any]]:
-    with network._transaction() as cursor:
+    with network.transaction() as cursor:
         cursor.execute(
-            network._q(
+            network.statement(
                 "SELECT event FROM {s}.webhooks"
                 " WHERE event->'data'->'object'->'metadata'->>'booking_id' = %s ORDER BY id"
             ),

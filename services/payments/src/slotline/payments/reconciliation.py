@@ -10,16 +10,13 @@ Run by the background job, ``slotline-payments reconcile`` and ``POST /v1/reconc
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import anyio
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from slotline.events.logs import get_logger
+from slotline.events.periodic import PeriodicJob
 from slotline.payments.application import PaymentsApplication
 from slotline.payments.domain.facts import GatewayFact
 from slotline.payments.domain.ledger import Ledger
@@ -167,39 +164,14 @@ class Reconciler:
             )
 
 
-class ReconciliationJob:
+class ReconciliationJob(PeriodicJob):
     """Runs the reconciler on a fixed interval (a background task)."""
 
     name = "reconciliation"
 
     def __init__(self, reconciler: Reconciler, interval_seconds: float) -> None:
+        super().__init__(interval_seconds=interval_seconds)
         self.reconciler = reconciler
-        self.interval_seconds = interval_seconds
-        self.runs = 0
-        self._stopping = asyncio.Event()
 
-    async def run(self) -> None:
-        scheduler = AsyncIOScheduler()
-        scheduler.add_job(
-            self._run_async,
-            "interval",
-            seconds=self.interval_seconds,
-            max_instances=1,
-            coalesce=True,
-            id=self.name,
-        )
-        scheduler.start()
-        try:
-            await self._stopping.wait()
-        finally:
-            scheduler.shutdown(wait=False)
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def _run_async(self) -> None:
-        try:
-            await anyio.to_thread.run_sync(self.reconciler.run)
-            self.runs += 1
-        except Exception as error:  # the next run tries again
-            log.warning("reconciliation run failed", error=repr(error))
+    def sweep(self) -> int:
+        return len(self.reconciler.run().drifts)

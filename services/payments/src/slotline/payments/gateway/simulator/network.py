@@ -101,11 +101,11 @@ class CardNetwork:
                     conn.execute(sql.SQL(statement).format(s=sql.Identifier(self.schema)))  # type: ignore[arg-type]
 
     @contextmanager
-    def _transaction(self) -> Iterator[Cursor[DictRow]]:
+    def transaction(self) -> Iterator[Cursor[DictRow]]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield cursor
 
-    def _q(self, text: str) -> sql.Composed:
+    def statement(self, text: str) -> sql.Composed:
         return sql.SQL(text).format(s=sql.Identifier(self.schema))  # type: ignore[arg-type]
 
     # -- the API ----------------------------------------------------------------------------
@@ -136,7 +136,7 @@ class CardNetwork:
         return self._idempotent(key, ("refund", params), lambda c: self._refund(c, params))
 
     def retrieve(self, intent_id: str) -> Object:
-        with self._transaction() as cursor:
+        with self.transaction() as cursor:
             return self._intent(cursor, intent_id)
 
     def intents_of_payment(self, payment_id: str) -> list[Object]:
@@ -153,8 +153,8 @@ class CardNetwork:
         )
 
     def _select(self, query: str, value: str) -> list[Object]:
-        with self._transaction() as cursor:
-            cursor.execute(self._q(query), (value,))
+        with self.transaction() as cursor:
+            cursor.execute(self.statement(query), (value,))
             return [dict(row["body"]) for row in cursor.fetchall()]
 
     def _travel(self) -> None:
@@ -168,10 +168,10 @@ class CardNetwork:
     ) -> Object:
         """Act once per key; later calls with the key replay the first answer."""
         fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
-        with self._transaction() as cursor:
+        with self.transaction() as cursor:
             if key is not None:
                 cursor.execute(
-                    self._q(
+                    self.statement(
                         "INSERT INTO {s}.idempotency (key, fingerprint) VALUES (%s, %s)"
                         " ON CONFLICT DO NOTHING RETURNING key"
                     ),
@@ -185,7 +185,9 @@ class CardNetwork:
                 answer, status = {"error": error.error}, error.status
             if key is not None:
                 cursor.execute(
-                    self._q("UPDATE {s}.idempotency SET status = %s, body = %s WHERE key = %s"),
+                    self.statement(
+                        "UPDATE {s}.idempotency SET status = %s, body = %s WHERE key = %s"
+                    ),
                     (status, Jsonb(answer), key),
                 )
         if status != 200:
@@ -193,7 +195,7 @@ class CardNetwork:
         return answer
 
     def _replay(self, cursor: Cursor[DictRow], key: str, fingerprint: str) -> Object:
-        cursor.execute(self._q("SELECT * FROM {s}.idempotency WHERE key = %s"), (key,))
+        cursor.execute(self.statement("SELECT * FROM {s}.idempotency WHERE key = %s"), (key,))
         row = cursor.fetchone()
         assert row is not None
         if row["fingerprint"] != fingerprint:
@@ -298,7 +300,9 @@ class CardNetwork:
             "status": "succeeded",
         }
         cursor.execute(
-            self._q("INSERT INTO {s}.refunds (id, payment_intent, body) VALUES (%s, %s, %s)"),
+            self.statement(
+                "INSERT INTO {s}.refunds (id, payment_intent, body) VALUES (%s, %s, %s)"
+            ),
             (refund["id"], intent["id"], Jsonb(refund)),
         )
         self._queue(cursor, "refund.created", refund)
@@ -306,7 +310,7 @@ class CardNetwork:
 
     def _intent(self, cursor: Cursor[DictRow], intent_id: str, lock: bool = False) -> Object:
         query = "SELECT body FROM {s}.intents WHERE id = %s" + (" FOR UPDATE" if lock else "")
-        cursor.execute(self._q(query), (intent_id,))
+        cursor.execute(self.statement(query), (intent_id,))
         row = cursor.fetchone()
         if row is None:
             raise NetworkError(
@@ -322,14 +326,14 @@ class CardNetwork:
 
     def _refunds(self, cursor: Cursor[DictRow], intent_id: str) -> list[Object]:
         cursor.execute(
-            self._q("SELECT body FROM {s}.refunds WHERE payment_intent = %s"), (intent_id,)
+            self.statement("SELECT body FROM {s}.refunds WHERE payment_intent = %s"), (intent_id,)
         )
         return [dict(row["body"]) for row in cursor.fetchall()]
 
     def _save(self, cursor: Cursor[DictRow], intent: Object, event_type: str) -> None:
         metadata = intent.get("metadata") or {}
         cursor.execute(
-            self._q(
+            self.statement(
                 "INSERT INTO {s}.intents (id, body, payment_id, booking_id) VALUES (%s, %s, %s, %s)"
                 " ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body"
             ),
@@ -348,7 +352,7 @@ class CardNetwork:
             "data": {"object": obj},
         }
         cursor.execute(
-            self._q(
+            self.statement(
                 "INSERT INTO {s}.webhooks (event, due_at)"
                 " VALUES (%s, now() + make_interval(secs => %s))"
             ),

@@ -7,7 +7,6 @@ growing delay (the network's queue is durable, so a payments restart loses nothi
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -15,11 +14,10 @@ import random
 import time
 from typing import Any
 
-import anyio
 import httpx
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from slotline.events.logs import get_logger
+from slotline.events.periodic import PeriodicJob
 from slotline.payments.gateway.simulator.network import CardNetwork
 
 log = get_logger(__name__)
@@ -35,7 +33,7 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     return f"t={at},v1={digest}"
 
 
-class WebhookSender:
+class WebhookSender(PeriodicJob):
     """Delivers the network's queued events to one endpoint (a background task)."""
 
     name = "simulator-webhooks"
@@ -51,21 +49,23 @@ class WebhookSender:
         reorder: bool = False,
         batch_size: int = 100,
     ) -> None:
+        super().__init__(interval_seconds=interval_seconds)
         self.network = network
         self.url = url
         self.secret = secret
-        self.interval_seconds = interval_seconds
         self.duplicate_rate = duplicate_rate
         self.reorder = reorder
         self.batch_size = batch_size
         self.sent = 0
         self._random = random.Random()
-        self._stopping = asyncio.Event()
+
+    def sweep(self) -> int:
+        return self.deliver_due()
 
     def deliver_due(self) -> int:
         """Send what is due; returns how many deliveries were made (blocking)."""
-        q = self.network._q
-        with self.network._transaction() as cursor, httpx.Client(timeout=5.0) as client:
+        q = self.network.statement
+        with self.network.transaction() as cursor, httpx.Client(timeout=5.0) as client:
             cursor.execute(
                 q(
                     "SELECT id, event FROM {s}.webhooks WHERE delivered_at IS NULL"
@@ -111,28 +111,3 @@ class WebhookSender:
         except httpx.HTTPError as error:
             return repr(error)
         return None if response.is_success else f"HTTP {response.status_code}"
-
-    async def run(self) -> None:
-        scheduler = AsyncIOScheduler()
-        scheduler.add_job(
-            self._deliver_async,
-            "interval",
-            seconds=self.interval_seconds,
-            max_instances=1,
-            coalesce=True,
-            id=self.name,
-        )
-        scheduler.start()
-        try:
-            await self._stopping.wait()
-        finally:
-            scheduler.shutdown(wait=False)
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def _deliver_async(self) -> None:
-        try:
-            await anyio.to_thread.run_sync(self.deliver_due)
-        except Exception as error:  # the sender keeps going; the queue keeps the events
-            log.warning("webhook delivery round failed", error=repr(error))
