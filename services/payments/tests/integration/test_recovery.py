@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from typer.testing import CliRunner
 
 from slotline.payments.application import PaymentsApplication
@@ -168,6 +168,52 @@ class TestReconciliation:
         assert "void the ledger missed [repaired]" in done.output
         assert app.repository.get(ledger.id).deposit is None  # voided: nothing stands
         assert app.ledger("acme", "b-cli").payments[payment_id].status is PaymentStatus.VOIDED
+
+
+class TestBookingDecisions:
+    def test_a_decision_at_a_position_already_recorded_changes_nothing(
+        self, app: PaymentsApplication
+    ) -> None:
+        tracking = Tracking("test|booking.events.v1|b-twice", 7)
+        app.note_contact("acme", "b-twice", "ana@example.com", tracking)
+        with pytest.raises(IntegrityError):  # the inbox reads this as "applied already"
+            app.request_payment(
+                "acme",
+                "b-twice",
+                amount=Money(100, "EUR"),
+                purpose=Purpose.DEPOSIT,
+                token="tok_visa",
+                price_tier=None,
+                tracking=tracking,
+            )
+        assert app.ledger("acme", "b-twice").payments == {}
+
+    async def test_a_decision_racing_a_webhook_is_applied_on_the_newer_ledger(
+        self, app: PaymentsApplication, database_url: str
+    ) -> None:
+        decide(app, "b-race")
+        await dispatcher(app, database_url).follow_once()
+        ledger_id = Ledger.create_id("acme", "b-race")
+        stale = app.repository.get(ledger_id)
+        original_get = app.repository.get
+        raced = []
+
+        def get_then_race(aggregate_id: Any, *args: Any, **kwargs: Any) -> Any:
+            copy = original_get(aggregate_id, *args, **kwargs)
+            if not raced:  # a webhook saves the ledger after the decision read it
+                raced.append(True)
+                app.note_contact("acme", "b-race", "new@example.com", Tracking("other|b-race", 1))
+            return copy
+
+        app.repository.get = get_then_race  # type: ignore[method-assign]
+        try:
+            confirm(app, "b-race")
+        finally:
+            app.repository.get = original_get  # type: ignore[method-assign]
+        ledger = app.ledger("acme", "b-race")
+        assert ledger.version > stale.version + 1
+        assert [op.kind for op in ledger.pending.values()] == [OperationKind.CAPTURE]
+        assert ledger.email == "new@example.com"
 
 
 class TestTheSimulatedNetwork:

@@ -17,7 +17,13 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_random,
+)
 
 from slotline.events.logs import get_logger
 from slotline.events.store import ServiceApplication
@@ -34,6 +40,21 @@ log = get_logger(__name__)
 
 class UnknownLedger(LookupError):
     """No ledger for that booking (in that tenant)."""
+
+
+class _AlreadyApplied(IntegrityError):
+    """The inbox position was recorded by another delivery: not a conflict to retry."""
+
+
+def _optimistic() -> Retrying:
+    """Retry a read-decide-save when another writer saved the ledger first."""
+    return Retrying(
+        retry=retry_if_exception_type(IntegrityError)
+        & retry_if_not_exception_type(_AlreadyApplied),
+        stop=stop_after_attempt(10),
+        wait=wait_random(0, 0.05),
+        reraise=True,
+    )
 
 
 class PaymentsApplication(ServiceApplication):
@@ -196,16 +217,27 @@ class PaymentsApplication(ServiceApplication):
         *,
         open_ledger: bool = True,
     ) -> None:
-        """Apply a decision and save it with ``tracking`` (a conflict is the inbox's to retry)."""
-        try:
-            ledger = self.ledger(tenant_id, booking_id)
-        except UnknownLedger:
-            if not open_ledger:
-                self.skip(tracking)  # nothing was ever paid for this booking
-                return
-            ledger = Ledger(tenant_id=tenant_id, booking_id=booking_id)
-        act(ledger)
-        self.save_tracked(ledger, tracking=tracking)
+        """Apply a decision and save it with ``tracking``.
+
+        A ledger changed meanwhile (a webhook, the dispatcher) is re-read and the decision
+        applied again; a position already recorded is left to the inbox as a duplicate.
+        """
+        for attempt in _optimistic():
+            with attempt:
+                try:
+                    ledger = self.ledger(tenant_id, booking_id)
+                except UnknownLedger:
+                    if not open_ledger:
+                        self.skip(tracking)  # nothing was ever paid for this booking
+                        return
+                    ledger = Ledger(tenant_id=tenant_id, booking_id=booking_id)
+                act(ledger)
+                try:
+                    self.save_tracked(ledger, tracking=tracking)
+                except IntegrityError:
+                    if self._tracked(tracking):
+                        raise _AlreadyApplied from None
+                    raise
 
     # -- what the gateway says -----------------------------------------------------------
 
@@ -220,13 +252,7 @@ class PaymentsApplication(ServiceApplication):
         Repeated facts cause nothing. With ``tracking`` (the dispatcher's position), the
         facts and the position are saved in one transaction.
         """
-        retrying = Retrying(
-            retry=retry_if_exception_type(IntegrityError),
-            stop=stop_after_attempt(10),
-            wait=wait_random(0, 0.05),
-            reraise=True,
-        )
-        for attempt in retrying:
+        for attempt in _optimistic():
             with attempt:
                 try:
                     ledger: Ledger = self.repository.get(ledger_id)
