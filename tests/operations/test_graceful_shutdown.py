@@ -78,7 +78,7 @@ def service_process(database_url: str, bootstrap: str, log: Path) -> Iterator[Se
             stderr=subprocess.STDOUT,
         )
     try:
-        yield ServiceProcess(process, f"http://127.0.0.1:{port}")
+        yield ServiceProcess(process, f"http://127.0.0.1:{port}", log)
     finally:
         if process.poll() is None:
             process.kill()
@@ -86,12 +86,16 @@ def service_process(database_url: str, bootstrap: str, log: Path) -> Iterator[Se
 
 
 class ServiceProcess:
-    def __init__(self, process: subprocess.Popen[bytes], url: str) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
         self.process = process
         self.url = url
+        self.log = log
+
+    def last_words(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
 
     async def ready(self) -> bool:
-        assert self.process.poll() is None, "the service process died"
+        assert self.process.poll() is None, f"the service process died:\n{self.last_words()}"
         try:
             async with httpx.AsyncClient(base_url=self.url, timeout=5) as client:
                 return (await client.get("/readyz")).status_code == 200
@@ -194,7 +198,11 @@ class TestSigtermMidLoad:
                 ]
                 return {m["hold_id"] for m in outcomes} == set(holds)
 
-            await eventually(every_hold_answered, timeout=120, interval=0.5)
+            try:
+                await eventually(every_hold_answered, timeout=120, interval=0.5)
+            except AssertionError:
+                missing = set(holds) - {m["hold_id"] for m in outcomes}
+                pytest.fail(f"{len(missing)} holds unanswered:\n{second.last_words()}")
             taken_over = await second.applied()
             dead = await records(kafka_bootstrap, dead_letter_topic(AVAILABILITY_COMMANDS), tenant)
 
