@@ -94,29 +94,47 @@ class Dispatcher:
             self._scheduler.modify_job(self.name, next_run_time=datetime.now(UTC))
 
     async def _pass(self) -> None:
+        """Batches until nothing is due; a batch's outcomes are recorded while the next
+        one is sent (at most two recordings in flight)."""
         self._idle.clear()
+        recording: set[asyncio.Task[None]] = set()
         try:
             while not self._stopping.is_set():
                 self._woken = False
-                handled = await self.dispatch_once()
-                if handled < self.batch_size and not self._woken:
+                now = self.app.clock()
+                results = await self._send_batch(now)
+                if results:
+                    task = asyncio.create_task(self._record(results, now))
+                    recording.add(task)
+                    task.add_done_callback(recording.discard)
+                    if len(recording) >= 2:
+                        await asyncio.wait(recording, return_when=asyncio.FIRST_COMPLETED)
+                if len(results) < self.batch_size and not self._woken:
                     break
         except Exception as error:  # the next interval tries again
             log.error("dispatch pass failed", error=repr(error))
         finally:
+            for outcome in await asyncio.gather(*recording, return_exceptions=True):
+                if isinstance(outcome, Exception):
+                    log.error("outcomes not recorded", error=repr(outcome))
             self._idle.set()
 
     async def dispatch_once(self) -> int:
         """Claim, decide, send and record one batch; returns its size."""
         now = self.app.clock()
+        results = await self._send_batch(now)
+        if results:
+            await self._record(results, now)
+        return len(results)
+
+    async def _send_batch(self, now: datetime) -> list[Result]:
         claimed = await anyio.to_thread.run_sync(self.outcomes.claim, now, self.batch_size)
         if not claimed:
-            return 0
+            return []
         context = await anyio.to_thread.run_sync(self.outcomes.context_for, claimed)
         results = await asyncio.gather(*(self._handle(m, context, now) for m in claimed))
-        await self._record(results, now)
         self.dispatched += len(claimed)
-        return len(claimed)
+        return list(results)
 
     async def _handle(
         self, message: QueuedMessage, context: SendingContext, now: datetime

@@ -78,6 +78,15 @@ class SendingContext:
         return check
 
 
+@dataclass
+class Writes:
+    """A batch's row changes, written together (pipelined) after deciding them all."""
+
+    deferred: list[tuple[QueuedMessage, datetime]] = field(default_factory=list)
+    finished: list[queue.Finished] = field(default_factory=list)
+    deliveries: list[records.Delivery] = field(default_factory=list)
+
+
 class Outcomes:
     """Claims, context and outcome recording for the dispatcher (blocking calls)."""
 
@@ -114,9 +123,13 @@ class Outcomes:
                 if r.message.reminder_kind and r.message.booking_id
             ],
         )
+        writes = Writes()
+        for result in results:
+            self._record_one(writes, result, notifications, reminders)
         with unit_of_work(self.app) as work:
-            for result in results:
-                self._record_one(work, result, now, notifications, reminders)
+            queue.defer_many(work, writes.deferred)
+            queue.finish_many(work, writes.finished, now)
+            records.record_deliveries(work, writes.deliveries, now)
             work.save(*notifications.values(), *reminders.values())
 
     def _existing(self, cls: type[A], ids: list[UUID]) -> dict[UUID, A]:
@@ -124,15 +137,14 @@ class Outcomes:
 
     def _record_one(
         self,
-        work: UnitOfWork,
+        writes: Writes,
         result: Result,
-        now: datetime,
         notifications: dict[UUID, Notification],
         reminders: dict[UUID, BookingReminders],
     ) -> None:
         message = result.message
         if result.deferred_until is not None:
-            queue.defer(work, message, result.deferred_until)
+            writes.deferred.append((message, result.deferred_until))
             return
 
         def notification() -> Notification:
@@ -168,30 +180,30 @@ class Outcomes:
                 booking_reminders().skip(message.reminder_kind, "too_late")
             elif not result.refused:
                 notification().failed(message.channels[0], True, result.skipped, None)
-            queue.finish(work, message, queue.SKIPPED, result.skipped, now)
+            writes.finished.append((message, queue.SKIPPED, result.skipped))
             return
         if result.problem is not None:
             notification().failed(message.channels[0], True, result.problem, None)
-            queue.finish(work, message, queue.FAILED, result.problem, now)
+            writes.finished.append((message, queue.FAILED, result.problem))
             return
         for attempt in result.attempts:
             if attempt.accepted:
                 assert attempt.provider_reference is not None
                 notification().sent(attempt.channel, attempt.provider_reference)
-                records.record_delivery(
-                    work,
-                    provider_reference=attempt.provider_reference,
-                    tenant_id=message.tenant_id,
-                    message_key=message.key,
-                    notification_id=message.notification_id,
-                    channel=attempt.channel,
-                    at=now,
+                writes.deliveries.append(
+                    (
+                        attempt.provider_reference,
+                        message.tenant_id,
+                        message.key,
+                        message.notification_id,
+                        attempt.channel,
+                    )
                 )
         sent_on = result.sent_on
         if sent_on and message.reminder_kind:
             booking_reminders().mark_fired(message.reminder_kind)
         outcome = f"sent:{sent_on}" if sent_on else "; ".join(a.reason for a in result.attempts)
-        queue.finish(work, message, queue.DONE if sent_on else queue.FAILED, outcome, now)
+        writes.finished.append((message, queue.DONE if sent_on else queue.FAILED, outcome))
 
     def interrupt_stale(self, now: datetime, claimed_before: datetime) -> int:
         """Claims left by a process that died mid-send: reported, never resent."""

@@ -92,21 +92,22 @@ def _with_due(message: QueuedMessage, due_at: datetime) -> QueuedMessage:
     return from_body(body)
 
 
-def finish(
-    work: UnitOfWork, message: QueuedMessage, state: str, outcome: str, now: datetime
-) -> None:
-    work.execute(
+Finished = tuple[QueuedMessage, str, str]  # message, new state, outcome
+
+
+def finish_many(work: UnitOfWork, finished: list[Finished], now: datetime) -> None:
+    work.execute_many(
         "UPDATE {messages} SET state = %s, outcome = %s, finished_at = %s"
         " WHERE tenant_id = %s AND key = %s",
-        (state, outcome[:500], now, message.tenant_id, message.key),
+        [(state, outcome[:500], now, m.tenant_id, m.key) for m, state, outcome in finished],
     )
 
 
-def defer(work: UnitOfWork, message: QueuedMessage, until: datetime) -> None:
-    work.execute(
+def defer_many(work: UnitOfWork, deferred: list[tuple[QueuedMessage, datetime]]) -> None:
+    work.execute_many(
         "UPDATE {messages} SET state = 'scheduled', due_at = %s, claimed_at = NULL"
         " WHERE tenant_id = %s AND key = %s",
-        (until, message.tenant_id, message.key),
+        [(until, m.tenant_id, m.key) for m, until in deferred],
     )
 
 

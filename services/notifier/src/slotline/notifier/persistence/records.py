@@ -36,21 +36,17 @@ def cards_of_resource(work: UnitOfWork, tenant_id: str, resource_id: str) -> lis
     return [BookingCard.from_row(r["card"]) for r in rows]
 
 
-def record_delivery(
-    work: UnitOfWork,
-    *,
-    provider_reference: str,
-    tenant_id: str,
-    message_key: str,
-    notification_id: str,
-    channel: str,
-    at: datetime,
-) -> None:
-    work.execute(
+Delivery = tuple[str, str, str, str, str]
+"""provider reference, tenant, message key, notification id, channel"""
+
+
+def record_deliveries(work: UnitOfWork, deliveries: list[Delivery], at: datetime) -> None:
+    """What providers accepted, so their status callbacks can be matched later."""
+    work.execute_many(
         "INSERT INTO {deliveries} (provider_reference, tenant_id, message_key, notification_id,"
         " channel, state, at) VALUES (%s, %s, %s, %s, %s, 'sent', %s)"
         " ON CONFLICT (provider_reference) DO NOTHING",
-        (provider_reference, tenant_id, message_key, notification_id, channel, at),
+        [(*delivery, at) for delivery in deliveries],
     )
 
 

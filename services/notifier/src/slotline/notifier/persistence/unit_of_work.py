@@ -36,11 +36,18 @@ class UnitOfWork:
     def table(self, name: str) -> sql.Composed:
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
 
+    def _compose(self, query: str) -> sql.Composed:
+        names = {part.split("}")[0] for part in query.split("{")[1:]}
+        return sql.SQL(query).format(**{n: self.table(n) for n in names})  # type: ignore[arg-type]
+
     def execute(self, query: str, params: Any = None) -> Cursor:
         """Run ``query``, where ``{name}`` stands for the schema-qualified table ``name``."""
-        names = {part.split("}")[0] for part in query.split("{")[1:]}
-        composed = sql.SQL(query).format(**{n: self.table(n) for n in names})  # type: ignore[arg-type]
-        return self.cursor.execute(composed, params)
+        return self.cursor.execute(self._compose(query), params)
+
+    def execute_many(self, query: str, rows: list[Any]) -> None:
+        """Run ``query`` once per row, pipelined (one round trip for a batch)."""
+        if rows:
+            self.cursor.executemany(self._compose(query), rows)
 
     def save(self, *aggregates: Aggregate) -> None:
         for aggregate in aggregates:

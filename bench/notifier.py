@@ -1,0 +1,244 @@
+"""Benchmark the notifier: reminder firing skew and text-back dispatch latency.
+
+``reminder_fire_skew_p99``: 10,000 reminder rows (as ``BookingConfirmed`` schedules
+them) fall due within the same minute; skew = the provider accepting the SMS − its
+due time. ``textback_dispatch_p99``: ``TextBackRequested`` published to the broker →
+the provider accepting the text (200 requests, 10/s). The notifier runs as its own
+process with default dispatch settings; the provider is the Twilio-compatible
+simulator in this process. Embedded PostgreSQL and Tansu unless
+``SLOTLINE_DATABASE_URL`` / ``SLOTLINE_KAFKA_BOOTSTRAP`` are set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from slotline.events.contract.notifications import TextBackRequested
+from slotline.events.kafka import build_broker, ensure_topics
+from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
+from slotline.events.settings import ServiceSettings
+from slotline.events.store import ensure_schema, postgres_env
+from slotline.notifier.application import NotifierApplication
+from slotline.notifier.domain.booking_card import BookingCard
+from slotline.notifier.domain.notices import reminder_notices
+from slotline.notifier.domain.reminders import PlannedReminder, ReminderKind
+from slotline.notifier.persistence import queue
+from slotline.notifier.persistence.unit_of_work import unit_of_work
+from slotline.notifier.settings import NotifierSettings
+from slotline.notifier.simulator import ProviderSimulator, serving
+from slotline.notifier.wiring import config_of
+
+REMINDERS = 10_000
+TEXT_BACKS = 200
+TEXT_BACK_RATE = 10.0  # per second
+
+# Numbers whose zone is awake at some hour of the UTC day (quiet hours apply to texts).
+_DAYTIME = (
+    ("+3069", "Europe/Athens", 8),
+    ("+1212555", "America/New_York", 4),
+    ("+8190", "Asia/Tokyo", 8),
+)
+
+
+def awake_prefix(now: datetime) -> tuple[str, int]:
+    for prefix, zone, digits in _DAYTIME:
+        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19:
+            return prefix, digits
+    raise RuntimeError("no sample zone is in its sending window now")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * share) - 1)]
+
+
+def seed_reminders(app: NotifierApplication, first_due: datetime) -> dict[str, datetime]:
+    """10,000 bookings' 24 h reminders due within one minute; returns due time per key."""
+    prefix, digits = awake_prefix(first_due)
+    kind = ReminderKind.parse("24h")
+    due: dict[str, datetime] = {}
+    with unit_of_work(app) as work:
+        for i in range(REMINDERS):
+            at = first_due + timedelta(milliseconds=i * 60_000 // REMINDERS)
+            start = at + kind.lead
+            card = BookingCard(
+                tenant_id="bench",
+                booking_id=f"b{i:05d}",
+                reference="SLT-BENCH",
+                customer_name=f"Customer {i}",
+                phone=f"{prefix}{i:0{digits}d}",
+                email=None,
+                language="en",
+                transactional_consent=True,
+                marketing_consent=False,
+                service_name="Massage 60",
+                location_name="Kolonaki",
+                address=None,
+                time_zone="Europe/Athens",
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                resource_ids=("staff-1",),
+            )
+            planned = PlannedReminder(kind, at, kind.useful_until(start))
+            for message in reminder_notices(card, planned):
+                queue.enqueue(work, message)
+                due[f"{message.key}/sms"] = at
+    return due
+
+
+def start_notifier(
+    database_url: str, bootstrap: str, provider: ProviderSimulator, url: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLOTLINE_DATABASE_URL": database_url,
+        "SLOTLINE_KAFKA_BOOTSTRAP": bootstrap,
+        "SLOTLINE_HTTP_PORT": str(port),
+        "SLOTLINE_PROVIDER_URL": url,
+        "SLOTLINE_PROVIDER_ACCOUNT_SID": provider.account_sid,
+        "SLOTLINE_PROVIDER_AUTH_TOKEN": provider.auth_token,
+        "SLOTLINE_LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "slotline.notifier"], env=env)
+    return process, port
+
+
+async def wait_ready(port: int, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError("the notifier did not become ready")
+
+
+async def until(condition: object, timeout: float) -> None:
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not done after {timeout}s")
+        await asyncio.sleep(0.1)
+
+
+async def measure_reminders(app: NotifierApplication, provider: ProviderSimulator) -> None:
+    first_due = datetime.now(UTC) + timedelta(seconds=15)
+    due = await asyncio.to_thread(seed_reminders, app, first_due)
+    await until(lambda: len(provider.accepted) >= REMINDERS, timeout=600)
+    skews = [
+        (m["at"] - due[m["key"]].timestamp()) * 1000 for m in provider.accepted if m["key"] in due
+    ]
+    print(f"reminder_fire_skew_p50: {percentile(skews, 0.5):.0f} ms")
+    print(f"reminder_fire_skew_p99: {percentile(skews, 0.99):.0f} ms")
+
+
+class TextBacks:
+    """Publishes ``TextBackRequested`` like call-intake and times the provider's answer."""
+
+    def __init__(self, bootstrap: str, provider: ProviderSimulator) -> None:
+        self.broker = build_broker(ServiceSettings(service_name="bench", kafka_bootstrap=bootstrap))
+        self.provider = provider
+        self.sent = 0
+
+    async def latencies(self, count: int) -> list[float]:
+        """Latencies (ms) of ``count`` text-backs published at TEXT_BACK_RATE."""
+        published: dict[str, float] = {}
+        prefix, digits = awake_prefix(datetime.now(UTC))
+        for _ in range(count):
+            self.sent += 1
+            call_id = f"call-{uuid.uuid4().hex[:10]}"
+            request = TextBackRequested(
+                tenant_id="bench",
+                aggregate_id=call_id,
+                call_id=call_id,
+                to_phone=f"{prefix}{REMINDERS + self.sent:0{digits}d}",
+                from_phone="+302101234567",
+                business_name="Bench Clinic",
+                booking_url="https://book.example/bench",
+            )
+            published[f"textback:{call_id}/sms"] = time.time()
+            await self.broker.publish(request.to_json(), topic=request.TOPIC, key=call_id.encode())
+            await asyncio.sleep(1 / TEXT_BACK_RATE)
+
+        def accepted() -> dict[str, float]:
+            return {m["key"]: m["at"] for m in self.provider.accepted if m["key"] in published}
+
+        await until(lambda: len(accepted()) == len(published), timeout=300)
+        times = accepted()
+        return [(times[k] - at) * 1000 for k, at in published.items()]
+
+
+async def measure_text_backs(bootstrap: str, provider: ProviderSimulator) -> None:
+    text_backs = TextBacks(bootstrap, provider)
+    await text_backs.broker.start()
+    try:
+        # Right after the burst the notifier is still consuming its own 10,000 outcome
+        # events on notifications.events.v1, where text-back requests also arrive.
+        during = await text_backs.latencies(TEXT_BACKS // 4)
+        print(f"textback_dispatch_after_burst_p99: {percentile(during, 0.99):.0f} ms")
+        probe_deadline = time.monotonic() + 300
+        while time.monotonic() < probe_deadline:  # until that backlog is consumed
+            if max(await text_backs.latencies(5)) < 1000:
+                break
+        steady = await text_backs.latencies(TEXT_BACKS)
+    finally:
+        await text_backs.broker.stop()
+    print(f"textback_dispatch_p50: {percentile(steady, 0.5):.0f} ms")
+    print(f"textback_dispatch_p99: {percentile(steady, 0.99):.0f} ms")
+
+
+async def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="slotline-bench-"))
+    postgres = kafka = None
+    database_url = os.environ.get("SLOTLINE_DATABASE_URL")
+    if not database_url:
+        postgres = EmbeddedPostgres(tmp / "pg").start()
+        database_url = postgres.create_database("bench")
+    bootstrap = os.environ.get("SLOTLINE_KAFKA_BOOTSTRAP")
+    if not bootstrap:
+        kafka = EmbeddedKafka().start()
+        bootstrap = kafka.bootstrap
+    provider = ProviderSimulator()
+    process = None
+    try:
+        await ensure_topics(bootstrap)
+        settings = NotifierSettings(database_url=database_url, kafka_bootstrap=bootstrap)
+        ensure_schema(database_url, settings.schema_name)
+        app = NotifierApplication(
+            env=postgres_env(database_url, settings.schema_name), config=config_of(settings)
+        )
+        async with serving(provider, free_port()) as url:
+            process, port = start_notifier(database_url, bootstrap, provider, url)
+            await wait_ready(port)
+            await measure_reminders(app, provider)
+            await measure_text_backs(bootstrap, provider)
+        app.close()
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=30)
+        if kafka:
+            kafka.stop()
+        if postgres:
+            postgres.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
