@@ -1,4 +1,4 @@
-"""``make run``'s stack: five services green, then Ctrl-C leaves nothing running."""
+"""``make run``'s stack: six services green, then Ctrl-C leaves nothing running."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("availability", "booking", "payments", "notifier", "call-intake")
+SERVICES = ("availability", "booking", "payments", "notifier", "call-intake", "analytics")
 
 
 def read_until(process: subprocess.Popen[str], pattern: str, timeout: float) -> list[str]:

@@ -71,7 +71,10 @@ _INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, ConnectionError)
 
 
 def tracking_for(consumer: str, topic: str, message: Message) -> Tracking:
-    return Tracking(f"{consumer}|{topic}|{message.aggregate_id}", message.sequence)
+    """Positions are kept per source stream: tenant and aggregate, since an aggregate id
+    chosen outside Slotline (a channel's request id) is unique only within its tenant."""
+    source = f"{consumer}|{topic}|{message.tenant_id}|{message.aggregate_id}"
+    return Tracking(source, message.sequence)
 
 
 @contextmanager

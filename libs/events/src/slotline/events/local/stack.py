@@ -26,8 +26,15 @@ from slotline.events.auth import AuthSettings, TokenIssuer
 from slotline.events.kafka import ensure_topics
 from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
 
-SERVICES: tuple[str, ...] = ("availability", "booking", "payments", "notifier", "call-intake")
-_COLOURS = ("\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m")
+SERVICES: tuple[str, ...] = (
+    "availability",
+    "booking",
+    "payments",
+    "notifier",
+    "call-intake",
+    "analytics",
+)
+_COLOURS = ("\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[91m")
 _RESET = "\033[0m"
 
 

@@ -202,15 +202,23 @@ class Ledger(Aggregate):
         if payment is not None and refund_amount:
             self._refund(payment, "cancellation", refund_amount, reason)
         if fee_amount:
-            self._collect_fee("late_cancellation", FeeKind.LATE_CANCELLATION, fee_amount)
+            assert fee is not None
+            self._collect_fee(
+                "late_cancellation", FeeKind.LATE_CANCELLATION, fee_amount, fee.currency
+            )
 
     def booking_no_show(self, fee: Money | None) -> None:
-        if self._amount(fee):
-            self._collect_fee("no_show", FeeKind.NO_SHOW, self._amount(fee))
+        if fee is not None and self._amount(fee):
+            self._collect_fee("no_show", FeeKind.NO_SHOW, self._amount(fee), fee.currency)
 
     def booking_rescheduled(self, change_number: int, change_fee: Money | None) -> None:
-        if self._amount(change_fee):
-            self._collect_fee(f"change-{change_number}", FeeKind.CHANGE, self._amount(change_fee))
+        if change_fee is not None and self._amount(change_fee):
+            self._collect_fee(
+                f"change-{change_number}",
+                FeeKind.CHANGE,
+                self._amount(change_fee),
+                change_fee.currency,
+            )
 
     # -- what the gateway says -----------------------------------------------------------
 
@@ -371,7 +379,7 @@ class Ledger(Aggregate):
                 OperationKind.REFUND, payment, amount, refund_id=refund_id, reason=reason[:200]
             )
 
-    def _collect_fee(self, fee_id: str, kind: FeeKind, amount: int) -> None:
+    def _collect_fee(self, fee_id: str, kind: FeeKind, amount: int, currency: str) -> None:
         """Keep the fee from held money; draw on an authorisation; charge what is missing."""
         if fee_id in self.fees:
             return
@@ -398,7 +406,11 @@ class Ledger(Aggregate):
                 charge_payment_id, Purpose.FEE, Money(missing, self.currency), token, None
             )
         self._fee_assessed(
-            fee_id=fee_id, kind=kind.value, amount=amount, charge_payment_id=charge_payment_id
+            fee_id=fee_id,
+            kind=kind.value,
+            amount=amount,
+            charge_payment_id=charge_payment_id,
+            currency=currency,
         )
         self._settle_fees()
 
@@ -533,8 +545,14 @@ class Ledger(Aggregate):
 
     @event("FeeAssessed")
     def _fee_assessed(
-        self, fee_id: str, kind: str, amount: int, charge_payment_id: str | None
+        self,
+        fee_id: str,
+        kind: str,
+        amount: int,
+        charge_payment_id: str | None,
+        currency: str | None = None,
     ) -> None:
+        self.currency = self.currency or currency  # a fee may be the first money seen
         self.fees[fee_id] = Fee(fee_id, FeeKind(kind), amount, charge_payment_id)
 
     @event("FeeCharged")
