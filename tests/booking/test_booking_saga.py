@@ -103,6 +103,21 @@ class TestBookingOverKafka:
         await stack.send(requested(clinic, future_start(hour=13), f"ok-{uuid4().hex[:6]}"))
         await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingConfirmed"))
 
+    async def test_a_card_number_sent_by_mistake_never_reaches_the_dead_letters(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        broker = stack.booking.runtime.broker
+        assert broker is not None
+        bad = requested(clinic, future_start(hour=14), "card-1").model_dump(mode="json")
+        bad["payment_token"] = "4000 0566 5566 5556"
+        await broker.publish(json.dumps(bad).encode(), topic=BOOKING_REQUESTS, key=b"card-1")
+        dead = await stack.topics.wait_for(
+            lambda m: m["_topic"].endswith(".dlq") and m.get("original_key") == "card-1"
+        )
+        assert "payment_token" in dead[0]["reason"]
+        assert "5566" not in json.dumps(dead[0])
+
 
 class TestRepeatsAndRaces:
     async def test_a_repeated_idempotency_key_returns_the_first_booking(self, stack: Stack) -> None:

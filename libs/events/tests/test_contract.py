@@ -312,3 +312,15 @@ class TestCommittedSchemas:
             consumer="booking",
         )
         assert DeadLetter.model_validate_json(letter.model_dump_json()) == letter
+
+
+class TestCardNumbersStayOut:
+    def test_a_card_number_is_masked_and_other_digits_are_kept(self) -> None:
+        from slotline.events.contract.common import redact_card_numbers
+
+        text = '{"token": "4242 4242 4242 4242", "phone": "+306941234567", "n": "1234567890123"}'
+        masked = redact_card_numbers(text)
+        assert "4242" not in masked
+        assert "[card number removed]" in masked
+        assert "+306941234567" in masked
+        assert "1234567890123" in masked  # 13 digits failing the Luhn check are not a card

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from faststream.kafka import KafkaBroker
 
+from slotline.events.contract.common import redact_card_numbers
 from slotline.events.contract.dead_letter import DeadLetter
 from slotline.events.logs import get_logger
 from slotline.events.topics import dead_letter_topic
@@ -29,7 +30,9 @@ class ConsumedRecord:
 async def dead_letter(
     broker: KafkaBroker, record: ConsumedRecord, *, consumer: str, reason: str, error_type: str
 ) -> DeadLetter:
-    """Publish ``record`` to its DLQ and wait for the broker's acknowledgement."""
+    """Publish ``record`` to its DLQ and wait for the broker's acknowledgement. A card
+    number sent by mistake is masked: the DLQ keeps evidence, not card data."""
+    reason = redact_card_numbers(reason)
     letter = DeadLetter(
         reason=reason,
         error_type=error_type,
@@ -38,7 +41,7 @@ async def dead_letter(
         original_offset=record.offset,
         original_key=record.key.decode(errors="replace") if record.key is not None else None,
         original_headers=record.headers,
-        original_payload=record.value.decode(errors="replace"),
+        original_payload=redact_card_numbers(record.value.decode(errors="replace")),
         failed_at=datetime.now(UTC),
         consumer=consumer,
     )
