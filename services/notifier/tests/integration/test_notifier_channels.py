@@ -438,3 +438,36 @@ class TestBadInput:
 
         await eventually(letters, timeout=10)
         assert "eleni" in str((await letters())[0]["reason"])
+
+
+class TestTenantPreferences:
+    async def test_a_manager_sets_the_reminders_and_bad_values_name_their_field(
+        self, service: RunningService, mail_server: MailServer, clock: TestClock
+    ) -> None:
+        tenant, email = new_tenant(), f"{uuid.uuid4().hex[:8]}@example.com"
+        manager = bearer("manager", tenant)
+        refused = await service.client.put(
+            "/preferences", json={"reminders": ["1w"]}, headers=manager
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "reminders"
+        forbidden = await service.client.put(
+            "/preferences", json={"reminders": ["2h"]}, headers=bearer("staff", tenant)
+        )
+        assert forbidden.status_code == 403
+        changed = await service.client.put(
+            "/preferences",
+            json={"reminders": ["48h", "2h"], "quiet_hours_start": "20:00"},
+            headers=manager,
+        )
+        assert changed.status_code == 200
+        assert changed.json()["reminders"] == ["48h", "2h"]
+        assert changed.json()["quiet_hours_start"] == "20:00"
+
+        await publish(service, confirmed(tenant, local_time(clock, 4, 12), email=email))
+
+        async def scheduled() -> list[dict[str, object]]:
+            return await notifications_of(service, tenant, "ReminderScheduled")
+
+        await eventually(scheduled, timeout=10)
+        assert sorted(str(m["kind"]) for m in await scheduled()) == ["2h", "48h"]

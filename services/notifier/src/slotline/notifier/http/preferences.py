@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import anyio
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import parse_kinds
@@ -36,6 +36,13 @@ class PreferencesIn(BaseModel):
         if value is not None:
             parse_kinds(value)  # raises ValueError naming the bad kind → 422
         return value
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if start and end and end >= start:
+            raise ValueError("quiet hours run overnight: quiet_hours_end must be before start")
+        return self
 
 
 def _out(prefs: TenantPreferences) -> dict[str, Any]:
