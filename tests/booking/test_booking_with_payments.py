@@ -1,18 +1,24 @@
 """The whole booking path with the real payments service and its simulated card
 network: deposit authorised → confirmed; declined → rejected and the hold released;
-cancelled inside the window → the deposit refunded."""
+cancelled inside the window → the deposit refunded; and one trace from the HTTP request
+through booking, availability and payments."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from slotline.availability.domain.hold import HoldStatus
+from slotline.availability.domain.hold import Hold, HoldStatus
 from slotline.events.local.infra import free_port
+from slotline.events.store import ServiceApplication, event_meta
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, bearer, running
+from slotline.payments.domain.ledger import Ledger
 from slotline.payments.settings import PaymentsSettings
 from slotline.payments.wiring import service_spec as payments_spec
 
@@ -97,3 +103,39 @@ class TestPaidBookings:
         )
         assert refunds[0]["amount"] == {"amount_minor": 2000, "currency": "EUR"}
         assert refunds[0]["full"] is True
+
+
+def trace_ids(app: ServiceApplication, aggregate_id: UUID) -> set[str]:
+    """The trace ids stored beside an aggregate's events (its writers' contexts)."""
+    return {
+        event_meta(event)["traceparent"].split("-")[1]
+        for event in app.events.get(aggregate_id)
+        if "traceparent" in event_meta(event)
+    }
+
+
+@pytest.mark.usefixtures("payments")
+class TestOneTrace:
+    async def test_the_request_the_hold_and_the_payment_share_one_trace(
+        self, stack: Stack, payments: RunningService, span_exporter: InMemorySpanExporter
+    ) -> None:
+        clinic, card = await deposit_booking(stack, "tok_visa", 13)
+        assert (await settled_card(stack, card))["status"] == "confirmed"
+        tenant, booking_id = clinic.tenant_id, card["booking_id"]
+
+        def for_this_tenant(span: ReadableSpan) -> bool:
+            attributes = span.attributes or {}
+            path = str(attributes.get("http.target") or attributes.get("url.path") or "")
+            return span.name.startswith("POST /v1/public/") and tenant in path
+
+        requests = [s for s in span_exporter.get_finished_spans() if for_this_tenant(s)]
+        assert requests, "the booking request was traced"
+        trace = f"{requests[0].context.trace_id:032x}"
+        ledgers = payments.runtime.application
+        assert ledgers is not None
+        booking_traces = trace_ids(stack.bookings, UUID(booking_id))
+        hold_traces = trace_ids(stack.holds, Hold.create_id(tenant, booking_id))
+        ledger_traces = trace_ids(ledgers, Ledger.create_id(tenant, booking_id))
+        assert trace in booking_traces, "booking stored its events in the request's trace"
+        assert trace in hold_traces, "availability placed and confirmed the hold in it"
+        assert trace in ledger_traces, "payments authorised the deposit in it"
