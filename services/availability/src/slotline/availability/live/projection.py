@@ -16,9 +16,9 @@ from typing import Any, cast
 from uuid import UUID
 
 import anyio
-from eventsourcing.persistence import Notification, Tracking
-from eventsourcing.postgres import PostgresProcessRecorder
-from psycopg import sql
+from eventsourcing.persistence import Notification
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
 
 from slotline.availability.application import AvailabilityApplication
 from slotline.availability.domain.calendar import ResourceDay
@@ -33,15 +33,15 @@ from slotline.availability.domain.values import Interval, ServiceDefinition
 from slotline.availability.live import board
 from slotline.availability.live.board import DayKey
 from slotline.availability.live.state import ProjectedState
-from slotline.events.follower import LogFollower
 from slotline.events.logs import get_logger
+from slotline.events.projection import Projection
 
 log = get_logger(__name__)
 
 PROJECTION_NAME = "slot-view"
 
 
-class SlotProjection(LogFollower):
+class SlotProjection(Projection):
     """Keeps ``slot_view`` / ``hold_view`` current; one leader per store."""
 
     def __init__(
@@ -67,46 +67,20 @@ class SlotProjection(LogFollower):
         self.horizon_roll_seconds = horizon_roll_seconds
         self.clock = clock or app.clock
         self.world = ProjectedState(app.repository)
-        self.schema = app.env.get("POSTGRES_SCHEMA") or "public"
         self.events_applied = 0
         self.days_recomputed = 0
         self._last_roll = 0.0
-        self._tables_ready = False
-
-    @property
-    def recorder(self) -> PostgresProcessRecorder:
-        return cast(PostgresProcessRecorder, self.app.process_recorder)
 
     # --- following ---------------------------------------------------------------
 
     async def follow_once(self) -> int:
-        if not self._tables_ready:
-            await anyio.to_thread.run_sync(self.create_tables)
         handled = await super().follow_once()
         if time.monotonic() - self._last_roll > self.horizon_roll_seconds:
             await anyio.to_thread.run_sync(self.roll_horizon)
         return handled
 
-    async def handle(self, notifications: Sequence[Notification]) -> None:
-        await anyio.to_thread.run_sync(self.project, notifications)
-
-    def catch_up(self) -> int:
-        """Project every event up to the end of the log, blocking; returns how many."""
-        if not self._tables_ready:
-            self.create_tables()
-        if self.position is None:
-            self.position = self.recorded_position()
-        applied = 0
-        while batch := self._next_batch():
-            self.project(batch)
-            self.position = batch[-1].id
-            applied += len(batch)
-        return applied
-
-    def create_tables(self) -> None:
-        with self.recorder.datastore.transaction(commit=True) as cursor:
-            board.create_tables(cursor, self.schema)
-        self._tables_ready = True
+    def make_tables(self, cursor: Cursor[DictRow]) -> None:
+        board.create_tables(cursor, self.schema)
 
     def project(self, notifications: Sequence[Notification]) -> None:
         """Apply a batch and write what it changed, with the position, in one transaction."""
@@ -142,7 +116,7 @@ class SlotProjection(LogFollower):
                         cursor, self.schema, key, definition, slots, revision, now, within
                     )
             board.upsert_holds(cursor, self.schema, self._occupying(holds.values()))
-            self.recorder._insert_tracking(cursor, Tracking(self.name, revision))
+            self.record_position(cursor, notifications)
         self.days_recomputed += len(computed)
 
     def roll_horizon(self) -> None:

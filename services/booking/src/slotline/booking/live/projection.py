@@ -5,23 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import anyio
-from eventsourcing.persistence import Notification, Tracking
-from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.persistence import Notification
 
 from slotline.booking.domain.booking import Booking
 from slotline.booking.live import board
 from slotline.booking.live.board import Entry
-from slotline.events.follower import LogFollower
+from slotline.events.projection import Projection
 from slotline.events.store import ServiceApplication
 
 PROJECTION_NAME = "booking-board"
 
 
-class BookingBoard(LogFollower):
+class BookingBoard(Projection):
     def __init__(
         self,
         app: ServiceApplication,
@@ -37,25 +35,6 @@ class BookingBoard(LogFollower):
             batch_size=batch_size,
             idle_poll_seconds=idle_poll_seconds,
         )
-        self.schema = app.env.get("POSTGRES_SCHEMA") or "public"
-
-    @property
-    def recorder(self) -> PostgresProcessRecorder:
-        return cast(PostgresProcessRecorder, self.app.process_recorder)
-
-    async def handle(self, notifications: Sequence[Notification]) -> None:
-        await anyio.to_thread.run_sync(self.project, notifications)
-
-    def catch_up(self) -> int:
-        """Project everything up to the end of the log (blocking); how many events."""
-        if self.position is None:
-            self.position = self.recorded_position()
-        applied = 0
-        while batch := self._next_batch():
-            self.project(batch)
-            self.position = batch[-1].id
-            applied += len(batch)
-        return applied
 
     def project(self, notifications: Sequence[Notification]) -> None:
         touched: list[Any] = []
@@ -75,7 +54,7 @@ class BookingBoard(LogFollower):
                 if isinstance(booking, Booking):
                     board.upsert_booking(cursor, self.schema, view_row(booking))
             board.add_entries(cursor, self.schema, lines)
-            self.recorder._insert_tracking(cursor, Tracking(self.name, notifications[-1].id))
+            self.record_position(cursor, notifications)
 
     @staticmethod
     def _pending_entry(event: Any, name: str) -> dict[str, Any]:

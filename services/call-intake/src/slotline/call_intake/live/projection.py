@@ -10,23 +10,21 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-import anyio
-from eventsourcing.persistence import Notification, Tracking
-from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.persistence import Notification
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.live import tables
 from slotline.call_intake.live.tables import QUEUE_CHANGED_CHANNEL
-from slotline.events.follower import LogFollower
+from slotline.events.projection import Projection
 
 PROJECTION_NAME = "intake-view"
 
 
-class IntakeProjection(LogFollower):
+class IntakeProjection(Projection):
     """Keeps the read tables current; one leader per store."""
 
     def __init__(
@@ -44,37 +42,9 @@ class IntakeProjection(LogFollower):
             batch_size=batch_size,
             idle_poll_seconds=idle_poll_seconds,
         )
-        self.schema = app.env.get("POSTGRES_SCHEMA") or "public"
-        self._tables_ready = False
 
-    @property
-    def recorder(self) -> PostgresProcessRecorder:
-        return cast(PostgresProcessRecorder, self.app.process_recorder)
-
-    async def follow_once(self) -> int:
-        if not self._tables_ready:
-            await anyio.to_thread.run_sync(self.create_tables)
-        return await super().follow_once()
-
-    async def handle(self, notifications: Sequence[Notification]) -> None:
-        await anyio.to_thread.run_sync(self.project, notifications)
-
-    def create_tables(self) -> None:
-        with self.recorder.datastore.transaction(commit=True) as cursor:
-            tables.create_tables(cursor, self.schema)
-        self._tables_ready = True
-
-    def catch_up(self) -> int:
-        """Project every event up to the end of the log, blocking; returns how many."""
-        if not self._tables_ready:
-            self.create_tables()
-        self.position = self.recorded_position()
-        applied = 0
-        while batch := self._next_batch():
-            self.project(batch)
-            self.position = batch[-1].id
-            applied += len(batch)
-        return applied
+    def make_tables(self, cursor: Cursor[DictRow]) -> None:
+        tables.create_tables(cursor, self.schema)
 
     def project(self, notifications: Sequence[Notification]) -> None:
         with self.recorder.datastore.transaction(commit=True) as cursor:
@@ -85,9 +55,7 @@ class IntakeProjection(LogFollower):
             for tenant_id, task_id in writer.changed_tasks:
                 payload = json.dumps({"tenant_id": tenant_id, "task_id": task_id})
                 cursor.execute("SELECT pg_notify(%s, %s)", (QUEUE_CHANGED_CHANNEL, payload))
-            self.recorder._insert_tracking(  # type: ignore[attr-defined]
-                cursor, Tracking(self.name, notifications[-1].id)
-            )
+            self.record_position(cursor, notifications)
 
 
 class _Writer:
