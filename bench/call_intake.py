@@ -22,25 +22,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
+from support import ServiceProcess, figure, infrastructure, percentile, say
 
 from slotline.call_intake.domain.call import Call
 from slotline.call_intake.telephony.signature import twilio_signature
-from slotline.events.kafka import ensure_topics
-from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
+from slotline.events.local.infra import free_port
 from slotline.events.testing.service import bearer
 from slotline.events.topics import NOTIFICATIONS_EVENTS
 from slotline.notifier.simulator import ProviderSimulator, serving
@@ -51,91 +46,6 @@ MISSED_CALLS = 300
 MISSED_PER_SECOND = 10
 THROUGHPUT_CALLS = 1000
 CLIENTS = 32
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def figure(name: str, value: str) -> None:
-    print(f"{name}: {value}", flush=True)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * q + 0.999999) - 1)]
-
-
-@dataclass
-class ServiceProcess:
-    module: str
-    env: dict[str, str]
-    log_path: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-    _log: IO[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def launch(self) -> None:
-        env = {
-            **os.environ,
-            **self.env,
-            "SLOTLINE_HTTP_PORT": str(self.port),
-            "SLOTLINE_LOG_LEVEL": os.environ.get("SLOTLINE_LOG_LEVEL", "WARNING"),
-            "PYTHONUNBUFFERED": "1",
-        }
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 — closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module],
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    async def wait_ready(self, timeout: float = 90.0) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=5) as client:
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"{self.module} exited: {self.process.returncode}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/readyz")).status_code == 200:
-                        return
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{self.module} is not ready after {timeout}s")
-                await asyncio.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_summary(self, limit: int = 10) -> list[str]:
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return []
-        counts: dict[str, int] = {}
-        for line in lines:
-            try:
-                record = json.loads(line)
-                key = f"{record.get('level')}: {record.get('event')}"
-            except (ValueError, AttributeError):
-                key = line
-            counts[key[:200]] = counts.get(key[:200], 0) + 1
-        return [f"{n} × {k}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])][:limit]
 
 
 @dataclass
@@ -316,79 +226,72 @@ async def main() -> int:
     main_task = asyncio.current_task()
     assert main_task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-    tmp = Path(tempfile.mkdtemp(prefix="slotline-bench-call-intake-"))
-    postgres: EmbeddedPostgres | None = None
-    kafka: EmbeddedKafka | None = None
     services: list[ServiceProcess] = []
     failed = False
     began = time.monotonic()
     simulator = ProviderSimulator(account_sid="AC_bench", auth_token="bench-provider-token")
     try:
-        database_url = os.environ.get("SLOTLINE_DATABASE_URL")
-        if not database_url:
-            postgres = EmbeddedPostgres(tmp / "pg").start()
-            database_url = postgres.create_database("bench_call_intake")
-        bootstrap = os.environ.get("SLOTLINE_KAFKA_BOOTSTRAP")
-        if not bootstrap:
-            kafka = EmbeddedKafka().start()
-            bootstrap = kafka.bootstrap
-        await ensure_topics(bootstrap)
-        common = {"SLOTLINE_DATABASE_URL": database_url, "SLOTLINE_KAFKA_BOOTSTRAP": bootstrap}
-        async with serving(simulator, free_port()) as provider_url:
+        async with (
+            infrastructure("call_intake") as (database_url, bootstrap, tmp),
+            serving(simulator, free_port()) as provider_url,
+        ):
             notifier = ServiceProcess(
                 "slotline.notifier",
-                common
-                | {
+                database_url,
+                bootstrap,
+                tmp / "notifier.log",
+                env={
                     "SLOTLINE_PROVIDER_URL": provider_url,
                     "SLOTLINE_PROVIDER_ACCOUNT_SID": simulator.account_sid,
                     "SLOTLINE_PROVIDER_AUTH_TOKEN": simulator.auth_token,
                 },
-                tmp / "notifier.log",
             )
             intake = ServiceProcess(
                 "slotline.call_intake",
-                common | {"SLOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN},
+                database_url,
+                bootstrap,
                 tmp / "call-intake.log",
+                env={"SLOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN},
             )
             services = [notifier, intake]
-            for service in services:
-                service.launch()
-            for service in services:
-                await service.wait_ready()
-            say(f"services ready after {time.monotonic() - began:.1f}s")
-            requests = TextBackRequests(bootstrap)
-            await requests.start()
-            await asyncio.sleep(6)  # let both consumer groups finish joining
             try:
-                for name, phase in (
-                    ("text-back latency", lambda: text_back_latency(intake, simulator, requests)),
-                    ("webhook throughput", lambda: webhook_throughput(intake)),
-                ):
-                    phase_began = time.monotonic()
-                    try:
-                        await phase()
-                    except Exception as error:  # report, go on with the next figure
-                        failed = True
-                        say(f"{name}: FAILED {error!r}")
-                    say(f"{name}: {time.monotonic() - phase_began:.0f}s")
+                for service in services:
+                    service.launch()
+                for service in services:
+                    await service.wait_ready()
+                say(f"services ready after {time.monotonic() - began:.1f}s")
+                requests = TextBackRequests(bootstrap)
+                await requests.start()
+                await asyncio.sleep(6)  # let both consumer groups finish joining
+                try:
+                    for name, phase in (
+                        (
+                            "text-back latency",
+                            lambda: text_back_latency(intake, simulator, requests),
+                        ),
+                        ("webhook throughput", lambda: webhook_throughput(intake)),
+                    ):
+                        phase_began = time.monotonic()
+                        try:
+                            await phase()
+                        except Exception as error:  # report, go on with the next figure
+                            failed = True
+                            say(f"{name}: FAILED {error!r}")
+                        say(f"{name}: {time.monotonic() - phase_began:.0f}s")
+                finally:
+                    await requests.stop()
             finally:
-                await requests.stop()
+                for service in services:
+                    summary = service.log_summary()[:10]
+                    if summary:
+                        say(f"{service.module} logged:")
+                        for line in summary:
+                            say(f"  {line}")
+                    service.stop()
     except BaseException:
         failed = True
         raise
     finally:
-        for service in services:
-            summary = service.log_summary()
-            if summary:
-                say(f"{service.module} logged:")
-                for line in summary:
-                    say(f"  {line}")
-            service.stop()
-        if kafka is not None:
-            kafka.stop()
-        if postgres is not None:
-            postgres.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
         say(f"total {time.monotonic() - began:.0f}s")
     return 1 if failed else 0
 
