@@ -34,15 +34,27 @@ def _passes_luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+
+
+def _is_card_number(run: str) -> bool:
+    return _passes_luhn(re.sub(r"[ -]", "", run))
+
+
+def contains_card_number(text: str) -> bool:
+    """Whether ``text`` holds a card number: 13–19 digits (spaces or dashes between
+    them allowed) passing the Luhn check — what PAN scanners look for."""
+    return any(_is_card_number(m.group()) for m in _DIGIT_RUN.finditer(text))
+
+
 def redact_card_numbers(text: str) -> str:
-    """``text`` with every card-number-shaped run (13–19 digits passing the Luhn check)
-    masked — for anything that keeps a copy of rejected input: dead letters, logs."""
+    """``text`` with every card number masked — for anything that keeps a copy of
+    rejected input: dead letters, logs."""
 
     def mask(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group())
-        return "[card number removed]" if _passes_luhn(digits) else match.group()
+        return "[card number removed]" if _is_card_number(match.group()) else match.group()
 
-    return _CARD_NUMBER.sub(mask, text)
+    return _DIGIT_RUN.sub(mask, text)
 
 
 def _not_a_card_number(value: str) -> str:

@@ -8,36 +8,21 @@ and asking for a gateway token; its body is never logged or echoed.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
-_DIGIT_RUN = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+from slotline.events.contract.common import contains_card_number
+
 MESSAGE = (
     "looks like a card number: Slotline never accepts card numbers; "
     "send a payment token from the gateway (e.g. pm_… or tok_…) instead"
 )
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
-def has_card_number(text: str) -> bool:
-    for match in _DIGIT_RUN.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group())
-        if 13 <= len(digits) <= 19 and _luhn(digits):
-            return True
-    return False
+has_card_number = contains_card_number
 
 
 def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
