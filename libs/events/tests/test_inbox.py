@@ -69,6 +69,18 @@ class TestExactlyOnce:
         assert await inbox.process(record_of(message, 5), ledger.apply_count) is Outcome.DUPLICATE
         assert credits(ledger, "tally-1") == [7]
 
+    async def test_a_type_the_subscriber_does_not_handle_is_ignored_and_changes_nothing(
+        self, inbox: Inbox, ledger: TallyLedger
+    ) -> None:
+        message = counted("tally-2", sequence=2, amount=3)
+        only_others = frozenset({"SomethingElse"})
+        record = record_of(message)
+        assert await inbox.process(record, ledger.apply_count, only_others) is Outcome.IGNORED
+        assert ledger.get_many([Credit.create_id("tally-2")]) == {}, "nothing was credited"
+        handled = frozenset({message.event_type})
+        assert await inbox.process(record, ledger.apply_count, handled) is Outcome.APPLIED
+        assert credits(ledger, "tally-2") == [3]
+
     async def test_the_same_sequence_from_another_source_is_not_a_duplicate(
         self, inbox: Inbox, ledger: TallyLedger
     ) -> None:

@@ -65,6 +65,7 @@ class Outcome(enum.Enum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
+    IGNORED = "ignored"
 
 
 _INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, ConnectionError)
@@ -112,7 +113,13 @@ class Inbox:
         """Consume ``topic`` in ``group_id``; positions are committed after each message."""
         self.subscribe_all({topic: effect}, group_id=group_id)
 
-    def subscribe_all(self, effects: Mapping[str, Effect], *, group_id: str) -> None:
+    def subscribe_all(
+        self,
+        effects: Mapping[str, Effect],
+        *,
+        group_id: str,
+        handles: Mapping[str, frozenset[str] | None] | None = None,
+    ) -> None:
         """Consume every topic of ``effects`` with one consumer in ``group_id``: one
         group member per process, so a service reading five topics joins (and
         rebalances) once, not five times."""
@@ -135,19 +142,24 @@ class Inbox:
                 headers={k: v.decode(errors="replace") for k, v in (raw.headers or ())},
                 value=raw.value or b"",
             )
-            await self.process(record, effects[record.topic])
+            await self.process(record, effects[record.topic], (handles or {}).get(record.topic))
             try:
                 await msg.ack()
             except KafkaError as error:  # e.g. during a rebalance: tracking is the truth
                 log.info("offset commit skipped", topic=record.topic, error=repr(error))
 
-    async def process(self, record: ConsumedRecord, effect: Effect) -> Outcome:
-        """Apply one record's effect once, or dead-letter it; never raises for bad input."""
+    async def process(
+        self, record: ConsumedRecord, effect: Effect, handles: frozenset[str] | None = None
+    ) -> Outcome:
+        """Apply one record's effect once, or dead-letter it; never raises for bad input.
+        A valid message whose type is not in ``handles`` is ignored at once."""
         try:
             message = self.parser(record.topic, record.value)
         except ContractViolation as violation:
             await self._dead_letter(record, violation.reason, type(violation).__name__)
             return Outcome.DEAD_LETTERED
+        if handles is not None and message.event_type not in handles:
+            return Outcome.IGNORED
         tracking = tracking_for(self.consumer, record.topic, message)
         if await self._applied_yet(tracking):
             return self._duplicate(record)

@@ -56,10 +56,13 @@ class BackgroundTask(Protocol):
 
 @dataclass(frozen=True)
 class Subscription:
-    """An effect applied, exactly once, to each message on ``topic``."""
+    """An effect applied, exactly once, to each message on ``topic`` — or only to the
+    ``handles`` event types: others are acknowledged without a database round trip
+    (a topic's busy traffic must not delay the few messages a service acts on)."""
 
     topic: str
     effect: Effect
+    handles: frozenset[str] | None = None
 
 
 @dataclass
@@ -113,9 +116,13 @@ class Runtime:
             metrics=InboxMetrics.register(self.registry),
             parser=self.spec.parser,
         )
-        effects = {s.topic: s.effect for s in self.spec.subscriptions(application)}
-        if effects:
-            inbox.subscribe_all(effects, group_id=self.settings.group_id)
+        subscriptions = self.spec.subscriptions(application)
+        if subscriptions:
+            inbox.subscribe_all(
+                {s.topic: s.effect for s in subscriptions},
+                group_id=self.settings.group_id,
+                handles={s.topic: s.handles for s in subscriptions},
+            )
         await self.broker.start()
         self.relay = OutboxRelay(
             application,

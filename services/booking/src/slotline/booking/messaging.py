@@ -282,11 +282,26 @@ def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
     timeline = Timeline(application)
     return (
         Subscription(BOOKING_REQUESTS, _requests(application)),
-        Subscription(AVAILABILITY_EVENTS, _availability(application)),
+        Subscription(AVAILABILITY_EVENTS, _availability(application), AVAILABILITY_ANSWERS),
         Subscription(PAYMENTS_EVENTS, _payments(application, timeline)),
         Subscription(CALLS_EVENTS, timeline.effect),
         Subscription(NOTIFICATIONS_EVENTS, timeline.effect),
     )
+
+
+AVAILABILITY_ANSWERS = frozenset(
+    {
+        "LocationRegistered",
+        "ServiceDefined",
+        "HoldPlaced",
+        "HoldRejected",
+        "HoldConfirmed",
+        "HoldExpired",
+        "HoldRescheduled",
+        "HoldRescheduleRefused",
+    }
+)
+"""What booking acts on from availability; slot views and resource changes are skipped."""
 
 
 def _requests(app: BookingApplication) -> Callable[[Message, Tracking], None]:

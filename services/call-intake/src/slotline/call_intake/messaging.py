@@ -272,8 +272,12 @@ def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
     if not isinstance(application, CallIntakeApplication):
         return ()
     return (
-        Subscription(NOTIFICATIONS_EVENTS, consent_changes(application)),
-        Subscription(BOOKING_EVENTS, confirmed_bookings(application)),
+        Subscription(
+            NOTIFICATIONS_EVENTS, consent_changes(application), frozenset({"ConsentChanged"})
+        ),
+        Subscription(
+            BOOKING_EVENTS, confirmed_bookings(application), frozenset({"BookingConfirmed"})
+        ),
     )
 
 

@@ -97,7 +97,19 @@ def _reminder(e: Any) -> dict[str, Any]:
 def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
     if not isinstance(application, NotifierApplication):
         return ()
-    return tuple(Subscription(t, effect(application)) for t in CONSUMED_TOPICS)
+    apply = effect(application)
+    return tuple(Subscription(t, apply, HANDLED.get(t)) for t in CONSUMED_TOPICS)
+
+
+# Only these types are acted on; the rest (the notifier's own outcomes on its topic
+# above all) are skipped without a database lookup, so a text-back never queues
+# behind a burst of the notifier's own events.
+HANDLED: dict[str, frozenset[str]] = {
+    NOTIFICATIONS_EVENTS: frozenset(
+        {"NotificationRequested", "TextBackRequested", "EscalationRequested"}
+    ),
+    CALLS_EVENTS: frozenset({"WhatsAppMessageReceived"}),
+}
 
 
 CONSUMED_TOPICS = (BOOKING_EVENTS, PAYMENTS_EVENTS, NOTIFICATIONS_EVENTS, CALLS_EVENTS)
