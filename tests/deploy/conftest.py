@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,7 +20,10 @@ def rendered() -> dict[str, list[dict[str, Any]]]:
     """Every object of each overlay, as ``kubectl kustomize`` renders it."""
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.skip("kubectl is not installed")
+        # CI must check the manifests: there a missing kubectl is a failure, not a pass.
+        if os.environ.get("CI"):
+            pytest.fail("kubectl is required in CI to render and validate deploy/k8s")
+        pytest.skip("kubectl is not installed here; CI renders and validates the manifests")
     overlays = {}
     for overlay in OVERLAYS:
         done = subprocess.run(

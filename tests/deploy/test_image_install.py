@@ -45,8 +45,7 @@ def builder_sync_command(service: str) -> list[str]:
 
 def install_like_the_image(service: str, target: Path) -> Path:
     uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not on PATH")
+    assert uv is not None, "uv runs `make test` and the image build, so it must be on PATH"
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(target), "UV_PYTHON_DOWNLOADS": "never"}
     env.pop("VIRTUAL_ENV", None)
     done = subprocess.run(
