@@ -93,3 +93,11 @@ class TestMoney:
     def test_a_policy_survives_its_stored_form(self) -> None:
         policy = Policy(payment=PaymentRequirement.DEPOSIT, price=eur(5000), deposit_percent=20)
         assert Policy.from_data(policy.to_data()) == policy
+
+
+class TestPaymentToken:
+    def test_a_due_deposit_without_a_token_says_what_is_due(self) -> None:
+        policy = Policy(payment=PaymentRequirement.DEPOSIT, deposit=eur(2000))
+        assert policy.missing_payment(None) == "a deposit of 20.00 EUR is due: send a payment_token"
+        assert policy.missing_payment("tok_visa") is None
+        assert Policy().missing_payment(None) is None

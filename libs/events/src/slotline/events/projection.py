@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import anyio
 from eventsourcing.persistence import Notification, Tracking
@@ -24,19 +24,22 @@ from slotline.events.store import ServiceApplication
 
 
 class Projection(LogFollower):
+    projection_name: ClassVar[str] = "projection"
+    """Its position's name in the tracking table (and its name as a background task)."""
+
     def __init__(
         self,
         app: ServiceApplication,
         *,
         database_url: str,
-        name: str,
+        name: str | None = None,
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,
     ) -> None:
         super().__init__(
             app,
             database_url=database_url,
-            name=name,
+            name=name or self.projection_name,
             batch_size=batch_size,
             idle_poll_seconds=idle_poll_seconds,
         )

@@ -19,8 +19,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ra
 from slotline.booking.catalog import Catalog
 from slotline.booking.domain.booking import Actor, Booking, Refusal, ServiceTerms
 from slotline.booking.domain.contact import ContactDetails
-from slotline.booking.domain.customer import Customer
-from slotline.booking.domain.money import Money
+from slotline.booking.domain.customer import Customer, customer_id_for
 from slotline.booking.domain.policy import Policy, PolicyTier
 from slotline.booking.domain.reference import Claim, new_reference, normalise_reference
 from slotline.booking.live import board
@@ -107,13 +106,15 @@ class BookingApplication(ServiceApplication):
         found = self._find(PolicyTier, PolicyTier.create_id(tenant_id, tier))
         return found.policy if found is not None else Policy()
 
-    def amount_due(self, tenant_id: str, service_id: str) -> Money | None:
-        """What booking ``service_id`` needs paid up front (None: nothing, or unknown)."""
+    def missing_payment(
+        self, tenant_id: str, service_id: str, payment_token: str | None
+    ) -> str | None:
+        """Why booking ``service_id`` without ``payment_token`` cannot go ahead, or None
+        (an unknown service is refused later, with the rest of the request)."""
         terms = self.catalog.service(tenant_id, service_id)
-        return self.policy_for(tenant_id, terms.price_tier).amount_due() if terms else None
-
-    def defined_policy(self, tenant_id: str, tier: str) -> PolicyTier | None:
-        return self._find(PolicyTier, PolicyTier.create_id(tenant_id, tier))
+        if terms is None:
+            return None
+        return self.policy_for(tenant_id, terms.price_tier).missing_payment(payment_token)
 
     # --- requests --------------------------------------------------------------------
 
@@ -159,7 +160,7 @@ class BookingApplication(ServiceApplication):
             request.contact.email,
             request.contact.language,
         )
-        customer = self._find(Customer, Customer.create_id(tenant, contact.customer_key))
+        customer = self._find(Customer, customer_id_for(tenant, contact))
         if customer is None:
             customer = Customer(
                 tenant_id=tenant, key=contact.customer_key, contact=contact.to_data()
@@ -326,9 +327,6 @@ class BookingApplication(ServiceApplication):
             raise UnknownBooking(f"no booking with reference {reference!r}")
         return self.booking(tenant_id, claim.booking_id)
 
-    def customer_id_for(self, tenant_id: str, contact: ContactDetails) -> UUID:
-        return Customer.create_id(tenant_id, contact.customer_key)
-
     def customer(self, tenant_id: str, customer_id: UUID) -> Customer:
         found = self._find(Customer, customer_id)
         if found is None or found.tenant_id != tenant_id:
@@ -392,11 +390,9 @@ def _refusal_of(
     if terms.location_id != request.location_id:
         detail = f"service {request.service_id} is not offered at location {request.location_id}"
         return {"reason": "unknown_service", "detail": detail, "alternatives": []}
-    due = policy.amount_due()
-    if due is not None and not request.payment_token:
-        amount = f"{due.amount_minor / 100:.2f} {due.currency}"
-        detail = f"a {policy.payment.value} of {amount} is due: send a payment_token"
-        return {"reason": "invalid_request", "detail": detail, "alternatives": []}
+    missing = policy.missing_payment(request.payment_token)
+    if missing is not None:
+        return {"reason": "invalid_request", "detail": missing, "alternatives": []}
     return None
 
 

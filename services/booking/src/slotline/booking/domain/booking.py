@@ -28,7 +28,7 @@ from eventsourcing.domain import Aggregate, event
 
 from slotline.booking.domain.contact import ContactDetails
 from slotline.booking.domain.money import Money
-from slotline.booking.domain.policy import Policy
+from slotline.booking.domain.policy import PaymentRequirement, Policy
 
 BOOKING_NAMESPACE = uuid5(NAMESPACE_URL, "https://slotline.dev/booking/booking")
 
@@ -180,6 +180,17 @@ class Booking(Aggregate):
     @property
     def settled(self) -> bool:
         return self.status not in PENDING
+
+    @property
+    def payment_status(self) -> str:
+        """not_required, pending, authorized, failed, or not_paid (ended unpaid)."""
+        if self.policy.payment is PaymentRequirement.NONE:
+            return "not_required"
+        if self.paid is not None:
+            return "authorized"
+        if self.status_reason == "payment_failed":
+            return "failed"
+        return "pending" if self.status in PENDING else "not_paid"
 
     def free_cancellation_until(self) -> datetime:
         return self.policy.free_cancellation_until(self.slot_start)

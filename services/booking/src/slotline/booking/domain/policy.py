@@ -84,6 +84,14 @@ class Policy:
                 return self.price.percent(self.deposit_percent)
         return None  # pragma: no cover
 
+    def missing_payment(self, payment_token: str | None) -> str | None:
+        """Why a request without a payment token cannot go ahead (None: it can)."""
+        due = self.amount_due()
+        if due is None or payment_token:
+            return None
+        amount = f"{due.amount_minor / 100:.2f} {due.currency}"
+        return f"a {self.payment.value} of {amount} is due: send a payment_token"
+
     def free_cancellation_until(self, start: datetime) -> datetime:
         return start - timedelta(hours=self.free_cancellation_hours)
 

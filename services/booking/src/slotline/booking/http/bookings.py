@@ -86,10 +86,11 @@ async def _request(
     settings: Any,
     links: ManageLinks,
 ) -> JSONResponse:
-    due = await anyio.to_thread.run_sync(app.amount_due, tenant_id, form.service_id)
-    if due is not None and not form.payment_token:
-        text = f"{due.amount_minor / 100:.2f} {due.currency}"
-        _invalid("payment_token", f"this service needs {text} paid now: send a payment_token")
+    missing = await anyio.to_thread.run_sync(
+        app.missing_payment, tenant_id, form.service_id, form.payment_token
+    )
+    if missing is not None:
+        _invalid("payment_token", missing)
     if form.phone and not form.phone.startswith("+"):
         form = form.model_copy(update={"phone": _national(form.phone, settings)})
     request = _as_message(tenant_id, form, idempotency_key)

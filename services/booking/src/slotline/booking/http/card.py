@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from slotline.booking.domain.booking import Booking, BookingStatus
 from slotline.booking.domain.money import Money
-from slotline.booking.domain.policy import PaymentRequirement
 from slotline.booking.links import ManageLinks
 
 _CUSTOMER_STATUS = {
@@ -82,16 +81,6 @@ def local(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).isoformat()
 
 
-def payment_status(booking: Booking) -> str:
-    if booking.policy.payment is PaymentRequirement.NONE:
-        return "not_required"
-    if booking.amount_paid is not None:
-        return "authorized"
-    if booking.status_reason == "payment_failed":
-        return "failed"
-    return "pending" if booking.status in _CUSTOMER_STATUS else "not_paid"
-
-
 def card(booking: Booking, links: ManageLinks) -> BookingCard:
     terms = booking.terms
     refusal = booking.refusal
@@ -126,7 +115,7 @@ def card(booking: Booking, links: ManageLinks) -> BookingCard:
         resource_ids=booking.resource_ids,
         hold_expires_at=booking.hold_expires_at,
         price=amount(booking.policy.price),
-        payment_status=payment_status(booking),
+        payment_status=booking.payment_status,
         paid=amount(booking.amount_paid),
         free_cancellation_until=booking.free_cancellation_until(),
         changes_made=booking.changes,

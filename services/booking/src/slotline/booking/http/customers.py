@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query
 
 from slotline.booking.domain.contact import ContactDetails, InvalidContact
-from slotline.booking.domain.customer import Customer
+from slotline.booking.domain.customer import Customer, customer_id_for
 from slotline.booking.http.deps import Bookings, Staff
 from slotline.booking.live import board
 
@@ -32,9 +32,7 @@ def find(
         contact = ContactDetails.normalised("lookup", phone, email)
     except InvalidContact as error:
         raise HTTPException(422, str(error)) from None
-    return _record(
-        app.customer(principal.tenant_id, app.customer_id_for(principal.tenant_id, contact))
-    )
+    return _record(app.customer(principal.tenant_id, customer_id_for(principal.tenant_id, contact)))
 
 
 @router.get("/{customer_id}")

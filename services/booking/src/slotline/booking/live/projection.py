@@ -14,40 +14,28 @@ from slotline.booking.domain.booking import Booking
 from slotline.booking.live import board
 from slotline.booking.live.board import Entry
 from slotline.events.projection import Projection
-from slotline.events.store import ServiceApplication
 
 PROJECTION_NAME = "booking-board"
 
 
 class BookingBoard(Projection):
-    def __init__(
-        self,
-        app: ServiceApplication,
-        *,
-        database_url: str,
-        batch_size: int = 500,
-        idle_poll_seconds: float = 1.0,
-    ) -> None:
-        super().__init__(
-            app,
-            database_url=database_url,
-            name=PROJECTION_NAME,
-            batch_size=batch_size,
-            idle_poll_seconds=idle_poll_seconds,
-        )
+    projection_name = PROJECTION_NAME
 
     def project(self, notifications: Sequence[Notification]) -> None:
-        touched: list[Any] = []
-        entries: list[dict[str, Any]] = []
+        """Upsert each touched booking's row (its latest state) and a timeline line per
+        event that a customer would recognise."""
+        happened: list[tuple[Any, str]] = []  # (event, its name on the aggregate)
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
             owner, _, name = type(event).__qualname__.partition(".")
             if owner == "Booking":
-                touched.append(event.originator_id)
-                entries.append(self._pending_entry(event, name))
+                happened.append((event, name))
+        touched = [event.originator_id for event, _ in happened]
         latest = self.app.get_many(touched) if touched else {}
         lines = [
-            line for e in entries if (line := _entry(e, latest.get(e["booking_id"]))) is not None
+            line
+            for event, name in happened
+            if (line := _entry(event, name, latest.get(event.originator_id))) is not None
         ]
         with self.recorder.datastore.transaction(commit=True) as cursor:
             for booking in latest.values():
@@ -55,10 +43,6 @@ class BookingBoard(Projection):
                     board.upsert_booking(cursor, self.schema, view_row(booking))
             board.add_entries(cursor, self.schema, lines)
             self.record_position(cursor, notifications)
-
-    @staticmethod
-    def _pending_entry(event: Any, name: str) -> dict[str, Any]:
-        return {"event": event, "name": name, "booking_id": event.originator_id}
 
 
 def view_row(booking: Booking) -> dict[str, Any]:
@@ -106,11 +90,10 @@ _SUMMARIES = {
 }
 
 
-def _entry(pending: dict[str, Any], booking: Any) -> Entry | None:
-    template = _SUMMARIES.get(pending["name"])
+def _entry(event: Any, name: str, booking: Any) -> Entry | None:
+    template = _SUMMARIES.get(name)
     if template is None or not isinstance(booking, Booking):
         return None
-    event = pending["event"]
     start = getattr(event, "slot_start", None) or booking.slot_start
     refusal = getattr(event, "refusal", None) or {}
     summary = template.format(
@@ -124,7 +107,7 @@ def _entry(pending: dict[str, Any], booking: Any) -> Entry | None:
         entry_id=f"booking:{booking.id}:{event.originator_version}",
         tenant_id=booking.tenant_id,
         occurred_at=event.timestamp,
-        kind=f"Booking{pending['name']}",
+        kind=f"Booking{name}",
         summary=summary,
         phone=booking.contact.phone,
         email=booking.contact.email,

@@ -96,15 +96,15 @@ async def callback_stream(request: Request, app: Intake, desk: FrontDesk) -> Eve
             queue = await anyio.to_thread.run_sync(_queue, app, desk.tenant_id)
             yield ServerSentEvent(event="queue", data=json.dumps(queue, default=str))
             while True:
-                task_id = await subscriber.queue.get()
-                if task_id is None:
+                change = await subscriber.queue.get()
+                if change is None:
                     yield ServerSentEvent(event="resync", data=json.dumps({"reason": "lagging"}))
                     return
-                row = await anyio.to_thread.run_sync(_task_row, app, task_id)
+                row = await anyio.to_thread.run_sync(_task_row, app, change.task_id)
                 if row is not None:
                     yield ServerSentEvent(
                         event="task",
-                        id=f"{task_id}:{row['version']}",
+                        id=f"{change.task_id}:{row['version']}",
                         data=json.dumps(row, default=str),
                     )
 

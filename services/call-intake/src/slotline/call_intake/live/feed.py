@@ -7,92 +7,34 @@ behind by ``queue_size`` changes is dropped (it reconnects and reads the queue a
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-
-import psycopg
-from psycopg import sql
+from dataclasses import dataclass
+from typing import Any
 
 from slotline.call_intake.live.tables import QUEUE_CHANGED_CHANNEL
-from slotline.events.logs import get_logger
-
-log = get_logger(__name__)
+from slotline.events.feed import FeedSubscriber, NotifyFeed
 
 
-@dataclass(eq=False)
-class QueueSubscriber:
+@dataclass(frozen=True)
+class TaskChanged:
     tenant_id: str
-    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    task_id: str
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> TaskChanged:
+        return cls(str(data["tenant_id"]), str(data["task_id"]))
 
 
-class QueueFeed:
-    """Background task: LISTEN for task changes and hand their ids to subscribers."""
+class QueueFeed(NotifyFeed[TaskChanged]):
+    """Background task: LISTEN for task changes and hand them to the tenant's desks."""
 
     name = "callback-queue-feed"
 
     def __init__(self, database_url: str, queue_size: int = 256) -> None:
-        self.database_url = database_url
-        self.queue_size = queue_size
-        self.listening = asyncio.Event()
-        self._subscribers: set[QueueSubscriber] = set()
-        self._stopping = asyncio.Event()
+        super().__init__(database_url, QUEUE_CHANGED_CHANNEL, TaskChanged.from_payload, queue_size)
 
     @asynccontextmanager
-    async def subscribe(self, tenant_id: str) -> AsyncIterator[QueueSubscriber]:
-        subscriber = QueueSubscriber(tenant_id, asyncio.Queue(maxsize=self.queue_size))
-        self._subscribers.add(subscriber)
-        try:
-            yield subscriber
-        finally:
-            self._subscribers.discard(subscriber)
-
-    async def run(self) -> None:
-        async with await psycopg.AsyncConnection.connect(
-            self.database_url, autocommit=True
-        ) as connection:
-            await connection.execute(
-                sql.SQL("LISTEN {}").format(sql.Identifier(QUEUE_CHANGED_CHANNEL))
-            )
-            self.listening.set()
-            notifies = connection.notifies()
-            stop = asyncio.ensure_future(self._stopping.wait())
-            try:
-                while not self._stopping.is_set():
-                    nxt = asyncio.ensure_future(anext(notifies))
-                    done, _ = await asyncio.wait({nxt, stop}, return_when=asyncio.FIRST_COMPLETED)
-                    if nxt not in done:
-                        nxt.cancel()
-                        break
-                    self._received(nxt.result().payload)
-            finally:
-                stop.cancel()
-                self.listening.clear()
-                for subscriber in list(self._subscribers):
-                    self._drop(subscriber)
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def _received(self, payload: str) -> None:
-        try:
-            data = json.loads(payload)
-            tenant_id, task_id = str(data["tenant_id"]), str(data["task_id"])
-        except (ValueError, KeyError) as error:
-            log.warning("unreadable queue change", payload=payload[:200], error=repr(error))
-            return
-        for subscriber in list(self._subscribers):
-            if subscriber.tenant_id != tenant_id:
-                continue
-            try:
-                subscriber.queue.put_nowait(task_id)
-            except asyncio.QueueFull:
-                self._drop(subscriber)
-
-    def _drop(self, subscriber: QueueSubscriber) -> None:
-        self._subscribers.discard(subscriber)
-        while not subscriber.queue.empty():
-            subscriber.queue.get_nowait()
-        subscriber.queue.put_nowait(None)
+    async def subscribe(self, tenant_id: str) -> AsyncIterator[FeedSubscriber[TaskChanged]]:
+        async with self.subscribe_where(lambda change: change.tenant_id == tenant_id) as desk:
+            yield desk

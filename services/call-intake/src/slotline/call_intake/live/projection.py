@@ -16,7 +16,6 @@ from eventsourcing.persistence import Notification
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.live import tables
 from slotline.call_intake.live.tables import QUEUE_CHANGED_CHANNEL
 from slotline.events.projection import Projection
@@ -27,21 +26,7 @@ PROJECTION_NAME = "intake-view"
 class IntakeProjection(Projection):
     """Keeps the read tables current; one leader per store."""
 
-    def __init__(
-        self,
-        app: CallIntakeApplication,
-        *,
-        database_url: str,
-        batch_size: int = 500,
-        idle_poll_seconds: float = 1.0,
-    ) -> None:
-        super().__init__(
-            app,
-            database_url=database_url,
-            name=PROJECTION_NAME,
-            batch_size=batch_size,
-            idle_poll_seconds=idle_poll_seconds,
-        )
+    projection_name = PROJECTION_NAME
 
     def make_tables(self, cursor: Cursor[DictRow]) -> None:
         tables.create_tables(cursor, self.schema)
