@@ -1,0 +1,217 @@
+"""Where one booking's time goes, hop by hop: availability and booking as their own
+processes, requests published at a gentle rate, then each saga's timeline rebuilt from
+the stored domain events (both services' stores) and the Kafka record timestamps.
+
+Prints one ``name: value unit`` line per step (p50 and p99 over the sagas):
+
+- ``hop_relay_<service>`` — domain event stored → its message on Kafka (relay wake-up,
+  read, map, publish);
+- ``hop_inbox_<service>`` — message on Kafka → the effect's domain event stored (fetch,
+  decode, tracking lookup, effect, transaction);
+- ``saga_total`` — ``Booking.Requested`` → ``BookingConfirmed`` on Kafka.
+
+Set ``HOPS_PROFILE=1`` to record a py-spy flame graph of each service meanwhile
+(``.data/profiles/<service>.svg``, and a ``--format raw`` text file to grep).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from datetime import timedelta
+from datetime import time as clock_time
+from pathlib import Path
+
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from booking import ATHENS, Slots, catalogue_reached_booking, request
+from support import ServiceProcess, figure, infrastructure, percentile, say
+
+from slotline.availability import demo
+from slotline.availability.application import AvailabilityApplication
+from slotline.events.store import ensure_schema, postgres_env
+from slotline.events.topics import (
+    AVAILABILITY_COMMANDS,
+    AVAILABILITY_EVENTS,
+    BOOKING_EVENTS,
+    BOOKING_REQUESTS,
+)
+
+TENANT = "bench"
+COUNT = int(os.environ.get("HOPS_COUNT", "60"))
+RATE = float(os.environ.get("HOPS_RATE", "5"))
+PROFILE = os.environ.get("HOPS_PROFILE") == "1"
+
+# (from, to, name): the saga's steps in order; a step is "store:<service>:<event class>"
+# or "kafka:<event_type>".
+STEPS = [
+    ("store:booking:Requested", "kafka:PlaceHold", "hop_relay_booking"),
+    ("kafka:PlaceHold", "store:availability:Placed", "hop_inbox_availability"),
+    ("store:availability:Placed", "kafka:HoldPlaced", "hop_relay_availability"),
+    ("kafka:HoldPlaced", "store:booking:Held", "hop_inbox_booking"),
+    ("store:booking:ConfirmationAsked", "kafka:ConfirmHold", "hop_relay_booking_2"),
+    ("kafka:ConfirmHold", "store:availability:Confirmed", "hop_inbox_availability_2"),
+    ("store:availability:Confirmed", "kafka:HoldConfirmed", "hop_relay_availability_2"),
+    ("kafka:HoldConfirmed", "store:booking:Confirmed", "hop_inbox_booking_2"),
+    ("store:booking:Confirmed", "kafka:BookingConfirmed", "hop_relay_booking_3"),
+    ("store:booking:Requested", "kafka:BookingConfirmed", "saga_total"),
+]
+
+
+async def main() -> None:
+    async with infrastructure("hops") as (database_url, bootstrap, tmp):
+        ensure_schema(database_url, "availability")
+        catalog = AvailabilityApplication(env=postgres_env(database_url, "availability"))
+        clinics = [
+            demo.open_clinic(
+                catalog,
+                TENANT,
+                staff=10,
+                rooms=10,
+                opens=clock_time(1),
+                closes=clock_time(23, 59),
+                horizon=timedelta(days=33),
+            )
+            for _ in range(4)
+        ]
+        catalog.close()
+        services = {
+            name: ServiceProcess(f"slotline.{name}", database_url, bootstrap, tmp / f"{name}.log")
+            for name in ("availability", "booking")
+        }
+        for service in services.values():
+            service.launch()
+        profilers: list[subprocess.Popen[bytes]] = []
+        try:
+            for service in services.values():
+                await service.wait_ready()
+            await catalogue_reached_booking(database_url, len(clinics))
+            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+            await producer.start()
+            slots = Slots(clinics)
+            try:
+                for _ in range(20):  # warm-up
+                    message = request(*slots.take())
+                    await producer.send_and_wait(
+                        BOOKING_REQUESTS, message.to_json(), key=message.aggregate_id.encode()
+                    )
+                await asyncio.sleep(3)
+                if PROFILE:
+                    profilers = [_profile(name, s) for name, s in services.items()]
+                ids = []
+                began = time.perf_counter()
+                for n in range(COUNT):
+                    delay = began + n / RATE - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    message = request(*slots.take())
+                    ids.append(message.request_id)
+                    await producer.send_and_wait(
+                        BOOKING_REQUESTS, message.to_json(), key=message.aggregate_id.encode()
+                    )
+                await asyncio.sleep(5)
+            finally:
+                await producer.stop()
+            for profiler in profilers:
+                profiler.wait(timeout=60)
+            await report(database_url, bootstrap, ids)
+        finally:
+            for service in services.values():
+                service.stop()
+
+
+def _profile(name: str, service: ServiceProcess) -> subprocess.Popen[bytes]:
+    out = Path(".data/profiles")
+    out.mkdir(parents=True, exist_ok=True)
+    assert service.process is not None
+    seconds = str(int(COUNT / RATE) + 2)
+    py_spy = str(Path(sys.executable).with_name("py-spy"))
+    args = ["record", "--pid", str(service.process.pid), "--duration", seconds, "--rate", "250"]
+    say(f"profiling {name} for {seconds}s")
+    subprocess.Popen(  # noqa: ASYNC220 — runs beside the load, collected below
+        [py_spy, *args, "--format", "raw", "-o", str(out / f"{name}.txt")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return subprocess.Popen(  # noqa: ASYNC220
+        [py_spy, *args, "-o", str(out / f"{name}.svg")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> None:
+    """Rebuild each saga's timeline and print the step percentiles."""
+    marks: dict[str, dict[str, float]] = defaultdict(dict)  # booking id → step → seconds
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        for service in ("booking", "availability"):
+            cursor = await conn.execute(
+                f"SELECT originator_id, topic, state FROM {service}.{service}_events ORDER BY notification_id"  # noqa: S608
+            )
+            for originator_id, topic, state in await cursor.fetchall():
+                body = json.loads(bytes(state))
+                name = topic.rsplit(".", 1)[-1]
+                stamp = body.get("timestamp", {})
+                at = _seconds(stamp)
+                key = str(originator_id) if service == "booking" else body.get("hold_key")
+                if service == "availability" and key is None:
+                    key = _hold_keys.get(str(originator_id))
+                if name == "Placed" and service == "availability":
+                    _hold_keys[str(originator_id)] = body.get("hold_key", "")
+                    key = body.get("hold_key")
+                if key and at is not None:
+                    marks[key].setdefault(f"store:{service}:{name}", at)
+    consumer = AIOKafkaConsumer(
+        AVAILABILITY_COMMANDS,
+        AVAILABILITY_EVENTS,
+        BOOKING_EVENTS,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    try:
+        idle = 0
+        while idle < 3:
+            batch = await consumer.getmany(timeout_ms=500)
+            idle = 0 if batch else idle + 1
+            for records in batch.values():
+                for record in records:
+                    body = json.loads(record.value or b"{}")
+                    key = body.get("hold_id") or body.get("booking_id")
+                    if key:
+                        marks[key].setdefault(f"kafka:{body['event_type']}", record.timestamp / 1e3)
+    finally:
+        await consumer.stop()
+    wanted = {m for m in marks if "kafka:BookingConfirmed" in marks[m]}
+    sagas = [marks[m] for m in wanted if "store:booking:Requested" in marks[m]]
+    say(f"{len(sagas)} sagas confirmed of {len(request_ids)} sent")
+    for start, end, name in STEPS:
+        values = [(s[end] - s[start]) * 1000 for s in sagas if start in s and end in s]
+        if values:
+            figure(f"{name}_p50", f"{percentile(values, 0.5):.1f} ms")
+            figure(f"{name}_p99", f"{percentile(values, 0.99):.1f} ms")
+    figure("load_average_1m", f"{os.getloadavg()[0]:.2f}")
+
+
+_hold_keys: dict[str, str] = {}
+
+
+def _seconds(stamp: object) -> float | None:
+    """eventsourcing stores datetimes as ISO text inside a typed dict."""
+    from datetime import datetime
+
+    text = stamp.get("_data_") if isinstance(stamp, dict) else stamp
+    if not isinstance(text, str):
+        return None
+    return datetime.fromisoformat(text).timestamp()
+
+
+if __name__ == "__main__":
+    _ = ATHENS
+    asyncio.run(main())
