@@ -23,8 +23,8 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from datetime import timedelta
 from datetime import time as clock_time
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -133,12 +133,12 @@ def _profile(name: str, service: ServiceProcess) -> subprocess.Popen[bytes]:
     py_spy = str(Path(sys.executable).with_name("py-spy"))
     args = ["record", "--pid", str(service.process.pid), "--duration", seconds, "--rate", "250"]
     say(f"profiling {name} for {seconds}s")
-    subprocess.Popen(  # noqa: ASYNC220 — runs beside the load, collected below
+    subprocess.Popen(
         [py_spy, *args, "--format", "raw", "-o", str(out / f"{name}.txt")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return subprocess.Popen(  # noqa: ASYNC220
+    return subprocess.Popen(
         [py_spy, *args, "-o", str(out / f"{name}.svg")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -151,7 +151,8 @@ async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> N
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         for service in ("booking", "availability"):
             cursor = await conn.execute(
-                f"SELECT originator_id, topic, state FROM {service}.{service}_events ORDER BY notification_id"  # noqa: S608
+                f"SELECT originator_id, topic, state FROM {service}.{service}_events"
+                " ORDER BY notification_id"
             )
             for originator_id, topic, state in await cursor.fetchall():
                 body = json.loads(bytes(state))

@@ -13,8 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 
-from slotline.events.dead_letters import ConsumedRecord
-from slotline.events.inbox import Inbox, Outcome
+from slotline.events.inbox import Outcome
 from slotline.events.kafka import build_broker, ensure_topics
 from slotline.events.relay import OutboxRelay
 from slotline.events.settings import ServiceSettings
@@ -26,7 +25,7 @@ from slotline.events.testing.tally import (
     Tally,
     TallyApplication,
     TallyLedger,
-    parse_tally,
+    ledger_inbox,
     tally_to_message,
 )
 from slotline.events.topics import dead_letter_topic
@@ -112,14 +111,8 @@ async def test_killed_relays_lose_nothing_and_the_consumer_applies_each_event_on
         on_topic = len(records)
         assert on_topic >= total  # at least once
 
-        inbox = Inbox(broker, ledger.process_recorder, consumer="ledger", parser=parse_tally)
-        outcomes = [
-            await inbox.process(
-                ConsumedRecord(r.topic, r.partition, r.offset, r.key, {}, r.value),
-                ledger.apply_count,
-            )
-            for r in records
-        ]
+        inbox = ledger_inbox(ledger, broker, settings)
+        outcomes = [d.outcome for d in await inbox.apply(list(records))]
     finally:
         await broker.stop()
 

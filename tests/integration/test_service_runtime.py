@@ -93,15 +93,15 @@ async def test_a_request_flows_to_the_consumer_once_in_one_trace(
     counter = ServiceSpec(
         settings=settings("counter", database_url, kafka_bootstrap),
         application_factory=lambda env: TallyApplication(env=env),
-        integration_mapper=lambda _: tally_to_message,
+        publisher=lambda _: tally_to_message,
         routers=[counting],
     )
     ledger = ServiceSpec(
         settings=settings("ledger", database_url, kafka_bootstrap),
         application_factory=lambda env: TallyLedger(env=env),
-        integration_mapper=lambda _: lambda _: None,
+        publisher=lambda _: lambda _: None,
         subscriptions=lambda app: [
-            Subscription(TALLY_TOPIC, app.apply_count)  # type: ignore[attr-defined]
+            Subscription(TALLY_TOPIC, effect=app.apply_count)  # type: ignore[attr-defined]
         ],
         parser=parse_tally,
     )

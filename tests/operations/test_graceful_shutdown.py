@@ -8,6 +8,7 @@ only by ``SLOTLINE_*`` environment variables, as in its container.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -40,12 +41,14 @@ from slotline.events.topics import AVAILABILITY_COMMANDS, AVAILABILITY_EVENTS, d
 
 pytestmark = pytest.mark.e2e
 
-HOLDS = 120
+HOLDS = 400
+SEND_RATE = 200  # holds/s: the first process is still busy when SIGTERM comes
 # deploy/k8s: terminationGracePeriodSeconds 30 > SLOTLINE_GRACEFUL_TIMEOUT_SECONDS 20.
 TERMINATION_GRACE_SECONDS = 30
 GRACEFUL_TIMEOUT_SECONDS = 20
 ATHENS = ZoneInfo("Europe/Athens")
-# Eight 60-minute massages (+15 min buffer) a day, back to back: 120 holds, no refusals.
+# Eight 60-minute massages (+15 min buffer) a day, back to back, two at a time (the demo
+# clinic has two rooms): 400 holds over 25 days, no refusals.
 STARTS = tuple(time(9 + n * 75 // 60, n * 75 % 60) for n in range(8))
 
 
@@ -128,13 +131,16 @@ def place(clinic: demo.Clinic, hold: str, start: datetime) -> commands.PlaceHold
 
 
 async def send(bootstrap: str, messages: list[commands.PlaceHold]) -> None:
+    """Publish at ``SEND_RATE``, as a steady load would arrive."""
     broker = build_broker(ServiceSettings(kafka_bootstrap=bootstrap))
     await broker.start()
     try:
-        for message in messages:
+        for n, message in enumerate(messages):
             await broker.publish(
                 message.to_json(), topic=AVAILABILITY_COMMANDS, key=message.aggregate_id.encode()
             )
+            if n % 20 == 19:
+                await asyncio.sleep(20 / SEND_RATE)
     finally:
         await broker.stop()
 
@@ -159,7 +165,7 @@ class TestSigtermMidLoad:
         )
         first_day = (datetime.now(ATHENS) + timedelta(days=2)).date()
         starts = [
-            datetime.combine(first_day + timedelta(days=n // len(STARTS)), STARTS[n % 8], ATHENS)
+            datetime.combine(first_day + timedelta(days=n // 16), STARTS[n // 2 % 8], ATHENS)
             for n in range(HOLDS)
         ]
         holds = [f"hold-{n}" for n in range(HOLDS)]
@@ -168,7 +174,7 @@ class TestSigtermMidLoad:
 
         with service_process(database_url, kafka_bootstrap, log) as first:
             await eventually(first.ready, timeout=60)
-            await send(kafka_bootstrap, messages)
+            sending = asyncio.create_task(send(kafka_bootstrap, messages))
             await eventually(lambda: _at_least(first.applied(), 5), timeout=60, interval=0.05)
 
             first.process.send_signal(signal.SIGTERM)
@@ -177,6 +183,7 @@ class TestSigtermMidLoad:
                 lambda: first.process.wait(TERMINATION_GRACE_SECONDS)
             )
             took = monotonic() - signalled
+            await sending
 
         # uvicorn re-raises the signal once shut down, so a clean stop ends "killed by SIGTERM".
         assert exit_code in {0, -signal.SIGTERM}, log.read_text()[-3000:]

@@ -61,16 +61,9 @@ async def replicas(
 
 def partitions(service: RunningService) -> set[int]:
     """The ``availability.commands.v1`` partitions this instance's consumer holds now."""
-    broker = service.runtime.broker
-    assert broker is not None
-    held: set[int] = set()
-    for subscriber in broker.subscribers:
-        consumer: Any = getattr(subscriber, "consumer", None)
-        if consumer is not None:
-            held |= {
-                tp.partition for tp in consumer.assignment() if tp.topic == AVAILABILITY_COMMANDS
-            }
-    return held
+    inbox = service.runtime.inbox
+    assert inbox is not None
+    return {partition for topic, partition in inbox.assignment() if topic == AVAILABILITY_COMMANDS}
 
 
 async def applied_here(service: RunningService) -> int:

@@ -1,4 +1,5 @@
-"""The idempotent inbox: each effect once, poison to the DLQ, the consumer goes on."""
+"""The idempotent inbox: each effect once, many per transaction, poison to the DLQ,
+one key's messages in order, and the consumer goes on."""
 
 from __future__ import annotations
 
@@ -13,13 +14,12 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from slotline.events.dead_letters import ConsumedRecord
-from slotline.events.envelope import Message
-from slotline.events.inbox import Inbox, Outcome, Rejected, tracked_transaction
-from slotline.events.kafka import build_broker
+from slotline.events.inbox import Identity, Inbox, Outcome, Rejected, Subscription
+from slotline.events.inbox import tracked_transaction as tracked
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import event_meta
 from slotline.events.testing.reading import eventually, read_topic
+from slotline.events.testing.records import records_of
 from slotline.events.testing.tally import (
     TALLY_TOPIC,
     Credit,
@@ -28,6 +28,7 @@ from slotline.events.testing.tally import (
     parse_tally,
 )
 from slotline.events.topics import dead_letter_topic
+from slotline.events.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -38,26 +39,34 @@ def counted(source: str, sequence: int, amount: int = 1) -> TallyCounted:
     )
 
 
-def record_of(message: Message | bytes, offset: int = 0) -> ConsumedRecord:
-    value = message if isinstance(message, bytes) else message.to_json()
-    return ConsumedRecord(TALLY_TOPIC, 0, offset, b"k", {"h": "v"}, value)
-
-
 def credits(ledger: TallyLedger, source: str) -> list[int]:
     credit: Credit = ledger.repository.get(Credit.create_id(source))
     return credit.amounts
 
 
-@pytest.fixture
-def inbox(producer_broker: KafkaBroker, ledger: TallyLedger) -> Inbox:
-    return Inbox(
-        producer_broker,
-        ledger.process_recorder,
-        consumer="ledger",
-        max_attempts=3,
-        initial_backoff_seconds=0.01,
-        parser=parse_tally,
+def make_inbox(
+    ledger: TallyLedger,
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    handler: Any = None,
+    identity: Identity = Identity.STREAM,
+) -> Inbox:
+    quick = settings.model_copy(
+        update={"inbox_max_attempts": 3, "inbox_retry_initial_seconds": 0.01}
     )
+    inbox = Inbox(ledger, broker, quick, consumer="ledger", parser=parse_tally)
+    chosen = handler or ledger.credit_count
+    inbox.subscribe(Subscription(TALLY_TOPIC, {TallyCounted: chosen}, identity=identity))
+    return inbox
+
+
+@pytest.fixture
+def inbox(producer_broker: KafkaBroker, ledger: TallyLedger, settings: ServiceSettings) -> Inbox:
+    return make_inbox(ledger, producer_broker, settings)
+
+
+async def outcomes(inbox: Inbox, messages: list[Any]) -> list[Outcome | None]:
+    return [d.outcome for d in await inbox.apply(records_of(TALLY_TOPIC, messages))]
 
 
 class TestExactlyOnce:
@@ -65,105 +74,167 @@ class TestExactlyOnce:
         self, inbox: Inbox, ledger: TallyLedger
     ) -> None:
         message = counted("tally-1", sequence=2, amount=7)
-        assert await inbox.process(record_of(message, 0), ledger.apply_count) is Outcome.APPLIED
-        assert await inbox.process(record_of(message, 5), ledger.apply_count) is Outcome.DUPLICATE
+        assert await outcomes(inbox, [message]) == [Outcome.APPLIED]
+        assert await outcomes(inbox, [message]) == [Outcome.DUPLICATE]
         assert credits(ledger, "tally-1") == [7]
 
-    async def test_a_type_the_subscriber_does_not_handle_is_ignored_and_changes_nothing(
+    async def test_a_repeat_inside_one_batch_is_applied_once(
         self, inbox: Inbox, ledger: TallyLedger
     ) -> None:
-        message = counted("tally-2", sequence=2, amount=3)
-        only_others = frozenset({"SomethingElse"})
-        record = record_of(message)
-        assert await inbox.process(record, ledger.apply_count, only_others) is Outcome.IGNORED
-        assert ledger.get_many([Credit.create_id("tally-2")]) == {}, "nothing was credited"
-        handled = frozenset({message.event_type})
-        assert await inbox.process(record, ledger.apply_count, handled) is Outcome.APPLIED
-        assert credits(ledger, "tally-2") == [3]
+        first, second = counted("tally-r", 2, 5), counted("tally-r", 3, 6)
+        result = await outcomes(inbox, [first, first, second, first])
+        assert result == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.APPLIED, Outcome.DUPLICATE]
+        assert credits(ledger, "tally-r") == [5, 6]
 
     async def test_the_same_sequence_from_another_source_is_not_a_duplicate(
         self, inbox: Inbox, ledger: TallyLedger
     ) -> None:
-        for source in ("a", "b"):
-            outcome = await inbox.process(record_of(counted(source, 2)), ledger.apply_count)
-            assert outcome is Outcome.APPLIED
+        assert await outcomes(inbox, [counted("a", 2), counted("b", 2)]) == [Outcome.APPLIED] * 2
         assert credits(ledger, "a") == credits(ledger, "b") == [1]
+
+    async def test_a_type_the_subscriber_has_no_handler_for_is_ignored(
+        self, ledger: TallyLedger, producer_broker: KafkaBroker, settings: ServiceSettings
+    ) -> None:
+        inbox = Inbox(ledger, producer_broker, settings, consumer="ledger", parser=parse_tally)
+        inbox.subscribe(Subscription(TALLY_TOPIC, {}))
+        assert await outcomes(inbox, [counted("tally-2", 2)]) == [Outcome.IGNORED]
+        assert ledger.get_many([Credit.create_id("tally-2")]) == {}, "nothing was credited"
+
+
+class TestMessagesFromOutside:
+    """A channel cannot know a stream position: its messages are known by their own id."""
+
+    async def test_two_requests_about_one_aggregate_with_the_same_sequence_both_apply(
+        self, ledger: TallyLedger, producer_broker: KafkaBroker, settings: ServiceSettings
+    ) -> None:
+        inbox = make_inbox(ledger, producer_broker, settings, identity=Identity.MESSAGE)
+        move, cancel = counted("booking-1", 1, amount=1), counted("booking-1", 1, amount=2)
+        assert await outcomes(inbox, [move]) == [Outcome.APPLIED]
+        assert await outcomes(inbox, [cancel]) == [Outcome.APPLIED], "not a duplicate of move"
+        assert await outcomes(inbox, [cancel]) == [Outcome.DUPLICATE], "its own redelivery is"
+        assert credits(ledger, "booking-1") == [1, 2]
+
+
+class TestGroupCommit:
+    async def test_a_batch_is_applied_in_one_unit_of_work(
+        self, ledger: TallyLedger, producer_broker: KafkaBroker, settings: ServiceSettings
+    ) -> None:
+        works: list[UnitOfWork] = []
+
+        def credit(message: TallyCounted, work: UnitOfWork) -> None:
+            works.append(work)
+            ledger.credit_count(message, work)
+
+        inbox = make_inbox(ledger, producer_broker, settings, credit)
+        batch = [counted(f"g-{n % 3}", 2 + n // 3, amount=n) for n in range(9)]
+        assert await outcomes(inbox, batch) == [Outcome.APPLIED] * 9
+        assert len({id(w) for w in works}) == 1, "one transaction for the whole batch"
+        assert credits(ledger, "g-0") == [0, 3, 6]
+
+    async def test_a_failing_handler_costs_its_neighbours_nothing_and_keeps_its_keys_order(
+        self,
+        ledger: TallyLedger,
+        producer_broker: KafkaBroker,
+        settings: ServiceSettings,
+        kafka_bootstrap: str,
+    ) -> None:
+        failures = {"flaky": 1, "broken": 99}
+
+        def credit(message: TallyCounted, work: UnitOfWork) -> None:
+            key = message.aggregate_id
+            if message.amount == 1 and failures.get(key, 0) > 0:
+                failures[key] -= 1
+                raise RuntimeError(f"{key} failed")
+            ledger.credit_count(message, work)
+
+        inbox = make_inbox(ledger, producer_broker, settings, credit)
+        batch = [
+            counted("flaky", 2, 1),
+            counted("fine", 2, 1),
+            counted("flaky", 3, 2),
+            counted("broken", 2, 1),
+            counted("broken", 3, 2),
+            counted("fine", 3, 2),
+        ]
+        result = await outcomes(inbox, batch)
+        assert result == [
+            Outcome.APPLIED,
+            Outcome.APPLIED,
+            Outcome.APPLIED,
+            Outcome.DEAD_LETTERED,
+            Outcome.APPLIED,
+            Outcome.APPLIED,
+        ]
+        assert credits(ledger, "flaky") == [1, 2], "retried, and its key waited for it"
+        assert credits(ledger, "fine") == [1, 2]
+        assert credits(ledger, "broken") == [2], "the consumer goes on past a dead letter"
+        [letter] = await read_topic(kafka_bootstrap, dead_letter_topic(TALLY_TOPIC), expected=1)
+        body = json.loads(letter.value)
+        assert "after 3 attempts" in body["reason"]
+        assert "broken failed" in body["reason"]
+        assert body["error_type"] == "RuntimeError"
 
 
 class TestPoisonMessages:
     async def test_undecodable_and_invalid_messages_are_dead_lettered_with_their_reason(
         self, inbox: Inbox, ledger: TallyLedger, kafka_bootstrap: str
     ) -> None:
-        not_json = record_of(b"{not json", offset=1)
-        missing_field = record_of(
-            json.dumps({"event_type": "TallyCounted", "schema_version": 1}).encode(), offset=2
-        )
-        assert await inbox.process(not_json, ledger.apply_count) is Outcome.DEAD_LETTERED
-        assert await inbox.process(missing_field, ledger.apply_count) is Outcome.DEAD_LETTERED
+        not_json = b"{not json"
+        missing_field = json.dumps({"event_type": "TallyCounted", "schema_version": 1}).encode()
+        good = counted("after-poison", 2)
+        result = await outcomes(inbox, [not_json, missing_field, good])
+        assert result == [Outcome.DEAD_LETTERED, Outcome.DEAD_LETTERED, Outcome.APPLIED]
 
         letters = await read_topic(kafka_bootstrap, dead_letter_topic(TALLY_TOPIC), expected=2)
         bodies = [json.loads(r.value) for r in letters]
-        assert [b["original_payload"] for b in bodies] == [
-            "{not json",
-            missing_field.value.decode(),
-        ]
+        assert [b["original_payload"] for b in bodies] == ["{not json", missing_field.decode()]
         assert "not JSON" in bodies[0]["reason"]
         assert "tenant_id" in bodies[1]["reason"]  # names the missing field
         assert all(b["original_headers"] == {"h": "v"} for b in bodies)
-        assert bodies[0]["original_offset"] == 1
+        assert bodies[1]["original_offset"] == 1
         assert bodies[0]["consumer"] == "ledger"
+        assert credits(ledger, "after-poison") == [1]
 
-    async def test_an_effect_that_keeps_failing_is_dead_lettered_after_its_attempts(
-        self, inbox: Inbox, ledger: TallyLedger, kafka_bootstrap: str
+    async def test_a_rejected_message_is_dead_lettered_without_retries(
+        self, ledger: TallyLedger, producer_broker: KafkaBroker, settings: ServiceSettings
     ) -> None:
         attempts: list[int] = []
 
-        def broken(message: Message, tracking: Tracking) -> None:
-            attempts.append(1)
-            raise RuntimeError("downstream bug")
-
-        outcome = await inbox.process(record_of(counted("x", 2)), broken)
-
-        assert outcome is Outcome.DEAD_LETTERED
-        assert len(attempts) == 3
-        [letter] = await read_topic(kafka_bootstrap, dead_letter_topic(TALLY_TOPIC), expected=1)
-        body = json.loads(letter.value)
-        assert "after 3 attempts" in body["reason"]
-        assert "downstream bug" in body["reason"]
-        assert body["error_type"] == "RuntimeError"
-
-    async def test_a_rejected_message_is_dead_lettered_without_retries(self, inbox: Inbox) -> None:
-        attempts: list[int] = []
-
-        def refuse(message: Message, tracking: Tracking) -> None:
+        def refuse(message: TallyCounted, work: UnitOfWork) -> None:
             attempts.append(1)
             raise Rejected("tenant unknown")
 
-        assert await inbox.process(record_of(counted("y", 2)), refuse) is Outcome.DEAD_LETTERED
+        inbox = make_inbox(ledger, producer_broker, settings, refuse)
+        assert await outcomes(inbox, [counted("y", 2)]) == [Outcome.DEAD_LETTERED]
         assert attempts == [1]
 
 
 class TestConsumerOverKafka:
     @pytest.fixture
-    async def consumer_broker(
-        self, settings: ServiceSettings, ledger: TallyLedger, tally_topics: str
-    ) -> AsyncIterator[KafkaBroker]:
-        broker = build_broker(settings)
-        Inbox(
-            broker,
-            ledger.process_recorder,
-            consumer="ledger",
-            max_attempts=2,
-            initial_backoff_seconds=0.01,
-            parser=parse_tally,
-        ).subscribe(TALLY_TOPIC, ledger.apply_count, group_id="ledger-test")
-        await broker.start()
-        yield broker
-        await broker.stop()
+    async def running_inbox(
+        self,
+        settings: ServiceSettings,
+        ledger: TallyLedger,
+        producer_broker: KafkaBroker,
+        tally_topics: str,
+    ) -> AsyncIterator[Inbox]:
+        import asyncio
+
+        inbox = make_inbox(
+            ledger,
+            producer_broker,
+            settings.model_copy(update={"kafka_group_id": "ledger-test"}),
+        )
+        await inbox.start()
+        task = asyncio.create_task(inbox.run())
+        yield inbox
+        inbox.stop()
+        await task
+        await inbox.close()
 
     async def test_a_malformed_message_goes_to_the_dlq_and_the_next_good_one_is_applied(
         self,
-        consumer_broker: KafkaBroker,
+        running_inbox: Inbox,
         producer_broker: KafkaBroker,
         ledger: TallyLedger,
         kafka_bootstrap: str,
@@ -184,7 +255,7 @@ class TestConsumerOverKafka:
 
     async def test_the_consumer_continues_the_producers_trace_in_what_it_stores(
         self,
-        consumer_broker: KafkaBroker,
+        running_inbox: Inbox,
         producer_broker: KafkaBroker,
         ledger: TallyLedger,
         span_exporter: InMemorySpanExporter,
@@ -210,7 +281,7 @@ class TestConsumerOverKafka:
             for s in span_exporter.get_finished_spans()
             if s.context.trace_id == span.get_span_context().trace_id and s.name != "request"
         ]
-        assert consumer_spans, "FastStream's consumer span joins the producer's trace"
+        assert f"{TALLY_TOPIC} process" in [s.name for s in consumer_spans]
 
 
 class TestReadModelEffects:
@@ -219,15 +290,34 @@ class TestReadModelEffects:
     ) -> None:
         recorder = ledger.process_recorder
         tracking = Tracking("ledger|view|tally-9", 4)
-        with tracked_transaction(recorder, tracking) as cursor:
+        with tracked(recorder, tracking) as cursor:
             cursor.execute("CREATE TABLE IF NOT EXISTS consumer.seen (n int)")
             cursor.execute("INSERT INTO consumer.seen VALUES (4)")
 
-        with pytest.raises(TrackingConflict), tracked_transaction(recorder, tracking) as cursor:
+        with pytest.raises(TrackingConflict), tracked(recorder, tracking) as cursor:
             cursor.execute("INSERT INTO consumer.seen VALUES (4)")
 
-        with tracked_transaction(recorder, Tracking("ledger|view|other", 1)) as cursor:
+        with tracked(recorder, Tracking("ledger|view|other", 1)) as cursor:
             cursor.execute("SELECT count(*) AS n FROM consumer.seen")
             row = cursor.fetchone()
         assert row is not None
         assert row["n"] == 1  # the redelivery wrote nothing
+
+    async def test_a_handlers_rows_commit_with_its_batch(
+        self, ledger: TallyLedger, producer_broker: KafkaBroker, settings: ServiceSettings
+    ) -> None:
+        with ledger.sql_recorder.transaction() as cursor:
+            cursor.execute("CREATE TABLE IF NOT EXISTS consumer.seen_rows (source text)")
+
+        def note(message: TallyCounted, work: UnitOfWork) -> None:
+            work.cursor.execute(
+                "INSERT INTO consumer.seen_rows VALUES (%s)", (message.aggregate_id,)
+            )
+
+        inbox = make_inbox(ledger, producer_broker, settings, note)
+        batch = [counted("row-a", 2), counted("row-b", 2)]
+        assert await outcomes(inbox, batch) == [Outcome.APPLIED] * 2
+        assert await outcomes(inbox, batch) == [Outcome.DUPLICATE] * 2
+        with ledger.reading() as cursor:
+            cursor.execute("SELECT source FROM consumer.seen_rows ORDER BY source")
+            assert [r["source"] for r in cursor.fetchall()] == ["row-a", "row-b"]

@@ -13,9 +13,9 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from slotline.events.context import caused_by
-from slotline.events.dead_letters import ConsumedRecord
-from slotline.events.inbox import Inbox, Outcome
+from slotline.events.inbox import Outcome
 from slotline.events.relay import OutboxRelay
+from slotline.events.settings import ServiceSettings
 from slotline.events.testing.reading import eventually, read_topic
 from slotline.events.testing.tally import (
     TALLY_TOPIC,
@@ -23,7 +23,7 @@ from slotline.events.testing.tally import (
     Tally,
     TallyApplication,
     TallyLedger,
-    parse_tally,
+    ledger_inbox,
     tally_to_message,
 )
 
@@ -109,6 +109,7 @@ class TestCrashBetweenPublishAndPositionCommit:
         producer_broker: KafkaBroker,
         database_url: str,
         kafka_bootstrap: str,
+        settings: ServiceSettings,
     ) -> None:
         tallies = [Tally() for _ in range(4)]
         count_many(tally_app, tallies, rounds=6)  # 24 counts
@@ -126,16 +127,8 @@ class TestCrashBetweenPublishAndPositionCommit:
         )
         assert len(records) == 24 + republished
 
-        inbox = Inbox(
-            producer_broker, ledger.process_recorder, consumer="ledger", parser=parse_tally
-        )
-        outcomes = [
-            await inbox.process(
-                ConsumedRecord(r.topic, r.partition, r.offset, r.key, {}, r.value),
-                ledger.apply_count,
-            )
-            for r in records
-        ]
+        inbox = ledger_inbox(ledger, producer_broker, settings)
+        outcomes = [d.outcome for d in await inbox.apply(list(records))]
         assert outcomes.count(Outcome.APPLIED) == 24
         assert outcomes.count(Outcome.DUPLICATE) == len(records) - 24
         for tally in tallies:

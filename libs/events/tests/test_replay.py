@@ -15,8 +15,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from slotline.events.cli_replay import Replay, replay_producer
-from slotline.events.dead_letters import ConsumedRecord
-from slotline.events.inbox import Inbox, Outcome
+from slotline.events.inbox import Outcome
 from slotline.events.kafka import ensure_topics
 from slotline.events.relay import OutboxRelay
 from slotline.events.settings import ServiceSettings
@@ -27,7 +26,7 @@ from slotline.events.testing.tally import (
     Tally,
     TallyApplication,
     TallyLedger,
-    parse_tally,
+    ledger_inbox,
     tally_to_message,
 )
 
@@ -105,25 +104,19 @@ class TestReplayKeepsThePublication:
         producer: AIOKafkaProducer,
         database_url: str,
         kafka_bootstrap: str,
+        settings: ServiceSettings,
     ) -> None:
         tallies = [Tally() for _ in range(3)]
         count(tally_app, tallies, rounds=2)
         await relay_all(tally_app, producer_broker, database_url)
-        inbox = Inbox(
-            producer_broker, ledger.process_recorder, consumer="ledger", parser=parse_tally
-        )
+        inbox = ledger_inbox(ledger, producer_broker, settings)
 
         await Replay(tally_app, producer, tally_to_message).run()  # onto the original topic
 
         records = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=12, settle_seconds=0.5)
         assert len(records) == 12  # 6 relayed + 6 replayed
-        outcomes = [
-            await inbox.process(
-                ConsumedRecord(r.topic, r.partition, r.offset, r.key, {}, r.value or b""),
-                ledger.apply_count,
-            )
-            for r in sorted(records, key=lambda r: r.offset)
-        ]
+        ordered = sorted(records, key=lambda r: r.offset)
+        outcomes = [d.outcome for d in await inbox.apply(ordered)]
         assert outcomes.count(Outcome.APPLIED) == 6
         assert outcomes.count(Outcome.DUPLICATE) == 6
         for tally in tallies:

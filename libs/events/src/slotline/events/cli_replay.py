@@ -32,6 +32,7 @@ from opentelemetry import propagate
 
 from slotline.events.envelope import Message
 from slotline.events.kafka import ensure_topics
+from slotline.events.publishing import Publisher
 from slotline.events.relay import IntegrationMapper, OutboxRelay
 from slotline.events.runtime import Runtime, ServiceSpec
 from slotline.events.settings import ServiceSettings
@@ -100,7 +101,7 @@ class Replay:
         self,
         app: ServiceApplication,
         producer: AIOKafkaProducer,
-        mapper: IntegrationMapper,
+        publisher: Publisher | IntegrationMapper,
         *,
         to_topic: str | None = None,
         topics: Iterable[str] = (),
@@ -117,24 +118,20 @@ class Replay:
         self._publisher = OutboxRelay(
             app,
             cast(KafkaBroker, _Sender(producer, to_topic)),
-            self._selecting(mapper),
+            publisher,
             database_url="",  # never follows the log: no LISTEN connection
             name="replay",
+            keep=self._keep,
         )
 
-    def _selecting(self, mapper: IntegrationMapper) -> IntegrationMapper:
-        """The service's mapper, limited to the chosen source topics and date."""
-
-        def select(domain_event: Any) -> Message | None:
-            if self.since is not None and domain_event.timestamp < self.since:
-                return None
-            message = mapper(domain_event)
-            if message is None or (self.topics and message.TOPIC not in self.topics):
-                return None
-            self.published += 1
-            return message
-
-        return select
+    def _keep(self, domain_event: Any, message: Message) -> bool:
+        """Only the chosen source topics, from the chosen date."""
+        if self.since is not None and domain_event.timestamp < self.since:
+            return False
+        if self.topics and message.TOPIC not in self.topics:
+            return False
+        self.published += 1
+        return True
 
     def first_position_since(self, since: datetime) -> int:
         """The first notification id stored at or after ``since`` (less the clock skew):
@@ -184,7 +181,7 @@ class Replay:
         )
 
 
-def service_spec(service: str) -> ServiceSpec:
+def service_spec(service: str) -> ServiceSpec[Any]:
     """The service's own wiring, found by name (``call-intake`` → ``slotline.call_intake``)."""
     module_name = f"slotline.{service.replace('-', '_')}.wiring"
     try:
@@ -193,12 +190,12 @@ def service_spec(service: str) -> ServiceSpec:
         raise typer.BadParameter(
             f"no service {service!r}: cannot import {module_name}", param_hint="SERVICE"
         ) from error
-    factory: Callable[[], ServiceSpec] = module.service_spec
+    factory: Callable[[], ServiceSpec[Any]] = module.service_spec
     return factory()
 
 
 async def replay_service(
-    spec: ServiceSpec,
+    spec: ServiceSpec[Any],
     *,
     to_topic: str | None,
     topics: Sequence[str],
@@ -218,7 +215,7 @@ async def replay_service(
         replay = Replay(
             app,
             producer,
-            spec.integration_mapper(app),
+            spec.publisher(app),
             to_topic=to_topic,
             topics=topics,
             since=since,

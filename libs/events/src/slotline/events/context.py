@@ -22,11 +22,10 @@ class CausalContext:
     causation_id: str | None = None
 
 
+META_ATTRIBUTE = "_meta"
+"""Where a stored domain event keeps :func:`event_metadata` (domain classes never see it)."""
+
 _current: ContextVar[CausalContext | None] = ContextVar("slotline_causal_context", default=None)
-
-
-def current_causal_context() -> CausalContext | None:
-    return _current.get()
 
 
 @contextmanager

@@ -1,64 +1,95 @@
-"""Idempotent inbox: apply each consumed message's effect exactly once.
+"""Idempotent inbox: apply each consumed message's effect exactly once, many per transaction.
 
-A message's effect and its tracking record are committed in one PostgreSQL
-transaction (``app.save_tracked(..., tracking=tracking)`` or :func:`tracked_transaction`).
-The tracking key is consumer × topic × source aggregate, its position the source
-event's ``sequence``: the relay keeps one aggregate's events in order, so a
-redelivered or re-published message is one whose position is already recorded.
+The inbox takes the records that have arrived (a batch), decodes them, looks up every
+tracking position in one query, and applies the new ones' handlers in order in **one
+unit of work**: their effects, their positions and their new events commit together
+(a group commit). A handler that raises is set aside with every later message of its
+key, the group is redone without them, and they are then applied one by one with
+retries — so one key's messages keep their order and one bad message costs its
+neighbours a redo, not their effect. A lost race with another writer redoes the group
+on fresh state. Offsets are committed only for records that are done.
 
-Poison messages never stop the consumer: undecodable or invalid messages go to the
-DLQ at once, a failing effect after ``max_attempts``. An unreachable database is no
-poison: the inbox waits for it rather than dead-lettering healthy messages.
+Positions: a message written by a Slotline relay is known by its source stream and
+``sequence`` (the relay keeps one aggregate's events in order). A message written
+*outside* Slotline (a channel's request) is known by its own ``event_id``: a sender
+cannot know a stream position, so a second request about the same booking is a new
+message, never a "duplicate" of the first (:class:`Identity`).
+
+Poison never stops the consumer: undecodable or invalid records go to the topic's DLQ
+at once, a handler's :class:`Rejected` too, and a handler that keeps failing after
+``max_attempts``. An unreachable database is no poison: the inbox waits for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import anyio
-from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
-from eventsourcing.persistence import IntegrityError as TrackingConflict
 from eventsourcing.persistence import (
+    IntegrityError,
     InterfaceError,
     OperationalError,
-    ProcessRecorder,
     Tracking,
 )
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from tenacity import (
     AsyncRetrying,
+    Retrying,
     retry_if_exception,
     retry_if_exception_type,
     stop_after_attempt,
     wait_exponential,
 )
 
+from slotline.events.consumer import Record, RecordSource
 from slotline.events.context import caused_by
 from slotline.events.contract.registry import ContractViolation, parse_message
 from slotline.events.dead_letters import ConsumedRecord, dead_letter
 from slotline.events.envelope import Message
 from slotline.events.logs import get_logger
 from slotline.events.metrics import InboxMetrics
+from slotline.events.recorder import SlotlineRecorder
+from slotline.events.settings import ServiceSettings
+from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+M = TypeVar("M", bound=Message)
 
 Parser = Callable[[str, bytes], Message]
 """Decodes and validates a record of a topic; raises ``ContractViolation`` when it can't."""
 
+Handler = Callable[[Any, UnitOfWork], None]
+"""Applies one message inside the batch's unit of work (runs in a worker thread)."""
+
 Effect = Callable[[Message, Tracking], None]
-"""Applies a message; must commit ``tracking`` in the same transaction (runs in a thread)."""
+"""A handler that commits its own transaction with ``tracking``: applied alone."""
 
 
 class Rejected(Exception):
-    """Raised by an effect for a message that can never succeed: dead-letter it now."""
+    # A verdict on a message, named as the dead letter says it.
+    """Raised by a handler for a message that can never succeed: dead-letter it now."""
+
+
+class Identity(enum.Enum):
+    """How the inbox recognises a message it has applied before."""
+
+    STREAM = "stream"
+    """By source stream and ``sequence``: messages a Slotline relay published."""
+    MESSAGE = "message"
+    """By ``event_id``: messages written outside Slotline (channel requests)."""
 
 
 class Outcome(enum.Enum):
@@ -68,143 +99,201 @@ class Outcome(enum.Enum):
     IGNORED = "ignored"
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """What a service does with one topic: a handler per message class (others are
+    acknowledged without a database round trip), or a legacy ``effect`` per message."""
+
+    topic: str
+    handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
+    identity: Identity = Identity.STREAM
+    effect: Effect | None = None
+    handles: frozenset[str] | None = None
+    """For ``effect``: the event types it handles (None: all)."""
+
+    def handler_for(self, message: Message) -> Handler | Effect | None:
+        if self.effect is not None:
+            wanted = self.handles is None or message.event_type in self.handles
+            return self.effect if wanted else None
+        for cls in type(message).__mro__:
+            handler = self.handlers.get(cls)
+            if handler is not None:
+                return handler
+        return None
+
+
 _INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, ConnectionError)
+_NOT_RETRIED = (Rejected, *_INFRASTRUCTURE_ERRORS)
 
 
-def tracking_for(consumer: str, topic: str, message: Message) -> Tracking:
-    """Positions are kept per source stream: tenant and aggregate, since an aggregate id
-    chosen outside Slotline (a channel's request id) is unique only within its tenant."""
+def tracking_for(consumer: str, topic: str, message: Message, identity: Identity) -> Tracking:
+    """Positions are kept per source: tenant and aggregate (stream), or the message."""
+    if identity is Identity.MESSAGE:
+        return Tracking(f"{consumer}|{topic}|{message.tenant_id}|{message.event_id}", 1)
     source = f"{consumer}|{topic}|{message.tenant_id}|{message.aggregate_id}"
     return Tracking(source, message.sequence)
 
 
 @contextmanager
-def tracked_transaction(recorder: ProcessRecorder, tracking: Tracking) -> Iterator[Cursor[DictRow]]:
-    """A transaction that records ``tracking``; write a read model's rows with its cursor."""
-    datastore: Any = getattr(recorder, "datastore")  # noqa: B009 — postgres recorders only
-    with datastore.transaction(commit=True) as cursor:
-        recorder._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+def tracked_transaction(recorder: Any, tracking: Tracking) -> Iterator[Cursor[DictRow]]:
+    """A transaction that records ``tracking`` (for a legacy effect's own rows)."""
+    assert isinstance(recorder, SlotlineRecorder), "rows need the PostgreSQL store"
+    with recorder.transaction(commit=True) as cursor:
+        recorder.track(cursor, [tracking])
         yield cursor
 
 
+@dataclass
+class Delivery:
+    """One record of a batch and what became of it."""
+
+    record: Record
+    message: Message | None = None
+    handler: Handler | Effect | None = None
+    solo: bool = False
+    tracking: Tracking | None = None
+    outcome: Outcome | None = None
+    reason: str = ""
+    error_type: str = ""
+
+    @property
+    def key(self) -> tuple[str, int, bytes | None]:
+        return (self.record.topic, self.record.partition, self.record.key)
+
+    def consumed(self) -> ConsumedRecord:
+        record = self.record
+        return ConsumedRecord(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            headers={k: v.decode(errors="replace") for k, v in (record.headers or ())},
+            value=record.value or b"",
+        )
+
+    def dead(self, reason: str, error_type: str) -> None:
+        self.outcome, self.reason, self.error_type = Outcome.DEAD_LETTERED, reason, error_type
+
+    @contextmanager
+    def context(self) -> Iterator[None]:
+        """The message's trace (from its headers) and causal context."""
+        message = self.message
+        assert message is not None
+        carrier = {k: v.decode(errors="replace") for k, v in (self.record.headers or ())}
+        token = otel_context.attach(propagate.extract(carrier))
+        try:
+            with (
+                tracer.start_as_current_span(
+                    f"{self.record.topic} process",
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": self.record.topic,
+                        "messaging.message.id": str(message.event_id),
+                        "slotline.event_type": message.event_type,
+                    },
+                ),
+                caused_by(message.correlation_id or str(message.event_id), str(message.event_id)),
+            ):
+                yield
+        finally:
+            otel_context.detach(token)
+
+
+class _HandlerFailed(Exception):
+    def __init__(self, delivery: Delivery, error: Exception) -> None:
+        super().__init__(str(error))
+        self.delivery = delivery
+        self.error = error
+
+
 class Inbox:
-    """Subscribes effects to topics with exactly-once application and a DLQ."""
+    """Consumes a service's topics and applies each message once (see the module doc)."""
 
     def __init__(
         self,
+        app: ServiceApplication,
         broker: KafkaBroker,
-        recorder: ProcessRecorder,
+        settings: ServiceSettings,
         *,
-        consumer: str,
-        max_attempts: int = 5,
-        initial_backoff_seconds: float = 0.05,
+        consumer: str | None = None,
         metrics: InboxMetrics | None = None,
         parser: Parser = parse_message,
     ) -> None:
+        self.app = app
         self.broker = broker
-        self.parser = parser
-        self.recorder = recorder
-        self.consumer = consumer
-        self.max_attempts = max_attempts
-        self.initial_backoff_seconds = initial_backoff_seconds
+        self.settings = settings
+        self.consumer = consumer or settings.service_name
         self.metrics = metrics
+        self.parser = parser
+        self.max_attempts = settings.inbox_max_attempts
+        self.initial_backoff_seconds = settings.inbox_retry_initial_seconds
+        self.subscriptions: dict[str, Subscription] = {}
+        self.source: RecordSource | None = None
+        self.name = "inbox"
+        self._stopping = asyncio.Event()
+        self._batch_lock = asyncio.Lock()
 
-    def subscribe(self, topic: str, effect: Effect, *, group_id: str) -> None:
-        """Consume ``topic`` in ``group_id``; positions are committed after each message."""
-        self.subscribe_all({topic: effect}, group_id=group_id)
+    def subscribe(self, subscription: Subscription) -> None:
+        if subscription.topic in self.subscriptions:
+            raise ValueError(f"{subscription.topic} is subscribed twice")
+        self.subscriptions[subscription.topic] = subscription
 
-    def subscribe_all(
-        self,
-        effects: Mapping[str, Effect],
-        *,
-        group_id: str,
-        handles: Mapping[str, frozenset[str] | None] | None = None,
-    ) -> None:
-        """Consume every topic of ``effects`` with one consumer in ``group_id``: one
-        group member per process, so a service reading five topics joins (and
-        rebalances) once, not five times."""
-        topics = sorted(effects)
+    # --- the consumer loop (a background task of the runtime) --------------------------
 
-        @self.broker.subscriber(
-            *topics,
-            group_id=group_id,
-            ack_policy=AckPolicy.MANUAL,
-            auto_offset_reset="earliest",
-            title=f"{self.consumer}:{','.join(topics)}",
+    async def start(self) -> None:
+        self.source = RecordSource(
+            sorted(self.subscriptions),
+            self.settings,
+            group_id=self.settings.group_id,
+            before_revoke=self._finish_batch,
+            max_records=self.settings.inbox_batch_size,
         )
-        async def on_record(msg: KafkaMessage) -> None:
-            raw = cast(ConsumerRecord[bytes, bytes], msg.raw_message)
-            record = ConsumedRecord(
-                topic=raw.topic,
-                partition=raw.partition,
-                offset=raw.offset,
-                key=raw.key,
-                headers={k: v.decode(errors="replace") for k, v in (raw.headers or ())},
-                value=raw.value or b"",
-            )
-            await self.process(record, effects[record.topic], (handles or {}).get(record.topic))
-            try:
-                await msg.ack()
-            except KafkaError as error:  # e.g. during a rebalance: tracking is the truth
-                log.info("offset commit skipped", topic=record.topic, error=repr(error))
+        await self.source.start()
 
-    async def process(
-        self, record: ConsumedRecord, effect: Effect, handles: frozenset[str] | None = None
-    ) -> Outcome:
-        """Apply one record's effect once, or dead-letter it; never raises for bad input.
-        A valid message whose type is not in ``handles`` is ignored at once."""
+    async def run(self) -> None:
+        """Apply batches until :meth:`stop` (the runtime restarts it if it fails)."""
+        if self.source is None:
+            await self.start()
+        assert self.source is not None
+        self._stopping.clear()
         try:
-            message = self.parser(record.topic, record.value)
-        except ContractViolation as violation:
-            await self._dead_letter(record, violation.reason, type(violation).__name__)
-            return Outcome.DEAD_LETTERED
-        if handles is not None and message.event_type not in handles:
-            return Outcome.IGNORED
-        tracking = tracking_for(self.consumer, record.topic, message)
-        if await self._applied_yet(tracking):
-            return self._duplicate(record)
-        with caused_by(message.correlation_id or str(message.event_id), str(message.event_id)):
-            try:
-                applied = await self._apply_with_retries(record, effect, message, tracking)
-            except Rejected as rejection:
-                await self._dead_letter(record, str(rejection), "Rejected")
-                return Outcome.DEAD_LETTERED
-            except Exception as error:
-                reason = f"effect failed after {self.max_attempts} attempts: {error!r}"
-                await self._dead_letter(record, reason, type(error).__name__)
-                return Outcome.DEAD_LETTERED
-        if not applied:
-            return self._duplicate(record)
-        if self.metrics:
-            self.metrics.processed.labels(record.topic).inc()
-        return Outcome.APPLIED
+            while not self._stopping.is_set():
+                records = await self.source.batch()
+                if records:
+                    async with self._batch_lock:
+                        await self.apply(records)
+                        self.source.done(records)
+        except BaseException:
+            await self.close()  # a fresh consumer (and group membership) on restart
+            raise
 
-    async def _apply_with_retries(
-        self, record: ConsumedRecord, effect: Effect, message: Message, tracking: Tracking
-    ) -> bool:
-        """True when applied now, False when another delivery applied it first."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential(multiplier=self.initial_backoff_seconds, max=5),
-            retry=retry_if_exception(lambda e: not isinstance(e, Rejected)),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                if attempt.retry_state.attempt_number > 1 and self.metrics:
-                    self.metrics.retries.labels(record.topic).inc()
-                try:
-                    await anyio.to_thread.run_sync(effect, message, tracking)
-                except (TrackingConflict, *_INFRASTRUCTURE_ERRORS):
-                    # Applied by a concurrent delivery, or the database went away
-                    # mid-effect: wait until it answers, then look before retrying.
-                    if await self._applied_yet(tracking):
-                        return False
-                    raise
-        return True
+    def stop(self) -> None:
+        self._stopping.set()
 
-    async def _applied_yet(self, tracking: Tracking) -> bool:
-        """Whether ``tracking`` is recorded; waits out database outages, never gives up."""
+    async def close(self) -> None:
+        if self.source is not None:
+            await self.source.stop()
+            self.source = None
+
+    def assignment(self) -> set[tuple[str, int]]:
+        """The (topic, partition) pairs this process consumes now."""
+        return self.source.assignment() if self.source is not None else set()
+
+    def expect_traffic(self) -> None:
+        """An answer is on its way (this service just published): fetch eagerly."""
+        if self.source is not None:
+            self.source.expect_traffic()
+
+    async def _finish_batch(self) -> None:
+        async with self._batch_lock:
+            return
+
+    # --- one batch ---------------------------------------------------------------------
+
+    async def apply(self, records: Sequence[Record]) -> list[Delivery]:
+        """Apply a batch (waiting out database outages), then dead-letter its poison."""
+        deliveries = [Delivery(record) for record in records]
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(_INFRASTRUCTURE_ERRORS),
             wait=wait_exponential(multiplier=self.initial_backoff_seconds, max=5),
@@ -214,19 +303,162 @@ class Inbox:
             ),
         ):
             with attempt:
-                return await anyio.to_thread.run_sync(self._already_applied, tracking)
-        raise AssertionError("unreachable: the retry above never stops")
+                await anyio.to_thread.run_sync(self._apply_batch, deliveries)
+        for delivery in deliveries:
+            if delivery.outcome is Outcome.DEAD_LETTERED:
+                await self._dead_letter(delivery)
+        self._count(deliveries)
+        return deliveries
 
-    def _already_applied(self, tracking: Tracking) -> bool:
-        position = self.recorder.max_tracking_id(tracking.application_name)
-        return position is not None and position >= tracking.notification_id
+    def _apply_batch(self, deliveries: list[Delivery]) -> None:
+        """In a worker thread: decode, then group-apply, then the set-aside one by one."""
+        for delivery in deliveries:
+            if delivery.outcome is None and delivery.message is None:
+                self._decode(delivery)
+        pending = [d for d in deliveries if d.outcome is None]
+        aside = self._apply_group(pending)
+        for delivery in aside:
+            self._apply_alone(delivery)
 
-    def _duplicate(self, record: ConsumedRecord) -> Outcome:
-        if self.metrics:
-            self.metrics.duplicates.labels(record.topic).inc()
-        return Outcome.DUPLICATE
+    def _decode(self, delivery: Delivery) -> None:
+        record = delivery.record
+        try:
+            message = self.parser(record.topic, record.value or b"")
+        except ContractViolation as violation:
+            delivery.dead(violation.reason, type(violation).__name__)
+            return
+        subscription = self.subscriptions.get(record.topic)
+        handler = subscription.handler_for(message) if subscription else None
+        if subscription is None or handler is None:
+            delivery.outcome = Outcome.IGNORED
+            return
+        delivery.message = message
+        delivery.handler = handler
+        delivery.solo = subscription.effect is not None
+        delivery.tracking = tracking_for(
+            self.consumer, record.topic, message, subscription.identity
+        )
 
-    async def _dead_letter(self, record: ConsumedRecord, reason: str, error_type: str) -> None:
+    def _apply_group(self, pending: list[Delivery]) -> list[Delivery]:
+        """Apply ``pending`` in as few units of work as possible; return, in order, those
+        set aside (a failed handler and its key's later messages) to apply one by one."""
+        aside: list[Delivery] = []
+        group = list(pending)
+        while group:
+            solo_at = next((i for i, d in enumerate(group) if d.solo), len(group))
+            head, tail = group[:solo_at], group[solo_at:]
+            try:
+                if head:
+                    self._commit_with_retries(head)
+            except _HandlerFailed as failed:
+                bad = failed.delivery
+                if isinstance(failed.error, Rejected):
+                    bad.dead(str(failed.error), "Rejected")
+                moved = [d for d in group if d is bad or (d.key == bad.key and _after(d, bad))]
+                aside.extend(d for d in moved if d.outcome is None)
+                group = [d for d in group if d not in moved]
+                continue
+            except IntegrityError:  # keeps losing races: the rest one by one, in order
+                aside.extend(group)
+                break
+            if tail:  # a legacy effect commits alone, in its place
+                self._apply_alone(tail[0])
+            group = tail[1:]
+        return [d for d in aside if d.outcome is None]
+
+    def _commit_with_retries(self, group: list[Delivery]) -> None:
+        """Commit the group's effects together, redone on fresh state after a lost race."""
+        retrying = Retrying(
+            retry=retry_if_exception_type(IntegrityError),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential(multiplier=self.initial_backoff_seconds, max=1),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                self._skip_duplicates(group)
+                live = [d for d in group if d.outcome is None]
+                if live:
+                    self._commit_group(live)
+                for delivery in live:
+                    delivery.outcome = Outcome.APPLIED
+
+    def _commit_group(self, batch: list[Delivery]) -> None:
+        with self.app.unit_of_work() as work:
+            for delivery in batch:
+                assert delivery.message is not None
+                assert delivery.tracking is not None
+                with delivery.context():
+                    try:
+                        delivery.handler(delivery.message, work)  # type: ignore[misc,arg-type]
+                    except _INFRASTRUCTURE_ERRORS:
+                        raise
+                    except Exception as error:
+                        raise _HandlerFailed(delivery, error) from error
+                    work.stamp()
+                work.track(delivery.tracking)
+
+    def _apply_alone(self, delivery: Delivery) -> None:
+        """One message in its own transaction, retried; dead-lettered when it keeps failing."""
+        assert delivery.message is not None
+        assert delivery.tracking is not None
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential(multiplier=self.initial_backoff_seconds, max=5),
+            retry=retry_if_exception(lambda e: not isinstance(e, _NOT_RETRIED)),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1 and self.metrics:
+                        self.metrics.retries.labels(delivery.record.topic).inc()
+                    if self.app.applied(delivery.tracking):
+                        delivery.outcome = Outcome.DUPLICATE
+                        return
+                    try:
+                        if delivery.solo:
+                            with delivery.context():
+                                delivery.handler(delivery.message, delivery.tracking)  # type: ignore[misc,arg-type]
+                        else:
+                            self._commit_group([delivery])
+                    except _HandlerFailed as failed:
+                        raise failed.error from None
+                    except IntegrityError:
+                        if self.app.applied(delivery.tracking):
+                            delivery.outcome = Outcome.DUPLICATE
+                            return
+                        raise
+            delivery.outcome = Outcome.APPLIED
+        except _INFRASTRUCTURE_ERRORS:
+            raise
+        except Rejected as rejection:
+            delivery.dead(str(rejection), "Rejected")
+        except Exception as error:
+            reason = f"effect failed after {self.max_attempts} attempts: {error!r}"
+            delivery.dead(reason, type(error).__name__)
+
+    def _skip_duplicates(self, group: list[Delivery]) -> None:
+        """Mark what was applied before — recorded, or earlier in this same batch."""
+        live = [d for d in group if d.outcome is None and d.tracking is not None]
+        recorder = self.app.recorder
+        names = list({d.tracking.application_name for d in live if d.tracking})
+        if isinstance(recorder, SlotlineRecorder):
+            positions = recorder.positions(names)
+        else:
+            memory: Any = recorder
+            positions = {n: p for n in names if (p := memory.max_tracking_id(n)) is not None}
+        for delivery in live:
+            assert delivery.tracking is not None
+            name, position = delivery.tracking.application_name, delivery.tracking.notification_id
+            if positions.get(name, 0) >= position:
+                delivery.outcome = Outcome.DUPLICATE
+            else:
+                positions[name] = position
+
+    # --- dead letters and metrics ------------------------------------------------------
+
+    async def _dead_letter(self, delivery: Delivery) -> None:
         """Publish to the DLQ, retrying until the broker takes it: never skip a record."""
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type((KafkaError, OSError)),
@@ -239,10 +471,28 @@ class Inbox:
             with attempt:
                 await dead_letter(
                     self.broker,
-                    record,
+                    delivery.consumed(),
                     consumer=self.consumer,
-                    reason=reason,
-                    error_type=error_type,
+                    reason=delivery.reason,
+                    error_type=delivery.error_type,
                 )
-        if self.metrics:
-            self.metrics.dead_lettered.labels(record.topic, error_type).inc()
+
+    def _count(self, deliveries: Sequence[Delivery]) -> None:
+        if self.metrics is None:
+            return
+        self.metrics.batch_size.observe(len(deliveries))
+        for delivery in deliveries:
+            topic = delivery.record.topic
+            match delivery.outcome:
+                case Outcome.APPLIED:
+                    self.metrics.processed.labels(topic).inc()
+                case Outcome.DUPLICATE:
+                    self.metrics.duplicates.labels(topic).inc()
+                case Outcome.DEAD_LETTERED:
+                    self.metrics.dead_lettered.labels(topic, delivery.error_type).inc()
+                case _:
+                    pass
+
+
+def _after(candidate: Delivery, failed: Delivery) -> bool:
+    return candidate.record.offset > failed.record.offset

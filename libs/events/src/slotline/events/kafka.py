@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
@@ -21,6 +22,11 @@ from slotline.events.topics import all_topics_with_dead_letters
 log = get_logger(__name__)
 
 
+def client_options(settings: ServiceSettings) -> dict[str, Any]:
+    """Connection options every Kafka client of a service shares."""
+    return {"bootstrap_servers": settings.kafka_bootstrap}
+
+
 def build_broker(
     settings: ServiceSettings, registry: CollectorRegistry | None = None
 ) -> KafkaBroker:
@@ -35,7 +41,7 @@ def build_broker(
         client_id=f"slotline-{settings.service_name}",
         enable_idempotence=settings.kafka_idempotence,
         acks="all",
-        linger_ms=2,
+        linger_ms=0,  # send at once; records queued while a send is in flight batch anyway
         max_batch_size=256 * 1024,
         allow_auto_create_topics=False,
         middlewares=middlewares,  # type: ignore[arg-type]

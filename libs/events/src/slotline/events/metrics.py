@@ -14,6 +14,7 @@ class RelayMetrics:
     published: Counter
     position: Gauge
     lag: Histogram
+    unpublishable: Counter
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> RelayMetrics:
@@ -33,7 +34,15 @@ class RelayMetrics:
                 buckets=_LAG_BUCKETS,
                 registry=registry,
             ),
+            unpublishable=Counter(
+                "slotline_relay_unpublishable",
+                "Stored events whose mapping failed (sent to the outbox dead-letter topic)",
+                registry=registry,
+            ),
         )
+
+
+_BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500)
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,7 @@ class InboxMetrics:
     duplicates: Counter
     dead_lettered: Counter
     retries: Counter
+    batch_size: Histogram
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> InboxMetrics:
@@ -55,4 +65,10 @@ class InboxMetrics:
                 "slotline_inbox_dead_lettered", "Messages sent to a DLQ", ["topic", "reason"]
             ),
             retries=counter("slotline_inbox_retries", "Handler retries", ["topic"]),
+            batch_size=Histogram(
+                "slotline_inbox_batch_size",
+                "Records applied per batch (one transaction for the group)",
+                buckets=_BATCH_BUCKETS,
+                registry=registry,
+            ),
         )

@@ -4,15 +4,22 @@ At least once, no gaps, per-key order: each batch is read in notification order,
 published (key = aggregate id), acknowledged by the broker, and only then is the
 position recorded in the tracking table. A crash between publish and record
 re-publishes the batch with the same ``event_id``s, which consumers recognise.
+
+Mapping is a table lookup on the event's class (:class:`~slotline.events.publishing.Publisher`)
+over the aggregate's state kept by the relay, so it reads nothing from the database.
+An event whose mapping fails is no reason to stop publishing every later one: it goes
+to the outbox dead-letter topic with the reason (and an error log and a metric), and
+the relay moves on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -21,16 +28,19 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
+from slotline.events.contract.dead_letter import DeadLetter
 from slotline.events.envelope import Message
 from slotline.events.follower import LogFollower
 from slotline.events.logs import get_logger
 from slotline.events.metrics import RelayMetrics
+from slotline.events.publishing import AggregateStates, Publisher
 from slotline.events.store import ServiceApplication, event_meta
+from slotline.events.topics import OUTBOX_DEAD_LETTERS
 
 log = get_logger(__name__)
 
 IntegrationMapper = Callable[[Any], Message | None]
-"""Maps one domain event to the integration event it publishes, or ``None``."""
+"""Legacy: maps one domain event to the integration event it publishes, or ``None``."""
 
 _EVENT_ID_NAMESPACE = uuid.UUID("5e0c7a1e-51a7-4c1b-9f5e-000000000001")
 
@@ -47,13 +57,15 @@ class OutboxRelay(LogFollower):
         self,
         app: ServiceApplication,
         broker: KafkaBroker,
-        mapper: IntegrationMapper,
+        publisher: Publisher | IntegrationMapper,
         *,
         database_url: str,
         name: str = "outbox-relay",
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,
         metrics: RelayMetrics | None = None,
+        on_published: Callable[[], None] | None = None,
+        keep: Callable[[Any, Message], bool] | None = None,
     ) -> None:
         super().__init__(
             app,
@@ -63,8 +75,13 @@ class OutboxRelay(LogFollower):
             idle_poll_seconds=idle_poll_seconds,
         )
         self.broker = broker
-        self.mapper = mapper
+        self.publisher = publisher
         self.metrics = metrics
+        self.on_published = on_published
+        self.keep = keep
+        self.states = AggregateStates(
+            lambda aggregate_id, version: app.repository.get(aggregate_id, version=version)
+        )
 
     async def relay_once(self) -> int:
         """Publish the next batch and record its position; return its size."""
@@ -76,7 +93,7 @@ class OutboxRelay(LogFollower):
 
     async def publish(self, notifications: Sequence[Notification]) -> None:
         """Publish a batch and wait until the broker has acknowledged all of it."""
-        mapped = await anyio.to_thread.run_sync(self._map, notifications)
+        mapped, failed = await anyio.to_thread.run_sync(self._map, notifications)
         pending: list[asyncio.Future[Any]] = []
         stored_at: list[datetime | None] = []
         for notification, domain_event, message in mapped:
@@ -111,7 +128,11 @@ class OutboxRelay(LogFollower):
             stored_at.append(getattr(domain_event, "timestamp", None))
             if self.metrics:
                 self.metrics.published.labels(message.TOPIC).inc()
+        for notification, error in failed:
+            pending.append(await self._dead_letter(notification, error))
         await asyncio.gather(*pending)
+        if mapped and self.on_published is not None:
+            self.on_published()
         if self.metrics:
             now = time.time()
             for ts in stored_at:
@@ -128,12 +149,58 @@ class OutboxRelay(LogFollower):
 
     def _map(
         self, notifications: Sequence[Notification]
-    ) -> list[tuple[Notification, Any, Message]]:
-        """Decode and map a batch in a worker thread: a mapper may read the store."""
-        mapped = []
+    ) -> tuple[list[tuple[Notification, Any, Message]], list[tuple[Notification, Exception]]]:
+        """Decode and map a batch in a worker thread."""
+        mapped: list[tuple[Notification, Any, Message]] = []
+        failed: list[tuple[Notification, Exception]] = []
+        publisher = self.publisher
         for notification in notifications:
-            domain_event = self.app.mapper.to_domain_event(notification)
-            message = self.mapper(domain_event)
-            if message is not None:
+            try:
+                domain_event = self.app.mapper.to_domain_event(notification)
+                if isinstance(publisher, Publisher):
+                    if not publisher.follows(domain_event):
+                        continue
+                    aggregate = self.states.advance(domain_event)
+                    message = publisher.message_for(aggregate, domain_event)
+                else:
+                    message = publisher(domain_event)
+            except Exception as error:  # a mapping bug must not stop every later event
+                self.states.forget(notification.originator_id)
+                failed.append((notification, error))
+                continue
+            if message is not None and (self.keep is None or self.keep(domain_event, message)):
                 mapped.append((notification, domain_event, message))
-        return mapped
+        return mapped, failed
+
+    async def _dead_letter(self, notification: Notification, error: Exception) -> Any:
+        log.error(
+            "stored event could not be published; sent to the outbox dead-letter topic",
+            service=self.app.name,
+            topic=notification.topic,
+            originator_id=str(notification.originator_id),
+            version=notification.originator_version,
+            error=repr(error),
+        )
+        if self.metrics:
+            self.metrics.unpublishable.inc()
+        letter = DeadLetter(
+            reason=f"mapping failed: {error!r}",
+            error_type=type(error).__name__,
+            original_topic=f"outbox:{self.app.name}:{notification.topic}",
+            original_partition=None,
+            original_offset=notification.id,
+            original_key=str(notification.originator_id),
+            original_headers={
+                "version": str(notification.originator_version),
+                "traceback": "".join(traceback.format_exception(error))[-2000:],
+            },
+            original_payload=notification.state.decode(errors="replace"),
+            failed_at=datetime.now(UTC),
+            consumer=f"{self.app.name}-relay",
+        )
+        return await self.broker.publish(
+            letter.model_dump_json().encode(),
+            topic=OUTBOX_DEAD_LETTERS,
+            key=str(notification.originator_id).encode(),
+            no_confirm=True,
+        )

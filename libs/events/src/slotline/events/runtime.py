@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import psycopg
@@ -23,22 +23,28 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from slotline.events.auth import AuthSettings, TokenVerifier
 from slotline.events.contract.registry import parse_message
+from slotline.events.group_commit import GroupCommit
 from slotline.events.http import (
     ReadinessCheck,
     install_error_handlers,
     instrument,
     operations_router,
 )
-from slotline.events.inbox import Effect, Inbox, Parser
+from slotline.events.inbox import Inbox, Parser, Subscription
 from slotline.events.kafka import build_broker
 from slotline.events.logs import configure_logging, get_logger
 from slotline.events.metrics import InboxMetrics, RelayMetrics
+from slotline.events.publishing import Publisher
 from slotline.events.relay import IntegrationMapper, OutboxRelay
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ServiceApplication, ensure_schema, postgres_env
 from slotline.events.telemetry import configure_tracing
 
 log = get_logger(__name__)
+
+App = TypeVar("App", bound=ServiceApplication)
+
+__all__ = ["BackgroundTask", "Runtime", "ServiceSpec", "Subscription", "build_http_app", "serve"]
 
 
 class BackgroundTask(Protocol):
@@ -54,42 +60,37 @@ class BackgroundTask(Protocol):
     def stop(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Subscription:
-    """An effect applied, exactly once, to each message on ``topic`` — or only to the
-    ``handles`` event types: others are acknowledged without a database round trip
-    (a topic's busy traffic must not delay the few messages a service acts on)."""
-
-    topic: str
-    effect: Effect
-    handles: frozenset[str] | None = None
-
-
 @dataclass
-class ServiceSpec:
-    """What a service is made of; the runtime supplies everything else."""
+class ServiceSpec(Generic[App]):
+    """What a service is made of; the runtime supplies everything else.
+
+    ``application_factory`` opens the service's own application type ``App``; the
+    publisher, subscriptions and background tasks are built from that same ``App``, so a
+    service wired to the wrong application fails type checking, and at start.
+    """
 
     settings: ServiceSettings
-    application_factory: Callable[[dict[str, str]], ServiceApplication]
-    # Builds the mapper from the opened store (a mapper may read aggregates).
-    integration_mapper: Callable[[ServiceApplication], IntegrationMapper]
-    subscriptions: Callable[[ServiceApplication], Sequence[Subscription]] = lambda _: ()
+    application_factory: Callable[[dict[str, str]], App]
+    publisher: Callable[[App], Publisher | IntegrationMapper]
+    subscriptions: Callable[[App], Sequence[Subscription]] = lambda _: ()
     routers: Sequence[APIRouter] = ()
     title: str = "Slotline"
     parser: Parser = parse_message
     error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
-    background: Callable[[ServiceApplication], Sequence[BackgroundTask]] = lambda _: ()
+    background: Callable[[App], Sequence[BackgroundTask]] = lambda _: ()
 
 
 @dataclass
 class Runtime:
     """The live parts of one service process."""
 
-    spec: ServiceSpec
+    spec: ServiceSpec[Any]
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     application: ServiceApplication | None = None
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
+    inbox: Inbox | None = None
+    writer: GroupCommit | None = None
     background: list[BackgroundTask] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -106,34 +107,34 @@ class Runtime:
 
     async def start(self) -> None:
         application = await anyio.to_thread.run_sync(self.open_store)
+        self.writer = GroupCommit(application)
         self.broker = build_broker(self.settings, self.registry)
-        inbox = Inbox(
-            self.broker,
-            application.process_recorder,
-            consumer=self.settings.service_name,
-            max_attempts=self.settings.inbox_max_attempts,
-            initial_backoff_seconds=self.settings.inbox_retry_initial_seconds,
-            metrics=InboxMetrics.register(self.registry),
-            parser=self.spec.parser,
-        )
         subscriptions = self.spec.subscriptions(application)
         if subscriptions:
-            inbox.subscribe_all(
-                {s.topic: s.effect for s in subscriptions},
-                group_id=self.settings.group_id,
-                handles={s.topic: s.handles for s in subscriptions},
+            self.inbox = Inbox(
+                application,
+                self.broker,
+                self.settings,
+                metrics=InboxMetrics.register(self.registry),
+                parser=self.spec.parser,
             )
+            for subscription in subscriptions:
+                self.inbox.subscribe(subscription)
         await self.broker.start()
+        if self.inbox is not None:
+            await self.inbox.start()
         self.relay = OutboxRelay(
             application,
             self.broker,
-            self.spec.integration_mapper(application),
+            self.spec.publisher(application),
             database_url=self.settings.database_url,
             batch_size=self.settings.relay_batch_size,
             idle_poll_seconds=self.settings.relay_idle_poll_seconds,
             metrics=RelayMetrics.register(self.registry),
+            on_published=self.inbox.expect_traffic if self.inbox is not None else None,
         )
-        self.background = [self.relay, *self.spec.background(application)]
+        consumers: list[BackgroundTask] = [self.inbox] if self.inbox is not None else []
+        self.background = [self.relay, *consumers, *self.spec.background(application)]
         self._tasks = [
             asyncio.create_task(self._supervise(task), name=task.name) for task in self.background
         ]
@@ -144,8 +145,8 @@ class Runtime:
         The broker closes only after the background tasks: the relay may be publishing
         a batch (the outcomes of the last messages handled) on its producer.
         """
-        if self.broker is not None:  # each waits for its in-flight handlers (graceful_timeout)
-            await asyncio.gather(*(subscriber.stop() for subscriber in self.broker.subscribers))
+        if self.inbox is not None:  # stop consuming; the batch in hand finishes first
+            self.inbox.stop()
         for task in self.background:
             task.stop()
         if self._tasks:
@@ -154,6 +155,10 @@ class Runtime:
                     asyncio.gather(*self._tasks, return_exceptions=True),
                     self.settings.graceful_timeout_seconds,
                 )
+        if self.inbox is not None:
+            await self.inbox.close()
+        if self.writer is not None:
+            await self.writer.close()
         if self.broker is not None:
             await self.broker.stop()
         if self.application is not None:
@@ -198,7 +203,7 @@ class Runtime:
         return {"database": database, "kafka": kafka, "relay": relay}
 
 
-def build_http_app(spec: ServiceSpec) -> FastAPI:
+def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:
     """The service's FastAPI app; its lifespan owns the runtime."""
     settings = spec.settings
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
@@ -226,7 +231,7 @@ def build_http_app(spec: ServiceSpec) -> FastAPI:
     return app
 
 
-def serve(spec: ServiceSpec) -> None:
+def serve(spec: ServiceSpec[Any]) -> None:
     """Run the service until SIGINT/SIGTERM, then shut down gracefully."""
     settings = spec.settings
     config = uvicorn.Config(
@@ -246,3 +251,11 @@ def current_application(request: Request) -> ServiceApplication:
     if application is None:
         raise RuntimeError("the service's store is not open yet")
     return application  # type: ignore[no-any-return]
+
+
+def current_writer(request: Request) -> GroupCommit:
+    """FastAPI dependency: the service's group commit, for use cases of concurrent requests."""
+    writer = request.app.state.runtime.writer
+    if writer is None:
+        raise RuntimeError("the service's store is not open yet")
+    return writer  # type: ignore[no-any-return]

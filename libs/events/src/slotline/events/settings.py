@@ -35,6 +35,29 @@ class ServiceSettings(BaseSettings):
     kafka_group_id: str | None = Field(
         default=None, description="Consumer group id; default: slotline-<service>."
     )
+    kafka_fetch_wait_busy_ms: int = Field(
+        default=10,
+        ge=0,
+        le=500,
+        description="Fetch wait while messages flow (the embedded broker answers a fetch "
+        "only when its wait is over, so this bounds a hop's delay).",
+    )
+    kafka_fetch_wait_idle_ms: int = Field(
+        default=200,
+        ge=0,
+        le=5000,
+        description="Fetch wait once quiet: fewer fetches while idle, at the cost of up to "
+        "half of it on the first message after a pause (embedded broker).",
+    )
+    kafka_busy_linger_seconds: float = Field(
+        default=2.0, ge=0, description="How long the consumer stays on the short wait."
+    )
+    kafka_commit_interval_seconds: float = Field(
+        default=0.2, ge=0, description="Least time between two offset commits."
+    )
+    inbox_batch_size: PositiveInt = Field(
+        default=500, description="Most records the inbox applies in one transaction."
+    )
 
     http_host: str = Field(default="127.0.0.1", description="Interface the HTTP API binds.")
     http_port: int = Field(default=8000, ge=0, le=65535, description="HTTP port (0 = any).")

@@ -8,22 +8,25 @@ positions in the same transaction as their effects.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from copy import deepcopy
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import Mapper, ProcessRecorder, StoredEvent, Tracking
-from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import sql
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
 
-from slotline.events.context import event_metadata
+from slotline.events.context import META_ATTRIBUTE, event_metadata
+from slotline.events.recorder import SlotlineRecorder
+from slotline.events.unit_of_work import UnitOfWork, run_command, unit_of_work
 
-META_ATTRIBUTE = "_meta"
+T = TypeVar("T")
 
 
 class CausalMapper(Mapper[Any]):
@@ -56,9 +59,12 @@ def postgres_env(database_url: str, schema: str, pool_size: int = 5) -> dict[str
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_CONN_MAX_AGE": "600",
-        "POSTGRES_PRE_PING": "y",
+        # No round trip before each query: a dead pooled connection fails the query,
+        # and eventsourcing's recorders retry it on a fresh one.
+        "POSTGRES_PRE_PING": "n",
         "POSTGRES_LOCK_TIMEOUT": "5",
         "CREATE_TABLE": "y",
+        "PROCESS_RECORDER_TOPIC": f"{SlotlineRecorder.__module__}:{SlotlineRecorder.__qualname__}",
     }
 
 
@@ -73,6 +79,8 @@ class ServiceApplication(Application[Any]):
 
     Uses the process recorder (events + tracking in one database) and the causal mapper;
     the aggregate cache is on by default because aggregates such as calendars live long.
+    Use cases change state through :meth:`command` (one unit of work, retried on a lost
+    race) and read through :meth:`get_many` / :meth:`reading`.
     """
 
     env: ClassVar[dict[str, str]] = {
@@ -90,6 +98,122 @@ class ServiceApplication(Application[Any]):
     def process_recorder(self) -> ProcessRecorder:
         return cast(ProcessRecorder, self.recorder)
 
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding this service's tables."""
+        return self.env.get("POSTGRES_SCHEMA") or "public"
+
+    @property
+    def sql_recorder(self) -> SlotlineRecorder:
+        """The PostgreSQL recorder (read models and the inbox need it)."""
+        if not isinstance(self.recorder, SlotlineRecorder):
+            raise RuntimeError("this needs the PostgreSQL store; this one is in memory")
+        return self.recorder
+
+    # --- changing state ----------------------------------------------------------------
+
+    def command(
+        self,
+        act: Callable[[UnitOfWork], T],
+        *,
+        tracking: Tracking | None = None,
+        attempts: int = 8,
+    ) -> T:
+        """Run a use case's ``act`` in one unit of work (see :mod:`unit_of_work`)."""
+        return run_command(self, act, tracking=tracking, attempts=attempts)
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        """A unit of work without retries (the inbox's batches retry themselves)."""
+        return unit_of_work(self)
+
+    def applied(self, tracking: Tracking) -> bool:
+        """Whether a position at or past ``tracking``'s is recorded."""
+        position = self.process_recorder.max_tracking_id(tracking.application_name)
+        return position is not None and position >= tracking.notification_id
+
+    def remember(self, aggregates: Sequence[Aggregate]) -> None:
+        """Keep just-committed aggregates in the cache (a copy: callers keep theirs)."""
+        cache = self.repository.cache
+        if cache:
+            for aggregate in aggregates:
+                cache.put(aggregate.id, deepcopy(aggregate))
+
+    # --- reading -----------------------------------------------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor[DictRow]]:
+        """A read-only transaction over this service's tables."""
+        with self.sql_recorder.transaction(commit=False) as cursor:
+            yield cursor
+
+    def get_many(self, aggregate_ids: Collection[UUID]) -> dict[UUID, Any]:
+        """Several aggregates in one query (those that exist)."""
+        return self.load_many(aggregate_ids)
+
+    def load_many(
+        self, aggregate_ids: Collection[UUID], cursor: Cursor[DictRow] | None = None
+    ) -> dict[UUID, Any]:
+        """Several aggregates in one query: cached copies are fast-forwarded with their
+        newer events, the rest replayed from the first (in ``cursor``'s transaction when
+        given). On the in-memory store, one by one."""
+        ids = list(dict.fromkeys(aggregate_ids))
+        recorder = self.recorder
+        if not isinstance(recorder, SlotlineRecorder):
+            return self._load_one_by_one(ids)
+        cache = self.repository.cache
+        found: dict[UUID, Any] = {}
+        for aggregate_id in ids:
+            try:
+                found[aggregate_id] = deepcopy(cache.get(aggregate_id)) if cache else None
+            except KeyError:
+                found[aggregate_id] = None
+        statement = sql.SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state"
+            " FROM unnest(%s::uuid[], %s::bigint[]) AS known(id, version)"
+            " JOIN {}.{} e ON e.originator_id = known.id AND e.originator_version > known.version"
+            " ORDER BY e.originator_id, e.originator_version"
+        ).format(
+            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+        )
+        versions = [found[i].version if found[i] is not None else 0 for i in ids]
+        if cursor is None:
+            with recorder.transaction(commit=False) as own:
+                own.execute(statement, (ids, versions), prepare=True)
+                rows = own.fetchall()
+        else:
+            cursor.execute(statement, (ids, versions), prepare=True)
+            rows = cursor.fetchall()
+        advanced: set[UUID] = set()
+        for row in rows:
+            stored = StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            aggregate_id = row["originator_id"]
+            event: Any = self.mapper.to_domain_event(stored)
+            found[aggregate_id] = event.mutate(found[aggregate_id])
+            advanced.add(aggregate_id)
+        if cache:
+            for aggregate_id in advanced:
+                if found[aggregate_id] is not None:
+                    cache.put(aggregate_id, deepcopy(found[aggregate_id]))
+        return {i: a for i, a in found.items() if a is not None}
+
+    def _load_one_by_one(self, ids: list[UUID]) -> dict[UUID, Any]:
+        from eventsourcing.application import AggregateNotFoundError
+
+        found: dict[UUID, Any] = {}
+        for aggregate_id in ids:
+            try:
+                found[aggregate_id] = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                continue
+        return found
+
+    # --- kept for code not yet on units of work ---------------------------------------
+
     def save_tracked(self, *aggregates: Any, tracking: Tracking) -> None:
         """Save ``aggregates`` and record ``tracking`` in one transaction.
 
@@ -101,43 +225,3 @@ class ServiceApplication(Application[Any]):
         recordings = self._record(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)
-
-    def get_many(self, aggregate_ids: Collection[UUID]) -> dict[UUID, Any]:
-        """Several aggregates in one query (those that exist): cached copies are
-        fast-forwarded with their newer events, the rest replayed from the first."""
-        ids = list(dict.fromkeys(aggregate_ids))
-        cache = self.repository.cache
-        found: dict[UUID, Any] = {}
-        for aggregate_id in ids:
-            try:
-                found[aggregate_id] = deepcopy(cache.get(aggregate_id)) if cache else None
-            except KeyError:
-                found[aggregate_id] = None
-        recorder = cast(PostgresApplicationRecorder, self.recorder)
-        statement = sql.SQL(
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state"
-            " FROM unnest(%s::uuid[], %s::bigint[]) AS known(id, version)"
-            " JOIN {}.{} e ON e.originator_id = known.id AND e.originator_version > known.version"
-            " ORDER BY e.originator_id, e.originator_version"
-        ).format(
-            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
-        )
-        versions = [found[i].version if found[i] is not None else 0 for i in ids]
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (ids, versions))
-            rows = cursor.fetchall()
-        for row in rows:
-            stored = StoredEvent(
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
-            )
-            aggregate_id = row["originator_id"]
-            event: Any = self.mapper.to_domain_event(stored)
-            found[aggregate_id] = event.mutate(found[aggregate_id])
-        if cache:
-            for aggregate_id, aggregate in found.items():
-                if aggregate is not None:
-                    cache.put(aggregate_id, deepcopy(aggregate))
-        return {i: a for i, a in found.items() if a is not None}

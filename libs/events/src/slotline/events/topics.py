@@ -21,6 +21,10 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
 )
 
 
+OUTBOX_DEAD_LETTERS: Final = "slotline.outbox.dlq"
+"""Stored events a service's relay could not map, with the reason (keyed by aggregate)."""
+
+
 def dead_letter_topic(topic: str) -> str:
     """The dead-letter topic that receives ``topic``'s poison messages."""
     return f"{topic}.dlq"
@@ -28,4 +32,5 @@ def dead_letter_topic(topic: str) -> str:
 
 def all_topics_with_dead_letters() -> list[str]:
     """Every topic a deployment must create, dead-letter topics included."""
-    return [t for topic in ALL_TOPICS for t in (topic, dead_letter_topic(topic))]
+    topics = [t for topic in ALL_TOPICS for t in (topic, dead_letter_topic(topic))]
+    return [*topics, OUTBOX_DEAD_LETTERS]

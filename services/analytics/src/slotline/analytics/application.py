@@ -26,7 +26,6 @@ class AnalyticsApplication(ServiceApplication):
     ) -> None:
         super().__init__(env=env)
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.schema = self.env.get("POSTGRES_SCHEMA") or "public"
         with self.datastore.transaction(commit=True) as cursor:
             tables.create_tables(cursor, self.schema)
 

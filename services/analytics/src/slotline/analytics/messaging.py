@@ -44,7 +44,7 @@ def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
     if not isinstance(application, AnalyticsApplication):
         return ()
     effect = record_facts(application)
-    return tuple(Subscription(topic, effect) for topic in TOPICS)
+    return tuple(Subscription(topic, effect=effect) for topic in TOPICS)
 
 
 def record_facts(app: AnalyticsApplication) -> Callable[[Message, Tracking], None]:

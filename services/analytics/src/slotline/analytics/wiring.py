@@ -10,11 +10,11 @@ from slotline.analytics.settings import AnalyticsSettings
 from slotline.events.runtime import ServiceSpec
 
 
-def service_spec(settings: AnalyticsSettings | None = None) -> ServiceSpec:
+def service_spec(settings: AnalyticsSettings | None = None) -> ServiceSpec[AnalyticsApplication]:
     return ServiceSpec(
         settings=settings or AnalyticsSettings(),
         application_factory=lambda env: AnalyticsApplication(env=env),
-        integration_mapper=publisher,
+        publisher=publisher,
         subscriptions=subscriptions,
         routers=[kpis_router, dashboard_router],
         title="Slotline analytics",

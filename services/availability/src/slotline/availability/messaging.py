@@ -224,7 +224,7 @@ def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
     """Hold commands from booking, each applied exactly once."""
     if not isinstance(application, AvailabilityApplication):
         return ()
-    return (Subscription(AVAILABILITY_COMMANDS, hold_commands(application)),)
+    return (Subscription(AVAILABILITY_COMMANDS, effect=hold_commands(application)),)
 
 
 def hold_commands(app: AvailabilityApplication) -> Callable[[Message, Tracking], None]:

@@ -22,7 +22,9 @@ from slotline.events.runtime import BackgroundTask, ServiceSpec
 from slotline.events.store import ServiceApplication
 
 
-def service_spec(settings: AvailabilitySettings | None = None) -> ServiceSpec:
+def service_spec(
+    settings: AvailabilitySettings | None = None,
+) -> ServiceSpec[AvailabilityApplication]:
     settings = settings or AvailabilitySettings()
 
     def background(application: ServiceApplication) -> Sequence[BackgroundTask]:
@@ -48,7 +50,7 @@ def service_spec(settings: AvailabilitySettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         settings=settings,
         application_factory=lambda env: AvailabilityApplication(env=env),
-        integration_mapper=publisher,
+        publisher=publisher,
         subscriptions=subscriptions,
         routers=[admin_router, holds_router, slots_router],
         title="Slotline availability",

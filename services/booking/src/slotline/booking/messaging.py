@@ -37,7 +37,7 @@ from slotline.events.contract import payments
 from slotline.events.contract.common import Consents, Contact, HoldRejection, SlotOffer, TimeSlot
 from slotline.events.contract.common import Money as WireMoney
 from slotline.events.envelope import Message
-from slotline.events.inbox import Rejected, tracked_transaction
+from slotline.events.inbox import Identity, Rejected, tracked_transaction
 from slotline.events.relay import IntegrationMapper
 from slotline.events.runtime import Subscription
 from slotline.events.store import ServiceApplication
@@ -281,11 +281,13 @@ def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
         return ()
     timeline = Timeline(application)
     return (
-        Subscription(BOOKING_REQUESTS, _requests(application)),
-        Subscription(AVAILABILITY_EVENTS, _availability(application), AVAILABILITY_ANSWERS),
-        Subscription(PAYMENTS_EVENTS, _payments(application, timeline)),
-        Subscription(CALLS_EVENTS, timeline.effect),
-        Subscription(NOTIFICATIONS_EVENTS, timeline.effect),
+        Subscription(BOOKING_REQUESTS, effect=_requests(application), identity=Identity.MESSAGE),
+        Subscription(
+            AVAILABILITY_EVENTS, effect=_availability(application), handles=AVAILABILITY_ANSWERS
+        ),
+        Subscription(PAYMENTS_EVENTS, effect=_payments(application, timeline)),
+        Subscription(CALLS_EVENTS, effect=timeline.effect),
+        Subscription(NOTIFICATIONS_EVENTS, effect=timeline.effect),
     )
 
 

@@ -33,7 +33,7 @@ def manage_links(settings: BookingSettings) -> ManageLinks:
     return ManageLinks(settings.manage_link_secret.get_secret_value(), settings.public_base_url)
 
 
-def service_spec(settings: BookingSettings | None = None) -> ServiceSpec:
+def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[BookingApplication]:
     settings = settings or BookingSettings()
 
     def application(env: dict[str, str]) -> BookingApplication:
@@ -62,7 +62,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         settings=settings,
         application_factory=application,
-        integration_mapper=publisher(manage_links(settings)),
+        publisher=publisher(manage_links(settings)),
         subscriptions=subscriptions,
         routers=[bookings_router, manage_router, policies_router, customers_router],
         title="Slotline booking",

@@ -273,10 +273,14 @@ def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
         return ()
     return (
         Subscription(
-            NOTIFICATIONS_EVENTS, consent_changes(application), frozenset({"ConsentChanged"})
+            NOTIFICATIONS_EVENTS,
+            effect=consent_changes(application),
+            handles=frozenset({"ConsentChanged"}),
         ),
         Subscription(
-            BOOKING_EVENTS, confirmed_bookings(application), frozenset({"BookingConfirmed"})
+            BOOKING_EVENTS,
+            effect=confirmed_bookings(application),
+            handles=frozenset({"BookingConfirmed"}),
         ),
     )
 

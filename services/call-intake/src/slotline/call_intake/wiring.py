@@ -21,7 +21,7 @@ from slotline.events.runtime import BackgroundTask, ServiceSpec
 from slotline.events.store import ServiceApplication
 
 
-def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec:
+def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec[CallIntakeApplication]:
     settings = settings or CallIntakeSettings()
 
     def application(env: dict[str, str]) -> CallIntakeApplication:
@@ -47,7 +47,7 @@ def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         settings=settings,
         application_factory=application,
-        integration_mapper=publisher,
+        publisher=publisher,
         subscriptions=subscriptions,
         routers=[
             telephony_router,

@@ -98,7 +98,7 @@ def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
     if not isinstance(application, NotifierApplication):
         return ()
     apply = effect(application)
-    return tuple(Subscription(t, apply, HANDLED.get(t)) for t in CONSUMED_TOPICS)
+    return tuple(Subscription(t, effect=apply, handles=HANDLED.get(t)) for t in CONSUMED_TOPICS)
 
 
 # Only these types are acted on; the rest (the notifier's own outcomes on its topic

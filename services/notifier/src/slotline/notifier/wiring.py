@@ -48,7 +48,7 @@ def service_spec(
     *,
     clock: Callable[[], datetime] = utc_now,
     channels: Channels | None = None,
-) -> ServiceSpec:
+) -> ServiceSpec[NotifierApplication]:
     """The notifier; tests may pass a controllable ``clock`` and their own ``channels``."""
     settings = settings or NotifierSettings()
     config = config_of(settings)
@@ -83,7 +83,7 @@ def service_spec(
     return ServiceSpec(
         settings=settings,
         application_factory=lambda env: NotifierApplication(env=env, config=config, clock=clock),
-        integration_mapper=publisher,
+        publisher=publisher,
         subscriptions=subscriptions,
         routers=routers,
         title="Slotline notifier",

@@ -148,7 +148,7 @@ def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
     """Booking's events, each applied exactly once."""
     if not isinstance(application, PaymentsApplication):
         return ()
-    return (Subscription(BOOKING_EVENTS, booking_decisions(application)),)
+    return (Subscription(BOOKING_EVENTS, effect=booking_decisions(application)),)
 
 
 def booking_decisions(app: PaymentsApplication) -> Callable[[Message, Tracking], None]:

@@ -40,7 +40,7 @@ def service_spec(
     *,
     gateway_factory: Callable[[], Gateway] | None = None,
     after_call: AfterCall | None = None,
-) -> ServiceSpec:
+) -> ServiceSpec[PaymentsApplication]:
     """The service; tests may wrap the gateway or act between a call and its record."""
     settings = settings or PaymentsSettings()
     make_gateway = gateway_factory or (lambda: build_gateway(settings))
@@ -76,7 +76,7 @@ def service_spec(
     return ServiceSpec(
         settings=settings,
         application_factory=lambda env: PaymentsApplication(env=env, gateway=make_gateway()),
-        integration_mapper=lambda app: publisher(app, settings.receipts_base_url),
+        publisher=lambda app: publisher(app, settings.receipts_base_url),
         subscriptions=subscriptions,
         routers=[
             quotes_router,

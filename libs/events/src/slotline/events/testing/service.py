@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import uvicorn
@@ -38,7 +39,7 @@ class RunningService:
 
 
 @asynccontextmanager
-async def running(spec: ServiceSpec) -> AsyncIterator[RunningService]:
+async def running(spec: ServiceSpec[Any]) -> AsyncIterator[RunningService]:
     """Serve ``spec`` with uvicorn on its configured port until the block ends."""
     app = build_http_app(spec)
     port = spec.settings.http_port

@@ -19,6 +19,7 @@ from eventsourcing.persistence import Tracking
 from slotline.events.contract.registry import InvalidMessage, UndecodableMessage
 from slotline.events.envelope import Message
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import UnitOfWork
 
 TALLY_TOPIC = "slotline.test.tally.v1"
 
@@ -87,11 +88,29 @@ class Credit(Aggregate):
         self.amounts.append(amount)
 
 
+def ledger_inbox(ledger: TallyLedger, broker: Any, settings: Any) -> Any:
+    """An inbox applying tally counts to ``ledger`` (as a consuming service's would)."""
+    from slotline.events.inbox import Inbox, Subscription
+
+    inbox = Inbox(ledger, broker, settings, consumer="ledger", parser=parse_tally)
+    inbox.subscribe(Subscription(TALLY_TOPIC, {TallyCounted: ledger.credit_count}))
+    return inbox
+
+
 class TallyLedger(ServiceApplication):
     name = "ledger"
     env: ClassVar[dict[str, str]] = dict(ServiceApplication.env)
 
+    def credit_count(self, message: TallyCounted, work: UnitOfWork) -> None:
+        """The inbox handler: credit the count in the batch's unit of work."""
+        credit = work.get(Credit, Credit.create_id(message.aggregate_id))
+        if credit is None:
+            credit = Credit(message.aggregate_id)
+            work.add(credit)
+        credit.credit(message.amount)
+
     def apply_count(self, message: Message, tracking: Tracking) -> None:
+        """The same as a legacy effect that commits its own transaction."""
         assert isinstance(message, TallyCounted)
         try:
             credit: Credit = self.repository.get(Credit.create_id(message.aggregate_id))

@@ -1,0 +1,98 @@
+"""The PostgreSQL recorder every service's store uses: eventsourcing's process recorder,
+extended (the library's documented way: a subclass named by ``PROCESS_RECORDER_TOPIC``)
+so that one transaction can hold read-model rows, new domain events and *many* inbox
+positions — what a unit of work and a batch of consumed messages need.
+
+The events table is still locked for the insert (notification ids are issued in commit
+order, so followers never skip a gap); the lock is taken only at the end of a unit of
+work, just before commit, so it is held for one round trip and the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+from eventsourcing.postgres import PostgresProcessRecorder
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+
+class SlotlineRecorder(PostgresProcessRecorder):
+    """Events, tracking and a service's own rows in one transaction."""
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True) -> Iterator[Cursor[DictRow]]:
+        """A cursor in a new transaction (committed at the end unless ``commit=False``)."""
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    def record(
+        self,
+        cursor: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        trackings: Sequence[Tracking] = (),
+    ) -> None:
+        """Insert ``stored_events`` and ``trackings`` in ``cursor``'s transaction.
+
+        Raises ``IntegrityError`` when an event's version exists already (another writer
+        won the race) or a tracking position is not past the recorded one (the message
+        was applied before); the caller rolls the transaction back.
+        """
+        self.track(cursor, trackings)
+        if stored_events:
+            self._lock_table(cursor)
+            self._notify_channel(cursor)
+            self._insert_stored_events(cursor, stored_events)
+
+    def track(self, cursor: Cursor[DictRow], trackings: Sequence[Tracking]) -> None:
+        """Record positions: each name once (its highest), all in one statement."""
+        highest: dict[str, int] = {}
+        for tracking in trackings:
+            name = tracking.application_name
+            highest[name] = max(highest.get(name, 0), tracking.notification_id)
+        if not highest:
+            return
+        if len(highest) == 1:
+            (name, position), *_ = highest.items()
+            self._insert_tracking(cursor, Tracking(name, position))
+            return
+        self._check_has_multi_row_tracking_table(cursor)
+        names, positions = list(highest), list(highest.values())
+        cursor.execute(self._insert_many_statement(), (names, positions))
+        recorded = len(cursor.fetchall())
+        if recorded != len(names):
+            raise IntegrityError(f"{len(names) - recorded} of {len(names)} positions recorded")
+
+    def positions(self, names: Sequence[str]) -> dict[str, int]:
+        """The recorded position of each of ``names`` that has one (one query)."""
+        if not names:
+            return {}
+        statement = sql.SQL(
+            "SELECT application_name, max(notification_id) AS position FROM {}.{}"
+            " WHERE application_name = ANY(%s) GROUP BY application_name"
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.tracking_table_name))
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (list(names),), prepare=True)
+            rows: Sequence[Mapping[str, Any]] = cursor.fetchall()
+        return {row["application_name"]: int(row["position"]) for row in rows}
+
+    def _insert_many_statement(self) -> sql.Composed:
+        table = sql.SQL("{}.{}").format(
+            sql.Identifier(self.datastore.schema), sql.Identifier(self.tracking_table_name)
+        )
+        if self.datastore.single_row_tracking:
+            return sql.SQL(
+                "INSERT INTO {table} AS t (application_name, notification_id)"
+                " SELECT * FROM unnest(%s::text[], %s::bigint[])"
+                " ON CONFLICT (application_name) DO UPDATE"
+                " SET notification_id = EXCLUDED.notification_id"
+                " WHERE t.notification_id < EXCLUDED.notification_id"
+                " RETURNING t.notification_id"
+            ).format(table=table)
+        return sql.SQL(
+            "INSERT INTO {table} (application_name, notification_id)"
+            " SELECT * FROM unnest(%s::text[], %s::bigint[]) RETURNING notification_id"
+        ).format(table=table)

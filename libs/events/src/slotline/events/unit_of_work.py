@@ -1,0 +1,185 @@
+"""One unit of work: the one way a service changes its state.
+
+A unit of work is one transaction. It hands out aggregates (each once: a second ``get``
+returns the instance already changed), takes new ones, records inbox positions, and may
+write a read model's rows with its cursor. On success the rows, every changed
+aggregate's new events and the positions commit together; the events table is locked
+only for that last insert. A lost race (another writer saved a version first) raises
+``eventsourcing.persistence.IntegrityError`` out of the block: :func:`run_command` retries
+the whole command on fresh state, the inbox retries its batch.
+
+On the in-memory recorder (unit tests of use cases) the same API works without a
+cursor; only read-model rows need PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Tracking
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from slotline.events.context import META_ATTRIBUTE, event_metadata
+from slotline.events.recorder import SlotlineRecorder
+
+if TYPE_CHECKING:
+    from slotline.events.store import ServiceApplication
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+
+
+class AlreadyApplied(Exception):
+    """The command's tracking position is recorded already: it was applied before."""
+
+
+class ContentionTooHigh(RuntimeError):
+    """The aggregates kept changing under the command; the caller may try again."""
+
+
+class UnitOfWork:
+    """Aggregates, positions and rows that commit together (see the module doc)."""
+
+    def __init__(self, app: ServiceApplication, cursor: Cursor[DictRow] | None) -> None:
+        self.app = app
+        self._cursor = cursor
+        self._seen: dict[UUID, Aggregate | None] = {}
+        self._added: dict[UUID, Aggregate] = {}
+        self.trackings: list[Tracking] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    # --- aggregates --------------------------------------------------------------------
+
+    def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate of type ``kind`` with that id, or None (absent or another type)."""
+        found = self.get_many([aggregate_id]).get(aggregate_id)
+        return found if isinstance(found, kind) else None
+
+    def get_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Any]:
+        """Several aggregates, loading those not seen yet in one query."""
+        ids = list(dict.fromkeys(aggregate_ids))
+        missing = [i for i in ids if i not in self._seen and i not in self._added]
+        if missing:
+            loaded = self.app.load_many(missing, cursor=self._cursor)
+            for aggregate_id in missing:
+                self._seen[aggregate_id] = loaded.get(aggregate_id)
+        found = {i: self._added.get(i) or self._seen.get(i) for i in ids}
+        return {i: a for i, a in found.items() if a is not None}
+
+    def add(self, *aggregates: Aggregate) -> None:
+        """New aggregates (or ones not loaded here) to save with the work."""
+        for aggregate in aggregates:
+            self._added[aggregate.id] = aggregate
+
+    def changed(self) -> list[Aggregate]:
+        """Every aggregate of this work with unsaved events, in the order first met."""
+        candidates = {**{i: a for i, a in self._seen.items() if a is not None}, **self._added}
+        return [a for a in candidates.values() if a.pending_events]
+
+    # --- positions, rows, hooks -----------------------------------------------------------
+
+    def track(self, tracking: Tracking) -> None:
+        """Record an inbox position with the work: a repeat makes the commit fail."""
+        self.trackings.append(tracking)
+
+    @property
+    def cursor(self) -> Cursor[DictRow]:
+        """The transaction's cursor, for a read model's rows (PostgreSQL only)."""
+        if self._cursor is None:
+            raise RuntimeError("rows need the PostgreSQL store; this one is in memory")
+        return self._cursor
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the work has committed (e.g. wake a waiting request)."""
+        self._after_commit.append(action)
+
+    def stamp(self) -> None:
+        """Give new events the causal and trace context they are made in now (a batch
+        commits later, outside each message's context)."""
+        meta: dict[str, str] | None = None
+        for aggregate in self.changed():
+            for domain_event in aggregate.pending_events:
+                if META_ATTRIBUTE not in vars(domain_event):
+                    meta = meta if meta is not None else event_metadata()
+                    object.__setattr__(domain_event, META_ATTRIBUTE, dict(meta))
+
+    # --- commit ------------------------------------------------------------------------------
+
+    def _flush(self) -> list[Aggregate]:
+        self.stamp()
+        aggregates = self.changed()
+        events = [e for a in aggregates for e in a.collect_events()]
+        stored = [self.app.mapper.to_stored_event(e) for e in events]
+        recorder = self.app.recorder
+        if self._cursor is not None:
+            cast(SlotlineRecorder, recorder).record(self._cursor, stored, self.trackings)
+        else:  # in memory: atomic for one position (tests of use cases need no more)
+            *earlier, last = self.trackings or [None]
+            for tracking in earlier:
+                self.app.process_recorder.insert_tracking(tracking)
+            recorder.insert_events(stored, tracking=last)
+        return aggregates
+
+    def _committed(self, aggregates: Sequence[Aggregate]) -> None:
+        self.app.remember(aggregates)
+        for action in self._after_commit:
+            action()
+
+
+@contextmanager
+def unit_of_work(app: ServiceApplication) -> Iterator[UnitOfWork]:
+    """Open a unit of work; it commits when the block ends without an exception."""
+    recorder = app.recorder
+    if isinstance(recorder, SlotlineRecorder):
+        with recorder.transaction(commit=True) as cursor:
+            work = UnitOfWork(app, cursor)
+            yield work
+            aggregates = work._flush()
+    else:
+        work = UnitOfWork(app, None)
+        yield work
+        aggregates = work._flush()
+    work._committed(aggregates)
+
+
+def run_command(
+    app: ServiceApplication,
+    act: Callable[[UnitOfWork], T],
+    *,
+    tracking: Tracking | None = None,
+    attempts: int = 8,
+) -> T:
+    """Run ``act`` in a unit of work, again on fresh state when a concurrent writer won.
+
+    Raises :class:`AlreadyApplied` when ``tracking`` was recorded before (by this
+    message's earlier delivery) and :class:`ContentionTooHigh` after ``attempts`` lost
+    races. ``act`` must be a pure function of what it reads: it may run several times.
+    """
+    retrying = Retrying(
+        retry=retry_if_exception_type(IntegrityError),
+        stop=stop_after_attempt(attempts),
+        wait=wait_random_exponential(multiplier=0.002, max=0.1),
+        reraise=True,
+    )
+    try:
+        for attempt in retrying:
+            with attempt:
+                try:
+                    with unit_of_work(app) as work:
+                        if tracking is not None:
+                            work.track(tracking)
+                        result = act(work)
+                except IntegrityError:
+                    if tracking is not None and app.applied(tracking):
+                        raise AlreadyApplied(tracking.application_name) from None
+                    raise
+                return result
+    except IntegrityError as error:
+        raise ContentionTooHigh(f"gave up after {attempts} concurrent changes") from error
+    raise AssertionError("unreachable: the retry returns or raises")

@@ -1,0 +1,126 @@
+"""One unit of work per command: changes commit together, a lost race is redone, a
+repeat is recognised, and concurrent requests share one commit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from uuid import UUID
+
+import pytest
+from eventsourcing.persistence import Tracking
+
+from slotline.events.group_commit import GroupCommit
+from slotline.events.testing.tally import Credit, Tally, TallyApplication, TallyLedger
+from slotline.events.unit_of_work import AlreadyApplied, ContentionTooHigh, UnitOfWork
+
+
+def count(tally_id: UUID, amount: int = 1):  # type: ignore[no-untyped-def]
+    def act(work: UnitOfWork) -> int:
+        tally = work.get(Tally, tally_id)
+        assert tally is not None
+        tally.count(amount)
+        return int(tally.total)
+
+    return act
+
+
+class TestInMemory:
+    """Use cases run on the in-memory store: no PostgreSQL needed to test them."""
+
+    pytestmark = pytest.mark.unit
+
+    def test_a_command_saves_what_it_changed_and_answers(self) -> None:
+        app = TallyApplication()
+        tally = Tally()
+        app.command(lambda work: work.add(tally))
+        assert app.command(count(tally.id, 5)) == 5
+        assert app.command(count(tally.id, 2)) == 7
+        assert app.repository.get(tally.id).total == 7
+
+    def test_a_command_that_raises_saves_nothing(self) -> None:
+        app = TallyApplication()
+        tally = Tally()
+        app.command(lambda work: work.add(tally))
+
+        def half_done(work: UnitOfWork) -> None:
+            count(tally.id, 3)(work)
+            raise ValueError("refused")
+
+        with pytest.raises(ValueError, match="refused"):
+            app.command(half_done)
+        assert app.repository.get(tally.id).total == 0
+
+    def test_a_tracked_command_applies_once(self) -> None:
+        app = TallyLedger()
+        tracking = Tracking("ledger|tally|t-1", 3)
+
+        def credit(work: UnitOfWork) -> None:
+            found = work.get(Credit, Credit.create_id("t-1"))
+            if found is None:
+                found = Credit("t-1")
+                work.add(found)
+            found.credit(4)
+
+        app.command(credit, tracking=tracking)
+        with pytest.raises(AlreadyApplied):
+            app.command(credit, tracking=tracking)
+        assert app.repository.get(Credit.create_id("t-1")).amounts == [4]
+
+
+@pytest.mark.integration
+class TestOnPostgres:
+    def test_a_lost_race_is_redone_on_fresh_state(self, tally_app: TallyApplication) -> None:
+        tally = Tally()
+        tally_app.command(lambda work: work.add(tally))
+        raced = threading.Event()
+
+        def count_after_a_rival(work: UnitOfWork) -> int:
+            total = count(tally.id)(work)
+            if not raced.is_set():  # a rival commits between our read and our commit
+                raced.set()
+                tally_app.command(count(tally.id, 10))
+            return total
+
+        assert tally_app.command(count_after_a_rival) == 11, "the redo saw the rival's count"
+        assert tally_app.repository.get(tally.id).total == 11
+
+    def test_endless_contention_gives_up_with_a_clear_error(
+        self, tally_app: TallyApplication
+    ) -> None:
+        tally = Tally()
+        tally_app.command(lambda work: work.add(tally))
+
+        def always_beaten(work: UnitOfWork) -> None:
+            count(tally.id)(work)
+            tally_app.command(count(tally.id))
+
+        with pytest.raises(ContentionTooHigh):
+            tally_app.command(always_beaten, attempts=3)
+
+    async def test_concurrent_requests_share_one_commit_and_see_each_other(
+        self, tally_app: TallyApplication
+    ) -> None:
+        tally = Tally()
+        tally_app.command(lambda work: work.add(tally))
+        group = GroupCommit(tally_app)
+        works: set[int] = set()
+
+        def counted(work: UnitOfWork) -> int:
+            works.add(id(work))
+            return count(tally.id)(work)
+
+        def refused(work: UnitOfWork) -> int:
+            count(tally.id, 100)(work)  # half done, then refused: must leave no trace
+            raise LookupError("no such thing")
+
+        acts = [counted] * 10 + [refused] + [counted] * 10
+        await group.run(counted)  # the worker is busy with this one while the rest queue
+        answers = await asyncio.gather(*(group.run(a) for a in acts), return_exceptions=True)
+        await group.close()
+
+        totals = [a for a in answers if isinstance(a, int)]
+        assert sorted(totals) == list(range(2, 22)), "each saw the ones before it"
+        assert [type(a) for a in answers if not isinstance(a, int)] == [LookupError]
+        assert tally_app.repository.get(tally.id).total == 21
+        assert len(works) < len(acts), "requests that arrived together shared a unit of work"
