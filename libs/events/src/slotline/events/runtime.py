@@ -19,6 +19,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from slotline.events.auth import AuthSettings, TokenVerifier
@@ -30,6 +31,7 @@ from slotline.events.http import (
     instrument,
     operations_router,
 )
+from slotline.events.http_contract import StorableTextGuard, method_not_allowed, truthful_openapi
 from slotline.events.inbox import Inbox, Parser, Subscription
 from slotline.events.kafka import build_broker
 from slotline.events.logs import configure_logging, get_logger
@@ -227,7 +229,10 @@ def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:
     for router in spec.routers:
         app.include_router(router)
     install_error_handlers(app, spec.error_statuses)
+    app.add_exception_handler(StarletteHTTPException, method_not_allowed)
+    truthful_openapi(app, spec.error_statuses)
     instrument(app, runtime.registry)
+    app.add_middleware(StorableTextGuard)
     return app
 
 

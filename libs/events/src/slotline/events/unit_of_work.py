@@ -120,7 +120,8 @@ class UnitOfWork:
         if self._cursor is not None:
             cast(SlotlineRecorder, recorder).record(self._cursor, stored, self.trackings)
         else:  # in memory: atomic for one position (tests of use cases need no more)
-            *earlier, last = self.trackings or [None]
+            earlier = self.trackings[:-1]
+            last = self.trackings[-1] if self.trackings else None
             for tracking in earlier:
                 self.app.process_recorder.insert_tracking(tracking)
             recorder.insert_events(stored, tracking=last)

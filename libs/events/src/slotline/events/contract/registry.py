@@ -21,6 +21,7 @@ from slotline.events.contract import (
     payments,
 )
 from slotline.events.envelope import Message
+from slotline.events.text import first_unstorable
 from slotline.events.topics import ALL_TOPICS
 
 CONTRACT_MODULES: tuple[ModuleType, ...] = (
@@ -106,6 +107,11 @@ def _decode(raw: bytes) -> dict[str, Any]:
         raise UndecodableMessage(f"not JSON: {error}") from error
     if not isinstance(data, dict):
         raise UndecodableMessage(f"not a JSON object but a {type(data).__name__}")
+    if b"\\u" in raw:  # NUL and lone surrogates arrive only as JSON escapes
+        found = first_unstorable(data)
+        if found is not None:
+            where, reason = found
+            raise InvalidMessage(f"{where}: {reason}")
     return data
 
 

@@ -1,0 +1,119 @@
+"""Every service's HTTP edge: text PostgreSQL cannot store is a 422 (never a 500), a 405
+names every allowed method, and the OpenAPI document says what the service answers."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from slotline.events.contract.registry import InvalidMessage, parse_message
+from slotline.events.http import install_error_handlers
+from slotline.events.http_contract import StorableTextGuard, method_not_allowed, truthful_openapi
+from slotline.events.text import first_unstorable, unstorable
+from slotline.events.unit_of_work import ContentionTooHigh
+
+pytestmark = pytest.mark.unit
+
+
+class Note(BaseModel):
+    text: str
+
+
+def app() -> FastAPI:
+    api = FastAPI()
+    seen: list[str] = []
+
+    @api.get("/things/{thing_id}")
+    async def read(thing_id: str, tier: str = "standard") -> dict[str, str]:
+        seen.append(tier)
+        return {"thing_id": thing_id, "tier": tier}
+
+    @api.put("/things/{thing_id}")
+    async def write(thing_id: str, note: Note) -> dict[str, str]:
+        return {"thing_id": thing_id, "text": note.text}
+
+    @api.get("/metrics")
+    async def metrics() -> str:
+        return ""
+
+    install_error_handlers(api, {LookupError: 404, ContentionTooHigh: 503})
+    api.add_exception_handler(StarletteHTTPException, method_not_allowed)
+    truthful_openapi(api, {LookupError: 404, ContentionTooHigh: 503})
+    api.add_middleware(StorableTextGuard)
+    return api
+
+
+def client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app()), base_url="http://test")
+
+
+class TestUnstorableText:
+    def test_nul_and_lone_surrogates_are_named(self) -> None:
+        assert unstorable("fine ✓ ελληνικά") is None
+        assert unstorable("a\x00b") == "contains a NUL character"
+        assert unstorable("a\ud800b") is not None
+        assert first_unstorable({"contact": {"names": ["ok", "x\x00"]}}) == (
+            "contact.names[1]",
+            "contains a NUL character",
+        )
+
+    async def test_a_nul_in_a_query_parameter_is_a_422_not_a_500(self) -> None:
+        async with client() as http:
+            response = await http.get("/things/a?tier=%00abc")
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "query.tier"
+        assert "NUL" in response.json()["detail"]
+
+    async def test_a_nul_or_lone_surrogate_in_a_json_body_is_a_422(self) -> None:
+        async with client() as http:
+            for text in ("\\u0000", "\\ud800"):
+                response = await http.put(
+                    "/things/a",
+                    content=f'{{"text": "x{text}y"}}'.encode(),
+                    headers={"content-type": "application/json"},
+                )
+                assert response.status_code == 422, text
+                assert response.json()["errors"][0]["field"] == "text"
+
+    async def test_ordinary_requests_pass_untouched(self) -> None:
+        async with client() as http:
+            response = await http.put("/things/a", json={"text": "ok \\u0041 ✓"})
+            assert response.json() == {"thing_id": "a", "text": "ok \\u0041 ✓"}
+            assert (await http.get("/things/b?tier=gold")).json()["tier"] == "gold"
+
+    def test_a_kafka_record_with_a_nul_is_a_contract_violation_not_a_retry(self) -> None:
+        raw = (
+            b'{"event_type":"BookingCancellationRequested","schema_version":1,'
+            b'"tenant_id":"t","aggregate_id":"b","request_id":"r\\u0000","booking_id":"b",'
+            b'"channel":"web"}'
+        )
+        with pytest.raises(InvalidMessage, match="request_id: contains a NUL"):
+            parse_message("booking.requests.v1", raw)
+
+
+class TestMethodNotAllowed:
+    async def test_the_allow_header_names_every_method_of_the_path(self) -> None:
+        async with client() as http:
+            response = await http.delete("/things/a")
+        assert response.status_code == 405
+        assert set(response.headers["allow"].split(", ")) == {"GET", "PUT"}
+
+
+class TestTheDocumentTellsTheTruth:
+    def test_422_bodies_and_error_statuses_are_documented_as_answered(self) -> None:
+        document = app().openapi()
+        schemas = document["components"]["schemas"]
+        assert "HTTPValidationError" not in schemas
+        write = document["paths"]["/things/{thing_id}"]["put"]["responses"]
+        assert write["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+            "InvalidRequest"
+        )
+        assert {"404", "503"} <= set(write)
+        read = document["paths"]["/things/{thing_id}"]["get"]["responses"]
+        assert "404" in read
+        assert "503" not in read, "a read does not answer contention"
+        metrics = document["paths"]["/metrics"]["get"]["responses"]["200"]
+        assert list(metrics["content"]) == ["text/plain"]
