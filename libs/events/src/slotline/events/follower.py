@@ -52,6 +52,9 @@ class LogFollower(ABC):
     async def handle(self, notifications: Sequence[Notification]) -> None:
         """Act on a batch and record ``notifications[-1].id`` as the new position."""
 
+    async def settle(self) -> None:
+        """Wait for any position still being recorded (none by default)."""
+
     def recorded_position(self) -> int:
         """The last notification id handled (blocking; 0 when nothing was)."""
         return self.app.process_recorder.max_tracking_id(self.name) or 0
@@ -88,6 +91,8 @@ class LogFollower(ABC):
                         await self._wait_for_news()
             finally:
                 self.state = "stopped"
+                with suppress(Exception):  # a failed last record: re-read on restart
+                    await self.settle()
                 listening.cancel()
                 with suppress(asyncio.CancelledError, psycopg.Error):
                     await listening

@@ -79,17 +79,31 @@ class OutboxRelay(LogFollower):
         self.metrics = metrics
         self.on_published = on_published
         self.keep = keep
+        self._recording: asyncio.Future[None] | None = None
         self.states = AggregateStates(
             lambda aggregate_id, version: app.repository.get(aggregate_id, version=version)
         )
 
     async def relay_once(self) -> int:
         """Publish the next batch and record its position; return its size."""
-        return await self.follow_once()
+        handled = await self.follow_once()
+        await self.settle()
+        return handled
 
     async def handle(self, notifications: Sequence[Notification]) -> None:
+        """Publish, then record the position *while the next batch is read and published*:
+        positions are recorded in order, one at a time, each only after its batch was
+        acknowledged, so a crash re-publishes at most the batches since the last one."""
         await self.publish(notifications)
-        await self.record_position(notifications[-1].id)
+        if self._recording is not None:
+            await self._recording
+        self._recording = asyncio.ensure_future(self.record_position(notifications[-1].id))
+
+    async def settle(self) -> None:
+        """Wait until the last published batch's position is recorded."""
+        if self._recording is not None:
+            recording, self._recording = self._recording, None
+            await recording
 
     async def publish(self, notifications: Sequence[Notification]) -> None:
         """Publish a batch and wait until the broker has acknowledged all of it."""
