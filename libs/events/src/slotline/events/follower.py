@@ -52,7 +52,7 @@ class LogFollower(ABC):
     async def handle(self, notifications: Sequence[Notification]) -> None:
         """Act on a batch and record ``notifications[-1].id`` as the new position."""
 
-    async def settle(self) -> None:
+    async def settle(self) -> None:  # noqa: B027 — a hook: most followers record at once
         """Wait for any position still being recorded (none by default)."""
 
     def recorded_position(self) -> int:
