@@ -103,7 +103,13 @@ class Runtime:
     def open_store(self) -> ServiceApplication:
         settings = self.settings
         ensure_schema(settings.database_url, settings.schema_name)
-        env = postgres_env(settings.database_url, settings.schema_name, settings.database_pool_size)
+        privacy_key = settings.privacy_master_key
+        env = postgres_env(
+            settings.database_url,
+            settings.schema_name,
+            settings.database_pool_size,
+            privacy_key.get_secret_value() if privacy_key else None,
+        )
         self.application = self.spec.application_factory(env)
         return self.application
 

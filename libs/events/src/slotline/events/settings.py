@@ -6,7 +6,7 @@ environment variable named ``SLOTLINE_<FIELD>`` (see docs/operations.md).
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +64,12 @@ class ServiceSettings(BaseSettings):
 
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR.")
     log_json: bool = Field(default=True, description="JSON lines (true) or console (false).")
+
+    privacy_master_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 master key sealing personal data (32+ bytes); unset: the "
+        "published development key (never in production).",
+    )
 
     otel_exporter_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP endpoint, e.g. http://otel-collector:4318."

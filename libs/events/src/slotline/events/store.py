@@ -8,8 +8,9 @@ positions in the same transaction as their effects.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from copy import deepcopy
 from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import parse_qs, unquote, urlparse
@@ -23,6 +24,9 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from slotline.events.context import META_ATTRIBUTE, event_metadata
+from slotline.events.privacy.keys import LocalKeyEncryptionKeys
+from slotline.events.privacy.sealing import SealedPersonal
+from slotline.events.privacy.vault import KeyVault, MemoryKeyVault, SqlKeyVault
 from slotline.events.recorder import SlotlineRecorder
 from slotline.events.unit_of_work import UnitOfWork, run_command, unit_of_work
 
@@ -43,7 +47,9 @@ def event_meta(domain_event: object) -> dict[str, str]:
     return cast(dict[str, str], vars(domain_event).get(META_ATTRIBUTE) or {})
 
 
-def postgres_env(database_url: str, schema: str, pool_size: int = 5) -> dict[str, str]:
+def postgres_env(
+    database_url: str, schema: str, pool_size: int = 5, privacy_key: str | None = None
+) -> dict[str, str]:
     """Translate a PostgreSQL URL into the ``eventsourcing`` environment variables."""
     url = urlparse(database_url)
     query = parse_qs(url.query)
@@ -65,7 +71,17 @@ def postgres_env(database_url: str, schema: str, pool_size: int = 5) -> dict[str
         "POSTGRES_LOCK_TIMEOUT": "5",
         "CREATE_TABLE": "y",
         "PROCESS_RECORDER_TOPIC": f"{SlotlineRecorder.__module__}:{SlotlineRecorder.__qualname__}",
+        **({PRIVACY_KEY_ENV: privacy_key} if privacy_key else {}),
     }
+
+
+PRIVACY_KEY_ENV = "PRIVACY_MASTER_KEY"
+_DEV_PRIVACY_KEY = b"slotline-development-privacy-key!"  # published: local and tests only
+
+
+def privacy_master_key(encoded: str | None) -> bytes:
+    """The master key from its base64 setting, or the published development key."""
+    return base64.b64decode(encoded) if encoded else _DEV_PRIVACY_KEY
 
 
 def ensure_schema(database_url: str, schema: str) -> None:
@@ -87,6 +103,32 @@ class ServiceApplication(Application[Any]):
         "AGGREGATE_CACHE_MAXSIZE": "10000",
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
     }
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env=env)
+        kek = LocalKeyEncryptionKeys(privacy_master_key(self.env.get(PRIVACY_KEY_ENV)))
+        recorder = self.recorder
+        self.vault: KeyVault = (
+            SqlKeyVault(recorder.datastore, self.schema, kek)
+            if isinstance(recorder, SlotlineRecorder)
+            else MemoryKeyVault(kek)
+        )
+
+    def register_transcodings(self, transcoder: Any) -> None:
+        """Personal values are sealed per subject when stored (``slotline.events.privacy``)."""
+        super().register_transcodings(transcoder)
+        transcoder.register(SealedPersonal(lambda: self.vault))
+
+    def erase(self, tenant_id: str, subject_id: str, aggregate_ids: Collection[UUID] = ()) -> None:
+        """Erase a subject: its key is destroyed, so every stored copy of its personal
+        fields reads as a placeholder from now on; cached aggregates holding them are
+        dropped (other replicas' caches forget within the vault's cache time)."""
+        self.vault.destroy(tenant_id, subject_id)
+        cache = self.repository.cache
+        if cache:
+            for aggregate_id in aggregate_ids:
+                with suppress(KeyError):
+                    cache.get(aggregate_id, evict=True)
 
     def construct_mapper(self) -> Mapper[Any]:
         return CausalMapper(transcoder=self.construct_transcoder())

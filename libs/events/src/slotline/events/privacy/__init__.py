@@ -1,0 +1,1 @@
+"""Personal data: sealed per customer, erasable by destroying the customer's key."""
