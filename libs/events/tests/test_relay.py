@@ -164,3 +164,61 @@ class TestTwoReplicas:
 
         records = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=5, settle_seconds=0.5)
         assert [json.loads(r.value)["sequence"] for r in records] == [2, 3, 4, 5, 6]
+
+
+class TestBrokerRestart:
+    """The embedded broker keeps messages in memory: after it restarts empty, relays
+    publish everything again (consumers recognise what they had), then carry on."""
+
+    async def test_a_restarted_empty_broker_gets_every_event_again_and_then_the_new_ones(
+        self, tally_app: TallyApplication, database_url: str
+    ) -> None:
+        import os
+
+        import psycopg
+
+        from slotline.events.kafka import build_broker, ensure_topics
+        from slotline.events.local.infra import EmbeddedKafka
+        from slotline.events.relay import BROKER_RESTARTED
+        from slotline.events.testing.tally import tally_publisher
+
+        if os.environ.get("SLOTLINE_TEST_INFRA", "embedded") != "embedded":
+            pytest.skip("restarts the embedded broker")
+        kafka = EmbeddedKafka().start()
+        try:
+            await ensure_topics(kafka.bootstrap, [TALLY_TOPIC])
+            broker = build_broker(ServiceSettings(kafka_bootstrap=kafka.bootstrap))
+            await broker.start()
+            relay = OutboxRelay(
+                tally_app,
+                broker,
+                tally_publisher(),
+                database_url=database_url,
+                idle_poll_seconds=0.2,
+            )
+            running = asyncio.create_task(relay.run())
+            tallies = [Tally(), Tally()]
+            count_many(tally_app, tallies, rounds=3)  # 6 counts
+            before = await read_topic(kafka.bootstrap, TALLY_TOPIC, expected=6, timeout=30)
+            assert len(before) == 6
+
+            port = kafka.port
+            kafka.stop()
+            kafka = EmbeddedKafka(port).start()
+            await ensure_topics(kafka.bootstrap, [TALLY_TOPIC])
+            assert await read_topic(kafka.bootstrap, TALLY_TOPIC, expected=0, timeout=1) == []
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute(f"NOTIFY {BROKER_RESTARTED}")
+            count_many(tally_app, tallies, rounds=1)  # 2 more
+
+            after = await read_topic(kafka.bootstrap, TALLY_TOPIC, expected=8, timeout=60)
+            ids = {json.loads(r.value)["event_id"] for r in after}
+            assert ids >= {json.loads(r.value)["event_id"] for r in before}, "all again"
+            assert len(ids) == 8
+            relay.stop()
+            await running
+            await broker.stop()
+            position = await anyio.to_thread.run_sync(relay.recorded_position)
+            assert position == relay.position, "the position moved on with the new events"
+        finally:
+            kafka.stop()

@@ -55,6 +55,9 @@ class LogFollower(ABC):
     async def settle(self) -> None:  # noqa: B027 — a hook: most followers record at once
         """Wait for any position still being recorded (none by default)."""
 
+    async def before_batch(self) -> None:  # noqa: B027 — a hook
+        """Runs before each batch is read (none by default)."""
+
     def recorded_position(self) -> int:
         """The last notification id handled (blocking; 0 when nothing was)."""
         return self.app.process_recorder.max_tracking_id(self.name) or 0
@@ -77,8 +80,9 @@ class LogFollower(ABC):
                 return
             self.position = await anyio.to_thread.run_sync(self.recorded_position)
             channel = getattr(self.app.process_recorder, "channel_name", None)
-            if channel:
-                await listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            for name in (channel, *self.notices()):
+                if name:
+                    await listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(name)))
             listening = asyncio.create_task(self._listen(listener))
             self.state = "leading"
             log.info("log follower leading", follower=self.name, position=self.position)
@@ -102,6 +106,7 @@ class LogFollower(ABC):
         """Handle the next batch after the position; return its size."""
         if self.position is None:
             self.position = await anyio.to_thread.run_sync(self.recorded_position)
+        await self.before_batch()
         notifications = await anyio.to_thread.run_sync(self._next_batch)
         if not notifications:
             return 0
@@ -141,5 +146,15 @@ class LogFollower(ABC):
             self._news.clear()
 
     async def _listen(self, listener: psycopg.AsyncConnection[Any]) -> None:
-        async for _ in listener.notifies():
+        notices = set(self.notices())
+        async for notify in listener.notifies():
+            if notify.channel in notices:
+                self.noticed(notify.channel, notify.payload)
             self._news.set()
+
+    def notices(self) -> tuple[str, ...]:
+        """Channels besides the store's own whose NOTIFYs this follower acts on."""
+        return ()
+
+    def noticed(self, channel: str, payload: str) -> None:  # noqa: B027 — a hook
+        """One of :meth:`notices` was NOTIFYed (runs on the event loop)."""

@@ -84,7 +84,7 @@ class AggregateStates:
     """The relay's copy of each followed aggregate, as of the last event it read."""
 
     def __init__(self, load: Callable[[Any, int], Any], maxsize: int = 10_000) -> None:
-        self._load = load
+        self.load = load
         self._maxsize = maxsize
         self._states: OrderedDict[Any, Any] = OrderedDict()
 
@@ -94,7 +94,7 @@ class AggregateStates:
         version = domain_event.originator_version
         state = self._states.pop(aggregate_id, None)
         if state is None or state.version != version - 1:
-            state = self._load(aggregate_id, version - 1) if version > 1 else None
+            state = self.load(aggregate_id, version - 1) if version > 1 else None
         state = domain_event.mutate(state)
         self._states[aggregate_id] = state
         if len(self._states) > self._maxsize:

@@ -44,6 +44,9 @@ IntegrationMapper = Callable[[Any], Message | None]
 
 _EVENT_ID_NAMESPACE = uuid.UUID("5e0c7a1e-51a7-4c1b-9f5e-000000000001")
 
+BROKER_RESTARTED = "slotline_broker_restarted"
+"""NOTIFY channel: the (embedded, in-memory) broker came back empty; relays re-publish."""
+
 
 def integration_event_id(app_name: str, originator_id: object, version: int) -> uuid.UUID:
     """Stable id of the integration event published for one stored domain event."""
@@ -80,6 +83,8 @@ class OutboxRelay(LogFollower):
         self.on_published = on_published
         self.keep = keep
         self._recording: asyncio.Future[None] | None = None
+        self._rewind = False
+        self._republishing_until = 0
         self.states = AggregateStates(
             lambda aggregate_id, version: app.repository.get(aggregate_id, version=version)
         )
@@ -95,9 +100,35 @@ class OutboxRelay(LogFollower):
         positions are recorded in order, one at a time, each only after its batch was
         acknowledged, so a crash re-publishes at most the batches since the last one."""
         await self.publish(notifications)
+        if notifications[-1].id <= self._republishing_until:
+            return  # re-publishing what was recorded before: the position stands
         if self._recording is not None:
             await self._recording
         self._recording = asyncio.ensure_future(self.record_position(notifications[-1].id))
+
+    def notices(self) -> tuple[str, ...]:
+        return (BROKER_RESTARTED,)
+
+    def noticed(self, channel: str, payload: str) -> None:
+        self._rewind = True
+
+    async def before_batch(self) -> None:
+        """After the embedded broker lost its messages, publish everything again from the
+        start: consumers recognise what they applied (same event ids, same sequences), and
+        get what they never saw. Apache Kafka keeps its messages; nobody NOTIFYs there."""
+        if not self._rewind:
+            return
+        self._rewind = False
+        await self.settle()
+        log.warning(
+            "broker restarted empty: re-publishing every stored event",
+            follower=self.name,
+            service=self.app.name,
+            from_position=self.position,
+        )
+        self._republishing_until = self.position or 0
+        self.position = 0
+        self.states = AggregateStates(self.states.load)
 
     async def settle(self) -> None:
         """Wait until the last published batch's position is recorded."""
