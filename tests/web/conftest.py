@@ -204,7 +204,10 @@ async def person(
 ) -> AsyncIterator[Page]:
     """One person's browser window (own cookies), in their language."""
     context: BrowserContext = await browser.new_context(
-        **device, locale="el-GR" if language == "el" else "en-GB", accept_downloads=True
+        **device,
+        locale="el-GR" if language == "el" else "en-GB",
+        accept_downloads=True,
+        bypass_csp=True,  # axe is injected as a script; the pages themselves run none inline
     )
     context.set_default_timeout(15_000)
     try:
