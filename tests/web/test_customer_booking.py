@@ -5,6 +5,7 @@ and submit shows the nearest free times in place, the typed details kept."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -40,13 +41,14 @@ class TestBookingFromAPhone:
                 await page.get_by_role("link", name="Calendar file (.ics)").click()
             download = await download_info.value
             path = await download.path()
-            calendar = Calendar.from_ical(open(path, "rb").read())  # noqa: ASYNC230
+            calendar = Calendar.from_ical(Path(path).read_bytes())
             event = next(c for c in calendar.walk() if c.name == "VEVENT")
             assert reference in str(event["summary"])
             assert isinstance(event.decoded("dtstart"), datetime)
-            assert page.locator('link[rel="manifest"]') is not None
+            await expect(page.locator('link[rel="manifest"]')).to_have_count(1)
             manifest = await page.request.get(f"{manage_url}/manifest.webmanifest")
-            assert manifest.ok and (await manifest.json())["start_url"].startswith("/v1/manage/")
+            assert manifest.ok
+            assert (await manifest.json())["start_url"].startswith("/v1/manage/")
 
             await page.goto(manage_url)  # the link from the SMS / e-mail
             await page.get_by_role("link", name="Cancel").tap()
