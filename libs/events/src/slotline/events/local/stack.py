@@ -211,15 +211,18 @@ def _port_is_free(port: int) -> bool:
 
 def run_until_interrupted(stack: LocalStack) -> None:
     """Start ``stack`` and keep it up until SIGINT or SIGTERM."""
-    stop = threading.Event()
+    # A plain flag, not a threading.Event: a signal handler calling Event.set() while
+    # the main thread holds the Event's lock (inside wait) deadlocks on a second signal.
+    stopping: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     try:
         stack.start()
-        while not stop.wait(0.5):
+        while not stopping:
+            time.sleep(0.5)
             for service in stack.services:
                 if service.process and service.process.poll() is not None:
                     stack._say("stack", f"{service.name} exited ({service.process.returncode})")
-                    stop.set()
+                    stopping.append(0)
     finally:
         stack.stop()
