@@ -4,12 +4,19 @@ and submit shows the nearest free times in place, the typed details kept."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from icalendar import Calendar
 from playwright.async_api import Browser, expect
+
+from slotline.events.testing.reading import eventually
 
 from .conftest import PHONE, Stack, person
 
@@ -50,6 +57,8 @@ class TestBookingFromAPhone:
             assert manifest.ok
             assert (await manifest.json())["start_url"].startswith("/v1/manage/")
 
+            api = await page.request.get(manage_url, headers={"Accept": "application/json"})
+            assert (await api.json())["reference"] == reference  # the same link, for programs
             await page.goto(manage_url)  # the link from the SMS / e-mail
             await page.get_by_role("link", name="Cancel").tap()
             await expect(page.locator(".notice")).to_contain_text("Cancelling now is free")
@@ -85,3 +94,76 @@ class TestBookingFromAPhone:
             assert await choices.count() >= 1
             await slow.locator("button[type=submit]").tap()
             await expect(slow.locator("h1")).to_contain_text("You are booked")
+
+
+class TestLiveAndEmbedded:
+    async def test_a_time_booked_elsewhere_leaves_an_open_calendar_without_a_reload(
+        self, stack: Stack, browser: Browser
+    ) -> None:
+        clinic = await stack.clinic(staff=1, rooms=1)
+        async with person(browser, PHONE) as page:
+            await page.goto(stack.page_of(clinic))
+            first = page.locator(".times a").first
+            href = await first.get_attribute("href")
+            assert href is not None
+            start = unquote(href.split("start=")[1].split("&")[0])
+            booked = await stack.booking.client.post(
+                f"/v1/public/{clinic.tenant_id}/bookings",
+                json={
+                    "name": "Someone Else",
+                    "phone": "+306940000009",
+                    "service_id": str(clinic.service_id),
+                    "location_id": str(clinic.location_id),
+                    "start": start,
+                },
+            )
+            assert booked.status_code == 201, booked.text
+            await expect(page.locator(f'.times a[href="{href}"]')).to_have_count(0, timeout=15_000)
+            await expect(page.locator("#live-note")).to_have_text("Times updated.")
+
+    async def test_the_embed_script_puts_the_page_in_an_iframe_that_grows(
+        self, stack: Stack, browser: Browser
+    ) -> None:
+        clinic = await stack.clinic()
+        path = stack.page_of(clinic).removeprefix(stack.web_url)
+        async with person(browser, PHONE) as page:
+            host = (  # the business's own site, on another origin
+                f'<!doctype html><html lang="en"><title>Clinic</title><main><h1>Our clinic</h1>'
+                f'<script src="{stack.web_url}/embed.js" data-booking="{path}"></script></main>'
+            )
+            with business_site(host) as site:
+                await page.goto(site)
+                frame = page.frame_locator("iframe")
+                await expect(frame.locator(".soonest a")).to_be_visible()
+                await expect(frame.locator(".top")).to_be_hidden()
+
+                async def grown() -> bool:
+                    box = await page.locator("iframe").bounding_box()
+                    return box is not None and box["height"] > 560
+
+                await eventually(grown, timeout=10)
+
+
+@contextmanager
+def business_site(html: str) -> Iterator[str]:
+    """A real HTTP server on another loopback port, serving the business's page."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
