@@ -82,6 +82,15 @@ class TestFrontDesk:
             await desk.locator(".cell--booking a").first.click()
             await desk.get_by_role("button", name="Arrived").click()
             await expect(desk.locator(".notice--ok")).to_contain_text("arrived")
+            await desk.get_by_role("link", name="Move").click()
+            await expect(desk.locator(".notice")).to_contain_text("free")
+            await desk.locator(".days a").nth(3).click()
+            await desk.locator(".times button").first.click()
+            await expect(desk.locator(".notice--ok")).to_contain_text("Moved")
+            await desk.fill("#reason", "caller phoned to cancel")
+            await desk.get_by_role("button", name="Cancel this booking").click()
+            await expect(desk.locator(".notice--ok")).to_contain_text("Cancelled")
+            await expect(desk.locator(".badge")).to_have_text("Cancelled")
 
     async def test_a_callback_task_is_cleared_before_its_sla(
         self, stack: Stack, browser: Browser
