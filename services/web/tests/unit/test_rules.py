@@ -12,6 +12,7 @@ from slotline.web.domain.details import Details
 from slotline.web.domain.urgency import countdown, urgency
 from slotline.web.i18n import choose
 from slotline.web.session import Sessions
+from slotline.web.settings import WebSettings
 
 pytestmark = pytest.mark.unit
 
@@ -68,3 +69,13 @@ def test_a_tampered_session_cookie_is_not_a_session() -> None:
     assert sessions.read(cookie) is not None
     assert sessions.read(cookie[:-2] + "xx") is None
     assert Sessions("other-secret" * 4, 3600).read(cookie) is None
+
+
+def test_production_refuses_the_published_session_secret_and_plain_http_cookies() -> None:
+    with pytest.raises(RuntimeError, match="SESSION_SECRET"):
+        WebSettings(environment="production").check_production()
+    with pytest.raises(RuntimeError, match="SECURE_COOKIES"):
+        WebSettings(environment="production", web_session_secret="x" * 40).check_production()
+    WebSettings(
+        environment="production", web_session_secret="x" * 40, web_secure_cookies=True
+    ).check_production()

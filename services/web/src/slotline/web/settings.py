@@ -70,8 +70,12 @@ class WebSettings(BaseSettings):
     web_slot_days: int = Field(default=14, ge=1, le=60, description="Days the calendar shows.")
 
     def check_production(self) -> None:
-        """Refuse to run in production on a published development secret."""
-        if self.environment == "production" and (
-            self.web_session_secret.get_secret_value() == DEV_SESSION_SECRET
-        ):
+        """Refuse to run in production on a published secret or with cookies over HTTP."""
+        if self.environment != "production":
+            return
+        if self.web_session_secret.get_secret_value() == DEV_SESSION_SECRET:
             raise RuntimeError("set SLOTLINE_WEB_SESSION_SECRET: the default is published")
+        if not self.web_secure_cookies:
+            raise RuntimeError(
+                "set SLOTLINE_WEB_SECURE_COOKIES=true: production is served over TLS"
+            )
