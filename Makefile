@@ -66,8 +66,8 @@ bench-call-intake: install  ## missed call → text-back p99, webhook req/s
 bench-replay: install  ## slotline replay of 100,000 stored events
 	$(UV) run --frozen python bench/replay.py
 
-images:  ## build the five service images with Docker: slotline-<service>:local (deploy/Dockerfile)
-	for service in availability booking payments notifier call-intake; do \
+images:  ## build the service images with Docker: slotline-<service>:local (deploy/Dockerfile)
+	for service in availability booking payments notifier call-intake web; do \
 	  docker build -f deploy/Dockerfile --build-arg SERVICE=$$service -t slotline-$$service:local . || exit 1; \
 	done
 
