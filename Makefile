@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install run test test-unit test-integration test-e2e lint typecheck format schema \
         bench bench-relay bench-availability bench-booking bench-payments bench-notifier \
-        bench-call-intake bench-replay topics token clean images
+        bench-call-intake bench-replay bench-web screenshots topics token clean images
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -43,7 +43,7 @@ format: install  ## apply ruff fixes and formatting
 schema: install  ## regenerate JSON Schemas and the AsyncAPI document
 	$(UV) run --frozen slotline-events schema
 
-bench: bench-relay bench-availability bench-booking bench-payments bench-notifier bench-call-intake bench-replay  ## every benchmark
+bench: bench-relay bench-availability bench-booking bench-payments bench-notifier bench-call-intake bench-replay bench-web  ## every benchmark
 
 bench-relay: install  ## outbox relay throughput and lag (10,000 events)
 	$(UV) run --frozen python bench/relay.py
@@ -66,10 +66,17 @@ bench-call-intake: install  ## missed call → text-back p99, webhook req/s
 bench-replay: install  ## slotline replay of 100,000 stored events
 	$(UV) run --frozen python bench/replay.py
 
-images:  ## build the five service images with Docker: slotline-<service>:local (deploy/Dockerfile)
-	for service in availability booking payments notifier call-intake; do \
+images:  ## build the service images with Docker: slotline-<service>:local (deploy/Dockerfile)
+	for service in availability booking payments notifier call-intake web; do \
 	  docker build -f deploy/Dockerfile --build-arg SERVICE=$$service -t slotline-$$service:local . || exit 1; \
 	done
+
+bench-web: install  ## Lighthouse (mobile) on the booking page: performance, accessibility, first-load bytes
+	npm ci --prefix bench/web --no-audit --no-fund --silent
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(UV) run --frozen python bench/web.py
+
+screenshots: install  ## docs/screenshots: every page on a phone and a desktop
+	$(UV) run --frozen python bench/screenshots.py
 
 token: install  ## print a local bearer token (tenant demo, role owner)
 	$(UV) run --frozen slotline token

@@ -63,6 +63,15 @@ def test_run_starts_every_service_ready_and_ctrl_c_stops_everything(tmp_path: Pa
         text = "\n".join(output + rest)
         urls = dict(re.findall(r"\|\s+([a-z-]+)\s+(http://127\.0\.0\.1:\d+)\s", text))
         assert set(urls) == set(SERVICES)
+        # The faces come first: the demo clinic's booking page and the console.
+        banner = [line.split("|", 1)[-1].strip() for line in output + rest]
+        start = next(i for i, line in enumerate(banner) if "services ready in" in line)
+        page = re.match(r"booking page: (http://127\.0\.0\.1:\d+)(/demo\S*)", banner[start + 1])
+        assert page is not None, banner[start : start + 3]
+        assert banner[start + 2].startswith("console:")
+        booking_page = httpx.get(page.group(1) + page.group(2), follow_redirects=True, timeout=10)
+        assert booking_page.status_code == 200
+        assert "60-min massage" in booking_page.text
         token = re.search(r"\|\s+(ey[\w-]+\.[\w-]+\.[\w-]+)", text)
         assert token is not None
 

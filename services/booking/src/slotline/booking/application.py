@@ -291,6 +291,9 @@ class BookingApplication(ServiceApplication):
     def complete(self, tenant_id: str, booking_id: UUID) -> Booking:
         return self._change(tenant_id, booking_id, lambda b: b.complete(self.clock()))
 
+    def mark_arrived(self, tenant_id: str, booking_id: UUID) -> Booking:
+        return self._change(tenant_id, booking_id, lambda b: b.mark_arrived(self.clock()))
+
     def mark_no_show(self, tenant_id: str, booking_id: UUID) -> Booking:
         return self._change(tenant_id, booking_id, lambda b: b.mark_no_show(self.clock()))
 

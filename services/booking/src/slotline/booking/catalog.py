@@ -96,3 +96,28 @@ class Catalog:
             )
             row = cursor.fetchone()
         return ServiceTerms(**row) if row else None
+
+    def listing(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's locations, each with the services offered there (by name)."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                sql.SQL(
+                    "SELECT location_id, name, time_zone, address FROM {}.catalog_location"
+                    " WHERE tenant_id = %s ORDER BY name"
+                ).format(self.schema),
+                (tenant_id,),
+            )
+            locations = [dict(row) for row in cursor.fetchall()]
+            cursor.execute(
+                sql.SQL(
+                    "SELECT service_id, location_id, name, duration_minutes, price_tier"
+                    " FROM {}.catalog_service WHERE tenant_id = %s ORDER BY name"
+                ).format(self.schema),
+                (tenant_id,),
+            )
+            services = [dict(row) for row in cursor.fetchall()]
+        for location in locations:
+            location["services"] = [
+                s for s in services if s["location_id"] == location["location_id"]
+            ]
+        return locations

@@ -15,11 +15,16 @@ from slotline.booking.application import (
 from slotline.booking.domain.booking import InvalidTransition
 from slotline.booking.domain.contact import InvalidContact
 from slotline.booking.domain.money import CurrencyMismatch
+from slotline.booking.http.board_stream import router as board_stream_router
 from slotline.booking.http.bookings import router as bookings_router
+from slotline.booking.http.catalog import router as catalog_router
+from slotline.booking.http.customer_search import router as customer_search_router
 from slotline.booking.http.customers import router as customers_router
 from slotline.booking.http.manage import router as manage_router
 from slotline.booking.http.policies import router as policies_router
+from slotline.booking.http.terms_now import router as terms_router
 from slotline.booking.links import InvalidManageLink, ManageLinks
+from slotline.booking.live.board_feed import BoardFeed
 from slotline.booking.live.projection import BookingBoard
 from slotline.booking.live.watch import BookingWatch
 from slotline.booking.messaging import publisher, subscriptions
@@ -56,6 +61,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
                 idle_poll_seconds=settings.relay_idle_poll_seconds,
             ),
             BookingWatch(app, database_url=settings.database_url),
+            BoardFeed(settings.database_url),
             SagaTimeoutJob(app, interval_seconds=settings.timeout_interval_seconds),
         )
 
@@ -64,7 +70,17 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
         application_factory=application,
         publisher=publisher(manage_links(settings)),
         subscriptions=subscriptions,
-        routers=[bookings_router, manage_router, policies_router, customers_router],
+        # the fixed paths (stream, search) before the routes whose {id} would take them
+        routers=[
+            board_stream_router,
+            customer_search_router,
+            bookings_router,
+            manage_router,
+            terms_router,
+            policies_router,
+            customers_router,
+            catalog_router,
+        ],
         title="Slotline booking",
         background=background,
         error_statuses={

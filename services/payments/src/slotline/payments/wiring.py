@@ -16,6 +16,7 @@ from slotline.payments.gateway.simulator.webhooks import WebhookSender
 from slotline.payments.http.ledgers import ledger_router
 from slotline.payments.http.quotes import UnknownTier
 from slotline.payments.http.quotes import router as quotes_router
+from slotline.payments.http.receipt_links import receipt_links_router
 from slotline.payments.http.receipts import UnknownReceipt
 from slotline.payments.http.receipts import router as receipts_router
 from slotline.payments.http.reconciliations import reconciliation_router
@@ -81,6 +82,7 @@ def service_spec(
         routers=[
             quotes_router,
             ledger_router(settings),
+            receipt_links_router(settings),
             receipts_router,
             webhooks_router,
             reconciliation_router(settings),

@@ -34,7 +34,9 @@ SERVICES: tuple[str, ...] = (
     "call-intake",
     "analytics",
 )
-_COLOURS = ("\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[91m")
+WEB = "web"
+"""The booking page and console: started last (it calls the others), printed first."""
+_COLOURS = ("\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[91m", "\033[96m")
 _RESET = "\033[0m"
 
 
@@ -83,12 +85,18 @@ class LocalStack:
             "SLOTLINE_SEED_DEMO": os.environ.get("SLOTLINE_SEED_DEMO", "true"),
             "PYTHONUNBUFFERED": "1",
         }
-        for index, name in enumerate(SERVICES):
-            port = self.base_port + index if self.base_port else free_port()
+        names = (*SERVICES, WEB)
+        ports = {
+            name: self.base_port + index if self.base_port else free_port()
+            for index, name in enumerate(SERVICES)
+        }
+        ports[WEB] = self.base_port - 1 if self.base_port else free_port()  # 8100
+        for index, name in enumerate(names):
+            port = ports[name]
             service = ServiceProcess(name, port)
             service.process = subprocess.Popen(
                 [sys.executable, "-m", f"slotline.{name.replace('-', '_')}"],
-                env={**env, "SLOTLINE_HTTP_PORT": str(port)},
+                env={**env, **_own_env(name, ports), "SLOTLINE_HTTP_PORT": str(port)},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us; we stop them in order
@@ -145,7 +153,15 @@ class LocalStack:
             settings.secret.get_secret_value(), settings.issuer, settings.audience
         ).mint("local-dev", "demo", ["owner"], timedelta(hours=12))
         lines = [f"all {len(self.services)} services ready in {seconds:.1f}s"]
-        lines += [f"  {s.name:<13} {s.url}  (docs: {s.url}/docs)" for s in self.services]
+        web = next((s for s in self.services if s.name == WEB), None)
+        if web is not None:
+            lines += [
+                f"  booking page: {web.url}/demo",
+                f"  console:      {web.url}/console  (sign in with the token below)",
+            ]
+        lines += [
+            f"  {s.name:<13} {s.url}  (docs: {s.url}/docs)" for s in self.services if s is not web
+        ]
         lines += ["local token (tenant 'demo', role owner, 12 h):", f"  {token}", "Ctrl-C stops."]
         return "\n".join(lines)
 
@@ -164,6 +180,24 @@ class LocalStack:
             sys.stdout.flush()
 
 
+def _own_env(name: str, ports: dict[str, int]) -> dict[str, str]:
+    """Settings one service needs of the others: the web service their URLs; booking
+    the web service's URL for manage links (they open the customer's page)."""
+    url = {n: f"http://127.0.0.1:{p}" for n, p in ports.items()}
+    if name == WEB:
+        return {
+            "SLOTLINE_WEB_PUBLIC_URL": url[WEB],
+            "SLOTLINE_WEB_AVAILABILITY_URL": url["availability"],
+            "SLOTLINE_WEB_BOOKING_URL": url["booking"],
+            "SLOTLINE_WEB_PAYMENTS_URL": url["payments"],
+            "SLOTLINE_WEB_CALL_INTAKE_URL": url["call-intake"],
+            "SLOTLINE_WEB_ANALYTICS_URL": url["analytics"],
+        }
+    if name == "booking":
+        return {"SLOTLINE_PUBLIC_BASE_URL": url[WEB]}
+    return {}
+
+
 def _port_is_free(port: int) -> bool:
     import socket
 
@@ -177,15 +211,18 @@ def _port_is_free(port: int) -> bool:
 
 def run_until_interrupted(stack: LocalStack) -> None:
     """Start ``stack`` and keep it up until SIGINT or SIGTERM."""
-    stop = threading.Event()
+    # A plain flag, not a threading.Event: a signal handler calling Event.set() while
+    # the main thread holds the Event's lock (inside wait) deadlocks on a second signal.
+    stopping: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     try:
         stack.start()
-        while not stop.wait(0.5):
+        while not stopping:
+            time.sleep(0.5)
             for service in stack.services:
                 if service.process and service.process.poll() is not None:
                     stack._say("stack", f"{service.name} exited ({service.process.returncode})")
-                    stop.set()
+                    stopping.append(0)
     finally:
         stack.stop()

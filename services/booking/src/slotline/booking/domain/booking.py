@@ -10,7 +10,7 @@ the outbox), recorded in the same transaction as the decision that needs it::
         └──no answer in time ─▶ expired + release    hold expired ─▶ expired  │
                  confirmed ──cancel──▶ cancelled (+ cancel allocation)  ◀──────┘
                  confirmed ──reschedule asked──▶ rescheduled | change refused
-                 confirmed ──▶ completed | no_show
+                 confirmed ──▶ completed | no_show   (arrived: noted on a confirmed one)
 
 Answers that arrive late or twice (a hold placed after the saga timed out, a second
 payment authorisation) change nothing: the methods below ignore them by status.
@@ -142,6 +142,7 @@ class Booking(Aggregate):
         self.pending_change: dict[str, Any] | None = None
         self.last_change: dict[str, Any] | None = None
         self.last_change_refusal: dict[str, Any] | None = None
+        self.arrived_at: datetime | None = None
         self.refusal_data = refusal
         self.status = BookingStatus.REJECTED if refusal else BookingStatus.REQUESTED
         self.status_reason: str | None = refusal["reason"] if refusal else None
@@ -310,6 +311,13 @@ class Booking(Aggregate):
         if self.pending_change is not None:
             self._refuse_change(_refusal_data(refusal))
 
+    def mark_arrived(self, now: datetime) -> None:
+        """The front desk saw the customer come in; a second click changes nothing."""
+        if self.status is not BookingStatus.CONFIRMED:
+            raise InvalidTransition(f"a {self.status.value} booking cannot be marked arrived")
+        if self.arrived_at is None:
+            self._arrive(now)
+
     def complete(self, now: datetime) -> None:
         self._must_have_started(now, "completed")
         self._complete()
@@ -416,6 +424,10 @@ class Booking(Aggregate):
     def _refuse_change(self, refusal: dict[str, Any]) -> None:
         self.last_change_refusal = refusal
         self.pending_change = None
+
+    @event("Arrived")
+    def _arrive(self, at: datetime) -> None:
+        self.arrived_at = at
 
     @event("Completed")
     def _complete(self) -> None:

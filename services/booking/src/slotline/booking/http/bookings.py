@@ -258,6 +258,12 @@ async def reschedule(
     return JSONResponse(body, status_code=409)
 
 
+@router.post("/v1/bookings/{booking_id}/arrived", response_model=BookingCard)
+def arrived(booking_id: UUID, principal: Staff, app: Bookings, links: Links) -> BookingCard:
+    """The customer is here (the front desk's check-in); repeating it changes nothing."""
+    return card(app.mark_arrived(principal.tenant_id, booking_id), links)
+
+
 @router.post("/v1/bookings/{booking_id}/complete", response_model=BookingCard)
 def complete(booking_id: UUID, principal: Staff, app: Bookings, links: Links) -> BookingCard:
     """The customer came: the visit is done."""

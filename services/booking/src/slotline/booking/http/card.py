@@ -34,6 +34,7 @@ class Alternative(BaseModel):
 
 class BookingCard(BaseModel):
     booking_id: str
+    tenant_id: str
     reference: str
     status: str
     saga_status: str
@@ -59,6 +60,7 @@ class BookingCard(BaseModel):
     changes_made: int
     free_changes_left: int
     change_pending: bool
+    arrived_at: datetime | None = None
     customer_id: str
     channel: str
     manage_url: str
@@ -93,6 +95,7 @@ def card(booking: Booking, links: ManageLinks) -> BookingCard:
         extra["detail"] = "last change refused: " + booking.last_change_refusal.get("detail", "")
     return BookingCard(
         booking_id=str(booking.id),
+        tenant_id=booking.tenant_id,
         reference=booking.reference,
         status=_CUSTOMER_STATUS.get(booking.status, booking.status.value),
         saga_status=booking.status.value,
@@ -121,6 +124,7 @@ def card(booking: Booking, links: ManageLinks) -> BookingCard:
         changes_made=booking.changes,
         free_changes_left=max(0, booking.policy.free_changes - booking.changes),
         change_pending=booking.pending_change is not None,
+        arrived_at=booking.arrived_at,
         customer_id=str(booking.customer_id),
         channel=booking.channel,
         manage_url=manage,

@@ -8,6 +8,7 @@ records the writer's position, so each event lands once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,10 @@ from uuid import UUID
 
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
+
+BOARD_CHANGED_CHANNEL = "booking_board_changed"
+"""NOTIFY channel: ``{"tenant_id", "booking_id", "slot_start", "status"}`` per changed
+row of ``booking_view``, sent when the row commits (the front desk's live day sheet)."""
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.booking_view (
@@ -43,6 +48,7 @@ CREATE TABLE IF NOT EXISTS {schema}.booking_view (
     requested_at timestamptz NOT NULL,
     version int NOT NULL
 );
+ALTER TABLE {schema}.booking_view ADD COLUMN IF NOT EXISTS arrived_at timestamptz;
 CREATE INDEX IF NOT EXISTS booking_view_by_day ON {schema}.booking_view (tenant_id, slot_start);
 CREATE INDEX IF NOT EXISTS booking_view_pending ON {schema}.booking_view (requested_at)
     WHERE status IN ('requested', 'awaiting_payment');
@@ -109,6 +115,17 @@ def upsert_booking(cursor: Cursor[DictRow], schema: str, row: dict[str, Any]) ->
         ),
         row,
     )
+
+
+def announce(cursor: Cursor[DictRow], row: dict[str, Any]) -> None:
+    """Tell listeners (on commit) that this booking's row changed."""
+    payload = {
+        "tenant_id": row["tenant_id"],
+        "booking_id": str(row["booking_id"]),
+        "slot_start": row["slot_start"].isoformat(),
+        "status": row["status"],
+    }
+    cursor.execute("SELECT pg_notify(%s, %s)", (BOARD_CHANGED_CHANNEL, json.dumps(payload)))
 
 
 def add_entries(cursor: Cursor[DictRow], schema: str, entries: Sequence[Entry]) -> None:
@@ -207,3 +224,28 @@ def timeline(
         {"tenant": tenant_id, "phone": phone, "email": email, "limit": limit},
     )
     return list(cursor.fetchall())
+
+
+def find_customers(
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, text: str, limit: int
+) -> list[dict[str, Any]]:
+    """Customers whose name contains ``text`` or whose phone contains its digits, with
+    their latest booking's start — the front desk's search box."""
+    digits = "".join(c for c in text if c.isdigit())
+    cursor.execute(
+        sql.SQL(
+            "SELECT DISTINCT ON (customer_id) customer_id, customer_name AS name, phone, email,"
+            " slot_start AS latest_visit FROM {} WHERE tenant_id = %(tenant)s AND"
+            " (customer_name ILIKE %(name)s OR (%(digits)s <> '' AND phone LIKE %(phone)s)"
+            " OR email ILIKE %(name)s)"
+            " ORDER BY customer_id, slot_start DESC"
+        ).format(sql.Identifier(schema, "booking_view")),
+        {
+            "tenant": tenant_id,
+            "name": "%" + text.replace("%", "").replace("_", "") + "%",
+            "digits": digits,
+            "phone": f"%{digits}%",
+        },
+    )
+    found = sorted(cursor.fetchall(), key=lambda row: row["name"].lower())
+    return found[:limit]

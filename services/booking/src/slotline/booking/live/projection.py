@@ -40,7 +40,9 @@ class BookingBoard(Projection):
         with self.recorder.datastore.transaction(commit=True) as cursor:
             for booking in latest.values():
                 if isinstance(booking, Booking):
-                    board.upsert_booking(cursor, self.schema, view_row(booking))
+                    row = view_row(booking)
+                    board.upsert_booking(cursor, self.schema, row)
+                    board.announce(cursor, row)
             board.add_entries(cursor, self.schema, lines)
             self.record_position(cursor, notifications)
 
@@ -69,6 +71,7 @@ def view_row(booking: Booking) -> dict[str, Any]:
         "paid_minor": paid.amount_minor if paid else None,
         "currency": paid.currency if paid else None,
         "changes": booking.changes,
+        "arrived_at": booking.arrived_at,
         "requested_at": booking.requested_at,
         "version": booking.version,
     }
@@ -85,6 +88,7 @@ _SUMMARIES = {
     "Cancelled": "Cancelled {service} of {when}",
     "Rescheduled": "Moved {service} to {when}",
     "ChangeRefused": "Could not move {service}: {change_reason}",
+    "Arrived": "Arrived for {service} of {when}",
     "Completed": "Came for {service}",
     "NoShow": "Did not come for {service} of {when}",
 }

@@ -1,0 +1,1 @@
+"""Slotline web: the customer's booking page and the front-desk console."""

@@ -1,0 +1,173 @@
+"""What the pages ask of each service: one method per question, named as the page
+thinks of it. Answers are the services' JSON (their READMEs document the shapes)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from slotline.web.clients.upstream import StreamEvent, Upstream
+
+Json = dict[str, Any]
+
+
+@dataclass
+class Availability:
+    upstream: Upstream
+
+    async def slots(
+        self,
+        token: str,
+        *,
+        location_id: str,
+        service_id: str | None = None,
+        start: datetime,
+        until: datetime,
+        include_booked: bool = False,
+        resource_id: str | None = None,
+        limit: int = 2000,
+    ) -> list[Json]:
+        params: Json = {
+            "location_id": location_id,
+            "from": start.isoformat(),
+            "until": until.isoformat(),
+            "include_booked": str(include_booked).lower(),
+            "limit": limit,
+        }
+        if service_id:
+            params["service_id"] = service_id
+        if resource_id:
+            params["resource_id"] = resource_id
+        found: list[Json] = await self.upstream.json("/v1/slots", token=token, params=params)
+        return found
+
+    async def resources(self, token: str, location_id: str) -> list[Json]:
+        found: list[Json] = await self.upstream.json(
+            f"/v1/locations/{location_id}/resources", token=token
+        )
+        return found
+
+    def slot_changes(
+        self, token: str, location_id: str, service_id: str | None
+    ) -> AsyncIterator[StreamEvent]:
+        params = {"location_id": location_id}
+        if service_id:
+            params["service_id"] = service_id
+        return self.upstream.events("/v1/slots/stream", token=token, params=params)
+
+
+@dataclass
+class Booking:
+    upstream: Upstream
+
+    async def catalog(self, tenant_id: str) -> list[Json]:
+        found: list[Json] = await self.upstream.json(f"/v1/public/{tenant_id}/catalog")
+        return found
+
+    async def request(self, token: str, form: Json, idempotency_key: str) -> httpx.Response:
+        """201 confirmed, 202 under way, 409 refused, 422 a field is wrong."""
+        return await self.upstream.call(
+            "POST",
+            "/v1/bookings",
+            token=token,
+            json=form,
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
+    async def card(self, manage_token: str) -> Json | None:
+        response = await self.upstream.call("GET", f"/v1/manage/{manage_token}")
+        return response.json() if response.status_code == 200 else None  # type: ignore[no-any-return]
+
+    async def terms(self, manage_token: str) -> Json:
+        found: Json = await self.upstream.json(f"/v1/manage/{manage_token}/terms")
+        return found
+
+    async def manage(self, method: str, manage_token: str, tail: str, **kw: Any) -> httpx.Response:
+        """A call on the manage link as it is (the web service passes API clients on)."""
+        return await self.upstream.call(method, f"/v1/manage/{manage_token}{tail}", **kw)
+
+    def outcome_changes(self, manage_token: str) -> AsyncIterator[StreamEvent]:
+        return self.upstream.events(f"/v1/manage/{manage_token}/events")
+
+    # --- the front desk (the staff member's own token) ---------------------------
+
+    async def day_sheet(self, token: str, start: datetime, end: datetime) -> list[Json]:
+        params = {"start": start.isoformat(), "end": end.isoformat(), "limit": 1000}
+        found: list[Json] = await self.upstream.json("/v1/bookings", token=token, params=params)
+        return found
+
+    async def booking(self, token: str, booking_id: str) -> Json | None:
+        response = await self.upstream.call("GET", f"/v1/bookings/{booking_id}", token=token)
+        return response.json() if response.status_code == 200 else None  # type: ignore[no-any-return]
+
+    async def staff_terms(self, token: str, booking_id: str) -> Json:
+        found: Json = await self.upstream.json(f"/v1/bookings/{booking_id}/terms", token=token)
+        return found
+
+    async def act(self, token: str, booking_id: str, action: str, **kw: Any) -> httpx.Response:
+        """cancel, reschedule, arrived, complete or no-show, as the signed-in staff."""
+        return await self.upstream.call(
+            "POST", f"/v1/bookings/{booking_id}/{action}", token=token, **kw
+        )
+
+    def board_changes(self, token: str) -> AsyncIterator[StreamEvent]:
+        return self.upstream.events("/v1/bookings/stream", token=token)
+
+    async def find_customers(self, token: str, text: str) -> list[Json]:
+        found: list[Json] = await self.upstream.json(
+            "/v1/customers/search", token=token, params={"q": text}
+        )
+        return found
+
+    async def customer_timeline(self, token: str, customer_id: str) -> Json | None:
+        response = await self.upstream.call(
+            "GET", f"/v1/customers/{customer_id}/timeline", token=token
+        )
+        return response.json() if response.status_code == 200 else None  # type: ignore[no-any-return]
+
+
+@dataclass
+class Payments:
+    upstream: Upstream
+
+    async def receipts(self, token: str, booking_id: str) -> list[Json]:
+        response = await self.upstream.call(
+            "GET", f"/v1/ledgers/{booking_id}/receipts", token=token
+        )
+        return response.json() if response.status_code == 200 else []  # type: ignore[no-any-return]
+
+
+@dataclass
+class CallIntake:
+    upstream: Upstream
+
+    async def queue(self, token: str) -> list[Json]:
+        found: list[Json] = await self.upstream.json("/v1/callbacks", token=token)
+        return found
+
+    async def act(self, token: str, task_id: str, action: str, **kw: Any) -> httpx.Response:
+        """claim, attempts or close, as the signed-in staff member."""
+        return await self.upstream.call(
+            "POST", f"/v1/callbacks/{task_id}/{action}", token=token, **kw
+        )
+
+    def queue_changes(self, token: str) -> AsyncIterator[StreamEvent]:
+        return self.upstream.events("/v1/callbacks/stream", token=token)
+
+
+@dataclass
+class Services:
+    """Every service the pages talk to."""
+
+    availability: Availability
+    booking: Booking
+    payments: Payments
+    call_intake: CallIntake
+
+    async def close(self) -> None:
+        for port in (self.availability, self.booking, self.payments, self.call_intake):
+            await port.upstream.close()

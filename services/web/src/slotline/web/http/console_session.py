@@ -1,0 +1,122 @@
+"""Signing in to the console and out again.
+
+Staff sign in with an access token of their tenant (from the identity provider, or
+``make token`` locally: the owner's token printed by ``make run`` seeds the first
+session). The token is checked like every service checks it; it must grant a staff
+role. Every console form carries the session's CSRF secret, and a POST without it, or
+from another origin, is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from slotline.events.auth import AuthenticationError, AuthSettings, Role, TokenVerifier
+from slotline.web.http.deps import Web
+from slotline.web.rendering import render
+from slotline.web.session import COOKIE, Session, Sessions
+
+router = APIRouter(prefix="/console", tags=["console"])
+
+_verifier = TokenVerifier.from_settings(AuthSettings())
+
+
+class SignInRequired(HTTPException):
+    def __init__(self, next_path: str) -> None:
+        super().__init__(303, "sign in", headers={"Location": _sign_in_url(next_path)})
+
+
+def _sign_in_url(next_path: str) -> str:
+    return f"/console/sign-in?next={quote(next_path, safe='/')}"
+
+
+def _sessions(request: Request) -> Sessions:
+    web = request.app.state.web
+    return Sessions(
+        web.settings.web_session_secret.get_secret_value(), web.settings.web_session_hours * 3600
+    )
+
+
+def current_session(request: Request) -> Session:
+    """The signed-in staff member (else a redirect to sign in)."""
+    found = _sessions(request).read(request.cookies.get(COOKIE))
+    if found is None:
+        raise SignInRequired(request.url.path)
+    token, csrf = found
+    try:
+        principal = _verifier.verify(token)
+    except AuthenticationError:
+        raise SignInRequired(request.url.path) from None
+    if not principal.has_any(Role.STAFF):
+        raise SignInRequired(request.url.path)
+    request.state.page = {
+        "staff": principal,
+        "csrf": csrf,
+        "dashboard": request.app.state.web.settings.web_analytics_url + "/dashboard",
+    }
+    return Session(token, csrf, principal)
+
+
+StaffSession = Annotated[Session, Depends(current_session)]
+
+
+async def checked_form(request: Request, session: StaffSession) -> dict[str, str]:
+    """The posted form, after the CSRF checks (same origin, the session's secret)."""
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.url.netloc:
+        raise HTTPException(403, "this form was sent from another site")
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    if not session.csrf_matches(form.get("csrf")):
+        raise HTTPException(403, "this form has expired; reload the page and try again")
+    return form
+
+
+CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request, next: str = "/console/today") -> Response:
+    return render(request, "console/sign_in.html", next=_local(next), problem=None)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, web: Web) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    token = form.get("token", "").strip()
+    next_path = _local(form.get("next", "/console/today"))
+    problem = None
+    try:
+        principal = _verifier.verify(token)
+        if not principal.has_any(Role.STAFF):
+            problem = "not_staff"
+    except AuthenticationError:
+        problem = "bad_token"
+    if problem:
+        return render(request, "console/sign_in.html", 401, next=next_path, problem=problem)
+    response = RedirectResponse(next_path, 303)
+    response.set_cookie(
+        COOKIE,
+        _sessions(request).cookie_for(token),
+        max_age=web.settings.web_session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=web.settings.web_secure_cookies,
+        path="/console",
+    )
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(form: CheckedForm) -> Response:
+    response = RedirectResponse("/console/sign-in?signed_out=1", 303)
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+def _local(path: str) -> str:
+    """Only paths inside the console are followed after signing in (no open redirect)."""
+    return path if path.startswith("/console/") and "//" not in path else "/console/today"

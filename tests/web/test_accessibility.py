@@ -1,0 +1,120 @@
+"""axe-core finds no serious or critical WCAG 2.2 A/AA problem on any page, in English
+or in Greek: the customer's pages on a phone, the console on a desktop."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from slotline.events.testing.service import bearer
+
+from .conftest import DESKTOP, PHONE, Stack, person, serious_violations, sign_in, staff_token
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+DEPOSIT = {"payment": "deposit", "price_minor": 6000, "deposit_minor": 2000}
+
+
+async def check(page: Page, name: str, found: dict[str, Any]) -> None:
+    await page.wait_for_load_state("load")
+    problems = await serious_violations(page)
+    if problems:
+        found[name] = problems
+
+
+@pytest.mark.parametrize("language", ["en", "el"])
+async def test_every_page_has_no_serious_accessibility_problem(
+    stack: Stack, browser: Browser, language: str
+) -> None:
+    clinic = await stack.clinic()
+    tenant = clinic.tenant_id
+    await stack.booking.client.put(
+        "/v1/policies/standard", json=DEPOSIT, headers=bearer("manager", tenant)
+    )
+    await stack.call_intake.client.post(
+        "/v1/leads",
+        json={"lead_id": uuid4().hex, "phone": "+306945550177", "name": "Lead"},
+        headers=bearer("front_desk", tenant),
+    )
+    found: dict[str, Any] = {}
+    base = stack.page_of(clinic)
+    async with person(browser, PHONE, language) as page:
+        await page.goto(f"{stack.web_url}/{tenant}/kifisia-clinic")
+        await check(page, "services", found)
+        await page.goto(base)
+        await check(page, "calendar", found)
+        await page.locator(".days a").nth(2).click()
+        await page.locator(".times a").first.click()
+        await check(page, "form", found)
+        await page.locator("button[type=submit]").click()  # nothing typed
+        await expect(page.locator("#problems")).to_be_visible()
+        await check(page, "form with errors", found)
+        await page.fill("#name", "Maria")
+        await page.fill("#phone", "+30 694 123 4567")
+        await page.locator("button[type=submit]").click()
+        await check(page, "payment", found)
+        await page.locator("button[type=submit]").click()
+        await expect(page.locator(".ref")).to_be_visible(timeout=30_000)
+        await check(page, "confirmation", found)
+        manage = page.url.split("?")[0]
+        await page.goto(f"{manage}/cancel")
+        await check(page, "cancel", found)
+        await page.goto(f"{manage}/move")
+        await check(page, "move", found)
+        await page.goto(f"{base}/book?start=2020-01-01T10:00:00%2B02:00")
+        await check(page, "time not free", found)
+        await page.goto(f"{stack.web_url}/{tenant}/nowhere")
+        await check(page, "not found", found)
+    async with person(browser, DESKTOP, language) as desk:
+        await desk.goto(f"{stack.web_url}/console/sign-in")
+        await check(desk, "sign in", found)
+        await desk.fill("#token", "not-a-token")
+        await desk.locator("button[type=submit]").click()
+        await check(desk, "sign in refused", found)
+        await sign_in(desk, stack.web_url, staff_token(tenant))
+        await desk.goto(f"{stack.web_url}/console/today?day={_tomorrow()}")
+        await check(desk, "today", found)
+        await desk.locator(".cell--booking a").first.click()
+        await check(desk, "booking", found)
+        await desk.get_by_role("link", name=_("Move", language)).click()
+        await check(desk, "console move", found)
+        await desk.goto(f"{stack.web_url}/console/today?day={_tomorrow()}")
+        await desk.locator(".cell--free a").first.click()
+        await check(desk, "book a caller", found)
+        await desk.goto(f"{stack.web_url}/console/callbacks")
+        await expect(desk.locator(".task")).to_have_count(1, timeout=20_000)
+        await check(desk, "callbacks", found)
+        await desk.goto(f"{stack.web_url}/console/customers?q=Mar")
+        await check(desk, "customers", found)
+        await desk.locator(".card a").first.click()
+        await check(desk, "customer", found)
+    assert found == {}, found
+
+
+def _(text: str, language: str) -> str:
+    return {"Move": "Αλλαγή ώρας"}[text] if language == "el" else text
+
+
+def _tomorrow() -> str:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    return (
+        (datetime.now(UTC).astimezone(ZoneInfo("Europe/Athens")) + timedelta(days=2))
+        .date()
+        .isoformat()
+    )
+
+
+async def test_the_checker_itself_reports_a_serious_problem(browser: Browser) -> None:
+    """Guards the harness: a page with an unlabelled input and low contrast fails."""
+    async with person(browser, DESKTOP) as page:
+        await page.set_content(
+            '<html lang="en"><body><main><input type="text">'
+            '<p style="color:#bbb;background:#fff">faint</p></main></body></html>'
+        )
+        ids = {problem["id"] for problem in await serious_violations(page)}
+    assert {"label", "color-contrast"} <= ids
