@@ -81,6 +81,8 @@ class RecordSource:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=settings.kafka_fetch_wait_idle_ms,
             max_poll_records=self.max_records,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         )
         self._consumer.subscribe(self.topics, listener=_Revocations(self))
         await self._consumer.start()
@@ -106,6 +108,10 @@ class RecordSource:
             self.expect_traffic()
         self._tune_fetch_wait()
         return records
+
+    @property
+    def started(self) -> bool:
+        return self._consumer is not None
 
     def assignment(self) -> set[tuple[str, int]]:
         """The (topic, partition) pairs this group member holds now."""

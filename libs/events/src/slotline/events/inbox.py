@@ -276,6 +276,11 @@ class Inbox:
             await self.source.stop()
             self.source = None
 
+    @property
+    def joined(self) -> bool:
+        """Whether the consumer is in its group and holds partitions."""
+        return self.source is not None and bool(self.source.assignment())
+
     def assignment(self) -> set[tuple[str, int]]:
         """The (topic, partition) pairs this process consumes now."""
         return self.source.assignment() if self.source is not None else set()

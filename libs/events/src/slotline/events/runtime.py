@@ -128,9 +128,7 @@ class Runtime:
             )
             for subscription in subscriptions:
                 self.inbox.subscribe(subscription)
-        await self.broker.start()
-        if self.inbox is not None:
-            await self.inbox.start()
+        await self.broker.start()  # the inbox joins its group in the background (run)
         self.relay = OutboxRelay(
             application,
             self.broker,
@@ -208,7 +206,14 @@ class Runtime:
                 return False, "not started"
             return self.relay.running, f"{self.relay.state} at position {self.relay.position}"
 
-        return {"database": database, "kafka": kafka, "relay": relay}
+        async def inbox() -> tuple[bool, str]:
+            if self.inbox is None:
+                return True, "consumes nothing"
+            if self.inbox.joined:
+                return True, f"consuming {len(self.inbox.assignment())} partitions"
+            return False, "joining its consumer group"
+
+        return {"database": database, "kafka": kafka, "relay": relay, "inbox": inbox}
 
 
 def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:

@@ -52,6 +52,15 @@ class ServiceSettings(BaseSettings):
     kafka_busy_linger_seconds: float = Field(
         default=2.0, ge=0, description="How long the consumer stays on the short wait."
     )
+    kafka_session_timeout_ms: int = Field(
+        default=6000,
+        ge=1000,
+        description="Consumer group session timeout: a dead member's partitions move after "
+        "this long; Tansu also holds a join for half of it.",
+    )
+    kafka_heartbeat_interval_ms: int = Field(
+        default=1500, ge=100, description="Consumer heartbeat interval (a third of the above)."
+    )
     kafka_commit_interval_seconds: float = Field(
         default=0.2, ge=0, description="Least time between two offset commits."
     )
