@@ -1,4 +1,5 @@
-"""``make run``'s stack: six services green, then Ctrl-C leaves nothing running."""
+"""``make run``'s stack: six services green; a service or the broker killed with -9 comes
+back while the rest keep running; then Ctrl-C leaves nothing running."""
 
 from __future__ import annotations
 
@@ -34,6 +35,27 @@ def read_until(process: subprocess.Popen[str], pattern: str, timeout: float) -> 
         if re.search(pattern, line):
             return seen
     raise AssertionError(f"never saw {pattern!r}; output:\n" + "\n".join(seen[-60:]))
+
+
+def process_of(stack: subprocess.Popen[str], marker: str) -> psutil.Process:
+    """The stack's child process whose command line mentions ``marker``."""
+    for child in psutil.Process(stack.pid).children(recursive=True):
+        if any(marker in part for part in child.cmdline()):
+            return child
+    raise AssertionError(f"no process of the stack runs {marker}")
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} not ready again after {timeout}s")
+        time.sleep(0.3)
 
 
 def port_is_bound(port: int) -> bool:
@@ -90,6 +112,21 @@ def test_run_starts_every_service_ready_and_ctrl_c_stops_everything(tmp_path: Pa
             time.sleep(0.2)
         assert slots, "the demo clinic offers no slots"
         assert slots[0]["status"] == "available"
+
+        # Like an orchestrator: a killed service comes back, the others are untouched.
+        victim, neighbour = (
+            process_of(stack, "slotline.availability"),
+            process_of(stack, "slotline.booking"),
+        )
+        victim.kill()
+        read_until(stack, r"availability restarted", timeout=60)
+        wait_ready(urls["availability"])
+        assert process_of(stack, "slotline.booking").pid == neighbour.pid
+        # The broker too: it comes back empty, topics are made again, relays re-publish.
+        process_of(stack, "tansu").kill()
+        read_until(stack, r"broker restarted empty", timeout=60)
+        for url in urls.values():
+            wait_ready(url)
 
         children = psutil.Process(stack.pid).children(recursive=True)
         assert len(children) >= len(SERVICES) + 1  # services + broker (+ postgres)

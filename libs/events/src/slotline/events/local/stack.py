@@ -4,6 +4,12 @@ Starts PostgreSQL (data kept in ``.data/postgres``) and the Kafka-protocol broke
 unless ``SLOTLINE_DATABASE_URL`` / ``SLOTLINE_KAFKA_BOOTSTRAP`` point elsewhere,
 creates the topics, starts each service as its own process, waits for every
 ``/readyz``, prints the URLs and a local token, and on Ctrl-C stops everything.
+
+Like an orchestrator it keeps what it started up (:mod:`.supervisor`): a service that
+exits unexpectedly is restarted with backoff while the others keep running; the broker
+too — it comes back empty (memory storage), so the stack re-creates the topics and
+tells every relay to publish its store again (``slotline_broker_restarted``). Only
+Ctrl-C, or a process that keeps crashing, stops the stack.
 """
 
 from __future__ import annotations
@@ -15,16 +21,21 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
 import httpx
+import psycopg
+from psycopg import sql
 
 from slotline.events.auth import AuthSettings, TokenIssuer
 from slotline.events.kafka import ensure_topics
 from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
+from slotline.events.local.supervisor import Supervisor
+from slotline.events.relay import BROKER_RESTARTED
 
 SERVICES: tuple[str, ...] = (
     "availability",
@@ -44,11 +55,18 @@ _RESET = "\033[0m"
 class ServiceProcess:
     name: str
     port: int
-    process: subprocess.Popen[bytes] | None = None
+    supervisor: Supervisor | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The service's current process (a new one after each restart)."""
+        if self.supervisor is None or self.name not in self.supervisor.watched:
+            return None
+        return self.supervisor.watched[self.name].process
 
 
 @dataclass
@@ -59,9 +77,16 @@ class LocalStack:
     base_port: int = 8101
     ready_timeout: float = 60.0
     services: list[ServiceProcess] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    supervisor: Supervisor = field(init=False)
+    database_url: str = ""
+    bootstrap: str = ""
     _postgres: EmbeddedPostgres | None = None
     _kafka: EmbeddedKafka | None = None
     _output_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.supervisor = Supervisor(lambda text: self._say("stack", text, "\033[1;31m"))
 
     def start(self) -> None:
         started = time.monotonic()
@@ -70,11 +95,14 @@ class LocalStack:
         if not database_url:
             self._postgres = EmbeddedPostgres(self.data_dir / "postgres").start()
             database_url = self._postgres.create_database("slotline")
+        self.database_url = database_url
         bootstrap = os.environ.get("SLOTLINE_KAFKA_BOOTSTRAP")
         if not bootstrap:
             port = 9092 if _port_is_free(9092) else free_port()
-            self._kafka = EmbeddedKafka(port, log_file=self.data_dir / "logs" / "kafka.log")
-            bootstrap = self._kafka.start().bootstrap
+            self.supervisor.watch("broker", self._launch_broker(port), self._broker_restarted)
+            assert self._kafka is not None
+            bootstrap = self._kafka.bootstrap
+        self.bootstrap = bootstrap
         asyncio.run(ensure_topics(bootstrap))
         self._say("stack", f"postgres {database_url}\nkafka    {bootstrap}")
         env = {
@@ -84,6 +112,7 @@ class LocalStack:
             "SLOTLINE_LOG_JSON": os.environ.get("SLOTLINE_LOG_JSON", "false"),
             "SLOTLINE_SEED_DEMO": os.environ.get("SLOTLINE_SEED_DEMO", "true"),
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
         names = (*SERVICES, WEB)
         ports = {
@@ -93,33 +122,73 @@ class LocalStack:
         ports[WEB] = self.base_port - 1 if self.base_port else free_port()  # 8100
         for index, name in enumerate(names):
             port = ports[name]
-            service = ServiceProcess(name, port)
-            service.process = subprocess.Popen(
-                [sys.executable, "-m", f"slotline.{name.replace('-', '_')}"],
-                env={**env, **_own_env(name, ports), "SLOTLINE_HTTP_PORT": str(port)},
+            service = ServiceProcess(name, port, self.supervisor)
+            own_env = {**env, **_own_env(name, ports), "SLOTLINE_HTTP_PORT": str(port)}
+            self.supervisor.watch(name, self._launch_service(service, own_env, _COLOURS[index]))
+            self.services.append(service)
+        self._wait_until_ready()
+        self._say("stack", self._banner(time.monotonic() - started))
+
+    def tick(self) -> str | None:
+        """Restart what died; the reason to stop, once the stack cannot go on."""
+        return self.supervisor.tick()
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> int:
+        """Send ``sig`` to a service's (or the broker's) process; its pid. For chaos runs:
+        the supervisor brings it back."""
+        process = self.supervisor.watched[name].process
+        assert process is not None, f"{name} is not running"
+        os.killpg(process.pid, sig)
+        return process.pid
+
+    def _launch_service(
+        self, service: ServiceProcess, env: dict[str, str], colour: str
+    ) -> Callable[[], subprocess.Popen[bytes]]:
+        def launch() -> subprocess.Popen[bytes]:
+            process = subprocess.Popen(
+                [sys.executable, "-m", f"slotline.{service.name.replace('-', '_')}"],
+                env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us; we stop them in order
             )
-            self.services.append(service)
             threading.Thread(
-                target=self._relay_output, args=(service, _COLOURS[index]), daemon=True
+                target=self._relay_output, args=(service.name, process, colour), daemon=True
             ).start()
-        self._wait_until_ready()
-        self._say("stack", self._banner(time.monotonic() - started))
+            return process
+
+        return launch
+
+    def _launch_broker(self, port: int) -> Callable[[], subprocess.Popen[bytes]]:
+        def launch() -> subprocess.Popen[bytes]:
+            self._kafka = EmbeddedKafka(port, log_file=self.data_dir / "logs" / "kafka.log")
+            process = self._kafka.start().process
+            assert process is not None
+            return process
+
+        return launch
+
+    def _broker_restarted(self) -> None:
+        """The broker came back empty: topics again, and every relay publishes again."""
+        asyncio.run(ensure_topics(self.bootstrap))
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            connection.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(BROKER_RESTARTED)))
+        self._say("stack", "broker restarted empty: topics made, relays publishing again")
 
     def stop(self) -> None:
+        self.supervisor.watched.pop("broker", None)  # stopped below, after the services
         for service in self.services:
             if service.process and service.process.poll() is None:
                 service.process.send_signal(signal.SIGTERM)
         for service in self.services:
-            if service.process is None:
+            process = service.process
+            if process is None:
                 continue
             try:
-                service.process.wait(timeout=25)
+                process.wait(timeout=25)
             except subprocess.TimeoutExpired:
-                os.killpg(service.process.pid, signal.SIGKILL)
-                service.process.wait()
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         if self._kafka:
             self._kafka.stop()
         if self._postgres:
@@ -165,13 +234,12 @@ class LocalStack:
         lines += ["local token (tenant 'demo', role owner, 12 h):", f"  {token}", "Ctrl-C stops."]
         return "\n".join(lines)
 
-    def _relay_output(self, service: ServiceProcess, colour: str) -> None:
-        assert service.process is not None
-        assert service.process.stdout is not None
-        stream: IO[bytes] = service.process.stdout
+    def _relay_output(self, name: str, process: subprocess.Popen[bytes], colour: str) -> None:
+        assert process.stdout is not None
+        stream: IO[bytes] = process.stdout
         for raw in iter(stream.readline, b""):
             line = raw.decode(errors="replace").rstrip()
-            self._say(service.name, line, colour)
+            self._say(name, line, colour)
 
     def _say(self, who: str, text: str, colour: str = "") -> None:
         with self._output_lock:
@@ -220,9 +288,7 @@ def run_until_interrupted(stack: LocalStack) -> None:
         stack.start()
         while not stopping:
             time.sleep(0.5)
-            for service in stack.services:
-                if service.process and service.process.poll() is not None:
-                    stack._say("stack", f"{service.name} exited ({service.process.returncode})")
-                    stopping.append(0)
+            if stack.tick() is not None:
+                stopping.append(0)
     finally:
         stack.stop()
