@@ -63,6 +63,9 @@ bench-notifier: install  ## reminder firing skew (10,000 due in one minute), tex
 bench-call-intake: install  ## missed call → text-back p99, webhook req/s
 	$(UV) run --frozen python bench/call_intake.py
 
+loadtest: install  ## Locust: 30, 60, 100 concurrent customer sessions on the local stack (p95 per step, errors, double bookings)
+	$(UV) run --frozen python bench/loadtest.py
+
 bench-replay: install  ## slotline replay of 100,000 stored events
 	$(UV) run --frozen python bench/replay.py
 

@@ -78,6 +78,8 @@ class LocalStack:
     ready_timeout: float = 60.0
     services: list[ServiceProcess] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
+    quiet: bool = False
+    """Services' output to ``<data_dir>/logs/<service>.log`` instead of the terminal."""
     supervisor: Supervisor = field(init=False)
     database_url: str = ""
     bootstrap: str = ""
@@ -237,6 +239,11 @@ class LocalStack:
     def _relay_output(self, name: str, process: subprocess.Popen[bytes], colour: str) -> None:
         assert process.stdout is not None
         stream: IO[bytes] = process.stdout
+        if self.quiet:
+            with (self.data_dir / "logs" / f"{name}.log").open("ab") as log:
+                for raw in iter(stream.readline, b""):
+                    log.write(raw)
+            return
         for raw in iter(stream.readline, b""):
             line = raw.decode(errors="replace").rstrip()
             self._say(name, line, colour)

@@ -1,0 +1,172 @@
+"""``make loadtest``: the launch load test — 30, 60 and 100 concurrent customer sessions.
+
+Starts the local stack itself (embedded PostgreSQL and broker, every service as its own
+process) with a clinic of its own — unless ``--booking-url`` and ``--availability-url``
+point at a running one — then runs Locust headless (``bench/loadtest/locustfile.py``)
+for each session count and prints, per count N::
+
+    loadtest_<step>_p95_at_<N>_sessions: ... ms     (steps: slots, book, card, change)
+    loadtest_errors_at_<N>_sessions: ...
+
+and at the end, from the public topic and availability's API (bench/outside.py),
+``loadtest_double_bookings`` and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import time as clock_time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from outside import double_bookings_now
+from support import figure, infrastructure, say
+
+from slotline.availability import demo
+from slotline.availability.application import AvailabilityApplication
+from slotline.events.auth import DEV_SECRET, TokenIssuer
+from slotline.events.local.stack import LocalStack
+from slotline.events.store import ensure_schema, postgres_env
+
+TENANT = "loadtest"
+SESSIONS = (30, 60, 100)
+STEPS = ("slots", "book", "card", "change")
+HERE = Path(__file__).parent
+
+
+def token(role: str) -> str:
+    return TokenIssuer(DEV_SECRET).mint(f"loadtest-{role}", TENANT, [role], timedelta(hours=2))
+
+
+def run_locust(
+    sessions: int, seconds: int, env: dict[str, str], out: Path
+) -> dict[str, dict[str, str]]:
+    """One headless Locust run; its stats rows by request name."""
+    prefix = out / f"at_{sessions}"
+    command = [
+        str(Path(sys.executable).with_name("locust")),
+        "-f",
+        str(HERE / "loadtest" / "locustfile.py"),
+        "--headless",
+        "--users",
+        str(sessions),
+        "--spawn-rate",
+        str(sessions),
+        "--run-time",
+        f"{seconds}s",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
+    subprocess.run(command, env={**os.environ, **env}, check=False, capture_output=True)
+    rows: dict[str, dict[str, str]] = {}
+    with open(f"{prefix}_stats.csv", newline="") as stats:
+        for row in csv.DictReader(stats):
+            rows[row["Name"]] = row
+    return rows
+
+
+def report(sessions: int, rows: dict[str, dict[str, str]]) -> None:
+    for step in STEPS:
+        row = rows.get(step)
+        value = f"{float(row['95%']):.0f} ms" if row and row["95%"] not in ("", "N/A") else "n/a"
+        figure(f"loadtest_{step}_p95_at_{sessions}_sessions", value)
+    errors = int(rows.get("Aggregated", {}).get("Failure Count", "0") or 0)
+    figure(f"loadtest_errors_at_{sessions}_sessions", str(errors))
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="loadtest-") as scratch:
+        out = Path(scratch)
+        if args.booking_url and args.availability_url:
+            await run(args, args.booking_url, args.availability_url, args.bootstrap, out)
+            return
+        async with infrastructure("loadtest") as (database_url, bootstrap, _):
+            ensure_schema(database_url, "availability")
+            catalog = AvailabilityApplication(env=postgres_env(database_url, "availability"))
+            clinic = demo.open_clinic(
+                catalog,
+                TENANT,
+                staff=8,
+                rooms=8,
+                opens=clock_time(7),
+                closes=clock_time(22),
+                horizon=timedelta(days=30),
+            )
+            catalog.close()
+            os.environ["SLOTLINE_DATABASE_URL"] = database_url
+            os.environ["SLOTLINE_KAFKA_BOOTSTRAP"] = bootstrap
+            stack = LocalStack(
+                out / "stack",
+                base_port=0,
+                ready_timeout=120,
+                quiet=True,
+                extra_env={
+                    "SLOTLINE_SEED_DEMO": "false",
+                    "SLOTLINE_PUBLIC_RATE_LIMIT": "1000000/minute",
+                    "SLOTLINE_LOG_LEVEL": "WARNING",
+                },
+            )
+            await asyncio.to_thread(stack.start)
+            try:
+                urls = {s.name: s.url for s in stack.services}
+                args.location_id, args.service_id = str(clinic.location_id), str(clinic.service_id)
+                await catalogue_reached_booking(urls["booking"], args.service_id)
+                await run(args, urls["booking"], urls["availability"], bootstrap, out)
+            finally:
+                await asyncio.to_thread(stack.stop)
+
+
+async def catalogue_reached_booking(booking_url: str, service_id: str) -> None:
+    deadline = time.monotonic() + 120
+    async with httpx.AsyncClient(base_url=booking_url, timeout=5) as http:
+        while time.monotonic() < deadline:
+            listing = (await http.get(f"/v1/public/{TENANT}/catalog")).json()
+            if any(s["service_id"] == service_id for loc in listing for s in loc["services"]):
+                return
+            await asyncio.sleep(0.5)
+    raise TimeoutError("booking never learnt the load test's service")
+
+
+async def run(
+    args: argparse.Namespace, booking_url: str, availability_url: str, bootstrap: str, out: Path
+) -> None:
+    env = {
+        "LOADTEST_BOOKING_URL": booking_url,
+        "LOADTEST_AVAILABILITY_URL": availability_url,
+        "LOADTEST_TENANT": TENANT,
+        "LOADTEST_LOCATION_ID": args.location_id,
+        "LOADTEST_SERVICE_ID": args.service_id,
+        "LOADTEST_CHANNEL_TOKEN": token("channel"),
+    }
+    for sessions in args.sessions:
+        say(f"{sessions} concurrent sessions for {args.seconds}s")
+        rows = await asyncio.to_thread(run_locust, sessions, args.seconds, env, out)
+        report(sessions, rows)
+    if bootstrap:
+        await asyncio.sleep(5)  # the last outcomes settle
+        pairs = await double_bookings_now(bootstrap, availability_url, token("manager"))
+        figure("loadtest_double_bookings", str(pairs))
+    figure("load_average_1m", f"{os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--booking-url")
+    parser.add_argument("--availability-url")
+    parser.add_argument("--bootstrap", default="", help="Kafka, for the double-booking check.")
+    parser.add_argument("--location-id", default="")
+    parser.add_argument("--service-id", default="")
+    parser.add_argument("--seconds", type=int, default=60, help="Per session count.")
+    parser.add_argument("--sessions", type=int, nargs="+", default=list(SESSIONS))
+    asyncio.run(main(parser.parse_args()))
