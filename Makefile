@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install run test test-unit test-integration test-e2e lint typecheck format schema \
         bench bench-relay bench-availability bench-booking bench-payments bench-notifier \
-        bench-call-intake bench-replay bench-web screenshots topics token clean images
+        bench-call-intake bench-replay bench-web screenshots loadtest topics token clean images
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
