@@ -143,5 +143,7 @@ def test_run_starts_every_service_ready_and_ctrl_c_stops_everything(tmp_path: Pa
         assert (pgdata / "PG_VERSION").exists()  # the data stays for the next run
         assert not (pgdata / "postmaster.pid").exists()  # the server does not
     finally:
-        if stack.poll() is None:
+        if stack.poll() is None:  # a failed run: nothing it started may outlive the test
+            for child in psutil.Process(stack.pid).children(recursive=True):
+                child.kill()
             stack.kill()
