@@ -147,16 +147,25 @@ def _body_problem(body: bytes) -> tuple[str, str] | None:
     return first_unstorable(decoded)
 
 
+_UNPARSEABLE_BODY = "There was an error parsing the body"
+
+
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
-    """405 with every method the path allows; other HTTP errors as FastAPI answers them."""
+    """405 with every method the path allows (HEAD is implied by GET, not documented);
+    a body FastAPI cannot parse is a 422 like any invalid request; other HTTP errors as
+    FastAPI answers them."""
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
+    if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
+        errors = [{"field": "body", "rule": "json_invalid", "message": "not a JSON document"}]
+        return JSONResponse({"detail": "invalid request: body: not JSON", "errors": errors}, 422)
     if exc.status_code == 405:
         allowed: set[str] = set()
         for route in request.app.router.routes:
             match, _ = route.matches(request.scope)
             if match is Match.PARTIAL and getattr(route, "methods", None):
                 allowed |= set(route.methods)
+        allowed.discard("HEAD")
         if allowed:
             headers["Allow"] = ", ".join(sorted(allowed))
     return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers or None)
@@ -179,7 +188,29 @@ def truthful_openapi(app: FastAPI, error_statuses: Mapping[type[Exception], int]
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+STORABLE_TEXT = "^[^\\u0000\\ud800-\\udfff]*$"
+"""Text PostgreSQL can store: no NUL, no lone surrogate (a JSON Schema ECMA regex)."""
+
+
+def _storable_strings(node: Any) -> None:
+    """Every free string of the document says it refuses NUL and lone surrogates, as the
+    edge does (strings with a pattern, format or fixed values say more already)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(node):
+            node["pattern"] = STORABLE_TEXT
+        for value in node.values():
+            _storable_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            _storable_strings(value)
+
+
 def _document_errors(document: dict[str, Any], mapped: set[int]) -> None:
+    _storable_strings(document.get("components", {}))
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            _storable_strings(operation.get("parameters", []))
+            _storable_strings(operation.get("requestBody", {}))
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
@@ -201,7 +232,9 @@ def _document_errors(document: dict[str, Any], mapped: set[int]) -> None:
                 wanted |= {401, 403}
             parameters = operation.get("parameters", [])
             if any(p.get("in") == "path" for p in parameters):
-                wanted |= {404} & (mapped | {404})
+                wanted.add(404)  # the item the path names may not exist
+            elif any(p.get("in") == "query" for p in parameters) and 404 in mapped:
+                wanted.add(404)  # a query may name one that does not exist
             if method in _WRITE_METHODS:
                 wanted |= mapped & {409, 503}
             if parameters or "requestBody" in operation or "422" in responses:
