@@ -31,10 +31,14 @@ class Publisher:
 
     def __init__(self, *aggregates: type[Aggregate]) -> None:
         self._owners: dict[type, type[Aggregate]] = {}
+        self._mappings: dict[type, Mapping] = {}
+        self.follow(*aggregates)
+
+    def follow(self, *aggregates: type[Aggregate]) -> None:
+        """Also follow these aggregates (shared plumbing adds its own, e.g. the audit trail)."""
         for aggregate in aggregates:
             for event_class in event_classes(aggregate):
                 self._owners.setdefault(event_class, aggregate)
-        self._mappings: dict[type, Mapping] = {}
 
     def on(self, *event_classes: type) -> Callable[[Mapping], Mapping]:
         """Decorator: ``mapping`` publishes each of ``event_classes``."""

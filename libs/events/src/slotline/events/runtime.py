@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
@@ -22,6 +23,7 @@ from prometheus_client import CollectorRegistry
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
+from slotline.events.audit import AuditTrail, publish_audit
 from slotline.events.auth import AuthSettings, TokenVerifier
 from slotline.events.contract.registry import parse_message
 from slotline.events.group_commit import GroupCommit
@@ -93,6 +95,7 @@ class Runtime:
     relay: OutboxRelay | None = None
     inbox: Inbox | None = None
     writer: GroupCommit | None = None
+    audit: AuditTrail | None = None
     background: list[BackgroundTask] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -116,6 +119,12 @@ class Runtime:
     async def start(self) -> None:
         application = await anyio.to_thread.run_sync(self.open_store)
         self.writer = GroupCommit(application)
+        self.audit = AuditTrail(
+            self.settings.service_name,
+            application.schema,
+            alert_distinct_items=self.settings.audit_alert_distinct_items,
+            alert_window=timedelta(seconds=self.settings.audit_alert_window_seconds),
+        )
         self.broker = build_broker(self.settings, self.registry)
         subscriptions = self.spec.subscriptions(application)
         if subscriptions:
@@ -129,10 +138,13 @@ class Runtime:
             for subscription in subscriptions:
                 self.inbox.subscribe(subscription)
         await self.broker.start()  # the inbox joins its group in the background (run)
+        publisher = self.spec.publisher(application)
+        if isinstance(publisher, Publisher):
+            publish_audit(publisher)
         self.relay = OutboxRelay(
             application,
             self.broker,
-            self.spec.publisher(application),
+            publisher,
             database_url=self.settings.database_url,
             batch_size=self.settings.relay_batch_size,
             idle_poll_seconds=self.settings.relay_idle_poll_seconds,

@@ -93,6 +93,13 @@ class ServiceSettings(BaseSettings):
     )
     inbox_retry_initial_seconds: float = Field(default=0.05, gt=0, description="First backoff.")
 
+    audit_alert_distinct_items: PositiveInt = Field(
+        default=50, description="Distinct items one actor may read within the window unflagged."
+    )
+    audit_alert_window_seconds: PositiveInt = Field(
+        default=300, description="The window of the unusual-access alert."
+    )
+
     graceful_timeout_seconds: float = Field(
         default=20.0, gt=0, description="Time allowed to finish in-flight work on SIGTERM."
     )

@@ -9,6 +9,7 @@ BOOKING_EVENTS: Final = "booking.events.v1"
 PAYMENTS_EVENTS: Final = "payments.events.v1"
 NOTIFICATIONS_EVENTS: Final = "notifications.events.v1"
 CALLS_EVENTS: Final = "calls.events.v1"
+AUDIT_EVENTS: Final = "audit.events.v1"
 
 ALL_TOPICS: Final[tuple[str, ...]] = (
     AVAILABILITY_EVENTS,
@@ -18,6 +19,7 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
     PAYMENTS_EVENTS,
     NOTIFICATIONS_EVENTS,
     CALLS_EVENTS,
+    AUDIT_EVENTS,
 )
 
 

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from slotline.events.contract import (
+    audit,
     availability,
     availability_catalog,
     availability_commands,
@@ -34,6 +35,7 @@ CONTRACT_MODULES: tuple[ModuleType, ...] = (
     notifications,
     calls,
     callbacks,
+    audit,
 )
 
 

@@ -1,0 +1,331 @@
+"""The audit trail: who (a user id, not a role) read or changed which item, when and from
+where — append-only, queryable by owners, published on ``audit.events.v1``, with an
+alert when one actor reads many distinct items of a kind in a short time.
+
+Each access is an ``AuditRecord`` aggregate of one event in the service's own store (so
+the relay publishes it like any other fact, and nothing ever rewrites it), plus a row in
+``<schema>.audit_log`` for owners' queries, written in the same unit of work; a trigger
+refuses UPDATE and DELETE on that table. A route declares what it exposes with the
+:func:`audited` dependency; the record is written before the route answers (an attempt
+on an unknown item is an access worth keeping too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from eventsourcing.domain import Aggregate, event
+from fastapi import Depends, Request
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+from slotline.events.auth import Principal, authenticate
+from slotline.events.contract import audit as contract
+from slotline.events.envelope import Message
+from slotline.events.publishing import Publisher
+from slotline.events.unit_of_work import UnitOfWork
+
+ALERT_DISTINCT_ITEMS = 50
+ALERT_WINDOW = timedelta(minutes=5)
+
+
+class AuditRecord(Aggregate):
+    """One access; never changed after it is recorded."""
+
+    class Recorded(Aggregate.Created):
+        tenant_id: str
+        service: str
+        actor: str
+        roles: list[str]
+        access: str
+        item_kind: str
+        item_id: str
+        action: str
+        source_address: str | None
+        at: datetime
+
+    @event(Recorded)
+    def __init__(
+        self,
+        tenant_id: str,
+        service: str,
+        actor: str,
+        roles: list[str],
+        access: str,
+        item_kind: str,
+        item_id: str,
+        action: str,
+        source_address: str | None,
+        at: datetime,
+    ) -> None:
+        self.tenant_id, self.service, self.actor, self.roles = tenant_id, service, actor, roles
+        self.access, self.item_kind, self.item_id, self.action = access, item_kind, item_id, action
+        self.source_address, self.at = source_address, at
+
+
+class UnusualAccess(Aggregate):
+    """An alert: one actor read many distinct items of one kind in a short time."""
+
+    class Noticed(Aggregate.Created):
+        tenant_id: str
+        service: str
+        actor: str
+        item_kind: str
+        distinct_items: int
+        window_seconds: int
+        at: datetime
+
+    @event(Noticed)
+    def __init__(
+        self,
+        tenant_id: str,
+        service: str,
+        actor: str,
+        item_kind: str,
+        distinct_items: int,
+        window_seconds: int,
+        at: datetime,
+    ) -> None:
+        self.tenant_id, self.service, self.actor, self.item_kind = (
+            tenant_id,
+            service,
+            actor,
+            item_kind,
+        )
+        self.distinct_items, self.window_seconds, self.at = distinct_items, window_seconds, at
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a route tells the trail about one access."""
+
+    tenant_id: str
+    actor: str
+    roles: tuple[str, ...]
+    access: contract.AccessKind
+    item_kind: str
+    item_id: str
+    action: str
+    source_address: str | None
+
+
+def publish_audit(publisher: Publisher) -> None:
+    """Add the trail's records and alerts to a service's publishing table."""
+    publisher.follow(AuditRecord, UnusualAccess)
+
+    @publisher.on(AuditRecord.Recorded)
+    def recorded(record: AuditRecord, _: Any) -> Message:
+        return contract.AccessAudited(
+            tenant_id=record.tenant_id,
+            aggregate_id=str(record.id),
+            service=record.service,
+            actor=record.actor,
+            roles=record.roles,
+            access=contract.AccessKind(record.access),
+            item_kind=record.item_kind,
+            item_id=record.item_id,
+            action=record.action,
+            source_address=record.source_address,
+            at=record.at,
+        )
+
+    @publisher.on(UnusualAccess.Noticed)
+    def noticed(alert: UnusualAccess, _: Any) -> Message:
+        return contract.UnusualAccessDetected(
+            tenant_id=alert.tenant_id,
+            aggregate_id=str(alert.id),
+            service=alert.service,
+            actor=alert.actor,
+            item_kind=alert.item_kind,
+            distinct_items=alert.distinct_items,
+            window_seconds=alert.window_seconds,
+            at=alert.at,
+        )
+
+
+class AuditTrail:
+    """Records accesses in units of work and answers owners' queries."""
+
+    def __init__(
+        self,
+        service: str,
+        schema: str,
+        *,
+        alert_distinct_items: int = ALERT_DISTINCT_ITEMS,
+        alert_window: timedelta = ALERT_WINDOW,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.service = service
+        self.schema = schema
+        self.table = sql.Identifier(schema, "audit_log")
+        self.alert_distinct_items = alert_distinct_items
+        self.alert_window = alert_window
+        self.clock = clock
+        self._ready = False
+
+    def record(self, work: UnitOfWork, access: Access) -> None:
+        """One access: its record, its row, and an alert when the actor crossed the line."""
+        now = self.clock()
+        record = AuditRecord(
+            access.tenant_id,
+            self.service,
+            access.actor,
+            list(access.roles),
+            access.access.value,
+            access.item_kind,
+            access.item_id,
+            access.action,
+            access.source_address,
+            now,
+        )
+        work.add(record)
+        cursor = work.cursor
+        self._ensure_table(cursor)
+        cursor.execute(
+            sql.SQL(
+                "INSERT INTO {} (record_id, tenant_id, at, actor, roles, access, item_kind,"
+                " item_id, action, source_address) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            ).format(self.table),
+            (
+                record.id,
+                access.tenant_id,
+                now,
+                access.actor,
+                list(access.roles),
+                access.access.value,
+                access.item_kind,
+                access.item_id,
+                access.action,
+                access.source_address,
+            ),
+        )
+        if access.access is contract.AccessKind.READ:
+            self._maybe_alert(work, cursor, access, now)
+
+    def _maybe_alert(
+        self, work: UnitOfWork, cursor: Cursor[DictRow], access: Access, now: datetime
+    ) -> None:
+        since = now - self.alert_window
+        cursor.execute(
+            sql.SQL(
+                "SELECT count(DISTINCT item_id) AS n FROM {} WHERE tenant_id = %s AND actor = %s"
+                " AND item_kind = %s AND access = 'read' AND at > %s"
+            ).format(self.table),
+            (access.tenant_id, access.actor, access.item_kind, since),
+        )
+        row = cursor.fetchone()
+        distinct = int(row["n"]) if row else 0
+        if distinct != self.alert_distinct_items + 1:
+            return  # below the line, or the alert for this run was raised already
+        work.add(
+            UnusualAccess(
+                access.tenant_id,
+                self.service,
+                access.actor,
+                access.item_kind,
+                distinct,
+                int(self.alert_window.total_seconds()),
+                now,
+            )
+        )
+
+    def query(
+        self,
+        cursor: Cursor[DictRow],
+        tenant_id: str,
+        *,
+        actor: str | None = None,
+        item_kind: str | None = None,
+        item_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """The tenant's records, newest first, filtered as asked."""
+        self._ensure_table(cursor)
+        where: list[sql.Composable] = [sql.SQL("tenant_id = %s")]
+        params: list[Any] = [tenant_id]
+        for column, value in (("actor", actor), ("item_kind", item_kind), ("item_id", item_id)):
+            if value is not None:
+                where.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
+                params.append(value)
+        if since is not None:
+            where.append(sql.SQL("at >= %s"))
+            params.append(since)
+        cursor.execute(
+            sql.SQL("SELECT * FROM {} WHERE {} ORDER BY at DESC, seq DESC LIMIT %s").format(
+                self.table, sql.SQL(" AND ").join(where)
+            ),
+            (*params, limit),
+        )
+        return [dict(row) for row in cursor.fetchall()]
+
+    def _ensure_table(self, cursor: Cursor[DictRow]) -> None:
+        if self._ready:
+            return
+        schema = self.schema
+        guard = sql.Identifier(schema, "audit_log_append_only")
+        cursor.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {table} (seq bigserial PRIMARY KEY,"
+                " record_id uuid NOT NULL UNIQUE, tenant_id text NOT NULL,"
+                " at timestamptz NOT NULL, actor text NOT NULL, roles text[] NOT NULL,"
+                " access text NOT NULL, item_kind text NOT NULL, item_id text NOT NULL,"
+                " action text NOT NULL, source_address text);"
+                " CREATE INDEX IF NOT EXISTS {index} ON {table} (tenant_id, actor, at);"
+                " CREATE OR REPLACE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;"
+                " DROP TRIGGER IF EXISTS audit_log_append_only ON {table};"
+                " CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON {table}"
+                " FOR EACH ROW EXECUTE FUNCTION {guard}();"
+            ).format(
+                table=self.table,
+                index=sql.Identifier(f"{schema}_audit_log_actor"),
+                guard=guard,
+            )
+        )
+        self._ready = True
+
+
+def fingerprint(text: str) -> str:
+    """An item id for a search (a phone number, a name): a digest, never the text."""
+    return "search:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+Recorder = Callable[[Request, Principal], Awaitable[None]]
+
+
+def audited(
+    item_kind: str,
+    item: str | Callable[[Request], str],
+    access: contract.AccessKind = contract.AccessKind.READ,
+) -> Callable[..., Awaitable[Principal]]:
+    """Route dependency: record the caller's access to the item named by the path
+    parameter ``item`` (or computed from the request), then hand on the principal."""
+
+    async def dependency(
+        request: Request, principal: Annotated[Principal, Depends(authenticate)]
+    ) -> Principal:
+        runtime = request.app.state.runtime
+        trail: AuditTrail | None = getattr(runtime, "audit", None)
+        if trail is None or runtime.writer is None:
+            raise RuntimeError("the service's audit trail is not open yet")
+        item_id = item(request) if callable(item) else str(request.path_params.get(item, ""))
+        route = request.scope.get("route")
+        entry = Access(
+            tenant_id=principal.tenant_id,
+            actor=principal.subject,
+            roles=tuple(sorted(principal.roles)),
+            access=access,
+            item_kind=item_kind,
+            item_id=item_id or "-",
+            action=f"{request.method} {getattr(route, 'path', request.url.path)}",
+            source_address=request.client.host if request.client else None,
+        )
+        await runtime.writer.run(lambda work: trail.record(work, entry))
+        return principal
+
+    return dependency
