@@ -60,6 +60,10 @@ async def test_reads_are_kept_append_only_published_and_a_spree_is_flagged(
             response = await service.client.get(f"/v1/customers/{customer}", headers=headers)
             assert response.status_code == 200
 
+        owner = bearer("owner", "clinic", subject="the-owner")
+        trail = (await service.client.get("/v1/audit?actor=maria", headers=owner)).json()
+        assert [row["item_id"] for row in trail] == ["c4", "c3", "c2", "c2", "c1"]
+        assert (await service.client.get("/v1/audit", headers=headers)).status_code == 403
         records = await read_topic(kafka_bootstrap, AUDIT_EVENTS, expected=6, timeout=30)
     published = [json.loads(r.value) for r in records]
     reads = [m for m in published if m["event_type"] == "AccessAudited"]

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import anyio
 from eventsourcing.domain import Aggregate, event
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from slotline.events.auth import Principal, authenticate
+from slotline.events.auth import Principal, Role, authenticate, require_roles
 from slotline.events.contract import audit as contract
 from slotline.events.envelope import Message
 from slotline.events.publishing import Publisher
@@ -329,3 +330,39 @@ def audited(
         return principal
 
     return dependency
+
+
+def audit_router() -> APIRouter:
+    """``GET /v1/audit``: the tenant's audit trail, for its owners."""
+    router = APIRouter(tags=["audit"])
+
+    @router.get("/v1/audit")
+    async def audit_trail(
+        request: Request,
+        owner: Annotated[Principal, Depends(require_roles(Role.OWNER))],
+        actor: Annotated[str | None, Query(max_length=128)] = None,
+        item_kind: Annotated[str | None, Query(max_length=64)] = None,
+        item_id: Annotated[str | None, Query(max_length=128)] = None,
+        since: datetime | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[dict[str, Any]]:
+        """Who read or changed what in this service, newest first."""
+        runtime = request.app.state.runtime
+        trail: AuditTrail = runtime.audit
+
+        def query() -> list[dict[str, Any]]:
+            with runtime.application.reading() as cursor:
+                return trail.query(
+                    cursor,
+                    owner.tenant_id,
+                    actor=actor,
+                    item_kind=item_kind,
+                    item_id=item_id,
+                    since=since,
+                    limit=limit,
+                )
+
+        rows = await anyio.to_thread.run_sync(query)
+        return [{k: (str(v) if k == "record_id" else v) for k, v in row.items()} for row in rows]
+
+    return router

@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
-from slotline.events.audit import AuditTrail, publish_audit
+from slotline.events.audit import AuditTrail, audit_router, publish_audit
 from slotline.events.auth import AuthSettings, TokenVerifier
 from slotline.events.contract.registry import parse_message
 from slotline.events.group_commit import GroupCommit
@@ -249,6 +249,7 @@ def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier.from_settings(AuthSettings())
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    app.include_router(audit_router())
     for router in spec.routers:
         app.include_router(router)
     install_error_handlers(app, spec.error_statuses)
