@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(or $(shell command -v uv 2>/dev/null),$(shell python3 -m pip install --quiet uv >&2 && command -v uv),$(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration test-e2e lint typecheck format schema \
+.PHONY: help install browser-deps run test test-unit test-integration test-e2e lint typecheck format schema \
         bench bench-relay bench-availability bench-booking bench-payments bench-notifier \
         bench-call-intake bench-replay bench-web screenshots loadtest topics token clean images
 
@@ -17,7 +17,14 @@ install:  ## install every package of the workspace (locked versions)
 run: install  ## run PostgreSQL, the broker and all five services until Ctrl-C
 	$(UV) run --frozen slotline run
 
-test: install lint typecheck  ## lint, type-check and run every test (unit, integration, e2e)
+browser-deps:  ## the browser tests' Chromium (Debian's, never a download) and axe-core from npm
+	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "install Chromium: sudo apt-get install chromium" >&2; exit 1; }
+	@[ -f services/web/tests/node/node_modules/axe-core/axe.min.js ] || \
+	  npm ci --prefix services/web/tests/node --no-audit --no-fund --silent
+
+test: install browser-deps lint typecheck  ## lint, type-check and run every test (unit, integration, e2e)
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 test-unit: install  ## only the pure unit tests

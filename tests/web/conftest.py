@@ -88,7 +88,11 @@ class Stack:
             )
             return found is not None
 
+        async def offered() -> bool:
+            return bool(await self.slots(clinic))
+
         await eventually(listed, timeout=20)
+        await eventually(offered, timeout=20)  # the slot view is projected after the writes
         return clinic
 
     async def slots(self, clinic: Clinic) -> list[dict[str, Any]]:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -125,10 +126,14 @@ class TestLiveAndEmbedded:
         self, stack: Stack, browser: Browser
     ) -> None:
         clinic = await stack.clinic()
-        path = stack.page_of(clinic).removeprefix(stack.web_url)
+        tomorrow = (datetime.now(ZoneInfo("Europe/Athens")) + timedelta(days=1)).date()
+        # a whole open day of times (today may have only a few left): taller than the frame
+        path = f"{stack.page_of(clinic).removeprefix(stack.web_url)}?day={tomorrow}"
         async with person(browser, PHONE) as page:
-            host = (  # the business's own site, on another origin
-                f'<!doctype html><html lang="en"><title>Clinic</title><main><h1>Our clinic</h1>'
+            host = (  # the business's own site, on another origin, laid out for phones
+                f'<!doctype html><html lang="en"><title>Clinic</title>'
+                f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+                f"<main><h1>Our clinic</h1>"
                 f'<script src="{stack.web_url}/embed.js" data-booking="{path}"></script></main>'
             )
             with business_site(host) as site:
@@ -139,9 +144,12 @@ class TestLiveAndEmbedded:
 
                 async def grown() -> bool:
                     box = await page.locator("iframe").bounding_box()
-                    return box is not None and box["height"] > 560
+                    inner = await page.frames[1].evaluate(
+                        "document.documentElement.scrollHeight"
+                    )
+                    return box is not None and box["height"] > 560 and inner <= box["height"] + 1
 
-                await eventually(grown, timeout=10)
+                await eventually(grown, timeout=10)  # as tall as its content: no inner scroll
 
 
 @contextmanager

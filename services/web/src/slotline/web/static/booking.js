@@ -1,5 +1,6 @@
 // Progressive enhancement for the customer's pages: every page works without it.
-// - the calendar refreshes itself when a slot is taken elsewhere (SSE "changed")
+// - the calendar refreshes itself when a slot is taken elsewhere (SSE "changed"),
+//   and once when its live feed is subscribed (what changed since it was rendered)
 // - a booking being confirmed reloads once it is settled (the manage link's SSE)
 // - a form is sent once (the button shows it is working)
 // - inside an embedding iframe, the page tells its parent how tall it is
@@ -7,9 +8,11 @@
   "use strict";
   var note = document.getElementById("live-note");
 
-  function follow(url, onChange) {
+  function follow(url, onChange, onReady) {
     if (!window.EventSource) return;
     var source = new EventSource(url);
+    // subscribe, then read: what changed between rendering and subscribing is fetched once
+    if (onReady) source.addEventListener("ready", onReady);
     source.addEventListener("changed", onChange);
     source.addEventListener("booking", onChange);
     source.addEventListener("resync", function () { onChange(); });
@@ -18,7 +21,8 @@
   var calendar = document.getElementById("calendar");
   if (calendar && calendar.dataset.live) {
     var pending = null;
-    follow(calendar.dataset.live, function () {
+    var refresh = function (event) {
+      var quiet = event && event.type === "ready";
       clearTimeout(pending);
       pending = setTimeout(function () {
         fetch(calendar.dataset.fragment, { credentials: "same-origin" })
@@ -31,13 +35,14 @@
               var again = calendar.querySelector('a[href="' + focused + '"]');
               if (again) again.focus();
             }
-            if (note) note.textContent = document.documentElement.lang === "el"
+            if (note && !quiet) note.textContent = document.documentElement.lang === "el"
               ? "Οι ώρες ενημερώθηκαν." : "Times updated.";
             resize();
           })
           .catch(function () {});
       }, 150);
-    });
+    };
+    follow(calendar.dataset.live, refresh, refresh);
   }
 
   var waiting = document.getElementById("pending");
