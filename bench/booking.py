@@ -4,15 +4,19 @@ outcomes read from ``booking.events.v1``. No payment is due (the policy default)
 
 Prints, one ``name: value unit`` line per figure:
 
-- ``booking_e2e_p50_at_10_per_s`` / ``…p99…`` — request published → its
-  ``BookingConfirmed`` consumed, at 10 requests/s for 20 s (after warm-up): a rate the
-  stack sustains, so this is one saga's latency.
+- ``booking_e2e_p50_at_10_per_s`` / ``…p99…`` and ``…_at_50_per_s`` — request published
+  → its ``BookingConfirmed`` consumed, at 10 and 50 requests/s for 20 s (after warm-up):
+  rates the stack sustains, so this is one saga's latency.
 - ``booking_e2e_p50`` / ``booking_e2e_p99`` — the same at 100 requests/s for 20 s; where
   that is above the stack's throughput the figures measure the queue that builds up.
 - ``booking_throughput`` — bookings confirmed per second when 2,000 requests are
   published at once (saturation), first publish → last confirmation.
 - ``booking_refused`` — requests that did not end confirmed (should be 0: every request
   asks for a free slot of its own).
+- ``burst_final_answers`` — 200 customers post to the public endpoint at once for 3
+  slots; answers that are final (201 confirmed or 409 refused) within the endpoint's
+  wait, out of 200 (a 202 means "still deciding"); ``burst_confirmed`` must be 3, and
+  ``burst_answer_p50`` / ``…p99`` time the answers.
 
 Uses embedded PostgreSQL and Tansu unless ``SLOTLINE_DATABASE_URL`` /
 ``SLOTLINE_KAFKA_BOOTSTRAP`` are set. Details go to stderr.
@@ -30,6 +34,7 @@ from datetime import time as clock_time
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
+import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from support import ServiceProcess, figure, infrastructure, percentile, say
@@ -48,7 +53,9 @@ STAFF = 10
 SLOTS_PER_DAY = 16  # 75-minute steps from 02:00 local: 60-min service + 15-min buffer
 DAYS = 28
 RATE = 100
-GENTLE_RATE = 10  # a rate this 2-core machine sustains, for the latency of one saga
+GENTLE_RATES = (10, 50)  # rates this 2-core machine sustains: the latency of one saga
+BURST = 200
+BURST_SLOTS = 3
 STEADY_SECONDS = 20
 WARMUP = 100
 SATURATION = 2_000
@@ -181,7 +188,11 @@ async def main() -> None:
                 database_url,
                 bootstrap,
                 tmp / f"{name}.log",
-                env={"SLOTLINE_RELAY_IDLE_POLL_SECONDS": "0.5"},
+                env={
+                    "SLOTLINE_RELAY_IDLE_POLL_SECONDS": "0.5",
+                    # one machine plays 200 customers: the per-address limit would refuse them
+                    "SLOTLINE_PUBLIC_RATE_LIMIT": "100000/minute",
+                },
             )
             for name in ("availability", "booking")
         ]
@@ -192,7 +203,9 @@ async def main() -> None:
                 await service.wait_ready()
             say("availability and booking ready")
             await catalogue_reached_booking(database_url, len(clinics))
-            await run(bootstrap, Slots(clinics))
+            slots = Slots(clinics)
+            await run(bootstrap, slots)
+            await burst_over_http(services[1].base_url, slots)
         finally:
             for service in services:
                 service.stop()
@@ -226,11 +239,12 @@ async def run(bootstrap: str, slots: Slots) -> None:
         await outcomes.wait(list(warm), timeout=180)
         say(f"warm-up: {WARMUP} bookings settled")
 
-        gentle = await publish_at_rate(producer, slots, GENTLE_RATE * STEADY_SECONDS, GENTLE_RATE)
-        await outcomes.wait(list(gentle))
-        latencies = [(outcomes.settled[r].at - t) * 1000 for r, t in gentle.items()]
-        figure(f"booking_e2e_p50_at_{GENTLE_RATE}_per_s", f"{percentile(latencies, 0.50):.1f} ms")
-        figure(f"booking_e2e_p99_at_{GENTLE_RATE}_per_s", f"{percentile(latencies, 0.99):.1f} ms")
+        for rate in GENTLE_RATES:
+            gentle = await publish_at_rate(producer, slots, rate * STEADY_SECONDS, rate)
+            await outcomes.wait(list(gentle))
+            latencies = [(outcomes.settled[r].at - t) * 1000 for r, t in gentle.items()]
+            figure(f"booking_e2e_p50_at_{rate}_per_s", f"{percentile(latencies, 0.50):.1f} ms")
+            figure(f"booking_e2e_p99_at_{rate}_per_s", f"{percentile(latencies, 0.99):.1f} ms")
 
         steady = await publish_at_rate(producer, slots, RATE * STEADY_SECONDS, RATE)
         await outcomes.wait(list(steady))
@@ -251,6 +265,37 @@ async def run(bootstrap: str, slots: Slots) -> None:
         await producer.stop()
         if outcomes.task:
             outcomes.task.cancel()
+
+
+async def burst_over_http(base_url: str, slots: Slots) -> None:
+    """200 customers on phones tap "book" together for 3 slots, through the public
+    endpoint: each must hear 201 or 409 within the endpoint's wait (202 = undecided)."""
+    wanted = [slots.take() for _ in range(BURST_SLOTS)]
+    limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=BURST)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+
+        async def customer(n: int) -> tuple[int, float]:
+            clinic, start = wanted[n % BURST_SLOTS]
+            body = {
+                "name": f"Burst Customer {n}",
+                "phone": "+306940000000",
+                "service_id": str(clinic.service_id),
+                "location_id": str(clinic.location_id),
+                "start": start.isoformat(),
+                "staff_id": str(clinic.staff_ids[0]),  # one therapist: one place per slot
+            }
+            began = time.perf_counter()
+            response = await client.post(f"/v1/public/{TENANT}/bookings", json=body)
+            return response.status_code, (time.perf_counter() - began) * 1000
+
+        answers = await asyncio.gather(*(customer(n) for n in range(BURST)))
+    codes = [code for code, _ in answers]
+    elapsed = [ms for _, ms in answers]
+    say(f"burst answers: { {code: codes.count(code) for code in sorted(set(codes))} }")
+    figure("burst_final_answers", f"{sum(code in (201, 409) for code in codes)} of {BURST}")
+    figure("burst_confirmed", f"{codes.count(201)} bookings")
+    figure("burst_answer_p50", f"{percentile(elapsed, 0.50):.1f} ms")
+    figure("burst_answer_p99", f"{percentile(elapsed, 0.99):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -144,9 +144,7 @@ class TestLiveAndEmbedded:
 
                 async def grown() -> bool:
                     box = await page.locator("iframe").bounding_box()
-                    inner = await page.frames[1].evaluate(
-                        "document.documentElement.scrollHeight"
-                    )
+                    inner = await page.frames[1].evaluate("document.documentElement.scrollHeight")
                     return box is not None and box["height"] > 560 and inner <= box["height"] + 1
 
                 await eventually(grown, timeout=10)  # as tall as its content: no inner scroll
