@@ -4,6 +4,7 @@ and services run as their own processes on the embedded (or given) infrastructur
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import os
@@ -28,8 +29,22 @@ def say(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+_printed: set[str] = set()
+
+
 def figure(name: str, value: str) -> None:
+    if not _printed:
+        atexit.register(_machine_context)
+    _printed.add(name)
     print(f"{name}: {value}", flush=True)
+
+
+def _machine_context() -> None:
+    """Every benchmark ends with the load it ran under: figures from a busy machine
+    are not comparable (there are only a few cores)."""
+    if "load_average_1m" not in _printed:
+        print(f"load_average_1m: {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"machine_cores: {os.cpu_count()} cores", flush=True)
 
 
 def percentile(values: list[float], q: float) -> float:
