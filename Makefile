@@ -5,7 +5,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(shell python3 -m pip install --q
 PYTEST_ARGS ?=
 
 .PHONY: help install browser-deps run test test-unit test-integration test-e2e lint typecheck format schema \
-        bench bench-relay bench-availability bench-booking bench-payments bench-notifier \
+        bench bench-hops bench-relay bench-availability bench-booking bench-payments bench-notifier \
         bench-call-intake bench-replay bench-web screenshots loadtest topics token clean images
 
 help:  ## list targets
@@ -51,6 +51,9 @@ schema: install  ## regenerate JSON Schemas and the AsyncAPI document
 	$(UV) run --frozen slotline-events schema
 
 bench: bench-relay bench-availability bench-booking bench-payments bench-notifier bench-call-intake bench-replay bench-web  ## every benchmark
+
+bench-hops: install  ## where one booking's time goes, hop by hop (HOPS_PROFILE=1: py-spy flame graphs)
+	$(UV) run --frozen python bench/hops.py
 
 bench-relay: install  ## outbox relay throughput and lag (10,000 events)
 	$(UV) run --frozen python bench/relay.py
