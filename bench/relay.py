@@ -5,7 +5,11 @@ and ``relay_lag_p50`` / ``relay_lag_p99`` (event stored → seen by a consumer, 
 1,000 events/s written as one 20-event transaction every 20 ms (a group commit) while
 the relay runs;
 "stored" is the domain event's timestamp, taken just before its transaction commits),
-then the load average. The relay maps through a ``Publisher`` table, as every service's
+then where that lag goes: ``relay_lag_committed`` (timestamp → its transaction
+committed), ``relay_lag_produced`` (timestamp → the relay's producer stamped the Kafka
+record: commit, NOTIFY, read, map, hand to the producer) and ``relay_lag_fetched`` (record
+stamped → consumed: batching, acknowledgement, broker, the consumer's fetch wait), and
+the load average. The relay maps through a ``Publisher`` table, as every service's
 does. Uses embedded PostgreSQL and Tansu unless ``SLOTLINE_DATABASE_URL`` /
 ``SLOTLINE_KAFKA_BOOTSTRAP`` are set.
 """
@@ -60,9 +64,14 @@ async def open_consumer(bootstrap: str) -> AIOKafkaConsumer:
 
 
 async def consume(
-    consumer: AIOKafkaConsumer, expected: int, lags: list[float], since: float
+    consumer: AIOKafkaConsumer,
+    expected: int,
+    lags: list[float],
+    since: float,
+    parts: dict[str, list[float]],
 ) -> None:
-    """Collect the lag of every event stored after ``since`` (earlier ones are not ours)."""
+    """Collect the lag of every event stored after ``since`` (earlier ones are not ours),
+    and its two halves: until the relay's producer stamped the record, and from then on."""
     try:
         while len(lags) < expected:
             batches = await consumer.getmany(timeout_ms=1000)
@@ -72,6 +81,9 @@ async def consume(
                     occurred_at = datetime.fromisoformat(json.loads(record.value)["occurred_at"])
                     if occurred_at.timestamp() >= since:
                         lags.append(now - occurred_at.timestamp())
+                        produced = record.timestamp / 1000
+                        parts["produced"].append(produced - occurred_at.timestamp())
+                        parts["fetched"].append(now - produced)
     finally:
         await consumer.stop()
 
@@ -98,9 +110,10 @@ async def main() -> None:
         figure("relay_throughput", f"{published / elapsed:.0f} events/s")
 
         lags: list[float] = []
+        parts: dict[str, list[float]] = {"committed": [], "produced": [], "fetched": []}
         expected = LAG_RATE * LAG_SECONDS
         consumer = asyncio.create_task(
-            consume(await open_consumer(bootstrap), expected, lags, since=time.time())
+            consume(await open_consumer(bootstrap), expected, lags, time.time(), parts)
         )
         relaying = asyncio.create_task(relay.run())
         await asyncio.sleep(1.0)  # steady state: the relay is listening, the consumer fetching
@@ -108,7 +121,7 @@ async def main() -> None:
         per_tick = int(LAG_RATE * tick)
         for _ in range(int(LAG_SECONDS / tick)):
             began = time.perf_counter()
-            await asyncio.to_thread(_write_stamped, app, tallies, per_tick)
+            parts["committed"] += await asyncio.to_thread(_write_stamped, app, tallies, per_tick)
             await asyncio.sleep(max(0.0, tick - (time.perf_counter() - began)))
         await asyncio.wait_for(consumer, timeout=60)
         relay.stop()
@@ -116,16 +129,22 @@ async def main() -> None:
         await broker.stop()
         figure("relay_lag_p50", f"{statistics.median(lags) * 1000:.1f} ms")
         figure("relay_lag_p99", f"{percentile(lags, 0.99) * 1000:.1f} ms")
+        for part, values in parts.items():  # where the lag goes (the first includes the next)
+            figure(f"relay_lag_{part}_p50", f"{statistics.median(values) * 1000:.1f} ms")
+            figure(f"relay_lag_{part}_p99", f"{percentile(values, 0.99) * 1000:.1f} ms")
         figure("load_average_1m", f"{os.getloadavg()[0]:.2f}")
         app.close()
 
 
-def _write_stamped(app: TallyApplication, tallies: list[Tally], n: int) -> None:
-    """``n`` events of ``n`` aggregates in one transaction, as a group commit writes them."""
+def _write_stamped(app: TallyApplication, tallies: list[Tally], n: int) -> list[float]:
+    """``n`` events of ``n`` aggregates in one transaction, as a group commit writes them;
+    how long after its timestamp each event's transaction had committed."""
     chosen = [tallies[i % len(tallies)] for i in range(n)]
     for tally in chosen:
         tally.count(1)
+    stamps = [event.timestamp.timestamp() for tally in chosen for event in tally.pending_events]
     app.save(*chosen)
+    return [time.time() - stamp for stamp in stamps]
 
 
 if __name__ == "__main__":
