@@ -53,7 +53,7 @@ import httpx
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import sql
-from support import ServiceProcess, figure, percentile, say
+from support import ServiceProcess, availability_processes, figure, percentile, say
 
 from slotline.availability import demo
 from slotline.availability.application import (
@@ -630,7 +630,7 @@ async def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="slotline-bench-availability-"))
     postgres: EmbeddedPostgres | None = None
     kafka: EmbeddedKafka | None = None
-    service: ServiceProcess | None = None
+    processes: list[ServiceProcess] = []
     app: AvailabilityApplication | None = None
     failed = False
     began = time.monotonic()
@@ -646,11 +646,12 @@ async def main() -> int:
         await ensure_topics(bootstrap)
         ensure_schema(database_url, SCHEMA)
         app = AvailabilityApplication(env=postgres_env(database_url, SCHEMA, pool_size=4))
-        service = ServiceProcess(
-            "slotline.availability", database_url, bootstrap, tmp / "availability.log"
-        )
-        service.launch()
-        await service.wait_ready()
+        processes = availability_processes(database_url, bootstrap, tmp)
+        service = processes[0]  # the one answering HTTP (with the projector beside it)
+        for process in processes:
+            process.launch()
+        for process in processes:
+            await process.wait_ready()
         say(f"service ready on {service.base_url} after {time.monotonic() - began:.1f}s")
         phases: list[tuple[str, Callable[[], Any]]] = [
             ("race", lambda: race(app, service)),
@@ -667,18 +668,19 @@ async def main() -> int:
                 failed = True
                 say(f"{name}: FAILED {error!r}")
             say(f"{name}: {time.monotonic() - phase_began:.0f}s")
-            service.check_alive()
+            for process in processes:
+                process.check_alive()
     except BaseException:
         failed = True
         raise
     finally:
-        if service is not None:
-            summary = service.log_summary()
+        for process in processes:
+            summary = process.log_summary()
             if summary:
-                say("the service logged:")
+                say(f"{process.log_path.name} logged:")
                 for line in summary[:15]:
                     say(f"  {line}")
-            service.stop()
+            process.stop()
         if app is not None:
             app.close()
         if kafka is not None:

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from support import ServiceProcess, figure, infrastructure, percentile, say
+from support import ServiceProcess, availability_processes, figure, infrastructure, percentile, say
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
@@ -182,20 +182,15 @@ async def main() -> None:
             for _ in range(CLINICS)
         ]
         catalog.close()
-        services = [
-            ServiceProcess(
-                f"slotline.{name}",
-                database_url,
-                bootstrap,
-                tmp / f"{name}.log",
-                env={
-                    "SLOTLINE_RELAY_IDLE_POLL_SECONDS": "0.5",
-                    # one machine plays 200 customers: the per-address limit would refuse them
-                    "SLOTLINE_PUBLIC_RATE_LIMIT": "100000/minute",
-                },
-            )
-            for name in ("availability", "booking")
-        ]
+        env = {
+            "SLOTLINE_RELAY_IDLE_POLL_SECONDS": "0.5",
+            # one machine plays 200 customers: the per-address limit would refuse them
+            "SLOTLINE_PUBLIC_RATE_LIMIT": "100000/minute",
+        }
+        booking = ServiceProcess(
+            "slotline.booking", database_url, bootstrap, tmp / "booking.log", env=env
+        )
+        services = [*availability_processes(database_url, bootstrap, tmp, env), booking]
         for service in services:
             service.launch()
         try:
@@ -205,7 +200,7 @@ async def main() -> None:
             await catalogue_reached_booking(database_url, len(clinics))
             slots = Slots(clinics)
             await run(bootstrap, slots)
-            await burst_over_http(services[1].base_url, slots)
+            await burst_over_http(booking.base_url, slots)
         finally:
             for service in services:
                 service.stop()

@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from booking import ATHENS, Slots, catalogue_reached_booking, request
-from support import ServiceProcess, figure, infrastructure, percentile, say
+from support import ServiceProcess, availability_processes, figure, infrastructure, percentile, say
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
@@ -81,8 +81,13 @@ async def main() -> None:
         ]
         catalog.close()
         services = {
-            name: ServiceProcess(f"slotline.{name}", database_url, bootstrap, tmp / f"{name}.log")
-            for name in ("availability", "booking")
+            "booking": ServiceProcess(
+                "slotline.booking", database_url, bootstrap, tmp / "booking.log"
+            ),
+            **{
+                f"availability-{n}": process
+                for n, process in enumerate(availability_processes(database_url, bootstrap, tmp))
+            },
         }
         for service in services.values():
             service.launch()
@@ -148,6 +153,7 @@ def _profile(name: str, service: ServiceProcess) -> subprocess.Popen[bytes]:
 async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> None:
     """Rebuild each saga's timeline and print the step percentiles."""
     marks: dict[str, dict[str, float]] = defaultdict(dict)  # booking id → step → seconds
+    asked_by: dict[str, str] = {}  # booking id → the request id it answers
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         for service in ("booking", "availability"):
             cursor = await conn.execute(
@@ -167,6 +173,8 @@ async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> N
                     key = body.get("hold_key")
                 if key and at is not None:
                     marks[key].setdefault(f"store:{service}:{name}", at)
+                if service == "booking" and name == "Requested":
+                    asked_by[str(originator_id)] = str(body.get("request_id"))
     consumer = AIOKafkaConsumer(
         AVAILABILITY_COMMANDS,
         AVAILABILITY_EVENTS,
@@ -189,7 +197,10 @@ async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> N
                         marks[key].setdefault(f"kafka:{body['event_type']}", record.timestamp / 1e3)
     finally:
         await consumer.stop()
-    wanted = {m for m in marks if "kafka:BookingConfirmed" in marks[m]}
+    measured = set(request_ids)  # not the warm-up's
+    wanted = {
+        m for m in marks if "kafka:BookingConfirmed" in marks[m] and asked_by.get(m) in measured
+    }
     sagas = [marks[m] for m in wanted if "store:booking:Requested" in marks[m]]
     say(f"{len(sagas)} sagas confirmed of {len(request_ids)} sent")
     for start, end, name in STEPS:

@@ -168,3 +168,25 @@ class ServiceProcess:
             # Scheduler messages carry their next run time; count them as one.
             seen[key.split(" (trigger:")[0][:300]] += 1
         return [f"{n} × {message}" for message, n in seen.most_common()]
+
+
+def availability_processes(
+    database_url: str, bootstrap: str, tmp: Path, env: dict[str, str] | None = None
+) -> list[ServiceProcess]:
+    """Availability as operators run it: an ``api`` process and a ``projector`` process
+    (``BENCH_AVAILABILITY_SPLIT=0``: one process doing both, to compare)."""
+    if os.environ.get("BENCH_AVAILABILITY_SPLIT", "1") == "0":
+        roles = ["all"]
+    else:
+        roles = ["api", "projector"]
+    say(f"availability processes: {', '.join(roles)}")
+    return [
+        ServiceProcess(
+            "slotline.availability",
+            database_url,
+            bootstrap,
+            tmp / f"availability-{role}.log",
+            env={**(env or {}), "SLOTLINE_AVAILABILITY_ROLE": role},
+        )
+        for role in roles
+    ]

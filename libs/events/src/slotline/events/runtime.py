@@ -82,6 +82,7 @@ class ServiceSpec(Generic[App]):
     parser: Parser = parse_message
     error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
     background: Callable[[App], Sequence[BackgroundTask]] = lambda _: ()
+    relays: bool = True  # False: a process of the service that only projects (no outbox)
 
 
 @dataclass
@@ -141,18 +142,20 @@ class Runtime:
         publisher = self.spec.publisher(application)
         if isinstance(publisher, Publisher):
             publish_audit(publisher)
-        self.relay = OutboxRelay(
-            application,
-            self.broker,
-            publisher,
-            database_url=self.settings.database_url,
-            batch_size=self.settings.relay_batch_size,
-            idle_poll_seconds=self.settings.relay_idle_poll_seconds,
-            metrics=RelayMetrics.register(self.registry),
-            on_published=self.inbox.expect_traffic if self.inbox is not None else None,
-        )
+        if self.spec.relays:
+            self.relay = OutboxRelay(
+                application,
+                self.broker,
+                publisher,
+                database_url=self.settings.database_url,
+                batch_size=self.settings.relay_batch_size,
+                idle_poll_seconds=self.settings.relay_idle_poll_seconds,
+                metrics=RelayMetrics.register(self.registry),
+                on_published=self.inbox.expect_traffic if self.inbox is not None else None,
+            )
+        relays: list[BackgroundTask] = [self.relay] if self.relay is not None else []
         consumers: list[BackgroundTask] = [self.inbox] if self.inbox is not None else []
-        self.background = [self.relay, *consumers, *self.spec.background(application)]
+        self.background = [*relays, *consumers, *self.spec.background(application)]
         self._tasks = [
             asyncio.create_task(self._supervise(task), name=task.name) for task in self.background
         ]
@@ -214,6 +217,8 @@ class Runtime:
             return ok, "ok" if ok else f"no answer from {self.settings.kafka_bootstrap}"
 
         async def relay() -> tuple[bool, str]:
+            if not self.spec.relays:
+                return True, "relayed by the service's other processes"
             if self.relay is None:
                 return False, "not started"
             return self.relay.running, f"{self.relay.state} at position {self.relay.position}"

@@ -1,5 +1,7 @@
 """Settings of the availability service (``SLOTLINE_*`` environment variables)."""
 
+from typing import Literal
+
 from pydantic import Field, PositiveInt
 
 from slotline.events.settings import ServiceSettings
@@ -22,6 +24,14 @@ class AvailabilitySettings(ServiceSettings):
     )
     feed_queue_size: PositiveInt = Field(
         default=256, description="Slot changes buffered per SSE client before it is dropped."
+    )
+    availability_role: Literal["all", "api", "projector"] = Field(
+        default="all",
+        description=(
+            "all: one process does everything. api: HTTP, hold commands, expiry, relay and"
+            " the slot feed, but no slot view. projector: only the slot view (leader-elected),"
+            " so recomputing days never holds the GIL against holds; run api + projector."
+        ),
     )
     seed_demo: bool = Field(
         default=False, description="Register a demo clinic on start when the store is empty."

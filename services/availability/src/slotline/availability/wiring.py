@@ -26,18 +26,20 @@ def service_spec(
     settings: AvailabilitySettings | None = None,
 ) -> ServiceSpec[AvailabilityApplication]:
     settings = settings or AvailabilitySettings()
+    role = settings.availability_role
+    projects, serves = role in {"all", "projector"}, role in {"all", "api"}
 
     def background(application: ServiceApplication) -> Sequence[BackgroundTask]:
         assert isinstance(application, AvailabilityApplication)
-        return (
-            SlotProjection(
-                application,
-                database_url=settings.database_url,
-                batch_size=settings.projection_batch_size,
-                idle_poll_seconds=settings.relay_idle_poll_seconds,
-                limited_threshold=settings.limited_threshold,
-                horizon_roll_seconds=settings.horizon_roll_seconds,
-            ),
+        projection = SlotProjection(
+            application,
+            database_url=settings.database_url,
+            batch_size=settings.projection_batch_size,
+            idle_poll_seconds=settings.relay_idle_poll_seconds,
+            limited_threshold=settings.limited_threshold,
+            horizon_roll_seconds=settings.horizon_roll_seconds,
+        )
+        serving: tuple[BackgroundTask, ...] = (
             HoldExpiry(
                 application,
                 interval_seconds=settings.expiry_interval_seconds,
@@ -46,13 +48,15 @@ def service_spec(
             SlotFeed(settings.database_url, settings.feed_queue_size),
             *([DemoSeeder(application)] if settings.seed_demo else []),
         )
+        return (*([projection] if projects else []), *(serving if serves else ()))
 
     return ServiceSpec(
         settings=settings,
         application_factory=lambda env: AvailabilityApplication(env=env),
         publisher=publisher,
-        subscriptions=subscriptions,
-        routers=[admin_router, holds_router, slots_router],
+        subscriptions=subscriptions if serves else lambda _: (),
+        routers=[admin_router, holds_router, slots_router] if serves else [],
+        relays=serves,
         title="Slotline availability",
         background=background,
         error_statuses={
