@@ -18,7 +18,9 @@ Prints, one ``name: value unit`` line per figure:
   wait, out of 200 (a 202 means "still deciding"); ``burst_confirmed`` must be 3, and
   ``burst_answer_p50`` / ``…p99`` time the answers.
 
-Uses embedded PostgreSQL and Tansu unless ``SLOTLINE_DATABASE_URL`` /
+``BENCH_BOOKING_PHASES=burst`` runs only the burst (``saga,burst`` by default);
+``BENCH_KEEP_LOGS=<dir>`` keeps the services' logs there. Uses embedded PostgreSQL and
+Tansu unless ``SLOTLINE_DATABASE_URL`` /
 ``SLOTLINE_KAFKA_BOOTSTRAP`` are set. Details go to stderr.
 """
 
@@ -27,10 +29,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
+from pathlib import Path
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -199,8 +204,15 @@ async def main() -> None:
             say("availability and booking ready")
             await catalogue_reached_booking(database_url, len(clinics))
             slots = Slots(clinics)
-            await run(bootstrap, slots)
-            await burst_over_http(booking.base_url, slots)
+            phases = os.environ.get("BENCH_BOOKING_PHASES", "saga,burst").split(",")
+            if "saga" in phases:
+                await run(bootstrap, slots)
+            if "burst" in phases:
+                await burst_over_http(booking.base_url, slots)
+            if os.environ.get("BENCH_KEEP_LOGS"):
+                for service in services:
+                    say(f"log kept: {service.log_path}")
+                    shutil.copy(service.log_path, Path(os.environ["BENCH_KEEP_LOGS"]))
         finally:
             for service in services:
                 service.stop()
@@ -273,7 +285,7 @@ async def burst_over_http(base_url: str, slots: Slots) -> None:
             clinic, start = wanted[n % BURST_SLOTS]
             body = {
                 "name": f"Burst Customer {n}",
-                "phone": "+306940000000",
+                "phone": f"+30694{n:07d}",  # 200 different people
                 "service_id": str(clinic.service_id),
                 "location_id": str(clinic.location_id),
                 "start": start.isoformat(),
