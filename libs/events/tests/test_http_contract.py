@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -38,6 +39,10 @@ def app() -> FastAPI:
     @api.get("/metrics")
     async def metrics() -> str:
         return ""
+
+    @api.post("/contended")
+    async def contended() -> None:
+        raise IntegrityError("duplicate key value violates unique constraint")  # retries spent
 
     install_error_handlers(api, {LookupError: 404, ContentionTooHigh: 503})
     api.add_exception_handler(StarletteHTTPException, method_not_allowed)
@@ -117,3 +122,14 @@ class TestTheDocumentTellsTheTruth:
         assert "503" not in read, "a read does not answer contention"
         metrics = document["paths"]["/metrics"]["get"]["responses"]["200"]
         assert list(metrics["content"]) == ["text/plain"]
+
+
+class TestContention:
+    async def test_a_write_that_keeps_losing_races_is_a_503_to_send_again_never_a_500(
+        self,
+    ) -> None:
+        async with client() as http:
+            response = await http.post("/contended")
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert "send the same request again" in response.json()["detail"]

@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from slotline.events.context import caused_by
+from slotline.events.unit_of_work import ContentionTooHigh
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
 """Returns (ready, detail) for one dependency."""
@@ -116,11 +118,27 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": f"invalid request: {summary}", "errors": errors}, 422)
 
 
+async def _contended(request: Request, exc: Exception) -> Response:
+    """Writers kept racing for the same aggregate past the retries: nothing was changed,
+    and the same request (same idempotency key) may be sent again — a 503, never a 500."""
+    return JSONResponse(
+        {
+            "detail": "too many concurrent changes to the same item; nothing was changed,"
+            " send the same request again",
+            "error": "ContentionTooHigh",
+        },
+        503,
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(
     app: FastAPI, handlers: Mapping[type[Exception], ErrorStatus] | None = None
 ) -> None:
     """422s that name each field and rule; domain errors mapped to a status + message."""
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(IntegrityError, _contended)
+    app.add_exception_handler(ContentionTooHigh, _contended)
     for error_type, status_code in (handlers or {}).items():
 
         async def handler(request: Request, exc: Exception, code: int = status_code) -> Response:
