@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install browser-deps run test test-unit test-integration test-e2e lint typecheck format schema \
         bench bench-hops bench-relay bench-availability bench-booking bench-payments bench-notifier \
-        bench-call-intake bench-replay bench-web screenshots loadtest topics token clean images
+        bench-call-intake bench-replay bench-web screenshots loadtest chaos topics token clean images
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,6 +51,9 @@ schema: install  ## regenerate JSON Schemas and the AsyncAPI document
 	$(UV) run --frozen slotline-events schema
 
 bench: bench-relay bench-availability bench-booking bench-payments bench-notifier bench-call-intake bench-replay bench-web  ## every benchmark
+
+chaos: install  ## kill -9 a service every few seconds under load, restart the broker; check invariants
+	$(UV) run --frozen python bench/chaos.py $(CHAOS_ARGS)
 
 bench-hops: install  ## where one booking's time goes, hop by hop (HOPS_PROFILE=1: py-spy flame graphs)
 	$(UV) run --frozen python bench/hops.py

@@ -34,6 +34,8 @@ from slotline.events.settings import ServiceSettings
 
 log = get_logger(__name__)
 
+REWIND_WINDOW_SECONDS = 60.0
+
 
 class Record(Protocol):
     """What the inbox reads of an aiokafka ``ConsumerRecord``."""
@@ -70,6 +72,8 @@ class RecordSource:
         self._commit_wanted = asyncio.Event()
         self._committer: asyncio.Task[None] | None = None
         self._busy_until = 0.0
+        self._rewind = False
+        self._rewinding_until = 0.0
 
     async def start(self) -> None:
         settings = self.settings
@@ -102,6 +106,8 @@ class RecordSource:
         """The records that have arrived (at most ``max_records``), oldest first per
         partition; empty after ``timeout_ms`` of nothing."""
         assert self._consumer is not None, "start() first"
+        if self._rewind:
+            await self._from_the_start()
         fetched = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self.max_records)
         records = [r for partition in fetched.values() for r in partition]
         if records:
@@ -118,6 +124,33 @@ class RecordSource:
         if self._consumer is None:
             return set()
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    def rewind(self) -> None:
+        """The broker lost its messages (the embedded one restarted empty): read every
+        partition from its start again. Positions there are new, and an old position would
+        skip whatever arrived below it; what was applied before is recognised."""
+        self._rewind = True
+        # the group is rejoining a new coordinator meanwhile, and an old offset may still
+        # be committed there: partitions assigned in the next while start from 0 too
+        self._rewinding_until = time.monotonic() + REWIND_WINDOW_SECONDS
+
+    async def _from_the_start(self) -> None:
+        assert self._consumer is not None
+        self._rewind = False
+        await self._seek_to_beginning(self._consumer.assignment())
+        log.warning("reading every partition from its start: the broker restarted empty")
+
+    async def _seek_to_beginning(self, partitions: set[TopicPartition]) -> None:
+        assert self._consumer is not None
+        for tp in partitions:
+            self._done.pop(tp, None)
+            self._committed.pop(tp, None)
+        if partitions:
+            await self._consumer.seek_to_beginning(*partitions)
+
+    async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
+        if time.monotonic() < self._rewinding_until:
+            await self._seek_to_beginning(assigned)
 
     def expect_traffic(self) -> None:
         """Messages flow, or an answer is on its way: fetch with the short wait a while."""
@@ -187,3 +220,4 @@ class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("partitions assigned", count=len(assigned))
+        await self.source._on_assigned(assigned)

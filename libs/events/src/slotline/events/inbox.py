@@ -271,6 +271,11 @@ class Inbox:
     def stop(self) -> None:
         self._stopping.set()
 
+    def rewind(self) -> None:
+        """Read every partition from its start again (see ``RecordSource.rewind``)."""
+        if self.source is not None:
+            self.source.rewind()
+
     async def close(self) -> None:
         if self.source is not None:
             await self.source.stop()

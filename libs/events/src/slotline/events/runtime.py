@@ -25,6 +25,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from slotline.events.audit import AuditTrail, audit_router, publish_audit
 from slotline.events.auth import AuthSettings, TokenVerifier
+from slotline.events.broker_watch import BrokerRestartWatch
 from slotline.events.contract.registry import parse_message
 from slotline.events.group_commit import GroupCommit
 from slotline.events.http import (
@@ -154,7 +155,10 @@ class Runtime:
                 on_published=self.inbox.expect_traffic if self.inbox is not None else None,
             )
         relays: list[BackgroundTask] = [self.relay] if self.relay is not None else []
-        consumers: list[BackgroundTask] = [self.inbox] if self.inbox is not None else []
+        consumers: list[BackgroundTask] = []
+        if self.inbox is not None:
+            watch = BrokerRestartWatch(self.settings.database_url, self.inbox.rewind)
+            consumers = [self.inbox, watch]
         self.background = [*relays, *consumers, *self.spec.background(application)]
         self._tasks = [
             asyncio.create_task(self._supervise(task), name=task.name) for task in self.background

@@ -1,0 +1,314 @@
+"""Chaos run of the whole system on the local stack: a steady load while a scheduler
+``kill -9``s a service every few seconds (each service at least twice) and restarts the
+broker once, then, once quiet, invariants checked from the outside.
+
+Load: booking requests over Kafka (as a partner channel; each for a free place of its
+own) and pairs of customers on the public HTTP endpoint racing for one place (exactly
+one of each pair may win). The stack supervises like an orchestrator: what is killed
+comes back with backoff; the broker comes back empty and every relay publishes again.
+
+Prints ``chaos_kills``, ``chaos_requests``, one ``chaos_<invariant>_violations`` line per
+invariant (goal 0 each), and ``chaos_recovery_p50`` / ``_p99`` (kill → that service
+ready again). Invariants checked:
+
+- ``lost_outcome`` — a request (Kafka or HTTP) with no final outcome
+  (``BookingConfirmed`` / ``BookingRejected`` / ``BookingExpired``) on booking.events.v1;
+- ``doubled_outcome`` — a request with two different final outcome events (a
+  re-publication of the same event is not a double);
+- ``double_booking`` — two allocations of one resource overlapping (buffers included);
+- ``race_winners`` — a racing pair with other than exactly one confirmed booking;
+- ``held_left`` — a hold still ``held`` once every request is final.
+
+Not (yet) checked here: ledgers, charges, messages and text-backs (payments, notifier
+and call-intake run and are killed, but this load does not pay, remind or call).
+
+``python bench/chaos.py --seconds 300`` (``make chaos``); the test suite runs a 60 s
+variant. Exit status 1 when any invariant is violated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
+from booking import TENANT, Slots, catalogue_reached_booking, request
+from outside import double_bookings_now, read_all
+from support import figure, percentile, say
+
+from slotline.availability import demo
+from slotline.availability.application import AvailabilityApplication
+from slotline.events.auth import DEV_SECRET, TokenIssuer
+from slotline.events.local.stack import SERVICES, LocalStack
+from slotline.events.store import postgres_env
+from slotline.events.topics import BOOKING_EVENTS, BOOKING_REQUESTS
+
+FINAL = {"BookingConfirmed", "BookingRejected", "BookingExpired"}
+
+
+def token(role: str) -> str:
+    return TokenIssuer(DEV_SECRET).mint(f"chaos-{role}", TENANT, [role], timedelta(hours=2))
+
+
+class Load:
+    """What was asked, by request id, and which requests raced for one place."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.pairs: list[tuple[str, str]] = []
+        self.sent_at: dict[str, float] = {}
+
+    async def over_kafka(self, bootstrap: str, slots: Slots, rate: float, until: float) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        await producer.start()
+        try:
+            while time.monotonic() < until:
+                message = request(*slots.take())
+                try:
+                    await producer.send_and_wait(
+                        BOOKING_REQUESTS, message.to_json(), key=message.aggregate_id.encode()
+                    )
+                    self.requests.append(message.request_id)
+                    self.sent_at[message.request_id] = time.monotonic()
+                except Exception as error:  # the broker is down: a channel retries later
+                    say(f"publish failed (broker restarting?): {error!r}")
+                    await asyncio.sleep(1)
+                await asyncio.sleep(1 / rate)
+        finally:
+            await producer.stop()
+
+    async def races_over_http(self, booking_url: str, slots: Slots, until: float) -> None:
+        async with httpx.AsyncClient(base_url=booking_url, timeout=30) as http:
+            while time.monotonic() < until:
+                clinic, start = slots.take()
+                ids = (f"race-{uuid4().hex}", f"race-{uuid4().hex}")
+                body = {
+                    "service_id": str(clinic.service_id),
+                    "location_id": str(clinic.location_id),
+                    "start": start.isoformat(),
+                    "staff_id": str(clinic.staff_ids[0]),  # one place: one winner
+                }
+
+                async def book(request_id: str, n: int, body: dict[str, Any] = body) -> bool:
+                    person = {"name": f"Racer {n}", "phone": f"+3069{random.randrange(10**8):08d}"}
+                    for _ in range(30):  # a customer taps again while the service restarts
+                        try:
+                            answer = await http.post(
+                                f"/v1/public/{TENANT}/bookings",
+                                json=body | person | {"request_id": request_id},
+                            )
+                            if answer.status_code < 500:
+                                return True
+                        except httpx.TransportError:
+                            pass
+                        await asyncio.sleep(1)
+                    return False
+
+                sent = await asyncio.gather(*(book(i, n) for n, i in enumerate(ids)))
+                if all(sent):
+                    self.requests.extend(ids)
+                    self.pairs.append(ids)
+                await asyncio.sleep(1)
+
+
+class Chaos:
+    """Kills a service every ``every`` seconds (each one at least twice) and the broker
+    once, halfway; notes how long each victim took to be ready again."""
+
+    def __init__(self, stack: LocalStack, every: float) -> None:
+        self.stack = stack
+        self.every = every
+        self.kills = 0
+        self.recoveries: list[float] = []
+        self.killed: list[tuple[float, str]] = []
+
+    async def run(self, until: float) -> None:
+        victims = [*SERVICES, *SERVICES]
+        random.shuffle(victims)
+        expected = int((until - time.monotonic()) / self.every)
+        victims.insert(min(len(victims), expected) // 2, "broker")  # halfway through the run
+        self.recovering: set[asyncio.Task[None]] = set()
+        n = 0
+        while time.monotonic() < until:
+            await asyncio.sleep(self.every)
+            victim = victims[n % len(victims)] if n < len(victims) else random.choice(SERVICES)
+            n += 1
+            killed_at = time.monotonic()
+            try:
+                pid = self.stack.kill(victim)
+            except (AssertionError, ProcessLookupError):
+                continue  # still down from the last kill
+            self.kills += 1
+            self.killed.append((killed_at, victim))
+            say(f"kill -9 {victim} (pid {pid})")
+            task = asyncio.create_task(self._recovery(victim, killed_at))
+            self.recovering.add(task)
+            task.add_done_callback(self.recovering.discard)
+
+    async def _recovery(self, victim: str, killed_at: float) -> None:
+        if victim == "broker":
+            await asyncio.sleep(1)
+            return  # its recovery shows in the services' readiness (kafka check)
+        url = next(s.url for s in self.stack.services if s.name == victim)
+        async with httpx.AsyncClient(timeout=2) as http:
+            await asyncio.sleep(0.5)  # the old process is gone before we ask
+            while True:
+                try:
+                    if (await http.get(f"{url}/readyz")).status_code == 200:
+                        self.recoveries.append(time.monotonic() - killed_at)
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+
+
+def supervise(stack: LocalStack, stop: threading.Event, problems: list[str]) -> None:
+    """What ``slotline run`` does in its loop: restart what died."""
+    while not stop.wait(0.3):
+        reason = stack.tick()
+        if reason:
+            problems.append(reason)
+            return
+
+
+def final_outcomes(events: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Request id → the distinct final outcome events answering it."""
+    answered: dict[str, set[str]] = defaultdict(set)
+    for event in events:
+        if event.get("event_type") in FINAL and event.get("request_id"):
+            answered[event["request_id"]].add(event.get("event_id", ""))
+    return answered
+
+
+async def settle(bootstrap: str, asked: list[str], timeout: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            events = await read_all(bootstrap, BOOKING_EVENTS, quiet_seconds=2)
+        except KafkaConnectionError:  # the broker is still coming back
+            await asyncio.sleep(2)
+            continue
+        answered = final_outcomes(events)
+        missing = [r for r in asked if not answered.get(r)]
+        if not missing or time.monotonic() > deadline:
+            say(f"settled: {len(asked) - len(missing)} of {len(asked)} requests answered")
+            return events
+        await asyncio.sleep(3)
+
+
+async def held_left(availability_url: str) -> int:
+    headers = {"Authorization": f"Bearer {token('manager')}"}
+    async with httpx.AsyncClient(base_url=availability_url, timeout=10) as http:
+        answer = await http.get(
+            "/v1/holds", params={"status": "held", "limit": 1000}, headers=headers
+        )
+        answer.raise_for_status()
+        return len(answer.json())
+
+
+async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
+    """Run the chaos; the number of invariant violations."""
+    stack = LocalStack(
+        out / "stack",
+        base_port=0,
+        ready_timeout=180,
+        quiet=True,
+        extra_env={
+            "SLOTLINE_SEED_DEMO": "false",
+            "SLOTLINE_PUBLIC_RATE_LIMIT": "1000000/minute",
+            "SLOTLINE_LOG_LEVEL": "WARNING",
+        },
+    )
+    await asyncio.to_thread(stack.start)
+    stop, problems = threading.Event(), list[str]()
+    supervisor = threading.Thread(target=supervise, args=(stack, stop, problems), daemon=True)
+    supervisor.start()
+    try:
+        catalog = AvailabilityApplication(env=postgres_env(stack.database_url, "availability"))
+        clinics = [
+            demo.open_clinic(
+                catalog,
+                TENANT,
+                staff=10,
+                rooms=10,
+                opens=clock_time(1),
+                closes=clock_time(23, 59),
+                horizon=timedelta(days=33),
+            )
+            for _ in range(5)
+        ]
+        catalog.close()
+        await catalogue_reached_booking(stack.database_url, len(clinics))
+        urls = {s.name: s.url for s in stack.services}
+        load, killer = Load(), Chaos(stack, every)
+        until = time.monotonic() + seconds
+        began = datetime.now(UTC)
+        await asyncio.gather(
+            load.over_kafka(stack.bootstrap, Slots(clinics[:4]), rate, until),
+            # a clinic of their own: a Kafka request never takes the racers' place
+            load.races_over_http(urls["booking"], Slots(clinics[4:]), until),
+            killer.run(until),
+        )
+        say(f"load over after {(datetime.now(UTC) - began).total_seconds():.0f}s; settling")
+        events = await settle(stack.bootstrap, load.requests, timeout=240)
+        answered = final_outcomes(events)
+        confirmed = {e["request_id"] for e in events if e.get("event_type") == "BookingConfirmed"}
+        violations = {
+            "lost_outcome": sum(1 for r in load.requests if not answered.get(r)),
+            "doubled_outcome": sum(1 for r in load.requests if len(answered.get(r, ())) > 1),
+            "double_booking": await double_bookings_now(
+                stack.bootstrap, urls["availability"], token("manager")
+            ),
+            "race_winners": sum(1 for pair in load.pairs if len(confirmed & set(pair)) != 1),
+            "held_left": await held_left(urls["availability"]),
+        }
+        lost = [r for r in load.requests if not answered.get(r)]
+        if lost:
+            start = min(load.sent_at.values(), default=0.0)
+            say(f"kills at: {[(round(t - start, 1), v) for t, v in killer.killed]}")
+            sent = sorted(round(load.sent_at[r] - start, 1) for r in lost if r in load.sent_at)
+            say(f"lost requests sent at (s into the run): {sent}")
+        figure("chaos_kills", str(killer.kills))
+        figure("chaos_requests", str(len(load.requests)))
+        figure("chaos_races", str(len(load.pairs)))
+        for name, count in violations.items():
+            figure(f"chaos_{name}_violations", str(count))
+        if killer.recoveries:
+            figure("chaos_recovery_p50", f"{percentile(killer.recoveries, 0.5):.1f} s")
+            figure("chaos_recovery_p99", f"{percentile(killer.recoveries, 0.99):.1f} s")
+        if problems:
+            say(f"the stack stopped itself: {problems}")
+        return sum(violations.values()) + len(problems)
+    finally:
+        stop.set()
+        supervisor.join(timeout=5)
+        await asyncio.to_thread(stack.stop)
+
+
+def main() -> int:
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the broker's restart is planned
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=300, help="how long the load runs")
+    parser.add_argument("--kill-every", type=float, default=6, help="seconds between kills")
+    parser.add_argument("--rate", type=float, default=4, help="Kafka requests per second")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="slotline-chaos-") as scratch:
+        violations = asyncio.run(chaos(args.seconds, args.kill_every, args.rate, Path(scratch)))
+    return 1 if violations else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""The short chaos run (``make chaos`` runs five minutes): a minute of load on the local
+stack while a service is ``kill -9``ed every few seconds and the broker restarts once —
+every invariant checked from the outside holds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_minute_of_kills_loses_doubles_and_double_books_nothing() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLOTLINE_")}
+    run = subprocess.run(
+        [sys.executable, "bench/chaos.py", "--seconds", "60", "--kill-every", "7"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=840,
+        check=False,
+    )
+    figures = dict(
+        line.split(": ", 1) for line in run.stdout.splitlines() if line.startswith("chaos_")
+    )
+    assert figures, run.stderr[-3000:]
+    violations = {k: v for k, v in figures.items() if k.endswith("_violations")}
+    assert set(violations) == {
+        f"chaos_{name}_violations"
+        for name in (
+            "lost_outcome",
+            "doubled_outcome",
+            "double_booking",
+            "race_winners",
+            "held_left",
+        )
+    }
+    assert all(v == "0" for v in violations.values()), (violations, run.stderr[-3000:])
+    assert int(figures["chaos_kills"]) >= 6  # a service every 7 s for 60 s, the broker once
+    assert int(figures["chaos_requests"]) > 100
+    assert int(figures["chaos_races"]) > 0
+    assert "kill -9 broker" in run.stderr
+    assert run.returncode == 0, run.stderr[-3000:]
