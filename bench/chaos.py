@@ -22,7 +22,7 @@ ready again). Invariants checked:
 Not (yet) checked here: ledgers, charges, messages and text-backs (payments, notifier
 and call-intake run and are killed, but this load does not pay, remind or call).
 
-``python bench/chaos.py --seconds 300`` (``make chaos``); the test suite runs a 60 s
+``python bench/chaos.py --seconds 300`` (``make chaos``); the test suite runs a 45 s
 variant. Exit status 1 when any invariant is violated.
 """
 

@@ -1,4 +1,4 @@
-"""The short chaos run (``make chaos`` runs five minutes): a minute of load on the local
+"""The short chaos run (``make chaos`` runs five minutes): 45 s of load on the local
 stack while a service is ``kill -9``ed every few seconds and the broker restarts once —
 every invariant checked from the outside holds."""
 
@@ -16,10 +16,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_minute_of_kills_loses_doubles_and_double_books_nothing() -> None:
+def test_kills_under_load_lose_doubles_and_double_books_nothing() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLOTLINE_")}
     run = subprocess.run(
-        [sys.executable, "bench/chaos.py", "--seconds", "60", "--kill-every", "7"],
+        [sys.executable, "bench/chaos.py", "--seconds", "45", "--kill-every", "6"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -43,7 +43,7 @@ def test_a_minute_of_kills_loses_doubles_and_double_books_nothing() -> None:
         )
     }
     assert all(v == "0" for v in violations.values()), (violations, run.stderr[-3000:])
-    assert int(figures["chaos_kills"]) >= 6  # a service every 7 s for 60 s, the broker once
+    assert int(figures["chaos_kills"]) >= 6  # a service every 6 s for 45 s, the broker once
     assert int(figures["chaos_requests"]) > 100
     assert int(figures["chaos_races"]) > 0
     assert "kill -9 broker" in run.stderr
