@@ -20,6 +20,7 @@ from slotline.availability.live.projection import SlotProjection
 from slotline.availability.settings import AvailabilitySettings
 from slotline.availability.wiring import service_spec
 from slotline.events.local.infra import free_port
+from slotline.events.runtime import Runtime
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, bearer, running
 
@@ -44,6 +45,23 @@ async def processes(
             )
             started.append(await stack.enter_async_context(running(service_spec(settings))))
         yield started[0], started[1]
+
+
+async def test_processes_starting_together_make_the_store_once(module_database_url: str) -> None:
+    """api and projector start at the same moment on an empty schema: both open it."""
+    schema = f"together_{uuid4().hex[:8]}"
+
+    def open_store(role: str) -> None:
+        settings = AvailabilitySettings(
+            database_url=module_database_url,
+            database_schema=schema,
+            availability_role=role,  # type: ignore[arg-type]
+        )
+        Runtime(service_spec(settings)).open_store().close()
+
+    async with anyio.create_task_group() as group:
+        for role in ("api", "projector", "api", "projector"):
+            group.start_soon(anyio.to_thread.run_sync, open_store, role)
 
 
 def tasks(service: RunningService) -> list[type]:

@@ -106,8 +106,10 @@ class Runtime:
         return self.spec.settings
 
     def open_store(self) -> ServiceApplication:
+        """The service's store, its tables made if missing — one process at a time: the
+        processes of one service (replicas, api and projector) often start together,
+        and concurrent ``CREATE TABLE IF NOT EXISTS`` in PostgreSQL can still collide."""
         settings = self.settings
-        ensure_schema(settings.database_url, settings.schema_name)
         privacy_key = settings.privacy_master_key
         env = postgres_env(
             settings.database_url,
@@ -115,7 +117,14 @@ class Runtime:
             settings.database_pool_size,
             privacy_key.get_secret_value() if privacy_key else None,
         )
-        self.application = self.spec.application_factory(env)
+        lock = f"slotline-schema:{settings.schema_name}"
+        with psycopg.connect(settings.database_url, autocommit=True) as connection:
+            connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
+            try:
+                ensure_schema(settings.database_url, settings.schema_name)
+                self.application = self.spec.application_factory(env)
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(hashtext(%s))", (lock,))
         return self.application
 
     async def start(self) -> None:
