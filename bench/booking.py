@@ -170,11 +170,13 @@ async def publish_at_rate(
     return sent
 
 
-async def main() -> None:
-    async with infrastructure("booking") as (database_url, bootstrap, tmp):
-        ensure_schema(database_url, "availability")
-        catalog = AvailabilityApplication(env=postgres_env(database_url, "availability"))
-        clinics = [
+def open_clinics(database_url: str, count: int = CLINICS) -> list[demo.Clinic]:
+    """``count`` clinics of the benchmark's tenant, open nearly round the clock, each with
+    ``STAFF`` therapists and rooms, bookable ``DAYS`` days ahead (and a margin)."""
+    ensure_schema(database_url, "availability")
+    catalog = AvailabilityApplication(env=postgres_env(database_url, "availability"))
+    try:
+        return [
             demo.open_clinic(
                 catalog,
                 TENANT,
@@ -184,9 +186,15 @@ async def main() -> None:
                 closes=clock_time(23, 59),
                 horizon=timedelta(days=DAYS + 5),
             )
-            for _ in range(CLINICS)
+            for _ in range(count)
         ]
+    finally:
         catalog.close()
+
+
+async def main() -> None:
+    async with infrastructure("booking") as (database_url, bootstrap, tmp):
+        clinics = open_clinics(database_url)
         env = {
             "SLOTLINE_RELAY_IDLE_POLL_SECONDS": "0.5",
             # one machine plays 200 customers: the per-address limit would refuse them

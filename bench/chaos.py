@@ -37,7 +37,6 @@ import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -45,15 +44,12 @@ from uuid import uuid4
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
-from booking import TENANT, Slots, catalogue_reached_booking, request
+from booking import TENANT, Slots, catalogue_reached_booking, open_clinics, request
 from outside import double_bookings_now, read_all
-from support import figure, percentile, say
+from support import bench_stack, figure, percentile, say
 
-from slotline.availability import demo
-from slotline.availability.application import AvailabilityApplication
 from slotline.events.auth import DEV_SECRET, TokenIssuer
 from slotline.events.local.stack import SERVICES, LocalStack
-from slotline.events.store import postgres_env
 from slotline.events.topics import BOOKING_EVENTS, BOOKING_REQUESTS
 
 FINAL = {"BookingConfirmed", "BookingRejected", "BookingExpired"}
@@ -221,36 +217,13 @@ async def held_left(availability_url: str) -> int:
 
 async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
     """Run the chaos; the number of invariant violations."""
-    stack = LocalStack(
-        out / "stack",
-        base_port=0,
-        ready_timeout=180,
-        quiet=True,
-        extra_env={
-            "SLOTLINE_SEED_DEMO": "false",
-            "SLOTLINE_PUBLIC_RATE_LIMIT": "1000000/minute",
-            "SLOTLINE_LOG_LEVEL": "WARNING",
-        },
-    )
+    stack = bench_stack(out / "stack", ready_timeout=180)
     await asyncio.to_thread(stack.start)
     stop, problems = threading.Event(), list[str]()
     supervisor = threading.Thread(target=supervise, args=(stack, stop, problems), daemon=True)
     supervisor.start()
     try:
-        catalog = AvailabilityApplication(env=postgres_env(stack.database_url, "availability"))
-        clinics = [
-            demo.open_clinic(
-                catalog,
-                TENANT,
-                staff=10,
-                rooms=10,
-                opens=clock_time(1),
-                closes=clock_time(23, 59),
-                horizon=timedelta(days=33),
-            )
-            for _ in range(5)
-        ]
-        catalog.close()
+        clinics = open_clinics(stack.database_url, 5)  # 4 for Kafka, 1 for the races
         await catalogue_reached_booking(stack.database_url, len(clinics))
         urls = {s.name: s.url for s in stack.services}
         load, killer = Load(), Chaos(stack, every)

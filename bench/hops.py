@@ -23,18 +23,13 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from datetime import time as clock_time
-from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from booking import ATHENS, Slots, catalogue_reached_booking, request
+from booking import ATHENS, Slots, catalogue_reached_booking, open_clinics, request
 from support import ServiceProcess, availability_processes, figure, infrastructure, percentile, say
 
-from slotline.availability import demo
-from slotline.availability.application import AvailabilityApplication
-from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.topics import (
     AVAILABILITY_COMMANDS,
     AVAILABILITY_EVENTS,
@@ -65,21 +60,7 @@ STEPS = [
 
 async def main() -> None:
     async with infrastructure("hops") as (database_url, bootstrap, tmp):
-        ensure_schema(database_url, "availability")
-        catalog = AvailabilityApplication(env=postgres_env(database_url, "availability"))
-        clinics = [
-            demo.open_clinic(
-                catalog,
-                TENANT,
-                staff=10,
-                rooms=10,
-                opens=clock_time(1),
-                closes=clock_time(23, 59),
-                horizon=timedelta(days=33),
-            )
-            for _ in range(4)
-        ]
-        catalog.close()
+        clinics = open_clinics(database_url)
         services = {
             "booking": ServiceProcess(
                 "slotline.booking", database_url, bootstrap, tmp / "booking.log"

@@ -28,12 +28,11 @@ from pathlib import Path
 
 import httpx
 from outside import double_bookings_now
-from support import figure, infrastructure, say
+from support import bench_stack, figure, infrastructure, say
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
 from slotline.events.auth import DEV_SECRET, TokenIssuer
-from slotline.events.local.stack import LocalStack
 from slotline.events.store import ensure_schema, postgres_env
 
 TENANT = "loadtest"
@@ -106,17 +105,7 @@ async def main(args: argparse.Namespace) -> None:
             catalog.close()
             os.environ["SLOTLINE_DATABASE_URL"] = database_url
             os.environ["SLOTLINE_KAFKA_BOOTSTRAP"] = bootstrap
-            stack = LocalStack(
-                out / "stack",
-                base_port=0,
-                ready_timeout=120,
-                quiet=True,
-                extra_env={
-                    "SLOTLINE_SEED_DEMO": "false",
-                    "SLOTLINE_PUBLIC_RATE_LIMIT": "1000000/minute",
-                    "SLOTLINE_LOG_LEVEL": "WARNING",
-                },
-            )
+            stack = bench_stack(out / "stack")
             await asyncio.to_thread(stack.start)
             try:
                 urls = {s.name: s.url for s in stack.services}

@@ -23,6 +23,7 @@ import httpx
 
 from slotline.events.kafka import ensure_topics
 from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
+from slotline.events.local.stack import LocalStack
 
 
 def say(message: str) -> None:
@@ -190,3 +191,19 @@ def availability_processes(
         )
         for role in roles
     ]
+
+
+def bench_stack(path: Path, ready_timeout: float = 120) -> LocalStack:
+    """The whole local stack as benchmarks run it: free ports, no demo clinic, output to
+    log files, the public rate limit out of the way (one machine plays every customer)."""
+    return LocalStack(
+        path,
+        base_port=0,
+        ready_timeout=ready_timeout,
+        quiet=True,
+        extra_env={
+            "SLOTLINE_SEED_DEMO": "false",
+            "SLOTLINE_PUBLIC_RATE_LIMIT": "1000000/minute",
+            "SLOTLINE_LOG_LEVEL": "WARNING",
+        },
+    )
