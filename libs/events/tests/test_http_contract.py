@@ -133,3 +133,9 @@ class TestContention:
         assert response.status_code == 503
         assert response.headers["retry-after"] == "1"
         assert "send the same request again" in response.json()["detail"]
+
+    async def test_the_document_says_every_write_may_answer_503(self) -> None:
+        document = app().openapi()
+        assert "503" in document["paths"]["/contended"]["post"]["responses"]
+        assert "503" in document["paths"]["/things/{thing_id}"]["put"]["responses"]
+        assert "503" not in document["paths"]["/things/{thing_id}"]["get"]["responses"]

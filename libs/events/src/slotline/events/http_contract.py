@@ -5,8 +5,9 @@
 - A 405 names every method the path allows (Starlette names only the first route's).
 - The OpenAPI document says what the service really answers: 422 bodies are
   ``InvalidRequest`` (not FastAPI's ``HTTPValidationError``), authenticated operations
-  document 401 and 403, operations with path parameters 404, writes the 409 and 503 the
-  service maps its domain errors to, and ``/metrics`` is Prometheus text.
+  document 401 and 403, operations with path parameters 404, writes the 409 the service
+  maps its domain errors to and the 503 of a write that keeps losing races, and
+  ``/metrics`` is Prometheus text.
 """
 
 from __future__ import annotations
@@ -235,8 +236,8 @@ def _document_errors(document: dict[str, Any], mapped: set[int]) -> None:
                 wanted.add(404)  # the item the path names may not exist
             elif any(p.get("in") == "query" for p in parameters) and 404 in mapped:
                 wanted.add(404)  # a query may name one that does not exist
-            if method in _WRITE_METHODS:
-                wanted |= mapped & {409, 503}
+            if method in _WRITE_METHODS:  # any write may keep losing races: 503 (http.py)
+                wanted |= (mapped & {409}) | {503}
             if parameters or "requestBody" in operation or "422" in responses:
                 responses["422"] = {"description": "Invalid request.", "content": invalid}
             for status in sorted(wanted):
