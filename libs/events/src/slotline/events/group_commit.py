@@ -28,7 +28,7 @@ from eventsourcing.persistence import IntegrityError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from slotline.events.store import ServiceApplication
-from slotline.events.unit_of_work import UnitOfWork
+from slotline.events.unit_of_work import UnitOfWork, act_within
 
 T = TypeVar("T")
 
@@ -134,7 +134,7 @@ class GroupCommit:
 
 
 def _act_and_stamp(act: Callable[[UnitOfWork], Any], work: UnitOfWork) -> Any:
-    result = act(work)
+    result = act_within(work, act)
     work.stamp()
     return result
 

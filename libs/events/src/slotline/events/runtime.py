@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import anyio
 import psycopg
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -306,3 +306,7 @@ def current_writer(request: Request) -> GroupCommit:
     if writer is None:
         raise RuntimeError("the service's store is not open yet")
     return writer  # type: ignore[no-any-return]
+
+
+Writer = Annotated[GroupCommit, Depends(current_writer)]
+"""A route's group commit: its use case shares a unit of work with concurrent ones."""

@@ -28,7 +28,7 @@ from slotline.events.privacy.keys import LocalKeyEncryptionKeys
 from slotline.events.privacy.sealing import SealedPersonal
 from slotline.events.privacy.vault import KeyVault, MemoryKeyVault, SqlKeyVault
 from slotline.events.recorder import SlotlineRecorder
-from slotline.events.unit_of_work import UnitOfWork, run_command, unit_of_work
+from slotline.events.unit_of_work import UnitOfWork, current_work, run_command, unit_of_work
 
 T = TypeVar("T")
 
@@ -103,6 +103,8 @@ class ServiceApplication(Application[Any]):
         "AGGREGATE_CACHE_MAXSIZE": "10000",
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
     }
+    max_attempts: ClassVar[int] = 8
+    """How many lost races a use case of its own survives before ``ContentionTooHigh``."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
@@ -164,6 +166,11 @@ class ServiceApplication(Application[Any]):
         """Run a use case's ``act`` in one unit of work (see :mod:`unit_of_work`)."""
         return run_command(self, act, tracking=tracking, attempts=attempts)
 
+    def in_work(self, work: UnitOfWork | None, act: Callable[[UnitOfWork], T]) -> T:
+        """``act`` in the caller's unit of work (a batch's, a group's), or as a command
+        of its own: the one way a use case runs, whoever calls it."""
+        return act(work) if work is not None else self.command(act, attempts=self.max_attempts)
+
     def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
         """A unit of work without retries (the inbox's batches retry themselves)."""
         return unit_of_work(self)
@@ -189,7 +196,11 @@ class ServiceApplication(Application[Any]):
             yield cursor
 
     def get_many(self, aggregate_ids: Collection[UUID]) -> dict[UUID, Any]:
-        """Several aggregates in one query (those that exist)."""
+        """Several aggregates in one query (those that exist); inside a unit of work of
+        this application, as that work sees them."""
+        work = current_work()
+        if work is not None and work.app is self:
+            return work.get_many(aggregate_ids)
         return self.load_many(aggregate_ids)
 
     def load_many(

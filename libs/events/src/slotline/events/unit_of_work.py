@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
@@ -35,6 +36,38 @@ A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
 
+_active: ContextVar[UnitOfWork | None] = ContextVar("slotline_unit_of_work", default=None)
+
+
+def current_work() -> UnitOfWork | None:
+    """The unit of work open in this thread's context, if any: reads made while it is
+    open go through it (its connection, its changes) — a second connection per
+    request could exhaust the pool and deadlock under load."""
+    return _active.get()
+
+
+@contextmanager
+def read_cursor(recorder: Any) -> Iterator[Cursor[DictRow]]:
+    """A cursor to read ``recorder``'s tables: the open unit of work's when it writes
+    there (it sees the work's rows; no second connection), else a read-only one."""
+    work = current_work()
+    if work is not None and work.app.recorder is recorder and work._cursor is not None:
+        yield work._cursor
+        return
+    with recorder.datastore.transaction(commit=False) as cursor:
+        yield cursor
+
+
+def act_within(work: UnitOfWork, act: Callable[[UnitOfWork], T]) -> T:
+    """Run ``act`` with ``work`` as the current one (for a use case run in another
+    context than the one that opened the work, e.g. a queued request's)."""
+    token = _active.set(work)
+    try:
+        return act(work)
+    finally:
+        _active.reset(token)
+
+
 class AlreadyApplied(Exception):
     """The command's tracking position is recorded already: it was applied before."""
 
@@ -51,6 +84,7 @@ class UnitOfWork:
         self._cursor = cursor
         self._seen: dict[UUID, Aggregate | None] = {}
         self._added: dict[UUID, Aggregate] = {}
+        self._opened: dict[UUID, Aggregate] = {}
         self.trackings: list[Tracking] = []
         self._after_commit: list[Callable[[], None]] = []
 
@@ -64,22 +98,33 @@ class UnitOfWork:
     def get_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Any]:
         """Several aggregates, loading those not seen yet in one query."""
         ids = list(dict.fromkeys(aggregate_ids))
-        missing = [i for i in ids if i not in self._seen and i not in self._added]
+        known = self._added.keys() | self._opened.keys()
+        missing = [i for i in ids if i not in self._seen and i not in known]
         if missing:
             loaded = self.app.load_many(missing, cursor=self._cursor)
             for aggregate_id in missing:
                 self._seen[aggregate_id] = loaded.get(aggregate_id)
-        found = {i: self._added.get(i) or self._seen.get(i) for i in ids}
+        found = {i: self._added.get(i) or self._opened.get(i) or self._seen.get(i) for i in ids}
         return {i: a for i, a in found.items() if a is not None}
 
     def add(self, *aggregates: Aggregate) -> None:
         """New aggregates (or ones not loaded here) to save with the work."""
         for aggregate in aggregates:
+            self._opened.pop(aggregate.id, None)
             self._added[aggregate.id] = aggregate
+
+    def open(self, aggregate: Aggregate) -> None:
+        """A new aggregate made only to be looked at (an empty calendar day): later
+        ``get`` calls of this work find it, and it is saved only if something happens to
+        it after it was made — so use cases in one group share it instead of racing."""
+        if aggregate.id not in self._added:
+            self._opened[aggregate.id] = aggregate
 
     def changed(self) -> list[Aggregate]:
         """Every aggregate of this work with unsaved events, in the order first met."""
-        candidates = {**{i: a for i, a in self._seen.items() if a is not None}, **self._added}
+        opened = {i: a for i, a in self._opened.items() if len(a.pending_events) > 1}
+        seen = {i: a for i, a in self._seen.items() if a is not None}
+        candidates = {**seen, **opened, **self._added}
         return [a for a in candidates.values() if a.pending_events]
 
     # --- positions, rows, hooks -----------------------------------------------------------
@@ -140,12 +185,20 @@ def unit_of_work(app: ServiceApplication) -> Iterator[UnitOfWork]:
     if isinstance(recorder, SlotlineRecorder):
         with recorder.transaction(commit=True) as cursor:
             work = UnitOfWork(app, cursor)
-            yield work
-            aggregates = work._flush()
+            token = _active.set(work)
+            try:
+                yield work
+                aggregates = work._flush()
+            finally:
+                _active.reset(token)
     else:
         work = UnitOfWork(app, None)
-        yield work
-        aggregates = work._flush()
+        token = _active.set(work)
+        try:
+            yield work
+            aggregates = work._flush()
+        finally:
+            _active.reset(token)
     work._committed(aggregates)
 
 

@@ -1,8 +1,10 @@
 """The availability service's use cases: catalog changes and holds.
 
-A hold is placed in one transaction over the ``Hold`` and every ``ResourceDay`` it
-touches; two holds racing for a resource day meet at that stream's version, and the
-loser re-reads and tries again (bounded). No lock, global or otherwise.
+A hold is placed in one unit of work over the ``Hold`` and every ``ResourceDay`` it
+touches. Holds applied together (a batch of commands) share the work, so the second
+sees the first's reservation in memory; two units of work racing for a resource day
+meet at that stream's version, and the loser is redone on fresh state (bounded). No
+lock, global or otherwise.
 """
 
 from __future__ import annotations
@@ -10,16 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import Tracking
 
 from slotline.availability.catalog_admin import CatalogApplication, UnknownItem
 from slotline.availability.domain.assignment import booking_days, find_assignment
 from slotline.availability.domain.calendar import ResourceDay
 from slotline.availability.domain.catalog import Location, Service
+from slotline.availability.domain.entries import CalendarView, DayEntries
 from slotline.availability.domain.hold import Hold, HoldExpired, HoldStatus
 from slotline.availability.domain.refusal import HoldRefusal
 from slotline.availability.domain.reservation import reserve_slot
@@ -30,6 +30,7 @@ from slotline.availability.domain.schedule import local_date_of
 from slotline.availability.domain.slots import SlotView, day_slots, nearest_alternatives
 from slotline.availability.domain.values import Interval, ServiceDefinition
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import UnitOfWork
 
 DEFAULT_HOLD_TTL = timedelta(minutes=10)
 
@@ -85,24 +86,26 @@ class AvailabilityApplication(CatalogApplication):
         self._pools: dict[tuple[UUID, int, int], list[ResourceState]] = {}
 
     # --- holds -------------------------------------------------------------------
+    #
+    # Every hold use case acts in a unit of work: alone (its own transaction, retried on
+    # a lost race) or, given ``work``, inside a group's (the inbox applies a batch of hold
+    # commands in one; two of them on one resource day meet in memory, not in a race).
 
     def place_hold(
-        self,
-        request: HoldRequest,
-        tracking: Tracking | None = None,
-        record_refusal: bool = False,
+        self, request: HoldRequest, record_refusal: bool = False, work: UnitOfWork | None = None
     ) -> HoldTaken | HoldRefused:
         """Hold every resource the service needs at ``request.start``, or say why not.
 
         A hold key seen before gets the first answer again (requests are retried).
         ``record_refusal`` stores a refusal too, so it is published and remembered.
         """
-        return self._optimistically(lambda: self._try_place(request, tracking, record_refusal))
+        return self.in_work(work, lambda w: self._place(w, request, record_refusal))
 
-    def _try_place(
-        self, request: HoldRequest, tracking: Tracking | None, record_refusal: bool
+    def _place(
+        self, work: UnitOfWork, request: HoldRequest, record_refusal: bool
     ) -> HoldTaken | HoldRefused:
-        existing = self._find_outcome(Hold.create_id(request.tenant_id, request.hold_key))
+        hold_id = Hold.create_id(request.tenant_id, request.hold_key)
+        existing = work.get_many([hold_id]).get(hold_id)
         if isinstance(existing, Hold):
             return _taken(existing)
         if isinstance(existing, HoldRefusal):
@@ -111,17 +114,18 @@ class AvailabilityApplication(CatalogApplication):
 
         def refuse(reason: RejectionReason, alternatives: list[Interval]) -> HoldRefused:
             if record_refusal:
-                refusal = HoldRefusal.record(
-                    tenant_id=request.tenant_id,
-                    hold_key=request.hold_key,
-                    booking_request_id=request.booking_request_id,
-                    service_id=request.service_id,
-                    location_id=request.location_id,
-                    slot=Interval(request.start, request.start + timedelta(minutes=1)),
-                    reason=reason,
-                    alternatives=alternatives,
+                work.add(
+                    HoldRefusal.record(
+                        tenant_id=request.tenant_id,
+                        hold_key=request.hold_key,
+                        booking_request_id=request.booking_request_id,
+                        service_id=request.service_id,
+                        location_id=request.location_id,
+                        slot=Interval(request.start, request.start + timedelta(minutes=1)),
+                        reason=reason,
+                        alternatives=alternatives,
+                    )
                 )
-                self._save(refusal, tracking=tracking)
             return HoldRefused(reason, alternatives)
 
         try:
@@ -133,7 +137,7 @@ class AvailabilityApplication(CatalogApplication):
             return refuse(RejectionReason.UNKNOWN_SERVICE, [])
         resources = self._resources_at(location)
         slot = definition.slot_at(request.start)
-        calendars = self._calendars_for(definition, resources, slot, location)
+        calendars = self._calendars_for(work, definition, resources, slot, location)
         chosen = find_assignment(
             definition,
             slot,
@@ -144,10 +148,10 @@ class AvailabilityApplication(CatalogApplication):
             preferred_staff_id=request.preferred_staff_id,
         )
         if isinstance(chosen, RejectionReason):
-            return refuse(
-                chosen, self._alternatives(definition, location, resources, request.start, now)
+            alternatives = self._alternatives(
+                work, definition, location, resources, request.start, now
             )
-        expires_at = now + request.ttl
+            return refuse(chosen, alternatives)
         hold = Hold.place(
             tenant_id=request.tenant_id,
             hold_key=request.hold_key,
@@ -157,87 +161,95 @@ class AvailabilityApplication(CatalogApplication):
             slot=slot,
             resource_ids=chosen,
             seats=request.seats,
-            expires_at=expires_at,
+            expires_at=now + request.ttl,
         )
-        touched = calendars.reserve(chosen, hold, definition, location, expires_at, now)
-        self._save(hold, *touched, tracking=tracking)
+        work.add(hold)
+        calendars.reserve(chosen, hold, definition, location, now + request.ttl, now)
         return _taken(hold)
 
-    def confirm_hold(self, hold_id: UUID, tracking: Tracking | None = None) -> Hold:
+    def confirm_hold(self, hold_id: UUID, work: UnitOfWork | None = None) -> Hold:
         """The hold becomes an allocation (raises ``HoldExpired`` when too late)."""
 
-        def confirm(hold: Hold, days: list[ResourceDay], now: datetime) -> list[ResourceDay]:
+        def confirm(hold: Hold, days: list[ResourceDay], now: datetime) -> None:
             hold.confirm(now)
             for day in days:
                 day.allocate(hold.id, now)
-            return days
 
-        return self._change_hold(hold_id, confirm, tracking)
+        return self._change_hold(work, hold_id, confirm)
 
-    def confirm_or_expire(self, hold_id: UUID, tracking: Tracking | None = None) -> Hold:
+    def confirm_or_expire(self, hold_id: UUID, work: UnitOfWork | None = None) -> Hold:
         """Confirm for a caller that cannot be answered with an error (a command): a
         hold that ran out is expired instead, so the outcome is recorded and published."""
-        try:
-            return self.confirm_hold(hold_id, tracking)
-        except HoldExpired:
-            return self.expire_hold(hold_id, tracking)
+
+        def decide(hold: Hold, days: list[ResourceDay], now: datetime) -> None:
+            try:
+                hold.confirm(now)
+            except HoldExpired:
+                hold.expire(now)
+                for day in days:
+                    day.free(hold.id, "expired")
+                return
+            for day in days:
+                day.allocate(hold.id, now)
+
+        return self._change_hold(work, hold_id, decide)
 
     def release_hold(
-        self, hold_id: UUID, reason: str = "released", tracking: Tracking | None = None
+        self, hold_id: UUID, reason: str = "released", work: UnitOfWork | None = None
     ) -> Hold:
         """A held slot is given back: the booking did not go ahead."""
-        return self._free_hold(hold_id, lambda hold, _: hold.release(reason), reason, tracking)
+        return self._free_hold(work, hold_id, lambda hold, _: hold.release(reason), reason)
 
     def cancel_allocation(
-        self, hold_id: UUID, reason: str = "cancelled", tracking: Tracking | None = None
+        self, hold_id: UUID, reason: str = "cancelled", work: UnitOfWork | None = None
     ) -> Hold:
         """A confirmed allocation is cancelled: its resources are free again."""
-        return self._free_hold(hold_id, lambda hold, _: hold.cancel(reason), reason, tracking)
+        return self._free_hold(work, hold_id, lambda hold, _: hold.cancel(reason), reason)
 
-    def expire_hold(self, hold_id: UUID, tracking: Tracking | None = None) -> Hold:
+    def expire_hold(self, hold_id: UUID, work: UnitOfWork | None = None) -> Hold:
         """A hold whose time ran out gives its resources back."""
-        return self._free_hold(hold_id, lambda hold, now: hold.expire(now), "expired", tracking)
+        return self._free_hold(work, hold_id, lambda hold, now: hold.expire(now), "expired")
 
     def reschedule_hold(
         self,
         hold_id: UUID,
         start: datetime,
         preferred_staff_id: UUID | None = None,
-        tracking: Tracking | None = None,
+        record_refusal: bool = False,
+        work: UnitOfWork | None = None,
     ) -> HoldTaken | HoldRefused:
         """Move a hold or allocation to ``start``, atomically: the new slot is reserved
         and the old one freed in one transaction, so the customer never loses the old
-        slot without getting the new one. The move may overlap the old slot."""
+        slot without getting the new one. The move may overlap the old slot.
+        ``record_refusal`` records a refused move on the hold (a command's sender hears
+        of it from the published event)."""
 
-        def attempt() -> HoldTaken | HoldRefused:
-            hold = self.hold(hold_id)
+        def attempt(work: UnitOfWork) -> HoldTaken | HoldRefused:
+            hold = self._hold_in(work, hold_id)
             now = self.clock()
-            location: Location = self.repository.get(hold.location_id)
+            location = self._get(Location, hold.location_id)
             definition = self._definition(hold.service_id, hold.tenant_id, location.id)
             resources = self._resources_at(location)
-            calendars = self._calendars_for(
-                definition, resources, definition.slot_at(start), location
-            )
-            calendars.preload([(r, d) for r in hold.resource_ids for d in self._hold_dates(hold)])
-            for resource_id in hold.resource_ids:
-                for day in self._hold_dates(hold):
-                    calendars[(resource_id, day)].free(hold.id, "rescheduled")
             slot = definition.slot_at(start)
-            chosen = find_assignment(
+            calendars = self._calendars_for(work, definition, resources, slot, location)
+            old_days = [(r, d) for r in hold.resource_ids for d in self._hold_dates(hold)]
+            calendars.preload(old_days)
+            chosen = find_assignment(  # decided as if the hold were not there yet
                 definition,
                 slot,
                 resources,
-                calendars,
+                _WithoutHold(calendars, hold.id),
                 now,
                 seats=hold.seats,
                 preferred_staff_id=preferred_staff_id,
             )
             if isinstance(chosen, RejectionReason):
-                alternatives = self._alternatives(definition, location, resources, start, now)
-                if tracking is not None:  # a command from Kafka: its sender hears back
+                alternatives = self._alternatives(work, definition, location, resources, start, now)
+                if record_refusal:
                     hold.refuse_move(slot, chosen.value, alternatives)
-                    self._save(hold, tracking=tracking)
                 return HoldRefused(chosen, alternatives)
+            for key in old_days:
+                calendars[key].free(hold.id, "rescheduled")
             confirmed = hold.expires_at is None
             # A held hold keeps its expiry; an allocation's entries are allocated at once.
             entry_expiry = hold.expires_at or now + timedelta(minutes=1)
@@ -247,48 +259,48 @@ class AvailabilityApplication(CatalogApplication):
                 for resource_id in chosen:
                     for day in self._hold_dates(hold):
                         calendars[(resource_id, day)].allocate(hold.id, now)
-            self._save(hold, *calendars.loaded_changed(), tracking=tracking)
             return _taken(hold)
 
-        return self._optimistically(attempt)
+        return self.in_work(work, attempt)
 
     def _free_hold(
         self,
+        work: UnitOfWork | None,
         hold_id: UUID,
         end: Callable[[Hold, datetime], None],
         reason: str,
-        tracking: Tracking | None,
     ) -> Hold:
-        def free(hold: Hold, days: list[ResourceDay], now: datetime) -> list[ResourceDay]:
+        def free(hold: Hold, days: list[ResourceDay], now: datetime) -> None:
             end(hold, now)
             if hold.status in (HoldStatus.HELD, HoldStatus.CONFIRMED):
-                return []  # a late timer on a confirmed hold frees nothing
+                return  # a late timer on a confirmed hold frees nothing
             for day in days:
                 day.free(hold.id, reason)
-            return days
 
-        return self._change_hold(hold_id, free, tracking)
+        return self._change_hold(work, hold_id, free)
 
     def _change_hold(
         self,
+        work: UnitOfWork | None,
         hold_id: UUID,
-        change: Callable[[Hold, list[ResourceDay], datetime], list[ResourceDay]],
-        tracking: Tracking | None,
+        change: Callable[[Hold, list[ResourceDay], datetime], None],
     ) -> Hold:
-        """Apply ``change`` to a hold and its resource days, saved in one transaction."""
+        """Apply ``change`` to a hold and its resource days, in one unit of work."""
 
-        def attempt() -> Hold:
-            hold = self.hold(hold_id)
-            days = [
-                self._resource_day(resource_id, day)
-                for resource_id in hold.resource_ids
-                for day in self._hold_dates(hold)
-            ]
-            changed = change(hold, days, self.clock())
-            self._save(hold, *changed, tracking=tracking)
+        def attempt(work: UnitOfWork) -> Hold:
+            hold = self._hold_in(work, hold_id)
+            keys = [(r, d) for r in hold.resource_ids for d in self._hold_dates(hold)]
+            days = _days_in(work, keys)
+            change(hold, [days[key] for key in keys], self.clock())
             return hold
 
-        return self._optimistically(attempt)
+        return self.in_work(work, attempt)
+
+    def _hold_in(self, work: UnitOfWork, hold_id: UUID) -> Hold:
+        hold = work.get(Hold, hold_id)
+        if hold is None:
+            raise UnknownItem(f"no hold {hold_id}")
+        return hold
 
     # --- queries -----------------------------------------------------------------
 
@@ -304,8 +316,8 @@ class AvailabilityApplication(CatalogApplication):
 
     def slots_on(self, service_id: UUID, location_id: UUID, day: date) -> list[SlotView]:
         """A day's slots computed from the aggregates (the live view stores these)."""
-        location: Location = self.repository.get(location_id)
-        service = self._get(Service, service_id)
+        location = self._get(Location, location_id)
+        service = self._get(Service, Service.create_id(service_id))
         definition = self._definition(service_id, service.tenant_id, location.id)
         resources = self._resources_at(location)
         return self._day_slots(definition, location, resources, day, self.clock())
@@ -317,8 +329,9 @@ class AvailabilityApplication(CatalogApplication):
         resources: Sequence[ResourceState],
         day: date,
         now: datetime,
+        work: UnitOfWork | None = None,
     ) -> list[SlotView]:
-        calendars = _LazyCalendars(self._resource_day, self._resource_days)
+        calendars = self._calendars(work)
         calendars.preload(
             [
                 (r.resource_id, day + timedelta(days=offset))
@@ -330,12 +343,6 @@ class AvailabilityApplication(CatalogApplication):
         return day_slots(definition, day, resources, calendars, now, location.tz)
 
     # --- helpers -----------------------------------------------------------------
-
-    def _save(self, *aggregates: Any, tracking: Tracking | None) -> None:
-        if tracking is None:
-            self.save(*aggregates)
-        else:
-            self.save_tracked(*aggregates, tracking=tracking)
 
     def _definition(self, service_id: UUID, tenant_id: str, location_id: UUID) -> ServiceDefinition:
         try:
@@ -351,7 +358,7 @@ class AvailabilityApplication(CatalogApplication):
     def _resources_at(self, location: Location) -> list[ResourceState]:
         """The location's active resources; re-read only when its roster moved on (every
         resource change notes itself there), so a hold reads one roster, not N resources."""
-        roster: Roster = self.repository.get(Roster.create_id(location.id))
+        roster = self._get(Roster, Roster.create_id(location.id))
         key = (location.id, location.version, roster.version)
         states = self._pools.get(key)
         if states is None:
@@ -367,13 +374,14 @@ class AvailabilityApplication(CatalogApplication):
 
     def _calendars_for(
         self,
+        work: UnitOfWork,
         definition: ServiceDefinition,
         resources: Sequence[ResourceState],
         slot: Interval,
         location: Location,
     ) -> _LazyCalendars:
         """The calendars slot finding will read for ``slot``, loaded in one query."""
-        calendars = _LazyCalendars(self._resource_day, self._resource_days)
+        calendars = self._calendars(work)
         days = [d for d, _ in booking_days(definition.occupied(slot), slot, location.tz)]
         calendars.preload(
             [
@@ -385,28 +393,28 @@ class AvailabilityApplication(CatalogApplication):
         )
         return calendars
 
-    def _resource_days(
+    def _calendars(self, work: UnitOfWork | None) -> _LazyCalendars:
+        """Resource days as ``work`` sees them (with the group's changes), or as stored."""
+        if work is not None:
+            return _LazyCalendars(lambda keys: _days_in(work, keys))
+        return _LazyCalendars(self._stored_days)
+
+    def _stored_days(
         self, keys: Sequence[tuple[UUID, date]]
     ) -> dict[tuple[UUID, date], ResourceDay]:
         ids = {ResourceDay.create_id(r, d): (r, d) for r, d in keys}
         found = self.get_many(list(ids))
         return {key: found.get(day_id) or ResourceDay.open(*key) for day_id, key in ids.items()}
 
-    def _resource_day(self, resource_id: UUID, day: date) -> ResourceDay:
-        try:
-            calendar: ResourceDay = self.repository.get(ResourceDay.create_id(resource_id, day))
-        except AggregateNotFoundError:
-            calendar = ResourceDay.open(resource_id, day)
-        return calendar
-
     def _hold_dates(self, hold: Hold) -> list[date]:
-        location: Location = self.repository.get(hold.location_id)
-        service: Service = self.repository.get(Service.create_id(hold.service_id))
+        location = self._get(Location, hold.location_id)
+        service = self._get(Service, Service.create_id(hold.service_id))
         occupied = service.definition.occupied(hold.slot)
         return [d for d, _ in booking_days(occupied, hold.slot, location.tz)]
 
     def _alternatives(
         self,
+        work: UnitOfWork,
         definition: ServiceDefinition,
         location: Location,
         resources: Sequence[ResourceState],
@@ -416,7 +424,7 @@ class AvailabilityApplication(CatalogApplication):
         tz = location.tz
 
         def slots(day: date) -> list[SlotView]:
-            return self._day_slots(definition, location, resources, day, now)
+            return self._day_slots(definition, location, resources, day, now, work)
 
         last = min(
             last_bookable_date(definition, now, tz), local_date_of(start, tz) + timedelta(days=7)
@@ -424,15 +432,45 @@ class AvailabilityApplication(CatalogApplication):
         return [Interval(s.start, s.end) for s in nearest_alternatives(start, tz, slots, last)]
 
     def _find_hold(self, hold_id: UUID) -> Hold | None:
-        found = self._find_outcome(hold_id)
+        found = self.get_many([hold_id]).get(hold_id)
         return found if isinstance(found, Hold) else None
 
-    def _find_outcome(self, hold_id: UUID) -> Hold | HoldRefusal | None:
-        try:
-            found: Any = self.repository.get(hold_id)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, Hold | HoldRefusal) else None
+
+def _days_in(
+    work: UnitOfWork, keys: Sequence[tuple[UUID, date]]
+) -> dict[tuple[UUID, date], ResourceDay]:
+    """Resource days through ``work``: a day never written is opened there (and saved
+    only if something is reserved on it), so the group's use cases share each day."""
+    ids = {ResourceDay.create_id(r, d): (r, d) for r, d in keys}
+    found = work.get_many(ids)
+    days: dict[tuple[UUID, date], ResourceDay] = {}
+    for day_id, key in ids.items():
+        day = found.get(day_id)
+        if not isinstance(day, ResourceDay):
+            day = ResourceDay.open(*key)
+            work.open(day)
+        days[key] = day
+    return days
+
+
+class _WithoutHold(Mapping[tuple[UUID, date], CalendarView]):
+    """Calendars as they would be without one hold: a move is decided against this
+    before anything changes, so a refused move leaves the hold where it was."""
+
+    def __init__(self, calendars: Mapping[tuple[UUID, date], ResourceDay], hold_id: UUID) -> None:
+        self._calendars = calendars
+        self._hold_id = hold_id
+
+    def __getitem__(self, key: tuple[UUID, date]) -> CalendarView:
+        return DayEntries(
+            tuple(e for e in self._calendars[key].entries.values() if e.hold_id != self._hold_id)
+        )
+
+    def __iter__(self) -> Iterator[tuple[UUID, date]]:
+        return iter(self._calendars)
+
+    def __len__(self) -> int:
+        return len(self._calendars)
 
 
 class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
@@ -441,10 +479,8 @@ class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
 
     def __init__(
         self,
-        load: Callable[[UUID, date], ResourceDay],
         load_many: Callable[[Sequence[tuple[UUID, date]]], dict[tuple[UUID, date], ResourceDay]],
     ) -> None:
-        self._load = load
         self._load_many = load_many
         self._loaded: dict[tuple[UUID, date], ResourceDay] = {}
 
@@ -456,7 +492,7 @@ class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
 
     def __getitem__(self, key: tuple[UUID, date]) -> ResourceDay:
         if key not in self._loaded:
-            self._loaded[key] = self._load(*key)
+            self._loaded.update(self._load_many([key]))
         return self._loaded[key]
 
     def __iter__(self) -> Iterator[tuple[UUID, date]]:
@@ -487,14 +523,6 @@ class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
             now=now,
             max_per_day=definition.max_per_day_per_resource,
         )
-
-    def loaded_changed(self) -> list[ResourceDay]:
-        """The loaded resource days with unsaved changes."""
-        return [
-            day
-            for day in self._loaded.values()
-            if any(type(e).__qualname__ != "ResourceDay.Opened" for e in day.pending_events)
-        ]
 
 
 def _taken(hold: Hold) -> HoldTaken:

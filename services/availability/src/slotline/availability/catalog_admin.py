@@ -7,10 +7,9 @@ reported as unknown, never revealed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
@@ -24,6 +23,7 @@ from slotline.availability.domain.values import (
     WeeklyHours,
 )
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import ContentionTooHigh
 
 Item = TypeVar("Item", Location, Resource, Service, Roster)
 T = TypeVar("T")
@@ -33,10 +33,6 @@ class UnknownItem(LookupError):
     """No such location, resource, service or hold for this tenant."""
 
 
-class ContentionTooHigh(RuntimeError):
-    """Optimistic retries ran out: the caller may try again."""
-
-
 ScheduleEdit = Callable[[Resource], tuple[WeeklyHours, Sequence[DateOverride], Sequence[TimeOff]]]
 """A new schedule made from the resource's current one."""
 
@@ -44,7 +40,7 @@ ScheduleEdit = Callable[[Resource], tuple[WeeklyHours, Sequence[DateOverride], S
 class CatalogApplication(ServiceApplication):
     """The catalog half of the availability store."""
 
-    max_attempts: ClassVar[int] = 10
+    max_attempts: ClassVar[int] = 16  # many holds may want the same popular day at once
 
     # --- locations ---------------------------------------------------------------
 
@@ -183,10 +179,7 @@ class CatalogApplication(ServiceApplication):
         raise AssertionError("unreachable: Retrying either returns or raises")
 
     def _get(self, kind: type[Item], item_id: UUID) -> Item:
-        try:
-            item: Any = self.repository.get(item_id)
-        except AggregateNotFoundError:
-            raise UnknownItem(f"no {kind.__name__.lower()} {item_id}") from None
+        item = self.get_many([item_id]).get(item_id)  # through the open unit of work, if any
         if not isinstance(item, kind):
             raise UnknownItem(f"no {kind.__name__.lower()} {item_id}")
         return item

@@ -12,11 +12,12 @@ from typing import cast
 from eventsourcing.postgres import PostgresProcessRecorder
 
 from slotline.availability.application import AvailabilityApplication
-from slotline.availability.catalog_admin import ContentionTooHigh, UnknownItem
+from slotline.availability.catalog_admin import UnknownItem
 from slotline.availability.domain.hold import InvalidTransition
 from slotline.availability.live import queries
 from slotline.events.logs import get_logger
 from slotline.events.periodic import PeriodicJob
+from slotline.events.unit_of_work import ContentionTooHigh
 
 log = get_logger(__name__)
 

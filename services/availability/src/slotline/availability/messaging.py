@@ -12,8 +12,6 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
-
 from slotline.availability.application import AvailabilityApplication, HoldRequest
 from slotline.availability.catalog_admin import UnknownItem
 from slotline.availability.domain import codec
@@ -32,6 +30,7 @@ from slotline.events.relay import IntegrationMapper
 from slotline.events.runtime import Subscription
 from slotline.events.store import ServiceApplication
 from slotline.events.topics import AVAILABILITY_COMMANDS
+from slotline.events.unit_of_work import UnitOfWork
 
 # --- publishing ------------------------------------------------------------------------
 
@@ -221,25 +220,37 @@ def _service_defined(service: Service) -> Message:
 
 
 def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
-    """Hold commands from booking, each applied exactly once."""
+    """Hold commands from booking, each applied exactly once; a batch of them shares one
+    unit of work (holds on one resource day are decided in memory, in arrival order)."""
     if not isinstance(application, AvailabilityApplication):
         return ()
-    return (Subscription(AVAILABILITY_COMMANDS, effect=hold_commands(application)),)
+    handle = hold_commands(application)
+    return (Subscription(AVAILABILITY_COMMANDS, handlers=dict.fromkeys(HOLD_COMMANDS, handle)),)
 
 
-def hold_commands(app: AvailabilityApplication) -> Callable[[Message, Tracking], None]:
-    """The effect of one hold command; its outcome is stored with the tracking record."""
+HOLD_COMMANDS: tuple[type[Message], ...] = (
+    commands.PlaceHold,
+    commands.ConfirmHold,
+    commands.ReleaseHold,
+    commands.CancelAllocation,
+    commands.RescheduleHold,
+)
 
-    def apply(message: Message, tracking: Tracking) -> None:
+
+def hold_commands(app: AvailabilityApplication) -> Callable[[Message, UnitOfWork], None]:
+    """Applies one hold command in the batch's unit of work; its outcome (a hold, a
+    refusal, a refused move) is recorded there and published by the relay."""
+
+    def apply(message: Message, work: UnitOfWork) -> None:
         try:
-            _apply(app, message, tracking)
+            _apply(app, message, work)
         except (UnknownItem, InvalidTransition, ValueError) as error:
             raise Rejected(f"{type(error).__name__}: {error}") from error
 
     return apply
 
 
-def _apply(app: AvailabilityApplication, message: Message, tracking: Tracking) -> None:
+def _apply(app: AvailabilityApplication, message: Message, work: UnitOfWork) -> None:
     tenant = message.tenant_id
     match message:
         case commands.PlaceHold():
@@ -254,23 +265,22 @@ def _apply(app: AvailabilityApplication, message: Message, tracking: Tracking) -
                 preferred_staff_id=_optional_uuid(message.preferred_resource_id),
                 booking_request_id=message.request_id,
             )
-            app.place_hold(request, tracking=tracking, record_refusal=True)
+            app.place_hold(request, record_refusal=True, work=work)
         case commands.ConfirmHold():
-            app.confirm_or_expire(app.tenant_hold(tenant, message.hold_id).id, tracking)
+            app.confirm_or_expire(Hold.create_id(tenant, message.hold_id), work=work)
         case commands.ReleaseHold():
-            app.release_hold(app.tenant_hold(tenant, message.hold_id).id, message.reason, tracking)
+            app.release_hold(Hold.create_id(tenant, message.hold_id), message.reason, work=work)
         case commands.CancelAllocation():
-            hold = app.tenant_hold(tenant, message.hold_id)
-            app.cancel_allocation(hold.id, message.reason, tracking)
+            hold_id = Hold.create_id(tenant, message.hold_id)
+            app.cancel_allocation(hold_id, message.reason, work=work)
         case commands.RescheduleHold():
-            hold = app.tenant_hold(tenant, message.hold_id)
-            outcome = app.reschedule_hold(
-                hold.id,
+            app.reschedule_hold(
+                Hold.create_id(tenant, message.hold_id),
                 message.slot.start,
                 _optional_uuid(message.preferred_resource_id),
-                tracking=tracking,
+                record_refusal=True,  # the refusal is recorded on the hold and published
+                work=work,
             )
-            del outcome  # a refusal is recorded on the hold and published
         case _:
             raise Rejected(f"availability does not handle {message.event_type}")
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfoNotFoundError
 
 from slotline.availability.application import AvailabilityApplication
-from slotline.availability.catalog_admin import ContentionTooHigh, UnknownItem
+from slotline.availability.catalog_admin import UnknownItem
 from slotline.availability.demo import DemoSeeder
 from slotline.availability.domain.catalog import CatalogItemRetired
 from slotline.availability.domain.hold import HoldExpired, InvalidTransition
@@ -20,6 +20,7 @@ from slotline.availability.messaging import publisher, subscriptions
 from slotline.availability.settings import AvailabilitySettings
 from slotline.events.runtime import BackgroundTask, ServiceSpec
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import ContentionTooHigh
 
 
 def service_spec(

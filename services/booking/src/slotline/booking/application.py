@@ -1,6 +1,7 @@
 """The booking service's use cases: take requests, run each booking's saga, apply the
-policy to changes. Every command is one transaction over the aggregates it touches
-(plus the inbox position when it comes from Kafka), retried on version conflicts."""
+policy to changes. Every use case acts in one unit of work over the aggregates it
+touches: its own (retried on version conflicts) or, from Kafka, the batch's, which
+commits many messages' changes and inbox positions together."""
 
 from __future__ import annotations
 
@@ -13,9 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Tracking
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
-
 from slotline.booking.catalog import Catalog
 from slotline.booking.domain.booking import Actor, Booking, Refusal, ServiceTerms
 from slotline.booking.domain.contact import ContactDetails
@@ -25,6 +23,7 @@ from slotline.booking.domain.reference import Claim, new_reference, normalise_re
 from slotline.booking.live import board
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 
@@ -35,18 +34,6 @@ class UnknownBooking(LookupError):
 
 class IdempotencyKeyReused(ValueError):
     """The same idempotency key came with a different request."""
-
-
-class ContentionTooHigh(RuntimeError):
-    """The aggregates kept changing under the command; the caller may retry."""
-
-
-_optimistically = retry(
-    retry=retry_if_exception_type(IntegrityError),
-    stop=stop_after_attempt(8),
-    wait=wait_random_exponential(multiplier=0.005, max=0.2),
-    reraise=True,
-)
 
 
 @dataclass(frozen=True)
@@ -90,17 +77,16 @@ class BookingApplication(ServiceApplication):
     # --- policies --------------------------------------------------------------------
 
     def define_policy(self, tenant_id: str, tier: str, policy: Policy) -> PolicyTier:
-        @_optimistically
-        def attempt() -> PolicyTier:
+        def attempt(work: UnitOfWork) -> PolicyTier:
             existing = self._find(PolicyTier, PolicyTier.create_id(tenant_id, tier))
             if existing is None:
                 existing = PolicyTier(tenant_id=tenant_id, tier=tier, policy=policy.to_data())
+                work.add(existing)
             elif existing.policy_data != policy.to_data():
                 existing.redefine(policy.to_data())
-            self.save(existing)
             return existing
 
-        return attempt()
+        return self.command(attempt)
 
     def policy_for(self, tenant_id: str, tier: str) -> Policy:
         found = self._find(PolicyTier, PolicyTier.create_id(tenant_id, tier))
@@ -118,31 +104,23 @@ class BookingApplication(ServiceApplication):
 
     # --- requests --------------------------------------------------------------------
 
-    def request_booking(
-        self, request: BookingRequested, tracking: Tracking | None = None
-    ) -> Booking:
+    def request_booking(self, request: BookingRequested, work: UnitOfWork | None = None) -> Booking:
         """The booking for ``request``: the one already made for its request id or
         idempotency key, or a new one whose saga starts with a hold request."""
 
-        @_optimistically
-        def attempt() -> Booking:
+        def act(work: UnitOfWork) -> Booking:
             existing = self._existing(request)
             if existing is not None:
                 if existing.fingerprint != fingerprint(request):
                     raise IdempotencyKeyReused(
                         "this request id or Idempotency-Key was used for a different request"
                     )
-                if tracking is not None:
-                    self.save_tracked(tracking=tracking)
                 return existing
             booking, extra = self._new_booking(request)
-            if tracking is None:
-                self.save(booking, *extra)
-            else:
-                self.save_tracked(booking, *extra, tracking=tracking)
+            work.add(booking, *extra)
             return booking
 
-        return attempt()
+        return self.in_work(work, act)
 
     def _existing(self, request: BookingRequested) -> Booking | None:
         tenant = request.tenant_id
@@ -211,24 +189,18 @@ class BookingApplication(ServiceApplication):
         tenant_id: str,
         booking_key: str,
         act: Callable[[Booking], object],
-        tracking: Tracking | None = None,
+        work: UnitOfWork | None = None,
     ) -> Booking | None:
         """Apply an answer to the booking a hold or payment belongs to; an answer for a
-        booking this service does not know (a staff tool's hold) is only tracked."""
+        booking this service does not know (a staff tool's hold) changes nothing."""
 
-        @_optimistically
-        def attempt() -> Booking | None:
+        def answer(work: UnitOfWork) -> Booking | None:
             booking = self._booking_by_key(tenant_id, booking_key)
             if booking is not None:
                 act(booking)
-            aggregates = [booking] if booking is not None else []
-            if tracking is not None:
-                self.save_tracked(*aggregates, tracking=tracking)
-            elif aggregates:
-                self.save(*aggregates)
             return booking
 
-        return attempt()
+        return self.in_work(work, answer)
 
     def _booking_by_key(self, tenant_id: str, key: str) -> Booking | None:
         try:
@@ -240,20 +212,16 @@ class BookingApplication(ServiceApplication):
 
     def time_out(self, booking_id: UUID) -> bool:
         """Give up on a saga that waited too long; True when it did."""
-        timed_out = False
 
-        @_optimistically
-        def attempt() -> None:
-            nonlocal timed_out
-            booking: Booking = self.repository.get(booking_id)
-            timed_out = booking.time_out(
+        def attempt(work: UnitOfWork) -> bool:
+            booking = self._find(Booking, booking_id)
+            if booking is None:
+                raise UnknownBooking(f"no booking {booking_id}")
+            return booking.time_out(
                 self.clock(), self.timeouts.answer_within, self.timeouts.pay_within
             )
-            if timed_out:
-                self.save(booking)
 
-        attempt()
-        return timed_out
+        return self.command(attempt)
 
     # --- changes by customers and staff ----------------------------------------------
 
@@ -263,10 +231,10 @@ class BookingApplication(ServiceApplication):
         booking_id: UUID,
         by: Actor,
         reason: str | None,
-        tracking: Tracking | None = None,
+        work: UnitOfWork | None = None,
     ) -> Booking:
         return self._change(
-            tenant_id, booking_id, lambda b: b.cancel(by, self.clock(), reason), tracking
+            tenant_id, booking_id, lambda b: b.cancel(by, self.clock(), reason), work
         )
 
     def reschedule(
@@ -277,7 +245,7 @@ class BookingApplication(ServiceApplication):
         start: datetime,
         preferred_staff_id: str | None = None,
         request_id: str | None = None,
-        tracking: Tracking | None = None,
+        work: UnitOfWork | None = None,
     ) -> Booking:
         return self._change(
             tenant_id,
@@ -285,7 +253,7 @@ class BookingApplication(ServiceApplication):
             lambda b: b.ask_reschedule(
                 by, start.astimezone(UTC), self.clock(), preferred_staff_id, request_id
             ),
-            tracking,
+            work,
         )
 
     def complete(self, tenant_id: str, booking_id: UUID) -> Booking:
@@ -302,19 +270,14 @@ class BookingApplication(ServiceApplication):
         tenant_id: str,
         booking_id: UUID,
         act: Callable[[Booking], None],
-        tracking: Tracking | None = None,
+        work: UnitOfWork | None = None,
     ) -> Booking:
-        @_optimistically
-        def attempt() -> Booking:
+        def change(work: UnitOfWork) -> Booking:
             booking = self.booking(tenant_id, booking_id)
             act(booking)
-            if tracking is None:
-                self.save(booking)
-            else:
-                self.save_tracked(booking, tracking=tracking)
             return booking
 
-        return attempt()
+        return self.in_work(work, change)
 
     # --- reading ---------------------------------------------------------------------
 

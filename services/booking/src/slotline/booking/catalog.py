@@ -12,6 +12,7 @@ from psycopg.rows import DictRow
 from slotline.booking.domain.booking import ServiceTerms
 from slotline.events.contract.availability_catalog import LocationRegistered, ServiceDefined
 from slotline.events.envelope import Message
+from slotline.events.unit_of_work import read_cursor
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.catalog_location (
@@ -83,7 +84,7 @@ class Catalog:
                 )
 
     def service(self, tenant_id: str, service_id: str) -> ServiceTerms | None:
-        with self.recorder.datastore.transaction(commit=False) as cursor:
+        with read_cursor(self.recorder) as cursor:
             cursor.execute(
                 sql.SQL(
                     "SELECT s.service_id, s.name AS service_name, s.duration_minutes,"

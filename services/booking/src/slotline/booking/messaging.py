@@ -13,8 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
-
 from slotline.booking.application import (
     BookingApplication,
     IdempotencyKeyReused,
@@ -37,7 +35,7 @@ from slotline.events.contract import payments
 from slotline.events.contract.common import Consents, Contact, HoldRejection, SlotOffer, TimeSlot
 from slotline.events.contract.common import Money as WireMoney
 from slotline.events.envelope import Message
-from slotline.events.inbox import Identity, Rejected, tracked_transaction
+from slotline.events.inbox import Identity, Rejected
 from slotline.events.relay import IntegrationMapper
 from slotline.events.runtime import Subscription
 from slotline.events.store import ServiceApplication
@@ -48,6 +46,7 @@ from slotline.events.topics import (
     NOTIFICATIONS_EVENTS,
     PAYMENTS_EVENTS,
 )
+from slotline.events.unit_of_work import UnitOfWork
 
 # --- publishing ------------------------------------------------------------------------
 
@@ -277,48 +276,67 @@ def _offers(pairs: list[list[str]]) -> list[SlotOffer]:
 
 
 def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
+    """Each topic's messages are applied in batches, one unit of work per batch."""
     if not isinstance(application, BookingApplication):
         return ()
     timeline = Timeline(application)
+    answers = _availability(application)
+    money = _payments(application)
+    asked = _requests(application)
     return (
-        Subscription(BOOKING_REQUESTS, effect=_requests(application), identity=Identity.MESSAGE),
         Subscription(
-            AVAILABILITY_EVENTS, effect=_availability(application), handles=AVAILABILITY_ANSWERS
+            BOOKING_REQUESTS,
+            handlers=dict.fromkeys(BOOKING_REQUEST_TYPES, asked),
+            identity=Identity.MESSAGE,
         ),
-        Subscription(PAYMENTS_EVENTS, effect=_payments(application, timeline)),
-        Subscription(CALLS_EVENTS, effect=timeline.effect),
-        Subscription(NOTIFICATIONS_EVENTS, effect=timeline.effect),
+        Subscription(AVAILABILITY_EVENTS, handlers=dict.fromkeys(AVAILABILITY_ANSWERS, answers)),
+        Subscription(
+            PAYMENTS_EVENTS,
+            handlers={
+                payments.PaymentAuthorized: money,
+                payments.PaymentAuthorizationFailed: money,
+                Message: timeline.handle,
+            },
+        ),
+        Subscription(CALLS_EVENTS, handlers={Message: timeline.handle}),
+        Subscription(NOTIFICATIONS_EVENTS, handlers={Message: timeline.handle}),
     )
 
 
-AVAILABILITY_ANSWERS = frozenset(
-    {
-        "LocationRegistered",
-        "ServiceDefined",
-        "HoldPlaced",
-        "HoldRejected",
-        "HoldConfirmed",
-        "HoldExpired",
-        "HoldRescheduled",
-        "HoldRescheduleRefused",
-    }
+BOOKING_REQUEST_TYPES: tuple[type[Message], ...] = (
+    requests.BookingRequested,
+    requests.BookingCancellationRequested,
+    requests.BookingRescheduleRequested,
+)
+
+AVAILABILITY_ANSWERS: tuple[type[Message], ...] = (
+    catalog.LocationRegistered,
+    catalog.ServiceDefined,
+    holds.HoldPlaced,
+    holds.HoldRejected,
+    holds.HoldConfirmed,
+    holds.HoldExpired,
+    holds.HoldRescheduled,
+    holds.HoldRescheduleRefused,
 )
 """What booking acts on from availability; slot views and resource changes are skipped."""
 
+Handle = Callable[[Any, UnitOfWork], None]
 
-def _requests(app: BookingApplication) -> Callable[[Message, Tracking], None]:
-    def apply(message: Message, tracking: Tracking) -> None:
+
+def _requests(app: BookingApplication) -> Handle:
+    def apply(message: Message, work: UnitOfWork) -> None:
         try:
             match message:
                 case requests.BookingRequested():
-                    app.request_booking(message, tracking)
+                    app.request_booking(message, work=work)
                 case requests.BookingCancellationRequested():
                     app.cancel(
                         message.tenant_id,
                         _booking_uuid(message.booking_id),
                         Actor.CUSTOMER,
                         message.reason,
-                        tracking=tracking,
+                        work=work,
                     )
                 case requests.BookingRescheduleRequested():
                     app.reschedule(
@@ -328,7 +346,7 @@ def _requests(app: BookingApplication) -> Callable[[Message, Tracking], None]:
                         message.slot_start,
                         message.preferred_staff_id,
                         message.request_id,
-                        tracking=tracking,
+                        work=work,
                     )
                 case _:
                     raise Rejected(f"booking does not handle {message.event_type}")
@@ -345,13 +363,12 @@ def _booking_uuid(text: str) -> UUID:
         raise UnknownBooking(f"booking_id {text!r} is not a booking id") from None
 
 
-def _availability(app: BookingApplication) -> Callable[[Message, Tracking], None]:
-    def apply(message: Message, tracking: Tracking) -> None:
+def _availability(app: BookingApplication) -> Handle:
+    def apply(message: Message, work: UnitOfWork) -> None:
         tenant = message.tenant_id
         match message:
             case catalog.LocationRegistered() | catalog.ServiceDefined():
-                with tracked_transaction(app.process_recorder, tracking) as cursor:
-                    app.catalog.record(cursor, message)
+                app.catalog.record(work.cursor, message)
             case holds.HoldPlaced():
                 placed = message
 
@@ -360,14 +377,14 @@ def _availability(app: BookingApplication) -> Callable[[Message, Tracking], None
                         placed.slot.start, placed.slot.end, placed.resource_ids, placed.expires_at
                     )
 
-                app.on_booking(tenant, message.hold_id, held, tracking)
+                app.on_booking(tenant, message.hold_id, held, work)
             case holds.HoldRejected():
                 refusal = refusal_from(
                     _booking_reason(message.reason),
                     message.detail,
                     [(o.slot.start, o.slot.end) for o in message.alternatives],
                 )
-                app.on_booking(tenant, message.hold_id, lambda b: b.hold_refused(refusal), tracking)
+                app.on_booking(tenant, message.hold_id, lambda b: b.hold_refused(refusal), work)
             case holds.HoldConfirmed():
                 confirmed = message
 
@@ -376,16 +393,16 @@ def _availability(app: BookingApplication) -> Callable[[Message, Tracking], None
                         confirmed.slot.start, confirmed.slot.end, confirmed.resource_ids
                     )
 
-                app.on_booking(tenant, message.hold_id, allocated, tracking)
+                app.on_booking(tenant, message.hold_id, allocated, work)
             case holds.HoldExpired():
-                app.on_booking(tenant, message.hold_id, lambda b: b.hold_expired(), tracking)
+                app.on_booking(tenant, message.hold_id, lambda b: b.hold_expired(), work)
             case holds.HoldRescheduled():
                 moved = message
 
                 def rescheduled(b: Booking) -> None:
                     b.hold_rescheduled(moved.slot.start, moved.slot.end, moved.resource_ids)
 
-                app.on_booking(tenant, message.hold_id, rescheduled, tracking)
+                app.on_booking(tenant, message.hold_id, rescheduled, work)
             case holds.HoldRescheduleRefused():
                 refusal = refusal_from(
                     _booking_reason(message.reason),
@@ -393,10 +410,8 @@ def _availability(app: BookingApplication) -> Callable[[Message, Tracking], None
                     [(o.slot.start, o.slot.end) for o in message.alternatives],
                 )
                 app.on_booking(
-                    tenant, message.hold_id, lambda b: b.reschedule_refused(refusal), tracking
+                    tenant, message.hold_id, lambda b: b.reschedule_refused(refusal), work
                 )
-            case _:
-                return  # released, cancelled, slot views: nothing to do
 
     return apply
 
@@ -408,8 +423,8 @@ def _booking_reason(reason: HoldRejection) -> str:
     return reason.value
 
 
-def _payments(app: BookingApplication, timeline: Timeline) -> Callable[[Message, Tracking], None]:
-    def apply(message: Message, tracking: Tracking) -> None:
+def _payments(app: BookingApplication) -> Handle:
+    def apply(message: Message, work: UnitOfWork) -> None:
         match message:
             case payments.PaymentAuthorized():
                 amount = Money(message.amount.amount_minor, message.amount.currency)
@@ -418,7 +433,7 @@ def _payments(app: BookingApplication, timeline: Timeline) -> Callable[[Message,
                     message.tenant_id,
                     message.booking_id,
                     lambda b: b.payment_authorized(payment_id, amount),
-                    tracking,
+                    work,
                 )
             case payments.PaymentAuthorizationFailed():
                 failure = message
@@ -426,9 +441,7 @@ def _payments(app: BookingApplication, timeline: Timeline) -> Callable[[Message,
                     message.tenant_id,
                     message.booking_id,
                     lambda b: b.payment_failed(failure.reason.value, failure.detail),
-                    tracking,
+                    work,
                 )
-            case _:
-                timeline.effect(message, tracking)
 
     return apply

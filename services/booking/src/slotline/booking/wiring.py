@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from slotline.booking.application import (
     BookingApplication,
-    ContentionTooHigh,
     IdempotencyKeyReused,
     SagaTimeouts,
     UnknownBooking,
@@ -32,6 +31,7 @@ from slotline.booking.settings import BookingSettings
 from slotline.booking.timeouts import SagaTimeoutJob
 from slotline.events.runtime import BackgroundTask, ServiceSpec
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import ContentionTooHigh
 
 
 def manage_links(settings: BookingSettings) -> ManageLinks:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal, cast
 from uuid import UUID, uuid4
 
+import anyio
 from eventsourcing.postgres import PostgresProcessRecorder
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
@@ -20,6 +21,7 @@ from slotline.availability.domain.hold import Hold
 from slotline.availability.http.deps import Availability, FrontDesk
 from slotline.availability.http.rows import renamed
 from slotline.availability.live import queries
+from slotline.events.runtime import Writer
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
 
@@ -86,8 +88,8 @@ def refused_json(refused: HoldRefused) -> JSONResponse:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=None)
-def place_hold(
-    body: PlaceHoldBody, app: Availability, caller: FrontDesk
+async def place_hold(
+    body: PlaceHoldBody, app: Availability, caller: FrontDesk, writer: Writer
 ) -> dict[str, Any] | JSONResponse:
     """Hold every resource the service needs at ``start``; 409 says why not."""
     request = HoldRequest(
@@ -101,10 +103,10 @@ def place_hold(
         preferred_staff_id=body.preferred_resource_id,
         booking_request_id=body.request_id,
     )
-    outcome = app.place_hold(request)
+    outcome = await writer.run(lambda work: app.place_hold(request, work=work))
     if isinstance(outcome, HoldRefused):
         return refused_json(outcome)
-    return hold_json(app.hold(outcome.hold_id))
+    return hold_json(await anyio.to_thread.run_sync(app.hold, outcome.hold_id))
 
 
 @router.get("")

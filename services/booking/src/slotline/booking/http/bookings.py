@@ -26,6 +26,8 @@ from slotline.booking.links import ManageLinks
 from slotline.booking.live import board
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Channel, Contact
+from slotline.events.group_commit import GroupCommit
+from slotline.events.runtime import Writer
 
 router = APIRouter(tags=["bookings"])
 
@@ -49,13 +51,14 @@ async def request_publicly(
     watch: Watch,
     settings: Settings,
     links: Links,
+    writer: Writer,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A customer books from the booking page: no account; repeats with the same
     ``Idempotency-Key`` (or ``request_id``) return the first outcome."""
     if form.channel is Channel.STAFF:
         _invalid("channel", "the public endpoint does not take staff requests")
-    return await _request(tenant_id, form, idempotency_key, app, watch, settings, links)
+    return await _request(tenant_id, form, idempotency_key, app, writer, watch, settings, links)
 
 
 @router.post(
@@ -71,10 +74,13 @@ async def request_as_staff(
     watch: Watch,
     settings: Settings,
     links: Links,
+    writer: Writer,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The front desk (or a channel adapter with a token) books for a customer."""
-    return await _request(principal.tenant_id, form, idempotency_key, app, watch, settings, links)
+    return await _request(
+        principal.tenant_id, form, idempotency_key, app, writer, watch, settings, links
+    )
 
 
 async def _request(
@@ -82,6 +88,7 @@ async def _request(
     form: BookingForm,
     idempotency_key: str | None,
     app: BookingApplication,
+    writer: GroupCommit,
     watch: Any,
     settings: Any,
     links: ManageLinks,
@@ -94,7 +101,7 @@ async def _request(
     if form.phone and not form.phone.startswith("+"):
         form = form.model_copy(update={"phone": _national(form.phone, settings)})
     request = _as_message(tenant_id, form, idempotency_key)
-    booking = await anyio.to_thread.run_sync(app.request_booking, request)
+    booking = await writer.run(lambda work: app.request_booking(request, work=work))
     booking = await wait_for(
         app, watch, tenant_id, booking.id, lambda b: b.settled, settings.answer_wait_seconds
     )

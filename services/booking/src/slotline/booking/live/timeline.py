@@ -1,20 +1,18 @@
 """The customer timeline's lines from other services: calls and callback tasks
 (``calls.events.v1``), messages and consent (``notifications.events.v1``) and money
-(``payments.events.v1``). Each message becomes at most one line, written with the
-inbox position in one transaction."""
+(``payments.events.v1``). Each message becomes at most one line, written in the
+inbox batch's unit of work with its position."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-
 from slotline.booking.live import board
 from slotline.booking.live.board import Entry
 from slotline.events.contract import callbacks, calls, notifications, payments
 from slotline.events.envelope import Message
-from slotline.events.inbox import tracked_transaction
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import UnitOfWork
 
 
 def _amount(money: Any) -> str:
@@ -151,9 +149,8 @@ class Timeline:
         self.application = application
         self.schema = application.env.get("POSTGRES_SCHEMA") or "public"
 
-    def effect(self, message: Message, tracking: Tracking) -> None:
+    def handle(self, message: Message, work: UnitOfWork) -> None:
+        """Write the message's line, if it makes one, in the batch's unit of work."""
         entry = entry_for(message)
-        if entry is None:
-            return
-        with tracked_transaction(self.application.process_recorder, tracking) as cursor:
-            board.add_entries(cursor, self.schema, [entry])
+        if entry is not None:
+            board.add_entries(work.cursor, self.schema, [entry])
