@@ -42,7 +42,15 @@ from zoneinfo import ZoneInfo
 import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from support import ServiceProcess, availability_processes, figure, infrastructure, percentile, say
+from support import (
+    CpuMeter,
+    ServiceProcess,
+    availability_processes,
+    figure,
+    infrastructure,
+    percentile,
+    say,
+)
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
@@ -214,7 +222,14 @@ async def main() -> None:
             slots = Slots(clinics)
             phases = os.environ.get("BENCH_BOOKING_PHASES", "saga,burst").split(",")
             if "saga" in phases:
-                await run(bootstrap, slots)
+                meter = CpuMeter(
+                    {
+                        s.module.split(".")[-1] + _role(s): s.process.pid
+                        for s in services
+                        if s.process
+                    }
+                )
+                await run(bootstrap, slots, meter)
             if "burst" in phases:
                 await burst_over_http(booking.base_url, slots)
             if os.environ.get("BENCH_KEEP_LOGS"):
@@ -244,7 +259,12 @@ async def catalogue_reached_booking(database_url: str, services: int) -> None:
     raise TimeoutError("booking never learnt the benchmark's services")
 
 
-async def run(bootstrap: str, slots: Slots) -> None:
+def _role(service: ServiceProcess) -> str:
+    role = service.env.get("SLOTLINE_AVAILABILITY_ROLE", "")
+    return f"_{role}" if role else ""
+
+
+async def run(bootstrap: str, slots: Slots, meter: CpuMeter) -> None:
     outcomes = Outcomes(bootstrap)
     await outcomes.start()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
@@ -268,9 +288,11 @@ async def run(bootstrap: str, slots: Slots) -> None:
         figure("booking_e2e_p50", f"{percentile(latencies, 0.50):.1f} ms")
         figure("booking_e2e_p99", f"{percentile(latencies, 0.99):.1f} ms")
 
+        meter.start()
         burst = await publish_at_rate(producer, slots, SATURATION, 1e9)
         first = min(burst.values())
         await outcomes.wait(list(burst))
+        meter.report("cpu_per_booking", SATURATION, "booking")
         last = max(outcomes.settled[r].at for r in burst)
         refused += [r for r in burst if outcomes.settled[r].event_type != "BookingConfirmed"]
         confirmed = SATURATION - sum(1 for r in refused if r in burst)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+import psutil
 
 from slotline.events.kafka import ensure_topics
 from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
@@ -46,6 +47,49 @@ def _machine_context() -> None:
     if "load_average_1m" not in _printed:
         print(f"load_average_1m: {os.getloadavg()[0]:.2f}", flush=True)
     print(f"machine_cores: {os.cpu_count()} cores", flush=True)
+
+
+class CpuMeter:
+    """CPU time spent by each part of the system between two readings (services with
+    their children, PostgreSQL, the broker, the benchmark itself): where the work goes
+    when the machine is saturated, in CPU milliseconds per unit of work."""
+
+    def __init__(self, services: dict[str, int]) -> None:
+        self.services = services
+        self._start: dict[str, float] = {}
+
+    def _groups(self) -> dict[str, list[psutil.Process]]:
+        groups: dict[str, list[psutil.Process]] = {"bench": [psutil.Process()]}
+        for name, pid in self.services.items():
+            with contextlib.suppress(psutil.Error):
+                process = psutil.Process(pid)
+                groups[name] = [process, *process.children(recursive=True)]
+        for process in psutil.process_iter(["name", "cmdline"]):
+            label = " ".join(process.info["cmdline"] or [process.info["name"] or ""])
+            if process.info["name"] == "postgres":
+                groups.setdefault("postgres", []).append(process)
+            elif "tansu" in label.split(" ")[0]:
+                groups.setdefault("broker", []).append(process)
+        return groups
+
+    def _read(self) -> dict[str, float]:
+        seconds: dict[str, float] = {}
+        for name, processes in self._groups().items():
+            for process in processes:
+                with contextlib.suppress(psutil.Error):
+                    times = process.cpu_times()
+                    seconds[name] = seconds.get(name, 0.0) + times.user + times.system
+        return seconds
+
+    def start(self) -> None:
+        self._start = self._read()
+
+    def report(self, prefix: str, units: int, unit: str) -> None:
+        """``<prefix>_<part>: N ms`` of CPU per ``unit`` since :meth:`start`."""
+        end = self._read()
+        for name in sorted(end):
+            spent = end[name] - self._start.get(name, 0.0)
+            figure(f"{prefix}_{name.replace('-', '_')}", f"{spent * 1000 / units:.1f} ms/{unit}")
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -58,6 +58,19 @@ class TestSlotView:
         assert len(day) == 44  # 09:00..19:45 every 15 min: the last 60+15 min ends at 21:00
         assert {status for _, status, _, _ in day} == {"available"}
 
+    def test_a_confirmation_recomputes_nothing_and_the_view_stays_true(
+        self, app: AvailabilityApplication, projection: SlotProjection, clinic: demo.Clinic
+    ) -> None:
+        projection.catch_up()
+        taken = hold(app, clinic, "c", TEN)
+        projection.catch_up()
+        held = stored_day(projection, clinic)
+        recomputed = projection.days_recomputed
+        app.confirm_hold(taken.hold_id)
+        projection.catch_up()
+        assert projection.days_recomputed == recomputed
+        assert stored_day(projection, clinic) == held == computed_day(app, clinic)
+
     def test_holds_turn_a_slot_limited_then_booked_and_release_frees_it(
         self, app: AvailabilityApplication, projection: SlotProjection, clinic: demo.Clinic
     ) -> None:

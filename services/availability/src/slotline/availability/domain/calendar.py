@@ -208,7 +208,12 @@ class ResourceDay(Aggregate):
             primary=primary,
         )
 
-    @event("Allocated")
+    class Allocated(Aggregate.Event):
+        """A live hold on this day became an allocation (it no longer expires)."""
+
+        hold_id: UUID
+
+    @event(Allocated)
     def _allocated(self, hold_id: UUID) -> None:
         entry = self.entries[hold_id]
         self.entries[hold_id] = replace(entry, status=EntryStatus.ALLOCATED, expires_at=None)

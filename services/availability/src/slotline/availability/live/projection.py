@@ -90,7 +90,7 @@ class SlotProjection(Projection):
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
             # What a calendar event books or frees, read before the event is applied.
-            entry = self._entry_of(event) if isinstance(event, ResourceDay.Event) else None
+            entry = self._entry_of(event) if _changes_occupancy(event) else None
             after = self.world.apply(event)
             self.events_applied += 1
             if isinstance(after, Hold):
@@ -280,6 +280,13 @@ class SlotProjection(Projection):
             starting_within,
         )
         return definition, slots
+
+
+def _changes_occupancy(event: Any) -> bool:
+    """Whether a calendar event can change what is free. Allocating a hold does not:
+    only a live hold can be allocated, and a live hold already occupies its time — so
+    a confirmation recomputes no slot (half of a booking's recomputing, measured)."""
+    return isinstance(event, ResourceDay.Event) and not isinstance(event, ResourceDay.Allocated)
 
 
 def _widen(days: dict[DayKey, Interval | None], more: dict[DayKey, Interval | None]) -> None:
