@@ -5,7 +5,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(shell python3 -m pip install --q
 PYTEST_ARGS ?=
 
 .PHONY: help install browser-deps run test test-unit test-integration test-e2e lint typecheck format schema \
-        bench bench-hops bench-relay bench-availability bench-booking bench-payments bench-notifier \
+        bench bench-idle bench-hops bench-relay bench-availability bench-booking bench-payments bench-notifier \
         bench-call-intake bench-replay bench-web screenshots loadtest chaos topics token clean images
 
 help:  ## list targets
@@ -50,13 +50,16 @@ format: install  ## apply ruff fixes and formatting
 schema: install  ## regenerate JSON Schemas and the AsyncAPI document
 	$(UV) run --frozen slotline-events schema
 
-bench: bench-relay bench-availability bench-booking bench-payments bench-notifier bench-call-intake bench-replay bench-web  ## every benchmark
+bench: bench-idle bench-relay bench-availability bench-booking bench-payments bench-notifier bench-call-intake bench-replay bench-web  ## every benchmark
 
 chaos: install  ## kill -9 a service every few seconds under load, restart the broker; check invariants
 	$(UV) run --frozen python bench/chaos.py $(CHAOS_ARGS)
 
 bench-hops: install  ## where one booking's time goes, hop by hop (HOPS_PROFILE=1: py-spy flame graphs)
 	$(UV) run --frozen python bench/hops.py
+
+bench-idle: install  ## CPU of every process of the stack while nothing happens (< 2 % of a core each)
+	$(UV) run --frozen python bench/idle.py
 
 bench-relay: install  ## outbox relay throughput and lag (10,000 events)
 	$(UV) run --frozen python bench/relay.py

@@ -91,6 +91,13 @@ class CpuMeter:
             spent = end[name] - self._start.get(name, 0.0)
             figure(f"{prefix}_{name.replace('-', '_')}", f"{spent * 1000 / units:.1f} ms/{unit}")
 
+    def report_share(self, prefix: str, seconds: float) -> None:
+        """``<prefix>_<part>: N % of a core`` since :meth:`start`, over ``seconds``."""
+        end = self._read()
+        for name in sorted(end):
+            spent = end[name] - self._start.get(name, 0.0)
+            figure(f"{prefix}_{name.replace('-', '_')}", f"{100 * spent / seconds:.2f} % of a core")
+
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
