@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal, cast
 from uuid import UUID, uuid4
 
-import anyio
 from eventsourcing.postgres import PostgresProcessRecorder
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
@@ -22,6 +21,7 @@ from slotline.availability.http.deps import Availability, FrontDesk
 from slotline.availability.http.rows import renamed
 from slotline.availability.live import queries
 from slotline.events.runtime import Writer
+from slotline.events.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
 
@@ -103,10 +103,17 @@ async def place_hold(
         preferred_staff_id=body.preferred_resource_id,
         booking_request_id=body.request_id,
     )
-    outcome = await writer.run(lambda work: app.place_hold(request, work=work))
-    if isinstance(outcome, HoldRefused):
-        return refused_json(outcome)
-    return hold_json(await anyio.to_thread.run_sync(app.hold, outcome.hold_id))
+
+    def place(work: UnitOfWork) -> HoldRefused | Hold:
+        outcome = app.place_hold(request, work=work)
+        if isinstance(outcome, HoldRefused):
+            return outcome
+        hold = work.get(Hold, outcome.hold_id)  # the answer, without reading it back
+        assert hold is not None
+        return hold
+
+    answer = await writer.run(place)
+    return refused_json(answer) if isinstance(answer, HoldRefused) else hold_json(answer)
 
 
 @router.get("")
