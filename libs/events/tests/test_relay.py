@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from typing import Any
 
 import anyio
 import pytest
@@ -222,3 +223,58 @@ class TestBrokerRestart:
             assert position == relay.position, "the position moved on with the new events"
         finally:
             kafka.stop()
+
+    async def test_a_relay_that_was_down_when_the_broker_restarted_republishes_on_start(
+        self, tally_app: TallyApplication, database_url: str
+    ) -> None:
+        import os
+
+        import psycopg
+
+        from slotline.events.kafka import build_broker, ensure_topics
+        from slotline.events.local.infra import EmbeddedKafka
+        from slotline.events.local.stack import count_broker_restarts, note_broker_restart
+        from slotline.events.testing.tally import tally_publisher
+
+        if os.environ.get("SLOTLINE_TEST_INFRA", "embedded") != "embedded":
+            pytest.skip("restarts the embedded broker")
+        count_broker_restarts(database_url)
+        kafka = EmbeddedKafka().start()
+        try:
+            await ensure_topics(kafka.bootstrap, [TALLY_TOPIC])
+
+            async def relay_until(expected: int) -> list[Any]:
+                broker = build_broker(ServiceSettings(kafka_bootstrap=kafka.bootstrap))
+                await broker.start()
+                relay = OutboxRelay(tally_app, broker, tally_publisher(), database_url=database_url)
+                running = asyncio.create_task(relay.run())
+                records = await read_topic(
+                    kafka.bootstrap, TALLY_TOPIC, expected=expected, timeout=60
+                )
+                await relay.settle()
+                relay.stop()
+                await running
+                await broker.stop()
+                return records
+
+            tallies = [Tally(), Tally()]
+            count_many(tally_app, tallies, rounds=3)  # 6 counts, published, relay stops
+            before = await relay_until(6)
+
+            port = kafka.port
+            kafka.stop()  # no relay runs: nobody hears the NOTIFY
+            kafka = EmbeddedKafka(port).start()
+            await ensure_topics(kafka.bootstrap, [TALLY_TOPIC])
+            note_broker_restart(database_url)
+            count_many(tally_app, tallies, rounds=1)  # 2 more
+
+            after = await relay_until(8)
+            ids = {json.loads(r.value)["event_id"] for r in after}
+            assert ids >= {json.loads(r.value)["event_id"] for r in before}, "all again"
+            assert len(ids) == 8
+            again = await relay_until(8)  # a later start finds the restart already handled
+            assert len(again) == 8, "nothing re-published twice"
+        finally:
+            kafka.stop()
+            with psycopg.connect(database_url, autocommit=True) as connection:
+                connection.execute("DROP TABLE IF EXISTS public.slotline_broker_epochs")

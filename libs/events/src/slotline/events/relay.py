@@ -27,6 +27,7 @@ from eventsourcing.persistence import Notification, Tracking
 from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
+from psycopg import sql
 
 from slotline.events.contract.dead_letter import DeadLetter
 from slotline.events.envelope import Message
@@ -46,6 +47,12 @@ _EVENT_ID_NAMESPACE = uuid.UUID("5e0c7a1e-51a7-4c1b-9f5e-000000000001")
 
 BROKER_RESTARTED = "slotline_broker_restarted"
 """NOTIFY channel: the (embedded, in-memory) broker came back empty; relays re-publish."""
+
+BROKER_EPOCHS = "slotline_broker_epochs"
+"""Table (made by the local stack only) counting the embedded broker's restarts, and the
+restart after which each relay last re-published: a relay whose process was down when
+the NOTIFY came finds the restart there when it starts again. Without the table (Apache
+Kafka keeps its messages) there is nothing to find."""
 
 
 def integration_event_id(app_name: str, originator_id: object, version: int) -> uuid.UUID:
@@ -85,6 +92,8 @@ class OutboxRelay(LogFollower):
         self._recording: asyncio.Future[None] | None = None
         self._rewind = False
         self._republishing_until = 0
+        self._epoch_checked = False
+        self._epoch_to_record: int | None = None
         self.states = AggregateStates(
             lambda aggregate_id, version: app.repository.get(aggregate_id, version=version)
         )
@@ -102,6 +111,9 @@ class OutboxRelay(LogFollower):
         await self.publish(notifications)
         if notifications[-1].id <= self._republishing_until:
             return  # re-publishing what was recorded before: the position stands
+        if self._epoch_to_record is not None:  # re-published everything: note the restart
+            await anyio.to_thread.run_sync(self._record_epoch, self._epoch_to_record)
+            self._epoch_to_record = None
         if self._recording is not None:
             await self._recording
         self._recording = asyncio.ensure_future(self.record_position(notifications[-1].id))
@@ -111,11 +123,17 @@ class OutboxRelay(LogFollower):
 
     def noticed(self, channel: str, payload: str) -> None:
         self._rewind = True
+        self._epoch_checked = False
 
     async def before_batch(self) -> None:
         """After the embedded broker lost its messages, publish everything again from the
         start: consumers recognise what they applied (same event ids, same sequences), and
         get what they never saw. Apache Kafka keeps its messages; nobody NOTIFYs there."""
+        if not self._epoch_checked:  # on start, and after a NOTIFY
+            self._epoch_checked = True
+            missed = await anyio.to_thread.run_sync(self._missed_restart)
+            if missed is not None:
+                self._rewind, self._epoch_to_record = True, missed
         if not self._rewind:
             return
         self._rewind = False
@@ -129,6 +147,41 @@ class OutboxRelay(LogFollower):
         self._republishing_until = self.position or 0
         self.position = 0
         self.states = AggregateStates(self.states.load)
+
+    def _missed_restart(self) -> int | None:
+        """The broker's restart count when this relay has not re-published since the
+        last restart (see :data:`BROKER_EPOCHS`), else None."""
+        table = sql.Identifier("public", BROKER_EPOCHS)
+        holder = f"{self.app.name}:{self.name}"
+        with self.app.sql_recorder.transaction(commit=True) as cursor:
+            cursor.execute("SELECT to_regclass(%s) AS found", (f"public.{BROKER_EPOCHS}",))
+            row = cursor.fetchone()
+            if row is None or row["found"] is None:
+                return None
+            cursor.execute(sql.SQL("SELECT epoch FROM {} WHERE holder = 'broker'").format(table))
+            broker = cursor.fetchone()
+            if broker is None:
+                return None
+            cursor.execute(  # a relay met for the first time is up to date
+                sql.SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT DO NOTHING").format(table),
+                (holder, broker["epoch"]),
+            )
+            cursor.execute(
+                sql.SQL("SELECT epoch FROM {} WHERE holder = %s").format(table), (holder,)
+            )
+            own = cursor.fetchone()
+        behind = own is not None and int(own["epoch"]) < int(broker["epoch"])
+        return int(broker["epoch"]) if behind else None
+
+    def _record_epoch(self, epoch: int) -> None:
+        table = sql.Identifier("public", BROKER_EPOCHS)
+        with self.app.sql_recorder.transaction(commit=True) as cursor:
+            cursor.execute(
+                sql.SQL("UPDATE {} SET epoch = greatest(epoch, %s) WHERE holder = %s").format(
+                    table
+                ),
+                (epoch, f"{self.app.name}:{self.name}"),
+            )
 
     async def settle(self) -> None:
         """Wait until the last published batch's position is recorded."""

@@ -35,7 +35,7 @@ from slotline.events.auth import AuthSettings, TokenIssuer
 from slotline.events.kafka import ensure_topics
 from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
 from slotline.events.local.supervisor import Supervisor
-from slotline.events.relay import BROKER_RESTARTED
+from slotline.events.relay import BROKER_EPOCHS, BROKER_RESTARTED
 
 SERVICES: tuple[str, ...] = (
     "availability",
@@ -98,6 +98,7 @@ class LocalStack:
             self._postgres = EmbeddedPostgres(self.data_dir / "postgres").start()
             database_url = self._postgres.create_database("slotline")
         self.database_url = database_url
+        count_broker_restarts(database_url)
         bootstrap = os.environ.get("SLOTLINE_KAFKA_BOOTSTRAP")
         if not bootstrap:
             port = 9092 if _port_is_free(9092) else free_port()
@@ -171,10 +172,10 @@ class LocalStack:
         return launch
 
     def _broker_restarted(self) -> None:
-        """The broker came back empty: topics again, and every relay publishes again."""
+        """The broker came back empty: topics again, and every relay publishes again —
+        counted in a table too, for relays whose process is down and misses the NOTIFY."""
         asyncio.run(ensure_topics(self.bootstrap))
-        with psycopg.connect(self.database_url, autocommit=True) as connection:
-            connection.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(BROKER_RESTARTED)))
+        note_broker_restart(self.database_url)
         self._say("stack", "broker restarted empty: topics made, relays publishing again")
 
     def stop(self) -> None:
@@ -271,6 +272,30 @@ def _own_env(name: str, ports: dict[str, int]) -> dict[str, str]:
     if name == "booking":
         return {"SLOTLINE_PUBLIC_BASE_URL": url[WEB]}
     return {}
+
+
+def note_broker_restart(database_url: str) -> None:
+    """Count a restart of the embedded broker and NOTIFY the relays that are running."""
+    table = sql.Identifier("public", BROKER_EPOCHS)
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("UPDATE {} SET epoch = epoch + 1 WHERE holder = 'broker'").format(table)
+        )
+        connection.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(BROKER_RESTARTED)))
+
+
+def count_broker_restarts(database_url: str) -> None:
+    """The table where broker restarts are counted (see ``relay.BROKER_EPOCHS``)."""
+    table = sql.Identifier("public", BROKER_EPOCHS)
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (holder text PRIMARY KEY, epoch bigint NOT NULL)"
+            ).format(table)
+        )
+        connection.execute(
+            sql.SQL("INSERT INTO {} VALUES ('broker', 0) ON CONFLICT DO NOTHING").format(table)
+        )
 
 
 def _port_is_free(port: int) -> bool:
