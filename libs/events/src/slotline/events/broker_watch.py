@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from slotline.events.logs import get_logger
-from slotline.events.relay import BROKER_RESTARTED
+from slotline.events.relay import BROKER_EPOCHS, BROKER_RESTARTED
 
 log = get_logger(__name__)
 
@@ -35,6 +36,11 @@ class BrokerRestartWatch:
             self.database_url, autocommit=True
         ) as connection:
             await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(BROKER_RESTARTED)))
+            if await _restarted_before(connection):
+                # This process may have missed the NOTIFY (it was down), and an offset
+                # committed on the new broker before it died may be a stale, high one.
+                log.warning("the broker restarted before this process: reading from the start")
+                self.on_restart()
             notices = asyncio.ensure_future(self._follow(connection))
             stopping = asyncio.ensure_future(self._stopping.wait())
             try:
@@ -52,3 +58,18 @@ class BrokerRestartWatch:
 
     def stop(self) -> None:
         self._stopping.set()
+
+
+async def _restarted_before(connection: psycopg.AsyncConnection[object]) -> bool:
+    """Whether the local stack counted a broker restart (see ``relay.BROKER_EPOCHS``)."""
+    cursor = await connection.execute("SELECT to_regclass(%s)", (f"public.{BROKER_EPOCHS}",))
+    found: Any = await cursor.fetchone()
+    if found is None or found[0] is None:
+        return False
+    cursor = await connection.execute(
+        sql.SQL("SELECT epoch FROM {} WHERE holder = 'broker'").format(
+            sql.Identifier("public", BROKER_EPOCHS)
+        )
+    )
+    row: Any = await cursor.fetchone()
+    return row is not None and int(row[0]) > 0
