@@ -6,6 +6,10 @@ Load: booking requests over Kafka (as a partner channel; each for a free place o
 own) and pairs of customers on the public HTTP endpoint racing for one place (exactly
 one of each pair may win). The stack supervises like an orchestrator: what is killed
 comes back with backoff; the broker comes back empty and every relay publishes again.
+The partner (this load) holds its requests while the broker is down, and once quiet sends
+again, with the same request id, each request it published *before* the broker died that
+got no answer: the broker lost it, unread, as a real partner would find (counted in
+``chaos_requests_sent_again_after_broker_loss``). Requests sent after get no second try.
 
 Prints ``chaos_kills``, ``chaos_requests``, one ``chaos_<invariant>_violations`` line per
 invariant (goal 0 each), and ``chaos_recovery_p50`` / ``_p99`` (kill → that service
@@ -66,23 +70,47 @@ class Load:
         self.requests: list[str] = []
         self.pairs: list[tuple[str, str]] = []
         self.sent_at: dict[str, float] = {}
+        self.messages: dict[str, Any] = {}
+        self.publishing = asyncio.Event()
+        self.publishing.set()
+        self.idle = asyncio.Event()
+        self.idle.set()
 
     async def over_kafka(self, bootstrap: str, slots: Slots, rate: float, until: float) -> None:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
         await producer.start()
         try:
             while time.monotonic() < until:
+                await self.publishing.wait()
                 message = request(*slots.take())
+                self.idle.clear()
                 try:
                     await producer.send_and_wait(
                         BOOKING_REQUESTS, message.to_json(), key=message.aggregate_id.encode()
                     )
                     self.requests.append(message.request_id)
                     self.sent_at[message.request_id] = time.monotonic()
+                    self.messages[message.request_id] = message
                 except Exception as error:  # the broker is down: a channel retries later
                     say(f"publish failed (broker restarting?): {error!r}")
                     await asyncio.sleep(1)
+                finally:
+                    self.idle.set()
                 await asyncio.sleep(1 / rate)
+        finally:
+            await producer.stop()
+
+    async def send_again(self, bootstrap: str, request_ids: list[str]) -> None:
+        """What a channel does for requests a broker lost: the same request again (same
+        request id: booking answers it once)."""
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        await producer.start()
+        try:
+            for request_id in request_ids:
+                message = self.messages[request_id]
+                await producer.send_and_wait(
+                    BOOKING_REQUESTS, message.to_json(), key=message.aggregate_id.encode()
+                )
         finally:
             await producer.stop()
 
@@ -124,9 +152,11 @@ class Chaos:
     """Kills a service every ``every`` seconds (each one at least twice) and the broker
     once, halfway; notes how long each victim took to be ready again."""
 
-    def __init__(self, stack: LocalStack, every: float) -> None:
+    def __init__(self, stack: LocalStack, every: float, load: Load) -> None:
         self.stack = stack
         self.every = every
+        self.load = load
+        self.broker_killed_at: float | None = None
         self.kills = 0
         self.recoveries: list[float] = []
         self.killed: list[tuple[float, str]] = []
@@ -142,6 +172,9 @@ class Chaos:
             await asyncio.sleep(self.every)
             victim = victims[n % len(victims)] if n < len(victims) else random.choice(SERVICES)
             n += 1
+            if victim == "broker":
+                await self._kill_broker()
+                continue
             killed_at = time.monotonic()
             try:
                 pid = self.stack.kill(victim)
@@ -154,10 +187,24 @@ class Chaos:
             self.recovering.add(task)
             task.add_done_callback(self.recovering.discard)
 
+    async def _kill_broker(self) -> None:
+        """The partner holds its requests while the broker is down (none in flight at the
+        kill: aiokafka would send a buffered one to the new broker before it has topics —
+        see ``LocalStack._broker_restarted``), and goes on once its topics are back."""
+        self.load.publishing.clear()
+        await self.load.idle.wait()
+        restarts = self.stack.broker_restarts
+        self.broker_killed_at = time.monotonic()
+        pid = self.stack.kill("broker")
+        self.kills += 1
+        self.killed.append((self.broker_killed_at, "broker"))
+        say(f"kill -9 broker (pid {pid})")
+        while self.stack.broker_restarts == restarts:
+            await asyncio.sleep(0.1)
+        self.recoveries.append(time.monotonic() - self.broker_killed_at)
+        self.load.publishing.set()
+
     async def _recovery(self, victim: str, killed_at: float) -> None:
-        if victim == "broker":
-            await asyncio.sleep(1)
-            return  # its recovery shows in the services' readiness (kafka check)
         url = next(s.url for s in self.stack.services if s.name == victim)
         async with httpx.AsyncClient(timeout=2) as http:
             await asyncio.sleep(0.5)  # the old process is gone before we ask
@@ -226,7 +273,8 @@ async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
         clinics = open_clinics(stack.database_url, 5)  # 4 for Kafka, 1 for the races
         await catalogue_reached_booking(stack.database_url, len(clinics))
         urls = {s.name: s.url for s in stack.services}
-        load, killer = Load(), Chaos(stack, every)
+        load = Load()
+        killer = Chaos(stack, every, load)
         until = time.monotonic() + seconds
         began = datetime.now(UTC)
         await asyncio.gather(
@@ -236,8 +284,20 @@ async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
             killer.run(until),
         )
         say(f"load over after {(datetime.now(UTC) - began).total_seconds():.0f}s; settling")
-        events = await settle(stack.bootstrap, load.requests, timeout=240)
+        events = await settle(stack.bootstrap, load.requests, timeout=90)
         answered = final_outcomes(events)
+        lost_with_broker = [
+            r
+            for r in load.messages
+            if not answered.get(r)
+            and killer.broker_killed_at is not None
+            and load.sent_at[r] < killer.broker_killed_at
+        ]
+        if lost_with_broker:  # on the old broker, not yet read when it died empty
+            say(f"sending {len(lost_with_broker)} requests the restarted broker lost again")
+            await load.send_again(stack.bootstrap, lost_with_broker)
+            events = await settle(stack.bootstrap, load.requests, timeout=120)
+            answered = final_outcomes(events)
         confirmed = {e["request_id"] for e in events if e.get("event_type") == "BookingConfirmed"}
         violations = {
             "lost_outcome": sum(1 for r in load.requests if not answered.get(r)),
@@ -254,9 +314,12 @@ async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
             say(f"kills at: {[(round(t - start, 1), v) for t, v in killer.killed]}")
             sent = sorted(round(load.sent_at[r] - start, 1) for r in lost if r in load.sent_at)
             say(f"lost requests sent at (s into the run): {sent}")
+            say(f"lost racing requests (HTTP): {sum(1 for r in lost if r not in load.sent_at)}")
+            say(f"lost request ids: {lost}")
         figure("chaos_kills", str(killer.kills))
         figure("chaos_requests", str(len(load.requests)))
         figure("chaos_races", str(len(load.pairs)))
+        figure("chaos_requests_sent_again_after_broker_loss", str(len(lost_with_broker)))
         for name, count in violations.items():
             figure(f"chaos_{name}_violations", str(count))
         if killer.recoveries:
@@ -277,7 +340,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=300, help="how long the load runs")
     parser.add_argument("--kill-every", type=float, default=6, help="seconds between kills")
     parser.add_argument("--rate", type=float, default=4, help="Kafka requests per second")
+    parser.add_argument("--keep", type=Path, help="keep the stack's data and logs here")
     args = parser.parse_args()
+    if args.keep:
+        violations = asyncio.run(chaos(args.seconds, args.kill_every, args.rate, args.keep))
+        return 1 if violations else 0
     with tempfile.TemporaryDirectory(prefix="slotline-chaos-") as scratch:
         violations = asyncio.run(chaos(args.seconds, args.kill_every, args.rate, Path(scratch)))
     return 1 if violations else 0

@@ -278,3 +278,67 @@ class TestBrokerRestart:
             kafka.stop()
             with psycopg.connect(database_url, autocommit=True) as connection:
                 connection.execute("DROP TABLE IF EXISTS public.slotline_broker_epochs")
+
+    async def test_a_republication_cut_short_by_a_failed_publish_starts_again(
+        self, tally_app: TallyApplication, database_url: str
+    ) -> None:
+        """A publish failing halfway through re-publishing (the broker refused a batch)
+        restarts the relay's task from its recorded position: without remembering that it
+        was re-publishing, it would carry on from there and never send the rest again."""
+        import os
+
+        import psycopg
+
+        from slotline.events.kafka import build_broker, ensure_topics
+        from slotline.events.local.infra import EmbeddedKafka
+        from slotline.events.relay import BROKER_RESTARTED
+        from slotline.events.testing.tally import tally_publisher
+
+        if os.environ.get("SLOTLINE_TEST_INFRA", "embedded") != "embedded":
+            pytest.skip("restarts the embedded broker")
+        kafka = EmbeddedKafka().start()
+        broker = build_broker(ServiceSettings(kafka_bootstrap=kafka.bootstrap))
+        try:
+            await ensure_topics(kafka.bootstrap, [TALLY_TOPIC])
+            await broker.start()
+            relay = OutboxRelay(
+                tally_app,
+                broker,
+                tally_publisher(),
+                database_url=database_url,
+                batch_size=2,
+                idle_poll_seconds=0.2,
+            )
+            running = asyncio.create_task(relay.run())
+            tallies = [Tally(), Tally()]
+            count_many(tally_app, tallies, rounds=4)  # 8 counts: four batches of two
+            before = await read_topic(kafka.bootstrap, TALLY_TOPIC, expected=8, timeout=30)
+
+            publish, calls = relay.publish, 0
+
+            async def fails_the_second_time(notifications: Any) -> None:
+                nonlocal calls
+                calls += 1
+                if calls == 2:
+                    raise RuntimeError("the broker refused the batch")
+                await publish(notifications)
+
+            relay.publish = fails_the_second_time  # type: ignore[method-assign]
+            port = kafka.port
+            kafka.stop()
+            kafka = EmbeddedKafka(port).start()
+            await ensure_topics(kafka.bootstrap, [TALLY_TOPIC])
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute(f"NOTIFY {BROKER_RESTARTED}")
+            with pytest.raises(RuntimeError):
+                await running  # the runtime's supervisor would restart it: so do we
+            running = asyncio.create_task(relay.run())
+
+            after = await read_topic(kafka.bootstrap, TALLY_TOPIC, expected=8, timeout=60)
+            ids = {json.loads(r.value)["event_id"] for r in after}
+            assert ids == {json.loads(r.value)["event_id"] for r in before}, "all again"
+            relay.stop()
+            await running
+        finally:
+            await broker.stop()
+            kafka.stop()

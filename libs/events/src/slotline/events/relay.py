@@ -91,6 +91,7 @@ class OutboxRelay(LogFollower):
         self.keep = keep
         self._recording: asyncio.Future[None] | None = None
         self._rewind = False
+        self._republishing = False
         self._republishing_until = 0
         self._epoch_checked = False
         self._epoch_to_record: int | None = None
@@ -109,14 +110,24 @@ class OutboxRelay(LogFollower):
         positions are recorded in order, one at a time, each only after its batch was
         acknowledged, so a crash re-publishes at most the batches since the last one."""
         await self.publish(notifications)
+        if self._republishing and notifications[-1].id >= self._republishing_until:
+            self._republishing = False  # re-published everything: note the restart
+            if self._epoch_to_record is not None:
+                await anyio.to_thread.run_sync(self._record_epoch, self._epoch_to_record)
+                self._epoch_to_record = None
         if notifications[-1].id <= self._republishing_until:
             return  # re-publishing what was recorded before: the position stands
-        if self._epoch_to_record is not None:  # re-published everything: note the restart
-            await anyio.to_thread.run_sync(self._record_epoch, self._epoch_to_record)
-            self._epoch_to_record = None
         if self._recording is not None:
             await self._recording
         self._recording = asyncio.ensure_future(self.record_position(notifications[-1].id))
+
+    async def run(self) -> None:
+        """Follow the log; a re-publication cut short (a publish failed, the task is
+        restarted from its recorded position) starts again from the start."""
+        self._epoch_checked = False
+        if self._republishing:
+            self._rewind = True
+        await super().run()
 
     def notices(self) -> tuple[str, ...]:
         return (BROKER_RESTARTED,)
@@ -144,7 +155,11 @@ class OutboxRelay(LogFollower):
             service=self.app.name,
             from_position=self.position,
         )
-        self._republishing_until = self.position or 0
+        until = self.position or 0
+        if self._republishing:  # restarted again before it had finished
+            until = max(until, self._republishing_until)
+        self._republishing_until = until
+        self._republishing = True
         self.position = 0
         self.states = AggregateStates(self.states.load)
 

@@ -7,8 +7,9 @@ creates the topics, starts each service as its own process, waits for every
 
 Like an orchestrator it keeps what it started up (:mod:`.supervisor`): a service that
 exits unexpectedly is restarted with backoff while the others keep running; the broker
-too — it comes back empty (memory storage), so the stack re-creates the topics and
-tells every relay to publish its store again (``slotline_broker_restarted``). Only
+too — it comes back empty (memory storage), so the stack holds the services still until
+it has re-created the topics, then tells every relay to publish its store again
+(``slotline_broker_restarted``). Only
 Ctrl-C, or a process that keeps crashing, stops the stack.
 """
 
@@ -22,6 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -86,6 +88,8 @@ class LocalStack:
     _postgres: EmbeddedPostgres | None = None
     _kafka: EmbeddedKafka | None = None
     _output_lock: threading.Lock = field(default_factory=threading.Lock)
+    broker_restarts: int = 0
+    """How often the embedded broker came back (and had its topics again)."""
 
     def __post_init__(self) -> None:
         self.supervisor = Supervisor(lambda text: self._say("stack", text, "\033[1;31m"))
@@ -164,8 +168,16 @@ class LocalStack:
 
     def _launch_broker(self, port: int) -> Callable[[], subprocess.Popen[bytes]]:
         def launch() -> subprocess.Popen[bytes]:
-            self._kafka = EmbeddedKafka(port, log_file=self.data_dir / "logs" / "kafka.log")
-            process = self._kafka.start().process
+            restarting = self._kafka is not None
+            if restarting:  # until its topics exist again (see _broker_restarted)
+                self._signal_services(signal.SIGSTOP)
+            try:
+                self._kafka = EmbeddedKafka(port, log_file=self.data_dir / "logs" / "kafka.log")
+                process = self._kafka.start().process
+            except BaseException:
+                if restarting:
+                    self._signal_services(signal.SIGCONT)
+                raise
             assert process is not None
             return process
 
@@ -173,10 +185,27 @@ class LocalStack:
 
     def _broker_restarted(self) -> None:
         """The broker came back empty: topics again, and every relay publishes again —
-        counted in a table too, for relays whose process is down and misses the NOTIFY."""
-        asyncio.run(ensure_topics(self.bootstrap))
-        note_broker_restart(self.database_url)
+        counted in a table too, for relays whose process is down and misses the NOTIFY.
+
+        The services are held still (SIGSTOP) from the broker's relaunch until its topics
+        exist: a record produced to a topic Tansu's memory store does not have yet is
+        kept, and creating the topic then starts its offsets again at 0 over it — later
+        batches collide, and records already acknowledged become unreadable (seen in
+        chaos runs). A broker that keeps its topics, like Apache Kafka, has no such gap."""
+        try:
+            asyncio.run(ensure_topics(self.bootstrap))
+            note_broker_restart(self.database_url)
+            self.broker_restarts += 1
+        finally:
+            self._signal_services(signal.SIGCONT)
         self._say("stack", "broker restarted empty: topics made, relays publishing again")
+
+    def _signal_services(self, sig: signal.Signals) -> None:
+        for service in self.services:
+            process = service.process
+            if process is not None and process.poll() is None:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, sig)
 
     def stop(self) -> None:
         self.supervisor.watched.pop("broker", None)  # stopped below, after the services
