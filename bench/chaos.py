@@ -21,10 +21,15 @@ ready again). Invariants checked:
   re-publication of the same event is not a double);
 - ``double_booking`` — two allocations of one resource overlapping (buffers included);
 - ``race_winners`` — a racing pair with other than exactly one confirmed booking;
-- ``held_left`` — a hold still ``held`` once every request is final.
+- ``held_left`` — a hold still ``held`` once every request is final;
+- ``text_back`` — a missed caller (signed Twilio webhooks to call-intake, one call every
+  1.5 s) with other than exactly one message accepted by the SMS provider (the notifier
+  sends through a Twilio-compatible simulator served by this process; see
+  ``chaos_calls.py``);
+- ``callback_task`` — a missed call with other than exactly one open callback task.
 
-Not (yet) checked here: ledgers, charges, messages and text-backs (payments, notifier
-and call-intake run and are killed, but this load does not pay, remind or call).
+Not (yet) checked here: ledgers and charges (no deposits in this load), reminders, and
+that every projection equals a rebuild of its store.
 
 ``python bench/chaos.py --seconds 300`` (``make chaos``); the test suite runs a 45 s
 variant. Exit status 1 when any invariant is violated.
@@ -49,12 +54,15 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 from booking import TENANT, Slots, catalogue_reached_booking, open_clinics, request
+from chaos_calls import TWILIO_AUTH_TOKEN, MissedCalls
 from outside import double_bookings_now, read_all
 from support import bench_stack, figure, percentile, say
 
 from slotline.events.auth import DEV_SECRET, TokenIssuer
+from slotline.events.local.infra import free_port
 from slotline.events.local.stack import SERVICES, LocalStack
 from slotline.events.topics import BOOKING_EVENTS, BOOKING_REQUESTS
+from slotline.notifier.simulator import ProviderSimulator, serving
 
 FINAL = {"BookingConfirmed", "BookingRejected", "BookingExpired"}
 
@@ -264,7 +272,24 @@ async def held_left(availability_url: str) -> int:
 
 async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
     """Run the chaos; the number of invariant violations."""
-    stack = bench_stack(out / "stack", ready_timeout=180)
+    provider = ProviderSimulator(account_sid="AC_chaos", auth_token="chaos-provider-token")
+    async with serving(provider, free_port()) as provider_url:
+        return await _chaos(seconds, every, rate, out, provider, provider_url)
+
+
+async def _chaos(
+    seconds: float, every: float, rate: float, out: Path, provider: ProviderSimulator, url: str
+) -> int:
+    stack = bench_stack(
+        out / "stack",
+        ready_timeout=180,
+        env={
+            "SLOTLINE_PROVIDER_URL": url,
+            "SLOTLINE_PROVIDER_ACCOUNT_SID": provider.account_sid,
+            "SLOTLINE_PROVIDER_AUTH_TOKEN": provider.auth_token,
+            "SLOTLINE_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        },
+    )
     await asyncio.to_thread(stack.start)
     stop, problems = threading.Event(), list[str]()
     supervisor = threading.Thread(target=supervise, args=(stack, stop, problems), daemon=True)
@@ -273,6 +298,8 @@ async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
         clinics = open_clinics(stack.database_url, 5)  # 4 for Kafka, 1 for the races
         await catalogue_reached_booking(stack.database_url, len(clinics))
         urls = {s.name: s.url for s in stack.services}
+        calls = MissedCalls(urls["call-intake"], TENANT, token("manager"))
+        await calls.set_up()
         load = Load()
         killer = Chaos(stack, every, load)
         until = time.monotonic() + seconds
@@ -281,6 +308,7 @@ async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
             load.over_kafka(stack.bootstrap, Slots(clinics[:4]), rate, until),
             # a clinic of their own: a Kafka request never takes the racers' place
             load.races_over_http(urls["booking"], Slots(clinics[4:]), until),
+            calls.run(every=1.5, until=until),
             killer.run(until),
         )
         say(f"load over after {(datetime.now(UTC) - began).total_seconds():.0f}s; settling")
@@ -308,6 +336,9 @@ async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
             "race_winners": sum(1 for pair in load.pairs if len(confirmed & set(pair)) != 1),
             "held_left": await held_left(urls["availability"]),
         }
+        await calls.text_backs_settled(provider, timeout=120)
+        violations["text_back"] = calls.text_back_violations(provider)
+        violations["callback_task"] = await calls.callback_task_violations()
         lost = [r for r in load.requests if not answered.get(r)]
         if lost:
             start = min(load.sent_at.values(), default=0.0)
@@ -319,6 +350,7 @@ async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
         figure("chaos_kills", str(killer.kills))
         figure("chaos_requests", str(len(load.requests)))
         figure("chaos_races", str(len(load.pairs)))
+        figure("chaos_missed_calls", str(len(calls.callers)))
         figure("chaos_requests_sent_again_after_broker_loss", str(len(lost_with_broker)))
         for name, count in violations.items():
             figure(f"chaos_{name}_violations", str(count))

@@ -244,7 +244,9 @@ def availability_processes(
     ]
 
 
-def bench_stack(path: Path, ready_timeout: float = 120) -> LocalStack:
+def bench_stack(
+    path: Path, ready_timeout: float = 120, env: dict[str, str] | None = None
+) -> LocalStack:
     """The whole local stack as benchmarks run it: free ports, no demo clinic, output to
     log files, the public rate limit out of the way (one machine plays every customer)."""
     return LocalStack(
@@ -256,5 +258,6 @@ def bench_stack(path: Path, ready_timeout: float = 120) -> LocalStack:
             "SLOTLINE_SEED_DEMO": "false",
             "SLOTLINE_PUBLIC_RATE_LIMIT": "1000000/minute",
             "SLOTLINE_LOG_LEVEL": "WARNING",
+            **(env or {}),
         },
     )

@@ -40,11 +40,14 @@ def test_kills_under_load_lose_doubles_and_double_books_nothing() -> None:
             "double_booking",
             "race_winners",
             "held_left",
+            "text_back",
+            "callback_task",
         )
     }
     assert all(v == "0" for v in violations.values()), (violations, run.stderr[-3000:])
     assert int(figures["chaos_kills"]) >= 6  # a service every 6 s for 45 s, the broker once
     assert int(figures["chaos_requests"]) > 100
     assert int(figures["chaos_races"]) > 0
+    assert int(figures["chaos_missed_calls"]) > 10
     assert "kill -9 broker" in run.stderr
     assert run.returncode == 0, run.stderr[-3000:]
