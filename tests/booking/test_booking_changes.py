@@ -242,11 +242,12 @@ class TestChangesOverKafka:
     async def test_a_channel_cancels_on_the_customers_behalf(self, stack: Stack) -> None:
         clinic = await stack.clinic()
         booked = await book(stack, clinic, 18)
+        request_id = f"cancel-{uuid4().hex[:6]}"
         await stack.send(
             BookingCancellationRequested(
                 tenant_id=clinic.tenant_id,
                 aggregate_id=booked["booking_id"],
-                request_id=f"cancel-{uuid4().hex[:6]}",
+                request_id=request_id,
                 booking_id=booked["booking_id"],
                 channel=Channel.WHATSAPP,
                 reason="cannot make it",
@@ -255,6 +256,7 @@ class TestChangesOverKafka:
         cancelled = await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingCancelled"))
         assert cancelled[0]["by"] == "customer"
         assert cancelled[0]["reason"] == "cannot make it"
+        assert cancelled[0]["request_id"] == request_id, "the outcome answers the cancel request"
 
     async def test_cancelling_an_unknown_booking_is_dead_lettered(self, stack: Stack) -> None:
         clinic = await stack.clinic()

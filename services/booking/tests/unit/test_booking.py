@@ -155,6 +155,25 @@ class TestChanges:
         assert booking.changes == 0
         assert booking.pending_change is None
 
+    def test_a_refused_move_never_offers_the_slot_the_booking_already_has(self) -> None:
+        booking = confirmed()
+        booking.ask_reschedule(Actor.STAFF, START + timedelta(hours=2), NOW, None, None)
+        own = (START, START + timedelta(hours=1))
+        other = (START + timedelta(hours=3), START + timedelta(hours=4))
+        booking.reschedule_refused(Refusal("slot_taken", "taken", (own, other)))
+        assert booking.last_change_refusal is not None
+        assert booking.last_change_refusal["alternatives"] == [
+            [other[0].isoformat(), other[1].isoformat()]
+        ]
+
+    def test_a_move_that_goes_through_clears_the_last_refusal(self) -> None:
+        booking = confirmed()
+        booking.ask_reschedule(Actor.STAFF, START + timedelta(hours=2), NOW, None, None)
+        booking.reschedule_refused(Refusal("slot_taken", "taken"))
+        booking.ask_reschedule(Actor.STAFF, START + timedelta(hours=5), NOW, None, None)
+        booking.hold_rescheduled(START + timedelta(hours=5), START + timedelta(hours=6), ["r1"])
+        assert booking.last_change_refusal is None
+
     def test_no_show_only_after_the_start_and_with_the_fee(self) -> None:
         booking = confirmed()
         with pytest.raises(InvalidTransition, match="not started"):

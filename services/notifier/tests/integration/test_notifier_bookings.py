@@ -146,6 +146,29 @@ class TestReminders:
             ("reminder:24h:0", "sms"),
         ]
 
+    async def test_a_booking_confirmed_within_the_hour_gets_its_confirmation_and_no_reminder(
+        self,
+        service: RunningService,
+        provider: tuple[ProviderSimulator, str],
+        clock: TestClock,
+    ) -> None:
+        """The 1 h reminder of a booking 50 minutes away was due before the booking
+        existed: the confirmation says it all (it was sent, before the confirmation)."""
+        tenant, phone = new_tenant(), greek_mobile()
+        start = clock.now + timedelta(minutes=50)
+        await publish(service, confirmed(tenant, start, phone=phone))
+        await eventually(lambda: texts(provider, phone))
+        clock.advance(timedelta(minutes=1))
+        await settle(1.5)
+        bodies = [str(t["Body"]) for t in texts(provider, phone)]
+        assert len(bodies) == 1, bodies
+        assert not bodies[0].startswith("Reminder"), bodies
+        skipped = await notifications_of(service, tenant, "ReminderSkipped")
+        assert sorted((m["kind"], m["reason"]) for m in skipped) == [
+            ("1h", "too_late"),
+            ("24h", "too_late"),
+        ]
+
     async def test_a_cancelled_booking_gets_a_cancel_ics_and_no_reminders(
         self, service: RunningService, mail_server: MailServer, clock: TestClock
     ) -> None:

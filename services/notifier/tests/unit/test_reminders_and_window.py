@@ -39,6 +39,13 @@ class TestReminderPlans:
         assert [p.kind.name for p in planned] == ["1h"]
         assert [k.name for k in late] == ["24h"]
 
+    def test_a_reminder_already_due_at_confirmation_is_not_planned(self) -> None:
+        planned, late = plan(parse_kinds("24h,1h"), START, START - timedelta(minutes=50))
+        assert planned == []
+        assert [k.name for k in late] == ["24h", "1h"]
+        planned, late = plan(parse_kinds("24h,1h"), START, START - timedelta(hours=20))
+        assert [p.kind.name for p in planned] == ["1h"], "20 h ahead: the 24 h one was due"
+
     def test_a_late_reminder_is_useful_for_half_its_lead(self) -> None:
         kind = ReminderKind.parse("24h")
         assert kind.useful_until(START) == START - timedelta(hours=12)

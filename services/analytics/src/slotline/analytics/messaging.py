@@ -91,7 +91,9 @@ def facts_of(message: Message) -> list[Row]:
                 ),
             ]
         case booking.BookingRejected():
-            return _linked_request(message)
+            if message.channel is None:  # published before the field existed
+                return _linked_request(message)
+            return _linked_request(message, channel=(message.channel, F))
         case booking.BookingRescheduled():
             return [
                 _booking(

@@ -231,10 +231,11 @@ class BookingApplication(ServiceApplication):
         booking_id: UUID,
         by: Actor,
         reason: str | None,
+        request_id: str | None = None,
         work: UnitOfWork | None = None,
     ) -> Booking:
         return self._change(
-            tenant_id, booking_id, lambda b: b.cancel(by, self.clock(), reason), work
+            tenant_id, booking_id, lambda b: b.cancel(by, self.clock(), reason, request_id), work
         )
 
     def reschedule(

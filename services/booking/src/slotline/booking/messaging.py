@@ -146,8 +146,9 @@ def booking_message(
         case "Expired":
             return public.BookingExpired(**ids)
         case "Cancelled":
+            answers = getattr(domain_event, "request_id", None)  # absent before 2026-12
             return public.BookingCancelled(
-                **ids,
+                **{**ids, "request_id": answers or booking.request_id},
                 by=public.Actor(domain_event.by),
                 within_free_window=domain_event.within_free_window,
                 fee=_money(domain_event.fee),
@@ -182,7 +183,7 @@ def booking_message(
         case "ChangeRefused":
             refusal = domain_event.refusal
             return public.BookingChangeRefused(
-                **ids,
+                **{**ids, "request_id": refusal.get("request_id") or booking.request_id},
                 reason=refusal["reason"],
                 detail=refusal.get("detail", "")[:500],
                 alternatives=_offers(refusal.get("alternatives", [])),
@@ -230,6 +231,7 @@ def _rejected(booking: Booking, ids: dict[str, Any]) -> public.BookingRejected:
         reason=refusal.reason,
         detail=refusal.detail[:500],
         alternatives=[SlotOffer(slot=TimeSlot(start=s, end=e)) for s, e in refusal.alternatives],
+        channel=booking.channel,
     )
 
 
@@ -336,6 +338,7 @@ def _requests(app: BookingApplication) -> Handle:
                         _booking_uuid(message.booking_id),
                         Actor.CUSTOMER,
                         message.reason,
+                        request_id=message.request_id,
                         work=work,
                     )
                 case requests.BookingRescheduleRequested():

@@ -125,6 +125,11 @@ class BookingRejected(BookingEvent):
     alternatives: list[SlotOffer] = Field(
         default_factory=list, description="Nearest free slots, closest first."
     )
+    channel: Channel | None = Field(
+        default=None,
+        description="Where the request came from (a refused request was never held, so "
+        "this is the only outcome that says it).",
+    )
 
 
 class BookingExpired(BookingEvent):

@@ -1,11 +1,13 @@
 """``booking.requests.v1`` — booking requests from every channel adapter.
 
-Published by channel adapters (web widget, WhatsApp bot, phone, kiosk, partner apps),
-by call-intake (WhatsApp intents) and by the booking service's own HTTP intake;
-consumed by the booking service, which answers on ``booking.events.v1`` correlated by
-``request_id``. The envelope's ``aggregate_id`` (the Kafka key) is the ``request_id``
-for a new booking and the ``booking_id`` for a change, so a request sent twice yields
-one outcome.
+Published by channel adapters (web widget, WhatsApp bot, phone, kiosk, partner apps)
+and by call-intake (WhatsApp intents); consumed by the booking service, which answers on
+``booking.events.v1`` correlated by ``request_id``. The booking service's own HTTP
+intake (``POST /v1/public/{tenant}/bookings``, staff ``POST /v1/bookings``) does not
+pass through this topic: it writes the request to the booking store in the same unit
+of work as its answer, and the outcome appears on ``booking.events.v1`` the same way.
+The envelope's ``aggregate_id`` (the Kafka key) is the ``request_id`` for a new booking
+and the ``booking_id`` for a change, so a request sent twice yields one outcome.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ payment authorisation) change nothing: the methods below ignore them by status.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -255,7 +255,10 @@ class Booking(Aggregate):
 
     # --- changes ---------------------------------------------------------------------
 
-    def cancel(self, by: Actor, now: datetime, reason: str | None) -> None:
+    def cancel(
+        self, by: Actor, now: datetime, reason: str | None, request_id: str | None = None
+    ) -> None:
+        """Cancel under the policy; ``request_id``: the cancel request this answers."""
         if self.status is not BookingStatus.CONFIRMED:
             raise InvalidTransition(f"a {self.status.value} booking cannot be cancelled")
         if by is Actor.CUSTOMER and now >= self.slot_start:
@@ -267,6 +270,7 @@ class Booking(Aggregate):
             decision.fee.to_data() if decision.fee else None,
             decision.refund.to_data() if decision.refund else None,
             reason,
+            request_id,
         )
         self._ask_allocation_cancel(reason or "cancelled")
 
@@ -308,8 +312,13 @@ class Booking(Aggregate):
             self._reschedule(slot_start, slot_end, resource_ids, self.slot_start, self.slot_end)
 
     def reschedule_refused(self, refusal: Refusal) -> None:
+        """The move was refused; the slot the booking already has is no alternative."""
         if self.pending_change is not None:
-            self._refuse_change(_refusal_data(refusal))
+            own = (self.slot_start, self.slot_end)
+            others = tuple(a for a in refusal.alternatives if a != own)
+            data = _refusal_data(replace(refusal, alternatives=others))
+            data["request_id"] = self.pending_change.get("request_id")
+            self._refuse_change(data)
 
     def mark_arrived(self, now: datetime) -> None:
         """The front desk saw the customer come in; a second click changes nothing."""
@@ -391,6 +400,7 @@ class Booking(Aggregate):
         fee: dict[str, Any] | None,
         refund: dict[str, Any] | None,
         reason: str | None,
+        request_id: str | None = None,
     ) -> None:
         self.status = BookingStatus.CANCELLED
         self.status_reason = reason
@@ -418,6 +428,7 @@ class Booking(Aggregate):
         self.resource_ids = list(resource_ids)
         self.changes = int(self.pending_change["change_number"])
         self.last_change = self.pending_change
+        self.last_change_refusal = None  # the card shows the change, not an old refusal
         self.pending_change = None
 
     @event("ChangeRefused")

@@ -92,7 +92,9 @@ def card(booking: Booking, links: ManageLinks) -> BookingCard:
         detail = booking.status_reason
     extra: dict[str, Any] = {}
     if booking.last_change_refusal and booking.status is BookingStatus.CONFIRMED:
-        extra["detail"] = "last change refused: " + booking.last_change_refusal.get("detail", "")
+        extra["detail"] = "last change refused: " + (
+            booking.last_change_refusal.get("detail") or booking.last_change_refusal["reason"]
+        )
     return BookingCard(
         booking_id=str(booking.id),
         tenant_id=booking.tenant_id,

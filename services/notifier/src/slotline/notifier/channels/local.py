@@ -72,10 +72,12 @@ class _FileMail:
                 "channel": "email",
                 "to": ", ".join(envelope.rcpt_tos),
                 "from": envelope.mail_from,
-                "subject": str(mail["Subject"]),
+                # a header too long for one line is folded onto the next: the folding
+                # whitespace belongs to no value
+                "subject": str(mail["Subject"]).strip(),
                 "body": body.get_content() if body else "",
                 "attachments": [a.get_filename() for a in mail.iter_attachments()],
-                "idempotency_key": str(mail.get("X-Slotline-Idempotency-Key", "")),
+                "idempotency_key": str(mail.get("X-Slotline-Idempotency-Key", "")).strip(),
             }
         )
         return "250 Message accepted for delivery"

@@ -60,10 +60,16 @@ class PlannedReminder:
 def plan(
     kinds: tuple[ReminderKind, ...], starts_at: datetime, now: datetime
 ) -> tuple[list[PlannedReminder], list[ReminderKind]]:
-    """Reminders to schedule for a start, and the kinds already too late to be useful."""
+    """Reminders to schedule for a start, and the kinds already too late to be useful.
+
+    Plans are made when a booking is confirmed or moved, and the notice of that goes out
+    now: a reminder due by now is too late as well — it would repeat the notice, or
+    overtake it (a booking made 50 minutes ahead got its 1 h reminder first). Sent late
+    for half its lead is for reminders planned in time and held up (quiet hours, an
+    outage), which :func:`~slotline.notifier.domain.outgoing.decide` judges."""
     planned, too_late = [], []
     for kind in kinds:
-        if kind.useful_until(starts_at) <= now:
+        if kind.due_at(starts_at) <= now or kind.useful_until(starts_at) <= now:
             too_late.append(kind)
         else:
             planned.append(
