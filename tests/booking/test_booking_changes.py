@@ -258,7 +258,9 @@ class TestChangesOverKafka:
         assert cancelled[0]["reason"] == "cannot make it"
         assert cancelled[0]["request_id"] == request_id, "the outcome answers the cancel request"
 
-    async def test_cancelling_an_unknown_booking_is_dead_lettered(self, stack: Stack) -> None:
+    async def test_cancelling_an_unknown_booking_is_answered_with_a_typed_refusal(
+        self, stack: Stack
+    ) -> None:
         clinic = await stack.clinic()
         await stack.send(
             BookingCancellationRequested(
@@ -269,7 +271,29 @@ class TestChangesOverKafka:
                 channel=Channel.KIOSK,
             )
         )
-        dead = await stack.topics.wait_for(
-            lambda m: m["_topic"].endswith(".dlq") and "not-a-booking" in json.dumps(m)
-        )
-        assert "UnknownBooking" in json.dumps(dead[0])
+        [refused] = await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingRequestRefused"))
+        assert refused["request_id"] == "cancel-nope"
+        assert refused["booking_id"] == "not-a-booking"
+        assert refused["reason"] == "unknown_booking"
+        assert "not-a-booking" in refused["detail"]
+
+    async def test_cancelling_a_cancelled_booking_again_is_refused_as_not_allowed(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        booked = await book(stack, clinic, 19)
+        for n in (1, 2):
+            await stack.send(
+                BookingCancellationRequested(
+                    tenant_id=clinic.tenant_id,
+                    aggregate_id=booked["booking_id"],
+                    request_id=f"cancel-{n}-{uuid4().hex[:6]}",
+                    booking_id=booked["booking_id"],
+                    channel=Channel.WHATSAPP,
+                )
+            )
+        tenant = clinic.tenant_id
+        [refused] = await stack.topics.wait_for(stack.of(tenant, "BookingRequestRefused"))
+        assert refused["request_id"].startswith("cancel-2-")
+        assert refused["reason"] == "not_allowed"
+        assert len(stack.topics.matching(stack.of(tenant, "BookingCancelled"))) == 1

@@ -85,6 +85,30 @@ class TestBookingOverKafka:
         await stack.topics.settle()
         assert len(stack.topics.matching(stack.of(tenant, "BookingConfirmed"))) == 1
         assert len(stack.topics.matching(stack.of(tenant, "PlaceHold"))) == 1
+        [repeat] = stack.topics.matching(stack.of(tenant, "BookingRequestRepeated"))
+        confirmed = stack.topics.matching(stack.of(tenant, "BookingConfirmed"))[0]
+        assert repeat["request_id"] == message.request_id, "the repeat is answered too"
+        assert repeat["booking_id"] == confirmed["booking_id"]
+        assert repeat["status"] in {"requested", "held", "confirmed"}
+
+    async def test_a_request_id_reused_for_another_request_is_answered_with_a_refusal(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        request_id = f"reused-{uuid4().hex[:8]}"
+        await stack.send(requested(clinic, future_start(hour=15), request_id))
+        tenant = clinic.tenant_id
+        await stack.topics.wait_for(stack.of(tenant, "BookingConfirmed"))
+        other = requested(clinic, future_start(hour=16), request_id)
+        await stack.send(other)
+        [refused] = await stack.topics.wait_for(stack.of(tenant, "BookingRequestRefused"))
+        assert refused["request_id"] == request_id
+        assert refused["reason"] == "idempotency_key_reused"
+        assert refused["request_type"] == "BookingRequested"
+        await stack.topics.settle()
+        assert not stack.topics.matching(
+            lambda m: m["_topic"].endswith(".dlq") and str(other.event_id) in json.dumps(m)
+        ), "answered, not dead-lettered"
 
     async def test_a_malformed_request_is_dead_lettered_and_the_consumer_goes_on(
         self, stack: Stack

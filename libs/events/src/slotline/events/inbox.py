@@ -77,6 +77,10 @@ Handler = Callable[[Any, UnitOfWork], None]
 Effect = Callable[[Message, Tracking], None]
 """A handler that commits its own transaction with ``tracking``: applied alone."""
 
+Refusal = Callable[[Any, "Rejected", UnitOfWork], None]
+"""Answers a message its handler refused, inside the unit of work that records the
+message as applied: a typed answer to the sender instead of a dead letter."""
+
 
 class Rejected(Exception):
     # A verdict on a message, named as the dead letter says it.
@@ -110,6 +114,9 @@ class Subscription:
     effect: Effect | None = None
     handles: frozenset[str] | None = None
     """For ``effect``: the event types it handles (None: all)."""
+    refused: Refusal | None = None
+    """For ``handlers``: how a refused message (its handler raised :class:`Rejected`) is
+    answered; None: it is dead-lettered with the reason."""
 
     def handler_for(self, message: Message) -> Handler | Effect | None:
         if self.effect is not None:
@@ -150,6 +157,7 @@ class Delivery:
     record: Record
     message: Message | None = None
     handler: Handler | Effect | None = None
+    refused: Refusal | None = None
     solo: bool = False
     tracking: Tracking | None = None
     outcome: Outcome | None = None
@@ -344,6 +352,7 @@ class Inbox:
             return
         delivery.message = message
         delivery.handler = handler
+        delivery.refused = subscription.refused
         delivery.solo = subscription.effect is not None
         delivery.tracking = tracking_for(
             self.consumer, record.topic, message, subscription.identity
@@ -362,8 +371,8 @@ class Inbox:
                     self._commit_with_retries(head)
             except _HandlerFailed as failed:
                 bad = failed.delivery
-                if isinstance(failed.error, Rejected):
-                    bad.dead(str(failed.error), "Rejected")
+                if isinstance(failed.error, Rejected) and bad.refused is None:
+                    bad.dead(str(failed.error), "Rejected")  # else answered when alone
                 moved = [d for d in group if d is bad or (d.key == bad.key and _after(d, bad))]
                 aside.extend(d for d in moved if d.outcome is None)
                 group = [d for d in group if d not in moved]
@@ -443,10 +452,36 @@ class Inbox:
         except _INFRASTRUCTURE_ERRORS:
             raise
         except Rejected as rejection:
-            delivery.dead(str(rejection), "Rejected")
+            if delivery.refused is None:
+                delivery.dead(str(rejection), "Rejected")
+            else:
+                self._answer_refusal(delivery, rejection)
         except Exception as error:
             reason = f"effect failed after {self.max_attempts} attempts: {error!r}"
             delivery.dead(reason, type(error).__name__)
+
+    def _answer_refusal(self, delivery: Delivery, rejection: Rejected) -> None:
+        """Record a refused message as applied, with the answer it gets (one unit of
+        work: a redelivery finds it applied, and is answered once)."""
+        assert delivery.refused is not None
+        assert delivery.tracking is not None
+        log.info("message refused, answered", reason=str(rejection), topic=delivery.record.topic)
+        try:
+            with delivery.context(), self.app.unit_of_work() as work:
+                delivery.refused(delivery.message, rejection, work)
+                work.track(delivery.tracking)
+        except _INFRASTRUCTURE_ERRORS:
+            raise
+        except IntegrityError:
+            if self.app.applied(delivery.tracking):
+                delivery.outcome = Outcome.DUPLICATE
+            else:
+                delivery.dead(f"{rejection}; its answer lost a race", "Rejected")
+            return
+        except Exception as error:  # a bug in the answer: the letter says both
+            delivery.dead(f"{rejection}; answering it failed: {error!r}", type(error).__name__)
+            return
+        delivery.outcome = Outcome.APPLIED
 
     def _skip_duplicates(self, group: list[Delivery]) -> None:
         """Mark what was applied before — recorded, or earlier in this same batch."""

@@ -104,9 +104,15 @@ class BookingApplication(ServiceApplication):
 
     # --- requests --------------------------------------------------------------------
 
-    def request_booking(self, request: BookingRequested, work: UnitOfWork | None = None) -> Booking:
+    def request_booking(
+        self,
+        request: BookingRequested,
+        work: UnitOfWork | None = None,
+        repeated: Callable[[Booking, UnitOfWork], None] | None = None,
+    ) -> Booking:
         """The booking for ``request``: the one already made for its request id or
-        idempotency key, or a new one whose saga starts with a hold request."""
+        idempotency key (``repeated`` is told of it), or a new one whose saga starts
+        with a hold request."""
 
         def act(work: UnitOfWork) -> Booking:
             existing = self._existing(request)
@@ -115,6 +121,8 @@ class BookingApplication(ServiceApplication):
                     raise IdempotencyKeyReused(
                         "this request id or Idempotency-Key was used for a different request"
                     )
+                if repeated is not None:
+                    repeated(existing, work)
                 return existing
             booking, extra = self._new_booking(request)
             work.add(booking, *extra)

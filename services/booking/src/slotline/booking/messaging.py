@@ -24,6 +24,7 @@ from slotline.booking.domain.contact import InvalidContact
 from slotline.booking.domain.customer import Customer
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.policy import PolicyTier
+from slotline.booking.domain.request_answer import Answer, RequestAnswer
 from slotline.booking.links import ManageLinks
 from slotline.booking.live.timeline import Timeline
 from slotline.events.contract import availability as holds
@@ -58,11 +59,13 @@ def publisher(links: ManageLinks) -> Callable[[ServiceApplication], IntegrationM
     def factory(application: ServiceApplication) -> IntegrationMapper:
         def publish(domain_event: Any) -> Message | None:
             owner, _, name = type(domain_event).__qualname__.partition(".")
-            if owner not in {"Booking", "Customer", "PolicyTier"}:
+            if owner not in {"Booking", "Customer", "PolicyTier", "RequestAnswer"}:
                 return None  # reference and idempotency claims are internal
             aggregate: Any = application.repository.get(
                 domain_event.originator_id, version=domain_event.originator_version
             )
+            if isinstance(aggregate, RequestAnswer):
+                return _answer_message(aggregate)
             if isinstance(aggregate, Booking):
                 return booking_message(aggregate, name, domain_event, links)
             if isinstance(aggregate, Customer) and name == "Registered":
@@ -235,6 +238,20 @@ def _rejected(booking: Booking, ids: dict[str, Any]) -> public.BookingRejected:
     )
 
 
+def _answer_message(answer: RequestAnswer) -> Message:
+    ids: dict[str, Any] = {
+        "tenant_id": answer.tenant_id,
+        "aggregate_id": answer.booking_id,  # in order with the booking's own events
+        "correlation_id": answer.request_id,
+        "booking_id": answer.booking_id,
+        "request_id": answer.request_id,
+        "request_type": answer.request_type,
+    }
+    if answer.answer is Answer.REPEATED:
+        return public.BookingRequestRepeated(**ids, status=answer.reason)
+    return public.BookingRequestRefused(**ids, reason=answer.reason, detail=answer.detail)
+
+
 def _policy_defined(tier: PolicyTier) -> public.PolicyDefined:
     policy = tier.policy
     return public.PolicyDefined(
@@ -290,6 +307,7 @@ def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
             BOOKING_REQUESTS,
             handlers=dict.fromkeys(BOOKING_REQUEST_TYPES, asked),
             identity=Identity.MESSAGE,
+            refused=answer_refusal,
         ),
         Subscription(AVAILABILITY_EVENTS, handlers=dict.fromkeys(AVAILABILITY_ANSWERS, answers)),
         Subscription(
@@ -326,12 +344,62 @@ AVAILABILITY_ANSWERS: tuple[type[Message], ...] = (
 Handle = Callable[[Any, UnitOfWork], None]
 
 
+class RequestRefused(Rejected):
+    """A request that cannot be carried out: answered with its reason, not dead-lettered."""
+
+    def __init__(self, reason: public.BookingRequestRefusal, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+_REFUSALS: tuple[tuple[type[Exception], public.BookingRequestRefusal], ...] = (
+    (UnknownBooking, public.BookingRequestRefusal.UNKNOWN_BOOKING),
+    (InvalidTransition, public.BookingRequestRefusal.NOT_ALLOWED),
+    (IdempotencyKeyReused, public.BookingRequestRefusal.IDEMPOTENCY_KEY_REUSED),
+    (InvalidContact, public.BookingRequestRefusal.INVALID_CONTACT),
+)
+
+
+def _answer(
+    message: Any, booking_id: str, answer: Answer, reason: str, detail: str = ""
+) -> RequestAnswer:
+    return RequestAnswer(
+        tenant_id=message.tenant_id,
+        message_id=str(message.event_id),
+        request_id=message.request_id,
+        booking_id=booking_id,
+        request_type=message.event_type,
+        answer=answer.value,
+        reason=reason,
+        detail=detail[:500],
+    )
+
+
+def answer_refusal(message: Any, rejection: Rejected, work: UnitOfWork) -> None:
+    """A refused request's answer (``BookingRequestRefused``), recorded with it."""
+    if isinstance(message, requests.BookingRequested):
+        booking_id = str(Booking.create_id(message.tenant_id, message.request_id))
+    else:
+        booking_id = message.booking_id
+    if isinstance(rejection, RequestRefused):
+        reason, detail = rejection.reason.value, rejection.detail
+    else:
+        reason, detail = public.BookingRequestRefusal.NOT_ALLOWED.value, str(rejection)
+    work.add(_answer(message, booking_id, Answer.REFUSED, reason, detail))
+
+
 def _requests(app: BookingApplication) -> Handle:
     def apply(message: Message, work: UnitOfWork) -> None:
         try:
             match message:
                 case requests.BookingRequested():
-                    app.request_booking(message, work=work)
+                    asked = message
+
+                    def repeated(booking: Booking, work: UnitOfWork) -> None:
+                        status = booking.status.value
+                        work.add(_answer(asked, str(booking.id), Answer.REPEATED, status))
+
+                    app.request_booking(message, work=work, repeated=repeated)
                 case requests.BookingCancellationRequested():
                     app.cancel(
                         message.tenant_id,
@@ -353,8 +421,9 @@ def _requests(app: BookingApplication) -> Handle:
                     )
                 case _:
                     raise Rejected(f"booking does not handle {message.event_type}")
-        except (InvalidContact, IdempotencyKeyReused, InvalidTransition, UnknownBooking) as error:
-            raise Rejected(f"{type(error).__name__}: {error}") from error
+        except tuple(kind for kind, _ in _REFUSALS) as error:
+            reason = next(r for kind, r in _REFUSALS if isinstance(error, kind))
+            raise RequestRefused(reason, str(error)) from error
 
     return apply
 

@@ -169,6 +169,40 @@ class BookingChangeRefused(BookingEvent):
     )
 
 
+class BookingRequestRefusal(StrEnum):
+    """Values of ``BookingRequestRefused.reason``."""
+
+    UNKNOWN_BOOKING = "unknown_booking"
+    NOT_ALLOWED = "not_allowed"
+    """The booking's state does not allow it (cancel a cancelled booking, move a past one)."""
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    """The request id or idempotency key was used before for a different request."""
+    INVALID_CONTACT = "invalid_contact"
+
+
+class BookingRequestRefused(BookingEvent):
+    """A request on ``booking.requests.v1`` that changed nothing, and why: every request
+    is answered, the ones carried out by the booking's own events, the rest by this.
+    ``request_id`` is the refused request's; ``booking_id`` the booking it named (or,
+    for a new request, the one it would have made)."""
+
+    request_type: str = Field(max_length=100, description="The refused request's event_type.")
+    reason: str = Field(max_length=100, description="A BookingRequestRefusal value.")
+    detail: str = Field(default="", max_length=500, description="Human explanation.")
+
+
+class BookingRequestRepeated(BookingEvent):
+    """A request carried out before, sent again (same request id or idempotency key):
+    nothing new happens. ``booking_id`` is the booking it made, whose own outcome was —
+    or, while it is still in progress, will be — published as usual; ``status`` is
+    where it stands now."""
+
+    request_type: str = Field(max_length=100, description="The repeated request's event_type.")
+    status: str = Field(
+        max_length=50, description="The booking's status now: held, confirmed, rejected …"
+    )
+
+
 class BookingCompleted(BookingEvent):
     """The customer came and the service was given."""
 
