@@ -78,3 +78,24 @@ class TestCustomerTimeline:
             f"/v1/customers/{customer['customer_id']}", headers=bearer("staff", "other-tenant")
         )
         assert other.status_code == 404
+
+
+class TestNationalNumbers:
+    async def test_a_number_without_country_code_is_read_in_the_locations_country(
+        self, stack: Stack
+    ) -> None:
+        """The clinic is in Europe/Athens: 694 … is a Greek mobile, no setting needed."""
+        clinic = await stack.clinic()
+        tenant = clinic.tenant_id
+        booked = await stack.booking.client.post(
+            f"/v1/public/{tenant}/bookings",
+            json=form(clinic, future_start(hour=9), phone="694 765 4321"),
+        )
+        assert booked.status_code in {201, 202}, booked.text
+        found = await stack.booking.client.get(
+            "/v1/customers",
+            params={"phone": "+306947654321"},
+            headers=bearer("front_desk", tenant),
+        )
+        assert found.status_code == 200, found.text
+        assert found.json()["phone"] == "+306947654321"

@@ -21,6 +21,7 @@ from slotline.booking.domain.customer import Customer, customer_id_for
 from slotline.booking.domain.policy import Policy, PolicyTier
 from slotline.booking.domain.reference import Claim, new_reference, normalise_reference
 from slotline.booking.live import board
+from slotline.booking.zones import country_of_zone
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import UnitOfWork
@@ -140,11 +141,13 @@ class BookingApplication(ServiceApplication):
 
     def _new_booking(self, request: BookingRequested) -> tuple[Booking, list[Any]]:
         tenant = request.tenant_id
+        terms = self.catalog.service(tenant, request.service_id)
         contact = ContactDetails.normalised(
             request.contact.name,
             request.contact.phone,
             request.contact.email,
             request.contact.language,
+            default_region=country_of_zone(terms.time_zone) if terms else None,
         )
         customer = self._find(Customer, customer_id_for(tenant, contact))
         if customer is None:
@@ -153,7 +156,6 @@ class BookingApplication(ServiceApplication):
             )
         else:
             customer.learn(contact)
-        terms = self.catalog.service(tenant, request.service_id)
         policy = self.policy_for(tenant, terms.price_tier) if terms else Policy()
         refusal = _refusal_of(request, terms, policy)
         reference = new_reference(self.choose)

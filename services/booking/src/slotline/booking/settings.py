@@ -33,7 +33,9 @@ class BookingSettings(ServiceSettings):
         description="Booking requests per client address on the public endpoint (limits syntax).",
     )
     default_phone_region: str | None = Field(
-        default=None, description="Region for phone numbers written without +country, e.g. GR."
+        default=None,
+        description="Region for numbers written without +country when the location's time "
+        "zone names no country (it usually does: Europe/Athens → GR), e.g. GR.",
     )
     timeout_interval_seconds: PositiveFloat = Field(
         default=1.0, description="How often overdue sagas are looked for."

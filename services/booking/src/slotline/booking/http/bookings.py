@@ -24,6 +24,7 @@ from slotline.booking.http.throttle import throttle_public
 from slotline.booking.http.waiting import wait_for
 from slotline.booking.links import ManageLinks
 from slotline.booking.live import board
+from slotline.booking.zones import country_of_zone
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Channel, Contact
 from slotline.events.group_commit import GroupCommit
@@ -99,7 +100,10 @@ async def _request(
     if missing is not None:
         _invalid("payment_token", missing)
     if form.phone and not form.phone.startswith("+"):
-        form = form.model_copy(update={"phone": _national(form.phone, settings)})
+        terms = await anyio.to_thread.run_sync(app.catalog.service, tenant_id, form.service_id)
+        region = country_of_zone(terms.time_zone) if terms else None
+        region = region or settings.default_phone_region
+        form = form.model_copy(update={"phone": _national(form.phone, region)})
     request = _as_message(tenant_id, form, idempotency_key)
     booking = await writer.run(lambda work: app.request_booking(request, work=work))
     booking = await wait_for(
@@ -108,8 +112,8 @@ async def _request(
     return _answer(booking, links)
 
 
-def _national(phone: str, settings: Any) -> str:
-    region = settings.default_phone_region
+def _national(phone: str, region: str | None) -> str:
+    """A number without +country, read in the location's country (or the setting's)."""
     if region is None:
         _invalid("phone", f"{phone!r}: write the number with its country code, e.g. +30 …")
     try:
