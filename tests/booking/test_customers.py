@@ -3,12 +3,15 @@ payments on it — for the front desk."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from slotline.events.contract.calls import CallMissed, CallReceived, MissReason
+from slotline.events.contract.common import MessageChannel
+from slotline.events.contract.notifications import NotificationSent, ReminderScheduled
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
 
@@ -78,6 +81,56 @@ class TestCustomerTimeline:
             f"/v1/customers/{customer['customer_id']}", headers=bearer("staff", "other-tenant")
         )
         assert other.status_code == 404
+
+
+class TestMessagesOnTheTimeline:
+    async def test_the_confirmation_sent_and_the_reminders_planned_show_on_the_timeline(
+        self, stack: Stack
+    ) -> None:
+        """The notifier's outcomes name the booking: its customer's timeline shows them
+        (they carry no phone, and showed nowhere)."""
+        clinic = await stack.clinic()
+        tenant = clinic.tenant_id
+        start = future_start(hour=10)
+        booked = await stack.booking.client.post(
+            f"/v1/public/{tenant}/bookings", json=form(clinic, start, phone="+306945550001")
+        )
+        assert booked.status_code == 201, booked.text
+        booking_id = booked.json()["booking_id"]
+        await stack.send(
+            NotificationSent(
+                tenant_id=tenant,
+                aggregate_id=f"notification:{booking_id}:confirmed",
+                notification_id=f"{booking_id}:confirmed",
+                channel=MessageChannel.SMS,
+                booking_id=booking_id,
+                template="booking_confirmed",
+            )
+        )
+        await stack.send(
+            ReminderScheduled(
+                tenant_id=tenant,
+                aggregate_id=f"reminders:{booking_id}",
+                booking_id=booking_id,
+                kind="24h",
+                due_at=start - timedelta(hours=24),
+            )
+        )
+        staff = bearer("front_desk", tenant)
+        customer_id = booked.json()["customer_id"]
+        summaries: list[str] = []
+
+        async def shown() -> bool:
+            nonlocal summaries
+            response = await stack.booking.client.get(
+                f"/v1/customers/{customer_id}/timeline", headers=staff
+            )
+            summaries = [line["summary"] for line in response.json()["timeline"]]
+            return len(summaries) >= 3
+
+        await eventually(shown, timeout=20)
+        assert "Booking confirmed sent by sms" in summaries
+        assert any(s.startswith("24h reminder due") for s in summaries)
 
 
 class TestNationalNumbers:

@@ -95,6 +95,9 @@ class TestConfirmation:
             return await notifications_of(service, tenant, "NotificationSent")
 
         await eventually(sent, timeout=10)
+        [message] = await sent()
+        assert message["booking_id"] == event.booking_id, "a timeline can tie it to the booking"
+        assert message["template"] == "booking_confirmed"
         scheduled = await notifications_of(service, tenant, "ReminderScheduled")
         assert sorted(m["kind"] for m in scheduled) == ["1h", "24h"]
 

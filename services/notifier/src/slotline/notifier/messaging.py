@@ -44,7 +44,11 @@ def to_integration_event(domain_event: Any) -> Message | None:
     match type(e).__qualname__:
         case "Notification.Sent":
             return events.NotificationSent(
-                **_notification(e), channel=e.channel, provider_reference=e.provider_reference
+                **_notification(e),
+                channel=e.channel,
+                provider_reference=e.provider_reference,
+                booking_id=getattr(e, "booking_id", None),  # absent before 2026-12
+                template=getattr(e, "template", None),
             )
         case "Notification.Delivered":
             return events.NotificationDelivered(**_notification(e), channel=e.channel)
@@ -55,6 +59,8 @@ def to_integration_event(domain_event: Any) -> Message | None:
                 permanent=e.permanent,
                 reason=e.reason[:500],
                 fallback=e.fallback,
+                booking_id=getattr(e, "booking_id", None),
+                template=getattr(e, "template", None),
             )
         case "BookingReminders.Scheduled":
             return events.ReminderScheduled(**_reminder(e), due_at=e.due_at)

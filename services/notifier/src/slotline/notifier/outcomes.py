@@ -151,7 +151,10 @@ class Outcomes:
             key = Notification.create_id(message.tenant_id, message.notification_id)
             if key not in notifications:
                 notifications[key] = Notification(
-                    tenant_id=message.tenant_id, notification_id=message.notification_id
+                    tenant_id=message.tenant_id,
+                    notification_id=message.notification_id,
+                    booking_id=message.booking_id,
+                    template=message.template,
                 )
             return notifications[key]
 

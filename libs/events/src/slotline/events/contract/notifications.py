@@ -85,6 +85,12 @@ class NotificationSent(NotificationEvent):
     provider_reference: str | None = Field(
         default=None, max_length=200, description="The provider's message id."
     )
+    booking_id: Id | None = Field(
+        default=None, description="The booking the message is about (confirmation, reminder …)."
+    )
+    template: str | None = Field(
+        default=None, max_length=64, description="What it said: booking_confirmed, text_back …"
+    )
 
 
 class NotificationDelivered(NotificationEvent):
@@ -102,6 +108,12 @@ class NotificationFailed(NotificationEvent):
     permanent: bool = Field(description="Retrying on this channel will not help.")
     reason: str = Field(max_length=500, description="The provider's or our explanation.")
     fallback: MessageChannel | None = Field(default=None, description="Tried next, if any.")
+    booking_id: Id | None = Field(
+        default=None, description="The booking the message is about (confirmation, reminder …)."
+    )
+    template: str | None = Field(
+        default=None, max_length=64, description="What it said: booking_confirmed, text_back …"
+    )
 
 
 class ReminderScheduled(NotificationEvent):

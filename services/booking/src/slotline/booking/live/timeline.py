@@ -19,6 +19,11 @@ def _amount(money: Any) -> str:
     return f"{money.amount_minor / 100:.2f} {money.currency}"
 
 
+def _what(template: str | None) -> str:
+    """``booking_reminder`` → "Booking reminder" (older events name no template)."""
+    return template.replace("_", " ").capitalize() if template else "Message"
+
+
 def entry_for(message: Message) -> Entry | None:
     """The timeline line a message makes, or None for messages no one needs to see."""
     base: dict[str, Any] = {
@@ -96,14 +101,28 @@ def entry_for(message: Message) -> Entry | None:
         case notifications.NotificationSent():
             return Entry(
                 **base,
-                summary=f"Message sent by {message.channel.value}",
+                summary=f"{_what(message.template)} sent by {message.channel.value}",
                 notification_id=message.notification_id,
+                booking_id=message.booking_id,
             )
         case notifications.NotificationFailed():
             return Entry(
                 **base,
-                summary=f"Message failed on {message.channel.value}",
+                summary=f"{_what(message.template)} failed on {message.channel.value}",
                 notification_id=message.notification_id,
+                booking_id=message.booking_id,
+            )
+        case notifications.ReminderScheduled():
+            return Entry(
+                **base,
+                summary=f"{message.kind} reminder due {message.due_at.isoformat()}",
+                booking_id=message.booking_id,
+            )
+        case notifications.ReminderSkipped():
+            return Entry(
+                **base,
+                summary=f"{message.kind} reminder not sent ({message.reason})",
+                booking_id=message.booking_id,
             )
         case notifications.ConsentChanged():
             state = "opted in" if message.granted else "opted out"

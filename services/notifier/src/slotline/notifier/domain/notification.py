@@ -21,18 +21,39 @@ class Notification(Aggregate):
         return uuid5(NOTIFICATION_NAMESPACE, f"{tenant_id}:{notification_id}")
 
     @event("Created")
-    def __init__(self, tenant_id: str, notification_id: str) -> None:
+    def __init__(
+        self,
+        tenant_id: str,
+        notification_id: str,
+        booking_id: str | None = None,
+        template: str | None = None,
+    ) -> None:
         self.tenant_id = tenant_id
         self.notification_id = notification_id
+        self.booking_id = booking_id  # what it is about and what it said: told with each
+        self.template = template  # outcome, so a timeline can show it
         self.sent_on: list[str] = []
         self.delivered_on: list[str] = []
 
     def sent(self, channel: str, provider_reference: str | None) -> None:
-        self._sent(self.tenant_id, self.notification_id, channel, provider_reference)
+        self._sent(
+            self.tenant_id,
+            self.notification_id,
+            channel,
+            provider_reference,
+            self.booking_id,
+            self.template,
+        )
 
     @event("Sent")
     def _sent(
-        self, tenant_id: str, notification_id: str, channel: str, provider_reference: str | None
+        self,
+        tenant_id: str,
+        notification_id: str,
+        channel: str,
+        provider_reference: str | None,
+        booking_id: str | None = None,
+        template: str | None = None,
     ) -> None:
         self.sent_on.append(channel)
 
@@ -47,7 +68,16 @@ class Notification(Aggregate):
 
     def failed(self, channel: str, permanent: bool, reason: str, fallback: str | None) -> None:
         """Recorded with the channel tried next, so the failure's consequence is visible."""
-        self._failed(self.tenant_id, self.notification_id, channel, permanent, reason, fallback)
+        self._failed(
+            self.tenant_id,
+            self.notification_id,
+            channel,
+            permanent,
+            reason,
+            fallback,
+            self.booking_id,
+            self.template,
+        )
 
     @event("Failed")
     def _failed(
@@ -58,5 +88,7 @@ class Notification(Aggregate):
         permanent: bool,
         reason: str,
         fallback: str | None,
+        booking_id: str | None = None,
+        template: str | None = None,
     ) -> None:
         pass
