@@ -311,6 +311,37 @@ class TestNothingHappensTwice:
         for event_type in ("PaymentAuthorized", "PaymentCaptured", "PaymentRefunded", "FeeCharged"):
             assert len(of_type(published_events, event_type)) == 1, event_type
 
+    async def test_a_forged_webhook_signed_with_a_leaked_secret_moves_no_money(
+        self, service: RunningService, story: Any
+    ) -> None:
+        """A webhook is a hint to look: the ledger learns what the gateway itself says.
+        Signed with the right secret, a webhook claiming that 0.01 was taken on an
+        intent the attacker named changes nothing (it captured 0.01 before)."""
+        booking = story(tenant())
+        await send(service, booking.held(), booking.deposit(3000))
+        await wait_for(service, booking.booking_id, "PaymentAuthorized")
+        network = gateway(service).network
+        [real, *_] = await anyio.to_thread.run_sync(_webhook_events, network, booking.booking_id)
+        forged = json.loads(json.dumps(real))
+        forged.update(id="evt_forged", type="payment_intent.succeeded")
+        forged["data"]["object"].update(
+            id="pi_attacker_chosen", status="succeeded", amount=1, amount_received=1
+        )
+        app = application(service)
+        ledger_id = Ledger.create_id(booking.tenant_id, booking.booking_id)
+        version = app.repository.get(ledger_id).version
+        payload = json.dumps(forged).encode()
+        answer = await service.client.post(
+            "/v1/webhooks/simulated",
+            content=payload,
+            headers={"Stripe-Signature": sign(payload, SECRET)},
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["recorded"] == 0
+        assert app.repository.get(ledger_id).version == version
+        events = await published(service, booking.booking_id)
+        assert not of_type(events, "PaymentCaptured"), "nothing was taken"
+
     async def test_a_crash_between_the_gateway_call_and_the_ledger_write_charges_once(
         self, service: RunningService, story: Any
     ) -> None:

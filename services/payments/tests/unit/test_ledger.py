@@ -17,7 +17,7 @@ from slotline.payments.domain.facts import (
     Refunded,
     Voided,
 )
-from slotline.payments.domain.ledger import Ledger, UnknownPayment
+from slotline.payments.domain.ledger import FactMismatch, Ledger, UnknownPayment
 from slotline.payments.domain.money import CurrencyMismatch, Money
 from slotline.payments.domain.operations import Operation, OperationKind
 from slotline.payments.domain.payment import PaymentStatus, Purpose, ReceiptTerms
@@ -128,6 +128,21 @@ class TestGatewayFactsApplyOnce:
         ledger.learn(fact, TERMS)
         assert names(ledger) == ["OperationRequested", "Refunded", "ReceiptIssued"]
         assert not ledger.pending
+
+    def test_a_fact_that_contradicts_the_ledger_is_refused(self) -> None:
+        ledger = Ledger(tenant_id="t", booking_id="b-1")
+        ledger.request_payment(
+            amount=eur(5000), purpose=Purpose.DEPOSIT, token="tok", price_tier=None
+        )
+        payment_id = next(iter(ledger.payments))
+        with pytest.raises(FactMismatch, match="authorised 1, asked 5000"):
+            ledger.learn(Authorized(payment_id, "pi_1", 1, "simulated"), TERMS)
+        ledger.learn(Authorized(payment_id, "pi_1", 5000, "simulated"), TERMS)
+        with pytest.raises(FactMismatch, match="not pi_other"):
+            ledger.learn(Captured(payment_id, "pi_other", 5000, "simulated"), TERMS)
+        with pytest.raises(FactMismatch, match="captured 9000 of 5000"):
+            ledger.learn(Captured(payment_id, "pi_1", 9000, "simulated"), TERMS)
+        assert ledger.payments[payment_id].status is PaymentStatus.AUTHORIZED
 
     def test_a_fact_about_a_payment_never_asked_for_is_refused(self) -> None:
         with pytest.raises(UnknownPayment):

@@ -27,12 +27,12 @@ from tenacity import (
 
 from slotline.events.logs import get_logger
 from slotline.events.store import ServiceApplication
-from slotline.payments.domain.facts import GatewayFact
-from slotline.payments.domain.ledger import Ledger, UnknownPayment
+from slotline.payments.domain.facts import GatewayFact, OperationStalled
+from slotline.payments.domain.ledger import FactMismatch, Ledger, UnknownPayment
 from slotline.payments.domain.money import Money
 from slotline.payments.domain.payment import Purpose, ReceiptTerms
 from slotline.payments.domain.quote import TaxTerms
-from slotline.payments.gateway.port import Gateway
+from slotline.payments.gateway.port import Gateway, PaymentAddress
 from slotline.payments.policies import PolicyBook
 
 log = get_logger(__name__)
@@ -241,6 +241,31 @@ class PaymentsApplication(ServiceApplication):
 
     # -- what the gateway says -----------------------------------------------------------
 
+    def as_the_gateway_says(
+        self, ledger_id: UUID, told: Sequence[GatewayFact]
+    ) -> list[GatewayFact]:
+        """What the gateway itself says about the payments a webhook told of: a webhook
+        is a hint to look, never a fact to act on (its signing secret may leak; Stripe's
+        fulfilment guide says to fetch the payment first). Payments the ledger never
+        asked for are dropped. Raises ``GatewayUnavailable``: the sender retries."""
+        try:
+            ledger: Ledger = self.repository.get(ledger_id)
+        except AggregateNotFoundError:
+            raise UnknownLedger(f"no ledger {ledger_id}") from None
+        facts: list[GatewayFact] = []
+        for payment_id in dict.fromkeys(
+            f.payment_id for f in told if not isinstance(f, OperationStalled)
+        ):
+            payment = ledger.payments.get(payment_id)
+            if payment is None:
+                log.warning("webhook about a payment this ledger never asked for", id=payment_id)
+                continue
+            address = PaymentAddress(
+                ledger.tenant_id, ledger.booking_id, payment.payment_id, payment.reference
+            )
+            facts += self.gateway.state_of(address)
+        return facts
+
     def learn(
         self,
         ledger_id: UUID,
@@ -264,6 +289,12 @@ class PaymentsApplication(ServiceApplication):
                         ledger.learn(fact, terms)
                     except UnknownPayment as error:
                         log.warning("gateway fact about an unknown payment", error=str(error))
+                    except FactMismatch as error:  # forged, or a gateway gone wrong
+                        log.error(
+                            "ALERT: gateway fact contradicts the ledger; not applied",
+                            ledger_id=str(ledger_id),
+                            error=str(error),
+                        )
                 caused = list(ledger.pending_events)
                 if tracking is None:
                     self.save(ledger)

@@ -10,7 +10,7 @@ from slotline.payments.application import PaymentsApplication, UnknownLedger
 from slotline.payments.dispatch import AfterCall, GatewayDispatcher
 from slotline.payments.domain.money import CurrencyMismatch
 from slotline.payments.gateway.factory import build_gateway
-from slotline.payments.gateway.port import Gateway, WebhookRejected
+from slotline.payments.gateway.port import Gateway, GatewayUnavailable, WebhookRejected
 from slotline.payments.gateway.simulator.network import CardNetwork
 from slotline.payments.gateway.simulator.webhooks import WebhookSender
 from slotline.payments.http.ledgers import ledger_router
@@ -95,6 +95,7 @@ def service_spec(
             UnknownReceipt: 404,
             UnknownGateway: 404,
             WebhookRejected: 400,
+            GatewayUnavailable: 503,  # a webhook checked against the gateway: retried
             CurrencyMismatch: 422,
         },
     )

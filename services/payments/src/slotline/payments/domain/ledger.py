@@ -47,6 +47,11 @@ class UnknownPayment(LookupError):
     """A fact about a payment this ledger never asked for."""
 
 
+class FactMismatch(ValueError):
+    """A fact that contradicts what the ledger asked for: another amount, or another
+    gateway payment than the one it knows. Never applied (a forged or confused report)."""
+
+
 class Ledger(Aggregate):
     """One booking's money; its id is derived from the tenant and the booking."""
 
@@ -231,6 +236,7 @@ class Ledger(Aggregate):
         payment = self.payments.get(fact.payment_id)
         if payment is None:
             raise UnknownPayment(f"ledger of {self.booking_id} has no payment {fact.payment_id}")
+        _check_matches(payment, fact)
         match fact:
             case Authorized():
                 self._learn_authorized(payment, fact.reference, fact.gateway)
@@ -587,4 +593,22 @@ class Ledger(Aggregate):
             taxes_included,
             issued_at,
             description,
+        )
+
+
+def _check_matches(payment: Payment, fact: GatewayFact) -> None:
+    """An authorisation is of the amount asked for; a capture takes at most that; both
+    name the gateway payment the ledger knows, once it knows one."""
+    if isinstance(fact, Authorized) and fact.amount != payment.amount:
+        raise FactMismatch(
+            f"payment {payment.payment_id}: authorised {fact.amount}, asked {payment.amount}"
+        )
+    if isinstance(fact, Captured) and not 0 <= fact.amount <= payment.amount:
+        raise FactMismatch(
+            f"payment {payment.payment_id}: captured {fact.amount} of {payment.amount}"
+        )
+    reference = getattr(fact, "reference", None)
+    if payment.reference and reference and reference != payment.reference:
+        raise FactMismatch(
+            f"payment {payment.payment_id} is {payment.reference} at the gateway, not {reference}"
         )

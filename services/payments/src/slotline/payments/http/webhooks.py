@@ -2,7 +2,10 @@
 
 A bad signature is 400 (the sender keeps it and retries); anything verified is 200,
 even a fact the ledger already knew or one about a ledger we do not have — a webhook
-never needs to come twice.
+never needs to come twice. What a webhook says is not acted on: it names the payments
+to look at, and the ledger learns what the gateway itself answers about them (a leaked
+signing secret forges webhooks, not the gateway's records); the gateway unreachable →
+503, and the sender retries.
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ async def receive_webhook(
     for (tenant_id, booking_id), ledger_facts in facts.items():
         ledger_id = Ledger.create_id(tenant_id, booking_id)
         try:
-            caused = await anyio.to_thread.run_sync(app.learn, ledger_id, ledger_facts)
+            truth = await anyio.to_thread.run_sync(app.as_the_gateway_says, ledger_id, ledger_facts)
+            caused = await anyio.to_thread.run_sync(app.learn, ledger_id, truth)
         except UnknownLedger:
             log.warning("webhook for a ledger we do not have", booking_id=booking_id)
             continue
