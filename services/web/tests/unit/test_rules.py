@@ -74,6 +74,8 @@ def test_a_tampered_session_cookie_is_not_a_session() -> None:
 def test_production_refuses_the_published_session_secret_and_plain_http_cookies() -> None:
     with pytest.raises(RuntimeError, match="SESSION_SECRET"):
         WebSettings(environment="production").check_production()
+    with pytest.raises(RuntimeError, match="SESSION_SECRET"):
+        WebSettings(environment="prod").check_production()  # as the prod overlay says it
     with pytest.raises(RuntimeError, match="SECURE_COOKIES"):
         WebSettings(environment="production", web_session_secret="x" * 40).check_production()
     WebSettings(

@@ -39,6 +39,7 @@ from slotline.events.inbox import Inbox, Parser, Subscription
 from slotline.events.kafka import build_broker
 from slotline.events.logs import configure_logging, get_logger
 from slotline.events.metrics import InboxMetrics, RelayMetrics
+from slotline.events.production import refuse_unsafe_production
 from slotline.events.publishing import Publisher
 from slotline.events.relay import IntegrationMapper, OutboxRelay
 from slotline.events.settings import ServiceSettings
@@ -247,8 +248,10 @@ class Runtime:
 
 
 def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:
-    """The service's FastAPI app; its lifespan owns the runtime."""
+    """The service's FastAPI app; its lifespan owns the runtime. In production it is
+    never built on published secrets (:mod:`slotline.events.production`)."""
     settings = spec.settings
+    refuse_unsafe_production(settings, *settings.production_refusals())
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     configure_tracing(settings.service_name, settings.environment, settings.otel_exporter_endpoint)
     runtime = Runtime(spec)

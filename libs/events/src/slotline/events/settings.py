@@ -111,3 +111,8 @@ class ServiceSettings(BaseSettings):
     @property
     def group_id(self) -> str:
         return self.kafka_group_id or f"slotline-{self.service_name}"
+
+    def production_refusals(self) -> list[str]:
+        """A service's own reasons not to run in production (beyond published secrets,
+        which :func:`slotline.events.production.refuse_unsafe_production` finds)."""
+        return []

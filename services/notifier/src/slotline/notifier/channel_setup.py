@@ -59,7 +59,7 @@ def build_channels(settings: NotifierSettings) -> Channels:
             settings.smtp_port,
             settings.mail_from,
             username=settings.smtp_username,
-            password=settings.smtp_password,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             start_tls=settings.smtp_start_tls,
         )
     else:
@@ -73,7 +73,7 @@ def build_channels(settings: NotifierSettings) -> Channels:
             client,
             base_url=settings.provider_url,
             account_sid=settings.provider_account_sid,
-            auth_token=settings.provider_auth_token,
+            auth_token=settings.provider_auth_token.get_secret_value(),
             default_from=settings.sms_from,
             status_callback_url=f"{settings.public_url.rstrip('/')}/providers/twilio/status",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, SecretStr
 
 from slotline.events.settings import ServiceSettings
 
@@ -21,7 +21,7 @@ class NotifierSettings(ServiceSettings):
         default=25, ge=0, le=65535, description="SMTP port (local sink: 0 = any)."
     )
     smtp_username: str | None = Field(default=None, description="SMTP login, if required.")
-    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
     smtp_start_tls: bool | None = Field(default=None, description="STARTTLS (None = if offered).")
     mail_from: str = Field(
         default="Slotline <no-reply@slotline.local>", description="From: of every e-mail."
@@ -33,8 +33,8 @@ class NotifierSettings(ServiceSettings):
         description="Twilio-compatible API base URL; unset = the local provider (GET /outbox).",
     )
     provider_account_sid: str = Field(default="AC_local", description="Provider account id.")
-    provider_auth_token: str = Field(
-        default="local-auth-token",
+    provider_auth_token: SecretStr = Field(
+        default=SecretStr("local-auth-token"),
         description="Provider auth token; also verifies X-Twilio-Signature on webhooks.",
     )
     sms_from: str = Field(default="+15005550006", description="Default sender number.")
@@ -79,7 +79,22 @@ class NotifierSettings(ServiceSettings):
     template_dir: Path | None = Field(
         default=None, description="Tenant template overrides: <dir>/<tenant>/<lang>/<name>.*"
     )
-    feed_secret: str = Field(
-        default="local-feed-secret", description="Signs the staff calendar feed tokens."
+    feed_secret: SecretStr = Field(
+        default=SecretStr("local-feed-secret"), description="Signs the staff calendar feed tokens."
     )
     outbox_size: PositiveInt = Field(default=1000, description="Messages kept for GET /outbox.")
+    outbox_enabled: bool = Field(
+        default=False,
+        description="Serve GET /outbox (the local channels' messages, every tenant's) to a "
+        "manager's token: for make run only, never in production.",
+    )
+
+    def production_refusals(self) -> list[str]:
+        reasons = []
+        if not self.smtp_host:
+            reasons.append("SLOTLINE_SMTP_HOST is not set: e-mail would go to the local sink")
+        if not self.provider_url:
+            reasons.append("SLOTLINE_PROVIDER_URL is not set: texts would go to the local outbox")
+        if self.outbox_enabled:
+            reasons.append("SLOTLINE_OUTBOX_ENABLED shows every tenant's messages: turn it off")
+        return reasons

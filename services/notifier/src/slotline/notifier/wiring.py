@@ -74,11 +74,11 @@ def service_spec(
         return (channels, dispatcher)
 
     routers: list[APIRouter] = [
-        providers_router(settings.provider_auth_token, settings.public_url),
-        feeds_router(settings.feed_secret, settings.public_url),
+        providers_router(settings.provider_auth_token.get_secret_value(), settings.public_url),
+        feeds_router(settings.feed_secret.get_secret_value(), settings.public_url),
         preferences_router,
     ]
-    if channels.outbox is not None:
+    if channels.outbox is not None and settings.outbox_enabled:
         routers.append(outbox_router(channels.outbox))
     return ServiceSpec(
         settings=settings,

@@ -72,3 +72,10 @@ class PaymentsSettings(ServiceSettings):
         return (
             self.simulator_webhook_url or f"http://127.0.0.1:{self.http_port}/v1/webhooks/simulated"
         )
+
+    def production_refusals(self) -> list[str]:
+        if self.gateway == "simulated":
+            return ["SLOTLINE_GATEWAY is the card-network simulator: set it to stripe"]
+        if self.stripe_api_key is None:
+            return ["SLOTLINE_STRIPE_API_KEY is not set"]
+        return []

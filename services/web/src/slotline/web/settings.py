@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from slotline.events.production import PRODUCTION
+
 DEV_SESSION_SECRET = "slotline-web-dev-session-secret-change-me"  # noqa: S105
 
 
@@ -71,7 +73,7 @@ class WebSettings(BaseSettings):
 
     def check_production(self) -> None:
         """Refuse to run in production on a published secret or with cookies over HTTP."""
-        if self.environment != "production":
+        if self.environment.lower() not in PRODUCTION:  # the prod overlay says "prod"
             return
         if self.web_session_secret.get_secret_value() == DEV_SESSION_SECRET:
             raise RuntimeError("set SLOTLINE_WEB_SESSION_SECRET: the default is published")

@@ -300,6 +300,8 @@ def _own_env(name: str, ports: dict[str, int]) -> dict[str, str]:
         }
     if name == "booking":
         return {"SLOTLINE_PUBLIC_BASE_URL": url[WEB]}
+    if name == "notifier":  # what the local channels "sent", for a manager's token
+        return {"SLOTLINE_OUTBOX_ENABLED": os.environ.get("SLOTLINE_OUTBOX_ENABLED", "true")}
     return {}
 
 

@@ -1,4 +1,5 @@
-"""``GET /outbox``: what the local channels "sent" (only when no real provider is set)."""
+"""``GET /outbox``: what the local channels "sent" (only when no real provider is set, and
+``SLOTLINE_OUTBOX_ENABLED`` — ``make run`` sets it; never in production — to a manager)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from slotline.notifier.channels.local import Outbox
+from slotline.notifier.http.deps import Manager
 
 
 def outbox_router(outbox: Outbox) -> APIRouter:
@@ -14,6 +16,7 @@ def outbox_router(outbox: Outbox) -> APIRouter:
 
     @router.get("/outbox", summary="Messages the local channels took, newest first")
     async def show(
+        principal: Manager,
         limit: int = Query(default=100, ge=1, le=1000),
         to: str | None = Query(default=None, description="Only messages to this address."),
     ) -> list[dict[str, Any]]:

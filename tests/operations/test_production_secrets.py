@@ -1,0 +1,77 @@
+"""In production a service does not start on a published secret, the payment simulator
+or the local message outbox — it exits at once and names the settings to set."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from slotline.booking.settings import BookingSettings
+from slotline.events.production import UnsafeForProduction, refuse_unsafe_production
+from slotline.payments.settings import PaymentsSettings
+
+pytestmark = pytest.mark.integration
+
+PRODUCTION = {"SLOTLINE_ENVIRONMENT": "prod", "SLOTLINE_DATABASE_URL": "postgresql://nowhere/x"}
+
+
+def start(module: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLOTLINE_")}
+    return subprocess.run(
+        [sys.executable, "-m", module],
+        env={**clean, **PRODUCTION, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "named"),
+    [
+        ("slotline.booking", "SLOTLINE_MANAGE_LINK_SECRET"),
+        ("slotline.payments", "SLOTLINE_GATEWAY_WEBHOOK_SECRET"),
+        ("slotline.notifier", "SLOTLINE_FEED_SECRET"),
+        ("slotline.call_intake", "SLOTLINE_TWILIO_AUTH_TOKEN"),
+    ],
+)
+def test_a_service_on_published_secrets_refuses_to_start_and_says_what_to_set(
+    module: str, named: str
+) -> None:
+    run = start(module)
+    assert run.returncode != 0
+    assert "refusing to start in production" in run.stderr, run.stderr[-2000:]
+    for setting in (named, "SLOTLINE_AUTH_SECRET", "SLOTLINE_PRIVACY_MASTER_KEY"):
+        assert setting in run.stderr, setting
+
+
+def test_payments_refuses_the_card_network_simulator_in_production() -> None:
+    run = start(
+        "slotline.payments",
+        SLOTLINE_GATEWAY_WEBHOOK_SECRET="whsec_own",
+        SLOTLINE_AUTH_SECRET="x" * 40,
+        SLOTLINE_PRIVACY_MASTER_KEY="a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS1rZXk=",
+    )
+    assert "SLOTLINE_GATEWAY is the card-network simulator" in run.stderr, run.stderr[-2000:]
+    assert "SLOTLINE_GATEWAY_WEBHOOK_SECRET" not in run.stderr
+
+
+def test_with_its_own_secrets_a_service_passes_the_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SLOTLINE_AUTH_SECRET", "y" * 40)
+    settings = BookingSettings(
+        environment="prod",
+        manage_link_secret="own-manage-link-secret-0123456789",
+        privacy_master_key="a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS1rZXk=",
+    )
+    refuse_unsafe_production(settings, *settings.production_refusals())  # no exit
+    local = BookingSettings()
+    refuse_unsafe_production(local)  # not production: the defaults are fine
+    with pytest.raises(UnsafeForProduction, match="SLOTLINE_MANAGE_LINK_SECRET"):
+        refuse_unsafe_production(BookingSettings(environment="production"))
+    assert PaymentsSettings(gateway="stripe", stripe_api_key="sk_x").production_refusals() == []
