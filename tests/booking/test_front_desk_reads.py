@@ -119,3 +119,38 @@ class TestReads:
             )
         finally:
             listening.cancel()
+
+
+class TestAChannelCredential:
+    async def test_submits_requests_and_reaches_nothing_the_front_desk_sees(
+        self, stack: Stack
+    ) -> None:
+        """A channel (the booking page, a partner) books; it may not read day sheets,
+        customers or timelines, nor change bookings."""
+        clinic = await stack.clinic()
+        tenant = clinic.tenant_id
+        channel = bearer("channel", tenant)
+        made = await stack.booking.client.post(
+            "/v1/bookings", json=form(clinic, future_start(days=4)), headers=channel
+        )
+        assert made.status_code == 201, made.text
+        booking_id = made.json()["booking_id"]
+        client = stack.booking.client
+        refused = {
+            "day sheet": await client.get("/v1/bookings", headers=channel),
+            "card": await client.get(f"/v1/bookings/{booking_id}", headers=channel),
+            "customers": await client.get(
+                "/v1/customers", params={"phone": "+306941234567"}, headers=channel
+            ),
+            "search": await client.get(
+                "/v1/customers/search", params={"q": "Maria"}, headers=channel
+            ),
+            "cancel": await client.post(
+                f"/v1/bookings/{booking_id}/cancel", json={}, headers=channel
+            ),
+        }
+        assert {name: answer.status_code for name, answer in refused.items()} == dict.fromkeys(
+            refused, 403
+        )
+        card = await client.get(f"/v1/bookings/{booking_id}", headers=bearer("staff", tenant))
+        assert card.json()["status"] == "confirmed", "the cancel did not go through"

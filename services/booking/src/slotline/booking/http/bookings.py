@@ -18,7 +18,15 @@ from slotline.booking.application import BookingApplication
 from slotline.booking.domain.booking import Actor, Booking, BookingStatus
 from slotline.booking.domain.contact import InvalidContact, normalise_phone
 from slotline.booking.http.card import BookingCard, card
-from slotline.booking.http.deps import Bookings, FrontDesk, Links, Settings, Staff, Watch
+from slotline.booking.http.deps import (
+    Bookings,
+    FrontDesk,
+    Links,
+    Requester,
+    Settings,
+    Staff,
+    Watch,
+)
 from slotline.booking.http.forms import BookingForm, CancelForm, RescheduleForm
 from slotline.booking.http.throttle import throttle_public
 from slotline.booking.http.waiting import wait_for
@@ -70,7 +78,7 @@ async def request_publicly(
 )
 async def request_as_staff(
     form: BookingForm,
-    principal: FrontDesk,
+    principal: Requester,
     app: Bookings,
     watch: Watch,
     settings: Settings,

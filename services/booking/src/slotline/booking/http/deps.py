@@ -42,5 +42,10 @@ Settings = Annotated[BookingSettings, Depends(settings)]
 Watch = Annotated[BookingWatch, Depends(watch)]
 Links = Annotated[ManageLinks, Depends(links)]
 Manager = Annotated[Principal, Depends(require_roles(Role.MANAGER))]
-FrontDesk = Annotated[Principal, Depends(require_roles(Role.FRONT_DESK, Role.CHANNEL))]
-Staff = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.CHANNEL))]
+FrontDesk = Annotated[Principal, Depends(require_roles(Role.FRONT_DESK))]
+Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
+Requester = Annotated[Principal, Depends(require_roles(Role.FRONT_DESK, Role.CHANNEL))]
+"""Who may submit a booking request: the front desk, or a channel (the web booking page,
+a partner) — a channel credential does that and nothing else: no day sheet, customers,
+timelines or changes to bookings (it reads its outcome from the answer and the manage
+link it gets)."""
