@@ -14,7 +14,7 @@ help:  ## list targets
 install:  ## install every package of the workspace (locked versions)
 	$(UV) sync --frozen
 
-run: install  ## run PostgreSQL, the broker and all five services until Ctrl-C
+run: install  ## run PostgreSQL, the broker, the six services and web (booking page, console) until Ctrl-C
 	$(UV) run --frozen slotline run
 
 browser-deps:  ## the browser tests' Chromium (Debian's, never a download) and axe-core from npm
@@ -86,7 +86,7 @@ bench-replay: install  ## slotline replay of 100,000 stored events
 	$(UV) run --frozen python bench/replay.py
 
 images:  ## build the service images with Docker: slotline-<service>:local (deploy/Dockerfile)
-	for service in availability booking payments notifier call-intake web; do \
+	for service in availability booking payments notifier call-intake analytics web; do \
 	  docker build -f deploy/Dockerfile --build-arg SERVICE=$$service -t slotline-$$service:local . || exit 1; \
 	done
 

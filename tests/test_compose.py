@@ -24,6 +24,7 @@ HOST_PORTS = {
     "payments": 8103,
     "notifier": 8104,
     "call-intake": 8105,
+    "analytics": 8106,
 }
 REQUIRED_ENV = {
     "SLOTLINE_DATABASE_URL": "postgresql://slotline:slotline@postgres:5432/slotline",

