@@ -47,9 +47,10 @@ class TestCustomerTimeline:
                 reason=MissReason.NO_ANSWER,
             )
         )
-        booked = await stack.booking.client.post(
-            f"/v1/public/{tenant}/bookings",
+        booked = await stack.booking.client.post(  # the desk calls back and books
+            "/v1/bookings",
             json=form(clinic, future_start(), phone="+30 694 123 4567", source_call_id=call_id),
+            headers=bearer("front_desk", tenant),
         )
         assert booked.status_code == 201
         staff = bearer("front_desk", tenant)
@@ -131,6 +132,67 @@ class TestMessagesOnTheTimeline:
         await eventually(shown, timeout=20)
         assert "Booking confirmed sent by sms" in summaries
         assert any(s.startswith("24h reminder due") for s in summaries)
+
+
+class TestWhoMayChangeACustomer:
+    async def test_an_anonymous_booking_never_renames_a_customer_or_takes_their_mail(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        tenant = clinic.tenant_id
+        public = f"/v1/public/{tenant}/bookings"
+        phone = "+306945550077"
+        first = await stack.booking.client.post(
+            public,
+            json=form(clinic, future_start(hour=9), name="Alice", phone=phone, email="a@x.gr"),
+        )
+        assert first.status_code == 201, first.text
+        second = await stack.booking.client.post(
+            public,
+            json=form(
+                clinic, future_start(hour=11), name="Mallory", phone=phone, email="m@evil.example"
+            ),
+        )
+        assert second.status_code == 201, second.text
+        desk = bearer("front_desk", tenant)
+
+        async def record() -> dict[str, Any]:
+            found = await stack.booking.client.get(
+                "/v1/customers", params={"phone": phone}, headers=desk
+            )
+            return dict(found.json())
+
+        assert (await record())["name"] == "Alice"
+        assert (await record())["email"] == "a@x.gr"
+        by_desk = await stack.booking.client.post(
+            "/v1/bookings",
+            json=form(clinic, future_start(hour=13), name="Alice Papadaki", phone=phone),
+            headers=desk,
+        )
+        assert by_desk.status_code == 201, by_desk.text
+        assert (await record())["name"] == "Alice Papadaki", "the front desk may correct it"
+
+    @pytest.mark.parametrize(
+        ("field", "extra"),
+        [
+            ("channel", {"channel": "phone"}),
+            ("source_call_id", {"source_call_id": "call-1"}),
+            ("consents", {"consents": {"transactional": True, "marketing": True}}),
+        ],
+    )
+    async def test_the_public_form_may_not_claim_what_only_the_desk_knows(
+        self, stack: Stack, field: str, extra: dict[str, Any]
+    ) -> None:
+        clinic = await stack.clinic()
+        for path, headers in (
+            (f"/v1/public/{clinic.tenant_id}/bookings", {}),
+            ("/v1/bookings", bearer("channel", clinic.tenant_id)),
+        ):
+            answer = await stack.booking.client.post(
+                path, json=form(clinic, future_start(hour=15), **extra), headers=headers
+            )
+            assert answer.status_code == 422, answer.text
+            assert answer.json()["errors"][0]["field"] == field
 
 
 class TestNationalNumbers:

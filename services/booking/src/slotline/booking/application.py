@@ -110,10 +110,12 @@ class BookingApplication(ServiceApplication):
         request: BookingRequested,
         work: UnitOfWork | None = None,
         repeated: Callable[[Booking, UnitOfWork], None] | None = None,
+        vouched: bool = False,
     ) -> Booking:
         """The booking for ``request``: the one already made for its request id or
         idempotency key (``repeated`` is told of it), or a new one whose saga starts
-        with a hold request."""
+        with a hold request. ``vouched``: the front desk made it, so its contact may
+        update the customer's record (see :meth:`Customer.learn`)."""
 
         def act(work: UnitOfWork) -> Booking:
             existing = self._existing(request)
@@ -125,7 +127,7 @@ class BookingApplication(ServiceApplication):
                 if repeated is not None:
                     repeated(existing, work)
                 return existing
-            booking, extra = self._new_booking(request)
+            booking, extra = self._new_booking(request, vouched)
             work.add(booking, *extra)
             return booking
 
@@ -139,7 +141,9 @@ class BookingApplication(ServiceApplication):
                 return self.booking(tenant, claim.booking_id)
         return self._find(Booking, Booking.create_id(tenant, request.request_id))
 
-    def _new_booking(self, request: BookingRequested) -> tuple[Booking, list[Any]]:
+    def _new_booking(
+        self, request: BookingRequested, vouched: bool = False
+    ) -> tuple[Booking, list[Any]]:
         tenant = request.tenant_id
         terms = self.catalog.service(tenant, request.service_id)
         contact = ContactDetails.normalised(
@@ -155,7 +159,7 @@ class BookingApplication(ServiceApplication):
                 tenant_id=tenant, key=contact.customer_key, contact=contact.to_data()
             )
         else:
-            customer.learn(contact)
+            customer.learn(contact, vouched)
         policy = self.policy_for(tenant, terms.price_tier) if terms else Policy()
         refusal = _refusal_of(request, terms, policy)
         reference = new_reference(self.choose)

@@ -32,14 +32,16 @@ class Customer(Aggregate):
     def contact(self) -> ContactDetails:
         return ContactDetails.from_data(self.contact_data)
 
-    def learn(self, contact: ContactDetails) -> None:
-        """Keep the newest name and fill in a missing phone or e-mail."""
+    def learn(self, contact: ContactDetails, vouched: bool = False) -> None:
+        """Fill in a missing phone or e-mail; a contact the front desk vouches for also
+        replaces the name and e-mail. Anyone can type a phone number into the booking
+        page: an anonymous request never renames a customer or redirects their mail."""
         known = self.contact
         merged = ContactDetails(
-            name=contact.name,
+            name=contact.name if vouched else known.name,
             phone=known.phone or contact.phone,
-            email=contact.email or known.email,
-            language=contact.language,
+            email=(contact.email or known.email) if vouched else (known.email or contact.email),
+            language=contact.language if vouched else known.language,
         )
         if merged != known:
             self._update_contact(merged.to_data())

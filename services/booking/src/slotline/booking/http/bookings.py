@@ -33,6 +33,7 @@ from slotline.booking.http.waiting import wait_for
 from slotline.booking.links import ManageLinks
 from slotline.booking.live import board
 from slotline.booking.zones import country_of_zone
+from slotline.events.auth import Role
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Channel, Contact
 from slotline.events.group_commit import GroupCommit
@@ -65,8 +66,7 @@ async def request_publicly(
 ) -> JSONResponse:
     """A customer books from the booking page: no account; repeats with the same
     ``Idempotency-Key`` (or ``request_id``) return the first outcome."""
-    if form.channel is Channel.STAFF:
-        _invalid("channel", "the public endpoint does not take staff requests")
+    _anonymous_may_not(form)
     return await _request(tenant_id, form, idempotency_key, app, writer, watch, settings, links)
 
 
@@ -87,9 +87,32 @@ async def request_as_staff(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The front desk (or a channel adapter with a token) books for a customer."""
+    vouched = principal.has_any(Role.FRONT_DESK)
+    if not vouched:  # a channel passes on what anyone typed
+        _anonymous_may_not(form)
     return await _request(
-        principal.tenant_id, form, idempotency_key, app, writer, watch, settings, links
+        principal.tenant_id,
+        form,
+        idempotency_key,
+        app,
+        writer,
+        watch,
+        settings,
+        links,
+        vouched=vouched,
     )
+
+
+def _anonymous_may_not(form: BookingForm) -> None:
+    """What only the front desk may say of a request: that it came by phone or from the
+    desk, answers a missed call, or has marketing consent (given by a customer we know,
+    never by whoever typed a phone number into the booking page)."""
+    if form.channel in {Channel.STAFF, Channel.PHONE}:
+        _invalid("channel", f"only the front desk books with channel {form.channel.value!r}")
+    if form.source_call_id is not None:
+        _invalid("source_call_id", "only the front desk ties a booking to a call")
+    if form.consents.marketing:
+        _invalid("consents", "marketing consent is not taken on an anonymous booking form")
 
 
 async def _request(
@@ -101,6 +124,7 @@ async def _request(
     watch: Any,
     settings: Any,
     links: ManageLinks,
+    vouched: bool = False,
 ) -> JSONResponse:
     missing = await anyio.to_thread.run_sync(
         app.missing_payment, tenant_id, form.service_id, form.payment_token
@@ -113,7 +137,9 @@ async def _request(
         region = region or settings.default_phone_region
         form = form.model_copy(update={"phone": _national(form.phone, region)})
     request = _as_message(tenant_id, form, idempotency_key)
-    booking = await writer.run(lambda work: app.request_booking(request, work=work))
+    booking = await writer.run(
+        lambda work: app.request_booking(request, work=work, vouched=vouched)
+    )
     booking = await wait_for(
         app, watch, tenant_id, booking.id, lambda b: b.settled, settings.answer_wait_seconds
     )
