@@ -75,3 +75,36 @@ def test_with_its_own_secrets_a_service_passes_the_check(
     with pytest.raises(UnsafeForProduction, match="SLOTLINE_MANAGE_LINK_SECRET"):
         refuse_unsafe_production(BookingSettings(environment="production"))
     assert PaymentsSettings(gateway="stripe", stripe_api_key="sk_x").production_refusals() == []
+
+
+async def test_in_production_there_is_no_api_map_and_readiness_names_no_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """/docs and /openapi.json are for developers (SLOTLINE_API_DOCS turns them on);
+    /readyz says a dependency is down without echoing its error (hosts, users)."""
+    import httpx
+
+    from slotline.booking.wiring import service_spec
+    from slotline.events.runtime import build_http_app
+
+    monkeypatch.setenv("SLOTLINE_AUTH_SECRET", "z" * 40)
+    own = {
+        "manage_link_secret": "own-manage-link-secret-0123456789",
+        "privacy_master_key": "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS1rZXk=",
+        "database_url": "postgresql://secret_user:pw@db.internal.example:5432/x",
+    }
+    for environment, docs in (("prod", 404), ("local", 200)):
+        app = build_http_app(service_spec(BookingSettings(environment=environment, **own)))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+            assert (await client.get("/openapi.json")).status_code == docs, environment
+            assert (await client.get("/docs")).status_code == docs, environment
+            ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"]["detail"] == "unreachable"
+        assert "db.internal.example" not in ready.text
+        assert "secret_user" not in ready.text
+    on = BookingSettings(environment="prod", api_docs=True, **own)
+    transport = httpx.ASGITransport(app=build_http_app(service_spec(on)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        assert (await client.get("/openapi.json")).status_code == 200

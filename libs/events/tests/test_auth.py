@@ -101,8 +101,8 @@ def test_bad_signature() -> None:
 
 
 def test_wrong_audience_and_issuer() -> None:
-    assert reason(mint(Role.OWNER, audience="elsewhere")) == "token audience is not 'slotline'"
-    assert reason(mint(Role.OWNER, issuer="mallory")) == "token issuer is not 'slotline'"
+    assert reason(mint(Role.OWNER, audience="elsewhere")) == "token audience is not accepted"
+    assert reason(mint(Role.OWNER, issuer="mallory")) == "token issuer is not accepted"
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_wrong_audience_and_issuer() -> None:
         (raw_token(roles=[]), "token 'roles' claim must be a non-empty list of role names"),
         (
             jwt.encode({"sub": "x"}, SECRET + SECRET, algorithm="HS512"),
-            "token algorithm is not accepted (expected HS256)",
+            "token algorithm is not accepted",
         ),
     ],
 )
@@ -227,7 +227,8 @@ async def test_missing_role_is_403(client: httpx.AsyncClient) -> None:
     response = await client.get("/reports", headers=bearer(mint(Role.STAFF)))
 
     assert response.status_code == 403
-    assert "requires role manager" in response.json()["detail"]
+    assert response.json()["detail"] == "this token's roles do not allow this request"
+    assert "manager" not in response.text, "the roles a route needs are not told"
 
 
 async def test_owner_passes_manager_route(client: httpx.AsyncClient) -> None:

@@ -43,6 +43,10 @@ from jwt.exceptions import InvalidSubjectError
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from slotline.events.logs import get_logger
+
+log = get_logger(__name__)
+
 __all__ = [
     "DEV_SECRET",
     "AuthSettings",
@@ -297,14 +301,14 @@ class TokenVerifier:
                 return "malformed token: not a decodable JWT"
             case jwt.ExpiredSignatureError():
                 return "token has expired"
-            case jwt.InvalidAudienceError():
-                return f"token audience is not {self.audience!r}"
+            case jwt.InvalidAudienceError():  # what is expected is not told: a prober
+                return "token audience is not accepted"  # learns nothing to forge with
             case jwt.InvalidIssuerError():
-                return f"token issuer is not {self.issuer!r}"
+                return "token issuer is not accepted"
             case jwt.MissingRequiredClaimError(claim=claim):
                 return f"token is missing the {claim!r} claim"
             case jwt.InvalidAlgorithmError():
-                return f"token algorithm is not accepted (expected {self.algorithm})"
+                return "token algorithm is not accepted"
             case jwt.ImmatureSignatureError():
                 return "token is not valid yet (issued in the future)"
             case jwt.InvalidIssuedAtError():
@@ -372,11 +376,15 @@ async def authenticate(
 
 def _ensure_roles(principal: Principal, required: tuple[Role, ...]) -> None:
     if required and not principal.has_any(*required):
-        wanted = " or ".join(required)
-        granted = ", ".join(sorted(principal.roles))
+        log.info(  # who needed what is for the operator's log, not the caller
+            "role refused",
+            subject=principal.subject,
+            required=list(required),
+            granted=sorted(principal.roles),
+        )
         raise HTTPException(
             status_code=status.HTTP_403_FORBIDDEN,
-            detail=f"requires role {wanted} (or a role that includes it); token grants {granted}",
+            detail="this token's roles do not allow this request",
         )
 
 

@@ -39,7 +39,7 @@ from slotline.events.inbox import Inbox, Parser, Subscription
 from slotline.events.kafka import build_broker
 from slotline.events.logs import configure_logging, get_logger
 from slotline.events.metrics import InboxMetrics, RelayMetrics
-from slotline.events.production import refuse_unsafe_production
+from slotline.events.production import PRODUCTION, refuse_unsafe_production
 from slotline.events.publishing import Publisher
 from slotline.events.relay import IntegrationMapper, OutboxRelay
 from slotline.events.settings import ServiceSettings
@@ -221,14 +221,15 @@ class Runtime:
                 ) as conn:
                     await conn.execute("SELECT 1")
                 return True, "ok"
-            except psycopg.Error as error:
-                return False, str(error).strip()[:200]
+            except psycopg.Error as error:  # logged, not echoed: it names hosts and users
+                log.warning("readiness: database unreachable", error=str(error).strip()[:300])
+                return False, "unreachable"
 
         async def kafka() -> tuple[bool, str]:
             if self.broker is None:
                 return False, "not started"
             ok = await self.broker.ping(timeout=2.0)
-            return ok, "ok" if ok else f"no answer from {self.settings.kafka_bootstrap}"
+            return ok, "ok" if ok else "no answer from the broker"
 
         async def relay() -> tuple[bool, str]:
             if not self.spec.relays:
@@ -266,7 +267,16 @@ def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:
             await runtime.stop()
             log.info("service stopped", service=settings.service_name)
 
-    app = FastAPI(title=f"{spec.title} — {settings.service_name}", lifespan=lifespan)
+    docs = settings.api_docs
+    if docs is None:  # a map of every route is for developers, not for the internet
+        docs = settings.environment.lower() not in PRODUCTION
+    app = FastAPI(
+        title=f"{spec.title} — {settings.service_name}",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier.from_settings(AuthSettings())
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))

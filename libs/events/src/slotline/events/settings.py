@@ -71,6 +71,10 @@ class ServiceSettings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", description="Interface the HTTP API binds.")
     http_port: int = Field(default=8000, ge=0, le=65535, description="HTTP port (0 = any).")
 
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve /docs and /openapi.json (unset: yes, except in production).",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR.")
     log_json: bool = Field(default=True, description="JSON lines (true) or console (false).")
 
