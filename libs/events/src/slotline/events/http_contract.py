@@ -238,6 +238,8 @@ def _document_errors(document: dict[str, Any], mapped: set[int]) -> None:
                 wanted.add(404)  # a query may name one that does not exist
             if method in _WRITE_METHODS:  # any write may keep losing races: 503 (http.py)
                 wanted |= (mapped & {409}) | {503}
+            if "requestBody" in operation:  # bodies are capped (body_limit.py)
+                wanted.add(413)
             if parameters or "requestBody" in operation or "422" in responses:
                 responses["422"] = {"description": "Invalid request.", "content": invalid}
             for status in sorted(wanted):

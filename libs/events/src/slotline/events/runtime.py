@@ -25,6 +25,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from slotline.events.audit import AuditTrail, audit_router, publish_audit
 from slotline.events.auth import AuthSettings, TokenVerifier
+from slotline.events.body_limit import BodyLimit
 from slotline.events.broker_watch import BrokerRestartWatch
 from slotline.events.contract.registry import parse_message
 from slotline.events.group_commit import GroupCommit
@@ -288,6 +289,11 @@ def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:
     truthful_openapi(app, spec.error_statuses)
     instrument(app, runtime.registry)
     app.add_middleware(StorableTextGuard)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.http_max_body_kb * 1024,
+        webhook_limit=settings.http_max_webhook_body_kb * 1024,
+    )
     return app
 
 

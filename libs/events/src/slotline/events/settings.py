@@ -70,6 +70,12 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = Field(default="127.0.0.1", description="Interface the HTTP API binds.")
     http_port: int = Field(default=8000, ge=0, le=65535, description="HTTP port (0 = any).")
+    http_max_body_kb: PositiveInt = Field(
+        default=64, description="Largest request body (413 beyond it); JSON requests are small."
+    )
+    http_max_webhook_body_kb: PositiveInt = Field(
+        default=1024, description="Largest body on a provider's webhook paths."
+    )
 
     api_docs: bool | None = Field(
         default=None,
