@@ -23,9 +23,10 @@ ready again). Invariants checked:
 - ``race_winners`` — a racing pair with other than exactly one confirmed booking;
 - ``held_left`` — a hold still ``held`` once every request is final;
 - ``text_back`` — a missed caller (signed Twilio webhooks to call-intake, one call every
-  1.5 s) with other than exactly one message accepted by the SMS provider (the notifier
-  sends through a Twilio-compatible simulator served by this process; see
-  ``chaos_calls.py``);
+  1.5 s) with two messages or more accepted by the SMS provider, or none without a
+  reported interrupted send (the notifier sends through a Twilio-compatible simulator
+  served by this process; a send cut off by a kill is never repeated, at most once —
+  counted in ``chaos_text_backs_interrupted``; see ``chaos_calls.py``);
 - ``callback_task`` — a missed call with other than exactly one open callback task.
 
 Not (yet) checked here: ledgers and charges (no deposits in this load), reminders, and
@@ -288,6 +289,7 @@ async def _chaos(
             "SLOTLINE_PROVIDER_ACCOUNT_SID": provider.account_sid,
             "SLOTLINE_PROVIDER_AUTH_TOKEN": provider.auth_token,
             "SLOTLINE_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+            "SLOTLINE_INTERRUPTED_AFTER_SECONDS": "60",  # see chaos_calls.py
         },
     )
     await asyncio.to_thread(stack.start)
@@ -336,7 +338,7 @@ async def _chaos(
             "race_winners": sum(1 for pair in load.pairs if len(confirmed & set(pair)) != 1),
             "held_left": await held_left(urls["availability"]),
         }
-        await calls.text_backs_settled(provider, timeout=120)
+        await calls.text_backs_settled(provider, stack.bootstrap, timeout=150)
         violations["text_back"] = calls.text_back_violations(provider)
         violations["callback_task"] = await calls.callback_task_violations()
         lost = [r for r in load.requests if not answered.get(r)]
@@ -351,6 +353,11 @@ async def _chaos(
         figure("chaos_requests", str(len(load.requests)))
         figure("chaos_races", str(len(load.pairs)))
         figure("chaos_missed_calls", str(len(calls.callers)))
+        interrupted = [c for c, phone in calls.callers.items() if not provider.to(phone)]
+        figure(
+            "chaos_text_backs_interrupted",
+            str(sum(1 for c in interrupted if c in calls.interrupted)),
+        )
         figure("chaos_requests_sent_again_after_broker_loss", str(len(lost_with_broker)))
         for name, count in violations.items():
             figure(f"chaos_{name}_violations", str(count))

@@ -1,6 +1,13 @@
 """The chaos run's callers: missed calls to call-intake while services die, and what each
 must leave behind — one text-back accepted by the SMS provider, one open callback task.
 
+A text-back whose send a ``kill -9`` cut off (claimed, outcome unknown) is never sent
+again — at most once, so nobody gets it twice — and is reported failed ("interrupted")
+on ``notifications.events.v1`` once the claim is older than any send takes (the stack
+runs with ``SLOTLINE_INTERRUPTED_AFTER_SECONDS=60`` here). Such a caller, with no
+message and that report, is counted in ``chaos_text_backs_interrupted``, not as a
+violation; a caller with no message and no report, or with two, is one.
+
 The calls come as a phone carrier sends them: signed Twilio webhooks (``/voice``, then
 the Dial outcome ``no-answer``), each sent again until call-intake answers (a carrier
 retries a webhook that failed). Every caller has a number of its own, so a second
@@ -15,10 +22,12 @@ import uuid
 from typing import Any
 
 import httpx
+from outside import read_all
 from support import say
 
 from slotline.call_intake.domain.call import Call
 from slotline.call_intake.telephony.signature import twilio_signature
+from slotline.events.topics import NOTIFICATIONS_EVENTS
 from slotline.notifier.simulator import ProviderSimulator
 
 TWILIO_AUTH_TOKEN = "chaos-twilio-auth-token"
@@ -47,6 +56,7 @@ class MissedCalls:
         self.tenant = tenant
         self.headers = {"Authorization": f"Bearer {manager_token}"}
         self.callers: dict[str, str] = {}  # call id → caller
+        self.interrupted: set[str] = set()  # call ids whose text-back was cut off
 
     async def set_up(self) -> None:
         async with httpx.AsyncClient(base_url=self.intake_url, timeout=30) as http:
@@ -87,19 +97,38 @@ class MissedCalls:
             await asyncio.sleep(1)
         return False
 
-    async def text_backs_settled(self, provider: ProviderSimulator, timeout: float) -> None:
-        """Wait until every caller got a message (or ``timeout``), then a little more: a
-        doubled text-back would come after the first."""
+    async def text_backs_settled(
+        self, provider: ProviderSimulator, bootstrap: str, timeout: float
+    ) -> None:
+        """Wait until every caller got a message or its send was reported interrupted
+        (or ``timeout``), then a little more: a doubled text-back would come after."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(provider.to(caller) for caller in self.callers.values()):
+            waiting = [c for c, phone in self.callers.items() if not provider.to(phone)]
+            if waiting:
+                self.interrupted = await self._interrupted(bootstrap)
+            if all(c in self.interrupted for c in waiting):
                 break
-            await asyncio.sleep(1)
+            await asyncio.sleep(2)
         await asyncio.sleep(5)
 
+    async def _interrupted(self, bootstrap: str) -> set[str]:
+        events = await read_all(bootstrap, NOTIFICATIONS_EVENTS, quiet_seconds=1)
+        return {
+            str(e["notification_id"]).removeprefix("textback:")
+            for e in events
+            if e.get("event_type") == "NotificationFailed"
+            and str(e.get("notification_id", "")).startswith("textback:")
+            and "interrupted" in str(e.get("reason", ""))
+        }
+
     def text_back_violations(self, provider: ProviderSimulator) -> int:
-        """Callers with other than exactly one message accepted by the provider."""
-        wrong = {c: len(provider.to(c)) for c in self.callers.values() if len(provider.to(c)) != 1}
+        """Callers with two messages or more, or with none and no interrupted send."""
+        wrong = {
+            c: len(provider.to(phone))
+            for c, phone in self.callers.items()
+            if len(provider.to(phone)) > 1 or (not provider.to(phone) and c not in self.interrupted)
+        }
         if wrong:
             say(f"callers without exactly one text-back (caller: messages): {wrong}")
         return len(wrong)

@@ -130,3 +130,45 @@ class TestRestarts:
             assert failure["permanent"] is False
             await settle(1.0)
             assert len(mail_server.to(email)) == 1, "never resent: at most once"
+
+    async def test_a_send_cut_off_in_another_replica_is_reported_while_this_one_runs(
+        self,
+        database_url: str,
+        kafka_bootstrap: str,
+        mail_server: MailServer,
+        provider: tuple[ProviderSimulator, str],
+    ) -> None:
+        """Not only at a restart: a running replica reports claims older than any send
+        takes (here 2 s), so a text-back or reminder cut off by a kill is not left
+        'sending' for good; it is still never resent."""
+        clock = TestClock()
+        tenant, email = new_tenant(), address()
+        start = local_time(clock, 2, 16)
+        settings = notifier_settings(
+            database_url, kafka_bootstrap, mail_server, provider
+        ).model_copy(update={"interrupted_after_seconds": 2})
+        async with running(service_spec(settings, clock=clock)) as service:
+            await publish(service, confirmed(tenant, start, email=email))
+            await eventually(lambda: mail_server.to(email))
+            await settle(1.0)
+            # Another replica (its own clock at the reminder's time) claims and dies.
+            elsewhere = TestClock()
+            elsewhere.move_to(start - timedelta(hours=24) + timedelta(seconds=1))
+            crashed = NotifierApplication(
+                env=postgres_env(database_url, settings.schema_name),
+                config=config_of(settings),
+                clock=elsewhere,
+            )
+            claimed = await anyio.to_thread.run_sync(Outcomes(crashed).claim, elsewhere.now, 10)
+            crashed.close()
+            assert [m.reminder_kind for m in claimed] == ["24h"]
+            clock.move_to(elsewhere.now + timedelta(minutes=1))
+
+            async def reported() -> list[dict[str, object]]:
+                return await notifications_of(service, tenant, "NotificationFailed")
+
+            await eventually(reported, timeout=15)
+            [failure] = await reported()
+            assert "interrupted" in str(failure["reason"])
+            await settle(1.0)
+            assert len(mail_server.to(email)) == 1, "never resent: at most once"

@@ -75,6 +75,14 @@ class Dispatcher:
             id=self.name,
             next_run_time=datetime.now(UTC),
         )
+        scheduler.add_job(  # a replica that died mid-send leaves claims: report them
+            self._interrupt_stale,
+            "interval",
+            seconds=max(1.0, self.interrupted_after.total_seconds() / 2),
+            max_instances=1,
+            coalesce=True,
+            id=f"{self.name}-interrupted",
+        )
         self._scheduler = scheduler
         scheduler.start()
         try:
@@ -86,6 +94,17 @@ class Dispatcher:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    async def _interrupt_stale(self) -> None:
+        """Claims older than any send can take were left by a process that died: they
+        are reported failed now, not at some later start (never resent: at most once)."""
+        now = self.app.clock()
+        try:
+            await anyio.to_thread.run_sync(
+                self.outcomes.interrupt_stale, now, now - self.interrupted_after
+            )
+        except Exception as error:  # the next interval tries again
+            log.error("interrupted sends not reported", error=repr(error))
 
     def wake(self) -> None:
         """Run a pass now (or right after the one running)."""

@@ -67,7 +67,10 @@ class NotifierSettings(ServiceSettings):
     )
     dispatch_batch_size: PositiveInt = Field(default=500, description="Messages claimed at once.")
     interrupted_after_seconds: float = Field(
-        default=300.0, gt=0, description="A claim this old at start-up died mid-send."
+        default=300.0,
+        gt=0,
+        description="A claim this old died mid-send (another replica, or this process "
+        "before a restart): reported failed, never resent; looked for every half of it.",
     )
 
     # --- defaults a tenant may override (PUT /preferences) ---
