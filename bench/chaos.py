@@ -236,6 +236,21 @@ def supervise(stack: LocalStack, stop: threading.Event, problems: list[str]) -> 
             return
 
 
+async def all_ready(stack: LocalStack, timeout: float = 180) -> None:
+    """Wait until every service answers /readyz 200: the last one killed may still be
+    coming back when the load ends, and the invariants are read from their APIs."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=5) as http:
+        for service in stack.services:
+            while time.monotonic() < deadline:
+                try:
+                    if (await http.get(f"{service.url}/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.5)
+
+
 def final_outcomes(events: list[dict[str, Any]]) -> dict[str, set[str]]:
     """Request id → the distinct final outcome events answering it."""
     answered: dict[str, set[str]] = defaultdict(set)
@@ -314,6 +329,7 @@ async def _chaos(
             killer.run(until),
         )
         say(f"load over after {(datetime.now(UTC) - began).total_seconds():.0f}s; settling")
+        await all_ready(stack)
         events = await settle(stack.bootstrap, load.requests, timeout=90)
         answered = final_outcomes(events)
         lost_with_broker = [
@@ -329,6 +345,7 @@ async def _chaos(
             events = await settle(stack.bootstrap, load.requests, timeout=120)
             answered = final_outcomes(events)
         confirmed = {e["request_id"] for e in events if e.get("event_type") == "BookingConfirmed"}
+        await all_ready(stack)  # a restart late in the run: the APIs answer again
         violations = {
             "lost_outcome": sum(1 for r in load.requests if not answered.get(r)),
             "doubled_outcome": sum(1 for r in load.requests if len(answered.get(r, ())) > 1),
