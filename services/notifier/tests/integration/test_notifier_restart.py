@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import anyio
 import pytest
@@ -31,6 +32,21 @@ from slotline.notifier.testing import (
 from slotline.notifier.wiring import config_of, service_spec
 
 pytestmark = pytest.mark.integration
+
+
+async def claim_and_die(
+    database_url: str, settings: NotifierSettings, clock: TestClock
+) -> list[Any]:
+    """Another process claims what is due at its ``clock`` and dies before recording what
+    became of it (it may or may not have reached the provider)."""
+    crashed = NotifierApplication(
+        env=postgres_env(database_url, settings.schema_name),
+        config=config_of(settings),
+        clock=clock,
+    )
+    claimed = await anyio.to_thread.run_sync(Outcomes(crashed).claim, clock.now, 10)
+    crashed.close()
+    return list(claimed)
 
 
 def address() -> str:
@@ -107,13 +123,7 @@ class TestRestarts:
         # While the service is down, a process claims the due reminder and dies before
         # recording what became of it (it may or may not have reached the provider).
         clock.move_to(start - timedelta(hours=24) + timedelta(seconds=1))
-        crashed = NotifierApplication(
-            env=postgres_env(database_url, settings.schema_name),
-            config=config_of(settings),
-            clock=clock,
-        )
-        claimed = await anyio.to_thread.run_sync(Outcomes(crashed).claim, clock.now, 10)
-        crashed.close()
+        claimed = await claim_and_die(database_url, settings, clock)
         assert [m.reminder_kind for m in claimed] == ["24h"]
 
         clock.advance(timedelta(minutes=2))
@@ -154,13 +164,7 @@ class TestRestarts:
             # Another replica (its own clock at the reminder's time) claims and dies.
             elsewhere = TestClock()
             elsewhere.move_to(start - timedelta(hours=24) + timedelta(seconds=1))
-            crashed = NotifierApplication(
-                env=postgres_env(database_url, settings.schema_name),
-                config=config_of(settings),
-                clock=elsewhere,
-            )
-            claimed = await anyio.to_thread.run_sync(Outcomes(crashed).claim, elsewhere.now, 10)
-            crashed.close()
+            claimed = await claim_and_die(database_url, settings, elsewhere)
             assert [m.reminder_kind for m in claimed] == ["24h"]
             clock.move_to(elsewhere.now + timedelta(minutes=1))
 
