@@ -15,14 +15,17 @@ an in-process ``AvailabilityApplication`` on the same database schema. Prints, o
   warm-up) from 32 concurrent clients over 200 resources (10 clinics of 10 staff + 10
   rooms); the requests in flight together never share a resource day, so none compete.
 - ``slots_query_p99`` — 500 ``GET /v1/slots`` (one day / a week / one staff member
-  over three days) for a clinic of 20 staff + 20 rooms over a 30-day horizon.
+  over three days) for a clinic of 20 staff + 20 rooms over a 30-day horizon, one at a
+  time; ``slots_query_p99_while_holding`` — the same while holds are placed in that
+  clinic at 20/s (each changes a day the queries read).
 - ``view_lag_p99`` — hold committed (its ``POST`` answered 201) → an SSE ``slots``
   event for that day shows the held resources no longer free at that slot; 200 holds
   placed one at a time.
 - ``projection_rebuild`` — a fresh ``SlotProjection`` replays the whole store
   (≥100,000 events) into the view while the service keeps running.
 
-Uses embedded PostgreSQL and Tansu unless ``SLOTLINE_DATABASE_URL`` /
+``BENCH_PHASES=slots,view lag`` runs only the named phases (race, throughput, slots,
+view lag, rebuild). Uses embedded PostgreSQL and Tansu unless ``SLOTLINE_DATABASE_URL`` /
 ``SLOTLINE_KAFKA_BOOTSTRAP`` are set. Details and the service's log go to stderr.
 """
 
@@ -91,6 +94,7 @@ THROUGHPUT_ROOMS = 10
 
 QUERY_WARMUP = 30
 QUERY_REPEATS = 500
+QUERY_HOLDS_PER_S = 20  # holds written into the queried clinic during the second run
 
 LAG_HOLDS = 200
 LAG_PAUSE_SECONDS = 0.05
@@ -403,30 +407,80 @@ async def slot_queries(app: AvailabilityApplication, service: ServiceProcess) ->
             "limit": 200,
         }
 
-    latencies: list[float] = []
-    by_kind: dict[int, list[float]] = {0: [], 1: [], 2: []}
-    rows: Counter[int] = Counter()
-    async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as http:
-        for n in range(QUERY_WARMUP + QUERY_REPEATS):
-            began = time.perf_counter()
-            response = await http.get("/v1/slots", params=query(n), headers=headers)
-            elapsed = time.perf_counter() - began
-            if response.status_code != 200:
-                raise RuntimeError(f"GET /v1/slots: {response.status_code} {response.text}")
-            if n >= QUERY_WARMUP:
-                latencies.append(elapsed)
-                by_kind[n % 3].append(elapsed)
-                rows[n % 3] += len(response.json())
-    per_kind = {k: rows[k] // max(1, QUERY_REPEATS // 3) for k in range(3)}
-    say(
-        f"slots: {placed} holds seeded; mean rows per answer (day, week, staff) {per_kind};"
-        f" p50 {percentile(latencies, 0.5) * 1000:.1f} ms; p50/p99 per kind (ms) "
-        + ", ".join(
-            f"{percentile(v, 0.5) * 1000:.1f}/{percentile(v, 0.99) * 1000:.1f}"
-            for v in by_kind.values()
+    async def measure(label: str) -> list[float]:
+        latencies: list[float] = []
+        by_kind: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        rows: Counter[int] = Counter()
+        async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as http:
+            for n in range(QUERY_WARMUP + QUERY_REPEATS):
+                began = time.perf_counter()
+                response = await http.get("/v1/slots", params=query(n), headers=headers)
+                elapsed = time.perf_counter() - began
+                if response.status_code != 200:
+                    raise RuntimeError(f"GET /v1/slots: {response.status_code} {response.text}")
+                if n >= QUERY_WARMUP:
+                    latencies.append(elapsed)
+                    by_kind[n % 3].append(elapsed)
+                    rows[n % 3] += len(response.json())
+        per_kind = {k: rows[k] // max(1, QUERY_REPEATS // 3) for k in range(3)}
+        say(
+            f"slots ({label}): mean rows per answer (day, week, staff) {per_kind};"
+            f" p50 {percentile(latencies, 0.5) * 1000:.1f} ms; p50/p99 per kind (ms) "
+            + ", ".join(
+                f"{percentile(v, 0.5) * 1000:.1f}/{percentile(v, 0.99) * 1000:.1f}"
+                for v in by_kind.values()
+            )
         )
-    )
-    figure("slots_query_p99", f"{percentile(latencies, 0.99) * 1000:.1f} ms")
+        return latencies
+
+    say(f"slots: {placed} holds seeded")
+    figure("slots_query_p99", f"{percentile(await measure('quiet'), 0.99) * 1000:.1f} ms")
+    statuses: Counter[int] = Counter()
+    writing = asyncio.create_task(hold_steadily(service, clinic, statuses))
+    try:
+        latencies = await measure(f"holds placed alongside at {QUERY_HOLDS_PER_S}/s")
+    finally:
+        writing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writing
+    say(f"slots: holds placed alongside, by status: {dict(statuses)}")
+    if statuses[201] == 0:
+        raise RuntimeError("no hold was placed while the queries ran: the figure would lie")
+    figure("slots_query_p99_while_holding", f"{percentile(latencies, 0.99) * 1000:.1f} ms")
+
+
+async def hold_steadily(
+    service: ServiceProcess, clinic: demo.Clinic, statuses: Counter[int]
+) -> None:
+    """Place holds in the queried clinic at ``QUERY_HOLDS_PER_S`` until cancelled: each
+    one changes a day the queries read (the projector recomputes it meanwhile)."""
+    headers = bearer("front_desk", clinic.tenant_id)
+    pending: set[asyncio.Task[Any]] = set()
+
+    async def one(http: httpx.AsyncClient, k: int) -> None:
+        day = today() + timedelta(days=1 + k % 28)
+        start = local(day, clock_time(8)) + timedelta(minutes=15 * ((k // 28) % 48))
+        body = {
+            "hold_id": f"alongside-{k}",
+            "service_id": str(clinic.service_id),
+            "location_id": str(clinic.location_id),
+            "start": start.isoformat(),
+            "ttl_seconds": HOLD_TTL_SECONDS,
+        }
+        status, _, _ = await post_hold(http, body, headers)
+        statuses[status] += 1
+
+    async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as http:
+        try:
+            for k in itertools.count():
+                task = asyncio.create_task(one(http, k))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                await asyncio.sleep(1 / QUERY_HOLDS_PER_S)
+        finally:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 # --- 4. view lag over SSE -------------------------------------------------------------------
@@ -660,7 +714,10 @@ async def main() -> int:
             ("view lag", lambda: view_lag(app, service)),
             ("rebuild", lambda: rebuild(app, database_url)),
         ]
+        only = {p.strip() for p in os.environ.get("BENCH_PHASES", "").split(",") if p.strip()}
         for name, phase in phases:
+            if only and name not in only:
+                continue
             phase_began = time.monotonic()
             try:
                 await phase()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from eventsourcing.persistence import IntegrityError
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication, HoldRequest, HoldTaken
+from slotline.availability.http.rows import renamed
 from slotline.availability.live import queries
 from slotline.availability.live.projection import SlotProjection
 from slotline.availability.live.queries import SlotQuery
@@ -148,3 +150,21 @@ class TestSlotView:
         assert TEN - timedelta(hours=1) not in starts  # its 15-min buffer would overlap
         assert starts
         assert all(row["slot_start"] >= TEN for row in later)
+
+
+def test_the_json_answer_says_what_the_rows_say(
+    app: AvailabilityApplication, projection: SlotProjection, clinic: demo.Clinic
+) -> None:
+    """PostgreSQL writes the HTTP answer: the same slots, ids and ISO 8601 times as the
+    rows read into Python (a booked slot included)."""
+    hold(app, clinic, "a", TEN)
+    projection.catch_up()
+    query = SlotQuery(clinic.tenant_id, location_id=clinic.location_id, include_booked=True)
+    with projection.recorder.datastore.transaction(commit=False) as cursor:
+        rows = queries.find_slots(cursor, "availability", query, NOW)
+        answer = json.loads(queries.find_slots_json(cursor, "availability", query, NOW))
+        nothing = queries.find_slots_json(cursor, "availability", SlotQuery("no-such-tenant"), NOW)
+    expected = [renamed(row, start="slot_start", end="slot_end", day="local_day") for row in rows]
+    assert len(rows) > 10
+    assert answer == expected
+    assert nothing == "[]"

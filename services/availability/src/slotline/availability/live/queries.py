@@ -26,10 +26,47 @@ class SlotQuery:
     limit: int = 100
 
 
+_SLOT_COLUMNS = (
+    "service_id, location_id, local_day, slot_start, slot_end, status, free_resources,"
+    " seats_left, alternatives, resource_ids, duration_minutes"
+)
+# The same columns under the names the HTTP answer uses.
+_SLOT_JSON_COLUMNS = (
+    'service_id, location_id, local_day AS day, slot_start AS start, slot_end AS "end",'
+    " status, free_resources, seats_left, alternatives, resource_ids, duration_minutes"
+)
+
+
 def find_slots(
     cursor: Cursor[DictRow], schema: str, query: SlotQuery, now: datetime
 ) -> list[dict[str, Any]]:
     """Bookable slots, soonest first; never one that is too soon to book."""
+    statement, params = _slots_statement(schema, query, now, _SLOT_COLUMNS)
+    cursor.execute(statement, params)
+    return list(cursor.fetchall())
+
+
+def find_slots_json(cursor: Cursor[DictRow], schema: str, query: SlotQuery, now: datetime) -> str:
+    """:func:`find_slots` as the JSON array the HTTP answer sends, built by PostgreSQL.
+
+    Why: decoding hundreds of rows (UUID arrays, timestamps) into Python objects and
+    encoding them again was most of a slot query's time in the service (py-spy: ~65 %
+    of the api process's samples in the slots benchmark)."""
+    statement, params = _slots_statement(schema, query, now, _SLOT_JSON_COLUMNS)
+    cursor.execute(
+        sql.SQL(
+            "SELECT coalesce(json_agg(s ORDER BY s.start, s.service_id), '[]')::text AS slots"
+            " FROM ({}) s"
+        ).format(statement),
+        params,
+    )
+    row = cursor.fetchone()
+    return str(row["slots"]) if row is not None else "[]"
+
+
+def _slots_statement(
+    schema: str, query: SlotQuery, now: datetime, columns: str
+) -> tuple[sql.Composed, dict[str, Any]]:
     where = [
         sql.SQL("tenant_id = %(tenant)s"),
         sql.SQL("slot_start >= %(now)s + make_interval(mins => notice_minutes)"),
@@ -50,12 +87,13 @@ def find_slots(
     if not query.include_booked:
         where.append(sql.SQL("status <> 'booked'"))
     statement = sql.SQL(
-        "SELECT service_id, location_id, local_day, slot_start, slot_end, status,"
-        " free_resources, seats_left, alternatives, resource_ids, duration_minutes"
-        " FROM {} WHERE {} ORDER BY slot_start, service_id LIMIT %(limit)s"
-    ).format(sql.Identifier(schema, "slot_view"), sql.SQL(" AND ").join(where))
-    cursor.execute(statement, params)
-    return list(cursor.fetchall())
+        "SELECT {} FROM {} WHERE {} ORDER BY slot_start, service_id LIMIT %(limit)s"
+    ).format(
+        sql.SQL(columns),  # type: ignore[arg-type]
+        sql.Identifier(schema, "slot_view"),
+        sql.SQL(" AND ").join(where),
+    )
+    return statement, params
 
 
 def day_view(
