@@ -13,9 +13,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+from slotline.events.clock import utc_now
 
 
 class Envelope(BaseModel):

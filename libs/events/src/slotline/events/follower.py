@@ -116,7 +116,7 @@ class LogFollower(ABC):
 
     async def _become_leader(self, connection: psycopg.AsyncConnection[Any]) -> bool:
         """Wait until this follower holds its lock; False if stopped first."""
-        schema = self.app.env.get("POSTGRES_SCHEMA") or "public"
+        schema = self.app.schema
         lock = f"slotline-relay:{schema}:{self.app.name}:{self.name}"
         while not self._stopping.is_set():
             cursor = await connection.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (lock,))

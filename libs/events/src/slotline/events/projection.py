@@ -43,7 +43,7 @@ class Projection(LogFollower):
             batch_size=batch_size,
             idle_poll_seconds=idle_poll_seconds,
         )
-        self.schema = app.env.get("POSTGRES_SCHEMA") or "public"
+        self.schema = app.schema
         self._tables_ready = False
 
     @property

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
 
@@ -29,14 +29,11 @@ from slotline.availability.domain.rules import RejectionReason, last_bookable_da
 from slotline.availability.domain.schedule import local_date_of
 from slotline.availability.domain.slots import SlotView, day_slots, nearest_alternatives
 from slotline.availability.domain.values import Interval, ServiceDefinition
+from slotline.events.clock import utc_now
 from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import UnitOfWork
 
 DEFAULT_HOLD_TTL = timedelta(minutes=10)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class HoldExpiry(PeriodicJob):
     def sweep(self) -> int:
         """Expire the holds that have lapsed by now; returns how many (blocking)."""
         recorder = cast(PostgresProcessRecorder, self.app.process_recorder)
-        schema = self.app.env.get("POSTGRES_SCHEMA") or "public"
+        schema = self.app.schema
         try:
             with recorder.datastore.transaction(commit=False) as cursor:
                 lapsed = queries.lapsed_holds(cursor, schema, self.app.clock(), self.batch_size)

@@ -70,7 +70,7 @@ class BookingApplication(ServiceApplication):
 
     def _create_read_tables(self) -> None:
         """The catalogue and board tables live beside the event store."""
-        schema = self.env.get("POSTGRES_SCHEMA") or "public"
+        schema = self.schema
         self.catalog.create_tables()
         with self.process_recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
             board.create_tables(cursor, schema)

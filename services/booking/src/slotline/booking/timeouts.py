@@ -23,7 +23,7 @@ class SagaTimeoutJob(PeriodicJob):
         super().__init__(interval_seconds=interval_seconds)
         self.app = app
         self.batch_size = batch_size
-        self.schema = app.env.get("POSTGRES_SCHEMA") or "public"
+        self.schema = app.schema
         self.timed_out = 0
 
     def sweep(self) -> int:

@@ -7,7 +7,8 @@ channels tell it (``contacts``) share the store, the clock and the policy (``int
 from slotline.call_intake.call_handling import CallHandling, InboundCall
 from slotline.call_intake.callbacks import CallbackWork
 from slotline.call_intake.contacts import ContactHandling, CustomerMessage
-from slotline.call_intake.intake_base import IntakePolicy, UnknownItem, utc_now
+from slotline.call_intake.intake_base import IntakePolicy, UnknownItem
+from slotline.events.clock import utc_now
 
 __all__ = [
     "CallIntakeApplication",

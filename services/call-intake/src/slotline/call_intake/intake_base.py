@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -16,13 +16,10 @@ from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.domain.phone_plan import PhonePlan
 from slotline.call_intake.domain.plan import CallPlan
 from slotline.call_intake.telephony.lines import LineTypeLookup, NumberingPlanLookup
+from slotline.events.clock import utc_now
 from slotline.events.store import ServiceApplication
 
 T = TypeVar("T")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class UnknownItem(LookupError):

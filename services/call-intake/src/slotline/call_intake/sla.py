@@ -38,7 +38,7 @@ class SlaClock(PeriodicJob):
     def sweep(self) -> int:
         """Escalate what is due at the application's now, release held texts (blocking)."""
         recorder = cast(PostgresProcessRecorder, self.app.process_recorder)
-        schema = self.app.env.get("POSTGRES_SCHEMA") or "public"
+        schema = self.app.schema
         now = self.app.clock()
         try:
             with recorder.datastore.transaction(commit=False) as cursor:

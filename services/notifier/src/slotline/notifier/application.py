@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 
+from slotline.events.clock import utc_now
 from slotline.events.contract import booking as bookings
 from slotline.events.contract import calls, payments
 from slotline.events.contract import notifications as requests
@@ -50,10 +51,6 @@ A = TypeVar("A", bound=Aggregate)
 
 class Invalid(ValueError):
     """A request the notifier can never act on (no address, bad template, …)."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from fastapi import APIRouter
 
+from slotline.events.clock import utc_now
 from slotline.events.runtime import BackgroundTask, ServiceSpec
 from slotline.events.store import ServiceApplication
-from slotline.notifier.application import Invalid, NotifierApplication, NotifierConfig, utc_now
+from slotline.notifier.application import Invalid, NotifierApplication, NotifierConfig
 from slotline.notifier.channel_setup import Channels, build_channels
 from slotline.notifier.dispatcher import Dispatcher
 from slotline.notifier.domain.preferences import TenantPreferences

@@ -56,7 +56,7 @@ class PolicyBook:
 
     def __init__(self, application: ServiceApplication) -> None:
         self.recorder = cast(PostgresProcessRecorder, application.process_recorder)
-        schema = application.env.get("POSTGRES_SCHEMA") or "public"
+        schema = application.schema
         self.table = sql.Identifier(schema, "tier_policies")
         with self.recorder.datastore.transaction(commit=True) as cursor:
             cursor.execute(sql.SQL(_TABLE).format(table=self.table))

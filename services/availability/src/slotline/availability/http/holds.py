@@ -133,7 +133,7 @@ def list_holds(
     with recorder.datastore.transaction(commit=False) as cursor:
         rows = queries.find_holds(
             cursor,
-            app.env.get("POSTGRES_SCHEMA") or "public",
+            app.schema,
             caller.tenant_id,
             status=hold_status,
             location_id=location_id,

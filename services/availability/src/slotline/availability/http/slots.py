@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/slots", tags=["slots"])
 
 
 def _schema(app: AvailabilityApplication) -> str:
-    return app.env.get("POSTGRES_SCHEMA") or "public"
+    return app.schema
 
 
 def _recorder(app: AvailabilityApplication) -> PostgresProcessRecorder:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
@@ -305,7 +305,3 @@ def _widen(days: dict[DayKey, Interval | None], more: dict[DayKey, Interval | No
 
 def _order(key: DayKey) -> tuple[str, str, date]:
     return (str(key.service_id), str(key.location_id), key.day)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -207,7 +207,7 @@ def list_bookings(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """The day sheet: bookings by start time, filtered by time range, status, customer."""
-    schema = app.env.get("POSTGRES_SCHEMA") or "public"
+    schema = app.schema
     with app.process_recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
         rows = board.bookings(
             cursor,

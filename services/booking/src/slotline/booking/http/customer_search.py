@@ -22,7 +22,7 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[dict[str, Any]]:
     """Matching customers by name; each with their latest booking's start."""
-    schema = app.env.get("POSTGRES_SCHEMA") or "public"
+    schema = app.schema
     with app.process_recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
         rows = board.find_customers(cursor, schema, principal.tenant_id, q.strip(), limit)
     return [{k: (str(v) if isinstance(v, UUID) else v) for k, v in row.items()} for row in rows]

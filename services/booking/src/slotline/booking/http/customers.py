@@ -49,7 +49,7 @@ def timeline(
 ) -> dict[str, Any]:
     """Bookings, calls, callbacks, messages and payments, newest first."""
     customer = app.customer(principal.tenant_id, customer_id)
-    schema = app.env.get("POSTGRES_SCHEMA") or "public"
+    schema = app.schema
     with app.process_recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
         lines = board.timeline(
             cursor,

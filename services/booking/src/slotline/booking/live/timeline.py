@@ -166,7 +166,7 @@ class Timeline:
 
     def __init__(self, application: ServiceApplication) -> None:
         self.application = application
-        self.schema = application.env.get("POSTGRES_SCHEMA") or "public"
+        self.schema = application.schema
 
     def handle(self, message: Message, work: UnitOfWork) -> None:
         """Write the message's line, if it makes one, in the batch's unit of work."""

@@ -27,7 +27,7 @@ def settings(request: Request) -> CallIntakeSettings:
 
 
 def schema_of(app: CallIntakeApplication) -> str:
-    return app.env.get("POSTGRES_SCHEMA") or "public"
+    return app.schema
 
 
 Intake = Annotated[CallIntakeApplication, Depends(intake)]

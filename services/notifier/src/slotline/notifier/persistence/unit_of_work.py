@@ -56,7 +56,7 @@ class UnitOfWork:
 
 
 def schema_of(app: ServiceApplication) -> str:
-    return app.env.get("POSTGRES_SCHEMA") or "public"
+    return app.schema
 
 
 @contextmanager
