@@ -37,9 +37,8 @@ from slotline.events.contract.common import Consents, Contact, HoldRejection, Sl
 from slotline.events.contract.common import Money as WireMoney
 from slotline.events.envelope import Message
 from slotline.events.inbox import Identity, Rejected
-from slotline.events.relay import IntegrationMapper
+from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
-from slotline.events.store import ServiceApplication
 from slotline.events.topics import (
     AVAILABILITY_EVENTS,
     BOOKING_REQUESTS,
@@ -52,159 +51,182 @@ from slotline.events.unit_of_work import UnitOfWork
 # --- publishing ------------------------------------------------------------------------
 
 
-def publisher(links: ManageLinks) -> Callable[[ServiceApplication], IntegrationMapper]:
-    """The mapper factory: each stored event to its message, from the aggregate as it
-    was right after the event (so a replay publishes the same)."""
+def publisher(links: ManageLinks) -> Publisher:
+    """What booking publishes, by event class: each stored event of a booking, customer,
+    price tier or request answer, from the aggregate right after it (so a replay
+    publishes the same). Reference and idempotency claims are internal; so are a
+    payment (the next step is what others see), an arrival and a contact update."""
+    table = Publisher(Booking, Customer, PolicyTier, RequestAnswer)
 
-    def factory(application: ServiceApplication) -> IntegrationMapper:
-        def publish(domain_event: Any) -> Message | None:
-            owner, _, name = type(domain_event).__qualname__.partition(".")
-            if owner not in {"Booking", "Customer", "PolicyTier", "RequestAnswer"}:
-                return None  # reference and idempotency claims are internal
-            aggregate: Any = application.repository.get(
-                domain_event.originator_id, version=domain_event.originator_version
-            )
-            if isinstance(aggregate, RequestAnswer):
-                return _answer_message(aggregate)
-            if isinstance(aggregate, Booking):
-                return booking_message(aggregate, name, domain_event, links)
-            if isinstance(aggregate, Customer) and name == "Registered":
-                return public.CustomerRegistered(
-                    tenant_id=aggregate.tenant_id,
-                    aggregate_id=str(aggregate.id),
-                    customer_id=str(aggregate.id),
-                    contact=_contact(aggregate.contact_data),
-                )
-            if isinstance(aggregate, PolicyTier):
-                return _policy_defined(aggregate)
-            return None
+    @table.on(Booking.Requested)
+    def requested(booking: Booking, _: Booking.Requested) -> Message:
+        if booking.refusal is not None:
+            return _rejected(booking)
+        return commands.PlaceHold(
+            **_common(booking),
+            hold_id=str(booking.id),
+            request_id=booking.request_id,
+            service_id=booking.terms.service_id,
+            location_id=booking.terms.location_id,
+            slot_start=booking.slot_start,
+            preferred_resource_id=booking.preferred_staff_id or booking.preferred_resource_id,
+            ttl_seconds=booking.hold_ttl_seconds,
+        )
 
-        return publish
+    @table.on(Booking.Held)
+    def held(booking: Booking, _: Booking.Held) -> Message:
+        assert booking.hold_expires_at is not None
+        return public.BookingHeld(
+            **_ids(booking),
+            reference=booking.reference,
+            channel=booking.channel,
+            customer_id=str(booking.customer_id),
+            contact=_contact(booking.contact_data),
+            consents=Consents(**booking.consents),
+            service_id=booking.terms.service_id,
+            location_id=booking.terms.location_id,
+            time_zone=booking.terms.time_zone,
+            slot=_slot(booking),
+            resource_ids=booking.resource_ids,
+            hold_expires_at=booking.hold_expires_at,
+        )
 
-    return factory
+    @table.on(Booking.DepositAsked)
+    def deposit_asked(booking: Booking, asked: Booking.DepositAsked) -> Message:
+        return public.DepositRequested(
+            **_ids(booking),
+            amount=WireMoney(**asked.amount),
+            kind=asked.kind,
+            price_tier=booking.terms.price_tier,
+            payment_token=booking.payment_token,
+        )
+
+    @table.on(Booking.ConfirmationAsked)
+    def confirmation_asked(booking: Booking, _: Booking.ConfirmationAsked) -> Message:
+        return commands.ConfirmHold(**_common(booking), hold_id=str(booking.id))
+
+    @table.on(Booking.Confirmed)
+    def confirmed(booking: Booking, _: Booking.Confirmed) -> Message:
+        return _confirmed(booking, links)
+
+    @table.on(Booking.Rejected)
+    def rejected(booking: Booking, _: Booking.Rejected) -> Message:
+        return _rejected(booking)
+
+    @table.on(Booking.ReleaseAsked)
+    def release_asked(booking: Booking, asked: Booking.ReleaseAsked) -> Message:
+        return commands.ReleaseHold(
+            **_common(booking), hold_id=str(booking.id), reason=asked.reason
+        )
+
+    @table.on(Booking.Expired)
+    def expired(booking: Booking, _: Booking.Expired) -> Message:
+        return public.BookingExpired(**_ids(booking))
+
+    @table.on(Booking.Cancelled)
+    def cancelled(booking: Booking, cancel: Booking.Cancelled) -> Message:
+        answers = getattr(cancel, "request_id", None)  # absent before 2026-12
+        return public.BookingCancelled(
+            **{**_ids(booking), "request_id": answers or booking.request_id},
+            by=public.Actor(cancel.by),
+            within_free_window=cancel.within_free_window,
+            fee=_money(cancel.fee),
+            refund=_money(cancel.refund),
+            reason=cancel.reason,
+        )
+
+    @table.on(Booking.AllocationCancelAsked)
+    def allocation_cancel_asked(booking: Booking, asked: Booking.AllocationCancelAsked) -> Message:
+        return commands.CancelAllocation(
+            **_common(booking), hold_id=str(booking.id), reason=asked.reason[:200]
+        )
+
+    @table.on(Booking.RescheduleAsked)
+    def reschedule_asked(booking: Booking, asked: Booking.RescheduleAsked) -> Message:
+        change = asked.change
+        return commands.RescheduleHold(
+            **_common(booking),
+            hold_id=str(booking.id),
+            slot=TimeSlot(start=change["start"], end=change["end"]),
+            preferred_resource_id=change["preferred_staff_id"],
+        )
+
+    @table.on(Booking.Rescheduled)
+    def rescheduled(booking: Booking, moved: Booking.Rescheduled) -> Message:
+        assert booking.last_change is not None
+        change = booking.last_change
+        previous = TimeSlot(start=moved.previous_start, end=moved.previous_end)
+        return public.BookingRescheduled(
+            **{**_ids(booking), "request_id": change.get("request_id") or booking.request_id},
+            by=public.Actor(change["by"]),
+            previous_slot=previous,
+            slot=_slot(booking),
+            resource_ids=booking.resource_ids,
+            change_number=int(change["change_number"]),
+            change_fee=_money(change["fee"]),
+        )
+
+    @table.on(Booking.ChangeRefused)
+    def change_refused(booking: Booking, refused: Booking.ChangeRefused) -> Message:
+        refusal = refused.refusal
+        return public.BookingChangeRefused(
+            **{**_ids(booking), "request_id": refusal.get("request_id") or booking.request_id},
+            reason=refusal["reason"],
+            detail=refusal.get("detail", "")[:500],
+            alternatives=_offers(refusal.get("alternatives", [])),
+        )
+
+    @table.on(Booking.Completed)
+    def completed(booking: Booking, _: Booking.Completed) -> Message:
+        return public.BookingCompleted(**_ids(booking))
+
+    @table.on(Booking.NoShow)
+    def no_show(booking: Booking, missed: Booking.NoShow) -> Message:
+        return public.BookingNoShow(**_ids(booking), fee=_money(missed.fee))
+
+    @table.on(Customer.Registered)
+    def registered(customer: Customer, _: Customer.Registered) -> Message:
+        return public.CustomerRegistered(
+            tenant_id=customer.tenant_id,
+            aggregate_id=str(customer.id),
+            customer_id=str(customer.id),
+            contact=_contact(customer.contact_data),
+        )
+
+    @table.on(PolicyTier.Defined, PolicyTier.Redefined)
+    def policy_defined(tier: PolicyTier, _: Any) -> Message:
+        return _policy_defined(tier)
+
+    @table.on(RequestAnswer.Given)
+    def answered(answer: RequestAnswer, _: RequestAnswer.Given) -> Message:
+        return _answer_message(answer)
+
+    return table
 
 
-def booking_message(
-    booking: Booking, name: str, domain_event: Any, links: ManageLinks
-) -> Message | None:
-    common: dict[str, Any] = {
+def _common(booking: Booking) -> dict[str, Any]:
+    """What every message of a booking carries (a command to availability has no more)."""
+    return {
         "tenant_id": booking.tenant_id,
         "aggregate_id": str(booking.id),
         "correlation_id": booking.request_id,
     }
-    ids: dict[str, Any] = {
-        **common,
-        "booking_id": str(booking.id),
-        "request_id": booking.request_id,
-    }
-    slot = TimeSlot(start=booking.slot_start, end=booking.slot_end)
-    match name:
-        case "Requested" if booking.refusal is not None:
-            return _rejected(booking, ids)
-        case "Requested":
-            return commands.PlaceHold(
-                **common,
-                hold_id=str(booking.id),
-                request_id=booking.request_id,
-                service_id=booking.terms.service_id,
-                location_id=booking.terms.location_id,
-                slot_start=booking.slot_start,
-                preferred_resource_id=booking.preferred_staff_id or booking.preferred_resource_id,
-                ttl_seconds=booking.hold_ttl_seconds,
-            )
-        case "Held":
-            assert booking.hold_expires_at is not None
-            return public.BookingHeld(
-                **ids,
-                reference=booking.reference,
-                channel=booking.channel,
-                customer_id=str(booking.customer_id),
-                contact=_contact(booking.contact_data),
-                consents=Consents(**booking.consents),
-                service_id=booking.terms.service_id,
-                location_id=booking.terms.location_id,
-                time_zone=booking.terms.time_zone,
-                slot=slot,
-                resource_ids=booking.resource_ids,
-                hold_expires_at=booking.hold_expires_at,
-            )
-        case "DepositAsked":
-            return public.DepositRequested(
-                **ids,
-                amount=WireMoney(**domain_event.amount),
-                kind=domain_event.kind,
-                price_tier=booking.terms.price_tier,
-                payment_token=booking.payment_token,
-            )
-        case "ConfirmationAsked":
-            return commands.ConfirmHold(**common, hold_id=str(booking.id))
-        case "Confirmed":
-            return _confirmed(booking, ids, slot, links)
-        case "Rejected":
-            return _rejected(booking, ids)
-        case "ReleaseAsked":
-            return commands.ReleaseHold(
-                **common, hold_id=str(booking.id), reason=domain_event.reason
-            )
-        case "Expired":
-            return public.BookingExpired(**ids)
-        case "Cancelled":
-            answers = getattr(domain_event, "request_id", None)  # absent before 2026-12
-            return public.BookingCancelled(
-                **{**ids, "request_id": answers or booking.request_id},
-                by=public.Actor(domain_event.by),
-                within_free_window=domain_event.within_free_window,
-                fee=_money(domain_event.fee),
-                refund=_money(domain_event.refund),
-                reason=domain_event.reason,
-            )
-        case "AllocationCancelAsked":
-            return commands.CancelAllocation(
-                **common, hold_id=str(booking.id), reason=domain_event.reason[:200]
-            )
-        case "RescheduleAsked":
-            change = domain_event.change
-            return commands.RescheduleHold(
-                **common,
-                hold_id=str(booking.id),
-                slot=TimeSlot(start=change["start"], end=change["end"]),
-                preferred_resource_id=change["preferred_staff_id"],
-            )
-        case "Rescheduled":
-            assert booking.last_change is not None
-            change = booking.last_change
-            previous = TimeSlot(start=domain_event.previous_start, end=domain_event.previous_end)
-            return public.BookingRescheduled(
-                **{**ids, "request_id": change.get("request_id") or booking.request_id},
-                by=public.Actor(change["by"]),
-                previous_slot=previous,
-                slot=slot,
-                resource_ids=booking.resource_ids,
-                change_number=int(change["change_number"]),
-                change_fee=_money(change["fee"]),
-            )
-        case "ChangeRefused":
-            refusal = domain_event.refusal
-            return public.BookingChangeRefused(
-                **{**ids, "request_id": refusal.get("request_id") or booking.request_id},
-                reason=refusal["reason"],
-                detail=refusal.get("detail", "")[:500],
-                alternatives=_offers(refusal.get("alternatives", [])),
-            )
-        case "Completed":
-            return public.BookingCompleted(**ids)
-        case "NoShow":
-            return public.BookingNoShow(**ids, fee=_money(domain_event.fee))
-    return None  # Paid: internal, the next step is what others see
 
 
-def _confirmed(
-    booking: Booking, ids: dict[str, Any], slot: TimeSlot, links: ManageLinks
-) -> public.BookingConfirmed:
+def _ids(booking: Booking) -> dict[str, Any]:
+    """What every event of a booking carries."""
+    return {**_common(booking), "booking_id": str(booking.id), "request_id": booking.request_id}
+
+
+def _slot(booking: Booking) -> TimeSlot:
+    return TimeSlot(start=booking.slot_start, end=booking.slot_end)
+
+
+def _confirmed(booking: Booking, links: ManageLinks) -> public.BookingConfirmed:
     terms = booking.terms
     policy = booking.policy
     return public.BookingConfirmed(
-        **ids,
+        **_ids(booking),
         reference=booking.reference,
         customer_id=str(booking.customer_id),
         contact=_contact(booking.contact_data),
@@ -213,7 +235,7 @@ def _confirmed(
         service_name=terms.service_name,
         location_id=terms.location_id,
         time_zone=terms.time_zone,
-        slot=slot,
+        slot=_slot(booking),
         resource_ids=booking.resource_ids,
         price=_money(policy.price.to_data() if policy.price else None),
         paid=_money(booking.paid),
@@ -226,11 +248,11 @@ def _confirmed(
     )
 
 
-def _rejected(booking: Booking, ids: dict[str, Any]) -> public.BookingRejected:
+def _rejected(booking: Booking) -> public.BookingRejected:
     refusal = booking.refusal
     assert refusal is not None
     return public.BookingRejected(
-        **ids,
+        **_ids(booking),
         reason=refusal.reason,
         detail=refusal.detail[:500],
         alternatives=[SlotOffer(slot=TimeSlot(start=s, end=e)) for s, e in refusal.alternatives],
@@ -294,10 +316,8 @@ def _offers(pairs: list[list[str]]) -> list[SlotOffer]:
 # --- consuming ---------------------------------------------------------------------------
 
 
-def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
+def subscriptions(application: BookingApplication) -> Sequence[Subscription]:
     """Each topic's messages are applied in batches, one unit of work per batch."""
-    if not isinstance(application, BookingApplication):
-        return ()
     timeline = Timeline(application)
     answers = _availability(application)
     money = _payments(application)

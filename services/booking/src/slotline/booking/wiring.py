@@ -30,7 +30,6 @@ from slotline.booking.messaging import publisher, subscriptions
 from slotline.booking.settings import BookingSettings
 from slotline.booking.timeouts import SagaTimeoutJob
 from slotline.events.runtime import BackgroundTask, ServiceSpec
-from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import ContentionTooHigh
 
 
@@ -40,6 +39,7 @@ def manage_links(settings: BookingSettings) -> ManageLinks:
 
 def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[BookingApplication]:
     settings = settings or BookingSettings()
+    links = manage_links(settings)
 
     def application(env: dict[str, str]) -> BookingApplication:
         return BookingApplication(
@@ -51,8 +51,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
             ),
         )
 
-    def background(app: ServiceApplication) -> Sequence[BackgroundTask]:
-        assert isinstance(app, BookingApplication)
+    def background(app: BookingApplication) -> Sequence[BackgroundTask]:
         return (
             BookingBoard(
                 app,
@@ -68,7 +67,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
     return ServiceSpec(
         settings=settings,
         application_factory=application,
-        publisher=publisher(manage_links(settings)),
+        publisher=lambda _: publisher(links),
         subscriptions=subscriptions,
         # the fixed paths (stream, search) before the routes whose {id} would take them
         routers=[

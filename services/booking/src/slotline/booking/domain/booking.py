@@ -89,7 +89,31 @@ class Booking(Aggregate):
         """Deterministic from the request id, so a request sent twice finds its booking."""
         return uuid5(BOOKING_NAMESPACE, f"{tenant_id}:{request_id}")
 
-    @event("Requested")
+    class Requested(Aggregate.Created):
+        """A channel asked for a slot (or was refused at once: ``refusal``)."""
+
+        tenant_id: str
+        request_id: str
+        idempotency_key: str | None
+        fingerprint: str
+        reference: str
+        channel: str
+        customer_id: UUID
+        contact: dict[str, Any]
+        consents: dict[str, bool]
+        terms: dict[str, Any]
+        slot_start: datetime
+        preferred_staff_id: str | None
+        preferred_resource_id: str | None
+        notes: str | None
+        source_call_id: str | None
+        payment_token: str | None
+        policy: dict[str, Any]
+        hold_ttl_seconds: int
+        requested_at: datetime
+        refusal: dict[str, Any] | None
+
+    @event(Requested)
     def __init__(
         self,
         *,
@@ -344,7 +368,15 @@ class Booking(Aggregate):
 
     # --- events ----------------------------------------------------------------------
 
-    @event("Held")
+    class Held(Aggregate.Event):
+        """A hold took the slot; it expires unless confirmed."""
+
+        slot_start: datetime
+        slot_end: datetime
+        resource_ids: list[str]
+        expires_at: datetime
+
+    @event(Held)
     def _held(
         self,
         slot_start: datetime,
@@ -357,42 +389,89 @@ class Booking(Aggregate):
         self.hold_expires_at = expires_at
         self.status = BookingStatus.AWAITING_PAYMENT
 
-    @event("DepositAsked")
+    class DepositAsked(Aggregate.Event):
+        """Payment is due before the hold is confirmed."""
+
+        amount: dict[str, Any]
+        kind: str
+
+    @event(DepositAsked)
     def _ask_deposit(self, amount: dict[str, Any], kind: str) -> None:
         self.status = BookingStatus.AWAITING_PAYMENT
 
-    @event("ConfirmationAsked")
+    class ConfirmationAsked(Aggregate.Event):
+        """Availability is asked to confirm the hold."""
+
+    @event(ConfirmationAsked)
     def _ask_confirmation(self) -> None:
         self.status = BookingStatus.CONFIRMING
 
-    @event("Paid")
+    class Paid(Aggregate.Event):
+        """The payment was authorised."""
+
+        payment_id: str
+        amount: dict[str, Any]
+
+    @event(Paid)
     def _paid(self, payment_id: str, amount: dict[str, Any]) -> None:
         self.payment_id = payment_id
         self.paid = amount
 
-    @event("Confirmed")
+    class Confirmed(Aggregate.Event):
+        """The hold became an allocation: the booking stands."""
+
+        slot_start: datetime
+        slot_end: datetime
+        resource_ids: list[str]
+
+    @event(Confirmed)
     def _confirm(self, slot_start: datetime, slot_end: datetime, resource_ids: list[str]) -> None:
         self.slot_start, self.slot_end = slot_start, slot_end
         self.resource_ids = list(resource_ids)
         self.hold_expires_at = None
         self.status = BookingStatus.CONFIRMED
 
-    @event("Rejected")
+    class Rejected(Aggregate.Event):
+        """The booking was refused (the slot, the payment, the request)."""
+
+        refusal: dict[str, Any]
+
+    @event(Rejected)
     def _reject(self, refusal: dict[str, Any]) -> None:
         self.refusal_data = refusal
         self.status = BookingStatus.REJECTED
         self.status_reason = refusal["reason"]
 
-    @event("ReleaseAsked")
+    class ReleaseAsked(Aggregate.Event):
+        """Availability is asked to release the hold."""
+
+        reason: str
+
+    @event(ReleaseAsked)
     def _ask_release(self, reason: str) -> None:
         pass
 
-    @event("Expired")
+    class Expired(Aggregate.Event):
+        """The saga ran out of time."""
+
+        reason: str
+
+    @event(Expired)
     def _expire(self, reason: str) -> None:
         self.status = BookingStatus.EXPIRED
         self.status_reason = reason
 
-    @event("Cancelled")
+    class Cancelled(Aggregate.Event):
+        """The booking was cancelled (``request_id`` absent before 2026-12)."""
+
+        by: str
+        within_free_window: bool
+        fee: dict[str, Any] | None
+        refund: dict[str, Any] | None
+        reason: str | None
+        request_id: str | None
+
+    @event(Cancelled)
     def _cancel(
         self,
         by: str,
@@ -406,15 +485,34 @@ class Booking(Aggregate):
         self.status_reason = reason
         self.pending_change = None
 
-    @event("AllocationCancelAsked")
+    class AllocationCancelAsked(Aggregate.Event):
+        """Availability is asked to free the allocation."""
+
+        reason: str
+
+    @event(AllocationCancelAsked)
     def _ask_allocation_cancel(self, reason: str) -> None:
         pass
 
-    @event("RescheduleAsked")
+    class RescheduleAsked(Aggregate.Event):
+        """Availability is asked to move the allocation."""
+
+        change: dict[str, Any]
+
+    @event(RescheduleAsked)
     def _ask_reschedule(self, change: dict[str, Any]) -> None:
         self.pending_change = change
 
-    @event("Rescheduled")
+    class Rescheduled(Aggregate.Event):
+        """The booking moved to another slot."""
+
+        slot_start: datetime
+        slot_end: datetime
+        resource_ids: list[str]
+        previous_start: datetime
+        previous_end: datetime
+
+    @event(Rescheduled)
     def _reschedule(
         self,
         slot_start: datetime,
@@ -431,20 +529,38 @@ class Booking(Aggregate):
         self.last_change_refusal = None  # the card shows the change, not an old refusal
         self.pending_change = None
 
-    @event("ChangeRefused")
+    class ChangeRefused(Aggregate.Event):
+        """A reschedule could not be carried out."""
+
+        refusal: dict[str, Any]
+
+    @event(ChangeRefused)
     def _refuse_change(self, refusal: dict[str, Any]) -> None:
         self.last_change_refusal = refusal
         self.pending_change = None
 
-    @event("Arrived")
+    class Arrived(Aggregate.Event):
+        """The customer arrived."""
+
+        at: datetime
+
+    @event(Arrived)
     def _arrive(self, at: datetime) -> None:
         self.arrived_at = at
 
-    @event("Completed")
+    class Completed(Aggregate.Event):
+        """The appointment took place."""
+
+    @event(Completed)
     def _complete(self) -> None:
         self.status = BookingStatus.COMPLETED
 
-    @event("NoShow")
+    class NoShow(Aggregate.Event):
+        """The customer did not come."""
+
+        fee: dict[str, Any] | None
+
+    @event(NoShow)
     def _no_show(self, fee: dict[str, Any] | None) -> None:
         self.status = BookingStatus.NO_SHOW
 

@@ -22,7 +22,14 @@ class Customer(Aggregate):
     def create_id(tenant_id: str, key: str) -> UUID:
         return uuid5(CUSTOMER_NAMESPACE, f"{tenant_id}:{key}")
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        """A person met for the first time (by phone or e-mail)."""
+
+        tenant_id: str
+        key: str
+        contact: dict[str, Any]
+
+    @event(Registered)
     def __init__(self, tenant_id: str, key: str, contact: dict[str, Any]) -> None:
         self.tenant_id = tenant_id
         self.key = key
@@ -46,6 +53,11 @@ class Customer(Aggregate):
         if merged != known:
             self._update_contact(merged.to_data())
 
-    @event("ContactUpdated")
+    class ContactUpdated(Aggregate.Event):
+        """What is known of how to reach them changed."""
+
+        contact: dict[str, Any]
+
+    @event(ContactUpdated)
     def _update_contact(self, contact: dict[str, Any]) -> None:
         self.contact_data = contact

@@ -145,13 +145,25 @@ class PolicyTier(Aggregate):
     def create_id(tenant_id: str, tier: str) -> UUID:
         return uuid5(POLICY_NAMESPACE, f"{tenant_id}:{tier}")
 
-    @event("Defined")
+    class Defined(Aggregate.Created):
+        """A price tier got its first policy."""
+
+        tenant_id: str
+        tier: str
+        policy: dict[str, Any]
+
+    @event(Defined)
     def __init__(self, tenant_id: str, tier: str, policy: dict[str, Any]) -> None:
         self.tenant_id = tenant_id
         self.tier = tier
         self.policy_data = policy
 
-    @event("Redefined")
+    class Redefined(Aggregate.Event):
+        """The tier's policy changed (for bookings made from now on)."""
+
+        policy: dict[str, Any]
+
+    @event(Redefined)
     def redefine(self, policy: dict[str, Any]) -> None:
         self.policy_data = policy
 

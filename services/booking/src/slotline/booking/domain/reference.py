@@ -34,7 +34,14 @@ class Claim(Aggregate):
     def create_id(tenant_id: str, reference: str) -> UUID:
         return uuid5(REFERENCE_NAMESPACE, f"{tenant_id}:{reference}")
 
-    @event("Claimed")
+    class Claimed(Aggregate.Created):
+        """The code is this booking's."""
+
+        tenant_id: str
+        reference: str
+        booking_id: UUID
+
+    @event(Claimed)
     def __init__(self, tenant_id: str, reference: str, booking_id: UUID) -> None:
         self.tenant_id = tenant_id
         self.reference = reference

@@ -30,7 +30,19 @@ class RequestAnswer(Aggregate):
     def create_id(tenant_id: str, message_id: str) -> UUID:
         return uuid5(ANSWERS_NAMESPACE, f"{tenant_id}:{message_id}")
 
-    @event("Given")
+    class Given(Aggregate.Created):
+        """A request was answered without changing a booking."""
+
+        tenant_id: str
+        message_id: str
+        request_id: str
+        booking_id: str
+        request_type: str
+        answer: str
+        reason: str
+        detail: str
+
+    @event(Given)
     def __init__(
         self,
         tenant_id: str,

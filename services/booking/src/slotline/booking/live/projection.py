@@ -24,18 +24,17 @@ class BookingBoard(Projection):
     def project(self, notifications: Sequence[Notification]) -> None:
         """Upsert each touched booking's row (its latest state) and a timeline line per
         event that a customer would recognise."""
-        happened: list[tuple[Any, str]] = []  # (event, its name on the aggregate)
+        happened: list[Any] = []
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
-            owner, _, name = type(event).__qualname__.partition(".")
-            if owner == "Booking":
-                happened.append((event, name))
-        touched = [event.originator_id for event, _ in happened]
+            if isinstance(event, Booking.Event):
+                happened.append(event)
+        touched = [event.originator_id for event in happened]
         latest = self.app.get_many(touched) if touched else {}
         lines = [
             line
-            for event, name in happened
-            if (line := _entry(event, name, latest.get(event.originator_id))) is not None
+            for event in happened
+            if (line := _entry(event, latest.get(event.originator_id))) is not None
         ]
         with self.recorder.datastore.transaction(commit=True) as cursor:
             for booking in latest.values():
@@ -81,23 +80,25 @@ def local_time(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M")
 
 
-_SUMMARIES = {
-    "Confirmed": "Booked {service} for {when} ({reference})",
-    "Rejected": "Booking of {service} for {when} refused: {reason}",
-    "Expired": "Booking of {service} expired unconfirmed",
-    "Cancelled": "Cancelled {service} of {when}",
-    "Rescheduled": "Moved {service} to {when}",
-    "ChangeRefused": "Could not move {service}: {change_reason}",
-    "Arrived": "Arrived for {service} of {when}",
-    "Completed": "Came for {service}",
-    "NoShow": "Did not come for {service} of {when}",
+_LINES: dict[type[Booking.Event], tuple[str, str]] = {
+    Booking.Confirmed: ("BookingConfirmed", "Booked {service} for {when} ({reference})"),
+    Booking.Rejected: ("BookingRejected", "Booking of {service} for {when} refused: {reason}"),
+    Booking.Expired: ("BookingExpired", "Booking of {service} expired unconfirmed"),
+    Booking.Cancelled: ("BookingCancelled", "Cancelled {service} of {when}"),
+    Booking.Rescheduled: ("BookingRescheduled", "Moved {service} to {when}"),
+    Booking.ChangeRefused: ("BookingChangeRefused", "Could not move {service}: {change_reason}"),
+    Booking.Arrived: ("BookingArrived", "Arrived for {service} of {when}"),
+    Booking.Completed: ("BookingCompleted", "Came for {service}"),
+    Booking.NoShow: ("BookingNoShow", "Did not come for {service} of {when}"),
 }
+"""The events of a booking a customer would recognise: (the line's kind, its summary)."""
 
 
-def _entry(event: Any, name: str, booking: Any) -> Entry | None:
-    template = _SUMMARIES.get(name)
-    if template is None or not isinstance(booking, Booking):
+def _entry(event: Any, booking: Any) -> Entry | None:
+    line = _LINES.get(type(event))
+    if line is None or not isinstance(booking, Booking):
         return None
+    kind, template = line
     start = getattr(event, "slot_start", None) or booking.slot_start
     refusal = getattr(event, "refusal", None) or {}
     summary = template.format(
@@ -111,7 +112,7 @@ def _entry(event: Any, name: str, booking: Any) -> Entry | None:
         entry_id=f"booking:{booking.id}:{event.originator_version}",
         tenant_id=booking.tenant_id,
         occurred_at=event.timestamp,
-        kind=f"Booking{name}",
+        kind=kind,
         summary=summary,
         phone=booking.contact.phone,
         email=booking.contact.email,
