@@ -155,7 +155,7 @@ class CallHandling(IntakeBase):
 
     def _after_outcome(self, call: Call, plan: CallPlan) -> list[Any]:
         """What a miss sets off (in the same transaction): text-back decision, task."""
-        just_missed = any(type(e).__name__ == "Missed" for e in call.pending_events)
+        just_missed = any(isinstance(e, Call.Missed) for e in call.pending_events)
         if not just_missed:
             return []
         if not is_e164(call.from_phone):

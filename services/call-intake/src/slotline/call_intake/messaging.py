@@ -9,7 +9,6 @@ and ``BookingConfirmed`` (closes the caller's task, credits the call) exactly on
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC
 from typing import Any
@@ -27,221 +26,234 @@ from slotline.events.contract import callbacks as tasks
 from slotline.events.contract.common import Channel, Contact, MessageChannel
 from slotline.events.envelope import Message
 from slotline.events.logs import get_logger
-from slotline.events.relay import IntegrationMapper
+from slotline.events.publishing import Mapping, Publisher
 from slotline.events.runtime import Subscription
-from slotline.events.store import ServiceApplication
 from slotline.events.topics import BOOKING_EVENTS, NOTIFICATIONS_EVENTS
 
 log = get_logger(__name__)
 
 # --- publishing ------------------------------------------------------------------------
 
-_PUBLISHED = ("Call.", "CallbackTask.", "InboundMessage.")
+
+def publisher() -> Publisher:
+    """What call-intake publishes, by event class, from the aggregate right after each
+    event. Callers, plans and rotations are internal; so are a call's routing, recording
+    choice, dial results, status reports and booking credit, and a task's attached calls.
+
+    A mapping that meets data it cannot map (``ValueError``, ``KeyError``,
+    ``AttributeError``) logs it loudly and publishes nothing for that event, so one bad
+    event never wedges the relay."""
+    table = Publisher(Call, CallbackTask, InboundMessage)
+
+    def on(*event_classes: type) -> Callable[[Mapping], Mapping]:
+        def register(mapping: Mapping) -> Mapping:
+            table.on(*event_classes)(_forgiving(mapping))
+            return mapping
+
+        return register
+
+    # -- calls ------------------------------------------------------------------------
+
+    @on(Call.Received)
+    def received(call: Call, _: Call.Received) -> Message | None:
+        if not is_e164(call.from_phone):
+            return None  # a withheld caller id fits no public event about the caller
+        return calls.CallReceived(
+            **_call_ids(call),
+            from_phone=call.from_phone,
+            to_phone=call.to_phone,
+            provider_call_sid=call.call_sid[:64],
+        )
+
+    @on(Call.StepStarted)
+    def step_started(call: Call, _: Call.StepStarted) -> Message:
+        step = call.current_step
+        return calls.CallRouted(
+            **_call_ids(call), target=step.target, strategy=step.strategy, reason=step.reason
+        )
+
+    @on(Call.VoicemailStarted)
+    def voicemail_started(call: Call, started: Call.VoicemailStarted) -> Message:
+        reason = "after_hours" if call.after_hours and not call.steps else started.reason
+        return calls.CallRouted(
+            **_call_ids(call), target="voicemail", strategy="voicemail", reason=reason
+        )
+
+    @on(Call.Answered)
+    def answered(call: Call, _: Call.Answered) -> Message:
+        return calls.CallAnswered(**_call_ids(call), answered_by=call.answered_by)
+
+    @on(Call.Missed)
+    def missed(call: Call, _: Call.Missed) -> Message | None:
+        if not is_e164(call.from_phone):
+            return None  # a withheld caller id fits no public event about the caller
+        return calls.CallMissed(
+            **_call_ids(call),
+            from_phone=call.from_phone,
+            to_phone=call.to_phone,
+            reason=calls.MissReason(call.miss_reason or "no_answer"),
+            after_hours=call.after_hours,
+        )
+
+    @on(Call.TextBackRequested)
+    def text_back_requested(call: Call, _: Call.TextBackRequested) -> Message:
+        fields = call.text_back_fields
+        return notifications.TextBackRequested(
+            **_call_ids(call),
+            to_phone=fields["to_phone"],
+            from_phone=fields["from_phone"],
+            channel=MessageChannel(fields["channel"]),
+            business_name=fields["business_name"],
+            booking_url=fields["booking_url"],
+            after_hours=fields["after_hours"],
+            language=fields.get("language"),
+        )
+
+    @on(Call.TextBackHeld)
+    def text_back_held(call: Call, _: Call.TextBackHeld) -> Message:
+        return calls.TextBackWithheld(
+            **_call_ids(call),
+            reason="quiet_hours",
+            held_until=call.text_back_due.astimezone(UTC) if call.text_back_due else None,
+        )
+
+    @on(Call.TextBackSkipped)
+    def text_back_skipped(call: Call, skipped: Call.TextBackSkipped) -> Message:
+        return calls.TextBackWithheld(**_call_ids(call), reason=skipped.reason)
+
+    @on(Call.VoicemailRecorded)
+    def voicemail_recorded(call: Call, recorded: Call.VoicemailRecorded) -> Message:
+        return calls.VoicemailRecorded(
+            **_call_ids(call), recording_url=recorded.url, duration_seconds=recorded.duration
+        )
+
+    @on(Call.VoicemailTranscribed)
+    def voicemail_transcribed(call: Call, transcribed: Call.VoicemailTranscribed) -> Message:
+        return calls.VoicemailTranscribed(
+            **_call_ids(call),
+            recording_id=transcribed.recording_sid[:64],
+            transcription=transcribed.text,
+        )
+
+    # -- callback tasks ---------------------------------------------------------------
+
+    @on(CallbackTask.Created)
+    def task_created(task: CallbackTask, _: CallbackTask.Created) -> Message:
+        return tasks.CallbackTaskCreated(
+            **_task_ids(task),
+            call_id=str(task.call_id) if task.call_id else None,
+            customer_phone=task.customer_phone,
+            assigned_to=task.assigned_to,
+            deadline=task.deadline,
+            source=tasks.TaskSource(task.source),
+            lead_id=task.lead_id,
+        )
+
+    @on(CallbackTask.Claimed)
+    def task_claimed(task: CallbackTask, claimed: CallbackTask.Claimed) -> Message:
+        return tasks.CallbackTaskClaimed(**_task_ids(task), staff_id=claimed.staff_id)
+
+    @on(CallbackTask.AttemptRecorded)
+    def attempt_recorded(task: CallbackTask, attempt: CallbackTask.AttemptRecorded) -> Message:
+        return tasks.CallbackAttemptRecorded(
+            **_task_ids(task),
+            staff_id=attempt.staff_id,
+            result=tasks.AttemptResult(attempt.result),
+            next_attempt_at=attempt.next_attempt_at,
+        )
+
+    @on(CallbackTask.Escalated)
+    def task_escalated(task: CallbackTask, escalated: CallbackTask.Escalated) -> Message:
+        return tasks.CallbackTaskEscalated(
+            **_task_ids(task), breached=escalated.breached, escalated_to=escalated.manager_id
+        )
+
+    @on(CallbackTask.EscalationRequested)
+    def escalation_requested(
+        task: CallbackTask, asked: CallbackTask.EscalationRequested
+    ) -> Message:
+        return notifications.EscalationRequested(
+            tenant_id=task.tenant_id,
+            aggregate_id=str(task.id),
+            task_id=str(task.id),
+            to_staff_id=asked.manager_id,
+            breached=asked.breached,
+            deadline=task.deadline,
+            to_phone=asked.to_phone,
+            to_email=asked.to_email,
+            caller_phone=task.customer_phone,
+        )
+
+    @on(CallbackTask.Closed)
+    def task_closed(task: CallbackTask, closed: CallbackTask.Closed) -> Message:
+        return tasks.CallbackTaskClosed(
+            **_task_ids(task),
+            outcome=tasks.TaskOutcome(closed.outcome),
+            booking_id=closed.booking_id,
+        )
+
+    # -- messages ---------------------------------------------------------------------
+
+    @on(InboundMessage.Received)
+    def message_received(message: InboundMessage, _: InboundMessage.Received) -> Message | None:
+        if message.channel != "whatsapp":
+            return None
+        return calls.WhatsAppMessageReceived(
+            **_message_ids(message),
+            message_id=message.message_id,
+            from_phone=message.from_phone,
+            to_phone=message.to_phone,
+            text=message.text,
+            booking_intent=message.booking_intent,
+            lead_id=None if message.booking_intent else message.lead_id,
+        )
+
+    @on(InboundMessage.LeadCaptured)
+    def lead_captured(message: InboundMessage, _: InboundMessage.LeadCaptured) -> Message:
+        return calls.LeadCaptured(
+            **_message_ids(message),
+            lead_id=message.lead_id,
+            phone=message.from_phone,
+            channel=MessageChannel.WHATSAPP
+            if message.channel == "whatsapp"
+            else MessageChannel.SMS,
+            text=message.text,
+        )
+
+    @on(InboundMessage.BookingForwarded)
+    def booking_forwarded(
+        message: InboundMessage, _: InboundMessage.BookingForwarded
+    ) -> Message | None:
+        return _booking_request(message)
+
+    return table
 
 
-def publisher(application: ServiceApplication) -> IntegrationMapper:
-    """Maps each stored event to its public event, from the aggregate at that version.
+def _forgiving(mapping: Mapping) -> Mapping:
+    """``mapping``, logging and skipping an event whose data it cannot map."""
 
-    The relay maps events in log order, so the aggregate at an event's version is
-    usually the one at the previous version (kept here) with that event applied; only
-    on a miss is it replayed from the store.
-    """
-    versions = AggregateVersions(application)
-
-    def publish(domain_event: Any) -> Message | None:
+    def publish(aggregate: Any, domain_event: Any) -> Message | None:
         try:
-            return _publish(domain_event)
+            return mapping(aggregate, domain_event)
         except (ValueError, KeyError, AttributeError) as error:
-            # A mapping bug must not wedge the relay on one event forever: say so loudly.
             log.error(
                 "stored event not publishable", event=repr(domain_event)[:300], error=repr(error)
             )
             return None
 
-    def _publish(domain_event: Any) -> Message | None:
-        kind = type(domain_event).__qualname__
-        if not kind.startswith(_PUBLISHED):
-            return None  # callers, plans and rotations are internal
-        aggregate = versions.at(domain_event)
-        name = kind.split(".", 1)[1]
-        if isinstance(aggregate, Call):
-            return _call_event(aggregate, name, domain_event)
-        if isinstance(aggregate, CallbackTask):
-            return _task_event(aggregate, name, domain_event)
-        if isinstance(aggregate, InboundMessage):
-            return _message_event(aggregate, name)
-        return None
-
     return publish
 
 
-class AggregateVersions:
-    """Aggregates as of the events being mapped, built forward event by event (bounded)."""
-
-    def __init__(self, application: ServiceApplication, size: int = 10_000) -> None:
-        self.application = application
-        self.size = size
-        self._latest: OrderedDict[Any, Any] = OrderedDict()
-
-    def at(self, domain_event: Any) -> Any:
-        key, version = domain_event.originator_id, domain_event.originator_version
-        known = self._latest.pop(key, None)
-        if known is not None and known.version == version - 1:
-            aggregate = domain_event.mutate(known)
-        elif known is None and version == 1:
-            aggregate = domain_event.mutate(None)
-        else:
-            aggregate = self.application.repository.get(key, version=version)
-        self._latest[key] = aggregate
-        if len(self._latest) > self.size:
-            self._latest.popitem(last=False)
-        return aggregate
+def _call_ids(call: Call) -> dict[str, Any]:
+    return {"tenant_id": call.tenant_id, "aggregate_id": str(call.id), "call_id": str(call.id)}
 
 
-def _call_event(call: Call, name: str, event: Any) -> Message | None:
-    if name in ("Received", "Missed") and not is_e164(call.from_phone):
-        return None  # a withheld caller id fits no public event about the caller
-    common: dict[str, Any] = {
-        "tenant_id": call.tenant_id,
-        "aggregate_id": str(call.id),
-        "call_id": str(call.id),
-    }
-    match name:
-        case "Received":
-            return calls.CallReceived(
-                **common,
-                from_phone=call.from_phone,
-                to_phone=call.to_phone,
-                provider_call_sid=call.call_sid[:64],
-            )
-        case "StepStarted":
-            step = call.current_step
-            return calls.CallRouted(
-                **common, target=step.target, strategy=step.strategy, reason=step.reason
-            )
-        case "VoicemailStarted":
-            reason = "after_hours" if call.after_hours and not call.steps else event.reason
-            return calls.CallRouted(
-                **common, target="voicemail", strategy="voicemail", reason=reason
-            )
-        case "Answered":
-            return calls.CallAnswered(**common, answered_by=call.answered_by)
-        case "Missed":
-            return calls.CallMissed(
-                **common,
-                from_phone=call.from_phone,
-                to_phone=call.to_phone,
-                reason=calls.MissReason(call.miss_reason or "no_answer"),
-                after_hours=call.after_hours,
-            )
-        case "TextBackRequested":
-            fields = call.text_back_fields
-            return notifications.TextBackRequested(
-                **common,
-                to_phone=fields["to_phone"],
-                from_phone=fields["from_phone"],
-                channel=MessageChannel(fields["channel"]),
-                business_name=fields["business_name"],
-                booking_url=fields["booking_url"],
-                after_hours=fields["after_hours"],
-                language=fields.get("language"),
-            )
-        case "TextBackHeld":
-            return calls.TextBackWithheld(
-                **common,
-                reason="quiet_hours",
-                held_until=call.text_back_due.astimezone(UTC) if call.text_back_due else None,
-            )
-        case "TextBackSkipped":
-            return calls.TextBackWithheld(**common, reason=event.reason)
-        case "VoicemailRecorded":
-            return calls.VoicemailRecorded(
-                **common,
-                recording_url=event.url,
-                duration_seconds=event.duration,
-            )
-        case "VoicemailTranscribed":
-            return calls.VoicemailTranscribed(
-                **common, recording_id=event.recording_sid[:64], transcription=event.text
-            )
-    return None
+def _task_ids(task: CallbackTask) -> dict[str, Any]:
+    return {"tenant_id": task.tenant_id, "aggregate_id": str(task.id), "task_id": str(task.id)}
 
 
-def _task_event(task: CallbackTask, name: str, event: Any) -> Message | None:
-    common: dict[str, Any] = {
-        "tenant_id": task.tenant_id,
-        "aggregate_id": str(task.id),
-        "task_id": str(task.id),
-    }
-    match name:
-        case "Created":
-            return tasks.CallbackTaskCreated(
-                **common,
-                call_id=str(task.call_id) if task.call_id else None,
-                customer_phone=task.customer_phone,
-                assigned_to=task.assigned_to,
-                deadline=task.deadline,
-                source=tasks.TaskSource(task.source),
-                lead_id=task.lead_id,
-            )
-        case "Claimed":
-            return tasks.CallbackTaskClaimed(**common, staff_id=event.staff_id)
-        case "AttemptRecorded":
-            return tasks.CallbackAttemptRecorded(
-                **common,
-                staff_id=event.staff_id,
-                result=tasks.AttemptResult(event.result),
-                next_attempt_at=event.next_attempt_at,
-            )
-        case "Escalated":
-            return tasks.CallbackTaskEscalated(
-                **common, breached=event.breached, escalated_to=event.manager_id
-            )
-        case "EscalationRequested":
-            return notifications.EscalationRequested(
-                tenant_id=task.tenant_id,
-                aggregate_id=str(task.id),
-                task_id=str(task.id),
-                to_staff_id=event.manager_id,
-                breached=event.breached,
-                deadline=task.deadline,
-                to_phone=event.to_phone,
-                to_email=event.to_email,
-                caller_phone=task.customer_phone,
-            )
-        case "Closed":
-            return tasks.CallbackTaskClosed(
-                **common, outcome=tasks.TaskOutcome(event.outcome), booking_id=event.booking_id
-            )
-    return None
-
-
-def _message_event(message: InboundMessage, name: str) -> Message | None:
-    common: dict[str, Any] = {"tenant_id": message.tenant_id, "aggregate_id": str(message.id)}
-    match name:
-        case "Received" if message.channel == "whatsapp":
-            return calls.WhatsAppMessageReceived(
-                **common,
-                message_id=message.message_id,
-                from_phone=message.from_phone,
-                to_phone=message.to_phone,
-                text=message.text,
-                booking_intent=message.booking_intent,
-                lead_id=None if message.booking_intent else message.lead_id,
-            )
-        case "LeadCaptured":
-            return calls.LeadCaptured(
-                **common,
-                lead_id=message.lead_id,
-                phone=message.from_phone,
-                channel=MessageChannel.WHATSAPP
-                if message.channel == "whatsapp"
-                else MessageChannel.SMS,
-                text=message.text,
-            )
-        case "BookingForwarded":
-            return _booking_request(message)
-    return None
+def _message_ids(message: InboundMessage) -> dict[str, Any]:
+    return {"tenant_id": message.tenant_id, "aggregate_id": str(message.id)}
 
 
 def _booking_request(message: InboundMessage) -> Message | None:
@@ -267,10 +279,8 @@ def _booking_request(message: InboundMessage) -> Message | None:
 # --- consuming ---------------------------------------------------------------------------
 
 
-def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
+def subscriptions(application: CallIntakeApplication) -> Sequence[Subscription]:
     """Opt-outs from the notifier and confirmed bookings, each applied exactly once."""
-    if not isinstance(application, CallIntakeApplication):
-        return ()
     return (
         Subscription(
             NOTIFICATIONS_EVENTS,

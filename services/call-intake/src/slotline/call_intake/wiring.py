@@ -18,7 +18,6 @@ from slotline.call_intake.settings import CallIntakeSettings
 from slotline.call_intake.sla import SlaClock
 from slotline.call_intake.telephony.lines import NumberingPlanLookup
 from slotline.events.runtime import BackgroundTask, ServiceSpec
-from slotline.events.store import ServiceApplication
 
 
 def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec[CallIntakeApplication]:
@@ -31,8 +30,7 @@ def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec[Call
             lines=NumberingPlanLookup(landlines=settings.landline_numbers),
         )
 
-    def background(app: ServiceApplication) -> Sequence[BackgroundTask]:
-        assert isinstance(app, CallIntakeApplication)
+    def background(app: CallIntakeApplication) -> Sequence[BackgroundTask]:
         return (
             IntakeProjection(
                 app,
@@ -47,7 +45,7 @@ def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec[Call
     return ServiceSpec(
         settings=settings,
         application_factory=application,
-        publisher=publisher,
+        publisher=lambda _: publisher(),
         subscriptions=subscriptions,
         routers=[
             telephony_router,

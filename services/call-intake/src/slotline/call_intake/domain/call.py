@@ -63,7 +63,14 @@ class Call(Aggregate):
     def create_id(tenant_id: str, call_sid: str) -> UUID:
         return derived_id("call", tenant_id, call_sid)
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        tenant_id: str
+        call_sid: str
+        from_phone: str
+        to_phone: str
+        received_at: datetime
+
+    @event(Received)
     def __init__(
         self, tenant_id: str, call_sid: str, from_phone: str, to_phone: str, received_at: datetime
     ) -> None:
@@ -117,7 +124,14 @@ class Call(Aggregate):
         if not (route.steps and recording in (RecordingConsent.OPT_IN, RecordingConsent.OPT_OUT)):
             self._advance(record=recording is RecordingConsent.ALWAYS)
 
-    @event("Routed")
+    class Routed(Aggregate.Event):
+        steps: list[dict[str, Any]]
+        voicemail: bool
+        opening: str
+        team_id: str | None
+        recording_mode: str
+
+    @event(Routed)
     def _routed(
         self,
         steps: list[dict[str, Any]],
@@ -146,12 +160,18 @@ class Call(Aggregate):
         else:
             self._finish_unanswered("voicemail" if self.voicemail else "no_answer")
 
-    @event("RecordingChosen")
+    class RecordingChosen(Aggregate.Event):
+        record: bool
+
+    @event(RecordingChosen)
     def _recording_chosen(self, record: bool) -> None:
         self.record = record
         self.phase = Phase.RINGING.value
 
-    @event("StepStarted")
+    class StepStarted(Aggregate.Event):
+        index: int
+
+    @event(StepStarted)
     def _step_started(self, index: int) -> None:
         self.step = index
         self.phase = Phase.RINGING.value
@@ -178,23 +198,37 @@ class Call(Aggregate):
         if self.voicemail:
             self._voicemail_started(reason=reason)
 
-    @event("DialEnded")
+    class DialEnded(Aggregate.Event):
+        step: int
+        status: str
+        answered_by: str | None
+
+    @event(DialEnded)
     def _dial_ended(self, step: int, status: str, answered_by: str | None) -> None:
         self.dial_results[str(step)] = status
 
-    @event("Answered")
+    class Answered(Aggregate.Event):
+        staff_id: str | None
+
+    @event(Answered)
     def _answered(self, staff_id: str | None) -> None:
         self.outcome = Outcome.ANSWERED.value
         self.answered_by = staff_id
         self.phase = Phase.DONE.value
 
-    @event("Missed")
+    class Missed(Aggregate.Event):
+        reason: str
+
+    @event(Missed)
     def _missed(self, reason: str) -> None:
         self.outcome = Outcome.MISSED.value
         self.miss_reason = reason
         self.phase = Phase.DONE.value
 
-    @event("VoicemailStarted")
+    class VoicemailStarted(Aggregate.Event):
+        reason: str
+
+    @event(VoicemailStarted)
     def _voicemail_started(self, reason: str) -> None:
         self.phase = Phase.VOICEMAIL.value
 
@@ -214,7 +248,11 @@ class Call(Aggregate):
             return True
         return False
 
-    @event("StatusReported")
+    class StatusReported(Aggregate.Event):
+        status: str
+        sequence: int
+
+    @event(StatusReported)
     def _status(self, status: str, sequence: int) -> None:
         self.last_sequence = max(self.last_sequence, sequence)
         if status in FINAL_CALL_STATUSES:
@@ -222,19 +260,29 @@ class Call(Aggregate):
 
     # -- after the call -------------------------------------------------------------
 
-    @event("TextBackRequested")
+    class TextBackRequested(Aggregate.Event):
+        fields: dict[str, Any]
+
+    @event(TextBackRequested)
     def request_text_back(self, fields: dict[str, Any]) -> None:
         self.text_back = "requested"
         self.text_back_fields = fields
         self.text_back_due = None
 
-    @event("TextBackHeld")
+    class TextBackHeld(Aggregate.Event):
+        until: datetime
+        fields: dict[str, Any]
+
+    @event(TextBackHeld)
     def hold_text_back(self, until: datetime, fields: dict[str, Any]) -> None:
         self.text_back = "held"
         self.text_back_due = until
         self.text_back_fields = fields
 
-    @event("TextBackSkipped")
+    class TextBackSkipped(Aggregate.Event):
+        reason: str
+
+    @event(TextBackSkipped)
     def skip_text_back(self, reason: str) -> None:
         self.text_back = f"skipped:{reason}"
 
@@ -245,18 +293,30 @@ class Call(Aggregate):
         self._voicemail(recording_sid=recording_sid, url=url, duration=duration)
         return True
 
-    @event("VoicemailRecorded")
+    class VoicemailRecorded(Aggregate.Event):
+        recording_sid: str
+        url: str
+        duration: int
+
+    @event(VoicemailRecorded)
     def _voicemail(self, recording_sid: str, url: str, duration: int) -> None:
         self.recordings.append(recording_sid)
         self.voicemail_url = url
         self.voicemail_seconds = duration
         self.phase = Phase.DONE.value
 
-    @event("VoicemailTranscribed")
+    class VoicemailTranscribed(Aggregate.Event):
+        recording_sid: str
+        text: str
+
+    @event(VoicemailTranscribed)
     def transcribe(self, recording_sid: str, text: str) -> None:
         self.transcription = text
 
-    @event("BookingCredited")
+    class BookingCredited(Aggregate.Event):
+        booking_id: str
+
+    @event(BookingCredited)
     def credit_booking(self, booking_id: str) -> None:
         self.booking_id = booking_id
 

@@ -40,7 +40,18 @@ class CallbackTask(Aggregate):
         """Derived from what caused it (``call:<id>``, ``message:<id>`` …): opened once."""
         return derived_id("task", tenant_id, cause)
 
-    @event("Created")
+    class Created(Aggregate.Created):
+        tenant_id: str
+        cause: str
+        customer_phone: str
+        source: str
+        created_at: datetime
+        deadline: datetime
+        call_id: UUID | None
+        lead_id: str | None
+        assigned_to: str | None
+
+    @event(Created)
     def __init__(
         self,
         tenant_id: str,
@@ -94,7 +105,10 @@ class CallbackTask(Aggregate):
             raise TaskRefused(f"callback task {self.id} is claimed by {self.claimed_by}")
         self._claimed(staff_id=staff_id)
 
-    @event("Claimed")
+    class Claimed(Aggregate.Event):
+        staff_id: str
+
+    @event(Claimed)
     def _claimed(self, staff_id: str) -> None:
         self.claimed_by = staff_id
 
@@ -114,7 +128,13 @@ class CallbackTask(Aggregate):
         elif next_at is None:
             self._closed(outcome=Closure.GAVE_UP.value, booking_id=None, at=at)
 
-    @event("AttemptRecorded")
+    class AttemptRecorded(Aggregate.Event):
+        staff_id: str
+        result: str
+        at: datetime
+        next_attempt_at: datetime | None
+
+    @event(AttemptRecorded)
     def _attempted(
         self, staff_id: str, result: str, at: datetime, next_attempt_at: datetime | None
     ) -> None:
@@ -127,7 +147,12 @@ class CallbackTask(Aggregate):
         self._require_open("close")
         self._closed(outcome=outcome.value, booking_id=booking_id, at=at)
 
-    @event("Closed")
+    class Closed(Aggregate.Event):
+        outcome: str
+        booking_id: str | None
+        at: datetime
+
+    @event(Closed)
     def _closed(self, outcome: str, booking_id: str | None, at: datetime) -> None:
         self.closed = outcome
         self.booking_id = booking_id
@@ -138,7 +163,10 @@ class CallbackTask(Aggregate):
         if self.is_open and call_id not in self.calls:
             self._call_attached(call_id=call_id)
 
-    @event("CallAttached")
+    class CallAttached(Aggregate.Event):
+        call_id: UUID
+
+    @event(CallAttached)
     def _call_attached(self, call_id: UUID) -> None:
         self.calls.append(call_id)
 
@@ -158,13 +186,24 @@ class CallbackTask(Aggregate):
     def escalate(self, breached: bool, manager_id: str | None, at: datetime) -> None:
         self._escalated(breached=breached, manager_id=manager_id, at=at)
 
-    @event("Escalated")
+    class Escalated(Aggregate.Event):
+        breached: bool
+        manager_id: str | None
+        at: datetime
+
+    @event(Escalated)
     def _escalated(self, breached: bool, manager_id: str | None, at: datetime) -> None:
         self.warned = True
         self.breached = self.breached or breached
         self.escalated_to = manager_id
 
-    @event("EscalationRequested")
+    class EscalationRequested(Aggregate.Event):
+        manager_id: str
+        breached: bool
+        to_phone: str | None
+        to_email: str | None
+
+    @event(EscalationRequested)
     def request_escalation(
         self,
         manager_id: str,

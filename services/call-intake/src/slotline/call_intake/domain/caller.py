@@ -22,7 +22,11 @@ class Caller(Aggregate):
     def create_id(tenant_id: str, phone: str) -> UUID:
         return derived_id("caller", tenant_id, phone)
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        tenant_id: str
+        phone: str
+
+    @event(Registered)
     def __init__(self, tenant_id: str, phone: str) -> None:
         self.tenant_id = tenant_id
         self.phone = phone
@@ -41,11 +45,19 @@ class Caller(Aggregate):
     def writes_on_whatsapp(self) -> bool:
         return self.whatsapp_since is not None
 
-    @event("MissedCall")
+    class MissedCall(Aggregate.Event):
+        call_id: UUID
+        at: datetime
+
+    @event(MissedCall)
     def note_missed_call(self, call_id: UUID, at: datetime) -> None:
         self.last_missed_call_id = call_id
 
-    @event("TextedBack")
+    class TextedBack(Aggregate.Event):
+        call_id: UUID
+        at: datetime
+
+    @event(TextedBack)
     def note_text_back(self, call_id: UUID, at: datetime) -> None:
         self.last_text_back_at = at
 
@@ -58,24 +70,42 @@ class Caller(Aggregate):
         if after != set(self.opted_out_of):
             self._consent(opted_out_of=sorted(after), keyword=keyword)
 
-    @event("ConsentChanged")
+    class ConsentChanged(Aggregate.Event):
+        opted_out_of: list[str]
+        keyword: str | None
+
+    @event(ConsentChanged)
     def _consent(self, opted_out_of: list[str], keyword: str | None) -> None:
         self.opted_out_of = opted_out_of
 
-    @event("TaskOpened")
+    class TaskOpened(Aggregate.Event):
+        task_id: UUID
+
+    @event(TaskOpened)
     def open_task(self, task_id: UUID) -> None:
         self.open_task_id = task_id
 
-    @event("TaskClosed")
+    class TaskClosed(Aggregate.Event):
+        task_id: UUID
+
+    @event(TaskClosed)
     def close_task(self, task_id: UUID) -> None:
         if self.open_task_id == task_id:
             self.open_task_id = None
 
-    @event("WroteOnWhatsApp")
+    class WroteOnWhatsApp(Aggregate.Event):
+        message_id: str
+        at: datetime
+
+    @event(WroteOnWhatsApp)
     def note_whatsapp(self, message_id: str, at: datetime) -> None:
         if self.whatsapp_since is None:
             self.whatsapp_since = at
 
-    @event("BookingSeen")
+    class BookingSeen(Aggregate.Event):
+        booking_id: str
+        call_id: UUID | None
+
+    @event(BookingSeen)
     def note_booking(self, booking_id: str, call_id: UUID | None) -> None:
         self.last_booking_id = booking_id

@@ -17,7 +17,18 @@ class InboundMessage(Aggregate):
     def create_id(tenant_id: str, message_id: str) -> UUID:
         return derived_id("message", tenant_id, message_id)
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        tenant_id: str
+        message_id: str
+        from_phone: str
+        to_phone: str | None
+        text: str | None
+        sent_at: datetime
+        profile_name: str | None
+        booking_intent: bool
+        channel: str
+
+    @event(Received)
     def __init__(
         self,
         tenant_id: str,
@@ -50,7 +61,14 @@ class InboundMessage(Aggregate):
     def request_id(self) -> str:
         return f"whatsapp-{self.id}"
 
-    @event("BookingForwarded")
+    class BookingForwarded(Aggregate.Event):
+        service_id: str
+        location_id: str
+        slot_start: datetime
+        staff_id: str | None
+        call_id: str | None
+
+    @event(BookingForwarded)
     def forward_booking(
         self,
         service_id: str,
@@ -67,6 +85,9 @@ class InboundMessage(Aggregate):
             "call_id": call_id,
         }
 
-    @event("LeadCaptured")
+    class LeadCaptured(Aggregate.Event):
+        pass
+
+    @event(LeadCaptured)
     def capture_lead(self) -> None:
         self.lead = True

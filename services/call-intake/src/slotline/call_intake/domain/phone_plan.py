@@ -18,12 +18,19 @@ class PhonePlan(Aggregate):
     def create_id(tenant_id: str) -> UUID:
         return derived_id("plan", tenant_id, "")
 
-    @event("Defined")
+    class Defined(Aggregate.Created):
+        tenant_id: str
+        plan: dict[str, Any]
+
+    @event(Defined)
     def __init__(self, tenant_id: str, plan: dict[str, Any]) -> None:
         self.tenant_id = tenant_id
         self.data = plan
 
-    @event("Changed")
+    class Changed(Aggregate.Event):
+        plan: dict[str, Any]
+
+    @event(Changed)
     def change(self, plan: dict[str, Any]) -> None:
         self.data = plan
 

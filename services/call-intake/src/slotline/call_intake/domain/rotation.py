@@ -18,14 +18,22 @@ class TeamRotation(Aggregate):
     def create_id(tenant_id: str, team_id: str) -> UUID:
         return derived_id("rotation", tenant_id, team_id)
 
-    @event("Started")
+    class Started(Aggregate.Created):
+        tenant_id: str
+        team_id: str
+
+    @event(Started)
     def __init__(self, tenant_id: str, team_id: str) -> None:
         self.tenant_id = tenant_id
         self.team_id = team_id
         self.last_offered: str | None = None
         self.offered_at: dict[str, datetime] = {}
 
-    @event("Offered")
+    class Offered(Aggregate.Event):
+        staff_ids: list[str]
+        at: datetime
+
+    @event(Offered)
     def offer(self, staff_ids: list[str], at: datetime) -> None:
         for staff_id in staff_ids:
             self.offered_at[staff_id] = at

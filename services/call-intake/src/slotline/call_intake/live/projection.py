@@ -16,6 +16,10 @@ from eventsourcing.persistence import Notification
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
+from slotline.call_intake.domain.call import Call
+from slotline.call_intake.domain.callback import CallbackTask
+from slotline.call_intake.domain.caller import Caller
+from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.live import tables
 from slotline.call_intake.live.tables import QUEUE_CHANGED_CHANNEL
 from slotline.events.projection import Projection
@@ -36,7 +40,7 @@ class IntakeProjection(Projection):
             writer = _Writer(cursor, self.schema)
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
-                writer.apply(type(event).__qualname__, event, notification.id)
+                writer.apply(event, notification.id)
             for tenant_id, task_id in writer.changed_tasks:
                 payload = json.dumps({"tenant_id": tenant_id, "task_id": task_id})
                 cursor.execute("SELECT pg_notify(%s, %s)", (QUEUE_CHANGED_CHANNEL, payload))
@@ -57,17 +61,21 @@ class _Writer:
     def _run(self, statement: str, table: str, params: Sequence[Any]) -> None:
         self.cursor.execute(sql.SQL(statement).format(self._table(table)), params)
 
-    def apply(self, kind: str, event: Any, position: int) -> None:
-        aggregate, _, name = kind.partition(".")
-        handler = getattr(self, f"_{aggregate.lower()}", None)
-        if handler is not None:
-            handler(name, event, position)
+    def apply(self, event: Any, position: int) -> None:
+        if isinstance(event, Call.Event):
+            self._call(event, position)
+        elif isinstance(event, CallbackTask.Event):
+            self._callback_task(event, position)
+        elif isinstance(event, Caller.Event):
+            self._caller(event, position)
+        elif isinstance(event, InboundMessage.Event):
+            self._inbound_message(event, position)
 
     # -- calls ----------------------------------------------------------------------
 
-    def _call(self, name: str, event: Any, position: int) -> None:
+    def _call(self, event: Any, position: int) -> None:
         call_id = event.originator_id
-        if name == "Received":
+        if isinstance(event, Call.Received):
             self._run(
                 "INSERT INTO {} (call_id, tenant_id, call_sid, from_phone, to_phone, received_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
@@ -91,27 +99,13 @@ class _Writer:
                 position,
             )
             return
-        updates: dict[str, tuple[str, Sequence[Any]]] = {
-            "Routed": ("after_hours = %s", (event.__dict__.get("opening", "open") != "open",)),
-            "Answered": (
-                "outcome = 'answered', answered_by = %s",
-                (event.__dict__.get("staff_id"),),
-            ),
-            "Missed": ("outcome = 'missed', miss_reason = %s", (event.__dict__.get("reason"),)),
-            "TextBackRequested": ("text_back = 'requested', text_back_due = NULL", ()),
-            "TextBackHeld": (
-                "text_back = 'held', text_back_due = %s",
-                (event.__dict__.get("until"),),
-            ),
-            "TextBackSkipped": ("text_back = %s", (f"skipped:{event.__dict__.get('reason')}",)),
-            "BookingCredited": ("booking_id = %s", (event.__dict__.get("booking_id"),)),
-        }
-        if name in updates:
-            assignments, params = updates[name]
+        update = _call_change(event)
+        if update is not None:
+            assignments, params = update
             self._run(
                 f"UPDATE {{}} SET {assignments} WHERE call_id = %s", "call_log", (*params, call_id)
             )
-        detail = _call_detail(name, event)
+        detail = _call_detail(event)
         if detail is not None:
             self.cursor.execute(
                 sql.SQL("SELECT tenant_id, from_phone FROM {} WHERE call_id = %s").format(
@@ -125,7 +119,7 @@ class _Writer:
                     row["tenant_id"],
                     row["from_phone"],
                     event.timestamp,
-                    _KINDS[name],
+                    _CALL_KINDS[type(event)],
                     call_id,
                     detail,
                     position,
@@ -133,10 +127,10 @@ class _Writer:
 
     # -- callback tasks -------------------------------------------------------------
 
-    def _callbacktask(self, name: str, event: Any, position: int) -> None:
+    def _callback_task(self, event: Any, position: int) -> None:
         task_id = event.originator_id
         version = event.originator_version
-        if name == "Created":
+        if isinstance(event, CallbackTask.Created):
             self._run(
                 "INSERT INTO {} (task_id, tenant_id, customer_phone, source, call_id, lead_id,"
                 " assigned_to, created_at, deadline, status, version)"
@@ -156,7 +150,7 @@ class _Writer:
                 ),
             )
         else:
-            change = _task_change(name, event)
+            change = _task_change(event)
             if change is None:
                 return
             assignments, params = change
@@ -180,7 +174,7 @@ class _Writer:
             row["tenant_id"],
             row["customer_phone"],
             at,
-            f"task_{_snake(name)}",
+            _TASK_KINDS[type(event)],
             task_id,
             _detail(event),
             position,
@@ -188,17 +182,17 @@ class _Writer:
 
     # -- callers and messages -------------------------------------------------------
 
-    def _caller(self, name: str, event: Any, position: int) -> None:
-        if name == "Registered":
+    def _caller(self, event: Any, position: int) -> None:
+        if isinstance(event, Caller.Registered):
             self._remember(event.originator_id, event.tenant_id, event.phone)
             return
-        kind = {"BookingSeen": "booking", "ConsentChanged": "consent"}.get(name)
+        kind = _CALLER_KINDS.get(type(event))
         party = self._party(event.originator_id)
         if kind and party:
             self._note(*party, event.timestamp, kind, event.originator_id, _detail(event), position)
 
-    def _inboundmessage(self, name: str, event: Any, position: int) -> None:
-        if name == "Received":
+    def _inbound_message(self, event: Any, position: int) -> None:
+        if isinstance(event, InboundMessage.Received):
             self._remember(event.originator_id, event.tenant_id, event.from_phone)
             detail = {"channel": event.channel, "text": event.text, "message_id": event.message_id}
             self._note(
@@ -211,7 +205,7 @@ class _Writer:
                 position,
             )
             return
-        kind = {"BookingForwarded": "booking_requested", "LeadCaptured": "lead"}.get(name)
+        kind = _MESSAGE_KINDS.get(type(event))
         party = self._party(event.originator_id)
         if kind and party:
             self._note(*party, event.timestamp, kind, event.originator_id, _detail(event), position)
@@ -252,44 +246,82 @@ class _Writer:
         )
 
 
-_KINDS = {
-    "Answered": "call_answered",
-    "Missed": "call_missed",
-    "TextBackRequested": "text_back",
-    "TextBackHeld": "text_back_held",
-    "TextBackSkipped": "text_back_withheld",
-    "VoicemailRecorded": "voicemail",
-    "VoicemailTranscribed": "voicemail_transcribed",
-    "BookingCredited": "booking_credited",
+_CALL_KINDS: dict[type, str] = {
+    Call.Answered: "call_answered",
+    Call.Missed: "call_missed",
+    Call.TextBackRequested: "text_back",
+    Call.TextBackHeld: "text_back_held",
+    Call.TextBackSkipped: "text_back_withheld",
+    Call.VoicemailRecorded: "voicemail",
+    Call.VoicemailTranscribed: "voicemail_transcribed",
+    Call.BookingCredited: "booking_credited",
+}
+"""The events of a call on the caller's timeline, and their kind there."""
+
+_TASK_KINDS: dict[type, str] = {
+    CallbackTask.Created: "task_created",
+    CallbackTask.Claimed: "task_claimed",
+    CallbackTask.AttemptRecorded: "task_attempt_recorded",
+    CallbackTask.Escalated: "task_escalated",
+    CallbackTask.Closed: "task_closed",
+}
+"""The events that change a task's row in the queue, and their kind on the timeline."""
+
+_CALLER_KINDS: dict[type, str] = {Caller.BookingSeen: "booking", Caller.ConsentChanged: "consent"}
+
+_MESSAGE_KINDS: dict[type, str] = {
+    InboundMessage.BookingForwarded: "booking_requested",
+    InboundMessage.LeadCaptured: "lead",
 }
 
 
-def _call_detail(name: str, event: Any) -> dict[str, Any] | None:
-    if name not in _KINDS:
+def _call_change(event: Any) -> tuple[str, Sequence[Any]] | None:
+    """The change of a call's row in the call log (older events may lack a field)."""
+    e = event.__dict__
+    match event:
+        case Call.Routed():
+            return "after_hours = %s", (e.get("opening", "open") != "open",)
+        case Call.Answered():
+            return "outcome = 'answered', answered_by = %s", (e.get("staff_id"),)
+        case Call.Missed():
+            return "outcome = 'missed', miss_reason = %s", (e.get("reason"),)
+        case Call.TextBackRequested():
+            return "text_back = 'requested', text_back_due = NULL", ()
+        case Call.TextBackHeld():
+            return "text_back = 'held', text_back_due = %s", (e.get("until"),)
+        case Call.TextBackSkipped():
+            return "text_back = %s", (f"skipped:{e.get('reason')}",)
+        case Call.BookingCredited():
+            return "booking_id = %s", (e.get("booking_id"),)
+    return None
+
+
+def _call_detail(event: Any) -> dict[str, Any] | None:
+    if type(event) not in _CALL_KINDS:
         return None
     fields = _event_fields(event)
-    if name == "TextBackRequested":
+    if isinstance(event, Call.TextBackRequested):
         fields = dict(fields["fields"])
-    if name == "TextBackHeld":
+    if isinstance(event, Call.TextBackHeld):
         fields = {"until": fields["until"]}
     return {k: _jsonable(v) for k, v in fields.items()}
 
 
-def _task_change(name: str, event: Any) -> tuple[str, Sequence[Any]] | None:
+def _task_change(event: Any) -> tuple[str, Sequence[Any]] | None:
     e = event.__dict__
-    match name:
-        case "Claimed":
+    match event:
+        case CallbackTask.Claimed():
             return "claimed_by = %s", (e["staff_id"],)
-        case "AttemptRecorded":
+        case CallbackTask.AttemptRecorded():
             return (
                 "attempts = attempts + 1, last_attempt = %s, next_attempt_at = %s,"
                 " first_response_at = coalesce(first_response_at, %s),"
                 " claimed_by = coalesce(claimed_by, %s)",
                 (e["result"], e["next_attempt_at"], e["at"], e["staff_id"]),
             )
-        case "Escalated":
+        case CallbackTask.Escalated():
             return "warned = true, breached = breached OR %s", (e["breached"],)
-        case "Closed":
+        case CallbackTask.Closed():
             response = e["at"] if e["outcome"] == "reached" else None
             return (
                 "status = 'closed', outcome = %s, booking_id = %s, closed_at = %s,"
@@ -327,7 +359,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
