@@ -7,7 +7,7 @@ view in :mod:`.slots`. Calendars are passed in as a mapping
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +18,8 @@ from slotline.availability.domain.entries import (
     CalendarEntry,
     CalendarView,
     check_daily_limit,
-    find_conflict,
+    conflict_among,
+    live,
     load,
     seats_taken,
     sessions,
@@ -37,6 +38,45 @@ _REASON_RANK = (
     RejectionReason.DAILY_LIMIT_REACHED,
     RejectionReason.OUTSIDE_HOURS,
 )
+
+
+class LiveCalendars(Mapping[tuple[UUID, date], CalendarView]):
+    """``calendars`` as of ``now``: each day's live entries worked out once, the first
+    time slot finding looks at it.
+
+    Why: a day view asks every resource day about every slot; filtering and sorting the
+    same entries again each time was a quarter of the projector's slot finding
+    (profiled on a 20-resource clinic)."""
+
+    def __init__(self, calendars: Calendars, now: datetime) -> None:
+        self._calendars = calendars
+        self._now = now
+        self._live: dict[tuple[UUID, date], _LiveDay] = {}
+
+    def __getitem__(self, key: tuple[UUID, date]) -> CalendarView:
+        day = self._live.get(key)
+        if day is None:
+            entries = self._calendars[key].live_entries(self._now)
+            day = self._live[key] = _LiveDay(self._now, entries)
+        return day
+
+    def __iter__(self) -> Iterator[tuple[UUID, date]]:
+        return iter(self._calendars)
+
+    def __len__(self) -> int:
+        return len(self._calendars)
+
+
+@dataclass(frozen=True, slots=True)
+class _LiveDay:
+    """A day's live entries at ``at``, in order; asked about another instant, it
+    filters again."""
+
+    at: datetime
+    entries: list[CalendarEntry]
+
+    def live_entries(self, now: datetime) -> list[CalendarEntry]:
+        return self.entries if now == self.at else live(self.entries, now)
 
 
 def booking_days(occupied: Interval, slot: Interval, tz: ZoneInfo) -> list[tuple[date, bool]]:
@@ -67,10 +107,9 @@ def resource_fit(
         return RejectionReason.OUTSIDE_HOURS
     for day, primary in booking_days(occupied, slot, resource.tz):
         entries = _entries(calendars, resource.resource_id, day, now)
-        conflict = find_conflict(
+        conflict = conflict_among(
             entries,
             occupied,
-            now,
             service_id=service.service_id,
             slot=slot,
             capacity=service.capacity,
@@ -207,6 +246,7 @@ def find_assignment(
     window = check_booking_window(service, slot.start, now)
     if window is not None:
         return window
+    calendars = LiveCalendars(calendars, now)
     if location_limit_reached(service, slot, resources, calendars, now):
         return RejectionReason.DAILY_LIMIT_REACHED
 

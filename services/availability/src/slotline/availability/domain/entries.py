@@ -86,8 +86,24 @@ def find_conflict(
     Overlap is never allowed, except joining a group session: same service, the exact
     same slot and ``capacity > 1``, while the seats taken stay within the capacity.
     """
+    return conflict_among(
+        live(entries, now), occupied, service_id=service_id, slot=slot, capacity=capacity,
+        seats=seats,
+    )  # fmt: skip
+
+
+def conflict_among(
+    live_entries: Iterable[CalendarEntry],
+    occupied: Interval,
+    *,
+    service_id: UUID | None = None,
+    slot: Interval | None = None,
+    capacity: int = 1,
+    seats: int = 1,
+) -> SlotTaken | None:
+    """:func:`find_conflict` among entries already known to be live."""
     seats_taken = 0
-    for entry in live(entries, now):
+    for entry in live_entries:
         if not entry.occupied.overlaps(occupied):
             continue
         same_session = capacity > 1 and entry.service_id == service_id and entry.slot == slot

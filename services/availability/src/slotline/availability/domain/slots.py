@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from slotline.availability.domain.assignment import (
     Calendars,
+    LiveCalendars,
     booking_days,
     candidates,
     choose,
@@ -112,6 +113,8 @@ def slot_view(
     Uses the hold's own rules (window, location limit, :func:`candidates`,
     :func:`choose`), checking each resource once and then counting disjoint sets.
     """
+    if not isinstance(calendars, LiveCalendars):
+        calendars = LiveCalendars(calendars, now)
     group_seats = 0 if service.is_group else None
     booked = SlotView(slot.start, slot.end, SlotStatus.BOOKED, 0, group_seats)
     window = check_booking_window(service, slot.start, now)
@@ -128,7 +131,8 @@ def slot_view(
     used: set[UUID] = set()
     while chosen is not None:
         alternatives += 1
-        seats += _seats_left(service, slot, chosen, zones, calendars, now)
+        if service.is_group:
+            seats += _seats_left(service, slot, chosen, zones, calendars, now)
         used.update(chosen)
         chosen = choose(service, found, exclude=used)
     free_ids = found.free_ids
@@ -150,6 +154,7 @@ def day_slots(
 ) -> list[SlotView]:
     """Every offered slot of ``service`` on ``local_date`` (in ``tz``), in time order;
     only those starting within ``starting_within`` when given."""
+    calendars = LiveCalendars(calendars, now)
     starts = {
         start
         for r in resources
