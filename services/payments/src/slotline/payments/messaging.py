@@ -17,9 +17,8 @@ from slotline.events.contract import payments as public
 from slotline.events.contract.common import Money as WireMoney
 from slotline.events.envelope import Message
 from slotline.events.inbox import Rejected
-from slotline.events.relay import IntegrationMapper
+from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
-from slotline.events.store import ServiceApplication
 from slotline.events.topics import BOOKING_EVENTS
 from slotline.payments.application import PaymentsApplication
 from slotline.payments.domain.ledger import Ledger
@@ -28,16 +27,17 @@ from slotline.payments.domain.payment import Payment, Purpose
 
 # --- publishing ------------------------------------------------------------------------
 
-_PUBLISHED = {
-    "Authorized",
-    "AuthorizationFailed",
-    "Captured",
-    "Voided",
-    "Refunded",
-    "FeeCharged",
-    "FeeNotCollected",
-    "ReceiptIssued",
-}
+_PUBLISHED = (
+    Ledger.Authorized,
+    Ledger.AuthorizationFailed,
+    Ledger.Captured,
+    Ledger.Voided,
+    Ledger.Refunded,
+    Ledger.FeeCharged,
+    Ledger.FeeNotCollected,
+    Ledger.ReceiptIssued,
+)
+"""The ledger's public facts; plans, requests, operations and assessments are internal."""
 
 
 def receipt_url(base_url: str, ledger: Ledger, receipt_id: str) -> str:
@@ -45,22 +45,19 @@ def receipt_url(base_url: str, ledger: Ledger, receipt_id: str) -> str:
     return f"{base_url.rstrip('/')}/v1/receipts/{ledger.id}/{receipt_id}"
 
 
-def publisher(application: ServiceApplication, receipts_base_url: str) -> IntegrationMapper:
-    """Maps each stored ledger event to its public event, from the ledger at that version."""
+def publisher(receipts_base_url: str) -> Publisher:
+    """What payments publishes, by event class: each public fact of a ledger, from the
+    ledger right after it."""
+    table = Publisher(Ledger)
 
-    def publish(domain_event: Any) -> Message | None:
-        name = type(domain_event).__qualname__
-        if not name.startswith("Ledger.") or name.split(".", 1)[1] not in _PUBLISHED:
-            return None
-        ledger: Ledger = application.repository.get(
-            domain_event.originator_id, version=domain_event.originator_version
-        )
-        return _public(ledger, name.split(".", 1)[1], domain_event, receipts_base_url)
+    @table.on(*_PUBLISHED)
+    def publish(ledger: Ledger, domain_event: Any) -> Message | None:
+        return _public(ledger, domain_event, receipts_base_url)
 
-    return publish
+    return table
 
 
-def _public(ledger: Ledger, name: str, event: Any, base_url: str) -> Message | None:
+def _public(ledger: Ledger, event: Any, base_url: str) -> Message | None:
     assert ledger.currency is not None
     currency = ledger.currency
 
@@ -75,15 +72,15 @@ def _public(ledger: Ledger, name: str, event: Any, base_url: str) -> Message | N
         "payment_id": getattr(event, "payment_id", None) or getattr(event, "fee_id", ""),
     }
     is_fee_payment = payment is not None and payment.purpose is Purpose.FEE
-    match name:
-        case "Authorized" if payment is not None and not is_fee_payment:
+    match event:
+        case Ledger.Authorized() if payment is not None and not is_fee_payment:
             return public.PaymentAuthorized(
                 **common,
                 amount=money(payment.amount),
                 gateway=payment.gateway,
                 gateway_reference=payment.reference or "",
             )
-        case "AuthorizationFailed" if payment is not None and not is_fee_payment:
+        case Ledger.AuthorizationFailed() if payment is not None and not is_fee_payment:
             return public.PaymentAuthorizationFailed(
                 **common,
                 amount=money(payment.amount),
@@ -91,13 +88,13 @@ def _public(ledger: Ledger, name: str, event: Any, base_url: str) -> Message | N
                 detail=event.detail,
                 retryable=event.retryable,
             )
-        case "Captured" if payment is not None:
+        case Ledger.Captured() if payment is not None:
             return public.PaymentCaptured(
                 **common, amount=money(event.amount), gateway_reference=payment.reference or ""
             )
-        case "Voided" if payment is not None:
+        case Ledger.Voided() if payment is not None:
             return public.PaymentVoided(**common, amount=money(payment.amount))
-        case "Refunded" if payment is not None:
+        case Ledger.Refunded() if payment is not None:
             return public.PaymentRefunded(
                 **common,
                 amount=money(event.amount),
@@ -105,7 +102,7 @@ def _public(ledger: Ledger, name: str, event: Any, base_url: str) -> Message | N
                 reason=event.reason or "refund",
                 refund_id=event.refund_id,
             )
-        case "FeeCharged":
+        case Ledger.FeeCharged():
             fee = ledger.fees[event.fee_id]
             if not fee.collected:
                 return None
@@ -115,7 +112,7 @@ def _public(ledger: Ledger, name: str, event: Any, base_url: str) -> Message | N
                 fee=public.FeeKind(fee.kind.value),
                 amount=money(fee.collected),
             )
-        case "FeeNotCollected":
+        case Ledger.FeeNotCollected():
             fee = ledger.fees[event.fee_id]
             return public.FeeNotCollected(
                 **common,
@@ -123,7 +120,7 @@ def _public(ledger: Ledger, name: str, event: Any, base_url: str) -> Message | N
                 amount=money(event.amount),
                 reason=event.reason,
             )
-        case "ReceiptIssued":
+        case Ledger.ReceiptIssued():
             receipt = ledger.receipts[event.receipt_id]
             return public.ReceiptIssued(
                 **common,
@@ -144,10 +141,8 @@ def _deposit_id(ledger: Ledger) -> str | None:
 # --- consuming ---------------------------------------------------------------------------
 
 
-def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
+def subscriptions(application: PaymentsApplication) -> Sequence[Subscription]:
     """Booking's events, each applied exactly once."""
-    if not isinstance(application, PaymentsApplication):
-        return ()
     return (Subscription(BOOKING_EVENTS, effect=booking_decisions(application)),)
 
 

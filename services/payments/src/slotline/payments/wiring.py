@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from slotline.events.runtime import BackgroundTask, ServiceSpec
-from slotline.events.store import ServiceApplication
 from slotline.payments.application import PaymentsApplication, UnknownLedger
 from slotline.payments.dispatch import AfterCall, GatewayDispatcher
 from slotline.payments.domain.money import CurrencyMismatch
@@ -46,8 +45,7 @@ def service_spec(
     settings = settings or PaymentsSettings()
     make_gateway = gateway_factory or (lambda: build_gateway(settings))
 
-    def background(application: ServiceApplication) -> Sequence[BackgroundTask]:
-        assert isinstance(application, PaymentsApplication)
+    def background(application: PaymentsApplication) -> Sequence[BackgroundTask]:
         tasks: list[BackgroundTask] = [
             GatewayDispatcher(
                 application,
@@ -77,7 +75,7 @@ def service_spec(
     return ServiceSpec(
         settings=settings,
         application_factory=lambda env: PaymentsApplication(env=env, gateway=make_gateway()),
-        publisher=lambda app: publisher(app, settings.receipts_base_url),
+        publisher=lambda _: publisher(settings.receipts_base_url),
         subscriptions=subscriptions,
         routers=[
             quotes_router,

@@ -59,7 +59,11 @@ class Ledger(Aggregate):
     def create_id(tenant_id: str, booking_id: str) -> UUID:
         return uuid5(LEDGER_NAMESPACE, f"{tenant_id}:{booking_id}")
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        tenant_id: str
+        booking_id: str
+
+    @event(Opened)
     def __init__(self, tenant_id: str, booking_id: str) -> None:
         self.tenant_id = tenant_id
         self.booking_id = booking_id
@@ -459,11 +463,23 @@ class Ledger(Aggregate):
 
     # -- events (state changes only; no decisions below this line) -----------------------
 
-    @event("ContactNoted")
+    class ContactNoted(Aggregate.Event):
+        email: str
+
+    @event(ContactNoted)
     def _contact_noted(self, email: str) -> None:
         self.email = email
 
-    @event("PaymentRequested")
+    class PaymentRequested(Aggregate.Event):
+        payment_id: str
+        purpose: str
+        amount: int
+        currency: str
+        token: str | None
+        price_tier: str | None
+        operation: dict[str, Any] | None
+
+    @event(PaymentRequested)
     def _payment_requested(
         self,
         payment_id: str,
@@ -480,21 +496,39 @@ class Ledger(Aggregate):
         if operation is not None:
             self.pending[operation["key"]] = Operation.from_data(operation)
 
-    @event("OperationRequested")
+    class OperationRequested(Aggregate.Event):
+        operation: dict[str, Any]
+
+    @event(OperationRequested)
     def _operation_requested(self, operation: dict[str, Any]) -> None:
         requested = Operation.from_data(operation)
         self.pending[requested.key] = requested
         self.payments[requested.payment_id].then = None
 
-    @event("RefundPlanned")
+    class RefundPlanned(Aggregate.Event):
+        payment_id: str
+        name: str
+        amount: int
+        reason: str
+
+    @event(RefundPlanned)
     def _refund_planned(self, payment_id: str, name: str, amount: int, reason: str) -> None:
         self.payments[payment_id].refunds_after_capture[name] = (amount, reason)
 
-    @event("OperationStalled")
+    class OperationStalled(Aggregate.Event):
+        key: str
+        error: str
+
+    @event(OperationStalled)
     def _operation_stalled(self, key: str, error: str) -> None:
         self.stalls[key] = self.stalls.get(key, 0) + 1
 
-    @event("Planned")
+    class Planned(Aggregate.Event):
+        payment_id: str
+        then: str
+        amount: int
+
+    @event(Planned)
     def _planned(self, payment_id: str, then: str, amount: int) -> None:
         self.payments[payment_id].then = Then(then)
         self.payments[payment_id].then_amount = amount
@@ -506,7 +540,12 @@ class Ledger(Aggregate):
                 del self.pending[key]
                 self.stalls.pop(key, None)
 
-    @event("Authorized")
+    class Authorized(Aggregate.Event):
+        payment_id: str
+        reference: str
+        gateway: str
+
+    @event(Authorized)
     def _authorized(self, payment_id: str, reference: str, gateway: str) -> None:
         payment = self.payments[payment_id]
         payment.status = PaymentStatus.AUTHORIZED
@@ -514,14 +553,24 @@ class Ledger(Aggregate):
         payment.gateway = gateway
         self._done(payment_id, OperationKind.AUTHORIZE)
 
-    @event("AuthorizedLate")
+    class AuthorizedLate(Aggregate.Event):
+        payment_id: str
+        reference: str
+
+    @event(AuthorizedLate)
     def _authorized_late(self, payment_id: str, reference: str) -> None:
         payment = self.payments[payment_id]
         payment.status = PaymentStatus.AUTHORIZED
         payment.reference = reference
         payment.late = True
 
-    @event("AuthorizationFailed")
+    class AuthorizationFailed(Aggregate.Event):
+        payment_id: str
+        reason: str
+        detail: str
+        retryable: bool
+
+    @event(AuthorizationFailed)
     def _authorization_failed(
         self, payment_id: str, reason: str, detail: str, retryable: bool
     ) -> None:
@@ -531,7 +580,11 @@ class Ledger(Aggregate):
         payment.detail = detail
         self._done(payment_id, OperationKind.AUTHORIZE, OperationKind.CHARGE)
 
-    @event("Captured")
+    class Captured(Aggregate.Event):
+        payment_id: str
+        amount: int
+
+    @event(Captured)
     def _captured(self, payment_id: str, amount: int) -> None:
         payment = self.payments[payment_id]
         payment.status = PaymentStatus.CAPTURED
@@ -539,17 +592,33 @@ class Ledger(Aggregate):
         payment.refunds_after_capture = {}  # requested next, as refunds
         self._done(payment_id, OperationKind.CAPTURE, OperationKind.CHARGE, OperationKind.VOID)
 
-    @event("Voided")
+    class Voided(Aggregate.Event):
+        payment_id: str
+
+    @event(Voided)
     def _voided(self, payment_id: str) -> None:
         self.payments[payment_id].status = PaymentStatus.VOIDED
         self._done(payment_id, OperationKind.VOID, OperationKind.CAPTURE)
 
-    @event("Refunded")
+    class Refunded(Aggregate.Event):
+        payment_id: str
+        refund_id: str
+        amount: int
+        reason: str
+
+    @event(Refunded)
     def _refunded(self, payment_id: str, refund_id: str, amount: int, reason: str) -> None:
         self.payments[payment_id].refunds[refund_id] = amount
         self._done(payment_id, OperationKind.REFUND, refund_id=refund_id)
 
-    @event("FeeAssessed")
+    class FeeAssessed(Aggregate.Event):
+        fee_id: str
+        kind: str
+        amount: int
+        charge_payment_id: str | None
+        currency: str | None
+
+    @event(FeeAssessed)
     def _fee_assessed(
         self,
         fee_id: str,
@@ -561,16 +630,37 @@ class Ledger(Aggregate):
         self.currency = self.currency or currency  # a fee may be the first money seen
         self.fees[fee_id] = Fee(fee_id, FeeKind(kind), amount, charge_payment_id)
 
-    @event("FeeCharged")
+    class FeeCharged(Aggregate.Event):
+        fee_id: str
+        retained: int
+        charged: int
+
+    @event(FeeCharged)
     def _fee_settled(self, fee_id: str, retained: int, charged: int) -> None:
         fee = self.fees[fee_id]
         fee.settled, fee.retained, fee.charged = True, retained, charged
 
-    @event("FeeNotCollected")
+    class FeeNotCollected(Aggregate.Event):
+        fee_id: str
+        amount: int
+        reason: str
+
+    @event(FeeNotCollected)
     def _fee_not_collected(self, fee_id: str, amount: int, reason: str) -> None:
         """Recorded for the books; the fee stays settled at what was collected."""
 
-    @event("ReceiptIssued")
+    class ReceiptIssued(Aggregate.Event):
+        receipt_id: str
+        payment_id: str
+        refund_id: str | None
+        amount: int
+        tax: int
+        tax_rate_basis_points: int
+        taxes_included: bool
+        issued_at: str
+        description: str
+
+    @event(ReceiptIssued)
     def _receipt_issued(
         self,
         receipt_id: str,
