@@ -20,9 +20,8 @@ from slotline.events.contract import notifications as events
 from slotline.events.contract.notifications import ConsentScope
 from slotline.events.envelope import Message
 from slotline.events.inbox import Rejected
-from slotline.events.relay import IntegrationMapper
+from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
-from slotline.events.store import ServiceApplication
 from slotline.events.topics import (
     BOOKING_EVENTS,
     CALLS_EVENTS,
@@ -30,54 +29,67 @@ from slotline.events.topics import (
     PAYMENTS_EVENTS,
 )
 from slotline.notifier.application import Invalid, NotifierApplication
+from slotline.notifier.domain.consent import Consent
+from slotline.notifier.domain.notification import Notification
+from slotline.notifier.domain.reminders import BookingReminders
 
 # --- publishing ------------------------------------------------------------------------
 
 
-def publisher(application: ServiceApplication) -> IntegrationMapper:
-    return to_integration_event
+def publisher() -> Publisher:
+    """What the notifier publishes, by event class. Each message is made from the stored
+    event alone (events carry what it needs); creations, starts, firings and consent
+    registrations are internal."""
+    table = Publisher(Notification, BookingReminders, Consent)
 
+    @table.on(Notification.Sent)
+    def sent(_: Notification, e: Notification.Sent) -> Message:
+        return events.NotificationSent(
+            **_notification(e),
+            channel=e.channel,
+            provider_reference=e.provider_reference,
+            booking_id=getattr(e, "booking_id", None),  # absent before 2026-12
+            template=getattr(e, "template", None),
+        )
 
-def to_integration_event(domain_event: Any) -> Message | None:
-    """The public event of a stored domain event (events carry what it needs)."""
-    e = domain_event
-    match type(e).__qualname__:
-        case "Notification.Sent":
-            return events.NotificationSent(
-                **_notification(e),
-                channel=e.channel,
-                provider_reference=e.provider_reference,
-                booking_id=getattr(e, "booking_id", None),  # absent before 2026-12
-                template=getattr(e, "template", None),
-            )
-        case "Notification.Delivered":
-            return events.NotificationDelivered(**_notification(e), channel=e.channel)
-        case "Notification.Failed":
-            return events.NotificationFailed(
-                **_notification(e),
-                channel=e.channel,
-                permanent=e.permanent,
-                reason=e.reason[:500],
-                fallback=e.fallback,
-                booking_id=getattr(e, "booking_id", None),
-                template=getattr(e, "template", None),
-            )
-        case "BookingReminders.Scheduled":
-            return events.ReminderScheduled(**_reminder(e), due_at=e.due_at)
-        case "BookingReminders.Skipped":
-            return events.ReminderSkipped(**_reminder(e), reason=e.reason)
-        case "Consent.Changed":
-            is_phone = e.address.startswith("+")
-            return events.ConsentChanged(
-                tenant_id=e.tenant_id,
-                aggregate_id=f"consent:{e.address}"[:128],
-                phone=e.address if is_phone else None,
-                email=None if is_phone else e.address,
-                scope=ConsentScope(e.scope),
-                granted=e.granted,
-                keyword=e.keyword,
-            )
-    return None
+    @table.on(Notification.Delivered)
+    def delivered(_: Notification, e: Notification.Delivered) -> Message:
+        return events.NotificationDelivered(**_notification(e), channel=e.channel)
+
+    @table.on(Notification.Failed)
+    def failed(_: Notification, e: Notification.Failed) -> Message:
+        return events.NotificationFailed(
+            **_notification(e),
+            channel=e.channel,
+            permanent=e.permanent,
+            reason=e.reason[:500],
+            fallback=e.fallback,
+            booking_id=getattr(e, "booking_id", None),
+            template=getattr(e, "template", None),
+        )
+
+    @table.on(BookingReminders.Scheduled)
+    def scheduled(_: BookingReminders, e: BookingReminders.Scheduled) -> Message:
+        return events.ReminderScheduled(**_reminder(e), due_at=e.due_at)
+
+    @table.on(BookingReminders.Skipped)
+    def skipped(_: BookingReminders, e: BookingReminders.Skipped) -> Message:
+        return events.ReminderSkipped(**_reminder(e), reason=e.reason)
+
+    @table.on(Consent.Changed)
+    def consent_changed(_: Consent, e: Consent.Changed) -> Message:
+        is_phone = e.address.startswith("+")
+        return events.ConsentChanged(
+            tenant_id=e.tenant_id,
+            aggregate_id=f"consent:{e.address}"[:128],
+            phone=e.address if is_phone else None,
+            email=None if is_phone else e.address,
+            scope=ConsentScope(e.scope),
+            granted=e.granted,
+            keyword=e.keyword,
+        )
+
+    return table
 
 
 def _notification(e: Any) -> dict[str, Any]:
@@ -100,9 +112,7 @@ def _reminder(e: Any) -> dict[str, Any]:
 # --- consuming ---------------------------------------------------------------------------
 
 
-def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
-    if not isinstance(application, NotifierApplication):
-        return ()
+def subscriptions(application: NotifierApplication) -> Sequence[Subscription]:
     apply = effect(application)
     return tuple(Subscription(t, effect=apply, handles=HANDLED.get(t)) for t in CONSUMED_TOPICS)
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter
 
 from slotline.events.clock import utc_now
 from slotline.events.runtime import BackgroundTask, ServiceSpec
-from slotline.events.store import ServiceApplication
 from slotline.notifier.application import Invalid, NotifierApplication, NotifierConfig
 from slotline.notifier.channel_setup import Channels, build_channels
 from slotline.notifier.dispatcher import Dispatcher
@@ -55,8 +54,7 @@ def service_spec(
     config = config_of(settings)
     channels = channels or build_channels(settings)
 
-    def background(application: ServiceApplication) -> Sequence[BackgroundTask]:
-        assert isinstance(application, NotifierApplication)
+    def background(application: NotifierApplication) -> Sequence[BackgroundTask]:
         delivery = Delivery(
             channels.senders,
             application.templates,
@@ -84,7 +82,7 @@ def service_spec(
     return ServiceSpec(
         settings=settings,
         application_factory=lambda env: NotifierApplication(env=env, config=config, clock=clock),
-        publisher=publisher,
+        publisher=lambda _: publisher(),
         subscriptions=subscriptions,
         routers=routers,
         title="Slotline notifier",

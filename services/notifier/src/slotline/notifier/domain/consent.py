@@ -70,7 +70,11 @@ class Consent(Aggregate):
     def create_id(tenant_id: str, address: str) -> UUID:
         return uuid5(CONSENT_NAMESPACE, f"{tenant_id}:{address}")
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        tenant_id: str
+        address: str
+
+    @event(Registered)
     def __init__(self, tenant_id: str, address: str) -> None:
         self.tenant_id = tenant_id
         self.address = address
@@ -96,7 +100,14 @@ class Consent(Aggregate):
             return True
         return False
 
-    @event("Changed")
+    class Changed(Aggregate.Event):
+        tenant_id: str
+        address: str
+        scope: str
+        granted: bool
+        keyword: str | None
+
+    @event(Changed)
     def _changed(
         self, tenant_id: str, address: str, scope: str, granted: bool, keyword: str | None
     ) -> None:

@@ -20,7 +20,13 @@ class Notification(Aggregate):
     def create_id(tenant_id: str, notification_id: str) -> UUID:
         return uuid5(NOTIFICATION_NAMESPACE, f"{tenant_id}:{notification_id}")
 
-    @event("Created")
+    class Created(Aggregate.Created):
+        tenant_id: str
+        notification_id: str
+        booking_id: str | None
+        template: str | None
+
+    @event(Created)
     def __init__(
         self,
         tenant_id: str,
@@ -45,7 +51,15 @@ class Notification(Aggregate):
             self.template,
         )
 
-    @event("Sent")
+    class Sent(Aggregate.Event):
+        tenant_id: str
+        notification_id: str
+        channel: str
+        provider_reference: str | None
+        booking_id: str | None
+        template: str | None
+
+    @event(Sent)
     def _sent(
         self,
         tenant_id: str,
@@ -62,7 +76,12 @@ class Notification(Aggregate):
         if channel in self.sent_on and channel not in self.delivered_on:
             self._delivered(self.tenant_id, self.notification_id, channel)
 
-    @event("Delivered")
+    class Delivered(Aggregate.Event):
+        tenant_id: str
+        notification_id: str
+        channel: str
+
+    @event(Delivered)
     def _delivered(self, tenant_id: str, notification_id: str, channel: str) -> None:
         self.delivered_on.append(channel)
 
@@ -79,7 +98,17 @@ class Notification(Aggregate):
             self.template,
         )
 
-    @event("Failed")
+    class Failed(Aggregate.Event):
+        tenant_id: str
+        notification_id: str
+        channel: str
+        permanent: bool
+        reason: str
+        fallback: str | None
+        booking_id: str | None
+        template: str | None
+
+    @event(Failed)
     def _failed(
         self,
         tenant_id: str,

@@ -89,7 +89,11 @@ class BookingReminders(Aggregate):
     def create_id(tenant_id: str, booking_id: str) -> UUID:
         return uuid5(REMINDERS_NAMESPACE, f"{tenant_id}:{booking_id}")
 
-    @event("Started")
+    class Started(Aggregate.Created):
+        tenant_id: str
+        booking_id: str
+
+    @event(Started)
     def __init__(self, tenant_id: str, booking_id: str) -> None:
         self.tenant_id = tenant_id
         self.booking_id = booking_id
@@ -98,7 +102,13 @@ class BookingReminders(Aggregate):
     def scheduled(self, kind: str, due_at: datetime) -> None:
         self._scheduled(self.tenant_id, self.booking_id, kind, due_at)
 
-    @event("Scheduled")
+    class Scheduled(Aggregate.Event):
+        tenant_id: str
+        booking_id: str
+        kind: str
+        due_at: datetime
+
+    @event(Scheduled)
     def _scheduled(self, tenant_id: str, booking_id: str, kind: str, due_at: datetime) -> None:
         self.pending[kind] = due_at
 
@@ -112,7 +122,13 @@ class BookingReminders(Aggregate):
     def skipped(self, kind: str, reason: str) -> None:
         self._skipped(self.tenant_id, self.booking_id, kind, reason)
 
-    @event("Skipped")
+    class Skipped(Aggregate.Event):
+        tenant_id: str
+        booking_id: str
+        kind: str
+        reason: str
+
+    @event(Skipped)
     def _skipped(self, tenant_id: str, booking_id: str, kind: str, reason: str) -> None:
         self.pending.pop(kind, None)
 
@@ -120,7 +136,10 @@ class BookingReminders(Aggregate):
         if kind in self.pending:
             self._fired(kind)
 
-    @event("Fired")
+    class Fired(Aggregate.Event):
+        kind: str
+
+    @event(Fired)
     def _fired(self, kind: str) -> None:
         self.pending.pop(kind, None)
 
