@@ -26,110 +26,128 @@ from slotline.events.contract.common import DateOverride as WireOverride
 from slotline.events.contract.common import SlotOffer, TimeSlot, WeeklyRange
 from slotline.events.envelope import Message
 from slotline.events.inbox import Rejected
-from slotline.events.relay import IntegrationMapper
+from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
-from slotline.events.store import ServiceApplication
 from slotline.events.topics import AVAILABILITY_COMMANDS
 from slotline.events.unit_of_work import UnitOfWork
 
 # --- publishing ------------------------------------------------------------------------
 
 
-def publisher(application: ServiceApplication) -> IntegrationMapper:
-    """Maps each stored event to its public event, from the aggregate at that version."""
+def publisher() -> Publisher:
+    """What availability publishes, by event class, from the aggregate right after each
+    event. Calendars and rosters are internal; so are location renames and service
+    retirements (no public event yet)."""
+    table = Publisher(Hold, HoldRefusal, Location, Resource, Service)
 
-    def publish(domain_event: Any) -> Message | None:
-        topic = type(domain_event).__qualname__
-        if not topic.startswith(("Hold.", "HoldRefusal.", "Location.", "Resource.", "Service.")):
-            return None  # calendars and rosters are internal
-        aggregate: Any = application.repository.get(
-            domain_event.originator_id, version=domain_event.originator_version
+    @table.on(Hold.Placed)
+    def placed(hold: Hold, _: Hold.Placed) -> Message:
+        assert hold.expires_at is not None
+        return events.HoldPlaced(
+            **_hold_ids(hold),
+            service_id=str(hold.service_id),
+            location_id=str(hold.location_id),
+            slot=_slot(hold.slot),
+            resource_ids=_resources(hold),
+            seats=hold.seats,
+            expires_at=hold.expires_at,
         )
-        name = topic.split(".", 1)[1]
-        if name == "MoveRefused":
-            return _move_refused(aggregate, domain_event)
-        if name == "Rescheduled":
-            before: Any = application.repository.get(
-                domain_event.originator_id, version=domain_event.originator_version - 1
-            )
-            return _hold_event(aggregate, name, previous_slot=before.slot)
-        return _public(aggregate, name)
 
-    return publish
+    @table.on(Hold.Confirmed)
+    def confirmed(hold: Hold, _: Hold.Confirmed) -> Message:
+        return events.HoldConfirmed(
+            **_hold_ids(hold), slot=_slot(hold.slot), resource_ids=_resources(hold)
+        )
+
+    @table.on(Hold.Released)
+    def released(hold: Hold, _: Hold.Released) -> Message:
+        return events.HoldReleased(**_hold_ids(hold))
+
+    @table.on(Hold.Expired)
+    def expired(hold: Hold, _: Hold.Expired) -> Message:
+        return events.HoldExpired(**_hold_ids(hold))
+
+    @table.on(Hold.Cancelled)
+    def cancelled(hold: Hold, _: Hold.Cancelled) -> Message:
+        return events.AllocationCancelled(**_hold_ids(hold))
+
+    @table.on(Hold.Rescheduled)
+    def rescheduled(hold: Hold, _: Hold.Rescheduled) -> Message:
+        return events.HoldRescheduled(
+            **_hold_ids(hold),
+            previous_slot=_slot(hold.moved_from or hold.slot),
+            slot=_slot(hold.slot),
+            resource_ids=_resources(hold),
+        )
+
+    @table.on(Hold.MoveRefused)
+    def move_refused(hold: Hold, refused: Hold.MoveRefused) -> Message:
+        return _move_refused(hold, refused)
+
+    @table.on(HoldRefusal.Recorded)
+    def refused(refusal: HoldRefusal, _: HoldRefusal.Recorded) -> Message:
+        return events.HoldRejected(
+            tenant_id=refusal.tenant_id,
+            aggregate_id=refusal.hold_key,
+            hold_id=refusal.hold_key,
+            request_id=refusal.booking_request_id,
+            service_id=str(refusal.service_id),
+            slot=_slot(refusal.slot),
+            reason=refusal.reason.value,
+            alternatives=[SlotOffer(slot=_slot(a)) for a in refusal.alternatives],
+        )
+
+    @table.on(Location.Registered)
+    def location_registered(location: Location, _: Location.Registered) -> Message:
+        return catalog.LocationRegistered(
+            tenant_id=location.tenant_id,
+            aggregate_id=str(location.id),
+            location_id=str(location.id),
+            name=location.name,
+            time_zone=location.timezone,
+        )
+
+    @table.on(Resource.Registered)
+    def resource_registered(resource: Resource, _: Resource.Registered) -> Message:
+        return catalog.ResourceRegistered(**_resource_ids(resource), **_profile(resource))
+
+    @table.on(Resource.Updated)
+    def resource_updated(resource: Resource, _: Resource.Updated) -> Message:
+        return catalog.ResourceUpdated(**_resource_ids(resource), **_profile(resource))
+
+    @table.on(Resource.Retired)
+    def resource_retired(resource: Resource, _: Resource.Retired) -> Message:
+        return catalog.ResourceRetired(**_resource_ids(resource))
+
+    @table.on(Resource.ScheduleChanged)
+    def schedule_changed(resource: Resource, _: Resource.ScheduleChanged) -> Message:
+        return _schedule_changed(resource)
+
+    @table.on(Service.Registered, Service.Updated)
+    def service_defined(service: Service, _: Any) -> Message:
+        return _service_defined(service)
+
+    return table
 
 
 def _slot(interval: Interval) -> TimeSlot:
     return TimeSlot(start=interval.start, end=interval.end)
 
 
-def _public(aggregate: Any, name: str) -> Message | None:
-    if isinstance(aggregate, Hold):
-        return _hold_event(aggregate, name)
-    if isinstance(aggregate, HoldRefusal):
-        return events.HoldRejected(
-            tenant_id=aggregate.tenant_id,
-            aggregate_id=aggregate.hold_key,
-            hold_id=aggregate.hold_key,
-            request_id=aggregate.booking_request_id,
-            service_id=str(aggregate.service_id),
-            slot=_slot(aggregate.slot),
-            reason=aggregate.reason.value,
-            alternatives=[SlotOffer(slot=_slot(a)) for a in aggregate.alternatives],
-        )
-    if isinstance(aggregate, Location) and name == "Registered":
-        return catalog.LocationRegistered(
-            tenant_id=aggregate.tenant_id,
-            aggregate_id=str(aggregate.id),
-            location_id=str(aggregate.id),
-            name=aggregate.name,
-            time_zone=aggregate.timezone,
-        )
-    if isinstance(aggregate, Resource):
-        return _resource_event(aggregate, name)
-    if isinstance(aggregate, Service) and name in {"Registered", "Updated"}:
-        return _service_defined(aggregate)
-    return None  # location renames and service retirements have no public event yet
-
-
-def _hold_event(hold: Hold, name: str, previous_slot: Interval | None = None) -> Message | None:
-    common: dict[str, Any] = {
+def _hold_ids(hold: Hold) -> dict[str, Any]:
+    return {
         "tenant_id": hold.tenant_id,
         "aggregate_id": hold.hold_key,
         "hold_id": hold.hold_key,
         "request_id": hold.booking_request_id,
     }
-    resources = [str(r) for r in hold.resource_ids]
-    match name:
-        case "Placed":
-            assert hold.expires_at is not None
-            return events.HoldPlaced(
-                **common,
-                service_id=str(hold.service_id),
-                location_id=str(hold.location_id),
-                slot=_slot(hold.slot),
-                resource_ids=resources,
-                seats=hold.seats,
-                expires_at=hold.expires_at,
-            )
-        case "Confirmed":
-            return events.HoldConfirmed(**common, slot=_slot(hold.slot), resource_ids=resources)
-        case "Released":
-            return events.HoldReleased(**common)
-        case "Expired":
-            return events.HoldExpired(**common)
-        case "Cancelled":
-            return events.AllocationCancelled(**common)
-        case "Rescheduled":
-            return events.HoldRescheduled(
-                **common,
-                previous_slot=_slot(previous_slot or hold.slot),
-                slot=_slot(hold.slot),
-                resource_ids=resources,
-            )
-    return None
 
 
-def _move_refused(hold: Hold, refused: Any) -> Message:
+def _resources(hold: Hold) -> list[str]:
+    return [str(r) for r in hold.resource_ids]
+
+
+def _move_refused(hold: Hold, refused: Hold.MoveRefused) -> Message:
     return events.HoldRescheduleRefused(
         tenant_id=hold.tenant_id,
         aggregate_id=hold.hold_key,
@@ -141,43 +159,40 @@ def _move_refused(hold: Hold, refused: Any) -> Message:
     )
 
 
-def _resource_event(resource: Resource, name: str) -> Message | None:
-    common: dict[str, Any] = {
+def _resource_ids(resource: Resource) -> dict[str, Any]:
+    return {
         "tenant_id": resource.tenant_id,
         "aggregate_id": str(resource.id),
         "resource_id": str(resource.id),
     }
-    profile: dict[str, Any] = {
+
+
+def _profile(resource: Resource) -> dict[str, Any]:
+    return {
         "location_id": str(resource.location_id),
         "kind": resource.kind.value,
         "name": resource.name,
         "tags": sorted(resource.tags),
     }
-    match name:
-        case "Registered":
-            return catalog.ResourceRegistered(**common, **profile)
-        case "Updated":
-            return catalog.ResourceUpdated(**common, **profile)
-        case "Retired":
-            return catalog.ResourceRetired(**common)
-        case "ScheduleChanged":
-            return catalog.ScheduleChanged(
-                **common,
-                weekly=[
-                    WeeklyRange(weekday=day, start=start.strftime("%H:%M"), end=_hhmm_end(end))
-                    for day, ranges in enumerate(resource.weekly.days)
-                    for start, end in ranges
-                ],
-                overrides=[
-                    WireOverride(
-                        day=o.date,
-                        ranges=[(s.strftime("%H:%M"), _hhmm_end(e)) for s, e in o.ranges],
-                    )
-                    for o in resource.overrides
-                ],
-                time_off=[_slot(t.interval) for t in resource.time_off],
+
+
+def _schedule_changed(resource: Resource) -> Message:
+    return catalog.ScheduleChanged(
+        **_resource_ids(resource),
+        weekly=[
+            WeeklyRange(weekday=day, start=start.strftime("%H:%M"), end=_hhmm_end(end))
+            for day, ranges in enumerate(resource.weekly.days)
+            for start, end in ranges
+        ],
+        overrides=[
+            WireOverride(
+                day=o.date,
+                ranges=[(s.strftime("%H:%M"), _hhmm_end(e)) for s, e in o.ranges],
             )
-    return None
+            for o in resource.overrides
+        ],
+        time_off=[_slot(t.interval) for t in resource.time_off],
+    )
 
 
 def _hhmm_end(end: Any) -> str:
@@ -219,11 +234,9 @@ def _service_defined(service: Service) -> Message:
 # --- consuming ---------------------------------------------------------------------------
 
 
-def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
+def subscriptions(application: AvailabilityApplication) -> Sequence[Subscription]:
     """Hold commands from booking, each applied exactly once; a batch of them shares one
     unit of work (holds on one resource day are decided in memory, in arrival order)."""
-    if not isinstance(application, AvailabilityApplication):
-        return ()
     handle = hold_commands(application)
     return (Subscription(AVAILABILITY_COMMANDS, handlers=dict.fromkeys(HOLD_COMMANDS, handle)),)
 

@@ -19,7 +19,6 @@ from slotline.availability.live.projection import SlotProjection
 from slotline.availability.messaging import publisher, subscriptions
 from slotline.availability.settings import AvailabilitySettings
 from slotline.events.runtime import BackgroundTask, ServiceSpec
-from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import ContentionTooHigh
 
 
@@ -30,8 +29,7 @@ def service_spec(
     role = settings.availability_role
     projects, serves = role in {"all", "projector"}, role in {"all", "api"}
 
-    def background(application: ServiceApplication) -> Sequence[BackgroundTask]:
-        assert isinstance(application, AvailabilityApplication)
+    def background(application: AvailabilityApplication) -> Sequence[BackgroundTask]:
         projection = SlotProjection(
             application,
             database_url=settings.database_url,
@@ -54,7 +52,7 @@ def service_spec(
     return ServiceSpec(
         settings=settings,
         application_factory=lambda env: AvailabilityApplication(env=env),
-        publisher=publisher,
+        publisher=lambda _: publisher(),
         subscriptions=subscriptions if serves else lambda _: (),
         routers=[admin_router, holds_router, slots_router] if serves else [],
         relays=serves,

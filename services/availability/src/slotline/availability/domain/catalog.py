@@ -46,7 +46,12 @@ class _CatalogItem(Aggregate):
 class Location(_CatalogItem):
     """A place where resources work, with the time zone its hours are kept in."""
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        tenant_id: str
+        name: str
+        timezone: str
+
+    @event(Registered)
     def __init__(self, tenant_id: str, name: str, timezone: str) -> None:
         self.tenant_id = tenant_id
         self.name = name
@@ -66,12 +71,19 @@ class Location(_CatalogItem):
         ZoneInfo(timezone)
         self._updated(name=name, timezone=timezone)
 
-    @event("Updated")
+    class Updated(Aggregate.Event):
+        name: str
+        timezone: str
+
+    @event(Updated)
     def _updated(self, name: str, timezone: str) -> None:
         self.name = name
         self.timezone = timezone
 
-    @event("Retired")
+    class Retired(Aggregate.Event):
+        pass
+
+    @event(Retired)
     def _retired(self) -> None:
         self.retired = True
 
@@ -79,7 +91,17 @@ class Location(_CatalogItem):
 class Resource(_CatalogItem):
     """A staff member, room or piece of equipment, with its tags and schedule."""
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        tenant_id: str
+        location_id: UUID
+        kind: str
+        name: str
+        tags: list[str]
+        weekly: list[Any]
+        overrides: list[Any]
+        time_off: list[Any]
+
+    @event(Registered)
     def __init__(
         self,
         tenant_id: str,
@@ -160,17 +182,30 @@ class Resource(_CatalogItem):
         self.overrides = codec.overrides_from_data(overrides)
         self.time_off = codec.time_off_from_data(time_off)
 
-    @event("Updated")
+    class Updated(Aggregate.Event):
+        name: str
+        location_id: UUID
+        tags: list[str]
+
+    @event(Updated)
     def _updated(self, name: str, location_id: UUID, tags: list[str]) -> None:
         self._apply_profile(name, location_id, tags)
 
-    @event("ScheduleChanged")
+    class ScheduleChanged(Aggregate.Event):
+        weekly: list[Any]
+        overrides: list[Any]
+        time_off: list[Any]
+
+    @event(ScheduleChanged)
     def _schedule_changed(
         self, weekly: list[Any], overrides: list[Any], time_off: list[Any]
     ) -> None:
         self._apply_schedule(weekly, overrides, time_off)
 
-    @event("Retired")
+    class Retired(Aggregate.Event):
+        pass
+
+    @event(Retired)
     def _retired(self) -> None:
         self.retired = True
 
@@ -182,7 +217,14 @@ class Service(_CatalogItem):
     def create_id(service_id: UUID) -> UUID:
         return service_id
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        service_id: UUID
+        tenant_id: str
+        location_id: UUID
+        name: str
+        terms: dict[str, Any]
+
+    @event(Registered)
     def __init__(
         self,
         service_id: UUID,
@@ -220,11 +262,18 @@ class Service(_CatalogItem):
             raise ValueError("a service's definition keeps the service's id")
         self._updated(name=name, terms=codec.terms_to_data(definition))
 
-    @event("Updated")
+    class Updated(Aggregate.Event):
+        name: str
+        terms: dict[str, Any]
+
+    @event(Updated)
     def _updated(self, name: str, terms: dict[str, Any]) -> None:
         self.name = name
         self.terms = terms
 
-    @event("Retired")
+    class Retired(Aggregate.Event):
+        pass
+
+    @event(Retired)
     def _retired(self) -> None:
         self.retired = True

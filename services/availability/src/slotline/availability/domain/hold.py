@@ -76,7 +76,19 @@ class Hold(Aggregate):
             expires_at=expires_at,
         )
 
-    @event("Placed")
+    class Placed(Aggregate.Created):
+        tenant_id: str
+        hold_key: str
+        booking_request_id: str | None
+        service_id: UUID
+        location_id: UUID
+        slot_start: datetime
+        slot_end: datetime
+        resource_ids: list[UUID]
+        seats: int
+        expires_at: datetime
+
+    @event(Placed)
     def __init__(
         self,
         tenant_id: str,
@@ -100,6 +112,7 @@ class Hold(Aggregate):
         self.seats = seats
         self.expires_at: datetime | None = expires_at
         self.status = HoldStatus.HELD
+        self.moved_from: Interval | None = None  # the slot before the last reschedule
 
     def is_active(self, now: datetime) -> bool:
         """Whether the hold still occupies its resources at ``now``."""
@@ -191,7 +204,13 @@ class Hold(Aggregate):
 
     # -- events -----------------------------------------------------------------------
 
-    @event("MoveRefused")
+    class MoveRefused(Aggregate.Event):
+        slot_start: datetime
+        slot_end: datetime
+        reason: str
+        alternatives: list[list[datetime]]
+
+    @event(MoveRefused)
     def _move_refused(
         self,
         slot_start: datetime,
@@ -201,24 +220,42 @@ class Hold(Aggregate):
     ) -> None:
         pass
 
-    @event("Confirmed")
+    class Confirmed(Aggregate.Event):
+        pass
+
+    @event(Confirmed)
     def _confirmed(self) -> None:
         self.status = HoldStatus.CONFIRMED
         self.expires_at = None
 
-    @event("Released")
+    class Released(Aggregate.Event):
+        reason: str
+
+    @event(Released)
     def _released(self, reason: str) -> None:
         self.status = HoldStatus.RELEASED
 
-    @event("Expired")
+    class Expired(Aggregate.Event):
+        pass
+
+    @event(Expired)
     def _expired(self) -> None:
         self.status = HoldStatus.EXPIRED
 
-    @event("Cancelled")
+    class Cancelled(Aggregate.Event):
+        reason: str
+
+    @event(Cancelled)
     def _cancelled(self, reason: str) -> None:
         self.status = HoldStatus.CANCELLED
 
-    @event("Rescheduled")
+    class Rescheduled(Aggregate.Event):
+        slot_start: datetime
+        slot_end: datetime
+        resource_ids: list[UUID]
+        expires_at: datetime | None
+
+    @event(Rescheduled)
     def _rescheduled(
         self,
         slot_start: datetime,
@@ -226,6 +263,7 @@ class Hold(Aggregate):
         resource_ids: list[UUID],
         expires_at: datetime | None,
     ) -> None:
+        self.moved_from = self.slot
         self.slot = Interval(slot_start, slot_end)
         self.resource_ids = tuple(resource_ids)
         self.expires_at = expires_at

@@ -45,7 +45,18 @@ class HoldRefusal(Aggregate):
             alternatives=[[a.start, a.end] for a in alternatives],
         )
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        tenant_id: str
+        hold_key: str
+        booking_request_id: str | None
+        service_id: UUID
+        location_id: UUID
+        slot_start: datetime
+        slot_end: datetime
+        reason: str
+        alternatives: list[list[datetime]]
+
+    @event(Recorded)
     def __init__(
         self,
         id: UUID,
