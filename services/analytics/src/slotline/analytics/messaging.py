@@ -17,9 +17,8 @@ from slotline.analytics.tables import Merge, merge_into
 from slotline.events.contract import booking, booking_requests, callbacks, calls, notifications
 from slotline.events.envelope import Message
 from slotline.events.inbox import tracked_transaction
-from slotline.events.relay import IntegrationMapper
+from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
-from slotline.events.store import ServiceApplication
 from slotline.events.topics import (
     BOOKING_EVENTS,
     BOOKING_REQUESTS,
@@ -35,14 +34,12 @@ Row = tuple[str, Mapping[str, Any], Mapping[str, tuple[Any, Merge]]]
 """(table, key, values) — one merge into one fact row."""
 
 
-def publisher(application: ServiceApplication) -> IntegrationMapper:
-    """Analytics publishes nothing of its own."""
-    return lambda domain_event: None
+def publisher(application: AnalyticsApplication) -> Publisher:
+    """Analytics publishes nothing of its own: an empty table."""
+    return Publisher()
 
 
-def subscriptions(application: ServiceApplication) -> Sequence[Subscription]:
-    if not isinstance(application, AnalyticsApplication):
-        return ()
+def subscriptions(application: AnalyticsApplication) -> Sequence[Subscription]:
     effect = record_facts(application)
     return tuple(Subscription(topic, effect=effect) for topic in TOPICS)
 
