@@ -53,10 +53,15 @@ class ResourceState:
 
     def works_during(self, interval: Interval) -> bool:
         """True when the resource works through all of ``interval`` (across midnight too)."""
-        if not self.active:
-            return False
-        days = dates_touched(interval, self.tz)
-        return covers((piece for day in days for piece in self.working_on(day)), interval)
+        return self.active and _works_during(self, interval)
+
+
+@lru_cache(maxsize=65_536)
+def _works_during(resource: ResourceState, interval: Interval) -> bool:
+    """Memoised: a day view asks every resource about every slot, and the projector
+    asks again about the same slots each time a booking changes that day."""
+    days = dates_touched(interval, resource.tz)
+    return covers((piece for day in days for piece in resource.working_on(day)), interval)
 
 
 @lru_cache(maxsize=8192)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from slotline.availability.domain.values import (
@@ -79,9 +80,16 @@ def local_date_of(instant: datetime, tz: ZoneInfo) -> date:
 
 def dates_touched(interval: Interval, tz: ZoneInfo) -> list[date]:
     """Every local date ``interval`` occupies some time of (its end is exclusive)."""
+    return list(_dates_touched(interval, tz))
+
+
+@lru_cache(maxsize=16_384)
+def _dates_touched(interval: Interval, tz: ZoneInfo) -> tuple[date, ...]:
+    """Memoised: slot finding asks it for every resource of every slot, and time zone
+    conversions were the largest single cost of a day view (profiled)."""
     first = local_date_of(interval.start, tz)
     last = local_date_of(interval.end - timedelta(microseconds=1), tz)
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return tuple(first + timedelta(days=n) for n in range((last - first).days + 1))
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
