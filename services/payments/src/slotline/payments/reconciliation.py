@@ -26,14 +26,15 @@ from slotline.payments.gateway.port import GatewayRejected, GatewayUnavailable, 
 
 log = get_logger(__name__)
 
-_FINDINGS = {
-    "Authorized": "authorisation the ledger missed",
-    "AuthorizedLate": "authorised after it was reported failed (voiding it)",
-    "AuthorizationFailed": "failure the ledger missed",
-    "Captured": "capture the ledger missed",
-    "Voided": "void the ledger missed",
-    "Refunded": "refund the ledger missed",
+_FINDINGS: dict[type, str] = {
+    Ledger.Authorized: "authorisation the ledger missed",
+    Ledger.AuthorizedLate: "authorised after it was reported failed (voiding it)",
+    Ledger.AuthorizationFailed: "failure the ledger missed",
+    Ledger.Captured: "capture the ledger missed",
+    Ledger.Voided: "void the ledger missed",
+    Ledger.Refunded: "refund the ledger missed",
 }
+"""What a gateway fact the ledger learns in reconciliation says was missed, by event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +138,7 @@ class Reconciler:
                 after.learn(fact, terms)
             caused = list(after.pending_events)
         for event in caused:
-            finding = _FINDINGS.get(type(event).__name__)
+            finding = _FINDINGS.get(type(event))
             if finding:
                 payment_id = str(getattr(event, "payment_id", ""))
                 report.drifts.append(Drift(ledger.booking_id, payment_id, finding, repair))
