@@ -73,7 +73,7 @@ class TestBackfillingFromAvailability:
         assert isinstance(hold, HoldTaken)
         availability.confirm_hold(hold.hold_id)
         relay = OutboxRelay(
-            availability, broker, publisher(availability), database_url=database_url
+            availability, broker, publisher(), database_url=database_url
         )
         while await relay.relay_once():
             pass

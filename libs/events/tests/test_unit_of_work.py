@@ -10,7 +10,9 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import Tracking
 
+from slotline.events.context import caused_by
 from slotline.events.group_commit import GroupCommit
+from slotline.events.store import event_meta
 from slotline.events.testing.tally import Credit, Tally, TallyApplication, TallyLedger
 from slotline.events.unit_of_work import AlreadyApplied, ContentionTooHigh, UnitOfWork
 
@@ -66,6 +68,29 @@ class TestInMemory:
         with pytest.raises(AlreadyApplied):
             app.command(credit, tracking=tracking)
         assert app.repository.get(Credit.create_id("t-1")).amounts == [4]
+
+    def test_each_message_of_a_batch_gives_its_events_its_own_context(self) -> None:
+        """A batch commits outside each message's context: every event keeps the
+        context it was made in, on an aggregate that several messages change too."""
+        app = TallyApplication()
+        shared, other = Tally(), Tally()
+        app.command(lambda work: work.add(shared, other))
+        with app.unit_of_work() as work:
+            for correlation, tally_ids in (("m-1", [shared.id]), ("m-2", [shared.id, other.id])):
+                with caused_by(correlation):
+                    for tally_id in tally_ids:
+                        count(tally_id)(work)
+                    work.stamp()
+            with caused_by("m-3"):
+                work.stamp()  # nothing new: nothing is stamped again
+        made_in = {
+            (event.originator_id, event.originator_version): event_meta(event)
+            for tally_id in (shared.id, other.id)
+            for event in app.repository.event_store.get(tally_id)
+        }
+        assert made_in[(shared.id, 2)]["correlation_id"] == "m-1"
+        assert made_in[(shared.id, 3)]["correlation_id"] == "m-2"
+        assert made_in[(other.id, 2)]["correlation_id"] == "m-2"
 
 
 @pytest.mark.integration

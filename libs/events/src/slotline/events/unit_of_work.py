@@ -148,10 +148,25 @@ class UnitOfWork:
         """Give new events the causal and trace context they are made in now (a batch
         commits later, outside each message's context)."""
         meta: dict[str, str] | None = None
-        for aggregate in self.changed():
-            for domain_event in aggregate.pending_events:
-                if META_ATTRIBUTE not in vars(domain_event):
-                    meta = meta if meta is not None else event_metadata()
+        # Called after every message of a batch: look at each aggregate's last event only
+        # (events are stamped in order), not at every event of every aggregate seen — a
+        # batch of holds sees thousands of calendars (py-spy: 19 % of the api process).
+        groups = (
+            (self._seen.values(), 1),
+            (self._opened.values(), 2),  # saved only once something happened to it
+            (self._added.values(), 1),
+        )
+        for aggregates, least in groups:
+            for aggregate in aggregates:
+                if aggregate is None:
+                    continue
+                pending = aggregate.pending_events
+                if len(pending) < least or META_ATTRIBUTE in vars(pending[-1]):
+                    continue
+                meta = meta if meta is not None else event_metadata()
+                for domain_event in reversed(pending):
+                    if META_ATTRIBUTE in vars(domain_event):
+                        break
                     object.__setattr__(domain_event, META_ATTRIBUTE, dict(meta))
 
     # --- commit ------------------------------------------------------------------------------
