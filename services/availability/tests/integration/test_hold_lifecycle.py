@@ -30,6 +30,7 @@ pytestmark = pytest.mark.integration
 ATHENS = ZoneInfo("Europe/Athens")
 DAY = date(2026, 12, 7)
 TEN = datetime.combine(DAY, time(10), ATHENS)
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=ZoneInfo("UTC"))  # the app fixture's clock
 
 
 @pytest.fixture
@@ -132,6 +133,34 @@ class TestRecordedRefusals:
         refused = app.place_hold(stranger, record_refusal=True)
         assert isinstance(refused, HoldRefused)
         assert refused.reason is RejectionReason.UNKNOWN_SERVICE
+
+
+class TestRefusalOffers:
+    def test_refusals_of_a_rush_share_the_day_they_offer_from_while_it_stays_the_same(
+        self, app: AvailabilityApplication, clinic: demo.Clinic
+    ) -> None:
+        assert isinstance(app.place_hold(request(clinic, "a", TEN)), HoldTaken)
+        first = app.place_hold(request(clinic, "b", TEN))
+        hits = app.day_views.hits
+        again = app.place_hold(request(clinic, "c", TEN))
+        assert isinstance(first, HoldRefused) and isinstance(again, HoldRefused)  # noqa: PT018
+        assert again.alternatives == first.alternatives
+        assert app.day_views.hits == hits + 1
+
+        # A calendar changed: the day is worked out again, the slot just taken not offered.
+        offered = first.alternatives[0].start
+        assert isinstance(app.place_hold(request(clinic, "d", offered)), HoldTaken)
+        after = app.place_hold(request(clinic, "e", TEN))
+        assert isinstance(after, HoldRefused)
+        assert offered not in [alternative.start for alternative in after.alternatives]
+        assert app.day_views.hits == hits + 1
+
+        # Time moved on (holds lapse, the notice window moves): worked out again too.
+        app.clock = lambda: NOW + timedelta(seconds=2)
+        later = app.place_hold(request(clinic, "f", TEN))
+        assert isinstance(later, HoldRefused)
+        assert later.alternatives == after.alternatives
+        assert app.day_views.hits == hits + 1
 
 
 class TestScheduleEdits:

@@ -9,13 +9,14 @@ lock, global or otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
 
 from slotline.availability.catalog_admin import CatalogApplication, UnknownItem
+from slotline.availability.day_memo import DayViewMemo
 from slotline.availability.domain.assignment import booking_days, find_assignment
 from slotline.availability.domain.calendar import ResourceDay
 from slotline.availability.domain.catalog import Location, Service
@@ -81,6 +82,7 @@ class AvailabilityApplication(CatalogApplication):
         super().__init__(env=env)
         self.clock = clock
         self._pools: dict[tuple[UUID, int, int], list[ResourceState]] = {}
+        self.day_views = DayViewMemo()
 
     # --- holds -------------------------------------------------------------------
     #
@@ -327,17 +329,28 @@ class AvailabilityApplication(CatalogApplication):
         day: date,
         now: datetime,
         work: UnitOfWork | None = None,
+        *,
+        memo: bool = False,
     ) -> list[SlotView]:
+        """``memo``: an offer may reuse the same day worked out a moment ago for the
+        same calendars (:class:`DayViewMemo`)."""
         calendars = self._calendars(work)
-        calendars.preload(
-            [
-                (r.resource_id, day + timedelta(days=offset))
-                for r in resources
-                if any(r.satisfies(q) for q in definition.requirements)
-                for offset in (-1, 0, 1)
-            ]
-        )
-        return day_slots(definition, day, resources, calendars, now, location.tz)
+        keys = [
+            (r.resource_id, day + timedelta(days=offset))
+            for r in resources
+            if any(r.satisfies(q) for q in definition.requirements)
+            for offset in (-1, 0, 1)
+        ]
+        calendars.preload(keys)
+
+        def compute() -> list[SlotView]:
+            return day_slots(definition, day, resources, calendars, now, location.tz)
+
+        if not memo:
+            return compute()
+        state = _states(calendars, keys)
+        key = (definition, location.id, location.tz, day, tuple(resources), state)
+        return self.day_views.day(key, now, compute)
 
     # --- helpers -----------------------------------------------------------------
 
@@ -421,7 +434,7 @@ class AvailabilityApplication(CatalogApplication):
         tz = location.tz
 
         def slots(day: date) -> list[SlotView]:
-            return self._day_slots(definition, location, resources, day, now, work)
+            return self._day_slots(definition, location, resources, day, now, work, memo=True)
 
         last = min(
             last_bookable_date(definition, now, tz), local_date_of(start, tz) + timedelta(days=7)
@@ -431,6 +444,22 @@ class AvailabilityApplication(CatalogApplication):
     def _find_hold(self, hold_id: UUID) -> Hold | None:
         found = self.get_many([hold_id]).get(hold_id)
         return found if isinstance(found, Hold) else None
+
+
+def _states(
+    calendars: Mapping[tuple[UUID, date], ResourceDay], keys: Sequence[tuple[UUID, date]]
+) -> tuple[Hashable, ...]:
+    """What identifies the state of these calendars: each one's version and, for changes
+    not committed yet (a group can roll back and redo them), its newest event's time."""
+    states: list[Hashable] = []
+    for key in keys:
+        day = calendars[key]
+        pending = day.pending_events
+        if day.version == 1 and len(pending) == 1:
+            states.append("empty")  # a day never written, opened only to be looked at
+        else:
+            states.append((day.version, pending[-1].timestamp if pending else None))
+    return tuple(states)
 
 
 def _days_in(
