@@ -34,9 +34,9 @@ async def read_customer(
     return {"customer_id": customer_id, "read_by": who.subject}
 
 
-def spec(database_url: str, bootstrap: str) -> ServiceSpec[TallyApplication]:
+def spec(database_url: str, bootstrap: str, name: str = "audited") -> ServiceSpec[TallyApplication]:
     settings = ServiceSettings(
-        service_name="audited",
+        service_name=name,
         database_url=database_url,
         kafka_bootstrap=bootstrap,
         http_port=free_port(),
@@ -94,3 +94,17 @@ async def test_a_refused_caller_leaves_no_record(database_url: str, kafka_bootst
                 return conn.execute("SELECT count(*) FROM audited.audit_log").fetchone() == (0,)
 
         await eventually(nothing_kept)
+
+
+async def test_an_owner_asking_before_any_access_was_kept_gets_an_empty_trail(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    owner = bearer("owner", "clinic", subject="the-owner")
+    async with running(spec(database_url, kafka_bootstrap, name="unread")) as service:
+        for _ in range(2):  # a read-only look creates nothing, and breaks no later look
+            response = await service.client.get("/v1/audit?actor=maria", headers=owner)
+            assert (response.status_code, response.json()) == (200, [])
+        headers = bearer("front_desk", "clinic", subject="maria")
+        assert (await service.client.get("/v1/customers/c1", headers=headers)).status_code == 200
+        trail = (await service.client.get("/v1/audit?actor=maria", headers=owner)).json()
+    assert [row["item_id"] for row in trail] == ["c1"]

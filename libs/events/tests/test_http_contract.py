@@ -3,16 +3,25 @@ names every allowed method, and the OpenAPI document says what the service answe
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import httpx
 import pytest
 from eventsourcing.persistence import IntegrityError
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Form
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from slotline.events.contract.registry import InvalidMessage, parse_message
 from slotline.events.http import install_error_handlers
-from slotline.events.http_contract import StorableTextGuard, method_not_allowed, truthful_openapi
+from slotline.events.http_contract import (
+    STORABLE_TEXT,
+    Instant,
+    StorableTextGuard,
+    method_not_allowed,
+    refusals,
+    truthful_openapi,
+)
 from slotline.events.text import first_unstorable, unstorable
 from slotline.events.unit_of_work import ContentionTooHigh
 
@@ -43,6 +52,18 @@ def app() -> FastAPI:
     @api.post("/contended")
     async def contended() -> None:
         raise IntegrityError("duplicate key value violates unique constraint")  # retries spent
+
+    hooks = APIRouter(prefix="/hooks", responses=refusals(403))
+
+    @hooks.get("/{tenant_id}")
+    async def verify(tenant_id: str, since: Instant | None = None) -> dict[str, str]:
+        return {"tenant_id": tenant_id, "since": str(since)}
+
+    @hooks.post("/{tenant_id}")
+    async def receive(tenant_id: str, body: Annotated[str, Form()]) -> dict[str, str]:
+        return {"tenant_id": tenant_id, "body": body}
+
+    api.include_router(hooks)
 
     install_error_handlers(api, {LookupError: 404, ContentionTooHigh: 503})
     api.add_exception_handler(StarletteHTTPException, method_not_allowed)
@@ -106,6 +127,32 @@ class TestMethodNotAllowed:
         assert response.status_code == 405
         assert set(response.headers["allow"].split(", ")) == {"GET", "PUT"}
 
+    async def test_routes_included_from_a_router_are_all_named(self) -> None:
+        async with client() as http:
+            response = await http.delete("/hooks/t1")
+        assert response.status_code == 405
+        assert response.headers["allow"] == "GET, POST"
+
+
+class TestWhatTheEdgeRefuses:
+    async def test_a_nul_in_a_form_field_or_name_is_a_422(self) -> None:
+        async with client() as http:
+            for form in ("body=a%00b", "body=ok&x%00=1"):
+                response = await http.post(
+                    "/hooks/t1",
+                    content=form,
+                    headers={"content-type": "application/x-www-form-urlencoded"},
+                )
+                assert response.status_code == 422, form
+                assert response.json()["errors"][0]["rule"] == "storable_text"
+            assert (await http.post("/hooks/t1", data={"body": "fine"})).status_code == 200
+
+    async def test_a_date_time_in_a_query_is_iso_8601_never_seconds_since_1970(self) -> None:
+        async with client() as http:
+            assert (await http.get("/hooks/t1?since=0.5")).status_code == 422
+            response = await http.get("/hooks/t1?since=2026-12-01T09:00:00Z")
+        assert response.json()["since"] == "2026-12-01 09:00:00+00:00"
+
 
 class TestTheDocumentTellsTheTruth:
     def test_422_bodies_and_error_statuses_are_documented_as_answered(self) -> None:
@@ -122,6 +169,20 @@ class TestTheDocumentTellsTheTruth:
         assert "503" not in read, "a read does not answer contention"
         metrics = document["paths"]["/metrics"]["get"]["responses"]["200"]
         assert list(metrics["content"]) == ["text/plain"]
+
+    def test_a_declared_refusal_is_documented_with_the_problem_body(self) -> None:
+        document = app().openapi()
+        for method in ("get", "post"):
+            refused = document["paths"]["/hooks/{tenant_id}"][method]["responses"]["403"]
+            schema = refused["content"]["application/json"]["schema"]
+            assert schema["$ref"].endswith("/Problem")
+
+    def test_keys_and_undeclared_members_say_they_refuse_nul_as_the_edge_does(self) -> None:
+        schemas = app().openapi()["components"]["schemas"]
+        note = schemas["Note"]
+        assert note["propertyNames"] == {"pattern": STORABLE_TEXT}
+        assert note["additionalProperties"] == {"$ref": "#/components/schemas/StorableJson"}
+        assert note["properties"]["text"]["pattern"] == STORABLE_TEXT
 
 
 class TestContention:

@@ -450,7 +450,7 @@ class TestTenantPreferences:
             "/preferences", json={"reminders": ["1w"]}, headers=manager
         )
         assert refused.status_code == 422
-        assert refused.json()["errors"][0]["field"] == "reminders"
+        assert refused.json()["errors"][0]["field"] == "reminders[0]"
         forbidden = await service.client.put(
             "/preferences", json={"reminders": ["2h"]}, headers=bearer("staff", tenant)
         )

@@ -75,6 +75,9 @@ class TestBookingCalendarFile:
         assert feed_token_valid("secret", "acme", "staff-1", token)
         assert not feed_token_valid("secret", "acme", "staff-2", token)
 
+    def test_a_feed_token_with_letters_beyond_ascii_is_wrong_not_a_crash(self) -> None:
+        assert not feed_token_valid("secret", "acme", "staff-1", "ελληνικά")
+
 
 class TestTemplates:
     def test_english_and_greek_confirmations_render(self) -> None:

@@ -27,6 +27,7 @@ from psycopg.rows import DictRow
 from slotline.events.auth import Principal, Role, authenticate, require_roles
 from slotline.events.contract import audit as contract
 from slotline.events.envelope import Message
+from slotline.events.http_contract import Instant
 from slotline.events.publishing import Publisher
 from slotline.events.unit_of_work import UnitOfWork
 
@@ -245,8 +246,10 @@ class AuditTrail:
         since: datetime | None = None,
         limit: int = 200,
     ) -> list[dict[str, Any]]:
-        """The tenant's records, newest first, filtered as asked."""
-        self._ensure_table(cursor)
+        """The tenant's records, newest first, filtered as asked (none before the first:
+        a read-only transaction cannot create the table)."""
+        if not self._ready and not self._exists(cursor):
+            return []
         where: list[sql.Composable] = [sql.SQL("tenant_id = %s")]
         params: list[Any] = [tenant_id]
         for column, value in (("actor", actor), ("item_kind", item_kind), ("item_id", item_id)):
@@ -263,6 +266,13 @@ class AuditTrail:
             (*params, limit),
         )
         return [dict(row) for row in cursor.fetchall()]
+
+    def _exists(self, cursor: Cursor[DictRow]) -> bool:
+        cursor.execute(
+            "SELECT 1 FROM pg_tables WHERE schemaname = %s AND tablename = 'audit_log'",
+            (self.schema,),
+        )
+        return cursor.fetchone() is not None
 
     def _ensure_table(self, cursor: Cursor[DictRow]) -> None:
         if self._ready:
@@ -343,7 +353,7 @@ def audit_router() -> APIRouter:
         actor: Annotated[str | None, Query(max_length=128)] = None,
         item_kind: Annotated[str | None, Query(max_length=64)] = None,
         item_id: Annotated[str | None, Query(max_length=128)] = None,
-        since: datetime | None = None,
+        since: Instant | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
         """Who read or changed what in this service, newest first."""

@@ -142,6 +142,9 @@ def install_error_handlers(
     for error_type, status_code in (handlers or {}).items():
 
         async def handler(request: Request, exc: Exception, code: int = status_code) -> Response:
-            return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, code)
+            body: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__}
+            if code == 422:  # an invalid request, said like every other (InvalidRequest)
+                body["errors"] = [{"field": "", "rule": type(exc).__name__, "message": str(exc)}]
+            return JSONResponse(body, code)
 
         app.add_exception_handler(error_type, handler)

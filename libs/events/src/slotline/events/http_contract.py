@@ -13,18 +13,41 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from pydantic import BeforeValidator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from slotline.events.text import first_unstorable, unstorable
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_only(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-12-01T09:00:00Z")
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_iso_only)]
+"""A date-time in a query parameter, as its document says (``format: date-time``): ISO 8601
+only, never a number of seconds since 1970 (which pydantic would read)."""
+
+
+class EventStream(Response):
+    """``response_class=`` of a Server-Sent Events route, so that its document says so."""
+
+    media_type = "text/event-stream"
+
 
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
 
@@ -61,7 +84,7 @@ INVALID_REQUEST_SCHEMA: dict[str, Any] = {
 
 _DESCRIPTIONS = {
     401: "No valid access token.",
-    403: "The token's role or tenant may not do this.",
+    403: "The token's role or tenant may not do this, or a provider's signature is wrong.",
     404: "No such item in the caller's tenant.",
     409: "The request conflicts with the item's state.",
     413: "The request body is too large.",
@@ -81,9 +104,10 @@ class StorableTextGuard:
             await self.app(scope, receive, send)
             return
         problem = _url_problem(scope)
-        if problem is None and _is_json(scope):
+        kind = _body_kind(scope)
+        if problem is None and kind is not None:
             body, receive = await _buffered(receive)
-            problem = _body_problem(body)
+            problem = _body_problem(body) if kind == "json" else _form_problem(body)
         if problem is None:
             await self.app(scope, receive, send)
             return
@@ -98,21 +122,34 @@ def _url_problem(scope: Scope) -> tuple[str, str] | None:
     path = scope.get("path", "")
     if (reason := unstorable(path)) is not None:
         return "path", reason
-    query = scope.get("query_string", b"").decode("latin-1")
-    if "%" not in query:
+    return _encoded_problem("query", scope.get("query_string", b"").decode("latin-1"))
+
+
+def _encoded_problem(where: str, encoded: str) -> tuple[str, str] | None:
+    """A NUL or lone surrogate in a percent-encoded ``name=value&…`` (a query, a form)."""
+    if "%" not in encoded:
         return None
-    for name, value in parse_qsl(query, keep_blank_values=True):
+    for name, value in parse_qsl(encoded, keep_blank_values=True):
         for text in (name, value):
             if (reason := unstorable(text)) is not None:
-                return f"query.{unquote(name, errors='replace')[:40]}", reason
+                return f"{where}.{unquote(name, errors='replace')[:40]}", reason
     return None
 
 
-def _is_json(scope: Scope) -> bool:
+def _form_problem(body: bytes) -> tuple[str, str] | None:
+    return _encoded_problem("body", body.decode("latin-1"))
+
+
+def _body_kind(scope: Scope) -> str | None:
+    """``json`` or ``form`` for a body the guard reads, None for any other."""
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
-            return b"json" in value
-    return False
+            if b"json" in value:
+                return "json"
+            if b"x-www-form-urlencoded" in value:
+                return "form"
+            return None
+    return None
 
 
 async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
@@ -160,16 +197,25 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
         errors = [{"field": "body", "rule": "json_invalid", "message": "not a JSON document"}]
         return JSONResponse({"detail": "invalid request: body: not JSON", "errors": errors}, 422)
-    if exc.status_code == 405:
-        allowed: set[str] = set()
-        for route in request.app.router.routes:
-            match, _ = route.matches(request.scope)
-            if match is Match.PARTIAL and getattr(route, "methods", None):
-                allowed |= set(route.methods)
-        allowed.discard("HEAD")
-        if allowed:
-            headers["Allow"] = ", ".join(sorted(allowed))
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = ", ".join(allowed)
     return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers or None)
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the path answers, asked of the router as a request with
+    that method would be (routes included from a router are not listed flat)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 def truthful_openapi(app: FastAPI, error_statuses: Mapping[type[Exception], int]) -> None:
@@ -189,21 +235,54 @@ def truthful_openapi(app: FastAPI, error_statuses: Mapping[type[Exception], int]
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-STORABLE_TEXT = "^[^\\u0000\\ud800-\\udfff]*$"
-"""Text PostgreSQL can store: no NUL, no lone surrogate (a JSON Schema ECMA regex)."""
+STORABLE_TEXT = "^[^\\u0000]*$"
+"""Text PostgreSQL can store: no NUL (a JSON Schema ECMA regex). Lone surrogates are refused
+too, but they are not Unicode text at all (JSON Schema strings are Unicode), and a pattern
+naming them is one no regex engine of the tools reading the documents can compile."""
+
+
+_STORABLE_JSON = {"$ref": "#/components/schemas/StorableJson"}
+
+STORABLE_JSON_SCHEMA: dict[str, Any] = {
+    "title": "StorableJson",
+    "description": "Any JSON value with no NUL in its text, keys included.",
+    "anyOf": [
+        {"type": "string", "pattern": STORABLE_TEXT},
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": _STORABLE_JSON},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": STORABLE_TEXT},
+            "additionalProperties": _STORABLE_JSON,
+        },
+    ],
+}
+"""What an object's undeclared members may hold: the edge reads every key and value."""
 
 
 def _storable_strings(node: Any) -> None:
-    """Every free string of the document says it refuses NUL and lone surrogates, as the
-    edge does (strings with a pattern, format or fixed values say more already)."""
+    """Every free string of the document says it refuses NUL, as the edge does (strings
+    with a pattern, format or fixed values say more already); so does every key and every
+    value an object may carry beyond its declared properties."""
     if isinstance(node, dict):
         if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(node):
             node["pattern"] = STORABLE_TEXT
+        if node.get("type") == "object" and node.get("additionalProperties") is not False:
+            node["propertyNames"] = {"pattern": STORABLE_TEXT}
+            if node.get("additionalProperties", True) in (True, {}):
+                node["additionalProperties"] = _STORABLE_JSON
         for value in node.values():
             _storable_strings(value)
     elif isinstance(node, list):
         for value in node:
             _storable_strings(value)
+
+
+def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route that answers these statuses beyond the ones the document
+    works out from the route itself (see the module doc) — a webhook's 403 for a bad
+    signature, a 404 for an item no path parameter names; the body is a ``Problem``."""
+    return {status: {"description": _DESCRIPTIONS[status]} for status in statuses}
 
 
 def _document_errors(document: dict[str, Any], mapped: set[int]) -> None:
@@ -217,6 +296,7 @@ def _document_errors(document: dict[str, Any], mapped: set[int]) -> None:
     schemas.pop("ValidationError", None)
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["InvalidRequest"] = INVALID_REQUEST_SCHEMA
+    schemas["StorableJson"] = STORABLE_JSON_SCHEMA
     problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     invalid = {"application/json": {"schema": {"$ref": "#/components/schemas/InvalidRequest"}}}
     for path, operations in document.get("paths", {}).items():
@@ -243,6 +323,7 @@ def _document_errors(document: dict[str, Any], mapped: set[int]) -> None:
             if parameters or "requestBody" in operation or "422" in responses:
                 responses["422"] = {"description": "Invalid request.", "content": invalid}
             for status in sorted(wanted):
-                responses.setdefault(
-                    str(status), {"description": _DESCRIPTIONS[status], "content": problem}
-                )
+                responses.setdefault(str(status), {"description": _DESCRIPTIONS[status]})
+            for status, response in responses.items():
+                if status.startswith(("4", "5")) and status != "422":
+                    response.setdefault("content", problem)

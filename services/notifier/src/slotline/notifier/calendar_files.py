@@ -91,4 +91,5 @@ def feed_token(secret: str, tenant_id: str, resource_id: str) -> str:
 
 
 def feed_token_valid(secret: str, tenant_id: str, resource_id: str, token: str) -> bool:
-    return hmac.compare_digest(feed_token(secret, tenant_id, resource_id), token)
+    expected = feed_token(secret, tenant_id, resource_id)
+    return hmac.compare_digest(expected.encode(), token.encode())  # str: ASCII only

@@ -65,7 +65,16 @@ def _principal(request: Request) -> tuple[Principal | None, str]:
     return principal, ""
 
 
-@router.get("/dashboard", response_class=HTMLResponse)
+_PAGE = {"text/html": {"schema": {"type": "string"}}}
+JWT_SHAPE = r"^[ \t\r\n]*[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*[ \t\r\n]*$"
+"""An access token as ``make token`` prints it: a JWT (three base64url parts)."""
+
+
+@router.get(
+    "/dashboard",
+    response_class=HTMLResponse,
+    responses={401: {"description": "No valid token: the form to paste one.", "content": _PAGE}},
+)
 def dashboard(request: Request, app: Analytics, period: ReportPeriod) -> Response:
     """The KPIs of the caller's tenant for the period in the query (default: 30 days)."""
     principal, problem = _principal(request)
@@ -77,8 +86,21 @@ def dashboard(request: Request, app: Analytics, period: ReportPeriod) -> Respons
     return HTMLResponse(page)
 
 
-@router.post("/dashboard/session")
-def start_session(token: Annotated[str, Form(min_length=1, max_length=8192)]) -> Response:
+@router.post(
+    "/dashboard/session",
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
+    responses={
+        200: {
+            "description": "The dashboard, for a client that follows the redirect.",
+            "content": _PAGE,
+        },
+        401: {"description": "The token was refused: the form again.", "content": _PAGE},
+    },
+)
+def start_session(
+    token: Annotated[str, Form(min_length=1, max_length=8192, pattern=JWT_SHAPE)],
+) -> Response:
     """Keep the pasted token in an HttpOnly cookie for the dashboard, then show it."""
     response = RedirectResponse("/dashboard", status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(

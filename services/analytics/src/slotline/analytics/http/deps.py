@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
@@ -13,6 +13,11 @@ from slotline.analytics.http.period import requested_period
 from slotline.analytics.settings import AnalyticsSettings
 from slotline.events.auth import Principal, Role, require_roles
 from slotline.events.runtime import current_application
+
+MOMENT: dict[str, Any] = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+"""What ``from`` and ``to`` accept (see :func:`slotline.analytics.http.period.moment`)."""
 
 READERS = (Role.ANALYST, Role.MANAGER)
 """Analysts and managers (owners included) read their tenant's KPIs."""
@@ -28,12 +33,20 @@ def analytics(request: Request) -> AnalyticsApplication:
 def report_period(
     request: Request,
     start: Annotated[
-        str | None, Query(alias="from", description="ISO date or date-time; default: 30 days ago.")
+        str | None,
+        Query(
+            alias="from",
+            description="ISO date or date-time; default: 30 days before `to`.",
+            json_schema_extra=MOMENT,
+        ),
     ] = None,
     end: Annotated[
         str | None,
         Query(
-            alias="to", description="ISO date (inclusive) or date-time (exclusive); default: now."
+            alias="to",
+            description="ISO date (inclusive) or date-time (exclusive); default: now. After"
+            " `from`, and a report covers at most the service's SLOTLINE_MAX_REPORT_DAYS.",
+            json_schema_extra=MOMENT,
         ),
     ] = None,
 ) -> Period:

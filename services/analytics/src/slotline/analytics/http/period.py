@@ -21,7 +21,7 @@ def moment(field: str, text: str, *, end_of_day: bool = False) -> datetime:
             day = date.fromisoformat(text) + timedelta(days=1 if end_of_day else 0)
             return datetime.combine(day, time(), UTC)
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _invalid(
             field, "datetime_parsing", "must be an ISO date (2026-12-01) or date-time"
         ) from None
@@ -32,8 +32,11 @@ def requested_period(
     start: str | None, end: str | None, now: datetime, *, default_days: int, max_days: int
 ) -> Period:
     """The period asked for: by default the ``default_days`` up to now."""
-    until = moment("to", end, end_of_day=True) if end else now
-    since = moment("from", start) if start else until - timedelta(days=default_days)
+    until = moment("to", end, end_of_day=True) if end is not None else now
+    try:
+        since = moment("from", start) if start is not None else until - timedelta(days=default_days)
+    except OverflowError:
+        raise _invalid("to", "period_range", "the period would begin before the year 1") from None
     if until <= since:
         raise _invalid("to", "period_order", "must be after 'from'")
     if until - since > timedelta(days=max_days):

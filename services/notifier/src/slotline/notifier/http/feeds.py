@@ -9,6 +9,11 @@ from slotline.notifier.calendar_files import feed_token, feed_token_valid, staff
 from slotline.notifier.http.deps import Notifier, Staff
 
 
+class CalendarFile(Response):
+    media_type = "text/calendar"
+    charset = "utf-8"
+
+
 def feeds_router(secret: str, public_url: str) -> APIRouter:
     router = APIRouter(tags=["calendar feeds"])
 
@@ -18,7 +23,11 @@ def feeds_router(secret: str, public_url: str) -> APIRouter:
         url = f"{public_url.rstrip('/')}/feeds/{principal.tenant_id}/staff/{resource_id}.ics"
         return {"url": f"{url}?token={token}"}
 
-    @router.get("/feeds/{tenant_id}/staff/{resource_id}.ics", summary="A staff calendar feed")
+    @router.get(
+        "/feeds/{tenant_id}/staff/{resource_id}.ics",
+        summary="A staff calendar feed",
+        response_class=CalendarFile,
+    )
     async def feed(
         tenant_id: str, resource_id: str, app: Notifier, token: str = Query(min_length=1)
     ) -> Response:
@@ -26,6 +35,6 @@ def feeds_router(secret: str, public_url: str) -> APIRouter:
             raise HTTPException(404, "no such feed")
         cards = await anyio.to_thread.run_sync(app.staff_bookings, tenant_id, resource_id)
         body = staff_feed(f"Slotline {resource_id}", cards, app.clock())
-        return Response(body, media_type="text/calendar; charset=utf-8")
+        return CalendarFile(body)
 
     return router

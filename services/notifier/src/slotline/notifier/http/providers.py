@@ -10,7 +10,9 @@ from urllib.parse import parse_qsl
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 
+from slotline.events.http_contract import refusals
 from slotline.notifier.http.deps import Notifier
 from slotline.notifier.http.signature import signature_valid
 from slotline.notifier.outcomes import Outcomes
@@ -19,7 +21,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def providers_router(auth_token: str, public_url: str) -> APIRouter:
-    router = APIRouter(prefix="/providers/twilio", tags=["providers"])
+    router = APIRouter(prefix="/providers/twilio", tags=["providers"], responses=refusals(403))
 
     async def verified_form(request: Request) -> dict[str, str]:
         body = (await request.body()).decode(errors="replace")
@@ -34,7 +36,9 @@ def providers_router(auth_token: str, public_url: str) -> APIRouter:
     def required(form: dict[str, str], *names: str) -> list[str]:
         missing = [n for n in names if not form.get(n)]
         if missing:
-            raise HTTPException(422, f"missing form fields: {', '.join(missing)}")
+            raise RequestValidationError(
+                [{"loc": ("body", n), "type": "missing", "msg": "Field required"} for n in missing]
+            )
         return [form[n] for n in names]
 
     @router.post("/{tenant_id}/sms", summary="Inbound SMS (STOP, START, HELP …)")

@@ -6,7 +6,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from slotline.payments.http.card_guard import refuse_card_numbers
 from slotline.payments.http.deps import Manager, Payments
@@ -17,7 +17,7 @@ from slotline.payments.settings import PaymentsSettings
 class ReconcileBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dry_run: bool = Field(default=False, description="Report the drift, repair nothing.")
+    dry_run: StrictBool = Field(default=False, description="Report the drift, repair nothing.")
 
 
 def reconciliation_router(settings: PaymentsSettings) -> APIRouter:
