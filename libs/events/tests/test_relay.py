@@ -9,12 +9,16 @@ from typing import Any
 
 import anyio
 import pytest
+from eventsourcing.persistence import OperationalError
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from slotline.events.context import caused_by
+from slotline.events.contract.dead_letter import DeadLetter
+from slotline.events.envelope import Message
 from slotline.events.inbox import Outcome
+from slotline.events.publishing import Publisher
 from slotline.events.relay import OutboxRelay
 from slotline.events.settings import ServiceSettings
 from slotline.events.testing.reading import eventually, read_topic
@@ -23,10 +27,13 @@ from slotline.events.testing.tally import (
     Credit,
     Tally,
     TallyApplication,
+    TallyCounted,
     TallyLedger,
     ledger_inbox,
+    tally_publisher,
     tally_to_message,
 )
+from slotline.events.topics import OUTBOX_DEAD_LETTERS
 
 pytestmark = pytest.mark.integration
 
@@ -342,3 +349,166 @@ class TestBrokerRestart:
         finally:
             await broker.stop()
             kafka.stop()
+
+
+def refusing(amount: int) -> Publisher:
+    """The tally publisher, except that its mapping raises on a count of ``amount``."""
+    publisher = Publisher(Tally)
+
+    @publisher.on(Tally.Counted)
+    def counted(tally: Tally, domain_event: Tally.Counted) -> Message:
+        if domain_event.amount == amount:
+            raise ValueError(f"a count of {amount} cannot be published")
+        return TallyCounted(
+            tenant_id=tally.tenant_id,
+            aggregate_id=str(tally.id),
+            amount=domain_event.amount,
+            total=tally.total,
+        )
+
+    return publisher
+
+
+async def dead_letters(bootstrap: str, expected: int) -> list[DeadLetter]:
+    records = await read_topic(
+        bootstrap, OUTBOX_DEAD_LETTERS, expected=expected, settle_seconds=0.5
+    )
+    return [DeadLetter.model_validate_json(record.value) for record in records]
+
+
+class TestAnEventThatCannotBeMapped:
+    async def test_goes_to_the_outbox_dead_letter_topic_with_the_reason_and_the_next_is_published(
+        self,
+        tally_app: TallyApplication,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+    ) -> None:
+        tally = Tally()
+        for amount in (1, 13, 2):
+            tally.count(amount)
+        tally_app.save(tally)
+        bad = tally_app.recorder.select_notifications(start=1, limit=10)[2]  # v3: the 13
+
+        relay = OutboxRelay(tally_app, producer_broker, refusing(13), database_url=database_url)
+        await drain(relay)
+
+        published = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=2, settle_seconds=0.5)
+        assert [json.loads(r.value)["amount"] for r in published] == [1, 2]
+        [letter] = await dead_letters(kafka_bootstrap, expected=1)
+        assert letter.consumer == "tally-relay"
+        assert letter.error_type == "ValueError"
+        assert "a count of 13 cannot be published" in letter.reason
+        assert "in counted" in letter.reason, "the reason names the mapping that failed"
+        assert letter.original_offset == bad.id, "the notification id: its place in the log"
+        assert letter.original_topic == bad.topic
+        assert letter.original_key == str(tally.id)
+        assert letter.original_headers["service"] == "tally"
+        assert letter.original_headers["notification_id"] == str(bad.id)
+        assert letter.original_headers["originator_version"] == "3"
+
+    async def test_is_dead_lettered_with_the_same_headers_as_the_inbox_writes(
+        self,
+        tally_app: TallyApplication,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+    ) -> None:
+        tally = Tally()
+        tally.count(13)
+        tally_app.save(tally)
+
+        await drain(
+            OutboxRelay(tally_app, producer_broker, refusing(13), database_url=database_url)
+        )
+
+        [record] = await read_topic(kafka_bootstrap, OUTBOX_DEAD_LETTERS, expected=1)
+        headers = {name: value.decode() for name, value in record.headers}
+        assert headers["dlq_consumer"] == "tally-relay"
+        assert "a count of 13 cannot be published" in headers["dlq_reason"]
+        assert headers["service"] == "tally"
+        assert record.key == str(tally.id).encode()
+
+    async def test_a_restart_neither_publishes_nor_dead_letters_again_what_was_recorded(
+        self,
+        tally_app: TallyApplication,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+    ) -> None:
+        tally = Tally()
+        for amount in (13, 1):
+            tally.count(amount)
+        tally_app.save(tally)
+        first = OutboxRelay(tally_app, producer_broker, refusing(13), database_url=database_url)
+        await drain(first)
+        last = tally_app.recorder.max_notification_id()
+        assert tally_app.recorder.max_tracking_id(first.name) == last, "recorded past the bad one"
+
+        tally.count(2)
+        tally_app.save(tally)
+        again = OutboxRelay(tally_app, producer_broker, refusing(13), database_url=database_url)
+        await drain(again)
+
+        published = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=2, settle_seconds=0.5)
+        assert [json.loads(r.value)["amount"] for r in published] == [1, 2]
+        assert len(await dead_letters(kafka_bootstrap, expected=1)) == 1
+
+    async def test_of_every_later_event_of_its_aggregate_each_is_published_from_the_store(
+        self,
+        tally_app: TallyApplication,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+    ) -> None:
+        """The relay forgets the state it kept of an aggregate whose event it could not
+        map, and reads it again from the store for the next: totals stay right."""
+        tally = Tally()
+        for amount in (1, 13, 2, 3):
+            tally.count(amount)
+        tally_app.save(tally)
+
+        relay = OutboxRelay(
+            tally_app, producer_broker, refusing(13), database_url=database_url, batch_size=2
+        )
+        await drain(relay)
+
+        published = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=3, settle_seconds=0.5)
+        assert [json.loads(r.value)["total"] for r in published] == [1, 16, 19]
+
+    async def test_a_failing_store_is_not_the_events_fault_and_nothing_is_skipped(
+        self,
+        tally_app: TallyApplication,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+    ) -> None:
+        """The database failing while the relay reads an aggregate is raised, not dead-
+        lettered; the position stays, and the restarted relay publishes the event."""
+        tally = Tally()
+        for amount in (1, 2):
+            tally.count(amount)
+        tally_app.save(tally)
+        created = tally_app.recorder.select_notifications(start=1, limit=1)[0]
+        relay = OutboxRelay(
+            tally_app, producer_broker, tally_publisher(), database_url=database_url, batch_size=1
+        )
+        assert await relay.relay_once() == 1  # the creation: followed, nothing published
+        load = relay.states.load
+
+        def database_gone(aggregate_id: Any, version: int) -> Any:
+            raise OperationalError("server closed the connection unexpectedly")
+
+        relay.states.load = database_gone
+        relay.states.forget(tally.id)  # as after a restart: the next event needs a read
+        with pytest.raises(OperationalError):
+            await relay.relay_once()
+        assert tally_app.recorder.max_tracking_id(relay.name) == created.id
+
+        relay.states.load = load
+        await drain(relay)
+
+        published = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=2, settle_seconds=0.5)
+        assert [json.loads(r.value)["amount"] for r in published] == [1, 2]
+        letters = await read_topic(kafka_bootstrap, OUTBOX_DEAD_LETTERS, expected=0, timeout=1)
+        assert letters == []

@@ -37,6 +37,7 @@ from slotline.events.relay import IntegrationMapper, OutboxRelay
 from slotline.events.runtime import Runtime, ServiceSpec
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ServiceApplication
+from slotline.events.topics import OUTBOX_DEAD_LETTERS
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far out of order stored timestamps can be: a timestamp is taken when the domain
@@ -73,8 +74,10 @@ class _Sender:
     ) -> asyncio.Future[Any]:
         carrier = dict(headers)
         propagate.inject(carrier)
+        if topic != OUTBOX_DEAD_LETTERS:  # a dead letter stays a dead letter
+            topic = self.topic or topic
         sent: asyncio.Future[Any] = await self.producer.send(
-            self.topic or topic,
+            topic,
             message,
             key=key,
             headers=[(name, value.encode()) for name, value in carrier.items()],

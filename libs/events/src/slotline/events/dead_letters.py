@@ -1,10 +1,18 @@
-"""Publishing poison messages to ``<topic>.dlq`` with the reason and the original."""
+"""Publishing what cannot be applied or published to a dead-letter topic, with the reason.
+
+One writer for both directions: the inbox sends a poison Kafka record to
+``<topic>.dlq``; the outbox relay sends a stored event it cannot map to
+``slotline.outbox.dlq`` (:func:`stored_event`). Same record
+(:class:`~slotline.events.contract.dead_letter.DeadLetter`), same headers
+(the original's, plus ``dlq_reason`` and ``dlq_consumer``), same masking.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from eventsourcing.persistence import Notification
 from faststream.kafka import KafkaBroker
 
 from slotline.events.contract.common import redact_card_numbers
@@ -27,11 +35,37 @@ class ConsumedRecord:
     value: bytes
 
 
+def stored_event(service: str, notification: Notification) -> ConsumedRecord:
+    """A stored event as the record a dead letter describes: its topic is the stored
+    event's topic, its offset the notification id (its place in the service's log), its
+    key the aggregate id; the headers name the service and where to find it again."""
+    return ConsumedRecord(
+        topic=notification.topic,
+        partition=None,
+        offset=notification.id,
+        key=str(notification.originator_id).encode(),
+        headers={
+            "service": service,
+            "notification_id": str(notification.id),
+            "originator_id": str(notification.originator_id),
+            "originator_version": str(notification.originator_version),
+        },
+        value=notification.state,
+    )
+
+
 async def dead_letter(
-    broker: KafkaBroker, record: ConsumedRecord, *, consumer: str, reason: str, error_type: str
+    broker: KafkaBroker,
+    record: ConsumedRecord,
+    *,
+    consumer: str,
+    reason: str,
+    error_type: str,
+    topic: str | None = None,
 ) -> DeadLetter:
-    """Publish ``record`` to its DLQ and wait for the broker's acknowledgement. A card
-    number sent by mistake is masked: the DLQ keeps evidence, not card data."""
+    """Publish ``record`` to ``topic`` (default: its own DLQ, ``<topic>.dlq``) and wait
+    for the broker's acknowledgement. A card number sent by mistake is masked: the DLQ
+    keeps evidence, not card data."""
     reason = redact_card_numbers(reason)
     letter = DeadLetter(
         reason=reason,
@@ -47,7 +81,7 @@ async def dead_letter(
     )
     await broker.publish(
         letter.model_dump_json().encode(),
-        topic=dead_letter_topic(record.topic),
+        topic=topic or dead_letter_topic(record.topic),
         key=record.key,
         headers={**record.headers, "dlq_reason": reason[:500], "dlq_consumer": consumer},
     )

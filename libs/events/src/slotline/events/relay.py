@@ -7,9 +7,14 @@ re-publishes the batch with the same ``event_id``s, which consumers recognise.
 
 Mapping is a table lookup on the event's class (:class:`~slotline.events.publishing.Publisher`)
 over the aggregate's state kept by the relay, so it reads nothing from the database.
-An event whose mapping fails is no reason to stop publishing every later one: it goes
-to the outbox dead-letter topic with the reason (and an error log and a metric), and
-the relay moves on.
+An event that cannot be decoded or mapped is no reason to stop publishing every later
+one, nor to drop it quietly: it is written to ``slotline.outbox.dlq`` (the inbox's
+dead-letter record and headers, naming the service, the notification id, the stored
+topic and the reason; an error log and the ``slotline_relay_unpublishable`` metric),
+and the relay moves on. A batch's position is recorded only after each of its events
+was either acknowledged on its topic or acknowledged as a dead letter. A failure of the
+store itself (the database, its pool) is not the event's fault: it is raised, and the
+supervised relay starts again from its recorded position.
 """
 
 from __future__ import annotations
@@ -19,17 +24,24 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import anyio
-from eventsourcing.persistence import Notification, Tracking
+import psycopg
+from eventsourcing.persistence import (
+    ConnectionPoolClosedError,
+    Notification,
+    PersistenceError,
+    Tracking,
+)
 from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from psycopg import sql
 
-from slotline.events.contract.dead_letter import DeadLetter
+from slotline.events.dead_letters import dead_letter, stored_event
 from slotline.events.envelope import Message
 from slotline.events.follower import LogFollower
 from slotline.events.logs import get_logger
@@ -42,6 +54,9 @@ log = get_logger(__name__)
 
 IntegrationMapper = Callable[[Any], Message | None]
 """Legacy: maps one domain event to the integration event it publishes, or ``None``."""
+
+STORE_ERRORS = (PersistenceError, ConnectionPoolClosedError, psycopg.Error)
+"""Failures of the store, not of the event: never a reason to dead-letter it."""
 
 _EVENT_ID_NAMESPACE = uuid.UUID("5e0c7a1e-51a7-4c1b-9f5e-000000000001")
 
@@ -242,7 +257,7 @@ class OutboxRelay(LogFollower):
             if self.metrics:
                 self.metrics.published.labels(message.TOPIC).inc()
         for notification, error in failed:
-            pending.append(await self._dead_letter(notification, error))
+            await self._dead_letter(notification, error)
         await asyncio.gather(*pending)
         if mapped and self.on_published is not None:
             self.on_published()
@@ -277,6 +292,8 @@ class OutboxRelay(LogFollower):
                     message = publisher.message_for(aggregate, domain_event)
                 else:
                     message = publisher(domain_event)
+            except STORE_ERRORS:
+                raise  # the database, not the event: start again from the recorded position
             except Exception as error:  # a mapping bug must not stop every later event
                 self.states.forget(notification.originator_id)
                 failed.append((notification, error))
@@ -285,35 +302,34 @@ class OutboxRelay(LogFollower):
                 mapped.append((notification, domain_event, message))
         return mapped, failed
 
-    async def _dead_letter(self, notification: Notification, error: Exception) -> Any:
+    async def _dead_letter(self, notification: Notification, error: Exception) -> None:
+        """Write the stored event to the outbox dead-letter topic and wait for the
+        broker's acknowledgement (the batch's position is recorded only after it)."""
+        reason = unpublishable_reason(error)
         log.error(
             "stored event could not be published; sent to the outbox dead-letter topic",
             service=self.app.name,
+            notification_id=notification.id,
             topic=notification.topic,
             originator_id=str(notification.originator_id),
             version=notification.originator_version,
-            error=repr(error),
+            error=reason,
+            traceback="".join(traceback.format_exception(error))[-2000:],
         )
         if self.metrics:
             self.metrics.unpublishable.inc()
-        letter = DeadLetter(
-            reason=f"mapping failed: {error!r}",
-            error_type=type(error).__name__,
-            original_topic=f"outbox:{self.app.name}:{notification.topic}",
-            original_partition=None,
-            original_offset=notification.id,
-            original_key=str(notification.originator_id),
-            original_headers={
-                "version": str(notification.originator_version),
-                "traceback": "".join(traceback.format_exception(error))[-2000:],
-            },
-            original_payload=notification.state.decode(errors="replace"),
-            failed_at=datetime.now(UTC),
+        await dead_letter(
+            self.broker,
+            stored_event(self.app.name, notification),
             consumer=f"{self.app.name}-relay",
-        )
-        return await self.broker.publish(
-            letter.model_dump_json().encode(),
+            reason=reason,
+            error_type=type(error).__name__,
             topic=OUTBOX_DEAD_LETTERS,
-            key=str(notification.originator_id).encode(),
-            no_confirm=True,
         )
+
+
+def unpublishable_reason(error: Exception) -> str:
+    """Why a stored event was not published: the error and the function it came from."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" in {frames[-1].name} ({Path(frames[-1].filename).name}:{frames[-1].lineno})"
+    return f"mapping failed{where if frames else ''}: {error!r}"

@@ -25,12 +25,9 @@ from slotline.events.contract import booking_requests as requests
 from slotline.events.contract import callbacks as tasks
 from slotline.events.contract.common import Channel, Contact, MessageChannel
 from slotline.events.envelope import Message
-from slotline.events.logs import get_logger
-from slotline.events.publishing import Mapping, Publisher
+from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
 from slotline.events.topics import BOOKING_EVENTS, NOTIFICATIONS_EVENTS
-
-log = get_logger(__name__)
 
 # --- publishing ------------------------------------------------------------------------
 
@@ -40,17 +37,10 @@ def publisher() -> Publisher:
     event. Callers, plans and rotations are internal; so are a call's routing, recording
     choice, dial results, status reports and booking credit, and a task's attached calls.
 
-    A mapping that meets data it cannot map (``ValueError``, ``KeyError``,
-    ``AttributeError``) logs it loudly and publishes nothing for that event, so one bad
-    event never wedges the relay."""
+    A mapping that meets data it cannot map raises, as in every service: the relay
+    writes that event to the outbox dead-letter topic with the reason and moves on."""
     table = Publisher(Call, CallbackTask, InboundMessage)
-
-    def on(*event_classes: type) -> Callable[[Mapping], Mapping]:
-        def register(mapping: Mapping) -> Mapping:
-            table.on(*event_classes)(_forgiving(mapping))
-            return mapping
-
-        return register
+    on = table.on
 
     # -- calls ------------------------------------------------------------------------
 
@@ -227,21 +217,6 @@ def publisher() -> Publisher:
         return _booking_request(message)
 
     return table
-
-
-def _forgiving(mapping: Mapping) -> Mapping:
-    """``mapping``, logging and skipping an event whose data it cannot map."""
-
-    def publish(aggregate: Any, domain_event: Any) -> Message | None:
-        try:
-            return mapping(aggregate, domain_event)
-        except (ValueError, KeyError, AttributeError) as error:
-            log.error(
-                "stored event not publishable", event=repr(domain_event)[:300], error=repr(error)
-            )
-            return None
-
-    return publish
 
 
 def _call_ids(call: Call) -> dict[str, Any]:
