@@ -72,9 +72,7 @@ class TestBackfillingFromAvailability:
         )
         assert isinstance(hold, HoldTaken)
         availability.confirm_hold(hold.hold_id)
-        relay = OutboxRelay(
-            availability, broker, publisher(), database_url=database_url
-        )
+        relay = OutboxRelay(availability, broker, publisher(), database_url=database_url)
         while await relay.relay_once():
             pass
         originals = records_by_event_id(

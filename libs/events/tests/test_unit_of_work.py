@@ -149,3 +149,32 @@ class TestOnPostgres:
         assert [type(a) for a in answers if not isinstance(a, int)] == [LookupError]
         assert tally_app.repository.get(tally.id).total == 21
         assert len(works) < len(acts), "requests that arrived together shared a unit of work"
+
+    async def test_groups_under_way_together_lose_no_count_when_they_race(
+        self, tally_app: TallyApplication
+    ) -> None:
+        """Two workers: a group that committed first makes the other's commit a lost race,
+        which is redone on fresh state — every request is answered and counted once."""
+        tally = Tally()
+        tally_app.command(lambda work: work.add(tally))
+        group = GroupCommit(tally_app, workers=2)
+        works: set[int] = set()
+        both_under_way = threading.Barrier(2, timeout=5)
+        calls: list[int] = []
+
+        def counted(work: UnitOfWork) -> int:
+            calls.append(1)
+            if id(work) not in works and len(works) < 2:
+                works.add(id(work))
+                both_under_way.wait()  # the first two groups read the same version
+            return count(tally.id)(work)
+
+        first = asyncio.ensure_future(group.run(counted))
+        await asyncio.sleep(0.1)  # a worker takes it alone and waits for the other group
+        answers = await asyncio.gather(first, *(group.run(counted) for _ in range(39)))
+        await group.close()
+
+        assert sorted(answers) == list(range(1, 41)), "each answer is its own count"
+        assert tally_app.repository.get(tally.id).total == 40
+        assert len(works) == 2
+        assert len(calls) > 40, "the two groups raced and the loser was redone"

@@ -131,7 +131,7 @@ class Runtime:
 
     async def start(self) -> None:
         application = await anyio.to_thread.run_sync(self.open_store)
-        self.writer = GroupCommit(application)
+        self.writer = GroupCommit(application, workers=self.settings.group_commit_workers)
         self.audit = AuditTrail(
             self.settings.service_name,
             application.schema,

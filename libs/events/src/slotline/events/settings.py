@@ -94,6 +94,11 @@ class ServiceSettings(BaseSettings):
         default=None, description="OTLP/HTTP endpoint, e.g. http://otel-collector:4318."
     )
 
+    group_commit_workers: PositiveInt = Field(
+        default=2,
+        description="HTTP write groups under way at once (one waits on PostgreSQL while the"
+        " next runs its use cases).",
+    )
     relay_batch_size: PositiveInt = Field(default=500, description="Events per relay batch.")
     relay_idle_poll_seconds: float = Field(
         default=1.0, gt=0, description="Relay re-check interval when no NOTIFY arrives."
