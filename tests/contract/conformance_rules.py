@@ -56,10 +56,25 @@ def quiet_hours_overnight(case: Any) -> bool:
     return not (isinstance(start, str) and isinstance(end, str) and end >= start)
 
 
+def call_plan_consistent(case: Any) -> bool:
+    """Opening hours end after they start; team ids are unique; lines name a team
+    (call-intake's CallPlan)."""
+    body = case.body if isinstance(case.body, dict) else {}
+    hours = [h for h in body.get("hours") or [] if isinstance(h, dict)]
+    if any(str(h.get("end", "")) <= str(h.get("start", "")) for h in hours):
+        return False
+    teams = [t.get("team_id") for t in body.get("teams") or [] if isinstance(t, dict)]
+    if len(set(map(str, teams))) != len(teams):
+        return False
+    lines = [line for line in body.get("lines") or [] if isinstance(line, dict)]
+    return all(line.get("team_id") in teams for line in lines)
+
+
 RULES: dict[tuple[str, str], Callable[[Any], bool]] = {
     ("GET", "/v1/kpis"): report_period,
     ("GET", "/dashboard"): report_period,
     ("PUT", "/preferences"): quiet_hours_overnight,
+    ("PUT", "/v1/call-plan"): call_plan_consistent,
 }
 """(method, path template) → whether a generated request keeps the rules between fields."""
 

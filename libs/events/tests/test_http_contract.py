@@ -12,11 +12,11 @@ from fastapi import APIRouter, FastAPI, Form
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from slotline.events.clock import Instant
 from slotline.events.contract.registry import InvalidMessage, parse_message
 from slotline.events.http import install_error_handlers
 from slotline.events.http_contract import (
     STORABLE_TEXT,
-    Instant,
     StorableTextGuard,
     method_not_allowed,
     refusals,

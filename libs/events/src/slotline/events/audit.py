@@ -25,9 +25,9 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from slotline.events.auth import Principal, Role, authenticate, require_roles
+from slotline.events.clock import Instant
 from slotline.events.contract import audit as contract
 from slotline.events.envelope import Message
-from slotline.events.http_contract import Instant
 from slotline.events.publishing import Publisher
 from slotline.events.unit_of_work import UnitOfWork
 

@@ -13,34 +13,30 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
-from pydantic import BeforeValidator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from slotline.events.text import first_unstorable, unstorable
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_only(value: Any) -> Any:
-    if isinstance(value, str) and not _ISO_DATE.match(value):
-        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-12-01T09:00:00Z")
-    return value
-
-
-Instant = Annotated[datetime, BeforeValidator(_iso_only)]
-"""A date-time in a query parameter, as its document says (``format: date-time``): ISO 8601
-only, never a number of seconds since 1970 (which pydantic would read)."""
+SERVER_SENT_EVENT_SCHEMA: dict[str, Any] = {
+    "title": "ServerSentEvent",
+    "description": "One event of a text/event-stream; its data is JSON text.",
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
 
 
 class EventStream(Response):
@@ -297,6 +293,7 @@ def _document_errors(document: dict[str, Any], mapped: set[int]) -> None:
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["InvalidRequest"] = INVALID_REQUEST_SCHEMA
     schemas["StorableJson"] = STORABLE_JSON_SCHEMA
+    schemas["ServerSentEvent"] = SERVER_SENT_EVENT_SCHEMA
     problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     invalid = {"application/json": {"schema": {"$ref": "#/components/schemas/InvalidRequest"}}}
     for path, operations in document.get("paths", {}).items():
@@ -322,6 +319,10 @@ def _document_errors(document: dict[str, Any], mapped: set[int]) -> None:
                 wanted.add(413)
             if parameters or "requestBody" in operation or "422" in responses:
                 responses["422"] = {"description": "Invalid request.", "content": invalid}
+            for answer in responses.values():
+                stream = answer.get("content", {}).get("text/event-stream")
+                if stream is not None:
+                    stream["schema"] = {"$ref": "#/components/schemas/ServerSentEvent"}
             for status in sorted(wanted):
                 responses.setdefault(str(status), {"description": _DESCRIPTIONS[status]})
             for status, response in responses.items():

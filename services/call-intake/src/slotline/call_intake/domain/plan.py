@@ -7,12 +7,21 @@ numbers are the business's own — are pure functions of the plan and a clock.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+
+from slotline.events.clock import IANA_ZONE, Day
 
 Phone = Annotated[str, Field(pattern=r"^\+[1-9]\d{6,14}$", description="Phone number, E.164.")]
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", description="HH:MM")]
@@ -93,15 +102,17 @@ class CallPlan(PlanValue):
     """Everything call-intake needs to know about one business's phones."""
 
     business_name: str = Field(min_length=1, max_length=200)
-    time_zone: str = Field(description="IANA zone of the location, e.g. Europe/Athens.")
+    time_zone: str = Field(
+        description="IANA zone of the location, e.g. Europe/Athens.", json_schema_extra=IANA_ZONE
+    )
     hours: list[OpeningHours] = Field(default_factory=list)
-    holidays: list[date] = Field(default_factory=list, description="Local dates closed all day.")
+    holidays: list[Day] = Field(default_factory=list, description="Local dates closed all day.")
     teams: list[Team] = Field(min_length=1)
     lines: list[Line] = Field(default_factory=list, description="Unlisted numbers: first team.")
     overflow_number: Phone | None = Field(
         default=None, description="Answering service when the team is busy or it is after hours."
     )
-    voicemail: bool = Field(default=True, description="Take a message as the last step.")
+    voicemail: StrictBool = Field(default=True, description="Take a message as the last step.")
     recording: RecordingConsent = RecordingConsent.NEVER
     manager: Manager | None = None
     own_numbers: list[Phone] = Field(
@@ -110,10 +121,10 @@ class CallPlan(PlanValue):
     booking_url: str = Field(
         min_length=8, max_length=1000, description="Booking page; the caller's number is added."
     )
-    text_back: bool = Field(default=True, description="Text missed callers back.")
+    text_back: StrictBool = Field(default=True, description="Text missed callers back.")
     text_back_window_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
     callback_sla_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
-    hold_text_backs_in_quiet_hours: bool = Field(
+    hold_text_backs_in_quiet_hours: StrictBool = Field(
         default=False,
         description="Hold text-backs to callers outside 08:00–21:00 their time until 08:00. "
         "Off by default: a text-back answers a call the caller has just made.",

@@ -19,6 +19,7 @@ from slotline.call_intake.domain.callback import Attempt, CallbackTask, Closure
 from slotline.call_intake.http.deps import FrontDesk, Intake, Intakes, schema_of
 from slotline.call_intake.live import tables
 from slotline.call_intake.live.feed import QueueFeed
+from slotline.events.http_contract import EventStream
 
 router = APIRouter(tags=["callbacks"])
 
@@ -86,7 +87,7 @@ def callback_queue(app: Intake, desk: FrontDesk) -> list[dict[str, Any]]:
     return _queue(app, desk.tenant_id)
 
 
-@router.get("/v1/callbacks/stream")
+@router.get("/v1/callbacks/stream", response_class=EventStream)
 async def callback_stream(request: Request, app: Intake, desk: FrontDesk) -> EventSourceResponse:
     """``queue`` (the open tasks now), then one ``task`` event per change of a task."""
     feed = _feed(request)

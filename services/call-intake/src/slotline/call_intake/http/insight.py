@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, cast
 
 from eventsourcing.postgres import PostgresProcessRecorder
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
+from fastapi.exceptions import RequestValidationError
 
 from slotline.call_intake.http.deps import Figures, FrontDesk, Intake, schema_of
 from slotline.call_intake.live import tables
+from slotline.events.clock import Instant
 
 router = APIRouter(tags=["insight"])
+_OFFSET = "give a UTC offset, e.g. 2026-12-07T10:00:00+02:00"
 
 
 @router.get("/v1/callers/{phone}/timeline")
@@ -28,8 +31,8 @@ def caller_timeline(
 def speed_to_lead(
     app: Intake,
     who: Figures,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: datetime | None = None,
+    since: Annotated[Instant | None, Query(alias="from")] = None,
+    until: Instant | None = None,
 ) -> dict[str, Any]:
     """Missed-call rate, time to first callback (median, p90), share within SLA, conversion.
 
@@ -38,7 +41,9 @@ def speed_to_lead(
     """
     for name, value in (("from", since), ("until", until)):
         if value is not None and value.tzinfo is None:
-            raise HTTPException(422, f"{name}: give a UTC offset, e.g. 2026-12-07T10:00:00+02:00")
+            raise RequestValidationError(
+                [{"loc": ("query", name), "type": "timezone_aware", "msg": _OFFSET}]
+            )
     until = until or datetime.now(UTC) + timedelta(minutes=1)
     since = since or until - timedelta(days=30)
     recorder = cast(PostgresProcessRecorder, app.process_recorder)

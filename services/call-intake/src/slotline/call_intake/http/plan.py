@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from slotline.call_intake.domain.plan import CallPlan
 from slotline.call_intake.http.deps import FrontDesk, Intake, Manager
+from slotline.events.http_contract import refusals
 
 router = APIRouter(prefix="/v1/call-plan", tags=["call plan"])
 
@@ -19,6 +20,6 @@ def set_plan(plan: CallPlan, app: Intake, manager: Manager) -> dict[str, Any]:
     return plan.model_dump(mode="json")
 
 
-@router.get("")
+@router.get("", responses=refusals(404))
 def get_plan(app: Intake, desk: FrontDesk) -> dict[str, Any]:
     return app.plan_of(desk.tenant_id).model_dump(mode="json")

@@ -20,8 +20,9 @@ from slotline.call_intake.domain.instructions import Instruction
 from slotline.call_intake.http.deps import Intake, Settings
 from slotline.call_intake.telephony.twiml import TWIML_MEDIA_TYPE, render
 from slotline.call_intake.telephony.webhook import parsed, signed_params
+from slotline.events.http_contract import refusals
 
-router = APIRouter(prefix="/v1/telephony/{tenant_id}", tags=["telephony"])
+router = APIRouter(prefix="/v1/telephony/{tenant_id}", tags=["telephony"], responses=refusals(403))
 
 Phone = Field(pattern=r"^\+[1-9]\d{6,14}$")
 Sid = Field(min_length=2, max_length=64)

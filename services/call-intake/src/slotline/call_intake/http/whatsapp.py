@@ -17,12 +17,14 @@ from slotline.call_intake.whatsapp.payload import (
     customer_texts,
     signature_is_valid,
 )
+from slotline.events.http_contract import refusals
 
-router = APIRouter(prefix="/v1/whatsapp/{tenant_id}", tags=["whatsapp"])
+router = APIRouter(prefix="/v1/whatsapp/{tenant_id}", tags=["whatsapp"], responses=refusals(403))
 
 
 @router.get("/webhook", response_class=PlainTextResponse)
 def verify(
+    tenant_id: str,
     settings: Settings,
     mode: Annotated[str, Query(alias="hub.mode")],
     token: Annotated[str, Query(alias="hub.verify_token")],
