@@ -17,6 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from slotline.payments.domain import facts
 from slotline.payments.domain.facts import (
     AuthorizationRefused,
     Authorized,
@@ -272,7 +273,7 @@ class Ledger(Aggregate):
             self._authorized_late(payment_id=payment.payment_id, reference=reference)
             self._void(payment)
 
-    def _learn_captured(self, payment: Payment, fact: Captured, terms: ReceiptTerms) -> None:
+    def _learn_captured(self, payment: Payment, fact: facts.Captured, terms: ReceiptTerms) -> None:
         if payment.status in {PaymentStatus.AUTHORIZING, PaymentStatus.FAILED}:
             self._learn_authorized(payment, fact.reference, fact.gateway)
         if payment.status is not PaymentStatus.AUTHORIZED or fact.amount <= 0:
@@ -296,7 +297,7 @@ class Ledger(Aggregate):
                 retryable=False,
             )
 
-    def _learn_refunded(self, payment: Payment, fact: Refunded, terms: ReceiptTerms) -> None:
+    def _learn_refunded(self, payment: Payment, fact: facts.Refunded, terms: ReceiptTerms) -> None:
         if payment.status is not PaymentStatus.CAPTURED or fact.refund_id in payment.refunds:
             return
         request = next((op for op in self.pending.values() if op.refund_id == fact.refund_id), None)
