@@ -107,6 +107,25 @@ class TestPublishing:
         headers = dict(record.headers)
         assert headers["traceparent"].decode().split("-")[1] == trace_id  # the request's trace
         assert headers["event_type"] == b"TallyCounted"
+        assert headers["correlation_id"] == b"flow-42", "the header says what the payload says"
+
+    async def test_a_flows_first_message_is_its_own_correlation_in_payload_and_header(
+        self,
+        tally_app: TallyApplication,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+    ) -> None:
+        tally = Tally()
+        tally.count(1)
+        tally_app.save(tally)  # outside any request or message: no causal context
+
+        await drain(relay_for(tally_app, producer_broker, database_url))
+
+        [record] = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=1, settle_seconds=0.5)
+        body = json.loads(record.value)
+        assert body["correlation_id"] == body["event_id"]
+        assert dict(record.headers)["correlation_id"] == body["event_id"].encode()
 
 
 class TestCrashBetweenPublishAndPositionCommit:

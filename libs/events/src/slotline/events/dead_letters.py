@@ -84,6 +84,7 @@ async def dead_letter(
         topic=topic or dead_letter_topic(record.topic),
         key=record.key,
         headers={**record.headers, "dlq_reason": reason[:500], "dlq_consumer": consumer},
+        correlation_id=record.headers.get("correlation_id"),  # the letter stays in its flow
     )
     log.warning(
         "message dead-lettered",

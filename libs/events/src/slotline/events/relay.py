@@ -226,14 +226,19 @@ class OutboxRelay(LogFollower):
         stored_at: list[datetime | None] = []
         for notification, domain_event, message in mapped:
             meta = event_meta(domain_event)
+            event_id = integration_event_id(
+                self.app.name, notification.originator_id, notification.originator_version
+            )
+            # A flow's first message is its own correlation: the payload always names one,
+            # and the record's correlation_id header says the same (FastStream would
+            # otherwise stamp a random id of its own there).
+            correlation_id = meta.get("correlation_id") or message.correlation_id or str(event_id)
             message = message.model_copy(
                 update={
-                    "event_id": integration_event_id(
-                        self.app.name, notification.originator_id, notification.originator_version
-                    ),
+                    "event_id": event_id,
                     "sequence": notification.originator_version,
                     "occurred_at": getattr(domain_event, "timestamp", message.occurred_at),
-                    "correlation_id": meta.get("correlation_id") or message.correlation_id,
+                    "correlation_id": correlation_id,
                     "causation_id": meta.get("causation_id") or message.causation_id,
                 }
             )
@@ -248,6 +253,7 @@ class OutboxRelay(LogFollower):
                         "event_type": message.event_type,
                         "schema_version": str(message.schema_version),
                     },
+                    correlation_id=correlation_id,
                     no_confirm=True,
                 )
             finally:

@@ -24,11 +24,51 @@ from slotline.events.topics import ALL_TOPICS, dead_letter_topic
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 KAFKA_BINDING_VERSION = "0.5.0"
 
+_TRACE_HEADERS = {
+    "traceparent": {"type": "string", "description": "W3C trace context of the producer."},
+    "tracestate": {"type": "string", "description": "W3C vendor trace state."},
+}
 _HEADERS = {
     "type": "object",
+    "description": "Kafka record headers; a consumer needs none of them to read the payload.",
     "properties": {
-        "traceparent": {"type": "string", "description": "W3C trace context of the producer."},
-        "tracestate": {"type": "string", "description": "W3C vendor trace state."},
+        **_TRACE_HEADERS,
+        "content-type": {"const": "application/json", "description": "Always JSON."},
+        "event_type": {"type": "string", "description": "The payload's event_type."},
+        "schema_version": {
+            "type": "string",
+            "description": "The payload's schema_version, as text (a header is bytes).",
+        },
+        "correlation_id": {
+            "type": "string",
+            "description": "The payload's correlation_id (a flow's first message: its event_id).",
+        },
+    },
+}
+_DEAD_LETTER_HEADERS = {
+    "type": "object",
+    "description": "The original record's headers, plus why and by whom it was set aside. "
+    "Key: the original record's key. Each consuming service writes its own letters (a "
+    "message refused by two services makes two letters); slotline.outbox.dlq holds the "
+    "stored events a service's relay could not map, with their place in its log.",
+    "properties": {
+        **_TRACE_HEADERS,
+        "dlq_reason": {"type": "string", "maxLength": 500, "description": "Why, in one line."},
+        "dlq_consumer": {
+            "type": "string",
+            "description": "Who set it aside: a consumer group, or '<service>-relay'.",
+        },
+        "correlation_id": {"type": "string", "description": "The original record's."},
+        "service": {"type": "string", "description": "Outbox letters: the service."},
+        "notification_id": {
+            "type": "string",
+            "description": "Outbox letters: the stored event's position in the service's log.",
+        },
+        "originator_id": {"type": "string", "description": "Outbox letters: the aggregate."},
+        "originator_version": {
+            "type": "string",
+            "description": "Outbox letters: the aggregate's version at that event.",
+        },
     },
 }
 
@@ -81,7 +121,7 @@ def _message(model: type[BaseModel], payload: dict[str, Any]) -> dict[str, Any]:
         "summary": _summary(model),
         "contentType": "application/json",
         "payload": payload,
-        "headers": _HEADERS,
+        "headers": _HEADERS if issubclass(model, Message) else _DEAD_LETTER_HEADERS,
     }
     if issubclass(model, Message):
         described["correlationId"] = {
@@ -166,6 +206,14 @@ def rendered_schemas() -> dict[str, str]:
         f"{cls.TOPIC}/{cls.EVENT_TYPE}.v{cls.SCHEMA_VERSION}.json": _dump(json_schema(cls))
         for cls in MESSAGES.values()
     }
+    files["dead-letters/DeadLetter.json"] = _dump(
+        {
+            "$schema": DRAFT,
+            "$id": "urn:slotline:dead-letters:DeadLetter",
+            "x-topics": "<topic>.dlq for every topic, and slotline.outbox.dlq",
+            **DeadLetter.model_json_schema(mode="validation"),
+        }
+    )
     files["asyncapi.json"] = _dump(asyncapi_document())
     return files
 
