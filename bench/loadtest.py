@@ -72,6 +72,11 @@ def run_locust(
     with open(f"{prefix}_stats.csv", newline="") as stats:
         for row in csv.DictReader(stats):
             rows[row["Name"]] = row
+    failures = Path(f"{prefix}_failures.csv")
+    if failures.is_file():  # what the errors were, not only how many
+        with failures.open(newline="") as found:
+            for row in csv.DictReader(found):
+                say(f"{sessions} sessions: {row['Occurrences']} x {row['Name']}: {row['Error']}")
     return rows
 
 

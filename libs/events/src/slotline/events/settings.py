@@ -95,9 +95,9 @@ class ServiceSettings(BaseSettings):
     )
 
     group_commit_workers: PositiveInt = Field(
-        default=2,
+        default=1,
         description="HTTP write groups under way at once (one waits on PostgreSQL while the"
-        " next runs its use cases).",
+        " next runs its use cases); more helps only where PostgreSQL is remote and slow.",
     )
     relay_batch_size: PositiveInt = Field(default=500, description="Events per relay batch.")
     relay_idle_poll_seconds: float = Field(
