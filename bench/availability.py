@@ -14,6 +14,8 @@ an in-process ``AvailabilityApplication`` on the same database schema. Prints, o
 - ``hold_throughput`` / ``hold_latency_p99`` — 3,000 uncontested holds (after 200 of
   warm-up) from 32 concurrent clients over 200 resources (10 clinics of 10 staff + 10
   rooms); the requests in flight together never share a resource day, so none compete.
+  ``cpu_per_hold_<part>``: CPU milliseconds per hold of each process meanwhile (the api,
+  the projector, PostgreSQL, the broker, the benchmark's own clients).
 - ``slots_query_p99`` — 500 ``GET /v1/slots`` (one day / a week / one staff member
   over three days) for a clinic of 20 staff + 20 rooms over a 30-day horizon, one at a
   time; ``slots_query_p99_while_holding`` — the same while holds are placed in that
@@ -56,7 +58,14 @@ import httpx
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import sql
-from support import ServiceProcess, availability_processes, figure, percentile, say
+from support import (
+    CpuMeter,
+    ServiceProcess,
+    availability_processes,
+    figure,
+    percentile,
+    say,
+)
 
 from slotline.availability import demo
 from slotline.availability.application import (
@@ -282,7 +291,9 @@ async def race(app: AvailabilityApplication, service: ServiceProcess) -> None:
 # --- 2. uncontested holds -----------------------------------------------------------------
 
 
-async def throughput(app: AvailabilityApplication, service: ServiceProcess) -> None:
+async def throughput(
+    app: AvailabilityApplication, service: ServiceProcess, processes: list[ServiceProcess]
+) -> None:
     clinics = [
         await asyncio.to_thread(
             demo.open_clinic,
@@ -341,9 +352,18 @@ async def throughput(app: AvailabilityApplication, service: ServiceProcess) -> N
             return latencies, statuses, retries, time.perf_counter() - started
 
         await run(range(THROUGHPUT_WARMUP))
+        meter = CpuMeter(
+            {
+                "availability_" + p.env.get("SLOTLINE_AVAILABILITY_ROLE", "all"): p.process.pid
+                for p in processes
+                if p.process is not None
+            }
+        )
+        meter.start()
         latencies, statuses, retries, elapsed = await run(
             range(THROUGHPUT_WARMUP, THROUGHPUT_WARMUP + THROUGHPUT_HOLDS)
         )
+        meter.report("cpu_per_hold", max(1, statuses[201]), "hold")  # where a hold's time goes
     say(
         f"throughput: {THROUGHPUT_HOLDS} holds in {elapsed:.1f}s, statuses {dict(statuses)},"
         f" {retries} retried after a dropped connection,"
@@ -709,7 +729,7 @@ async def main() -> int:
         say(f"service ready on {service.base_url} after {time.monotonic() - began:.1f}s")
         phases: list[tuple[str, Callable[[], Any]]] = [
             ("race", lambda: race(app, service)),
-            ("throughput", lambda: throughput(app, service)),
+            ("throughput", lambda: throughput(app, service, processes)),
             ("slots", lambda: slot_queries(app, service)),
             ("view lag", lambda: view_lag(app, service)),
             ("rebuild", lambda: rebuild(app, database_url)),
