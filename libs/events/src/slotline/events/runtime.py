@@ -297,18 +297,24 @@ def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:
     return app
 
 
-def serve(spec: ServiceSpec[Any]) -> None:
-    """Run the service until SIGINT/SIGTERM, then shut down gracefully."""
+def server_config(spec: ServiceSpec[Any]) -> uvicorn.Config:
+    """How the service's HTTP server runs: its address, graceful shutdown and how long
+    an idle client connection is kept."""
     settings = spec.settings
-    config = uvicorn.Config(
+    return uvicorn.Config(
         build_http_app(spec),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.graceful_timeout_seconds),
+        timeout_keep_alive=settings.http_keep_alive_seconds,
     )
-    uvicorn.Server(config).run()
+
+
+def serve(spec: ServiceSpec[Any]) -> None:
+    """Run the service until SIGINT/SIGTERM, then shut down gracefully."""
+    uvicorn.Server(server_config(spec)).run()
 
 
 def current_application(request: Request) -> ServiceApplication:

@@ -70,6 +70,12 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = Field(default="127.0.0.1", description="Interface the HTTP API binds.")
     http_port: int = Field(default=8000, ge=0, le=65535, description="HTTP port (0 = any).")
+    http_keep_alive_seconds: PositiveInt = Field(
+        default=75,
+        description="How long an idle client connection stays open; keep it above any load"
+        " balancer's idle timeout (uvicorn's 5 s default made clients reusing a connection"
+        " meet a reset).",
+    )
     http_max_body_kb: PositiveInt = Field(
         default=64, description="Largest request body (413 beyond it); JSON requests are small."
     )

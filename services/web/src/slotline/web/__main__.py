@@ -17,6 +17,7 @@ def main() -> None:
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=int(settings.graceful_timeout_seconds),
+            timeout_keep_alive=settings.http_keep_alive_seconds,
         )
     ).run()
 

@@ -32,6 +32,9 @@ class WebSettings(BaseSettings):
     log_json: bool = Field(default=True, description="JSON lines (true) or console (false).")
     otel_exporter_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint.")
     graceful_timeout_seconds: float = Field(default=20.0, gt=0, description="Shutdown grace.")
+    http_keep_alive_seconds: int = Field(
+        default=75, gt=0, description="How long an idle client connection stays open."
+    )
 
     web_public_url: str = Field(
         default="http://127.0.0.1:8100", description="How customers reach this service."
