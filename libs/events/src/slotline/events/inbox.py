@@ -112,15 +112,15 @@ class Subscription:
     handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
     identity: Identity = Identity.STREAM
     effect: Effect | None = None
-    handles: frozenset[str] | None = None
-    """For ``effect``: the event types it handles (None: all)."""
+    handles: frozenset[type[Message]] | None = None
+    """For ``effect``: the message classes it handles (None: all)."""
     refused: Refusal | None = None
     """For ``handlers``: how a refused message (its handler raised :class:`Rejected`) is
     answered; None: it is dead-lettered with the reason."""
 
     def handler_for(self, message: Message) -> Handler | Effect | None:
         if self.effect is not None:
-            wanted = self.handles is None or message.event_type in self.handles
+            wanted = self.handles is None or isinstance(message, tuple(self.handles))
             return self.effect if wanted else None
         for cls in type(message).__mro__:
             handler = self.handlers.get(cls)

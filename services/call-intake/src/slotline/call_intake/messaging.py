@@ -260,12 +260,12 @@ def subscriptions(application: CallIntakeApplication) -> Sequence[Subscription]:
         Subscription(
             NOTIFICATIONS_EVENTS,
             effect=consent_changes(application),
-            handles=frozenset({"ConsentChanged"}),
+            handles=frozenset({notifications.ConsentChanged}),
         ),
         Subscription(
             BOOKING_EVENTS,
             effect=confirmed_bookings(application),
-            handles=frozenset({"BookingConfirmed"}),
+            handles=frozenset({booking.BookingConfirmed}),
         ),
     )
 

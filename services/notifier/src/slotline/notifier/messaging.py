@@ -120,11 +120,11 @@ def subscriptions(application: NotifierApplication) -> Sequence[Subscription]:
 # Only these types are acted on; the rest (the notifier's own outcomes on its topic
 # above all) are skipped without a database lookup, so a text-back never queues
 # behind a burst of the notifier's own events.
-HANDLED: dict[str, frozenset[str]] = {
+HANDLED: dict[str, frozenset[type[Message]]] = {
     NOTIFICATIONS_EVENTS: frozenset(
-        {"NotificationRequested", "TextBackRequested", "EscalationRequested"}
+        {events.NotificationRequested, events.TextBackRequested, events.EscalationRequested}
     ),
-    CALLS_EVENTS: frozenset({"WhatsAppMessageReceived"}),
+    CALLS_EVENTS: frozenset({calls.WhatsAppMessageReceived}),
 }
 
 
