@@ -131,6 +131,52 @@ class TestGroupCommit:
         assert len({id(w) for w in works}) == 1, "one transaction for the whole batch"
         assert credits(ledger, "g-0") == [0, 3, 6]
 
+    async def test_what_a_batch_reads_is_loaded_in_one_query(
+        self,
+        ledger: TallyLedger,
+        producer_broker: KafkaBroker,
+        settings: ServiceSettings,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        sources = [f"p-{n}" for n in range(6)]
+        await outcomes(
+            make_inbox(ledger, producer_broker, settings),
+            [counted(source, 2) for source in sources],
+        )
+        loads: list[list[Any]] = []
+        load_many = ledger.load_many
+
+        def counting(ids: Any, cursor: Any = None) -> dict[Any, Any]:
+            loads.append(list(ids))
+            return load_many(ids, cursor=cursor)
+
+        monkeypatch.setattr(ledger, "load_many", counting)
+        inbox = Inbox(ledger, producer_broker, settings, consumer="ledger", parser=parse_tally)
+        inbox.subscribe(
+            Subscription(
+                TALLY_TOPIC,
+                {TallyCounted: ledger.credit_count},
+                reads=lambda m: [Credit.create_id(m.aggregate_id)],
+            )
+        )
+        batch = [counted(source, 3, amount=5) for source in sources]
+        assert await outcomes(inbox, batch) == [Outcome.APPLIED] * 6
+        assert loads == [[Credit.create_id(s) for s in sources]], "one query, not six"
+        assert all(credits(ledger, s) == [1, 5] for s in sources)
+
+    async def test_a_message_whose_reads_fail_is_still_applied_by_its_handler(
+        self, ledger: TallyLedger, producer_broker: KafkaBroker, settings: ServiceSettings
+    ) -> None:
+        def unreadable(message: TallyCounted) -> list[Any]:
+            raise ValueError("no ids in this one")
+
+        inbox = Inbox(ledger, producer_broker, settings, consumer="ledger", parser=parse_tally)
+        inbox.subscribe(
+            Subscription(TALLY_TOPIC, {TallyCounted: ledger.credit_count}, reads=unreadable)
+        )
+        assert await outcomes(inbox, [counted("q-1", 2, 4)]) == [Outcome.APPLIED]
+        assert credits(ledger, "q-1") == [4]
+
     async def test_a_failing_handler_costs_its_neighbours_nothing_and_keeps_its_keys_order(
         self,
         ledger: TallyLedger,

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from uuid import UUID
 
 import anyio
 from aiokafka.errors import KafkaError
@@ -81,6 +82,10 @@ Refusal = Callable[[Any, "Rejected", UnitOfWork], None]
 """Answers a message its handler refused, inside the unit of work that records the
 message as applied: a typed answer to the sender instead of a dead letter."""
 
+Reads = Callable[[Any], Iterable[UUID]]
+"""The aggregates a handler will look at for a message: a batch loads all of them in
+one query before its handlers run, instead of one round trip per lookup."""
+
 
 class Rejected(Exception):
     # A verdict on a message, named as the dead letter says it.
@@ -117,6 +122,8 @@ class Subscription:
     refused: Refusal | None = None
     """For ``handlers``: how a refused message (its handler raised :class:`Rejected`) is
     answered; None: it is dead-lettered with the reason."""
+    reads: Reads | None = None
+    """For ``handlers``: the aggregates each message's handler reads (prefetched)."""
 
     def handler_for(self, message: Message) -> Handler | Effect | None:
         if self.effect is not None:
@@ -158,6 +165,7 @@ class Delivery:
     message: Message | None = None
     handler: Handler | Effect | None = None
     refused: Refusal | None = None
+    reads: Reads | None = None
     solo: bool = False
     tracking: Tracking | None = None
     outcome: Outcome | None = None
@@ -353,6 +361,7 @@ class Inbox:
         delivery.message = message
         delivery.handler = handler
         delivery.refused = subscription.refused
+        delivery.reads = subscription.reads
         delivery.solo = subscription.effect is not None
         delivery.tracking = tracking_for(
             self.consumer, record.topic, message, subscription.identity
@@ -404,6 +413,7 @@ class Inbox:
 
     def _commit_group(self, batch: list[Delivery]) -> None:
         with self.app.unit_of_work() as work:
+            _prefetch(work, batch)
             for delivery in batch:
                 assert delivery.message is not None
                 assert delivery.tracking is not None
@@ -537,6 +547,20 @@ class Inbox:
                     self.metrics.dead_lettered.labels(topic, delivery.error_type).inc()
                 case _:
                     pass
+
+
+def _prefetch(work: UnitOfWork, batch: Sequence[Delivery]) -> None:
+    """Load every aggregate the batch's handlers will read in one query. Only a hint:
+    a message whose ids cannot be worked out is left to its handler, which says why."""
+    wanted: list[UUID] = []
+    for delivery in batch:
+        if delivery.reads is not None and delivery.message is not None:
+            try:
+                wanted.extend(delivery.reads(delivery.message))
+            except Exception as error:  # the handler meets (and reports) the same fault
+                log.debug("no prefetch for a message", error=repr(error))
+    if wanted:
+        work.get_many(wanted)
 
 
 def _after(candidate: Delivery, failed: Delivery) -> bool:

@@ -14,7 +14,7 @@ cursor; only read-model rows need PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -87,6 +87,7 @@ class UnitOfWork:
         self._opened: dict[UUID, Aggregate] = {}
         self.trackings: list[Tracking] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._memo: dict[Hashable, Any] = {}
 
     # --- aggregates --------------------------------------------------------------------
 
@@ -139,6 +140,18 @@ class UnitOfWork:
         if self._cursor is None:
             raise RuntimeError("rows need the PostgreSQL store; this one is in memory")
         return self._cursor
+
+    def memo(self, key: Hashable, read: Callable[[], T]) -> T:
+        """``read()`` once per unit of work: a row every message of a batch looks up
+        (a service's terms) costs one round trip per batch, and is read in the work's
+        own transaction, so it is as current as the rest of what the work sees."""
+        if key not in self._memo:
+            self._memo[key] = read()
+        return cast(T, self._memo[key])
+
+    def forget_memos(self) -> None:
+        """What was memoised may have changed (the work wrote it): read it again."""
+        self._memo.clear()
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once the work has committed (e.g. wake a waiting request)."""

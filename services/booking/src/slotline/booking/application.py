@@ -146,13 +146,7 @@ class BookingApplication(ServiceApplication):
     ) -> tuple[Booking, list[Any]]:
         tenant = request.tenant_id
         terms = self.catalog.service(tenant, request.service_id)
-        contact = ContactDetails.normalised(
-            request.contact.name,
-            request.contact.phone,
-            request.contact.email,
-            request.contact.language,
-            default_region=country_of_zone(terms.time_zone) if terms else None,
-        )
+        contact = _contact_of(request, terms)
         customer = self._find(Customer, customer_id_for(tenant, contact))
         if customer is None:
             customer = Customer(
@@ -195,6 +189,18 @@ class BookingApplication(ServiceApplication):
                 )
             )
         return booking, [customer, *claims]
+
+    def request_reads(self, request: BookingRequested) -> list[UUID]:
+        """The aggregates :meth:`request_booking` looks up (a batch loads them at once)."""
+        tenant = request.tenant_id
+        ids = [Booking.create_id(tenant, request.request_id)]
+        if request.idempotency_key:
+            ids.append(_key_claim_id(tenant, request.idempotency_key))
+        terms = self.catalog.service(tenant, request.service_id)
+        if terms is not None:
+            ids.append(PolicyTier.create_id(tenant, terms.price_tier))
+        ids.append(customer_id_for(tenant, _contact_of(request, terms)))
+        return ids
 
     # --- the saga's answers (from availability and payments) -------------------------
 
@@ -337,6 +343,18 @@ def fingerprint(request: BookingRequested) -> str:
     asked["slot_start"] = request.slot_start.astimezone(UTC).isoformat()
     encoded = json.dumps(asked, sort_keys=True).encode()
     return hashlib.sha256(encoded).hexdigest()
+
+
+def _contact_of(request: BookingRequested, terms: ServiceTerms | None) -> ContactDetails:
+    """The request's contact, normalised (a phone without a country code is read in the
+    location's country)."""
+    return ContactDetails.normalised(
+        request.contact.name,
+        request.contact.phone,
+        request.contact.email,
+        request.contact.language,
+        default_region=country_of_zone(terms.time_zone) if terms else None,
+    )
 
 
 def _key_claim(idempotency_key: str) -> str:

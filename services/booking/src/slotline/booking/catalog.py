@@ -12,7 +12,7 @@ from psycopg.rows import DictRow
 from slotline.booking.domain.booking import ServiceTerms
 from slotline.events.contract.availability_catalog import LocationRegistered, ServiceDefined
 from slotline.events.envelope import Message
-from slotline.events.unit_of_work import read_cursor
+from slotline.events.unit_of_work import current_work, read_cursor
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.catalog_location (
@@ -48,6 +48,9 @@ class Catalog:
 
     def record(self, cursor: Cursor[DictRow], message: Message) -> None:
         """Keep a catalogue event (inside the inbox's transaction)."""
+        work = current_work()
+        if work is not None:  # later messages of the batch read the new terms
+            work.forget_memos()
         match message:
             case LocationRegistered():
                 cursor.execute(
@@ -84,6 +87,15 @@ class Catalog:
                 )
 
     def service(self, tenant_id: str, service_id: str) -> ServiceTerms | None:
+        """A service's terms; read once per unit of work (a batch of requests for the
+        same service asks once)."""
+        work = current_work()
+        if work is not None and work.app.recorder is self.recorder:
+            key = ("catalog_service", tenant_id, service_id)
+            return work.memo(key, lambda: self._service(tenant_id, service_id))
+        return self._service(tenant_id, service_id)
+
+    def _service(self, tenant_id: str, service_id: str) -> ServiceTerms | None:
         with read_cursor(self.recorder) as cursor:
             cursor.execute(
                 sql.SQL(

@@ -36,7 +36,7 @@ from slotline.events.contract import payments
 from slotline.events.contract.common import Consents, Contact, HoldRejection, SlotOffer, TimeSlot
 from slotline.events.contract.common import Money as WireMoney
 from slotline.events.envelope import Message
-from slotline.events.inbox import Identity, Rejected
+from slotline.events.inbox import Identity, Reads, Rejected
 from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
 from slotline.events.topics import (
@@ -328,8 +328,13 @@ def subscriptions(application: BookingApplication) -> Sequence[Subscription]:
             handlers=dict.fromkeys(BOOKING_REQUEST_TYPES, asked),
             identity=Identity.MESSAGE,
             refused=answer_refusal,
+            reads=_request_reads(application),
         ),
-        Subscription(AVAILABILITY_EVENTS, handlers=dict.fromkeys(AVAILABILITY_ANSWERS, answers)),
+        Subscription(
+            AVAILABILITY_EVENTS,
+            handlers=dict.fromkeys(AVAILABILITY_ANSWERS, answers),
+            reads=_answered_booking,
+        ),
         Subscription(
             PAYMENTS_EVENTS,
             handlers={
@@ -337,6 +342,7 @@ def subscriptions(application: BookingApplication) -> Sequence[Subscription]:
                 payments.PaymentAuthorizationFailed: money,
                 Message: timeline.handle,
             },
+            reads=_paid_booking,
         ),
         Subscription(CALLS_EVENTS, handlers={Message: timeline.handle}),
         Subscription(NOTIFICATIONS_EVENTS, handlers={Message: timeline.handle}),
@@ -349,15 +355,20 @@ BOOKING_REQUEST_TYPES: tuple[type[Message], ...] = (
     requests.BookingRescheduleRequested,
 )
 
-AVAILABILITY_ANSWERS: tuple[type[Message], ...] = (
-    catalog.LocationRegistered,
-    catalog.ServiceDefined,
+HOLD_ANSWERS: tuple[type[Message], ...] = (
     holds.HoldPlaced,
     holds.HoldRejected,
     holds.HoldConfirmed,
     holds.HoldExpired,
     holds.HoldRescheduled,
     holds.HoldRescheduleRefused,
+)
+"""Availability's answers about a hold, whose id is its booking's."""
+
+AVAILABILITY_ANSWERS: tuple[type[Message], ...] = (
+    catalog.LocationRegistered,
+    catalog.ServiceDefined,
+    *HOLD_ANSWERS,
 )
 """What booking acts on from availability; slot views and resource changes are skipped."""
 
@@ -446,6 +457,27 @@ def _requests(app: BookingApplication) -> Handle:
             raise RequestRefused(reason, str(error)) from error
 
     return apply
+
+
+def _request_reads(app: BookingApplication) -> Reads:
+    def reads(message: Message) -> list[UUID]:
+        if isinstance(message, requests.BookingRequested):
+            return app.request_reads(message)
+        changes = (requests.BookingCancellationRequested, requests.BookingRescheduleRequested)
+        return [UUID(message.booking_id)] if isinstance(message, changes) else []
+
+    return reads
+
+
+def _answered_booking(message: Message) -> list[UUID]:
+    """A hold's answer is about the booking whose id is the hold's."""
+    answer: Any = message  # one of HOLD_ANSWERS, each with a hold_id
+    return [UUID(answer.hold_id)] if isinstance(message, HOLD_ANSWERS) else []
+
+
+def _paid_booking(message: Message) -> list[UUID]:
+    paid = (payments.PaymentAuthorized, payments.PaymentAuthorizationFailed)
+    return [UUID(message.booking_id)] if isinstance(message, paid) else []
 
 
 def _booking_uuid(text: str) -> UUID:

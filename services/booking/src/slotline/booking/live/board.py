@@ -8,6 +8,7 @@ records the writer's position, so each event lands once.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,35 +98,44 @@ def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
     cursor.execute(sql.SQL(_DDL).format(schema=sql.Identifier(schema)))  # type: ignore[arg-type]
 
 
-def upsert_booking(cursor: Cursor[DictRow], schema: str, row: dict[str, Any]) -> None:
-    columns = list(row)
+def upsert_bookings(cursor: Cursor[DictRow], schema: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Write the rows (newer versions only) in one pipelined round trip, and tell
+    listeners (on commit) which bookings changed, in one statement."""
+    if not rows:
+        return
+    cursor.executemany(_upsert_statement(schema, tuple(rows[0])), rows)
+    payloads = [
+        json.dumps(
+            {
+                "tenant_id": row["tenant_id"],
+                "booking_id": str(row["booking_id"]),
+                "slot_start": row["slot_start"].isoformat(),
+                "status": row["status"],
+            }
+        )
+        for row in rows
+    ]
     cursor.execute(
-        sql.SQL(
-            "INSERT INTO {}.booking_view ({}) VALUES ({}) ON CONFLICT (booking_id) DO UPDATE"
-            " SET {} WHERE booking_view.version < EXCLUDED.version"
-        ).format(
-            sql.Identifier(schema),
-            sql.SQL(", ").join(map(sql.Identifier, columns)),
-            sql.SQL(", ").join(sql.Placeholder(c) for c in columns),
-            sql.SQL(", ").join(
-                sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
-                for c in columns
-                if c != "booking_id"
-            ),
-        ),
-        row,
+        "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) AS payload",
+        (BOARD_CHANGED_CHANNEL, payloads),
     )
 
 
-def announce(cursor: Cursor[DictRow], row: dict[str, Any]) -> None:
-    """Tell listeners (on commit) that this booking's row changed."""
-    payload = {
-        "tenant_id": row["tenant_id"],
-        "booking_id": str(row["booking_id"]),
-        "slot_start": row["slot_start"].isoformat(),
-        "status": row["status"],
-    }
-    cursor.execute("SELECT pg_notify(%s, %s)", (BOARD_CHANGED_CHANNEL, json.dumps(payload)))
+@functools.cache
+def _upsert_statement(schema: str, columns: tuple[str, ...]) -> sql.Composed:
+    return sql.SQL(
+        "INSERT INTO {}.booking_view ({}) VALUES ({}) ON CONFLICT (booking_id) DO UPDATE"
+        " SET {} WHERE booking_view.version < EXCLUDED.version"
+    ).format(
+        sql.Identifier(schema),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(sql.Placeholder(c) for c in columns),
+        sql.SQL(", ").join(
+            sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
+            for c in columns
+            if c != "booking_id"
+        ),
+    )
 
 
 def add_entries(cursor: Cursor[DictRow], schema: str, entries: Sequence[Entry]) -> None:

@@ -37,11 +37,8 @@ class BookingBoard(Projection):
             if (line := _entry(event, latest.get(event.originator_id))) is not None
         ]
         with self.recorder.datastore.transaction(commit=True) as cursor:
-            for booking in latest.values():
-                if isinstance(booking, Booking):
-                    row = view_row(booking)
-                    board.upsert_booking(cursor, self.schema, row)
-                    board.announce(cursor, row)
+            rows = [view_row(b) for b in latest.values() if isinstance(b, Booking)]
+            board.upsert_bookings(cursor, self.schema, rows)
             board.add_entries(cursor, self.schema, lines)
             self.record_position(cursor, notifications)
 
