@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 
@@ -91,21 +90,13 @@ class NotifierApplication(ServiceApplication):
         for listener in self.queued_listeners:
             listener()
 
-    def _load(
-        self, cls: type[A], aggregate_id: UUID, work: UnitOfWork | None = None, **create: Any
-    ) -> A:
-        """The aggregate (one instance per unit of work), or a new one."""
-        if work is not None and aggregate_id in work.identities:
-            found = work.identities[aggregate_id]
-            assert isinstance(found, cls)
-            return found
-        try:
-            aggregate: A = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
+    def _load(self, cls: type[A], aggregate_id: UUID, work: UnitOfWork, **create: Any) -> A:
+        """The aggregate as the work sees it (one instance per unit of work), or a new
+        one; either way saved with the work."""
+        aggregate = work.get(cls, aggregate_id)
+        if aggregate is None:
             aggregate = cls(**create)
-        if work is not None:
-            work.identities[aggregate_id] = aggregate
-            work.save(aggregate)
+        work.save(aggregate)
         return aggregate
 
     def reminders_of(self, work: UnitOfWork, tenant_id: str, booking_id: str) -> BookingReminders:

@@ -3,35 +3,42 @@
 The event store is the outbox: events of aggregates saved here are published by the
 relay. Writing them in the same transaction as the queue rows and the consumed
 message's tracking record is what makes a consumed message's effect happen once.
+
+The transaction is the shared unit of work of ``slotline.events``
+(:meth:`ServiceApplication.unit_of_work`); this wrapper only adds the notifier's way of
+naming its tables in SQL. eventsourcing's public ``insert_events(..., tracking=...)``
+opens a transaction of its own, so it cannot hold the queue rows: the shared unit of
+work records events and positions in *this* transaction through ``SlotlineRecorder``,
+the recorder subclass the library documents as its extension point.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import Cursor as PgCursor
 from psycopg import sql
 from psycopg.rows import DictRow
 
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import UnitOfWork as SharedWork
 
 Cursor = PgCursor[DictRow]
+A = TypeVar("A", bound=Aggregate)
 
 
 class UnitOfWork:
     """A cursor in an open transaction plus the aggregates to save with it."""
 
-    def __init__(self, cursor: Cursor, schema: str) -> None:
+    def __init__(self, cursor: Cursor, schema: str, shared: SharedWork | None = None) -> None:
         self.cursor = cursor
         self.schema = schema
-        self.aggregates: list[Aggregate] = []
-        self.identities: dict[UUID, Aggregate] = {}  # one instance per aggregate
+        self._shared = shared
 
     def table(self, name: str) -> sql.Composed:
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
@@ -49,34 +56,32 @@ class UnitOfWork:
         if rows:
             self.cursor.executemany(self._compose(query), rows)
 
+    def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate as this transaction sees it (one instance per unit of work)."""
+        return self._writing().get(kind, aggregate_id)
+
     def save(self, *aggregates: Aggregate) -> None:
-        for aggregate in aggregates:
-            if all(a is not aggregate for a in self.aggregates):
-                self.aggregates.append(aggregate)
+        """Commit ``aggregates``' new events with the work (each once, however often named)."""
+        self._writing().add(*aggregates)
 
-
-def schema_of(app: ServiceApplication) -> str:
-    return app.schema
+    def _writing(self) -> SharedWork:
+        if self._shared is None:
+            raise RuntimeError("a reading transaction saves no aggregates")
+        return self._shared
 
 
 @contextmanager
 def unit_of_work(app: ServiceApplication, tracking: Tracking | None = None) -> Iterator[UnitOfWork]:
-    """Commit the work's rows, its aggregates' events and ``tracking`` together."""
-    recorder = cast(PostgresProcessRecorder, app.process_recorder)
-    with recorder.datastore.transaction(commit=True) as cursor:
-        work = UnitOfWork(cursor, schema_of(app))
-        yield work
+    """Commit the work's rows, its aggregates' events and ``tracking`` together; a
+    tracking position recorded before raises ``IntegrityError`` and commits nothing."""
+    with app.unit_of_work() as shared:
         if tracking is not None:
-            recorder._insert_tracking(cursor, tracking)
-        events = [e for aggregate in work.aggregates for e in aggregate.collect_events()]
-        if events:
-            stored = [app.mapper.to_stored_event(e) for e in events]
-            recorder._insert_stored_events(cursor, stored)
+            shared.track(tracking)
+        yield UnitOfWork(shared.cursor, app.schema, shared)
 
 
 @contextmanager
 def reading(app: ServiceApplication) -> Iterator[UnitOfWork]:
     """A read-only transaction."""
-    recorder = cast(PostgresProcessRecorder, app.process_recorder)
-    with recorder.datastore.transaction(commit=False) as cursor:
-        yield UnitOfWork(cursor, schema_of(app))
+    with app.reading() as cursor:
+        yield UnitOfWork(cursor, app.schema)
