@@ -5,7 +5,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(shell python3 -m pip install --q
 PYTEST_ARGS ?=
 
 .PHONY: help install browser-deps run test test-unit test-integration test-e2e lint typecheck format schema \
-        bench bench-idle bench-hops bench-relay bench-availability bench-booking bench-payments bench-notifier \
+        bench bench-idle bench-hops bench-relay bench-slot-finding bench-availability bench-booking bench-payments bench-notifier \
         bench-call-intake bench-replay bench-web screenshots loadtest chaos topics token clean images
 
 help:  ## list targets
@@ -50,7 +50,7 @@ format: install  ## apply ruff fixes and formatting
 schema: install  ## regenerate JSON Schemas and the AsyncAPI document
 	$(UV) run --frozen slotline-events schema
 
-bench: bench-idle bench-relay bench-availability bench-booking bench-payments bench-notifier bench-call-intake bench-replay bench-web  ## every benchmark
+bench: bench-idle bench-relay bench-slot-finding bench-availability bench-booking bench-payments bench-notifier bench-call-intake bench-replay bench-web  ## every benchmark
 
 chaos: install  ## kill -9 a service every few seconds under load, restart the broker; check invariants
 	$(UV) run --frozen python bench/chaos.py $(CHAOS_ARGS)
@@ -66,6 +66,9 @@ bench-relay: install  ## outbox relay throughput and lag (10,000 events)
 
 bench-availability: install  ## availability over HTTP: race, holds/s, slot queries, SSE lag, rebuild
 	$(UV) run --frozen python bench/availability.py
+
+bench-slot-finding: install  ## slot finding's CPU in one process: a day view, a booking's reach, a hold
+	$(UV) run --frozen python bench/slot_finding.py
 
 bench-booking: install  ## booking saga: e2e p50/p99 at 100 requests/s, bookings/s at saturation
 	$(UV) run --frozen python bench/booking.py

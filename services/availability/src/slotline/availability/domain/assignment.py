@@ -86,6 +86,20 @@ def booking_days(occupied: Interval, slot: Interval, tz: ZoneInfo) -> list[tuple
     return [(day, day == first) for day in dates_touched(occupied, tz)]
 
 
+@dataclass(frozen=True, slots=True)
+class SlotReach:
+    """What a slot occupies (buffers included) and on which local days: the same for
+    every resource of one time zone, so worked out once per slot, not per resource."""
+
+    occupied: Interval
+    days: list[tuple[date, bool]]
+
+    @classmethod
+    def of(cls, service: ServiceDefinition, slot: Interval, tz: ZoneInfo) -> SlotReach:
+        occupied = service.occupied(slot)
+        return cls(occupied, booking_days(occupied, slot, tz))
+
+
 def _entries(
     calendars: Calendars, resource_id: UUID, day: date, now: datetime
 ) -> list[CalendarEntry]:
@@ -100,12 +114,15 @@ def resource_fit(
     calendars: Calendars,
     now: datetime,
     seats: int = 1,
+    reach: SlotReach | None = None,
 ) -> RejectionReason | None:
-    """Why ``resource`` cannot serve ``slot`` (hours, overlap, seats, limit), or ``None``."""
-    occupied = service.occupied(slot)
+    """Why ``resource`` cannot serve ``slot`` (hours, overlap, seats, limit), or ``None``.
+    ``reach``: the slot's occupied time and days, when the caller worked them out."""
+    reach = reach or SlotReach.of(service, slot, resource.tz)
+    occupied = reach.occupied
     if not resource.works_during(occupied):
         return RejectionReason.OUTSIDE_HOURS
-    for day, primary in booking_days(occupied, slot, resource.tz):
+    for day, primary in reach.days:
         entries = _entries(calendars, resource.resource_id, day, now)
         conflict = conflict_among(
             entries,
@@ -191,7 +208,11 @@ def candidates(
 ) -> Candidates:
     """Check every qualifying resource against ``slot`` once."""
     relevant = [r for r in resources if any(r.satisfies(q) for q in service.requirements)]
-    fits = {r.resource_id: resource_fit(r, service, slot, calendars, now, seats) for r in relevant}
+    reaches = {tz: SlotReach.of(service, slot, tz) for tz in {r.tz for r in relevant}}
+    fits = {
+        r.resource_id: resource_fit(r, service, slot, calendars, now, seats, reaches[r.tz])
+        for r in relevant
+    }
     order = rank or (lambda r: str(r.resource_id))
     options = [
         sorted((r for r in relevant if r.satisfies(q) and fits[r.resource_id] is None), key=order)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from uuid import UUID
@@ -37,6 +37,17 @@ class ResourceState:
     overrides: tuple[DateOverride, ...] = ()
     time_off: tuple[TimeOff, ...] = ()
     active: bool = True
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        # Hashed once: memoised slot finding hashes the same state hundreds of times per
+        # day view (a tenth of the projector's time, profiled). Fields as in __eq__.
+        fields = (self.resource_id, self.kind, self.tags, self.location_id, self.tz)
+        key = (*fields, self.weekly, self.overrides, self.time_off, self.active)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def satisfies(self, requirement: Requirement) -> bool:
         return self.active and requirement.is_satisfied_by(self.kind, self.tags)

@@ -155,11 +155,13 @@ def day_slots(
     """Every offered slot of ``service`` on ``local_date`` (in ``tz``), in time order;
     only those starting within ``starting_within`` when given."""
     calendars = LiveCalendars(calendars, now)
+    qualifying = [r for r in resources if any(r.satisfies(q) for q in service.requirements)]
+    # Most resources share their hours: each distinct working time is stepped once.
+    hours = {tuple(r.working_around(local_date)) for r in qualifying}
     starts = {
         start
-        for r in resources
-        if any(r.satisfies(q) for q in service.requirements)
-        for start in candidate_starts(service, r.working_around(local_date), tz, local_date)
+        for working in hours
+        for start in candidate_starts(service, working, tz, local_date)
         if starting_within is None or starting_within.contains(start)
     }
     views = (
