@@ -238,7 +238,22 @@ def subscriptions(application: AvailabilityApplication) -> Sequence[Subscription
     """Hold commands from booking, each applied exactly once; a batch of them shares one
     unit of work (holds on one resource day are decided in memory, in arrival order)."""
     handle = hold_commands(application)
-    return (Subscription(AVAILABILITY_COMMANDS, handlers=dict.fromkeys(HOLD_COMMANDS, handle)),)
+    return (
+        Subscription(
+            AVAILABILITY_COMMANDS,
+            handlers=dict.fromkeys(HOLD_COMMANDS, handle),
+            reads=_commanded_hold,
+        ),
+    )
+
+
+def _commanded_hold(message: Message) -> list[UUID]:
+    """Every hold command names its hold (a new one's id is derived from its key): a
+    batch loads them all in one query."""
+    command: Any = message  # one of HOLD_COMMANDS, each with a hold_id
+    if isinstance(message, HOLD_COMMANDS):
+        return [Hold.create_id(message.tenant_id, command.hold_id)]
+    return []
 
 
 HOLD_COMMANDS: tuple[type[Message], ...] = (
