@@ -23,12 +23,8 @@ at once, a handler's :class:`Rejected` too, and a handler that keeps failing aft
 from __future__ import annotations
 
 import asyncio
-import enum
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
-from uuid import UUID
+from collections.abc import Sequence
+from typing import TypeVar
 
 import anyio
 from aiokafka.errors import KafkaError
@@ -36,13 +32,9 @@ from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
     OperationalError,
-    Tracking,
 )
 from faststream.kafka import KafkaBroker
-from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
-from psycopg import Cursor
-from psycopg.rows import DictRow
+from opentelemetry import trace
 from tenacity import (
     AsyncRetrying,
     Retrying,
@@ -53,167 +45,56 @@ from tenacity import (
 )
 
 from slotline.events.consumer import Record, RecordSource
-from slotline.events.context import caused_by
 from slotline.events.contract.registry import ContractViolation, parse_message
-from slotline.events.dead_letters import ConsumedRecord, dead_letter
+from slotline.events.dead_letters import dead_letter
+from slotline.events.delivery import (
+    Delivery,
+    Outcome,
+    count_outcomes,
+    mark_duplicates,
+    prefetch,
+)
 from slotline.events.envelope import Message
 from slotline.events.logs import get_logger
 from slotline.events.metrics import InboxMetrics
-from slotline.events.recorder import SlotlineRecorder
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ServiceApplication
-from slotline.events.unit_of_work import UnitOfWork
+from slotline.events.subscription import (
+    Effect,
+    Handler,
+    Identity,
+    Parser,
+    Reads,
+    Refusal,
+    Rejected,
+    Subscription,
+    tracked_transaction,
+    tracking_for,
+)
+
+__all__ = [
+    "Delivery",
+    "Effect",
+    "Handler",
+    "Identity",
+    "Inbox",
+    "Outcome",
+    "Parser",
+    "Reads",
+    "Refusal",
+    "Rejected",
+    "Subscription",
+    "tracked_transaction",
+    "tracking_for",
+]
 
 log = get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 M = TypeVar("M", bound=Message)
 
-Parser = Callable[[str, bytes], Message]
-"""Decodes and validates a record of a topic; raises ``ContractViolation`` when it can't."""
-
-Handler = Callable[[Any, UnitOfWork], None]
-"""Applies one message inside the batch's unit of work (runs in a worker thread)."""
-
-Effect = Callable[[Message, Tracking], None]
-"""A handler that commits its own transaction with ``tracking``: applied alone."""
-
-Refusal = Callable[[Any, "Rejected", UnitOfWork], None]
-"""Answers a message its handler refused, inside the unit of work that records the
-message as applied: a typed answer to the sender instead of a dead letter."""
-
-Reads = Callable[[Any], Iterable[UUID]]
-"""The aggregates a handler will look at for a message: a batch loads all of them in
-one query before its handlers run, instead of one round trip per lookup."""
-
-
-class Rejected(Exception):
-    # A verdict on a message, named as the dead letter says it.
-    """Raised by a handler for a message that can never succeed: dead-letter it now."""
-
-
-class Identity(enum.Enum):
-    """How the inbox recognises a message it has applied before."""
-
-    STREAM = "stream"
-    """By source stream and ``sequence``: messages a Slotline relay published."""
-    MESSAGE = "message"
-    """By ``event_id``: messages written outside Slotline (channel requests)."""
-
-
-class Outcome(enum.Enum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-    DEAD_LETTERED = "dead_lettered"
-    IGNORED = "ignored"
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """What a service does with one topic: a handler per message class (others are
-    acknowledged without a database round trip), or a legacy ``effect`` per message."""
-
-    topic: str
-    handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
-    identity: Identity = Identity.STREAM
-    effect: Effect | None = None
-    handles: frozenset[type[Message]] | None = None
-    """For ``effect``: the message classes it handles (None: all)."""
-    refused: Refusal | None = None
-    """For ``handlers``: how a refused message (its handler raised :class:`Rejected`) is
-    answered; None: it is dead-lettered with the reason."""
-    reads: Reads | None = None
-    """For ``handlers``: the aggregates each message's handler reads (prefetched)."""
-
-    def handler_for(self, message: Message) -> Handler | Effect | None:
-        if self.effect is not None:
-            wanted = self.handles is None or isinstance(message, tuple(self.handles))
-            return self.effect if wanted else None
-        for cls in type(message).__mro__:
-            handler = self.handlers.get(cls)
-            if handler is not None:
-                return handler
-        return None
-
-
 _INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, ConnectionError)
 _NOT_RETRIED = (Rejected, *_INFRASTRUCTURE_ERRORS)
-
-
-def tracking_for(consumer: str, topic: str, message: Message, identity: Identity) -> Tracking:
-    """Positions are kept per source: tenant and aggregate (stream), or the message."""
-    if identity is Identity.MESSAGE:
-        return Tracking(f"{consumer}|{topic}|{message.tenant_id}|{message.event_id}", 1)
-    source = f"{consumer}|{topic}|{message.tenant_id}|{message.aggregate_id}"
-    return Tracking(source, message.sequence)
-
-
-@contextmanager
-def tracked_transaction(recorder: Any, tracking: Tracking) -> Iterator[Cursor[DictRow]]:
-    """A transaction that records ``tracking`` (for a legacy effect's own rows)."""
-    assert isinstance(recorder, SlotlineRecorder), "rows need the PostgreSQL store"
-    with recorder.transaction(commit=True) as cursor:
-        recorder.track(cursor, [tracking])
-        yield cursor
-
-
-@dataclass
-class Delivery:
-    """One record of a batch and what became of it."""
-
-    record: Record
-    message: Message | None = None
-    handler: Handler | Effect | None = None
-    refused: Refusal | None = None
-    reads: Reads | None = None
-    solo: bool = False
-    tracking: Tracking | None = None
-    outcome: Outcome | None = None
-    reason: str = ""
-    error_type: str = ""
-
-    @property
-    def key(self) -> tuple[str, int, bytes | None]:
-        return (self.record.topic, self.record.partition, self.record.key)
-
-    def consumed(self) -> ConsumedRecord:
-        record = self.record
-        return ConsumedRecord(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            headers={k: v.decode(errors="replace") for k, v in (record.headers or ())},
-            value=record.value or b"",
-        )
-
-    def dead(self, reason: str, error_type: str) -> None:
-        self.outcome, self.reason, self.error_type = Outcome.DEAD_LETTERED, reason, error_type
-
-    @contextmanager
-    def context(self) -> Iterator[None]:
-        """The message's trace (from its headers) and causal context."""
-        message = self.message
-        assert message is not None
-        carrier = {k: v.decode(errors="replace") for k, v in (self.record.headers or ())}
-        token = otel_context.attach(propagate.extract(carrier))
-        try:
-            with (
-                tracer.start_as_current_span(
-                    f"{self.record.topic} process",
-                    kind=trace.SpanKind.CONSUMER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.destination.name": self.record.topic,
-                        "messaging.message.id": str(message.event_id),
-                        "slotline.event_type": message.event_type,
-                    },
-                ),
-                caused_by(message.correlation_id or str(message.event_id), str(message.event_id)),
-            ):
-                yield
-        finally:
-            otel_context.detach(token)
 
 
 class _HandlerFailed(Exception):
@@ -333,7 +214,7 @@ class Inbox:
         for delivery in deliveries:
             if delivery.outcome is Outcome.DEAD_LETTERED:
                 await self._dead_letter(delivery)
-        self._count(deliveries)
+        count_outcomes(self.metrics, deliveries)
         return deliveries
 
     def _apply_batch(self, deliveries: list[Delivery]) -> None:
@@ -404,7 +285,7 @@ class Inbox:
         )
         for attempt in retrying:
             with attempt:
-                self._skip_duplicates(group)
+                mark_duplicates(self.app.recorder, group)
                 live = [d for d in group if d.outcome is None]
                 if live:
                     self._commit_group(live)
@@ -413,7 +294,7 @@ class Inbox:
 
     def _commit_group(self, batch: list[Delivery]) -> None:
         with self.app.unit_of_work() as work:
-            _prefetch(work, batch)
+            prefetch(work, batch)
             for delivery in batch:
                 assert delivery.message is not None
                 assert delivery.tracking is not None
@@ -493,24 +374,6 @@ class Inbox:
             return
         delivery.outcome = Outcome.APPLIED
 
-    def _skip_duplicates(self, group: list[Delivery]) -> None:
-        """Mark what was applied before — recorded, or earlier in this same batch."""
-        live = [d for d in group if d.outcome is None and d.tracking is not None]
-        recorder = self.app.recorder
-        names = list({d.tracking.application_name for d in live if d.tracking})
-        if isinstance(recorder, SlotlineRecorder):
-            positions = recorder.positions(names)
-        else:
-            memory: Any = recorder
-            positions = {n: p for n in names if (p := memory.max_tracking_id(n)) is not None}
-        for delivery in live:
-            assert delivery.tracking is not None
-            name, position = delivery.tracking.application_name, delivery.tracking.notification_id
-            if positions.get(name, 0) >= position:
-                delivery.outcome = Outcome.DUPLICATE
-            else:
-                positions[name] = position
-
     # --- dead letters and metrics ------------------------------------------------------
 
     async def _dead_letter(self, delivery: Delivery) -> None:
@@ -531,36 +394,6 @@ class Inbox:
                     reason=delivery.reason,
                     error_type=delivery.error_type,
                 )
-
-    def _count(self, deliveries: Sequence[Delivery]) -> None:
-        if self.metrics is None:
-            return
-        self.metrics.batch_size.observe(len(deliveries))
-        for delivery in deliveries:
-            topic = delivery.record.topic
-            match delivery.outcome:
-                case Outcome.APPLIED:
-                    self.metrics.processed.labels(topic).inc()
-                case Outcome.DUPLICATE:
-                    self.metrics.duplicates.labels(topic).inc()
-                case Outcome.DEAD_LETTERED:
-                    self.metrics.dead_lettered.labels(topic, delivery.error_type).inc()
-                case _:
-                    pass
-
-
-def _prefetch(work: UnitOfWork, batch: Sequence[Delivery]) -> None:
-    """Load every aggregate the batch's handlers will read in one query. Only a hint:
-    a message whose ids cannot be worked out is left to its handler, which says why."""
-    wanted: list[UUID] = []
-    for delivery in batch:
-        if delivery.reads is not None and delivery.message is not None:
-            try:
-                wanted.extend(delivery.reads(delivery.message))
-            except Exception as error:  # the handler meets (and reports) the same fault
-                log.debug("no prefetch for a message", error=repr(error))
-    if wanted:
-        work.get_many(wanted)
 
 
 def _after(candidate: Delivery, failed: Delivery) -> bool:

@@ -1,0 +1,99 @@
+"""What a service does with a topic: its handlers, how it knows a message it applied
+before, how it answers one it refuses, and what a batch should load first.
+
+The vocabulary of :mod:`slotline.events.inbox`, kept apart so services can declare
+their subscriptions without the consumer's machinery.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from slotline.events.envelope import Message
+from slotline.events.recorder import SlotlineRecorder
+from slotline.events.unit_of_work import UnitOfWork
+
+Parser = Callable[[str, bytes], Message]
+"""Decodes and validates a record of a topic; raises ``ContractViolation`` when it can't."""
+
+Handler = Callable[[Any, UnitOfWork], None]
+"""Applies one message inside the batch's unit of work (runs in a worker thread)."""
+
+Effect = Callable[[Message, Tracking], None]
+"""A handler that commits its own transaction with ``tracking``: applied alone."""
+
+Refusal = Callable[[Any, "Rejected", UnitOfWork], None]
+"""Answers a message its handler refused, inside the unit of work that records the
+message as applied: a typed answer to the sender instead of a dead letter."""
+
+Reads = Callable[[Any], Iterable[UUID]]
+"""The aggregates a handler will look at for a message: a batch loads all of them in
+one query before its handlers run, instead of one round trip per lookup."""
+
+
+class Rejected(Exception):
+    # A verdict on a message, named as the dead letter says it.
+    """Raised by a handler for a message that can never succeed: dead-letter it now."""
+
+
+class Identity(enum.Enum):
+    """How the inbox recognises a message it has applied before."""
+
+    STREAM = "stream"
+    """By source stream and ``sequence``: messages a Slotline relay published."""
+    MESSAGE = "message"
+    """By ``event_id``: messages written outside Slotline (channel requests)."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What a service does with one topic: a handler per message class (others are
+    acknowledged without a database round trip), or a legacy ``effect`` per message."""
+
+    topic: str
+    handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
+    identity: Identity = Identity.STREAM
+    effect: Effect | None = None
+    handles: frozenset[type[Message]] | None = None
+    """For ``effect``: the message classes it handles (None: all)."""
+    refused: Refusal | None = None
+    """For ``handlers``: how a refused message (its handler raised :class:`Rejected`) is
+    answered; None: it is dead-lettered with the reason."""
+    reads: Reads | None = None
+    """For ``handlers``: the aggregates each message's handler reads (prefetched)."""
+
+    def handler_for(self, message: Message) -> Handler | Effect | None:
+        if self.effect is not None:
+            wanted = self.handles is None or isinstance(message, tuple(self.handles))
+            return self.effect if wanted else None
+        for cls in type(message).__mro__:
+            handler = self.handlers.get(cls)
+            if handler is not None:
+                return handler
+        return None
+
+
+def tracking_for(consumer: str, topic: str, message: Message, identity: Identity) -> Tracking:
+    """Positions are kept per source: tenant and aggregate (stream), or the message."""
+    if identity is Identity.MESSAGE:
+        return Tracking(f"{consumer}|{topic}|{message.tenant_id}|{message.event_id}", 1)
+    source = f"{consumer}|{topic}|{message.tenant_id}|{message.aggregate_id}"
+    return Tracking(source, message.sequence)
+
+
+@contextmanager
+def tracked_transaction(recorder: Any, tracking: Tracking) -> Iterator[Cursor[DictRow]]:
+    """A transaction that records ``tracking`` (for a legacy effect's own rows)."""
+    assert isinstance(recorder, SlotlineRecorder), "rows need the PostgreSQL store"
+    with recorder.transaction(commit=True) as cursor:
+        recorder.track(cursor, [tracking])
+        yield cursor
