@@ -1,10 +1,8 @@
-"""Kafka side of the booking service.
-
-Publishes (through the outbox relay) the life of each booking on ``booking.events.v1``
-and its hold commands on ``availability.commands.v1`` (key: the booking id, which is
-the hold id, so one booking's commands stay in order). Consumes booking requests,
-availability's hold outcomes and catalogue, payments' authorisations, and — for the
-customer timeline — calls and notifications, each through the idempotent inbox.
+"""Kafka side of the booking service: what it consumes, through the idempotent inbox
+— booking requests, availability's hold outcomes and catalogue, payments'
+authorisations, and (for the customer timeline) calls and notifications. What it
+publishes is in :mod:`slotline.booking.publishing` (``publisher``, re-exported here as
+every service's ``messaging`` module offers it).
 """
 
 from __future__ import annotations
@@ -21,23 +19,18 @@ from slotline.booking.application import (
 )
 from slotline.booking.domain.booking import Actor, Booking, InvalidTransition
 from slotline.booking.domain.contact import InvalidContact
-from slotline.booking.domain.customer import Customer
 from slotline.booking.domain.money import Money
-from slotline.booking.domain.policy import PolicyTier
 from slotline.booking.domain.request_answer import Answer, RequestAnswer
-from slotline.booking.links import ManageLinks
 from slotline.booking.live.timeline import Timeline
+from slotline.booking.publishing import publisher
 from slotline.events.contract import availability as holds
 from slotline.events.contract import availability_catalog as catalog
-from slotline.events.contract import availability_commands as commands
 from slotline.events.contract import booking as public
 from slotline.events.contract import booking_requests as requests
 from slotline.events.contract import payments
-from slotline.events.contract.common import Consents, Contact, HoldRejection, SlotOffer, TimeSlot
-from slotline.events.contract.common import Money as WireMoney
+from slotline.events.contract.common import HoldRejection
 from slotline.events.envelope import Message
 from slotline.events.inbox import Identity, Reads, Rejected
-from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
 from slotline.events.topics import (
     AVAILABILITY_EVENTS,
@@ -48,272 +41,7 @@ from slotline.events.topics import (
 )
 from slotline.events.unit_of_work import UnitOfWork
 
-# --- publishing ------------------------------------------------------------------------
-
-
-def publisher(links: ManageLinks) -> Publisher:
-    """What booking publishes, by event class: each stored event of a booking, customer,
-    price tier or request answer, from the aggregate right after it (so a replay
-    publishes the same). Reference and idempotency claims are internal; so are a
-    payment (the next step is what others see), an arrival and a contact update."""
-    table = Publisher(Booking, Customer, PolicyTier, RequestAnswer)
-
-    @table.on(Booking.Requested)
-    def requested(booking: Booking, _: Booking.Requested) -> Message:
-        if booking.refusal is not None:
-            return _rejected(booking)
-        return commands.PlaceHold(
-            **_common(booking),
-            hold_id=str(booking.id),
-            request_id=booking.request_id,
-            service_id=booking.terms.service_id,
-            location_id=booking.terms.location_id,
-            slot_start=booking.slot_start,
-            preferred_resource_id=booking.preferred_staff_id or booking.preferred_resource_id,
-            ttl_seconds=booking.hold_ttl_seconds,
-        )
-
-    @table.on(Booking.Held)
-    def held(booking: Booking, _: Booking.Held) -> Message:
-        assert booking.hold_expires_at is not None
-        return public.BookingHeld(
-            **_ids(booking),
-            reference=booking.reference,
-            channel=booking.channel,
-            customer_id=str(booking.customer_id),
-            contact=_contact(booking.contact_data),
-            consents=Consents(**booking.consents),
-            service_id=booking.terms.service_id,
-            location_id=booking.terms.location_id,
-            time_zone=booking.terms.time_zone,
-            slot=_slot(booking),
-            resource_ids=booking.resource_ids,
-            hold_expires_at=booking.hold_expires_at,
-        )
-
-    @table.on(Booking.DepositAsked)
-    def deposit_asked(booking: Booking, asked: Booking.DepositAsked) -> Message:
-        return public.DepositRequested(
-            **_ids(booking),
-            amount=WireMoney(**asked.amount),
-            kind=asked.kind,
-            price_tier=booking.terms.price_tier,
-            payment_token=booking.payment_token,
-        )
-
-    @table.on(Booking.ConfirmationAsked)
-    def confirmation_asked(booking: Booking, _: Booking.ConfirmationAsked) -> Message:
-        return commands.ConfirmHold(**_common(booking), hold_id=str(booking.id))
-
-    @table.on(Booking.Confirmed)
-    def confirmed(booking: Booking, _: Booking.Confirmed) -> Message:
-        return _confirmed(booking, links)
-
-    @table.on(Booking.Rejected)
-    def rejected(booking: Booking, _: Booking.Rejected) -> Message:
-        return _rejected(booking)
-
-    @table.on(Booking.ReleaseAsked)
-    def release_asked(booking: Booking, asked: Booking.ReleaseAsked) -> Message:
-        return commands.ReleaseHold(
-            **_common(booking), hold_id=str(booking.id), reason=asked.reason
-        )
-
-    @table.on(Booking.Expired)
-    def expired(booking: Booking, _: Booking.Expired) -> Message:
-        return public.BookingExpired(**_ids(booking))
-
-    @table.on(Booking.Cancelled)
-    def cancelled(booking: Booking, cancel: Booking.Cancelled) -> Message:
-        answers = getattr(cancel, "request_id", None)  # absent before 2026-12
-        return public.BookingCancelled(
-            **{**_ids(booking), "request_id": answers or booking.request_id},
-            by=public.Actor(cancel.by),
-            within_free_window=cancel.within_free_window,
-            fee=_money(cancel.fee),
-            refund=_money(cancel.refund),
-            reason=cancel.reason,
-        )
-
-    @table.on(Booking.AllocationCancelAsked)
-    def allocation_cancel_asked(booking: Booking, asked: Booking.AllocationCancelAsked) -> Message:
-        return commands.CancelAllocation(
-            **_common(booking), hold_id=str(booking.id), reason=asked.reason[:200]
-        )
-
-    @table.on(Booking.RescheduleAsked)
-    def reschedule_asked(booking: Booking, asked: Booking.RescheduleAsked) -> Message:
-        change = asked.change
-        return commands.RescheduleHold(
-            **_common(booking),
-            hold_id=str(booking.id),
-            slot=TimeSlot(start=change["start"], end=change["end"]),
-            preferred_resource_id=change["preferred_staff_id"],
-        )
-
-    @table.on(Booking.Rescheduled)
-    def rescheduled(booking: Booking, moved: Booking.Rescheduled) -> Message:
-        assert booking.last_change is not None
-        change = booking.last_change
-        previous = TimeSlot(start=moved.previous_start, end=moved.previous_end)
-        return public.BookingRescheduled(
-            **{**_ids(booking), "request_id": change.get("request_id") or booking.request_id},
-            by=public.Actor(change["by"]),
-            previous_slot=previous,
-            slot=_slot(booking),
-            resource_ids=booking.resource_ids,
-            change_number=int(change["change_number"]),
-            change_fee=_money(change["fee"]),
-        )
-
-    @table.on(Booking.ChangeRefused)
-    def change_refused(booking: Booking, refused: Booking.ChangeRefused) -> Message:
-        refusal = refused.refusal
-        return public.BookingChangeRefused(
-            **{**_ids(booking), "request_id": refusal.get("request_id") or booking.request_id},
-            reason=refusal["reason"],
-            detail=refusal.get("detail", "")[:500],
-            alternatives=_offers(refusal.get("alternatives", [])),
-        )
-
-    @table.on(Booking.Completed)
-    def completed(booking: Booking, _: Booking.Completed) -> Message:
-        return public.BookingCompleted(**_ids(booking))
-
-    @table.on(Booking.NoShow)
-    def no_show(booking: Booking, missed: Booking.NoShow) -> Message:
-        return public.BookingNoShow(**_ids(booking), fee=_money(missed.fee))
-
-    @table.on(Customer.Registered)
-    def registered(customer: Customer, _: Customer.Registered) -> Message:
-        return public.CustomerRegistered(
-            tenant_id=customer.tenant_id,
-            aggregate_id=str(customer.id),
-            customer_id=str(customer.id),
-            contact=_contact(customer.contact_data),
-        )
-
-    @table.on(PolicyTier.Defined, PolicyTier.Redefined)
-    def policy_defined(tier: PolicyTier, _: Any) -> Message:
-        return _policy_defined(tier)
-
-    @table.on(RequestAnswer.Given)
-    def answered(answer: RequestAnswer, _: RequestAnswer.Given) -> Message:
-        return _answer_message(answer)
-
-    return table
-
-
-def _common(booking: Booking) -> dict[str, Any]:
-    """What every message of a booking carries (a command to availability has no more)."""
-    return {
-        "tenant_id": booking.tenant_id,
-        "aggregate_id": str(booking.id),
-        "correlation_id": booking.request_id,
-    }
-
-
-def _ids(booking: Booking) -> dict[str, Any]:
-    """What every event of a booking carries."""
-    return {**_common(booking), "booking_id": str(booking.id), "request_id": booking.request_id}
-
-
-def _slot(booking: Booking) -> TimeSlot:
-    return TimeSlot(start=booking.slot_start, end=booking.slot_end)
-
-
-def _confirmed(booking: Booking, links: ManageLinks) -> public.BookingConfirmed:
-    terms = booking.terms
-    policy = booking.policy
-    return public.BookingConfirmed(
-        **_ids(booking),
-        reference=booking.reference,
-        customer_id=str(booking.customer_id),
-        contact=_contact(booking.contact_data),
-        consents=Consents(**booking.consents),
-        service_id=terms.service_id,
-        service_name=terms.service_name,
-        location_id=terms.location_id,
-        time_zone=terms.time_zone,
-        slot=_slot(booking),
-        resource_ids=booking.resource_ids,
-        price=_money(policy.price.to_data() if policy.price else None),
-        paid=_money(booking.paid),
-        free_cancellation_until=booking.free_cancellation_until(),
-        manage_url=links.url(booking.tenant_id, booking.id, booking.slot_end),
-        channel=booking.channel,
-        source_call_id=booking.source_call_id,
-        location_name=terms.location_name or None,
-        address=terms.address,
-    )
-
-
-def _rejected(booking: Booking) -> public.BookingRejected:
-    refusal = booking.refusal
-    assert refusal is not None
-    return public.BookingRejected(
-        **_ids(booking),
-        reason=refusal.reason,
-        detail=refusal.detail[:500],
-        alternatives=[SlotOffer(slot=TimeSlot(start=s, end=e)) for s, e in refusal.alternatives],
-        channel=booking.channel,
-    )
-
-
-def _answer_message(answer: RequestAnswer) -> Message:
-    ids: dict[str, Any] = {
-        "tenant_id": answer.tenant_id,
-        "aggregate_id": answer.booking_id,  # in order with the booking's own events
-        "correlation_id": answer.request_id,
-        "booking_id": answer.booking_id,
-        "request_id": answer.request_id,
-        "request_type": answer.request_type,
-    }
-    if answer.answer is Answer.REPEATED:
-        return public.BookingRequestRepeated(**ids, status=answer.reason)
-    return public.BookingRequestRefused(**ids, reason=answer.reason, detail=answer.detail)
-
-
-def _policy_defined(tier: PolicyTier) -> public.PolicyDefined:
-    policy = tier.policy
-    return public.PolicyDefined(
-        tenant_id=tier.tenant_id,
-        aggregate_id=f"{tier.tenant_id}:{tier.tier}",
-        price_tier=tier.tier,
-        price=_money(policy.price.to_data() if policy.price else None),
-        tax_rate_basis_points=policy.tax_rate_basis_points,
-        taxes_included=policy.taxes_included,
-        payment=public.PaymentRequirement(policy.payment.value),
-        deposit=_money(policy.deposit.to_data() if policy.deposit else None),
-        deposit_percent=policy.deposit_percent,
-        free_cancellation_hours=policy.free_cancellation_hours,
-        late_cancellation_fee=_money(
-            policy.late_cancellation_fee.to_data() if policy.late_cancellation_fee else None
-        ),
-        no_show_fee=_money(policy.no_show_fee.to_data() if policy.no_show_fee else None),
-        free_changes=policy.free_changes,
-        change_fee=_money(policy.change_fee.to_data() if policy.change_fee else None),
-    )
-
-
-def _contact(data: dict[str, Any]) -> Contact:
-    return Contact(
-        name=data["name"],
-        phone=data.get("phone"),
-        email=data.get("email"),
-        language=data.get("language") or "en",
-    )
-
-
-def _money(data: dict[str, Any] | None) -> WireMoney | None:
-    return WireMoney(**data) if data else None
-
-
-def _offers(pairs: list[list[str]]) -> list[SlotOffer]:
-    return [SlotOffer(slot=TimeSlot(start=s, end=e)) for s, e in pairs]
-
-
-# --- consuming ---------------------------------------------------------------------------
+__all__ = ["publisher", "subscriptions"]
 
 
 def subscriptions(application: BookingApplication) -> Sequence[Subscription]:
