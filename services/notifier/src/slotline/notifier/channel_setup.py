@@ -68,7 +68,14 @@ def build_channels(settings: NotifierSettings) -> Channels:
         email = SmtpSender("127.0.0.1", sink.port, settings.mail_from, start_tls=False)
     texts: Sender
     if settings.provider_url:
-        client = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+        # One kept-alive connection per send slot of both lanes: httpx's default pool
+        # (100, 20 kept) would queue a text-back behind reminders in the pool, and open
+        # and close a connection for most sends of a burst.
+        connections = settings.send_concurrency + settings.prompt_send_concurrency
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0, connect=3.0),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        )
         texts = TwilioCompatibleSender(
             client,
             base_url=settings.provider_url,

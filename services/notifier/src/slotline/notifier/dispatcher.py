@@ -1,17 +1,26 @@
-"""The dispatcher: a background job that sends what the queue says is due.
+"""The dispatcher: background jobs that send what the queue says is due.
 
-APScheduler polls on an interval (and is woken at once when a use case queues
-something, for text-backs). Each pass claims a batch in the database before sending
-— so a message is never sent by two replicas — decides per message (send, defer to
-the sending window, skip as too late), sends concurrently, and records the batch's
-outcomes in one transaction. Reminders are rows, so a restart or a long downtime
-loses none: whatever is due is sent on the first pass, unless it is too late.
+Two lanes (:data:`~slotline.notifier.domain.outgoing.PROMPT` and ``BULK``): the prompt
+lane sends what answers something that has just happened — text-backs, confirmations,
+consent replies, escalations — and the bulk lane the reminders, which fall due in
+bursts. Each lane has its own APScheduler job, its own claims and its own sending slots,
+so a text-back queued in the middle of 10,000 due reminders is claimed at once and sent
+beside them, not after them.
+
+A lane polls on an interval (and is woken at once when a use case queues something).
+It claims a batch in the database before sending — so a message is never sent by two
+replicas — decides per message (send, defer to the sending window, skip as too late),
+sends with at most its lane's concurrency, and records the batch's outcomes in one
+transaction. The next batch is claimed while one is sending, so the slots never wait
+for a batch's slowest send. Reminders are rows, so a restart or a long downtime loses
+none: whatever is due is sent on the first pass, unless it is too late.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -21,12 +30,31 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from slotline.events.logs import get_logger
 from slotline.notifier.application import NotifierApplication
-from slotline.notifier.domain.outgoing import Defer, QueuedMessage, Skip, decide
+from slotline.notifier.domain.outgoing import BULK, PROMPT, Defer, QueuedMessage, Skip, decide
 from slotline.notifier.domain.sending_window import recipient_zone
 from slotline.notifier.outcomes import Outcomes, Result, SendingContext
 from slotline.notifier.sending import Delivery
 
 log = get_logger(__name__)
+
+BATCHES_IN_FLIGHT = 2
+"""Per lane: one batch sending while the next one, claimed, waits for free slots."""
+
+
+@dataclass
+class Lane:
+    """One stream of due messages: its claims, its sending slots, its pass."""
+
+    name: str
+    batch_size: int
+    concurrency: int
+    woken: bool = False
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+    slots: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slots = asyncio.Semaphore(self.concurrency)
+        self.idle.set()
 
 
 class Dispatcher:
@@ -39,19 +67,20 @@ class Dispatcher:
         *,
         interval_seconds: float = 1.0,
         batch_size: int = 500,
+        concurrency: int = 200,
+        prompt_concurrency: int = 50,
         interrupted_after_seconds: float = 300.0,
     ) -> None:
         self.app = app
         self.outcomes = Outcomes(app)
         self.delivery = delivery
         self.interval_seconds = interval_seconds
-        self.batch_size = batch_size
+        self.lanes = (
+            Lane(PROMPT, batch_size, prompt_concurrency),
+            Lane(BULK, batch_size, concurrency),
+        )
         self.interrupted_after = timedelta(seconds=interrupted_after_seconds)
-        self.dispatched = 0
         self._stopping = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._woken = False
         self._scheduler: AsyncIOScheduler | None = None
 
     async def run(self) -> None:
@@ -66,15 +95,17 @@ class Dispatcher:
 
         self.app.queued_listeners.append(wake_from_thread)
         scheduler = AsyncIOScheduler(event_loop=loop)
-        scheduler.add_job(
-            self._pass,
-            "interval",
-            seconds=self.interval_seconds,
-            max_instances=1,
-            coalesce=True,
-            id=self.name,
-            next_run_time=datetime.now(UTC),
-        )
+        for lane in self.lanes:
+            scheduler.add_job(
+                self._pass,
+                "interval",
+                args=(lane,),
+                seconds=self.interval_seconds,
+                max_instances=1,
+                coalesce=True,
+                id=self._job(lane),
+                next_run_time=datetime.now(UTC),
+            )
         scheduler.add_job(  # a replica that died mid-send leaves claims: report them
             self._interrupt_stale,
             "interval",
@@ -90,10 +121,14 @@ class Dispatcher:
         finally:
             self.app.queued_listeners.remove(wake_from_thread)
             scheduler.shutdown(wait=False)
-            await self._idle.wait()  # let the batch in flight finish and be recorded
+            for lane in self.lanes:  # let the batches in flight finish and be recorded
+                await lane.idle.wait()
 
     def stop(self) -> None:
         self._stopping.set()
+
+    def _job(self, lane: Lane) -> str:
+        return f"{self.name}-{lane.name}"
 
     async def _interrupt_stale(self) -> None:
         """Claims older than any send can take were left by a process that died: they
@@ -107,56 +142,55 @@ class Dispatcher:
             log.error("interrupted sends not reported", error=repr(error))
 
     def wake(self) -> None:
-        """Run a pass now (or right after the one running)."""
-        self._woken = True
-        if self._idle.is_set() and self._scheduler is not None and not self._stopping.is_set():
-            self._scheduler.modify_job(self.name, next_run_time=datetime.now(UTC))
+        """Run a pass of every lane now (or right after the one running)."""
+        for lane in self.lanes:
+            lane.woken = True
+            if lane.idle.is_set() and self._scheduler is not None and not self._stopping.is_set():
+                self._scheduler.modify_job(self._job(lane), next_run_time=datetime.now(UTC))
 
-    async def _pass(self) -> None:
-        """Batches until nothing is due; a batch's outcomes are recorded while the next
-        one is sent (at most two recordings in flight)."""
-        self._idle.clear()
-        recording: set[asyncio.Task[None]] = set()
+    async def _pass(self, lane: Lane) -> None:
+        """Batches of ``lane`` until nothing is due; the next batch is claimed while one
+        sends (at most :data:`BATCHES_IN_FLIGHT`), each recorded once sent."""
+        lane.idle.clear()
+        in_flight: set[asyncio.Task[None]] = set()
         try:
             while not self._stopping.is_set():
-                self._woken = False
+                lane.woken = False
                 now = self.app.clock()
-                results = await self._send_batch(now)
-                if results:
-                    task = asyncio.create_task(self._record(results, now))
-                    recording.add(task)
-                    task.add_done_callback(recording.discard)
-                    if len(recording) >= 2:
-                        await asyncio.wait(recording, return_when=asyncio.FIRST_COMPLETED)
-                if len(results) < self.batch_size and not self._woken:
+                claimed = await anyio.to_thread.run_sync(
+                    self.outcomes.claim, now, lane.batch_size, lane.name
+                )
+                if claimed:
+                    in_flight.add(asyncio.create_task(self._send_and_record(lane, claimed, now)))
+                    while len(in_flight) >= BATCHES_IN_FLIGHT:
+                        done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                        in_flight -= done
+                        self._report(done)
+                if len(claimed) < lane.batch_size and not lane.woken:
                     break
         except Exception as error:  # the next interval tries again
-            log.error("dispatch pass failed", error=repr(error))
+            log.error("dispatch pass failed", lane=lane.name, error=repr(error))
         finally:
-            for outcome in await asyncio.gather(*recording, return_exceptions=True):
-                if isinstance(outcome, Exception):
-                    log.error("outcomes not recorded", error=repr(outcome))
-            self._idle.set()
+            if in_flight:
+                done, _ = await asyncio.wait(in_flight)
+                self._report(done)
+            lane.idle.set()
 
-    async def dispatch_once(self) -> int:
-        """Claim, decide, send and record one batch; returns its size."""
-        now = self.app.clock()
-        results = await self._send_batch(now)
-        if results:
-            await self._record(results, now)
-        return len(results)
+    @staticmethod
+    def _report(done: set[asyncio.Task[None]]) -> None:
+        for task in done:
+            if task.exception() is not None:
+                log.error("batch not dispatched", error=repr(task.exception()))
 
-    async def _send_batch(self, now: datetime) -> list[Result]:
-        claimed = await anyio.to_thread.run_sync(self.outcomes.claim, now, self.batch_size)
-        if not claimed:
-            return []
+    async def _send_and_record(
+        self, lane: Lane, claimed: Sequence[QueuedMessage], now: datetime
+    ) -> None:
         context = await anyio.to_thread.run_sync(self.outcomes.context_for, claimed)
-        results = await asyncio.gather(*(self._handle(m, context, now) for m in claimed))
-        self.dispatched += len(claimed)
-        return list(results)
+        results = await asyncio.gather(*(self._handle(lane, m, context, now) for m in claimed))
+        await self._record(results, now)
 
     async def _handle(
-        self, message: QueuedMessage, context: SendingContext, now: datetime
+        self, lane: Lane, message: QueuedMessage, context: SendingContext, now: datetime
     ) -> Result:
         prefs = context.preferences.get(message.tenant_id) or self.app.config.defaults
         zone = recipient_zone(message.to_phone, message.zone, self.app.config.default_zone)
@@ -165,7 +199,8 @@ class Dispatcher:
             return Result(message, deferred_until=decision.until)
         if isinstance(decision, Skip):
             return Result(message, refused=decision.refused, skipped=decision.reason)
-        return await self.delivery.deliver(message, decision, context, now)
+        async with lane.slots:
+            return await self.delivery.deliver(message, decision, context, now)
 
     async def _record(self, results: Sequence[Result], now: datetime) -> None:
         """Record until it succeeds: the messages are sent, their outcome must not be lost."""

@@ -93,9 +93,9 @@ class Outcomes:
     def __init__(self, app: NotifierApplication) -> None:
         self.app = app
 
-    def claim(self, now: datetime, limit: int) -> list[QueuedMessage]:
+    def claim(self, now: datetime, limit: int, lane: str | None = None) -> list[QueuedMessage]:
         with unit_of_work(self.app) as work:
-            return queue.claim_due(work, now, limit)
+            return queue.claim_due(work, now, limit, lane)
 
     def context_for(self, messages: Sequence[QueuedMessage]) -> SendingContext:
         phones = {(m.tenant_id, m.to_phone) for m in messages if m.to_phone}

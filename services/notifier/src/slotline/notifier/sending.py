@@ -7,7 +7,6 @@ or retries used up, moves on to the message's next channel. WhatsApp outside the
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -33,7 +32,8 @@ CUSTOMER_WINDOW = timedelta(hours=24)
 
 
 class Delivery:
-    """Hands messages to the channel senders."""
+    """Hands messages to the channel senders (how many at once is the dispatcher's lane's
+    business)."""
 
     def __init__(
         self,
@@ -43,14 +43,12 @@ class Delivery:
         whatsapp_templates: Mapping[str, str],
         attempts: int = 4,
         initial_backoff_seconds: float = 0.5,
-        concurrency: int = 200,
     ) -> None:
         self.senders = senders
         self.templates = templates
         self.whatsapp_templates = whatsapp_templates
         self.attempts = attempts
         self.initial_backoff_seconds = initial_backoff_seconds
-        self._slots = asyncio.Semaphore(concurrency)
 
     async def deliver(
         self, message: QueuedMessage, decision: Send, context: SendingContext, now: datetime
@@ -135,13 +133,12 @@ class Delivery:
         sender = self.senders.get(channel)
         if sender is None:
             raise Permanent(f"no {channel} channel configured")
-        async with self._slots:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.attempts),
-                wait=wait_exponential(multiplier=self.initial_backoff_seconds, max=30),
-                retry=retry_if_exception_type(Transient),
-                reraise=True,
-            ):
-                with attempt:
-                    return await sender.send(outgoing)
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential(multiplier=self.initial_backoff_seconds, max=30),
+            retry=retry_if_exception_type(Transient),
+            reraise=True,
+        ):
+            with attempt:
+                return await sender.send(outgoing)
         raise AssertionError("unreachable: tenacity re-raises the last failure")

@@ -61,11 +61,20 @@ class NotifierSettings(ServiceSettings):
     send_retry_initial_seconds: float = Field(
         default=0.5, gt=0, description="First backoff between attempts; doubles each time."
     )
-    send_concurrency: PositiveInt = Field(default=200, description="Sends in flight at once.")
+    send_concurrency: PositiveInt = Field(
+        default=200, description="Reminders (the bulk lane) being sent at once."
+    )
+    prompt_send_concurrency: PositiveInt = Field(
+        default=50,
+        description="Text-backs, confirmations and other prompt-lane messages being sent at "
+        "once, apart from the reminders: they never wait for a reminder's slot.",
+    )
     dispatch_interval_seconds: float = Field(
         default=1.0, gt=0, description="How often due messages are looked for (also woken)."
     )
-    dispatch_batch_size: PositiveInt = Field(default=500, description="Messages claimed at once.")
+    dispatch_batch_size: PositiveInt = Field(
+        default=500, description="Messages a lane claims at once (one query)."
+    )
     interrupted_after_seconds: float = Field(
         default=300.0,
         gt=0,

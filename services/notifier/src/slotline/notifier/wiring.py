@@ -61,13 +61,14 @@ def service_spec(
             whatsapp_templates=config.whatsapp_templates or {},
             attempts=settings.send_attempts,
             initial_backoff_seconds=settings.send_retry_initial_seconds,
-            concurrency=settings.send_concurrency,
         )
         dispatcher = Dispatcher(
             application,
             delivery,
             interval_seconds=settings.dispatch_interval_seconds,
             batch_size=settings.dispatch_batch_size,
+            concurrency=settings.send_concurrency,
+            prompt_concurrency=settings.prompt_send_concurrency,
             interrupted_after_seconds=settings.interrupted_after_seconds,
         )
         return (channels, dispatcher)

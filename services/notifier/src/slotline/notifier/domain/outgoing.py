@@ -17,6 +17,12 @@ from slotline.notifier.domain.sending_window import SendingWindow
 EMAIL, SMS, WHATSAPP = "email", "sms", "whatsapp"
 TEXT_CHANNELS = frozenset({SMS, WHATSAPP})
 
+PROMPT, BULK = "prompt", "bulk"
+"""Dispatch lanes. Reminders are planned ahead and fall due in bursts (every booking of a
+busy hour at once): they go by the bulk lane. Everything else answers something that has
+just happened (a missed call, a booking, a STOP) and goes by the prompt lane, which has
+its own claims and sending slots, so it never waits behind a burst of reminders."""
+
 
 @dataclass(frozen=True)
 class QueuedMessage:
@@ -44,6 +50,10 @@ class QueuedMessage:
 
     def address(self, channel: str) -> str | None:
         return self.to_email if channel == EMAIL else self.to_phone
+
+    @property
+    def lane(self) -> str:
+        return BULK if self.reminder_kind else PROMPT
 
 
 @dataclass(frozen=True)

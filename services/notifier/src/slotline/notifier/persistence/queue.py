@@ -14,7 +14,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from slotline.notifier.domain.outgoing import QueuedMessage
+from slotline.notifier.domain.outgoing import BULK, PROMPT, QueuedMessage
 from slotline.notifier.persistence.unit_of_work import UnitOfWork
 
 SCHEDULED, SENDING, DONE, FAILED, SKIPPED, INTERRUPTED = (
@@ -27,6 +27,9 @@ SCHEDULED, SENDING, DONE, FAILED, SKIPPED, INTERRUPTED = (
 )
 
 _DATES = ("due_at", "useful_until")
+
+LANE_ROWS = {PROMPT: "reminder_kind IS NULL", BULK: "reminder_kind IS NOT NULL"}
+"""The rows of each lane (:attr:`QueuedMessage.lane`), each with its partial index."""
 
 
 def to_body(message: QueuedMessage) -> dict[str, Any]:
@@ -66,12 +69,16 @@ def enqueue(work: UnitOfWork, message: QueuedMessage) -> bool:
     return cursor.rowcount == 1
 
 
-def claim_due(work: UnitOfWork, now: datetime, limit: int) -> list[QueuedMessage]:
-    """Claim up to ``limit`` due rows (other replicas skip them); earliest first."""
+def claim_due(
+    work: UnitOfWork, now: datetime, limit: int, lane: str | None = None
+) -> list[QueuedMessage]:
+    """Claim up to ``limit`` due rows of ``lane`` (every lane if None), earliest first;
+    other replicas skip rows being claimed."""
     rows = work.execute(
         "UPDATE {messages} m SET state = 'sending', claimed_at = %(now)s"
         " FROM (SELECT tenant_id, key FROM {messages}"
         "       WHERE state = 'scheduled' AND due_at <= %(now)s"
+        f"      AND {LANE_ROWS[lane] if lane else 'true'}"
         "       ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED) due"
         " WHERE m.tenant_id = due.tenant_id AND m.key = due.key"
         " RETURNING m.body, m.due_at",

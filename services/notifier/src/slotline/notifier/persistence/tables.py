@@ -28,7 +28,11 @@ CREATE TABLE IF NOT EXISTS {s}.messages (
     outcome text,
     PRIMARY KEY (tenant_id, key)
 );
-CREATE INDEX IF NOT EXISTS messages_due ON {s}.messages (due_at) WHERE state = 'scheduled';
+DROP INDEX IF EXISTS {s}.messages_due;
+CREATE INDEX IF NOT EXISTS messages_due_prompt ON {s}.messages (due_at)
+    WHERE state = 'scheduled' AND reminder_kind IS NULL;
+CREATE INDEX IF NOT EXISTS messages_due_bulk ON {s}.messages (due_at)
+    WHERE state = 'scheduled' AND reminder_kind IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_sending ON {s}.messages (claimed_at) WHERE state = 'sending';
 CREATE INDEX IF NOT EXISTS messages_booking ON {s}.messages (tenant_id, booking_id)
     WHERE state = 'scheduled';
