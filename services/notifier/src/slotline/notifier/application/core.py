@@ -1,0 +1,146 @@
+"""What every use case of the notifier shares: the application's store and tables, its
+configuration, the aggregates it loads in a unit of work, the queue and the tenants'
+preferences.
+
+Every use case is one transaction (:func:`unit_of_work`): the booking card, the queue
+rows, the aggregates' new events (the outbox) and the inbox tracking record commit
+together. Nothing is sent by a use case: the dispatcher sends what the queue holds, so
+a redelivered event changes nothing and a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from slotline.events.clock import utc_now
+from slotline.events.store import ServiceApplication
+from slotline.notifier.calendar_files import booking_ics
+from slotline.notifier.domain.booking_card import BookingCard
+from slotline.notifier.domain.consent import Consent
+from slotline.notifier.domain.notification import Notification
+from slotline.notifier.domain.outgoing import QueuedMessage
+from slotline.notifier.domain.preferences import TenantPreferences
+from slotline.notifier.domain.reminders import BookingReminders
+from slotline.notifier.persistence import queue, records
+from slotline.notifier.persistence.tables import create_tables
+from slotline.notifier.persistence.unit_of_work import UnitOfWork, reading, unit_of_work
+from slotline.notifier.rendering import Templates
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Invalid(ValueError):
+    """A request the notifier can never act on (no address, bad template, …)."""
+
+
+@dataclass(frozen=True)
+class NotifierConfig:
+    defaults: TenantPreferences
+    default_zone: str = "UTC"
+    organizer_email: str | None = None
+    whatsapp_templates: dict[str, str] | None = None
+    template_dir: Path | None = None
+
+
+class NotifierCore(ServiceApplication):
+    """The notifier's store, queue and read models; the use cases are its subclasses'."""
+
+    name = "notifier"
+    # No aggregate cache: notifications are many and each is read a few times, always
+    # in a unit of work's own transaction.
+    env: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        config: NotifierConfig,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__(env=env)
+        self.config = config
+        self.clock = clock
+        self.templates = Templates(config.template_dir)
+        self.queued_listeners: list[Callable[[], None]] = []
+        with unit_of_work(self) as work:
+            create_tables(work.cursor, work.schema)
+
+    # --- shared helpers ----------------------------------------------------------------
+
+    def _wake(self) -> None:
+        """Tell the dispatcher that something may be due now."""
+        for listener in self.queued_listeners:
+            listener()
+
+    def _load(self, cls: type[A], aggregate_id: UUID, work: UnitOfWork, **create: Any) -> A:
+        """The aggregate as the work sees it (one instance per unit of work), or a new
+        one; either way saved with the work."""
+        aggregate = work.get(cls, aggregate_id)
+        if aggregate is None:
+            aggregate = cls(**create)
+        work.save(aggregate)
+        return aggregate
+
+    def reminders_of(self, work: UnitOfWork, tenant_id: str, booking_id: str) -> BookingReminders:
+        return self._load(
+            BookingReminders,
+            BookingReminders.create_id(tenant_id, booking_id),
+            work,
+            tenant_id=tenant_id,
+            booking_id=booking_id,
+        )
+
+    def consent_of(self, work: UnitOfWork, tenant_id: str, address: str) -> Consent:
+        return self._load(
+            Consent,
+            Consent.create_id(tenant_id, address),
+            work,
+            tenant_id=tenant_id,
+            address=address,
+        )
+
+    def notification_of(
+        self, work: UnitOfWork, tenant_id: str, notification_id: str
+    ) -> Notification:
+        return self._load(
+            Notification,
+            Notification.create_id(tenant_id, notification_id),
+            work,
+            tenant_id=tenant_id,
+            notification_id=notification_id,
+        )
+
+    def preferences(
+        self, work: UnitOfWork, tenant_ids: Iterable[str]
+    ) -> dict[str, TenantPreferences]:
+        tenants = sorted(set(tenant_ids))
+        stored = records.preferences(work, tenants)
+        return {t: self.config.defaults.overridden(stored.get(t, {})) for t in tenants}
+
+    def _enqueue(self, work: UnitOfWork, messages: Iterable[QueuedMessage]) -> int:
+        return sum(queue.enqueue(work, m) for m in messages)
+
+    def _ics(self, card: BookingCard) -> str:
+        return booking_ics(card, self.clock(), self.config.organizer_email)
+
+    # --- tenants' preferences and the staff feed ------------------------------------------
+
+    def save_preferences(self, tenant_id: str, values: dict[str, Any]) -> TenantPreferences:
+        with unit_of_work(self) as work:
+            records.save_preferences(work, tenant_id, values)
+            return self.preferences(work, [tenant_id])[tenant_id]
+
+    def preferences_of(self, tenant_id: str) -> TenantPreferences:
+        with reading(self) as work:
+            return self.preferences(work, [tenant_id])[tenant_id]
+
+    def staff_bookings(self, tenant_id: str, resource_id: str) -> list[BookingCard]:
+        with reading(self) as work:
+            return records.cards_of_resource(work, tenant_id, resource_id)
