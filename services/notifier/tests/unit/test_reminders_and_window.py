@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slotline.notifier.domain.outgoing import Defer, QueuedMessage, Send, Skip, decide
+from slotline.notifier.domain.outgoing import BULK, PROMPT, Defer, QueuedMessage, Send, Skip, decide
 from slotline.notifier.domain.reminders import ReminderKind, parse_kinds, plan
 from slotline.notifier.domain.sending_window import SendingWindow, recipient_zone, zone_of_number
 
@@ -126,3 +126,13 @@ class TestDecidingAboutADueMessage:
             message(channels=("sms",)), now, SendingWindow(), ATHENS, lambda *_: False
         )
         assert decision == Skip("no_consented_channel", (("sms", "recipient opted out"),))
+
+
+class TestDispatchLanes:
+    def test_reminders_go_by_the_bulk_lane_and_what_answers_an_event_by_the_prompt_lane(
+        self,
+    ) -> None:
+        assert message(reminder_kind="24h").lane == BULK
+        text_back = message(template="text_back", channels=("sms",), urgent=True)
+        assert text_back.lane == PROMPT
+        assert message(template="booking_confirmed").lane == PROMPT
