@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import yaml
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
@@ -35,7 +34,6 @@ def exported_series() -> dict[str, set[str]]:
     RelayMetrics.register(registry)
     InboxMetrics.register(registry)
     RequestContextMiddleware(app=None, registry=registry)
-    KafkaPrometheusMiddleware(registry=registry)
     collectors: Any = registry._collector_to_names  # every metric object registered
     series: dict[str, set[str]] = {}
     for collector in collectors:

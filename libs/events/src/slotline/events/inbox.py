@@ -23,6 +23,7 @@ at once, a handler's :class:`Rejected` too, and a handler that keeps failing aft
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -200,6 +201,7 @@ class Inbox:
 
     async def apply(self, records: Sequence[Record]) -> list[Delivery]:
         """Apply a batch (waiting out database outages), then dead-letter its poison."""
+        started = time.perf_counter()
         deliveries = [Delivery(record) for record in records]
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(_INFRASTRUCTURE_ERRORS),
@@ -215,6 +217,8 @@ class Inbox:
             if delivery.outcome is Outcome.DEAD_LETTERED:
                 await self._dead_letter(delivery)
         count_outcomes(self.metrics, deliveries)
+        if self.metrics is not None:
+            self.metrics.batch_seconds.observe(time.perf_counter() - started)
         return deliveries
 
     def _apply_batch(self, deliveries: list[Delivery]) -> None:

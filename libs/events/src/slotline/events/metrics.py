@@ -52,6 +52,7 @@ class InboxMetrics:
     dead_lettered: Counter
     retries: Counter
     batch_size: Histogram
+    batch_seconds: Histogram
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> InboxMetrics:
@@ -69,6 +70,12 @@ class InboxMetrics:
                 "slotline_inbox_batch_size",
                 "Records applied per batch (one transaction for the group)",
                 buckets=_BATCH_BUCKETS,
+                registry=registry,
+            ),
+            batch_seconds=Histogram(
+                "slotline_inbox_batch_seconds",
+                "Time to apply one batch (decode, handlers, commit; dead letters sent)",
+                buckets=_LAG_BUCKETS,
                 registry=registry,
             ),
         )

@@ -138,7 +138,7 @@ class Runtime:
             alert_distinct_items=self.settings.audit_alert_distinct_items,
             alert_window=timedelta(seconds=self.settings.audit_alert_window_seconds),
         )
-        self.broker = build_broker(self.settings, self.registry)
+        self.broker = build_broker(self.settings)
         subscriptions = self.spec.subscriptions(application)
         if subscriptions:
             self.inbox = Inbox(
