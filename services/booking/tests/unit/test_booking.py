@@ -7,11 +7,14 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from eventsourcing.utils import get_topic, resolve_topic
 
 from slotline.booking.domain.booking import (
     Actor,
     Booking,
+    BookingRequest,
     BookingStatus,
+    Intake,
     InvalidTransition,
     Refusal,
 )
@@ -34,16 +37,20 @@ DEPOSIT = Policy(
 
 
 def new_booking(policy: Policy = DEPOSIT, **extra: Any) -> Booking:
-    return Booking(
+    request = BookingRequest(
         tenant_id="t",
         request_id=str(uuid4()),
         idempotency_key=None,
         fingerprint="f",
-        reference="SLT-ABCDEF",
         channel="web",
-        customer_id=uuid4(),
         contact={"name": "Maria", "phone": "+306941234567", "email": None, "language": "en"},
         consents={"transactional": True, "marketing": False},
+        slot_start=START,
+        payment_token="tok_visa",
+    )
+    intake = Intake(
+        reference="SLT-ABCDEF",
+        customer_id=uuid4(),
         terms={
             "service_id": "s",
             "service_name": "Massage",
@@ -53,18 +60,12 @@ def new_booking(policy: Policy = DEPOSIT, **extra: Any) -> Booking:
             "location_name": "Clinic",
             "time_zone": "Europe/Athens",
         },
-        slot_start=START,
-        preferred_staff_id=None,
-        preferred_resource_id=None,
-        notes=None,
-        source_call_id=None,
-        payment_token="tok_visa",
         policy=policy.to_data(),
         hold_ttl_seconds=600,
         requested_at=NOW,
-        refusal=None,
         **extra,
     )
+    return Booking.take(request, intake)
 
 
 def names(booking: Booking) -> list[str]:
@@ -182,3 +183,67 @@ class TestChanges:
         no_show: Any = booking.collect_events()[-1]
         assert no_show.fee == {"amount_minor": 2000, "currency": "EUR"}
         assert booking.status is BookingStatus.NO_SHOW
+
+
+# Every event a booking has ever stored, by the name it is stored under.
+STORED_EVENTS = [
+    "Requested",
+    "Held",
+    "DepositAsked",
+    "ConfirmationAsked",
+    "Paid",
+    "Confirmed",
+    "Rejected",
+    "ReleaseAsked",
+    "Expired",
+    "Cancelled",
+    "AllocationCancelAsked",
+    "RescheduleAsked",
+    "Rescheduled",
+    "ChangeRefused",
+    "Arrived",
+    "Completed",
+    "NoShow",
+]
+
+
+class TestStoredBookingsStillLoad:
+    @pytest.mark.parametrize("name", STORED_EVENTS)
+    def test_a_booking_event_keeps_the_topic_it_is_stored_under(self, name: str) -> None:
+        """A stored event is read back by this topic (module and qualified name)."""
+        topic = f"slotline.booking.domain.booking:Booking.{name}"
+        assert get_topic(getattr(Booking, name)) == topic
+        assert resolve_topic(topic) is getattr(Booking, name)
+
+    def test_a_booking_taken_from_a_request_is_recorded_with_the_fields_it_always_had(
+        self,
+    ) -> None:
+        (requested,) = new_booking().collect_events()
+        recorded = set(vars(requested)) - {
+            "originator_id",
+            "originator_version",
+            "originator_topic",
+            "timestamp",
+        }
+        assert recorded == {
+            "tenant_id",
+            "request_id",
+            "idempotency_key",
+            "fingerprint",
+            "reference",
+            "channel",
+            "customer_id",
+            "contact",
+            "consents",
+            "terms",
+            "slot_start",
+            "preferred_staff_id",
+            "preferred_resource_id",
+            "notes",
+            "source_call_id",
+            "payment_token",
+            "policy",
+            "hold_ttl_seconds",
+            "requested_at",
+            "refusal",
+        }
