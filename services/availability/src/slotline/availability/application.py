@@ -1,5 +1,9 @@
 """The availability service's use cases: catalog changes and holds.
 
+The hold use cases are here; what they read to decide (a service's definition, the
+resources, their calendars, slots and alternatives) is :mod:`.slot_finding`, the
+calendars as a use case holds them :mod:`.calendars`, the catalog :mod:`.catalog_admin`.
+
 A hold is placed in one unit of work over the ``Hold`` and every ``ResourceDay`` it
 touches. Holds applied together (a batch of commands) share the work, so the second
 sees the first's reservation in memory; two units of work racing for a resource day
@@ -9,30 +13,33 @@ lock, global or otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
 
-from slotline.availability.catalog_admin import CatalogApplication, UnknownItem
-from slotline.availability.day_memo import DayViewMemo
-from slotline.availability.domain.assignment import booking_days, find_assignment
+from slotline.availability.calendars import WithoutHold, days_in
+from slotline.availability.catalog_admin import UnknownItem
+from slotline.availability.domain.assignment import find_assignment
 from slotline.availability.domain.calendar import ResourceDay
-from slotline.availability.domain.catalog import Location, Service
-from slotline.availability.domain.entries import CalendarView, DayEntries
+from slotline.availability.domain.catalog import Location
 from slotline.availability.domain.hold import Hold, HoldExpired, HoldStatus
 from slotline.availability.domain.refusal import HoldRefusal
-from slotline.availability.domain.reservation import reserve_slot
-from slotline.availability.domain.resources import ResourceState
-from slotline.availability.domain.roster import Roster
-from slotline.availability.domain.rules import RejectionReason, last_bookable_date
-from slotline.availability.domain.schedule import local_date_of
-from slotline.availability.domain.slots import SlotView, day_slots, nearest_alternatives
-from slotline.availability.domain.values import Interval, ServiceDefinition
-from slotline.events.clock import utc_now
+from slotline.availability.domain.rules import RejectionReason
+from slotline.availability.domain.values import Interval
+from slotline.availability.slot_finding import SlotFinding, UnknownService
 from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import UnitOfWork
+
+__all__ = [
+    "DEFAULT_HOLD_TTL",
+    "AvailabilityApplication",
+    "HoldRefused",
+    "HoldRequest",
+    "HoldTaken",
+    "UnknownService",
+]
 
 DEFAULT_HOLD_TTL = timedelta(minutes=10)
 
@@ -66,23 +73,11 @@ class HoldRefused:
     alternatives: list[Interval]  # nearest bookable slots, closest first
 
 
-class UnknownService(UnknownItem):
-    """No such service for this tenant and location (or it is retired)."""
-
-
-class AvailabilityApplication(CatalogApplication):
+class AvailabilityApplication(SlotFinding):
     """Owns the availability event store (locations, resources, services, holds)."""
 
     name = "availability"
     env: ClassVar[dict[str, str]] = dict(ServiceApplication.env)
-
-    def __init__(
-        self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now
-    ) -> None:
-        super().__init__(env=env)
-        self.clock = clock
-        self._pools: dict[tuple[UUID, int, int], list[ResourceState]] = {}
-        self.day_views = DayViewMemo()
 
     # --- holds -------------------------------------------------------------------
     #
@@ -237,7 +232,7 @@ class AvailabilityApplication(CatalogApplication):
                 definition,
                 slot,
                 resources,
-                _WithoutHold(calendars, hold.id),
+                WithoutHold(calendars, hold.id),
                 now,
                 seats=hold.seats,
                 preferred_staff_id=preferred_staff_id,
@@ -289,7 +284,7 @@ class AvailabilityApplication(CatalogApplication):
         def attempt(work: UnitOfWork) -> Hold:
             hold = self._hold_in(work, hold_id)
             keys = [(r, d) for r in hold.resource_ids for d in self._hold_dates(hold)]
-            days = _days_in(work, keys)
+            days = days_in(work, keys)
             change(hold, [days[key] for key in keys], self.clock())
             return hold
 
@@ -300,255 +295,6 @@ class AvailabilityApplication(CatalogApplication):
         if hold is None:
             raise UnknownItem(f"no hold {hold_id}")
         return hold
-
-    # --- queries -----------------------------------------------------------------
-
-    def hold(self, hold_id: UUID) -> Hold:
-        hold = self._find_hold(hold_id)
-        if hold is None:
-            raise UnknownItem(f"no hold {hold_id}")
-        return hold
-
-    def tenant_hold(self, tenant_id: str, hold_key: str) -> Hold:
-        """The hold a tenant placed under ``hold_key``."""
-        return self.hold(Hold.create_id(tenant_id, hold_key))
-
-    def slots_on(self, service_id: UUID, location_id: UUID, day: date) -> list[SlotView]:
-        """A day's slots computed from the aggregates (the live view stores these)."""
-        location = self._get(Location, location_id)
-        service = self._get(Service, Service.create_id(service_id))
-        definition = self._definition(service_id, service.tenant_id, location.id)
-        resources = self._resources_at(location)
-        return self._day_slots(definition, location, resources, day, self.clock())
-
-    def _day_slots(
-        self,
-        definition: ServiceDefinition,
-        location: Location,
-        resources: Sequence[ResourceState],
-        day: date,
-        now: datetime,
-        work: UnitOfWork | None = None,
-        *,
-        memo: bool = False,
-    ) -> list[SlotView]:
-        """``memo``: an offer may reuse the same day worked out a moment ago for the
-        same calendars (:class:`DayViewMemo`)."""
-        calendars = self._calendars(work)
-        keys = [
-            (r.resource_id, day + timedelta(days=offset))
-            for r in resources
-            if any(r.satisfies(q) for q in definition.requirements)
-            for offset in (-1, 0, 1)
-        ]
-        calendars.preload(keys)
-
-        def compute() -> list[SlotView]:
-            return day_slots(definition, day, resources, calendars, now, location.tz)
-
-        if not memo:
-            return compute()
-        state = _states(calendars, keys)
-        key = (definition, location.id, location.tz, day, tuple(resources), state)
-        return self.day_views.day(key, now, compute)
-
-    # --- helpers -----------------------------------------------------------------
-
-    def _definition(self, service_id: UUID, tenant_id: str, location_id: UUID) -> ServiceDefinition:
-        try:
-            service = self.service(tenant_id, service_id)
-        except UnknownItem:
-            raise UnknownService(f"no service {service_id}") from None
-        if service.retired:
-            raise UnknownService(f"service {service_id} is retired")
-        if service.location_id != location_id:
-            raise UnknownService(f"service {service_id} is not offered at {location_id}")
-        return service.definition
-
-    def _resources_at(self, location: Location) -> list[ResourceState]:
-        """The location's active resources; re-read only when its roster moved on (every
-        resource change notes itself there), so a hold reads one roster, not N resources."""
-        roster = self._get(Roster, Roster.create_id(location.id))
-        key = (location.id, location.version, roster.version)
-        states = self._pools.get(key)
-        if states is None:
-            states = [
-                r.state(location.tz)
-                for r in self.resources_at(location.tenant_id, location.id)
-                if not r.retired
-            ]
-            if len(self._pools) > 1000:
-                self._pools.clear()
-            self._pools[key] = states
-        return states
-
-    def _calendars_for(
-        self,
-        work: UnitOfWork,
-        definition: ServiceDefinition,
-        resources: Sequence[ResourceState],
-        slot: Interval,
-        location: Location,
-    ) -> _LazyCalendars:
-        """The calendars slot finding will read for ``slot``, loaded in one query."""
-        calendars = self._calendars(work)
-        days = [d for d, _ in booking_days(definition.occupied(slot), slot, location.tz)]
-        calendars.preload(
-            [
-                (r.resource_id, day)
-                for r in resources
-                if any(r.satisfies(q) for q in definition.requirements)
-                for day in days
-            ]
-        )
-        return calendars
-
-    def _calendars(self, work: UnitOfWork | None) -> _LazyCalendars:
-        """Resource days as ``work`` sees them (with the group's changes), or as stored."""
-        if work is not None:
-            return _LazyCalendars(lambda keys: _days_in(work, keys))
-        return _LazyCalendars(self._stored_days)
-
-    def _stored_days(
-        self, keys: Sequence[tuple[UUID, date]]
-    ) -> dict[tuple[UUID, date], ResourceDay]:
-        ids = {ResourceDay.create_id(r, d): (r, d) for r, d in keys}
-        found = self.get_many(list(ids))
-        return {key: found.get(day_id) or ResourceDay.open(*key) for day_id, key in ids.items()}
-
-    def _hold_dates(self, hold: Hold) -> list[date]:
-        location = self._get(Location, hold.location_id)
-        service = self._get(Service, Service.create_id(hold.service_id))
-        occupied = service.definition.occupied(hold.slot)
-        return [d for d, _ in booking_days(occupied, hold.slot, location.tz)]
-
-    def _alternatives(
-        self,
-        work: UnitOfWork,
-        definition: ServiceDefinition,
-        location: Location,
-        resources: Sequence[ResourceState],
-        start: datetime,
-        now: datetime,
-    ) -> list[Interval]:
-        tz = location.tz
-
-        def slots(day: date) -> list[SlotView]:
-            return self._day_slots(definition, location, resources, day, now, work, memo=True)
-
-        last = min(
-            last_bookable_date(definition, now, tz), local_date_of(start, tz) + timedelta(days=7)
-        )
-        return [Interval(s.start, s.end) for s in nearest_alternatives(start, tz, slots, last)]
-
-    def _find_hold(self, hold_id: UUID) -> Hold | None:
-        found = self.get_many([hold_id]).get(hold_id)
-        return found if isinstance(found, Hold) else None
-
-
-def _states(
-    calendars: Mapping[tuple[UUID, date], ResourceDay], keys: Sequence[tuple[UUID, date]]
-) -> tuple[Hashable, ...]:
-    """What identifies the state of these calendars: each one's version and, for changes
-    not committed yet (a group can roll back and redo them), its newest event's time."""
-    states: list[Hashable] = []
-    for key in keys:
-        day = calendars[key]
-        pending = day.pending_events
-        if day.version == 1 and len(pending) == 1:
-            states.append("empty")  # a day never written, opened only to be looked at
-        else:
-            states.append((day.version, pending[-1].timestamp if pending else None))
-    return tuple(states)
-
-
-def _days_in(
-    work: UnitOfWork, keys: Sequence[tuple[UUID, date]]
-) -> dict[tuple[UUID, date], ResourceDay]:
-    """Resource days through ``work``: a day never written is opened there (and saved
-    only if something is reserved on it), so the group's use cases share each day."""
-    ids = {ResourceDay.create_id(r, d): (r, d) for r, d in keys}
-    found = work.get_many(ids)
-    days: dict[tuple[UUID, date], ResourceDay] = {}
-    for day_id, key in ids.items():
-        day = found.get(day_id)
-        if not isinstance(day, ResourceDay):
-            day = ResourceDay.open(*key)
-            work.open(day)
-        days[key] = day
-    return days
-
-
-class _WithoutHold(Mapping[tuple[UUID, date], CalendarView]):
-    """Calendars as they would be without one hold: a move is decided against this
-    before anything changes, so a refused move leaves the hold where it was."""
-
-    def __init__(self, calendars: Mapping[tuple[UUID, date], ResourceDay], hold_id: UUID) -> None:
-        self._calendars = calendars
-        self._hold_id = hold_id
-
-    def __getitem__(self, key: tuple[UUID, date]) -> CalendarView:
-        return DayEntries(
-            tuple(e for e in self._calendars[key].entries.values() if e.hold_id != self._hold_id)
-        )
-
-    def __iter__(self) -> Iterator[tuple[UUID, date]]:
-        return iter(self._calendars)
-
-    def __len__(self) -> int:
-        return len(self._calendars)
-
-
-class _LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
-    """Resource days loaded the first time slot finding looks at them, then kept, so a
-    hold reads only the calendars its candidates need and saves the ones it changed."""
-
-    def __init__(
-        self,
-        load_many: Callable[[Sequence[tuple[UUID, date]]], dict[tuple[UUID, date], ResourceDay]],
-    ) -> None:
-        self._load_many = load_many
-        self._loaded: dict[tuple[UUID, date], ResourceDay] = {}
-
-    def preload(self, keys: Sequence[tuple[UUID, date]]) -> None:
-        """Load these calendars now, in one query."""
-        missing = [key for key in dict.fromkeys(keys) if key not in self._loaded]
-        if missing:
-            self._loaded.update(self._load_many(missing))
-
-    def __getitem__(self, key: tuple[UUID, date]) -> ResourceDay:
-        if key not in self._loaded:
-            self._loaded.update(self._load_many([key]))
-        return self._loaded[key]
-
-    def __iter__(self) -> Iterator[tuple[UUID, date]]:
-        return iter(self._loaded)
-
-    def __len__(self) -> int:
-        return len(self._loaded)
-
-    def reserve(
-        self,
-        resource_ids: Sequence[UUID],
-        hold: Hold,
-        definition: ServiceDefinition,
-        location: Location,
-        expires_at: datetime,
-        now: datetime,
-    ) -> list[ResourceDay]:
-        """Reserve the hold's slot on these resources' days; returns the days changed."""
-        return reserve_slot(
-            lambda resource_id, day: self[(resource_id, day)],
-            resource_ids,
-            hold.id,
-            definition,
-            hold.slot,
-            location.tz,
-            seats=hold.seats,
-            expires_at=expires_at,
-            now=now,
-            max_per_day=definition.max_per_day_per_resource,
-        )
 
 
 def _taken(hold: Hold) -> HoldTaken:
