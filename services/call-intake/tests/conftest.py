@@ -82,6 +82,7 @@ class Telephony:
     service: RunningService
     tenant_id: str
     token: str = AUTH_TOKEN
+    whatsapp_number_id: str = ""
 
     async def post(
         self, path: str, params: dict[str, str], *, signature: str | None = None
@@ -136,12 +137,16 @@ class Intake:
         return self.service.runtime.settings.kafka_bootstrap
 
     async def new_tenant(self, **plan_changes: Any) -> Telephony:
+        """A tenant with the plan above and a WhatsApp number of its own (Meta's ids
+        are digits)."""
         tenant = f"clinic-{uuid.uuid4().hex[:10]}"
+        whatsapp_id = str(uuid.uuid4().int)[:15]
+        changes = {"whatsapp_numbers": [{"phone_number_id": whatsapp_id}]} | plan_changes
         response = await self.service.client.put(
-            "/v1/call-plan", json=plan(**plan_changes), headers=bearer("manager", tenant)
+            "/v1/call-plan", json=plan(**changes), headers=bearer("manager", tenant)
         )
         assert response.status_code == 200, response.text
-        return Telephony(self.service, tenant)
+        return Telephony(self.service, tenant, whatsapp_number_id=whatsapp_id)
 
     async def published(
         self, topic: str, tenant_id: str, event_type: str, *, expected: int = 1, settle: float = 1.0

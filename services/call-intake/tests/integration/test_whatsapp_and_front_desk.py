@@ -10,8 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from slotline.call_intake.domain.intent import BookingIntent
+from slotline.call_intake.domain.message import InboundMessage
+from slotline.call_intake.http import whatsapp as whatsapp_http
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
 from slotline.events.topics import BOOKING_REQUESTS, CALLS_EVENTS
@@ -20,14 +23,23 @@ pytestmark = pytest.mark.integration
 
 APP_SECRET = "local-whatsapp-app-secret"
 CUSTOMER = "306912340000"
+SENT_AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # the tests' clock: OPEN_HOURS
 
 
 def wamid() -> str:
     return f"wamid.{uuid.uuid4().hex}"
 
 
-def notification(message_id: str, text: str, sender: str = CUSTOMER) -> dict[str, Any]:
-    """The Cloud API's webhook shape for one text message (plus a status update)."""
+def notification(
+    message_id: str,
+    text: str,
+    *,
+    to: str,
+    sender: str = CUSTOMER,
+    sent_at: datetime = SENT_AT,
+) -> dict[str, Any]:
+    """The Cloud API's webhook shape for one text message (plus a status update), sent to
+    the number Meta knows as ``to`` (its ``phone_number_id``)."""
     return {
         "object": "whatsapp_business_account",
         "entry": [
@@ -40,14 +52,14 @@ def notification(message_id: str, text: str, sender: str = CUSTOMER) -> dict[str
                             "messaging_product": "whatsapp",
                             "metadata": {
                                 "display_phone_number": "302100000001",
-                                "phone_number_id": "PN-1",
+                                "phone_number_id": to,
                             },
                             "contacts": [{"profile": {"name": "Ana"}, "wa_id": sender}],
                             "messages": [
                                 {
                                     "from": sender,
                                     "id": message_id,
-                                    "timestamp": "1796112000",
+                                    "timestamp": str(int(sent_at.timestamp())),
                                     "type": "text",
                                     "text": {"body": text},
                                 }
@@ -61,16 +73,34 @@ def notification(message_id: str, text: str, sender: str = CUSTOMER) -> dict[str
     }
 
 
+def signed(raw: bytes, secret: str = APP_SECRET) -> dict[str, str]:
+    signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
+
+
 async def post_whatsapp(
     intake: Any, tenant: str, body: dict[str, Any], secret: str = APP_SECRET
 ) -> Any:
     raw = json.dumps(body).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     return await intake.service.client.post(
-        f"/v1/whatsapp/{tenant}/webhook",
-        content=raw,
-        headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"},
+        f"/v1/whatsapp/{tenant}/webhook", content=raw, headers=signed(raw, secret)
     )
+
+
+def recorded(intake: Any, tenant: str, message_id: str) -> bool:
+    """Whether the store holds this tenant's message (the webhook took it)."""
+    return intake.app._find(InboundMessage.create_id(tenant, message_id)) is not None
+
+
+async def refused_count(intake: Any, reason: str) -> float:
+    """``slotline_whatsapp_refused_total{reason=...}`` on the service's /metrics."""
+    text = (await intake.service.client.get("/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            named = sample.name == "slotline_whatsapp_refused_total"
+            if named and sample.labels.get("reason") == reason:
+                return float(sample.value)
+    return 0.0
 
 
 class TestWhatsAppInbound:
@@ -89,13 +119,15 @@ class TestWhatsAppInbound:
     async def test_a_message_becomes_a_lead_and_a_task_once(self, intake: Any) -> None:
         phone = await intake.new_tenant()
         message_id = wamid()
-        body = notification(message_id, "Do you have anything on Friday?")
+        body = notification(
+            message_id, "Do you have anything on Friday?", to=phone.whatsapp_number_id
+        )
         forged = await post_whatsapp(intake, phone.tenant_id, body, secret="not-the-secret")
         assert forged.status_code == 403
         first = await post_whatsapp(intake, phone.tenant_id, body)
         again = await post_whatsapp(intake, phone.tenant_id, body)
-        assert first.json() == {"booking": 0, "lead": 1, "duplicate": 0}
-        assert again.json() == {"booking": 0, "lead": 0, "duplicate": 1}
+        assert first.json() == {"booking": 0, "lead": 1, "duplicate": 0, "stale": 0}
+        assert again.json() == {"booking": 0, "lead": 0, "duplicate": 1, "stale": 0}
         received = await intake.published(CALLS_EVENTS, phone.tenant_id, "WhatsAppMessageReceived")
         assert [(r["message_id"], r["from_phone"], r["text"]) for r in received] == [
             (message_id, f"+{CUSTOMER}", "Do you have anything on Friday?")
@@ -114,7 +146,9 @@ class TestWhatsAppInbound:
         response = await post_whatsapp(
             intake,
             phone.tenant_id,
-            notification(wamid(), f"Hi, I'd like to book {intent.marker()}"),
+            notification(
+                wamid(), f"Hi, I'd like to book {intent.marker()}", to=phone.whatsapp_number_id
+            ),
         )
         assert response.json()["booking"] == 1
         requests = await intake.published(BOOKING_REQUESTS, phone.tenant_id, "BookingRequested")
@@ -135,6 +169,166 @@ class TestWhatsAppInbound:
         response = await post_whatsapp(intake, "t1", {"entry": [{"changes": [{"value": 3}]}]})
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"].startswith("entry[0].changes[0].value")
+
+
+class TestTheSubscriptionCheck:
+    """Meta's GET handshake: the verify token is a secret, compared in constant time, and
+    a failure says nothing about which part was wrong."""
+
+    URL = "/v1/whatsapp/t1/webhook"
+    PARAMS = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
+
+    async def test_every_failure_gets_the_same_generic_answer(self, intake: Any) -> None:
+        client = intake.service.client
+        answers = [
+            await client.get(self.URL, params=self.PARAMS | {"hub.verify_token": "x"}),
+            await client.get(
+                self.URL, params=self.PARAMS | {"hub.verify_token": "local-whatsapp-verify-tokeN"}
+            ),
+            await client.get(
+                self.URL,
+                params=self.PARAMS
+                | {"hub.mode": "unsubscribe", "hub.verify_token": "local-whatsapp-verify-token"},
+            ),
+            await client.get(self.URL, params=self.PARAMS | {"hub.verify_token": "ünïcode"}),
+        ]
+        assert {(a.status_code, a.json()["detail"]) for a in answers} == {
+            (403, "verification failed")
+        }
+        assert all("verify_token" not in a.text for a in answers)
+
+    async def test_the_token_is_compared_in_constant_time(
+        self, intake: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        compared: list[tuple[bytes, bytes]] = []
+        real = hmac.compare_digest
+
+        def spy(a: bytes, b: bytes) -> bool:
+            compared.append((a, b))
+            return real(a, b)
+
+        monkeypatch.setattr(whatsapp_http.hmac, "compare_digest", spy)
+        params = self.PARAMS | {"hub.verify_token": "local-whatsapp-verify-token"}
+        ok = await intake.service.client.get(self.URL, params=params)
+        assert (ok.status_code, ok.text) == (200, "1158201444")
+        assert (b"local-whatsapp-verify-token", b"local-whatsapp-verify-token") in compared
+
+
+class TestRoutingByTheSignedNumber:
+    """One app secret signs every tenant's webhooks, so the URL's tenant proves nothing:
+    the ``phone_number_id`` inside the signed body must be one of that tenant's numbers."""
+
+    async def test_a_message_for_another_tenants_number_is_refused_and_records_nothing(
+        self, intake: Any
+    ) -> None:
+        ours, theirs = await intake.new_tenant(), await intake.new_tenant()
+        message_id = wamid()
+        body = notification(message_id, "Book me in", to=theirs.whatsapp_number_id)
+        injected = await post_whatsapp(intake, ours.tenant_id, body)
+        assert injected.status_code == 403
+        assert injected.json()["detail"] == (
+            f"phone_number_id {theirs.whatsapp_number_id} is not a WhatsApp number of this tenant"
+        )
+        assert not recorded(intake, ours.tenant_id, message_id)
+        delivered = await post_whatsapp(intake, theirs.tenant_id, body)
+        assert delivered.json()["lead"] == 1
+        assert recorded(intake, theirs.tenant_id, message_id)
+        received = await intake.published(CALLS_EVENTS, theirs.tenant_id, "WhatsAppMessageReceived")
+        assert [r["message_id"] for r in received] == [message_id]
+        assert await intake.published(CALLS_EVENTS, ours.tenant_id, "WhatsAppMessageReceived") == []
+
+    async def test_one_foreign_change_refuses_the_whole_payload(self, intake: Any) -> None:
+        ours, theirs = await intake.new_tenant(), await intake.new_tenant()
+        mine, foreign = wamid(), wamid()
+        body = notification(mine, "Hello", to=ours.whatsapp_number_id)
+        other = notification(foreign, "Hello", to=theirs.whatsapp_number_id)
+        body["entry"].append(other["entry"][0])
+        response = await post_whatsapp(intake, ours.tenant_id, body)
+        assert response.status_code == 403
+        assert not recorded(intake, ours.tenant_id, mine)
+        assert not recorded(intake, ours.tenant_id, foreign)
+
+    async def test_a_message_without_a_phone_number_id_is_refused(self, intake: Any) -> None:
+        phone = await intake.new_tenant()
+        message_id = wamid()
+        body = notification(message_id, "Hello", to=phone.whatsapp_number_id)
+        del body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"]
+        response = await post_whatsapp(intake, phone.tenant_id, body)
+        assert response.status_code == 403
+        assert not recorded(intake, phone.tenant_id, message_id)
+
+    async def test_a_tenant_without_whatsapp_numbers_takes_no_messages(self, intake: Any) -> None:
+        phone = await intake.new_tenant(whatsapp_numbers=[])
+        message_id = wamid()
+        body = notification(message_id, "Hello", to=phone.whatsapp_number_id)
+        response = await post_whatsapp(intake, phone.tenant_id, body)
+        assert response.status_code == 403
+        assert not recorded(intake, phone.tenant_id, message_id)
+
+    async def test_status_updates_alone_need_no_number(self, intake: Any) -> None:
+        """Statuses report on messages we sent (the notifier's business); nothing is
+        recorded from them, so they are accepted whatever number they name."""
+        phone = await intake.new_tenant()
+        body = notification(wamid(), "Hello", to="someone-else")
+        del body["entry"][0]["changes"][0]["value"]["messages"]
+        response = await post_whatsapp(intake, phone.tenant_id, body)
+        assert response.json() == {"booking": 0, "lead": 0, "duplicate": 0, "stale": 0}
+
+
+class TestStaleMessages:
+    """A message older than ``SLOTLINE_WHATSAPP_MAX_AGE_SECONDS`` (by the service's clock)
+    is not taken: answered 200 with ``stale`` counted, logged and on /metrics."""
+
+    async def test_a_message_older_than_the_limit_is_counted_stale_and_records_nothing(
+        self, intake: Any
+    ) -> None:
+        phone = await intake.new_tenant()
+        limit = intake.service.runtime.settings.whatsapp_max_age_seconds
+        before = await refused_count(intake, "stale")
+        message_id = wamid()
+        old = intake.clock.now - timedelta(seconds=limit + 1)
+        body = notification(message_id, "Hello", to=phone.whatsapp_number_id, sent_at=old)
+        response = await post_whatsapp(intake, phone.tenant_id, body)
+        assert (response.status_code, response.json()) == (
+            200,
+            {"booking": 0, "lead": 0, "duplicate": 0, "stale": 1},
+        )
+        assert not recorded(intake, phone.tenant_id, message_id)
+        assert await refused_count(intake, "stale") == before + 1
+
+    async def test_a_message_just_inside_the_limit_is_taken(self, intake: Any) -> None:
+        phone = await intake.new_tenant()
+        limit = intake.service.runtime.settings.whatsapp_max_age_seconds
+        message_id = wamid()
+        recent = intake.clock.now - timedelta(seconds=limit)
+        body = notification(message_id, "Hello", to=phone.whatsapp_number_id, sent_at=recent)
+        response = await post_whatsapp(intake, phone.tenant_id, body)
+        assert response.json()["lead"] == 1
+        assert recorded(intake, phone.tenant_id, message_id)
+
+
+class TestTheSignatureComesFirst:
+    """The body is authenticated before it is parsed, and capped before it is read."""
+
+    async def test_an_unsigned_body_that_is_not_json_is_a_403_not_a_parse_error(
+        self, intake: Any
+    ) -> None:
+        response = await intake.service.client.post(
+            "/v1/whatsapp/t1/webhook",
+            content=b"{not json",
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=00"},
+        )
+        assert response.status_code == 403
+
+    async def test_a_body_over_the_webhook_limit_is_a_413_before_the_signature(
+        self, intake: Any
+    ) -> None:
+        limit = intake.service.runtime.settings.http_max_webhook_body_kb * 1024
+        raw = b" " * (limit + 1)
+        response = await intake.service.client.post(
+            "/v1/whatsapp/t1/webhook", content=raw, headers=signed(raw)
+        )
+        assert response.status_code == 413
 
 
 class TestFrontDeskQueue:

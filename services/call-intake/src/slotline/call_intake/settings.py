@@ -35,6 +35,12 @@ class CallIntakeSettings(ServiceSettings):
         default=SecretStr("local-whatsapp-verify-token"),
         description="Token Meta sends with the webhook verification GET (hub.verify_token).",
     )
+    whatsapp_max_age_seconds: PositiveInt = Field(
+        default=86_400,
+        description="A WhatsApp message sent longer ago is stale: answered 200, not taken, "
+        "logged and counted. A day covers Meta's redeliveries after an outage and matches "
+        "WhatsApp's 24-hour window for free-form replies.",
+    )
 
     text_back_window_minutes: PositiveInt = Field(
         default=20, description="A caller is texted back at most once in this window."

@@ -76,6 +76,16 @@ class Line(PlanValue):
     skill: Name | None = Field(default=None, description="Only members with this skill ring.")
 
 
+class WhatsAppNumber(PlanValue):
+    """One of the business's WhatsApp Cloud API numbers, by the id Meta signs into every
+    webhook (``entry[].changes[].value.metadata.phone_number_id``)."""
+
+    phone_number_id: str = Field(
+        pattern=r"^[0-9A-Za-z_-]{1,64}$", description="Meta's phone number id (not the number)."
+    )
+    number: Phone | None = Field(default=None, description="The number itself, for reference.")
+
+
 class OpeningHours(PlanValue):
     """Opening hours on one weekday (0 = Monday), local time of the plan's zone."""
 
@@ -117,6 +127,11 @@ class CallPlan(PlanValue):
     manager: Manager | None = None
     own_numbers: list[Phone] = Field(
         default_factory=list, description="Other numbers of the business; never texted back."
+    )
+    whatsapp_numbers: list[WhatsAppNumber] = Field(
+        default_factory=list,
+        description="The business's WhatsApp numbers: a webhook is taken for this tenant only "
+        "when every message in it was sent to one of them.",
     )
     booking_url: str = Field(
         min_length=8, max_length=1000, description="Booking page; the caller's number is added."
@@ -175,9 +190,14 @@ class CallPlan(PlanValue):
     def team(self, team_id: str) -> Team:
         return next(t for t in self.teams if t.team_id == team_id)
 
+    def whatsapp_number_ids(self) -> frozenset[str]:
+        """Meta's ids of the numbers this business receives WhatsApp messages on."""
+        return frozenset(n.phone_number_id for n in self.whatsapp_numbers)
+
     def business_numbers(self) -> frozenset[str]:
         """Numbers that belong to the business itself: never a customer to text."""
         numbers = {line.number for line in self.lines} | set(self.own_numbers)
+        numbers |= {n.number for n in self.whatsapp_numbers if n.number}
         numbers |= {m.phone for t in self.teams for m in t.members}
         if self.overflow_number:
             numbers.add(self.overflow_number)

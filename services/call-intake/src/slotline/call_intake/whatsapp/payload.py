@@ -2,7 +2,8 @@
 
 ``X-Hub-Signature-256`` is ``sha256=`` + the hex HMAC-SHA256 of the raw body keyed
 with the app secret. Messages sit in ``entry[].changes[].value.messages[]`` (their
-senders' names in ``value.contacts[]``); ``value.statuses[]`` report on messages we
+senders' names in ``value.contacts[]``, the number they wrote to in
+``value.metadata.phone_number_id``); ``value.statuses[]`` report on messages we
 sent, in any order — the notifier owns those, so they are accepted and left alone.
 """
 
@@ -63,6 +64,7 @@ class ContactCard(_Lenient):
 
 class Metadata(_Lenient):
     display_phone_number: str | None = None
+    phone_number_id: str | None = Field(default=None, max_length=64)
 
 
 class Value(_Lenient):
