@@ -18,12 +18,12 @@ from slotline.availability.application import (
     HoldRequest,
     HoldTaken,
 )
-from slotline.availability.catalog_admin import ContentionTooHigh
 from slotline.availability.domain.calendar import ResourceDay
 from slotline.availability.domain.rules import RejectionReason
 from slotline.availability.domain.values import Interval
 from slotline.availability.live import board
 from slotline.availability.live.projection import SlotProjection
+from slotline.events.unit_of_work import ContentionTooHigh
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,6 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
-
 from slotline.availability.domain.catalog import Location, Resource, Service
 from slotline.availability.domain.roster import Roster
 from slotline.availability.domain.values import (
@@ -23,7 +20,7 @@ from slotline.availability.domain.values import (
     WeeklyHours,
 )
 from slotline.events.store import ServiceApplication
-from slotline.events.unit_of_work import ContentionTooHigh
+from slotline.events.unit_of_work import UnitOfWork
 
 Item = TypeVar("Item", Location, Resource, Service, Roster)
 T = TypeVar("T")
@@ -31,6 +28,10 @@ T = TypeVar("T")
 
 class UnknownItem(LookupError):
     """No such location, resource, service or hold for this tenant."""
+
+
+class ServiceAlreadyDefined(Exception):
+    """A service with the id the caller chose exists already (an honest 409)."""
 
 
 ScheduleEdit = Callable[[Resource], tuple[WeeklyHours, Sequence[DateOverride], Sequence[TimeOff]]]
@@ -45,14 +46,15 @@ class CatalogApplication(ServiceApplication):
     # --- locations ---------------------------------------------------------------
 
     def register_location(self, tenant_id: str, name: str, timezone: str) -> UUID:
-        location = Location.register(tenant_id, name, timezone)
-        self.save(location, Roster(location.id))
-        return location.id
+        def act(work: UnitOfWork) -> UUID:
+            location = Location.register(tenant_id, name, timezone)
+            work.add(location, Roster(location.id))
+            return location.id
+
+        return self._command(act)
 
     def update_location(self, tenant_id: str, location_id: UUID, name: str, timezone: str) -> None:
-        location = self.location(tenant_id, location_id)
-        location.update(name, timezone)
-        self.save(location)
+        self._command(lambda _: self.location(tenant_id, location_id).update(name, timezone))
 
     def location(self, tenant_id: str, location_id: UUID) -> Location:
         return self._owned(Location, location_id, tenant_id)
@@ -74,20 +76,26 @@ class CatalogApplication(ServiceApplication):
         overrides: Sequence[DateOverride] = (),
         time_off: Sequence[TimeOff] = (),
     ) -> UUID:
-        roster = self.roster(tenant_id, location_id)
-        resource = Resource.register(
-            tenant_id, location_id, kind, name, tags, weekly, overrides, time_off
-        )
-        roster.enlist(resource.id)
-        self.save(resource, roster)
-        return resource.id
+        def act(work: UnitOfWork) -> UUID:
+            roster = self.roster(tenant_id, location_id)
+            resource = Resource.register(
+                tenant_id, location_id, kind, name, tags, weekly, overrides, time_off
+            )
+            roster.enlist(resource.id)
+            work.add(resource)
+            return resource.id
+
+        return self._command(act)
 
     def update_resource(
         self, tenant_id: str, resource_id: UUID, name: str, tags: Sequence[str]
     ) -> None:
-        resource = self.resource(tenant_id, resource_id)
-        resource.update(name, resource.location_id, tags)
-        self._save_resource(resource)
+        def act(_: UnitOfWork) -> None:
+            resource = self.resource(tenant_id, resource_id)
+            resource.update(name, resource.location_id, tags)
+            self._note_change(resource)
+
+        self._command(act)
 
     def change_schedule(
         self,
@@ -98,25 +106,32 @@ class CatalogApplication(ServiceApplication):
         time_off: Sequence[TimeOff] = (),
     ) -> None:
         """Replace a resource's whole schedule (existing holds are kept)."""
-        resource = self.resource(tenant_id, resource_id)
-        resource.change_schedule(weekly, overrides, time_off)
-        self._save_resource(resource)
+
+        def act(_: UnitOfWork) -> None:
+            resource = self.resource(tenant_id, resource_id)
+            resource.change_schedule(weekly, overrides, time_off)
+            self._note_change(resource)
+
+        self._command(act)
 
     def edit_schedule(self, tenant_id: str, resource_id: UUID, edit: ScheduleEdit) -> None:
         """Change part of a schedule (one override, one absence) without losing a change
         saved meanwhile: a conflict re-reads the schedule and edits it again."""
 
-        def attempt() -> None:
+        def act(_: UnitOfWork) -> None:
             resource = self.resource(tenant_id, resource_id)
             resource.change_schedule(*edit(resource))
-            self._save_resource(resource)
+            self._note_change(resource)
 
-        self._optimistically(attempt)
+        self._command(act)
 
     def retire_resource(self, tenant_id: str, resource_id: UUID) -> None:
-        resource = self.resource(tenant_id, resource_id)
-        resource.retire()
-        self._save_resource(resource)
+        def act(_: UnitOfWork) -> None:
+            resource = self.resource(tenant_id, resource_id)
+            resource.retire()
+            self._note_change(resource)
+
+        self._command(act)
 
     def resource(self, tenant_id: str, resource_id: UUID) -> Resource:
         return self._owned(Resource, resource_id, tenant_id)
@@ -131,23 +146,24 @@ class CatalogApplication(ServiceApplication):
     def define_service(
         self, tenant_id: str, location_id: UUID, name: str, definition: ServiceDefinition
     ) -> UUID:
-        roster = self.roster(tenant_id, location_id)
-        service = Service.register(tenant_id, location_id, name, definition)
-        roster.offer(service.id)
-        self.save(service, roster)
-        return service.id
+        def act(work: UnitOfWork) -> UUID:
+            roster = self.roster(tenant_id, location_id)
+            if work.get(Service, Service.create_id(definition.service_id)) is not None:
+                raise ServiceAlreadyDefined(f"service {definition.service_id} already exists")
+            service = Service.register(tenant_id, location_id, name, definition)
+            roster.offer(service.id)
+            work.add(service)
+            return service.id
+
+        return self._command(act)
 
     def update_service(
         self, tenant_id: str, service_id: UUID, name: str, definition: ServiceDefinition
     ) -> None:
-        service = self.service(tenant_id, service_id)
-        service.update(name, definition)
-        self.save(service)
+        self._command(lambda _: self.service(tenant_id, service_id).update(name, definition))
 
     def retire_service(self, tenant_id: str, service_id: UUID) -> None:
-        service = self.service(tenant_id, service_id)
-        service.retire()
-        self.save(service)
+        self._command(lambda _: self.service(tenant_id, service_id).retire())
 
     def service(self, tenant_id: str, service_id: UUID) -> Service:
         return self._owned(Service, Service.create_id(service_id), tenant_id)
@@ -158,25 +174,14 @@ class CatalogApplication(ServiceApplication):
 
     # --- helpers -----------------------------------------------------------------
 
-    def _save_resource(self, resource: Resource) -> None:
-        """Save a changed resource with its roster's note of the change (one transaction)."""
-        roster = self._get(Roster, Roster.create_id(resource.location_id))
-        roster.note_change(resource.id)
-        self.save(resource, roster)
+    def _command(self, act: Callable[[UnitOfWork], T]) -> T:
+        """A catalogue change in one unit of work: a lost race re-reads and redoes it
+        (``max_attempts``), then ``ContentionTooHigh``."""
+        return self.command(act, attempts=self.max_attempts)
 
-    def _optimistically(self, attempt: Callable[[], T]) -> T:
-        """Run ``attempt`` again on a version conflict, re-reading the streams (bounded)."""
-        try:
-            for retry in Retrying(
-                retry=retry_if_exception_type(IntegrityError),
-                stop=stop_after_attempt(self.max_attempts),
-                reraise=True,
-            ):
-                with retry:
-                    return attempt()
-        except IntegrityError as error:
-            raise ContentionTooHigh(f"{self.max_attempts} conflicting attempts") from error
-        raise AssertionError("unreachable: Retrying either returns or raises")
+    def _note_change(self, resource: Resource) -> None:
+        """The roster notes a changed resource (saved with it, in the same work)."""
+        self._get(Roster, Roster.create_id(resource.location_id)).note_change(resource.id)
 
     def _get(self, kind: type[Item], item_id: UUID) -> Item:
         item = self.get_many([item_id]).get(item_id)  # through the open unit of work, if any

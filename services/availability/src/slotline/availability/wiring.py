@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfoNotFoundError
 
 from slotline.availability.application import AvailabilityApplication
-from slotline.availability.catalog_admin import UnknownItem
+from slotline.availability.catalog_admin import ServiceAlreadyDefined, UnknownItem
 from slotline.availability.demo import DemoSeeder
 from slotline.availability.domain.catalog import CatalogItemRetired
 from slotline.availability.domain.hold import HoldExpired, InvalidTransition
@@ -60,6 +60,7 @@ def service_spec(
         background=background,
         error_statuses={
             UnknownItem: 404,
+            ServiceAlreadyDefined: 409,
             CatalogItemRetired: 409,
             HoldExpired: 409,
             InvalidTransition: 409,
