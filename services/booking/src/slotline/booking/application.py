@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from slotline.booking.catalog import Catalog
+from slotline.booking.catalog import Catalog, MemoryCatalog, ServiceCatalog
 from slotline.booking.domain.booking import Actor, Booking, Refusal, ServiceTerms
 from slotline.booking.domain.contact import ContactDetails
 from slotline.booking.domain.customer import Customer, customer_id_for
@@ -23,6 +23,7 @@ from slotline.booking.domain.reference import Claim, new_reference, normalise_re
 from slotline.booking.live import board
 from slotline.booking.zones import country_of_zone
 from slotline.events.contract.booking_requests import BookingRequested
+from slotline.events.recorder import SlotlineRecorder
 from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import UnitOfWork
 
@@ -65,15 +66,15 @@ class BookingApplication(ServiceApplication):
         self.hold_ttl = hold_ttl
         self.timeouts = timeouts or SagaTimeouts()
         self.choose = choose
-        self.catalog = Catalog(self.process_recorder)
-        self._create_read_tables()
-
-    def _create_read_tables(self) -> None:
-        """The catalogue and board tables live beside the event store."""
-        schema = self.schema
-        self.catalog.create_tables()
-        with self.process_recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
-            board.create_tables(cursor, schema)
+        self.catalog: ServiceCatalog
+        if isinstance(self.recorder, SlotlineRecorder):
+            catalog = Catalog(self.recorder)
+            catalog.create_tables()
+            with self.recorder.transaction(commit=True) as cursor:
+                board.create_tables(cursor, self.schema)  # the board's projection writes it
+            self.catalog = catalog
+        else:  # the in-memory store: use cases tested without PostgreSQL
+            self.catalog = MemoryCatalog()
 
     # --- policies --------------------------------------------------------------------
 

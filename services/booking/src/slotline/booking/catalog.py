@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from eventsourcing.postgres import PostgresProcessRecorder
-from psycopg import Cursor, sql
-from psycopg.rows import DictRow
+from psycopg import sql
 
 from slotline.booking.domain.booking import ServiceTerms
 from slotline.events.contract.availability_catalog import LocationRegistered, ServiceDefined
 from slotline.events.envelope import Message
-from slotline.events.unit_of_work import current_work, read_cursor
+from slotline.events.unit_of_work import UnitOfWork, current_work, read_cursor
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.catalog_location (
@@ -35,6 +34,76 @@ CREATE TABLE IF NOT EXISTS {schema}.catalog_service (
 """
 
 
+class ServiceCatalog(Protocol):
+    """The port: what booking's use cases and adapters ask of the catalogue."""
+
+    def record(self, message: Message, work: UnitOfWork) -> None:
+        """Keep a catalogue event, in the unit of work that consumes it."""
+
+    def service(self, tenant_id: str, service_id: str) -> ServiceTerms | None:
+        """A service's terms, with its location's (None: unknown)."""
+
+    def listing(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's locations, each with the services offered there."""
+
+
+class MemoryCatalog:
+    """The catalogue in memory: use cases tested without PostgreSQL (and what a unit of
+    work on the in-memory store uses)."""
+
+    def __init__(self) -> None:
+        self._locations: dict[tuple[str, str], LocationRegistered] = {}
+        self._services: dict[tuple[str, str], ServiceDefined] = {}
+
+    def record(self, message: Message, work: UnitOfWork) -> None:
+        match message:
+            case LocationRegistered():
+                self._locations[(message.tenant_id, message.location_id)] = message
+            case ServiceDefined():
+                self._services[(message.tenant_id, message.service_id)] = message
+
+    def service(self, tenant_id: str, service_id: str) -> ServiceTerms | None:
+        service = self._services.get((tenant_id, service_id))
+        if service is None:
+            return None
+        location = self._locations.get((tenant_id, service.location_id))
+        if location is None:
+            return None
+        return ServiceTerms(
+            service_id=service.service_id,
+            service_name=service.name,
+            duration_minutes=service.duration_minutes,
+            price_tier=service.price_tier,
+            location_id=service.location_id,
+            location_name=location.name,
+            time_zone=location.time_zone,
+            address=location.address,
+        )
+
+    def listing(self, tenant_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "location_id": location.location_id,
+                "name": location.name,
+                "time_zone": location.time_zone,
+                "address": location.address,
+                "services": [
+                    {
+                        "service_id": s.service_id,
+                        "location_id": s.location_id,
+                        "name": s.name,
+                        "duration_minutes": s.duration_minutes,
+                        "price_tier": s.price_tier,
+                    }
+                    for (tenant, _), s in sorted(self._services.items())
+                    if tenant == tenant_id and s.location_id == location.location_id
+                ],
+            }
+            for (tenant, _), location in sorted(self._locations.items())
+            if tenant == tenant_id
+        ]
+
+
 class Catalog:
     """Services and locations per tenant, in booking's own schema."""
 
@@ -46,11 +115,10 @@ class Catalog:
         with self.recorder.datastore.transaction(commit=True) as cursor:
             cursor.execute(sql.SQL(_DDL).format(schema=self.schema))  # type: ignore[arg-type]
 
-    def record(self, cursor: Cursor[DictRow], message: Message) -> None:
+    def record(self, message: Message, work: UnitOfWork) -> None:
         """Keep a catalogue event (inside the inbox's transaction)."""
-        work = current_work()
-        if work is not None:  # later messages of the batch read the new terms
-            work.forget_memos()
+        work.forget_memos()  # later messages of the batch read the new terms
+        cursor = work.cursor
         match message:
             case LocationRegistered():
                 cursor.execute(

@@ -220,7 +220,7 @@ def _availability(app: BookingApplication) -> Handle:
         tenant = message.tenant_id
         match message:
             case catalog.LocationRegistered() | catalog.ServiceDefined():
-                app.catalog.record(work.cursor, message)
+                app.catalog.record(message, work)
             case holds.HoldPlaced():
                 placed = message
 
