@@ -1,7 +1,9 @@
 """Rules between fields that JSON Schema cannot state, taught to schemathesis.
 
 A JSON Schema says what each value may be, not how two values relate: that an end is
-after its start, that a report's period is at most so long. The documents state those
+after its start, that a report's period is at most so long, that a request names a phone
+or an e-mail (that one it can: ``anyOf``; not which of the two a query carries) — nor
+which phone numbers a country's numbering plan assigns. The documents state those
 rules in words (the fields' descriptions) and the services answer a request that breaks
 one with a 422 naming the rule. This module, loaded as schemathesis' hooks
 (``SCHEMATHESIS_HOOKS``), leaves such requests out of what it generates — every other
@@ -12,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
+import phonenumbers
 import schemathesis
 
 MAX_REPORT_DAYS = 366
@@ -70,7 +74,116 @@ def call_plan_consistent(case: Any) -> bool:
     return all(line.get("team_id") in teams for line in lines)
 
 
+def _ranges_ordered(ranges: Any) -> bool:
+    """Hours ``[start, end)`` end after they start and do not overlap (zero-padded
+    ``HH:MM`` compares as text in clock order, ``24:00`` last)."""
+    spans = sorted(
+        (str(r.get("start", "")), str(r.get("end", ""))) for r in ranges if isinstance(r, dict)
+    )
+    if any(end <= start for start, end in spans):
+        return False
+    return all(later[0] >= earlier[1] for earlier, later in pairwise(spans))
+
+
+def _time_off_ordered(span: Any) -> bool:
+    if not isinstance(span, dict):
+        return True
+    start, end = _moment(span.get("start")), _moment(span.get("end"))
+    return start is None or end is None or end > start
+
+
+def override_consistent(case: Any) -> bool:
+    """An override's ranges end after they start and do not overlap (availability)."""
+    body = case.body if isinstance(case.body, dict) else {}
+    return _ranges_ordered(body.get("ranges") or [])
+
+
+def time_off_ordered(case: Any) -> bool:
+    """Time off ends after it starts (availability)."""
+    return _time_off_ordered(case.body)
+
+
+def schedule_consistent(case: Any) -> bool:
+    """A schedule's weekly ranges end after they start and do not overlap on a weekday,
+    each date has at most one override, whose ranges are consistent, and its time off
+    ends after it starts (availability: a resource and its schedule)."""
+    body = case.body if isinstance(case.body, dict) else {}
+    weekly = [r for r in body.get("weekly") or [] if isinstance(r, dict)]
+    for weekday in {str(r.get("weekday")) for r in weekly}:
+        if not _ranges_ordered(r for r in weekly if str(r.get("weekday")) == weekday):
+            return False
+    overrides = [o for o in body.get("overrides") or [] if isinstance(o, dict)]
+    days = [str(o.get("day")) for o in overrides]
+    if len(set(days)) != len(days):
+        return False
+    if not all(_ranges_ordered(o.get("ranges") or []) for o in overrides):
+        return False
+    return all(_time_off_ordered(span) for span in body.get("time_off") or [])
+
+
+def _international_phone(raw: Any) -> bool:
+    """Blank, or a number with its country code that its numbering plan knows (what
+    ``phonenumbers`` says, as the service asks it). A national number is read in the
+    location's country, which a generated request does not name: left out."""
+    if not isinstance(raw, str) or not raw.strip():
+        return True
+    text = raw.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not text.startswith("+"):
+        return False
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(text, None)))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def booking_contact(case: Any) -> bool:
+    """A booking request's phone is a valid number (booking: the staff and public forms)."""
+    body = case.body if isinstance(case.body, dict) else {}
+    return _international_phone(body.get("phone"))
+
+
+def customer_lookup(case: Any) -> bool:
+    """A customer is looked up by a phone number or an e-mail address; the phone is a
+    valid number with its country code (booking)."""
+    query = case.query or {}
+    phone, email = query.get("phone"), query.get("email")
+    if not isinstance(phone, str | None) or not isinstance(email, str | None):
+        return True  # not text: the schema's own business
+    if not phone and not email:
+        return False
+    if phone and not (phone.strip() and _international_phone(phone)):
+        return False  # a lookup reads a given phone as it is, blank or not
+    return not email or bool(email.strip())
+
+
+def policy_consistent(case: Any) -> bool:
+    """A prepayment has a price; a deposit is a fixed amount or a percentage, and a
+    percentage needs a price (booking's tier policy)."""
+    body = case.body if isinstance(case.body, dict) else {}
+    payment = body.get("payment", "none")
+    price = body.get("price_minor")
+    if payment == "prepayment" and price is None:
+        return False
+    if payment == "deposit":
+        fixed, percent = body.get("deposit_minor"), body.get("deposit_percent")
+        if (fixed is None) == (percent is None):
+            return False
+        if percent is not None and price is None:
+            return False
+    return True
+
+
 RULES: dict[tuple[str, str], Callable[[Any], bool]] = {
+    ("POST", "/v1/bookings"): booking_contact,
+    ("POST", "/v1/public/{tenant_id}/bookings"): booking_contact,
+    ("GET", "/v1/customers"): customer_lookup,
+    ("PUT", "/v1/policies/{tier}"): policy_consistent,
+    ("POST", "/v1/locations/{location_id}/resources"): schedule_consistent,
+    ("PUT", "/v1/resources/{resource_id}/schedule"): schedule_consistent,
+    ("POST", "/v1/resources/{resource_id}/overrides"): override_consistent,
+    ("POST", "/v1/resources/{resource_id}/time-off"): time_off_ordered,
     ("GET", "/v1/kpis"): report_period,
     ("GET", "/dashboard"): report_period,
     ("PUT", "/preferences"): quiet_hours_overnight,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from pydantic import BeforeValidator
+from pydantic import AwareDatetime, BeforeValidator
 from pydantic.config import JsonDict
 
 Clock = Callable[[], datetime]
@@ -36,6 +36,9 @@ def _iso_only(value: Any) -> Any:
 Instant = Annotated[datetime, BeforeValidator(_iso_only)]
 """A date-time, as its document says (``format: date-time``): ISO 8601 only, never a
 number of seconds since 1970 (which pydantic would read)."""
+
+AwareInstant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+"""An ``Instant`` that carries its UTC offset (a naive one is refused, ``timezone_aware``)."""
 
 Day = Annotated[date, BeforeValidator(_iso_only)]
 """A date, as its document says (``format: date``): ISO 8601 only, never a number."""

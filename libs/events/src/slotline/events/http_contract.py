@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, unquote
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from pydantic import BeforeValidator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +38,19 @@ SERVER_SENT_EVENT_SCHEMA: dict[str, Any] = {
         "retry": {"type": "integer"},
     },
 }
+
+
+def _json_integer(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer, not a boolean or a string")
+    return value
+
+
+JSON_INTEGER = BeforeValidator(_json_integer)
+"""An integer of a JSON body, as its document says (``type: integer``): ``false`` or
+``"9"`` are refused, not read as 0 and 9 (pydantic would); ``9.0`` is 9, as in JSON.
+Last in ``Annotated[int, Field(ge=…), JSON_INTEGER]``, so the bounds stay in the
+document (after it, pydantic writes them as unknown ``ge``/``le`` keywords)."""
 
 
 class EventStream(Response):

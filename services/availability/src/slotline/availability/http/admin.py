@@ -10,7 +10,6 @@ maps the outcome; domain errors become statuses through the service's
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -34,11 +33,12 @@ from slotline.availability.http.admin_models import (
     TimeOffSpan,
 )
 from slotline.availability.http.deps import Availability, Manager, Staff
+from slotline.events.clock import Day
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
 NO_CONTENT = status.HTTP_204_NO_CONTENT
-OverrideDate = Annotated[date, Path(alias="date", description="The local date overridden.")]
+OverrideDate = Annotated[Day, Path(alias="date", description="The local date overridden.")]
 
 
 # --- locations ------------------------------------------------------------------------------

@@ -12,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Annotated, Self, TypeVar
+from typing import Annotated, Self, TypeVar, cast
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,14 +36,15 @@ from slotline.availability.domain.values import (
     TimeOff,
     WeeklyHours,
 )
+from slotline.events.clock import IANA_ZONE, AwareInstant, Day
 
 MIDNIGHT = "24:00"
+_ZONES = frozenset(cast(list[str], IANA_ZONE["enum"]))
 
 
 def _known_time_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):  # ValueError: not even a zone key ("../x")
+    """One of the zones the document lists (what ``ZoneInfo`` finds on this machine)."""
+    if value not in _ZONES:
         raise PydanticCustomError(
             "unknown_time_zone", "unknown IANA time zone '{zone}'", {"zone": value}
         ) from None
@@ -56,7 +55,12 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
 TimeZone = Annotated[
     str,
-    Field(max_length=64, examples=["Europe/Athens"], description="IANA time zone."),
+    Field(
+        max_length=64,
+        examples=["Europe/Athens"],
+        description="IANA time zone.",
+        json_schema_extra=IANA_ZONE,
+    ),
     AfterValidator(_known_time_zone),
 ]
 # Zero-padded HH:MM compares as text in clock order, "24:00" last: the order checks rely on it.
@@ -130,7 +134,8 @@ class Created(View):
 
 
 class TimeRange(Body):
-    """Local wall-clock hours ``[start, end)``."""
+    """Local wall-clock hours ``[start, end)``; ``end`` is after ``start`` (refused with
+    ``end_before_start`` otherwise)."""
 
     start: StartTime
     end: EndTime
@@ -155,9 +160,10 @@ class WeeklyRange(TimeRange):
 
 
 class Override(Body):
-    """Other hours on one local date; no ranges = closed (a holiday)."""
+    """Other hours on one local date; no ranges = closed (a holiday). Its ranges do not
+    overlap (``overlapping_ranges``)."""
 
-    day: date
+    day: Day
     ranges: list[TimeRange] = Field(default_factory=list)
 
     @field_validator("ranges")
@@ -175,10 +181,11 @@ class Override(Body):
 
 
 class TimeOffSpan(Body):
-    """An absence; instants need an offset and are answered in UTC."""
+    """An absence ``[start, end)``; instants need an offset and are answered in UTC;
+    ``end`` is after ``start`` (``end_before_start``)."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: AwareInstant
+    end: AwareInstant
 
     _ordered = field_validator("end")(_end_after_start)
 
@@ -191,7 +198,9 @@ class TimeOffSpan(Body):
 
 
 class Schedule(Body):
-    """A resource's whole schedule: weekly hours, date overrides, time off."""
+    """A resource's whole schedule: weekly hours (the ranges of one weekday do not
+    overlap, ``overlapping_ranges``), date overrides (at most one per date,
+    ``duplicate_date``), time off."""
 
     weekly: list[WeeklyRange] = Field(default_factory=list)
     overrides: list[Override] = Field(default_factory=list)

@@ -13,13 +13,15 @@ from uuid import UUID, uuid4
 from eventsourcing.postgres import PostgresProcessRecorder
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from slotline.availability.application import HoldRefused, HoldRequest, HoldTaken
 from slotline.availability.domain.hold import Hold
 from slotline.availability.http.deps import Availability, FrontDesk
 from slotline.availability.http.rows import renamed
 from slotline.availability.live import queries
+from slotline.events.clock import AwareInstant
+from slotline.events.http_contract import refusals
 from slotline.events.runtime import Writer
 from slotline.events.unit_of_work import UnitOfWork
 
@@ -38,7 +40,7 @@ class PlaceHoldBody(BaseModel):
     request_id: str | None = Field(default=None, max_length=128, description="Booking request.")
     service_id: UUID
     location_id: UUID
-    start: AwareDatetime = Field(description="Slot start, with its UTC offset.")
+    start: AwareInstant = Field(description="Slot start, with its UTC offset.")
     seats: int = Field(default=1, ge=1, le=100)
     ttl_seconds: int = Field(default=600, ge=30, le=24 * 3600)
     preferred_resource_id: UUID | None = None
@@ -53,7 +55,7 @@ class ReasonBody(BaseModel):
 class RescheduleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: AwareDatetime
+    start: AwareInstant = Field(description="The new start, with its UTC offset.")
     preferred_resource_id: UUID | None = None
 
 
@@ -87,11 +89,12 @@ def refused_json(refused: HoldRefused) -> JSONResponse:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=None)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=None, responses=refusals(404))
 async def place_hold(
     body: PlaceHoldBody, app: Availability, caller: FrontDesk, writer: Writer
 ) -> dict[str, Any] | JSONResponse:
-    """Hold every resource the service needs at ``start``; 409 says why not."""
+    """Hold every resource the service needs at ``start``; 409 says why not, 404 that
+    the service or location is not in the caller's tenant."""
     request = HoldRequest(
         tenant_id=caller.tenant_id,
         hold_key=body.hold_id or str(uuid4()),

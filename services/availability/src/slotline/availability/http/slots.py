@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, cast
 from uuid import UUID
 
 import anyio
 from eventsourcing.postgres import PostgresProcessRecorder
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from slotline.availability.application import AvailabilityApplication
@@ -19,8 +20,11 @@ from slotline.availability.http.rows import renamed
 from slotline.availability.live import queries
 from slotline.availability.live.feed import DayChanged, SlotFeed
 from slotline.availability.live.queries import SlotQuery
+from slotline.events.clock import Instant
+from slotline.events.http_contract import EventStream
 
 router = APIRouter(prefix="/v1/slots", tags=["slots"])
+_OFFSET = "give a UTC offset, e.g. 2026-12-07T10:00:00+02:00"
 
 
 def _schema(app: AvailabilityApplication) -> str:
@@ -41,8 +45,8 @@ def list_slots(
         UUID | None, Query(description="Only slots this staff member or resource is free for.")
     ] = None,
     duration_minutes: Annotated[int | None, Query(ge=1, le=1440)] = None,
-    start_from: Annotated[datetime | None, Query(alias="from")] = None,
-    until: datetime | None = None,
+    start_from: Annotated[Instant | None, Query(alias="from")] = None,
+    until: Instant | None = None,
     include_booked: bool = False,
     limit: Annotated[int, Query(ge=1, le=2000)] = 100,
 ) -> Response:
@@ -50,7 +54,9 @@ def list_slots(
     PostgreSQL builds: nothing is decoded and encoded again here)."""
     for name, value in (("from", start_from), ("until", until)):
         if value is not None and value.tzinfo is None:
-            raise HTTPException(422, f"{name}: give a UTC offset, e.g. 2026-12-07T10:00:00+02:00")
+            raise RequestValidationError(
+                [{"loc": ("query", name), "type": "timezone_aware", "msg": _OFFSET}]
+            )
     query = SlotQuery(
         caller.tenant_id,
         location_id=location_id,
@@ -67,7 +73,7 @@ def list_slots(
     return Response(answer, media_type="application/json")
 
 
-@router.get("/stream")
+@router.get("/stream", response_class=EventStream)
 async def stream_slots(
     request: Request,
     app: Availability,

@@ -5,7 +5,6 @@ links to follow it."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, NoReturn
 from uuid import UUID, uuid4
 
@@ -27,19 +26,45 @@ from slotline.booking.http.deps import (
     Staff,
     Watch,
 )
-from slotline.booking.http.forms import BookingForm, CancelForm, RescheduleForm
+from slotline.booking.http.forms import (
+    BookingForm,
+    CancelForm,
+    PublicBookingForm,
+    RescheduleForm,
+)
 from slotline.booking.http.throttle import throttle_public
 from slotline.booking.http.waiting import wait_for
 from slotline.booking.links import ManageLinks
 from slotline.booking.live import board
 from slotline.booking.zones import country_of_zone
 from slotline.events.auth import Role
+from slotline.events.clock import Instant
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Channel, Contact
 from slotline.events.group_commit import GroupCommit
+from slotline.events.http_contract import refusals
 from slotline.events.runtime import Writer
 
 router = APIRouter(tags=["bookings"])
+
+OUTCOMES: dict[int | str, dict[str, Any]] = {
+    202: {"model": BookingCard, "description": "Still under way: follow the Location."},
+    409: {
+        "description": "Refused: the card says why and offers alternatives; or the request"
+        " conflicts with the booking's state, or reuses an Idempotency-Key (a Problem).",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/BookingCard"},
+                        {"$ref": "#/components/schemas/Problem"},
+                    ]
+                }
+            }
+        },
+    },
+}
+"""The answers of a request that waits for its outcome, beside 200/201."""
 
 TenantPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 IdempotencyKey = Annotated[
@@ -52,11 +77,11 @@ IdempotencyKey = Annotated[
     response_model=BookingCard,
     status_code=201,
     dependencies=[Depends(throttle_public)],
-    responses={202: {"model": BookingCard}, 409: {"model": BookingCard}},
+    responses={**OUTCOMES, **refusals(429)},
 )
 async def request_publicly(
     tenant_id: TenantPath,
-    form: BookingForm,
+    form: PublicBookingForm,
     app: Bookings,
     watch: Watch,
     settings: Settings,
@@ -65,16 +90,17 @@ async def request_publicly(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A customer books from the booking page: no account; repeats with the same
-    ``Idempotency-Key`` (or ``request_id``) return the first outcome."""
-    _anonymous_may_not(form)
-    return await _request(tenant_id, form, idempotency_key, app, writer, watch, settings, links)
+    ``Idempotency-Key`` (or ``request_id``) return the first outcome; too many requests
+    from one address are answered 429 with Retry-After."""
+    booking = form.as_booking_form()
+    return await _request(tenant_id, booking, idempotency_key, app, writer, watch, settings, links)
 
 
 @router.post(
     "/v1/bookings",
     response_model=BookingCard,
     status_code=201,
-    responses={202: {"model": BookingCard}, 409: {"model": BookingCard}},
+    responses=OUTCOMES,
 )
 async def request_as_staff(
     form: BookingForm,
@@ -86,7 +112,8 @@ async def request_as_staff(
     writer: Writer,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """The front desk (or a channel adapter with a token) books for a customer."""
+    """The front desk (or a channel adapter with a token) books for a customer; a
+    channel may not say what only the front desk knows (422, see ``BookingForm``)."""
     vouched = principal.has_any(Role.FRONT_DESK)
     if not vouched:  # a channel passes on what anyone typed
         _anonymous_may_not(form)
@@ -170,7 +197,7 @@ def _as_message(tenant_id: str, form: BookingForm, idempotency_key: str | None) 
         preferred_staff_id=form.staff_id,
         preferred_resource_id=form.resource_id,
         notes=form.notes,
-        consents=form.consents,
+        consents=form.consents.to_contract(),
         source_call_id=form.source_call_id,
         idempotency_key=idempotency_key,
         payment_token=form.payment_token,
@@ -200,8 +227,8 @@ def _invalid(field: str, message: str) -> NoReturn:
 def list_bookings(
     principal: Staff,
     app: Bookings,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     status: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
     customer_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -245,7 +272,7 @@ def cancel_as_staff(
 @router.post(
     "/v1/bookings/{booking_id}/reschedule",
     response_model=BookingCard,
-    responses={202: {"model": BookingCard}, 409: {"model": BookingCard}},
+    responses=OUTCOMES,
 )
 async def reschedule_as_staff(
     booking_id: UUID,

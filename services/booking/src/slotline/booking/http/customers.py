@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
 
 from slotline.booking.domain.contact import ContactDetails, InvalidContact
 from slotline.booking.domain.customer import Customer, customer_id_for
 from slotline.booking.http.deps import Bookings, Staff
+from slotline.booking.http.forms import EMAIL
 from slotline.booking.live import board
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
@@ -24,14 +26,19 @@ def _record(customer: Customer) -> dict[str, Any]:
 def find(
     principal: Staff,
     app: Bookings,
-    phone: Annotated[str | None, Query(max_length=40)] = None,
-    email: Annotated[str | None, Query(max_length=254)] = None,
+    phone: Annotated[
+        str | None, Query(max_length=40, description="With its country code (+30 …, 0030 …).")
+    ] = None,
+    email: Annotated[str | None, Query(max_length=254, pattern=EMAIL)] = None,
 ) -> dict[str, Any]:
-    """The customer with this phone number (any format) or e-mail address."""
+    """The customer with this phone number (any format, a valid number) or e-mail address;
+    one of the two is required (422 otherwise)."""
     try:
         contact = ContactDetails.normalised("lookup", phone, email)
     except InvalidContact as error:
-        raise HTTPException(422, str(error)) from None
+        raise RequestValidationError(
+            [{"loc": ("query", error.field), "type": "invalid_contact", "msg": str(error)}]
+        ) from None
     return _record(app.customer(principal.tenant_id, customer_id_for(principal.tenant_id, contact)))
 
 

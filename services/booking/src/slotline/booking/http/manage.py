@@ -13,12 +13,13 @@ from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
 from slotline.booking.domain.booking import Actor, Booking
-from slotline.booking.http.bookings import reschedule
+from slotline.booking.http.bookings import OUTCOMES, reschedule
 from slotline.booking.http.calendar_file import ics
 from slotline.booking.http.card import BookingCard, card
 from slotline.booking.http.deps import Bookings, Links, Settings, Watch
 from slotline.booking.http.forms import CancelForm, RescheduleForm
 from slotline.booking.http.waiting import wait_for
+from slotline.events.http_contract import EventStream
 
 router = APIRouter(prefix="/v1/manage/{token}", tags=["manage"])
 
@@ -31,7 +32,7 @@ def status_card(token: Token, app: Bookings, links: Links) -> BookingCard:
     return card(app.booking(tenant_id, booking_id), links)
 
 
-@router.get("/events")
+@router.get("/events", response_class=EventStream)
 async def outcome_stream(
     token: Token, app: Bookings, links: Links, watch: Watch
 ) -> EventSourceResponse:
@@ -68,7 +69,7 @@ def cancel(token: Token, form: CancelForm, app: Bookings, links: Links) -> Booki
 @router.post(
     "/reschedule",
     response_model=BookingCard,
-    responses={202: {"model": BookingCard}, 409: {"model": BookingCard}},
+    responses=OUTCOMES,
 )
 async def move(
     token: Token,

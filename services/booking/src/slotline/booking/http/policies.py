@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Literal, Self
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.policy import PaymentRequirement, Policy
@@ -15,15 +15,19 @@ from slotline.booking.http.bookings import TenantPath
 from slotline.booking.http.card import Amount, amount
 from slotline.booking.http.deps import Bookings, Manager, Staff
 from slotline.events.contract.common import Currency
+from slotline.events.http_contract import JSON_INTEGER
 
 router = APIRouter(tags=["policies"])
 
 Tier = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
-Minor = Annotated[int, Field(ge=0, le=10_000_000)]
+Minor = Annotated[int, Field(ge=0, le=10_000_000), JSON_INTEGER]
+Percent = Annotated[int, Field(ge=1, le=100), JSON_INTEGER]
 
 
 class PolicyForm(BaseModel):
-    """A tier's policy; amounts in minor units (cents) of ``currency``."""
+    """A tier's policy; amounts in minor units (cents) of ``currency``. A prepayment needs
+    ``price_minor``; a deposit is either ``deposit_minor`` or ``deposit_percent`` (which
+    needs ``price_minor``); a request that breaks this is refused 422."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -31,13 +35,13 @@ class PolicyForm(BaseModel):
     payment: Literal["none", "deposit", "prepayment"] = "none"
     price_minor: Minor | None = None
     deposit_minor: Minor | None = None
-    deposit_percent: int | None = Field(default=None, ge=1, le=100)
-    tax_rate_basis_points: int = Field(default=0, ge=0, le=10000)
-    taxes_included: bool = True
-    free_cancellation_hours: int = Field(default=24, ge=0, le=720)
+    deposit_percent: Percent | None = None
+    tax_rate_basis_points: Annotated[int, JSON_INTEGER] = Field(default=0, ge=0, le=10000)
+    taxes_included: StrictBool = True
+    free_cancellation_hours: Annotated[int, JSON_INTEGER] = Field(default=24, ge=0, le=720)
     late_cancellation_fee_minor: Minor | None = None
     no_show_fee_minor: Minor | None = None
-    free_changes: int = Field(default=3, ge=0, le=100)
+    free_changes: Annotated[int, JSON_INTEGER] = Field(default=3, ge=0, le=100)
     change_fee_minor: Minor | None = None
 
     @model_validator(mode="after")
