@@ -1,0 +1,72 @@
+"""Availability's use cases on the in-memory store: a clinic is set up, a hold is placed
+and confirmed, and the same slot is then refused with alternatives — no PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from slotline.availability.application import (
+    AvailabilityApplication,
+    HoldRefused,
+    HoldRequest,
+    HoldTaken,
+)
+from slotline.availability.demo import open_clinic
+from slotline.availability.domain.hold import HoldStatus
+from slotline.availability.domain.rules import RejectionReason
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2027, 3, 1, 8, tzinfo=UTC)
+ATHENS = ZoneInfo("Europe/Athens")
+START = datetime(2027, 3, 2, 10, tzinfo=ATHENS)
+
+
+@pytest.fixture
+def app() -> AvailabilityApplication:
+    return AvailabilityApplication(clock=lambda: NOW)
+
+
+def test_a_hold_is_placed_confirmed_and_its_slot_then_refused_with_alternatives(
+    app: AvailabilityApplication,
+) -> None:
+    clinic = open_clinic(app, "clinic-a", staff=1, rooms=1, opens=time(9), closes=time(13))
+
+    def hold(key: str) -> HoldTaken | HoldRefused:
+        return app.place_hold(
+            HoldRequest("clinic-a", key, clinic.service_id, clinic.location_id, START)
+        )
+
+    taken = hold("booking-1")
+    assert isinstance(taken, HoldTaken)
+    assert set(taken.resource_ids) == {clinic.staff_ids[0], clinic.room_ids[0]}
+    assert (
+        app.place_hold(
+            HoldRequest("clinic-a", "booking-1", clinic.service_id, clinic.location_id, START)
+        )
+        == taken
+    ), "a hold key seen before gets the first answer again"
+
+    assert app.confirm_or_expire(taken.hold_id).status is HoldStatus.CONFIRMED
+
+    refused = hold("booking-2")
+    assert isinstance(refused, HoldRefused)
+    assert refused.reason is RejectionReason.TAKEN
+    assert refused.alternatives, "the nearest free slots are offered instead"
+    assert all(a.start != START for a in refused.alternatives)
+
+
+def test_a_hold_that_ran_out_is_expired_not_confirmed(app: AvailabilityApplication) -> None:
+    clinic = open_clinic(app, "clinic-b", staff=1, rooms=1)
+    taken = app.place_hold(
+        HoldRequest(
+            "clinic-b", "late", clinic.service_id, clinic.location_id, START,
+            ttl=timedelta(minutes=5),
+        )
+    )  # fmt: skip
+    assert isinstance(taken, HoldTaken)
+    app.clock = lambda: NOW + timedelta(minutes=6)
+    assert app.confirm_or_expire(taken.hold_id).status is HoldStatus.EXPIRED
