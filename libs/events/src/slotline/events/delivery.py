@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from aiokafka.errors import KafkaError
 from eventsourcing.persistence import Tracking
+from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from slotline.events.consumer import Record
 from slotline.events.context import caused_by
-from slotline.events.dead_letters import ConsumedRecord
+from slotline.events.dead_letters import ConsumedRecord, dead_letter
 from slotline.events.envelope import Message
 from slotline.events.logs import get_logger
 from slotline.events.metrics import InboxMetrics
@@ -141,3 +144,25 @@ def prefetch(work: UnitOfWork, batch: Sequence[Delivery]) -> None:
                 log.debug("no prefetch for a message", error=repr(error))
     if wanted:
         work.get_many(wanted)
+
+
+async def dead_letter_until_taken(
+    broker: KafkaBroker, delivery: Delivery, consumer: str, backoff_seconds: float
+) -> None:
+    """Publish to the DLQ, retrying until the broker takes it: never skip a record."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type((KafkaError, OSError)),
+        wait=wait_exponential(multiplier=backoff_seconds, max=5),
+        before_sleep=lambda state: log.warning(
+            "dead letter not accepted, retrying",
+            error=repr(state.outcome.exception() if state.outcome else None),
+        ),
+    ):
+        with attempt:
+            await dead_letter(
+                broker,
+                delivery.consumed(),
+                consumer=consumer,
+                reason=delivery.reason,
+                error_type=delivery.error_type,
+            )

@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 import anyio
-from aiokafka.errors import KafkaError
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
@@ -47,11 +46,11 @@ from tenacity import (
 
 from slotline.events.consumer import Record, RecordSource
 from slotline.events.contract.registry import ContractViolation, parse_message
-from slotline.events.dead_letters import dead_letter
 from slotline.events.delivery import (
     Delivery,
     Outcome,
     count_outcomes,
+    dead_letter_until_taken,
     mark_duplicates,
     prefetch,
 )
@@ -72,6 +71,7 @@ from slotline.events.subscription import (
     tracked_transaction,
     tracking_for,
 )
+from slotline.events.unit_of_work import AlreadyApplied
 
 __all__ = [
     "Delivery",
@@ -95,7 +95,7 @@ tracer = trace.get_tracer(__name__)
 M = TypeVar("M", bound=Message)
 
 _INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, ConnectionError)
-_NOT_RETRIED = (Rejected, *_INFRASTRUCTURE_ERRORS)
+_NOT_RETRIED = (Rejected, AlreadyApplied, *_INFRASTRUCTURE_ERRORS)
 
 
 class _HandlerFailed(Exception):
@@ -215,7 +215,9 @@ class Inbox:
                 await anyio.to_thread.run_sync(self._apply_batch, deliveries)
         for delivery in deliveries:
             if delivery.outcome is Outcome.DEAD_LETTERED:
-                await self._dead_letter(delivery)
+                await dead_letter_until_taken(
+                    self.broker, delivery, self.consumer, self.initial_backoff_seconds
+                )
         count_outcomes(self.metrics, deliveries)
         if self.metrics is not None:
             self.metrics.batch_seconds.observe(time.perf_counter() - started)
@@ -346,6 +348,8 @@ class Inbox:
             delivery.outcome = Outcome.APPLIED
         except _INFRASTRUCTURE_ERRORS:
             raise
+        except AlreadyApplied:  # an effect's own command found its position recorded
+            delivery.outcome = Outcome.DUPLICATE
         except Rejected as rejection:
             if delivery.refused is None:
                 delivery.dead(str(rejection), "Rejected")
@@ -379,25 +383,6 @@ class Inbox:
         delivery.outcome = Outcome.APPLIED
 
     # --- dead letters and metrics ------------------------------------------------------
-
-    async def _dead_letter(self, delivery: Delivery) -> None:
-        """Publish to the DLQ, retrying until the broker takes it: never skip a record."""
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type((KafkaError, OSError)),
-            wait=wait_exponential(multiplier=self.initial_backoff_seconds, max=5),
-            before_sleep=lambda state: log.warning(
-                "dead letter not accepted, retrying",
-                error=repr(state.outcome.exception() if state.outcome else None),
-            ),
-        ):
-            with attempt:
-                await dead_letter(
-                    self.broker,
-                    delivery.consumed(),
-                    consumer=self.consumer,
-                    reason=delivery.reason,
-                    error_type=delivery.error_type,
-                )
 
 
 def _after(candidate: Delivery, failed: Delivery) -> bool:

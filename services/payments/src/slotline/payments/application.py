@@ -14,19 +14,13 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
-from tenacity import (
-    Retrying,
-    retry_if_exception_type,
-    retry_if_not_exception_type,
-    stop_after_attempt,
-    wait_random,
-)
 
 from slotline.events.logs import get_logger
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import AlreadyApplied, UnitOfWork
 from slotline.payments.domain.facts import GatewayFact, OperationStalled
 from slotline.payments.domain.ledger import FactMismatch, Ledger, UnknownPayment
 from slotline.payments.domain.money import Money
@@ -42,26 +36,12 @@ class UnknownLedger(LookupError):
     """No ledger for that booking (in that tenant)."""
 
 
-class _AlreadyApplied(IntegrityError):
-    """The inbox position was recorded by another delivery: not a conflict to retry."""
-
-
-def _optimistic() -> Retrying:
-    """Retry a read-decide-save when another writer saved the ledger first."""
-    return Retrying(
-        retry=retry_if_exception_type(IntegrityError)
-        & retry_if_not_exception_type(_AlreadyApplied),
-        stop=stop_after_attempt(10),
-        wait=wait_random(0, 0.05),
-        reraise=True,
-    )
-
-
 class PaymentsApplication(ServiceApplication):
     """Owns the payments event store (ledgers), its tracking table and the policy copy."""
 
     name = "payments"
     env: ClassVar[dict[str, str]] = dict(ServiceApplication.env)
+    max_attempts: ClassVar[int] = 10  # a webhook, the dispatcher and booking may race
 
     def __init__(
         self,
@@ -206,7 +186,7 @@ class PaymentsApplication(ServiceApplication):
 
     def skip(self, tracking: Tracking) -> None:
         """Record a message this service has nothing to do with, so it is not seen twice."""
-        self.process_recorder.insert_tracking(tracking)
+        self._tracked_command(lambda work: None, tracking)
 
     def _decide(
         self,
@@ -217,27 +197,29 @@ class PaymentsApplication(ServiceApplication):
         *,
         open_ledger: bool = True,
     ) -> None:
-        """Apply a decision and save it with ``tracking``.
+        """Apply a decision and save it with ``tracking``, in one unit of work.
 
         A ledger changed meanwhile (a webhook, the dispatcher) is re-read and the decision
-        applied again; a position already recorded is left to the inbox as a duplicate.
+        applied again; a position recorded already (a redelivery) changes nothing. A
+        booking that never opened a ledger gets none for a decision that costs nothing.
         """
-        for attempt in _optimistic():
-            with attempt:
-                try:
-                    ledger = self.ledger(tenant_id, booking_id)
-                except UnknownLedger:
-                    if not open_ledger:
-                        self.skip(tracking)  # nothing was ever paid for this booking
-                        return
-                    ledger = Ledger(tenant_id=tenant_id, booking_id=booking_id)
-                act(ledger)
-                try:
-                    self.save_tracked(ledger, tracking=tracking)
-                except IntegrityError:
-                    if self._tracked(tracking):
-                        raise _AlreadyApplied from None
-                    raise
+
+        def decide(work: UnitOfWork) -> None:
+            ledger_id = Ledger.create_id(tenant_id, booking_id)
+            ledger = work.get(Ledger, ledger_id)
+            if ledger is None:
+                if not open_ledger:
+                    return  # nothing was ever paid for this booking: only the position
+                ledger = Ledger(tenant_id=tenant_id, booking_id=booking_id)
+                work.add(ledger)
+            act(ledger)
+
+        self._tracked_command(decide, tracking)
+
+    def _tracked_command(self, act: Callable[[UnitOfWork], None], tracking: Tracking) -> None:
+        """Raises ``AlreadyApplied`` for a position recorded before: the inbox counts the
+        message as a duplicate."""
+        self.command(act, tracking=tracking, attempts=self.max_attempts)
 
     # -- what the gateway says -----------------------------------------------------------
 
@@ -277,37 +259,26 @@ class PaymentsApplication(ServiceApplication):
         Repeated facts cause nothing. With ``tracking`` (the dispatcher's position), the
         facts and the position are saved in one transaction.
         """
-        for attempt in _optimistic():
-            with attempt:
-                try:
-                    ledger: Ledger = self.repository.get(ledger_id)
-                except AggregateNotFoundError:
-                    raise UnknownLedger(f"no ledger {ledger_id}") from None
-                terms = self.receipt_terms(ledger)
-                for fact in facts:
-                    try:
-                        ledger.learn(fact, terms)
-                    except UnknownPayment as error:
-                        log.warning("gateway fact about an unknown payment", error=str(error))
-                    except FactMismatch as error:  # forged, or a gateway gone wrong
-                        log.error(
-                            "ALERT: gateway fact contradicts the ledger; not applied",
-                            ledger_id=str(ledger_id),
-                            error=str(error),
-                        )
-                caused = list(ledger.pending_events)
-                if tracking is None:
-                    self.save(ledger)
-                    return caused
-                try:
-                    self.save_tracked(ledger, tracking=tracking)
-                except IntegrityError:
-                    if self._tracked(tracking):
-                        return []  # recorded before (a redelivered position)
-                    raise  # a concurrent change to the ledger: retry on the new version
-                return caused
-        raise AssertionError("unreachable: the retry either returns or raises")
 
-    def _tracked(self, tracking: Tracking) -> bool:
-        position = self.process_recorder.max_tracking_id(tracking.application_name)
-        return position is not None and position >= tracking.notification_id
+        def apply(work: UnitOfWork) -> list[Any]:
+            ledger = work.get(Ledger, ledger_id)
+            if ledger is None:
+                raise UnknownLedger(f"no ledger {ledger_id}")
+            terms = self.receipt_terms(ledger)
+            for fact in facts:
+                try:
+                    ledger.learn(fact, terms)
+                except UnknownPayment as error:
+                    log.warning("gateway fact about an unknown payment", error=str(error))
+                except FactMismatch as error:  # forged, or a gateway gone wrong
+                    log.error(
+                        "ALERT: gateway fact contradicts the ledger; not applied",
+                        ledger_id=str(ledger_id),
+                        error=str(error),
+                    )
+            return list(ledger.pending_events)
+
+        try:
+            return self.command(apply, tracking=tracking, attempts=self.max_attempts)
+        except AlreadyApplied:
+            return []  # recorded before (a redelivered position)
