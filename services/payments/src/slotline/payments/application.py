@@ -19,6 +19,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
 from slotline.events.logs import get_logger
+from slotline.events.recorder import SlotlineRecorder
 from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import AlreadyApplied, UnitOfWork
 from slotline.payments.domain.facts import GatewayFact, OperationStalled
@@ -27,7 +28,7 @@ from slotline.payments.domain.money import Money
 from slotline.payments.domain.payment import Purpose, ReceiptTerms
 from slotline.payments.domain.quote import TaxTerms
 from slotline.payments.gateway.port import Gateway, PaymentAddress
-from slotline.payments.policies import PolicyBook
+from slotline.payments.policies import MemoryPolicyBook, PolicyBook, TierPolicies
 
 log = get_logger(__name__)
 
@@ -53,7 +54,11 @@ class PaymentsApplication(ServiceApplication):
         super().__init__(env=env)
         self.gateway = gateway
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.policies = PolicyBook(self)
+        self.policies: TierPolicies = (
+            PolicyBook(self)
+            if isinstance(self.recorder, SlotlineRecorder)
+            else MemoryPolicyBook(self)
+        )
 
     def close(self) -> None:
         closing = getattr(self.gateway, "close", None)

@@ -7,7 +7,7 @@ transaction, so a redelivered definition changes nothing.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
@@ -49,6 +49,32 @@ def tier_policy(defined: PolicyDefined) -> TierPolicy:
         free_changes=defined.free_changes,
         change_fee=_money(defined.change_fee),
     )
+
+
+class TierPolicies(Protocol):
+    """The port: the latest policy per tenant and tier, kept with the inbox position."""
+
+    def record(self, defined: PolicyDefined, tracking: Tracking) -> None: ...
+
+    def get(self, tenant_id: str, price_tier: str) -> TierPolicy | None: ...
+
+
+class MemoryPolicyBook:
+    """Policies in memory: use cases tested without PostgreSQL."""
+
+    def __init__(self, application: ServiceApplication) -> None:
+        self.application = application
+        self._defined: dict[tuple[str, str], PolicyDefined] = {}
+
+    def record(self, defined: PolicyDefined, tracking: Tracking) -> None:
+        def keep(_: Any) -> None:
+            self._defined[(defined.tenant_id, defined.price_tier)] = defined
+
+        self.application.command(keep, tracking=tracking)
+
+    def get(self, tenant_id: str, price_tier: str) -> TierPolicy | None:
+        defined = self._defined.get((tenant_id, price_tier))
+        return None if defined is None else tier_policy(defined)
 
 
 class PolicyBook:
