@@ -89,7 +89,8 @@ async def post_whatsapp(
 
 def recorded(intake: Any, tenant: str, message_id: str) -> bool:
     """Whether the store holds this tenant's message (the webhook took it)."""
-    return intake.app._find(InboundMessage.create_id(tenant, message_id)) is not None
+    message_key = InboundMessage.create_id(tenant, message_id)
+    return message_key in intake.app.get_many([message_key])
 
 
 async def refused_count(intake: Any, reason: str) -> float:

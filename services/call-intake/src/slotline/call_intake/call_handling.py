@@ -1,6 +1,6 @@
 """Use cases of a call: receive and route it, follow its steps, notice a miss, react.
 
-A miss, its text-back decision and the callback task are saved in one transaction, so
+A miss, its text-back decision and the callback task are saved in one unit of work, so
 a crash never leaves a missed call without its task or texts a caller twice.
 """
 
@@ -28,6 +28,7 @@ from slotline.call_intake.domain.textback import (
 )
 from slotline.call_intake.intake_base import IntakeBase
 from slotline.call_intake.telephony.lines import caller_zone
+from slotline.events.unit_of_work import UnitOfWork
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -43,12 +44,11 @@ class InboundCall:
 class CallHandling(IntakeBase):
     def receive_call(self, inbound: InboundCall) -> Instruction:
         """Route a new call (a retried webhook gets the same answer)."""
-        plan = self.plan_of(inbound.tenant_id)
 
-        def attempt() -> Instruction:
-            call_id = Call.create_id(inbound.tenant_id, inbound.call_sid)
-            existing = self._find(call_id)
-            if isinstance(existing, Call):
+        def act(work: UnitOfWork) -> Instruction:
+            plan = self.plan_of(inbound.tenant_id)
+            existing = work.get(Call, Call.create_id(inbound.tenant_id, inbound.call_sid))
+            if existing is not None:
                 return existing.instruction()
             now = self.clock()
             call = Call(
@@ -58,20 +58,19 @@ class CallHandling(IntakeBase):
                 to_phone=inbound.to_phone,
                 received_at=now,
             )
-            rotation = self._rotation(plan, inbound)
+            rotation = self._rotation(work, plan, inbound)
             route = route_call(
                 plan, inbound.to_phone, now, rotation.rotation if rotation else Rotation()
             )
             call.route(route, plan.recording)
-            changed: list[Any] = [call]
+            work.add(call)
             if rotation is not None and route.steps and route.steps[0].target.startswith("team:"):
                 rotation.offer(list(route.steps[0].staff_ids), now)
-                changed.append(rotation)
-            changed += self._after_outcome(call, plan)
-            self.save(*changed)
+                work.add(rotation)
+            self._after_outcome(work, call, plan)
             return self._closing(call)
 
-        return self._optimistically(attempt)
+        return self._command(act)
 
     def choose_recording(self, tenant_id: str, call_sid: str, digits: str) -> Instruction:
         return self._on_call(tenant_id, call_sid, lambda call: call.choose_recording(digits))
@@ -107,36 +106,35 @@ class CallHandling(IntakeBase):
     def release_text_back(self, call_id: Any) -> bool:
         """Send a text-back held through the caller's quiet hours, if still wanted."""
 
-        def attempt() -> bool:
-            call = self._find(call_id)
-            if not isinstance(call, Call) or call.text_back != "held":
+        def act(work: UnitOfWork) -> bool:
+            call = work.get(Call, call_id)
+            if call is None or call.text_back != "held":
                 return False
             if call.text_back_due is not None and call.text_back_due > self.clock():
                 return False
-            caller = self._caller(call.tenant_id, call.from_phone)
+            caller = self._caller(work, call.tenant_id, call.from_phone)  # only read
             if caller.opted_out:
                 call.skip_text_back("opted_out")
             else:
                 call.request_text_back(call.text_back_fields)
-            self.save(call)
             return True
 
-        return self._optimistically(attempt)
+        return self._command(act)
 
     # -- inside -------------------------------------------------------------------
 
     def _on_call(self, tenant_id: str, call_sid: str, change: Any) -> Instruction:
-        """Apply ``change`` to a known call, react to a miss, save, say what comes next."""
-        plan = self.plan_of(tenant_id)
+        """Apply ``change`` to a known call, react to a miss, say what comes next."""
 
-        def attempt() -> Instruction:
-            call = self._tenant_item(Call, tenant_id, Call.create_id(tenant_id, call_sid))
+        def act(work: UnitOfWork) -> Instruction:
+            plan = self.plan_of(tenant_id)
+            call = self._tenant_item(work, Call, tenant_id, Call.create_id(tenant_id, call_sid))
             change(call)
             if call.pending_events:
-                self.save(call, *self._after_outcome(call, plan))
+                self._after_outcome(work, call, plan)
             return self._closing(call)
 
-        return self._optimistically(attempt)
+        return self._command(act)
 
     def _closing(self, call: Call) -> Instruction:
         instruction = call.instruction()
@@ -144,28 +142,32 @@ class CallHandling(IntakeBase):
             return HangUp(CLOSED_MESSAGE)
         return instruction
 
-    def _rotation(self, plan: CallPlan, inbound: InboundCall) -> TeamRotation | None:
+    def _rotation(
+        self, work: UnitOfWork, plan: CallPlan, inbound: InboundCall
+    ) -> TeamRotation | None:
+        """The team's rotation (a new one is saved only once it is offered a call)."""
         team = plan.team(plan.line(inbound.to_phone).team_id)
         if team.strategy is RingStrategy.SIMULTANEOUS:
             return None
-        found = self._find(TeamRotation.create_id(inbound.tenant_id, team.team_id))
-        if isinstance(found, TeamRotation):
+        found = work.get(TeamRotation, TeamRotation.create_id(inbound.tenant_id, team.team_id))
+        if found is not None:
             return found
         return TeamRotation(tenant_id=inbound.tenant_id, team_id=team.team_id)
 
-    def _after_outcome(self, call: Call, plan: CallPlan) -> list[Any]:
-        """What a miss sets off (in the same transaction): text-back decision, task."""
+    def _after_outcome(self, work: UnitOfWork, call: Call, plan: CallPlan) -> None:
+        """What a miss sets off (in the same work): text-back decision, task."""
         just_missed = any(isinstance(e, Call.Missed) for e in call.pending_events)
         if not just_missed:
-            return []
+            return
         if not is_e164(call.from_phone):
             call.skip_text_back("no_caller_id")  # withheld number: nobody to text or call
-            return []
+            return
         now = self.clock()
-        caller = self._caller(call.tenant_id, call.from_phone)
+        caller = self._caller(work, call.tenant_id, call.from_phone)
         caller.note_missed_call(call.id, now)
+        work.add(caller)
         self._text_back(call, caller, plan, now)
-        return [caller, *self._callback_for(call, caller, plan, now)]
+        self._callback_for(work, call, caller, plan, now)
 
     def _text_back(self, call: Call, caller: Caller, plan: CallPlan, now: datetime) -> None:
         context = TextBackContext(
@@ -199,16 +201,16 @@ class CallHandling(IntakeBase):
                 call.skip_text_back(reason)
 
     def _callback_for(
-        self, call: Call, caller: Caller, plan: CallPlan, now: datetime
-    ) -> list[CallbackTask]:
+        self, work: UnitOfWork, call: Call, caller: Caller, plan: CallPlan, now: datetime
+    ) -> None:
         """The caller's open task takes the call; otherwise a new task opens."""
         if call.from_phone in plan.business_numbers():
-            return []
+            return
         if caller.open_task_id is not None:
-            task = self._find(caller.open_task_id)
-            if isinstance(task, CallbackTask) and task.is_open:
-                task.attach_call(call.id)
-                return [task]
+            open_task = work.get(CallbackTask, caller.open_task_id)
+            if open_task is not None and open_task.is_open:
+                open_task.attach_call(call.id)
+                return
         task = CallbackTask(
             tenant_id=call.tenant_id,
             cause=f"call:{call.id}",
@@ -220,7 +222,7 @@ class CallHandling(IntakeBase):
             assigned_to=f"team:{call.team_id}" if call.team_id else None,
         )
         caller.open_task(task.id)
-        return [task]
+        work.add(task)
 
 
 def is_e164(phone: str) -> bool:

@@ -2,54 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from slotline.call_intake.domain.callback import Attempt, CallbackTask, Closure
 from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.intake_base import IntakeBase
+from slotline.events.unit_of_work import UnitOfWork
 
 
 class CallbackWork(IntakeBase):
     def claim_task(self, tenant_id: str, task_id: UUID, staff_id: str) -> CallbackTask:
-        def attempt() -> CallbackTask:
-            task = self._tenant_item(CallbackTask, tenant_id, task_id)
+        def act(work: UnitOfWork) -> CallbackTask:
+            task = self._tenant_item(work, CallbackTask, tenant_id, task_id)
             task.claim(staff_id)
-            self.save(task)
             return task
 
-        return self._optimistically(attempt)
+        return self._command(act)
 
     def record_attempt(
         self, tenant_id: str, task_id: UUID, staff_id: str, result: Attempt
     ) -> CallbackTask:
         """One callback attempt; an unclaimed task is claimed by whoever calls."""
 
-        def attempt() -> CallbackTask:
-            task = self._tenant_item(CallbackTask, tenant_id, task_id)
+        def act(work: UnitOfWork) -> CallbackTask:
+            task = self._tenant_item(work, CallbackTask, tenant_id, task_id)
             if task.is_open and task.claimed_by is None:
                 task.claim(staff_id)
             task.record_attempt(staff_id, result, self.clock(), self.policy.retry_after)
-            self.save(task, *self._released(task))
+            self._release(work, task)
             return task
 
-        return self._optimistically(attempt)
+        return self._command(act)
 
     def close_task(self, tenant_id: str, task_id: UUID, outcome: Closure) -> CallbackTask:
-        def attempt() -> CallbackTask:
-            task = self._tenant_item(CallbackTask, tenant_id, task_id)
+        def act(work: UnitOfWork) -> CallbackTask:
+            task = self._tenant_item(work, CallbackTask, tenant_id, task_id)
             task.close(outcome, self.clock())
-            self.save(task, *self._released(task))
+            self._release(work, task)
             return task
 
-        return self._optimistically(attempt)
+        return self._command(act)
 
     def escalate_if_due(self, task_id: UUID) -> int:
         """Escalate a task about to breach (or past) its deadline; how many escalations."""
 
-        def attempt() -> int:
-            task = self._find(task_id)
-            if not isinstance(task, CallbackTask):
+        def act(work: UnitOfWork) -> int:
+            task = work.get(CallbackTask, task_id)
+            if task is None:
                 return 0
             now = self.clock()
             due = task.escalations_due(now, self.policy.warn_before)
@@ -64,18 +63,14 @@ class CallbackWork(IntakeBase):
                         to_phone=manager.phone,
                         to_email=manager.email,
                     )
-            if due:
-                self.save(task)
             return len(due)
 
-        return self._optimistically(attempt)
+        return self._command(act)
 
-    def _released(self, task: CallbackTask) -> list[Any]:
-        """A closed task is no longer the caller's open one."""
+    def _release(self, work: UnitOfWork, task: CallbackTask) -> None:
+        """A closed task is no longer the caller's open one (saved with the task)."""
         if task.is_open:
-            return []
-        caller = self._find(Caller.create_id(task.tenant_id, task.customer_phone))
-        if isinstance(caller, Caller) and caller.open_task_id == task.id:
+            return
+        caller = work.get(Caller, Caller.create_id(task.tenant_id, task.customer_phone))
+        if caller is not None and caller.open_task_id == task.id:
             caller.close_task(task.id)
-            return [caller]
-        return []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
@@ -15,6 +14,7 @@ from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.domain.intent import parse_intent
 from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.intake_base import IntakeBase
+from slotline.events.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,13 @@ class ContactHandling(IntakeBase):
         tracking: Tracking,
     ) -> None:
         """The notifier heard STOP or START: remember it (with the message's tracking)."""
-        caller = self._caller(tenant_id, phone)
-        caller.change_consent(scope, granted, keyword)
-        self.save_tracked(caller, tracking=tracking)
+
+        def act(work: UnitOfWork) -> None:
+            caller = self._caller(work, tenant_id, phone)
+            caller.change_consent(scope, granted, keyword)
+            work.add(caller)
+
+        self._tracked(act, tracking)
 
     def booking_confirmed(
         self,
@@ -53,32 +57,35 @@ class ContactHandling(IntakeBase):
         tracking: Tracking,
     ) -> None:
         """A booking from a caller's number closes their open task and credits the call."""
-        caller = self._caller(tenant_id, phone)
-        changed: list[Any] = [caller]
-        credited = self._call_credited(tenant_id, source_call_id)
-        task = self._find(caller.open_task_id) if caller.open_task_id else None
-        if isinstance(task, CallbackTask) and task.is_open:
-            task.close(Closure.BOOKED, self.clock(), booking_id)
-            caller.close_task(task.id)
-            changed.append(task)
-            if credited is None and task.call_id is not None:
-                credited = self._find(task.call_id)
-        call_id: UUID | None = None
-        if isinstance(credited, Call) and credited.booking_id is None:
-            credited.credit_booking(booking_id)
-            changed.append(credited)
-            call_id = credited.id
-        caller.note_booking(booking_id, call_id)
-        self.save_tracked(*changed, tracking=tracking)
 
-    def _call_credited(self, tenant_id: str, source_call_id: str | None) -> Call | None:
+        def act(work: UnitOfWork) -> None:
+            caller = self._caller(work, tenant_id, phone)
+            work.add(caller)
+            credited = self._call_credited(work, tenant_id, source_call_id)
+            task = work.get(CallbackTask, caller.open_task_id) if caller.open_task_id else None
+            if task is not None and task.is_open:
+                task.close(Closure.BOOKED, self.clock(), booking_id)
+                caller.close_task(task.id)
+                if credited is None and task.call_id is not None:
+                    credited = work.get(Call, task.call_id)
+            call_id: UUID | None = None
+            if credited is not None and credited.booking_id is None:
+                credited.credit_booking(booking_id)
+                call_id = credited.id
+            caller.note_booking(booking_id, call_id)
+
+        self._tracked(act, tracking)
+
+    def _call_credited(
+        self, work: UnitOfWork, tenant_id: str, source_call_id: str | None
+    ) -> Call | None:
         if not source_call_id:
             return None
         try:
-            found = self._find(UUID(source_call_id))
+            found = work.get(Call, UUID(source_call_id))
         except ValueError:
             return None
-        return found if isinstance(found, Call) and found.tenant_id == tenant_id else None
+        return found if found is not None and found.tenant_id == tenant_id else None
 
     def customer_message(self, message: CustomerMessage) -> str:
         """A message becomes a booking request (with an intent) or a lead; once per id.
@@ -86,9 +93,9 @@ class ContactHandling(IntakeBase):
         Returns ``duplicate``, ``booking`` or ``lead``.
         """
 
-        def attempt() -> str:
+        def act(work: UnitOfWork) -> str:
             message_key = InboundMessage.create_id(message.tenant_id, message.message_id)
-            if self._find(message_key) is not None:
+            if work.get_many([message_key]):
                 return "duplicate"
             intent = parse_intent(message.text) if message.channel == "whatsapp" else None
             inbound = InboundMessage(
@@ -102,10 +109,10 @@ class ContactHandling(IntakeBase):
                 booking_intent=intent is not None,
                 channel=message.channel,
             )
-            caller = self._caller(message.tenant_id, message.from_phone)
+            caller = self._caller(work, message.tenant_id, message.from_phone)
             if message.channel == "whatsapp":
                 caller.note_whatsapp(message.message_id, message.sent_at)
-            changed: list[Any] = [inbound, caller]
+            work.add(inbound, caller)
             if intent is not None:
                 inbound.forward_booking(
                     service_id=intent.service_id,
@@ -116,17 +123,16 @@ class ContactHandling(IntakeBase):
                 )
             else:
                 inbound.capture_lead()
-                changed += self._lead_task(inbound, caller)
-            self.save(*changed)
+                self._lead_task(work, inbound, caller)
             return "booking" if intent else "lead"
 
-        return self._optimistically(attempt)
+        return self._command(act)
 
-    def _lead_task(self, inbound: InboundMessage, caller: Caller) -> list[CallbackTask]:
+    def _lead_task(self, work: UnitOfWork, inbound: InboundMessage, caller: Caller) -> None:
         if caller.open_task_id is not None:
-            open_task = self._find(caller.open_task_id)
-            if isinstance(open_task, CallbackTask) and open_task.is_open:
-                return []
+            open_task = work.get(CallbackTask, caller.open_task_id)
+            if open_task is not None and open_task.is_open:
+                return
         now = self.clock()
         task = CallbackTask(
             tenant_id=inbound.tenant_id,
@@ -138,4 +144,4 @@ class ContactHandling(IntakeBase):
             lead_id=inbound.lead_id,
         )
         caller.open_task(task.id)
-        return [task]
+        work.add(task)

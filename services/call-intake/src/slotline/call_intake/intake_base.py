@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Tracking
 
 from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.domain.phone_plan import PhonePlan
@@ -18,8 +17,10 @@ from slotline.call_intake.domain.plan import CallPlan
 from slotline.call_intake.telephony.lines import LineTypeLookup, NumberingPlanLookup
 from slotline.events.clock import utc_now
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
 
 
 class UnknownItem(LookupError):
@@ -69,20 +70,22 @@ class IntakeBase(ServiceApplication):
     def define_plan(self, tenant_id: str, plan: CallPlan) -> None:
         data = plan.model_dump(mode="json")
 
-        def attempt() -> None:
-            stored = self._find(PhonePlan.create_id(tenant_id))
+        def act(work: UnitOfWork) -> None:
+            stored = work.get(PhonePlan, PhonePlan.create_id(tenant_id))
             if stored is None:
-                self.save(PhonePlan(tenant_id=tenant_id, plan=data))
+                work.add(PhonePlan(tenant_id=tenant_id, plan=data))
             elif stored.data != data:
                 stored.change(data)
-                self.save(stored)
 
-        self._optimistically(attempt)
+        self._command(act)
 
     def plan_of(self, tenant_id: str) -> CallPlan:
-        stored = self._find(PhonePlan.create_id(tenant_id))
-        if stored is None:
+        plan_id = PhonePlan.create_id(tenant_id)
+        stored = self.get_many([plan_id]).get(plan_id)  # through the open unit of work, if any
+        if not isinstance(stored, PhonePlan):
             raise UnknownItem(f"tenant {tenant_id!r} has no call plan; PUT /v1/call-plan first")
+        if stored.pending_events:  # changed in a work not committed yet: its version may
+            return stored.plan  # never be stored (a lost race), so it is not cached
         known = self._plans.get(tenant_id)
         if known is not None and known[0] == stored.version:
             return known[1]  # parsed once per version: every webhook reads the plan
@@ -96,35 +99,34 @@ class IntakeBase(ServiceApplication):
         except UnknownItem:
             return None
 
+    # -- the command path -----------------------------------------------------------
+
+    def _command(self, act: Callable[[UnitOfWork], T]) -> T:
+        """A use case in one unit of work: a lost race re-reads and redoes it
+        (``max_attempts``), then ``ContentionTooHigh`` (a 503 over HTTP)."""
+        return self.command(act, attempts=self.max_attempts)
+
+    def _tracked(self, act: Callable[[UnitOfWork], T], tracking: Tracking) -> T:
+        """A consumed message's use case, its inbox position recorded in the same work.
+
+        A lost race is redone like any command's; a position recorded already (another
+        delivery of the message applied it) raises ``AlreadyApplied``, never a retry.
+        """
+        return self.command(act, tracking=tracking, attempts=self.max_attempts)
+
     # -- helpers ------------------------------------------------------------------
 
-    def _caller(self, tenant_id: str, phone: str) -> Caller:
-        found = self._find(Caller.create_id(tenant_id, phone))
-        return found if isinstance(found, Caller) else Caller(tenant_id=tenant_id, phone=phone)
+    def _caller(self, work: UnitOfWork, tenant_id: str, phone: str) -> Caller:
+        """The caller of that number; one not met before is saved only if the use case
+        adds it (``work.add``) or something happens to it."""
+        caller = work.get(Caller, Caller.create_id(tenant_id, phone))
+        if caller is None:
+            caller = Caller(tenant_id=tenant_id, phone=phone)
+            work.open(caller)
+        return caller
 
-    def _find(self, aggregate_id: UUID) -> Any:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-
-    def _tenant_item(self, kind: type[T], tenant_id: str, aggregate_id: UUID) -> T:
-        found = self._find(aggregate_id)
-        if not isinstance(found, kind) or getattr(found, "tenant_id", None) != tenant_id:
-            raise UnknownItem(f"no {kind.__name__} {aggregate_id} for tenant {tenant_id!r}")
+    def _tenant_item(self, work: UnitOfWork, kind: type[A], tenant_id: str, item_id: UUID) -> A:
+        found = work.get(kind, item_id)
+        if found is None or getattr(found, "tenant_id", None) != tenant_id:
+            raise UnknownItem(f"no {kind.__name__} {item_id} for tenant {tenant_id!r}")
         return found
-
-    def _optimistically(self, attempt: Callable[[], T]) -> T:
-        """Run ``attempt`` again on a version conflict (re-reading its streams), bounded.
-
-        The last conflict is re-raised as it is, so the inbox can tell a message another
-        delivery applied (its tracking record exists) from a real conflict.
-        """
-        for retry in Retrying(
-            retry=retry_if_exception_type(IntegrityError),
-            stop=stop_after_attempt(self.max_attempts),
-            reraise=True,
-        ):
-            with retry:
-                return attempt()
-        raise AssertionError("unreachable: Retrying either returns or raises")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import cast
 
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresProcessRecorder
 
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.live import tables
 from slotline.events.logs import get_logger
 from slotline.events.periodic import PeriodicJob
+from slotline.events.unit_of_work import ContentionTooHigh
 
 log = get_logger(__name__)
 
@@ -53,12 +53,12 @@ class SlaClock(PeriodicJob):
         for task_id in due:
             try:
                 done += self.app.escalate_if_due(task_id)
-            except IntegrityError as error:
+            except ContentionTooHigh as error:
                 log.warning("task not escalated", task_id=str(task_id), error=repr(error))
         for call_id in held:
             try:
                 self.released += int(self.app.release_text_back(call_id))
-            except IntegrityError as error:
+            except ContentionTooHigh as error:
                 log.warning("text-back not released", call_id=str(call_id), error=repr(error))
         self.escalations += done
         return done
