@@ -74,12 +74,15 @@ def call_plan_consistent(case: Any) -> bool:
     return all(line.get("team_id") in teams for line in lines)
 
 
-def _ranges_ordered(ranges: Any) -> bool:
+def _items(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list; nothing when it is not one (the schema's own business)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _ranges_ordered(ranges: list[dict[str, Any]]) -> bool:
     """Hours ``[start, end)`` end after they start and do not overlap (zero-padded
     ``HH:MM`` compares as text in clock order, ``24:00`` last)."""
-    spans = sorted(
-        (str(r.get("start", "")), str(r.get("end", ""))) for r in ranges if isinstance(r, dict)
-    )
+    spans = sorted((str(r.get("start", "")), str(r.get("end", ""))) for r in ranges)
     if any(end <= start for start, end in spans):
         return False
     return all(later[0] >= earlier[1] for earlier, later in pairwise(spans))
@@ -95,7 +98,7 @@ def _time_off_ordered(span: Any) -> bool:
 def override_consistent(case: Any) -> bool:
     """An override's ranges end after they start and do not overlap (availability)."""
     body = case.body if isinstance(case.body, dict) else {}
-    return _ranges_ordered(body.get("ranges") or [])
+    return _ranges_ordered(_items(body.get("ranges")))
 
 
 def time_off_ordered(case: Any) -> bool:
@@ -103,22 +106,29 @@ def time_off_ordered(case: Any) -> bool:
     return _time_off_ordered(case.body)
 
 
+def _weekday(hours: dict[str, Any]) -> Any:
+    day = hours.get("weekday")
+    if isinstance(day, int | float) and not isinstance(day, bool):
+        return day  # 1 and 1.0 are one day
+    return str(day)
+
+
 def schedule_consistent(case: Any) -> bool:
     """A schedule's weekly ranges end after they start and do not overlap on a weekday,
     each date has at most one override, whose ranges are consistent, and its time off
     ends after it starts (availability: a resource and its schedule)."""
     body = case.body if isinstance(case.body, dict) else {}
-    weekly = [r for r in body.get("weekly") or [] if isinstance(r, dict)]
-    for weekday in {str(r.get("weekday")) for r in weekly}:
-        if not _ranges_ordered(r for r in weekly if str(r.get("weekday")) == weekday):
+    weekly = _items(body.get("weekly"))
+    for weekday in {_weekday(r) for r in weekly}:
+        if not _ranges_ordered([r for r in weekly if _weekday(r) == weekday]):
             return False
-    overrides = [o for o in body.get("overrides") or [] if isinstance(o, dict)]
+    overrides = _items(body.get("overrides"))
     days = [str(o.get("day")) for o in overrides]
     if len(set(days)) != len(days):
         return False
-    if not all(_ranges_ordered(o.get("ranges") or []) for o in overrides):
+    if not all(_ranges_ordered(_items(o.get("ranges"))) for o in overrides):
         return False
-    return all(_time_off_ordered(span) for span in body.get("time_off") or [])
+    return all(_time_off_ordered(span) for span in _items(body.get("time_off")))
 
 
 def _international_phone(raw: Any) -> bool:

@@ -37,8 +37,11 @@ from slotline.availability.domain.values import (
     WeeklyHours,
 )
 from slotline.events.clock import IANA_ZONE, AwareInstant, Day
+from slotline.events.http_contract import JSON_INTEGER
 
 MIDNIGHT = "24:00"
+Integer = Annotated[int, JSON_INTEGER]
+"""A JSON integer (``false`` and ``"9"`` are refused, as the document says)."""
 _ZONES = frozenset(cast(list[str], IANA_ZONE["enum"]))
 
 
@@ -156,7 +159,7 @@ class TimeRange(Body):
 class WeeklyRange(TimeRange):
     """Working hours on one weekday."""
 
-    weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday.")
+    weekday: Integer = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday.")
 
 
 class Override(Body):
@@ -318,7 +321,7 @@ class RequirementIn(Body):
 
     kind: ResourceKind
     tags: list[Tag] = Field(default_factory=list)
-    count: int = Field(default=1, ge=1, le=20)
+    count: Integer = Field(default=1, ge=1, le=20)
 
     def to_domain(self) -> Requirement:
         return Requirement(self.kind, frozenset(self.tags), self.count)
@@ -332,16 +335,16 @@ class ServiceTerms(Body):
     """Everything booking one service takes (see ``ServiceDefinition``)."""
 
     name: Name
-    duration_minutes: int = Field(ge=1, le=24 * 60)
-    buffer_before_minutes: int = Field(default=0, ge=0, le=240)
-    buffer_after_minutes: int = Field(default=0, ge=0, le=240)
+    duration_minutes: Integer = Field(ge=1, le=24 * 60)
+    buffer_before_minutes: Integer = Field(default=0, ge=0, le=240)
+    buffer_after_minutes: Integer = Field(default=0, ge=0, le=240)
     requirements: list[RequirementIn] = Field(min_length=1, max_length=10)
-    capacity: int = Field(default=1, ge=1, le=1000)
-    minimum_notice_minutes: int = Field(default=0, ge=0, le=365 * 24 * 60)
-    booking_horizon_days: int = Field(default=90, ge=1, le=730)
-    slot_interval_minutes: int = Field(default=15, ge=5, le=24 * 60)
-    max_per_day_per_resource: int | None = Field(default=None, ge=1)
-    max_per_day_per_location: int | None = Field(default=None, ge=1)
+    capacity: Integer = Field(default=1, ge=1, le=1000)
+    minimum_notice_minutes: Integer = Field(default=0, ge=0, le=365 * 24 * 60)
+    booking_horizon_days: Integer = Field(default=90, ge=1, le=730)
+    slot_interval_minutes: Integer = Field(default=15, ge=5, le=24 * 60)
+    max_per_day_per_resource: Annotated[int, Field(ge=1), JSON_INTEGER] | None = None
+    max_per_day_per_location: Annotated[int, Field(ge=1), JSON_INTEGER] | None = None
     price_tier: str = Field(default="standard", min_length=1, max_length=64)
 
     def to_domain(self, service_id: UUID) -> ServiceDefinition:

@@ -21,7 +21,7 @@ from slotline.availability.http.deps import Availability, FrontDesk
 from slotline.availability.http.rows import renamed
 from slotline.availability.live import queries
 from slotline.events.clock import AwareInstant
-from slotline.events.http_contract import refusals
+from slotline.events.http_contract import JSON_INTEGER, refusals
 from slotline.events.runtime import Writer
 from slotline.events.unit_of_work import UnitOfWork
 
@@ -41,8 +41,8 @@ class PlaceHoldBody(BaseModel):
     service_id: UUID
     location_id: UUID
     start: AwareInstant = Field(description="Slot start, with its UTC offset.")
-    seats: int = Field(default=1, ge=1, le=100)
-    ttl_seconds: int = Field(default=600, ge=30, le=24 * 3600)
+    seats: Annotated[int, JSON_INTEGER] = Field(default=1, ge=1, le=100)
+    ttl_seconds: Annotated[int, JSON_INTEGER] = Field(default=600, ge=30, le=24 * 3600)
     preferred_resource_id: UUID | None = None
 
 
