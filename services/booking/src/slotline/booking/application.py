@@ -5,8 +5,6 @@ commits many messages' changes and inbox positions together."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,14 +12,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
+from slotline.booking import intake
 from slotline.booking.catalog import Catalog, MemoryCatalog, ServiceCatalog
-from slotline.booking.domain.booking import Actor, Booking, Refusal, ServiceTerms
-from slotline.booking.domain.contact import ContactDetails
+from slotline.booking.domain.booking import Actor, Booking
 from slotline.booking.domain.customer import Customer, customer_id_for
 from slotline.booking.domain.policy import Policy, PolicyTier
 from slotline.booking.domain.reference import Claim, new_reference, normalise_reference
+from slotline.booking.domain.request import Intake
 from slotline.booking.live import board
-from slotline.booking.zones import country_of_zone
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.recorder import SlotlineRecorder
 from slotline.events.store import ServiceApplication
@@ -121,7 +119,7 @@ class BookingApplication(ServiceApplication):
         def act(work: UnitOfWork) -> Booking:
             existing = self._existing(request)
             if existing is not None:
-                if existing.fingerprint != fingerprint(request):
+                if existing.fingerprint != intake.fingerprint(request):
                     raise IdempotencyKeyReused(
                         "this request id or Idempotency-Key was used for a different request"
                     )
@@ -137,7 +135,7 @@ class BookingApplication(ServiceApplication):
     def _existing(self, request: BookingRequested) -> Booking | None:
         tenant = request.tenant_id
         if request.idempotency_key:
-            claim = self._find(Claim, _key_claim_id(tenant, request.idempotency_key))
+            claim = self._find(Claim, intake.key_claim_id(tenant, request.idempotency_key))
             if claim is not None:
                 return self.booking(tenant, claim.booking_id)
         return self._find(Booking, Booking.create_id(tenant, request.request_id))
@@ -147,7 +145,7 @@ class BookingApplication(ServiceApplication):
     ) -> tuple[Booking, list[Any]]:
         tenant = request.tenant_id
         terms = self.catalog.service(tenant, request.service_id)
-        contact = _contact_of(request, terms)
+        contact = intake.contact_of(request, terms)
         customer = self._find(Customer, customer_id_for(tenant, contact))
         if customer is None:
             customer = Customer(
@@ -156,36 +154,24 @@ class BookingApplication(ServiceApplication):
         else:
             customer.learn(contact, vouched)
         policy = self.policy_for(tenant, terms.price_tier) if terms else Policy()
-        refusal = _refusal_of(request, terms, policy)
+        refusal = intake.refusal_of(request, terms, policy)
         reference = new_reference(self.choose)
-        booking = Booking(
-            tenant_id=tenant,
-            request_id=request.request_id,
-            idempotency_key=request.idempotency_key,
-            fingerprint=fingerprint(request),
+        taken_in = Intake(
             reference=reference,
-            channel=request.channel.value,
             customer_id=customer.id,
-            contact=contact.to_data(),
-            consents=request.consents.model_dump(),
-            terms=_terms_data(terms, request),
-            slot_start=request.slot_start.astimezone(UTC),
-            preferred_staff_id=request.preferred_staff_id,
-            preferred_resource_id=request.preferred_resource_id,
-            notes=request.notes,
-            source_call_id=request.source_call_id,
-            payment_token=request.payment_token,
+            terms=intake.terms_data(terms, request),
             policy=policy.to_data(),
             hold_ttl_seconds=int(self.hold_ttl.total_seconds()),
             requested_at=self.clock(),
             refusal=refusal,
         )
+        booking = Booking.take(intake.asked(request, contact), taken_in)
         claims: list[Any] = [Claim(tenant_id=tenant, reference=reference, booking_id=booking.id)]
         if request.idempotency_key:
             claims.append(
                 Claim(
                     tenant_id=tenant,
-                    reference=_key_claim(request.idempotency_key),
+                    reference=intake.key_claim(request.idempotency_key),
                     booking_id=booking.id,
                 )
             )
@@ -196,11 +182,11 @@ class BookingApplication(ServiceApplication):
         tenant = request.tenant_id
         ids = [Booking.create_id(tenant, request.request_id)]
         if request.idempotency_key:
-            ids.append(_key_claim_id(tenant, request.idempotency_key))
+            ids.append(intake.key_claim_id(tenant, request.idempotency_key))
         terms = self.catalog.service(tenant, request.service_id)
         if terms is not None:
             ids.append(PolicyTier.create_id(tenant, terms.price_tier))
-        ids.append(customer_id_for(tenant, _contact_of(request, terms)))
+        ids.append(customer_id_for(tenant, intake.contact_of(request, terms)))
         return ids
 
     # --- the saga's answers (from availability and payments) -------------------------
@@ -324,79 +310,3 @@ class BookingApplication(ServiceApplication):
     def _find(self, kind: type[T], aggregate_id: UUID) -> T | None:
         found = self.get_many([aggregate_id]).get(aggregate_id)
         return found if isinstance(found, kind) else None
-
-
-def fingerprint(request: BookingRequested) -> str:
-    """What a request asks for, without its ids: a repeat must ask for the same."""
-    asked = request.model_dump(
-        mode="json",
-        include={
-            "contact",
-            "service_id",
-            "location_id",
-            "slot_start",
-            "preferred_staff_id",
-            "preferred_resource_id",
-            "notes",
-            "source_call_id",
-        },
-    )
-    asked["slot_start"] = request.slot_start.astimezone(UTC).isoformat()
-    encoded = json.dumps(asked, sort_keys=True).encode()
-    return hashlib.sha256(encoded).hexdigest()
-
-
-def _contact_of(request: BookingRequested, terms: ServiceTerms | None) -> ContactDetails:
-    """The request's contact, normalised (a phone without a country code is read in the
-    location's country)."""
-    return ContactDetails.normalised(
-        request.contact.name,
-        request.contact.phone,
-        request.contact.email,
-        request.contact.language,
-        default_region=country_of_zone(terms.time_zone) if terms else None,
-    )
-
-
-def _key_claim(idempotency_key: str) -> str:
-    return "idempotency:" + idempotency_key
-
-
-def _key_claim_id(tenant_id: str, idempotency_key: str) -> UUID:
-    return Claim.create_id(tenant_id, _key_claim(idempotency_key))
-
-
-def _terms_data(terms: ServiceTerms | None, request: BookingRequested) -> dict[str, Any]:
-    if terms is None:  # refused below; keep what the request said
-        terms = ServiceTerms(
-            service_id=request.service_id,
-            service_name="",
-            duration_minutes=1,
-            price_tier="standard",
-            location_id=request.location_id,
-            location_name="",
-            time_zone="UTC",
-        )
-    return dict(terms.__dict__)
-
-
-def _refusal_of(
-    request: BookingRequested, terms: ServiceTerms | None, policy: Policy
-) -> dict[str, Any] | None:
-    """A request that cannot even ask for a hold is answered at once."""
-    if terms is None:
-        detail = f"service {request.service_id} is not offered"
-        return {"reason": "unknown_service", "detail": detail, "alternatives": []}
-    if terms.location_id != request.location_id:
-        detail = f"service {request.service_id} is not offered at location {request.location_id}"
-        return {"reason": "unknown_service", "detail": detail, "alternatives": []}
-    missing = policy.missing_payment(request.payment_token)
-    if missing is not None:
-        return {"reason": "invalid_request", "detail": missing, "alternatives": []}
-    return None
-
-
-def refusal_from(
-    reason: str, detail: str, alternatives: list[tuple[datetime, datetime]]
-) -> Refusal:
-    return Refusal(reason=reason, detail=detail, alternatives=tuple(alternatives))

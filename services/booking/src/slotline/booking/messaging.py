@@ -15,12 +15,12 @@ from slotline.booking.application import (
     BookingApplication,
     IdempotencyKeyReused,
     UnknownBooking,
-    refusal_from,
 )
 from slotline.booking.domain.booking import Actor, Booking, InvalidTransition
 from slotline.booking.domain.contact import InvalidContact
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.request_answer import Answer, RequestAnswer
+from slotline.booking.intake import refusal_from
 from slotline.booking.live.timeline import Timeline
 from slotline.booking.publishing import publisher
 from slotline.events.contract import availability as holds
