@@ -9,12 +9,11 @@ and ``BookingConfirmed`` (closes the caller's task, credits the call) exactly on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import Tracking
 
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.call_handling import is_e164
@@ -29,7 +28,6 @@ from slotline.events.envelope import Message
 from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
 from slotline.events.topics import BOOKING_EVENTS, NOTIFICATIONS_EVENTS
-from slotline.events.unit_of_work import AlreadyApplied
 
 # --- publishing ------------------------------------------------------------------------
 
@@ -275,15 +273,14 @@ def subscriptions(application: CallIntakeApplication) -> Sequence[Subscription]:
 def consent_changes(app: CallIntakeApplication) -> Callable[[Message, Tracking], None]:
     def apply(message: Message, tracking: Tracking) -> None:
         if isinstance(message, notifications.ConsentChanged) and message.phone:
-            with _applied_once():
-                app.consent_changed(
-                    message.tenant_id,
-                    message.phone,
-                    message.scope.value,
-                    message.granted,
-                    message.keyword,
-                    tracking,
-                )
+            app.consent_changed(  # a redelivery raises AlreadyApplied: a duplicate
+                message.tenant_id,
+                message.phone,
+                message.scope.value,
+                message.granted,
+                message.keyword,
+                tracking,
+            )
 
     return apply
 
@@ -291,24 +288,12 @@ def consent_changes(app: CallIntakeApplication) -> Callable[[Message, Tracking],
 def confirmed_bookings(app: CallIntakeApplication) -> Callable[[Message, Tracking], None]:
     def apply(message: Message, tracking: Tracking) -> None:
         if isinstance(message, booking.BookingConfirmed) and message.contact.phone:
-            with _applied_once():
-                app.booking_confirmed(
-                    message.tenant_id,
-                    message.contact.phone,
-                    message.booking_id,
-                    message.source_call_id,
-                    tracking,
-                )
+            app.booking_confirmed(  # a redelivery raises AlreadyApplied: a duplicate
+                message.tenant_id,
+                message.contact.phone,
+                message.booking_id,
+                message.source_call_id,
+                tracking,
+            )
 
     return apply
-
-
-@contextmanager
-def _applied_once() -> Iterator[None]:
-    """Another delivery of the message applied it first (its position is recorded): say
-    so as the inbox hears it from an effect — a conflict whose tracking exists, counted
-    as a duplicate at once, not retried as a failure."""
-    try:
-        yield
-    except AlreadyApplied as applied:
-        raise IntegrityError(f"already applied: {applied}") from applied
