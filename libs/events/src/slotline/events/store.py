@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import Mapper, ProcessRecorder, StoredEvent, Tracking
 from psycopg import Cursor, sql
@@ -269,15 +269,3 @@ class ServiceApplication(Application[Any]):
         return found
 
     # --- kept for code not yet on units of work ---------------------------------------
-
-    def save_tracked(self, *aggregates: Any, tracking: Tracking) -> None:
-        """Save ``aggregates`` and record ``tracking`` in one transaction.
-
-        A tracking position already recorded raises ``IntegrityError`` and saves
-        nothing: that is how a redelivered message is recognised.
-        """
-        processing_event: ProcessingEvent[Any] = ProcessingEvent(tracking=tracking)
-        processing_event.collect_events(*aggregates)
-        recordings = self._record(processing_event)
-        self._take_snapshots(processing_event)
-        self._notify(recordings)

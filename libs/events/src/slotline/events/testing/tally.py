@@ -12,7 +12,6 @@ import json
 import uuid
 from typing import Any, ClassVar
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
 
@@ -131,11 +130,6 @@ class TallyLedger(ServiceApplication):
         credit.credit(message.amount)
 
     def apply_count(self, message: Message, tracking: Tracking) -> None:
-        """The same as a legacy effect that commits its own transaction."""
+        """The same as an effect that commits its own unit of work, with its position."""
         assert isinstance(message, TallyCounted)
-        try:
-            credit: Credit = self.repository.get(Credit.create_id(message.aggregate_id))
-        except AggregateNotFoundError:
-            credit = Credit(message.aggregate_id)
-        credit.credit(message.amount)
-        self.save_tracked(credit, tracking=tracking)
+        self.command(lambda work: self.credit_count(message, work), tracking=tracking)
