@@ -8,7 +8,7 @@ from typing import Annotated
 import httpx
 import pytest
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, FastAPI, Form
+from fastapi import APIRouter, FastAPI, Form, Query
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -44,6 +44,10 @@ def app() -> FastAPI:
     @api.put("/things/{thing_id}")
     async def write(thing_id: str, note: Note) -> dict[str, str]:
         return {"thing_id": thing_id, "text": note.text}
+
+    @api.get("/tagged")
+    async def tagged(tag: Annotated[list[str] | None, Query()] = None) -> list[str]:
+        return tag or []
 
     @api.get("/metrics")
     async def metrics() -> str:
@@ -176,6 +180,14 @@ class TestTheDocumentTellsTheTruth:
             refused = document["paths"]["/hooks/{tenant_id}"][method]["responses"]["403"]
             schema = refused["content"]["application/json"]["schema"]
             assert schema["$ref"].endswith("/Problem")
+
+    async def test_a_query_list_documents_that_one_value_is_a_list_of_one(self) -> None:
+        """schemathesis sent ``?tag=x`` as "a string, not a list" and called its answer a
+        schema-violating request accepted: on the wire the two are one request."""
+        (tag,) = app().openapi()["paths"]["/tagged"]["get"]["parameters"]
+        assert {"type": "string", "pattern": STORABLE_TEXT} in tag["schema"]["anyOf"]
+        async with client() as http:
+            assert (await http.get("/tagged", params={"tag": "x"})).json() == ["x"]
 
     def test_keys_and_undeclared_members_say_they_refuse_nul_as_the_edge_does(self) -> None:
         schemas = app().openapi()["components"]["schemas"]

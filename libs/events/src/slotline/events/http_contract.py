@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -295,12 +296,35 @@ def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": _DESCRIPTIONS[status]} for status in statuses}
 
 
+def _one_or_many(parameter: dict[str, Any]) -> None:
+    """A query array is sent as the parameter repeated, so one value is a list of one
+    (``?tag=a`` as well as ``?tag=a&tag=b``): the document says a single value is valid
+    too, as the service reads it."""
+    if parameter.get("in") != "query":
+        return
+    schema = parameter.get("schema", {})
+    branches = schema.get("anyOf", [schema])
+    singles = [
+        copy.deepcopy(branch["items"])
+        for branch in branches
+        if isinstance(branch, dict) and branch.get("type") == "array" and "items" in branch
+    ]
+    if not singles:
+        return
+    if "anyOf" in schema:
+        schema["anyOf"] = [*schema["anyOf"], *singles]
+    else:
+        parameter["schema"] = {"anyOf": [schema, *singles]}
+
+
 def _document_errors(document: dict[str, Any], mapped: set[int]) -> None:
     _storable_strings(document.get("components", {}))
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             _storable_strings(operation.get("parameters", []))
             _storable_strings(operation.get("requestBody", {}))
+            for parameter in operation.get("parameters", []):
+                _one_or_many(parameter)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
