@@ -325,6 +325,20 @@ def current_application(request: Request) -> ServiceApplication:
     return application  # type: ignore[no-any-return]
 
 
+def application_dependency(kind: type[App]) -> Callable[[Request], App]:
+    """A FastAPI dependency giving a service's routes its own application type: the one
+    check that the routes were mounted on the service they were written for."""
+
+    def dependency(request: Request) -> App:
+        application = current_application(request)
+        if not isinstance(application, kind):
+            raise TypeError(f"these routes need {kind.__name__}, not {type(application).__name__}")
+        return application
+
+    dependency.__name__ = f"{kind.__name__}_dependency"
+    return dependency
+
+
 def current_writer(request: Request) -> GroupCommit:
     """FastAPI dependency: the service's group commit, for use cases of concurrent requests."""
     writer = request.app.state.runtime.writer

@@ -12,7 +12,7 @@ from slotline.analytics.domain.facts import Period
 from slotline.analytics.http.period import requested_period
 from slotline.analytics.settings import AnalyticsSettings
 from slotline.events.auth import Principal, Role, require_roles
-from slotline.events.runtime import current_application
+from slotline.events.runtime import application_dependency
 
 MOMENT: dict[str, Any] = {
     "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
@@ -23,11 +23,8 @@ READERS = (Role.ANALYST, Role.MANAGER)
 """Analysts and managers (owners included) read their tenant's KPIs."""
 
 
-def analytics(request: Request) -> AnalyticsApplication:
-    application = current_application(request)
-    if not isinstance(application, AnalyticsApplication):
-        raise TypeError("the analytics routes need the analytics application")
-    return application
+analytics = application_dependency(AnalyticsApplication)
+"""The service's own application, for its routes."""
 
 
 def report_period(

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from slotline.availability.application import AvailabilityApplication
 from slotline.events.auth import Principal, Role, require_roles
-from slotline.events.runtime import current_application
+from slotline.events.runtime import application_dependency
 
-
-def availability(request: Request) -> AvailabilityApplication:
-    application = current_application(request)
-    if not isinstance(application, AvailabilityApplication):
-        raise TypeError("the availability routes need the availability application")
-    return application
+availability = application_dependency(AvailabilityApplication)
+"""The service's own application, for its routes."""
 
 
 Availability = Annotated[AvailabilityApplication, Depends(availability)]

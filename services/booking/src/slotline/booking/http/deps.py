@@ -11,14 +11,10 @@ from slotline.booking.links import ManageLinks
 from slotline.booking.live.watch import BookingWatch
 from slotline.booking.settings import BookingSettings
 from slotline.events.auth import Principal, Role, require_roles
-from slotline.events.runtime import current_application
+from slotline.events.runtime import application_dependency
 
-
-def bookings(request: Request) -> BookingApplication:
-    application = current_application(request)
-    if not isinstance(application, BookingApplication):
-        raise TypeError("the booking routes need the booking application")
-    return application
+bookings = application_dependency(BookingApplication)
+"""The service's own application, for its routes."""
 
 
 def settings(request: Request) -> BookingSettings:

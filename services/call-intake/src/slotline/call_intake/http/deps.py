@@ -9,14 +9,10 @@ from fastapi import Depends, Request
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.settings import CallIntakeSettings
 from slotline.events.auth import Principal, Role, require_roles
-from slotline.events.runtime import current_application
+from slotline.events.runtime import application_dependency
 
-
-def intake(request: Request) -> CallIntakeApplication:
-    application = current_application(request)
-    if not isinstance(application, CallIntakeApplication):
-        raise TypeError("the call-intake routes need the call-intake application")
-    return application
+intake = application_dependency(CallIntakeApplication)
+"""The service's own application, for its routes."""
 
 
 def settings(request: Request) -> CallIntakeSettings:

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from slotline.events.auth import Principal, Role, require_roles
-from slotline.events.runtime import current_application
+from slotline.events.runtime import application_dependency
 from slotline.notifier.application import NotifierApplication
 
-
-def notifier(request: Request) -> NotifierApplication:
-    application = current_application(request)
-    if not isinstance(application, NotifierApplication):
-        raise TypeError("the notifier routes need the notifier application")
-    return application
+notifier = application_dependency(NotifierApplication)
+"""The service's own application, for its routes."""
 
 
 Notifier = Annotated[NotifierApplication, Depends(notifier)]

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from slotline.events.auth import Principal, Role, require_roles
-from slotline.events.runtime import current_application
+from slotline.events.runtime import application_dependency
 from slotline.payments.application import PaymentsApplication
 
-
-def payments(request: Request) -> PaymentsApplication:
-    application = current_application(request)
-    if not isinstance(application, PaymentsApplication):
-        raise TypeError("the payments routes need the payments application")
-    return application
+payments = application_dependency(PaymentsApplication)
+"""The service's own application, for its routes."""
 
 
 Payments = Annotated[PaymentsApplication, Depends(payments)]
