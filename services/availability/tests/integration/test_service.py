@@ -169,6 +169,48 @@ class TestHoldsOverHttpAndTheLiveView:
         other = await service.client.get("/v1/holds/a", headers=bearer("front_desk", "intruder"))
         assert other.status_code == 404
 
+    async def test_a_customer_holds_only_an_offered_start_and_staff_may_override(
+        self, service: RunningService
+    ) -> None:
+        """Issue 15 item 9: 10:07 on a 15-minute grid is never in the slot list, so a
+        customer's hold there is refused with the nearest offered starts; staff may
+        place it explicitly (offered_only false), and a move follows the same rule."""
+        clinic, ten = await open_clinic(service)
+        desk = bearer("front_desk", clinic.tenant_id)
+        body = {
+            "service_id": str(clinic.service_id),
+            "location_id": str(clinic.location_id),
+            "start": (ten + timedelta(minutes=7)).isoformat(),
+        }
+        refused = await service.client.post(
+            "/v1/holds", json=body | {"hold_id": "customer", "offered_only": True}, headers=desk
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["reason"] == "outside_hours"
+        nearest = [datetime.fromisoformat(a["start"]) for a in refused.json()["alternatives"]]
+        assert nearest[:2] == [ten, ten + timedelta(minutes=15)]
+        on_grid = await service.client.post(
+            "/v1/holds",
+            json=body | {"hold_id": "grid", "offered_only": True, "start": ten.isoformat()},
+            headers=desk,
+        )
+        assert on_grid.status_code == 201, on_grid.text
+        moved = await service.client.post(
+            "/v1/holds/grid/reschedule",
+            json={
+                "start": (ten + timedelta(hours=1, minutes=22)).isoformat(),
+                "offered_only": True,
+            },
+            headers=desk,
+        )
+        assert moved.status_code == 409, moved.text
+        assert moved.json()["reason"] == "outside_hours"
+        staff = await service.client.post(
+            "/v1/holds", json=body | {"hold_id": "staff"}, headers=desk
+        )
+        assert staff.status_code == 201, staff.text
+        assert datetime.fromisoformat(staff.json()["start"]) == ten + timedelta(minutes=7)
+
     async def test_bad_input_is_named(self, service: RunningService) -> None:
         clinic, _ = await open_clinic(service)
         desk = bearer("front_desk", clinic.tenant_id)

@@ -70,3 +70,30 @@ def test_a_hold_that_ran_out_is_expired_not_confirmed(app: AvailabilityApplicati
     assert isinstance(taken, HoldTaken)
     app.clock = lambda: NOW + timedelta(minutes=6)
     assert app.confirm_or_expire(taken.hold_id).status is HoldStatus.EXPIRED
+
+
+def test_a_customer_gets_only_a_start_the_slot_list_offers(app: AvailabilityApplication) -> None:
+    """Issue 15 item 9: 10:07 is off the 15-minute grid; a customer's hold there is
+    refused with the nearest offered starts, staff place it when they say so."""
+    clinic = open_clinic(app, "clinic-g", staff=2, rooms=2, opens=time(9), closes=time(13))
+    off_grid = START + timedelta(minutes=7)
+
+    def hold(key: str, start: datetime, offered_only: bool) -> HoldTaken | HoldRefused:
+        return app.place_hold(
+            HoldRequest(
+                "clinic-g",
+                key,
+                clinic.service_id,
+                clinic.location_id,
+                start,
+                offered_only=offered_only,
+            )
+        )
+
+    refused = hold("customer", off_grid, offered_only=True)
+    assert isinstance(refused, HoldRefused)
+    assert refused.reason is RejectionReason.OUTSIDE_HOURS
+    assert [a.start for a in refused.alternatives[:2]] == [START, START + timedelta(minutes=15)]
+    assert isinstance(hold("on-grid", START + timedelta(hours=1), offered_only=True), HoldTaken)
+    staff = hold("staff", off_grid, offered_only=False)
+    assert isinstance(staff, HoldTaken), "staff may place any start the hours allow"

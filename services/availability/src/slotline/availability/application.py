@@ -57,6 +57,7 @@ class HoldRequest:
     ttl: timedelta = DEFAULT_HOLD_TTL
     preferred_staff_id: UUID | None = None
     booking_request_id: str | None = None
+    offered_only: bool = False  # a customer's: only a start the slot list offers
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,13 @@ class AvailabilityApplication(SlotFinding):
                 raise
             return refuse(RejectionReason.UNKNOWN_SERVICE, [])
         resources = self._resources_at(location)
+        if request.offered_only and not self._offered(
+            definition, location, resources, request.start
+        ):  # off the grid (10:07 of a 15-minute one): the nearest offered starts instead
+            alternatives = self._alternatives(
+                work, definition, location, resources, request.start, now
+            )
+            return refuse(RejectionReason.OUTSIDE_HOURS, alternatives)
         slot = definition.slot_at(request.start)
         calendars = self._calendars_for(work, definition, resources, slot, location)
         chosen = find_assignment(
@@ -211,12 +219,14 @@ class AvailabilityApplication(SlotFinding):
         preferred_staff_id: UUID | None = None,
         record_refusal: bool = False,
         work: UnitOfWork | None = None,
+        offered_only: bool = False,
     ) -> HoldTaken | HoldRefused:
         """Move a hold or allocation to ``start``, atomically: the new slot is reserved
         and the old one freed in one transaction, so the customer never loses the old
         slot without getting the new one. The move may overlap the old slot.
         ``record_refusal`` records a refused move on the hold (a command's sender hears
-        of it from the published event)."""
+        of it from the published event). ``offered_only``: a customer's move, only to a
+        start the slot list offers (staff may move anywhere the hours allow)."""
 
         def attempt(work: UnitOfWork) -> HoldTaken | HoldRefused:
             hold = self._hold_in(work, hold_id)
@@ -225,6 +235,11 @@ class AvailabilityApplication(SlotFinding):
             definition = self._definition(hold.service_id, hold.tenant_id, location.id)
             resources = self._resources_at(location)
             slot = definition.slot_at(start)
+            if offered_only and not self._offered(definition, location, resources, start):
+                alternatives = self._alternatives(work, definition, location, resources, start, now)
+                if record_refusal:
+                    hold.refuse_move(slot, RejectionReason.OUTSIDE_HOURS.value, alternatives)
+                return HoldRefused(RejectionReason.OUTSIDE_HOURS, alternatives)
             calendars = self._calendars_for(work, definition, resources, slot, location)
             old_days = [(r, d) for r in hold.resource_ids for d in self._hold_dates(hold)]
             calendars.preload(old_days)

@@ -292,6 +292,7 @@ def _apply(app: AvailabilityApplication, message: Message, work: UnitOfWork) -> 
                 ttl=timedelta(seconds=message.ttl_seconds),
                 preferred_staff_id=_optional_uuid(message.preferred_resource_id),
                 booking_request_id=message.request_id,
+                offered_only=message.offered_only,
             )
             app.place_hold(request, record_refusal=True, work=work)
         case commands.ConfirmHold():
@@ -308,6 +309,7 @@ def _apply(app: AvailabilityApplication, message: Message, work: UnitOfWork) -> 
                 _optional_uuid(message.preferred_resource_id),
                 record_refusal=True,  # the refusal is recorded on the hold and published
                 work=work,
+                offered_only=message.offered_only,
             )
         case _:
             raise Rejected(f"availability does not handle {message.event_type}")

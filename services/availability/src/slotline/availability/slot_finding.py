@@ -24,7 +24,12 @@ from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.roster import Roster
 from slotline.availability.domain.rules import last_bookable_date
 from slotline.availability.domain.schedule import local_date_of
-from slotline.availability.domain.slots import SlotView, day_slots, nearest_alternatives
+from slotline.availability.domain.slots import (
+    SlotView,
+    day_slots,
+    nearest_alternatives,
+    offered_starts,
+)
 from slotline.availability.domain.values import Interval, ServiceDefinition
 from slotline.events.clock import utc_now
 from slotline.events.unit_of_work import UnitOfWork
@@ -165,6 +170,17 @@ class SlotFinding(CatalogApplication):
         service = self._get(Service, Service.create_id(hold.service_id))
         occupied = service.definition.occupied(hold.slot)
         return [d for d, _ in booking_days(occupied, hold.slot, location.tz)]
+
+    def _offered(
+        self,
+        definition: ServiceDefinition,
+        location: Location,
+        resources: Sequence[ResourceState],
+        start: datetime,
+    ) -> bool:
+        """Whether the slot list offers ``start`` at all (on the service's grid)."""
+        tz = location.tz
+        return start in offered_starts(definition, local_date_of(start, tz), resources, tz)
 
     def _alternatives(
         self,

@@ -23,6 +23,11 @@ class AvailabilityCommand(Message):
 
 
 _HOLD = "The hold to act on; the sender picks it when placing the hold."
+_OFFERED_ONLY = (
+    "Only a start the slot list offers (a customer's request): one off the service's grid"
+    " (10:07 on a 15-minute one) is rejected outside_hours with the nearest offered starts"
+    " as alternatives. False (staff): any start the hours allow."
+)
 
 
 class PlaceHold(AvailabilityCommand):
@@ -40,6 +45,7 @@ class PlaceHold(AvailabilityCommand):
     ttl_seconds: int = Field(
         default=600, ge=30, le=24 * 3600, description="How long the hold lasts unconfirmed."
     )
+    offered_only: bool = Field(default=False, description=_OFFERED_ONLY)
 
 
 class ConfirmHold(AvailabilityCommand):
@@ -70,3 +76,4 @@ class RescheduleHold(AvailabilityCommand):
     preferred_resource_id: Id | None = Field(
         default=None, description="A staff member or resource the customer asked for."
     )
+    offered_only: bool = Field(default=False, description=_OFFERED_ONLY)

@@ -41,6 +41,7 @@ __all__ = [
     "day_slots",
     "find_assignment",
     "nearest_alternatives",
+    "offered_starts",
     "slot_view",
 ]
 
@@ -169,6 +170,23 @@ def day_slots(
         for start in sorted(starts)
     )
     return [view for view in views if view is not None]
+
+
+def offered_starts(
+    service: ServiceDefinition,
+    local_date: date,
+    resources: Sequence[ResourceState],
+    tz: ZoneInfo,
+) -> list[datetime]:
+    """Every start the slot list steps through for ``service`` on ``local_date``, free
+    or not: the service's grid from the start of each qualifying resource's working time
+    (what :func:`day_slots` views). A start off it (10:07 on a 15-minute grid) is never
+    shown, so a customer is never offered it."""
+    qualifying = [r for r in resources if any(r.satisfies(q) for q in service.requirements)]
+    hours = {tuple(r.working_around(local_date)) for r in qualifying}
+    return sorted(
+        {start for working in hours for start in candidate_starts(service, working, tz, local_date)}
+    )
 
 
 def nearest_alternatives(

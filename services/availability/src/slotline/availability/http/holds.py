@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 from eventsourcing.postgres import PostgresProcessRecorder
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from slotline.availability.application import HoldRefused, HoldRequest, HoldTaken
 from slotline.availability.domain.hold import Hold
@@ -26,6 +26,12 @@ from slotline.events.runtime import Writer
 from slotline.events.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
+
+OFFERED_ONLY = (
+    "Only a start the slot list offers (a customer's request): one off the service's grid"
+    " is refused 409 outside_hours, its alternatives the nearest offered starts. False"
+    " (staff, explicitly): any start the hours allow."
+)
 
 
 class PlaceHoldBody(BaseModel):
@@ -44,6 +50,7 @@ class PlaceHoldBody(BaseModel):
     seats: Annotated[int, JSON_INTEGER] = Field(default=1, ge=1, le=100)
     ttl_seconds: Annotated[int, JSON_INTEGER] = Field(default=600, ge=30, le=24 * 3600)
     preferred_resource_id: UUID | None = None
+    offered_only: StrictBool = Field(default=False, description=OFFERED_ONLY)
 
 
 class ReasonBody(BaseModel):
@@ -57,6 +64,7 @@ class RescheduleBody(BaseModel):
 
     start: AwareInstant = Field(description="The new start, with its UTC offset.")
     preferred_resource_id: UUID | None = None
+    offered_only: StrictBool = Field(default=False, description=OFFERED_ONLY)
 
 
 def hold_json(hold: Hold) -> dict[str, Any]:
@@ -105,6 +113,7 @@ async def place_hold(
         ttl=timedelta(seconds=body.ttl_seconds),
         preferred_staff_id=body.preferred_resource_id,
         booking_request_id=body.request_id,
+        offered_only=body.offered_only,
     )
 
     def place(work: UnitOfWork) -> HoldRefused | Hold:
@@ -180,7 +189,9 @@ def reschedule_hold(
 ) -> dict[str, Any] | JSONResponse:
     """Move the hold; the old slot is kept unless the new one is taken."""
     hold = app.tenant_hold(caller.tenant_id, hold_id)
-    outcome = app.reschedule_hold(hold.id, body.start, body.preferred_resource_id)
+    outcome = app.reschedule_hold(
+        hold.id, body.start, body.preferred_resource_id, offered_only=body.offered_only
+    )
     if isinstance(outcome, HoldRefused):
         return refused_json(outcome)
     assert isinstance(outcome, HoldTaken)
