@@ -64,7 +64,7 @@ class Projection(LogFollower):
 
     def record_position(self, cursor: Cursor[Any], notifications: Sequence[Notification]) -> None:
         """Record the batch's last id as this projection's position (same transaction)."""
-        self.recorder._insert_tracking(cursor, Tracking(self.name, notifications[-1].id))  # type: ignore[attr-defined]
+        self.recorder._insert_tracking(cursor, Tracking(self.name, notifications[-1].id))
 
     async def follow_once(self) -> int:
         if not self._tables_ready:

@@ -70,7 +70,7 @@ def facts_for(cursor: Cursor[DictRow], schema: str, tenant_id: str, period: Peri
     params: dict[str, Any] = {"tenant": tenant_id, "start": period.start, "end": period.end}
 
     def rows(query: str, **extra: Any) -> list[DictRow]:
-        statement = sql.SQL(query).format(schema=sql.Identifier(schema))  # type: ignore[arg-type]
+        statement = sql.SQL(query).format(schema=sql.Identifier(schema))
         cursor.execute(statement, {**params, **extra})
         return cursor.fetchall()
 

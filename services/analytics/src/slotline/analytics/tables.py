@@ -86,7 +86,7 @@ class Merge(enum.Enum):
 def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
     for statement in _DDL.split(";"):
         if statement.strip():
-            cursor.execute(sql.SQL(statement).format(schema=sql.Identifier(schema)))  # type: ignore[arg-type]
+            cursor.execute(sql.SQL(statement).format(schema=sql.Identifier(schema)))
 
 
 def merge_into(

@@ -113,7 +113,7 @@ class Catalog:
 
     def create_tables(self) -> None:
         with self.recorder.datastore.transaction(commit=True) as cursor:
-            cursor.execute(sql.SQL(_DDL).format(schema=self.schema))  # type: ignore[arg-type]
+            cursor.execute(sql.SQL(_DDL).format(schema=self.schema))
 
     def record(self, message: Message, work: UnitOfWork) -> None:
         """Keep a catalogue event (inside the inbox's transaction)."""

@@ -102,7 +102,7 @@ class Outcomes:
         ids = [Consent.create_id(t, p) for t, p in phones]
         consents = {i: c for i, c in self.app.get_many(ids).items() if isinstance(c, Consent)}
         with reading(self.app) as work:
-            windows = records.windows(work, sorted(phones))  # type: ignore[arg-type]
+            windows = records.windows(work, sorted(phones))
             prefs = self.app.preferences(work, {m.tenant_id for m in messages})
         return SendingContext(consents, windows, prefs)
 

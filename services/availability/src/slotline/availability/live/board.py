@@ -89,7 +89,7 @@ class DayKey:
 def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
     for statement in _DDL.split(";"):
         if statement.strip():
-            cursor.execute(sql.SQL(statement).format(schema=sql.Identifier(schema)))  # type: ignore[arg-type]
+            cursor.execute(sql.SQL(statement).format(schema=sql.Identifier(schema)))
 
 
 def replace_day(

@@ -83,13 +83,13 @@ def _slots_statement(
     for name, (value, clause) in optional.items():
         if value is not None:
             params[name] = value
-            where.append(sql.SQL(clause))  # type: ignore[arg-type]
+            where.append(sql.SQL(clause))
     if not query.include_booked:
         where.append(sql.SQL("status <> 'booked'"))
     statement = sql.SQL(
         "SELECT {} FROM {} WHERE {} ORDER BY slot_start, service_id LIMIT %(limit)s"
     ).format(
-        sql.SQL(columns),  # type: ignore[arg-type]
+        sql.SQL(columns),
         sql.Identifier(schema, "slot_view"),
         sql.SQL(" AND ").join(where),
     )
@@ -132,7 +132,7 @@ def find_holds(
     for name, (value, clause) in optional.items():
         if value is not None:
             params[name] = value
-            where.append(sql.SQL(clause))  # type: ignore[arg-type]
+            where.append(sql.SQL(clause))
     cursor.execute(
         sql.SQL(
             "SELECT hold_id, hold_key, booking_request_id, service_id, location_id,"

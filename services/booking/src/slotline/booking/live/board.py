@@ -95,7 +95,7 @@ class Entry:
 
 
 def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
-    cursor.execute(sql.SQL(_DDL).format(schema=sql.Identifier(schema)))  # type: ignore[arg-type]
+    cursor.execute(sql.SQL(_DDL).format(schema=sql.Identifier(schema)))
 
 
 def upsert_bookings(cursor: Cursor[DictRow], schema: str, rows: Sequence[dict[str, Any]]) -> None:

@@ -66,4 +66,4 @@ CREATE TABLE IF NOT EXISTS {s}.tenant_preferences (
 def create_tables(cursor: Cursor, schema: str) -> None:
     for statement in _TABLES.split(";"):
         if statement.strip():
-            cursor.execute(sql.SQL(statement).format(s=sql.Identifier(schema)))  # type: ignore[arg-type]
+            cursor.execute(sql.SQL(statement).format(s=sql.Identifier(schema)))

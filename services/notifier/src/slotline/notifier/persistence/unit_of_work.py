@@ -45,7 +45,7 @@ class UnitOfWork:
 
     def _compose(self, query: str) -> sql.Composed:
         names = {part.split("}")[0] for part in query.split("{")[1:]}
-        return sql.SQL(query).format(**{n: self.table(n) for n in names})  # type: ignore[arg-type]
+        return sql.SQL(query).format(**{n: self.table(n) for n in names})
 
     def execute(self, query: str, params: Any = None) -> Cursor:
         """Run ``query``, where ``{name}`` stands for the schema-qualified table ``name``."""

@@ -80,7 +80,7 @@ class Booking:
 
     async def card(self, manage_token: str) -> Json | None:
         response = await self.upstream.call("GET", f"/v1/manage/{manage_token}")
-        return response.json() if response.status_code == 200 else None  # type: ignore[no-any-return]
+        return response.json() if response.status_code == 200 else None
 
     async def terms(self, manage_token: str) -> Json:
         found: Json = await self.upstream.json(f"/v1/manage/{manage_token}/terms")
@@ -102,7 +102,7 @@ class Booking:
 
     async def booking(self, token: str, booking_id: str) -> Json | None:
         response = await self.upstream.call("GET", f"/v1/bookings/{booking_id}", token=token)
-        return response.json() if response.status_code == 200 else None  # type: ignore[no-any-return]
+        return response.json() if response.status_code == 200 else None
 
     async def staff_terms(self, token: str, booking_id: str) -> Json:
         found: Json = await self.upstream.json(f"/v1/bookings/{booking_id}/terms", token=token)
@@ -127,7 +127,7 @@ class Booking:
         response = await self.upstream.call(
             "GET", f"/v1/customers/{customer_id}/timeline", token=token
         )
-        return response.json() if response.status_code == 200 else None  # type: ignore[no-any-return]
+        return response.json() if response.status_code == 200 else None
 
 
 @dataclass
@@ -138,7 +138,7 @@ class Payments:
         response = await self.upstream.call(
             "GET", f"/v1/ledgers/{booking_id}/receipts", token=token
         )
-        return response.json() if response.status_code == 200 else []  # type: ignore[no-any-return]
+        return response.json() if response.status_code == 200 else []
 
 
 @dataclass

@@ -98,7 +98,7 @@ class CardNetwork:
             )
             for statement in _TABLES.split(";"):
                 if statement.strip():
-                    conn.execute(sql.SQL(statement).format(s=sql.Identifier(self.schema)))  # type: ignore[arg-type]
+                    conn.execute(sql.SQL(statement).format(s=sql.Identifier(self.schema)))
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor[DictRow]]:
@@ -106,7 +106,7 @@ class CardNetwork:
             yield cursor
 
     def statement(self, text: str) -> sql.Composed:
-        return sql.SQL(text).format(s=sql.Identifier(self.schema))  # type: ignore[arg-type]
+        return sql.SQL(text).format(s=sql.Identifier(self.schema))
 
     # -- the API ----------------------------------------------------------------------------
 
