@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from slotline.booking import intake
+from slotline.booking.application import intake
 from slotline.booking.catalog import Catalog, MemoryCatalog, ServiceCatalog
 from slotline.booking.domain.booking import Actor, Booking
 from slotline.booking.domain.customer import Customer, customer_id_for

@@ -1,7 +1,7 @@
 """Kafka side of the booking service: what it consumes, through the idempotent inbox
 — booking requests, availability's hold outcomes and catalogue, payments'
 authorisations, and (for the customer timeline) calls and notifications. What it
-publishes is in :mod:`slotline.booking.publishing` (``publisher``, re-exported here as
+publishes is in :mod:`slotline.booking.messaging.publishing` (``publisher``, re-exported here as
 every service's ``messaging`` module offers it).
 """
 
@@ -16,13 +16,13 @@ from slotline.booking.application import (
     IdempotencyKeyReused,
     UnknownBooking,
 )
+from slotline.booking.application.intake import refusal_from
 from slotline.booking.domain.booking import Actor, Booking, InvalidTransition
 from slotline.booking.domain.contact import InvalidContact
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.request_answer import Answer, RequestAnswer
-from slotline.booking.intake import refusal_from
 from slotline.booking.live.timeline import Timeline
-from slotline.booking.publishing import publisher
+from slotline.booking.messaging.publishing import publisher
 from slotline.events.contract import availability as holds
 from slotline.events.contract import availability_catalog as catalog
 from slotline.events.contract import booking as public
