@@ -1,8 +1,6 @@
 """Issue 15 item 9 on the real stack: a customer books only a start the slot list
-offers. Availability refuses an off-grid start when the hold says ``offered_only``
-(its own tests); booking's saga does not say it yet for customer requests — its
-application and messaging are being changed by others — so this is the acceptance test
-that turns green when it does (strict: it must then leave the xfail)."""
+offers (booking's saga asks availability for ``offered_only`` holds for customers; the
+front desk may book any start the hours allow)."""
 
 from __future__ import annotations
 
@@ -10,15 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from slotline.events.testing.service import bearer
+
 from .conftest import Stack, form, future_start
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="booking's saga sends PlaceHold without offered_only for customer requests",
-)
 async def test_the_public_form_refuses_a_start_off_the_grid_naming_the_nearest(
     stack: Stack,
 ) -> None:
@@ -31,3 +27,15 @@ async def test_the_public_form_refuses_a_start_off_the_grid_naming_the_nearest(
     assert answer.status_code == 409, answer.text
     nearest = [datetime.fromisoformat(a["start"]) for a in answer.json()["alternatives"]]
     assert nearest[:2] == [ten, ten + timedelta(minutes=15)]
+
+
+async def test_the_front_desk_may_book_a_start_off_the_grid(stack: Stack) -> None:
+    clinic = await stack.clinic()
+    odd = future_start(hour=10) + timedelta(minutes=7)
+    answer = await stack.booking.client.post(
+        "/v1/bookings",
+        json=form(clinic, odd, channel="staff"),
+        headers=bearer("front_desk", clinic.tenant_id),
+    )
+    assert answer.status_code == 201, answer.text
+    assert datetime.fromisoformat(answer.json()["start"]) == odd

@@ -54,6 +54,10 @@ __all__ = [
 BOOKING_NAMESPACE = uuid5(NAMESPACE_URL, "https://slotline.dev/booking/booking")
 
 
+FRONT_DESK_CHANNELS = frozenset({"staff", "phone"})
+"""Channels only staff book by (see the public form's checks)."""
+
+
 class Booking(Aggregate):
     @staticmethod
     def create_id(tenant_id: str, request_id: str) -> UUID:
@@ -152,6 +156,17 @@ class Booking(Aggregate):
     @property
     def contact(self) -> ContactDetails:
         return ContactDetails.from_data(self.contact_data)
+
+    @property
+    def offered_starts_only(self) -> bool:
+        """A customer books only a start the slot list offers; the front desk (booking
+        in person or on the phone) may book any start the hours allow."""
+        return self.channel not in FRONT_DESK_CHANNELS
+
+    @staticmethod
+    def move_offered_only(change: dict[str, Any]) -> bool:
+        """A customer moves only to an offered start; staff may move anywhere."""
+        return bool(change.get("by") == Actor.CUSTOMER.value)
 
     @property
     def terms(self) -> ServiceTerms:

@@ -41,6 +41,7 @@ def publisher(links: ManageLinks) -> Publisher:
             slot_start=booking.slot_start,
             preferred_resource_id=booking.preferred_staff_id or booking.preferred_resource_id,
             ttl_seconds=booking.hold_ttl_seconds,
+            offered_only=booking.offered_starts_only,
         )
 
     @table.on(Booking.Held)
@@ -119,6 +120,7 @@ def publisher(links: ManageLinks) -> Publisher:
             hold_id=str(booking.id),
             slot=TimeSlot(start=change["start"], end=change["end"]),
             preferred_resource_id=change["preferred_staff_id"],
+            offered_only=Booking.move_offered_only(change),
         )
 
     @table.on(Booking.Rescheduled)
