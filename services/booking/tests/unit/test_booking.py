@@ -20,6 +20,7 @@ from slotline.booking.domain.booking import (
 )
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.policy import PaymentRequirement, Policy
+from slotline.booking.domain.status import MoveAnswer
 
 pytestmark = pytest.mark.unit
 
@@ -36,13 +37,13 @@ DEPOSIT = Policy(
 )
 
 
-def new_booking(policy: Policy = DEPOSIT, **extra: Any) -> Booking:
+def new_booking(policy: Policy = DEPOSIT, channel: str = "web", **extra: Any) -> Booking:
     request = BookingRequest(
         tenant_id="t",
         request_id=str(uuid4()),
         idempotency_key=None,
         fingerprint="f",
-        channel="web",
+        channel=channel,
         contact={"name": "Maria", "phone": "+306941234567", "email": None, "language": "en"},
         consents={"transactional": True, "marketing": False},
         slot_start=START,
@@ -136,6 +137,23 @@ class TestChanges:
     def test_a_customer_cannot_cancel_once_the_visit_began(self) -> None:
         with pytest.raises(InvalidTransition, match="started"):
             confirmed().cancel(Actor.CUSTOMER, START + timedelta(minutes=5), None)
+
+    def test_a_move_is_under_way_then_made_or_refused(self) -> None:
+        moved, refused = confirmed(), confirmed()
+        for booking in (moved, refused):
+            booking.ask_reschedule(Actor.CUSTOMER, START + timedelta(hours=2), NOW, None, None)
+            assert booking.move_answer(changes_before=0) is MoveAnswer.UNDER_WAY
+        moved.hold_rescheduled(START + timedelta(hours=2), START + timedelta(hours=3), ["r1"])
+        refused.reschedule_refused(Refusal("slot_taken", "taken", ()))
+        assert moved.move_answer(changes_before=0) is MoveAnswer.MOVED
+        assert refused.move_answer(changes_before=0) is MoveAnswer.REFUSED
+
+    def test_a_customer_books_only_offered_starts_and_the_front_desk_any(self) -> None:
+        assert new_booking().offered_starts_only
+        assert not new_booking(channel="staff").offered_starts_only
+        assert not new_booking(channel="phone").offered_starts_only
+        assert Booking.move_offered_only({"by": Actor.CUSTOMER.value})
+        assert not Booking.move_offered_only({"by": Actor.STAFF.value})
 
     def test_one_change_at_a_time_and_the_fee_after_the_free_ones(self) -> None:
         booking = confirmed()

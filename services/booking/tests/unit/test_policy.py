@@ -101,3 +101,21 @@ class TestPaymentToken:
         assert policy.missing_payment(None) == "a deposit of 20.00 EUR is due: send a payment_token"
         assert policy.missing_payment("tok_visa") is None
         assert Policy().missing_payment(None) is None
+
+
+class TestTaxInThePrice:
+    def test_included_tax_is_the_share_of_the_price(self) -> None:
+        policy = Policy(price=Money(12400, "EUR"), tax_rate_basis_points=2400)
+        assert policy.price_tax() == Money(2400, "EUR")
+
+    def test_tax_on_top_is_added_to_the_price(self) -> None:
+        policy = Policy(price=Money(10000, "EUR"), tax_rate_basis_points=2400, taxes_included=False)
+        assert policy.price_tax() == Money(2400, "EUR")
+
+    def test_a_half_cent_rounds_up(self) -> None:
+        policy = Policy(price=Money(1, "EUR"), tax_rate_basis_points=5000, taxes_included=False)
+        assert policy.price_tax() == Money(1, "EUR")
+
+    def test_no_price_or_no_rate_is_no_tax(self) -> None:
+        assert Policy(tax_rate_basis_points=2400).price_tax() is None
+        assert Policy(price=Money(5000, "EUR")).price_tax() is None

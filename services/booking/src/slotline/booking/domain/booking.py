@@ -37,7 +37,13 @@ from slotline.booking.domain.money import Money
 from slotline.booking.domain.policy import PaymentRequirement, Policy
 from slotline.booking.domain.refusal import Refusal
 from slotline.booking.domain.request import BookingRequest, Intake, ServiceTerms, requested_fields
-from slotline.booking.domain.status import PENDING, Actor, BookingStatus, InvalidTransition
+from slotline.booking.domain.status import (
+    PENDING,
+    Actor,
+    BookingStatus,
+    InvalidTransition,
+    MoveAnswer,
+)
 
 __all__ = [
     "PENDING",
@@ -310,6 +316,13 @@ class Booking(Aggregate):
                 "fee": fee.to_data() if fee else None,
             }
         )
+
+    def move_answer(self, changes_before: int) -> MoveAnswer:
+        """How a move asked when the booking had ``changes_before`` changes stands: still
+        with availability, made (one change more), or refused."""
+        if self.pending_change is not None:
+            return MoveAnswer.UNDER_WAY
+        return MoveAnswer.MOVED if self.changes > changes_before else MoveAnswer.REFUSED
 
     def hold_rescheduled(
         self, slot_start: datetime, slot_end: datetime, resource_ids: list[str]

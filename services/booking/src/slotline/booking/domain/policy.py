@@ -84,6 +84,18 @@ class Policy:
                 return self.price.percent(self.deposit_percent)
         return None  # pragma: no cover
 
+    def price_tax(self) -> Money | None:
+        """The tax in the price: the share of it when taxes are included, else on top of
+        it; rounded half up to the minor unit (None: no price or no tax)."""
+        if self.price is None or not self.tax_rate_basis_points:
+            return None
+        rate, base = self.tax_rate_basis_points, self.price.amount_minor
+        if self.taxes_included:
+            minor = (base * rate + (10000 + rate) // 2) // (10000 + rate)
+        else:
+            minor = (base * rate + 5000) // 10000
+        return Money(minor, self.price.currency)
+
     def missing_payment(self, payment_token: str | None) -> str | None:
         """Why a request without a payment token cannot go ahead (None: it can)."""
         due = self.amount_due()

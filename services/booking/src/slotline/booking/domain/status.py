@@ -30,3 +30,11 @@ class Actor(StrEnum):
 
 class InvalidTransition(Exception):
     """The command makes no sense in the booking's current state."""
+
+
+class MoveAnswer(StrEnum):
+    """Where a move a caller asked for stands once its wait is over."""
+
+    MOVED = "moved"
+    REFUSED = "refused"
+    UNDER_WAY = "under_way"

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from slotline.booking.application import BookingApplication
 from slotline.booking.domain.booking import Actor, Booking, BookingStatus
 from slotline.booking.domain.contact import InvalidContact, normalise_phone
+from slotline.booking.domain.status import MoveAnswer
 from slotline.booking.http.card import BookingCard, card
 from slotline.booking.http.deps import (
     Bookings,
@@ -316,10 +317,9 @@ async def reschedule(
         app, watch, tenant_id, booking_id, lambda b: b.pending_change is None, wait_seconds
     )
     body = card(booking, links).model_dump(mode="json")
-    if booking.pending_change is not None:
-        return JSONResponse(body, status_code=202)
-    if booking.changes > changes_before:
-        return JSONResponse(body, status_code=200)
+    answer = booking.move_answer(changes_before)
+    if answer is not MoveAnswer.REFUSED:
+        return JSONResponse(body, status_code=_MOVE_STATUS[answer])
     refusal = booking.last_change_refusal or {}
     body.update(
         status="change_refused",
@@ -327,7 +327,10 @@ async def reschedule(
         detail=refusal.get("detail"),
         alternatives=[{"start": s, "end": e} for s, e in refusal.get("alternatives", [])],
     )
-    return JSONResponse(body, status_code=409)
+    return JSONResponse(body, status_code=_MOVE_STATUS[answer])
+
+
+_MOVE_STATUS = {MoveAnswer.MOVED: 200, MoveAnswer.UNDER_WAY: 202, MoveAnswer.REFUSED: 409}
 
 
 @router.post("/v1/bookings/{booking_id}/arrived", response_model=BookingCard)

@@ -84,16 +84,7 @@ class Quote(BaseModel):
 
 
 def quote(tier: str, policy: Policy) -> Quote:
-    tax: Money | None = None
-    if policy.price is not None and policy.tax_rate_basis_points:
-        rate = policy.tax_rate_basis_points
-        base = policy.price.amount_minor
-        minor = (
-            (base * rate + (10000 + rate) // 2) // (10000 + rate)
-            if policy.taxes_included
-            else (base * rate + 5000) // 10000
-        )
-        tax = Money(minor, policy.price.currency)
+    tax = policy.price_tax()
     due = policy.amount_due()
     parts = []
     if policy.price is not None:
