@@ -52,13 +52,17 @@ PHONE = (
     " digits, read in the location's country. It must be a valid number there (numbering"
     " plans: refused 422 otherwise); blank = none. E.164 stored."
 )
+_VISIBLE = _PART.removesuffix("+").replace("[^@", "[^", 1)
+"""A character no regex engine and no ``str.strip`` takes for a space or a control
+character (ECMA's ``\\S`` matches ``\\x1c``, which Python strips)."""
 REACHABLE: dict[str, Any] = {
     "anyOf": [
-        {"required": [field], "properties": {field: {"type": "string", "pattern": "\\S"}}}
+        {"required": [field], "properties": {field: {"type": "string", "pattern": _VISIBLE}}}
         for field in ("phone", "email")
     ]
 }
-"""The request's JSON Schema says what ``_reachable`` checks: a phone or an e-mail."""
+"""The request's JSON Schema says what ``_reachable`` checks: a phone or an e-mail, not
+blank."""
 
 
 def _phone(value: str | None) -> str | None:
