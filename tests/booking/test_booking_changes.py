@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+import jwt
 import pytest
 
 from slotline.availability.demo import Clinic
@@ -193,6 +194,39 @@ class TestCancellation:
     async def test_a_forged_manage_link_finds_nothing(self, stack: Stack) -> None:
         response = await stack.booking.client.get("/v1/manage/" + "x" * 40)
         assert response.status_code == 404
+        assert response.json()["detail"] == "this manage link is not valid (any more)"
+
+    async def test_a_link_without_an_expiry_opens_nothing(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        booked = await book(stack, clinic, 12)
+        claims = {"aud": "slotline-manage", "sub": booked["booking_id"], "tnt": clinic.tenant_id}
+        secret = stack.booking.runtime.spec.settings.manage_link_secret.get_secret_value()
+        forever = jwt.encode(claims, secret, algorithm="HS256")
+        response = await stack.booking.client.get(f"/v1/manage/{forever}")
+        assert response.status_code == 404, "a signed link must still carry its expiry"
+
+    async def test_revoked_links_stop_working_and_the_new_one_works(self, stack: Stack) -> None:
+        clinic = await stack.clinic()
+        booked = await book(stack, clinic, 13)
+        old_link = booked["manage_url"]
+        assert (await stack.booking.client.get(old_link)).status_code == 200
+        revoked = await stack.booking.client.post(
+            f"/v1/bookings/{booked['booking_id']}/manage-link/revoke",
+            headers=bearer("front_desk", clinic.tenant_id),
+        )
+        assert revoked.status_code == 200, revoked.text
+        new_link = revoked.json()["manage_url"]
+        assert new_link != old_link
+        for path in ("", "/terms", "/booking.ics"):
+            assert (await stack.booking.client.get(old_link + path)).status_code == 404
+        refused = await stack.booking.client.post(old_link + "/cancel", json={})
+        assert refused.status_code == 404
+        assert (await stack.booking.client.get(new_link)).json()["status"] == "confirmed"
+        customer = await stack.booking.client.post(
+            f"/v1/bookings/{booked['booking_id']}/manage-link/revoke",
+            headers=bearer("channel", clinic.tenant_id),
+        )
+        assert customer.status_code == 403, "only the desk revokes links"
 
 
 class TestChanges:

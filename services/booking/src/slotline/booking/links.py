@@ -1,7 +1,8 @@
 """Manage links: a signed token in a URL lets a customer see, move or cancel their
-booking without an account. The token names the tenant and booking and expires a
-month after the appointment; it is deterministic, so a republished event carries the
-same link."""
+booking without an account. The token names the tenant, the booking and the booking's
+link version, and must carry its expiry (a month after the appointment); it is
+deterministic, so a republished event carries the same link. Staff revoke every link of
+a booking by moving its version on (:meth:`Booking.revoke_links`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,25 @@ _ALGORITHM = "HS256"
 
 
 class InvalidManageLink(Exception):
-    """The link is forged, for another purpose, or expired."""
+    """The link is forged, for another purpose, expired or revoked. Its text says no
+    more than that: which check failed would help whoever forges links."""
+
+    def __init__(self) -> None:
+        super().__init__("this manage link is not valid (any more)")
+
+
+@dataclass(frozen=True)
+class ManageGrant:
+    """What a valid token grants: one booking of one tenant, as of its link version."""
+
+    tenant_id: str
+    booking_id: UUID
+    link_version: int
+
+    def still_valid_for(self, current_version: int) -> None:
+        """Raises :class:`InvalidManageLink` when the booking's links were revoked since."""
+        if self.link_version != current_version:
+            raise InvalidManageLink
 
 
 @dataclass(frozen=True)
@@ -25,24 +44,33 @@ class ManageLinks:
     base_url: str
     valid_after_visit: timedelta = timedelta(days=30)
 
-    def token(self, tenant_id: str, booking_id: UUID, visit_end: datetime) -> str:
-        claims = {
+    def token(self, tenant_id: str, booking_id: UUID, visit_end: datetime, version: int = 0) -> str:
+        claims: dict[str, object] = {
             "aud": _AUDIENCE,
             "sub": str(booking_id),
             "tnt": tenant_id,
             "exp": int((visit_end + self.valid_after_visit).timestamp()),
         }
+        if version:  # links sent before revocation existed carry none: version 0
+            claims["ver"] = version
         return jwt.encode(claims, self.secret, algorithm=_ALGORITHM)
 
-    def url(self, tenant_id: str, booking_id: UUID, visit_end: datetime) -> str:
-        return (
-            f"{self.base_url.rstrip('/')}/v1/manage/{self.token(tenant_id, booking_id, visit_end)}"
-        )
+    def url(self, tenant_id: str, booking_id: UUID, visit_end: datetime, version: int = 0) -> str:
+        token = self.token(tenant_id, booking_id, visit_end, version)
+        return f"{self.base_url.rstrip('/')}/v1/manage/{token}"
 
-    def read(self, token: str) -> tuple[str, UUID]:
-        """The tenant and booking a token grants; raises :class:`InvalidManageLink`."""
+    def read(self, token: str) -> ManageGrant:
+        """What a token grants; raises :class:`InvalidManageLink` (expiry required)."""
         try:
-            claims = jwt.decode(token, self.secret, algorithms=[_ALGORITHM], audience=_AUDIENCE)
-            return str(claims["tnt"]), UUID(str(claims["sub"]))
-        except (jwt.PyJWTError, KeyError, ValueError) as error:
-            raise InvalidManageLink(f"this manage link is not valid: {error}") from None
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[_ALGORITHM],
+                audience=_AUDIENCE,
+                options={"require": ["exp", "aud", "sub", "tnt"]},
+            )
+            return ManageGrant(
+                str(claims["tnt"]), UUID(str(claims["sub"])), int(claims.get("ver", 0))
+            )
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+            raise InvalidManageLink from None

@@ -273,6 +273,10 @@ class BookingApplication(ServiceApplication):
     def mark_no_show(self, tenant_id: str, booking_id: UUID) -> Booking:
         return self._change(tenant_id, booking_id, lambda b: b.mark_no_show(self.clock()))
 
+    def revoke_links(self, tenant_id: str, booking_id: UUID) -> Booking:
+        """Every manage link sent for the booking stops working; the card's is new."""
+        return self._change(tenant_id, booking_id, lambda b: b.revoke_links())
+
     def _change(
         self,
         tenant_id: str,

@@ -153,6 +153,7 @@ class Booking(Aggregate):
         self.last_change: dict[str, Any] | None = None
         self.last_change_refusal: dict[str, Any] | None = None
         self.arrived_at: datetime | None = None
+        self.link_version = 0
         self.refusal_data = refusal
         self.status = BookingStatus.REJECTED if refusal else BookingStatus.REQUESTED
         self.status_reason: str | None = refusal["reason"] if refusal else None
@@ -533,6 +534,14 @@ class Booking(Aggregate):
     def _refuse_change(self, refusal: dict[str, Any]) -> None:
         self.last_change_refusal = refusal
         self.pending_change = None
+
+    class LinksRevoked(Aggregate.Event):
+        """Every manage link sent so far stops working (a new one is sent)."""
+
+    @event(LinksRevoked)
+    def revoke_links(self) -> None:
+        """A link may have reached someone else (a forwarded e-mail, a lost phone)."""
+        self.link_version += 1
 
     class Arrived(Aggregate.Event):
         """The customer arrived."""

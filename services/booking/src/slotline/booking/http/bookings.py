@@ -333,6 +333,15 @@ async def reschedule(
 _MOVE_STATUS = {MoveAnswer.MOVED: 200, MoveAnswer.UNDER_WAY: 202, MoveAnswer.REFUSED: 409}
 
 
+@router.post("/v1/bookings/{booking_id}/manage-link/revoke", response_model=BookingCard)
+def revoke_manage_links(
+    booking_id: UUID, principal: FrontDesk, app: Bookings, links: Links
+) -> BookingCard:
+    """Every manage link sent for this booking stops working (it reached someone else);
+    the card answered carries the new one, for the desk to pass on."""
+    return card(app.revoke_links(principal.tenant_id, booking_id), links)
+
+
 @router.post("/v1/bookings/{booking_id}/arrived", response_model=BookingCard)
 def arrived(booking_id: UUID, principal: Staff, app: Bookings, links: Links) -> BookingCard:
     """The customer is here (the front desk's check-in); repeating it changes nothing."""

@@ -29,7 +29,9 @@ def ics(booking: Booking, links: ManageLinks) -> bytes:
     event.add("summary", f"{terms.service_name} ({booking.reference})")
     event.add("location", ", ".join(p for p in (terms.location_name, terms.address) if p))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("url", links.url(booking.tenant_id, booking.id, booking.slot_end))
+    event.add(
+        "url", links.url(booking.tenant_id, booking.id, booking.slot_end, booking.link_version)
+    )
     calendar.add_component(event)
     calendar.add_missing_timezones()
     ical: bytes = calendar.to_ical()

@@ -86,7 +86,7 @@ def local(moment: datetime, zone: str) -> str:
 def card(booking: Booking, links: ManageLinks) -> BookingCard:
     terms = booking.terms
     refusal = booking.refusal
-    manage = links.url(booking.tenant_id, booking.id, booking.slot_end)
+    manage = links.url(booking.tenant_id, booking.id, booking.slot_end, booking.link_version)
     detail: str | None = refusal.detail if refusal else None
     if booking.status is BookingStatus.EXPIRED:
         detail = booking.status_reason

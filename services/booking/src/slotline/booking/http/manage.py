@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
+from uuid import UUID
 
 import anyio
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
+from slotline.booking.application import BookingApplication
 from slotline.booking.domain.booking import Actor, Booking
 from slotline.booking.http.bookings import OUTCOMES, reschedule
 from slotline.booking.http.calendar_file import ics
@@ -19,6 +21,7 @@ from slotline.booking.http.card import BookingCard, card
 from slotline.booking.http.deps import Bookings, Links, Settings, Watch
 from slotline.booking.http.forms import CancelForm, RescheduleForm
 from slotline.booking.http.waiting import wait_for
+from slotline.booking.links import ManageLinks
 from slotline.events.http_contract import EventStream
 
 router = APIRouter(prefix="/v1/manage/{token}", tags=["manage"])
@@ -26,9 +29,18 @@ router = APIRouter(prefix="/v1/manage/{token}", tags=["manage"])
 Token = Annotated[str, Path(min_length=20, max_length=2048)]
 
 
+def granted(token: str, app: BookingApplication, links: ManageLinks) -> tuple[str, UUID]:
+    """The tenant and booking a link opens: signed, unexpired and not revoked since
+    (else ``InvalidManageLink``: a 404 that says no more)."""
+    grant = links.read(token)
+    booking = app.booking(grant.tenant_id, grant.booking_id)
+    grant.still_valid_for(booking.link_version)
+    return grant.tenant_id, grant.booking_id
+
+
 @router.get("", response_model=BookingCard)
 def status_card(token: Token, app: Bookings, links: Links) -> BookingCard:
-    tenant_id, booking_id = links.read(token)
+    tenant_id, booking_id = granted(token, app, links)
     return card(app.booking(tenant_id, booking_id), links)
 
 
@@ -38,8 +50,7 @@ async def outcome_stream(
 ) -> EventSourceResponse:
     """Server-sent ``booking`` events: the card now, then after every change, until the
     booking settles (for clients that got a 202)."""
-    tenant_id, booking_id = links.read(token)
-    await anyio.to_thread.run_sync(app.booking, tenant_id, booking_id)  # 404 if unknown
+    tenant_id, booking_id = await anyio.to_thread.run_sync(granted, token, app, links)
 
     async def events() -> AsyncIterator[dict[str, str]]:
         last_version = -1
@@ -62,7 +73,7 @@ async def outcome_stream(
 @router.post("/cancel", response_model=BookingCard)
 def cancel(token: Token, form: CancelForm, app: Bookings, links: Links) -> BookingCard:
     """Cancel: free inside the window, the late-cancellation fee after it."""
-    tenant_id, booking_id = links.read(token)
+    tenant_id, booking_id = granted(token, app, links)
     return card(app.cancel(tenant_id, booking_id, Actor.CUSTOMER, form.reason), links)
 
 
@@ -79,7 +90,7 @@ async def move(
     watch: Watch,
     settings: Settings,
 ) -> JSONResponse:
-    tenant_id, booking_id = links.read(token)
+    tenant_id, booking_id = await anyio.to_thread.run_sync(granted, token, app, links)
     return await reschedule(
         app,
         watch,
@@ -94,7 +105,7 @@ async def move(
 
 @router.get("/booking.ics")
 def calendar_file(token: Token, app: Bookings, links: Links) -> Response:
-    tenant_id, booking_id = links.read(token)
+    tenant_id, booking_id = granted(token, app, links)
     booking = app.booking(tenant_id, booking_id)
     return Response(
         ics(booking, links),

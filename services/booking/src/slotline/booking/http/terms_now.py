@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from slotline.booking.domain.booking import Booking, BookingStatus
 from slotline.booking.http.card import Amount, amount
 from slotline.booking.http.deps import Bookings, Links, Staff
-from slotline.booking.http.manage import Token
+from slotline.booking.http.manage import Token, granted
 
 router = APIRouter(tags=["manage"])
 
@@ -49,7 +49,7 @@ def terms_now(booking: Booking, now: datetime) -> ChangeTerms:
 
 @router.get("/v1/manage/{token}/terms", response_model=ChangeTerms)
 def customer_terms(token: Token, app: Bookings, links: Links) -> ChangeTerms:
-    tenant_id, booking_id = links.read(token)
+    tenant_id, booking_id = granted(token, app, links)
     return terms_now(app.booking(tenant_id, booking_id), app.clock())
 
 

@@ -212,7 +212,7 @@ def _confirmed(booking: Booking, links: ManageLinks) -> public.BookingConfirmed:
         price=_money(policy.price.to_data() if policy.price else None),
         paid=_money(booking.paid),
         free_cancellation_until=booking.free_cancellation_until(),
-        manage_url=links.url(booking.tenant_id, booking.id, booking.slot_end),
+        manage_url=links.url(booking.tenant_id, booking.id, booking.slot_end, booking.link_version),
         channel=booking.channel,
         source_call_id=booking.source_call_id,
         location_name=terms.location_name or None,
