@@ -3,9 +3,11 @@
 broker once, then, once quiet, invariants checked from the outside.
 
 Load: booking requests over Kafka (as a partner channel; each for a free place of its
-own) and pairs of customers on the public HTTP endpoint racing for one place (exactly
-one of each pair may win). The stack supervises like an orchestrator: what is killed
-comes back with backoff; the broker comes back empty and every relay publishes again.
+own; every fourth for a service whose policy asks a deposit, with the card network
+simulator's approving token — see ``chaos_deposits.py``) and pairs of customers on the
+public HTTP endpoint racing for one place (exactly one of each pair may win). The stack
+supervises like an orchestrator: what is killed comes back with backoff; the broker comes
+back empty and every relay publishes again.
 The partner (this load) holds its requests while the broker is down, and once quiet sends
 again, with the same request id, each request it published *before* the broker died that
 got no answer: the broker lost it, unread, as a real partner would find (counted in
@@ -27,10 +29,26 @@ ready again). Invariants checked:
   reported interrupted send (the notifier sends through a Twilio-compatible simulator
   served by this process; a send cut off by a kill is never repeated, at most once —
   counted in ``chaos_text_backs_interrupted``; see ``chaos_calls.py``);
-- ``callback_task`` — a missed call with other than exactly one open callback task.
+- ``callback_task`` — a missed call with other than exactly one open callback task;
+- ``ledger`` — a deposit booking whose ledger (payments' read API) does not balance: an
+  operation still pending, more captured than asked or refunded than captured, money
+  kept for a booking not confirmed or none held for a confirmed one, or the ledger
+  unlike the card network simulator's record of the payment;
+- ``double_charge`` — a booking with two live charges on the card network simulator, or
+  a charge refunded twice;
+- ``confirmation`` — a confirmed booking whose customer was sent other than exactly one
+  confirmation by the SMS provider (told apart by the message's idempotency key, which
+  names the booking), or none without a reported interrupted send (the text-backs'
+  rules; counted in ``chaos_confirmations_interrupted``), or a confirmation of a booking
+  never confirmed; see ``chaos_confirmations.py``;
+- ``projection_rebuild`` — a row of availability's slot view (``slot_view`` slots a
+  reader could still be offered, ``slot_day`` days, ``hold_view``) or of booking's board
+  (``booking_view``, its timeline lines) unlike a rebuild from the service's event store
+  by the projection's own class into a scratch schema, once all is final; revisions and
+  ``computed_at`` are not compared; see ``chaos_views.py``.
 
-Not (yet) checked here: ledgers and charges (no deposits in this load), reminders, and
-that every projection equals a rebuild of its store.
+Not (yet) checked here: refunds and fees (no cancels or moves in this load), reminders,
+and the projections of the other services (call-intake's, payments', analytics').
 
 ``python bench/chaos.py --seconds 300`` (``make chaos``); the test suite runs a 45 s
 variant. Exit status 1 when any invariant is violated.
@@ -54,8 +72,11 @@ from uuid import uuid4
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
-from booking import TENANT, Slots, catalogue_reached_booking, open_clinics, request
+from booking import DAYS, STAFF, TENANT, Slots, catalogue_reached_booking, open_clinics, request
 from chaos_calls import TWILIO_AUTH_TOKEN, MissedCalls
+from chaos_confirmations import Confirmations
+from chaos_deposits import CARD, Deposits, ask_deposits, open_deposit_clinic
+from chaos_views import projection_rebuild_violations
 from outside import double_bookings_now, read_all
 from support import bench_stack, figure, percentile, say
 
@@ -77,6 +98,7 @@ class Load:
 
     def __init__(self) -> None:
         self.requests: list[str] = []
+        self.deposits: set[str] = set()
         self.pairs: list[tuple[str, str]] = []
         self.sent_at: dict[str, float] = {}
         self.messages: dict[str, Any] = {}
@@ -85,13 +107,24 @@ class Load:
         self.idle = asyncio.Event()
         self.idle.set()
 
-    async def over_kafka(self, bootstrap: str, slots: Slots, rate: float, until: float) -> None:
+    async def over_kafka(
+        self, bootstrap: str, slots: Slots, deposit_slots: Slots, rate: float, until: float
+    ) -> None:
+        """Partner requests; every fourth for the deposit clinic, with a card token."""
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
         await producer.start()
+        n = 0
         try:
             while time.monotonic() < until:
                 await self.publishing.wait()
-                message = request(*slots.take())
+                n += 1
+                if n % 4:
+                    message = request(*slots.take())
+                else:
+                    message = request(*deposit_slots.take()).model_copy(
+                        update={"payment_token": CARD}
+                    )
+                    self.deposits.add(message.request_id)
                 self.idle.clear()
                 try:
                     await producer.send_and_wait(
@@ -313,8 +346,11 @@ async def _chaos(
     supervisor.start()
     try:
         clinics = open_clinics(stack.database_url, 5)  # 4 for Kafka, 1 for the races
-        await catalogue_reached_booking(stack.database_url, len(clinics))
+        deposit_clinic = open_deposit_clinic(stack.database_url, TENANT, STAFF, DAYS + 5)
+        await catalogue_reached_booking(stack.database_url, len(clinics) + 1)
         urls = {s.name: s.url for s in stack.services}
+        await ask_deposits(urls["booking"], token("manager"))
+        deposits = Deposits(urls["payments"], token("manager"))
         calls = MissedCalls(urls["call-intake"], TENANT, token("manager"))
         await calls.set_up()
         load = Load()
@@ -322,7 +358,9 @@ async def _chaos(
         until = time.monotonic() + seconds
         began = datetime.now(UTC)
         await asyncio.gather(
-            load.over_kafka(stack.bootstrap, Slots(clinics[:4]), rate, until),
+            load.over_kafka(
+                stack.bootstrap, Slots(clinics[:4]), Slots([deposit_clinic]), rate, until
+            ),
             # a clinic of their own: a Kafka request never takes the racers' place
             load.races_over_http(urls["booking"], Slots(clinics[4:]), until),
             calls.run(every=1.5, until=until),
@@ -358,6 +396,17 @@ async def _chaos(
         await calls.text_backs_settled(provider, stack.bootstrap, timeout=150)
         violations["text_back"] = calls.text_back_violations(provider)
         violations["callback_task"] = await calls.callback_task_violations()
+        confirmations = Confirmations(provider, events)
+        await confirmations.settled(stack.bootstrap, timeout=150)
+        violations["confirmation"] = confirmations.violations()
+        deposits.requests = load.deposits & set(load.requests)
+        (
+            violations["ledger"],
+            violations["double_charge"],
+        ) = await deposits.violations(stack.database_url, events)
+        violations["projection_rebuild"] = await asyncio.to_thread(
+            projection_rebuild_violations, stack.database_url
+        )
         lost = [r for r in load.requests if not answered.get(r)]
         if lost:
             start = min(load.sent_at.values(), default=0.0)
@@ -375,6 +424,9 @@ async def _chaos(
             "chaos_text_backs_interrupted",
             str(sum(1 for c in interrupted if c in calls.interrupted)),
         )
+        figure("chaos_deposit_requests", str(len(deposits.requests)))
+        figure("chaos_confirmations", str(len(confirmations.bookings)))
+        figure("chaos_confirmations_interrupted", str(confirmations.interrupted_count()))
         figure("chaos_requests_sent_again_after_broker_loss", str(len(lost_with_broker)))
         for name, count in violations.items():
             figure(f"chaos_{name}_violations", str(count))

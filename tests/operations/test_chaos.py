@@ -42,6 +42,10 @@ def test_kills_under_load_lose_doubles_and_double_books_nothing() -> None:
             "held_left",
             "text_back",
             "callback_task",
+            "ledger",
+            "double_charge",
+            "confirmation",
+            "projection_rebuild",
         )
     }
     assert all(v == "0" for v in violations.values()), (violations, run.stderr[-3000:])
@@ -49,5 +53,7 @@ def test_kills_under_load_lose_doubles_and_double_books_nothing() -> None:
     assert int(figures["chaos_requests"]) > 100
     assert int(figures["chaos_races"]) > 0
     assert int(figures["chaos_missed_calls"]) > 10
+    assert int(figures["chaos_confirmations"]) > 50
+    assert int(figures["chaos_deposit_requests"]) > 10
     assert "kill -9 broker" in run.stderr
     assert run.returncode == 0, run.stderr[-3000:]
