@@ -16,12 +16,14 @@ left alone). Then both copies are compared in SQL, row by row:
 - booking's ``booking_view`` (``BookingBoard``) whole, and the timeline lines that board
   writes (``entry_id`` ``booking:…``).
 
-Compared once every request is final and no hold is left held (a hold's expiry is an
-event: after it, no slot depends on the clock but through the notice).
+Compared once every request is final, no hold is left held (a hold's expiry is an event:
+after it, no slot depends on the clock but through the notice) and the service's
+projection has applied its store's last event.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -32,9 +34,11 @@ from psycopg import Cursor, sql
 from support import say
 
 from slotline.availability.application import AvailabilityApplication
+from slotline.availability.live.projection import PROJECTION_NAME as SLOT_PROJECTION
 from slotline.availability.live.projection import SlotProjection
 from slotline.booking.application import BookingApplication
 from slotline.booking.live import board as booking_board
+from slotline.booking.live.projection import PROJECTION_NAME as BOARD_PROJECTION
 from slotline.booking.live.projection import BookingBoard
 from slotline.events.store import postgres_env
 
@@ -114,6 +118,21 @@ class ScratchBoard(BookingBoard):
         """A scratch copy: the service's own position stays where it is."""
 
 
+def caught_up(app: Any, name: str, timeout: float = 120) -> None:
+    """Wait until the running service's projection ``name`` has applied the last event of
+    its store (it may still be coming back from a kill, or be a batch behind)."""
+    deadline = time.monotonic() + timeout
+    last = app.recorder.max_notification_id() or 0
+    while True:
+        position = app.process_recorder.max_tracking_id(name) or 0
+        if position >= last:
+            return
+        if time.monotonic() > deadline:
+            say(f"projection {name} still at {position} of {last}: compared as it is")
+            return
+        time.sleep(1)
+
+
 def _fresh_schema(database_url: str, scratch: str) -> None:
     _drop_schema(database_url, scratch)
     with psycopg.connect(database_url, autocommit=True) as connection:
@@ -175,6 +194,7 @@ def slot_view_violations(database_url: str, schema: str = "availability") -> int
     _fresh_schema(database_url, scratch)
     app = AvailabilityApplication(env=postgres_env(database_url, schema, pool_size=2))
     try:
+        caught_up(app, SLOT_PROJECTION)
         projection = ScratchSlotView(app, database_url, scratch, at)
         events = projection.catch_up()
         say(f"slot view rebuilt from {events} events in {scratch}")
@@ -225,6 +245,7 @@ def booking_board_violations(database_url: str, schema: str = "booking") -> int:
     _fresh_schema(database_url, scratch)
     app = BookingApplication(env=postgres_env(database_url, schema, pool_size=2))
     try:
+        caught_up(app, BOARD_PROJECTION)
         projection = ScratchBoard(app, database_url, scratch)
         events = projection.catch_up()
         say(f"booking board rebuilt from {events} events in {scratch}")
