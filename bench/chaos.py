@@ -309,14 +309,25 @@ async def settle(bootstrap: str, asked: list[str], timeout: float) -> list[dict[
         await asyncio.sleep(3)
 
 
-async def held_left(availability_url: str) -> int:
+async def held_left(availability_url: str, timeout: float = 120) -> int:
+    """Holds still held once quiet. A booking's outcome is on Kafka before availability
+    has confirmed its hold (the ConfirmHold command follows it), so holds confirmed late
+    — availability killed near the end — are waited for; a hold truly left would stay
+    held for its whole TTL (10 minutes), longer than ``timeout``."""
     headers = {"Authorization": f"Bearer {token('manager')}"}
+    deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(base_url=availability_url, timeout=10) as http:
-        answer = await http.get(
-            "/v1/holds", params={"status": "held", "limit": 1000}, headers=headers
-        )
-        answer.raise_for_status()
-        return len(answer.json())
+        while True:
+            answer = await http.get(
+                "/v1/holds", params={"status": "held", "limit": 1000}, headers=headers
+            )
+            answer.raise_for_status()
+            held = answer.json()
+            if not held or time.monotonic() > deadline:
+                if held:
+                    say(f"holds left held: {[h.get('hold_id') for h in held][:20]}")
+                return len(held)
+            await asyncio.sleep(3)
 
 
 async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:

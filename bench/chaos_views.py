@@ -11,8 +11,10 @@ left alone). Then both copies are compared in SQL, row by row:
   revision and ``computed_at``. A slot's status depends on the instant it was computed at
   (a start inside the minimum notice is no longer offered), so the rebuild computes every
   day at one instant and only the slots a reader could still be offered then are
-  compared (start after that instant plus the notice); the days themselves are compared
-  too (a day missing from one copy). ``hold_view`` is compared whole.
+  compared (start after that instant plus the notice, and not on the horizon's last day,
+  where a start is offered once the clock brings it within the horizon: a day computed
+  at 11:25 lacks the 11:30 start that the rebuild at 11:34 offers); the days themselves
+  are compared too (a day missing from one copy). ``hold_view`` is compared whole.
 - booking's ``booking_view`` (``BookingBoard``) whole, and the timeline lines that board
   writes (``entry_id`` ``booking:…``).
 
@@ -204,7 +206,13 @@ def slot_view_violations(database_url: str, schema: str = "availability") -> int
             " (SELECT service_id, location_id, local_day FROM {})"
             " AND (t.service_id, t.location_id, t.local_day) IN"
             " (SELECT service_id, location_id, local_day FROM {})"
-        ).format(sql.Identifier(schema, "slot_day"), sql.Identifier(scratch, "slot_day"))
+            " AND (t.service_id, t.location_id, t.local_day) NOT IN"
+            " (SELECT service_id, location_id, max(local_day) FROM {} GROUP BY 1, 2)"
+        ).format(
+            sql.Identifier(schema, "slot_day"),
+            sql.Identifier(scratch, "slot_day"),
+            sql.Identifier(schema, "slot_day"),
+        )
         with psycopg.connect(database_url) as connection:
             slots = _differing(
                 connection,
