@@ -19,20 +19,17 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from slotline.availability.catalog_admin import UnknownItem
 from slotline.availability.domain.values import DateOverride, ResourceKind, TimeOff
 from slotline.availability.http.admin_models import (
-    Created,
     LocationIn,
     LocationView,
-    Override,
     ResourceIn,
     ResourceProfile,
     ResourceView,
-    Schedule,
     ServiceIn,
     ServiceTerms,
     ServiceView,
-    TimeOffSpan,
 )
 from slotline.availability.http.deps import Availability, Manager, Staff
+from slotline.availability.http.hours_models import Created, Override, Schedule, TimeOffSpan
 from slotline.events.clock import Day
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
