@@ -1,4 +1,4 @@
-"""docker-compose.yml, the Dockerfiles and the collector config hang together.
+"""docker-compose.yml, the Dockerfile and the collector config hang together.
 
 Static checks run everywhere; `docker compose config` runs only where a daemon answers.
 """
@@ -197,15 +197,16 @@ def test_dockerfile_copies_every_workspace_manifest() -> None:
         assert f"COPY {relative} " in text, f"deploy/Dockerfile does not copy {relative}"
 
 
-@pytest.mark.parametrize("name", sorted(HOST_PORTS))
-def test_service_dockerfile_is_the_shared_one_with_service_preset(name: str) -> None:
-    own = ROOT / "services" / name / "Dockerfile"
+def test_shared_dockerfile_is_the_only_one_and_builds_every_service() -> None:
+    """One build definition: no service keeps a copy, and SERVICE accepts each of them."""
+    members = sorted(path.parent.name for path in ROOT.glob("services/*/pyproject.toml"))
+    text = SHARED_DOCKERFILE.read_text()
+    accepted = re.search(r'case "\$\{SERVICE\}" in\s*\\\s*([\w|-]+)\)', text)
 
-    assert own.is_file()
-    shared = SHARED_DOCKERFILE.read_text()
-    assert own.read_text() == shared.replace("\nARG SERVICE\n", f"\nARG SERVICE={name}\n", 1), (
-        f"{own.relative_to(ROOT)} drifted from deploy/Dockerfile; regenerate it (deploy/README.md)"
-    )
+    assert sorted(ROOT.glob("services/*/Dockerfile")) == [], "build from deploy/Dockerfile"
+    assert accepted is not None, "deploy/Dockerfile no longer checks SERVICE"
+    assert sorted(accepted.group(1).split("|")) == members
+    assert "\nARG SERVICE\n" in text, "SERVICE must have no default"
 
 
 @pytest.mark.parametrize("name", sorted(HOST_PORTS))
