@@ -174,9 +174,9 @@ class TestGroupCommit:
         loads: list[list[Any]] = []
         load_many = ledger.load_many
 
-        def counting(ids: Any, cursor: Any = None) -> dict[Any, Any]:
+        def counting(ids: Any, cursor: Any = None, take: bool = False) -> dict[Any, Any]:
             loads.append(list(ids))
-            return load_many(ids, cursor=cursor)
+            return load_many(ids, cursor=cursor, take=take)
 
         monkeypatch.setattr(ledger, "load_many", counting)
         inbox = Inbox(ledger, producer_broker, settings, consumer="ledger", parser=parse_tally)

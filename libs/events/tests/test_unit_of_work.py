@@ -110,6 +110,30 @@ class TestOnPostgres:
         assert tally_app.command(count_after_a_rival) == 11, "the redo saw the rival's count"
         assert tally_app.repository.get(tally.id).total == 11
 
+    def test_a_work_takes_its_aggregates_from_the_cache_and_puts_back_only_committed_state(
+        self, tally_app: TallyApplication
+    ) -> None:
+        """No copy per read: a work gets the cached instance itself and, once committed,
+        leaves it for the next work; a work that fails drops what it took, so no one
+        ever reads its half-done changes."""
+        tally = Tally()
+        tally_app.command(lambda work: work.add(tally))
+        with tally_app.unit_of_work() as work:
+            first = work.get(Tally, tally.id)
+        with tally_app.unit_of_work() as work:
+            assert work.get(Tally, tally.id) is first, "taken from the cache, not copied"
+
+        def half_done(work: UnitOfWork) -> None:
+            count(tally.id, 3)(work)
+            raise ValueError("refused")
+
+        with pytest.raises(ValueError, match="refused"):
+            tally_app.command(half_done)
+        assert first is not None
+        assert first.total == 3, "the failed work changed the instance it took"
+        assert tally_app.get_many([tally.id])[tally.id].total == 0
+        assert tally_app.command(count(tally.id, 2)) == 2
+
     def test_endless_contention_gives_up_with_a_clear_error(
         self, tally_app: TallyApplication
     ) -> None:

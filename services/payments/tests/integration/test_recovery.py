@@ -199,8 +199,8 @@ class TestBookingDecisions:
         original_load = app.load_many
         raced = []
 
-        def load_then_race(aggregate_ids: Any, cursor: Any = None) -> Any:
-            found = original_load(aggregate_ids, cursor=cursor)
+        def load_then_race(aggregate_ids: Any, cursor: Any = None, take: bool = False) -> Any:
+            found = original_load(aggregate_ids, cursor=cursor, take=take)
             if not raced:  # a webhook saves the ledger after the decision read it
                 raced.append(True)
                 app.note_contact("acme", "b-race", "new@example.com", Tracking("other|b-race", 1))

@@ -105,7 +105,7 @@ class UnitOfWork:
         known = self._added.keys() | self._opened.keys()
         missing = [i for i in ids if i not in self._seen and i not in known]
         if missing:
-            loaded = self.app.load_many(missing, cursor=self._cursor)
+            loaded = self.app.load_many(missing, cursor=self._cursor, take=True)
             for aggregate_id in missing:
                 self._seen[aggregate_id] = loaded.get(aggregate_id)
         found = {i: self._added.get(i) or self._opened.get(i) or self._seen.get(i) for i in ids}
@@ -216,7 +216,10 @@ class UnitOfWork:
         return aggregates
 
     def _committed(self, aggregates: Sequence[Aggregate]) -> None:
-        self.app.remember(aggregates)
+        """Put back what the work took out of the cache (all of it is committed state
+        now) with what it saved; on failure this is not reached and they are dropped."""
+        read = [a for a in self._seen.values() if a is not None]
+        self.app.remember([*read, *aggregates])
         for action in self._after_commit:
             action()
 
