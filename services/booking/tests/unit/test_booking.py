@@ -20,6 +20,7 @@ from slotline.booking.domain.booking import (
 )
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.policy import PaymentRequirement, Policy
+from slotline.booking.domain.request import FrontDeskClaim, front_desk_claim
 from slotline.booking.domain.status import MoveAnswer
 
 pytestmark = pytest.mark.unit
@@ -122,6 +123,28 @@ class TestTheSaga:
             NOW + timedelta(minutes=1), timedelta(minutes=1), timedelta(minutes=8)
         )
         assert names(booking) == ["Expired", "ReleaseAsked"]
+
+
+class TestWhoMaySayWhat:
+    """A channel passes on what anyone typed: only the front desk may say some things."""
+
+    def test_only_the_front_desk_books_by_phone_or_at_the_desk(self) -> None:
+        for channel in ("staff", "phone"):
+            claim = front_desk_claim(channel, None, marketing_consent=False)
+            assert claim == FrontDeskClaim(
+                "channel", f"only the front desk books with channel '{channel}'"
+            )
+        assert front_desk_claim("whatsapp", None, marketing_consent=False) is None
+
+    def test_only_the_front_desk_ties_a_booking_to_a_call_or_takes_marketing_consent(
+        self,
+    ) -> None:
+        assert front_desk_claim("web", "call-1", marketing_consent=False) == FrontDeskClaim(
+            "source_call_id", "only the front desk ties a booking to a call"
+        )
+        assert front_desk_claim("web", None, marketing_consent=True) == FrontDeskClaim(
+            "consents", "marketing consent is not taken on an anonymous booking form"
+        )
 
 
 class TestChanges:

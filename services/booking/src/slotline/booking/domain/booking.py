@@ -36,7 +36,13 @@ from slotline.booking.domain.contact import ContactDetails
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.policy import PaymentRequirement, Policy
 from slotline.booking.domain.refusal import Refusal
-from slotline.booking.domain.request import BookingRequest, Intake, ServiceTerms, requested_fields
+from slotline.booking.domain.request import (
+    FRONT_DESK_CHANNELS,
+    BookingRequest,
+    Intake,
+    ServiceTerms,
+    requested_fields,
+)
 from slotline.booking.domain.status import (
     PENDING,
     Actor,
@@ -58,10 +64,6 @@ __all__ = [
 ]
 
 BOOKING_NAMESPACE = uuid5(NAMESPACE_URL, "https://slotline.dev/booking/booking")
-
-
-FRONT_DESK_CHANNELS = frozenset({"staff", "phone"})
-"""Channels only staff book by (see the public form's checks)."""
 
 
 class Booking(Aggregate):

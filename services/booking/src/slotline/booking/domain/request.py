@@ -5,6 +5,9 @@ front desk: ``booking.requests.v1``); ``Intake`` is what booking decided on rece
 it (reference, customer, service terms and policy, or a refusal at once). Together
 they are the fields of the stored ``Booking.Requested`` event, which keeps its flat
 shape: ``Booking.take(request, intake)`` makes a booking from them.
+
+Some things only the front desk may say of a request (``front_desk_claim``): a channel
+that passes on what anyone typed is refused when it says them.
 """
 
 from __future__ import annotations
@@ -13,6 +16,37 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+FRONT_DESK_CHANNELS = frozenset({"staff", "phone"})
+"""Channels only the front desk books by: at the desk, or taking a call."""
+
+MARKETING_CONSENT_NOT_TAKEN = "marketing consent is not taken on an anonymous booking form"
+"""Why a request without the front desk's word carries no marketing consent."""
+
+
+@dataclass(frozen=True)
+class FrontDeskClaim:
+    """Something a request says that only the front desk may say: which field, and why
+    the request may not."""
+
+    field: str
+    detail: str
+
+
+def front_desk_claim(
+    channel: str, source_call_id: str | None, marketing_consent: bool
+) -> FrontDeskClaim | None:
+    """The first thing only the front desk may say of a request, if this one says it:
+    that it came from the desk or by phone, answers a missed call, or has marketing
+    consent (given by a customer the desk knows, never by whoever typed a phone number
+    into a booking page). None: anyone may make it."""
+    if channel in FRONT_DESK_CHANNELS:
+        return FrontDeskClaim("channel", f"only the front desk books with channel {channel!r}")
+    if source_call_id is not None:
+        return FrontDeskClaim("source_call_id", "only the front desk ties a booking to a call")
+    if marketing_consent:
+        return FrontDeskClaim("consents", MARKETING_CONSENT_NOT_TAKEN)
+    return None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from slotline.booking.application import BookingApplication
 from slotline.booking.domain.booking import Actor, Booking, BookingStatus
 from slotline.booking.domain.contact import InvalidContact, normalise_phone
+from slotline.booking.domain.request import front_desk_claim
 from slotline.booking.domain.status import MoveAnswer
 from slotline.booking.http.card import BookingCard, card
 from slotline.booking.http.deps import (
@@ -41,7 +42,7 @@ from slotline.booking.zones import country_of_zone
 from slotline.events.auth import Role
 from slotline.events.clock import Instant
 from slotline.events.contract.booking_requests import BookingRequested
-from slotline.events.contract.common import Channel, Contact
+from slotline.events.contract.common import Contact
 from slotline.events.group_commit import GroupCommit
 from slotline.events.http_contract import refusals
 from slotline.events.runtime import Writer
@@ -117,7 +118,9 @@ async def request_as_staff(
     channel may not say what only the front desk knows (422, see ``BookingForm``)."""
     vouched = principal.has_any(Role.FRONT_DESK)
     if not vouched:  # a channel passes on what anyone typed
-        _anonymous_may_not(form)
+        claim = front_desk_claim(form.channel.value, form.source_call_id, form.consents.marketing)
+        if claim is not None:
+            _invalid(claim.field, claim.detail)
     return await _request(
         principal.tenant_id,
         form,
@@ -129,18 +132,6 @@ async def request_as_staff(
         links,
         vouched=vouched,
     )
-
-
-def _anonymous_may_not(form: BookingForm) -> None:
-    """What only the front desk may say of a request: that it came by phone or from the
-    desk, answers a missed call, or has marketing consent (given by a customer we know,
-    never by whoever typed a phone number into the booking page)."""
-    if form.channel in {Channel.STAFF, Channel.PHONE}:
-        _invalid("channel", f"only the front desk books with channel {form.channel.value!r}")
-    if form.source_call_id is not None:
-        _invalid("source_call_id", "only the front desk ties a booking to a call")
-    if form.consents.marketing:
-        _invalid("consents", "marketing consent is not taken on an anonymous booking form")
 
 
 async def _request(

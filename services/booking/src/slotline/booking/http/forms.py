@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from slotline.booking.domain.contact import InvalidContact, normalise_email, normalise_phone
+from slotline.booking.domain.request import MARKETING_CONSENT_NOT_TAKEN
 from slotline.events.clock import AwareInstant
 from slotline.events.contract.common import Channel, Consents, Language, NoCardNumber, PaymentToken
 
@@ -113,7 +114,7 @@ class PublicConsentsForm(ConsentsForm):
     @classmethod
     def _boolean(cls, value: Any) -> Any:
         if value is not False:
-            raise ValueError("marketing consent is not taken on an anonymous booking form")
+            raise ValueError(MARKETING_CONSENT_NOT_TAKEN)
         return value
 
 
