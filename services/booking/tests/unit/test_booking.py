@@ -171,6 +171,21 @@ class TestChanges:
         assert moved.move_answer(changes_before=0) is MoveAnswer.MOVED
         assert refused.move_answer(changes_before=0) is MoveAnswer.REFUSED
 
+    def test_a_refused_move_is_answered_with_why_and_the_free_slots_instead(self) -> None:
+        moved, refused = confirmed(), confirmed()
+        later = (START + timedelta(hours=3), START + timedelta(hours=4))
+        for booking in (moved, refused):
+            booking.ask_reschedule(Actor.CUSTOMER, START + timedelta(hours=2), NOW, None, None)
+        moved.hold_rescheduled(START + timedelta(hours=2), START + timedelta(hours=3), ["r1"])
+        refused.reschedule_refused(Refusal("slot_taken", "taken", (later,)))
+        assert moved.move_reply(changes_before=0).card_changes == {}
+        assert refused.move_reply(changes_before=0).card_changes == {
+            "status": "change_refused",
+            "reason": "slot_taken",
+            "detail": "taken",
+            "alternatives": [{"start": later[0].isoformat(), "end": later[1].isoformat()}],
+        }
+
     def test_a_customer_books_only_offered_starts_and_the_front_desk_any(self) -> None:
         assert new_booking().offered_starts_only
         assert not new_booking(channel="staff").offered_starts_only

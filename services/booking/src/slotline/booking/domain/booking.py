@@ -49,6 +49,7 @@ from slotline.booking.domain.status import (
     BookingStatus,
     InvalidTransition,
     MoveAnswer,
+    MoveReply,
 )
 
 __all__ = [
@@ -326,6 +327,10 @@ class Booking(Aggregate):
         if self.pending_change is not None:
             return MoveAnswer.UNDER_WAY
         return MoveAnswer.MOVED if self.changes > changes_before else MoveAnswer.REFUSED
+
+    def move_reply(self, changes_before: int) -> MoveReply:
+        """What the asker of that move is told: its answer, with the refusal if refused."""
+        return MoveReply(self.move_answer(changes_before), self.last_change_refusal)
 
     def hold_rescheduled(
         self, slot_start: datetime, slot_end: datetime, resource_ids: list[str]

@@ -307,18 +307,9 @@ async def reschedule(
     booking = await wait_for(
         app, watch, tenant_id, booking_id, lambda b: b.pending_change is None, wait_seconds
     )
-    body = card(booking, links).model_dump(mode="json")
-    answer = booking.move_answer(changes_before)
-    if answer is not MoveAnswer.REFUSED:
-        return JSONResponse(body, status_code=_MOVE_STATUS[answer])
-    refusal = booking.last_change_refusal or {}
-    body.update(
-        status="change_refused",
-        reason=refusal.get("reason"),
-        detail=refusal.get("detail"),
-        alternatives=[{"start": s, "end": e} for s, e in refusal.get("alternatives", [])],
-    )
-    return JSONResponse(body, status_code=_MOVE_STATUS[answer])
+    reply = booking.move_reply(changes_before)
+    body = card(booking, links).model_dump(mode="json") | reply.card_changes
+    return JSONResponse(body, status_code=_MOVE_STATUS[reply.answer])
 
 
 _MOVE_STATUS = {MoveAnswer.MOVED: 200, MoveAnswer.UNDER_WAY: 202, MoveAnswer.REFUSED: 409}
