@@ -14,7 +14,12 @@ from slotline.events.context import caused_by
 from slotline.events.group_commit import GroupCommit
 from slotline.events.store import event_meta
 from slotline.events.testing.tally import Credit, Tally, TallyApplication, TallyLedger
-from slotline.events.unit_of_work import AlreadyApplied, ContentionTooHigh, UnitOfWork
+from slotline.events.unit_of_work import (
+    AlreadyApplied,
+    ContentionTooHigh,
+    UnitOfWork,
+    read_cursor,
+)
 
 
 def count(tally_id: UUID, amount: int = 1):  # type: ignore[no-untyped-def]
@@ -146,6 +151,29 @@ class TestOnPostgres:
 
         with pytest.raises(ContentionTooHigh):
             tally_app.command(always_beaten, attempts=3)
+
+    def test_a_memo_is_read_again_once_the_work_writes_rows(
+        self, tally_app: TallyApplication
+    ) -> None:
+        """A row every message of a batch looks up is read once, until a message writes
+        rows: what was memoised may be what it wrote, and no handler has to say so."""
+        reads: list[str] = []
+
+        def terms() -> str:
+            with read_cursor(tally_app.recorder) as cursor:
+                cursor.execute("SELECT name FROM terms")
+                row = cursor.fetchone()
+            assert row is not None
+            reads.append(row["name"])
+            return str(row["name"])
+
+        with tally_app.unit_of_work() as work:
+            work.cursor.execute("CREATE TEMPORARY TABLE terms (name text) ON COMMIT DROP")
+            work.cursor.execute("INSERT INTO terms VALUES ('old')")
+            assert [work.memo("terms", terms) for _ in range(3)] == ["old"] * 3
+            work.cursor.execute("UPDATE terms SET name = 'new'")
+            assert work.memo("terms", terms) == "new"
+        assert reads == ["old", "new"], "read once, then once more after the write"
 
     async def test_concurrent_requests_share_one_commit_and_see_each_other(
         self, tally_app: TallyApplication

@@ -143,22 +143,24 @@ class UnitOfWork:
 
     @property
     def cursor(self) -> Cursor[DictRow]:
-        """The transaction's cursor, for a read model's rows (PostgreSQL only)."""
+        """The transaction's cursor, to write a read model's rows (PostgreSQL only). Its
+        memos are forgotten: what they read may be what is written (see :meth:`memo`).
+        Reads go through :func:`read_cursor`, which forgets nothing."""
         if self._cursor is None:
             raise RuntimeError("rows need the PostgreSQL store; this one is in memory")
+        self._memo.clear()
         return self._cursor
 
     def memo(self, key: Hashable, read: Callable[[], T]) -> T:
-        """``read()`` once per unit of work: a row every message of a batch looks up
-        (a service's terms) costs one round trip per batch, and is read in the work's
-        own transaction, so it is as current as the rest of what the work sees."""
+        """``read()`` once per unit of work until it writes: a row every message of a
+        batch looks up (a service's terms) costs one round trip per batch, and is read in
+        the work's own transaction, so it is as current as the rest of what the work sees.
+        Taking :attr:`cursor` to write rows forgets every memo, so a message after one
+        that wrote the row reads it again (take the cursor when writing, not before a
+        memo is read)."""
         if key not in self._memo:
             self._memo[key] = read()
         return cast(T, self._memo[key])
-
-    def forget_memos(self) -> None:
-        """What was memoised may have changed (the work wrote it): read it again."""
-        self._memo.clear()
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once the work has committed (e.g. wake a waiting request)."""

@@ -116,8 +116,8 @@ class Catalog:
             cursor.execute(sql.SQL(_DDL).format(schema=self.schema))
 
     def record(self, message: Message, work: UnitOfWork) -> None:
-        """Keep a catalogue event (inside the inbox's transaction)."""
-        work.forget_memos()  # later messages of the batch read the new terms
+        """Keep a catalogue event (inside the inbox's transaction; writing with the work's
+        cursor makes later messages of the batch read the new terms)."""
         cursor = work.cursor
         match message:
             case LocationRegistered():
