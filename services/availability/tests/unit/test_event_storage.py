@@ -14,7 +14,7 @@ from eventsourcing.application import Application
 
 from slotline.availability.domain.calendar import ResourceDay
 from slotline.availability.domain.catalog import Location, Resource, Service
-from slotline.availability.domain.hold import Hold, HoldStatus
+from slotline.availability.domain.hold import Hold, HoldAsk, HoldStatus
 from slotline.availability.domain.values import (
     DateOverride,
     Interval,
@@ -56,10 +56,12 @@ class TestAggregatesRoundTripThroughTheStore:
         assert copy.entries == day.entries
 
     def test_a_rescheduled_hold_is_rebuilt(self, app: Application[Any]) -> None:
+        ask = HoldAsk(
+            tenant_id="tenant-1", hold_key="r-1", service_id=uuid4(), location_id=uuid4(), slot=SLOT
+        )
         hold = Hold.place(
-            tenant_id="tenant-1", hold_key="r-1", service_id=uuid4(), location_id=uuid4(),
-            slot=SLOT, resource_ids=[uuid4()], seats=2, expires_at=NOW + timedelta(minutes=5),
-        )  # fmt: skip
+            ask, resource_ids=[uuid4()], seats=2, expires_at=NOW + timedelta(minutes=5)
+        )
         hold.confirm(NOW)
         moved = Interval(SLOT.start + timedelta(days=1), SLOT.end + timedelta(days=1))
         hold.reschedule(moved, [uuid4(), uuid4()], NOW)

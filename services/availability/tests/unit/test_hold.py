@@ -5,7 +5,13 @@ from uuid import uuid4
 
 import pytest
 
-from slotline.availability.domain.hold import Hold, HoldExpired, HoldStatus, InvalidTransition
+from slotline.availability.domain.hold import (
+    Hold,
+    HoldAsk,
+    HoldExpired,
+    HoldStatus,
+    InvalidTransition,
+)
 from slotline.availability.domain.values import Interval
 
 pytestmark = pytest.mark.unit
@@ -17,16 +23,10 @@ TENANT = "tenant-1"
 
 
 def placed(hold_key: str = "req-1") -> Hold:
-    return Hold.place(
-        tenant_id=TENANT,
-        hold_key=hold_key,
-        service_id=uuid4(),
-        location_id=uuid4(),
-        slot=SLOT,
-        resource_ids=[uuid4(), uuid4()],
-        seats=1,
-        expires_at=EXPIRES,
+    ask = HoldAsk(
+        tenant_id=TENANT, hold_key=hold_key, service_id=uuid4(), location_id=uuid4(), slot=SLOT
     )
+    return Hold.place(ask, resource_ids=[uuid4(), uuid4()], seats=1, expires_at=EXPIRES)
 
 
 def event_names(hold: Hold) -> list[str]:

@@ -24,7 +24,7 @@ from slotline.availability.catalog_admin import UnknownItem
 from slotline.availability.domain.assignment import find_assignment
 from slotline.availability.domain.calendar import ResourceDay
 from slotline.availability.domain.catalog import Location
-from slotline.availability.domain.hold import Hold, HoldExpired, HoldStatus
+from slotline.availability.domain.hold import Hold, HoldAsk, HoldExpired, HoldStatus
 from slotline.availability.domain.refusal import HoldRefusal
 from slotline.availability.domain.rules import RejectionReason
 from slotline.availability.domain.values import Interval
@@ -58,6 +58,17 @@ class HoldRequest:
     preferred_staff_id: UUID | None = None
     booking_request_id: str | None = None
     offered_only: bool = False  # a customer's: only a start the slot list offers
+
+    def ask(self, slot: Interval) -> HoldAsk:
+        """What this request asks of the hold key, for ``slot``."""
+        return HoldAsk(
+            self.tenant_id,
+            self.hold_key,
+            self.service_id,
+            self.location_id,
+            slot,
+            self.booking_request_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -111,12 +122,7 @@ class AvailabilityApplication(SlotFinding):
             if record_refusal:
                 work.add(
                     HoldRefusal.record(
-                        tenant_id=request.tenant_id,
-                        hold_key=request.hold_key,
-                        booking_request_id=request.booking_request_id,
-                        service_id=request.service_id,
-                        location_id=request.location_id,
-                        slot=Interval(request.start, request.start + timedelta(minutes=1)),
+                        request.ask(Interval(request.start, request.start + timedelta(minutes=1))),
                         reason=reason,
                         alternatives=alternatives,
                     )
@@ -155,12 +161,7 @@ class AvailabilityApplication(SlotFinding):
             )
             return refuse(chosen, alternatives)
         hold = Hold.place(
-            tenant_id=request.tenant_id,
-            hold_key=request.hold_key,
-            booking_request_id=request.booking_request_id,
-            service_id=request.service_id,
-            location_id=request.location_id,
-            slot=slot,
+            request.ask(slot),
             resource_ids=chosen,
             seats=request.seats,
             expires_at=now + request.ttl,

@@ -12,8 +12,10 @@ unless confirmed, and keeps its id across reschedules. Transitions::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -39,7 +41,72 @@ class InvalidTransition(Exception):
     """The command makes no sense in the hold's current status."""
 
 
-class Hold(Aggregate):
+class Asked(Aggregate.Created):
+    """A hold key's first event, placed or refused: whose request, for which slot."""
+
+    tenant_id: str
+    hold_key: str
+    booking_request_id: str | None
+    service_id: UUID
+    location_id: UUID
+    slot_start: datetime
+    slot_end: datetime
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.tenant_id = self.tenant_id
+        aggregate.hold_key = self.hold_key
+        aggregate.booking_request_id = self.booking_request_id
+        aggregate.service_id = self.service_id
+        aggregate.location_id = self.location_id
+        aggregate.slot = Interval(self.slot_start, self.slot_end)
+
+
+class AskedFor:
+    """The state :class:`Asked` gives a hold key's aggregate (a hold or a refusal)."""
+
+    tenant_id: str
+    hold_key: str
+    booking_request_id: str | None
+    service_id: UUID
+    location_id: UUID
+    slot: Interval
+
+
+@dataclass(frozen=True, slots=True)
+class HoldAsk:
+    """What a hold key asks for; a hold placed or refused for it starts from its fields."""
+
+    tenant_id: str
+    hold_key: str  # the caller's id for the hold: the same key never holds twice
+    service_id: UUID
+    location_id: UUID
+    slot: Interval
+    booking_request_id: str | None = None
+
+    def asked(self) -> dict[str, Any]:
+        """The fields of the :class:`Asked` event."""
+        return {
+            "tenant_id": self.tenant_id,
+            "hold_key": self.hold_key,
+            "booking_request_id": self.booking_request_id,
+            "service_id": self.service_id,
+            "location_id": self.location_id,
+            "slot_start": self.slot.start,
+            "slot_end": self.slot.end,
+        }
+
+
+class HoldState(AskedFor):
+    """A hold's state (declared apart: annotations on an aggregate make it a dataclass)."""
+
+    resource_ids: tuple[UUID, ...]
+    seats: int
+    expires_at: datetime | None
+    status: HoldStatus
+    moved_from: Interval | None  # the slot before the last reschedule
+
+
+class Hold(Aggregate, HoldState):
     """A time-limited claim on a slot; its id is derived from the booking request."""
 
     @staticmethod
@@ -49,70 +116,31 @@ class Hold(Aggregate):
 
     @classmethod
     def place(
-        cls,
-        *,
-        tenant_id: str,
-        hold_key: str,
-        service_id: UUID,
-        location_id: UUID,
-        slot: Interval,
-        resource_ids: Sequence[UUID],
-        seats: int,
-        expires_at: datetime,
-        booking_request_id: str | None = None,
+        cls, ask: HoldAsk, *, resource_ids: Sequence[UUID], seats: int, expires_at: datetime
     ) -> Hold:
         if seats < 1:
             raise ValueError("a hold takes at least one seat")
-        return cls(
-            tenant_id=tenant_id,
-            hold_key=hold_key,
-            booking_request_id=booking_request_id,
-            service_id=service_id,
-            location_id=location_id,
-            slot_start=slot.start,
-            slot_end=slot.end,
+        fields = ask.asked()
+        return cls._create(
+            cls.Placed,
+            **fields,
             resource_ids=list(resource_ids),
             seats=seats,
             expires_at=expires_at,
         )
 
-    class Placed(Aggregate.Created):
-        tenant_id: str
-        hold_key: str
-        booking_request_id: str | None
-        service_id: UUID
-        location_id: UUID
-        slot_start: datetime
-        slot_end: datetime
+    class Placed(Asked):
         resource_ids: list[UUID]
         seats: int
         expires_at: datetime
 
-    @event(Placed)
-    def __init__(
-        self,
-        tenant_id: str,
-        hold_key: str,
-        booking_request_id: str | None,
-        service_id: UUID,
-        location_id: UUID,
-        slot_start: datetime,
-        slot_end: datetime,
-        resource_ids: list[UUID],
-        seats: int,
-        expires_at: datetime,
-    ) -> None:
-        self.tenant_id = tenant_id
-        self.hold_key = hold_key
-        self.booking_request_id = booking_request_id
-        self.service_id = service_id
-        self.location_id = location_id
-        self.slot = Interval(slot_start, slot_end)
-        self.resource_ids = tuple(resource_ids)
-        self.seats = seats
-        self.expires_at: datetime | None = expires_at
-        self.status = HoldStatus.HELD
-        self.moved_from: Interval | None = None  # the slot before the last reschedule
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.resource_ids = tuple(self.resource_ids)
+            aggregate.seats = self.seats
+            aggregate.expires_at = self.expires_at
+            aggregate.status = HoldStatus.HELD
+            aggregate.moved_from = None
 
     def is_active(self, now: datetime) -> bool:
         """Whether the hold still occupies its resources at ``now``."""
