@@ -4,6 +4,7 @@ cancel (fee or refund shown first) or move to another free time."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -49,6 +50,18 @@ async def _offers(
     )
 
 
+@dataclass(frozen=True)
+class DeskBooking:
+    """What the front desk is booking: where and when, on which resource (if one was
+    picked), answering which missed call (blank: none), and the services free then."""
+
+    place: Location
+    moment: datetime
+    resource: str | None
+    call: str
+    offers: list[dict[str, Any]]
+
+
 @router.get("/book")
 async def book_page(
     request: Request,
@@ -65,33 +78,32 @@ async def book_page(
         raise HTTPException(404, "no location")
     moment = _when(start)
     offers = await _offers(web, session.token, place, moment, resource)
-    return _book_form(request, place, moment, resource, offers, Details(phone=phone), call)
+    return _book_form(
+        request, DeskBooking(place, moment, resource, call, offers), Details(phone=phone)
+    )
 
 
 def _book_form(
     request: Request,
-    place: Location,
-    moment: datetime,
-    resource: str | None,
-    offers: list[dict[str, Any]],
+    booking: DeskBooking,
     details: Details,
-    call: str,
     status_code: int = 200,
     problem: str | None = None,
     alternatives: list[Any] | None = None,
 ) -> Response:
+    place = booking.place
     names = {s.service_id: s for s in place.services}
     return render(
         request,
         "console/book.html",
         status_code,
         place=place,
-        moment=moment.astimezone(ZoneInfo(place.time_zone)),
-        resource=resource or "",
-        offers=[o for o in offers if o["service_id"] in names],
+        moment=booking.moment.astimezone(ZoneInfo(place.time_zone)),
+        resource=booking.resource or "",
+        offers=[o for o in booking.offers if o["service_id"] in names],
         services=names,
         details=details,
-        call=call,
+        call=booking.call,
         request_id=str(uuid4()),
         problem=problem,
         alternatives=alternatives or [],
@@ -108,12 +120,11 @@ async def book(request: Request, session: StaffSession, web: Web, form: CheckedF
     details = Details.of(form)
     service_id = form.get("service_id", "")
     offers = await _offers(web, session.token, place, moment, resource)
+    desk_booking = DeskBooking(place, moment, resource, form.get("call", ""), offers)
     if not details.check() or not service_id:
         if not service_id:
             details.errors["service_id"] = "service_missing"
-        return _book_form(
-            request, place, moment, resource, offers, details, form.get("call", ""), 422
-        )
+        return _book_form(request, desk_booking, details, 422)
     resources = await web.services.availability.resources(session.token, place.location_id)
     kinds = {str(r["id"]): r.get("kind") for r in resources}
     booking: dict[str, Any] = {
@@ -151,18 +162,7 @@ async def book(request: Request, session: StaffSession, web: Web, form: CheckedF
         until=moment + timedelta(hours=6),
     )
     alternatives = nearest(slots_from(free, ZoneInfo(place.time_zone)), moment)
-    return _book_form(
-        request,
-        place,
-        moment,
-        resource,
-        offers,
-        details,
-        form.get("call", ""),
-        409,
-        problem,
-        alternatives,
-    )
+    return _book_form(request, desk_booking, details, 409, problem, alternatives)
 
 
 @router.get("/bookings/{booking_id}")
