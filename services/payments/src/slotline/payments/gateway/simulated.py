@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
-import stripe
-
-from slotline.payments.domain.facts import (
-    AuthorizationRefused,
-    Authorized,
-    Captured,
-    FailureReason,
-    GatewayFact,
-    Observation,
-    Refunded,
-    Voided,
-)
+from slotline.payments.domain.facts import AuthorizationRefused
 from slotline.payments.gateway.port import (
     GatewayRejected,
     GatewayUnavailable,
     PaymentAddress,
     PaymentRequest,
-    WebhookRejected,
-)
-from slotline.payments.gateway.shapes import (
-    event_observations,
-    failure_reason,
-    intent_facts,
-    refund_fact,
-    refund_facts,
 )
 from slotline.payments.gateway.simulator.network import CardNetwork, NetworkError, NetworkTimeout
+from slotline.payments.gateway.stripe_api import Json, StripeApiGateway, failure_reason
 
-WEBHOOK_TOLERANCE_SECONDS = 300
 
-
-class SimulatedGateway:
+class SimulatedGateway(StripeApiGateway):
     """Talks to the simulated network as a client talks to Stripe."""
 
     name = "simulated"
@@ -45,30 +25,12 @@ class SimulatedGateway:
         self.network = network
         self.webhook_secret = webhook_secret
 
-    def authorize(self, request: PaymentRequest, key: str) -> Authorized | AuthorizationRefused:
-        fact = self._confirm(request, key, manual=True)
-        assert not isinstance(fact, Captured)
-        return fact
-
-    def charge(self, request: PaymentRequest, key: str) -> Captured | AuthorizationRefused:
-        fact = self._confirm(request, key, manual=False)
-        assert not isinstance(fact, Authorized)
-        return fact
-
-    def _confirm(
-        self, request: PaymentRequest, key: str, *, manual: bool
-    ) -> Authorized | Captured | AuthorizationRefused:
-        params = {
-            "amount": request.amount,
-            "currency": request.currency.lower(),
-            "payment_method": request.token,
-            "confirm": True,
-            "capture_method": "manual" if manual else "automatic",
-            "description": request.description,
-            "metadata": request.metadata(),
-        }
+    def _create_intent(
+        self, request: PaymentRequest, params: dict[str, Any], key: str
+    ) -> Json | AuthorizationRefused:
+        params = {**params, "payment_method": request.token}
         try:
-            intent = self._call(self.network.create_payment_intent, params, key)
+            return self._call(self.network.create_payment_intent, params, key)
         except NetworkError as error:
             if error.status == 402:
                 reason = failure_reason(error.error)
@@ -76,82 +38,38 @@ class SimulatedGateway:
                     request.payment_id, reason, error.error.get("message", "")
                 )
             raise GatewayRejected(error.error.get("message", "")) from error
-        for fact in intent_facts(intent, self.name):
-            if isinstance(fact, Authorized | Captured | AuthorizationRefused):
-                return fact
-        return AuthorizationRefused(
-            request.payment_id, FailureReason.PROCESSING_ERROR, f"status {intent['status']}"
-        )
 
-    def capture(self, payment: PaymentAddress, amount: int, key: str) -> Captured:
-        intent = self._on_intent(self.network.capture, payment, {"amount_to_capture": amount}, key)
-        return Captured(payment.payment_id, intent["id"], int(intent["amount_received"]), self.name)
+    def _capture_intent(self, reference: str, amount: int, key: str) -> Json:
+        return self._rejecting(self.network.capture, reference, {"amount_to_capture": amount}, key)
 
-    def void(self, payment: PaymentAddress, key: str) -> Voided:
-        self._on_intent(self.network.cancel, payment, {}, key)
-        return Voided(payment.payment_id)
+    def _cancel_intent(self, reference: str, key: str) -> Json:
+        return self._rejecting(self.network.cancel, reference, {}, key)
 
-    def refund(self, payment: PaymentAddress, refund_id: str, amount: int, key: str) -> Refunded:
-        params = {
-            "payment_intent": self._reference(payment),
-            "amount": amount,
-            "metadata": {
-                "tenant_id": payment.tenant_id,
-                "booking_id": payment.booking_id,
-                "payment_id": payment.payment_id,
-                "refund_id": refund_id,
-            },
-        }
-        try:
-            refund = self._call(self.network.create_refund, params, key)
-        except NetworkError as error:
-            raise GatewayRejected(error.error.get("message", "")) from error
-        fact = refund_fact(refund)
-        assert fact is not None
-        return fact
+    def _create_refund(self, params: dict[str, Any], key: str) -> Json:
+        return self._rejecting(self.network.create_refund, params, key)
 
-    def state_of(self, payment: PaymentAddress) -> list[GatewayFact]:
+    def _intents_of(self, payment: PaymentAddress) -> list[Json]:
         try:
             if payment.reference:
-                intents = [self.network.retrieve(payment.reference)]
-            else:
-                intents = self.network.intents_of_payment(payment.payment_id)
+                return [self.network.retrieve(payment.reference)]
+            return list(self.network.intents_of_payment(payment.payment_id))
         except NetworkError as error:
             if error.status == 404:
                 return []
             raise GatewayRejected(error.error.get("message", "")) from error
-        facts: list[GatewayFact] = []
-        for intent in intents:
-            facts += intent_facts(intent, self.name)
-            facts += refund_facts(self.network.refunds_of(intent["id"]))
-        return facts
 
-    def read_webhook(self, payload: bytes, signature: str | None) -> list[Observation]:
+    def _refunds_of(self, intent_id: str) -> list[Json]:
+        return list(self.network.refunds_of(intent_id))
+
+    @classmethod
+    def _rejecting(cls, call: Callable[..., Any], *args: Any) -> Json:
         try:
-            stripe.WebhookSignature.verify_header(
-                payload.decode(), signature or "", self.webhook_secret, WEBHOOK_TOLERANCE_SECONDS
-            )
-            event = json.loads(payload)
-        except (stripe.SignatureVerificationError, ValueError) as error:
-            raise WebhookRejected(str(error)) from error
-        return event_observations(event, self.name)
-
-    def _reference(self, payment: PaymentAddress) -> str:
-        if not payment.reference:
-            raise GatewayRejected(f"payment {payment.payment_id} has no gateway reference")
-        return payment.reference
-
-    def _on_intent(
-        self, call: Any, payment: PaymentAddress, params: dict[str, Any], key: str
-    ) -> dict[str, Any]:
-        try:
-            result: dict[str, Any] = self._call(call, self._reference(payment), params, key)
+            return cls._call(call, *args)
         except NetworkError as error:
             raise GatewayRejected(error.error.get("message", "")) from error
-        return result
 
     @staticmethod
-    def _call(call: Any, *args: Any) -> dict[str, Any]:
+    def _call(call: Callable[..., Any], *args: Any) -> dict[str, Any]:
         try:
             result: dict[str, Any] = call(*args)
         except NetworkTimeout as error:

@@ -8,38 +8,20 @@ the ledger's idempotency key; webhooks are verified with the endpoint secret.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import stripe
 
-from slotline.payments.domain.facts import (
-    AuthorizationRefused,
-    Authorized,
-    Captured,
-    FailureReason,
-    GatewayFact,
-    Observation,
-    Refunded,
-    Voided,
-)
+from slotline.payments.domain.facts import AuthorizationRefused
 from slotline.payments.gateway.port import (
     GatewayRejected,
     GatewayUnavailable,
     PaymentAddress,
     PaymentRequest,
-    WebhookRejected,
 )
-from slotline.payments.gateway.shapes import (
-    event_observations,
-    failure_reason,
-    intent_facts,
-    refund_fact,
-    refund_facts,
-)
+from slotline.payments.gateway.stripe_api import Json, StripeApiGateway, failure_reason
 
-WEBHOOK_TOLERANCE_SECONDS = 300
 T = TypeVar("T")
 
 
@@ -49,7 +31,7 @@ def _plain(obj: Any) -> dict[str, Any]:
     return data
 
 
-class StripeGateway:
+class StripeGateway(StripeApiGateway):
     """Stripe through ``stripe.StripeClient`` (API base configurable, for recorded tests)."""
 
     name = "stripe"
@@ -70,28 +52,10 @@ class StripeGateway:
             max_network_retries=0,  # retries are ours, with the same idempotency key
         )
 
-    def authorize(self, request: PaymentRequest, key: str) -> Authorized | AuthorizationRefused:
-        fact = self._confirm(request, key, capture_method="manual")
-        assert not isinstance(fact, Captured)
-        return fact
-
-    def charge(self, request: PaymentRequest, key: str) -> Captured | AuthorizationRefused:
-        fact = self._confirm(request, key, capture_method="automatic")
-        assert not isinstance(fact, Authorized)
-        return fact
-
-    def _confirm(
-        self, request: PaymentRequest, key: str, *, capture_method: str
-    ) -> Authorized | Captured | AuthorizationRefused:
-        params: dict[str, Any] = {
-            "amount": request.amount,
-            "currency": request.currency.lower(),
-            "confirm": True,
-            "capture_method": capture_method,
-            "payment_method_types": ["card"],
-            "description": request.description,
-            "metadata": request.metadata(),
-        }
+    def _create_intent(
+        self, request: PaymentRequest, params: dict[str, Any], key: str
+    ) -> Json | AuthorizationRefused:
+        params = {**params, "payment_method_types": ["card"]}
         if request.token.startswith("tok_"):  # a card token: wrap it as a payment method
             params["payment_method_data"] = {"type": "card", "card": {"token": request.token}}
         else:
@@ -112,15 +76,9 @@ class StripeGateway:
             return AuthorizationRefused(
                 request.payment_id, failure_reason(body), str(body.get("message") or error)
             )
-        for fact in intent_facts(_plain(intent), self.name):
-            if isinstance(fact, Authorized | Captured | AuthorizationRefused):
-                return fact
-        return AuthorizationRefused(
-            request.payment_id, FailureReason.PROCESSING_ERROR, f"status {intent.status}"
-        )
+        return _plain(intent)
 
-    def capture(self, payment: PaymentAddress, amount: int, key: str) -> Captured:
-        reference = self._reference(payment)
+    def _capture_intent(self, reference: str, amount: int, key: str) -> Json:
         intent = self._call(
             lambda: self.client.v1.payment_intents.capture(
                 reference,
@@ -128,73 +86,38 @@ class StripeGateway:
                 options={"idempotency_key": key},
             )
         )
-        return Captured(payment.payment_id, intent.id, int(intent.amount_received), self.name)
+        return _plain(intent)
 
-    def void(self, payment: PaymentAddress, key: str) -> Voided:
-        reference = self._reference(payment)
-        self._call(
+    def _cancel_intent(self, reference: str, key: str) -> Json:
+        intent = self._call(
             lambda: self.client.v1.payment_intents.cancel(
                 reference, options={"idempotency_key": key}
             )
         )
-        return Voided(payment.payment_id)
+        return _plain(intent)
 
-    def refund(self, payment: PaymentAddress, refund_id: str, amount: int, key: str) -> Refunded:
-        params: dict[str, Any] = {
-            "payment_intent": self._reference(payment),
-            "amount": amount,
-            "metadata": {
-                "tenant_id": payment.tenant_id,
-                "booking_id": payment.booking_id,
-                "payment_id": payment.payment_id,
-                "refund_id": refund_id,
-            },
-        }
+    def _create_refund(self, params: dict[str, Any], key: str) -> Json:
         refund = self._call(
             lambda: self.client.v1.refunds.create(
                 params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": key},
             )
         )
-        fact = refund_fact(_plain(refund))
-        if fact is None:
-            raise GatewayRejected(f"refund {refund.id} is {refund.status}")
-        return fact
+        return _plain(refund)
 
-    def state_of(self, payment: PaymentAddress) -> list[GatewayFact]:
+    def _intents_of(self, payment: PaymentAddress) -> list[Json]:
         if payment.reference:
-            intents = [
-                self._call(lambda: self.client.v1.payment_intents.retrieve(payment.reference or ""))
-            ]
-        else:
-            query = f"metadata['payment_id']:'{payment.payment_id}'"
-            found = self._call(
-                lambda: self.client.v1.payment_intents.search(params={"query": query})
-            )
-            intents = list(found.data)
-        facts: list[GatewayFact] = []
-        for intent in intents:
-            facts += intent_facts(_plain(intent), self.name)
-            refunds = self._call(
-                lambda: self.client.v1.refunds.list(params={"payment_intent": intent.id})  # noqa: B023
-            )
-            facts += refund_facts(_plain(r) for r in refunds.data)
-        return facts
+            reference = payment.reference
+            return [_plain(self._call(lambda: self.client.v1.payment_intents.retrieve(reference)))]
+        query = f"metadata['payment_id']:'{payment.payment_id}'"
+        found = self._call(lambda: self.client.v1.payment_intents.search(params={"query": query}))
+        return [_plain(intent) for intent in found.data]
 
-    def read_webhook(self, payload: bytes, signature: str | None) -> list[Observation]:
-        try:
-            stripe.WebhookSignature.verify_header(
-                payload.decode(), signature or "", self.webhook_secret, WEBHOOK_TOLERANCE_SECONDS
-            )
-            event = json.loads(payload)
-        except (stripe.SignatureVerificationError, ValueError) as error:
-            raise WebhookRejected(str(error)) from error
-        return event_observations(event, self.name)
-
-    def _reference(self, payment: PaymentAddress) -> str:
-        if not payment.reference:
-            raise GatewayRejected(f"payment {payment.payment_id} has no PaymentIntent")
-        return payment.reference
+    def _refunds_of(self, intent_id: str) -> list[Json]:
+        refunds = self._call(
+            lambda: self.client.v1.refunds.list(params={"payment_intent": intent_id})
+        )
+        return [_plain(refund) for refund in refunds.data]
 
     @staticmethod
     def _call(call: Callable[[], T]) -> T:
