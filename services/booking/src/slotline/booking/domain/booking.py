@@ -387,10 +387,14 @@ class Booking(Aggregate):
         resource_ids: list[str],
         expires_at: datetime,
     ) -> None:
-        self.slot_start, self.slot_end = slot_start, slot_end
-        self.resource_ids = list(resource_ids)
+        self._take(slot_start, slot_end, resource_ids)
         self.hold_expires_at = expires_at
         self.status = BookingStatus.AWAITING_PAYMENT
+
+    def _take(self, slot_start: datetime, slot_end: datetime, resource_ids: list[str]) -> None:
+        """The slot and resources a hold, its confirmation or a move gives the booking."""
+        self.slot_start, self.slot_end = slot_start, slot_end
+        self.resource_ids = list(resource_ids)
 
     class DepositAsked(Aggregate.Event):
         """Payment is due before the hold is confirmed."""
@@ -429,8 +433,7 @@ class Booking(Aggregate):
 
     @event(Confirmed)
     def _confirm(self, slot_start: datetime, slot_end: datetime, resource_ids: list[str]) -> None:
-        self.slot_start, self.slot_end = slot_start, slot_end
-        self.resource_ids = list(resource_ids)
+        self._take(slot_start, slot_end, resource_ids)
         self.hold_expires_at = None
         self.status = BookingStatus.CONFIRMED
 
@@ -525,8 +528,7 @@ class Booking(Aggregate):
         previous_end: datetime,
     ) -> None:
         assert self.pending_change is not None
-        self.slot_start, self.slot_end = slot_start, slot_end
-        self.resource_ids = list(resource_ids)
+        self._take(slot_start, slot_end, resource_ids)
         self.changes = int(self.pending_change["change_number"])
         self.last_change = self.pending_change
         self.last_change_refusal = None  # the card shows the change, not an old refusal

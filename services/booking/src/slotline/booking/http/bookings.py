@@ -5,6 +5,7 @@ links to follow it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 from uuid import UUID, uuid4
 
@@ -38,6 +39,8 @@ from slotline.booking.http.throttle import throttle_public
 from slotline.booking.http.waiting import wait_for
 from slotline.booking.links import ManageLinks
 from slotline.booking.live import board
+from slotline.booking.live.watch import BookingWatch
+from slotline.booking.settings import BookingSettings
 from slotline.booking.zones import country_of_zone
 from slotline.events.auth import Role
 from slotline.events.clock import Instant
@@ -74,6 +77,52 @@ IdempotencyKey = Annotated[
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """Takes a booking request, from the booking page or the staff: the request is
+    stored in one group commit, then answered with its outcome or as under way."""
+
+    app: BookingApplication
+    writer: GroupCommit
+    watch: BookingWatch
+    settings: BookingSettings
+    links: ManageLinks
+
+    async def take(
+        self, tenant_id: str, form: BookingForm, idempotency_key: str | None, vouched: bool = False
+    ) -> JSONResponse:
+        app = self.app
+        missing = await anyio.to_thread.run_sync(
+            app.missing_payment, tenant_id, form.service_id, form.payment_token
+        )
+        if missing is not None:
+            _invalid("payment_token", missing)
+        if form.phone and not form.phone.startswith("+"):
+            terms = await anyio.to_thread.run_sync(app.catalog.service, tenant_id, form.service_id)
+            region = country_of_zone(terms.time_zone) if terms else None
+            region = region or self.settings.default_phone_region
+            form = form.model_copy(update={"phone": _national(form.phone, region)})
+        request = _as_message(tenant_id, form, idempotency_key)
+        booking = await self.writer.run(
+            lambda work: app.request_booking(request, work=work, vouched=vouched)
+        )
+        booking = await wait_for(
+            app,
+            self.watch,
+            tenant_id,
+            booking.id,
+            lambda b: b.settled,
+            self.settings.answer_wait_seconds,
+        )
+        return _answer(booking, self.links)
+
+
+def request_intake(
+    app: Bookings, writer: Writer, watch: Watch, settings: Settings, links: Links
+) -> Intake:
+    return Intake(app, writer, watch, settings, links)
+
+
 @router.post(
     "/v1/public/{tenant_id}/bookings",
     response_model=BookingCard,
@@ -84,18 +133,13 @@ IdempotencyKey = Annotated[
 async def request_publicly(
     tenant_id: TenantPath,
     form: PublicBookingForm,
-    app: Bookings,
-    watch: Watch,
-    settings: Settings,
-    links: Links,
-    writer: Writer,
+    intake: Annotated[Intake, Depends(request_intake)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A customer books from the booking page: no account; repeats with the same
     ``Idempotency-Key`` (or ``request_id``) return the first outcome; too many requests
     from one address are answered 429 with Retry-After."""
-    booking = form.as_booking_form()
-    return await _request(tenant_id, booking, idempotency_key, app, writer, watch, settings, links)
+    return await intake.take(tenant_id, form.as_booking_form(), idempotency_key)
 
 
 @router.post(
@@ -107,11 +151,7 @@ async def request_publicly(
 async def request_as_staff(
     form: BookingForm,
     principal: Requester,
-    app: Bookings,
-    watch: Watch,
-    settings: Settings,
-    links: Links,
-    writer: Writer,
+    intake: Annotated[Intake, Depends(request_intake)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The front desk (or a channel adapter with a token) books for a customer; a
@@ -121,48 +161,7 @@ async def request_as_staff(
         claim = front_desk_claim(form.channel.value, form.source_call_id, form.consents.marketing)
         if claim is not None:
             _invalid(claim.field, claim.detail)
-    return await _request(
-        principal.tenant_id,
-        form,
-        idempotency_key,
-        app,
-        writer,
-        watch,
-        settings,
-        links,
-        vouched=vouched,
-    )
-
-
-async def _request(
-    tenant_id: str,
-    form: BookingForm,
-    idempotency_key: str | None,
-    app: BookingApplication,
-    writer: GroupCommit,
-    watch: Any,
-    settings: Any,
-    links: ManageLinks,
-    vouched: bool = False,
-) -> JSONResponse:
-    missing = await anyio.to_thread.run_sync(
-        app.missing_payment, tenant_id, form.service_id, form.payment_token
-    )
-    if missing is not None:
-        _invalid("payment_token", missing)
-    if form.phone and not form.phone.startswith("+"):
-        terms = await anyio.to_thread.run_sync(app.catalog.service, tenant_id, form.service_id)
-        region = country_of_zone(terms.time_zone) if terms else None
-        region = region or settings.default_phone_region
-        form = form.model_copy(update={"phone": _national(form.phone, region)})
-    request = _as_message(tenant_id, form, idempotency_key)
-    booking = await writer.run(
-        lambda work: app.request_booking(request, work=work, vouched=vouched)
-    )
-    booking = await wait_for(
-        app, watch, tenant_id, booking.id, lambda b: b.settled, settings.answer_wait_seconds
-    )
-    return _answer(booking, links)
+    return await intake.take(principal.tenant_id, form, idempotency_key, vouched=vouched)
 
 
 def _national(phone: str, region: str | None) -> str:
