@@ -25,7 +25,7 @@ from support import figure
 
 from slotline.availability.demo import MASSAGE_NEEDS
 from slotline.availability.domain.assignment import find_assignment
-from slotline.availability.domain.calendar import ResourceDay
+from slotline.availability.domain.calendar import Reservation, ResourceDay
 from slotline.availability.domain.reservation import reserve_slot
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.slots import day_slots
@@ -76,12 +76,10 @@ def booked_third(
             reserve_slot(
                 calendar_for,
                 [person.resource_id, room.resource_id],
-                uuid4(),
-                service,
-                service.slot_at(start),
+                Reservation.of(
+                    uuid4(), service, service.slot_at(start), 1, NOW + timedelta(days=30)
+                ),
                 ATHENS,
-                seats=1,
-                expires_at=NOW + timedelta(days=30),
                 now=NOW,
             )
     return calendars

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slotline.availability.domain.calendar import ResourceDay
+from slotline.availability.domain.calendar import Reservation, ResourceDay
 from slotline.availability.domain.reservation import reserve_slot
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.slots import (
@@ -73,10 +73,12 @@ def book(
     seats: int = 1,
 ) -> None:
     """Allocate a booking of ``service`` at ``start`` on every day of ``who`` it touches."""
+    reservation = Reservation.of(
+        uuid4(), service, service.slot_at(start), seats, NOW + timedelta(days=30)
+    )
     reserve_slot(
         lambda rid, day: calendars.setdefault((rid, day), ResourceDay.open(rid, day)),
-        [who.resource_id], uuid4(), service, service.slot_at(start), who.tz,
-        seats=seats, expires_at=NOW + timedelta(days=30), now=NOW,
+        [who.resource_id], reservation, who.tz, now=NOW,
     )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.application import Application
 
-from slotline.availability.domain.calendar import ResourceDay
+from slotline.availability.domain.calendar import Reservation, ResourceDay
 from slotline.availability.domain.catalog import Location, Resource, Service
 from slotline.availability.domain.hold import Hold, HoldAsk, HoldStatus
 from slotline.availability.domain.values import (
@@ -45,7 +45,8 @@ class TestAggregatesRoundTripThroughTheStore:
         kept, freed, held = uuid4(), uuid4(), uuid4()
         for hold_id, start in ((kept, 9), (freed, 10), (held, 11)):
             booked = Interval(SLOT.start.replace(hour=start), SLOT.end.replace(hour=start + 1))
-            day.reserve(hold_id, booked, booked, uuid4(), 1, 1, NOW + timedelta(minutes=5), NOW)
+            expires_at = NOW + timedelta(minutes=5)
+            day.reserve(Reservation(hold_id, booked, booked, uuid4(), 1, 1, expires_at), NOW)
         day.allocate(kept, NOW)
         day.free(freed, "released")
         # When it is saved and read back

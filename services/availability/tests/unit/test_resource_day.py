@@ -8,7 +8,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from slotline.availability.domain.calendar import EntryLapsed, ResourceDay, UnknownEntry
+from slotline.availability.domain.calendar import (
+    EntryLapsed,
+    Reservation,
+    ResourceDay,
+    UnknownEntry,
+)
 from slotline.availability.domain.entries import DailyLimitReached, EntryStatus, SlotTaken
 from slotline.availability.domain.values import Interval
 
@@ -43,15 +48,11 @@ def reserve(
 ) -> UUID:
     hold_id = hold_id or uuid4()
     booked = slot(start, minutes)
+    occupied = booked.padded(timedelta(0), timedelta(minutes=buffer_after))
+    expires_at = now + timedelta(minutes=5)
     day.reserve(
-        hold_id,
-        booked,
-        booked.padded(timedelta(0), timedelta(minutes=buffer_after)),
-        service,
-        capacity,
-        seats,
-        expires_at=now + timedelta(minutes=5),
-        now=now,
+        Reservation(hold_id, booked, occupied, service, capacity, seats, expires_at),
+        now,
         max_per_day=max_per_day,
     )
     return hold_id

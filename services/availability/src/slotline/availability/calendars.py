@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
-from slotline.availability.domain.calendar import ResourceDay
+from slotline.availability.domain.calendar import Reservation, ResourceDay
 from slotline.availability.domain.catalog import Location
 from slotline.availability.domain.entries import CalendarView, DayEntries
 from slotline.availability.domain.hold import Hold
@@ -116,12 +116,8 @@ class LazyCalendars(Mapping[tuple[UUID, date], ResourceDay]):
         return reserve_slot(
             lambda resource_id, day: self[(resource_id, day)],
             resource_ids,
-            hold.id,
-            definition,
-            hold.slot,
+            Reservation.of(hold.id, definition, hold.slot, hold.seats, expires_at),
             location.tz,
-            seats=hold.seats,
-            expires_at=expires_at,
             now=now,
             max_per_day=definition.max_per_day_per_resource,
         )

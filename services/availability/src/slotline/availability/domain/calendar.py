@@ -9,7 +9,7 @@ day meet at the stream's version (optimistic concurrency) and the loser retries.
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -25,13 +25,14 @@ from slotline.availability.domain.entries import (
     find_conflict,
     live,
 )
-from slotline.availability.domain.values import Interval
+from slotline.availability.domain.values import Interval, ServiceDefinition
 
 __all__ = [
     "CalendarEntry",
     "DailyLimitReached",
     "EntryLapsed",
     "EntryStatus",
+    "Reservation",
     "ResourceDay",
     "SlotTaken",
     "UnknownEntry",
@@ -46,6 +47,41 @@ class UnknownEntry(Exception):
 
 class EntryLapsed(Exception):
     """The hold's entry expired before it was allocated."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """What a hold takes on each resource day it touches: its slot, the time that slot
+    occupies (buffers included), the service's id and capacity, its seats, and when it
+    lapses unless allocated."""
+
+    hold_id: UUID
+    slot: Interval
+    occupied: Interval
+    service_id: UUID
+    capacity: int
+    seats: int
+    expires_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        hold_id: UUID,
+        service: ServiceDefinition,
+        slot: Interval,
+        seats: int,
+        expires_at: datetime,
+    ) -> Reservation:
+        """A hold's reservation of ``slot`` for ``service`` (its buffers occupied too)."""
+        return cls(
+            hold_id=hold_id,
+            slot=slot,
+            occupied=service.occupied(slot),
+            service_id=service.service_id,
+            capacity=service.capacity,
+            seats=seats,
+            expires_at=expires_at,
+        )
 
 
 class ResourceDay(Aggregate):
@@ -78,53 +114,54 @@ class ResourceDay(Aggregate):
 
     def reserve(
         self,
-        hold_id: UUID,
-        slot: Interval,
-        occupied: Interval,
-        service_id: UUID,
-        capacity: int,
-        seats: int,
-        expires_at: datetime,
+        reservation: Reservation,
         now: datetime,
         *,
         max_per_day: int | None = None,
         primary: bool = True,
     ) -> None:
-        """Hold ``occupied`` for ``hold_id`` until ``expires_at``, or raise why it can't.
+        """Hold the reservation's occupied time until it expires, or raise why it can't.
 
         Raises :class:`SlotTaken` or :class:`DailyLimitReached`. Reserving a hold id that
         is already here does nothing (commands are retried).
         """
-        if hold_id in self.entries:
+        if reservation.hold_id in self.entries:
             return
-        if seats < 1:
+        if reservation.seats < 1:
             raise ValueError("a reservation takes at least one seat")
         entries = self.entries.values()
         conflict = find_conflict(
             entries,
-            occupied,
+            reservation.occupied,
             now,
-            service_id=service_id,
-            slot=slot,
-            capacity=capacity,
-            seats=seats,
+            service_id=reservation.service_id,
+            slot=reservation.slot,
+            capacity=reservation.capacity,
+            seats=reservation.seats,
         )
         if conflict is not None:
             raise conflict
         if primary:
-            limited = check_daily_limit(entries, service_id, slot, capacity, max_per_day, now)
+            limited = check_daily_limit(
+                entries,
+                reservation.service_id,
+                reservation.slot,
+                reservation.capacity,
+                max_per_day,
+                now,
+            )
             if limited is not None:
                 raise limited
         self._reserved(
-            hold_id=hold_id,
-            slot_start=slot.start,
-            slot_end=slot.end,
-            occupied_start=occupied.start,
-            occupied_end=occupied.end,
-            service_id=service_id,
-            capacity=capacity,
-            seats=seats,
-            expires_at=expires_at,
+            hold_id=reservation.hold_id,
+            slot_start=reservation.slot.start,
+            slot_end=reservation.slot.end,
+            occupied_start=reservation.occupied.start,
+            occupied_end=reservation.occupied.end,
+            service_id=reservation.service_id,
+            capacity=reservation.capacity,
+            seats=reservation.seats,
+            expires_at=reservation.expires_at,
             primary=primary,
         )
 
