@@ -16,6 +16,7 @@ through those events: ``requesting`` (calls asked of the gateway), ``fees``, ``o
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -361,38 +362,11 @@ class Ledger(Aggregate):
     def _fee_not_collected(self, fee_id: str, amount: int, reason: str) -> None:
         """Recorded for the books; the fee stays settled at what was collected."""
 
-    class ReceiptIssued(Aggregate.Event):
-        receipt_id: str
-        payment_id: str
-        refund_id: str | None
-        amount: int
-        tax: int
-        tax_rate_basis_points: int
-        taxes_included: bool
-        issued_at: str
-        description: str
+    def issue_receipt(self, receipt: Receipt) -> None:
+        self.trigger_event(self.ReceiptIssued, **asdict(receipt))
 
-    @event(ReceiptIssued)
-    def _receipt_issued(
-        self,
-        receipt_id: str,
-        payment_id: str,
-        refund_id: str | None,
-        amount: int,
-        tax: int,
-        tax_rate_basis_points: int,
-        taxes_included: bool,
-        issued_at: str,
-        description: str,
-    ) -> None:
-        self.receipts[receipt_id] = Receipt(
-            receipt_id,
-            payment_id,
-            refund_id,
-            amount,
-            tax,
-            tax_rate_basis_points,
-            taxes_included,
-            issued_at,
-            description,
-        )
+    class ReceiptIssued(Aggregate.Event, Receipt):
+        """A receipt was issued: the event carries it, field for field."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.receipts[self.receipt_id] = Receipt.copy_of(self)

@@ -21,7 +21,7 @@ from slotline.payments.domain.facts import (
     Voided,
 )
 from slotline.payments.domain.operations import OperationKind
-from slotline.payments.domain.payment import Payment, PaymentStatus, Purpose, ReceiptTerms, Then
+from slotline.payments.domain.payment import Payment, PaymentStatus, ReceiptTerms, Then
 
 if TYPE_CHECKING:
     from slotline.payments.domain.ledger import Ledger
@@ -127,23 +127,7 @@ def _learn_refunded(
 def _issue_receipt(
     ledger: Ledger, payment: Payment, amount: int, refund_id: str | None, terms: ReceiptTerms
 ) -> None:
-    what = {
-        Purpose.DEPOSIT: "Deposit",
-        Purpose.PREPAYMENT: "Prepayment",
-        Purpose.FEE: "Fee",
-    }[payment.purpose]
-    tax = terms.tax_terms()
-    ledger._receipt_issued(
-        receipt_id=terms.new_id(),
-        payment_id=payment.payment_id,
-        refund_id=refund_id,
-        amount=amount,
-        tax=tax.tax_in_paid(amount),
-        tax_rate_basis_points=tax.rate_basis_points,
-        taxes_included=tax.included,
-        issued_at=terms.now().isoformat(),
-        description=f"Refund of {what.lower()}" if refund_id else what,
-    )
+    ledger.issue_receipt(terms.receipt_for(payment, amount, refund_id))
 
 
 def _check_matches(payment: Payment, fact: GatewayFact) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 
@@ -92,9 +92,12 @@ class Fee:
         return self.retained + self.charged
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Receipt:
-    """A payment's or refund's receipt, frozen when issued (its link is stable)."""
+    """A payment's or refund's receipt, frozen when issued (its link is stable).
+
+    Not slotted: ``Ledger.ReceiptIssued`` extends it, and stored events are rebuilt
+    through their ``__dict__``."""
 
     receipt_id: str
     payment_id: str
@@ -110,6 +113,11 @@ class Receipt:
     def is_refund(self) -> bool:
         return self.refund_id is not None
 
+    @classmethod
+    def copy_of(cls, receipt: Receipt) -> Receipt:
+        """A plain receipt with the fields of ``receipt`` (e.g. of the event that carried it)."""
+        return cls(**{f.name: getattr(receipt, f.name) for f in fields(cls)})
+
 
 @dataclass(frozen=True, slots=True)
 class ReceiptTerms:
@@ -119,3 +127,23 @@ class ReceiptTerms:
     tax_terms: Callable[[], TaxTerms]
     new_id: Callable[[], str]
     now: Callable[[], datetime]
+
+    def receipt_for(self, payment: Payment, amount: int, refund_id: str | None) -> Receipt:
+        """The receipt of ``amount`` paid (or, with ``refund_id``, refunded) on ``payment``."""
+        what = {
+            Purpose.DEPOSIT: "Deposit",
+            Purpose.PREPAYMENT: "Prepayment",
+            Purpose.FEE: "Fee",
+        }[payment.purpose]
+        tax = self.tax_terms()
+        return Receipt(
+            receipt_id=self.new_id(),
+            payment_id=payment.payment_id,
+            refund_id=refund_id,
+            amount=amount,
+            tax=tax.tax_in_paid(amount),
+            tax_rate_basis_points=tax.rate_basis_points,
+            taxes_included=tax.included,
+            issued_at=self.now().isoformat(),
+            description=f"Refund of {what.lower()}" if refund_id else what,
+        )
