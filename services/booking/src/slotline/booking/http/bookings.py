@@ -260,55 +260,55 @@ def cancel_as_staff(
     return card(app.cancel(principal.tenant_id, booking_id, Actor.STAFF, form.reason), links)
 
 
+@dataclass(frozen=True, slots=True)
+class Moves:
+    """Moves a booking, for the front desk or the customer's manage link: asks
+    availability to move the allocation and waits (bounded) for its answer — 200 moved,
+    409 refused with alternatives, 202 still under way."""
+
+    app: BookingApplication
+    watch: BookingWatch
+    settings: BookingSettings
+    links: ManageLinks
+
+    async def move(
+        self, tenant_id: str, booking_id: UUID, by: Actor, form: RescheduleForm
+    ) -> JSONResponse:
+        app = self.app
+        before = await anyio.to_thread.run_sync(app.booking, tenant_id, booking_id)
+        changes_before = before.changes
+        await anyio.to_thread.run_sync(
+            lambda: app.reschedule(tenant_id, booking_id, by, form.start, form.staff_id)
+        )
+        booking = await wait_for(
+            app,
+            self.watch,
+            tenant_id,
+            booking_id,
+            lambda b: b.pending_change is None,
+            self.settings.answer_wait_seconds,
+        )
+        reply = booking.move_reply(changes_before)
+        body = card(booking, self.links).model_dump(mode="json") | reply.card_changes
+        return JSONResponse(body, status_code=_MOVE_STATUS[reply.answer])
+
+
+def booking_moves(app: Bookings, watch: Watch, settings: Settings, links: Links) -> Moves:
+    return Moves(app, watch, settings, links)
+
+
+BookingMoves = Annotated[Moves, Depends(booking_moves)]
+
+
 @router.post(
     "/v1/bookings/{booking_id}/reschedule",
     response_model=BookingCard,
     responses=OUTCOMES,
 )
 async def reschedule_as_staff(
-    booking_id: UUID,
-    form: RescheduleForm,
-    principal: FrontDesk,
-    app: Bookings,
-    watch: Watch,
-    settings: Settings,
-    links: Links,
+    booking_id: UUID, form: RescheduleForm, principal: FrontDesk, moves: BookingMoves
 ) -> JSONResponse:
-    return await reschedule(
-        app,
-        watch,
-        settings.answer_wait_seconds,
-        links,
-        principal.tenant_id,
-        booking_id,
-        Actor.STAFF,
-        form,
-    )
-
-
-async def reschedule(
-    app: BookingApplication,
-    watch: Any,
-    wait_seconds: float,
-    links: ManageLinks,
-    tenant_id: str,
-    booking_id: UUID,
-    by: Actor,
-    form: RescheduleForm,
-) -> JSONResponse:
-    """Ask availability to move the allocation and wait (bounded) for its answer:
-    200 moved, 409 refused with alternatives, 202 still under way."""
-    before = await anyio.to_thread.run_sync(app.booking, tenant_id, booking_id)
-    changes_before = before.changes
-    await anyio.to_thread.run_sync(
-        lambda: app.reschedule(tenant_id, booking_id, by, form.start, form.staff_id)
-    )
-    booking = await wait_for(
-        app, watch, tenant_id, booking_id, lambda b: b.pending_change is None, wait_seconds
-    )
-    reply = booking.move_reply(changes_before)
-    body = card(booking, links).model_dump(mode="json") | reply.card_changes
-    return JSONResponse(body, status_code=_MOVE_STATUS[reply.answer])
+    return await moves.move(principal.tenant_id, booking_id, Actor.STAFF, form)
 
 
 _MOVE_STATUS = {MoveAnswer.MOVED: 200, MoveAnswer.UNDER_WAY: 202, MoveAnswer.REFUSED: 409}

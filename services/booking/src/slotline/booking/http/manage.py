@@ -15,10 +15,10 @@ from sse_starlette.sse import EventSourceResponse
 
 from slotline.booking.application import BookingApplication
 from slotline.booking.domain.booking import Actor, Booking
-from slotline.booking.http.bookings import OUTCOMES, reschedule
+from slotline.booking.http.bookings import OUTCOMES, BookingMoves
 from slotline.booking.http.calendar_file import ics
 from slotline.booking.http.card import BookingCard, card
-from slotline.booking.http.deps import Bookings, Links, Settings, Watch
+from slotline.booking.http.deps import Bookings, Links, Watch
 from slotline.booking.http.forms import CancelForm, RescheduleForm
 from slotline.booking.http.waiting import wait_for
 from slotline.booking.links import ManageLinks
@@ -82,25 +82,9 @@ def cancel(token: Token, form: CancelForm, app: Bookings, links: Links) -> Booki
     response_model=BookingCard,
     responses=OUTCOMES,
 )
-async def move(
-    token: Token,
-    form: RescheduleForm,
-    app: Bookings,
-    links: Links,
-    watch: Watch,
-    settings: Settings,
-) -> JSONResponse:
-    tenant_id, booking_id = await anyio.to_thread.run_sync(granted, token, app, links)
-    return await reschedule(
-        app,
-        watch,
-        settings.answer_wait_seconds,
-        links,
-        tenant_id,
-        booking_id,
-        Actor.CUSTOMER,
-        form,
-    )
+async def move(token: Token, form: RescheduleForm, moves: BookingMoves) -> JSONResponse:
+    tenant_id, booking_id = await anyio.to_thread.run_sync(granted, token, moves.app, moves.links)
+    return await moves.move(tenant_id, booking_id, Actor.CUSTOMER, form)
 
 
 @router.get("/booking.ics")
