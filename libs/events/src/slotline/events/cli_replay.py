@@ -27,17 +27,14 @@ import anyio
 import typer
 from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import Notification
-from faststream.kafka import KafkaBroker
-from opentelemetry import propagate
 
 from slotline.events.envelope import Message
-from slotline.events.kafka import ensure_topics
+from slotline.events.kafka import RecordSender, build_producer, ensure_topics
 from slotline.events.publishing import Publisher
 from slotline.events.relay import IntegrationMapper, OutboxRelay
 from slotline.events.runtime import Runtime, ServiceSpec
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ServiceApplication
-from slotline.events.topics import OUTBOX_DEAD_LETTERS
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far out of order stored timestamps can be: a timestamp is taken when the domain
@@ -59,42 +56,9 @@ class ReplayOutcome:
         return self.read / self.seconds if self.seconds > 0 else 0.0
 
 
-class _Sender:
-    """Stands in for the relay's broker. The relay's own publishing code builds each
-    record (envelope, key, headers) and attaches the stored trace context; this sends
-    it with a plain aiokafka producer, to the chosen topic, with that trace context as
-    ``traceparent``. FastStream's span per message would halve replay throughput."""
-
-    def __init__(self, producer: AIOKafkaProducer, topic: str | None) -> None:
-        self.producer = producer
-        self.topic = topic
-
-    async def publish(
-        self, message: bytes, *, topic: str, key: bytes, headers: dict[str, str], **_: Any
-    ) -> asyncio.Future[Any]:
-        carrier = dict(headers)
-        propagate.inject(carrier)
-        if topic != OUTBOX_DEAD_LETTERS:  # a dead letter stays a dead letter
-            topic = self.topic or topic
-        sent: asyncio.Future[Any] = await self.producer.send(
-            topic,
-            message,
-            key=key,
-            headers=[(name, value.encode()) for name, value in carrier.items()],
-        )
-        return sent
-
-
 def replay_producer(settings: ServiceSettings) -> AIOKafkaProducer:
-    """A producer configured like the services' brokers (acks, idempotence, batching)."""
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        client_id=f"slotline-replay-{settings.service_name}",
-        acks="all",
-        enable_idempotence=settings.kafka_idempotence,
-        linger_ms=5,
-        max_batch_size=512 * 1024,
-    )
+    """A producer like the relay's, batching more (a replay sends thousands at once)."""
+    return build_producer(settings, "replay", linger_ms=5, max_batch_size=512 * 1024)
 
 
 class Replay:
@@ -120,7 +84,7 @@ class Replay:
         self.published = 0
         self._publisher = OutboxRelay(
             app,
-            cast(KafkaBroker, _Sender(producer, to_topic)),
+            RecordSender(producer, to_topic),
             publisher,
             database_url="",  # never follows the log: no LISTEN connection
             name="replay",

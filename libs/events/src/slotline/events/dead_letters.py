@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from eventsourcing.persistence import Notification
-from faststream.kafka import KafkaBroker
 
 from slotline.events.contract.common import redact_card_numbers
 from slotline.events.contract.dead_letter import DeadLetter
+from slotline.events.kafka import Publishes
 from slotline.events.logs import get_logger
 from slotline.events.topics import dead_letter_topic
 
@@ -55,7 +55,7 @@ def stored_event(service: str, notification: Notification) -> ConsumedRecord:
 
 
 async def dead_letter(
-    broker: KafkaBroker,
+    broker: Publishes,
     record: ConsumedRecord,
     *,
     consumer: str,

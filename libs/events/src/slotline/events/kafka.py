@@ -1,23 +1,98 @@
-"""The one way a service talks to Kafka: a FastStream broker built from settings."""
+"""How a service talks to Kafka: a FastStream broker built from settings (dead letters,
+readiness), and a :class:`RecordSender` for the outbox's records (relay and replay)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from slotline.events.logs import get_logger
 from slotline.events.settings import ServiceSettings
-from slotline.events.topics import all_topics_with_dead_letters
+from slotline.events.topics import OUTBOX_DEAD_LETTERS, all_topics_with_dead_letters
 
 log = get_logger(__name__)
+
+
+class Publishes(Protocol):
+    """What sends a built record: :class:`RecordSender`, or a FastStream broker."""
+
+    async def publish(
+        self,
+        message: bytes,
+        topic: str = "",
+        *,
+        key: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        correlation_id: str | None = None,
+        no_confirm: bool = False,
+    ) -> Any: ...
+
+
+class RecordSender:
+    """Sends records the outbox built (envelope, key, headers) with a plain aiokafka
+    producer, the current trace context as W3C ``traceparent`` and the flow's
+    ``correlation_id`` as headers, as FastStream's publish does — without its span and
+    middleware per record, which were 10-14 % of the booking and availability processes'
+    CPU at saturation (py-spy; 0.14 against 0.02-0.04 ms a record on the local broker).
+    ``topic``: send everything but dead letters there instead (a replay to a new topic).
+    """
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str | None = None) -> None:
+        self.producer = producer
+        self.topic = topic
+
+    async def publish(
+        self,
+        message: bytes,
+        topic: str = "",
+        *,
+        key: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        correlation_id: str | None = None,
+        no_confirm: bool = False,
+    ) -> Any:
+        """Send; with ``no_confirm`` return the broker's acknowledgement as a future,
+        else wait for it."""
+        carrier = dict(headers or {})
+        if correlation_id is not None:
+            carrier["correlation_id"] = correlation_id
+        propagate.inject(carrier)
+        if self.topic is not None and topic != OUTBOX_DEAD_LETTERS:
+            topic = self.topic  # a dead letter stays a dead letter
+        sent: asyncio.Future[Any] = await self.producer.send(
+            topic,
+            message,
+            key=key,
+            headers=[(name, value.encode()) for name, value in carrier.items()],
+        )
+        return sent if no_confirm else await sent
+
+
+def build_producer(
+    settings: ServiceSettings,
+    role: str = "relay",
+    *,
+    linger_ms: int = 0,  # at once; records queued while a send is in flight batch anyway
+    max_batch_size: int = 256 * 1024,
+) -> AIOKafkaProducer:
+    """A producer configured like the services' brokers (acks, idempotence, batching)."""
+    return AIOKafkaProducer(
+        **client_options(settings),
+        client_id=f"slotline-{settings.service_name}-{role}",
+        acks="all",
+        enable_idempotence=settings.kafka_idempotence,
+        linger_ms=linger_ms,
+        max_batch_size=max_batch_size,
+    )
 
 
 def client_options(settings: ServiceSettings) -> dict[str, Any]:

@@ -36,7 +36,6 @@ from eventsourcing.persistence import (
     PersistenceError,
     Tracking,
 )
-from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from psycopg import sql
@@ -44,6 +43,7 @@ from psycopg import sql
 from slotline.events.dead_letters import dead_letter, stored_event
 from slotline.events.envelope import Message
 from slotline.events.follower import LogFollower
+from slotline.events.kafka import Publishes
 from slotline.events.logs import get_logger
 from slotline.events.metrics import RelayMetrics
 from slotline.events.publishing import AggregateStates, Publisher
@@ -81,7 +81,7 @@ class OutboxRelay(LogFollower):
     def __init__(
         self,
         app: ServiceApplication,
-        broker: KafkaBroker,
+        broker: Publishes,
         publisher: Publisher | IntegrationMapper,
         *,
         database_url: str,

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Generic, Protocol, TypeVar
 import anyio
 import psycopg
 import uvicorn
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
@@ -37,7 +38,7 @@ from slotline.events.http import (
 )
 from slotline.events.http_contract import StorableTextGuard, method_not_allowed, truthful_openapi
 from slotline.events.inbox import Inbox, Parser, Subscription
-from slotline.events.kafka import build_broker
+from slotline.events.kafka import RecordSender, build_broker, build_producer
 from slotline.events.logs import configure_logging, get_logger
 from slotline.events.metrics import InboxMetrics, RelayMetrics
 from slotline.events.production import PRODUCTION, refuse_unsafe_production
@@ -96,6 +97,8 @@ class Runtime:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     application: ServiceApplication | None = None
     broker: KafkaBroker | None = None
+    producer: AIOKafkaProducer | None = None
+    """The relay's (records it sends skip FastStream's per-record span and middleware)."""
     relay: OutboxRelay | None = None
     inbox: Inbox | None = None
     writer: GroupCommit | None = None
@@ -155,9 +158,11 @@ class Runtime:
         if isinstance(publisher, Publisher):
             publish_audit(publisher)
         if self.spec.relays:
+            self.producer = build_producer(self.settings)
+            await self.producer.start()
             self.relay = OutboxRelay(
                 application,
-                self.broker,
+                RecordSender(self.producer),
                 publisher,
                 database_url=self.settings.database_url,
                 batch_size=self.settings.relay_batch_size,
@@ -195,6 +200,8 @@ class Runtime:
             await self.inbox.close()
         if self.writer is not None:
             await self.writer.close()
+        if self.producer is not None:
+            await self.producer.stop()
         if self.broker is not None:
             await self.broker.stop()
         if self.application is not None:
