@@ -205,6 +205,21 @@ class ServiceApplication(Application[Any]):
             return work.get_many(aggregate_ids)
         return self.load_many(aggregate_ids)
 
+    @contextmanager
+    def borrowing(self, aggregate_ids: Collection[UUID]) -> Iterator[dict[UUID, Any]]:
+        """Aggregates to *look at* without copying them (a read model that renders many):
+        taken out of the cache for the block, so no unit of work changes them meanwhile,
+        and put back after. The block must not change them."""
+        work = current_work()
+        if work is not None and work.app is self:
+            yield work.get_many(aggregate_ids)
+            return
+        found = self.load_many(aggregate_ids, take=True)
+        try:
+            yield found
+        finally:
+            self.remember(list(found.values()))
+
     def load_many(
         self,
         aggregate_ids: Collection[UUID],

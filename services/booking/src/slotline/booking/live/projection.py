@@ -30,14 +30,14 @@ class BookingBoard(Projection):
             if isinstance(event, Booking.Event):
                 happened.append(event)
         touched = [event.originator_id for event in happened]
-        latest = self.app.get_many(touched) if touched else {}
-        lines = [
-            line
-            for event in happened
-            if (line := _entry(event, latest.get(event.originator_id))) is not None
-        ]
-        with self.recorder.datastore.transaction(commit=True) as cursor:
+        with self.app.borrowing(touched) as latest:  # read, not copied (py-spy: 4 %)
+            lines = [
+                line
+                for event in happened
+                if (line := _entry(event, latest.get(event.originator_id))) is not None
+            ]
             rows = [view_row(b) for b in latest.values() if isinstance(b, Booking)]
+        with self.recorder.datastore.transaction(commit=True) as cursor:
             board.upsert_bookings(cursor, self.schema, rows)
             board.add_entries(cursor, self.schema, lines)
             self.record_position(cursor, notifications)
