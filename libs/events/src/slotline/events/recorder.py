@@ -45,7 +45,34 @@ class SlotlineRecorder(PostgresProcessRecorder):
         if stored_events:
             self._lock_table(cursor)
             self._notify_channel(cursor)
-            self._insert_stored_events(cursor, stored_events)
+            self._insert_event_rows(cursor, stored_events)
+
+    def _insert_event_rows(
+        self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent]
+    ) -> None:
+        """One insert of typed arrays sent in binary. The library's insert sends an
+        array of a composite type as text, every event's state hex-escaped: dumping it
+        was 5-6 % of the booking and availability processes at saturation (py-spy)."""
+        cursor.execute(
+            self._insert_event_rows_statement(),
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+            prepare=True,
+        )
+
+    def _insert_event_rows_statement(self) -> sql.Composed:
+        return sql.SQL(
+            "INSERT INTO {}.{} (originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%b::{}[], %b::bigint[], %b::text[], %b::bytea[])"
+        ).format(
+            sql.Identifier(self.datastore.schema),
+            sql.Identifier(self.events_table_name),
+            sql.SQL(self.datastore.originator_id_type),  # "uuid" or "text", checked by it
+        )
 
     def track(self, cursor: Cursor[DictRow], trackings: Sequence[Tracking]) -> None:
         """Record positions: each name once (its highest), all in one statement."""
