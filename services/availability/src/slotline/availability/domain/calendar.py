@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -88,7 +89,10 @@ class ResourceDay(Aggregate):
     """One resource's bookings on one local date, keyed by hold id."""
 
     @staticmethod
+    @lru_cache(maxsize=65536)
     def create_id(resource_id: UUID, local_date: date | str) -> UUID:
+        """Remembered: every hold decision names the days of every resource it weighs
+        (uuid5 hashing was 3.3 % of the api process placing holds, py-spy)."""
         day = local_date if isinstance(local_date, str) else local_date.isoformat()
         return uuid5(RESOURCE_DAY_NAMESPACE, f"{resource_id}:{day}")
 
