@@ -17,6 +17,7 @@ from slotline.availability.domain.values import (
     Interval,
     Requirement,
     ResourceKind,
+    ResourceSchedule,
     ServiceDefinition,
     TimeOff,
     WeeklyHours,
@@ -65,10 +66,10 @@ class TestResources:
         leave = TimeOff(
             Interval(datetime(2025, 8, 1, tzinfo=UTC), datetime(2025, 8, 15, tzinfo=UTC))
         )
+        schedule = ResourceSchedule(WEEKDAYS, overrides=(holiday,), time_off=(leave,))
         anna = Resource.register(
-            TENANT, location_id, ResourceKind.STAFF, "Anna", {"massage"}, WEEKDAYS,
-            overrides=[holiday], time_off=[leave],
-        )  # fmt: skip
+            TENANT, location_id, ResourceKind.STAFF, "Anna", {"massage"}, schedule
+        )
         state = anna.state(ZoneInfo("Europe/Athens"))
         assert state.resource_id == anna.id
         assert state.kind is ResourceKind.STAFF
@@ -80,19 +81,22 @@ class TestResources:
         assert state.active
 
     def test_schedule_and_tags_change_by_events(self) -> None:
-        anna = Resource.register(TENANT, uuid4(), ResourceKind.STAFF, "Anna", (), WEEKDAYS)
+        anna = Resource.register(
+            TENANT, uuid4(), ResourceKind.STAFF, "Anna", (), ResourceSchedule(WEEKDAYS)
+        )
         anna.update("Anna K.", anna.location_id, {"massage", "deep-tissue"})
-        anna.change_schedule(WeeklyHours.every_day((time(10), time(14))))
+        anna.change_schedule(ResourceSchedule(WeeklyHours.every_day((time(10), time(14)))))
         assert anna.tags == frozenset({"massage", "deep-tissue"})
         assert anna.weekly.ranges_for(6) == ((time(10), time(14)),)
         assert names(anna) == ["Registered", "Updated", "ScheduleChanged"]
 
     def test_a_retired_resource_is_inactive_and_frozen(self) -> None:
-        room = Resource.register(TENANT, uuid4(), ResourceKind.ROOM, "Room 1", (), WEEKDAYS)
+        weekdays = ResourceSchedule(WEEKDAYS)
+        room = Resource.register(TENANT, uuid4(), ResourceKind.ROOM, "Room 1", (), weekdays)
         room.retire()
         assert not room.state(ZoneInfo("UTC")).active
         with pytest.raises(CatalogItemRetired):
-            room.change_schedule(WEEKDAYS)
+            room.change_schedule(weekdays)
 
 
 class TestServices:

@@ -20,6 +20,7 @@ from slotline.availability.domain.values import (
     Interval,
     Requirement,
     ResourceKind,
+    ResourceSchedule,
     ServiceDefinition,
     TimeOff,
     WeeklyHours,
@@ -80,9 +81,11 @@ class TestAggregatesRoundTripThroughTheStore:
         location = Location.register("tenant-1", "Main", "America/New_York")
         resource = Resource.register(
             location.tenant_id, location.id, ResourceKind.ROOM, "Room 1", {"treatment"},
-            WeeklyHours.of({0: [(time(9), time(0))]}),
-            overrides=[DateOverride(date(2025, 7, 4))],
-            time_off=[TimeOff(SLOT)],
+            ResourceSchedule(
+                WeeklyHours.of({0: [(time(9), time(0))]}),
+                overrides=(DateOverride(date(2025, 7, 4)),),
+                time_off=(TimeOff(SLOT),),
+            ),
         )  # fmt: skip
         definition = ServiceDefinition(
             service_id=uuid4(),

@@ -13,11 +13,9 @@ from uuid import UUID
 from slotline.availability.domain.catalog import Location, Resource, Service
 from slotline.availability.domain.roster import Roster
 from slotline.availability.domain.values import (
-    DateOverride,
     ResourceKind,
+    ResourceSchedule,
     ServiceDefinition,
-    TimeOff,
-    WeeklyHours,
 )
 from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import UnitOfWork
@@ -34,7 +32,7 @@ class ServiceAlreadyDefined(Exception):
     """A service with the id the caller chose exists already (an honest 409)."""
 
 
-ScheduleEdit = Callable[[Resource], tuple[WeeklyHours, Sequence[DateOverride], Sequence[TimeOff]]]
+ScheduleEdit = Callable[[Resource], ResourceSchedule]
 """A new schedule made from the resource's current one."""
 
 
@@ -72,15 +70,11 @@ class CatalogApplication(ServiceApplication):
         kind: ResourceKind,
         name: str,
         tags: Sequence[str],
-        weekly: WeeklyHours,
-        overrides: Sequence[DateOverride] = (),
-        time_off: Sequence[TimeOff] = (),
+        schedule: ResourceSchedule,
     ) -> UUID:
         def act(work: UnitOfWork) -> UUID:
             roster = self.roster(tenant_id, location_id)
-            resource = Resource.register(
-                tenant_id, location_id, kind, name, tags, weekly, overrides, time_off
-            )
+            resource = Resource.register(tenant_id, location_id, kind, name, tags, schedule)
             roster.enlist(resource.id)
             work.add(resource)
             return resource.id
@@ -98,18 +92,13 @@ class CatalogApplication(ServiceApplication):
         self._command(act)
 
     def change_schedule(
-        self,
-        tenant_id: str,
-        resource_id: UUID,
-        weekly: WeeklyHours,
-        overrides: Sequence[DateOverride] = (),
-        time_off: Sequence[TimeOff] = (),
+        self, tenant_id: str, resource_id: UUID, schedule: ResourceSchedule
     ) -> None:
         """Replace a resource's whole schedule (existing holds are kept)."""
 
         def act(_: UnitOfWork) -> None:
             resource = self.resource(tenant_id, resource_id)
-            resource.change_schedule(weekly, overrides, time_off)
+            resource.change_schedule(schedule)
             self._note_change(resource)
 
         self._command(act)
@@ -120,7 +109,7 @@ class CatalogApplication(ServiceApplication):
 
         def act(_: UnitOfWork) -> None:
             resource = self.resource(tenant_id, resource_id)
-            resource.change_schedule(*edit(resource))
+            resource.change_schedule(edit(resource))
             self._note_change(resource)
 
         self._command(act)

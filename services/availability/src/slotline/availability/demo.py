@@ -17,6 +17,7 @@ from slotline.availability.catalog_admin import CatalogApplication
 from slotline.availability.domain.values import (
     Requirement,
     ResourceKind,
+    ResourceSchedule,
     ServiceDefinition,
     WeeklyHours,
 )
@@ -53,10 +54,12 @@ def open_clinic(
     slot_interval: timedelta = timedelta(minutes=15),
     horizon: timedelta = timedelta(days=30),
     service_id: UUID | None = None,
+    price_tier: str = "standard",
 ) -> Clinic:
-    """Register a location, its staff and rooms, and a massage service needing both."""
+    """Register a location, its staff and rooms, and a massage service needing both
+    (priced by booking's policy for ``price_tier``)."""
     location = app.register_location(tenant_id, "Kifisia clinic", timezone)
-    hours = WeeklyHours.every_day((opens, closes))
+    hours = ResourceSchedule(WeeklyHours.every_day((opens, closes)))
     staff_ids = tuple(
         app.register_resource(
             tenant_id, location, ResourceKind.STAFF, f"therapist {n}", ["massage"], hours
@@ -76,6 +79,7 @@ def open_clinic(
         requirements=MASSAGE_NEEDS,
         slot_interval=slot_interval,
         booking_horizon=horizon,
+        price_tier=price_tier,
     )
     service = app.define_service(tenant_id, location, "60-min massage", definition)
     return Clinic(tenant_id, location, service, staff_ids, room_ids)

@@ -15,11 +15,9 @@ from eventsourcing.domain import Aggregate, event
 from slotline.availability.domain import codec
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.values import (
-    DateOverride,
     ResourceKind,
+    ResourceSchedule,
     ServiceDefinition,
-    TimeOff,
-    WeeklyHours,
 )
 
 
@@ -126,9 +124,7 @@ class Resource(_CatalogItem):
         kind: ResourceKind,
         name: str,
         tags: Iterable[str],
-        weekly: WeeklyHours,
-        overrides: Iterable[DateOverride] = (),
-        time_off: Iterable[TimeOff] = (),
+        schedule: ResourceSchedule,
     ) -> Resource:
         return cls(
             tenant_id=tenant_id,
@@ -136,26 +132,25 @@ class Resource(_CatalogItem):
             kind=kind.value,
             name=name,
             tags=sorted(tags),
-            weekly=codec.weekly_to_data(weekly),
-            overrides=codec.overrides_to_data(overrides),
-            time_off=codec.time_off_to_data(time_off),
+            weekly=codec.weekly_to_data(schedule.weekly),
+            overrides=codec.overrides_to_data(schedule.overrides),
+            time_off=codec.time_off_to_data(schedule.time_off),
         )
 
     def update(self, name: str, location_id: UUID, tags: Iterable[str]) -> None:
         self._check_active()
         self._updated(name=name, location_id=location_id, tags=sorted(tags))
 
-    def change_schedule(
-        self,
-        weekly: WeeklyHours,
-        overrides: Iterable[DateOverride] = (),
-        time_off: Iterable[TimeOff] = (),
-    ) -> None:
+    @property
+    def schedule(self) -> ResourceSchedule:
+        return ResourceSchedule(self.weekly, tuple(self.overrides), tuple(self.time_off))
+
+    def change_schedule(self, schedule: ResourceSchedule) -> None:
         self._check_active()
         self._schedule_changed(
-            weekly=codec.weekly_to_data(weekly),
-            overrides=codec.overrides_to_data(overrides),
-            time_off=codec.time_off_to_data(time_off),
+            weekly=codec.weekly_to_data(schedule.weekly),
+            overrides=codec.overrides_to_data(schedule.overrides),
+            time_off=codec.time_off_to_data(schedule.time_off),
         )
 
     def state(self, tz: ZoneInfo) -> ResourceState:

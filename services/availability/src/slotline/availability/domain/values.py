@@ -116,6 +116,20 @@ class TimeOff:
     interval: Interval
 
 
+@dataclass(frozen=True, slots=True)
+class ResourceSchedule:
+    """When a resource works: its weekly hours, the dates whose hours replace them, and
+    its time off."""
+
+    weekly: WeeklyHours
+    overrides: tuple[DateOverride, ...] = ()
+    time_off: tuple[TimeOff, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "overrides", tuple(self.overrides))
+        object.__setattr__(self, "time_off", tuple(self.time_off))
+
+
 class ResourceKind(StrEnum):
     STAFF = "staff"
     ROOM = "room"

@@ -17,7 +17,12 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from slotline.availability.catalog_admin import UnknownItem
-from slotline.availability.domain.values import DateOverride, ResourceKind, TimeOff
+from slotline.availability.domain.values import (
+    DateOverride,
+    ResourceKind,
+    ResourceSchedule,
+    TimeOff,
+)
 from slotline.availability.http.admin_models import (
     LocationIn,
     LocationView,
@@ -71,9 +76,7 @@ def register_resource(
         body.kind,
         body.name,
         body.tags,
-        body.to_weekly(),
-        body.to_overrides(),
-        body.to_time_off(),
+        body.to_domain(),
     )
     return Created(id=resource_id)
 
@@ -127,9 +130,7 @@ def get_schedule(resource_id: UUID, staff: Staff, app: Availability) -> Schedule
 def replace_schedule(
     resource_id: UUID, body: Schedule, manager: Manager, app: Availability
 ) -> None:
-    app.change_schedule(
-        manager.tenant_id, resource_id, body.to_weekly(), body.to_overrides(), body.to_time_off()
-    )
+    app.change_schedule(manager.tenant_id, resource_id, body.to_domain())
 
 
 @router.post("/resources/{resource_id}/overrides", status_code=NO_CONTENT)
@@ -174,10 +175,10 @@ def _edit_schedule(
     app.edit_schedule(
         tenant_id,
         resource_id,
-        lambda resource: (
+        lambda resource: ResourceSchedule(
             resource.weekly,
-            overrides(resource.overrides),
-            time_off(resource.time_off),
+            tuple(overrides(resource.overrides)),
+            tuple(time_off(resource.time_off)),
         ),
     )
 

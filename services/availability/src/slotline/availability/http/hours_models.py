@@ -26,6 +26,7 @@ from slotline.availability.domain.values import (
     DateOverride,
     Interval,
     LocalRange,
+    ResourceSchedule,
     TimeOff,
     WeeklyHours,
 )
@@ -221,16 +222,15 @@ class Schedule(Body):
             seen.add(override.day)
         return overrides
 
-    def to_weekly(self) -> WeeklyHours:
-        return WeeklyHours.of(
+    def to_domain(self) -> ResourceSchedule:
+        weekly = WeeklyHours.of(
             {day: [r.to_local() for r in self.weekly if r.weekday == day] for day in range(7)}
         )
-
-    def to_overrides(self) -> list[DateOverride]:
-        return [o.to_domain() for o in self.overrides]
-
-    def to_time_off(self) -> list[TimeOff]:
-        return [t.to_domain() for t in self.time_off]
+        return ResourceSchedule(
+            weekly,
+            tuple(o.to_domain() for o in self.overrides),
+            tuple(t.to_domain() for t in self.time_off),
+        )
 
     @classmethod
     def of(cls, resource: Resource) -> Self:
