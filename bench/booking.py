@@ -178,9 +178,12 @@ async def publish_at_rate(
     return sent
 
 
-def open_clinics(database_url: str, count: int = CLINICS) -> list[demo.Clinic]:
+def open_clinics(
+    database_url: str, count: int = CLINICS, price_tier: str = "standard"
+) -> list[demo.Clinic]:
     """``count`` clinics of the benchmark's tenant, open nearly round the clock, each with
-    ``STAFF`` therapists and rooms, bookable ``DAYS`` days ahead (and a margin)."""
+    ``STAFF`` therapists and rooms, bookable ``DAYS`` days ahead (and a margin), their
+    service priced by booking's policy for ``price_tier``."""
     ensure_schema(database_url, "availability")
     catalog = AvailabilityApplication(env=postgres_env(database_url, "availability"))
     try:
@@ -193,6 +196,7 @@ def open_clinics(database_url: str, count: int = CLINICS) -> list[demo.Clinic]:
                 opens=clock_time(1),
                 closes=clock_time(23, 59),
                 horizon=timedelta(days=DAYS + 5),
+                price_tier=price_tier,
             )
             for _ in range(count)
         ]

@@ -72,9 +72,9 @@ from uuid import uuid4
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
-from booking import DAYS, STAFF, TENANT, Slots, catalogue_reached_booking, open_clinics, request
+from booking import TENANT, Slots, catalogue_reached_booking, open_clinics, request
 from chaos_calls import TWILIO_AUTH_TOKEN, MissedCalls
-from chaos_confirmations import Confirmations
+from chaos_confirmations import confirmations_sent
 from chaos_deposits import CARD, Deposits, ask_deposits, open_deposit_clinic
 from chaos_views import projection_rebuild_violations
 from outside import double_bookings_now, read_all
@@ -357,7 +357,7 @@ async def _chaos(
     supervisor.start()
     try:
         clinics = open_clinics(stack.database_url, 5)  # 4 for Kafka, 1 for the races
-        deposit_clinic = open_deposit_clinic(stack.database_url, TENANT, STAFF, DAYS + 5)
+        deposit_clinic = open_deposit_clinic(stack.database_url)
         await catalogue_reached_booking(stack.database_url, len(clinics) + 1)
         urls = {s.name: s.url for s in stack.services}
         await ask_deposits(urls["booking"], token("manager"))
@@ -404,10 +404,11 @@ async def _chaos(
             "race_winners": sum(1 for pair in load.pairs if len(confirmed & set(pair)) != 1),
             "held_left": await held_left(urls["availability"]),
         }
-        await calls.text_backs_settled(provider, stack.bootstrap, timeout=150)
-        violations["text_back"] = calls.text_back_violations(provider)
+        text_backs = calls.text_backs(provider)
+        await text_backs.settled(stack.bootstrap, timeout=150)
+        violations["text_back"] = text_backs.violations()
         violations["callback_task"] = await calls.callback_task_violations()
-        confirmations = Confirmations(provider, events)
+        confirmations = confirmations_sent(provider, events)
         await confirmations.settled(stack.bootstrap, timeout=150)
         violations["confirmation"] = confirmations.violations()
         deposits.requests = load.deposits & set(load.requests)
@@ -430,13 +431,9 @@ async def _chaos(
         figure("chaos_requests", str(len(load.requests)))
         figure("chaos_races", str(len(load.pairs)))
         figure("chaos_missed_calls", str(len(calls.callers)))
-        interrupted = [c for c, phone in calls.callers.items() if not provider.to(phone)]
-        figure(
-            "chaos_text_backs_interrupted",
-            str(sum(1 for c in interrupted if c in calls.interrupted)),
-        )
+        figure("chaos_text_backs_interrupted", str(text_backs.interrupted_count()))
         figure("chaos_deposit_requests", str(len(deposits.requests)))
-        figure("chaos_confirmations", str(len(confirmations.bookings)))
+        figure("chaos_confirmations", str(len(confirmations.subjects)))
         figure("chaos_confirmations_interrupted", str(confirmations.interrupted_count()))
         figure("chaos_requests_sent_again_after_broker_loss", str(len(lost_with_broker)))
         for name, count in violations.items():

@@ -1,12 +1,11 @@
 """The chaos run's callers: missed calls to call-intake while services die, and what each
 must leave behind — one text-back accepted by the SMS provider, one open callback task.
 
-A text-back whose send a ``kill -9`` cut off (claimed, outcome unknown) is never sent
-again — at most once, so nobody gets it twice — and is reported failed ("interrupted")
-on ``notifications.events.v1`` once the claim is older than any send takes (the stack
-runs with ``SLOTLINE_INTERRUPTED_AFTER_SECONDS=60`` here). Such a caller, with no
-message and that report, is counted in ``chaos_text_backs_interrupted``, not as a
-violation; a caller with no message and no report, or with two, is one.
+The text-backs are counted by ``chaos_sends.SentOnce``, by the number each went to: a
+send a ``kill -9`` cut off is never sent again and is reported failed ("interrupted");
+such a caller, with no message and that report, is counted in
+``chaos_text_backs_interrupted``, not as a violation; a caller with no message and no
+report, or with two, is one.
 
 The calls come as a phone carrier sends them: signed Twilio webhooks (``/voice``, then
 the Dial outcome ``no-answer``), each sent again until call-intake answers (a carrier
@@ -22,12 +21,11 @@ import uuid
 from typing import Any
 
 import httpx
-from outside import read_all
+from chaos_sends import SentOnce
 from support import say
 
 from slotline.call_intake.domain.call import Call
 from slotline.call_intake.telephony.signature import twilio_signature
-from slotline.events.topics import NOTIFICATIONS_EVENTS
 from slotline.notifier.simulator import ProviderSimulator
 
 TWILIO_AUTH_TOKEN = "chaos-twilio-auth-token"
@@ -56,7 +54,7 @@ class MissedCalls:
         self.tenant = tenant
         self.headers = {"Authorization": f"Bearer {manager_token}"}
         self.callers: dict[str, str] = {}  # call id → caller
-        self.interrupted: set[str] = set()  # call ids whose text-back was cut off
+        self.phones: dict[str, str] = {}  # caller → call id
 
     async def set_up(self) -> None:
         async with httpx.AsyncClient(base_url=self.intake_url, timeout=30) as http:
@@ -76,7 +74,8 @@ class MissedCalls:
                     http, "/dial?step=0", {"CallSid": sid, "DialCallStatus": "no-answer"}
                 )
                 if answered:
-                    self.callers[str(Call.create_id(self.tenant, sid))] = caller
+                    call_id = str(Call.create_id(self.tenant, sid))
+                    self.callers[call_id], self.phones[caller] = caller, call_id
                 await asyncio.sleep(every)
 
     async def _webhook(self, http: httpx.AsyncClient, path: str, params: dict[str, str]) -> bool:
@@ -97,41 +96,15 @@ class MissedCalls:
             await asyncio.sleep(1)
         return False
 
-    async def text_backs_settled(
-        self, provider: ProviderSimulator, bootstrap: str, timeout: float
-    ) -> None:
-        """Wait until every caller got a message or its send was reported interrupted
-        (or ``timeout``), then a little more: a doubled text-back would come after."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            waiting = [c for c, phone in self.callers.items() if not provider.to(phone)]
-            if waiting:
-                self.interrupted = await self._interrupted(bootstrap)
-            if all(c in self.interrupted for c in waiting):
-                break
-            await asyncio.sleep(2)
-        await asyncio.sleep(5)
+    def text_backs(self, provider: ProviderSimulator) -> SentOnce:
+        """One text-back per missed call (its notification id is ``textback:<call id>``)."""
 
-    async def _interrupted(self, bootstrap: str) -> set[str]:
-        events = await read_all(bootstrap, NOTIFICATIONS_EVENTS, quiet_seconds=1)
-        return {
-            str(e["notification_id"]).removeprefix("textback:")
-            for e in events
-            if e.get("event_type") == "NotificationFailed"
-            and str(e.get("notification_id", "")).startswith("textback:")
-            and "interrupted" in str(e.get("reason", ""))
-        }
+        def caller_of(message: dict[str, Any]) -> str | None:
+            return self.phones.get(str(message.get("To", "")).removeprefix("whatsapp:"))
 
-    def text_back_violations(self, provider: ProviderSimulator) -> int:
-        """Callers with two messages or more, or with none and no interrupted send."""
-        wrong = {
-            c: len(provider.to(phone))
-            for c, phone in self.callers.items()
-            if len(provider.to(phone)) > 1 or (not provider.to(phone) and c not in self.interrupted)
-        }
-        if wrong:
-            say(f"callers without exactly one text-back (caller: messages): {wrong}")
-        return len(wrong)
+        return SentOnce(
+            provider, self.callers, caller_of, prefix="textback:", noun="callers", what="text-back"
+        )
 
     async def callback_task_violations(self) -> int:
         """Missed calls with other than exactly one open callback task."""

@@ -8,24 +8,20 @@ Twilio-compatible simulator served by the chaos process; each message carries th
 idempotency key ``<booking_id>:confirmed:<channel>/<channel>``, which ties it to its
 booking (the partner's requests share one phone number, so the number cannot).
 
-The rules are the text-backs' (``chaos_calls.py``): a send cut off by a ``kill -9``
-(claimed, outcome unknown) is never sent again and is reported failed ("interrupted")
-on ``notifications.events.v1`` once older than ``SLOTLINE_INTERRUPTED_AFTER_SECONDS``;
-such a booking, with no message and that report, is counted in
+The rules are the text-backs', counted by the same ``chaos_sends.SentOnce``: a send cut
+off by a ``kill -9`` is never sent again and is reported failed ("interrupted"); such a
+booking, with no message and that report, is counted in
 ``chaos_confirmations_interrupted``, not as a violation. A booking with two confirmation
-messages or more, or with none and no interrupted report, is one.
+messages or more, or with none and no interrupted report, is one; so is a confirmation
+of a booking never confirmed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
-from outside import read_all
-from support import say
+from chaos_sends import SentOnce
 
-from slotline.events.topics import NOTIFICATIONS_EVENTS
 from slotline.notifier.simulator import ProviderSimulator
 
 SUFFIX = ":confirmed"
@@ -43,64 +39,18 @@ def reachable_confirmed(booking_events: list[dict[str, Any]]) -> set[str]:
     }
 
 
-class Confirmations:
-    """What the provider accepted per confirmed booking, and the interrupted sends."""
+def booking_of(message: dict[str, Any]) -> str | None:
+    """The booking a confirmation message is for, by its idempotency key."""
+    booking_id, _, rest = str(message.get("key") or "").partition(":")
+    return booking_id if rest.startswith("confirmed:") else None
 
-    def __init__(self, provider: ProviderSimulator, booking_events: list[dict[str, Any]]) -> None:
-        self.provider = provider
-        self.bookings = reachable_confirmed(booking_events)
-        self.interrupted: set[str] = set()
 
-    def sent(self) -> dict[str, int]:
-        """Booking id → confirmation messages accepted for it."""
-        counts: dict[str, int] = {}
-        for message in self.provider.accepted:
-            key = str(message.get("key") or "")
-            booking_id, _, rest = key.partition(":")
-            if rest.startswith("confirmed:"):
-                counts[booking_id] = counts.get(booking_id, 0) + 1
-        return counts
-
-    async def settled(self, bootstrap: str, timeout: float) -> None:
-        """Wait until every booking got its message or its send was reported interrupted
-        (or ``timeout``), then a little more: a doubled confirmation would come after."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            sent = self.sent()
-            waiting = [b for b in self.bookings if not sent.get(b)]
-            if waiting:
-                self.interrupted = await self._interrupted(bootstrap)
-            if all(b in self.interrupted for b in waiting):
-                break
-            await asyncio.sleep(2)
-        await asyncio.sleep(5)
-
-    async def _interrupted(self, bootstrap: str) -> set[str]:
-        events = await read_all(bootstrap, NOTIFICATIONS_EVENTS, quiet_seconds=1)
-        return {
-            str(e["notification_id"]).removesuffix(SUFFIX)
-            for e in events
-            if e.get("event_type") == "NotificationFailed"
-            and str(e.get("notification_id", "")).endswith(SUFFIX)
-            and "interrupted" in str(e.get("reason", ""))
-        }
-
-    def interrupted_count(self) -> int:
-        sent = self.sent()
-        return sum(1 for b in self.bookings if not sent.get(b) and b in self.interrupted)
-
-    def violations(self) -> int:
-        """Confirmed bookings with two messages or more, or none and no interrupted send;
-        and confirmation messages for a booking never confirmed."""
-        sent = self.sent()
-        wrong = {
-            b: sent.get(b, 0)
-            for b in self.bookings
-            if sent.get(b, 0) > 1 or (not sent.get(b) and b not in self.interrupted)
-        }
-        stray = {b: n for b, n in sent.items() if b not in self.bookings}
-        if wrong:
-            say(f"bookings without exactly one confirmation (booking: messages): {wrong}")
-        if stray:
-            say(f"confirmations of bookings never confirmed (booking: messages): {stray}")
-        return len(wrong) + len(stray)
+def confirmations_sent(
+    provider: ProviderSimulator, booking_events: list[dict[str, Any]]
+) -> SentOnce:
+    """One confirmation per reachable confirmed booking (its notification id is
+    ``<booking_id>:confirmed``)."""
+    bookings = reachable_confirmed(booking_events)
+    return SentOnce(
+        provider, bookings, booking_of, suffix=SUFFIX, noun="bookings", what="confirmation"
+    )

@@ -21,20 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import time as clock_time
-from datetime import timedelta
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import psycopg
+from booking import open_clinics
 from psycopg.rows import dict_row
 from support import say
 
-from slotline.availability.application import AvailabilityApplication
-from slotline.availability.demo import MASSAGE_NEEDS, Clinic
-from slotline.availability.domain.values import ResourceKind, ServiceDefinition, WeeklyHours
-from slotline.events.store import postgres_env
+from slotline.availability.demo import Clinic
 
 TIER = "chaos-deposit"
 POLICY = {"payment": "deposit", "price_minor": 6000, "deposit_minor": 2000}
@@ -43,37 +38,9 @@ NETWORK_SCHEMA = "card_network"
 KEPT = {"authorized", "captured"}
 
 
-def open_deposit_clinic(database_url: str, tenant_id: str, staff: int, days: int) -> Clinic:
-    """A clinic like the benchmark's (``demo.open_clinic``) whose service asks a deposit."""
-    app = AvailabilityApplication(env=postgres_env(database_url, "availability"))
-    try:
-        location = app.register_location(tenant_id, "Deposit clinic", "Europe/Athens")
-        hours = WeeklyHours.every_day((clock_time(1), clock_time(23, 59)))
-        staff_ids = tuple(
-            app.register_resource(
-                tenant_id, location, ResourceKind.STAFF, f"therapist {n}", ["massage"], hours
-            )
-            for n in range(staff)
-        )
-        room_ids = tuple(
-            app.register_resource(
-                tenant_id, location, ResourceKind.ROOM, f"room {n}", ["treatment"], hours
-            )
-            for n in range(staff)
-        )
-        definition = ServiceDefinition(
-            service_id=uuid4(),
-            duration=timedelta(minutes=60),
-            buffer_after=timedelta(minutes=15),
-            requirements=MASSAGE_NEEDS,
-            slot_interval=timedelta(minutes=15),
-            booking_horizon=timedelta(days=days),
-            price_tier=TIER,
-        )
-        service = app.define_service(tenant_id, location, "60-min massage, deposit", definition)
-        return Clinic(tenant_id, location, service, staff_ids, room_ids)
-    finally:
-        app.close()
+def open_deposit_clinic(database_url: str) -> Clinic:
+    """A clinic like the benchmark's whose service has the deposit tier."""
+    return open_clinics(database_url, 1, price_tier=TIER)[0]
 
 
 async def ask_deposits(booking_url: str, manager_token: str) -> None:

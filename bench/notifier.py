@@ -20,26 +20,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from slotline.events.contract.notifications import TextBackRequested
 from slotline.events.kafka import build_broker, ensure_topics
 from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.notifier.application import NotifierApplication
-from slotline.notifier.domain.booking_card import BookingCard
-from slotline.notifier.domain.notices import reminder_notices
-from slotline.notifier.domain.reminders import PlannedReminder, ReminderKind
-from slotline.notifier.persistence import queue
-from slotline.notifier.persistence.unit_of_work import unit_of_work
 from slotline.notifier.settings import NotifierSettings
 from slotline.notifier.simulator import ProviderSimulator, serving
+from slotline.notifier.testing import queue_reminder_burst, text_back
 from slotline.notifier.wiring import config_of
 
 REMINDERS = 10_000
@@ -70,35 +64,11 @@ def percentile(values: list[float], share: float) -> float:
 def seed_reminders(app: NotifierApplication, first_due: datetime) -> dict[str, datetime]:
     """10,000 bookings' 24 h reminders due within one minute; returns due time per key."""
     prefix, digits = awake_prefix(first_due)
-    kind = ReminderKind.parse("24h")
-    due: dict[str, datetime] = {}
-    with unit_of_work(app) as work:
-        for i in range(REMINDERS):
-            at = first_due + timedelta(milliseconds=i * 60_000 // REMINDERS)
-            start = at + kind.lead
-            card = BookingCard(
-                tenant_id="bench",
-                booking_id=f"b{i:05d}",
-                reference="SLT-BENCH",
-                customer_name=f"Customer {i}",
-                phone=f"{prefix}{i:0{digits}d}",
-                email=None,
-                language="en",
-                transactional_consent=True,
-                marketing_consent=False,
-                service_name="Massage 60",
-                location_name="Kolonaki",
-                address=None,
-                time_zone="Europe/Athens",
-                starts_at=start,
-                ends_at=start + timedelta(hours=1),
-                resource_ids=("staff-1",),
-            )
-            planned = PlannedReminder(kind, at, kind.useful_until(start))
-            for message in reminder_notices(card, planned):
-                queue.enqueue(work, message)
-                due[f"{message.key}/sms"] = at
-    return due
+    due = [
+        (f"{prefix}{i:0{digits}d}", first_due + timedelta(milliseconds=i * 60_000 // REMINDERS))
+        for i in range(REMINDERS)
+    ]
+    return queue_reminder_burst(app, "bench", due)
 
 
 def start_notifier(
@@ -173,18 +143,12 @@ class TextBacks:
         prefix, digits = awake_prefix(datetime.now(UTC))
         for _ in range(count):
             self.sent += 1
-            call_id = f"call-{uuid.uuid4().hex[:10]}"
-            request = TextBackRequested(
-                tenant_id="bench",
-                aggregate_id=call_id,
-                call_id=call_id,
-                to_phone=f"{prefix}{REMINDERS + self.sent:0{digits}d}",
-                from_phone="+302101234567",
-                business_name="Bench Clinic",
-                booking_url="https://book.example/bench",
+            phone = f"{prefix}{REMINDERS + self.sent:0{digits}d}"
+            request = text_back("bench", phone, business_name="Bench Clinic")
+            published[f"textback:{request.call_id}/sms"] = time.time()
+            await self.broker.publish(
+                request.to_json(), topic=request.TOPIC, key=request.call_id.encode()
             )
-            published[f"textback:{call_id}/sms"] = time.time()
-            await self.broker.publish(request.to_json(), topic=request.TOPIC, key=call_id.encode())
             await asyncio.sleep(1 / rate)
 
         def accepted() -> dict[str, float]:

@@ -3,22 +3,15 @@ bulk lane, text-backs by the prompt lane, each with its own claims and sending s
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import anyio
 import pytest
 
-from slotline.events.contract.notifications import TextBackRequested
 from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, running
 from slotline.notifier.application import NotifierApplication
-from slotline.notifier.domain.booking_card import BookingCard
-from slotline.notifier.domain.notices import reminder_notices
-from slotline.notifier.domain.reminders import PlannedReminder, ReminderKind
-from slotline.notifier.persistence import queue
-from slotline.notifier.persistence.unit_of_work import unit_of_work
 from slotline.notifier.settings import NotifierSettings
 from slotline.notifier.simulator import ProviderSimulator
 from slotline.notifier.testing import (
@@ -28,6 +21,8 @@ from slotline.notifier.testing import (
     new_tenant,
     notifier_settings,
     publish,
+    queue_reminder_burst,
+    text_back,
 )
 from slotline.notifier.wiring import config_of, service_spec
 
@@ -44,50 +39,13 @@ def seed_due_reminders(
     app = NotifierApplication(
         env=postgres_env(database_url, settings.schema_name), config=config_of(settings)
     )
-    kind = ReminderKind.parse("24h")
     due = clock.now - timedelta(minutes=1)
-    start = due + kind.lead
     phones = [greek_mobile() for _ in range(BURST)]
     try:
-        with unit_of_work(app) as work:
-            for i, phone in enumerate(phones):
-                card = BookingCard(
-                    tenant_id=tenant,
-                    booking_id=f"b{i:05d}",
-                    reference="SLT-BURST",
-                    customer_name=f"Customer {i}",
-                    phone=phone,
-                    email=None,
-                    language="en",
-                    transactional_consent=True,
-                    marketing_consent=False,
-                    service_name="Massage 60",
-                    location_name="Kolonaki",
-                    address=None,
-                    time_zone="Europe/Athens",
-                    starts_at=start,
-                    ends_at=start + timedelta(hours=1),
-                    resource_ids=("staff-1",),
-                )
-                planned = PlannedReminder(kind, due, kind.useful_until(start))
-                for message in reminder_notices(card, planned):
-                    queue.enqueue(work, message)
+        queue_reminder_burst(app, tenant, [(phone, due) for phone in phones])
     finally:
         app.close()
     return phones
-
-
-def text_back(tenant: str, to_phone: str) -> TextBackRequested:
-    call_id = f"call-{uuid.uuid4().hex[:10]}"
-    return TextBackRequested(
-        tenant_id=tenant,
-        aggregate_id=call_id,
-        call_id=call_id,
-        to_phone=to_phone,
-        from_phone="+302101234567",
-        business_name="Kolonaki Spa",
-        booking_url="https://book.example/kolonaki",
-    )
 
 
 class TestPriorityLane:

@@ -5,21 +5,31 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotline.events.contract import booking as bookings
 from slotline.events.contract.common import Channel, Consents, Contact, Money, TimeSlot
+from slotline.events.contract.notifications import TextBackRequested
 from slotline.events.envelope import Message
 from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import read_topic
 from slotline.events.testing.service import RunningService
 from slotline.events.topics import NOTIFICATIONS_EVENTS
+from slotline.notifier.domain.booking_card import BookingCard
+from slotline.notifier.domain.notices import reminder_notices
+from slotline.notifier.domain.reminders import PlannedReminder, ReminderKind
+from slotline.notifier.persistence import queue
+from slotline.notifier.persistence.unit_of_work import unit_of_work
 from slotline.notifier.settings import NotifierSettings
 from slotline.notifier.simulator import ProviderSimulator
+
+if TYPE_CHECKING:
+    from slotline.notifier.application import NotifierApplication
 
 START_OF_TESTS = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 10:00 in Athens
 
@@ -196,3 +206,53 @@ async def send_signed(
     signature = twilio_signature(auth_token, url, list(form.items()))
     response = await service.client.post(path, data=form, headers={"X-Twilio-Signature": signature})
     return response.status_code
+
+
+def queue_reminder_burst(
+    app: NotifierApplication, tenant: str, due: Sequence[tuple[str, datetime]]
+) -> dict[str, datetime]:
+    """A burst of 24 h reminders, one booking per ``(phone, due time)``, queued as
+    ``BookingConfirmed`` would have queued them; returns each text's provider key
+    (``<message key>/sms``) and its due time."""
+    kind = ReminderKind.parse("24h")
+    keys: dict[str, datetime] = {}
+    with unit_of_work(app) as work:
+        for i, (phone, at) in enumerate(due):
+            start = at + kind.lead
+            card = BookingCard(
+                tenant_id=tenant,
+                booking_id=f"b{i:05d}",
+                reference="SLT-BURST",
+                customer_name=f"Customer {i}",
+                phone=phone,
+                email=None,
+                language="en",
+                transactional_consent=True,
+                marketing_consent=False,
+                service_name="Massage 60",
+                location_name="Kolonaki",
+                address=None,
+                time_zone="Europe/Athens",
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                resource_ids=("staff-1",),
+            )
+            planned = PlannedReminder(kind, at, kind.useful_until(start))
+            for message in reminder_notices(card, planned):
+                queue.enqueue(work, message)
+                keys[f"{message.key}/sms"] = at
+    return keys
+
+
+def text_back(tenant: str, to_phone: str, business_name: str = "Kolonaki Spa") -> TextBackRequested:
+    """A missed call's text-back request, as call-intake publishes it."""
+    call_id = f"call-{uuid.uuid4().hex[:10]}"
+    return TextBackRequested(
+        tenant_id=tenant,
+        aggregate_id=call_id,
+        call_id=call_id,
+        to_phone=to_phone,
+        from_phone="+302101234567",
+        business_name=business_name,
+        booking_url="https://book.example/kolonaki",
+    )
