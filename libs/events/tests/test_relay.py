@@ -27,9 +27,9 @@ from slotline.events.testing.tally import (
     Credit,
     Tally,
     TallyApplication,
-    TallyCounted,
     TallyLedger,
     ledger_inbox,
+    tally_counted,
     tally_publisher,
     tally_to_message,
 )
@@ -378,12 +378,7 @@ def refusing(amount: int) -> Publisher:
     def counted(tally: Tally, domain_event: Tally.Counted) -> Message:
         if domain_event.amount == amount:
             raise ValueError(f"a count of {amount} cannot be published")
-        return TallyCounted(
-            tenant_id=tally.tenant_id,
-            aggregate_id=str(tally.id),
-            amount=domain_event.amount,
-            total=tally.total,
-        )
+        return tally_counted(tally, domain_event)
 
     return publisher
 

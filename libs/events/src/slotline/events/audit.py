@@ -33,6 +33,18 @@ from slotline.events.unit_of_work import UnitOfWork
 
 ALERT_DISTINCT_ITEMS = 50
 ALERT_WINDOW = timedelta(minutes=5)
+# The record's fields an owner's query reads, kept in <schema>.audit_log beside record_id.
+ROW_FIELDS = (
+    "tenant_id",
+    "at",
+    "actor",
+    "roles",
+    "access",
+    "item_kind",
+    "item_id",
+    "action",
+    "source_address",
+)
 
 
 class AuditRecord(Aggregate):
@@ -122,31 +134,34 @@ def publish_audit(publisher: Publisher) -> None:
     @publisher.on(AuditRecord.Recorded)
     def recorded(record: AuditRecord, _: Any) -> Message:
         return contract.AccessAudited(
-            tenant_id=record.tenant_id,
-            aggregate_id=str(record.id),
-            service=record.service,
-            actor=record.actor,
+            **_who_when(record),
             roles=record.roles,
             access=contract.AccessKind(record.access),
             item_kind=record.item_kind,
             item_id=record.item_id,
             action=record.action,
             source_address=record.source_address,
-            at=record.at,
         )
 
     @publisher.on(UnusualAccess.Noticed)
     def noticed(alert: UnusualAccess, _: Any) -> Message:
         return contract.UnusualAccessDetected(
-            tenant_id=alert.tenant_id,
-            aggregate_id=str(alert.id),
-            service=alert.service,
-            actor=alert.actor,
+            **_who_when(alert),
             item_kind=alert.item_kind,
             distinct_items=alert.distinct_items,
             window_seconds=alert.window_seconds,
-            at=alert.at,
         )
+
+
+def _who_when(fact: AuditRecord | UnusualAccess) -> dict[str, Any]:
+    """What every audit event says: whose tenant, which service, which actor, when."""
+    return {
+        "tenant_id": fact.tenant_id,
+        "aggregate_id": str(fact.id),
+        "service": fact.service,
+        "actor": fact.actor,
+        "at": fact.at,
+    }
 
 
 class AuditTrail:
@@ -188,22 +203,12 @@ class AuditTrail:
         cursor = work.cursor
         self._ensure_table(cursor)
         cursor.execute(
-            sql.SQL(
-                "INSERT INTO {} (record_id, tenant_id, at, actor, roles, access, item_kind,"
-                " item_id, action, source_address) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            ).format(self.table),
-            (
-                record.id,
-                access.tenant_id,
-                now,
-                access.actor,
-                list(access.roles),
-                access.access.value,
-                access.item_kind,
-                access.item_id,
-                access.action,
-                access.source_address,
+            sql.SQL("INSERT INTO {} (record_id, {}) VALUES (%s, {})").format(
+                self.table,
+                sql.SQL(", ").join(map(sql.Identifier, ROW_FIELDS)),
+                sql.SQL(", ").join(sql.Placeholder() * len(ROW_FIELDS)),
             ),
+            (record.id, *(getattr(record, name) for name in ROW_FIELDS)),
         )
         if access.access is contract.AccessKind.READ:
             self._maybe_alert(work, cursor, access, now)

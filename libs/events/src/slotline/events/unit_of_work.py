@@ -15,7 +15,7 @@ cursor; only read-model rows need PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
@@ -230,17 +230,11 @@ class UnitOfWork:
 def unit_of_work(app: ServiceApplication) -> Iterator[UnitOfWork]:
     """Open a unit of work; it commits when the block ends without an exception."""
     recorder = app.recorder
+    transaction: AbstractContextManager[Cursor[DictRow] | None] = nullcontext()  # in memory
     if isinstance(recorder, SlotlineRecorder):
-        with recorder.transaction(commit=True) as cursor:
-            work = UnitOfWork(app, cursor)
-            token = _active.set(work)
-            try:
-                yield work
-                aggregates = work._flush()
-            finally:
-                _active.reset(token)
-    else:
-        work = UnitOfWork(app, None)
+        transaction = recorder.transaction(commit=True)
+    with transaction as cursor:
+        work = UnitOfWork(app, cursor)
         token = _active.set(work)
         try:
             yield work

@@ -56,16 +56,18 @@ def tally_publisher(_: object = None) -> Publisher:
     """What a tally service publishes: each count, from the tally right after it."""
     publisher = Publisher(Tally)
 
-    @publisher.on(Tally.Counted)
-    def counted(tally: Tally, domain_event: Tally.Counted) -> Message:
-        return TallyCounted(
-            tenant_id=tally.tenant_id,
-            aggregate_id=str(tally.id),
-            amount=domain_event.amount,
-            total=tally.total,
-        )
-
+    publisher.add(Tally.Counted, tally_counted)
     return publisher
+
+
+def tally_counted(tally: Tally, domain_event: Tally.Counted) -> Message:
+    """A count as published: the amount, and the tally's total right after it."""
+    return TallyCounted(
+        tenant_id=tally.tenant_id,
+        aggregate_id=str(tally.id),
+        amount=domain_event.amount,
+        total=tally.total,
+    )
 
 
 def tally_to_message(domain_event: Any) -> Message | None:
