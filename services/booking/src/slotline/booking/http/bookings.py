@@ -225,18 +225,9 @@ def list_bookings(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """The day sheet: bookings by start time, filtered by time range, status, customer."""
-    schema = app.schema
+    wanted = board.DaySheetFilter(start, end, status, customer_id, limit)
     with app.process_recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-        rows = board.bookings(
-            cursor,
-            schema,
-            principal.tenant_id,
-            start=start,
-            end=end,
-            status=status,
-            customer_id=customer_id,
-            limit=limit,
-        )
+        rows = board.bookings(cursor, app.schema, principal.tenant_id, wanted)
     return [{k: (str(v) if isinstance(v, UUID) else v) for k, v in row.items()} for row in rows]
 
 

@@ -171,25 +171,29 @@ def overdue_sagas(
     return [row["booking_id"] for row in cursor.fetchall()]
 
 
+@dataclass(frozen=True)
+class DaySheetFilter:
+    """Which bookings the day sheet lists: those overlapping ``start``–``end``, in
+    ``status``, of ``customer_id`` (None: any), the first ``limit`` by start time."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    status: str | None = None
+    customer_id: UUID | None = None
+    limit: int = 200
+
+
 def bookings(
-    cursor: Cursor[DictRow],
-    schema: str,
-    tenant_id: str,
-    *,
-    start: datetime | None,
-    end: datetime | None,
-    status: str | None,
-    customer_id: UUID | None,
-    limit: int,
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, wanted: DaySheetFilter
 ) -> list[dict[str, Any]]:
     conditions = [sql.SQL("tenant_id = %(tenant)s")]
-    if start is not None:
+    if wanted.start is not None:
         conditions.append(sql.SQL("slot_end > %(start)s"))
-    if end is not None:
+    if wanted.end is not None:
         conditions.append(sql.SQL("slot_start < %(end)s"))
-    if status is not None:
+    if wanted.status is not None:
         conditions.append(sql.SQL("status = %(status)s"))
-    if customer_id is not None:
+    if wanted.customer_id is not None:
         conditions.append(sql.SQL("customer_id = %(customer)s"))
     cursor.execute(
         sql.SQL(
@@ -197,11 +201,11 @@ def bookings(
         ).format(sql.Identifier(schema), sql.SQL(" AND ").join(conditions)),
         {
             "tenant": tenant_id,
-            "start": start,
-            "end": end,
-            "status": status,
-            "customer": customer_id,
-            "limit": limit,
+            "start": wanted.start,
+            "end": wanted.end,
+            "status": wanted.status,
+            "customer": wanted.customer_id,
+            "limit": wanted.limit,
         },
     )
     return list(cursor.fetchall())
