@@ -34,10 +34,10 @@ from aiokafka import AIOKafkaConsumer
 from support import ServiceProcess, figure, infrastructure, percentile, say
 
 from slotline.call_intake.domain.call import Call
-from slotline.call_intake.telephony.signature import twilio_signature
 from slotline.events.local.infra import free_port
 from slotline.events.testing.service import bearer
 from slotline.events.topics import NOTIFICATIONS_EVENTS
+from slotline.events.twilio_signature import twilio_signature
 from slotline.notifier.simulator import ProviderSimulator, serving
 
 AUTH_TOKEN = "bench-twilio-auth-token"

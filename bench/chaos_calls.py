@@ -25,7 +25,7 @@ from chaos_sends import SentOnce
 from support import say
 
 from slotline.call_intake.domain.call import Call
-from slotline.call_intake.telephony.signature import twilio_signature
+from slotline.events.twilio_signature import twilio_signature
 from slotline.notifier.simulator import ProviderSimulator
 
 TWILIO_AUTH_TOKEN = "chaos-twilio-auth-token"

@@ -16,11 +16,11 @@ import pytest
 
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.settings import CallIntakeSettings
-from slotline.call_intake.telephony.signature import twilio_signature
 from slotline.call_intake.wiring import service_spec
 from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import read_topic
 from slotline.events.testing.service import RunningService, bearer, running
+from slotline.events.twilio_signature import twilio_signature
 
 # Tuesday 1 December 2026, 10:00 in Athens: the clinic is open, Greek callers are awake.
 OPEN_HOURS = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

@@ -56,7 +56,7 @@ class TestWebhookSignatures:
         phone = await intake.new_tenant()
         call_sid = sid()
         sent = {"CallSid": call_sid, "From": CALLER, "To": "+302100000001"}
-        from slotline.call_intake.telephony.signature import twilio_signature
+        from slotline.events.twilio_signature import twilio_signature
 
         url = f"{intake.service.base_url}/v1/telephony/{phone.tenant_id}/voice"
         tampered = twilio_signature(phone.token, url, (sent | {"From": "+306900000000"}).items())

@@ -6,12 +6,12 @@ import pytest
 from starlette.requests import Request
 
 from slotline.call_intake.settings import CallIntakeSettings
-from slotline.call_intake.telephony.signature import (
+from slotline.call_intake.telephony.webhook import called_url
+from slotline.events.twilio_signature import (
     signature_is_valid,
     twilio_signature,
     url_forms,
 )
-from slotline.call_intake.telephony.webhook import called_url
 
 pytestmark = pytest.mark.unit
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
+from slotline.events.twilio_signature import signature_is_valid, twilio_signature
 from slotline.notifier.calendar_files import booking_ics, feed_token, feed_token_valid, staff_feed
 from slotline.notifier.domain.booking_card import BookingCard
-from slotline.notifier.http.signature import signature_valid, twilio_signature
 from slotline.notifier.rendering import TemplateProblem, Templates
 
 pytestmark = pytest.mark.unit
@@ -120,9 +120,9 @@ class TestWebhookSignatures:
     def test_the_signature_covers_url_and_parameters(self) -> None:
         params = [("From", "+306912345678"), ("Body", "STOP")]
         signature = twilio_signature("token", "https://n.example/hook", params)
-        assert signature_valid("token", "https://n.example/hook", params, signature)
-        assert not signature_valid(
+        assert signature_is_valid("token", "https://n.example/hook", params, signature)
+        assert not signature_is_valid(
             "token", "https://n.example/hook", [("Body", "START")], signature
         )
-        assert not signature_valid("other", "https://n.example/hook", params, signature)
-        assert not signature_valid("token", "https://n.example/hook", params, None)
+        assert not signature_is_valid("other", "https://n.example/hook", params, signature)
+        assert not signature_is_valid("token", "https://n.example/hook", params, None)

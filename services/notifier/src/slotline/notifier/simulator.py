@@ -23,8 +23,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from slotline.events.twilio_signature import twilio_signature
 from slotline.notifier.channels.twilio import valid_number
-from slotline.notifier.http.signature import twilio_signature
 
 
 @dataclass

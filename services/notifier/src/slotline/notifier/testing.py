@@ -200,7 +200,7 @@ async def send_signed(
     service: RunningService, path: str, form: dict[str, str], auth_token: str
 ) -> int:
     """POST a provider webhook to the notifier, signed like Twilio signs it."""
-    from slotline.notifier.http.signature import twilio_signature
+    from slotline.events.twilio_signature import twilio_signature
 
     url = f"{service.base_url}{path}"  # the tests' public URL is the service's own
     signature = twilio_signature(auth_token, url, list(form.items()))

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from slotline.call_intake.settings import CallIntakeSettings
-from slotline.call_intake.telephony.signature import signature_is_valid
+from slotline.events.twilio_signature import signature_is_valid
 
 M = TypeVar("M", bound=BaseModel)
 

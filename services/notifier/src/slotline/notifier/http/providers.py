@@ -13,8 +13,8 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from slotline.events.http_contract import refusals
+from slotline.events.twilio_signature import signature_is_valid
 from slotline.notifier.http.deps import Notifier
-from slotline.notifier.http.signature import signature_valid
 from slotline.notifier.outcomes import Outcomes
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -29,7 +29,9 @@ def providers_router(auth_token: str, public_url: str) -> APIRouter:
         url = public_url.rstrip("/") + request.url.path
         if request.url.query:
             url += f"?{request.url.query}"
-        if not signature_valid(auth_token, url, params, request.headers.get("X-Twilio-Signature")):
+        if not signature_is_valid(
+            auth_token, url, params, request.headers.get("X-Twilio-Signature")
+        ):
             raise HTTPException(403, "invalid or missing X-Twilio-Signature")
         return dict(params)
 

@@ -1,5 +1,9 @@
 """``X-Twilio-Signature``: HMAC-SHA1 of the URL called plus the sorted POST parameters.
 
+One implementation for every webhook signed this way: call-intake's voice and SMS
+webhooks, and the notifier's delivery-status callbacks (and its local provider simulator,
+which signs like Twilio). Twilio's own validator ships only inside its whole SDK.
+
 The string signed is the full URL Twilio requested (query string included) followed by
 each POST parameter's name and value, sorted by name (repeated names by value), keyed
 with the account's auth token, base64-encoded. Twilio may have signed the URL with or
@@ -12,7 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -49,7 +53,7 @@ def url_forms(url: str) -> list[str]:
 
 
 def signature_is_valid(
-    auth_token: str, url: str, params: list[tuple[str, str]], signature: str | None
+    auth_token: str, url: str, params: Sequence[tuple[str, str]], signature: str | None
 ) -> bool:
     """Whether ``signature`` is Twilio's for this request (any accepted URL form)."""
     if not signature or not auth_token:
