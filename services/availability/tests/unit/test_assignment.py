@@ -2,14 +2,14 @@
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from slotline.availability.domain.calendar import Reservation, ResourceDay
-from slotline.availability.domain.reservation import reserve_slot
+from slotline.availability import testing
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.rules import RejectionReason
 from slotline.availability.domain.schedule import local_date_of
@@ -21,6 +21,7 @@ from slotline.availability.domain.values import (
     ServiceDefinition,
     WeeklyHours,
 )
+from slotline.availability.testing import Calendars
 
 pytestmark = pytest.mark.unit
 
@@ -30,8 +31,6 @@ LOCATION = UUID(int=900)
 DAY = date(2025, 6, 2)
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 NINE_TO_FIVE = WeeklyHours.every_day((time(9), time(17)))
-
-Calendars = dict[tuple[UUID, date], ResourceDay]
 
 
 def resource(
@@ -90,21 +89,7 @@ def slot(start: datetime, service: ServiceDefinition = MASSAGE) -> Interval:
     return service.slot_at(start)
 
 
-def book(
-    calendars: Calendars,
-    who: ResourceState,
-    start: datetime,
-    service: ServiceDefinition = MASSAGE,
-    seats: int = 1,
-) -> None:
-    """Allocate a booking of ``service`` at ``start`` on every day of ``who`` it touches."""
-    reservation = Reservation.of(
-        uuid4(), service, service.slot_at(start), seats, NOW + timedelta(days=30)
-    )
-    reserve_slot(
-        lambda rid, day: calendars.setdefault((rid, day), ResourceDay.open(rid, day)),
-        [who.resource_id], reservation, who.tz, now=NOW,
-    )  # fmt: skip
+book = partial(testing.book, service=MASSAGE, now=NOW)
 
 
 def assign(
@@ -180,7 +165,7 @@ class TestBuffersBlockTheResource:
 
     def test_the_next_fifteen_minutes_after_a_buffered_booking_are_blocked(self) -> None:
         calendars: Calendars = {}
-        book(calendars, ANNA, at(10), self.PADDED)
+        book(calendars, ANNA, at(10), service=self.PADDED)
         assert assign(self.PADDED, at(11), calendars, resources=[ANNA]) == RejectionReason.TAKEN
         assert assign(self.PADDED, at(11, 15), calendars, resources=[ANNA]) == (ANNA.resource_id,)
 
@@ -202,21 +187,21 @@ class TestRejectionReasons:
 
     def test_a_full_group_session_with_no_other_teacher_is_capacity_full(self) -> None:
         calendars: Calendars = {}
-        book(calendars, CARL, at(10), YOGA, seats=2)
+        book(calendars, CARL, at(10), service=YOGA, seats=2)
         assert assign(YOGA, at(10), calendars, resources=[CARL]) == (RejectionReason.CAPACITY_FULL)
 
     def test_the_resource_daily_limit(self) -> None:
         limited = replace(MASSAGE, max_per_day_per_resource=1)
         calendars: Calendars = {}
-        book(calendars, ANNA, at(9), limited)
+        book(calendars, ANNA, at(9), service=limited)
         reason = assign(limited, at(14), calendars, resources=[ANNA])
         assert reason == RejectionReason.DAILY_LIMIT_REACHED
 
     def test_the_location_daily_limit_counts_every_resource(self) -> None:
         limited = replace(MASSAGE, max_per_day_per_location=2)
         calendars: Calendars = {}
-        book(calendars, ANNA, at(9), limited)
-        book(calendars, BOB, at(9), limited)
+        book(calendars, ANNA, at(9), service=limited)
+        book(calendars, BOB, at(9), service=limited)
         assert assign(limited, at(14), calendars) == RejectionReason.DAILY_LIMIT_REACHED
 
     def test_the_booking_window_comes_first(self) -> None:
@@ -230,14 +215,14 @@ class TestGroupSessions:
     def test_a_newcomer_joins_the_running_session_rather_than_opening_another(self) -> None:
         # Given Dora (who sorts after Carl) already teaching the 10:00 class with a seat left
         calendars: Calendars = {}
-        book(calendars, DORA, at(10), YOGA)
+        book(calendars, DORA, at(10), service=YOGA)
         # When another person books 10:00
         # Then they join Dora's class
         assert assign(YOGA, at(10), calendars) == (DORA.resource_id,)
 
     def test_a_full_session_sends_the_newcomer_to_another_teacher(self) -> None:
         calendars: Calendars = {}
-        book(calendars, DORA, at(10), YOGA, seats=2)
+        book(calendars, DORA, at(10), service=YOGA, seats=2)
         assert assign(YOGA, at(10), calendars) == (CARL.resource_id,)
 
 
@@ -260,7 +245,8 @@ class TestSlotsCrossingMidnight:
     def test_a_booking_after_midnight_blocks_the_late_slot(self) -> None:
         # Given the night nurse booked at 00:30 on Tuesday, nothing on Monday
         calendars: Calendars = {}
-        book(calendars, self.NIGHT_NURSE, datetime(2025, 6, 3, 0, 30, tzinfo=BERLIN), self.LATE)
+        tuesday_night = datetime(2025, 6, 3, 0, 30, tzinfo=BERLIN)
+        book(calendars, self.NIGHT_NURSE, tuesday_night, service=self.LATE)
         assert (self.NIGHT_NURSE.resource_id, self.MONDAY) not in calendars
         # When Monday 23:30 is requested (occupying until 00:45)
         reason = assign(self.LATE, self.late_start(), calendars, resources=[self.NIGHT_NURSE])

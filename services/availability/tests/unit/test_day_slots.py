@@ -3,13 +3,13 @@
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
-from uuid import UUID, uuid4
+from functools import partial
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from slotline.availability.domain.calendar import Reservation, ResourceDay
-from slotline.availability.domain.reservation import reserve_slot
+from slotline.availability import testing
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.slots import (
     SlotStatus,
@@ -23,6 +23,7 @@ from slotline.availability.domain.values import (
     ServiceDefinition,
     WeeklyHours,
 )
+from slotline.availability.testing import Calendars
 
 pytestmark = pytest.mark.unit
 
@@ -31,8 +32,6 @@ ATHENS = ZoneInfo("Europe/Athens")
 DAY = date(2025, 6, 2)
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 MORNINGS = WeeklyHours.every_day((time(9), time(12)))
-
-Calendars = dict[tuple[UUID, date], ResourceDay]
 
 
 def staff(number: int, *tags: str, weekly: WeeklyHours = MORNINGS) -> ResourceState:
@@ -65,21 +64,7 @@ def at(hour: int, minute: int = 0, day: date = DAY) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
-def book(
-    calendars: Calendars,
-    who: ResourceState,
-    start: datetime,
-    service: ServiceDefinition = MASSAGE,
-    seats: int = 1,
-) -> None:
-    """Allocate a booking of ``service`` at ``start`` on every day of ``who`` it touches."""
-    reservation = Reservation.of(
-        uuid4(), service, service.slot_at(start), seats, NOW + timedelta(days=30)
-    )
-    reserve_slot(
-        lambda rid, day: calendars.setdefault((rid, day), ResourceDay.open(rid, day)),
-        [who.resource_id], reservation, who.tz, now=NOW,
-    )  # fmt: skip
+book = partial(testing.book, service=MASSAGE, now=NOW)
 
 
 def view(
@@ -147,10 +132,10 @@ class TestGroupSessionSeatsInTheView:
     def test_seats_left_count_down_to_limited_then_booked(self) -> None:
         calendars: Calendars = {}
         assert view(YOGA, (CARL,), calendars)[time(9)].seats_left == 3
-        book(calendars, CARL, at(9), YOGA, seats=2)
+        book(calendars, CARL, at(9), service=YOGA, seats=2)
         almost = view(YOGA, (CARL,), calendars)[time(9)]
         assert (almost.status, almost.seats_left) == (SlotStatus.LIMITED, 1)
-        book(calendars, CARL, at(9), YOGA, seats=1)
+        book(calendars, CARL, at(9), service=YOGA, seats=1)
         full = view(YOGA, (CARL,), calendars)[time(9)]
         assert (full.status, full.seats_left) == (SlotStatus.BOOKED, 0)
 
