@@ -12,7 +12,12 @@ from slotline.events.contract.common import Channel
 from slotline.events.logs import get_logger
 from slotline.notifier.application.core import NotifierCore
 from slotline.notifier.domain.booking_card import BookingCard, money_text
-from slotline.notifier.domain.notices import booking_channels, booking_notice, reminder_notices
+from slotline.notifier.domain.notices import (
+    Notice,
+    booking_channels,
+    booking_notice,
+    reminder_notices,
+)
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import plan
 from slotline.notifier.persistence import queue, records
@@ -33,7 +38,7 @@ class BookingNotices(NotifierCore):
             self._enqueue(
                 work,
                 booking_notice(
-                    card, "confirmed", "booking_confirmed", now, calendar=self._ics(card)
+                    card, Notice("confirmed", "booking_confirmed", now, calendar=self._ics(card))
                 ),
             )
             self._schedule_reminders(work, card, prefs, now)
@@ -70,10 +75,12 @@ class BookingNotices(NotifierCore):
                 work,
                 booking_notice(
                     card,
-                    f"rescheduled:{card.sequence}",
-                    "booking_rescheduled",
-                    now,
-                    calendar=self._ics(card),
+                    Notice(
+                        f"rescheduled:{card.sequence}",
+                        "booking_rescheduled",
+                        now,
+                        calendar=self._ics(card),
+                    ),
                 ),
             )
             prefs = self.preferences(work, [card.tenant_id])[card.tenant_id]
@@ -95,7 +102,7 @@ class BookingNotices(NotifierCore):
             self._enqueue(
                 work,
                 booking_notice(
-                    card, "cancelled", "booking_cancelled", now, calendar=self._ics(card)
+                    card, Notice("cancelled", "booking_cancelled", now, calendar=self._ics(card))
                 ),
             )
         self._wake()

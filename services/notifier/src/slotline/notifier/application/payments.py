@@ -8,7 +8,7 @@ from slotline.events.contract import payments
 from slotline.events.logs import get_logger
 from slotline.notifier.application.core import NotifierCore
 from slotline.notifier.domain.booking_card import money_text
-from slotline.notifier.domain.notices import booking_notice
+from slotline.notifier.domain.notices import Notice, booking_notice
 from slotline.notifier.domain.outgoing import EMAIL, QueuedMessage
 from slotline.notifier.persistence import records
 from slotline.notifier.persistence.unit_of_work import unit_of_work
@@ -57,13 +57,13 @@ class PaymentNotices(NotifierCore):
                 return
             purpose = f"refund:{event.refund_id or event.payment_id}"
             amount = money_text(event.amount.amount_minor, event.amount.currency)
-            notices = booking_notice(
-                card,
+            notice = Notice(
                 purpose,
                 "payment_refunded",
                 now,
                 variables={"amount": amount, "reason": event.reason},
                 text_only=True,
             )
+            notices = booking_notice(card, notice)
             self._enqueue(work, notices)
         self._wake()

@@ -9,6 +9,7 @@ consent. Each channel is its own queue row with its own idempotency key
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from slotline.notifier.domain.booking_card import BookingCard
@@ -26,41 +27,47 @@ def booking_channels(card: BookingCard) -> list[tuple[str, ...]]:
     return rows
 
 
-def booking_notice(
-    card: BookingCard,
-    purpose: str,
-    template: str,
-    due_at: datetime,
-    *,
-    calendar: str | None = None,
-    variables: dict[str, str] | None = None,
-    useful_until: datetime | None = None,
-    reminder_kind: str | None = None,
-    text_only: bool = False,
-) -> list[QueuedMessage]:
-    """The queue rows of one notice about ``card`` (``purpose`` makes its key unique)."""
-    notification_id = f"{card.booking_id}:{purpose}"
+@dataclass(frozen=True)
+class Notice:
+    """One notice about a booking: what it is for (``purpose``, unique per booking), the
+    template it is written with and when it is due; perhaps a calendar file (e-mail
+    only), more template variables, a time after which it is no use, the reminder it is,
+    or that it goes by text only."""
+
+    purpose: str
+    template: str
+    due_at: datetime
+    calendar: str | None = None
+    variables: dict[str, str] | None = None
+    useful_until: datetime | None = None
+    reminder_kind: str | None = None
+    text_only: bool = False
+
+
+def booking_notice(card: BookingCard, notice: Notice) -> list[QueuedMessage]:
+    """The queue rows of ``notice`` about ``card``, one per channel it goes by."""
+    notification_id = f"{card.booking_id}:{notice.purpose}"
     rows = []
     for channels in booking_channels(card):
-        if text_only and channels[0] == EMAIL:
+        if notice.text_only and channels[0] == EMAIL:
             continue
         rows.append(
             QueuedMessage(
                 tenant_id=card.tenant_id,
                 key=f"{notification_id}:{channels[0]}",
                 notification_id=notification_id,
-                template=template,
+                template=notice.template,
                 language=card.language,
                 channels=channels,
-                due_at=due_at,
-                variables={**card.template_variables(), **(variables or {})},
+                due_at=notice.due_at,
+                variables={**card.template_variables(), **(notice.variables or {})},
                 to_phone=card.phone,
                 to_email=card.email,
                 zone=card.time_zone,
-                useful_until=useful_until,
+                useful_until=notice.useful_until,
                 booking_id=card.booking_id,
-                reminder_kind=reminder_kind,
-                calendar=calendar if channels[0] == EMAIL else None,
+                reminder_kind=notice.reminder_kind,
+                calendar=notice.calendar if channels[0] == EMAIL else None,
             )
         )
     return rows
@@ -70,11 +77,13 @@ def reminder_notices(card: BookingCard, reminder: PlannedReminder) -> list[Queue
     """A reminder's rows; the generation in the key lets a moved booking be reminded again."""
     return booking_notice(
         card,
-        f"reminder:{reminder.kind.name}:{card.generation}",
-        "booking_reminder",
-        reminder.due_at,
-        useful_until=reminder.useful_until,
-        reminder_kind=reminder.kind.name,
+        Notice(
+            f"reminder:{reminder.kind.name}:{card.generation}",
+            "booking_reminder",
+            reminder.due_at,
+            useful_until=reminder.useful_until,
+            reminder_kind=reminder.kind.name,
+        ),
     )
 
 
