@@ -24,6 +24,7 @@ from slotline.payments.application import PaymentsApplication
 from slotline.payments.domain.ledger import Ledger
 from slotline.payments.domain.money import Money
 from slotline.payments.domain.payment import Payment, Purpose
+from slotline.payments.receipts import receipt_url
 
 # --- publishing ------------------------------------------------------------------------
 
@@ -38,11 +39,6 @@ _PUBLISHED = (
     Ledger.ReceiptIssued,
 )
 """The ledger's public facts; plans, requests, operations and assessments are internal."""
-
-
-def receipt_url(base_url: str, ledger: Ledger, receipt_id: str) -> str:
-    """The stable link of a receipt (its id is unguessable)."""
-    return f"{base_url.rstrip('/')}/v1/receipts/{ledger.id}/{receipt_id}"
 
 
 def publisher(receipts_base_url: str) -> Publisher:

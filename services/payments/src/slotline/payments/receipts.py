@@ -17,6 +17,11 @@ _templates = Environment(
 )
 
 
+def receipt_url(base_url: str, ledger: Ledger, receipt_id: str) -> str:
+    """The stable link of a receipt (its id is unguessable)."""
+    return f"{base_url.rstrip('/')}/v1/receipts/{ledger.id}/{receipt_id}"
+
+
 def render_receipt(ledger: Ledger, receipt: Receipt) -> str:
     currency = ledger.currency or "EUR"
     payment = ledger.payments[receipt.payment_id]

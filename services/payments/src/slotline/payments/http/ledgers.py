@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from slotline.payments.domain.ledger import Ledger
 from slotline.payments.http.card_guard import refuse_card_numbers
 from slotline.payments.http.deps import Payments, Staff
-from slotline.payments.messaging import receipt_url
+from slotline.payments.receipts import receipt_url
 from slotline.payments.settings import PaymentsSettings
 
 _HIDDEN = {"originator_id", "originator_topic", "timestamp", "originator_version", "_meta"}

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 
 from slotline.payments.http.card_guard import refuse_card_numbers
 from slotline.payments.http.deps import Payments, Shopper
-from slotline.payments.messaging import receipt_url
+from slotline.payments.receipts import receipt_url
 from slotline.payments.settings import PaymentsSettings
 
 
