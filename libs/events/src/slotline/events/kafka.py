@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -20,21 +20,6 @@ from slotline.events.settings import ServiceSettings
 from slotline.events.topics import OUTBOX_DEAD_LETTERS, all_topics_with_dead_letters
 
 log = get_logger(__name__)
-
-
-class Publishes(Protocol):
-    """What sends a built record: :class:`RecordSender`, or a FastStream broker."""
-
-    async def publish(
-        self,
-        message: bytes,
-        topic: str = "",
-        *,
-        key: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        correlation_id: str | None = None,
-        no_confirm: bool = False,
-    ) -> Any: ...
 
 
 class RecordSender:
@@ -98,6 +83,10 @@ def build_producer(
 def client_options(settings: ServiceSettings) -> dict[str, Any]:
     """Connection options every Kafka client of a service shares."""
     return {"bootstrap_servers": settings.kafka_bootstrap}
+
+
+Publishes = RecordSender | KafkaBroker
+"""What sends a built record: a :class:`RecordSender`, or a FastStream broker."""
 
 
 def build_broker(settings: ServiceSettings) -> KafkaBroker:
