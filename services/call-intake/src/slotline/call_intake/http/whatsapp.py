@@ -30,7 +30,6 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
-from slotline.call_intake.application import CustomerMessage
 from slotline.call_intake.http.deps import Intake, Settings
 from slotline.call_intake.whatsapp.admission import ForeignNumber, check_addressed_to, is_stale
 from slotline.call_intake.whatsapp.payload import (
@@ -107,18 +106,17 @@ async def receive(
         raise HTTPException(403, str(foreign)) from None
     now, max_age = app.clock(), timedelta(seconds=settings.whatsapp_max_age_seconds)
     counts = {"booking": 0, "lead": 0, "duplicate": 0, "stale": 0}
-    for text in customer_texts(notification):
-        if is_stale(text.sent_at, now, max_age):
+    for message in customer_texts(notification, tenant_id):
+        if is_stale(message.sent_at, now, max_age):
             counts["stale"] += 1
             refused(request).labels("stale").inc()
-            age = int((now - text.sent_at).total_seconds())
+            age = int((now - message.sent_at).total_seconds())
             log.warning(
                 "stale whatsapp message not taken",
                 tenant_id=tenant_id,
-                message_id=text.message_id,
+                message_id=message.message_id,
                 age_seconds=age,
             )
             continue
-        message = CustomerMessage(tenant_id=tenant_id, **text.model_dump())
         counts[await anyio.to_thread.run_sync(app.customer_message, message)] += 1
     return counts

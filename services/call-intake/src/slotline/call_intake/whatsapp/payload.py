@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from slotline.call_intake.contacts import CustomerMessage
+
 
 def signature_is_valid(app_secret: str, body: bytes, header: str | None) -> bool:
     if not header or not header.startswith("sha256=") or not app_secret:
@@ -88,16 +90,7 @@ class Notification(_Lenient):
     entry: list[Entry] = Field(default_factory=list)
 
 
-class CustomerText(BaseModel):
-    message_id: str
-    from_phone: str
-    to_phone: str | None
-    text: str | None
-    sent_at: datetime
-    profile_name: str | None
-
-
-def customer_texts(notification: Notification) -> Iterator[CustomerText]:
+def customer_texts(notification: Notification, tenant_id: str) -> Iterator[CustomerMessage]:
     """Each message a customer sent, with their WhatsApp name and our number."""
     for entry in notification.entry:
         for change in entry.changes:
@@ -106,7 +99,8 @@ def customer_texts(notification: Notification) -> Iterator[CustomerText]:
             ours = value.metadata.display_phone_number
             for message in value.messages:
                 sender = message.from_.lstrip("+")
-                yield CustomerText(
+                yield CustomerMessage(
+                    tenant_id=tenant_id,
                     message_id=message.id,
                     from_phone=f"+{sender}",
                     to_phone=f"+{ours.lstrip('+')}"
