@@ -4,7 +4,6 @@ confirmations with .ics, reminders on a controllable clock, cancellations, moves
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,7 @@ from icalendar import Calendar
 from slotline.events.contract import booking as bookings
 from slotline.events.contract.common import TimeSlot
 from slotline.events.testing.reading import eventually
-from slotline.events.testing.service import RunningService, running
+from slotline.events.testing.service import RunningService
 from slotline.notifier.simulator import ProviderSimulator
 from slotline.notifier.testing import (
     MailServer,
@@ -24,33 +23,13 @@ from slotline.notifier.testing import (
     local_time,
     new_tenant,
     notifications_of,
-    notifier_settings,
     publish,
     settle,
 )
-from slotline.notifier.wiring import service_spec
 
 pytestmark = pytest.mark.integration
 
 ATHENS = ZoneInfo("Europe/Athens")
-
-
-@pytest.fixture(scope="module")
-def clock() -> TestClock:
-    return TestClock()
-
-
-@pytest.fixture(scope="module")
-async def service(
-    module_database_url: str,
-    module_kafka_bootstrap: str,
-    mail_server: MailServer,
-    provider: tuple[ProviderSimulator, str],
-    clock: TestClock,
-) -> AsyncIterator[RunningService]:
-    settings = notifier_settings(module_database_url, module_kafka_bootstrap, mail_server, provider)
-    async with running(service_spec(settings, clock=clock)) as running_service:
-        yield running_service
 
 
 def calendar_of(mail: object) -> Calendar:

@@ -5,7 +5,6 @@ window, delivery reports, quiet hours, receipts, staff feeds and bad input."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from slotline.events.contract import calls, payments
 from slotline.events.contract import notifications as requests
 from slotline.events.contract.common import MessageChannel, Money
 from slotline.events.testing.reading import eventually
-from slotline.events.testing.service import RunningService, bearer, running
+from slotline.events.testing.service import RunningService, bearer
 from slotline.events.topics import BOOKING_EVENTS, NOTIFICATIONS_EVENTS
 from slotline.notifier.simulator import ProviderSimulator
 from slotline.notifier.testing import (
@@ -27,34 +26,14 @@ from slotline.notifier.testing import (
     local_time,
     new_tenant,
     notifications_of,
-    notifier_settings,
     publish,
     send_signed,
     settle,
 )
-from slotline.notifier.wiring import service_spec
 
 pytestmark = pytest.mark.integration
 
 CLINIC_LINE = "+302101234567"
-
-
-@pytest.fixture(scope="module")
-def clock() -> TestClock:
-    return TestClock()
-
-
-@pytest.fixture(scope="module")
-async def service(
-    module_database_url: str,
-    module_kafka_bootstrap: str,
-    mail_server: MailServer,
-    provider: tuple[ProviderSimulator, str],
-    clock: TestClock,
-) -> AsyncIterator[RunningService]:
-    settings = notifier_settings(module_database_url, module_kafka_bootstrap, mail_server, provider)
-    async with running(service_spec(settings, clock=clock)) as running_service:
-        yield running_service
 
 
 def text_back(
@@ -103,14 +82,24 @@ async def stop_reply(
     )
 
 
+async def text_back_sent(
+    service: RunningService,
+    simulator: ProviderSimulator,
+    channel: MessageChannel = MessageChannel.SMS,
+) -> tuple[str, str]:
+    """A new tenant's caller is sent a text-back (the provider accepted it): (tenant, phone)."""
+    tenant, phone = new_tenant(), greek_mobile()
+    await publish(service, text_back(tenant, phone, channel))
+    await eventually(lambda: simulator.to(phone), timeout=10)
+    return tenant, phone
+
+
 class TestTextBack:
     async def test_a_missed_call_text_goes_out_at_once_from_the_number_dialled(
         self, service: RunningService, provider: tuple[ProviderSimulator, str]
     ) -> None:
         simulator, _ = provider
-        tenant, phone = new_tenant(), greek_mobile()
-        await publish(service, text_back(tenant, phone))
-        await eventually(lambda: simulator.to(phone), timeout=10)
+        tenant, phone = await text_back_sent(service, simulator)
         [text] = simulator.to(phone)
         assert text["From"] == CLINIC_LINE
         assert "https://book.example/kifisia?c=1" in text["Body"]
@@ -283,9 +272,7 @@ class TestWhatsAppWindowAndDeliveryReports:
         self, service: RunningService, provider: tuple[ProviderSimulator, str]
     ) -> None:
         simulator, _ = provider
-        tenant, phone = new_tenant(), greek_mobile()
-        await publish(service, text_back(tenant, phone, MessageChannel.WHATSAPP))
-        await eventually(lambda: simulator.to(phone), timeout=10)
+        _, phone = await text_back_sent(service, simulator, MessageChannel.WHATSAPP)
         [text] = simulator.to(phone)
         assert text["To"] == f"whatsapp:{phone}"
         assert text["ContentSid"] == "HXslotline_text_back"
@@ -295,9 +282,7 @@ class TestWhatsAppWindowAndDeliveryReports:
         self, service: RunningService, provider: tuple[ProviderSimulator, str]
     ) -> None:
         simulator, _ = provider
-        tenant, phone = new_tenant(), greek_mobile()
-        await publish(service, text_back(tenant, phone))
-        await eventually(lambda: simulator.to(phone), timeout=10)
+        tenant, phone = await text_back_sent(service, simulator)
         await eventually(lambda: notifications_of(service, tenant, "NotificationSent"))
         assert await simulator.report(simulator.to(phone)[0]["sid"], "delivered") == 204
         assert await simulator.report(simulator.to(phone)[0]["sid"], "delivered") == 204

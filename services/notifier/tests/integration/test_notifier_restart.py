@@ -10,10 +10,11 @@ from typing import Any
 import anyio
 import pytest
 
+from slotline.events.contract.booking import BookingConfirmed
 from slotline.events.local.infra import free_port
 from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually
-from slotline.events.testing.service import running
+from slotline.events.testing.service import RunningService, running
 from slotline.notifier.application import NotifierApplication
 from slotline.notifier.outcomes import Outcomes
 from slotline.notifier.settings import NotifierSettings
@@ -62,6 +63,42 @@ def restarted(settings: NotifierSettings) -> NotifierSettings:
     )
 
 
+@pytest.fixture
+def own_settings(
+    database_url: str,
+    kafka_bootstrap: str,
+    mail_server: MailServer,
+    provider: tuple[ProviderSimulator, str],
+) -> NotifierSettings:
+    """A notifier on this test's own database and broker."""
+    return notifier_settings(database_url, kafka_bootstrap, mail_server, provider)
+
+
+async def confirmed_by_mail(
+    service: RunningService, mail_server: MailServer, booking: BookingConfirmed
+) -> None:
+    """The booking is confirmed, its confirmation mailed and its outcome recorded."""
+    await publish(service, booking)
+    await eventually(lambda: mail_server.to(booking.contact.email or ""))
+    await settle(1.0)
+
+
+async def reported_interrupted_never_resent(
+    service: RunningService, mail_server: MailServer, tenant: str, email: str
+) -> None:
+    """The cut-off send is reported failed ("interrupted", not permanent), not sent again."""
+
+    async def reported() -> list[dict[str, object]]:
+        return await notifications_of(service, tenant, "NotificationFailed")
+
+    await eventually(reported, timeout=15)
+    [failure] = await reported()
+    assert "interrupted" in str(failure["reason"])
+    assert failure["permanent"] is False
+    await settle(1.0)
+    assert len(mail_server.to(email)) == 1, "never resent: at most once"
+
+
 class TestRestarts:
     async def test_reminders_due_during_a_downtime_are_sent_once_after_it_or_dropped_if_too_late(
         self,
@@ -103,50 +140,29 @@ class TestRestarts:
             ]
 
     async def test_a_send_cut_off_by_a_crash_is_reported_and_never_repeated(
-        self,
-        database_url: str,
-        kafka_bootstrap: str,
-        mail_server: MailServer,
-        provider: tuple[ProviderSimulator, str],
+        self, own_settings: NotifierSettings, mail_server: MailServer
     ) -> None:
         clock = TestClock()
         tenant, email = new_tenant(), address()
         start = local_time(clock, 2, 16)
-        settings = notifier_settings(
-            database_url, kafka_bootstrap, mail_server, provider
-        ).model_copy(update={"interrupted_after_seconds": 60})
+        settings = own_settings.model_copy(update={"interrupted_after_seconds": 60})
         async with running(service_spec(settings, clock=clock)) as service:
-            await publish(service, confirmed(tenant, start, email=email))
-            await eventually(lambda: mail_server.to(email))
-            await settle(1.0)
+            await confirmed_by_mail(service, mail_server, confirmed(tenant, start, email=email))
 
         # While the service is down, a process claims the due reminder and dies before
         # recording what became of it (it may or may not have reached the provider).
         clock.move_to(start - timedelta(hours=24) + timedelta(seconds=1))
-        claimed = await claim_and_die(database_url, settings, clock)
+        claimed = await claim_and_die(settings.database_url, settings, clock)
         assert [m.reminder_kind for m in claimed] == ["24h"]
 
         clock.advance(timedelta(minutes=2))
         async with running(
             service_spec(settings.model_copy(update={"http_port": free_port()}), clock=clock)
         ) as service:
-
-            async def reported() -> list[dict[str, object]]:
-                return await notifications_of(service, tenant, "NotificationFailed")
-
-            await eventually(reported, timeout=15)
-            [failure] = await reported()
-            assert "interrupted" in str(failure["reason"])
-            assert failure["permanent"] is False
-            await settle(1.0)
-            assert len(mail_server.to(email)) == 1, "never resent: at most once"
+            await reported_interrupted_never_resent(service, mail_server, tenant, email)
 
     async def test_a_send_cut_off_in_another_replica_is_reported_while_this_one_runs(
-        self,
-        database_url: str,
-        kafka_bootstrap: str,
-        mail_server: MailServer,
-        provider: tuple[ProviderSimulator, str],
+        self, own_settings: NotifierSettings, mail_server: MailServer
     ) -> None:
         """Not only at a restart: a running replica reports claims older than any send
         takes (here 2 s), so a text-back or reminder cut off by a kill is not left
@@ -154,25 +170,13 @@ class TestRestarts:
         clock = TestClock()
         tenant, email = new_tenant(), address()
         start = local_time(clock, 2, 16)
-        settings = notifier_settings(
-            database_url, kafka_bootstrap, mail_server, provider
-        ).model_copy(update={"interrupted_after_seconds": 2})
+        settings = own_settings.model_copy(update={"interrupted_after_seconds": 2})
         async with running(service_spec(settings, clock=clock)) as service:
-            await publish(service, confirmed(tenant, start, email=email))
-            await eventually(lambda: mail_server.to(email))
-            await settle(1.0)
+            await confirmed_by_mail(service, mail_server, confirmed(tenant, start, email=email))
             # Another replica (its own clock at the reminder's time) claims and dies.
             elsewhere = TestClock()
             elsewhere.move_to(start - timedelta(hours=24) + timedelta(seconds=1))
-            claimed = await claim_and_die(database_url, settings, elsewhere)
+            claimed = await claim_and_die(settings.database_url, settings, elsewhere)
             assert [m.reminder_kind for m in claimed] == ["24h"]
             clock.move_to(elsewhere.now + timedelta(minutes=1))
-
-            async def reported() -> list[dict[str, object]]:
-                return await notifications_of(service, tenant, "NotificationFailed")
-
-            await eventually(reported, timeout=15)
-            [failure] = await reported()
-            assert "interrupted" in str(failure["reason"])
-            await settle(1.0)
-            assert len(mail_server.to(email)) == 1, "never resent: at most once"
+            await reported_interrupted_never_resent(service, mail_server, tenant, email)
