@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import anyio
 import pytest
+from aiokafka import ConsumerRecord
 from pydantic import SecretStr
 
 from slotline.events.envelope import Message
@@ -98,15 +99,19 @@ async def send(service: RunningService, *messages: Message) -> None:
         )
 
 
-async def published(service: RunningService, booking_id: str) -> list[dict[str, Any]]:
-    records = await read_topic(
+async def payments_records(service: RunningService) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on ``payments.events.v1`` so far."""
+    return await read_topic(
         service.runtime.settings.kafka_bootstrap,
         PAYMENTS_EVENTS,
         expected=1,
         timeout=5,
         settle_seconds=0.5,
     )
-    found = [json.loads(r.value or b"{}") for r in records]
+
+
+async def published(service: RunningService, booking_id: str) -> list[dict[str, Any]]:
+    found = [json.loads(r.value or b"{}") for r in await payments_records(service)]
     return [m for m in found if m.get("booking_id") == booking_id]
 
 
@@ -496,12 +501,6 @@ class TestCardNumbers:
         digits = CARD.replace(" ", "")
         assert lines  # the handler saw the requests' log lines
         assert not [line for line in lines if CARD in line or digits in line]
-        records = await read_topic(
-            service.runtime.settings.kafka_bootstrap,
-            PAYMENTS_EVENTS,
-            expected=1,
-            timeout=5,
-            settle_seconds=0.5,
-        )
+        records = await payments_records(service)
         assert records
         assert not [r for r in records if digits.encode() in (r.value or b"")]
