@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -58,20 +59,49 @@ async def drain(relay: OutboxRelay) -> int:
     return total
 
 
+@dataclass(frozen=True)
+class Outbox:
+    """A tally service's store and the broker its relay publishes to."""
+
+    app: TallyApplication
+    broker: KafkaBroker
+    database_url: str
+    bootstrap: str
+
+    def relay(self, publisher: Publisher, **options: Any) -> OutboxRelay:
+        return OutboxRelay(
+            self.app, self.broker, publisher, database_url=self.database_url, **options
+        )
+
+    def counted(self, *amounts: int) -> Tally:
+        """A tally that counted ``amounts``, saved."""
+        tally = Tally()
+        for amount in amounts:
+            tally.count(amount)
+        self.app.save(tally)
+        return tally
+
+
+@pytest.fixture
+def outbox(
+    tally_app: TallyApplication,
+    producer_broker: KafkaBroker,
+    database_url: str,
+    kafka_bootstrap: str,
+) -> Outbox:
+    return Outbox(tally_app, producer_broker, database_url, kafka_bootstrap)
+
+
 class TestPublishing:
     async def test_every_event_arrives_keyed_by_aggregate_in_stream_order(
-        self,
-        tally_app: TallyApplication,
-        producer_broker: KafkaBroker,
-        database_url: str,
-        kafka_bootstrap: str,
+        self, outbox: Outbox
     ) -> None:
         tallies = [Tally() for _ in range(3)]
-        count_many(tally_app, tallies, rounds=10)
+        count_many(outbox.app, tallies, rounds=10)
 
-        await drain(relay_for(tally_app, producer_broker, database_url))
+        await drain(relay_for(outbox.app, outbox.broker, outbox.database_url))
 
-        records = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=30, settle_seconds=0.5)
+        records = await read_topic(outbox.bootstrap, TALLY_TOPIC, expected=30, settle_seconds=0.5)
         assert len(records) == 30
         sequences: dict[str, list[int]] = defaultdict(list)
         for record in records:
@@ -85,22 +115,19 @@ class TestPublishing:
 
     async def test_envelope_carries_causation_and_trace_context(
         self,
-        tally_app: TallyApplication,
-        producer_broker: KafkaBroker,
-        database_url: str,
-        kafka_bootstrap: str,
+        outbox: Outbox,
         span_exporter: InMemorySpanExporter,
     ) -> None:
         tally = Tally()
         tracer = trace.get_tracer("test")
         with tracer.start_as_current_span("request") as span, caused_by("flow-42", "cause-7"):
             tally.count(5)
-            tally_app.save(tally)
+            outbox.app.save(tally)
         trace_id = format(span.get_span_context().trace_id, "032x")
 
-        await drain(relay_for(tally_app, producer_broker, database_url))
+        await drain(relay_for(outbox.app, outbox.broker, outbox.database_url))
 
-        [record] = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=1, settle_seconds=0.5)
+        [record] = await read_topic(outbox.bootstrap, TALLY_TOPIC, expected=1, settle_seconds=0.5)
         body = json.loads(record.value)
         assert body["correlation_id"] == "flow-42"
         assert body["causation_id"] == "cause-7"
@@ -110,19 +137,13 @@ class TestPublishing:
         assert headers["correlation_id"] == b"flow-42", "the header says what the payload says"
 
     async def test_a_flows_first_message_is_its_own_correlation_in_payload_and_header(
-        self,
-        tally_app: TallyApplication,
-        producer_broker: KafkaBroker,
-        database_url: str,
-        kafka_bootstrap: str,
+        self, outbox: Outbox
     ) -> None:
-        tally = Tally()
-        tally.count(1)
-        tally_app.save(tally)  # outside any request or message: no causal context
+        outbox.counted(1)  # outside any request or message: no causal context
 
-        await drain(relay_for(tally_app, producer_broker, database_url))
+        await drain(relay_for(outbox.app, outbox.broker, outbox.database_url))
 
-        [record] = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=1, settle_seconds=0.5)
+        [record] = await read_topic(outbox.bootstrap, TALLY_TOPIC, expected=1, settle_seconds=0.5)
         body = json.loads(record.value)
         assert body["correlation_id"] == body["event_id"]
         assert dict(record.headers)["correlation_id"] == body["event_id"].encode()
@@ -392,24 +413,17 @@ async def dead_letters(bootstrap: str, expected: int) -> list[DeadLetter]:
 
 class TestAnEventThatCannotBeMapped:
     async def test_goes_to_the_outbox_dead_letter_topic_with_the_reason_and_the_next_is_published(
-        self,
-        tally_app: TallyApplication,
-        producer_broker: KafkaBroker,
-        database_url: str,
-        kafka_bootstrap: str,
+        self, outbox: Outbox
     ) -> None:
-        tally = Tally()
-        for amount in (1, 13, 2):
-            tally.count(amount)
-        tally_app.save(tally)
-        bad = tally_app.recorder.select_notifications(start=1, limit=10)[2]  # v3: the 13
+        tally = outbox.counted(1, 13, 2)
+        bad = outbox.app.recorder.select_notifications(start=1, limit=10)[2]  # v3: the 13
 
-        relay = OutboxRelay(tally_app, producer_broker, refusing(13), database_url=database_url)
+        relay = outbox.relay(refusing(13))
         await drain(relay)
 
-        published = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=2, settle_seconds=0.5)
+        published = await read_topic(outbox.bootstrap, TALLY_TOPIC, expected=2, settle_seconds=0.5)
         assert [json.loads(r.value)["amount"] for r in published] == [1, 2]
-        [letter] = await dead_letters(kafka_bootstrap, expected=1)
+        [letter] = await dead_letters(outbox.bootstrap, expected=1)
         assert letter.consumer == "tally-relay"
         assert letter.error_type == "ValueError"
         assert "a count of 13 cannot be published" in letter.reason
@@ -422,21 +436,13 @@ class TestAnEventThatCannotBeMapped:
         assert letter.original_headers["originator_version"] == "3"
 
     async def test_is_dead_lettered_with_the_same_headers_as_the_inbox_writes(
-        self,
-        tally_app: TallyApplication,
-        producer_broker: KafkaBroker,
-        database_url: str,
-        kafka_bootstrap: str,
+        self, outbox: Outbox
     ) -> None:
-        tally = Tally()
-        tally.count(13)
-        tally_app.save(tally)
+        tally = outbox.counted(13)
 
-        await drain(
-            OutboxRelay(tally_app, producer_broker, refusing(13), database_url=database_url)
-        )
+        await drain(outbox.relay(refusing(13)))
 
-        [record] = await read_topic(kafka_bootstrap, OUTBOX_DEAD_LETTERS, expected=1)
+        [record] = await read_topic(outbox.bootstrap, OUTBOX_DEAD_LETTERS, expected=1)
         headers = {name: value.decode() for name, value in record.headers}
         assert headers["dlq_consumer"] == "tally-relay"
         assert "a count of 13 cannot be published" in headers["dlq_reason"]
@@ -444,69 +450,44 @@ class TestAnEventThatCannotBeMapped:
         assert record.key == str(tally.id).encode()
 
     async def test_a_restart_neither_publishes_nor_dead_letters_again_what_was_recorded(
-        self,
-        tally_app: TallyApplication,
-        producer_broker: KafkaBroker,
-        database_url: str,
-        kafka_bootstrap: str,
+        self, outbox: Outbox
     ) -> None:
-        tally = Tally()
-        for amount in (13, 1):
-            tally.count(amount)
-        tally_app.save(tally)
-        first = OutboxRelay(tally_app, producer_broker, refusing(13), database_url=database_url)
+        tally = outbox.counted(13, 1)
+        first = outbox.relay(refusing(13))
         await drain(first)
-        last = tally_app.recorder.max_notification_id()
-        assert tally_app.recorder.max_tracking_id(first.name) == last, "recorded past the bad one"
+        last = outbox.app.recorder.max_notification_id()
+        assert outbox.app.recorder.max_tracking_id(first.name) == last, "recorded past the bad one"
 
         tally.count(2)
-        tally_app.save(tally)
-        again = OutboxRelay(tally_app, producer_broker, refusing(13), database_url=database_url)
+        outbox.app.save(tally)
+        again = outbox.relay(refusing(13))
         await drain(again)
 
-        published = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=2, settle_seconds=0.5)
+        published = await read_topic(outbox.bootstrap, TALLY_TOPIC, expected=2, settle_seconds=0.5)
         assert [json.loads(r.value)["amount"] for r in published] == [1, 2]
-        assert len(await dead_letters(kafka_bootstrap, expected=1)) == 1
+        assert len(await dead_letters(outbox.bootstrap, expected=1)) == 1
 
     async def test_of_every_later_event_of_its_aggregate_each_is_published_from_the_store(
-        self,
-        tally_app: TallyApplication,
-        producer_broker: KafkaBroker,
-        database_url: str,
-        kafka_bootstrap: str,
+        self, outbox: Outbox
     ) -> None:
         """The relay forgets the state it kept of an aggregate whose event it could not
         map, and reads it again from the store for the next: totals stay right."""
-        tally = Tally()
-        for amount in (1, 13, 2, 3):
-            tally.count(amount)
-        tally_app.save(tally)
+        outbox.counted(1, 13, 2, 3)
 
-        relay = OutboxRelay(
-            tally_app, producer_broker, refusing(13), database_url=database_url, batch_size=2
-        )
+        relay = outbox.relay(refusing(13), batch_size=2)
         await drain(relay)
 
-        published = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=3, settle_seconds=0.5)
+        published = await read_topic(outbox.bootstrap, TALLY_TOPIC, expected=3, settle_seconds=0.5)
         assert [json.loads(r.value)["total"] for r in published] == [1, 16, 19]
 
     async def test_a_failing_store_is_not_the_events_fault_and_nothing_is_skipped(
-        self,
-        tally_app: TallyApplication,
-        producer_broker: KafkaBroker,
-        database_url: str,
-        kafka_bootstrap: str,
+        self, outbox: Outbox
     ) -> None:
         """The database failing while the relay reads an aggregate is raised, not dead-
         lettered; the position stays, and the restarted relay publishes the event."""
-        tally = Tally()
-        for amount in (1, 2):
-            tally.count(amount)
-        tally_app.save(tally)
-        created = tally_app.recorder.select_notifications(start=1, limit=1)[0]
-        relay = OutboxRelay(
-            tally_app, producer_broker, tally_publisher(), database_url=database_url, batch_size=1
-        )
+        tally = outbox.counted(1, 2)
+        created = outbox.app.recorder.select_notifications(start=1, limit=1)[0]
+        relay = outbox.relay(tally_publisher(), batch_size=1)
         assert await relay.relay_once() == 1  # the creation: followed, nothing published
         load = relay.states.load
 
@@ -517,12 +498,12 @@ class TestAnEventThatCannotBeMapped:
         relay.states.forget(tally.id)  # as after a restart: the next event needs a read
         with pytest.raises(OperationalError):
             await relay.relay_once()
-        assert tally_app.recorder.max_tracking_id(relay.name) == created.id
+        assert outbox.app.recorder.max_tracking_id(relay.name) == created.id
 
         relay.states.load = load
         await drain(relay)
 
-        published = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=2, settle_seconds=0.5)
+        published = await read_topic(outbox.bootstrap, TALLY_TOPIC, expected=2, settle_seconds=0.5)
         assert [json.loads(r.value)["amount"] for r in published] == [1, 2]
-        letters = await read_topic(kafka_bootstrap, OUTBOX_DEAD_LETTERS, expected=0, timeout=1)
+        letters = await read_topic(outbox.bootstrap, OUTBOX_DEAD_LETTERS, expected=0, timeout=1)
         assert letters == []
