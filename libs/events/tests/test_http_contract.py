@@ -123,6 +123,15 @@ class TestUnstorableText:
         with pytest.raises(InvalidMessage, match="request_id: contains a NUL"):
             parse_message("booking.requests.v1", raw)
 
+    def test_a_nul_in_a_field_the_reader_ignores_is_no_violation(self) -> None:
+        raw = (
+            b'{"event_type":"BookingCancellationRequested","schema_version":1,'
+            b'"tenant_id":"t","aggregate_id":"b","request_id":"r","booking_id":"b",'
+            b'"channel":"web","newer\\u0000field":"x\\u0000"}'
+        )
+        message = parse_message("booking.requests.v1", raw)
+        assert message.event_type == "BookingCancellationRequested"
+
 
 class TestMethodNotAllowed:
     async def test_the_allow_header_names_every_method_of_the_path(self) -> None:

@@ -13,11 +13,14 @@ from typer.testing import CliRunner
 
 from slotline.events.cli import app
 from slotline.events.compat import breaking_changes, check_against_committed
+from slotline.events.envelope import ALWAYS_WRITTEN
 from slotline.events.schema import rendered_schemas, write_schemas
 
 pytestmark = pytest.mark.unit
 
 REQUESTED = "booking.requests.v1/BookingRequested.v1.json"
+CANCELLED = "booking.events.v1/BookingCancelled.v1.json"
+WRITTEN = set(ALWAYS_WRITTEN)
 Schema = dict[str, Any]
 
 
@@ -120,6 +123,39 @@ class TestBreakingChanges:
         new = changed(requested, lambda s: s["required"].append("notes"))
         assert breaking_changes(requested, new) == [
             "notes: now required (old messages may lack it)"
+        ]
+
+    def test_requiring_an_always_written_envelope_field_on_a_slotline_topic_is_compatible(
+        self, current: dict[str, str]
+    ) -> None:
+        new: Schema = json.loads(current[CANCELLED])
+        old = changed(new, lambda s: s.update(required=sorted(set(s["required"]) - WRITTEN)))
+        assert breaking_changes(old, new) == []
+
+    def test_requiring_it_on_a_topic_outside_writers_write_breaks(self, requested: Schema) -> None:
+        new = changed(requested, lambda s: s["required"].append("event_id"))
+        assert breaking_changes(requested, new) == [
+            "event_id: now required (old messages may lack it)"
+        ]
+
+    def test_requiring_another_field_on_a_slotline_topic_still_breaks(
+        self, current: dict[str, str]
+    ) -> None:
+        old: Schema = json.loads(current[CANCELLED])
+        new = changed(old, lambda s: s["required"].append("correlation_id"))
+        assert breaking_changes(old, new) == [
+            "correlation_id: now required (old messages may lack it)"
+        ]
+
+    def test_stating_a_rule_the_validators_enforce_is_compatible(self, requested: Schema) -> None:
+        assert "anyOf" in requested["$defs"]["Contact"]
+        old = changed(requested, lambda s: s["$defs"]["Contact"].pop("anyOf"))
+        assert breaking_changes(old, requested) == []
+
+    def test_a_type_change_beside_a_stated_rule_is_still_found(self, requested: Schema) -> None:
+        new = changed(requested, lambda s: s["$defs"]["Contact"].update(type="array"))
+        assert breaking_changes(requested, new) == [
+            "contact: type changed from ['object'] to ['array']"
         ]
 
     def test_closing_an_object_breaks(self, requested: Schema) -> None:

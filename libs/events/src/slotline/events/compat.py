@@ -7,6 +7,15 @@ version you may add optional fields, loosen constraints and rename ``$defs``; an
 else — removing or requiring a field, changing or widening a type, adding or removing
 enum values (consumers validate enums strictly), tightening a constraint — needs a
 new ``SCHEMA_VERSION`` beside the old one.
+
+Two changes look like tightening and are not (docs/adr/0007):
+
+- requiring an envelope field in ``ALWAYS_WRITTEN`` on a topic only Slotline writes: every
+  message ever written there carries it, so readers gain a guarantee and no writer changes;
+- stating a rule the contract's validators already enforce (an ``anyOf`` beside an
+  object's ``type``, a ``not``): the guard compares types, fields and bounds, never such
+  rules, which the parser applied before the schema said so (the schema-instance test
+  holds every schema to what the parser accepts).
 """
 
 from __future__ import annotations
@@ -15,6 +24,9 @@ import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from slotline.events.envelope import ALWAYS_WRITTEN
+from slotline.events.topics import WRITTEN_OUTSIDE
 
 Schema = dict[str, Any]
 
@@ -68,7 +80,7 @@ class _Comparison:
         """The alternatives a (resolved) schema accepts: anyOf/oneOf branches, or itself."""
         schema = _resolve(schema, root)
         alternatives = schema.get("anyOf") or schema.get("oneOf")
-        if alternatives:
+        if alternatives and "type" not in schema:  # beside a type: a rule, not alternatives
             return [b for branch in alternatives for b in self._branches(branch, root)]
         if isinstance(schema.get("type"), list):
             return [{**schema, "type": kind} for kind in schema["type"]]
@@ -153,7 +165,8 @@ class _Comparison:
             elif name in old_required and name not in new_required:
                 self._add(where, "no longer required (consumers rely on it)")
             elif name in new_required and name not in old_required:
-                self._add(where, "now required (old messages may lack it)")
+                if not self._always_written(path, name):
+                    self._add(where, "now required (old messages may lack it)")
             else:
                 self.compare(old_field, new_props[name], where)
         for name in sorted(set(new_props) - set(old_props)):
@@ -166,6 +179,11 @@ class _Comparison:
             and old.get("additionalProperties") is not False
         ):
             self._add(path, "closed to unknown fields (newer messages would be rejected)")
+
+    def _always_written(self, path: str, name: str) -> bool:
+        """An envelope field every message of a topic only Slotline writes has carried."""
+        topic = self.new_root.get("x-topic")
+        return not path and name in ALWAYS_WRITTEN and topic not in (None, *WRITTEN_OUTSIDE)
 
     def _add(self, path: str, problem: str) -> None:
         self.problems.append(f"{path or '(message)'}: {problem}")

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Final, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from slotline.events.clock import utc_now
+
+ALWAYS_WRITTEN: Final = ("event_id", "occurred_at", "sequence")
+"""Envelope fields with a default that every Slotline producer writes (``to_json`` dumps
+defaults): the schemas of the topics only Slotline writes list them as required."""
 
 
 class Envelope(BaseModel):

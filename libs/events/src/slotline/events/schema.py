@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from slotline.events.contract.dead_letter import DeadLetter
 from slotline.events.contract.registry import MESSAGES, messages_on
-from slotline.events.envelope import Message
-from slotline.events.topics import ALL_TOPICS, dead_letter_topic
+from slotline.events.envelope import ALWAYS_WRITTEN, Message
+from slotline.events.topics import ALL_TOPICS, WRITTEN_OUTSIDE, dead_letter_topic
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -73,19 +74,33 @@ _DEAD_LETTER_HEADERS = {
 }
 
 
+_NO_NUL = {"pattern": "\\u0000"}  # a NUL is refused by every consumer (slotline.events.text)
+
+
+class ContractJsonSchema(GenerateJsonSchema):
+    """Pydantic's JSON Schema plus the rules the contract's parser adds to every string."""
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        return {**super().str_schema(schema), "not": dict(_NO_NUL)}
+
+
 def _pin_identity(schema: dict[str, Any], cls: type[Message]) -> dict[str, Any]:
-    """``event_type`` and ``schema_version`` are constants of the type, and required."""
+    """``event_type`` and ``schema_version`` are constants of the type, and required; so
+    are the envelope fields always written on a topic only Slotline writes."""
     props = schema.setdefault("properties", {})
     props["event_type"] = {"const": cls.EVENT_TYPE, "type": "string", "title": "Event Type"}
     props["schema_version"] = {"const": cls.SCHEMA_VERSION, "type": "integer"}
     required = set(schema.get("required", [])) | {"event_type", "schema_version"}
+    if cls.TOPIC not in WRITTEN_OUTSIDE:
+        required |= set(ALWAYS_WRITTEN)
     schema["required"] = sorted(required)
     return schema
 
 
 def json_schema(cls: type[Message]) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one message type."""
-    schema = _pin_identity(cls.model_json_schema(mode="validation"), cls)
+    generated = cls.model_json_schema(mode="validation", schema_generator=ContractJsonSchema)
+    schema = _pin_identity(generated, cls)
     return {
         "$schema": DRAFT,
         "$id": f"urn:slotline:{cls.TOPIC}:{cls.EVENT_TYPE}:v{cls.SCHEMA_VERSION}",
@@ -152,10 +167,18 @@ def _channels() -> list[tuple[str, str, str, list[type[BaseModel]]]]:
 def asyncapi_document() -> dict[str, Any]:
     """An AsyncAPI 3.0 document: every topic and DLQ, every message and its payload."""
     models: list[type[BaseModel]] = [*MESSAGES.values(), DeadLetter]
+    template = "#/components/schemas/{model}"
     refs, definitions = models_json_schema(
-        [(m, "validation") for m in models], ref_template="#/components/schemas/{model}"
+        [(m, "validation") for m in MESSAGES.values()],
+        ref_template=template,
+        schema_generator=ContractJsonSchema,
     )
-    schemas: dict[str, Any] = definitions.get("$defs", {})
+    # A letter keeps the refused record as it came, NUL included: no contract rules.
+    letter_refs, letter_definitions = models_json_schema(
+        [(DeadLetter, "validation")], ref_template=template
+    )
+    refs = {**refs, **letter_refs}
+    schemas: dict[str, Any] = {**definitions["$defs"], **letter_definitions["$defs"]}
     for cls in MESSAGES.values():
         _pin_identity(schemas[refs[(cls, "validation")]["$ref"].rsplit("/", 1)[1]], cls)
     messages = {message_key(m): _message(m, refs[(m, "validation")]) for m in models}

@@ -22,6 +22,10 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
     AUDIT_EVENTS,
 )
 
+WRITTEN_OUTSIDE: Final[tuple[str, ...]] = (BOOKING_REQUESTS,)
+"""Topics written by others than Slotline's relays (channel adapters): their messages are
+known by ``event_id``, and the envelope fields a relay always sets may be missing."""
+
 
 OUTBOX_DEAD_LETTERS: Final = "slotline.outbox.dlq"
 """Stored events a service's relay could not map, with the reason (keyed by aggregate)."""

@@ -98,7 +98,7 @@ class Money(Value):
 
 
 class TimeSlot(Value):
-    """A half-open UTC interval [start, end); offsets given are converted to UTC."""
+    """A half-open UTC interval [start, end), end after start; offsets given become UTC."""
 
     start: AwareDatetime = Field(description="First instant of the slot, UTC.")
     end: AwareDatetime = Field(description="First instant after the slot, UTC.")
@@ -164,6 +164,16 @@ class HoldRejection(StrEnum):
 
 class Contact(Value):
     """How to reach a customer: a name plus a phone number or an e-mail address."""
+
+    # The rule of _reachable, stated in the JSON Schema for writers who read only that.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [field], "properties": {field: {"type": "string"}}}
+                for field in ("phone", "email")
+            ]
+        }
+    )
 
     name: str = Field(min_length=1, max_length=200, description="As the customer gave it.")
     phone: E164 | None = Field(default=None, description="Mobile or landline, E.164.")

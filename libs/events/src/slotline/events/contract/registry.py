@@ -109,12 +109,18 @@ def _decode(raw: bytes) -> dict[str, Any]:
         raise UndecodableMessage(f"not JSON: {error}") from error
     if not isinstance(data, dict):
         raise UndecodableMessage(f"not a JSON object but a {type(data).__name__}")
+    return data
+
+
+def _storable(message: Message, raw: bytes) -> Message:
+    """``message`` unless text it keeps is text PostgreSQL cannot store; fields it ignores
+    (a newer writer's, unknown to this reader) are never stored, so never refused."""
     if b"\\u" in raw:  # NUL and lone surrogates arrive only as JSON escapes
-        found = first_unstorable(data)
+        found = first_unstorable(message.model_dump(mode="json"))
         if found is not None:
             where, reason = found
             raise InvalidMessage(f"{where}: {reason}")
-    return data
+    return message
 
 
 def parse_message(topic: str, raw: bytes) -> Message:
@@ -130,9 +136,10 @@ def parse_message(topic: str, raw: bytes) -> Message:
             f"{topic} carries no {event_type!r} v{version} (it carries: {known or 'nothing'})"
         )
     try:
-        return cls.model_validate(data)
+        message = cls.model_validate(data)
     except ValidationError as error:
         raise InvalidMessage(f"invalid {event_type} v{version}: {describe(error)}") from error
+    return _storable(message, raw)
 
 
 def describe(error: ValidationError) -> str:
