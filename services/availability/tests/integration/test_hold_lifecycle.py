@@ -6,7 +6,6 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +22,7 @@ from slotline.availability.domain.catalog import Resource
 from slotline.availability.domain.hold import Hold, HoldStatus
 from slotline.availability.domain.refusal import HoldRefusal
 from slotline.availability.domain.rules import RejectionReason
-from slotline.availability.domain.values import DateOverride
+from slotline.availability.domain.values import DateOverride, ResourceSchedule
 
 pytestmark = pytest.mark.integration
 
@@ -173,12 +172,14 @@ class TestScheduleEdits:
         def add(override: DateOverride) -> None:
             attempts = 0
 
-            def edit(resource: Resource) -> tuple[Any, ...]:
+            def edit(resource: Resource) -> ResourceSchedule:
                 nonlocal attempts
                 attempts += 1
                 if attempts == 1:
                     both_read.wait()  # each has read the schedule before either saves
-                return resource.weekly, [*resource.overrides, override], resource.time_off
+                return ResourceSchedule(
+                    resource.weekly, (*resource.overrides, override), resource.time_off
+                )
 
             app.edit_schedule(clinic.tenant_id, staff, edit)
 

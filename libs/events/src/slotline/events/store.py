@@ -253,9 +253,9 @@ class ServiceApplication(Application[Any]):
                     found[aggregate_id] = deepcopy(cache.get(aggregate_id))
             except KeyError:
                 found[aggregate_id] = None
-        statement = sql.SQL(
+        statement = sql.SQL(  # ids and versions sent in binary (text dumping was 3.6 % of api)
             "SELECT e.originator_id, e.originator_version, e.topic, e.state"
-            " FROM unnest(%s::uuid[], %s::bigint[]) AS known(id, version)"
+            " FROM unnest(%b::uuid[], %b::bigint[]) AS known(id, version)"
             " JOIN {}.{} e ON e.originator_id = known.id AND e.originator_version > known.version"
             " ORDER BY e.originator_id, e.originator_version"
         ).format(
