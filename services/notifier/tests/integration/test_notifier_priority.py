@@ -28,7 +28,7 @@ from slotline.notifier.wiring import config_of, service_spec
 
 pytestmark = pytest.mark.integration
 
-BURST = 1500
+BURST = 600
 
 
 def seed_due_reminders(
