@@ -76,7 +76,7 @@ def run(bin_dir: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
-@pytest.mark.unit
+@pytest.mark.e2e  # not pure: builds wheels and installs them with uv, runs the result
 @pytest.mark.parametrize("service", sorted(PACKAGES))
 def test_the_builder_installs_one_runnable_service_without_dev_tools(
     service: str, tmp_path: Path
