@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
+from jsonschema import Draft202012Validator
 
 from slotline.events.contract.registry import ContractViolation, parse_message
 from slotline.events.topics import WRITTEN_OUTSIDE
@@ -90,3 +91,36 @@ def test_a_rule_json_schema_cannot_state_is_in_its_description(
     ]
     assert described
     assert all(stated in description for description in described)
+
+
+REQUESTED = "booking.requests.v1/BookingRequested.v1.json"
+A_REQUEST: dict[str, Any] = {
+    "event_type": "BookingRequested",
+    "schema_version": 1,
+    "tenant_id": "demo",
+    "aggregate_id": "r-1",
+    "request_id": "r-1",
+    "channel": "partner",
+    "contact": {"name": "Ana", "phone": "+302101234567"},
+    "service_id": "s",
+    "location_id": "l",
+    "slot_start": "2026-12-07T10:00:00+00:00",
+}
+REFUSED = {
+    "a contact without phone or e-mail": {"contact": {"name": "Ana", "phone": None}},
+    "a card number for a token": {"payment_token": "tok_4242424242424242"},
+    "a NUL in free text": {"notes": "see you\u0000"},
+}
+
+
+class TestWhatTheParserRefusesTheSchemaRefuses:
+    def test_the_request_itself_is_valid_to_both(self) -> None:
+        assert Draft202012Validator(_load(REQUESTED)).is_valid(A_REQUEST)
+        parse_message("booking.requests.v1", json.dumps(A_REQUEST).encode())
+
+    @pytest.mark.parametrize("case", list(REFUSED))
+    def test_a_refused_request_is_invalid_to_both(self, case: str) -> None:
+        request = {**A_REQUEST, **REFUSED[case]}
+        assert not Draft202012Validator(_load(REQUESTED)).is_valid(request)
+        with pytest.raises(ContractViolation):
+            parse_message("booking.requests.v1", json.dumps(request).encode())

@@ -21,6 +21,7 @@ from slotline.events.contract.common import (
     Money,
     NoCardNumber,
     SlotOffer,
+    StatedNoCardNumber,
     TimeSlot,
 )
 from slotline.events.envelope import Message
@@ -85,7 +86,7 @@ class DepositRequested(BookingEvent):
     amount: Money = Field(description="What to authorise now.")
     kind: str = Field(pattern=r"^(deposit|prepayment)$", description="deposit or prepayment.")
     price_tier: str = Field(description="The service's price tier (payments' policy key).")
-    payment_token: Annotated[str, NoCardNumber] | None = Field(
+    payment_token: Annotated[str, NoCardNumber, StatedNoCardNumber] | None = Field(
         default=None, description="Gateway token, never a card."
     )
 

@@ -7,6 +7,7 @@ fields added to a value later, so adding an optional field stays compatible.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Self
@@ -17,9 +18,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 _CARD_NUMBER = re.compile(r"(?:\d[ -]?){12,18}\d")
 
@@ -72,6 +76,26 @@ Language = Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Url = Annotated[str, Field(max_length=2048)]
 NoCardNumber = AfterValidator(_not_a_card_number)
+
+
+@dataclass(frozen=True)
+class NotMatching:
+    """States in the JSON Schema that text matching ``pattern`` is refused (``not``), for
+    a rule a validator enforces; beside another ``not`` (no NUL) both are refused."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        stated = handler(schema)
+        refused = {"pattern": self.pattern}
+        other = stated.get("not")
+        stated["not"] = {"anyOf": [other, refused]} if other else refused
+        return stated
+
+
+StatedNoCardNumber = NotMatching(_CARD_NUMBER.pattern)
 PaymentToken = Annotated[
     str,
     Field(
@@ -81,6 +105,7 @@ PaymentToken = Annotated[
         description="Gateway token (e.g. 'pm_…', 'tok_…'); never a card number.",
     ),
     NoCardNumber,
+    StatedNoCardNumber,
 ]
 
 
