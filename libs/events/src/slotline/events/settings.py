@@ -82,6 +82,18 @@ class ServiceSettings(BaseSettings):
     http_max_webhook_body_kb: PositiveInt = Field(
         default=1024, description="Largest body on a provider's webhook paths."
     )
+    trusted_proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="Proxies in front of the service that append to X-Forwarded-For; the "
+        "client address of rate limits is the entry the outermost appended (0: the peer).",
+    )
+    webhook_rate_limit: str = Field(
+        default="1200/minute",
+        description="Provider webhooks per client address, every replica together (limits "
+        "syntax); generous: webhooks are signed, this is against floods.",
+    )
 
     api_docs: bool | None = Field(
         default=None,

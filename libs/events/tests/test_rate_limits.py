@@ -1,0 +1,94 @@
+"""Rate limits counted in PostgreSQL: every replica of a service shares one count, the
+client is who the trusted proxies say it is, and a refusal says the limit and when to
+come back."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+
+from slotline.events.rate_limits import PostgresStorage, RateLimit, limited
+from slotline.events.settings import ServiceSettings
+from slotline.events.testing.tally import TallyApplication
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+
+def storage_of(app: TallyApplication) -> PostgresStorage:
+    return PostgresStorage(lambda: app.sql_recorder.transaction(commit=True), app.schema)
+
+
+def replica(app: TallyApplication, limit: str, trusted_proxy_hops: int = 0) -> FastAPI:
+    """One process of a service: its own app state, the service's database."""
+    api = FastAPI()
+    api.state.runtime = SimpleNamespace(
+        application=app,
+        settings=ServiceSettings(webhook_rate_limit=limit, trusted_proxy_hops=trusted_proxy_hops),
+    )
+    guard = limited("hooks", lambda settings: settings.webhook_rate_limit, "webhooks")
+
+    @api.post("/v1/webhooks/{tenant_id}", dependencies=[Depends(guard)])
+    def hook(tenant_id: str) -> dict[str, str]:
+        return {"ok": tenant_id}
+
+    return api
+
+
+def client(api: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://t")
+
+
+class TestSharedAcrossReplicas:
+    async def test_two_replicas_count_one_client_together(
+        self, tally_app: TallyApplication
+    ) -> None:
+        first, second = (
+            client(replica(tally_app, "3/minute")),
+            client(replica(tally_app, "3/minute")),
+        )
+        answers = [
+            (await first.post("/v1/webhooks/demo")).status_code,
+            (await second.post("/v1/webhooks/demo")).status_code,
+            (await first.post("/v1/webhooks/demo")).status_code,
+        ]
+        refused = await second.post("/v1/webhooks/demo")
+        assert answers == [200, 200, 200]
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert refused.headers["X-RateLimit-Limit"] == "3 per 1 minute"
+        assert "at most 3 per 1 minute" in refused.json()["detail"]
+        other_tenant = await second.post("/v1/webhooks/other")
+        assert other_tenant.status_code == 200
+
+    def test_concurrent_hits_never_pass_the_limit(self, tally_app: TallyApplication) -> None:
+        limits = [RateLimit(storage_of(tally_app), "10/minute", "race") for _ in range(4)]
+        with ThreadPoolExecutor(8) as pool:
+            waits = list(pool.map(lambda n: limits[n % 4].hit("10.0.0.9"), range(40)))
+        assert sum(wait is None for wait in waits) == 10
+
+
+class TestTheClientAddress:
+    async def test_without_trusted_proxies_a_forwarded_for_header_changes_nothing(
+        self, tally_app: TallyApplication
+    ) -> None:
+        api = client(replica(tally_app, "1/minute"))
+        assert (
+            await api.post("/v1/webhooks/demo", headers={"X-Forwarded-For": "1.1.1.1"})
+        ).status_code == 200
+        spoofed = await api.post("/v1/webhooks/demo", headers={"X-Forwarded-For": "2.2.2.2"})
+        assert spoofed.status_code == 429
+
+    async def test_behind_one_proxy_the_address_it_appended_is_the_client(
+        self, tally_app: TallyApplication
+    ) -> None:
+        api = client(replica(tally_app, "1/minute", trusted_proxy_hops=1))
+        first = await api.post("/v1/webhooks/demo", headers={"X-Forwarded-For": "9.9.9.9, 1.1.1.1"})
+        other = await api.post("/v1/webhooks/demo", headers={"X-Forwarded-For": "1.1.1.2"})
+        forged = await api.post(
+            "/v1/webhooks/demo", headers={"X-Forwarded-For": "8.8.8.8, 1.1.1.1"}
+        )
+        assert (first.status_code, other.status_code, forged.status_code) == (200, 200, 429)
