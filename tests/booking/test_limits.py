@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from slotline.booking.settings import BookingSettings
+from slotline.events.rate_limits import PostgresStorage, RateLimit
+
 from .conftest import Stack, form, future_start
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -17,3 +20,41 @@ async def test_a_booking_request_of_a_megabyte_is_refused_before_it_is_read(
     answer = await stack.booking.client.post(f"/v1/public/{clinic.tenant_id}/bookings", json=body)
     assert answer.status_code == 413
     assert "at most 64 KB" in answer.json()["detail"]
+
+
+class TestRateLimits:
+    """Counted in booking's PostgreSQL, so what one replica counted binds every other:
+    here, requests counted elsewhere (``flood``) before this replica sees one."""
+
+    @staticmethod
+    def counted_elsewhere(stack: Stack, limit: str, name: str) -> RateLimit:
+        app = stack.bookings
+        storage = PostgresStorage(lambda: app.sql_recorder.transaction(commit=True), app.schema)
+        return RateLimit(storage, limit, name)
+
+    async def test_the_public_form_refuses_an_address_over_its_limit_on_any_replica(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        flood = self.counted_elsewhere(stack, "1000/minute", "public-bookings")
+        assert flood.hit("127.0.0.1", clinic.tenant_id, cost=1000) is None
+        body = form(clinic, future_start(hour=10))
+        answer = await stack.booking.client.post(
+            f"/v1/public/{clinic.tenant_id}/bookings", json=body
+        )
+        assert answer.status_code == 429
+        assert int(answer.headers["Retry-After"]) >= 1
+        assert answer.headers["X-RateLimit-Limit"] == "1000 per 1 minute"
+
+    async def test_manage_links_are_rate_limited_per_address(self, stack: Stack) -> None:
+        settings = stack.booking.runtime.spec.settings
+        assert isinstance(settings, BookingSettings)
+        flood = self.counted_elsewhere(stack, settings.manage_rate_limit, "manage-links")
+        assert flood.hit("127.0.0.1", "", cost=flood.item.amount) is None
+        try:
+            answer = await stack.booking.client.get("/v1/manage/" + "x" * 40)
+        finally:
+            flood.clear("127.0.0.1", "")
+        assert answer.status_code == 429
+        assert "retry in" in answer.json()["detail"]
+        assert (await stack.booking.client.get("/v1/manage/" + "x" * 40)).status_code == 404

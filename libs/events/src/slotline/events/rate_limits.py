@@ -221,12 +221,16 @@ class RateLimit:
         self.name = name
         self.limiter = SlidingWindowCounterRateLimiter(storage)
 
-    def hit(self, *identifiers: str) -> int | None:
-        """None when this hit is allowed, else the seconds to wait."""
-        if self.limiter.hit(self.item, self.name, *identifiers):
+    def hit(self, *identifiers: str, cost: int = 1) -> int | None:
+        """None when this hit (of ``cost`` requests) is allowed, else the seconds to wait."""
+        if self.limiter.hit(self.item, self.name, *identifiers, cost=cost):
             return None
         stats = self.limiter.get_window_stats(self.item, self.name, *identifiers)
         return max(1, math.ceil(stats.reset_time - time.time()))
+
+    def clear(self, *identifiers: str) -> None:
+        """Forget what was counted (an operator letting an address in again)."""
+        self.limiter.clear(self.item, self.name, *identifiers)
 
     def check(self, *identifiers: str, what: str = "requests") -> None:
         """Count a hit, or raise :class:`TooManyRequests`."""

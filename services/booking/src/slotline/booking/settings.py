@@ -30,7 +30,13 @@ class BookingSettings(ServiceSettings):
     )
     public_rate_limit: str = Field(
         default="30/minute",
-        description="Booking requests per client address on the public endpoint (limits syntax).",
+        description="Booking requests per client address on the public endpoint, every "
+        "replica together (limits syntax).",
+    )
+    manage_rate_limit: str = Field(
+        default="600/minute",
+        description="Requests per client address on manage links, every replica together "
+        "(limits syntax; the web service's pages pass through it from its own address).",
     )
     default_phone_region: str | None = Field(
         default=None,

@@ -47,7 +47,7 @@ from slotline.events.clock import Instant
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Contact
 from slotline.events.group_commit import GroupCommit
-from slotline.events.http_contract import refusals
+from slotline.events.rate_limits import rate_limited_responses
 from slotline.events.runtime import Writer
 
 router = APIRouter(tags=["bookings"])
@@ -128,7 +128,7 @@ def request_intake(
     response_model=BookingCard,
     status_code=201,
     dependencies=[Depends(throttle_public)],
-    responses={**OUTCOMES, **refusals(429)},
+    responses={**OUTCOMES, **rate_limited_responses()},
 )
 async def request_publicly(
     tenant_id: TenantPath,

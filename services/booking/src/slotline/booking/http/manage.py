@@ -9,7 +9,7 @@ from typing import Annotated
 from uuid import UUID
 
 import anyio
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
@@ -20,11 +20,18 @@ from slotline.booking.http.calendar_file import ics
 from slotline.booking.http.card import BookingCard, card
 from slotline.booking.http.deps import Bookings, Links, Watch
 from slotline.booking.http.forms import CancelForm, RescheduleForm
+from slotline.booking.http.throttle import throttle_manage
 from slotline.booking.http.waiting import wait_for
 from slotline.booking.links import ManageLinks
 from slotline.events.http_contract import EventStream
+from slotline.events.rate_limits import rate_limited_responses
 
-router = APIRouter(prefix="/v1/manage/{token}", tags=["manage"])
+router = APIRouter(
+    prefix="/v1/manage/{token}",
+    tags=["manage"],
+    dependencies=[Depends(throttle_manage)],
+    responses=rate_limited_responses(),
+)
 
 Token = Annotated[str, Path(min_length=20, max_length=2048)]
 

@@ -1,43 +1,23 @@
-"""Rate limiting of the public booking endpoint per client address (the ``limits``
-library's moving window, in memory per replica: a limit per pod, which is what a
-public form needs against a script hammering it)."""
+"""Rate limits of the booking service's public routes, per client address and counted
+by every replica together (``slotline.events.rate_limits``): the public booking form
+(``SLOTLINE_PUBLIC_RATE_LIMIT``) and the manage links (``SLOTLINE_MANAGE_RATE_LIMIT``)."""
 
 from __future__ import annotations
 
-import math
-import time
-
-from fastapi import HTTPException, Request, status
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
-
-from slotline.booking.http.deps import settings
+from slotline.booking.settings import BookingSettings
+from slotline.events.rate_limits import limited
 
 
-class Throttle:
-    def __init__(self, limit: str) -> None:
-        self.item: RateLimitItem = parse(limit)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def check(self, *identifiers: str) -> None:
-        if self.limiter.hit(self.item, *identifiers):
-            return
-        stats = self.limiter.get_window_stats(self.item, *identifiers)
-        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"too many booking requests from this address; retry in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
+def _public(settings: BookingSettings) -> str:
+    return settings.public_rate_limit
 
 
-def throttle_public(request: Request) -> None:
-    """FastAPI dependency: counts this request against its client's limit."""
-    throttle: Throttle | None = getattr(request.app.state, "booking_throttle", None)
-    if throttle is None:
-        throttle = request.app.state.booking_throttle = Throttle(
-            settings(request).public_rate_limit
-        )
-    client = request.client.host if request.client else "unknown"
-    throttle.check(client, request.path_params.get("tenant_id", ""))
+def _manage(settings: BookingSettings) -> str:
+    return settings.manage_rate_limit
+
+
+throttle_public = limited("public-bookings", _public, "booking requests from this address")
+"""FastAPI dependency of ``POST /v1/public/{tenant_id}/bookings``."""
+
+throttle_manage = limited("manage-links", _manage, "requests on manage links from this address")
+"""FastAPI dependency of every ``/v1/manage/{token}`` route."""
