@@ -6,12 +6,12 @@ import uuid
 
 import pytest
 
+from slotline.analytics.testing.story import OCTOBER, october
 from slotline.events.auth import DEV_SECRET, TokenIssuer
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, bearer
 
 from .publishing import publish
-from .story import OCTOBER, october
 
 pytestmark = pytest.mark.integration
 

@@ -6,17 +6,18 @@ import random
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from eventsourcing.persistence import Tracking
 
 from slotline.analytics.application import AnalyticsApplication
 from slotline.analytics.domain.facts import Period
+from slotline.analytics.live.facts import FactTables
 from slotline.analytics.messaging import record_facts
+from slotline.analytics.testing.story import EXPECTED, october
 from slotline.events.envelope import Message
 from slotline.events.store import ensure_schema, postgres_env
-
-from .story import EXPECTED, october
 
 pytestmark = pytest.mark.integration
 
@@ -28,16 +29,16 @@ NOW = datetime(2026, 11, 20, tzinfo=UTC)
 def app(database_url: str) -> Iterator[AnalyticsApplication]:
     ensure_schema(database_url, "analytics")
     application = AnalyticsApplication(
-        env=postgres_env(database_url, "analytics"), clock=lambda: NOW
+        env=postgres_env(database_url, "analytics"), facts=FactTables.opened, clock=lambda: NOW
     )
     yield application
     application.close()
 
 
 def record(app: AnalyticsApplication, messages: list[Message]) -> None:
-    effect = record_facts(app)
+    handle = record_facts(app)
     for n, message in enumerate(messages, start=1):
-        effect(message, Tracking(f"test|{n}", 1))
+        app.command(partial(handle, message), tracking=Tracking(f"test|{n}", 1))
 
 
 def figures(app: AnalyticsApplication, tenant: str) -> dict[str, object]:

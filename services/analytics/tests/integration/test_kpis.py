@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from slotline.analytics.testing.story import CALLER, CLINIC, EXPECTED, OCTOBER, at, october
 from slotline.events.contract.calls import CallReceived
 from slotline.events.testing.reading import eventually, read_topic
 from slotline.events.testing.service import RunningService, bearer
 from slotline.events.topics import CALLS_EVENTS, dead_letter_topic
 
 from .publishing import publish
-from .story import CALLER, CLINIC, EXPECTED, OCTOBER, at, october
 
 pytestmark = pytest.mark.integration
 

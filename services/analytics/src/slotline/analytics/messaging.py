@@ -1,37 +1,33 @@
 """Kafka side of the analytics service: it consumes public topics and publishes nothing.
 
-Each consumed event is merged into the fact tables in the same transaction as its
-inbox tracking record, so a redelivered or replayed event changes nothing. Events the
+Each consumed event is merged into the fact records in the inbox's unit of work, with
+its tracking record, so a redelivered or replayed event changes nothing. Events the
 KPIs do not use are tracked all the same (the position moves on).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-
 from slotline.analytics.application import AnalyticsApplication
-from slotline.analytics.tables import Merge, merge_into
+from slotline.analytics.domain.facts import FactRow, Merge
 from slotline.events.contract import booking, booking_requests, callbacks, calls, notifications
 from slotline.events.envelope import Message
-from slotline.events.inbox import tracked_transaction
 from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
+from slotline.events.subscription import Handler
 from slotline.events.topics import (
     BOOKING_EVENTS,
     BOOKING_REQUESTS,
     CALLS_EVENTS,
     NOTIFICATIONS_EVENTS,
 )
+from slotline.events.unit_of_work import UnitOfWork
 
 TOPICS = (BOOKING_REQUESTS, BOOKING_EVENTS, CALLS_EVENTS, NOTIFICATIONS_EVENTS)
 
 E, L, F = Merge.EARLIEST, Merge.LATEST, Merge.FIRST
-
-Row = tuple[str, Mapping[str, Any], Mapping[str, tuple[Any, Merge]]]
-"""(table, key, values) — one merge into one fact row."""
 
 
 def publisher(application: AnalyticsApplication) -> Publisher:
@@ -40,23 +36,20 @@ def publisher(application: AnalyticsApplication) -> Publisher:
 
 
 def subscriptions(application: AnalyticsApplication) -> Sequence[Subscription]:
-    effect = record_facts(application)
-    return tuple(Subscription(topic, effect=effect) for topic in TOPICS)
+    handler = record_facts(application)
+    return tuple(Subscription(topic, handlers={Message: handler}) for topic in TOPICS)
 
 
-def record_facts(app: AnalyticsApplication) -> Callable[[Message, Tracking], None]:
-    """The effect of one public event: its fact rows and its tracking, in one transaction."""
+def record_facts(app: AnalyticsApplication) -> Handler:
+    """Every message of the topics: what it tells, recorded in the inbox's unit of work."""
 
-    def apply(message: Message, tracking: Tracking) -> None:
-        rows = facts_of(message)
-        with tracked_transaction(app.process_recorder, tracking) as cursor:
-            for table, key, values in rows:
-                merge_into(cursor, app.schema, table, key, values)
+    def apply(message: Message, work: UnitOfWork) -> None:
+        app.record(facts_of(message), work)
 
     return apply
 
 
-def facts_of(message: Message) -> list[Row]:
+def facts_of(message: Message) -> list[FactRow]:
     """What one public event tells about requests, bookings, calls and callback tasks."""
     t, at = message.tenant_id, message.occurred_at
     match message:
@@ -135,19 +128,19 @@ def _key(tenant_id: str, **key: str) -> dict[str, str]:
     return {"tenant_id": tenant_id, **key}
 
 
-def _request(tenant_id: str, request_id: str, **values: tuple[Any, Merge]) -> Row:
+def _request(tenant_id: str, request_id: str, **values: tuple[Any, Merge]) -> FactRow:
     return ("booking_request", _key(tenant_id, request_id=request_id), values)
 
 
-def _booking(tenant_id: str, booking_id: str, **values: tuple[Any, Merge]) -> Row:
+def _booking(tenant_id: str, booking_id: str, **values: tuple[Any, Merge]) -> FactRow:
     return ("booking", _key(tenant_id, booking_id=booking_id), values)
 
 
-def _task(tenant_id: str, task_id: str, **values: tuple[Any, Merge]) -> Row:
+def _task(tenant_id: str, task_id: str, **values: tuple[Any, Merge]) -> FactRow:
     return ("callback_task", _key(tenant_id, task_id=task_id), values)
 
 
-def _linked_request(message: booking.BookingEvent, **values: tuple[Any, Merge]) -> list[Row]:
+def _linked_request(message: booking.BookingEvent, **values: tuple[Any, Merge]) -> list[FactRow]:
     """The request a booking outcome answers (its moment is the earliest known)."""
     if message.request_id is None:
         return []

@@ -8,8 +8,11 @@ so a replayed topic gives the same figures.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,25 @@ class CallbackFact:
         """First attempt, or closing (e.g. the customer booked) if nobody had to call."""
         moments = [m for m in (self.first_attempt_at, self.closed_at) if m is not None]
         return min(moments) if moments else None
+
+
+class Merge(enum.Enum):
+    """How a value an event tells meets the one already known, so that a record is the
+    same whatever order its events arrive in."""
+
+    EARLIEST = "earliest"  # moments: the first time something happened
+    LATEST = "latest"  # descriptions: the newest known (slot after a reschedule)
+    FIRST = "first"  # attributions: whoever said it first, unless it was unknown
+
+    def meet(self, known: Any, told: Any) -> Any:
+        """The value kept when ``told`` meets ``known`` (None is "not known")."""
+        if known is None or told is None:
+            return told if known is None else known
+        if self is Merge.EARLIEST:
+            return min(known, told)
+        return told if self is Merge.LATEST else known
+
+
+FactRow = tuple[str, Mapping[str, Any], Mapping[str, tuple[Any, Merge]]]
+"""(record kind, key, values): what one event tells about one fact record — the kind is
+``booking_request``, ``booking``, ``call`` or ``callback_task``."""

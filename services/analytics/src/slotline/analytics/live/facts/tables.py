@@ -1,4 +1,4 @@
-"""The analytics tables (in the service's own schema) and the one way rows are written.
+"""The fact tables (in the service's own schema) and the one way rows are written.
 
 Every write is an upsert that merges what one event tells into the row of the thing it
 is about, and gives the same row whatever order the events arrive in: a moment keeps
@@ -7,12 +7,13 @@ its earliest value, a description its latest, an attribution its first.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from typing import Any
 
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
+
+from slotline.analytics.domain.facts import Merge
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.booking_request (
@@ -73,14 +74,6 @@ KEYS: Mapping[str, tuple[str, ...]] = {
     "call": ("tenant_id", "call_id"),
     "callback_task": ("tenant_id", "task_id"),
 }
-
-
-class Merge(enum.Enum):
-    """How a value meets the one already in the row."""
-
-    EARLIEST = "earliest"  # moments: the first time something happened
-    LATEST = "latest"  # descriptions: the newest known (slot after a reschedule)
-    FIRST = "first"  # attributions: whoever said it first, unless it was unknown
 
 
 def create_tables(cursor: Cursor[DictRow], schema: str) -> None:

@@ -1,0 +1,1 @@
+"""The analytics read models (one: the fact records, in ``facts``)."""
