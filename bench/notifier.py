@@ -31,6 +31,7 @@ from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_po
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.notifier.application import NotifierApplication
+from slotline.notifier.persistence.tables import open_tables
 from slotline.notifier.settings import NotifierSettings
 from slotline.notifier.simulator import ProviderSimulator, serving
 from slotline.notifier.testing import queue_reminder_burst, text_back
@@ -193,6 +194,7 @@ async def main() -> None:
         app = NotifierApplication(
             env=postgres_env(database_url, settings.schema_name), config=config_of(settings)
         )
+        open_tables(app)
         async with serving(provider, free_port()) as url:
             process, port = start_notifier(database_url, bootstrap, provider, url)
             await wait_ready(port)

@@ -21,6 +21,7 @@ from slotline.notifier.http.outbox import outbox_router
 from slotline.notifier.http.preferences import router as preferences_router
 from slotline.notifier.http.providers import providers_router
 from slotline.notifier.messaging import publisher, subscriptions
+from slotline.notifier.persistence.tables import open_tables
 from slotline.notifier.sending import Delivery
 from slotline.notifier.settings import NotifierSettings
 
@@ -80,9 +81,16 @@ def service_spec(
     ]
     if channels.outbox is not None and settings.outbox_enabled:
         routers.append(outbox_router(channels.outbox))
+
+    def application(env: dict[str, str]) -> NotifierApplication:
+        """The notifier's store, with its tables made if missing."""
+        app = NotifierApplication(env=env, config=config, clock=clock)
+        open_tables(app)
+        return app
+
     return ServiceSpec(
         settings=settings,
-        application_factory=lambda env: NotifierApplication(env=env, config=config, clock=clock),
+        application_factory=application,
         publisher=lambda _: publisher(),
         subscriptions=subscriptions,
         routers=routers,

@@ -29,7 +29,6 @@ from slotline.notifier.domain.outgoing import QueuedMessage
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import BookingReminders
 from slotline.notifier.persistence import queue, records
-from slotline.notifier.persistence.tables import create_tables
 from slotline.notifier.persistence.unit_of_work import UnitOfWork, reading, unit_of_work
 from slotline.notifier.rendering import Templates
 
@@ -69,8 +68,6 @@ class NotifierCore(ServiceApplication):
         self.clock = clock
         self.templates = Templates(config.template_dir)
         self.queued_listeners: list[Callable[[], None]] = []
-        with unit_of_work(self) as work:
-            create_tables(work.cursor, work.schema)
 
     # --- shared helpers ----------------------------------------------------------------
 

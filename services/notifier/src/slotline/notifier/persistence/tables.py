@@ -1,10 +1,14 @@
-"""DDL of the notifier's own tables (beside the event store, in the service's schema)."""
+"""DDL of the notifier's own tables (beside the event store, in the service's schema).
+
+The wiring makes them as the store opens (:func:`open_tables`), not the application:
+the use cases only read and write rows."""
 
 from __future__ import annotations
 
 from psycopg import sql
 
-from slotline.notifier.persistence.unit_of_work import Cursor
+from slotline.events.store import ServiceApplication
+from slotline.notifier.persistence.unit_of_work import Cursor, unit_of_work
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS {s}.bookings (
@@ -67,3 +71,9 @@ def create_tables(cursor: Cursor, schema: str) -> None:
     for statement in _TABLES.split(";"):
         if statement.strip():
             cursor.execute(sql.SQL(statement).format(s=sql.Identifier(schema)))
+
+
+def open_tables(app: ServiceApplication) -> None:
+    """Make ``app``'s tables if missing (the runtime opens stores one process at a time)."""
+    with unit_of_work(app) as work:
+        create_tables(work.cursor, work.schema)
