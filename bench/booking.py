@@ -43,6 +43,7 @@ import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from support import (
+    LIMITS_OUT_OF_THE_WAY,
     CpuMeter,
     ServiceProcess,
     availability_processes,
@@ -209,8 +210,8 @@ async def main() -> None:
         clinics = open_clinics(database_url)
         env = {
             "SLOTLINE_RELAY_IDLE_POLL_SECONDS": "0.5",
-            # one machine plays 200 customers: the per-address limit would refuse them
-            "SLOTLINE_PUBLIC_RATE_LIMIT": "100000/minute",
+            # one machine plays 200 customers: the per-address limits would refuse them
+            **LIMITS_OUT_OF_THE_WAY,
         }
         booking = ServiceProcess(
             "slotline.booking", database_url, bootstrap, tmp / "booking.log", env=env

@@ -31,7 +31,14 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
-from support import ServiceProcess, figure, infrastructure, percentile, say
+from support import (
+    LIMITS_OUT_OF_THE_WAY,
+    ServiceProcess,
+    figure,
+    infrastructure,
+    percentile,
+    say,
+)
 
 from slotline.call_intake.domain.call import Call
 from slotline.events.local.infra import free_port
@@ -251,7 +258,7 @@ async def main() -> int:
                 database_url,
                 bootstrap,
                 tmp / "call-intake.log",
-                env={"SLOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN},
+                env={"SLOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN, **LIMITS_OUT_OF_THE_WAY},
             )
             services = [notifier, intake]
             try:

@@ -13,6 +13,7 @@ from slotline.call_intake.domain.call import Call
 from slotline.events.contract.booking import BookingConfirmed
 from slotline.events.contract.common import Consents, Contact, TimeSlot
 from slotline.events.contract.notifications import ConsentChanged, ConsentScope
+from slotline.events.rate_limits import PostgresStorage, RateLimit
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
 from slotline.events.topics import BOOKING_EVENTS, CALLS_EVENTS, NOTIFICATIONS_EVENTS
@@ -69,6 +70,20 @@ class TestWebhookSignatures:
         response = await phone.post("/voice", {"CallSid": sid(), "From": CALLER})
         assert response.status_code == 422
         assert [e["field"] for e in response.json()["errors"]] == ["To"]
+
+    async def test_a_flood_of_webhooks_from_one_address_is_refused_before_its_signature(
+        self, intake: Any
+    ) -> None:
+        phone = await intake.new_tenant()
+        app, settings = intake.app, intake.service.runtime.settings
+        storage = PostgresStorage(lambda: app.sql_recorder.transaction(commit=True), app.schema)
+        elsewhere = RateLimit(storage, settings.webhook_rate_limit, "webhooks")
+        assert elsewhere.hit("127.0.0.1", phone.tenant_id, cost=elsewhere.item.amount) is None
+        call_sid = sid()
+        flooded = await phone.post("/voice", {"CallSid": call_sid, "From": CALLER, "To": "x"})
+        assert flooded.status_code == 429
+        assert int(flooded.headers["Retry-After"]) >= 1
+        assert Call.create_id(phone.tenant_id, call_sid) not in intake.app.repository
 
 
 class TestAnsweredCall:
@@ -336,3 +351,45 @@ class TestQuietHours:
             ]
         finally:
             intake.clock.now = start
+
+
+class TestSmsPumpingGuard:
+    """Anyone can make the service send a text (call, hang up): text-backs per number and
+    per tenant are bounded, counted in the database by every replica together."""
+
+    async def test_a_number_gets_at_most_three_text_backs_an_hour(self, intake: Any) -> None:
+        phone = await intake.new_tenant()
+        calls = [sid() for _ in range(4)]
+        try:
+            for call_sid in calls:  # each past the per-caller window, not past the hour
+                await phone.missed_call(call_sid, CALLER)
+                intake.clock.advance(timedelta(minutes=30))
+        finally:
+            intake.clock.advance(timedelta(minutes=-30 * len(calls)))
+        texts = await intake.published(
+            NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested", expected=3
+        )
+        assert len(texts) == 3
+        withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, "TextBackWithheld")
+        assert [(w["call_id"], w["reason"]) for w in withheld] == [
+            (str(Call.create_id(phone.tenant_id, calls[3])), "sms_limit_per_number")
+        ]
+        metrics = (await intake.service.client.get("/metrics")).text
+        assert 'slotline_text_backs_refused_total{reason="sms_limit_per_number"}' in metrics
+
+    async def test_a_tenant_over_its_hourly_text_backs_texts_nobody_more(self, intake: Any) -> None:
+        phone = await intake.new_tenant()
+        app = intake.app
+        storage = PostgresStorage(lambda: app.sql_recorder.transaction(commit=True), app.schema)
+        elsewhere = RateLimit(storage, "200/hour", "text-backs-of")  # the fixture's setting
+        assert elsewhere.hit(phone.tenant_id, cost=200) is None  # another replica's texts
+        call_sid = sid()
+        await phone.missed_call(call_sid, "+306912345000")
+        withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, "TextBackWithheld")
+        assert [w["reason"] for w in withheld] == ["sms_limit_per_tenant"]
+        texts = await intake.published(
+            NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested", expected=0
+        )
+        assert texts == []
+        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallbackTaskCreated")
+        assert len(tasks) == 1  # the front desk still calls back

@@ -33,6 +33,7 @@ __all__ = [
     "client_address",
     "limited",
     "rate_limited_responses",
+    "webhooks_limited",
 ]
 
 
@@ -41,18 +42,22 @@ class PostgresStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
     the same database. ``transaction`` may be a unit of work's own cursor (then a hit
     commits, or is undone, with that work)."""
 
-    def __init__(self, transaction: Transaction, schema: str) -> None:
+    def __init__(
+        self, transaction: Transaction, schema: str, *, prepared: bool = False, sweeps: bool = True
+    ) -> None:
         super().__init__()
         self.transaction = transaction
         self.table = sql.Identifier(schema, "rate_limits")
         self._lock = f"slotline-rate-limits:{schema}"
-        self._ready = False
-        self._swept_at = 0.0
+        self._ready = prepared
+        self._swept_at = 0.0 if sweeps else math.inf
 
     @classmethod
-    def on_cursor(cls, cursor: Cursor[Any], schema: str) -> PostgresStorage:
-        """A storage writing through an open transaction (a unit of work's)."""
-        return cls(lambda: nullcontext(cursor), schema)
+    def on_cursor(cls, cursor: Cursor[Any], schema: str, *, prepared: bool) -> PostgresStorage:
+        """A storage writing through an open transaction (a unit of work's: its hits
+        commit, or are undone, with that work); ``prepared``: the table is known to exist.
+        It leaves sweeping old windows to the service's other storages."""
+        return cls(lambda: nullcontext(cursor), schema, prepared=prepared, sweeps=False)
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -60,6 +65,11 @@ class PostgresStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
 
     def _cursor(self) -> AbstractContextManager[Cursor[Any]]:
         return self.transaction()
+
+    def prepare(self) -> None:
+        """Make the table now (in a transaction of its own), if it is missing."""
+        with self._cursor() as cursor:
+            self._prepare(cursor)
 
     def _prepare(self, cursor: Cursor[Any]) -> None:
         if not self._ready:
@@ -273,6 +283,15 @@ def limited(
 
     dependency.__name__ = f"rate_limit_{name}"
     return dependency
+
+
+def _webhook_limit(settings: Any) -> str:
+    return str(settings.webhook_rate_limit)
+
+
+webhooks_limited = limited("webhooks", _webhook_limit, "webhook calls from this address")
+"""The dependency of providers' webhook routes (``SLOTLINE_WEBHOOK_RATE_LIMIT``): generous,
+since webhooks are signed; it stops a flood before any signature is computed."""
 
 
 def _limits(request: Request) -> dict[str, RateLimit]:

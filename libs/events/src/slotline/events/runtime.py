@@ -87,6 +87,8 @@ class ServiceSpec(Generic[App]):
     error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
     background: Callable[[App], Sequence[BackgroundTask]] = lambda _: ()
     relays: bool = True  # False: a process of the service that only projects (no outbox)
+    metrics: Callable[[App, CollectorRegistry], None] = lambda _, __: None
+    """Registers the service's own metrics on the registry ``/metrics`` serves."""
 
 
 @dataclass
@@ -134,6 +136,7 @@ class Runtime:
 
     async def start(self) -> None:
         application = await anyio.to_thread.run_sync(self.open_store)
+        self.spec.metrics(application, self.registry)
         self.writer = GroupCommit(application, workers=self.settings.group_commit_workers)
         self.audit = AuditTrail(
             self.settings.service_name,

@@ -166,10 +166,12 @@ class CallHandling(IntakeBase):
         caller = self._caller(work, call.tenant_id, call.from_phone)
         caller.note_missed_call(call.id, now)
         work.add(caller)
-        self._text_back(call, caller, plan, now)
+        self._text_back(work, call, caller, plan, now)
         self._callback_for(work, call, caller, plan, now)
 
-    def _text_back(self, call: Call, caller: Caller, plan: CallPlan, now: datetime) -> None:
+    def _text_back(
+        self, work: UnitOfWork, call: Call, caller: Caller, plan: CallPlan, now: datetime
+    ) -> None:
         context = TextBackContext(
             caller_phone=call.from_phone,
             business_numbers=plan.business_numbers(),
@@ -190,7 +192,13 @@ class CallHandling(IntakeBase):
             "after_hours": call.after_hours,
             "language": plan.language,
         }
-        match decide_text_back(context, now):
+        decision = decide_text_back(context, now)
+        if not isinstance(decision, Skip) and self.text_back_limits is not None:
+            refused = self.text_back_limits.refusal(
+                work, self.schema, call.tenant_id, call.from_phone
+            )
+            decision = Skip(refused) if refused is not None else decision
+        match decision:
             case SendNow():
                 call.request_text_back(fields)
                 caller.note_text_back(call.id, now)

@@ -15,7 +15,9 @@ from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.domain.phone_plan import PhonePlan
 from slotline.call_intake.domain.plan import CallPlan
 from slotline.call_intake.telephony.lines import LineTypeLookup, NumberingPlanLookup
+from slotline.call_intake.text_back_limits import TextBackLimits
 from slotline.events.clock import utc_now
+from slotline.events.rate_limits import PostgresStorage
 from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import UnitOfWork
 
@@ -58,11 +60,18 @@ class IntakeBase(ServiceApplication):
         clock: Callable[[], datetime] = utc_now,
         policy: IntakePolicy | None = None,
         lines: LineTypeLookup | None = None,
+        text_back_limits: TextBackLimits | None = None,
     ) -> None:
         super().__init__(env=env)
         self.clock = clock
         self.policy = policy or IntakePolicy()
         self.lines: LineTypeLookup = lines or NumberingPlanLookup()
+        self.text_back_limits = text_back_limits
+        if text_back_limits is not None:
+            recorder = self.sql_recorder
+            text_back_limits.prepare(
+                PostgresStorage(lambda: recorder.transaction(commit=True), self.schema)
+            )
         self._plans: dict[str, tuple[int, CallPlan]] = {}
 
     # -- plans --------------------------------------------------------------------

@@ -62,6 +62,15 @@ class CallIntakeSettings(ServiceSettings):
         default_factory=list,
         description="Numbers the local line-type lookup reports as landlines.",
     )
+    text_back_limit_per_number: str = Field(
+        default="3/hour",
+        description="SMS-pumping guard: text-backs to one number of one tenant, every replica "
+        "together (limits syntax; the per-caller window comes first).",
+    )
+    text_back_limit_per_tenant: str = Field(
+        default="200/hour",
+        description="SMS-pumping guard: text-backs of one tenant, every replica together.",
+    )
     projection_batch_size: PositiveInt = Field(default=500, description="Events per view batch.")
     feed_queue_size: PositiveInt = Field(
         default=256, description="Queue changes buffered per SSE client before it is dropped."

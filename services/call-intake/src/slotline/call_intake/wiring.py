@@ -17,17 +17,23 @@ from slotline.call_intake.messaging import publisher, subscriptions
 from slotline.call_intake.settings import CallIntakeSettings
 from slotline.call_intake.sla import SlaClock
 from slotline.call_intake.telephony.lines import NumberingPlanLookup
+from slotline.call_intake.text_back_limits import TextBackLimits
 from slotline.events.runtime import BackgroundTask, ServiceSpec
 
 
 def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec[CallIntakeApplication]:
     settings = settings or CallIntakeSettings()
 
+    limits = TextBackLimits(
+        settings.text_back_limit_per_number, settings.text_back_limit_per_tenant
+    )
+
     def application(env: dict[str, str]) -> CallIntakeApplication:
         return CallIntakeApplication(
             env=env,
             policy=settings.policy(),
             lines=NumberingPlanLookup(landlines=settings.landline_numbers),
+            text_back_limits=limits,
         )
 
     def background(app: CallIntakeApplication) -> Sequence[BackgroundTask]:
@@ -57,4 +63,5 @@ def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec[Call
         title="Slotline call-intake",
         background=background,
         error_statuses={UnknownItem: 404, TaskRefused: 409},
+        metrics=lambda _, registry: limits.attach(registry),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from slotline.call_intake.application import InboundCall
@@ -21,8 +21,14 @@ from slotline.call_intake.http.deps import Intake, Settings
 from slotline.call_intake.telephony.twiml import TWIML_MEDIA_TYPE, render
 from slotline.call_intake.telephony.webhook import parsed, signed_params
 from slotline.events.http_contract import refusals
+from slotline.events.rate_limits import rate_limited_responses, webhooks_limited
 
-router = APIRouter(prefix="/v1/telephony/{tenant_id}", tags=["telephony"], responses=refusals(403))
+router = APIRouter(
+    prefix="/v1/telephony/{tenant_id}",
+    tags=["telephony"],
+    dependencies=[Depends(webhooks_limited)],
+    responses={**refusals(403), **rate_limited_responses()},
+)
 
 Phone = Field(pattern=r"^\+[1-9]\d{6,14}$")
 Sid = Field(min_length=2, max_length=64)

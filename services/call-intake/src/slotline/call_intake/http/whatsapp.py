@@ -24,7 +24,7 @@ from typing import Annotated
 from weakref import WeakKeyDictionary
 
 import anyio
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CollectorRegistry, Counter
@@ -39,8 +39,14 @@ from slotline.call_intake.whatsapp.payload import (
 )
 from slotline.events.http_contract import refusals
 from slotline.events.logs import get_logger
+from slotline.events.rate_limits import rate_limited_responses, webhooks_limited
 
-router = APIRouter(prefix="/v1/whatsapp/{tenant_id}", tags=["whatsapp"], responses=refusals(403))
+router = APIRouter(
+    prefix="/v1/whatsapp/{tenant_id}",
+    tags=["whatsapp"],
+    dependencies=[Depends(webhooks_limited)],
+    responses={**refusals(403), **rate_limited_responses()},
+)
 log = get_logger(__name__)
 
 _refusals: WeakKeyDictionary[CollectorRegistry, Counter] = WeakKeyDictionary()

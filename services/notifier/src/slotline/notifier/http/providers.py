@@ -9,10 +9,11 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import anyio
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from slotline.events.http_contract import refusals
+from slotline.events.rate_limits import rate_limited_responses, webhooks_limited
 from slotline.events.twilio_signature import signature_is_valid
 from slotline.notifier.http.deps import Notifier
 from slotline.notifier.outcomes import Outcomes
@@ -21,7 +22,12 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def providers_router(auth_token: str, public_url: str) -> APIRouter:
-    router = APIRouter(prefix="/providers/twilio", tags=["providers"], responses=refusals(403))
+    router = APIRouter(
+        prefix="/providers/twilio",
+        tags=["providers"],
+        dependencies=[Depends(webhooks_limited)],
+        responses={**refusals(403), **rate_limited_responses()},
+    )
 
     async def verified_form(request: Request) -> dict[str, str]:
         body = (await request.body()).decode(errors="replace")

@@ -17,6 +17,7 @@ import anyio
 from fastapi import APIRouter, Depends, Header, Request
 
 from slotline.events.logs import get_logger
+from slotline.events.rate_limits import rate_limited_responses, webhooks_limited
 from slotline.payments.application import UnknownLedger
 from slotline.payments.domain.facts import GatewayFact
 from slotline.payments.domain.ledger import Ledger
@@ -26,7 +27,10 @@ from slotline.payments.http.deps import Payments
 log = get_logger(__name__)
 
 router = APIRouter(
-    prefix="/v1/webhooks", tags=["webhooks"], dependencies=[Depends(refuse_card_numbers)]
+    prefix="/v1/webhooks",
+    tags=["webhooks"],
+    dependencies=[Depends(webhooks_limited), Depends(refuse_card_numbers)],
+    responses=rate_limited_responses(),
 )
 
 
