@@ -8,6 +8,7 @@ from typing import ClassVar
 import pytest
 from pydantic import ValidationError
 
+from slotline.events.contract.registry import InvalidMessage, parse_message
 from slotline.events.envelope import Message
 from slotline.events.store import postgres_env
 
@@ -62,6 +63,18 @@ class TestEnvelope:
             b' "aggregate_id": "a", "note": "x", "added_later": 1}'
         )
         assert Pinged.model_validate_json(newer).note == "x"
+
+    @pytest.mark.parametrize("edge", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+    def test_an_instant_out_of_range_in_utc_is_a_contract_violation_not_a_crash(
+        self, edge: str
+    ) -> None:
+        raw = (
+            b'{"event_type":"BookingCancellationRequested","schema_version":1,"tenant_id":"t",'
+            b'"aggregate_id":"b","request_id":"r","booking_id":"b","channel":"web",'
+            b'"occurred_at":"' + edge.encode() + b'"}'
+        )
+        with pytest.raises(InvalidMessage, match="occurred_at: Value error, out of range"):
+            parse_message("booking.requests.v1", raw)
 
 
 class TestStoreEnvironment:

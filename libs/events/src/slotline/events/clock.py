@@ -19,6 +19,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def in_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a ValueError (a validation error, so a dead letter, never a
+    crash) for an instant on the edge of year 1 or 9999 that UTC puts out of range."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("out of range once in UTC (years 1 to 9999)") from error
+
+
 IANA_ZONE: JsonDict = {"enum": list(sorted(available_timezones()))}
 """JSON Schema of a time zone name the services accept (``Field(json_schema_extra=…)``):
 one of the IANA zones this machine knows, as ``ZoneInfo`` would find them."""

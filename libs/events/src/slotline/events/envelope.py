@@ -8,12 +8,12 @@ payload fields, serialised flat as JSON. ``event_type`` names the message and
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Final, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from slotline.events.clock import utc_now
+from slotline.events.clock import in_utc, utc_now
 
 ALWAYS_WRITTEN: Final = ("event_id", "occurred_at", "sequence")
 """Envelope fields with a default that every Slotline producer writes (``to_json`` dumps
@@ -54,7 +54,7 @@ class Envelope(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+        return in_utc(value)
 
 
 class Message(Envelope):

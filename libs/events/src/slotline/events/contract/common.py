@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
+
+from slotline.events.clock import in_utc
 
 _CARD_NUMBER = re.compile(r"(?:\d[ -]?){12,18}\d")
 
@@ -131,7 +133,7 @@ class TimeSlot(Value):
     @field_validator("start", "end")
     @classmethod
     def _in_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+        return in_utc(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
