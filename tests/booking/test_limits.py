@@ -50,6 +50,7 @@ class TestRateLimits:
         settings = stack.booking.runtime.spec.settings
         assert isinstance(settings, BookingSettings)
         flood = self.counted_elsewhere(stack, settings.manage_rate_limit, "manage-links")
+        flood.clear("127.0.0.1", "")  # earlier tests on this stack opened manage links too
         assert flood.hit("127.0.0.1", "", cost=flood.item.amount) is None
         try:
             answer = await stack.booking.client.get("/v1/manage/" + "x" * 40)

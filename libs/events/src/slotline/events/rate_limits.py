@@ -11,9 +11,10 @@ address (the real one behind ``SLOTLINE_TRUSTED_PROXY_HOPS`` proxies).
 from __future__ import annotations
 
 import math
+import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -50,6 +51,7 @@ class PostgresStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
         self.table = sql.Identifier(schema, "rate_limits")
         self._lock = f"slotline-rate-limits:{schema}"
         self._ready = prepared
+        self._local = threading.local()
         self._swept_at = 0.0 if sweeps else math.inf
 
     @classmethod
@@ -63,8 +65,15 @@ class PostgresStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
     def base_exceptions(self) -> type[Exception]:
         return DatabaseError
 
-    def _cursor(self) -> AbstractContextManager[Cursor[Any]]:
-        return self.transaction()
+    @contextmanager
+    def _cursor(self) -> Iterator[Cursor[Any]]:
+        """A transaction; the table counts as made only once one that made it commits
+        (another thread must not read it before: "relation does not exist")."""
+        self._local.made = False
+        with self.transaction() as cursor:
+            yield cursor
+        if self._local.made:
+            self._ready = True
 
     def prepare(self) -> None:
         """Make the table now (in a transaction of its own), if it is missing."""
@@ -80,7 +89,7 @@ class PostgresStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
                     " hits integer NOT NULL, expires_at double precision NOT NULL)"
                 ).format(self.table)
             )
-            self._ready = True
+            self._local.made = True
         now = time.time()
         if now - self._swept_at > 60:  # windows long over are of no use to anyone
             self._swept_at = now
