@@ -26,7 +26,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from support import figure, infrastructure, percentile
 
-from slotline.events.kafka import build_broker, ensure_topics
+from slotline.events.kafka import RecordSender, build_producer, ensure_topics
 from slotline.events.relay import OutboxRelay
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ensure_schema, postgres_env
@@ -99,9 +99,11 @@ async def main() -> None:
         tallies = [Tally() for _ in range(AGGREGATES)]
         await asyncio.to_thread(write_events, app, EVENTS, tallies)
 
-        broker = build_broker(settings)
-        await broker.start()
-        relay = OutboxRelay(app, broker, tally_publisher(), database_url=database_url)
+        producer = build_producer(settings)  # as a service's runtime sends (ADR 0007)
+        await producer.start()
+        relay = OutboxRelay(
+            app, RecordSender(producer), tally_publisher(), database_url=database_url
+        )
         started = time.perf_counter()
         published = 0
         while published < EVENTS + AGGREGATES:  # + one creation event per aggregate
@@ -126,7 +128,7 @@ async def main() -> None:
         await asyncio.wait_for(consumer, timeout=60)
         relay.stop()
         await relaying
-        await broker.stop()
+        await producer.stop()
         figure("relay_lag_p50", f"{statistics.median(lags) * 1000:.1f} ms")
         figure("relay_lag_p99", f"{percentile(lags, 0.99) * 1000:.1f} ms")
         for part, values in parts.items():  # where the lag goes (the first includes the next)
