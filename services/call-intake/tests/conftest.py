@@ -17,6 +17,8 @@ import pytest
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.settings import CallIntakeSettings
 from slotline.call_intake.wiring import service_spec
+from slotline.events.contract.registry import ContractViolation, parse_message
+from slotline.events.envelope import Message
 from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import read_topic
 from slotline.events.testing.service import RunningService, bearer, running
@@ -149,19 +151,25 @@ class Intake:
         return Telephony(self.service, tenant, whatsapp_number_id=whatsapp_id)
 
     async def published(
-        self, topic: str, tenant_id: str, event_type: str, *, expected: int = 1, settle: float = 1.0
+        self,
+        topic: str,
+        tenant_id: str,
+        kind: type[Message],
+        *,
+        expected: int = 1,
+        settle: float = 1.0,
     ) -> list[dict[str, Any]]:
-        """This tenant's ``event_type`` messages on ``topic``, read until quiet."""
+        """This tenant's ``kind`` messages on ``topic`` (parsed by the contract, matched by
+        class), as the records' JSON, read until quiet."""
         found: list[dict[str, Any]] = []
         for _ in range(3):
             records = await read_topic(
                 self.bootstrap, topic, expected=1, timeout=10, settle_seconds=settle
             )
-            values = [json.loads(r.value or b"{}") for r in records]
             found = [
-                v
-                for v in values
-                if v.get("tenant_id") == tenant_id and v["event_type"] == event_type
+                json.loads(r.value or b"{}")
+                for r in records
+                if isinstance(m := _parsed(topic, r.value), kind) and m.tenant_id == tenant_id
             ]
             if len(found) >= expected:
                 return found
@@ -191,3 +199,11 @@ def kit() -> SimpleNamespace:
         settings_for=settings_for,
         OPEN_HOURS=OPEN_HOURS,
     )
+
+
+def _parsed(topic: str, value: bytes | None) -> Message | None:
+    """A record as its contract class; None for one no consumer would take either."""
+    try:
+        return parse_message(topic, value or b"")
+    except ContractViolation:
+        return None

@@ -11,8 +11,19 @@ import pytest
 
 from slotline.call_intake.domain.call import Call
 from slotline.events.contract.booking import BookingConfirmed
+from slotline.events.contract.callbacks import (
+    CallbackTaskClosed,
+    CallbackTaskCreated,
+    CallbackTaskEscalated,
+)
+from slotline.events.contract.calls import CallAnswered, CallMissed, TextBackWithheld
 from slotline.events.contract.common import Consents, Contact, TimeSlot
-from slotline.events.contract.notifications import ConsentChanged, ConsentScope
+from slotline.events.contract.notifications import (
+    ConsentChanged,
+    ConsentScope,
+    EscalationRequested,
+    TextBackRequested,
+)
 from slotline.events.rate_limits import PostgresStorage, RateLimit
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
@@ -97,10 +108,10 @@ class TestAnsweredCall:
         hangup = await phone.dial_ended(call_sid, "completed")
         assert hangup.status_code == 200
         assert b"<Hangup" in hangup.content
-        answered = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallAnswered")
+        answered = await intake.published(CALLS_EVENTS, phone.tenant_id, CallAnswered)
         assert [a["call_id"] for a in answered] == [str(Call.create_id(phone.tenant_id, call_sid))]
         created = await intake.published(
-            CALLS_EVENTS, phone.tenant_id, "CallbackTaskCreated", expected=0
+            CALLS_EVENTS, phone.tenant_id, CallbackTaskCreated, expected=0
         )
         assert created == []
         assert await open_tasks(intake, phone.tenant_id) == []
@@ -118,7 +129,7 @@ class TestMissedCall:
         assert b"<Record" in voicemail.content
         call_id = str(Call.create_id(phone.tenant_id, call_sid))
 
-        texts = await intake.published(NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested")
+        texts = await intake.published(NOTIFICATIONS_EVENTS, phone.tenant_id, TextBackRequested)
         assert len(texts) == 1
         text = texts[0]
         assert (text["call_id"], text["to_phone"], text["from_phone"]) == (
@@ -130,9 +141,9 @@ class TestMissedCall:
         assert "phone=%2B306912345678" in text["booking_url"]
         assert text["after_hours"] is False
 
-        missed = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallMissed")
+        missed = await intake.published(CALLS_EVENTS, phone.tenant_id, CallMissed)
         assert [(m["call_id"], m["reason"]) for m in missed] == [(call_id, "no_answer")]
-        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallbackTaskCreated")
+        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskCreated)
         assert len(tasks) == 1
         assert tasks[0]["call_id"] == call_id
         assert tasks[0]["customer_phone"] == CALLER
@@ -153,13 +164,13 @@ class TestMissedCall:
             await phone.missed_call(second, CALLER)
         finally:
             intake.clock.advance(timedelta(minutes=-5))
-        withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, "TextBackWithheld")
+        withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, TextBackWithheld)
         assert [(w["call_id"], w["reason"]) for w in withheld] == [
             (str(Call.create_id(phone.tenant_id, second)), "already_texted_in_window")
         ]
-        texts = await intake.published(NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested")
+        texts = await intake.published(NOTIFICATIONS_EVENTS, phone.tenant_id, TextBackRequested)
         assert [t["call_id"] for t in texts] == [str(Call.create_id(phone.tenant_id, first))]
-        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallbackTaskCreated")
+        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskCreated)
         assert len(tasks) == 1  # the open task takes the second call
 
     async def test_a_retried_webhook_changes_nothing(self, intake: Any) -> None:
@@ -170,9 +181,9 @@ class TestMissedCall:
         assert first.content == again.content
         await phone.dial_ended(call_sid, "busy")
         await phone.dial_ended(call_sid, "busy")
-        missed = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallMissed")
+        missed = await intake.published(CALLS_EVENTS, phone.tenant_id, CallMissed)
         assert [m["reason"] for m in missed] == ["busy"]
-        texts = await intake.published(NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested")
+        texts = await intake.published(NOTIFICATIONS_EVENTS, phone.tenant_id, TextBackRequested)
         assert len(texts) == 1
 
 
@@ -202,13 +213,13 @@ class TestOptedOutCaller:
         await eventually(opted_out)
         call_sid = sid()
         await phone.missed_call(call_sid, CALLER)
-        withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, "TextBackWithheld")
+        withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, TextBackWithheld)
         assert [w["reason"] for w in withheld] == ["opted_out"]
         texts = await intake.published(
-            NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested", expected=0
+            NOTIFICATIONS_EVENTS, phone.tenant_id, TextBackRequested, expected=0
         )
         assert texts == []
-        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallbackTaskCreated")
+        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskCreated)
         assert len(tasks) == 1
 
 
@@ -220,7 +231,7 @@ class TestBookingFromTheCaller:
         call_sid = sid()
         await phone.missed_call(call_sid, CALLER)
         call_id = str(Call.create_id(phone.tenant_id, call_sid))
-        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallbackTaskCreated")
+        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskCreated)
         booking_id = f"bk-{uuid.uuid4().hex[:8]}"
         start = intake.clock() + timedelta(days=2)
         confirmed = BookingConfirmed(
@@ -243,7 +254,7 @@ class TestBookingFromTheCaller:
         broker = intake.service.runtime.broker
         for _ in range(2):  # delivered twice: applied once
             await broker.publish(confirmed.to_json(), topic=BOOKING_EVENTS, key=booking_id.encode())
-        closed = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallbackTaskClosed")
+        closed = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskClosed)
         assert [(c["task_id"], c["outcome"], c["booking_id"]) for c in closed] == [
             (tasks[0]["task_id"], "booked", booking_id)
         ]
@@ -290,28 +301,28 @@ class TestSlaEscalation:
     async def test_the_manager_is_told_before_and_at_the_breach(self, intake: Any) -> None:
         phone = await intake.new_tenant()
         await phone.missed_call(sid(), CALLER)
-        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallbackTaskCreated")
+        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskCreated)
         task_id = tasks[0]["task_id"]
         await eventually(lambda: _has_open(intake, phone.tenant_id))
         start = intake.clock()
         try:
             intake.clock.advance(timedelta(minutes=11))  # 4 minutes before the deadline
             warned = await intake.published(
-                NOTIFICATIONS_EVENTS, phone.tenant_id, "EscalationRequested"
+                NOTIFICATIONS_EVENTS, phone.tenant_id, EscalationRequested
             )
             assert [(w["task_id"], w["breached"]) for w in warned] == [(task_id, False)]
             assert warned[0]["to_phone"] == "+306900000009"
             assert warned[0]["caller_phone"] == CALLER
             intake.clock.advance(timedelta(minutes=5))  # past the deadline
             both = await intake.published(
-                NOTIFICATIONS_EVENTS, phone.tenant_id, "EscalationRequested", expected=2
+                NOTIFICATIONS_EVENTS, phone.tenant_id, EscalationRequested, expected=2
             )
             assert [(w["task_id"], w["breached"]) for w in both] == [
                 (task_id, False),
                 (task_id, True),
             ]
             escalated = await intake.published(
-                CALLS_EVENTS, phone.tenant_id, "CallbackTaskEscalated", expected=2
+                CALLS_EVENTS, phone.tenant_id, CallbackTaskEscalated, expected=2
             )
             assert [e["breached"] for e in escalated] == [False, True]
         finally:
@@ -332,20 +343,18 @@ class TestQuietHours:
         try:
             call_sid = sid()
             await phone.missed_call(call_sid, CALLER)
-            withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, "TextBackWithheld")
+            withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, TextBackWithheld)
             assert [(w["reason"], datetime.fromisoformat(w["held_until"])) for w in withheld] == [
                 ("quiet_hours", datetime.fromisoformat("2026-12-02T06:00:00+00:00"))
             ]
-            missed = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallMissed")
+            missed = await intake.published(CALLS_EVENTS, phone.tenant_id, CallMissed)
             assert missed[0]["after_hours"] is True
             early = await intake.published(
-                NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested", expected=0
+                NOTIFICATIONS_EVENTS, phone.tenant_id, TextBackRequested, expected=0
             )
             assert early == []
             intake.clock.now = datetime.fromisoformat("2026-12-02T06:00:00+00:00")
-            texts = await intake.published(
-                NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested"
-            )
+            texts = await intake.published(NOTIFICATIONS_EVENTS, phone.tenant_id, TextBackRequested)
             assert [(t["call_id"], t["after_hours"]) for t in texts] == [
                 (str(Call.create_id(phone.tenant_id, call_sid)), True)
             ]
@@ -367,10 +376,10 @@ class TestSmsPumpingGuard:
         finally:
             intake.clock.advance(timedelta(minutes=-30 * len(calls)))
         texts = await intake.published(
-            NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested", expected=3
+            NOTIFICATIONS_EVENTS, phone.tenant_id, TextBackRequested, expected=3
         )
         assert len(texts) == 3
-        withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, "TextBackWithheld")
+        withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, TextBackWithheld)
         assert [(w["call_id"], w["reason"]) for w in withheld] == [
             (str(Call.create_id(phone.tenant_id, calls[3])), "sms_limit_per_number")
         ]
@@ -385,11 +394,11 @@ class TestSmsPumpingGuard:
         assert elsewhere.hit(phone.tenant_id, cost=200) is None  # another replica's texts
         call_sid = sid()
         await phone.missed_call(call_sid, "+306912345000")
-        withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, "TextBackWithheld")
+        withheld = await intake.published(CALLS_EVENTS, phone.tenant_id, TextBackWithheld)
         assert [w["reason"] for w in withheld] == ["sms_limit_per_tenant"]
         texts = await intake.published(
-            NOTIFICATIONS_EVENTS, phone.tenant_id, "TextBackRequested", expected=0
+            NOTIFICATIONS_EVENTS, phone.tenant_id, TextBackRequested, expected=0
         )
         assert texts == []
-        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallbackTaskCreated")
+        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskCreated)
         assert len(tasks) == 1  # the front desk still calls back

@@ -15,6 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from slotline.call_intake.domain.intent import BookingIntent
 from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.http import whatsapp as whatsapp_http
+from slotline.events.contract.booking_requests import BookingRequested
+from slotline.events.contract.callbacks import CallbackAttemptRecorded, CallbackTaskCreated
+from slotline.events.contract.calls import LeadCaptured, WhatsAppMessageReceived
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
 from slotline.events.topics import BOOKING_REQUESTS, CALLS_EVENTS
@@ -129,12 +132,12 @@ class TestWhatsAppInbound:
         again = await post_whatsapp(intake, phone.tenant_id, body)
         assert first.json() == {"booking": 0, "lead": 1, "duplicate": 0, "stale": 0}
         assert again.json() == {"booking": 0, "lead": 0, "duplicate": 1, "stale": 0}
-        received = await intake.published(CALLS_EVENTS, phone.tenant_id, "WhatsAppMessageReceived")
+        received = await intake.published(CALLS_EVENTS, phone.tenant_id, WhatsAppMessageReceived)
         assert [(r["message_id"], r["from_phone"], r["text"]) for r in received] == [
             (message_id, f"+{CUSTOMER}", "Do you have anything on Friday?")
         ]
-        leads = await intake.published(CALLS_EVENTS, phone.tenant_id, "LeadCaptured")
-        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, "CallbackTaskCreated")
+        leads = await intake.published(CALLS_EVENTS, phone.tenant_id, LeadCaptured)
+        tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskCreated)
         assert [lead["channel"] for lead in leads] == ["whatsapp"]
         assert [(t["source"], t["lead_id"]) for t in tasks] == [("whatsapp", leads[0]["lead_id"])]
 
@@ -152,7 +155,7 @@ class TestWhatsAppInbound:
             ),
         )
         assert response.json()["booking"] == 1
-        requests = await intake.published(BOOKING_REQUESTS, phone.tenant_id, "BookingRequested")
+        requests = await intake.published(BOOKING_REQUESTS, phone.tenant_id, BookingRequested)
         assert len(requests) == 1
         request = requests[0]
         assert (request["service_id"], request["location_id"], request["channel"]) == (
@@ -234,9 +237,9 @@ class TestRoutingByTheSignedNumber:
         delivered = await post_whatsapp(intake, theirs.tenant_id, body)
         assert delivered.json()["lead"] == 1
         assert recorded(intake, theirs.tenant_id, message_id)
-        received = await intake.published(CALLS_EVENTS, theirs.tenant_id, "WhatsAppMessageReceived")
+        received = await intake.published(CALLS_EVENTS, theirs.tenant_id, WhatsAppMessageReceived)
         assert [r["message_id"] for r in received] == [message_id]
-        assert await intake.published(CALLS_EVENTS, ours.tenant_id, "WhatsAppMessageReceived") == []
+        assert await intake.published(CALLS_EVENTS, ours.tenant_id, WhatsAppMessageReceived) == []
 
     async def test_one_foreign_change_refuses_the_whole_payload(self, intake: Any) -> None:
         ours, theirs = await intake.new_tenant(), await intake.new_tenant()
@@ -398,7 +401,7 @@ class TestFrontDeskQueue:
             await api.post(f"/v1/callbacks/{task_id}/claim", headers=other_tenant)
         ).status_code == 404
         attempts = await intake.published(
-            CALLS_EVENTS, phone.tenant_id, "CallbackAttemptRecorded", expected=2
+            CALLS_EVENTS, phone.tenant_id, CallbackAttemptRecorded, expected=2
         )
         assert [a["result"] for a in attempts] == ["no_answer", "reached"]
 
