@@ -12,6 +12,11 @@ from icalendar import Calendar
 
 from slotline.events.contract import booking as bookings
 from slotline.events.contract.common import TimeSlot
+from slotline.events.contract.notifications import (
+    NotificationSent,
+    ReminderScheduled,
+    ReminderSkipped,
+)
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService
 from slotline.notifier.simulator import ProviderSimulator
@@ -71,13 +76,13 @@ class TestConfirmation:
         assert str(calendar["METHOD"]) == "REQUEST"
 
         async def sent() -> list[object]:
-            return await notifications_of(service, tenant, "NotificationSent")
+            return await notifications_of(service, tenant, NotificationSent)
 
         await eventually(sent, timeout=10)
         [message] = await sent()
         assert message["booking_id"] == event.booking_id, "a timeline can tie it to the booking"
         assert message["template"] == "booking_confirmed"
-        scheduled = await notifications_of(service, tenant, "ReminderScheduled")
+        scheduled = await notifications_of(service, tenant, ReminderScheduled)
         assert sorted(m["kind"] for m in scheduled) == ["1h", "24h"]
 
 
@@ -118,7 +123,7 @@ class TestReminders:
         assert len(mail_server.to(email)) == 3
         assert len(texts(provider, phone)) == 3
 
-        sent = await notifications_of(service, tenant, "NotificationSent")
+        sent = await notifications_of(service, tenant, NotificationSent)
         assert sorted((m["notification_id"].split(":", 1)[1], m["channel"]) for m in sent) == [
             ("confirmed", "email"),
             ("confirmed", "sms"),
@@ -145,7 +150,7 @@ class TestReminders:
         bodies = [str(t["Body"]) for t in texts(provider, phone)]
         assert len(bodies) == 1, bodies
         assert not bodies[0].startswith("Reminder"), bodies
-        skipped = await notifications_of(service, tenant, "ReminderSkipped")
+        skipped = await notifications_of(service, tenant, ReminderSkipped)
         assert sorted((m["kind"], m["reason"]) for m in skipped) == [
             ("1h", "too_late"),
             ("24h", "too_late"),
@@ -180,7 +185,7 @@ class TestReminders:
         clock.move_to(start - timedelta(minutes=30))
         await settle(1.5)
         assert len(mail_server.to(email)) == 2, "no reminder for a cancelled booking"
-        skipped = await notifications_of(service, tenant, "ReminderSkipped")
+        skipped = await notifications_of(service, tenant, ReminderSkipped)
         assert sorted((m["kind"], m["reason"]) for m in skipped) == [
             ("1h", "cancelled"),
             ("24h", "cancelled"),
@@ -224,7 +229,7 @@ class TestReminders:
         assert mail_server.to(email)[2]["Subject"] == (
             f"Reminder: Massage 60 on {moved_to.astimezone(ATHENS):%Y-%m-%d at %H:%M}"
         )
-        skipped = await notifications_of(service, tenant, "ReminderSkipped")
+        skipped = await notifications_of(service, tenant, ReminderSkipped)
         assert {(m["kind"], m["reason"]) for m in skipped} == {
             ("1h", "rescheduled"),
             ("24h", "rescheduled"),

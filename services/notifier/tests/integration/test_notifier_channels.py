@@ -13,6 +13,13 @@ from icalendar import Calendar
 from slotline.events.contract import calls, payments
 from slotline.events.contract import notifications as requests
 from slotline.events.contract.common import MessageChannel, Money
+from slotline.events.contract.notifications import (
+    ConsentChanged,
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationSent,
+    ReminderScheduled,
+)
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, bearer
 from slotline.events.topics import BOOKING_EVENTS, NOTIFICATIONS_EVENTS
@@ -104,7 +111,7 @@ class TestTextBack:
         assert text["From"] == CLINIC_LINE
         assert "https://book.example/kifisia?c=1" in text["Body"]
         assert text["Body"].startswith("Λυπούμαστε"), "a Greek number is written to in Greek"
-        sent = await notifications_of(service, tenant, "NotificationSent")
+        sent = await notifications_of(service, tenant, NotificationSent)
         assert [(m["channel"], m["provider_reference"]) for m in sent] == [("sms", text["sid"])]
 
     async def test_a_provider_outage_is_retried_and_the_text_sent_once(
@@ -149,7 +156,7 @@ class TestTextBack:
         await eventually(lambda: mail_server.to(email), timeout=15)
         assert simulator.to(phone) == []
         assert mail_server.to(email)[0]["Subject"] == "Callback overdue: +306900000001"
-        failed = await notifications_of(service, tenant, "NotificationFailed")
+        failed = await notifications_of(service, tenant, NotificationFailed)
         assert [(f["channel"], f["permanent"], f["fallback"]) for f in failed] == [
             ("sms", False, "email")
         ]
@@ -178,7 +185,7 @@ class TestTextBack:
         )
         await eventually(lambda: mail_server.to(email), timeout=15)
         assert simulator.requests - before == 1, "a permanent refusal is not retried"
-        failed = await notifications_of(service, tenant, "NotificationFailed")
+        failed = await notifications_of(service, tenant, NotificationFailed)
         assert [(f["channel"], f["permanent"], f["fallback"]) for f in failed] == [
             ("sms", True, "email")
         ]
@@ -198,7 +205,7 @@ class TestConsent:
         assert await stop_reply(service, tenant, phone, "Stop", simulator.auth_token) == 200
         assert await stop_reply(service, tenant, phone, "QUIT", simulator.auth_token) == 200
         await eventually(lambda: simulator.to(phone), timeout=10)
-        changes = await notifications_of(service, tenant, "ConsentChanged")
+        changes = await notifications_of(service, tenant, ConsentChanged)
         assert [(c["phone"], c["scope"], c["granted"], c["keyword"]) for c in changes] == [
             (phone, "all", False, "STOP")
         ]
@@ -211,7 +218,7 @@ class TestConsent:
         await settle(1.0)
         [confirmation] = simulator.to(phone)
         assert "unsubscribed" in confirmation["Body"] or "εγγραφή" in confirmation["Body"]
-        failed = await notifications_of(service, tenant, "NotificationFailed")
+        failed = await notifications_of(service, tenant, NotificationFailed)
         assert {(f["channel"], f["reason"]) for f in failed} == {("sms", "recipient opted out")}
 
     async def test_start_opts_back_in_and_help_is_answered(
@@ -226,7 +233,7 @@ class TestConsent:
             )
         await publish(service, text_back(tenant, phone))
         await eventually(lambda: len(simulator.to(phone)) == 4)
-        changes = await notifications_of(service, tenant, "ConsentChanged")
+        changes = await notifications_of(service, tenant, ConsentChanged)
         assert [(c["scope"], c["granted"]) for c in changes] == [
             ("all", False),
             ("transactional", True),
@@ -263,7 +270,7 @@ class TestConsent:
         [reply] = simulator.to(phone)
         assert reply["To"] == f"whatsapp:{phone}"
         assert "Body" in reply, "inside the customer window: free text, no template"
-        changes = await notifications_of(service, tenant, "ConsentChanged")
+        changes = await notifications_of(service, tenant, ConsentChanged)
         assert [(c["phone"], c["granted"]) for c in changes] == [(phone, False)]
 
 
@@ -283,12 +290,12 @@ class TestWhatsAppWindowAndDeliveryReports:
     ) -> None:
         simulator, _ = provider
         tenant, phone = await text_back_sent(service, simulator)
-        await eventually(lambda: notifications_of(service, tenant, "NotificationSent"))
+        await eventually(lambda: notifications_of(service, tenant, NotificationSent))
         assert await simulator.report(simulator.to(phone)[0]["sid"], "delivered") == 204
         assert await simulator.report(simulator.to(phone)[0]["sid"], "delivered") == 204
 
         async def delivered() -> list[dict[str, object]]:
-            return await notifications_of(service, tenant, "NotificationDelivered")
+            return await notifications_of(service, tenant, NotificationDelivered)
 
         await eventually(delivered, timeout=10)
         assert [d["channel"] for d in await delivered()] == ["sms"]
@@ -393,7 +400,7 @@ class TestBadInput:
         await publish(service, request(tenant, to_phone="+300000000", urgent=True))
 
         async def failed() -> list[dict[str, object]]:
-            return await notifications_of(service, tenant, "NotificationFailed")
+            return await notifications_of(service, tenant, NotificationFailed)
 
         await eventually(failed, timeout=10)
         [failure] = await failed()
@@ -452,7 +459,7 @@ class TestTenantPreferences:
         await publish(service, confirmed(tenant, local_time(clock, 4, 12), email=email))
 
         async def scheduled() -> list[dict[str, object]]:
-            return await notifications_of(service, tenant, "ReminderScheduled")
+            return await notifications_of(service, tenant, ReminderScheduled)
 
         await eventually(scheduled, timeout=10)
         assert sorted(str(m["kind"]) for m in await scheduled()) == ["2h", "48h"]

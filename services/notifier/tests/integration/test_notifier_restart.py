@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from slotline.events.contract.booking import BookingConfirmed
+from slotline.events.contract.notifications import NotificationFailed, ReminderSkipped
 from slotline.events.local.infra import free_port
 from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually
@@ -89,7 +90,7 @@ async def reported_interrupted_never_resent(
     """The cut-off send is reported failed ("interrupted", not permanent), not sent again."""
 
     async def reported() -> list[dict[str, object]]:
-        return await notifications_of(service, tenant, "NotificationFailed")
+        return await notifications_of(service, tenant, NotificationFailed)
 
     await eventually(reported, timeout=15)
     [failure] = await reported()
@@ -134,7 +135,7 @@ class TestRestarts:
             assert mail_server.to(on_time)[1]["Subject"].startswith("Reminder:")
             assert len(mail_server.to(on_time)) == 2, "sent once, the confirmation not again"
             assert len(mail_server.to(too_late)) == 1, "a late reminder is dropped, not sent"
-            skipped = await notifications_of(service, tenant, "ReminderSkipped")
+            skipped = await notifications_of(service, tenant, ReminderSkipped)
             assert [(s["booking_id"], s["kind"], s["reason"]) for s in skipped] == [
                 (late_booking.booking_id, "24h", "too_late")
             ]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from slotline.events.contract import booking as bookings
 from slotline.events.contract.common import Channel, Consents, Contact, Money, TimeSlot
 from slotline.events.contract.notifications import TextBackRequested
+from slotline.events.contract.registry import parse_message
 from slotline.events.envelope import Message
 from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import read_topic
@@ -149,9 +150,10 @@ def confirmed(
 
 
 async def notifications_of(
-    service: RunningService, tenant: str, event_type: str | None = None, settle: float = 0.3
+    service: RunningService, tenant: str, kind: type[Message] = Message, settle: float = 0.3
 ) -> list[dict[str, Any]]:
-    """What the notifier has published for ``tenant`` so far."""
+    """What the notifier has published for ``tenant`` so far (of class ``kind``: records
+    parsed by the contract, as a consumer reads them), as the records' JSON."""
     records = await read_topic(
         service.runtime.settings.kafka_bootstrap,
         NOTIFICATIONS_EVENTS,
@@ -159,11 +161,11 @@ async def notifications_of(
         timeout=3,
         settle_seconds=settle,
     )
-    found = [json.loads(r.value or b"{}") for r in records]
     return [
-        m
-        for m in found
-        if m.get("tenant_id") == tenant and (event_type is None or m["event_type"] == event_type)
+        json.loads(r.value or b"{}")
+        for r in records
+        if isinstance(m := parse_message(NOTIFICATIONS_EVENTS, r.value or b""), kind)
+        and m.tenant_id == tenant
     ]
 
 
