@@ -280,9 +280,13 @@ class TestNothingHappensTwice:
 
         async def all_delivered() -> bool:
             rows = await anyio.to_thread.run_sync(_undelivered, network, booking.booking_id)
-            return rows == 0
+            return not rows
 
-        await eventually(all_delivered, timeout=15)  # each delivered twice, shuffled
+        try:  # each delivered twice, shuffled; a failed post is retried after 1, 2, 4 … s
+            await eventually(all_delivered, timeout=45)
+        except AssertionError:
+            rows = await anyio.to_thread.run_sync(_undelivered, network, booking.booking_id)
+            raise AssertionError(f"webhooks still undelivered: {rows}") from None
         app = application(service)
         ledger_id = Ledger.create_id(booking.tenant_id, booking.booking_id)
         version = app.repository.get(ledger_id).version
@@ -366,17 +370,18 @@ class TestNothingHappensTwice:
         assert [(i["status"], i["amount_received"]) for i in intents] == [("succeeded", 7000)]
 
 
-def _undelivered(network: Any, booking_id: str) -> int:
+def _undelivered(network: Any, booking_id: str) -> list[dict[str, Any]]:
+    """The booking's webhooks not yet delivered, with their attempts and last error."""
     with network.transaction() as cursor:
         cursor.execute(
             network.statement(
-                "SELECT count(*) AS n FROM {s}.webhooks WHERE delivered_at IS NULL"
+                "SELECT event->>'type' AS type, attempts, last_error, due_at FROM {s}.webhooks"
+                " WHERE delivered_at IS NULL"
                 " AND event->'data'->'object'->'metadata'->>'booking_id' = %s"
             ),
             (booking_id,),
         )
-        row = cursor.fetchone()
-        return int(row["n"])
+        return [dict(row) for row in cursor.fetchall()]
 
 
 def _webhook_events(network: Any, booking_id: str) -> list[dict[str, Any]]:
