@@ -142,3 +142,20 @@ class ConsentChanged(NotificationEvent):
     keyword: str | None = Field(
         default=None, max_length=20, description="The reply that changed it, e.g. STOP."
     )
+
+
+class WebhookEndpointPaused(NotificationEvent):
+    """A tenant's webhook subscription kept failing and is paused: its deliveries wait
+    (none is dropped) until an owner or manager resumes it. Never paused silently: the
+    tenant's owners are told as well."""
+
+    subscription_id: Id = Field(description="The webhook subscription paused.")
+    reason: str = Field(max_length=500, description="Why: the last failures, in short.")
+    failed_attempts: int = Field(ge=0, description="Attempts failed in a row before the pause.")
+    failing_since: AwareDatetime = Field(description="When the failures in a row began, UTC.")
+
+
+class WebhookEndpointResumed(NotificationEvent):
+    """A paused webhook subscription was resumed: its waiting deliveries are sent now."""
+
+    subscription_id: Id = Field(description="The webhook subscription resumed.")
