@@ -1,10 +1,11 @@
 """Kafka side of the notifier: what it publishes and what it consumes.
 
-Publishes notification outcomes, reminder schedules and consent changes on
-``notifications.events.v1`` (through the outbox relay). Consumes booking, payments,
-calls events and the notification requests through the idempotent inbox; a request
-that can never be served (no address, a template that does not render) is
-dead-lettered with the reason.
+Publishes notification outcomes, reminder schedules, consent changes and webhook
+endpoints' pauses on ``notifications.events.v1`` (through the outbox relay). Consumes
+booking, payments, calls events and the notification requests through the idempotent
+inbox; a request that can never be served (no address, a template that does not render) is
+dead-lettered with the reason. Events of the webhook-fed topics (booking, payments) also
+become webhook deliveries, in a transaction of their own with their own position.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from slotline.events.topics import (
     PAYMENTS_EVENTS,
 )
 from slotline.notifier.application import Invalid, NotifierApplication
+from slotline.notifier.application.core import WEBHOOK_TOPICS
 from slotline.notifier.domain.consent import Consent
 from slotline.notifier.domain.notification import Notification
 from slotline.notifier.domain.reminders import BookingReminders
+from slotline.notifier.domain.webhooks import WebhookEndpoint
 
 # --- publishing ------------------------------------------------------------------------
 
@@ -40,7 +43,7 @@ def publisher() -> Publisher:
     """What the notifier publishes, by event class. Each message is made from the stored
     event alone (events carry what it needs); creations, starts, firings and consent
     registrations are internal."""
-    table = Publisher(Notification, BookingReminders, Consent)
+    table = Publisher(Notification, BookingReminders, Consent, WebhookEndpoint)
 
     @table.on(Notification.Sent)
     def sent(_: Notification, e: Notification.Sent) -> Message:
@@ -89,7 +92,28 @@ def publisher() -> Publisher:
             keyword=e.keyword,
         )
 
+    @table.on(WebhookEndpoint.Paused)
+    def paused(_: WebhookEndpoint, e: WebhookEndpoint.Paused) -> Message:
+        return events.WebhookEndpointPaused(
+            **_endpoint(e),
+            reason=e.reason[:500],
+            failed_attempts=e.failed_attempts,
+            failing_since=e.failing_since,
+        )
+
+    @table.on(WebhookEndpoint.Resumed)
+    def resumed(_: WebhookEndpoint, e: WebhookEndpoint.Resumed) -> Message:
+        return events.WebhookEndpointResumed(**_endpoint(e))
+
     return table
+
+
+def _endpoint(e: Any) -> dict[str, Any]:
+    return {
+        "tenant_id": e.tenant_id,
+        "aggregate_id": f"webhook:{e.subscription_id}"[:128],
+        "subscription_id": e.subscription_id,
+    }
 
 
 def _notification(e: Any) -> dict[str, Any]:
@@ -117,6 +141,11 @@ def subscriptions(application: NotifierApplication) -> Sequence[Subscription]:
     return tuple(Subscription(t, effect=apply, handles=HANDLED.get(t)) for t in CONSUMED_TOPICS)
 
 
+def webhook_fed(topic: str) -> bool:
+    """Whether ``topic``'s events are delivered to webhook subscriptions too."""
+    return topic in WEBHOOK_TOPICS
+
+
 # Only these types are acted on; the rest (the notifier's own outcomes on its topic
 # above all) are skipped without a database lookup, so a text-back never queues
 # behind a burst of the notifier's own events.
@@ -135,6 +164,8 @@ def effect(app: NotifierApplication) -> Callable[[Message, Tracking], None]:
     """One consumed message's effect; messages it has no use for only advance tracking."""
 
     def apply(message: Message, tracking: Tracking) -> None:
+        if webhook_fed(message.TOPIC):  # made once, with its own position, before the rest
+            app.webhook_event(message, tracking)
         try:
             _apply(app, message, tracking)
         except Invalid as error:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, PositiveInt, SecretStr
+from pydantic import Field, PositiveInt, SecretStr, model_validator
 
 from slotline.events.settings import ServiceSettings
 
@@ -100,6 +101,64 @@ class NotifierSettings(ServiceSettings):
         description="Serve GET /outbox (the local channels' messages, every tenant's) to a "
         "manager's token: for make run only, never in production.",
     )
+
+    # --- outbound webhooks ---
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private and link-local addresses (a "
+        "receiver on the local network; tests). Off: only public addresses (SSRF guard).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="An attempt's whole time: resolve, connect, answer."
+    )
+    webhook_max_response_bytes: PositiveInt = Field(
+        default=65536, description="At most this much of a receiver's answer is read."
+    )
+    webhook_retry_initial_seconds: float = Field(
+        default=5.0, gt=0, description="First wait after a failed attempt; doubles each time."
+    )
+    webhook_retry_longest_seconds: float = Field(
+        default=21600.0, gt=0, description="The longest wait between two attempts (6 h)."
+    )
+    webhook_retry_for_seconds: float = Field(
+        default=259200.0,
+        gt=0,
+        description="A delivery is retried this long (3 days), then it has failed.",
+    )
+    webhook_pause_after_failures: PositiveInt = Field(
+        default=10, description="An endpoint is paused after this many failed attempts in a row …"
+    )
+    webhook_pause_after_seconds: float = Field(
+        default=259200.0,
+        ge=0,
+        description="… failing for at least this long (3 days); its owner contact is told.",
+    )
+    webhook_secret_overlap_seconds: float = Field(
+        default=86400.0,
+        ge=0,
+        description="A rotated-out secret keeps signing (beside the new one) this long.",
+    )
+    webhook_concurrency: PositiveInt = Field(
+        default=50, description="Webhook attempts in flight at once per process."
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often due retries are looked for (also woken)."
+    )
+    webhook_reclaim_after_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A delivery claimed this long ago died mid-send: it is sent again (same "
+        "webhook-id). Longer than SLOTLINE_WEBHOOK_TIMEOUT_SECONDS.",
+    )
+
+    @model_validator(mode="after")
+    def _reclaim_after_any_attempt(self) -> Self:
+        if self.webhook_reclaim_after_seconds <= self.webhook_timeout_seconds:
+            raise ValueError(
+                "SLOTLINE_WEBHOOK_RECLAIM_AFTER_SECONDS must be longer than "
+                "SLOTLINE_WEBHOOK_TIMEOUT_SECONDS (an attempt still running is not reclaimed)"
+            )
+        return self
 
     def production_refusals(self) -> list[str]:
         reasons = []

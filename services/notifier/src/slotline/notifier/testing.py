@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request, Response
 
 from slotline.events.contract import booking as bookings
 from slotline.events.contract.common import Channel, Consents, Contact, Money, TimeSlot
@@ -258,3 +262,118 @@ def text_back(tenant: str, to_phone: str, business_name: str = "Kolonaki Spa") -
         business_name=business_name,
         booking_url="https://book.example/kolonaki",
     )
+
+
+# --- outbound webhooks -----------------------------------------------------------------
+
+
+def with_webhooks(settings: NotifierSettings) -> NotifierSettings:
+    """``settings`` with webhooks as tests (and the benchmark) need them: a local receiver
+    allowed, short timeouts and retries, an endpoint paused after 3 failures in a row."""
+    return settings.model_copy(
+        update={
+            "webhook_allow_private_addresses": True,
+            "webhook_timeout_seconds": 1.0,
+            "webhook_retry_initial_seconds": 0.2,
+            "webhook_retry_longest_seconds": 1.0,
+            "webhook_pause_after_failures": 3,
+            "webhook_pause_after_seconds": 0.0,
+            "webhook_poll_seconds": 0.2,
+            "webhook_reclaim_after_seconds": 3.0,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class ReceivedWebhook:
+    path: str
+    webhook_id: str
+    headers: dict[str, str]
+    body: bytes
+    verified: bool
+    at: float  # time.time() on arrival
+
+
+@dataclass
+class WebhookReceiver:
+    """A real HTTP receiver of webhooks (uvicorn): it verifies each delivery's signature
+    with ``standardwebhooks.Webhook`` against the secrets given for its path (401 when
+    none verifies), and answers 500 while ``failing[path]`` lasts or holds the request
+    ``hang_seconds`` for a path in ``hanging``."""
+
+    secrets: dict[str, list[str]] = field(default_factory=dict)
+    failing: dict[str, int] = field(default_factory=dict)
+    hanging: set[str] = field(default_factory=set)
+    hang_seconds: float = 2.0
+    received: list[ReceivedWebhook] = field(default_factory=list)
+
+    def of(self, path: str) -> list[ReceivedWebhook]:
+        return [r for r in self.received if r.path == path]
+
+    def ids(self, path: str) -> set[str]:
+        """The webhook-ids received at ``path``, each once (as a receiver de-duplicates)."""
+        return {r.webhook_id for r in self.of(path)}
+
+    def verifies(self, received: ReceivedWebhook, secret: str) -> bool:
+        from standardwebhooks import Webhook, WebhookVerificationError
+
+        try:
+            Webhook(secret).verify(received.body, received.headers)
+        except WebhookVerificationError:
+            return False
+        return True
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/{path}")
+        async def receive(path: str, request: Request) -> Response:
+            body = await request.body()
+            headers = dict(request.headers)
+            keys = self.secrets.get(path, [])
+            arrival = ReceivedWebhook(
+                path=path,
+                webhook_id=headers.get("webhook-id", ""),
+                headers=headers,
+                body=body,
+                verified=False,
+                at=time.time(),
+            )
+            verified = any(self.verifies(arrival, k) for k in keys)
+            self.received.append(ReceivedWebhook(**{**arrival.__dict__, "verified": verified}))
+            if path in self.hanging:
+                await asyncio.sleep(self.hang_seconds)
+            if not verified:
+                return Response("bad signature", status_code=401)
+            if self.failing.get(path, 0) > 0:
+                self.failing[path] -= 1
+                return Response("receiver broken " * 100, status_code=500)
+            return Response('{"ok": true}', media_type="application/json")
+
+        return app
+
+
+@asynccontextmanager
+async def receiving(receiver: WebhookReceiver) -> AsyncIterator[str]:
+    """Serve ``receiver`` on a free local port until the block ends; yields its URL."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            receiver.app(),
+            port=free_port(),
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        await task

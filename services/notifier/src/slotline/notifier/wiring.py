@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
 from fastapi import APIRouter
 
 from slotline.events.clock import utc_now
 from slotline.events.runtime import BackgroundTask, ServiceSpec
-from slotline.notifier.application import Invalid, NotifierApplication, NotifierConfig
+from slotline.notifier.application import (
+    Invalid,
+    NotifierApplication,
+    NotifierConfig,
+    WebhookConfig,
+    WebhookConflict,
+    WebhookNotFound,
+)
 from slotline.notifier.channel_setup import Channels, build_channels
 from slotline.notifier.dispatcher import Dispatcher
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import parse_kinds
 from slotline.notifier.domain.sending_window import SendingWindow
+from slotline.notifier.domain.webhooks import PausePolicy, RetryPolicy, UnsafeUrl
 from slotline.notifier.http.feeds import feeds_router
 from slotline.notifier.http.outbox import outbox_router
 from slotline.notifier.http.preferences import router as preferences_router
 from slotline.notifier.http.providers import providers_router
+from slotline.notifier.http.webhooks import router as webhooks_router
 from slotline.notifier.messaging import publisher, subscriptions
 from slotline.notifier.persistence.tables import open_tables
 from slotline.notifier.sending import Delivery
 from slotline.notifier.settings import NotifierSettings
+from slotline.notifier.webhooks.addresses import AddressGuard
+from slotline.notifier.webhooks.dispatcher import WebhookDispatcher
+from slotline.notifier.webhooks.sender import WebhookHttp
 
 
 def config_of(settings: NotifierSettings) -> NotifierConfig:
@@ -41,6 +53,23 @@ def config_of(settings: NotifierSettings) -> NotifierConfig:
         default_zone=settings.default_time_zone,
         whatsapp_templates=dict(settings.whatsapp_templates),
         template_dir=settings.template_dir,
+        webhooks=webhook_config(settings),
+    )
+
+
+def webhook_config(settings: NotifierSettings) -> WebhookConfig:
+    return WebhookConfig(
+        retry=RetryPolicy(
+            initial=timedelta(seconds=settings.webhook_retry_initial_seconds),
+            longest=timedelta(seconds=settings.webhook_retry_longest_seconds),
+            give_up_after=timedelta(seconds=settings.webhook_retry_for_seconds),
+        ),
+        pause=PausePolicy(
+            failures=settings.webhook_pause_after_failures,
+            failing_for=timedelta(seconds=settings.webhook_pause_after_seconds),
+        ),
+        secret_overlap=timedelta(seconds=settings.webhook_secret_overlap_seconds),
+        check_url=AddressGuard(settings.webhook_allow_private_addresses).check,
     )
 
 
@@ -72,12 +101,25 @@ def service_spec(
             prompt_concurrency=settings.prompt_send_concurrency,
             interrupted_after_seconds=settings.interrupted_after_seconds,
         )
-        return (channels, dispatcher)
+        webhook_sender = WebhookDispatcher(
+            application,
+            WebhookHttp(
+                AddressGuard(settings.webhook_allow_private_addresses),
+                timeout_seconds=settings.webhook_timeout_seconds,
+                max_response_bytes=settings.webhook_max_response_bytes,
+                concurrency=settings.webhook_concurrency,
+            ),
+            concurrency=settings.webhook_concurrency,
+            poll_seconds=settings.webhook_poll_seconds,
+            reclaim_after_seconds=settings.webhook_reclaim_after_seconds,
+        )
+        return (channels, dispatcher, webhook_sender)
 
     routers: list[APIRouter] = [
         providers_router(settings.provider_auth_token.get_secret_value(), settings.public_url),
         feeds_router(settings.feed_secret.get_secret_value(), settings.public_url),
         preferences_router,
+        webhooks_router,
     ]
     if channels.outbox is not None and settings.outbox_enabled:
         routers.append(outbox_router(channels.outbox))
@@ -96,5 +138,12 @@ def service_spec(
         routers=routers,
         title="Slotline notifier",
         background=background,
-        error_statuses={Invalid: 422, ZoneInfoNotFoundError: 422, ValueError: 422},
+        error_statuses={
+            Invalid: 422,
+            ZoneInfoNotFoundError: 422,
+            ValueError: 422,
+            UnsafeUrl: 422,
+            WebhookNotFound: 404,
+            WebhookConflict: 409,
+        },
     )

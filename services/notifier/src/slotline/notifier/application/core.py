@@ -11,8 +11,8 @@ a redelivered event changes nothing and a crash loses nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -20,7 +20,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from slotline.events.clock import utc_now
+from slotline.events.contract.registry import messages_on
 from slotline.events.store import ServiceApplication
+from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
 from slotline.notifier.calendar_files import booking_ics
 from slotline.notifier.domain.booking_card import BookingCard
 from slotline.notifier.domain.consent import Consent
@@ -28,6 +30,7 @@ from slotline.notifier.domain.notification import Notification
 from slotline.notifier.domain.outgoing import QueuedMessage
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import BookingReminders
+from slotline.notifier.domain.webhooks import PausePolicy, RetryPolicy
 from slotline.notifier.persistence import queue, records
 from slotline.notifier.persistence.unit_of_work import UnitOfWork, reading, unit_of_work
 from slotline.notifier.rendering import Templates
@@ -39,6 +42,32 @@ class Invalid(ValueError):
     """A request the notifier can never act on (no address, bad template, …)."""
 
 
+WEBHOOK_TOPICS = (BOOKING_EVENTS, PAYMENTS_EVENTS)
+"""The public topics whose events a webhook subscription may ask for."""
+
+
+def _any_url(url: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """Outbound webhooks' rules (``SLOTLINE_WEBHOOK_*`` settings)."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    pause: PausePolicy = field(default_factory=PausePolicy)
+    secret_overlap: timedelta = timedelta(hours=24)
+    check_url: Callable[[str], None] = _any_url
+    """Refuses a URL a webhook may not be sent to (raises ``UnsafeUrl``)."""
+    clock: Callable[[], datetime] = utc_now
+    """Webhooks run on the wall clock: receivers check ``webhook-timestamp`` against theirs."""
+    event_types: frozenset[str] = field(
+        default_factory=lambda: frozenset(
+            cls.EVENT_TYPE for topic in WEBHOOK_TOPICS for cls in messages_on(topic)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class NotifierConfig:
     defaults: TenantPreferences
@@ -46,6 +75,7 @@ class NotifierConfig:
     organizer_email: str | None = None
     whatsapp_templates: dict[str, str] | None = None
     template_dir: Path | None = None
+    webhooks: WebhookConfig = field(default_factory=WebhookConfig)
 
 
 class NotifierCore(ServiceApplication):
@@ -68,6 +98,7 @@ class NotifierCore(ServiceApplication):
         self.clock = clock
         self.templates = Templates(config.template_dir)
         self.queued_listeners: list[Callable[[], None]] = []
+        self.webhook_listeners: list[Callable[[], None]] = []
 
     # --- shared helpers ----------------------------------------------------------------
 

@@ -1,4 +1,6 @@
-"""DDL of the notifier's own tables (beside the event store, in the service's schema).
+"""DDL of the notifier's own tables (beside the event store, in the service's schema):
+the message queue and its rows, and the outbound webhooks' subscriptions, deliveries
+(the durable retry queue) and attempts (the delivery log).
 
 The wiring makes them as the store opens (:func:`open_tables`), not the application:
 the use cases only read and write rows."""
@@ -63,6 +65,54 @@ CREATE TABLE IF NOT EXISTS {s}.inbound_messages (
 CREATE TABLE IF NOT EXISTS {s}.tenant_preferences (
     tenant_id text PRIMARY KEY,
     preferences jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {s}.webhook_subscriptions (
+    tenant_id text NOT NULL,
+    subscription_id text NOT NULL,
+    url text NOT NULL,
+    event_types text[] NOT NULL,
+    description text NOT NULL DEFAULT '',
+    notify_email text,
+    keys jsonb NOT NULL,
+    state text NOT NULL,
+    paused_reason text,
+    failures integer NOT NULL DEFAULT 0,
+    failing_since timestamptz,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, subscription_id)
+);
+CREATE TABLE IF NOT EXISTS {s}.webhook_deliveries (
+    delivery_id text PRIMARY KEY,
+    tenant_id text NOT NULL,
+    subscription_id text NOT NULL,
+    event_id text NOT NULL,
+    event_type text NOT NULL,
+    body text NOT NULL,
+    created_at timestamptz NOT NULL,
+    window_start timestamptz NOT NULL,
+    due_at timestamptz NOT NULL,
+    state text NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    claimed_at timestamptz,
+    finished_at timestamptz,
+    last_status integer,
+    last_error text
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON {s}.webhook_deliveries (due_at)
+    WHERE state = 'scheduled';
+CREATE INDEX IF NOT EXISTS webhook_deliveries_sending ON {s}.webhook_deliveries (claimed_at)
+    WHERE state = 'sending';
+CREATE INDEX IF NOT EXISTS webhook_deliveries_of ON {s}.webhook_deliveries
+    (tenant_id, subscription_id, created_at DESC);
+CREATE TABLE IF NOT EXISTS {s}.webhook_attempts (
+    delivery_id text NOT NULL,
+    attempt integer NOT NULL,
+    at timestamptz NOT NULL,
+    status integer,
+    latency_ms double precision,
+    response_excerpt text,
+    error text,
+    PRIMARY KEY (delivery_id, attempt)
 );
 """
 
