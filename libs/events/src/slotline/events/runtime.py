@@ -8,7 +8,7 @@ consumers, and :func:`serve` runs that app with graceful shutdown on SIGTERM.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -89,6 +89,10 @@ class ServiceSpec(Generic[App]):
     relays: bool = True  # False: a process of the service that only projects (no outbox)
     metrics: Callable[[App, CollectorRegistry], None] = lambda _, __: None
     """Registers the service's own metrics on the registry ``/metrics`` serves."""
+    readiness: Mapping[str, Callable[[App], Awaitable[tuple[bool, str]]]] = field(
+        default_factory=dict
+    )
+    """The service's own ``/readyz`` checks by name, each given the open application."""
 
 
 @dataclass
@@ -256,7 +260,16 @@ class Runtime:
                 return True, f"consuming {len(self.inbox.assignment())} partitions"
             return False, "joining its consumer group"
 
-        return {"database": database, "kafka": kafka, "relay": relay, "inbox": inbox}
+        def own(check: Callable[[Any], Awaitable[tuple[bool, str]]]) -> ReadinessCheck:
+            async def run() -> tuple[bool, str]:
+                if self.application is None:
+                    return False, "the store is not open yet"
+                return await check(self.application)
+
+            return run
+
+        own_checks = {name: own(check) for name, check in self.spec.readiness.items()}
+        return {"database": database, "kafka": kafka, "relay": relay, "inbox": inbox, **own_checks}
 
 
 def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:

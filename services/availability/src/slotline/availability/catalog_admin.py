@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar, TypeVar
 from uuid import UUID
 
+from slotline.availability.domain.calendar_sync import Pulled, blocks_after, synced
 from slotline.availability.domain.catalog import Location, Resource, Service
 from slotline.availability.domain.roster import Roster
 from slotline.availability.domain.values import (
@@ -94,11 +95,13 @@ class CatalogApplication(ServiceApplication):
     def change_schedule(
         self, tenant_id: str, resource_id: UUID, schedule: ResourceSchedule
     ) -> None:
-        """Replace a resource's whole schedule (existing holds are kept)."""
+        """Replace a resource's whole schedule (existing holds are kept); the blocks of
+        its linked calendar stay, as only a calendar sync changes them."""
 
         def act(_: UnitOfWork) -> None:
             resource = self.resource(tenant_id, resource_id)
-            resource.change_schedule(schedule)
+            kept = (*schedule.time_off, *synced(resource.time_off))
+            resource.change_schedule(ResourceSchedule(schedule.weekly, schedule.overrides, kept))
             self._note_change(resource)
 
         self._command(act)
@@ -113,6 +116,27 @@ class CatalogApplication(ServiceApplication):
             self._note_change(resource)
 
         self._command(act)
+
+    def calendar_pulled(self, tenant_id: str, resource_id: UUID, pulled: Pulled) -> bool:
+        """Busy times read from the resource's linked calendar become its blocks (and a
+        deleted event's blocks go). Records nothing when the blocks are already so, so a
+        pull repeated after a crash changes nothing; True when the schedule changed."""
+
+        def act(_: UnitOfWork) -> bool:
+            resource = self.resource(tenant_id, resource_id)
+            blocks = blocks_after(resource.time_off, pulled)
+            if set(blocks) == set(resource.time_off):
+                return False
+            schedule = resource.schedule
+            resource.change_schedule(ResourceSchedule(schedule.weekly, schedule.overrides, blocks))
+            self._note_change(resource)
+            return True
+
+        return self._command(act)
+
+    def calendar_unlinked(self, tenant_id: str, resource_id: UUID) -> None:
+        """The resource's calendar was unlinked: its blocks go."""
+        self.calendar_pulled(tenant_id, resource_id, Pulled(full=True))
 
     def retire_resource(self, tenant_id: str, resource_id: UUID) -> None:
         def act(_: UnitOfWork) -> None:

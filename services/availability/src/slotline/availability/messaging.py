@@ -2,7 +2,8 @@
 
 Publishes hold outcomes and catalog changes on ``availability.events.v1`` (through the
 outbox relay); consumes booking's hold commands from ``availability.commands.v1``
-through the idempotent inbox. Holds are keyed by the sender's ``hold_id``.
+through the idempotent inbox, and booking's ``booking.events.v1`` for the bookings
+owed to linked calendars. Holds are keyed by the sender's ``hold_id``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from slotline.availability.application import AvailabilityApplication, HoldRequest
+from slotline.availability.calendar_sync.bookings import BOOKING_CHANGES, BookingsToCalendars
 from slotline.availability.catalog_admin import UnknownItem
 from slotline.availability.domain import codec
 from slotline.availability.domain.catalog import Location, Resource, Service
@@ -28,7 +30,7 @@ from slotline.events.envelope import Message
 from slotline.events.inbox import Rejected
 from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
-from slotline.events.topics import AVAILABILITY_COMMANDS
+from slotline.events.topics import AVAILABILITY_COMMANDS, BOOKING_EVENTS
 from slotline.events.unit_of_work import UnitOfWork
 
 # --- publishing ------------------------------------------------------------------------
@@ -236,14 +238,18 @@ def _service_defined(service: Service) -> Message:
 
 def subscriptions(application: AvailabilityApplication) -> Sequence[Subscription]:
     """Hold commands from booking, each applied exactly once; a batch of them shares one
-    unit of work (holds on one resource day are decided in memory, in arrival order)."""
+    unit of work (holds on one resource day are decided in memory, in arrival order).
+    Booking's confirmations, moves and cancellations, owed to linked calendars."""
     handle = hold_commands(application)
+    calendars = BookingsToCalendars(application.schema)
     return (
         Subscription(
             AVAILABILITY_COMMANDS,
             handlers=dict.fromkeys(HOLD_COMMANDS, handle),
             reads=_commanded_hold,
         ),
+        # Bookings written to their resources' linked calendars (calendar_sync).
+        Subscription(BOOKING_EVENTS, handlers=dict.fromkeys(BOOKING_CHANGES, calendars.handle)),
     )
 
 

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, SecretStr
 
 from slotline.events.settings import ServiceSettings
 
@@ -36,3 +36,39 @@ class AvailabilitySettings(ServiceSettings):
     seed_demo: bool = Field(
         default=False, description="Register a demo clinic on start when the store is empty."
     )
+    calendar_credentials_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Base64 AES-GCM key (16, 24 or 32 bytes) sealing calendar passwords; unset: the"
+            " published development key (refused in production)."
+        ),
+    )
+    calendar_sync_interval_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=60,
+        description="How often each linked calendar is read for changes (the pull lag's bound).",
+    )
+    calendar_push_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often bookings owed to calendars are written."
+    )
+    calendar_retry_ceiling_seconds: float = Field(
+        default=900.0, gt=0, description="Longest wait between attempts of a failing sync."
+    )
+    calendar_window_days: PositiveInt = Field(
+        default=90, description="How far ahead a calendar's (recurring) busy times are read."
+    )
+    calendar_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of one request to a calendar server."
+    )
+    calendar_sync_batch_size: PositiveInt = Field(
+        default=20, description="Links (or bookings to write) taken per sweep."
+    )
+
+    def production_refusals(self) -> list[str]:
+        if self.calendar_credentials_key is None:
+            return [
+                "SLOTLINE_CALENDAR_CREDENTIALS_KEY is not set: calendar passwords would be"
+                " sealed with the published development key"
+            ]
+        return []

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
 from slotline.availability.application import AvailabilityApplication
+from slotline.availability.calendar_sync.caldav_gateway import CalDavGateway
+from slotline.availability.calendar_sync.credentials import DEVELOPMENT_KEY, CredentialBox
+from slotline.availability.calendar_sync.health import calendar_health, open_tables
+from slotline.availability.calendar_sync.jobs import (
+    CalendarMetrics,
+    CalendarPull,
+    CalendarPush,
+    SyncPolicy,
+)
+from slotline.availability.calendar_sync.links import CalendarLinks
 from slotline.availability.catalog_admin import ServiceAlreadyDefined, UnknownItem
 from slotline.availability.demo import DemoSeeder
 from slotline.availability.domain.catalog import CatalogItemRetired
 from slotline.availability.domain.hold import HoldExpired, InvalidTransition
 from slotline.availability.expiry import HoldExpiry
 from slotline.availability.http.admin import router as admin_router
+from slotline.availability.http.calendar_links import calendar_router
+from slotline.availability.http.deps import Availability
 from slotline.availability.http.holds import router as holds_router
 from slotline.availability.http.slots import router as slots_router
 from slotline.availability.live.feed import SlotFeed
@@ -28,6 +41,25 @@ def service_spec(
     settings = settings or AvailabilitySettings()
     role = settings.availability_role
     projects, serves = role in {"all", "projector"}, role in {"all", "api"}
+    key = settings.calendar_credentials_key
+    box = CredentialBox(key.get_secret_value() if key else DEVELOPMENT_KEY)
+    calendar_metrics = CalendarMetrics()
+    gateway = CalDavGateway(timeout_seconds=settings.calendar_timeout_seconds)
+    policy = SyncPolicy(
+        interval=timedelta(seconds=settings.calendar_sync_interval_seconds),
+        retry_ceiling=timedelta(seconds=settings.calendar_retry_ceiling_seconds),
+        window=timedelta(days=settings.calendar_window_days),
+        batch_size=settings.calendar_sync_batch_size,
+    )
+
+    def application(env: dict[str, str]) -> AvailabilityApplication:
+        """The store, with the calendar links' tables made if missing."""
+        app = AvailabilityApplication(env=env)
+        open_tables(app)
+        return app
+
+    def links_of(app: Availability) -> CalendarLinks:
+        return CalendarLinks(app, box)
 
     def background(application: AvailabilityApplication) -> Sequence[BackgroundTask]:
         projection = SlotProjection(
@@ -45,16 +77,36 @@ def service_spec(
                 batch_size=settings.expiry_batch_size,
             ),
             SlotFeed(settings.database_url, settings.feed_queue_size),
+            CalendarPull(
+                application,
+                gateway,
+                box,
+                policy,
+                calendar_metrics,
+                # Each link is due once per sync interval; looking several times per
+                # interval keeps the lag near the interval.
+                interval_seconds=min(settings.calendar_sync_interval_seconds / 4, 5.0),
+            ),
+            CalendarPush(
+                application,
+                gateway,
+                box,
+                policy,
+                calendar_metrics,
+                interval_seconds=settings.calendar_push_interval_seconds,
+            ),
             *([DemoSeeder(application)] if settings.seed_demo else []),
         )
         return (*([projection] if projects else []), *(serving if serves else ()))
 
     return ServiceSpec(
         settings=settings,
-        application_factory=lambda env: AvailabilityApplication(env=env),
+        application_factory=application,
         publisher=lambda _: publisher(),
         subscriptions=subscriptions if serves else lambda _: (),
-        routers=[admin_router, holds_router, slots_router] if serves else [],
+        routers=[admin_router, holds_router, slots_router, calendar_router(links_of)]
+        if serves
+        else [],
         relays=serves,
         title="Slotline availability",
         background=background,
@@ -68,4 +120,6 @@ def service_spec(
             ZoneInfoNotFoundError: 422,
             ValueError: 422,
         },
+        metrics=lambda _, registry: calendar_metrics.attach(registry),
+        readiness={"calendar_sync": calendar_health},
     )

@@ -52,14 +52,27 @@ def overrides_from_data(data: Iterable[Data]) -> tuple[DateOverride, ...]:
 
 
 def time_off_to_data(time_off: Iterable[TimeOff]) -> list[Data]:
-    return [
-        {"start": t.interval.start.isoformat(), "end": t.interval.end.isoformat()} for t in time_off
-    ]
+    return [_time_off_to_data(t) for t in time_off]
+
+
+def _time_off_to_data(time_off: TimeOff) -> Data:
+    data: Data = {
+        "start": time_off.interval.start.isoformat(),
+        "end": time_off.interval.end.isoformat(),
+    }
+    if time_off.source is not None:  # absent on time off entered by hand (and on older events)
+        data["source"] = time_off.source
+        data["external_uid"] = time_off.external_uid
+    return data
 
 
 def time_off_from_data(data: Iterable[Data]) -> tuple[TimeOff, ...]:
     return tuple(
-        TimeOff(Interval(datetime.fromisoformat(t["start"]), datetime.fromisoformat(t["end"])))
+        TimeOff(
+            Interval(datetime.fromisoformat(t["start"]), datetime.fromisoformat(t["end"])),
+            t.get("source"),
+            t.get("external_uid"),
+        )
         for t in data
     )
 

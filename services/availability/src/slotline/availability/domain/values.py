@@ -111,9 +111,13 @@ class DateOverride:
 
 @dataclass(frozen=True, slots=True)
 class TimeOff:
-    """A span during which a resource is unavailable (leave, maintenance)."""
+    """A span during which a resource is unavailable (leave, maintenance, or a busy time
+    in its linked calendar: then ``source`` names the calendar and ``external_uid`` the
+    event, so a sync replaces exactly the blocks it made)."""
 
     interval: Interval
+    source: str | None = None
+    external_uid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

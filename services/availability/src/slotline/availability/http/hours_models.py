@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from slotline.availability.domain.calendar_sync import entered
 from slotline.availability.domain.catalog import Resource
 from slotline.availability.domain.values import (
     DateOverride,
@@ -242,7 +243,7 @@ class Schedule(Body):
         return cls(
             weekly=weekly,
             overrides=[Override.of(o) for o in sorted(resource.overrides, key=lambda o: o.date)],
-            time_off=[TimeOffSpan.of(t) for t in resource.time_off],
+            time_off=[TimeOffSpan.of(t) for t in entered(resource.time_off)],
         )
 
 

@@ -1,0 +1,408 @@
+"""Two-way calendar sync on the real stack: the whole availability service (PostgreSQL,
+Kafka-protocol broker) against a real CalDAV server (Radicale, started here).
+
+Pull: an event created in the linked calendar blocks the resource's slots within the
+sync interval, and its deletion frees them. Push: a confirmed booking appears in the
+calendar once (however often delivered), moves with a rising SEQUENCE, and goes when
+cancelled. A failing link is retried, shown unhealthy (link, /readyz, /metrics), and
+recovers; its password is never answered.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio
+import httpx
+import pytest
+from caldav.davclient import DAVClient
+from icalendar import Calendar, Event
+
+from slotline.availability import demo
+from slotline.availability.application import AvailabilityApplication
+from slotline.availability.domain.calendar_sync import booking_uid
+from slotline.availability.settings import AvailabilitySettings
+from slotline.availability.wiring import service_spec
+from slotline.events.contract.booking import (
+    Actor,
+    BookingCancelled,
+    BookingConfirmed,
+    BookingRescheduled,
+)
+from slotline.events.contract.common import Consents, Contact, TimeSlot
+from slotline.events.local.infra import free_port
+from slotline.events.testing.reading import eventually
+from slotline.events.testing.service import RunningService, bearer, running
+from slotline.events.topics import BOOKING_EVENTS
+
+pytestmark = pytest.mark.integration
+
+ATHENS = ZoneInfo("Europe/Athens")
+USER, PASSWORD = "ana", "s3cret-calendar-pass"
+
+
+# --- a real CalDAV server ---------------------------------------------------------------
+
+
+class Radicale:
+    """Radicale from PyPI, in its own process, with one user and htpasswd sign-in."""
+
+    def __init__(self, root: Path) -> None:
+        self.port = free_port()
+        self.root = root
+        (root / "users").write_text(f"{USER}:{PASSWORD}\n")
+        (root / "config").write_text(
+            "[server]\n"
+            f"hosts = 127.0.0.1:{self.port}\n"
+            "[auth]\ntype = htpasswd\n"
+            f"htpasswd_filename = {root / 'users'}\n"
+            "htpasswd_encryption = plain\n"
+            "delay = 0\n"
+            "[rights]\ntype = owner_only\n"
+            f"[storage]\nfilesystem_folder = {root / 'collections'}\n"
+            "[logging]\nlevel = warning\n"
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "radicale", "--config", str(root / "config")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                f"radicale exited: {self.process.stderr and self.process.stderr.read()}"
+            )
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def client(self) -> DAVClient:
+        return DAVClient(url=self.base_url, username=USER, password=PASSWORD)
+
+    def new_calendar(self) -> str:
+        """A fresh calendar collection; its URL."""
+        with self.client() as client:
+            calendar = client.principal().make_calendar(cal_id=f"cal-{uuid.uuid4().hex[:8]}")
+            return str(calendar.url)
+
+    def add_event(self, calendar_url: str, uid: str, start: datetime, end: datetime) -> None:
+        cal = Calendar()
+        cal.add("prodid", "-//test//EN")
+        cal.add("version", "2.0")
+        event = Event()
+        event.add("uid", uid)
+        event.add("dtstamp", datetime.now(UTC))
+        event.add("dtstart", start)
+        event.add("dtend", end)
+        event.add("summary", "Dentist")
+        cal.add_component(event)
+        with self.client() as client:
+            client.calendar(url=calendar_url).save_event(cal.to_ical().decode())
+
+    def delete_event(self, calendar_url: str, uid: str) -> None:
+        with self.client() as client:
+            client.calendar(url=calendar_url).event_by_uid(uid).delete()
+
+    def events(self, calendar_url: str) -> list[Any]:
+        """Every VEVENT in the calendar."""
+        with self.client() as client:
+            found = client.calendar(url=calendar_url).events()
+            return [
+                component
+                for resource in found
+                for component in Calendar.from_ical(resource.data).walk("VEVENT")
+            ]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+async def radicale(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Radicale]:
+    server = Radicale(tmp_path_factory.mktemp("radicale"))
+    try:
+        await eventually(server.answers, timeout=30)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+async def service(
+    module_database_url: str, module_kafka_bootstrap: str
+) -> AsyncIterator[RunningService]:
+    settings = AvailabilitySettings(
+        database_url=module_database_url,
+        kafka_bootstrap=module_kafka_bootstrap,
+        http_port=free_port(),
+        relay_idle_poll_seconds=0.2,
+        calendar_sync_interval_seconds=0.5,  # short, for tests
+        calendar_push_interval_seconds=0.2,
+        calendar_retry_ceiling_seconds=2.0,
+        calendar_timeout_seconds=5.0,
+    )
+    async with running(service_spec(settings)) as running_service:
+        yield running_service
+
+
+def application(service: RunningService) -> AvailabilityApplication:
+    app = service.runtime.application
+    assert isinstance(app, AvailabilityApplication)
+    return app
+
+
+async def clinic_of(service: RunningService) -> demo.Clinic:
+    tenant = f"cal-{uuid.uuid4().hex[:8]}"
+    return await anyio.to_thread.run_sync(
+        lambda: demo.open_clinic(
+            application(service), tenant, staff=1, rooms=1, horizon=timedelta(days=10)
+        )
+    )
+
+
+def a_day_ahead() -> date:
+    return (datetime.now(ATHENS) + timedelta(days=3)).date()
+
+
+async def slot_starts(service: RunningService, clinic: demo.Clinic, day: date) -> set[datetime]:
+    start = datetime.combine(day, time(0), ATHENS)
+    response = await service.client.get(
+        "/v1/slots",
+        params={
+            "location_id": str(clinic.location_id),
+            "service_id": str(clinic.service_id),
+            "resource_id": str(clinic.staff_ids[0]),
+            "from": start.isoformat(),
+            "until": (start + timedelta(days=1)).isoformat(),
+            "limit": 500,
+        },
+        headers=bearer("staff", clinic.tenant_id),
+    )
+    assert response.status_code == 200, response.text
+    return {datetime.fromisoformat(s["start"]) for s in response.json()}
+
+
+async def link(
+    service: RunningService, clinic: demo.Clinic, url: str, password: str = PASSWORD
+) -> httpx.Response:
+    return await service.client.put(
+        f"/v1/resources/{clinic.staff_ids[0]}/calendar-link",
+        json={"url": url, "username": USER, "password": password},
+        headers=bearer("manager", clinic.tenant_id),
+    )
+
+
+async def link_status(service: RunningService, clinic: demo.Clinic) -> dict[str, Any]:
+    response = await service.client.get(
+        f"/v1/resources/{clinic.staff_ids[0]}/calendar-link",
+        headers=bearer("manager", clinic.tenant_id),
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+class TestPullBusyTimes:
+    async def test_an_event_in_the_calendar_blocks_the_slot_and_its_deletion_frees_it(
+        self, service: RunningService, radicale: Radicale
+    ) -> None:
+        clinic = await clinic_of(service)
+        day = a_day_ahead()
+        ten = datetime.combine(day, time(10), ATHENS)
+        calendar_url = await anyio.to_thread.run_sync(radicale.new_calendar)
+        response = await link(service, clinic, calendar_url)
+        assert response.status_code == 200, response.text
+        assert PASSWORD not in response.text
+        await eventually(lambda: _is_in(ten, slot_starts(service, clinic, day)))
+
+        await anyio.to_thread.run_sync(
+            radicale.add_event, calendar_url, "dentist-1", ten, ten + timedelta(hours=1)
+        )
+        await eventually(lambda: _is_not_in(ten, slot_starts(service, clinic, day)), timeout=15)
+        starts = await slot_starts(service, clinic, day)
+        # The hour and the hour before it (a 60-min service) are blocked; the rest is free.
+        assert ten - timedelta(minutes=45) not in starts
+        assert ten + timedelta(hours=1) in starts
+        assert (await link_status(service, clinic))["blocks"] == 1
+        assert (await link_status(service, clinic))["health"] == "healthy"
+
+        await anyio.to_thread.run_sync(radicale.delete_event, calendar_url, "dentist-1")
+        await eventually(lambda: _is_in(ten, slot_starts(service, clinic, day)), timeout=15)
+        assert (await link_status(service, clinic))["blocks"] == 0
+
+
+class TestPushBookings:
+    async def test_a_booking_is_written_once_moved_with_a_rising_sequence_and_removed(
+        self, service: RunningService, radicale: Radicale
+    ) -> None:
+        clinic = await clinic_of(service)
+        calendar_url = await anyio.to_thread.run_sync(radicale.new_calendar)
+        assert (await link(service, clinic, calendar_url)).status_code == 200
+        booking_id = f"bk-{uuid.uuid4().hex[:8]}"
+        start = datetime.combine(a_day_ahead(), time(12), ATHENS)
+        slot = TimeSlot(start=start, end=start + timedelta(hours=1))
+        confirmed = BookingConfirmed(
+            tenant_id=clinic.tenant_id,
+            aggregate_id=booking_id,
+            sequence=3,
+            booking_id=booking_id,
+            reference="SLT-7K4Q",
+            customer_id="cust-1",
+            contact=Contact(name="Ana", phone="+302101234567"),
+            consents=Consents(),
+            service_id=str(clinic.service_id),
+            service_name="60-min massage",
+            location_id=str(clinic.location_id),
+            time_zone="Europe/Athens",
+            slot=slot,
+            resource_ids=[str(clinic.staff_ids[0]), str(clinic.room_ids[0])],
+        )
+        broker = service.runtime.broker
+        assert broker is not None
+        for _ in range(2):  # delivered twice: written once
+            await broker.publish(confirmed.to_json(), topic=BOOKING_EVENTS, key=booking_id.encode())
+
+        def booked(sequence: int, at: datetime) -> Any:
+            async def check() -> bool:
+                events = await anyio.to_thread.run_sync(radicale.events, calendar_url)
+                return [(str(e["UID"]), int(e["SEQUENCE"]), e["DTSTART"].dt) for e in events] == [
+                    (booking_uid(booking_id), sequence, at)
+                ]
+
+            return check
+
+        await eventually(booked(3, start), timeout=15, interval=0.2)
+
+        moved = start + timedelta(hours=2)
+        rescheduled = BookingRescheduled(
+            tenant_id=clinic.tenant_id,
+            aggregate_id=booking_id,
+            sequence=4,
+            booking_id=booking_id,
+            by=Actor.CUSTOMER,
+            previous_slot=slot,
+            slot=TimeSlot(start=moved, end=moved + timedelta(hours=1)),
+            resource_ids=[str(clinic.staff_ids[0])],
+            change_number=1,
+        )
+        await broker.publish(rescheduled.to_json(), topic=BOOKING_EVENTS, key=booking_id.encode())
+        await eventually(booked(4, moved), timeout=15, interval=0.2)
+        # Our own booking is never read back as busy time.
+        synced_before = (await link_status(service, clinic))["last_synced_at"]
+        await eventually(lambda: _changed(synced_before, link_status(service, clinic)), timeout=10)
+        assert (await link_status(service, clinic))["blocks"] == 0
+
+        cancelled = BookingCancelled(
+            tenant_id=clinic.tenant_id,
+            aggregate_id=booking_id,
+            sequence=5,
+            booking_id=booking_id,
+            by=Actor.CUSTOMER,
+            within_free_window=True,
+        )
+        await broker.publish(cancelled.to_json(), topic=BOOKING_EVENTS, key=booking_id.encode())
+
+        async def gone() -> bool:
+            return await anyio.to_thread.run_sync(radicale.events, calendar_url) == []
+
+        await eventually(gone, timeout=15, interval=0.2)
+
+
+class TestFailingSync:
+    async def test_a_failing_link_is_retried_shown_unhealthy_and_recovers(
+        self, service: RunningService, radicale: Radicale
+    ) -> None:
+        clinic = await clinic_of(service)
+        calendar_url = await anyio.to_thread.run_sync(radicale.new_calendar)
+        wrong = "wrong-password-123"
+        assert (await link(service, clinic, calendar_url, password=wrong)).status_code == 200
+
+        async def failed_twice() -> bool:
+            status = await link_status(service, clinic)
+            return status["health"] == "unhealthy" and status["failures"] >= 2
+
+        await eventually(failed_twice, timeout=15)
+        status = await link_status(service, clinic)
+        assert "401" in status["last_error"] or "Authori" in status["last_error"]
+        ready = await service.client.get("/readyz")
+        detail = ready.json()["checks"]["calendar_sync"]["detail"]
+        assert str(clinic.staff_ids[0]) in detail
+        assert wrong not in ready.text
+        assert wrong not in str(status)
+        metrics = (await service.client.get("/metrics")).text
+        assert 'slotline_calendar_syncs_total{direction="pull",outcome="failed"}' in metrics
+        assert 'slotline_calendar_links{health="unhealthy"}' in metrics
+
+        assert (await link(service, clinic, calendar_url)).status_code == 200
+
+        async def healthy() -> bool:
+            return (await link_status(service, clinic))["health"] == "healthy"
+
+        await eventually(healthy, timeout=15)
+
+
+class TestLinkRequests:
+    async def test_bad_links_are_refused_precisely(
+        self, service: RunningService, radicale: Radicale
+    ) -> None:
+        clinic = await clinic_of(service)
+        manager = bearer("manager", clinic.tenant_id)
+        path = f"/v1/resources/{clinic.staff_ids[0]}/calendar-link"
+        body = {"url": "not a url", "username": USER, "password": PASSWORD}
+        response = await service.client.put(path, json=body, headers=manager)
+        assert response.status_code == 422
+        assert "url" in response.text
+        response = await service.client.get(path, headers=manager)
+        assert response.status_code == 404
+        assert "no calendar link" in response.text
+        unknown = f"/v1/resources/{uuid.uuid4()}/calendar-link"
+        body["url"] = radicale.base_url
+        assert (await service.client.put(unknown, json=body, headers=manager)).status_code == 404
+        desk = bearer("front_desk", clinic.tenant_id)
+        assert (await service.client.put(path, json=body, headers=desk)).status_code == 403
+        other = bearer("manager", "another-tenant")
+        assert (await service.client.put(path, json=body, headers=other)).status_code == 404
+
+    async def test_unlinking_removes_the_calendars_blocks(
+        self, service: RunningService, radicale: Radicale
+    ) -> None:
+        clinic = await clinic_of(service)
+        day = a_day_ahead()
+        three = datetime.combine(day, time(15), ATHENS)
+        calendar_url = await anyio.to_thread.run_sync(radicale.new_calendar)
+        await anyio.to_thread.run_sync(
+            radicale.add_event, calendar_url, "gym", three, three + timedelta(hours=1)
+        )
+        assert (await link(service, clinic, calendar_url)).status_code == 200
+        await eventually(lambda: _is_not_in(three, slot_starts(service, clinic, day)), timeout=15)
+        response = await service.client.delete(
+            f"/v1/resources/{clinic.staff_ids[0]}/calendar-link",
+            headers=bearer("manager", clinic.tenant_id),
+        )
+        assert response.status_code == 204
+        await eventually(lambda: _is_in(three, slot_starts(service, clinic, day)), timeout=15)
+
+
+async def _is_in(start: datetime, starts: Any) -> bool:
+    return start in await starts
+
+
+async def _is_not_in(start: datetime, starts: Any) -> bool:
+    return start not in await starts
+
+
+async def _changed(before: Any, status: Any) -> bool:
+    return (await status)["last_synced_at"] != before
