@@ -67,6 +67,10 @@ bench-relay: install  ## outbox relay throughput and lag (10,000 events)
 bench-availability: install  ## availability over HTTP: race, holds/s, slot queries, SSE lag, rebuild
 	$(UV) run --frozen python bench/availability.py
 
+.PHONY: bench-calendar
+bench-calendar: install  ## calendar pull: event created in a CalDAV calendar → slot gone from the view (calendar_pull_lag_p99)
+	$(UV) run --frozen python bench/calendar_sync.py
+
 bench-slot-finding: install  ## slot finding's CPU in one process: a day view, a booking's reach, a hold
 	$(UV) run --frozen python bench/slot_finding.py
 

@@ -194,6 +194,7 @@ class TestWhatMustTalkCan:
         assert talks(policies, service(namespace, "notifier"), OUTSIDE, 443)  # texts: Twilio
         assert talks(policies, service(namespace, "payments"), OUTSIDE, 443)
         assert talks(policies, service(namespace, "call-intake"), OUTSIDE, 443)
+        assert talks(policies, service(namespace, "availability"), OUTSIDE, 443)  # CalDAV
 
 
 class TestNothingElseCan:
@@ -224,7 +225,7 @@ class TestNothingElseCan:
         namespace, policies = cluster
 
         assert not talks(policies, service(namespace, "booking"), OUTSIDE, 443)
-        assert not talks(policies, service(namespace, "availability"), OUTSIDE, 443)
+        assert not talks(policies, service(namespace, "availability"), OUTSIDE, 587)
         assert not talks(policies, service(namespace, "analytics"), OUTSIDE, 443)
         assert not talks(policies, service(namespace, "payments"), OUTSIDE, 587)
         assert not talks(policies, init_job(namespace), OUTSIDE, 443)

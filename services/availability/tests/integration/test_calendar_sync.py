@@ -10,24 +10,19 @@ recovers; its password is never answered.
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import anyio
 import httpx
 import pytest
-from caldav.davclient import DAVClient
-from icalendar import Calendar, Event
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
+from slotline.availability.calendar_sync.radicale import PASSWORD, USER, Radicale
 from slotline.availability.domain.calendar_sync import booking_uid
 from slotline.availability.settings import AvailabilitySettings
 from slotline.availability.wiring import service_spec
@@ -46,88 +41,6 @@ from slotline.events.topics import BOOKING_EVENTS
 pytestmark = pytest.mark.integration
 
 ATHENS = ZoneInfo("Europe/Athens")
-USER, PASSWORD = "ana", "s3cret-calendar-pass"
-
-
-# --- a real CalDAV server ---------------------------------------------------------------
-
-
-class Radicale:
-    """Radicale from PyPI, in its own process, with one user and htpasswd sign-in."""
-
-    def __init__(self, root: Path) -> None:
-        self.port = free_port()
-        self.root = root
-        (root / "users").write_text(f"{USER}:{PASSWORD}\n")
-        (root / "config").write_text(
-            "[server]\n"
-            f"hosts = 127.0.0.1:{self.port}\n"
-            "[auth]\ntype = htpasswd\n"
-            f"htpasswd_filename = {root / 'users'}\n"
-            "htpasswd_encryption = plain\n"
-            "delay = 0\n"
-            "[rights]\ntype = owner_only\n"
-            f"[storage]\nfilesystem_folder = {root / 'collections'}\n"
-            "[logging]\nlevel = warning\n"
-        )
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "radicale", "--config", str(root / "config")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def answers(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(
-                f"radicale exited: {self.process.stderr and self.process.stderr.read()}"
-            )
-        with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def client(self) -> DAVClient:
-        return DAVClient(url=self.base_url, username=USER, password=PASSWORD)
-
-    def new_calendar(self) -> str:
-        """A fresh calendar collection; its URL."""
-        with self.client() as client:
-            calendar = client.principal().make_calendar(cal_id=f"cal-{uuid.uuid4().hex[:8]}")
-            return str(calendar.url)
-
-    def add_event(self, calendar_url: str, uid: str, start: datetime, end: datetime) -> None:
-        cal = Calendar()
-        cal.add("prodid", "-//test//EN")
-        cal.add("version", "2.0")
-        event = Event()
-        event.add("uid", uid)
-        event.add("dtstamp", datetime.now(UTC))
-        event.add("dtstart", start)
-        event.add("dtend", end)
-        event.add("summary", "Dentist")
-        cal.add_component(event)
-        with self.client() as client:
-            client.calendar(url=calendar_url).save_event(cal.to_ical().decode())
-
-    def delete_event(self, calendar_url: str, uid: str) -> None:
-        with self.client() as client:
-            client.calendar(url=calendar_url).event_by_uid(uid).delete()
-
-    def events(self, calendar_url: str) -> list[Any]:
-        """Every VEVENT in the calendar."""
-        with self.client() as client:
-            found = client.calendar(url=calendar_url).events()
-            return [
-                component
-                for resource in found
-                for component in Calendar.from_ical(resource.data).walk("VEVENT")
-            ]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
