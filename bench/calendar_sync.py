@@ -100,7 +100,10 @@ async def main(links: int, rounds: int, interval: float) -> None:
             database_url,
             bootstrap,
             tmp,
-            env={"SLOTLINE_CALENDAR_SYNC_INTERVAL_SECONDS": str(interval)},
+            env={
+                "SLOTLINE_CALENDAR_SYNC_INTERVAL_SECONDS": str(interval),
+                "SLOTLINE_CALENDAR_ALLOW_PRIVATE_ADDRESSES": "true",  # Radicale on loopback
+            },
         )
         try:
             for process in processes:

@@ -18,11 +18,15 @@ from zoneinfo import ZoneInfo
 
 import anyio
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.rows import dict_row
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
 from slotline.availability.calendar_sync.radicale import PASSWORD, USER, Radicale
+from slotline.availability.calendar_sync.store import LinkStore, make_tables
 from slotline.availability.domain.calendar_sync import booking_uid
 from slotline.availability.settings import AvailabilitySettings
 from slotline.availability.wiring import service_spec
@@ -66,6 +70,7 @@ async def service(
         calendar_push_interval_seconds=0.2,
         calendar_retry_ceiling_seconds=2.0,
         calendar_timeout_seconds=5.0,
+        calendar_allow_private_addresses=True,  # Radicale listens on loopback
     )
     async with running(service_spec(settings)) as running_service:
         yield running_service
@@ -128,6 +133,31 @@ async def link_status(service: RunningService, clinic: demo.Clinic) -> dict[str,
     return body
 
 
+def confirmation(
+    clinic: demo.Clinic, booking_id: str, slot: TimeSlot, resource_ids: list[str]
+) -> BookingConfirmed:
+    return BookingConfirmed(
+        tenant_id=clinic.tenant_id,
+        aggregate_id=booking_id,
+        sequence=3,
+        booking_id=booking_id,
+        reference="SLT-7K4Q",
+        customer_id="cust-1",
+        contact=Contact(name="Ana", phone="+302101234567"),
+        consents=Consents(),
+        service_id=str(clinic.service_id),
+        service_name="60-min massage",
+        location_id=str(clinic.location_id),
+        time_zone="Europe/Athens",
+        slot=slot,
+        resource_ids=resource_ids,
+    )
+
+
+async def uids_in(radicale: Radicale, calendar_url: str) -> list[str]:
+    return [str(e["UID"]) for e in await anyio.to_thread.run_sync(radicale.events, calendar_url)]
+
+
 class TestPullBusyTimes:
     async def test_an_event_in_the_calendar_blocks_the_slot_and_its_deletion_frees_it(
         self, service: RunningService, radicale: Radicale
@@ -167,21 +197,8 @@ class TestPushBookings:
         booking_id = f"bk-{uuid.uuid4().hex[:8]}"
         start = datetime.combine(a_day_ahead(), time(12), ATHENS)
         slot = TimeSlot(start=start, end=start + timedelta(hours=1))
-        confirmed = BookingConfirmed(
-            tenant_id=clinic.tenant_id,
-            aggregate_id=booking_id,
-            sequence=3,
-            booking_id=booking_id,
-            reference="SLT-7K4Q",
-            customer_id="cust-1",
-            contact=Contact(name="Ana", phone="+302101234567"),
-            consents=Consents(),
-            service_id=str(clinic.service_id),
-            service_name="60-min massage",
-            location_id=str(clinic.location_id),
-            time_zone="Europe/Athens",
-            slot=slot,
-            resource_ids=[str(clinic.staff_ids[0]), str(clinic.room_ids[0])],
+        confirmed = confirmation(
+            clinic, booking_id, slot, [str(clinic.staff_ids[0]), str(clinic.room_ids[0])]
         )
         broker = service.runtime.broker
         assert broker is not None
@@ -248,6 +265,22 @@ class TestFailingSync:
             return status["health"] == "unhealthy" and status["failures"] >= 2
 
         await eventually(failed_twice, timeout=15)
+        booking_id = f"bk-{uuid.uuid4().hex[:8]}"
+        start = datetime.combine(a_day_ahead(), time(16), ATHENS)
+        confirmed = confirmation(
+            clinic,
+            booking_id,
+            TimeSlot(start=start, end=start + timedelta(hours=1)),
+            [str(clinic.staff_ids[0])],
+        )
+        broker = service.runtime.broker
+        assert broker is not None
+        await broker.publish(confirmed.to_json(), topic=BOOKING_EVENTS, key=booking_id.encode())
+
+        async def push_failing() -> bool:
+            return bool((await link_status(service, clinic))["failing_pushes"])
+
+        await eventually(push_failing, timeout=15)
         status = await link_status(service, clinic)
         assert "401" in status["last_error"] or "Authori" in status["last_error"]
         ready = await service.client.get("/readyz")
@@ -259,12 +292,46 @@ class TestFailingSync:
         assert 'slotline_calendar_syncs_total{direction="pull",outcome="failed"}' in metrics
         assert 'slotline_calendar_links{health="unhealthy"}' in metrics
 
+        assert 'slotline_calendar_syncs_total{direction="push",outcome="failed"}' in metrics
+
         assert (await link(service, clinic, calendar_url)).status_code == 200
 
         async def healthy() -> bool:
-            return (await link_status(service, clinic))["health"] == "healthy"
+            status = await link_status(service, clinic)
+            return status["health"] == "healthy" and status["failing_pushes"] == 0
 
         await eventually(healthy, timeout=15)
+        # The booking that could not be written was retried and is there, once.
+        assert await uids_in(radicale, calendar_url) == [booking_uid(booking_id)]
+
+
+class TestReplicas:
+    def test_two_replicas_never_take_the_same_link(self, module_database_url: str) -> None:
+        schema = f"claims_{uuid.uuid4().hex[:8]}"  # apart from the running service's links
+        store = LinkStore(schema)
+        with psycopg.connect(module_database_url, autocommit=True) as setup:
+            setup.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+            with setup.cursor(row_factory=dict_row) as cursor:
+                make_tables(cursor, schema)
+                for _ in range(4):
+                    store.save_link(
+                        cursor, "t", uuid.uuid4(), "https://cal.example/", "u", b"sealed"
+                    )
+        lease = timedelta(minutes=2)
+        with (
+            psycopg.connect(module_database_url, row_factory=dict_row) as one,
+            psycopg.connect(module_database_url, row_factory=dict_row) as two,
+        ):
+            first = store.claim_due(one.cursor(), 3, lease)  # not committed: rows locked
+            second = store.claim_due(two.cursor(), 3, lease)
+            one.commit()
+            two.commit()
+            third = store.claim_due(two.cursor(), 3, lease)  # all leased now
+        assert len(first) == 3
+        assert len(second) == 1
+        taken = {link.resource_id for link in first}
+        assert taken.isdisjoint(other.resource_id for other in second)
+        assert third == []
 
 
 class TestLinkRequests:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from slotline.availability.calendar_sync.addresses import CalendarAddressRefused, check_address
 from slotline.availability.calendar_sync.credentials import (
     CredentialBox,
     CredentialsKeyInvalid,
@@ -124,3 +125,25 @@ class TestCredentialBox:
         with pytest.raises(CredentialsKeyInvalid, match="not base64"):
             CredentialBox("%%%")
         assert self.key not in repr(CredentialBox(self.key))
+
+
+class TestCalendarAddresses:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://127.0.0.1:5232/ana/cal/",
+            "https://169.254.169.254/latest/meta-data/",
+            "http://10.1.2.3/cal/",
+            "http://[::1]/cal/",
+            "http://localhost/cal/",
+        ],
+    )
+    def test_loopback_private_and_link_local_hosts_are_refused_by_default(self, url: str) -> None:
+        with pytest.raises(CalendarAddressRefused, match="SLOTLINE_CALENDAR_ALLOW_PRIVATE"):
+            check_address(url, allow_private=False)
+        check_address(url, allow_private=True)  # an operator may allow them
+
+    def test_a_public_address_is_allowed_and_a_url_without_a_host_is_not(self) -> None:
+        check_address("https://93.184.216.34/dav/cal/", allow_private=False)
+        with pytest.raises(CalendarAddressRefused, match="with a host"):
+            check_address("file:///etc/passwd", allow_private=True)

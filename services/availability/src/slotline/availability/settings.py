@@ -61,6 +61,13 @@ class AvailabilitySettings(ServiceSettings):
     calendar_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Timeout of one request to a calendar server."
     )
+    calendar_allow_private_addresses: bool = Field(
+        default=False,
+        description=(
+            "Let calendar links reach loopback, private and link-local addresses (a CalDAV"
+            " server on the local network; tests). Off: public addresses only (SSRF guard)."
+        ),
+    )
     calendar_sync_batch_size: PositiveInt = Field(
         default=20, description="Links (or bookings to write) taken per sweep."
     )

@@ -44,7 +44,8 @@ def service_spec(
     key = settings.calendar_credentials_key
     box = CredentialBox(key.get_secret_value() if key else DEVELOPMENT_KEY)
     calendar_metrics = CalendarMetrics()
-    gateway = CalDavGateway(timeout_seconds=settings.calendar_timeout_seconds)
+    allow_private = settings.calendar_allow_private_addresses
+    gateway = CalDavGateway(settings.calendar_timeout_seconds, allow_private)
     policy = SyncPolicy(
         interval=timedelta(seconds=settings.calendar_sync_interval_seconds),
         retry_ceiling=timedelta(seconds=settings.calendar_retry_ceiling_seconds),
@@ -59,7 +60,7 @@ def service_spec(
         return app
 
     def links_of(app: Availability) -> CalendarLinks:
-        return CalendarLinks(app, box)
+        return CalendarLinks(app, box, allow_private)
 
     def background(application: AvailabilityApplication) -> Sequence[BackgroundTask]:
         projection = SlotProjection(

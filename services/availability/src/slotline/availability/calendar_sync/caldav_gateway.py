@@ -19,6 +19,7 @@ from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
 from icalendar import Calendar, Event
 
+from slotline.availability.calendar_sync.addresses import CalendarAddressRefused, check_address
 from slotline.availability.calendar_sync.port import (
     BookingEntry,
     CalendarAccess,
@@ -34,8 +35,9 @@ _FAKE_TOKEN = "fake-"  # noqa: S105 — caldav's marker of a token it made up af
 class CalDavGateway:
     """Talks CalDAV to the calendar collection at the link's URL."""
 
-    def __init__(self, timeout_seconds: float = 10.0) -> None:
+    def __init__(self, timeout_seconds: float = 10.0, allow_private: bool = False) -> None:
         self.timeout_seconds = timeout_seconds
+        self.allow_private = allow_private
 
     def pull(
         self,
@@ -106,6 +108,10 @@ class CalDavGateway:
             raise CalendarUnavailable(f"{method} answered {status} {response.reason}")
 
     def _client(self, access: CalendarAccess) -> DAVClient:
+        try:  # again at every call: what a name resolves to can change
+            check_address(access.url, self.allow_private)
+        except CalendarAddressRefused as refused:
+            raise CalendarUnavailable(str(refused)) from None
         return DAVClient(
             url=access.url,
             username=access.username,

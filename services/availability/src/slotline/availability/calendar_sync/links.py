@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresProcessRecorder
 
+from slotline.availability.calendar_sync.addresses import check_address
 from slotline.availability.calendar_sync.credentials import CredentialBox
 from slotline.availability.calendar_sync.store import LinkStore
 from slotline.availability.catalog_admin import CatalogApplication, UnknownItem
@@ -33,9 +34,12 @@ class LinkStatus:
 
 
 class CalendarLinks:
-    def __init__(self, app: CatalogApplication, box: CredentialBox) -> None:
+    def __init__(
+        self, app: CatalogApplication, box: CredentialBox, allow_private: bool = False
+    ) -> None:
         self.app = app
         self.box = box
+        self.allow_private = allow_private
         self.store = LinkStore(app.schema)
 
     @property
@@ -47,6 +51,7 @@ class CalendarLinks:
     ) -> LinkStatus:
         """Link (or re-link) the tenant's resource; the first sync lists the calendar."""
         self.app.resource(tenant_id, resource_id)  # another tenant's or none: UnknownItem
+        check_address(url, self.allow_private)
         sealed = self.box.seal(resource_id, password)
         with self._recorder.datastore.transaction(commit=True) as cursor:
             self.store.save_link(cursor, tenant_id, resource_id, url, username, sealed)
