@@ -26,6 +26,7 @@ from slotline.availability.domain.calendar_sync import (
     retry_delay,
 )
 from slotline.availability.domain.values import Interval, TimeOff
+from slotline.availability.settings import AvailabilitySettings
 
 pytestmark = pytest.mark.unit
 
@@ -147,3 +148,12 @@ class TestCalendarAddresses:
         check_address("https://93.184.216.34/dav/cal/", allow_private=False)
         with pytest.raises(CalendarAddressRefused, match="with a host"):
             check_address("file:///etc/passwd", allow_private=True)
+
+
+class TestProduction:
+    def test_production_refuses_the_published_calendar_key(self) -> None:
+        unset = AvailabilitySettings(environment="production")
+        assert any("SLOTLINE_CALENDAR_CREDENTIALS_KEY" in r for r in unset.production_refusals())
+        key = base64.b64encode(bytes(range(32))).decode()
+        keyed = AvailabilitySettings(environment="production", calendar_credentials_key=key)
+        assert keyed.production_refusals() == []

@@ -150,14 +150,8 @@ class CalendarPull(_Job):
             window = Interval(started - timedelta(days=1), started + self.policy.window)
             result = self.gateway.pull(access, token, link.uids_by_href, window, location.tz)
             self.app.calendar_pulled(link.tenant_id, link.resource_id, result.pulled)
-        except (
-            CalendarUnavailable,
-            SealedPasswordUnreadable,
-            UnknownItem,
-            CatalogItemRetired,
-            ContentionTooHigh,
-        ) as error:
-            reason = f"pull: {error}"
+        except Exception as error:  # one calendar's trouble never stops the others
+            reason = f"pull: {_reason(error)}"
             log.warning(
                 "calendar pull failed",
                 resource_id=str(link.resource_id),
@@ -210,8 +204,8 @@ class CalendarPush(_Job):
                 self.gateway.write(access, entry)
             else:
                 self.gateway.remove(access, uid)
-        except (CalendarUnavailable, SealedPasswordUnreadable) as error:
-            reason = f"push: {error}"
+        except Exception as error:  # one calendar's trouble never stops the others
+            reason = f"push: {_reason(error)}"
             log.warning(
                 "calendar push failed",
                 resource_id=str(push.resource_id),
@@ -226,3 +220,22 @@ class CalendarPush(_Job):
         with self._recorder.datastore.transaction(commit=True) as cursor:
             self.store.pushed(cursor, push)
         self.metrics.count("push", "ok")
+
+
+_EXPECTED = (
+    CalendarUnavailable,
+    SealedPasswordUnreadable,
+    UnknownItem,
+    CatalogItemRetired,
+    ContentionTooHigh,
+)
+
+
+def _reason(error: Exception) -> str:
+    """Why a sync failed, for the link's health and the log: the message of an expected
+    failure (the adapters keep credentials out of theirs); an unexpected one by its type
+    and first line."""
+    if isinstance(error, _EXPECTED):
+        return str(error)
+    first_line = (str(error).splitlines() or [""])[0][:200]
+    return f"{type(error).__name__}: {first_line}"
