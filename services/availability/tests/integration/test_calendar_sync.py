@@ -25,9 +25,12 @@ from psycopg.rows import dict_row
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
+from slotline.availability.calendar_sync.caldav_gateway import CalDavGateway
+from slotline.availability.calendar_sync.port import CalendarAccess
 from slotline.availability.calendar_sync.radicale import PASSWORD, USER, Radicale
 from slotline.availability.calendar_sync.store import LinkStore, make_tables
 from slotline.availability.domain.calendar_sync import booking_uid
+from slotline.availability.domain.values import Interval
 from slotline.availability.settings import AvailabilitySettings
 from slotline.availability.wiring import service_spec
 from slotline.events.contract.booking import (
@@ -185,6 +188,83 @@ class TestPullBusyTimes:
         await anyio.to_thread.run_sync(radicale.delete_event, calendar_url, "dentist-1")
         await eventually(lambda: _is_in(ten, slot_starts(service, clinic, day)), timeout=15)
         assert (await link_status(service, clinic))["blocks"] == 0
+
+    async def test_after_an_unknown_sync_token_the_deleted_events_block_still_goes(
+        self, service: RunningService, radicale: Radicale, module_database_url: str
+    ) -> None:
+        clinic = await clinic_of(service)
+        day = a_day_ahead()
+        eleven = datetime.combine(day, time(11), ATHENS)
+        calendar_url = await anyio.to_thread.run_sync(radicale.new_calendar)
+        await anyio.to_thread.run_sync(
+            radicale.add_event, calendar_url, "standup", eleven, eleven + timedelta(hours=1)
+        )
+        assert (await link(service, clinic, calendar_url)).status_code == 200
+        await eventually(lambda: _is_not_in(eleven, slot_starts(service, clinic, day)), timeout=15)
+        resource = clinic.staff_ids[0]
+
+        def pause_with_unknown_token() -> bool:  # not while a pull holds the link
+            with psycopg.connect(module_database_url, autocommit=True) as connection:
+                return (
+                    connection.execute(
+                        "UPDATE availability.calendar_links SET sync_token ="
+                        " 'http://radicale.org/ns/sync/unknown', next_sync_at = now()"
+                        " + interval '1 hour' WHERE resource_id = %s AND (leased_until IS NULL"
+                        " OR leased_until < now())",
+                        (resource,),
+                    ).rowcount
+                    == 1
+                )
+
+        await eventually(lambda: anyio.to_thread.run_sync(pause_with_unknown_token))
+        await anyio.to_thread.run_sync(radicale.delete_event, calendar_url, "standup")
+        three_days = {"freq": "daily", "count": 3}
+        one = datetime.combine(day, time(13), ATHENS)
+        await anyio.to_thread.run_sync(
+            radicale.add_event, calendar_url, "lunch", one, one + timedelta(hours=1), three_days
+        )
+        with psycopg.connect(module_database_url, autocommit=True) as connection:
+            connection.execute(
+                "UPDATE availability.calendar_links SET next_sync_at = now()"
+                " WHERE resource_id = %s",
+                (resource,),
+            )
+        # The server no longer knows the token: the calendar is listed whole, so the
+        # deleted event's block goes although no deletion was reported.
+        await eventually(lambda: _is_in(eleven, slot_starts(service, clinic, day)), timeout=15)
+        assert one not in await slot_starts(service, clinic, day)
+        assert (await link_status(service, clinic))["blocks"] == 3  # the recurrence, expanded
+
+
+class TestCalDavGateway:
+    def test_changes_come_by_sync_token_and_an_unknown_token_lists_everything(
+        self, radicale: Radicale
+    ) -> None:
+        gateway = CalDavGateway(allow_private=True)
+        url = radicale.new_calendar()
+        access = CalendarAccess(url, USER, PASSWORD)
+        start = datetime.combine(a_day_ahead(), time(9), ATHENS)
+        window = Interval(start - timedelta(days=1), start + timedelta(days=10))
+        radicale.add_event(url, "a", start, start + timedelta(hours=1))
+        first = gateway.pull(access, None, {}, window, ATHENS)
+        assert first.pulled.full
+        assert set(first.pulled.busy) == {"a"}
+        assert first.token is not None
+
+        radicale.delete_event(url, "a")
+        radicale.add_event(
+            url, "b", start, start + timedelta(hours=2), {"freq": "daily", "count": 2}
+        )
+        changes = gateway.pull(access, first.token, first.uids_by_href, window, ATHENS)
+        assert not changes.pulled.full
+        assert changes.pulled.removed == {"a"}
+        assert len(changes.pulled.busy["b"]) == 2  # the recurrence, expanded
+
+        unknown = "http://radicale.org/ns/sync/unknown"
+        relisted = gateway.pull(access, unknown, first.uids_by_href, window, ATHENS)
+        assert relisted.pulled.full  # so "a"'s blocks go although no deletion is reported
+        assert set(relisted.pulled.busy) == {"b"}
+        assert relisted.token is None  # the next pull starts a real sync from scratch
 
 
 class TestPushBookings:

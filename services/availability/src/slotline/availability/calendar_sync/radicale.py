@@ -65,7 +65,14 @@ class Radicale:
             calendar = principal.make_calendar(cal_id=f"cal-{uuid.uuid4().hex[:8]}")
             return str(calendar.url)
 
-    def add_event(self, calendar_url: str, uid: str, start: datetime, end: datetime) -> None:
+    def add_event(
+        self,
+        calendar_url: str,
+        uid: str,
+        start: datetime,
+        end: datetime,
+        rrule: dict[str, Any] | None = None,
+    ) -> None:
         cal = Calendar()
         cal.add("prodid", "-//test//EN")
         cal.add("version", "2.0")
@@ -75,6 +82,8 @@ class Radicale:
         event.add("dtstart", start)
         event.add("dtend", end)
         event.add("summary", "Dentist")
+        if rrule:
+            event.add("rrule", rrule)
         cal.add_component(event)
         with self.client() as client:
             _calendar(client, calendar_url).save_event(cal.to_ical().decode())
