@@ -29,7 +29,7 @@ from slotline.availability.calendar_sync.caldav_gateway import CalDavGateway
 from slotline.availability.calendar_sync.port import CalendarAccess
 from slotline.availability.calendar_sync.radicale import PASSWORD, USER, Radicale
 from slotline.availability.calendar_sync.store import LinkStore, make_tables
-from slotline.availability.domain.calendar_sync import booking_uid
+from slotline.availability.domain.calendar_sync import Pulled, booking_uid
 from slotline.availability.domain.values import Interval
 from slotline.availability.settings import AvailabilitySettings
 from slotline.availability.wiring import service_spec
@@ -383,6 +383,29 @@ class TestFailingSync:
         await eventually(healthy, timeout=15)
         # The booking that could not be written was retried and is there, once.
         assert await uids_in(radicale, calendar_url) == [booking_uid(booking_id)]
+
+
+class TestUnlinkDuringAPull:
+    async def test_a_pull_finishing_after_its_link_was_removed_adds_no_block(
+        self, service: RunningService
+    ) -> None:
+        clinic = await clinic_of(service)
+        app = application(service)
+        store = LinkStore(app.schema)
+        resource = clinic.staff_ids[0]
+        start = datetime.combine(a_day_ahead(), time(10), ATHENS)
+        pulled = Pulled(full=True, busy={"late": (Interval(start, start + timedelta(hours=1)),)})
+
+        def apply() -> bool:  # the resource has no link (it was removed mid-pull)
+            return app.calendar_pulled(
+                clinic.tenant_id,
+                resource,
+                pulled,
+                lambda work: store.holds_link(work.cursor, resource),
+            )
+
+        assert await anyio.to_thread.run_sync(apply) is False
+        assert app.resource(clinic.tenant_id, resource).time_off == ()
 
 
 class TestReplicas:

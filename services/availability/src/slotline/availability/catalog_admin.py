@@ -117,12 +117,22 @@ class CatalogApplication(ServiceApplication):
 
         self._command(act)
 
-    def calendar_pulled(self, tenant_id: str, resource_id: UUID, pulled: Pulled) -> bool:
+    def calendar_pulled(
+        self,
+        tenant_id: str,
+        resource_id: UUID,
+        pulled: Pulled,
+        still_linked: Callable[[UnitOfWork], bool] = lambda _: True,
+    ) -> bool:
         """Busy times read from the resource's linked calendar become its blocks (and a
         deleted event's blocks go). Records nothing when the blocks are already so, so a
-        pull repeated after a crash changes nothing; True when the schedule changed."""
+        pull repeated after a crash changes nothing; True when the schedule changed.
+        ``still_linked`` is asked in the same unit of work: a pull finishing after its link
+        was removed adds nothing (the unlink removed the blocks)."""
 
-        def act(_: UnitOfWork) -> bool:
+        def act(work: UnitOfWork) -> bool:
+            if not still_linked(work):
+                return False
             resource = self.resource(tenant_id, resource_id)
             blocks = blocks_after(resource.time_off, pulled)
             if set(blocks) == set(resource.time_off):

@@ -149,7 +149,12 @@ class CalendarPull(_Job):
             )
             window = Interval(started - timedelta(days=1), started + self.policy.window)
             result = self.gateway.pull(access, token, link.uids_by_href, window, location.tz)
-            self.app.calendar_pulled(link.tenant_id, link.resource_id, result.pulled)
+            self.app.calendar_pulled(
+                link.tenant_id,
+                link.resource_id,
+                result.pulled,
+                lambda work: self.store.holds_link(work.cursor, link.resource_id),
+            )
         except Exception as error:  # one calendar's trouble never stops the others
             reason = f"pull: {_reason(error)}"
             log.warning(

@@ -161,6 +161,15 @@ class LinkStore:
         row = cursor.fetchone()
         return LinkRow.of(row) if row else None
 
+    def holds_link(self, cursor: Cursor[DictRow], resource_id: UUID) -> bool:
+        """Whether the resource is still linked; the row stays locked (shared) until the
+        caller's transaction ends, so an unlink waits for it."""
+        cursor.execute(
+            self._q("SELECT 1 FROM {s}.calendar_links WHERE resource_id = %s FOR SHARE"),
+            (resource_id,),
+        )
+        return cursor.fetchone() is not None
+
     def delete(self, cursor: Cursor[DictRow], tenant_id: str, resource_id: UUID) -> bool:
         cursor.execute(
             self._q("DELETE FROM {s}.calendar_links WHERE resource_id = %s AND tenant_id = %s"),
