@@ -18,7 +18,8 @@ Prints, one ``name: value unit`` line per figure:
   wait, out of 200 (a 202 means "still deciding"); ``burst_confirmed`` must be 3, and
   ``burst_answer_p50`` / ``…p99`` time the answers.
 
-``BENCH_BOOKING_PHASES=burst`` runs only the burst (``saga,burst`` by default);
+``BENCH_BOOKING_PHASES=burst`` runs only the burst (``saga,burst`` by default;
+``saga,gentle`` stops the saga after the 10 and 50/s rates, with their CPU per booking);
 ``BENCH_KEEP_LOGS=<dir>`` keeps the services' logs there. Uses embedded PostgreSQL and
 Tansu unless ``SLOTLINE_DATABASE_URL`` /
 ``SLOTLINE_KAFKA_BOOTSTRAP`` are set. Details go to stderr.
@@ -234,7 +235,7 @@ async def main() -> None:
                         if s.process
                     }
                 )
-                await run(bootstrap, slots, meter)
+                await run(bootstrap, slots, meter, gentle_only="gentle" in phases)
             if "burst" in phases:
                 await burst_over_http(booking.base_url, slots)
             if os.environ.get("BENCH_KEEP_LOGS"):
@@ -269,7 +270,7 @@ def _role(service: ServiceProcess) -> str:
     return f"_{role}" if role else ""
 
 
-async def run(bootstrap: str, slots: Slots, meter: CpuMeter) -> None:
+async def run(bootstrap: str, slots: Slots, meter: CpuMeter, *, gentle_only: bool) -> None:
     outcomes = Outcomes(bootstrap)
     await outcomes.start()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
@@ -280,11 +281,16 @@ async def run(bootstrap: str, slots: Slots, meter: CpuMeter) -> None:
         say(f"warm-up: {WARMUP} bookings settled")
 
         for rate in GENTLE_RATES:
+            meter.start()
             gentle = await publish_at_rate(producer, slots, rate * STEADY_SECONDS, rate)
             await outcomes.wait(list(gentle))
+            # against cpu_per_booking at saturation: what small batches cost
+            meter.report(f"cpu_per_booking_at_{rate}_per_s", len(gentle), "booking")
             latencies = [(outcomes.settled[r].at - t) * 1000 for r, t in gentle.items()]
             figure(f"booking_e2e_p50_at_{rate}_per_s", f"{percentile(latencies, 0.50):.1f} ms")
             figure(f"booking_e2e_p99_at_{rate}_per_s", f"{percentile(latencies, 0.99):.1f} ms")
+        if gentle_only:
+            return
 
         steady = await publish_at_rate(producer, slots, RATE * STEADY_SECONDS, RATE)
         await outcomes.wait(list(steady))

@@ -28,6 +28,7 @@ from slotline.events.context import META_ATTRIBUTE, event_metadata
 from slotline.events.privacy.keys import LocalKeyEncryptionKeys
 from slotline.events.privacy.sealing import SealedPersonal
 from slotline.events.privacy.vault import KeyVault, MemoryKeyVault, SqlKeyVault
+from slotline.events.recorder import Factory as SlotlineFactory
 from slotline.events.recorder import SlotlineRecorder
 from slotline.events.unit_of_work import UnitOfWork, current_work, run_command, unit_of_work
 
@@ -56,7 +57,7 @@ def postgres_env(
     query = parse_qs(url.query)
     host = query.get("host", [url.hostname or "127.0.0.1"])[0]
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": f"{SlotlineFactory.__module__}:{SlotlineFactory.__qualname__}",
         "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
         "POSTGRES_HOST": host,
         "POSTGRES_PORT": str(url.port or query.get("port", ["5432"])[0]),

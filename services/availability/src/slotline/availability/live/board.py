@@ -114,33 +114,36 @@ def replace_day(
         params += (starting_within.start, starting_within.end)
     cursor.execute(delete, params)
     if slots:
-        duration = int(definition.duration.total_seconds() // 60)
-        notice = int(definition.minimum_notice.total_seconds() // 60)
-        cursor.executemany(
+        # one statement of column arrays, not a row each: executemany of ~85 rows was a
+        # third of the projector's CPU at 10 bookings/s (py-spy); the free resources go
+        # as each row's array literal, since PostgreSQL arrays of arrays must be square
+        cursor.execute(
             sql.SQL(
                 "INSERT INTO {} (tenant_id, service_id, location_id, local_day, slot_start,"
                 " slot_end, status, free_resources, seats_left, alternatives, resource_ids,"
                 " duration_minutes, notice_minutes)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " SELECT %s, %s, %s, %s, r.slot_start, r.slot_end, r.status, r.free,"
+                " r.seats, r.alternatives, r.ids::uuid[], %s, %s FROM unnest("
+                "%s::timestamptz[], %s::timestamptz[], %s::text[], %s::int[], %s::int[],"
+                " %s::int[], %s::text[]) AS r(slot_start, slot_end, status, free, seats,"
+                " alternatives, ids)"
             ).format(table),
-            [
-                (
-                    key.tenant_id,
-                    key.service_id,
-                    key.location_id,
-                    key.day,
-                    slot.start,
-                    slot.end,
-                    slot.status.value,
-                    slot.free_resources,
-                    slot.seats_left,
-                    slot.alternatives,
-                    list(slot.free_resource_ids),
-                    duration,
-                    notice,
-                )
-                for slot in slots
-            ],
+            (
+                key.tenant_id,
+                key.service_id,
+                key.location_id,
+                key.day,
+                int(definition.duration.total_seconds() // 60),
+                int(definition.minimum_notice.total_seconds() // 60),
+                [slot.start for slot in slots],
+                [slot.end for slot in slots],
+                [slot.status.value for slot in slots],
+                [slot.free_resources for slot in slots],
+                [slot.seats_left for slot in slots],
+                [slot.alternatives for slot in slots],
+                ["{" + ",".join(map(str, slot.free_resource_ids)) + "}" for slot in slots],
+            ),
+            prepare=True,
         )
     cursor.execute(
         sql.SQL(

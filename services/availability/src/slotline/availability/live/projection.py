@@ -66,7 +66,7 @@ class SlotProjection(Projection):
         self.limited_threshold = limited_threshold
         self.horizon_roll_seconds = horizon_roll_seconds
         self.clock = clock or app.clock
-        self.world = ProjectedState(app.repository)
+        self.world = ProjectedState(app.repository, load_many=app.load_many)
         self.events_applied = 0
         self.days_recomputed = 0
         self._last_roll = 0.0
@@ -262,13 +262,17 @@ class SlotProjection(Projection):
                 state = resource.state(location.tz)
                 if any(state.satisfies(q) for q in definition.requirements):
                     resources.append(state)
+        wanted = {
+            (state.resource_id, day): ResourceDay.create_id(state.resource_id, day)
+            for state in resources
+            for day in (key.day + timedelta(days=offset) for offset in (-1, 0, 1))
+        }
+        self.world.prefetch(wanted.values())
         calendars: dict[tuple[UUID, date], ResourceDay] = {}
-        for state in resources:
-            for offset in (-1, 0, 1):
-                day = key.day + timedelta(days=offset)
-                calendar = self.world.get(ResourceDay.create_id(state.resource_id, day))
-                if isinstance(calendar, ResourceDay):
-                    calendars[(state.resource_id, day)] = calendar
+        for resource_day, calendar_id in wanted.items():
+            calendar = self.world.get(calendar_id)
+            if isinstance(calendar, ResourceDay):
+                calendars[resource_day] = calendar
         slots = day_slots(
             definition,
             key.day,

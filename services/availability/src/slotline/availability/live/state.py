@@ -8,6 +8,7 @@ sight, or when a version is missing (then at exactly the event's version).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Collection
 from typing import Any
 from uuid import UUID
 
@@ -19,8 +20,14 @@ _MISSING = object()  # remembered absence: its first event will create it
 class ProjectedState:
     """Aggregates by id, each at the version of the last event applied to it (LRU)."""
 
-    def __init__(self, repository: Repository[Any], max_aggregates: int = 50_000) -> None:
+    def __init__(
+        self,
+        repository: Repository[Any],
+        max_aggregates: int = 50_000,
+        load_many: Callable[[Collection[UUID]], dict[UUID, Any]] | None = None,
+    ) -> None:
         self._repository = repository
+        self._load_many = load_many
         self._max = max_aggregates
         self._aggregates: OrderedDict[UUID, Any] = OrderedDict()
 
@@ -60,6 +67,17 @@ class ProjectedState:
             return None
         self._keep(aggregate_id, aggregate)
         return aggregate
+
+    def prefetch(self, aggregate_ids: Collection[UUID]) -> None:
+        """Read the ones not seen yet in one query (absent ones remembered as absent):
+        a day's recomputation asks for every resource's calendar on three days, and one
+        query each was 9 queries a booking at 10 bookings/s (PostgreSQL's log)."""
+        unseen = [i for i in aggregate_ids if i not in self._aggregates]
+        if not unseen or self._load_many is None:
+            return
+        found = self._load_many(unseen)
+        for aggregate_id in unseen:
+            self._keep(aggregate_id, found.get(aggregate_id, _MISSING))
 
     def forget(self) -> None:
         self._aggregates.clear()
