@@ -33,3 +33,23 @@ def test_get_many_fast_forwards_cached_copies_and_skips_missing_ids(database_url
     assert [found[t.id].total for t in tallies] == [11, 11, 1]
     found[tallies[2].id].count(5)  # a copy: the cache is not changed by its reader
     assert reader.get_many([tallies[2].id])[tallies[2].id].total == 1
+
+
+def test_a_read_keeps_the_connections_prepared_statements(database_url: str) -> None:
+    """psycopg forgets a connection's prepared statements on ROLLBACK, so a read that
+    rolled back made the next statements be planned again (DEALLOCATE ALL, then PREPARE):
+    reads end with COMMIT."""
+    ensure_schema(database_url, "tally_reads")
+    env = {**postgres_env(database_url, "tally_reads", pool_size=1), "POSTGRES_MAX_OVERFLOW": "0"}
+    datastore = TallyApplication(env=env).recorder.datastore  # type: ignore[attr-defined]
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT pg_backend_pid() AS pid, 'kept' AS word", prepare=True)
+        first = cursor.fetchone()
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            "SELECT pg_backend_pid() AS pid, count(*) AS n FROM pg_prepared_statements"
+            " WHERE statement LIKE '%''kept''%'"
+        )
+        second = cursor.fetchone()
+    assert first["pid"] == second["pid"]  # one pooled connection
+    assert second["n"] == 1
