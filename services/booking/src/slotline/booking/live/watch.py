@@ -20,6 +20,8 @@ from slotline.events.store import ServiceApplication
 
 log = get_logger(__name__)
 
+BATCH = 1000
+
 
 class BookingWatch:
     name = "booking-watch"
@@ -74,16 +76,17 @@ class BookingWatch:
     async def _wake_changed(self) -> None:
         while True:
             batch = await anyio.to_thread.run_sync(self._next_batch)
-            if not batch:
-                return
-            self.position = batch[-1].id
+            if batch:
+                self.position = batch[-1].id
             for notification in batch:
                 for changed in self._waiters.get(notification.originator_id, ()):
                     changed.set()
+            if len(batch) < BATCH:  # the log's end: no second query to learn it is empty
+                return
 
     def _next_batch(self) -> Any:
         return self.app.process_recorder.select_notifications(
-            start=self.position or 0, limit=1000, inclusive_of_start=False
+            start=self.position or 0, limit=BATCH, inclusive_of_start=False
         )
 
     async def _wait_for_news(self) -> None:
