@@ -451,6 +451,22 @@ class TestLinkRequests:
         response = await service.client.get(path, headers=manager)
         assert response.status_code == 404
         assert "no calendar link" in response.text
+        no_user = {"url": radicale.base_url, "password": PASSWORD}
+        response = await service.client.put(path, json=no_user, headers=manager)
+        assert response.status_code == 422
+        assert "username" in response.text
+        google = {
+            "provider": "google",
+            "url": "https://www.googleapis.com/calendar/v3/calendars/ana%40example.com",
+            "password": "ya29.token",
+        }
+        # No name resolves here: the address guard is off for this service (loopback).
+        response = await service.client.put(path, json=google, headers=manager)
+        assert response.status_code == 200, response.text
+        assert response.json()["provider"] == "google"
+        assert "ya29.token" not in response.text
+        unlinked = await service.client.delete(path, headers=manager)
+        assert unlinked.status_code == 204
         unknown = f"/v1/resources/{uuid.uuid4()}/calendar-link"
         body["url"] = radicale.base_url
         assert (await service.client.put(unknown, json=body, headers=manager)).status_code == 404

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from slotline.availability.application import AvailabilityApplication
 from slotline.availability.calendar_sync.caldav_gateway import CalDavGateway
 from slotline.availability.calendar_sync.credentials import DEVELOPMENT_KEY, CredentialBox
+from slotline.availability.calendar_sync.google import GoogleCalendarGateway
 from slotline.availability.calendar_sync.health import calendar_health, open_tables
 from slotline.availability.calendar_sync.jobs import (
     CalendarMetrics,
@@ -17,6 +18,7 @@ from slotline.availability.calendar_sync.jobs import (
     SyncPolicy,
 )
 from slotline.availability.calendar_sync.links import CalendarLinks
+from slotline.availability.calendar_sync.port import CalendarGateway
 from slotline.availability.catalog_admin import ServiceAlreadyDefined, UnknownItem
 from slotline.availability.demo import DemoSeeder
 from slotline.availability.domain.catalog import CatalogItemRetired
@@ -45,7 +47,10 @@ def service_spec(
     box = CredentialBox(key.get_secret_value() if key else DEVELOPMENT_KEY)
     calendar_metrics = CalendarMetrics()
     allow_private = settings.calendar_allow_private_addresses
-    gateway = CalDavGateway(settings.calendar_timeout_seconds, allow_private)
+    gateways: dict[str, CalendarGateway] = {
+        "caldav": CalDavGateway(settings.calendar_timeout_seconds, allow_private),
+        "google": GoogleCalendarGateway(settings.calendar_timeout_seconds, allow_private),
+    }
     policy = SyncPolicy(
         interval=timedelta(seconds=settings.calendar_sync_interval_seconds),
         retry_ceiling=timedelta(seconds=settings.calendar_retry_ceiling_seconds),
@@ -80,7 +85,7 @@ def service_spec(
             SlotFeed(settings.database_url, settings.feed_queue_size),
             CalendarPull(
                 application,
-                gateway,
+                gateways,
                 box,
                 policy,
                 calendar_metrics,
@@ -90,7 +95,7 @@ def service_spec(
             ),
             CalendarPush(
                 application,
-                gateway,
+                gateways,
                 box,
                 policy,
                 calendar_metrics,

@@ -12,7 +12,7 @@ between the two repeats the pull, which changes nothing the second time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -95,7 +95,7 @@ class _Job(PeriodicJob):
     def __init__(
         self,
         app: CatalogApplication,
-        gateway: CalendarGateway,
+        gateways: Mapping[str, CalendarGateway],
         box: CredentialBox,
         policy: SyncPolicy,
         metrics: CalendarMetrics,
@@ -105,7 +105,7 @@ class _Job(PeriodicJob):
     ) -> None:
         super().__init__(interval_seconds=interval_seconds)
         self.app = app
-        self.gateway = gateway
+        self.gateways = gateways
         self.box = box
         self.policy = policy
         self.metrics = metrics
@@ -148,7 +148,9 @@ class CalendarPull(_Job):
                 link.tenant_id, self.app.resource(link.tenant_id, link.resource_id).location_id
             )
             window = Interval(started - timedelta(days=1), started + self.policy.window)
-            result = self.gateway.pull(access, token, link.uids_by_href, window, location.tz)
+            result = self.gateways[link.provider].pull(
+                access, token, link.uids_by_href, window, location.tz
+            )
             self.app.calendar_pulled(
                 link.tenant_id,
                 link.resource_id,
@@ -206,9 +208,9 @@ class CalendarPush(_Job):
                     sequence=push.sequence,
                     stamp=self.clock(),
                 )
-                self.gateway.write(access, entry)
+                self.gateways[link.provider].write(access, entry)
             else:
-                self.gateway.remove(access, uid)
+                self.gateways[link.provider].remove(access, uid)
         except Exception as error:  # one calendar's trouble never stops the others
             reason = f"push: {_reason(error)}"
             log.warning(

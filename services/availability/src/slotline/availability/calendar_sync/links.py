@@ -22,6 +22,7 @@ class LinkStatus:
     """A link as its owner sees it: never the password."""
 
     resource_id: UUID
+    provider: str
     url: str
     username: str
     health: Health
@@ -47,14 +48,20 @@ class CalendarLinks:
         return cast(PostgresProcessRecorder, self.app.process_recorder)
 
     def link(
-        self, tenant_id: str, resource_id: UUID, url: str, username: str, password: str
+        self,
+        tenant_id: str,
+        resource_id: UUID,
+        url: str,
+        username: str,
+        password: str,
+        provider: str = "caldav",
     ) -> LinkStatus:
         """Link (or re-link) the tenant's resource; the first sync lists the calendar."""
         self.app.resource(tenant_id, resource_id)  # another tenant's or none: UnknownItem
         check_address(url, self.allow_private)
         sealed = self.box.seal(resource_id, password)
         with self._recorder.datastore.transaction(commit=True) as cursor:
-            self.store.save_link(cursor, tenant_id, resource_id, url, username, sealed)
+            self.store.save_link(cursor, tenant_id, resource_id, url, username, sealed, provider)
         return self.status(tenant_id, resource_id)
 
     def status(self, tenant_id: str, resource_id: UUID) -> LinkStatus:
@@ -67,6 +74,7 @@ class CalendarLinks:
         health = Health.UNHEALTHY if failing else link.health
         return LinkStatus(
             resource_id=resource_id,
+            provider=link.provider,
             url=link.url,
             username=link.username,
             health=health,

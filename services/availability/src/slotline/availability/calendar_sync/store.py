@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS {schema}.calendar_pushes (
     leased_until timestamptz,
     PRIMARY KEY (resource_id, booking_id)
 );
+ALTER TABLE {schema}.calendar_links
+    ADD COLUMN IF NOT EXISTS provider text NOT NULL DEFAULT 'caldav';
 CREATE INDEX IF NOT EXISTS calendar_pushes_due
     ON {schema}.calendar_pushes (next_attempt_at) WHERE pending;
 CREATE INDEX IF NOT EXISTS calendar_pushes_booking ON {schema}.calendar_pushes (booking_id);
@@ -73,6 +75,7 @@ class LinkRow:
 
     resource_id: UUID
     tenant_id: str
+    provider: str
     url: str
     username: str
     sealed_password: bytes
@@ -90,6 +93,7 @@ class LinkRow:
         return cls(
             resource_id=row["resource_id"],
             tenant_id=row["tenant_id"],
+            provider=row["provider"],
             url=row["url"],
             username=row["username"],
             sealed_password=bytes(row["sealed_password"]),
@@ -139,18 +143,20 @@ class LinkStore:
         url: str,
         username: str,
         sealed_password: bytes,
+        provider: str = "caldav",
     ) -> None:
         """Link a resource (or re-link it): the sync starts over from a full listing."""
         cursor.execute(
             self._q(
                 "INSERT INTO {s}.calendar_links (resource_id, tenant_id, url, username,"
-                " sealed_password) VALUES (%s, %s, %s, %s, %s)"
+                " sealed_password, provider) VALUES (%s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (resource_id) DO UPDATE SET url = excluded.url,"
+                " provider = excluded.provider,"
                 " username = excluded.username, sealed_password = excluded.sealed_password,"
                 " sync_token = NULL, listed_at = NULL, health = 'pending', failures = 0,"
                 " last_error = NULL, next_sync_at = now(), leased_until = NULL"
             ),
-            (resource_id, tenant_id, url, username, sealed_password),
+            (resource_id, tenant_id, url, username, sealed_password, provider),
         )
 
     def get(self, cursor: Cursor[DictRow], tenant_id: str, resource_id: UUID) -> LinkRow | None:

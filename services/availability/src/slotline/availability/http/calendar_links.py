@@ -3,7 +3,7 @@ sync health, unlink it. The password is accepted, sealed and never answered."""
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, status
@@ -15,16 +15,33 @@ from slotline.availability.http.deps import Availability, Manager
 from slotline.availability.http.hours_models import Body, View
 
 
-class CalendarLinkIn(Body):
+class CalDavLinkIn(Body):
     """A CalDAV calendar collection and the account that reads and writes it."""
 
+    provider: Literal["caldav"] = "caldav"
     url: HttpUrl = Field(description="The calendar collection's URL (http or https).")
     username: str = Field(min_length=1, max_length=200)
     password: SecretStr = Field(min_length=1, max_length=500, description="Stored encrypted.")
 
 
+class GoogleLinkIn(Body):
+    """A Google calendar: its API resource and an OAuth access token (calendar.events)."""
+
+    provider: Literal["google"]
+    url: HttpUrl = Field(
+        description="https://www.googleapis.com/calendar/v3/calendars/<calendarId>"
+    )
+    password: SecretStr = Field(
+        min_length=1, max_length=4000, description="The access token; stored encrypted."
+    )
+
+
+CalendarLinkIn = CalDavLinkIn | GoogleLinkIn
+
+
 class CalendarLinkView(View):
     resource_id: UUID
+    provider: str
     url: str
     username: str
     health: Health = Field(description="pending (not synced yet), healthy or unhealthy.")
@@ -49,12 +66,14 @@ def calendar_router(links_of: Callable[[Availability], CalendarLinks]) -> APIRou
     def link_calendar(
         resource_id: UUID, body: CalendarLinkIn, manager: Manager, links: Links
     ) -> CalendarLinkView:
+        username = body.username if isinstance(body, CalDavLinkIn) else ""
         status_ = links.link(
             manager.tenant_id,
             resource_id,
             str(body.url),
-            body.username,
+            username,
             body.password.get_secret_value(),
+            body.provider,
         )
         return CalendarLinkView.of(status_)
 
