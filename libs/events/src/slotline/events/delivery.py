@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from aiokafka.errors import KafkaError
@@ -22,7 +21,6 @@ from slotline.events.dead_letters import ConsumedRecord, dead_letter
 from slotline.events.envelope import Message
 from slotline.events.logs import get_logger
 from slotline.events.metrics import InboxMetrics
-from slotline.events.recorder import SlotlineRecorder
 from slotline.events.subscription import Effect, Handler, Reads, Refusal
 from slotline.events.unit_of_work import UnitOfWork
 
@@ -96,15 +94,13 @@ class Delivery:
             otel_context.detach(token)
 
 
-def mark_duplicates(recorder: Any, group: list[Delivery]) -> None:
-    """Mark what was applied before — recorded, or earlier in this same batch."""
+def mark_duplicates(
+    positions_of: Callable[[list[str]], dict[str, int]], group: list[Delivery]
+) -> None:
+    """Mark what was applied before — recorded (``positions_of`` reads the recorded
+    positions, in the unit of work's own transaction), or earlier in this same batch."""
     live = [d for d in group if d.outcome is None and d.tracking is not None]
-    names = list({d.tracking.application_name for d in live if d.tracking})
-    if isinstance(recorder, SlotlineRecorder):
-        positions = recorder.positions(names)
-    else:
-        memory: Any = recorder
-        positions = {n: p for n in names if (p := memory.max_tracking_id(n)) is not None}
+    positions = positions_of(list({d.tracking.application_name for d in live if d.tracking}))
     for delivery in live:
         assert delivery.tracking is not None
         name, position = delivery.tracking.application_name, delivery.tracking.notification_id

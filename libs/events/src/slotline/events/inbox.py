@@ -291,15 +291,15 @@ class Inbox:
         )
         for attempt in retrying:
             with attempt:
-                mark_duplicates(self.app.recorder, group)
-                live = [d for d in group if d.outcome is None]
-                if live:
-                    self._commit_group(live)
-                for delivery in live:
+                for delivery in self._commit_group(group):
                     delivery.outcome = Outcome.APPLIED
 
-    def _commit_group(self, batch: list[Delivery]) -> None:
+    def _commit_group(self, group: list[Delivery]) -> list[Delivery]:
+        """One unit of work: what was applied before is marked, the rest applied; returns
+        the applied ones (their outcome is set once the work committed)."""
         with self.app.unit_of_work() as work:
+            mark_duplicates(work.recorded_positions, group)
+            batch = [d for d in group if d.outcome is None]
             prefetch(work, batch)
             for delivery in batch:
                 assert delivery.message is not None
@@ -313,6 +313,7 @@ class Inbox:
                         raise _HandlerFailed(delivery, error) from error
                     work.stamp()
                 work.track(delivery.tracking)
+        return batch
 
     def _apply_alone(self, delivery: Delivery) -> None:
         """One message in its own transaction, retried; dead-lettered when it keeps failing."""

@@ -132,17 +132,24 @@ class SlotlineRecorder(PostgresProcessRecorder):
         if recorded != len(names):
             raise IntegrityError(f"{len(names) - recorded} of {len(names)} positions recorded")
 
-    def positions(self, names: Sequence[str]) -> dict[str, int]:
-        """The recorded position of each of ``names`` that has one (one query)."""
+    def positions(
+        self, names: Sequence[str], cursor: Cursor[DictRow] | None = None
+    ) -> dict[str, int]:
+        """The recorded position of each of ``names`` that has one (one query; in
+        ``cursor``'s transaction when given)."""
         if not names:
             return {}
         statement = sql.SQL(
             "SELECT application_name, max(notification_id) AS position FROM {}.{}"
             " WHERE application_name = ANY(%s) GROUP BY application_name"
         ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.tracking_table_name))
-        with self.datastore.transaction(commit=False) as cursor:
+        if cursor is not None:
             cursor.execute(statement, (list(names),), prepare=True)
             rows: Sequence[Mapping[str, Any]] = cursor.fetchall()
+        else:
+            with self.datastore.transaction(commit=False) as own:
+                own.execute(statement, (list(names),), prepare=True)
+                rows = own.fetchall()
         return {row["application_name"]: int(row["position"]) for row in rows}
 
     @cached_property

@@ -137,6 +137,14 @@ class UnitOfWork:
 
     # --- positions, rows, hooks -----------------------------------------------------------
 
+    def recorded_positions(self, names: list[str]) -> dict[str, int]:
+        """The recorded position of each of ``names`` that has one, read in this work's
+        transaction (no transaction of its own: two round trips fewer per inbox batch)."""
+        recorder: Any = self.app.recorder
+        if isinstance(recorder, SlotlineRecorder):
+            return recorder.positions(names, cursor=self._cursor)
+        return {n: p for n in names if (p := recorder.max_tracking_id(n)) is not None}
+
     def track(self, tracking: Tracking) -> None:
         """Record an inbox position with the work: a repeat makes the commit fail."""
         self.trackings.append(tracking)
