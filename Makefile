@@ -71,6 +71,15 @@ bench-availability: install  ## availability over HTTP: race, holds/s, slot quer
 bench-calendar: install  ## calendar pull: event created in a CalDAV calendar → slot gone from the view (calendar_pull_lag_p99)
 	$(UV) run --frozen python bench/calendar_sync.py
 
+.PHONY: bench-webhooks bench-integrations
+bench-webhooks: install  ## outbound webhooks: booking event committed → healthy receiver has it (webhook_delivery_p99)
+	$(UV) run --frozen python bench/webhooks.py
+
+bench-integrations: install  ## calendar_pull_lag_p99, webhook_delivery_p99, waitlist_refill_p99 (issue 19)
+	$(UV) run --frozen python bench/calendar_sync.py
+	$(UV) run --frozen python bench/webhooks.py
+	$(UV) run --frozen python bench/waitlist.py
+
 bench-slot-finding: install  ## slot finding's CPU in one process: a day view, a booking's reach, a hold
 	$(UV) run --frozen python bench/slot_finding.py
 
