@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from slotline.analytics.testing.story import CALLER, CLINIC, EXPECTED, OCTOBER, at, october
+from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.calls import CallReceived
+from slotline.events.contract.common import Channel, Contact
 from slotline.events.testing.reading import eventually, read_topic
 from slotline.events.testing.service import RunningService, bearer
 from slotline.events.topics import CALLS_EVENTS, dead_letter_topic
@@ -105,6 +107,37 @@ class TestKpisFromThePublicTopics:
 
         assert report["booking_conversion"] == {"all": {"count": 0, "total": 0, "rate": None}}
         assert report["missed_call_rate"]["total"] == 0
+
+    async def test_requests_from_a_channel_count_by_their_own_id_not_by_sequence(
+        self, service: RunningService, module_kafka_bootstrap: str
+    ) -> None:
+        """A channel cannot know a stream position: two different requests it sends on
+        one aggregate id with the same sequence are two requests; the same one sent
+        again (same event id) is one."""
+        clinic = tenant()
+
+        def requested(request_id: str) -> BookingRequested:
+            return BookingRequested(
+                tenant_id=clinic,
+                aggregate_id="kiosk-7",  # the adapter's own id, the same for both
+                sequence=1,
+                occurred_at=at(8, 10),
+                request_id=request_id,
+                channel=Channel.WEB,
+                contact=Contact(name="Ana", phone=CALLER),
+                service_id="massage",
+                location_id="kifisia",
+                slot_start=at(9, 10),
+            )
+
+        first, second = requested("kiosk-r1"), requested("kiosk-r2")
+        await publish(module_kafka_bootstrap, first, second, first)
+
+        async def both_counted() -> bool:
+            report = await kpis(service, clinic)
+            return report["booking_conversion"]["all"]["total"] == 2
+
+        await eventually(both_counted, timeout=30)
 
     async def test_a_poison_message_is_dead_lettered_and_the_next_one_counted(
         self, service: RunningService, module_kafka_bootstrap: str

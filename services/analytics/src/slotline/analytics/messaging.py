@@ -16,7 +16,7 @@ from slotline.events.contract import booking, booking_requests, callbacks, calls
 from slotline.events.envelope import Message
 from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
-from slotline.events.subscription import Handler
+from slotline.events.subscription import Handler, Identity
 from slotline.events.topics import (
     BOOKING_EVENTS,
     BOOKING_REQUESTS,
@@ -36,8 +36,17 @@ def publisher(application: AnalyticsApplication) -> Publisher:
 
 
 def subscriptions(application: AnalyticsApplication) -> Sequence[Subscription]:
+    """Relayed topics are de-duplicated by stream and sequence; ``booking.requests.v1``
+    is written by channels, which cannot know a stream position: by each message's id."""
     handler = record_facts(application)
-    return tuple(Subscription(topic, handlers={Message: handler}) for topic in TOPICS)
+    return tuple(
+        Subscription(
+            topic,
+            handlers={Message: handler},
+            identity=Identity.MESSAGE if topic == BOOKING_REQUESTS else Identity.STREAM,
+        )
+        for topic in TOPICS
+    )
 
 
 def record_facts(app: AnalyticsApplication) -> Handler:
