@@ -142,7 +142,7 @@ def service_spec(
             Invalid: 422,
             ZoneInfoNotFoundError: 422,
             ValueError: 422,
-            UnsafeUrl: 422,
+            UnsafeUrl: 409,
             WebhookNotFound: 404,
             WebhookConflict: 409,
         },

@@ -4,6 +4,7 @@ delivery log and manual redelivery. Thin: parse, authorise, call the application
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 import anyio
@@ -11,11 +12,26 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from slotline.events.contract.common import Email
+from slotline.events.contract.registry import messages_on
 from slotline.events.http_contract import refusals
+from slotline.notifier.application.core import WEBHOOK_TOPICS
 from slotline.notifier.http.deps import Manager, Notifier
 from slotline.notifier.persistence.webhooks import Subscription
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+EventType = StrEnum(  # type: ignore[misc]
+    "EventType",
+    {c.EVENT_TYPE: c.EVENT_TYPE for t in WEBHOOK_TOPICS for c in messages_on(t)},
+)
+"""The event types a subscription may ask for (the schema lists them)."""
+
+REFUSED_URL: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "The URL may not receive webhooks: it carries credentials, does not "
+        "resolve, or resolves to an address that is not public (the SSRF guard)."
+    }
+}
 
 _URL = "Where deliveries are POSTed: https (or http), a public address, no credentials."
 _TYPES = "Event types to deliver (GET /webhooks/event-types lists them)."
@@ -26,7 +42,7 @@ class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: AnyHttpUrl = Field(description=_URL)
-    event_types: list[str] = Field(min_length=1, max_length=100, description=_TYPES)
+    event_types: list[EventType] = Field(min_length=1, max_length=100, description=_TYPES)
     description: str = Field(default="", max_length=500)
     notify_email: Email | None = Field(default=None, description=_EMAIL)
 
@@ -35,7 +51,7 @@ class SubscriptionChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: AnyHttpUrl | None = Field(default=None, description=_URL)
-    event_types: list[str] | None = Field(
+    event_types: list[EventType] | None = Field(
         default=None, min_length=1, max_length=100, description=_TYPES
     )
     description: str | None = Field(default=None, max_length=500)
@@ -115,13 +131,14 @@ async def event_types(app: Notifier, principal: Manager) -> list[str]:
     summary="Subscribe an endpoint to event types",
     status_code=201,
     response_model=SubscriptionWithSecret,
+    responses=REFUSED_URL,
 )
 async def subscribe(body: SubscriptionIn, app: Notifier, principal: Manager) -> dict[str, Any]:
     subscription, secret = await anyio.to_thread.run_sync(
         lambda: app.subscribe(
             principal.tenant_id,
             str(body.url),
-            body.event_types,
+            [str(t) for t in body.event_types],
             body.description,
             body.notify_email,
         )
@@ -154,7 +171,7 @@ async def subscription(subscription_id: str, app: Notifier, principal: Manager) 
     "/subscriptions/{subscription_id}",
     summary="Change a subscription's URL, event types, description or contact",
     response_model=SubscriptionOut,
-    responses=refusals(404),
+    responses={**refusals(404), **REFUSED_URL},
 )
 async def change(
     subscription_id: str, body: SubscriptionChange, app: Notifier, principal: Manager
@@ -162,6 +179,8 @@ async def change(
     changes = body.model_dump(exclude_none=True)
     if "url" in changes:
         changes["url"] = str(body.url)
+    if body.event_types is not None:
+        changes["event_types"] = [str(t) for t in body.event_types]
     changed = await anyio.to_thread.run_sync(
         app.change_subscription, principal.tenant_id, subscription_id, changes
     )
