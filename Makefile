@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install browser-deps run test test-unit test-integration test-e2e lint typecheck format schema \
         bench bench-idle bench-hops bench-relay bench-slot-finding bench-availability bench-booking bench-payments bench-notifier \
-        bench-call-intake bench-replay bench-web screenshots loadtest chaos topics token clean images
+        bench-call-intake bench-waitlist bench-replay bench-web screenshots loadtest chaos topics token clean images
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -94,6 +94,9 @@ bench-notifier: install  ## reminder firing skew (10,000 due in one minute), tex
 
 bench-call-intake: install  ## missed call → text-back p99, webhook req/s
 	$(UV) run --frozen python bench/call_intake.py
+
+bench-waitlist: install  ## waitlist refill: cancel → offer text sent (waitlist_refill_p99)
+	$(UV) run --frozen python bench/waitlist.py
 
 loadtest: install  ## Locust: 30, 60, 100 concurrent customer sessions on the local stack (p95 per step, errors, double bookings)
 	$(UV) run --frozen python bench/loadtest.py

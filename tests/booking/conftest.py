@@ -31,6 +31,7 @@ from slotline.events.topics import (
     AVAILABILITY_COMMANDS,
     BOOKING_EVENTS,
     BOOKING_REQUESTS,
+    NOTIFICATIONS_EVENTS,
     PAYMENTS_EVENTS,
     dead_letter_topic,
 )
@@ -129,6 +130,7 @@ async def stack(package_database_url: str, package_kafka_bootstrap: str) -> Asyn
                         public_base_url=f"http://127.0.0.1:{booking_port}",
                         timeout_interval_seconds=0.2,
                         public_rate_limit="1000/minute",
+                        waitlist_offer_seconds=4,
                     )
                 )
             )
@@ -139,6 +141,7 @@ async def stack(package_database_url: str, package_kafka_bootstrap: str) -> Asyn
                 BOOKING_EVENTS,
                 AVAILABILITY_COMMANDS,
                 PAYMENTS_EVENTS,
+                NOTIFICATIONS_EVENTS,
                 dead_letter_topic(BOOKING_REQUESTS),
             )
         )

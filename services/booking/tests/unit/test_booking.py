@@ -260,6 +260,8 @@ STORED_EVENTS = [
     "Arrived",
     "Completed",
     "NoShow",
+    "Offered",
+    "Claimed",
 ]
 
 
@@ -302,4 +304,12 @@ class TestStoredBookingsStillLoad:
             "hold_ttl_seconds",
             "requested_at",
             "refusal",
+            "waitlist",  # since the waitlist (2026-12); absent in older ones: None
         }
+
+    def test_a_booking_requested_before_the_waitlist_loads_as_no_offer(self) -> None:
+        (requested,) = new_booking().collect_events()
+        del requested.__dict__["waitlist"]
+        booking = requested.mutate(None)
+        assert booking is not None
+        assert booking.waitlist is None

@@ -74,3 +74,53 @@ class ManageLinks:
             )
         except (jwt.PyJWTError, KeyError, ValueError, TypeError):
             raise InvalidManageLink from None
+
+
+_WAITLIST_AUDIENCE = "slotline-waitlist"
+
+
+@dataclass(frozen=True)
+class WaitlistGrant:
+    """What a waitlist link grants: one entry of one line of one tenant."""
+
+    tenant_id: str
+    line_id: UUID
+    entry_id: str
+
+
+@dataclass(frozen=True)
+class WaitlistLinks:
+    """A customer's link to their place in a waitlist (see it, leave): signed like a
+    manage link, for another audience, valid until two days after the day waited for.
+    Offers are claimed on the offer booking's own manage link."""
+
+    secret: str
+    base_url: str
+
+    def token(self, tenant_id: str, line_id: UUID, entry_id: str, until: datetime) -> str:
+        claims: dict[str, object] = {
+            "aud": _WAITLIST_AUDIENCE,
+            "sub": entry_id,
+            "lin": str(line_id),
+            "tnt": tenant_id,
+            "exp": int((until + timedelta(days=2)).timestamp()),
+        }
+        return jwt.encode(claims, self.secret, algorithm=_ALGORITHM)
+
+    def url(self, tenant_id: str, line_id: UUID, entry_id: str, until: datetime) -> str:
+        token = self.token(tenant_id, line_id, entry_id, until)
+        return f"{self.base_url.rstrip('/')}/v1/waitlist/{token}"
+
+    def read(self, token: str) -> WaitlistGrant:
+        """What a token grants; raises :class:`InvalidManageLink` (expiry required)."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[_ALGORITHM],
+                audience=_WAITLIST_AUDIENCE,
+                options={"require": ["exp", "aud", "sub", "tnt", "lin"]},
+            )
+            return WaitlistGrant(str(claims["tnt"]), UUID(str(claims["lin"])), str(claims["sub"]))
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+            raise InvalidManageLink from None

@@ -43,6 +43,13 @@ class BookingSettings(ServiceSettings):
         description="Region for numbers written without +country when the location's time "
         "zone names no country (it usually does: Europe/Athens → GR), e.g. GR.",
     )
+    waitlist_offer_seconds: int = Field(
+        default=900,
+        ge=1,
+        le=86400,
+        description="How long a freed slot is held for the waitlisted customer it is offered "
+        "to; unclaimed by then, it passes to the next in line.",
+    )
     timeout_interval_seconds: PositiveFloat = Field(
         default=1.0, description="How often overdue sagas are looked for."
     )

@@ -35,6 +35,7 @@ class SagaTimeoutJob(PeriodicJob):
                 self.schema,
                 unanswered_before=now - limits.answer_within,
                 unpaid_before=now - limits.pay_within,
+                unclaimed_before=now - self.app.waitlist.offer_window,
                 limit=self.batch_size,
             )
         count = sum(1 for booking_id in overdue if self.app.time_out(booking_id))

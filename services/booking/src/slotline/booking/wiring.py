@@ -11,9 +11,11 @@ from slotline.booking.application import (
     SagaTimeouts,
     UnknownBooking,
 )
+from slotline.booking.application.waitlist import WaitlistRefused
 from slotline.booking.domain.booking import InvalidTransition
 from slotline.booking.domain.contact import InvalidContact
 from slotline.booking.domain.money import CurrencyMismatch
+from slotline.booking.domain.waitlist import NotInLine
 from slotline.booking.http.board_stream import router as board_stream_router
 from slotline.booking.http.bookings import router as bookings_router
 from slotline.booking.http.catalog import router as catalog_router
@@ -22,6 +24,7 @@ from slotline.booking.http.customers import router as customers_router
 from slotline.booking.http.manage import router as manage_router
 from slotline.booking.http.policies import router as policies_router
 from slotline.booking.http.terms_now import router as terms_router
+from slotline.booking.http.waitlist import router as waitlist_router
 from slotline.booking.links import InvalidManageLink, ManageLinks
 from slotline.booking.live.board_feed import BoardFeed
 from slotline.booking.live.projection import BookingBoard
@@ -49,6 +52,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
                 answer_within=timedelta(seconds=settings.answer_within_seconds),
                 pay_within=timedelta(seconds=settings.pay_within_seconds),
             ),
+            offer_window=timedelta(seconds=settings.waitlist_offer_seconds),
         )
 
     def background(app: BookingApplication) -> Sequence[BackgroundTask]:
@@ -79,11 +83,14 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
             policies_router,
             customers_router,
             catalog_router,
+            waitlist_router,
         ],
         title="Slotline booking",
         background=background,
         error_statuses={
             UnknownBooking: 404,
+            NotInLine: 404,
+            WaitlistRefused: 409,
             InvalidManageLink: 404,
             InvalidTransition: 409,
             IdempotencyKeyReused: 409,

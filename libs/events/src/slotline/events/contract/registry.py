@@ -20,6 +20,7 @@ from slotline.events.contract import (
     calls,
     notifications,
     payments,
+    waitlist,
 )
 from slotline.events.envelope import Message
 from slotline.events.text import first_unstorable
@@ -31,6 +32,7 @@ CONTRACT_MODULES: tuple[ModuleType, ...] = (
     availability_commands,
     booking_requests,
     booking,
+    waitlist,
     payments,
     notifications,
     calls,

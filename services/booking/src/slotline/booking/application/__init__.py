@@ -13,6 +13,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from slotline.booking.application import intake
+from slotline.booking.application.waitlist import Waitlist
 from slotline.booking.catalog import Catalog, MemoryCatalog, ServiceCatalog
 from slotline.booking.domain.booking import Actor, Booking
 from slotline.booking.domain.customer import Customer, customer_id_for
@@ -58,12 +59,14 @@ class BookingApplication(ServiceApplication):
         hold_ttl: timedelta = timedelta(minutes=10),
         timeouts: SagaTimeouts | None = None,
         choose: Callable[[str], str] = secrets.choice,
+        offer_window: timedelta = timedelta(minutes=15),
     ) -> None:
         super().__init__(env=env)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.hold_ttl = hold_ttl
         self.timeouts = timeouts or SagaTimeouts()
         self.choose = choose
+        self.waitlist = Waitlist(self, offer_window)
         self.catalog: ServiceCatalog
         if isinstance(self.recorder, SlotlineRecorder):
             catalog = Catalog(self.recorder)
@@ -205,6 +208,7 @@ class BookingApplication(ServiceApplication):
             booking = self._booking_by_key(tenant_id, booking_key)
             if booking is not None:
                 act(booking)
+                self.waitlist.follow(booking, work)
             return booking
 
         return self.in_work(work, answer)
@@ -224,9 +228,11 @@ class BookingApplication(ServiceApplication):
             booking = self._find(Booking, booking_id)
             if booking is None:
                 raise UnknownBooking(f"no booking {booking_id}")
-            return booking.time_out(
+            timed_out = booking.time_out(
                 self.clock(), self.timeouts.answer_within, self.timeouts.pay_within
             )
+            self.waitlist.follow(booking, work)
+            return timed_out
 
         return self.command(attempt)
 

@@ -66,6 +66,10 @@ __all__ = [
 
 BOOKING_NAMESPACE = uuid5(NAMESPACE_URL, "https://slotline.dev/booking/booking")
 
+HOLD_RAN_OUT = "the hold ran out before the booking was confirmed"
+OFFER_NOT_CLAIMED = "the waitlist offer was not claimed in time"
+OFFER_DECLINED = "the customer declined the waitlist offer"
+
 
 class Booking(Aggregate):
     @staticmethod
@@ -101,6 +105,7 @@ class Booking(Aggregate):
         hold_ttl_seconds: int
         requested_at: datetime
         refusal: dict[str, Any] | None
+        waitlist: dict[str, Any] | None  # absent before the waitlist (2026-12)
 
     @event(Requested)
     def __init__(  # the stored event's fields: make a booking with take()
@@ -126,6 +131,7 @@ class Booking(Aggregate):
         hold_ttl_seconds: int,
         requested_at: datetime,
         refusal: dict[str, Any] | None = None,
+        waitlist: dict[str, Any] | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.request_id = request_id
@@ -158,6 +164,7 @@ class Booking(Aggregate):
         self.arrived_at: datetime | None = None
         self.link_version = 0
         self.refusal_data = refusal
+        self.waitlist = waitlist
         self.status = BookingStatus.REJECTED if refusal else BookingStatus.REQUESTED
         self.status_reason: str | None = refusal["reason"] if refusal else None
 
@@ -209,6 +216,13 @@ class Booking(Aggregate):
             return "failed"
         return "pending" if self.status in PENDING else "not_paid"
 
+    @property
+    def offer_until(self) -> datetime | None:
+        """A waitlist offer's deadline to claim it (None: not an offer)."""
+        if self.waitlist is None:
+            return None
+        return self.requested_at + timedelta(seconds=int(self.waitlist["offer_seconds"]))
+
     def free_cancellation_until(self) -> datetime:
         return self.policy.free_cancellation_until(self.slot_start)
 
@@ -224,6 +238,13 @@ class Booking(Aggregate):
         if self.status is not BookingStatus.REQUESTED:
             return  # late or repeated: a timed-out saga already asked for the release
         self._held(slot_start, slot_end, resource_ids, expires_at)
+        if self.waitlist is not None:
+            self._offer()  # the customer claims it (or not) before anything is asked
+            return
+        self._go_ahead()
+
+    def _go_ahead(self) -> None:
+        """A held slot: ask for the deposit, or for the confirmation when none is due."""
         due = self.policy.amount_due()
         if due is None:
             self._ask_confirmation()
@@ -254,11 +275,42 @@ class Booking(Aggregate):
 
     def hold_expired(self) -> None:
         if self.status in PENDING:
-            self._expire("the hold ran out before the booking was confirmed")
+            self._expire(HOLD_RAN_OUT)
+
+    def claim(self, now: datetime) -> None:
+        """The waitlisted customer takes the offered slot: the saga goes on as for any
+        held booking (waitlist offers are for services with nothing to pay up front)."""
+        if self.status is not BookingStatus.OFFERED:
+            raise InvalidTransition(f"a {self.status.value} booking cannot be claimed")
+        assert self.offer_until is not None
+        if now >= self.offer_until:
+            raise InvalidTransition("the offer ran out; the slot went to the next in line")
+        if self.policy.amount_due() is not None:
+            raise InvalidTransition("this service asks for a payment up front; book it instead")
+        self._claim(now)
+        self._go_ahead()
+
+    def decline_offer(self) -> bool:
+        """The customer left the waitlist while offered: the hold is given back."""
+        if self.waitlist is None or self.status not in (
+            BookingStatus.REQUESTED,
+            BookingStatus.OFFERED,
+        ):
+            return False
+        self._expire(OFFER_DECLINED)
+        self._ask_release("offer_declined")
+        return True
 
     def time_out(self, now: datetime, answer_within: timedelta, pay_within: timedelta) -> bool:
         """The saga's own deadline — the hold's TTL is the last line, not the first."""
         waited = now - self.requested_at
+        if self.status is BookingStatus.OFFERED:
+            assert self.offer_until is not None
+            if now < self.offer_until:
+                return False
+            self._expire(OFFER_NOT_CLAIMED)
+            self._ask_release("offer_not_claimed")
+            return True
         if self.status is BookingStatus.REQUESTED and waited >= answer_within:
             reason = "availability did not answer in time"
         elif self.status is BookingStatus.AWAITING_PAYMENT and waited >= pay_within:
@@ -412,6 +464,22 @@ class Booking(Aggregate):
     @event(ConfirmationAsked)
     def _ask_confirmation(self) -> None:
         self.status = BookingStatus.CONFIRMING
+
+    class Offered(Aggregate.Event):
+        """A waitlist offer holds the slot; the customer is sent a claim link."""
+
+    @event(Offered)
+    def _offer(self) -> None:
+        self.status = BookingStatus.OFFERED
+
+    class Claimed(Aggregate.Event):
+        """The waitlisted customer claimed the offered slot."""
+
+        at: datetime
+
+    @event(Claimed)
+    def _claim(self, at: datetime) -> None:
+        self.status = BookingStatus.AWAITING_PAYMENT
 
     class Paid(Aggregate.Event):
         """The payment was authorised."""

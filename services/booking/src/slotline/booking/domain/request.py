@@ -85,7 +85,8 @@ class BookingRequest:
 @dataclass(frozen=True, kw_only=True)
 class Intake:
     """How booking took a request in: its reference, customer, terms (``ServiceTerms``
-    as data), policy (as data) and hold time, when, and a refusal if refused at once."""
+    as data), policy (as data) and hold time, when, and a refusal if refused at once;
+    ``waitlist`` (line_id, entry_id, offer_seconds) when it is a waitlist offer."""
 
     reference: str
     customer_id: UUID
@@ -94,6 +95,7 @@ class Intake:
     hold_ttl_seconds: int
     requested_at: datetime
     refusal: dict[str, Any] | None = None
+    waitlist: dict[str, Any] | None = None
 
 
 def requested_fields(request: BookingRequest, intake: Intake) -> dict[str, Any]:

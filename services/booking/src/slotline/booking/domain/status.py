@@ -13,6 +13,7 @@ class BookingStatus(StrEnum):
     REQUESTED = "requested"
     AWAITING_PAYMENT = "awaiting_payment"
     CONFIRMING = "confirming"
+    OFFERED = "offered"  # a waitlist offer: held for the customer until claimed
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     EXPIRED = "expired"
@@ -22,7 +23,12 @@ class BookingStatus(StrEnum):
 
 
 PENDING = frozenset(
-    {BookingStatus.REQUESTED, BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMING}
+    {
+        BookingStatus.REQUESTED,
+        BookingStatus.AWAITING_PAYMENT,
+        BookingStatus.CONFIRMING,
+        BookingStatus.OFFERED,
+    }
 )
 
 

@@ -18,7 +18,7 @@ from slotline.booking.domain.booking import Actor, Booking
 from slotline.booking.http.bookings import OUTCOMES, BookingMoves
 from slotline.booking.http.calendar_file import ics
 from slotline.booking.http.card import BookingCard, card
-from slotline.booking.http.deps import Bookings, Links, Watch
+from slotline.booking.http.deps import Bookings, Links, Settings, Watch
 from slotline.booking.http.forms import CancelForm, RescheduleForm
 from slotline.booking.http.throttle import throttle_manage
 from slotline.booking.http.waiting import wait_for
@@ -92,6 +92,20 @@ def cancel(token: Token, form: CancelForm, app: Bookings, links: Links) -> Booki
 async def move(token: Token, form: RescheduleForm, moves: BookingMoves) -> JSONResponse:
     tenant_id, booking_id = await anyio.to_thread.run_sync(granted, token, moves.app, moves.links)
     return await moves.move(tenant_id, booking_id, Actor.CUSTOMER, form)
+
+
+@router.post("/claim", response_model=BookingCard)
+async def claim(
+    token: Token, app: Bookings, links: Links, watch: Watch, settings: Settings
+) -> BookingCard:
+    """Claim a waitlist offer held for you (409 once it ran out or was claimed): the
+    booking is confirmed as any other; the card says so (or ``held`` while under way)."""
+    tenant_id, booking_id = await anyio.to_thread.run_sync(granted, token, app, links)
+    await anyio.to_thread.run_sync(app.waitlist.claim, tenant_id, booking_id)
+    booking = await wait_for(
+        app, watch, tenant_id, booking_id, lambda b: b.settled, settings.answer_wait_seconds
+    )
+    return card(booking, links)
 
 
 @router.get("/booking.ics")

@@ -53,6 +53,8 @@ ALTER TABLE {schema}.booking_view ADD COLUMN IF NOT EXISTS arrived_at timestampt
 CREATE INDEX IF NOT EXISTS booking_view_by_day ON {schema}.booking_view (tenant_id, slot_start);
 CREATE INDEX IF NOT EXISTS booking_view_pending ON {schema}.booking_view (requested_at)
     WHERE status IN ('requested', 'awaiting_payment');
+CREATE INDEX IF NOT EXISTS booking_view_offered ON {schema}.booking_view (requested_at)
+    WHERE status = 'offered';
 CREATE INDEX IF NOT EXISTS booking_view_by_customer
     ON {schema}.booking_view (tenant_id, customer_id);
 CREATE TABLE IF NOT EXISTS {schema}.timeline (
@@ -157,16 +159,19 @@ def overdue_sagas(
     *,
     unanswered_before: datetime,
     unpaid_before: datetime,
+    unclaimed_before: datetime | None = None,
     limit: int,
 ) -> list[UUID]:
-    """Sagas still waiting for availability, or for payments, since before those times."""
+    """Sagas still waiting for availability, or for payments, since before those times
+    (and waitlist offers made before ``unclaimed_before``, still unclaimed)."""
     cursor.execute(
         sql.SQL(
             "SELECT booking_id FROM {}.booking_view WHERE (status = 'requested' AND"
             " requested_at < %s) OR (status = 'awaiting_payment' AND requested_at < %s)"
+            " OR (status = 'offered' AND requested_at < %s)"
             " ORDER BY requested_at LIMIT %s"
         ).format(sql.Identifier(schema)),
-        (unanswered_before, unpaid_before, limit),
+        (unanswered_before, unpaid_before, unclaimed_before or unanswered_before, limit),
     )
     return [row["booking_id"] for row in cursor.fetchall()]
 

@@ -97,8 +97,11 @@ AVAILABILITY_ANSWERS: tuple[type[Message], ...] = (
     catalog.LocationRegistered,
     catalog.ServiceDefined,
     *HOLD_ANSWERS,
+    holds.AllocationCancelled,
+    holds.HoldReleased,
 )
-"""What booking acts on from availability; slot views and resource changes are skipped."""
+"""What booking acts on from availability (a slot given back: for the waitlist); slot
+views and resource changes are skipped."""
 
 Handle = Callable[[Any, UnitOfWork], None]
 
@@ -200,7 +203,8 @@ def _request_reads(app: BookingApplication) -> Reads:
 def _answered_booking(message: Message) -> list[UUID]:
     """A hold's answer is about the booking whose id is the hold's."""
     answer: Any = message  # one of HOLD_ANSWERS, each with a hold_id
-    return [UUID(answer.hold_id)] if isinstance(message, HOLD_ANSWERS) else []
+    freed = (holds.AllocationCancelled, holds.HoldReleased)
+    return [UUID(answer.hold_id)] if isinstance(message, (*HOLD_ANSWERS, *freed)) else []
 
 
 def _paid_booking(message: Message) -> list[UUID]:
@@ -247,14 +251,25 @@ def _availability(app: BookingApplication) -> Handle:
 
                 app.on_booking(tenant, message.hold_id, allocated, work)
             case holds.HoldExpired():
-                app.on_booking(tenant, message.hold_id, lambda b: b.hold_expired(), work)
+                lapsed = _freed_its_slot(app, message, work)
+
+                def expired(b: Booking) -> None:
+                    b.hold_expired()
+                    app.waitlist.follow(b, work)  # an offer passes before its slot is free
+                    lapsed(b)
+
+                app.on_booking(tenant, message.hold_id, expired, work)
             case holds.HoldRescheduled():
                 moved = message
 
                 def rescheduled(b: Booking) -> None:
                     b.hold_rescheduled(moved.slot.start, moved.slot.end, moved.resource_ids)
+                    previous = moved.previous_slot.start
+                    app.waitlist.slot_freed(b, previous, moved.occurred_at, work)
 
                 app.on_booking(tenant, message.hold_id, rescheduled, work)
+            case holds.AllocationCancelled() | holds.HoldReleased():
+                app.on_booking(tenant, message.hold_id, _freed_its_slot(app, message, work), work)
             case holds.HoldRescheduleRefused():
                 refusal = refusal_from(
                     _booking_reason(message.reason),
@@ -266,6 +281,17 @@ def _availability(app: BookingApplication) -> Handle:
                 )
 
     return apply
+
+
+def _freed_its_slot(
+    app: BookingApplication, message: Message, work: UnitOfWork
+) -> Callable[[Booking], None]:
+    """The booking's slot was given back by availability: its waitlist may take it."""
+
+    def freed(booking: Booking) -> None:
+        app.waitlist.slot_freed(booking, booking.slot_start, message.occurred_at, work)
+
+    return freed
 
 
 def _booking_reason(reason: HoldRejection) -> str:

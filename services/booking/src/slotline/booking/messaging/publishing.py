@@ -7,16 +7,26 @@ so one booking's commands stay in order). Run by the outbox relay.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slotline.booking.domain.booking import Booking
 from slotline.booking.domain.customer import Customer
 from slotline.booking.domain.policy import PolicyTier
 from slotline.booking.domain.request_answer import Answer, RequestAnswer
+from slotline.booking.domain.waitlist import WaitlistLine
 from slotline.booking.links import ManageLinks
 from slotline.events.contract import availability_commands as commands
 from slotline.events.contract import booking as public
-from slotline.events.contract.common import Consents, Contact, SlotOffer, TimeSlot
+from slotline.events.contract import waitlist
+from slotline.events.contract.common import (
+    Consents,
+    Contact,
+    MessageChannel,
+    SlotOffer,
+    TimeSlot,
+)
 from slotline.events.contract.common import Money as WireMoney
+from slotline.events.contract.notifications import NotificationRequested
 from slotline.events.envelope import Message
 from slotline.events.publishing import Publisher
 
@@ -26,7 +36,7 @@ def publisher(links: ManageLinks) -> Publisher:
     price tier or request answer, from the aggregate right after it (so a replay
     publishes the same). Reference and idempotency claims are internal; so are a
     payment (the next step is what others see), an arrival and a contact update."""
-    table = Publisher(Booking, Customer, PolicyTier, RequestAnswer)
+    table = Publisher(Booking, Customer, PolicyTier, RequestAnswer, WaitlistLine)
 
     @table.on(Booking.Requested)
     def requested(booking: Booking, _: Booking.Requested) -> Message:
@@ -148,6 +158,54 @@ def publisher(links: ManageLinks) -> Publisher:
             alternatives=_offers(refusal.get("alternatives", [])),
         )
 
+    @table.on(Booking.Offered)
+    def offered(booking: Booking, _: Booking.Offered) -> Message | None:
+        return _offer_notice(booking, links)
+
+    @table.on(WaitlistLine.Joined)
+    def joined(line: WaitlistLine, joined: WaitlistLine.Joined) -> Message:
+        return waitlist.WaitlistJoined(
+            **_line_ids(line, joined.entry_id),
+            customer_id=joined.customer_id,
+            earliest=joined.earliest,
+            latest=joined.latest,
+            preferred_staff_id=joined.staff_id,
+            position=line.position(joined.entry_id) or 1,
+        )
+
+    @table.on(WaitlistLine.OfferSent)
+    def offer_sent(line: WaitlistLine, sent: WaitlistLine.OfferSent) -> Message:
+        offer = line.offer(sent.booking_id)
+        assert offer is not None
+        return waitlist.WaitlistOffered(
+            **_line_ids(line, offer.entry_id),
+            booking_id=sent.booking_id,
+            slot=TimeSlot(start=offer.start, end=sent.slot_end),
+            offer_expires_at=sent.expires_at,
+            slot_freed_at=offer.freed_at,
+        )
+
+    @table.on(WaitlistLine.Claimed)
+    def claimed(line: WaitlistLine, claim: WaitlistLine.Claimed) -> Message:
+        return waitlist.WaitlistClaimed(
+            **_line_ids(line, claim.entry_id),
+            booking_id=claim.booking_id,
+            slot=TimeSlot(start=claim.start, end=claim.end),
+            slot_freed_at=claim.freed_at,
+        )
+
+    @table.on(WaitlistLine.Passed)
+    def passed(line: WaitlistLine, gone: WaitlistLine.Passed) -> Message:
+        return waitlist.WaitlistPassed(
+            **_line_ids(line, gone.entry_id),
+            booking_id=gone.booking_id,
+            reason=waitlist.PassReason(gone.reason),
+        )
+
+    @table.on(WaitlistLine.Left)
+    def left(line: WaitlistLine, gone: WaitlistLine.Left) -> Message:
+        return waitlist.WaitlistLeft(**_line_ids(line, gone.entry_id), reason=gone.reason)
+
     @table.on(Booking.Completed)
     def completed(booking: Booking, _: Booking.Completed) -> Message:
         return public.BookingCompleted(**_ids(booking))
@@ -188,6 +246,60 @@ def _common(booking: Booking) -> dict[str, Any]:
 def _ids(booking: Booking) -> dict[str, Any]:
     """What every event of a booking carries."""
     return {**_common(booking), "booking_id": str(booking.id), "request_id": booking.request_id}
+
+
+def _line_ids(line: WaitlistLine, entry_id: str) -> dict[str, Any]:
+    """What every event of a waitlist line carries (keyed by the line: in order)."""
+    return {
+        "tenant_id": line.tenant_id,
+        "aggregate_id": str(line.id),
+        "entry_id": entry_id,
+        "service_id": line.service_id,
+        "location_id": line.location_id,
+        "day": line.day,
+    }
+
+
+OFFER_TEMPLATE = "waitlist_offer"
+
+
+def _offer_notice(booking: Booking, links: ManageLinks) -> NotificationRequested | None:
+    """The offer's message to the customer, for the notifier (which honours opt-outs and
+    sends it once per key): the slot, until when, and the link to claim it. None when
+    the customer gave no transactional consent."""
+    contact = booking.contact
+    if not booking.consents.get("transactional", True):
+        return None
+    channels = [MessageChannel.SMS] if contact.phone else []
+    if contact.email:
+        channels.append(MessageChannel.EMAIL)
+    assert booking.offer_until is not None
+    terms = booking.terms
+    zone = ZoneInfo(terms.time_zone)
+    start = booking.slot_start.astimezone(zone)
+    url = links.url(booking.tenant_id, booking.id, booking.slot_end, booking.link_version)
+    return NotificationRequested(
+        tenant_id=booking.tenant_id,
+        aggregate_id=str(booking.id),
+        correlation_id=booking.request_id,
+        notification_id=f"waitlist-offer:{booking.id}",
+        idempotency_key=f"waitlist-offer:{booking.id}",
+        template=OFFER_TEMPLATE,
+        language=contact.language or "en",
+        channels=channels,
+        to_phone=contact.phone,
+        to_email=contact.email,
+        variables={
+            "customer_name": contact.name,
+            "service_name": terms.service_name or terms.service_id,
+            "date": start.strftime("%d %b %Y"),
+            "start_time": start.strftime("%H:%M"),
+            "time_zone": terms.time_zone,
+            "until_time": booking.offer_until.astimezone(zone).strftime("%H:%M"),
+            "claim_url": url,  # the card; POST {url}/claim takes the offer
+        },
+        urgent=True,  # it runs out in minutes: quiet hours would let it lapse unread
+    )
 
 
 def _slot(booking: Booking) -> TimeSlot:

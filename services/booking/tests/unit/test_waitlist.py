@@ -1,0 +1,141 @@
+"""The waitlist's rules: who is offered a freed slot, one offer per slot and per entry,
+and an offer booking that waits for its claim (pure: no database, no broker)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from slotline.booking.domain.booking import Booking, BookingStatus, InvalidTransition
+from slotline.booking.domain.policy import Policy
+from slotline.booking.domain.waitlist import EntryStatus, NotInLine, WaitlistLine
+
+from .test_booking import NOW, START, new_booking
+
+pytestmark = pytest.mark.unit
+
+DAY = date(2026, 12, 3)
+NINE, TEN, ELEVEN = (datetime(2026, 12, 3, h, tzinfo=UTC) for h in (9, 10, 11))
+WHOLE_DAY = (datetime(2026, 12, 3, tzinfo=UTC), datetime(2026, 12, 3, 23, 59, tzinfo=UTC))
+CONSENTS = {"transactional": True, "marketing": False}
+
+
+def line_with(*ranges: tuple[datetime, datetime]) -> tuple[WaitlistLine, list[str]]:
+    line = WaitlistLine(tenant_id="t", service_id="s", location_id="l", day=DAY.isoformat())
+    entries = [
+        line.join(f"e{n}", f"c{n}", earliest, latest, None, CONSENTS, NOW)
+        for n, (earliest, latest) in enumerate(ranges, start=1)
+    ]
+    return line, entries
+
+
+def offer_all(line: WaitlistLine) -> list[str]:
+    offered = []
+    for match in line.matches():
+        booking_id = str(uuid4())
+        line.make_offer(match, booking_id)
+        offered.append(booking_id)
+    return offered
+
+
+class TestWhoIsOffered:
+    def test_a_freed_slot_goes_to_the_first_in_line_it_suits(self) -> None:
+        line, _ = line_with((ELEVEN, ELEVEN), WHOLE_DAY, WHOLE_DAY)
+        line.freed(TEN, NOW)
+        assert [(m.entry_id, m.start) for m in line.matches()] == [("e2", TEN)]
+
+    def test_each_free_slot_to_a_different_customer(self) -> None:
+        line, _ = line_with(WHOLE_DAY, WHOLE_DAY, WHOLE_DAY)
+        line.freed(TEN, NOW)
+        line.freed(NINE, NOW)
+        assert [(m.entry_id, m.start) for m in line.matches()] == [("e1", NINE), ("e2", TEN)]
+
+    def test_a_slot_under_offer_is_offered_to_no_one_else(self) -> None:
+        line, _ = line_with(WHOLE_DAY, WHOLE_DAY)
+        line.freed(TEN, NOW)
+        offer_all(line)
+        line.freed(TEN, NOW + timedelta(seconds=1))  # told again
+        line.freed(NINE, NOW + timedelta(seconds=1))
+        assert [(m.entry_id, m.start) for m in line.matches()] == [("e2", NINE)]
+
+    def test_joining_twice_keeps_the_first_place(self) -> None:
+        line, (first,) = line_with(WHOLE_DAY)
+        again = line.join("other", "c1", *WHOLE_DAY, None, CONSENTS, NOW)
+        assert again == first
+        assert line.position(first) == 1
+
+
+class TestOffersEnding:
+    def test_an_unclaimed_offer_passes_and_the_slot_goes_to_the_next_once_free(self) -> None:
+        line, (first, second) = line_with(WHOLE_DAY, WHOLE_DAY)
+        line.freed(TEN, NOW)
+        (booking_id,) = offer_all(line)
+        line.passed(booking_id, "expired", slot_still_held=True)
+        assert line.entry(first)["status"] == EntryStatus.PASSED
+        assert line.matches() == []  # its hold is not released yet
+        line.freed(TEN, NOW + timedelta(minutes=16))
+        assert [m.entry_id for m in line.matches()] == [second]
+
+    def test_a_claim_takes_the_entry_out_of_the_line(self) -> None:
+        line, (first, second) = line_with(WHOLE_DAY, WHOLE_DAY)
+        line.freed(TEN, NOW)
+        (booking_id,) = offer_all(line)
+        line.claimed(booking_id)
+        assert line.entry(first)["status"] == EntryStatus.CLAIMED
+        assert line.position(second) == 1
+        assert line.matches() == []
+
+    def test_a_lost_hold_keeps_the_place_but_not_that_start(self) -> None:
+        line, (first, second) = line_with(WHOLE_DAY, WHOLE_DAY)
+        line.freed(TEN, NOW)
+        (booking_id,) = offer_all(line)
+        line.lost(booking_id)
+        assert line.position(first) == 1
+        line.freed(TEN, NOW + timedelta(seconds=5))
+        assert [m.entry_id for m in line.matches()] == [second]
+
+    def test_leaving_while_offered_declines_the_offer(self) -> None:
+        line, (first,) = line_with(WHOLE_DAY)
+        line.freed(TEN, NOW)
+        offer_all(line)
+        line.leave(first)
+        assert line.offers == {}
+        assert line.entry(first)["status"] == EntryStatus.LEFT
+        with pytest.raises(NotInLine):
+            line.leave(first)
+
+
+def offer_booking(seconds: int = 900) -> Booking:
+    booking = new_booking(
+        Policy(), waitlist={"line_id": str(uuid4()), "entry_id": "e1", "offer_seconds": seconds}
+    )
+    booking.hold_placed(START, START + timedelta(hours=1), ["r1"], NOW + timedelta(minutes=16))
+    return booking
+
+
+class TestOfferBooking:
+    def test_a_held_offer_waits_for_its_claim(self) -> None:
+        booking = offer_booking()
+        assert booking.status is BookingStatus.OFFERED
+        booking.claim(NOW + timedelta(minutes=5))
+        assert booking.status is BookingStatus.CONFIRMING
+
+    def test_an_offer_runs_out_and_gives_its_hold_back(self) -> None:
+        booking = offer_booking()
+        assert not booking.time_out(NOW + timedelta(minutes=14), timedelta(60), timedelta(60))
+        assert booking.time_out(NOW + timedelta(minutes=15), timedelta(60), timedelta(60))
+        assert booking.status is BookingStatus.EXPIRED
+        assert isinstance(list(booking.collect_events())[-1], Booking.ReleaseAsked)
+
+    def test_a_late_claim_is_refused(self) -> None:
+        booking = offer_booking()
+        with pytest.raises(InvalidTransition, match="ran out"):
+            booking.claim(NOW + timedelta(minutes=15))
+
+    def test_a_booking_that_is_no_offer_cannot_be_claimed(self) -> None:
+        booking = new_booking(Policy())
+        booking.hold_placed(START, START + timedelta(hours=1), ["r1"], NOW + timedelta(minutes=10))
+        with pytest.raises(InvalidTransition):
+            booking.claim(NOW)

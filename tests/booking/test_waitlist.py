@@ -1,0 +1,153 @@
+"""The waitlist on the real stack (availability and booking, PostgreSQL, the broker): a
+cancelled slot is offered to the first customer waiting for it, passes to the next when
+the offer window (4 s here) runs out unclaimed, and ends booked once."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from slotline.availability.demo import Clinic
+from slotline.events.contract.notifications import NotificationRequested
+from slotline.events.contract.registry import parse_message
+from slotline.events.contract.waitlist import (
+    WaitlistClaimed,
+    WaitlistJoined,
+    WaitlistOffered,
+    WaitlistPassed,
+)
+from slotline.events.envelope import Message
+from slotline.events.testing.reading import eventually
+from slotline.events.testing.service import bearer
+
+from .conftest import Stack, form, future_start
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+def waiting_for(clinic: Clinic, start: datetime, name: str, phone: str) -> dict[str, Any]:
+    local = start.astimezone(ZoneInfo("Europe/Athens"))
+    return {
+        "name": name,
+        "phone": phone,
+        "service_id": str(clinic.service_id),
+        "location_id": str(clinic.location_id),
+        "day": local.date().isoformat(),
+        "earliest": local.strftime("%H:%M"),
+        "latest": local.strftime("%H:%M"),
+    }
+
+
+def published(stack: Stack, tenant: str, kind: type[Message]) -> list[Any]:
+    """The tenant's messages of one contract class, parsed as a consumer would."""
+    found = []
+    for record in stack.topics.messages:
+        if record.get("tenant_id") != tenant or "_raw" in record:
+            continue
+        body = {k: v for k, v in record.items() if k != "_topic"}
+        try:
+            message = parse_message(record["_topic"], json.dumps(body).encode())
+        except ValueError:
+            continue
+        if isinstance(message, kind):
+            found.append(message)
+    return found
+
+
+async def one(stack: Stack, tenant: str, kind: type[Message], **fields: str) -> Any:
+    async def arrived() -> bool:
+        return any(
+            all(getattr(m, k) == v for k, v in fields.items())
+            for m in published(stack, tenant, kind)
+        )
+
+    await eventually(arrived, timeout=30)
+    return next(
+        m
+        for m in published(stack, tenant, kind)
+        if all(getattr(m, k) == v for k, v in fields.items())
+    )
+
+
+class TestAFreedSlotRefillsFromTheWaitlist:
+    async def test_offered_to_the_first_passed_on_after_the_window_and_booked_once(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic(staff=1, rooms=1)  # one slot at a time
+        tenant = clinic.tenant_id
+        start = future_start(hour=11)
+        client = stack.booking.client
+        booked = await client.post(f"/v1/public/{tenant}/bookings", json=form(clinic, start))
+        assert booked.status_code == 201, booked.text
+
+        first = await client.post(
+            f"/v1/public/{tenant}/waitlist",
+            json=waiting_for(clinic, start, "Eleni First", "+306941111111"),
+        )
+        second = await client.post(
+            f"/v1/public/{tenant}/waitlist",
+            json=waiting_for(clinic, start, "Nikos Second", "+306942222222"),
+        )
+        assert first.status_code == 201, first.text
+        assert second.status_code == 201, second.text
+        assert (first.json()["position"], second.json()["position"]) == (1, 2)
+        first_entry, second_entry = first.json()["entry_id"], second.json()["entry_id"]
+        joined = await one(stack, tenant, WaitlistJoined, entry_id=second_entry)
+        assert joined.position == 2  # ids only on the public topic: no name, no phone
+
+        # Given a waiting line, when the booking is cancelled
+        cancelled = await client.post(booked.json()["manage_url"] + "/cancel", json={})
+        assert cancelled.status_code == 200, cancelled.text
+
+        # then the first in line is offered the slot, with a message carrying a claim link
+        offer = await one(stack, tenant, WaitlistOffered, entry_id=first_entry)
+        assert offer.slot.start == start
+        notice = await one(
+            stack,
+            tenant,
+            NotificationRequested,
+            notification_id=f"waitlist-offer:{offer.booking_id}",
+        )
+        assert notice.template == "waitlist_offer"
+        assert notice.to_phone == "+306941111111"
+        place = await client.get(first.json()["link"])
+        assert place.json()["status"] == "offered"
+        assert place.json()["offer"]["booking_id"] == offer.booking_id
+
+        # and, unclaimed when the window runs out, it passes to the next
+        passed = await one(stack, tenant, WaitlistPassed, entry_id=first_entry)
+        assert (passed.booking_id, passed.reason) == (offer.booking_id, "expired")
+        second_offer = await one(stack, tenant, WaitlistOffered, entry_id=second_entry)
+        assert second_offer.slot.start == start
+        assert second_offer.sequence > passed.sequence  # never two offers at once
+        late = await client.post(first.json()["link"] + "/leave")
+        assert late.status_code == 404  # the first is out of the line
+
+        # the second claims it through the link in the message, and it is booked once
+        claim_url = (
+            await one(
+                stack,
+                tenant,
+                NotificationRequested,
+                notification_id=f"waitlist-offer:{second_offer.booking_id}",
+            )
+        ).variables["claim_url"]
+        claimed = await client.post(claim_url + "/claim")
+        assert claimed.status_code == 200, claimed.text
+        await one(stack, tenant, WaitlistClaimed, entry_id=second_entry)
+
+        async def booked_once() -> bool:
+            sheet = await client.get(
+                "/v1/bookings", params={"status": "confirmed"}, headers=bearer("staff", tenant)
+            )
+            return [b["booking_id"] for b in sheet.json()] == [second_offer.booking_id]
+
+        await eventually(booked_once, timeout=20)
+        again = await client.post(claim_url + "/claim")
+        assert again.status_code == 409
+        first_claim = notice.variables["claim_url"] + "/claim"
+        assert (await client.post(first_claim)).status_code == 409  # its offer ran out
