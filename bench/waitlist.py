@@ -213,8 +213,14 @@ async def main() -> int:
     ):
         clinic = open_clinic(database_url)
         env = {"SLOTLINE_RELAY_IDLE_POLL_SECONDS": "0.5", **LIMITS_OUT_OF_THE_WAY}
+        port = free_port()  # manage links must point at this booking process
         booking = ServiceProcess(
-            "slotline.booking", database_url, bootstrap, tmp / "booking.log", env=env
+            "slotline.booking",
+            database_url,
+            bootstrap,
+            tmp / "booking.log",
+            env={**env, "SLOTLINE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"},
+            port=port,
         )
         notifier = ServiceProcess(
             "slotline.notifier",
