@@ -424,7 +424,7 @@ def _app(service: RunningService) -> NotifierApplication:
 
 
 def _guard() -> Any:
-    from slotline.notifier.webhooks.addresses import AddressGuard
+    from slotline.events.outbound import AddressGuard
 
     return AddressGuard(allow_private=True)
 

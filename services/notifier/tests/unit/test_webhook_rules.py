@@ -8,23 +8,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks import Webhook
 
+from slotline.events.outbound import AddressGuard, UnsafeUrl, checked_url, forbidden_address
 from slotline.notifier.application.webhooks import new_secret
 from slotline.notifier.domain.webhooks import (
     Health,
     PausePolicy,
     RetryPolicy,
     SigningKey,
-    UnsafeUrl,
-    checked_url,
     delivery_id,
-    forbidden_address,
     next_attempt_at,
     rotated,
     should_pause,
     signing_keys,
 )
 from slotline.notifier.persistence.webhooks import Claimed
-from slotline.notifier.webhooks.addresses import AddressGuard
 from slotline.notifier.webhooks.sender import WebhookHttp, signature_header
 
 pytestmark = pytest.mark.unit

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from fastapi import APIRouter
 
 from slotline.events.clock import utc_now
+from slotline.events.outbound import AddressGuard, UnsafeUrl
 from slotline.events.runtime import BackgroundTask, ServiceSpec
 from slotline.notifier.application import (
     Invalid,
@@ -23,7 +24,7 @@ from slotline.notifier.dispatcher import Dispatcher
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import parse_kinds
 from slotline.notifier.domain.sending_window import SendingWindow
-from slotline.notifier.domain.webhooks import PausePolicy, RetryPolicy, UnsafeUrl
+from slotline.notifier.domain.webhooks import PausePolicy, RetryPolicy
 from slotline.notifier.http.feeds import feeds_router
 from slotline.notifier.http.outbox import outbox_router
 from slotline.notifier.http.preferences import router as preferences_router
@@ -33,7 +34,6 @@ from slotline.notifier.messaging import publisher, subscriptions
 from slotline.notifier.persistence.tables import open_tables
 from slotline.notifier.sending import Delivery
 from slotline.notifier.settings import NotifierSettings
-from slotline.notifier.webhooks.addresses import AddressGuard
 from slotline.notifier.webhooks.dispatcher import WebhookDispatcher
 from slotline.notifier.webhooks.sender import WebhookHttp
 
@@ -57,6 +57,13 @@ def config_of(settings: NotifierSettings) -> NotifierConfig:
     )
 
 
+def webhook_guard(settings: NotifierSettings) -> AddressGuard:
+    """Where webhooks may go: public addresses, unless the operator allows private ones."""
+    return AddressGuard(
+        settings.webhook_allow_private_addresses, "SLOTLINE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES"
+    )
+
+
 def webhook_config(settings: NotifierSettings) -> WebhookConfig:
     return WebhookConfig(
         retry=RetryPolicy(
@@ -69,7 +76,7 @@ def webhook_config(settings: NotifierSettings) -> WebhookConfig:
             failing_for=timedelta(seconds=settings.webhook_pause_after_seconds),
         ),
         secret_overlap=timedelta(seconds=settings.webhook_secret_overlap_seconds),
-        check_url=AddressGuard(settings.webhook_allow_private_addresses).check,
+        check_url=webhook_guard(settings).check,
     )
 
 
@@ -104,7 +111,7 @@ def service_spec(
         webhook_sender = WebhookDispatcher(
             application,
             WebhookHttp(
-                AddressGuard(settings.webhook_allow_private_addresses),
+                webhook_guard(settings),
                 timeout_seconds=settings.webhook_timeout_seconds,
                 max_response_bytes=settings.webhook_max_response_bytes,
                 concurrency=settings.webhook_concurrency,

@@ -1,17 +1,20 @@
 """Where a calendar link may point: public addresses only, unless the operator allows
 private ones (``SLOTLINE_CALENDAR_ALLOW_PRIVATE_ADDRESSES``: a calendar server on the
-local network; tests). A manager must not make the service call loopback, the cloud's
-metadata address or the cluster's own services (server-side request forgery)."""
+local network; tests). The guard is the one every outbound request configured by a
+tenant's user goes through (``slotline.events.outbound``); this says it for calendars."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from urllib.parse import urlsplit
+
+from slotline.events.outbound import AddressGuard, UnsafeUrl
 
 
 class CalendarAddressRefused(ValueError):
     """The link's URL names an address the service may not call."""
+
+
+GUARD = AddressGuard(allow_private=False, setting="SLOTLINE_CALENDAR_ALLOW_PRIVATE_ADDRESSES")
 
 
 def check_address(url: str, allow_private: bool) -> None:
@@ -21,17 +24,7 @@ def check_address(url: str, allow_private: bool) -> None:
         raise CalendarAddressRefused("the calendar URL must be http(s) with a host")
     if allow_private:
         return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise CalendarAddressRefused(
-            f"the calendar host {parts.hostname!r} does not resolve"
-        ) from None
-    for *_, sockaddr in found:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-        if not address.is_global:
-            raise CalendarAddressRefused(
-                f"the calendar host {parts.hostname!r} is a private, loopback or link-local"
-                f" address ({address}); set SLOTLINE_CALENDAR_ALLOW_PRIVATE_ADDRESSES to allow"
-            )
+        GUARD.check(url)
+    except UnsafeUrl as refused:
+        raise CalendarAddressRefused(f"the calendar URL is refused: {refused}") from None

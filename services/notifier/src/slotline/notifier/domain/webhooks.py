@@ -17,15 +17,14 @@ Rules, all pure:
   at least ``failing_for``, is paused: its deliveries wait, none is dropped, and the
   pause is an event (:class:`WebhookEndpoint.Paused`) — never silent (:func:`should_pause`).
 - **Addresses**: loopback, private, link-local and other non-public addresses are never
-  reached unless the operator allows them (:func:`forbidden_address`).
+  reached unless the operator allows them (``slotline.events.outbound``, shared with the
+  calendar links of availability).
 """
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -129,51 +128,6 @@ def should_pause(policy: PausePolicy, health: Health, now: datetime) -> bool:
         and health.failures >= policy.failures
         and now - health.failing_since >= policy.failing_for
     )
-
-
-# --- addresses -------------------------------------------------------------------------
-
-
-class UnsafeUrl(ValueError):
-    """A URL a webhook may never be sent to (scheme, credentials, address)."""
-
-
-def checked_url(url: str) -> str:
-    """``url`` if it is an absolute http(s) URL with a host and no credentials."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"}:
-        raise UnsafeUrl("the URL must start with https:// (or http://)")
-    if not parts.hostname:
-        raise UnsafeUrl("the URL has no host")
-    if parts.username or parts.password:
-        raise UnsafeUrl("the URL must not carry credentials (user:password@)")
-    if parts.fragment:
-        raise UnsafeUrl("the URL must not have a #fragment")
-    try:
-        parts.port  # noqa: B018 — raises ValueError for a port out of range
-    except ValueError as error:
-        raise UnsafeUrl(f"the URL's port is invalid: {error}") from None
-    return url
-
-
-def forbidden_address(address: str) -> str | None:
-    """Why ``address`` (an IP) is not a public one (loopback, private, link-local, …),
-    or None when it is."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for reason, flagged in (
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("private", ip.is_private),
-        ("multicast", ip.is_multicast),
-        ("unspecified", ip.is_unspecified),
-        ("reserved", ip.is_reserved),
-        ("not globally routable", not ip.is_global),
-    ):
-        if flagged:
-            return f"{address} is a {reason} address"
-    return None
 
 
 # --- the public history of an endpoint -------------------------------------------------

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from standardwebhooks import Webhook
 
-from slotline.notifier.domain.webhooks import UnsafeUrl, signing_keys
+from slotline.events.outbound import AddressGuard, UnsafeUrl
+from slotline.notifier.domain.webhooks import signing_keys
 from slotline.notifier.persistence.webhooks import AttemptOutcome, Claimed
-from slotline.notifier.webhooks.addresses import AddressGuard
 
 EXCERPT_CHARS = 500
 """Of the receiver's answer, this much is kept in the delivery log."""
