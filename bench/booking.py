@@ -106,6 +106,14 @@ class Slots:
         start = datetime.combine(day, clock_time(minutes // 60, minutes % 60), ATHENS)
         return clinic, start.astimezone(UTC)
 
+    def after_the_window(self, count: int) -> list[tuple[demo.Clinic, datetime]]:
+        """``count`` slots (one per clinic) on the day after the ``DAYS`` the saga phases
+        use: the therapist the burst pins cannot already be booked there (their requests
+        name no therapist, so an earlier one may have been given any)."""
+        day = self.first_day + timedelta(days=DAYS)
+        noon = datetime.combine(day, clock_time(12, 0), ATHENS)  # on the grid: 120 + 8 × 75 min
+        return [(self.clinics[n % len(self.clinics)], noon.astimezone(UTC)) for n in range(count)]
+
 
 def request(clinic: demo.Clinic, start: datetime) -> BookingRequested:
     request_id = f"bench-{uuid4().hex}"
@@ -318,7 +326,7 @@ async def run(bootstrap: str, slots: Slots, meter: CpuMeter, *, gentle_only: boo
 async def burst_over_http(base_url: str, slots: Slots) -> None:
     """200 customers on phones tap "book" together for 3 slots, through the public
     endpoint: each must hear 201 or 409 within the endpoint's wait (202 = undecided)."""
-    wanted = [slots.take() for _ in range(BURST_SLOTS)]
+    wanted = slots.after_the_window(BURST_SLOTS)
     limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=BURST)
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
 
