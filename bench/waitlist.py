@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import sys
 import time
@@ -44,6 +43,8 @@ from support import (
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
+from slotline.events.contract.registry import ContractViolation, parse_message
+from slotline.events.contract.waitlist import WaitlistOffered
 from slotline.events.local.infra import free_port
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.topics import BOOKING_EVENTS
@@ -111,9 +112,10 @@ class Offers:
             now = time.time()
             for records in batches.values():
                 for record in records:
-                    value = json.loads(record.value or b"{}")
-                    if value.get("event_type") == "WaitlistOffered":
-                        self.seen.setdefault(value["entry_id"], now)
+                    with contextlib.suppress(ContractViolation):  # not ours to judge here
+                        message = parse_message(record.topic, record.value or b"")
+                        if isinstance(message, WaitlistOffered):
+                            self.seen.setdefault(message.entry_id, now)
 
     async def stop(self) -> None:
         if self._task is not None:
