@@ -90,6 +90,34 @@ def texts(provider: tuple[ProviderSimulator, str], phone: str) -> list[dict[str,
     return provider[0].to(phone)
 
 
+class TestQuietHours:
+    async def test_a_confirmation_and_a_cancellation_at_night_go_at_once(
+        self, service: RunningService, provider: tuple[ProviderSimulator, str], clock: TestClock
+    ) -> None:
+        """Someone who books at 23:00 waits for the confirmation, and a cancelled early
+        appointment cannot wait for 08:00; quiet hours hold back only what comes unprompted."""
+        tenant, phone = new_tenant(), greek_mobile()
+        clock.move_to(local_time(clock, 1, 23))  # 23:00 in Athens
+        start = local_time(clock, 1, 10)  # 10:00 the next morning
+        event = confirmed(tenant, start, phone=phone)
+        await publish(service, event)
+        await eventually(lambda: texts(provider, phone), timeout=10)
+        assert str(texts(provider, phone)[0]["Body"]).startswith("Booked: Massage 60")
+        await publish(
+            service,
+            bookings.BookingCancelled(
+                tenant_id=tenant,
+                aggregate_id=event.booking_id,
+                sequence=event.sequence + 1,
+                booking_id=event.booking_id,
+                by=bookings.Actor.STAFF,
+                within_free_window=True,
+            ),
+        )
+        await eventually(lambda: len(texts(provider, phone)) == 2, timeout=10)
+        assert "cancel" in str(texts(provider, phone)[1]["Body"]).lower()
+
+
 class TestReminders:
     async def test_reminders_fire_at_24h_and_1h_on_every_channel_and_never_twice(
         self,

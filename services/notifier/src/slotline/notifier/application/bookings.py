@@ -38,7 +38,14 @@ class BookingNotices(NotifierCore):
             self._enqueue(
                 work,
                 booking_notice(
-                    card, Notice("confirmed", "booking_confirmed", now, calendar=self._ics(card))
+                    card,
+                    Notice(
+                        "confirmed",
+                        "booking_confirmed",
+                        now,
+                        calendar=self._ics(card),
+                        answers_change=True,
+                    ),
                 ),
             )
             self._schedule_reminders(work, card, prefs, now)
@@ -80,6 +87,7 @@ class BookingNotices(NotifierCore):
                         "booking_rescheduled",
                         now,
                         calendar=self._ics(card),
+                        answers_change=True,
                     ),
                 ),
             )
@@ -102,7 +110,14 @@ class BookingNotices(NotifierCore):
             self._enqueue(
                 work,
                 booking_notice(
-                    card, Notice("cancelled", "booking_cancelled", now, calendar=self._ics(card))
+                    card,
+                    Notice(
+                        "cancelled",
+                        "booking_cancelled",
+                        now,
+                        calendar=self._ics(card),
+                        answers_change=True,
+                    ),
                 ),
             )
         self._wake()

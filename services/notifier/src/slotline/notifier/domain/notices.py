@@ -32,7 +32,12 @@ class Notice:
     """One notice about a booking: what it is for (``purpose``, unique per booking), the
     template it is written with and when it is due; perhaps a calendar file (e-mail
     only), more template variables, a time after which it is no use, the reminder it is,
-    or that it goes by text only."""
+    or that it goes by text only.
+
+    ``answers_change``: the notice answers a change just made to the booking (confirmed,
+    moved, cancelled), so it goes at once, quiet hours or not — someone who books at
+    22:30 waits for the confirmation, and a cancelled 08:30 appointment cannot wait for
+    08:00. Quiet hours hold back what comes unprompted: reminders, refund texts."""
 
     purpose: str
     template: str
@@ -42,6 +47,7 @@ class Notice:
     useful_until: datetime | None = None
     reminder_kind: str | None = None
     text_only: bool = False
+    answers_change: bool = False
 
 
 def booking_notice(card: BookingCard, notice: Notice) -> list[QueuedMessage]:
@@ -63,6 +69,7 @@ def booking_notice(card: BookingCard, notice: Notice) -> list[QueuedMessage]:
                 variables={**card.template_variables(), **(notice.variables or {})},
                 to_phone=card.phone,
                 to_email=card.email,
+                urgent=notice.answers_change,
                 zone=card.time_zone,
                 useful_until=notice.useful_until,
                 booking_id=card.booking_id,
