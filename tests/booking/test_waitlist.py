@@ -151,3 +151,18 @@ class TestAFreedSlotRefillsFromTheWaitlist:
         assert again.status_code == 409
         first_claim = notice.variables["claim_url"] + "/claim"
         assert (await client.post(first_claim)).status_code == 409  # its offer ran out
+
+
+class TestAJoinThatCannotBeOffered:
+    async def test_a_join_with_neither_phone_nor_email_is_refused_by_name(
+        self, stack: Stack
+    ) -> None:
+        """An offer that cannot reach anyone would hold a freed slot for nobody."""
+        clinic = await stack.clinic(staff=1, rooms=1)
+        asked = waiting_for(clinic, future_start(hour=12), "Nobody Reachable", "")
+        del asked["phone"]
+        refused = await stack.booking.client.post(
+            f"/v1/public/{clinic.tenant_id}/waitlist", json=asked
+        )
+        assert refused.status_code == 422, refused.text
+        assert "phone or email" in refused.text

@@ -118,9 +118,10 @@ class PublicConsentsForm(ConsentsForm):
         return value
 
 
-class _Request(BaseModel):
-    """What every booking request over HTTP says; the Kafka ``BookingRequested`` carries
-    the same. A phone number or an e-mail address is required (``anyOf``)."""
+class ContactForm(BaseModel):
+    """Who the customer is and how to reach them, as every form that adds a customer
+    asks it (a booking, a place on the waitlist): a phone number or an e-mail address is
+    required (``anyOf`` in the schema, and checked here)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=REACHABLE)
 
@@ -130,6 +131,21 @@ class _Request(BaseModel):
         default=None, max_length=254, pattern=EMAIL, description="E-mail address."
     )
     language: Language = Field(default="en", description="Preferred language, e.g. en, el.")
+
+    _normalise_phone = field_validator("phone")(_phone)
+    _normalise_email = field_validator("email")(_email)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if not self.phone and not self.email:
+            raise ValueError("give a phone number or an e-mail address (phone or email)")
+        return self
+
+
+class _Request(ContactForm):
+    """What every booking request over HTTP says; the Kafka ``BookingRequested`` carries
+    the same."""
+
     service_id: ObjectId = Field(description="The service booked.")
     location_id: ObjectId = Field(description="Where.")
     start: AwareInstant = Field(description="Slot start with its UTC offset.")
@@ -144,15 +160,6 @@ class _Request(BaseModel):
     request_id: ObjectId | None = Field(
         default=None, description="Your id for the request (generated if absent)."
     )
-
-    _normalise_phone = field_validator("phone")(_phone)
-    _normalise_email = field_validator("email")(_email)
-
-    @model_validator(mode="after")
-    def _reachable(self) -> Self:
-        if not self.phone and not self.email:
-            raise ValueError("give a phone number or an e-mail address (phone or email)")
-        return self
 
 
 class BookingForm(_Request):

@@ -11,25 +11,16 @@ from uuid import UUID
 
 import anyio
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from slotline.booking.application import BookingApplication
 from slotline.booking.application.waitlist import JoinRequest, WaitlistRefused
 from slotline.booking.domain.waitlist import WaitlistLine
 from slotline.booking.http.deps import Bookings, Settings, Staff
-from slotline.booking.http.forms import (
-    EMAIL,
-    PHONE,
-    REACHABLE,
-    ObjectId,
-    PublicConsentsForm,
-    _email,
-    _phone,
-)
+from slotline.booking.http.forms import ContactForm, ObjectId, PublicConsentsForm
 from slotline.booking.http.throttle import throttle_manage, throttle_public
 from slotline.booking.links import ManageLinks, WaitlistLinks
 from slotline.booking.settings import BookingSettings
-from slotline.events.contract.common import Language
 from slotline.events.rate_limits import rate_limited_responses
 
 router = APIRouter(tags=["waitlist"])
@@ -43,18 +34,10 @@ LocalTime = Annotated[
 HORIZON = timedelta(days=366)
 
 
-class WaitlistForm(BaseModel):
+class WaitlistForm(ContactForm):
     """Join the waitlist for a service on a local day, optionally within a time range or
-    with one staff member. A phone number or an e-mail address is required."""
+    with one staff member."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=REACHABLE)
-
-    name: str = Field(min_length=1, max_length=200, description="The customer's name.")
-    phone: str | None = Field(default=None, max_length=40, description=PHONE)
-    email: str | None = Field(
-        default=None, max_length=254, pattern=EMAIL, description="E-mail address."
-    )
-    language: Language = Field(default="en", description="Preferred language, e.g. en, el.")
     service_id: ObjectId = Field(description="The service waited for.")
     location_id: ObjectId = Field(description="Where.")
     day: date = Field(description="The local day, in the location's time zone.")
@@ -64,9 +47,6 @@ class WaitlistForm(BaseModel):
     consents: PublicConsentsForm = Field(
         default_factory=PublicConsentsForm, description="What may be sent to them."
     )
-
-    _normalise_phone = field_validator("phone")(_phone)
-    _normalise_email = field_validator("email")(_email)
 
 
 class WaitlistOffer(BaseModel):
