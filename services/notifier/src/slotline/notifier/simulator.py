@@ -8,7 +8,6 @@ Twilio's error codes for invalid or unsubscribed numbers, 503 during an outage,
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 import time
@@ -19,10 +18,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from slotline.events.local.serving import served
 from slotline.events.twilio_signature import twilio_signature
 from slotline.notifier.channels.twilio import valid_number
 
@@ -98,16 +97,5 @@ def _error(status: int, code: int, message: str) -> JSONResponse:
 @asynccontextmanager
 async def serving(simulator: ProviderSimulator, port: int) -> AsyncIterator[str]:
     """Serve the simulator on ``port`` until the block ends; yields its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(simulator.app(), port=port, log_config=None, access_log=False)
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with served(simulator.app(), port) as url:
+        yield url

@@ -22,6 +22,7 @@ from slotline.events.contract.notifications import TextBackRequested
 from slotline.events.contract.registry import parse_message
 from slotline.events.envelope import Message
 from slotline.events.local.infra import free_port
+from slotline.events.local.serving import served
 from slotline.events.testing.reading import read_topic
 from slotline.events.testing.service import RunningService
 from slotline.events.topics import NOTIFICATIONS_EVENTS
@@ -356,24 +357,5 @@ class WebhookReceiver:
 @asynccontextmanager
 async def receiving(receiver: WebhookReceiver) -> AsyncIterator[str]:
     """Serve ``receiver`` on a free local port until the block ends; yields its URL."""
-    import uvicorn
-
-    server = uvicorn.Server(
-        uvicorn.Config(
-            receiver.app(),
-            port=free_port(),
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=1,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with served(receiver.app(), free_port(), graceful_seconds=1) as url:
+        yield url
