@@ -53,13 +53,16 @@ def _specs() -> dict[str, Callable[[str, str], Any]]:
             settings(database_url=database_url, kafka_bootstrap=bootstrap, http_port=free_port())
         )
 
-    return {  # the longest runs first, so the two lanes end close together
+    # The longest runs first, so the two lanes end close together: alone, one after
+    # another, availability took 52 s, booking 42, call-intake 39, notifier 27, payments
+    # 12.5 and analytics 12 (2026-12-04); in this order the lanes hold 91.5 and 93 s.
+    return {
         "availability": make(availability, AvailabilitySettings),
-        "call-intake": make(call_intake, CallIntakeSettings),
         "booking": make(booking, BookingSettings),
-        "analytics": make(analytics, AnalyticsSettings),
-        "payments": make(payments, PaymentsSettings),
+        "call-intake": make(call_intake, CallIntakeSettings),
         "notifier": make(notifier, NotifierSettings),
+        "payments": make(payments, PaymentsSettings),
+        "analytics": make(analytics, AnalyticsSettings),
     }
 
 
