@@ -31,8 +31,10 @@ from slotline.availability.http.holds import router as holds_router
 from slotline.availability.http.slots import router as slots_router
 from slotline.availability.live.feed import SlotFeed
 from slotline.availability.live.projection import SlotProjection
+from slotline.availability.live.publishing import SlotsPublisher
 from slotline.availability.messaging import publisher, subscriptions
 from slotline.availability.settings import AvailabilitySettings
+from slotline.events.kafka import build_producer
 from slotline.events.runtime import BackgroundTask, ServiceSpec
 from slotline.events.unit_of_work import ContentionTooHigh
 
@@ -75,6 +77,12 @@ def service_spec(
             idle_poll_seconds=settings.relay_idle_poll_seconds,
             limited_threshold=settings.limited_threshold,
             horizon_roll_seconds=settings.horizon_roll_seconds,
+            publisher=SlotsPublisher(
+                lambda: application.sql_recorder,
+                application.schema,
+                lambda: build_producer(settings, role="slots"),
+                poll_seconds=settings.relay_idle_poll_seconds,
+            ),
         )
         serving: tuple[BackgroundTask, ...] = (
             HoldExpiry(

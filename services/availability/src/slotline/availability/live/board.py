@@ -52,6 +52,10 @@ CREATE TABLE IF NOT EXISTS {schema}.slot_day (
     computed_at timestamptz NOT NULL,
     PRIMARY KEY (service_id, location_id, local_day)
 );
+ALTER TABLE {schema}.slot_day ADD COLUMN IF NOT EXISTS tenant_id text;
+ALTER TABLE {schema}.slot_day ADD COLUMN IF NOT EXISTS published_revision bigint;
+CREATE INDEX IF NOT EXISTS slot_day_unpublished ON {schema}.slot_day (revision)
+    WHERE published_revision IS DISTINCT FROM revision;
 CREATE TABLE IF NOT EXISTS {schema}.hold_view (
     hold_id uuid PRIMARY KEY,
     tenant_id text NOT NULL,
@@ -147,11 +151,13 @@ def replace_day(
         )
     cursor.execute(
         sql.SQL(
-            "INSERT INTO {} VALUES (%s, %s, %s, %s, %s) ON CONFLICT"
+            "INSERT INTO {} (service_id, location_id, local_day, revision, computed_at,"
+            " tenant_id) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT"
             " (service_id, location_id, local_day) DO UPDATE"
-            " SET revision = excluded.revision, computed_at = excluded.computed_at"
+            " SET revision = excluded.revision, computed_at = excluded.computed_at,"
+            " tenant_id = excluded.tenant_id"
         ).format(sql.Identifier(schema, "slot_day")),
-        (key.service_id, key.location_id, key.day, revision, computed_at),
+        (key.service_id, key.location_id, key.day, revision, computed_at, key.tenant_id),
     )
     payload = {
         "tenant_id": key.tenant_id,
@@ -161,6 +167,73 @@ def replace_day(
         "revision": revision,
     }
     cursor.execute("SELECT pg_notify(%s, %s)", (SLOTS_CHANGED_CHANNEL, json.dumps(payload)))
+
+
+@dataclass(frozen=True)
+class DayState:
+    """A recomputed day as it stands, with the revision it was computed at."""
+
+    key: DayKey
+    revision: int
+    computed_at: datetime
+    slots: list[DictRow]  # slot_start, slot_end, status, free_resources, seats_left
+
+
+def unpublished_days(cursor: Cursor[DictRow], schema: str, limit: int) -> list[DayState]:
+    """Up to ``limit`` days recomputed since they were last published, oldest first, each
+    whole (a recompute may have touched part of the day)."""
+    cursor.execute(
+        sql.SQL(
+            "SELECT tenant_id, service_id, location_id, local_day, revision, computed_at"
+            " FROM {} WHERE published_revision IS DISTINCT FROM revision"
+            " AND tenant_id IS NOT NULL ORDER BY revision LIMIT %s"
+        ).format(sql.Identifier(schema, "slot_day")),
+        (limit,),
+    )
+    days = {
+        (row["service_id"], row["location_id"], row["local_day"]): DayState(
+            DayKey(row["tenant_id"], row["service_id"], row["location_id"], row["local_day"]),
+            int(row["revision"]),
+            row["computed_at"],
+            [],
+        )
+        for row in cursor.fetchall()
+    }
+    if not days:
+        return []
+    services, locations, local_days = (list(column) for column in zip(*days, strict=True))
+    cursor.execute(
+        sql.SQL(
+            "SELECT v.service_id, v.location_id, v.local_day, v.slot_start, v.slot_end,"
+            " v.status, v.free_resources, v.seats_left FROM {} v"
+            " JOIN unnest(%s::uuid[], %s::uuid[], %s::date[]) AS d(service_id, location_id,"
+            " local_day) USING (service_id, location_id, local_day)"
+            " ORDER BY v.slot_start"
+        ).format(sql.Identifier(schema, "slot_view")),
+        (services, locations, local_days),
+    )
+    for row in cursor.fetchall():
+        days[(row["service_id"], row["location_id"], row["local_day"])].slots.append(row)
+    return list(days.values())
+
+
+def mark_published(cursor: Cursor[DictRow], schema: str, days: Sequence[DayState]) -> None:
+    """Note each day as published at its revision; a day recomputed since stays due."""
+    cursor.execute(
+        sql.SQL(
+            "UPDATE {} AS s SET published_revision = greatest(s.published_revision, d.revision)"
+            " FROM unnest(%s::uuid[], %s::uuid[], %s::date[], %s::bigint[])"
+            " AS d(service_id, location_id, local_day, revision)"
+            " WHERE s.service_id = d.service_id AND s.location_id = d.location_id"
+            " AND s.local_day = d.local_day"
+        ).format(sql.Identifier(schema, "slot_day")),
+        (
+            [d.key.service_id for d in days],
+            [d.key.location_id for d in days],
+            [d.key.day for d in days],
+            [d.revision for d in days],
+        ),
+    )
 
 
 def drop_service(cursor: Cursor[DictRow], schema: str, service_id: UUID) -> None:

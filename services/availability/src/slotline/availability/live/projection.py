@@ -9,8 +9,10 @@ recomputed day by NOTIFY when it commits.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -32,6 +34,7 @@ from slotline.availability.domain.slots import day_slots
 from slotline.availability.domain.values import Interval, ServiceDefinition
 from slotline.availability.live import board
 from slotline.availability.live.board import DayKey
+from slotline.availability.live.publishing import SlotsPublisher
 from slotline.availability.live.state import ProjectedState
 from slotline.events.logs import get_logger
 from slotline.events.projection import Projection
@@ -54,6 +57,7 @@ class SlotProjection(Projection):
         limited_threshold: int = 2,
         horizon_roll_seconds: float = 900.0,
         clock: Callable[[], datetime] | None = None,
+        publisher: SlotsPublisher | None = None,
     ) -> None:
         super().__init__(
             app,
@@ -70,13 +74,30 @@ class SlotProjection(Projection):
         self.events_applied = 0
         self.days_recomputed = 0
         self._last_roll = 0.0
+        self.publisher = publisher
 
     # --- following ---------------------------------------------------------------
 
+    async def run(self) -> None:
+        """Follow the log; while leading, the publisher sends the recomputed days."""
+        if self.publisher is None:
+            await super().run()
+            return
+        publishing = asyncio.create_task(self.publisher.run(lambda: self.state == "leading"))
+        try:
+            await super().run()
+        finally:
+            publishing.cancel()
+            with suppress(asyncio.CancelledError):
+                await publishing
+
     async def follow_once(self) -> int:
         handled = await super().follow_once()
-        if time.monotonic() - self._last_roll > self.horizon_roll_seconds:
+        rolled = time.monotonic() - self._last_roll > self.horizon_roll_seconds
+        if rolled:
             await anyio.to_thread.run_sync(self.roll_horizon)
+        if self.publisher is not None and (handled or rolled):
+            self.publisher.wake()
         return handled
 
     def make_tables(self, cursor: Cursor[DictRow]) -> None:
