@@ -1,5 +1,6 @@
 """Day views and alternatives: what the live view shows, and what to offer instead."""
 
+import random
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from slotline.availability import testing
+from slotline.availability.domain import slots as slot_rules
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.slots import (
     SlotStatus,
@@ -201,3 +203,49 @@ class TestNearestAlternatives:
 
         assert nearest_alternatives(at(9), UTC_ZONE, slots_on, DAY, 3) == []
         assert asked == [DAY]
+
+
+def room(number: int, *tags: str) -> ResourceState:
+    return replace(staff(number, *tags), kind=ResourceKind.ROOM)
+
+
+class TestCountingWithoutSearch:
+    """The live view counts side-by-side bookings without a search when no resource can
+    serve two requirements; it must say exactly what the search says."""
+
+    @pytest.mark.parametrize("seed", range(12))
+    def test_the_count_equals_the_searchs_on_random_clinics(
+        self, seed: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        chance = random.Random(seed)
+        therapists = [staff(n, "massage") for n in range(1, chance.randint(1, 6))]
+        rooms = [room(n, "massage") for n in range(50, 50 + chance.randint(1, 5))]
+        pair = replace(
+            MASSAGE,
+            service_id=UUID(int=102),
+            requirements=(
+                Requirement(ResourceKind.STAFF, frozenset({"massage"}), count=chance.randint(1, 2)),
+                Requirement(ResourceKind.ROOM, frozenset({"massage"})),
+            ),
+        )
+        calendars: Calendars = {}
+        for who in therapists + rooms:
+            for hour in (9, 10, 11):
+                if chance.random() < 0.4:
+                    book(calendars, who, at(hour))
+        resources = therapists + rooms
+        counted = day_slots(pair, DAY, resources, calendars, NOW, UTC_ZONE)
+        monkeypatch.setattr(slot_rules, "side_by_side", lambda service, found: None)
+        searched = day_slots(pair, DAY, resources, calendars, NOW, UTC_ZONE)
+        assert counted == searched
+
+    def test_pools_that_overlap_are_searched(self) -> None:
+        flexible = replace(
+            MASSAGE,
+            requirements=(
+                Requirement(ResourceKind.STAFF, frozenset({"massage"})),
+                Requirement(ResourceKind.STAFF, frozenset({"massage"})),
+            ),
+        )
+        slots = view(flexible, resources=(ANNA, BOB, staff(4, "massage")))
+        assert slots[time(9)].alternatives == 1  # three therapists: one pair, not 3 // 1

@@ -205,20 +205,43 @@ def candidates(
     *,
     seats: int = 1,
     rank: Callable[[ResourceState], Any] | None = None,
+    pools: Pools | None = None,
 ) -> Candidates:
-    """Check every qualifying resource against ``slot`` once."""
-    relevant = [r for r in resources if any(r.satisfies(q) for q in service.requirements)]
+    """Check every qualifying resource against ``slot`` once. ``pools``: the service's
+    :class:`Pools` among ``resources``, when the caller views many slots of them."""
+    pools = pools or Pools.of(service, resources)
+    relevant = pools.relevant
     reaches = {tz: SlotReach.of(service, slot, tz) for tz in {r.tz for r in relevant}}
     fits = {
         r.resource_id: resource_fit(r, service, slot, calendars, now, seats, reaches[r.tz])
         for r in relevant
     }
-    order = rank or (lambda r: str(r.resource_id))
-    options = [
-        sorted((r for r in relevant if r.satisfies(q) and fits[r.resource_id] is None), key=order)
-        for q in service.requirements
-    ]
+    options = [[r for r in pool if fits[r.resource_id] is None] for pool in pools.by_requirement]
+    if rank is not None:
+        options = [sorted(usable, key=rank) for usable in options]
     return Candidates(relevant, fits, options)
+
+
+def by_id(resource: ResourceState) -> int:
+    """The default preference: by id (the same order as the ids' text, as an int)."""
+    return resource.resource_id.int
+
+
+@dataclass(frozen=True)
+class Pools:
+    """The resources that could serve a service at all: every one, and per requirement
+    those it accepts, in the default order — the same for every slot of a day, so a day
+    view works them out once (``satisfies`` per resource, requirement and slot was a
+    tenth of the projector's day recompute)."""
+
+    relevant: list[ResourceState]
+    by_requirement: list[list[ResourceState]]
+
+    @classmethod
+    def of(cls, service: ServiceDefinition, resources: Sequence[ResourceState]) -> Pools:
+        relevant = [r for r in resources if any(r.satisfies(q) for q in service.requirements)]
+        pools = [[r for r in relevant if r.satisfies(q)] for q in service.requirements]
+        return cls(relevant, [sorted(pool, key=by_id) for pool in pools])
 
 
 def choose(
@@ -271,11 +294,11 @@ def find_assignment(
     if location_limit_reached(service, slot, resources, calendars, now):
         return RejectionReason.DAILY_LIMIT_REACHED
 
-    def rank(r: ResourceState) -> tuple[int, int, int, str]:
+    def rank(r: ResourceState) -> tuple[int, int, int, int]:
         entries = _entries(calendars, r.resource_id, local_date_of(slot.start, r.tz), now)
         hosting = seats_taken(entries, service.service_id, slot, now) > 0
         preferred = r.resource_id == preferred_staff_id
-        return (not hosting, not preferred, load(entries, now), str(r.resource_id))
+        return (not hosting, not preferred, load(entries, now), r.resource_id.int)
 
     found = candidates(service, slot, resources, calendars, now, seats=seats, rank=rank)
     chosen = choose(service, found, must_include=preferred_staff_id)
