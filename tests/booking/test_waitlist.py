@@ -5,13 +5,15 @@ the offer window (4 s here) runs out unclaimed, and ends booked once."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 import pytest
 
 from slotline.availability.demo import Clinic
+from slotline.availability.domain.values import ResourceKind, ResourceSchedule, WeeklyHours
 from slotline.events.contract.notifications import NotificationRequested
 from slotline.events.contract.registry import parse_message
 from slotline.events.contract.waitlist import (
@@ -151,6 +153,39 @@ class TestAFreedSlotRefillsFromTheWaitlist:
         assert again.status_code == 409
         first_claim = notice.variables["claim_url"] + "/claim"
         assert (await client.post(first_claim)).status_code == 409  # its offer ran out
+
+
+class TestANewResourceRefillsTheLine:
+    async def test_a_therapist_and_a_room_added_offer_the_full_hour_to_the_first_waiting(
+        self, stack: Stack
+    ) -> None:
+        """No booking gives the slot back here: the live view of the day (SlotsChanged)
+        shows it bookable again once the location can serve one more."""
+        clinic = await stack.clinic(staff=1, rooms=1)
+        tenant = clinic.tenant_id
+        start = future_start(hour=15)
+        client = stack.booking.client
+        booked = await client.post(f"/v1/public/{tenant}/bookings", json=form(clinic, start))
+        assert booked.status_code == 201, booked.text
+        joined = await client.post(
+            f"/v1/public/{tenant}/waitlist",
+            json=waiting_for(clinic, start, "Eleni Waiting", "+306943333333"),
+        )
+        assert joined.status_code == 201, joined.text
+
+        def add_a_pair() -> None:
+            app, location = stack.holds, clinic.location_id
+            hours = ResourceSchedule(WeeklyHours.every_day((time(9), time(21))))
+            app.register_resource(
+                tenant, location, ResourceKind.STAFF, "therapist new", ["massage"], hours
+            )
+            app.register_resource(
+                tenant, location, ResourceKind.ROOM, "room new", ["treatment"], hours
+            )
+
+        await anyio.to_thread.run_sync(add_a_pair)
+        offer = await one(stack, tenant, WaitlistOffered, entry_id=joined.json()["entry_id"])
+        assert offer.slot.start == start
 
 
 class TestAJoinThatCannotBeOffered:

@@ -139,3 +139,27 @@ class TestOfferBooking:
         booking.hold_placed(START, START + timedelta(hours=1), ["r1"], NOW + timedelta(minutes=10))
         with pytest.raises(InvalidTransition):
             booking.claim(NOW)
+
+
+class TestWhatTheLiveViewShows:
+    """``SlotsChanged``: a start the day's view shows bookable (a new schedule, a new
+    resource) is free for the line — when the view is not older than the entry."""
+
+    def test_a_start_shown_bookable_goes_to_the_first_it_suits(self) -> None:
+        line, _ = line_with((ELEVEN, ELEVEN), (TEN, TEN))
+        line.shown_free([NINE, TEN], NOW + timedelta(minutes=1))
+        assert [(m.entry_id, m.start) for m in line.matches()] == [("e2", TEN)]
+        assert list(line.free) == [TEN.isoformat()], "nine: nobody waits for it"
+
+    def test_a_view_computed_before_the_entry_joined_offers_it_nothing(self) -> None:
+        line, _ = line_with((TEN, TEN))
+        line.shown_free([TEN], NOW - timedelta(seconds=1))
+        assert line.matches() == []
+
+    def test_a_start_lost_once_is_not_shown_free_to_that_entry_again(self) -> None:
+        line, _ = line_with((TEN, TEN))
+        line.shown_free([TEN], NOW + timedelta(minutes=1))
+        [booking_id] = offer_all(line)
+        line.lost(booking_id)
+        line.shown_free([TEN], NOW + timedelta(minutes=2))
+        assert line.matches() == []

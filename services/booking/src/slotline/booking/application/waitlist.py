@@ -27,6 +27,8 @@ from slotline.booking.domain.reference import Claim, new_reference
 from slotline.booking.domain.request import BookingRequest, Intake
 from slotline.booking.domain.waitlist import Match, NotInLine, WaitlistLine
 from slotline.booking.zones import country_of_zone
+from slotline.events.contract.availability import SlotsChanged
+from slotline.events.contract.common import SlotStatus
 from slotline.events.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -171,6 +173,21 @@ class Waitlist:
         if line is None:
             return
         line.freed(start, at)
+        self._offer_free_slots(line, work)
+
+    def slots_shown(self, view: SlotsChanged, work: UnitOfWork) -> None:
+        """Availability's live view of one service's day changed (``SlotsChanged``): a
+        start it shows bookable that someone on that day's line waits for is offered —
+        how a new schedule, a new resource or a calendar block gone refills the line,
+        where no booking gave a slot back."""
+        line_id = WaitlistLine.create_id(
+            view.tenant_id, view.service_id, view.location_id, view.day
+        )
+        line = work.get(WaitlistLine, line_id)
+        if line is None:
+            return
+        bookable = [s.slot.start for s in view.slots if s.status is not SlotStatus.BOOKED]
+        line.shown_free(bookable, view.occurred_at)
         self._offer_free_slots(line, work)
 
     @staticmethod

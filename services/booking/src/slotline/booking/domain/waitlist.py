@@ -17,6 +17,7 @@ leaves it when claimed, or when its hold is refused or still held by a passed of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -191,6 +192,30 @@ class WaitlistLine(Aggregate):
         if start.isoformat() not in self.free:
             self._freed(start.isoformat(), at.isoformat())
 
+    def shown_free(self, starts: Iterable[datetime], at: datetime) -> None:
+        """The live view, as computed at ``at``, shows these starts bookable — a new
+        schedule or resource, a calendar block gone, or any change of the day: each one
+        a waiting entry wants (in its range, not refused before) is free for the line.
+
+        Only for entries that joined before the view was computed: a view from before
+        someone joined may predate the booking they are waiting behind, and an offer it
+        prompts would be refused and cost them that start (``lost``)."""
+        for start in starts:
+            text = start.isoformat()
+            if text not in self.free and self._wanted(start, text, at):
+                self._freed(text, at.isoformat())
+
+    def _wanted(self, start: datetime, text: str, seen_at: datetime) -> bool:
+        return any(
+            entry["status"] == EntryStatus.WAITING.value
+            and datetime.fromisoformat(entry["earliest"])
+            <= start
+            <= datetime.fromisoformat(entry["latest"])
+            and text not in entry["tried"]
+            and _joined_by(entry, seen_at)
+            for entry in self.entries.values()
+        )
+
     def make_offer(self, match: Match, booking_id: str) -> None:
         self._offer(booking_id, match.entry_id, match.start.isoformat())
 
@@ -263,6 +288,7 @@ class WaitlistLine(Aggregate):
             "consents": dict(consents),
             "status": EntryStatus.WAITING.value,
             "tried": [],
+            "joined_at": joined_at.isoformat(),
         }
 
     class Freed(Aggregate.Event):
@@ -349,3 +375,10 @@ class WaitlistLine(Aggregate):
     @event(Left)
     def _leave(self, entry_id: str, reason: str) -> None:
         self.entries[entry_id]["status"] = EntryStatus.LEFT.value
+
+
+def _joined_by(entry: dict[str, Any], at: datetime) -> bool:
+    """Whether the entry had joined by ``at`` (an entry stored before join times were
+    kept counts as not: no offer from a view that may be stale)."""
+    joined = entry.get("joined_at")
+    return joined is not None and datetime.fromisoformat(joined) <= at

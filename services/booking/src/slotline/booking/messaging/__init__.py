@@ -21,6 +21,7 @@ from slotline.booking.domain.booking import Actor, Booking, InvalidTransition
 from slotline.booking.domain.contact import InvalidContact
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.request_answer import Answer, RequestAnswer
+from slotline.booking.domain.waitlist import WaitlistLine
 from slotline.booking.live.timeline import Timeline
 from slotline.booking.messaging.publishing import publisher
 from slotline.events.contract import availability as holds
@@ -99,9 +100,10 @@ AVAILABILITY_ANSWERS: tuple[type[Message], ...] = (
     *HOLD_ANSWERS,
     holds.AllocationCancelled,
     holds.HoldReleased,
+    holds.SlotsChanged,
 )
-"""What booking acts on from availability (a slot given back: for the waitlist); slot
-views and resource changes are skipped."""
+"""What booking acts on from availability: its holds' answers, a slot given back and a
+day's changed view (both for the waitlist); resource changes are skipped."""
 
 Handle = Callable[[Any, UnitOfWork], None]
 
@@ -201,7 +203,11 @@ def _request_reads(app: BookingApplication) -> Reads:
 
 
 def _answered_booking(message: Message) -> list[UUID]:
-    """A hold's answer is about the booking whose id is the hold's."""
+    """A hold's answer is about the booking whose id is the hold's; a day's view, about
+    that day's waitlist line (read with the batch's other aggregates, in one query)."""
+    if isinstance(message, holds.SlotsChanged):
+        day = (message.tenant_id, message.service_id, message.location_id, message.day)
+        return [WaitlistLine.create_id(*day)]
     answer: Any = message  # one of HOLD_ANSWERS, each with a hold_id
     freed = (holds.AllocationCancelled, holds.HoldReleased)
     return [UUID(answer.hold_id)] if isinstance(message, (*HOLD_ANSWERS, *freed)) else []
@@ -268,6 +274,8 @@ def _availability(app: BookingApplication) -> Handle:
                     app.waitlist.slot_freed(b, previous, moved.occurred_at, work)
 
                 app.on_booking(tenant, message.hold_id, rescheduled, work)
+            case holds.SlotsChanged():
+                app.waitlist.slots_shown(message, work)
             case holds.AllocationCancelled() | holds.HoldReleased():
                 app.on_booking(tenant, message.hold_id, _freed_its_slot(app, message, work), work)
             case holds.HoldRescheduleRefused():
