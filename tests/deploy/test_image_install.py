@@ -112,9 +112,14 @@ async def test_the_init_job_commands_make_the_topics_and_schemas(
     bin_dir = install_like_the_image(image.removeprefix("slotline-"), tmp_path / "venv")
     bootstrap, stop_broker = infrastructure.new_kafka()  # no topics made yet (when embedded)
     env = {"SLOTLINE_KAFKA_BOOTSTRAP": bootstrap, "SLOTLINE_DATABASE_URL": database_url}
+    passwords = {
+        v["name"]: f"pw-{v['name'].lower()}"
+        for v in job["containers"][0]["env"]
+        if v["name"].startswith("SLOTLINE_ROLE_PASSWORD_")
+    }
     try:
         run(bin_dir, *job["initContainers"][0]["args"], env=env)
-        run(bin_dir, *job["containers"][0]["args"], env=env)
+        run(bin_dir, *job["containers"][0]["args"], env={**env, **passwords})
 
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         await admin.start()
@@ -125,5 +130,9 @@ async def test_the_init_job_commands_make_the_topics_and_schemas(
     finally:
         stop_broker()
     with psycopg.connect(database_url) as conn:
-        schemas = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace")}
-    assert set(job["containers"][0]["args"][3:]) <= schemas
+        owners = dict(
+            conn.execute("SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace").fetchall()
+        )
+    schemas = job["containers"][0]["args"][3:]
+    assert {s: owners.get(s) for s in schemas} == {s: f"slotline_{s}" for s in schemas}
+    assert len(passwords) == len(schemas), "a password for every service's role"

@@ -3,6 +3,7 @@
 import typer
 
 from slotline.events.cli_config import config_reference_command
+from slotline.events.cli_database import database_app
 from slotline.events.cli_replay import replay_command
 from slotline.events.cli_run import run_command
 from slotline.events.cli_schema import schema_command
@@ -17,6 +18,7 @@ app.command("run")(run_command)
 app.command("token")(token_command)
 app.command("schema")(schema_command)
 app.add_typer(topics_app, name="topics")
+app.add_typer(database_app, name="database")
 app.command("replay")(replay_command)
 app.command("tail")(tail_command)
 app.command("config-reference")(config_reference_command)

@@ -87,9 +87,12 @@ def privacy_master_key(encoded: str | None) -> bytes:
 
 
 def ensure_schema(database_url: str, schema: str) -> None:
-    """Create the service's schema: each service owns its own tables."""
+    """Create the service's schema: each service owns its own tables. One that exists is
+    left as it is (a service's own role may not create schemas: see ``database_roles``)."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        found = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+        if found.fetchone() is None:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
 class ServiceApplication(Application[Any]):
