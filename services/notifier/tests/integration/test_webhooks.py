@@ -10,8 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import anyio
+import psycopg
 import pytest
 from eventsourcing.persistence import Tracking
+from psycopg import sql
 
 from slotline.events.contract import booking as bookings
 from slotline.events.contract import payments
@@ -246,6 +248,20 @@ class TestSecretRotation:
         assert hooks.verifies(arrived, old)
         assert hooks.verifies(arrived, new)
         assert len(arrived.headers["webhook-signature"].split(" ")) == 2
+
+        # and neither secret can be read from the table: both are sealed at rest
+        settings = hooks_service.runtime.settings
+        with psycopg.connect(settings.database_url) as conn:
+            stored = conn.execute(
+                sql.SQL("SELECT keys::text FROM {} WHERE subscription_id = %s").format(
+                    sql.Identifier(settings.schema_name, "webhook_subscriptions")
+                ),
+                (subscription,),
+            ).fetchone()
+        assert stored is not None
+        assert old not in stored[0]
+        assert new not in stored[0]
+        assert stored[0].count("sealed:v1:") == 2
 
 
 class TestAddresses:

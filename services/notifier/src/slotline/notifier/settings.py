@@ -133,6 +133,13 @@ class NotifierSettings(ServiceSettings):
         ge=0,
         description="… failing for at least this long (3 days); its owner contact is told.",
     )
+    webhook_secrets_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Base64 AES-GCM key (16, 24 or 32 bytes) sealing webhook signing secrets at"
+            " rest; unset: the published development key (refused in production)."
+        ),
+    )
     webhook_secret_overlap_seconds: float = Field(
         default=86400.0,
         ge=0,
@@ -168,4 +175,9 @@ class NotifierSettings(ServiceSettings):
             reasons.append("SLOTLINE_PROVIDER_URL is not set: texts would go to the local outbox")
         if self.outbox_enabled:
             reasons.append("SLOTLINE_OUTBOX_ENABLED shows every tenant's messages: turn it off")
+        if self.webhook_secrets_key is None:
+            reasons.append(
+                "SLOTLINE_WEBHOOK_SECRETS_KEY is not set: webhook signing secrets would be"
+                " sealed with the published development key"
+            )
         return reasons

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from slotline.events.clock import utc_now
 from slotline.events.outbound import AddressGuard, UnsafeUrl
 from slotline.events.runtime import BackgroundTask, ServiceSpec
+from slotline.events.sealing import SecretBox
 from slotline.notifier.application import (
     Invalid,
     NotifierApplication,
@@ -19,6 +20,7 @@ from slotline.notifier.application import (
     WebhookConflict,
     WebhookNotFound,
 )
+from slotline.notifier.application.core import WEBHOOK_SECRETS_DEVELOPMENT_KEY
 from slotline.notifier.channel_setup import Channels, build_channels
 from slotline.notifier.dispatcher import Dispatcher
 from slotline.notifier.domain.preferences import TenantPreferences
@@ -65,6 +67,7 @@ def webhook_guard(settings: NotifierSettings) -> AddressGuard:
 
 
 def webhook_config(settings: NotifierSettings) -> WebhookConfig:
+    key = settings.webhook_secrets_key
     return WebhookConfig(
         retry=RetryPolicy(
             initial=timedelta(seconds=settings.webhook_retry_initial_seconds),
@@ -77,6 +80,9 @@ def webhook_config(settings: NotifierSettings) -> WebhookConfig:
         ),
         secret_overlap=timedelta(seconds=settings.webhook_secret_overlap_seconds),
         check_url=webhook_guard(settings).check,
+        box=SecretBox(
+            key.get_secret_value() if key else WEBHOOK_SECRETS_DEVELOPMENT_KEY, "webhook secrets"
+        ),
     )
 
 

@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate
 
 from slotline.events.clock import utc_now
 from slotline.events.contract.registry import messages_on
+from slotline.events.sealing import SecretBox, development_key
 from slotline.events.store import ServiceApplication
 from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
 from slotline.notifier.calendar_files import booking_ics
@@ -50,6 +51,10 @@ def _any_url(url: str) -> None:
     return None
 
 
+WEBHOOK_SECRETS_DEVELOPMENT_KEY = development_key("webhook-secrets")
+"""Published, for development and tests only (production refuses to start with it)."""
+
+
 @dataclass(frozen=True)
 class WebhookConfig:
     """Outbound webhooks' rules (``SLOTLINE_WEBHOOK_*`` settings)."""
@@ -66,6 +71,8 @@ class WebhookConfig:
             cls.EVENT_TYPE for topic in WEBHOOK_TOPICS for cls in messages_on(topic)
         )
     )
+    box: SecretBox = field(default_factory=lambda: SecretBox(WEBHOOK_SECRETS_DEVELOPMENT_KEY))
+    """Seals the signing secrets at rest (``SLOTLINE_WEBHOOK_SECRETS_KEY``)."""
 
 
 @dataclass(frozen=True)

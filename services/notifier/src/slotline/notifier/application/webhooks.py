@@ -111,13 +111,13 @@ class WebhookSubscriptions(NotifierCore):
             created_at=self.webhooks.clock(),
         )
         with unit_of_work(self) as work:
-            rows.insert_subscription(work, subscription)
+            rows.insert_subscription(work, subscription, self.webhooks.box)
         return subscription, secret
 
     def _subscription(
         self, work: UnitOfWork, tenant_id: str, subscription_id: str
     ) -> rows.Subscription:
-        found = rows.subscription(work, tenant_id, subscription_id, lock=True)
+        found = rows.subscription(work, tenant_id, subscription_id, self.webhooks.box, lock=True)
         if found is None:
             raise WebhookNotFound(f"no webhook subscription {subscription_id}")
         return found
@@ -131,7 +131,7 @@ class WebhookSubscriptions(NotifierCore):
             changes["event_types"] = self._event_types(changes["event_types"])
         with unit_of_work(self) as work:
             changed = replace(self._subscription(work, tenant_id, subscription_id), **changes)
-            rows.update_subscription(work, changed)
+            rows.update_subscription(work, changed, self.webhooks.box)
         return changed
 
     def rotate_secret(self, tenant_id: str, subscription_id: str) -> tuple[rows.Subscription, str]:
@@ -143,7 +143,7 @@ class WebhookSubscriptions(NotifierCore):
             changed = replace(
                 current, keys=rotated(current.keys, secret, now, self.webhooks.secret_overlap)
             )
-            rows.update_subscription(work, changed)
+            rows.update_subscription(work, changed, self.webhooks.box)
         return changed, secret
 
     def resume(self, tenant_id: str, subscription_id: str) -> rows.Subscription:
@@ -154,7 +154,7 @@ class WebhookSubscriptions(NotifierCore):
             if current.state != PAUSED:
                 return current
             changed = replace(current, state=ACTIVE, paused_reason=None, health=Health())
-            rows.update_subscription(work, changed)
+            rows.update_subscription(work, changed, self.webhooks.box)
             rows.release_waiting(work, tenant_id, subscription_id, now)
             self._endpoint(work, tenant_id, subscription_id).resume()
         self._wake_webhooks()
@@ -169,11 +169,11 @@ class WebhookSubscriptions(NotifierCore):
 
     def webhook_subscriptions(self, tenant_id: str) -> list[rows.Subscription]:
         with reading(self) as work:
-            return rows.subscriptions_of(work, tenant_id)
+            return rows.subscriptions_of(work, tenant_id, self.webhooks.box)
 
     def webhook_subscription(self, tenant_id: str, subscription_id: str) -> rows.Subscription:
         with reading(self) as work:
-            found = rows.subscription(work, tenant_id, subscription_id)
+            found = rows.subscription(work, tenant_id, subscription_id, self.webhooks.box)
         if found is None:
             raise WebhookNotFound(f"no webhook subscription {subscription_id}")
         return found
@@ -203,7 +203,9 @@ class WebhookSubscriptions(NotifierCore):
             found = rows.delivery(work, tenant_id, delivery_id, lock=True)
             if found is None:
                 raise WebhookNotFound(f"no webhook delivery {delivery_id}")
-            subscription = rows.subscription(work, tenant_id, found["subscription_id"])
+            subscription = rows.subscription(
+                work, tenant_id, found["subscription_id"], self.webhooks.box
+            )
             if subscription is None or found["state"] == CANCELLED:
                 raise WebhookConflict("its subscription was deleted")
             if subscription.state == PAUSED:
@@ -249,7 +251,7 @@ class WebhookSubscriptions(NotifierCore):
 
     def claim_webhooks(self, limit: int) -> list[rows.Claimed]:
         with unit_of_work(self) as work:
-            return rows.claim_due(work, self.webhooks.clock(), limit)
+            return rows.claim_due(work, self.webhooks.clock(), limit, self.webhooks.box)
 
     def reclaim_webhooks(self, older_than: timedelta) -> int:
         now = self.webhooks.clock()
@@ -272,7 +274,7 @@ class WebhookSubscriptions(NotifierCore):
                 state = FAILED if due is None else SCHEDULED
             rows.finish(work, claimed.delivery_id, state, due, outcome)
             subscription = rows.subscription(
-                work, claimed.tenant_id, claimed.subscription_id, lock=True
+                work, claimed.tenant_id, claimed.subscription_id, self.webhooks.box, lock=True
             )
             if subscription is not None:
                 told = self._after_attempt(work, subscription, outcome)
@@ -299,7 +301,7 @@ class WebhookSubscriptions(NotifierCore):
         else:
             told = False
         if changed != subscription:
-            rows.update_subscription(work, changed)
+            rows.update_subscription(work, changed, self.webhooks.box)
         return told
 
     def _endpoint(self, work: UnitOfWork, tenant_id: str, subscription_id: str) -> WebhookEndpoint:

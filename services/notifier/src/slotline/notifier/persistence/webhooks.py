@@ -17,6 +17,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from slotline.events.sealing import SecretBox
 from slotline.notifier.domain.webhooks import ACTIVE, Health, SigningKey
 from slotline.notifier.persistence.unit_of_work import UnitOfWork
 
@@ -70,25 +71,36 @@ class AttemptOutcome:
         return self.status is not None and 200 <= self.status < 300
 
 
-def _keys(raw: Any) -> tuple[SigningKey, ...]:
+def _owner(tenant_id: str, subscription_id: str) -> str:
+    """What a subscription's sealed secrets belong to: moved to another row, they do
+    not open."""
+    return f"{tenant_id}/{subscription_id}"
+
+
+def _keys(raw: Any, box: SecretBox, owner: str) -> tuple[SigningKey, ...]:
     return tuple(
         SigningKey(
-            k["secret"], datetime.fromisoformat(k["expires_at"]) if k["expires_at"] else None
+            box.open_text(owner, k["secret"]),
+            datetime.fromisoformat(k["expires_at"]) if k["expires_at"] else None,
         )
         for k in raw
     )
 
 
-def keys_json(keys: Sequence[SigningKey]) -> Jsonb:
+def keys_json(keys: Sequence[SigningKey], box: SecretBox, owner: str) -> Jsonb:
+    """The signing keys as stored: each secret sealed (``SLOTLINE_WEBHOOK_SECRETS_KEY``)."""
     return Jsonb(
         [
-            {"secret": k.secret, "expires_at": k.expires_at.isoformat() if k.expires_at else None}
+            {
+                "secret": box.seal_text(owner, k.secret),
+                "expires_at": k.expires_at.isoformat() if k.expires_at else None,
+            }
             for k in keys
         ]
     )
 
 
-def _subscription(row: dict[str, Any]) -> Subscription:
+def _subscription(row: dict[str, Any], box: SecretBox) -> Subscription:
     return Subscription(
         tenant_id=row["tenant_id"],
         subscription_id=row["subscription_id"],
@@ -96,7 +108,7 @@ def _subscription(row: dict[str, Any]) -> Subscription:
         event_types=tuple(row["event_types"]),
         description=row["description"],
         notify_email=row["notify_email"],
-        keys=_keys(row["keys"]),
+        keys=_keys(row["keys"], box, _owner(row["tenant_id"], row["subscription_id"])),
         state=row["state"],
         paused_reason=row["paused_reason"],
         health=Health(row["failures"], row["failing_since"]),
@@ -107,7 +119,7 @@ def _subscription(row: dict[str, Any]) -> Subscription:
 # --- subscriptions ---------------------------------------------------------------------
 
 
-def insert_subscription(work: UnitOfWork, s: Subscription) -> None:
+def insert_subscription(work: UnitOfWork, s: Subscription, box: SecretBox) -> None:
     work.execute(
         "INSERT INTO {webhook_subscriptions} (tenant_id, subscription_id, url, event_types,"
         " description, notify_email, keys, state, created_at)"
@@ -119,7 +131,7 @@ def insert_subscription(work: UnitOfWork, s: Subscription) -> None:
             list(s.event_types),
             s.description,
             s.notify_email,
-            keys_json(s.keys),
+            keys_json(s.keys, box, _owner(s.tenant_id, s.subscription_id)),
             s.state,
             s.created_at,
         ),
@@ -127,25 +139,25 @@ def insert_subscription(work: UnitOfWork, s: Subscription) -> None:
 
 
 def subscription(
-    work: UnitOfWork, tenant_id: str, subscription_id: str, *, lock: bool = False
+    work: UnitOfWork, tenant_id: str, subscription_id: str, box: SecretBox, *, lock: bool = False
 ) -> Subscription | None:
     row = work.execute(
         "SELECT * FROM {webhook_subscriptions} WHERE tenant_id = %s AND subscription_id = %s"
         + (" FOR UPDATE" if lock else ""),
         (tenant_id, subscription_id),
     ).fetchone()
-    return _subscription(row) if row else None
+    return _subscription(row, box) if row else None
 
 
-def subscriptions_of(work: UnitOfWork, tenant_id: str) -> list[Subscription]:
+def subscriptions_of(work: UnitOfWork, tenant_id: str, box: SecretBox) -> list[Subscription]:
     rows = work.execute(
         "SELECT * FROM {webhook_subscriptions} WHERE tenant_id = %s ORDER BY created_at",
         (tenant_id,),
     ).fetchall()
-    return [_subscription(r) for r in rows]
+    return [_subscription(r, box) for r in rows]
 
 
-def update_subscription(work: UnitOfWork, s: Subscription) -> None:
+def update_subscription(work: UnitOfWork, s: Subscription, box: SecretBox) -> None:
     work.execute(
         "UPDATE {webhook_subscriptions} SET url = %s, event_types = %s, description = %s,"
         " notify_email = %s, keys = %s, state = %s, paused_reason = %s, failures = %s,"
@@ -155,7 +167,7 @@ def update_subscription(work: UnitOfWork, s: Subscription) -> None:
             list(s.event_types),
             s.description,
             s.notify_email,
-            keys_json(s.keys),
+            keys_json(s.keys, box, _owner(s.tenant_id, s.subscription_id)),
             s.state,
             s.paused_reason,
             s.health.failures,
@@ -230,7 +242,7 @@ def wanting(work: UnitOfWork, tenant_id: str, event_type: str) -> list[str]:
     return [r["subscription_id"] for r in rows]
 
 
-def claim_due(work: UnitOfWork, now: datetime, limit: int) -> list[Claimed]:
+def claim_due(work: UnitOfWork, now: datetime, limit: int, box: SecretBox) -> list[Claimed]:
     """Claim up to ``limit`` due deliveries of active subscriptions, earliest first,
     counting the attempt; other replicas skip the rows being claimed."""
     rows = work.execute(
@@ -255,7 +267,7 @@ def claim_due(work: UnitOfWork, now: datetime, limit: int) -> list[Claimed]:
             attempt=r["attempts"],
             window_start=r["window_start"],
             url=r["url"],
-            keys=_keys(r["keys"]),
+            keys=_keys(r["keys"], box, _owner(r["tenant_id"], r["subscription_id"])),
         )
         for r in rows
     ]
