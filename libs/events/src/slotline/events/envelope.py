@@ -103,3 +103,12 @@ class Message(Envelope):
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()
+
+    def record_headers(self) -> dict[str, str]:
+        """The Kafka headers every published message carries: a consumer can route on
+        its type and version without reading the body."""
+        return {
+            "content-type": "application/json",
+            "event_type": self.event_type,
+            "schema_version": str(self.schema_version),
+        }

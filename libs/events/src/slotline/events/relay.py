@@ -248,11 +248,7 @@ class OutboxRelay(LogFollower):
                     message.to_json(),
                     topic=message.TOPIC,
                     key=message.aggregate_id.encode(),
-                    headers={
-                        "content-type": "application/json",
-                        "event_type": message.event_type,
-                        "schema_version": str(message.schema_version),
-                    },
+                    headers=message.record_headers(),
                     correlation_id=correlation_id,
                     no_confirm=True,
                 )

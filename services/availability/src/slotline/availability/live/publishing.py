@@ -148,11 +148,7 @@ class SlotsPublisher:
                     message.to_json(),
                     topic=message.TOPIC,
                     key=message.aggregate_id.encode(),
-                    headers={
-                        "content-type": "application/json",
-                        "event_type": message.event_type,
-                        "schema_version": str(message.schema_version),
-                    },
+                    headers=message.record_headers(),
                     no_confirm=True,
                 )
             )
