@@ -68,6 +68,39 @@ class TestDashboard:
         assert "no analyst or manager role" in response.text
 
 
+class TestWhatABrowserIsTold:
+    """Every answer of a service says how a browser may treat it (shared by every
+    service: ``slotline.events.security_headers``)."""
+
+    async def test_a_page_keeps_to_its_own_styles_and_scripts_and_is_never_framed(
+        self, service: RunningService
+    ) -> None:
+        page = await service.client.get("/dashboard")
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["referrer-policy"] == "no-referrer"
+
+    async def test_json_and_refusals_may_load_nothing_at_all(self, service: RunningService) -> None:
+        answers = [
+            await service.client.get("/healthz"),
+            await service.client.get("/v1/no-such-route"),
+            await service.client.post(
+                "/dashboard/session", content=b"x" * (1024 * 1024), headers=_form()
+            ),
+        ]
+        assert [r.status_code for r in answers] == [200, 404, 413]
+        for response in answers:
+            policy = response.headers["content-security-policy"]
+            assert policy.startswith("default-src 'none'"), (response.status_code, policy)
+            assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def _form() -> dict[str, str]:
+    return {"content-type": "application/x-www-form-urlencoded"}
+
+
 def _hours(n: int) -> object:
     from datetime import timedelta
 

@@ -44,6 +44,7 @@ from slotline.events.metrics import InboxMetrics, RelayMetrics
 from slotline.events.production import PRODUCTION, refuse_unsafe_production
 from slotline.events.publishing import Publisher
 from slotline.events.relay import IntegrationMapper, OutboxRelay
+from slotline.events.security_headers import SecurityHeaders
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ServiceApplication, ensure_schema, postgres_env
 from slotline.events.telemetry import configure_tracing
@@ -317,6 +318,7 @@ def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:
         limit=settings.http_max_body_kb * 1024,
         webhook_limit=settings.http_max_webhook_body_kb * 1024,
     )
+    app.add_middleware(SecurityHeaders)  # the outermost: a refusal carries them too
     return app
 
 
