@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import time
@@ -56,8 +55,10 @@ from support import (
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
+from slotline.events.contract.booking import BookingConfirmed, BookingExpired, BookingRejected
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Channel, Contact
+from slotline.events.contract.registry import parse_message
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.topics import BOOKING_EVENTS, BOOKING_REQUESTS
 
@@ -74,12 +75,12 @@ BURST_SLOTS = 3
 STEADY_SECONDS = 20
 WARMUP = 100
 SATURATION = 2_000
-SETTLED = {"BookingConfirmed", "BookingRejected", "BookingExpired"}
+SETTLED = (BookingConfirmed, BookingRejected, BookingExpired)
 
 
 @dataclass
 class Outcome:
-    event_type: str
+    confirmed: bool
     at: float
 
 
@@ -155,10 +156,11 @@ class Outcomes:
                 now = time.perf_counter()
                 for batch in batches.values():
                     for record in batch:
-                        body = json.loads(record.value or b"{}")
-                        if body.get("event_type") in SETTLED and body.get("request_id"):
+                        message = parse_message(record.topic, record.value or b"")
+                        if isinstance(message, SETTLED) and message.request_id:
                             self.settled.setdefault(
-                                body["request_id"], Outcome(body["event_type"], now)
+                                message.request_id,
+                                Outcome(isinstance(message, BookingConfirmed), now),
                             )
         finally:
             await consumer.stop()
@@ -303,7 +305,7 @@ async def run(bootstrap: str, slots: Slots, meter: CpuMeter, *, gentle_only: boo
         steady = await publish_at_rate(producer, slots, RATE * STEADY_SECONDS, RATE)
         await outcomes.wait(list(steady))
         latencies = [(outcomes.settled[r].at - t) * 1000 for r, t in steady.items()]
-        refused = [r for r in steady if outcomes.settled[r].event_type != "BookingConfirmed"]
+        refused = [r for r in steady if not outcomes.settled[r].confirmed]
         figure("booking_e2e_p50", f"{percentile(latencies, 0.50):.1f} ms")
         figure("booking_e2e_p99", f"{percentile(latencies, 0.99):.1f} ms")
 
@@ -313,7 +315,7 @@ async def run(bootstrap: str, slots: Slots, meter: CpuMeter, *, gentle_only: boo
         await outcomes.wait(list(burst))
         meter.report("cpu_per_booking", SATURATION, "booking")
         last = max(outcomes.settled[r].at for r in burst)
-        refused += [r for r in burst if outcomes.settled[r].event_type != "BookingConfirmed"]
+        refused += [r for r in burst if not outcomes.settled[r].confirmed]
         confirmed = SATURATION - sum(1 for r in refused if r in burst)
         figure("booking_throughput", f"{confirmed / (last - first):.1f} bookings/s")
         figure("booking_refused", f"{len(refused)} requests")

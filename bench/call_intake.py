@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import signal
 import sys
 import time
@@ -41,6 +40,8 @@ from support import (
 )
 
 from slotline.call_intake.domain.call import Call
+from slotline.events.contract.notifications import TextBackRequested
+from slotline.events.contract.registry import parse_message
 from slotline.events.local.infra import free_port
 from slotline.events.testing.service import bearer
 from slotline.events.topics import NOTIFICATIONS_EVENTS
@@ -118,9 +119,9 @@ class TextBackRequests:
             now = time.time()
             for records in batches.values():
                 for record in records:
-                    value = json.loads(record.value or b"{}")
-                    if value.get("event_type") == "TextBackRequested":
-                        self.seen.setdefault(value["call_id"], now)
+                    message = parse_message(record.topic, record.value or b"")
+                    if isinstance(message, TextBackRequested):
+                        self.seen.setdefault(message.call_id, now)
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import sys
 import time
 import uuid
@@ -39,6 +38,8 @@ from support import ServiceProcess, figure, infrastructure, percentile, say
 
 from slotline.events.contract import booking as b
 from slotline.events.contract.common import Contact, Money, TimeSlot
+from slotline.events.contract.payments import PaymentAuthorizationFailed, PaymentAuthorized
+from slotline.events.contract.registry import parse_message
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
 from slotline.payments.application import PaymentsApplication
@@ -111,7 +112,7 @@ async def authorisation_latency(bootstrap: str, count: int, rate: float) -> list
     await producer.start()
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
-    outcomes: dict[str, str] = {}
+    outcomes: dict[str, bool] = {}  # booking id → authorised
 
     async def listen() -> None:
         while len(outcomes) < count:
@@ -119,12 +120,11 @@ async def authorisation_latency(bootstrap: str, count: int, rate: float) -> list
             now = time.perf_counter()
             for records in batches.values():
                 for record in records:
-                    event = json.loads(record.value or b"{}")
-                    kind = event.get("event_type")
-                    if kind in {"PaymentAuthorized", "PaymentAuthorizationFailed"}:
-                        booking_id = event["booking_id"]
+                    event = parse_message(record.topic, record.value or b"")
+                    if isinstance(event, PaymentAuthorized | PaymentAuthorizationFailed):
+                        booking_id = event.booking_id
                         if booking_id in sent and booking_id not in outcomes:
-                            outcomes[booking_id] = kind
+                            outcomes[booking_id] = isinstance(event, PaymentAuthorized)
                             seen[booking_id] = now
 
     listener = asyncio.create_task(listen())
@@ -143,7 +143,7 @@ async def authorisation_latency(bootstrap: str, count: int, rate: float) -> list
         listener.cancel()
         await producer.stop()
         await consumer.stop()
-    failed = [k for k, v in outcomes.items() if v != "PaymentAuthorized"]
+    failed = [k for k, authorised in outcomes.items() if not authorised]
     if failed:
         say(f"{len(failed)} authorisations failed")
     return [(seen[k] - sent[k]) * 1000 for k in outcomes]
