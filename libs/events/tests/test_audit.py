@@ -4,7 +4,6 @@ many distinct items quickly raises an alert."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import psycopg
@@ -13,6 +12,8 @@ from fastapi import APIRouter, Depends
 
 from slotline.events.audit import audited
 from slotline.events.auth import Principal
+from slotline.events.contract.audit import AccessAudited, UnusualAccessDetected
+from slotline.events.contract.registry import parse_message
 from slotline.events.local.infra import free_port
 from slotline.events.runtime import ServiceSpec
 from slotline.events.settings import ServiceSettings
@@ -65,14 +66,14 @@ async def test_reads_are_kept_append_only_published_and_a_spree_is_flagged(
         assert [row["item_id"] for row in trail] == ["c4", "c3", "c2", "c2", "c1"]
         assert (await service.client.get("/v1/audit", headers=headers)).status_code == 403
         records = await read_topic(kafka_bootstrap, AUDIT_EVENTS, expected=6, timeout=30)
-    published = [json.loads(r.value) for r in records]
-    reads = [m for m in published if m["event_type"] == "AccessAudited"]
-    assert sorted(m["item_id"] for m in reads) == ["c1", "c2", "c2", "c3", "c4"]  # keyed apart
-    assert {m["actor"] for m in reads} == {"maria"}, "a user id, not a role"
-    assert all(m["action"] == "GET /v1/customers/{customer_id}" for m in reads)
-    [alert] = [m for m in published if m["event_type"] == "UnusualAccessDetected"]
-    assert alert["distinct_items"] == 4
-    assert alert["actor"] == "maria"
+    published = [parse_message(AUDIT_EVENTS, r.value or b"") for r in records]
+    reads = [m for m in published if isinstance(m, AccessAudited)]
+    assert sorted(m.item_id for m in reads) == ["c1", "c2", "c2", "c3", "c4"]  # keyed apart
+    assert {m.actor for m in reads} == {"maria"}, "a user id, not a role"
+    assert all(m.action == "GET /v1/customers/{customer_id}" for m in reads)
+    [alert] = [m for m in published if isinstance(m, UnusualAccessDetected)]
+    assert alert.distinct_items == 4
+    assert alert.actor == "maria"
 
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT item_id FROM audited.audit_log ORDER BY seq").fetchall()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from slotline.events.cli import app as cli
 from slotline.events.cli_tail import tail
-from slotline.events.testing.tally import TALLY_TOPIC, TallyCounted
+from slotline.events.testing.tally import TALLY_TOPIC, TallyCounted, parse_tally
 
 pytestmark = pytest.mark.integration
 
@@ -44,9 +44,9 @@ class TestReadingATopic:
         written = await tail(kafka_bootstrap, TALLY_TOPIC, lines.append, idle_seconds=0.5)
 
         assert written == len(lines) == 5
-        messages = [json.loads(line) for line in lines]
-        assert sorted(m["amount"] for m in messages) == [0, 1, 2, 3, 4]
-        assert all(m["event_type"] == "TallyCounted" for m in messages)
+        messages = [parse_tally(TALLY_TOPIC, line.encode()) for line in lines]
+        assert all(isinstance(m, TallyCounted) for m in messages)
+        assert sorted(m.amount for m in messages if isinstance(m, TallyCounted)) == [0, 1, 2, 3, 4]
 
     async def test_count_stops_after_that_many(
         self, kafka_bootstrap: str, tally_topics: str
