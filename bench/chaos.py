@@ -82,12 +82,14 @@ from outside import double_bookings_now, read_all
 from support import bench_stack, figure, percentile, say
 
 from slotline.events.auth import DEV_SECRET, TokenIssuer
+from slotline.events.contract.booking import BookingConfirmed, BookingExpired, BookingRejected
+from slotline.events.envelope import Message
 from slotline.events.local.infra import free_port
 from slotline.events.local.stack import SERVICES, LocalStack
 from slotline.events.topics import BOOKING_EVENTS, BOOKING_REQUESTS
 from slotline.notifier.simulator import ProviderSimulator, serving
 
-FINAL = {"BookingConfirmed", "BookingRejected", "BookingExpired"}
+FINAL = (BookingConfirmed, BookingRejected, BookingExpired)
 
 
 def token(role: str) -> str:
@@ -285,30 +287,29 @@ async def all_ready(stack: LocalStack, timeout: float = 180) -> None:
                 await asyncio.sleep(0.5)
 
 
-def final_outcomes(events: list[dict[str, Any]]) -> dict[str, set[str]]:
+def final_outcomes(events: list[Message]) -> dict[str, set[str]]:
     """Request id → the distinct final outcome events answering it."""
     answered: dict[str, set[str]] = defaultdict(set)
     for event in events:
-        if event.get("event_type") in FINAL and event.get("request_id"):
-            answered[event["request_id"]].add(event.get("event_id", ""))
+        if isinstance(event, FINAL) and event.request_id:
+            answered[event.request_id].add(str(event.event_id))
     return answered
 
 
-def race_winner_violations(pairs: list[tuple[str, str]], events: list[dict[str, Any]]) -> int:
+def race_winner_violations(pairs: list[tuple[str, str]], events: list[Message]) -> int:
     """Racing pairs with other than one winner. None may win only when a racer's saga
     expired (no answer from availability within the deadline: a kill of availability or
     booking that long frees the place); each odd pair is shown with its outcomes."""
-    outcomes: dict[str, list[str]] = defaultdict(list)
+    outcomes: dict[str, list[Message]] = defaultdict(list)
     for event in events:
-        if event.get("event_type") in FINAL and event.get("request_id"):
-            kind = event["event_type"]
-            reason = event.get("reason")
-            outcomes[event["request_id"]].append(f"{kind}({reason})" if reason else kind)
+        if isinstance(event, FINAL) and event.request_id:
+            outcomes[event.request_id].append(event)
     wrong = excused = 0
     for pair in pairs:
-        kinds = [outcomes.get(r, []) for r in pair]
-        winners = sum("BookingConfirmed" in k for k in kinds)
-        expired = any("BookingExpired" in k for k in kinds)
+        answers = [outcomes.get(r, []) for r in pair]
+        winners = sum(any(isinstance(e, BookingConfirmed) for e in a) for a in answers)
+        expired = any(isinstance(e, BookingExpired) for a in answers for e in a)
+        kinds = [[shown(e) for e in a] for a in answers]
         if winners == 1:
             continue
         if winners == 0 and expired:
@@ -321,7 +322,14 @@ def race_winner_violations(pairs: list[tuple[str, str]], events: list[dict[str, 
     return wrong
 
 
-async def settle(bootstrap: str, asked: list[str], timeout: float) -> list[dict[str, Any]]:
+def shown(outcome: Message) -> str:
+    """An outcome as the log shows it: its type, with a rejection's reason."""
+    if isinstance(outcome, BookingRejected) and outcome.reason:
+        return f"{outcome.event_type}({outcome.reason})"
+    return outcome.event_type
+
+
+async def settle(bootstrap: str, asked: list[str], timeout: float) -> list[Message]:
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -22,20 +22,19 @@ from typing import Any
 
 from chaos_sends import SentOnce
 
+from slotline.events.contract.booking import BookingConfirmed
+from slotline.events.envelope import Message
 from slotline.notifier.simulator import ProviderSimulator
 
 SUFFIX = ":confirmed"
 
 
-def reachable_confirmed(booking_events: list[dict[str, Any]]) -> set[str]:
+def reachable_confirmed(booking_events: list[Message]) -> set[str]:
     """Booking ids confirmed with a phone and transactional consent (so one SMS due)."""
     return {
-        str(e["booking_id"])
+        e.booking_id
         for e in booking_events
-        if e.get("event_type") == "BookingConfirmed"
-        and e.get("booking_id")
-        and (e.get("contact") or {}).get("phone")
-        and (e.get("consents") or {}).get("transactional", True)
+        if isinstance(e, BookingConfirmed) and e.contact.phone and e.consents.transactional
     }
 
 
@@ -45,9 +44,7 @@ def booking_of(message: dict[str, Any]) -> str | None:
     return booking_id if rest.startswith("confirmed:") else None
 
 
-def confirmations_sent(
-    provider: ProviderSimulator, booking_events: list[dict[str, Any]]
-) -> SentOnce:
+def confirmations_sent(provider: ProviderSimulator, booking_events: list[Message]) -> SentOnce:
     """One confirmation per reachable confirmed booking (its notification id is
     ``<booking_id>:confirmed``)."""
     bookings = reachable_confirmed(booking_events)

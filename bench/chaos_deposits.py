@@ -30,6 +30,8 @@ from psycopg.rows import dict_row
 from support import say
 
 from slotline.availability.demo import Clinic
+from slotline.events.contract.booking import BookingConfirmed, BookingEvent
+from slotline.events.envelope import Message
 
 TIER = "chaos-deposit"
 POLICY = {"payment": "deposit", "price_minor": 6000, "deposit_minor": 2000}
@@ -54,12 +56,12 @@ async def ask_deposits(booking_url: str, manager_token: str) -> None:
         answer.raise_for_status()
 
 
-def booking_ids(booking_events: list[dict[str, Any]], request_ids: set[str]) -> dict[str, str]:
+def booking_ids(booking_events: list[Message], request_ids: set[str]) -> dict[str, str]:
     """Booking id → its request id, for the given requests."""
     return {
-        str(e["booking_id"]): str(e["request_id"])
+        e.booking_id: e.request_id
         for e in booking_events
-        if e.get("request_id") in request_ids and e.get("booking_id")
+        if isinstance(e, BookingEvent) and e.request_id is not None and e.request_id in request_ids
     }
 
 
@@ -106,15 +108,13 @@ class Deposits:
                     return found
                 await asyncio.sleep(3)
 
-    async def violations(
-        self, database_url: str, booking_events: list[dict[str, Any]]
-    ) -> tuple[int, int]:
+    async def violations(self, database_url: str, booking_events: list[Message]) -> tuple[int, int]:
         """(ledger violations, double charge violations), per booking."""
         bookings = booking_ids(booking_events, self.requests)
         confirmed = {
-            str(e["booking_id"])
+            e.booking_id
             for e in booking_events
-            if e.get("event_type") == "BookingConfirmed" and str(e.get("booking_id")) in bookings
+            if isinstance(e, BookingConfirmed) and e.booking_id in bookings
         }
         ledgers = await self.ledgers(sorted(bookings), timeout=90)
         network = await asyncio.to_thread(_network, database_url, sorted(bookings))

@@ -21,6 +21,7 @@ from typing import Any
 from outside import read_all
 from support import say
 
+from slotline.events.contract.notifications import NotificationFailed
 from slotline.events.topics import NOTIFICATIONS_EVENTS
 from slotline.notifier.simulator import ProviderSimulator
 
@@ -77,10 +78,9 @@ class SentOnce:
     async def _interrupted(self, bootstrap: str) -> set[str]:
         events = await read_all(bootstrap, NOTIFICATIONS_EVENTS, quiet_seconds=1)
         reported = (
-            str(e.get("notification_id", ""))
+            e.notification_id
             for e in events
-            if e.get("event_type") == "NotificationFailed"
-            and "interrupted" in str(e.get("reason", ""))
+            if isinstance(e, NotificationFailed) and "interrupted" in e.reason
         )
         return {
             n.removeprefix(self.prefix).removesuffix(self.suffix)

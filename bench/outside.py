@@ -6,7 +6,6 @@ Used by ``make loadtest`` and ``make chaos`` after their runs.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,11 +16,19 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from slotline.events.contract.booking import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingRescheduled,
+)
+from slotline.events.contract.registry import parse_message
+from slotline.events.envelope import Message
 from slotline.events.topics import BOOKING_EVENTS
 
 
-async def read_all(bootstrap: str, topic: str, quiet_seconds: float = 2.0) -> list[dict[str, Any]]:
-    """Every record of ``topic`` from the start, until nothing new for ``quiet_seconds``."""
+async def read_all(bootstrap: str, topic: str, quiet_seconds: float = 2.0) -> list[Message]:
+    """Every record of ``topic`` from the start, until nothing new for ``quiet_seconds``,
+    parsed by the contract as a consumer reads it (a record it refuses raises)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -30,14 +37,14 @@ async def read_all(bootstrap: str, topic: str, quiet_seconds: float = 2.0) -> li
         fetch_max_wait_ms=50,
     )
     await consumer.start()
-    records: list[dict[str, Any]] = []
+    records: list[Message] = []
     try:
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < quiet_seconds:
             batch = await consumer.getmany(timeout_ms=200)
             for partition in batch.values():
                 for record in partition:
-                    records.append(json.loads(record.value or b"{}"))
+                    records.append(parse_message(record.topic, record.value or b""))
                     quiet_since = time.monotonic()
     finally:
         await consumer.stop()
@@ -53,27 +60,28 @@ class Allocation:
     resource_ids: list[str] = field(default_factory=list)
 
 
-def allocations(booking_events: list[dict[str, Any]]) -> list[Allocation]:
+def allocations(booking_events: list[Message]) -> list[Allocation]:
     """The allocations the bookings hold now, by their public events (an event seen twice
     — a re-publication — changes nothing; order per booking is the stream's)."""
     current: dict[str, Allocation] = {}
     seen: set[str] = set()
-    for event in sorted(booking_events, key=lambda e: (e["aggregate_id"], e.get("sequence", 0))):
-        if event.get("event_id") in seen:
+    for event in sorted(booking_events, key=lambda e: (e.aggregate_id, e.sequence)):
+        if str(event.event_id) in seen:
             continue
-        seen.add(event.get("event_id", ""))
-        kind, booking_id = event["event_type"], event.get("booking_id")
-        if kind in ("BookingConfirmed", "BookingRescheduled") and booking_id:
-            slot = event["slot"]
+        seen.add(str(event.event_id))
+        if isinstance(event, BookingConfirmed | BookingRescheduled):
+            booking_id = event.booking_id
             current[booking_id] = Allocation(
                 booking_id,
-                event.get("service_id") or getattr(current.get(booking_id), "service_id", ""),
-                datetime.fromisoformat(slot["start"]),
-                datetime.fromisoformat(slot["end"]),
-                list(event["resource_ids"]),
+                event.service_id
+                if isinstance(event, BookingConfirmed)
+                else getattr(current.get(booking_id), "service_id", ""),
+                event.slot.start,
+                event.slot.end,
+                list(event.resource_ids),
             )
-        elif kind == "BookingCancelled" and booking_id:
-            current.pop(booking_id, None)
+        elif isinstance(event, BookingCancelled):
+            current.pop(event.booking_id, None)
     return list(current.values())
 
 
