@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -18,6 +19,21 @@ import pytest
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication, HoldRequest, HoldTaken
 from slotline.events.contract import availability_commands as commands
+from slotline.events.contract.availability import (
+    HoldConfirmed,
+    HoldExpired,
+    HoldPlaced,
+    HoldRejected,
+    HoldReleased,
+    HoldRescheduled,
+    HoldRescheduleRefused,
+)
+from slotline.events.contract.availability_catalog import (
+    LocationRegistered,
+    ResourceRegistered,
+    ServiceDefined,
+)
+from slotline.events.contract.registry import parse_message
 from slotline.events.envelope import Message
 from slotline.events.testing.reading import eventually, read_topic
 from slotline.events.testing.service import RunningService, bearer
@@ -57,7 +73,8 @@ async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, Any]]
 
 async def published(
     service: RunningService, tenant: str, expected: int, settle: float = 0.0
-) -> list[dict[str, Any]]:
+) -> list[Message]:
+    """The tenant's records of availability's topic, parsed by the contract."""
     records = await read_topic(
         service.runtime.settings.kafka_bootstrap,
         AVAILABILITY_EVENTS,
@@ -65,17 +82,17 @@ async def published(
         timeout=5,
         settle_seconds=max(settle, 1.0),
     )
-    mine = [json.loads(r.value or b"{}") for r in records]
-    mine = [m for m in mine if m.get("tenant_id") == tenant]
+    mine = [parse_message(AVAILABILITY_EVENTS, r.value or b"") for r in records]
+    mine = [m for m in mine if m.tenant_id == tenant]
     if len(mine) < expected:
         return []
     return mine
 
 
 async def wait_published(
-    service: RunningService, tenant: str, predicate: Any, timeout: float = 20
-) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+    service: RunningService, tenant: str, predicate: Callable[[Message], bool], timeout: float = 20
+) -> list[Message]:
+    found: list[Message] = []
 
     async def arrived() -> bool:
         nonlocal found
@@ -92,6 +109,18 @@ async def send(service: RunningService, command: Message) -> None:
     await broker.publish(
         command.to_json(), topic=AVAILABILITY_COMMANDS, key=command.aggregate_id.encode()
     )
+
+
+# What a hold's life publishes (every ``Hold…`` class of the topic).
+HOLD_OUTCOMES = (
+    HoldPlaced,
+    HoldRejected,
+    HoldConfirmed,
+    HoldReleased,
+    HoldExpired,
+    HoldRescheduled,
+    HoldRescheduleRefused,
+)
 
 
 class TestHoldsOverHttpAndTheLiveView:
@@ -253,9 +282,12 @@ class TestExpiry:
 
         await eventually(expired, timeout=15)
         events = await wait_published(
-            service, clinic.tenant_id, lambda m: m["event_type"] == "HoldExpired"
+            service, clinic.tenant_id, lambda m: isinstance(m, HoldExpired)
         )
-        assert sorted(m["hold_id"] for m in events) == ["short", "short-2"]
+        assert sorted(m.hold_id for m in events if isinstance(m, HoldExpired)) == [
+            "short",
+            "short-2",
+        ]
         params = {"location_id": str(clinic.location_id), "from": ten.isoformat(), "limit": "1"}
 
         async def free_again() -> bool:
@@ -290,7 +322,7 @@ class TestKafkaCommands:
         await wait_published(
             service,
             clinic.tenant_id,
-            lambda m: (m["event_type"], m.get("hold_id")) == ("HoldPlaced", "k1"),
+            lambda m: isinstance(m, HoldPlaced) and m.hold_id == "k1",
         )
         await send(service, place("k2"))
         await send(service, place("k3"))  # two rooms: the third is refused
@@ -301,23 +333,27 @@ class TestKafkaCommands:
             ),
         )
         events = await wait_published(
-            service, clinic.tenant_id, lambda m: m["event_type"] == "HoldConfirmed"
+            service, clinic.tenant_id, lambda m: isinstance(m, HoldConfirmed)
         )
-        assert events[0]["request_id"] == "request-k1"
+        assert isinstance(events[0], HoldConfirmed)
+        assert events[0].request_id == "request-k1"
         everything = await published(service, clinic.tenant_id, 4, settle=1.0)
-        outcomes = sorted(
-            (m["hold_id"], m["event_type"])
-            for m in everything
-            if m["event_type"].startswith("Hold")
-        )
+        outcomes = [(m.hold_id, type(m)) for m in everything if isinstance(m, HOLD_OUTCOMES)]
+        assert Counter(o for o in outcomes if o[0] == "k1") == {
+            ("k1", HoldConfirmed): 1,
+            ("k1", HoldPlaced): 1,
+        }
         # k2 and k3 are keyed apart, so either may come first: one of them is refused.
-        assert outcomes[:2] == [("k1", "HoldConfirmed"), ("k1", "HoldPlaced")]
-        assert sorted(e for _, e in outcomes[2:]) == ["HoldPlaced", "HoldRejected"]
-        rejected = next(m for m in everything if m["event_type"] == "HoldRejected")
-        assert rejected["reason"] == "taken"
-        assert rejected["alternatives"]
-        catalog = {m["event_type"] for m in everything} - {e for _, e in outcomes}
-        assert {"LocationRegistered", "ResourceRegistered", "ServiceDefined"} <= catalog
+        assert Counter(kind for hold, kind in outcomes if hold != "k1") == {
+            HoldPlaced: 1,
+            HoldRejected: 1,
+        }
+        rejected = next(m for m in everything if isinstance(m, HoldRejected))
+        assert rejected.reason == "taken"
+        assert rejected.alternatives
+        assert {LocationRegistered, ResourceRegistered, ServiceDefined} <= {
+            type(m) for m in everything
+        }
 
     async def test_a_command_that_cannot_apply_is_dead_lettered_with_its_reason(
         self, service: RunningService

@@ -41,8 +41,8 @@ MASSAGE = ServiceDefinition(
 )
 
 
-def names(aggregate: Location | Resource | Service) -> list[str]:
-    return [type(e).__name__ for e in aggregate.collect_events()]
+def kinds(aggregate: Location | Resource | Service) -> list[type[object]]:
+    return [type(e) for e in aggregate.collect_events()]
 
 
 class TestLocations:
@@ -52,7 +52,7 @@ class TestLocations:
         location.update("Kolonaki studio", "Europe/Athens")
         location.retire()
         location.retire()
-        assert names(location) == ["Registered", "Updated", "Retired"]
+        assert kinds(location) == [Location.Registered, Location.Updated, Location.Retired]
 
     def test_an_unknown_time_zone_is_refused_at_registration(self) -> None:
         with pytest.raises(ZoneInfoNotFoundError):
@@ -88,7 +88,7 @@ class TestResources:
         anna.change_schedule(ResourceSchedule(WeeklyHours.every_day((time(10), time(14)))))
         assert anna.tags == frozenset({"massage", "deep-tissue"})
         assert anna.weekly.ranges_for(6) == ((time(10), time(14)),)
-        assert names(anna) == ["Registered", "Updated", "ScheduleChanged"]
+        assert kinds(anna) == [Resource.Registered, Resource.Updated, Resource.ScheduleChanged]
 
     def test_a_retired_resource_is_inactive_and_frozen(self) -> None:
         weekdays = ResourceSchedule(WEEKDAYS)

@@ -29,8 +29,8 @@ def placed(hold_key: str = "req-1") -> Hold:
     return Hold.place(ask, resource_ids=[uuid4(), uuid4()], seats=1, expires_at=EXPIRES)
 
 
-def event_names(hold: Hold) -> list[str]:
-    return [type(e).__name__ for e in hold.collect_events()]
+def kinds(hold: Hold) -> list[type[object]]:
+    return [type(e) for e in hold.collect_events()]
 
 
 class TestPlacingAHold:
@@ -39,7 +39,7 @@ class TestPlacingAHold:
         assert hold.status is HoldStatus.HELD
         assert hold.is_active(NOW)
         assert not hold.is_active(EXPIRES)
-        assert event_names(hold) == ["Placed"]
+        assert kinds(hold) == [Hold.Placed]
 
     def test_the_id_is_derived_from_the_booking_request(self) -> None:
         # A retried BookingRequested finds the hold it already placed
@@ -73,7 +73,7 @@ class TestConfirmingAHold:
         hold = placed()
         hold.confirm(NOW)
         hold.confirm(EXPIRES + timedelta(hours=1))
-        assert event_names(hold) == ["Placed", "Confirmed"]
+        assert kinds(hold) == [Hold.Placed, Hold.Confirmed]
 
     def test_a_released_hold_cannot_be_confirmed(self) -> None:
         hold = placed()
@@ -88,7 +88,7 @@ class TestReleasingAndCancelling:
         hold.release("payment failed")
         hold.release("duplicate")
         assert hold.status is HoldStatus.RELEASED
-        assert event_names(hold) == ["Placed", "Released"]
+        assert kinds(hold) == [Hold.Placed, Hold.Released]
 
     def test_releasing_a_confirmed_hold_is_not_allowed(self) -> None:
         hold = placed()
@@ -102,7 +102,7 @@ class TestReleasingAndCancelling:
         hold.cancel("customer asked")
         hold.cancel("customer asked again")
         assert hold.status is HoldStatus.CANCELLED
-        assert event_names(hold) == ["Placed", "Confirmed", "Cancelled"]
+        assert kinds(hold) == [Hold.Placed, Hold.Confirmed, Hold.Cancelled]
 
     def test_cancelling_an_unconfirmed_hold_is_not_allowed(self) -> None:
         with pytest.raises(InvalidTransition, match="release an unconfirmed hold instead"):
@@ -115,7 +115,7 @@ class TestExpiringAHold:
         hold.expire(EXPIRES)
         assert hold.status is HoldStatus.EXPIRED
         hold.release()  # a late release of an expired hold changes nothing
-        assert event_names(hold) == ["Placed", "Expired"]
+        assert kinds(hold) == [Hold.Placed, Hold.Expired]
 
     def test_expiring_too_early_is_refused(self) -> None:
         with pytest.raises(InvalidTransition, match="runs until"):
@@ -144,7 +144,7 @@ class TestReschedulingKeepsTheId:
         assert hold.status is HoldStatus.CONFIRMED
         assert hold.slot == self.LATER_SLOT
         assert hold.resource_ids == tuple(new_resources)
-        assert event_names(hold)[-1] == "Rescheduled"
+        assert kinds(hold)[-1] == Hold.Rescheduled
 
     def test_a_held_hold_keeps_its_expiry_unless_given_a_new_one(self) -> None:
         hold = placed()

@@ -94,7 +94,7 @@ class TestNoOverlapIncludingBuffers:
         reserve(day, at(10))
         assert not day.is_free(slot(at(10, 30)), NOW)
         assert day.is_free(slot(at(11)), NOW)
-        assert day.collect_events()[-1].__class__.__name__ == "Reserved"
+        assert isinstance(day.collect_events()[-1], ResourceDay.Reserved)
 
 
 class TestLazyExpiry:
@@ -205,7 +205,7 @@ class TestCommandsAreIdempotent:
         day.allocate(hold_id, NOW)
         day.allocate(hold_id, LATER)
         assert day.entries[hold_id].status is EntryStatus.ALLOCATED
-        assert [type(e).__name__ for e in day.collect_events()][-1] == "Allocated"
+        assert isinstance(day.collect_events()[-1], ResourceDay.Allocated)
         assert len(day.collect_events()) == 0
 
     def test_freeing_an_unknown_hold_is_a_no_op(self, day: ResourceDay) -> None:

@@ -45,10 +45,6 @@ def twiml(document: bytes) -> Element:
     return fromstring(document)  # noqa: S314
 
 
-def names(call: Call) -> list[str]:
-    return [type(e).__name__ for e in call.collect_events()]
-
-
 class TestMissedCallDetection:
     def test_an_answered_dial_is_not_a_miss(self) -> None:
         call = new_call(TEAM)

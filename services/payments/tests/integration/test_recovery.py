@@ -91,9 +91,9 @@ class TestACrashBetweenTheCallAndTheLedgerWrite:
             await crashing.follow_once()
         await dispatcher(app, database_url).follow_once()
         assert charges(network, "b-crash") == [("succeeded", 0, 5000)]
-        events = [type(e).__name__ for e in app.history(ledger.id)]
-        assert events.count("Authorized") == 1
-        assert events.count("Captured") == 1
+        events = [type(e) for e in app.history(ledger.id)]
+        assert events.count(Ledger.Authorized) == 1
+        assert events.count(Ledger.Captured) == 1
 
     async def test_reconciliation_repairs_it_when_no_dispatcher_comes_back(
         self, app: PaymentsApplication, network: CardNetwork, database_url: str

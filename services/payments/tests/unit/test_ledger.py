@@ -36,9 +36,9 @@ def eur(amount: int) -> Money:
     return Money(amount, "EUR")
 
 
-def names(ledger: Ledger) -> list[str]:
-    """Names of the events recorded since the last call (and forget them)."""
-    return [type(e).__name__ for e in ledger.collect_events()]
+def kinds(ledger: Ledger) -> list[type[object]]:
+    """Classes of the events recorded since the last call (and forget them)."""
+    return [type(e) for e in ledger.collect_events()]
 
 
 def pending(ledger: Ledger, kind: OperationKind) -> Operation:
@@ -61,7 +61,7 @@ def captured(amount: int = 5000) -> Ledger:
     ledger.booking_confirmed()
     capture = pending(ledger, OperationKind.CAPTURE)
     ledger.learn(Captured(capture.payment_id, "pi_1", amount, "simulated"), TERMS)
-    names(ledger)
+    kinds(ledger)
     return ledger
 
 
@@ -89,7 +89,7 @@ class TestRequestingADeposit:
         ledger.request_payment(
             amount=eur(5000), purpose=Purpose.DEPOSIT, token=None, price_tier=None
         )
-        assert names(ledger)[-1] == "AuthorizationFailed"
+        assert kinds(ledger)[-1] == Ledger.AuthorizationFailed
         assert not ledger.pending
 
     def test_a_second_currency_is_refused(self) -> None:
@@ -101,11 +101,11 @@ class TestRequestingADeposit:
 class TestGatewayFactsApplyOnce:
     def test_a_repeated_authorisation_or_refusal_after_it_changes_nothing(self) -> None:
         ledger = authorised()
-        names(ledger)
+        kinds(ledger)
         payment_id = next(iter(ledger.payments))
         ledger.learn(Authorized(payment_id, "pi_1", 5000, "simulated"), TERMS)
         ledger.learn(AuthorizationRefused(payment_id, FailureReason.DECLINED), TERMS)
-        assert names(ledger) == []
+        assert kinds(ledger) == []
         assert ledger.payments[payment_id].status is PaymentStatus.AUTHORIZED
 
     def test_a_capture_heard_before_the_authorisation_records_both_in_order(self) -> None:
@@ -114,10 +114,10 @@ class TestGatewayFactsApplyOnce:
             amount=eur(5000), purpose=Purpose.DEPOSIT, token="tok", price_tier=None
         )
         payment_id = next(iter(ledger.payments))
-        names(ledger)
+        kinds(ledger)
         ledger.learn(Captured(payment_id, "pi_1", 5000, "simulated"), TERMS)
         ledger.learn(Authorized(payment_id, "pi_1", 5000, "simulated"), TERMS)  # late, stale
-        assert names(ledger) == ["Authorized", "Captured", "ReceiptIssued"]
+        assert kinds(ledger) == [Ledger.Authorized, Ledger.Captured, Ledger.ReceiptIssued]
 
     def test_a_refund_heard_twice_is_recorded_once_with_one_receipt(self) -> None:
         ledger = captured()
@@ -127,7 +127,7 @@ class TestGatewayFactsApplyOnce:
         fact = Refunded(refund.payment_id, refund.refund_id, 5000, "re_1")
         ledger.learn(fact, TERMS)
         ledger.learn(fact, TERMS)
-        assert names(ledger) == ["OperationRequested", "Refunded", "ReceiptIssued"]
+        assert kinds(ledger) == [Ledger.OperationRequested, Ledger.Refunded, Ledger.ReceiptIssued]
         assert not ledger.pending
 
     def test_a_fact_that_contradicts_the_ledger_is_refused(self) -> None:
@@ -166,9 +166,9 @@ class TestGatewayFactsApplyOnce:
         ledger.learn(
             AuthorizationRefused(payment_id, FailureReason.NETWORK_TIMEOUT, retryable=True), TERMS
         )
-        names(ledger)
+        kinds(ledger)
         ledger.learn(Authorized(payment_id, "pi_1", 5000, "simulated"), TERMS)
-        assert names(ledger) == ["AuthorizedLate", "OperationRequested"]
+        assert kinds(ledger) == [Ledger.AuthorizedLate, Ledger.OperationRequested]
         assert pending(ledger, OperationKind.VOID).reference == "pi_1"
 
 
@@ -207,7 +207,7 @@ class TestBookingDecisions:
         assert pending(ledger, OperationKind.REFUND).amount == 3000
         fee = ledger.fees["late_cancellation"]
         assert (fee.settled, fee.retained, fee.charged) == (True, 2000, 0)
-        assert "PaymentRequested" not in names(ledger)  # nothing new charged
+        assert Ledger.PaymentRequested not in kinds(ledger)  # nothing new charged
 
     def test_a_cancellation_while_the_capture_is_in_flight_refunds_once_it_lands(self) -> None:
         ledger = authorised()
@@ -236,7 +236,7 @@ class TestBookingDecisions:
     def test_a_fee_with_nothing_held_and_no_token_is_recorded_as_not_collected(self) -> None:
         ledger = Ledger(tenant_id="t", booking_id="b-1")
         ledger.booking_no_show(eur(2500))
-        assert names(ledger)[-2:] == ["FeeCharged", "FeeNotCollected"]
+        assert kinds(ledger)[-2:] == [Ledger.FeeCharged, Ledger.FeeNotCollected]
 
     def test_each_change_beyond_the_free_ones_has_its_own_fee_once(self) -> None:
         ledger = captured()
