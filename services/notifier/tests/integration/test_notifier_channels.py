@@ -23,6 +23,7 @@ from slotline.events.contract.notifications import (
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, bearer
 from slotline.events.topics import BOOKING_EVENTS, NOTIFICATIONS_EVENTS
+from slotline.notifier.calendar_files import FeedTokens
 from slotline.notifier.simulator import ProviderSimulator
 from slotline.notifier.testing import (
     MailServer,
@@ -340,23 +341,120 @@ class TestQuietHoursReceiptsAndFeeds:
         assert "25.00 EUR" in body.get_content()
         assert "https://pay.example/r-1" in body.get_content()
 
-    async def test_a_staff_feed_is_served_with_its_secret_token_only(
+
+class TestCalendarFeeds:
+    """Every resource a booking names (staff, room, equipment) has a feed behind a secret
+    URL with an expiry; a manager rotates it; every refusal is the same plain 404."""
+
+    async def _booked(
+        self, service: RunningService, mail_server: MailServer, clock: TestClock
+    ) -> tuple[str, str, str]:
+        tenant, email = new_tenant(), f"{uuid.uuid4().hex[:8]}@example.com"
+        staff, room = f"staff-{uuid.uuid4().hex[:6]}", f"room-{uuid.uuid4().hex[:6]}"
+        booking = confirmed(
+            tenant, local_time(clock, 5, 10), email=email, resource_ids=[staff, room]
+        )
+        await publish(service, booking)
+        await eventually(lambda: mail_server.to(email), timeout=10)
+        return tenant, staff, room
+
+    async def _feed(self, service: RunningService, url: str) -> tuple[int, bytes]:
+        answer = await service.client.get(url.removeprefix(service.base_url))
+        return answer.status_code, answer.content
+
+    async def test_a_room_feed_lists_its_bookings_and_staff_urls_still_serve(
         self, service: RunningService, mail_server: MailServer, clock: TestClock
     ) -> None:
-        tenant, email = new_tenant(), f"{uuid.uuid4().hex[:8]}@example.com"
-        staff = f"staff-{uuid.uuid4().hex[:6]}"
-        await publish(
-            service, confirmed(tenant, local_time(clock, 5, 10), email=email, resource_ids=[staff])
+        tenant, staff, room = await self._booked(service, mail_server, clock)
+        answer = await service.client.get(
+            f"/feeds/resources/{room}", headers=bearer("staff", tenant)
         )
-        await eventually(lambda: mail_server.to(email), timeout=10)
-        answer = await service.client.get(f"/feeds/staff/{staff}", headers=bearer("staff", tenant))
+        assert answer.status_code == 200
         url = answer.json()["url"]
-        feed = await service.client.get(url.removeprefix(service.base_url))
-        assert feed.status_code == 200
-        assert feed.headers["content-type"].startswith("text/calendar")
-        assert len(Calendar.from_ical(feed.content).walk("VEVENT")) == 1
-        forged = await service.client.get(f"/feeds/{tenant}/staff/{staff}.ics?token=guess")
-        assert forged.status_code == 404
+        assert f"/feeds/{tenant}/resources/{room}.ics?token=" in url
+        status, body = await self._feed(service, url)
+        assert status == 200
+        events = Calendar.from_ical(body).walk("VEVENT")
+        assert [str(e["SUMMARY"]) for e in events] == ["Massage 60"]
+        other_room = await service.client.get(
+            f"/feeds/resources/room-empty-{uuid.uuid4().hex[:6]}", headers=bearer("staff", tenant)
+        )
+        status, body = await self._feed(service, other_room.json()["url"])
+        assert (status, Calendar.from_ical(body).walk("VEVENT")) == (200, [])
+        # the staff routes of before: the URL route, and the feed under /staff/
+        staff_url = (
+            await service.client.get(f"/feeds/staff/{staff}", headers=bearer("staff", tenant))
+        ).json()["url"]
+        token = staff_url.split("?token=")[1]
+        legacy = f"/feeds/{tenant}/staff/{staff}.ics?token={token}"
+        for path in (staff_url, legacy):
+            status, body = await self._feed(service, path)
+            assert status == 200
+            assert len(Calendar.from_ical(body).walk("VEVENT")) == 1
+
+    async def test_rotating_a_feed_retires_its_old_url_at_once_and_returns_a_working_one(
+        self, service: RunningService, mail_server: MailServer, clock: TestClock
+    ) -> None:
+        tenant, _, room = await self._booked(service, mail_server, clock)
+        old = (
+            await service.client.get(f"/feeds/resources/{room}", headers=bearer("staff", tenant))
+        ).json()["url"]
+        refused = await service.client.post(
+            f"/feeds/resources/{room}/rotate", headers=bearer("staff", tenant)
+        )
+        assert refused.status_code == 403
+        assert (await self._feed(service, old))[0] == 200
+        rotated = await service.client.post(
+            f"/feeds/resources/{room}/rotate", headers=bearer("manager", tenant)
+        )
+        assert rotated.status_code == 200
+        new = rotated.json()["url"]
+        old_answer = await service.client.get(old.removeprefix(service.base_url))
+        assert (old_answer.status_code, old_answer.json()["detail"]) == (404, "no such feed")
+        status, body = await self._feed(service, new)
+        assert (status, len(Calendar.from_ical(body).walk("VEVENT"))) == (200, 1)
+        # the URL staff are given now is of the new version too
+        again = (
+            await service.client.get(f"/feeds/resources/{room}", headers=bearer("staff", tenant))
+        ).json()["url"]
+        assert (await self._feed(service, again))[0] == 200
+
+    async def test_an_expired_forged_or_misplaced_token_is_the_same_plain_404(
+        self, service: RunningService, mail_server: MailServer, clock: TestClock
+    ) -> None:
+        tenant, staff, room = await self._booked(service, mail_server, clock)
+        secret = service.runtime.settings.feed_secret.get_secret_value()
+        tokens = FeedTokens(secret, timedelta(days=365))
+        expired = tokens.token(tenant, room, 0, clock.now - timedelta(days=366))
+        forged = FeedTokens("a-guessed-secret-of-thirty-two-bytes").token(
+            tenant, room, 0, clock.now
+        )
+        valid = tokens.token(tenant, room, 0, clock.now)
+        refusals = [
+            f"/feeds/{tenant}/resources/{room}.ics?token={expired}",
+            f"/feeds/{tenant}/resources/{room}.ics?token={forged}",
+            f"/feeds/{tenant}/resources/{room}.ics?token=guess",
+            f"/feeds/{tenant}/staff/{staff}.ics?token={valid}",  # another resource's token
+            f"/feeds/{new_tenant()}/resources/{room}.ics?token={valid}",  # unknown tenant
+        ]
+        answers = [await service.client.get(path) for path in refusals]
+        assert {a.status_code for a in answers} == {404}
+        assert {a.json()["detail"] for a in answers} == {"no such feed"}
+        assert (
+            await service.client.get(f"/feeds/{tenant}/resources/{room}.ics?token={valid}")
+        ).status_code == 200
+
+    async def test_feed_fetches_from_one_address_beyond_the_limit_are_refused(
+        self, service: RunningService
+    ) -> None:
+        tenant = new_tenant()  # counted per address and tenant: the other tests' are apart
+        limit = int(service.runtime.settings.feed_rate_limit.split("/")[0])
+        path = f"/feeds/{tenant}/resources/room-1.ics?token=guess"
+        answers = [await service.client.get(path) for _ in range(limit + 3)]
+        assert {a.status_code for a in answers[:limit]} == {404}
+        # (+3: a minute's boundary crossed mid-test lets the sliding window admit one more)
+        assert answers[-1].status_code == 429
+        assert int(answers[-1].headers["Retry-After"]) >= 1
 
 
 class TestBadInput:

@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import jwt
 import pytest
 from icalendar import Calendar
 
 from slotline.events.twilio_signature import signature_is_valid, twilio_signature
-from slotline.notifier.calendar_files import booking_ics, feed_token, feed_token_valid, staff_feed
+from slotline.notifier.calendar_files import (
+    FeedTokens,
+    InvalidFeedToken,
+    booking_ics,
+    resource_feed,
+)
 from slotline.notifier.domain.booking_card import BookingCard
 from slotline.notifier.rendering import TemplateProblem, Templates
 
@@ -68,15 +74,72 @@ class TestBookingCalendarFile:
         assert str(event["STATUS"]) == "CANCELLED"  # type: ignore[index]
         assert int(event["SEQUENCE"]) == 1  # type: ignore[index]
 
-    def test_a_staff_feed_lists_bookings_and_needs_its_token(self) -> None:
-        calendar = Calendar.from_ical(staff_feed("Eva", [card()], START))
-        assert len(calendar.walk("VEVENT")) == 1
-        token = feed_token("secret", "acme", "staff-1")
-        assert feed_token_valid("secret", "acme", "staff-1", token)
-        assert not feed_token_valid("secret", "acme", "staff-2", token)
+    def test_a_resource_feed_lists_the_bookings_it_is_given(self) -> None:
+        calendar = Calendar.from_ical(resource_feed("Room 2", [card(), card().cancelled()], START))
+        statuses = [str(e["STATUS"]) for e in calendar.walk("VEVENT")]
+        assert statuses == ["CONFIRMED", "CANCELLED"]
+        assert str(calendar["X-WR-CALNAME"]) == "Room 2"
 
-    def test_a_feed_token_with_letters_beyond_ascii_is_wrong_not_a_crash(self) -> None:
-        assert not feed_token_valid("secret", "acme", "staff-1", "ελληνικά")
+
+SECRET = "feed-secret-of-at-least-thirty-two-bytes"
+
+
+class TestFeedTokens:
+    """A feed token opens one resource's feed of one tenant, at one version, until its
+    expiry; anything else is the same refusal."""
+
+    tokens = FeedTokens(SECRET, timedelta(days=365))
+
+    def test_a_token_grants_its_feed_at_its_version_until_it_expires(self) -> None:
+        token = self.tokens.token("acme", "room-2", 3, START)
+        grant = self.tokens.read(token, "acme", "room-2", START + timedelta(days=364))
+        assert (grant.tenant_id, grant.resource_id, grant.version) == ("acme", "room-2", 3)
+        assert grant.expires_at == START + timedelta(days=365)
+
+    @pytest.mark.parametrize(
+        ("tenant", "resource", "days_later"),
+        [
+            ("acme", "room-2", 365),  # expired: at its expiry
+            ("acme", "room-2", 400),  # expired
+            ("acme", "room-3", 1),  # another resource
+            ("other", "room-2", 1),  # another tenant
+        ],
+    )
+    def test_a_token_opens_no_other_feed_and_nothing_after_its_expiry(
+        self, tenant: str, resource: str, days_later: int
+    ) -> None:
+        token = self.tokens.token("acme", "room-2", 0, START)
+        with pytest.raises(InvalidFeedToken, match=r"^no such feed$"):
+            self.tokens.read(token, tenant, resource, START + timedelta(days=days_later))
+
+    @pytest.mark.parametrize(
+        "claims",
+        [
+            {"aud": "slotline-feed", "tnt": "acme", "sub": "room-2", "ver": 0},  # no expiry
+            {"aud": "slotline-feed", "tnt": "acme", "sub": "room-2", "exp": 2**40},  # no version
+            {"aud": "slotline-manage", "tnt": "acme", "sub": "room-2", "ver": 0, "exp": 2**40},
+            {"aud": "slotline-feed", "tnt": "acme", "sub": "room-2", "ver": "0", "exp": 2**40},
+        ],
+    )
+    def test_a_token_without_expiry_version_or_this_audience_is_refused(
+        self, claims: dict[str, object]
+    ) -> None:
+        token = jwt.encode(claims, SECRET, algorithm="HS256")
+        with pytest.raises(InvalidFeedToken):
+            self.tokens.read(token, "acme", "room-2", START)
+
+    @pytest.mark.parametrize(
+        "token",
+        [
+            FeedTokens("another-secret-of-thirty-two-bytes!!").token("acme", "room-2", 0, START),
+            "0123456789abcdef0123456789abcdef",  # the former HMAC tokens: no expiry, refused
+            "ελληνικά",
+            "",
+        ],
+    )
+    def test_a_forged_or_malformed_token_is_refused_not_a_crash(self, token: str) -> None:
+        with pytest.raises(InvalidFeedToken):
+            self.tokens.read(token, "acme", "room-2", START)
 
 
 class TestTemplates:

@@ -1,4 +1,5 @@
-"""RFC 5545 calendar files: one per booking (invite, update, cancel) and per-staff feeds.
+"""RFC 5545 calendar files: one per booking (invite, update, cancel) and per-resource
+feeds, with the tokens of their secret URLs.
 
 The UID is stable for a booking (its id survives reschedules) and SEQUENCE goes up
 with each change, so a calendar app updates or removes the entry it already has.
@@ -7,16 +8,18 @@ Times carry the location's TZID with a matching VTIMEZONE.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
+import jwt
 from icalendar import Calendar, Event
 
 from slotline.notifier.domain.booking_card import CANCELLED, BookingCard
 
 PRODUCT_ID = "-//Slotline//Notifier//EN"
+_FEED_AUDIENCE = "slotline-feed"
+_ALGORITHM = "HS256"
 
 
 def uid_of(card: BookingCard) -> str:
@@ -75,8 +78,9 @@ def booking_ics(card: BookingCard, stamp: datetime, organizer_email: str | None 
     return _with_zones(calendar, [card.starts_at]).decode()
 
 
-def staff_feed(name: str, cards: Iterable[BookingCard], stamp: datetime) -> bytes:
-    """A subscribable calendar of one staff member's bookings (cancelled ones marked)."""
+def resource_feed(name: str, cards: Iterable[BookingCard], stamp: datetime) -> bytes:
+    """A subscribable calendar of one resource's bookings — a staff member, a room, a
+    piece of equipment alike (cancelled ones marked)."""
     calendar = _calendar(None, name)
     cards = list(cards)
     for card in cards:
@@ -84,12 +88,62 @@ def staff_feed(name: str, cards: Iterable[BookingCard], stamp: datetime) -> byte
     return _with_zones(calendar, [c.starts_at for c in cards])
 
 
-def feed_token(secret: str, tenant_id: str, resource_id: str) -> str:
-    """The secret token in a staff feed's URL (an HMAC: revoked by changing the secret)."""
-    message = f"{tenant_id}:{resource_id}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+class InvalidFeedToken(Exception):
+    """The feed token is forged, for another feed, expired or rotated out. Its text says
+    no more than that, and the route answers a plain 404: which check failed, or whether
+    the tenant or resource exists, would help whoever guesses feed URLs."""
+
+    def __init__(self) -> None:
+        super().__init__("no such feed")
 
 
-def feed_token_valid(secret: str, tenant_id: str, resource_id: str, token: str) -> bool:
-    expected = feed_token(secret, tenant_id, resource_id)
-    return hmac.compare_digest(expected.encode(), token.encode())  # str: ASCII only
+@dataclass(frozen=True)
+class FeedGrant:
+    """What a valid feed token grants: one resource's feed of one tenant, as of a version."""
+
+    tenant_id: str
+    resource_id: str
+    version: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedTokens:
+    """The secret token in a resource's feed URL: a JWT (HS256, as manage links) naming
+    the tenant, the resource and the feed's version, with a required expiry. Rotating a
+    feed moves its version on, so every earlier token stops opening it."""
+
+    secret: str
+    valid_for: timedelta = timedelta(days=365)
+
+    def token(self, tenant_id: str, resource_id: str, version: int, now: datetime) -> str:
+        claims: dict[str, object] = {
+            "aud": _FEED_AUDIENCE,
+            "tnt": tenant_id,
+            "sub": resource_id,
+            "ver": version,
+            "exp": int((now + self.valid_for).timestamp()),
+        }
+        return jwt.encode(claims, self.secret, algorithm=_ALGORITHM)
+
+    def read(self, token: str, tenant_id: str, resource_id: str, now: datetime) -> FeedGrant:
+        """What ``token`` grants on the feed of ``resource_id`` of ``tenant_id`` at ``now``;
+        raises :class:`InvalidFeedToken` (forged, another feed, expired, no expiry)."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[_ALGORITHM],
+                audience=_FEED_AUDIENCE,
+                # the expiry is checked against the service's clock below, not the host's
+                options={"require": ["exp", "aud", "sub", "tnt", "ver"], "verify_exp": False},
+            )
+            expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+            version = claims["ver"]
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise InvalidFeedToken
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError, OSError):
+            raise InvalidFeedToken from None
+        if (claims["tnt"], claims["sub"]) != (tenant_id, resource_id) or expires_at <= now:
+            raise InvalidFeedToken
+        return FeedGrant(tenant_id, resource_id, version, expires_at)

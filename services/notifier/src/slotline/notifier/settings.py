@@ -93,7 +93,16 @@ class NotifierSettings(ServiceSettings):
         default=None, description="Tenant template overrides: <dir>/<tenant>/<lang>/<name>.*"
     )
     feed_secret: SecretStr = Field(
-        default=SecretStr("local-feed-secret"), description="Signs the staff calendar feed tokens."
+        default=SecretStr("local-feed-secret-for-development-only"),
+        description="Signs the calendar feed tokens (HS256); changing it revokes every feed URL.",
+    )
+    feed_token_days: PositiveInt = Field(
+        default=365, description="A feed URL works this many days after it was given out."
+    )
+    feed_rate_limit: str = Field(
+        default="120/minute",
+        description="Calendar feed requests per client address and tenant, every replica "
+        "together (limits syntax).",
     )
     outbox_size: PositiveInt = Field(default=1000, description="Messages kept for GET /outbox.")
     outbox_enabled: bool = Field(

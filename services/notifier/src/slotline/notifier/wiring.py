@@ -21,6 +21,7 @@ from slotline.notifier.application import (
     WebhookNotFound,
 )
 from slotline.notifier.application.core import WEBHOOK_SECRETS_DEVELOPMENT_KEY
+from slotline.notifier.calendar_files import FeedTokens
 from slotline.notifier.channel_setup import Channels, build_channels
 from slotline.notifier.dispatcher import Dispatcher
 from slotline.notifier.domain.preferences import TenantPreferences
@@ -130,7 +131,13 @@ def service_spec(
 
     routers: list[APIRouter] = [
         providers_router(settings.provider_auth_token.get_secret_value(), settings.public_url),
-        feeds_router(settings.feed_secret.get_secret_value(), settings.public_url),
+        feeds_router(
+            FeedTokens(
+                settings.feed_secret.get_secret_value(),
+                timedelta(days=settings.feed_token_days),
+            ),
+            settings.public_url,
+        ),
         preferences_router,
         webhooks_router,
     ]

@@ -24,7 +24,7 @@ from slotline.events.contract.registry import messages_on
 from slotline.events.sealing import SecretBox, development_key
 from slotline.events.store import ServiceApplication
 from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
-from slotline.notifier.calendar_files import booking_ics
+from slotline.notifier.calendar_files import FeedGrant, booking_ics
 from slotline.notifier.domain.booking_card import BookingCard
 from slotline.notifier.domain.consent import Consent
 from slotline.notifier.domain.notification import Notification
@@ -165,7 +165,7 @@ class NotifierCore(ServiceApplication):
     def _ics(self, card: BookingCard) -> str:
         return booking_ics(card, self.clock(), self.config.organizer_email)
 
-    # --- tenants' preferences and the staff feed ------------------------------------------
+    # --- tenants' preferences and resources' calendar feeds -------------------------------
 
     def save_preferences(self, tenant_id: str, values: dict[str, Any]) -> TenantPreferences:
         with unit_of_work(self) as work:
@@ -176,6 +176,20 @@ class NotifierCore(ServiceApplication):
         with reading(self) as work:
             return self.preferences(work, [tenant_id])[tenant_id]
 
-    def staff_bookings(self, tenant_id: str, resource_id: str) -> list[BookingCard]:
+    def feed_version(self, tenant_id: str, resource_id: str) -> int:
+        """The version a new feed URL of the resource is bound to."""
         with reading(self) as work:
-            return records.cards_of_resource(work, tenant_id, resource_id)
+            return records.feed_version(work, tenant_id, resource_id)
+
+    def rotate_feed(self, tenant_id: str, resource_id: str) -> int:
+        """A new feed version for the resource: every URL given out before stops working."""
+        with unit_of_work(self) as work:
+            return records.rotate_feed(work, tenant_id, resource_id, self.clock())
+
+    def feed_bookings(self, grant: FeedGrant) -> list[BookingCard] | None:
+        """The bookings of the resource (any kind: staff, room, equipment) a valid token
+        names, or None when its feed was rotated since the token was made."""
+        with reading(self) as work:
+            if records.feed_version(work, grant.tenant_id, grant.resource_id) != grant.version:
+                return None
+            return records.cards_of_resource(work, grant.tenant_id, grant.resource_id)

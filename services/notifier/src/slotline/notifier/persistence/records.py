@@ -1,4 +1,5 @@
-"""Rows beside the queue: booking cards, deliveries, WhatsApp windows, preferences."""
+"""Rows beside the queue: booking cards, feed versions, deliveries, WhatsApp windows,
+preferences."""
 
 from __future__ import annotations
 
@@ -34,6 +35,28 @@ def cards_of_resource(work: UnitOfWork, tenant_id: str, resource_id: str) -> lis
         (tenant_id, resource_id),
     ).fetchall()
     return [BookingCard.from_row(r["card"]) for r in rows]
+
+
+def feed_version(work: UnitOfWork, tenant_id: str, resource_id: str) -> int:
+    """The resource's feed version: 0 until its URL is first rotated."""
+    row = work.execute(
+        "SELECT version FROM {feed_versions} WHERE tenant_id = %s AND resource_id = %s",
+        (tenant_id, resource_id),
+    ).fetchone()
+    return int(row["version"]) if row else 0
+
+
+def rotate_feed(work: UnitOfWork, tenant_id: str, resource_id: str, at: datetime) -> int:
+    """Move the resource's feed version on (one upsert: concurrent rotations each count)."""
+    row = work.execute(
+        "INSERT INTO {feed_versions} (tenant_id, resource_id, version, rotated_at)"
+        " VALUES (%s, %s, 1, %s) ON CONFLICT (tenant_id, resource_id) DO UPDATE"
+        " SET version = {feed_versions}.version + 1, rotated_at = EXCLUDED.rotated_at"
+        " RETURNING version",
+        (tenant_id, resource_id, at),
+    ).fetchone()
+    assert row is not None  # an upsert with RETURNING always returns its row
+    return int(row["version"])
 
 
 Delivery = tuple[str, str, str, str, str]

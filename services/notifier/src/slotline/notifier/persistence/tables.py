@@ -1,6 +1,6 @@
 """DDL of the notifier's own tables (beside the event store, in the service's schema):
-the message queue and its rows, and the outbound webhooks' subscriptions, deliveries
-(the durable retry queue) and attempts (the delivery log).
+the message queue and its rows, calendar feeds' versions, and the outbound webhooks'
+subscriptions, deliveries (the durable retry queue) and attempts (the delivery log).
 
 The wiring makes them as the store opens (:func:`open_tables`), not the application:
 the use cases only read and write rows."""
@@ -65,6 +65,13 @@ CREATE TABLE IF NOT EXISTS {s}.inbound_messages (
 CREATE TABLE IF NOT EXISTS {s}.tenant_preferences (
     tenant_id text PRIMARY KEY,
     preferences jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {s}.feed_versions (
+    tenant_id text NOT NULL,
+    resource_id text NOT NULL,
+    version integer NOT NULL,
+    rotated_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, resource_id)
 );
 CREATE TABLE IF NOT EXISTS {s}.webhook_subscriptions (
     tenant_id text NOT NULL,
