@@ -54,8 +54,11 @@ class Stack:
             message.to_json(), topic=topic or message.TOPIC, key=message.aggregate_id.encode()
         )
 
-    def of(self, tenant: str, event_type: str) -> Predicate:
-        return lambda m: m.get("tenant_id") == tenant and m.get("event_type") == event_type
+    def of(self, tenant: str, kind: type[Message]) -> Predicate:
+        """The tenant's records that parse as a ``kind`` (by class, as a consumer reads them)."""
+        return lambda m: (
+            m.get("tenant_id") == tenant and isinstance(self.topics.message_of(m), kind)
+        )
 
     @property
     def holds(self) -> AvailabilityApplication:

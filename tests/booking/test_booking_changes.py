@@ -13,6 +13,13 @@ import pytest
 
 from slotline.availability.demo import Clinic
 from slotline.availability.domain.hold import HoldStatus
+from slotline.events.contract.availability_commands import CancelAllocation
+from slotline.events.contract.booking import (
+    BookingCancelled,
+    BookingRequestRefused,
+    BookingRescheduled,
+    DepositRequested,
+)
 from slotline.events.contract.booking_requests import BookingCancellationRequested
 from slotline.events.contract.common import Channel, Money
 from slotline.events.contract.payments import (
@@ -81,7 +88,7 @@ class TestDeposits:
         held = await book(stack, clinic, 10, payment_token="tok_visa")
         assert held["status"] == "held"
         assert held["payment_status"] == "pending"
-        asked = await stack.topics.wait_for(stack.of(clinic.tenant_id, "DepositRequested"))
+        asked = await stack.topics.wait_for(stack.of(clinic.tenant_id, DepositRequested))
         assert asked[0]["amount"] == {"amount_minor": 2000, "currency": "EUR"}
         assert asked[0]["payment_token"] == "tok_visa"
         await pay(stack, clinic, held["booking_id"])
@@ -154,11 +161,11 @@ class TestCancellation:
             held["manage_url"] + "/cancel", json={"reason": "sick"}
         )
         assert cancelled.status_code == 200, cancelled.text
-        event = (await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingCancelled")))[0]
+        event = (await stack.topics.wait_for(stack.of(clinic.tenant_id, BookingCancelled)))[0]
         assert event["within_free_window"] is True
         assert event["refund"] == {"amount_minor": 2000, "currency": "EUR"}
         assert event["fee"] is None
-        await stack.topics.wait_for(stack.of(clinic.tenant_id, "CancelAllocation"))
+        await stack.topics.wait_for(stack.of(clinic.tenant_id, CancelAllocation))
 
         async def freed() -> bool:
             hold = stack.holds.tenant_hold(clinic.tenant_id, held["booking_id"])
@@ -178,7 +185,7 @@ class TestCancellation:
         await card_of(stack, held, "confirmed")
         response = await stack.booking.client.post(held["manage_url"] + "/cancel", json={})
         assert response.status_code == 200
-        event = (await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingCancelled")))[0]
+        event = (await stack.topics.wait_for(stack.of(clinic.tenant_id, BookingCancelled)))[0]
         assert event["within_free_window"] is False
         assert event["fee"] == {"amount_minor": 1500, "currency": "EUR"}
         assert event["refund"] == {"amount_minor": 500, "currency": "EUR"}
@@ -244,9 +251,7 @@ class TestChanges:
             booked["manage_url"] + "/reschedule", json={"start": future_start(hour=17).isoformat()}
         )
         assert second.status_code == 200, second.text
-        moves = await stack.topics.wait_for(
-            stack.of(clinic.tenant_id, "BookingRescheduled"), count=2
-        )
+        moves = await stack.topics.wait_for(stack.of(clinic.tenant_id, BookingRescheduled), count=2)
         by_number = {m["change_number"]: m for m in moves}
         assert by_number[1]["change_fee"] is None
         assert by_number[2]["change_fee"] == {"amount_minor": 500, "currency": "EUR"}
@@ -287,7 +292,7 @@ class TestChangesOverKafka:
                 reason="cannot make it",
             )
         )
-        cancelled = await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingCancelled"))
+        cancelled = await stack.topics.wait_for(stack.of(clinic.tenant_id, BookingCancelled))
         assert cancelled[0]["by"] == "customer"
         assert cancelled[0]["reason"] == "cannot make it"
         assert cancelled[0]["request_id"] == request_id, "the outcome answers the cancel request"
@@ -305,7 +310,7 @@ class TestChangesOverKafka:
                 channel=Channel.KIOSK,
             )
         )
-        [refused] = await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingRequestRefused"))
+        [refused] = await stack.topics.wait_for(stack.of(clinic.tenant_id, BookingRequestRefused))
         assert refused["request_id"] == "cancel-nope"
         assert refused["booking_id"] == "not-a-booking"
         assert refused["reason"] == "unknown_booking"
@@ -327,7 +332,7 @@ class TestChangesOverKafka:
                 )
             )
         tenant = clinic.tenant_id
-        [refused] = await stack.topics.wait_for(stack.of(tenant, "BookingRequestRefused"))
+        [refused] = await stack.topics.wait_for(stack.of(tenant, BookingRequestRefused))
         assert refused["request_id"].startswith("cancel-2-")
         assert refused["reason"] == "not_allowed"
-        assert len(stack.topics.matching(stack.of(tenant, "BookingCancelled"))) == 1
+        assert len(stack.topics.matching(stack.of(tenant, BookingCancelled))) == 1

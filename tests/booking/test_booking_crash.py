@@ -26,8 +26,17 @@ from slotline.availability.demo import open_clinic
 from slotline.availability.domain.hold import HoldStatus
 from slotline.availability.settings import AvailabilitySettings
 from slotline.availability.wiring import service_spec as availability_spec
+from slotline.events.contract.availability_commands import PlaceHold
+from slotline.events.contract.booking import (
+    BookingConfirmed,
+    BookingEvent,
+    BookingExpired,
+    BookingHeld,
+    BookingRejected,
+)
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Channel, Contact
+from slotline.events.envelope import Message
 from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.recorder import TopicRecorder
@@ -39,7 +48,7 @@ from .conftest import future_start
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 REQUESTS = 40
-SETTLED = {"BookingConfirmed", "BookingRejected", "BookingExpired"}
+SETTLED = (BookingConfirmed, BookingRejected, BookingExpired)
 
 
 @contextmanager
@@ -117,28 +126,26 @@ async def test_a_killed_booking_service_finishes_every_saga_after_restart(
                 await broker.publish(
                     request.to_json(), topic=BOOKING_REQUESTS, key=request.aggregate_id.encode()
                 )
-            await seen.wait_for(lambda m: m.get("event_type") == "BookingHeld", timeout=60)
+            await seen.wait_for(lambda m: isinstance(seen.message_of(m), BookingHeld), timeout=60)
             first.send_signal(signal.SIGKILL)
             first.wait(10)
-        progress_at_kill = Counter(m.get("event_type") for m in seen.messages)
+        progress_at_kill = Counter(type(m) for m in seen.published(Message))
         with booking_process(module_database_url, module_kafka_bootstrap, log):
 
             def settled() -> int:
                 return len(
-                    {m["request_id"] for m in seen.messages if m.get("event_type") in SETTLED}
+                    {m.request_id for m in seen.published(BookingEvent) if isinstance(m, SETTLED)}
                 )
 
             await eventually(lambda: settled() == REQUESTS, timeout=120)
             await seen.settle(1.5)
 
-    outcomes = Counter(m["event_type"] for m in seen.messages if m.get("event_type") in SETTLED)
-    assert outcomes["BookingConfirmed"] == REQUESTS, (outcomes, progress_at_kill)
-    assert progress_at_kill.get("BookingConfirmed", 0) < REQUESTS, "the kill came mid-saga"
-    place_holds = Counter(m["hold_id"] for m in seen.messages if m.get("event_type") == "PlaceHold")
+    outcomes = Counter(type(m) for m in seen.published(BookingEvent) if isinstance(m, SETTLED))
+    assert outcomes[BookingConfirmed] == REQUESTS, (outcomes, progress_at_kill)
+    assert progress_at_kill.get(BookingConfirmed, 0) < REQUESTS, "the kill came mid-saga"
+    place_holds = Counter(m.hold_id for m in seen.published(PlaceHold))
     assert set(place_holds.values()) == {1}, "no hold was asked for twice"
-    confirmed = {
-        m["booking_id"] for m in seen.messages if m.get("event_type") == "BookingConfirmed"
-    }
+    confirmed = {m.booking_id for m in seen.published(BookingConfirmed)}
 
     async def no_orphans() -> bool:
         statuses = {

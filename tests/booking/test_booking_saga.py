@@ -13,6 +13,12 @@ import pytest
 from slotline.availability.demo import Clinic
 from slotline.availability.domain.hold import HoldStatus
 from slotline.booking.domain.booking import BookingStatus
+from slotline.events.contract.availability_commands import PlaceHold
+from slotline.events.contract.booking import (
+    BookingConfirmed,
+    BookingRequestRefused,
+    BookingRequestRepeated,
+)
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Channel, Contact
 from slotline.events.testing.service import bearer
@@ -67,7 +73,7 @@ class TestBookingOverKafka:
         request_id = f"partner-{uuid4().hex[:8]}"
         await stack.send(requested(clinic, future_start(hour=11), request_id))
         tenant = clinic.tenant_id
-        confirmed = await stack.topics.wait_for(stack.of(tenant, "BookingConfirmed"))
+        confirmed = await stack.topics.wait_for(stack.of(tenant, BookingConfirmed))
         assert confirmed[0]["request_id"] == request_id
         assert confirmed[0]["service_name"] == "60-min massage"
         assert confirmed[0]["time_zone"] == "Europe/Athens"
@@ -81,12 +87,12 @@ class TestBookingOverKafka:
         await stack.send(message)
         await stack.send(message.model_copy(update={"event_id": uuid4()}))
         tenant = clinic.tenant_id
-        await stack.topics.wait_for(stack.of(tenant, "BookingConfirmed"))
+        await stack.topics.wait_for(stack.of(tenant, BookingConfirmed))
         await stack.topics.settle()
-        assert len(stack.topics.matching(stack.of(tenant, "BookingConfirmed"))) == 1
-        assert len(stack.topics.matching(stack.of(tenant, "PlaceHold"))) == 1
-        [repeat] = stack.topics.matching(stack.of(tenant, "BookingRequestRepeated"))
-        confirmed = stack.topics.matching(stack.of(tenant, "BookingConfirmed"))[0]
+        assert len(stack.topics.matching(stack.of(tenant, BookingConfirmed))) == 1
+        assert len(stack.topics.matching(stack.of(tenant, PlaceHold))) == 1
+        [repeat] = stack.topics.matching(stack.of(tenant, BookingRequestRepeated))
+        confirmed = stack.topics.matching(stack.of(tenant, BookingConfirmed))[0]
         assert repeat["request_id"] == message.request_id, "the repeat is answered too"
         assert repeat["booking_id"] == confirmed["booking_id"]
         assert repeat["status"] in {"requested", "held", "confirmed"}
@@ -98,10 +104,10 @@ class TestBookingOverKafka:
         request_id = f"reused-{uuid4().hex[:8]}"
         await stack.send(requested(clinic, future_start(hour=15), request_id))
         tenant = clinic.tenant_id
-        await stack.topics.wait_for(stack.of(tenant, "BookingConfirmed"))
+        await stack.topics.wait_for(stack.of(tenant, BookingConfirmed))
         other = requested(clinic, future_start(hour=16), request_id)
         await stack.send(other)
-        [refused] = await stack.topics.wait_for(stack.of(tenant, "BookingRequestRefused"))
+        [refused] = await stack.topics.wait_for(stack.of(tenant, BookingRequestRefused))
         assert refused["request_id"] == request_id
         assert refused["reason"] == "idempotency_key_reused"
         assert refused["request_type"] == "BookingRequested"
@@ -125,7 +131,7 @@ class TestBookingOverKafka:
         )
         assert any("phone" in json.dumps(d) or "contact" in json.dumps(d) for d in dead)
         await stack.send(requested(clinic, future_start(hour=13), f"ok-{uuid4().hex[:6]}"))
-        await stack.topics.wait_for(stack.of(clinic.tenant_id, "BookingConfirmed"))
+        await stack.topics.wait_for(stack.of(clinic.tenant_id, BookingConfirmed))
 
     async def test_a_card_number_sent_by_mistake_never_reaches_the_dead_letters(
         self, stack: Stack

@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from slotline.availability.domain.hold import Hold, HoldStatus
+from slotline.events.contract.payments import PaymentAuthorized, PaymentRefunded
 from slotline.events.local.infra import free_port
 from slotline.events.store import ServiceApplication, event_meta
 from slotline.events.testing.reading import eventually
@@ -76,7 +77,7 @@ class TestPaidBookings:
         settled = await settled_card(stack, card)
         assert settled["status"] == "confirmed"
         assert settled["paid"]["amount_minor"] == 2000
-        authorized = await stack.topics.wait_for(stack.of(clinic.tenant_id, "PaymentAuthorized"))
+        authorized = await stack.topics.wait_for(stack.of(clinic.tenant_id, PaymentAuthorized))
         assert authorized[0]["booking_id"] == card["booking_id"]
 
     async def test_a_declined_card_rejects_the_booking_and_frees_the_slot(
@@ -99,7 +100,7 @@ class TestPaidBookings:
         cancelled = await stack.booking.client.post(card["manage_url"] + "/cancel", json={})
         assert cancelled.status_code == 200, cancelled.text
         refunds = await stack.topics.wait_for(
-            stack.of(clinic.tenant_id, "PaymentRefunded"), timeout=30
+            stack.of(clinic.tenant_id, PaymentRefunded), timeout=30
         )
         assert refunds[0]["amount"] == {"amount_minor": 2000, "currency": "EUR"}
         assert refunds[0]["full"] is True

@@ -4,7 +4,6 @@ the offer window (4 s here) runs out unclaimed, and ends booked once."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +14,6 @@ import pytest
 from slotline.availability.demo import Clinic
 from slotline.availability.domain.values import ResourceKind, ResourceSchedule, WeeklyHours
 from slotline.events.contract.notifications import NotificationRequested
-from slotline.events.contract.registry import parse_message
 from slotline.events.contract.waitlist import (
     WaitlistClaimed,
     WaitlistJoined,
@@ -46,18 +44,7 @@ def waiting_for(clinic: Clinic, start: datetime, name: str, phone: str) -> dict[
 
 def published(stack: Stack, tenant: str, kind: type[Message]) -> list[Any]:
     """The tenant's messages of one contract class, parsed as a consumer would."""
-    found = []
-    for record in stack.topics.messages:
-        if record.get("tenant_id") != tenant or "_raw" in record:
-            continue
-        body = {k: v for k, v in record.items() if k != "_topic"}
-        try:
-            message = parse_message(record["_topic"], json.dumps(body).encode())
-        except ValueError:
-            continue
-        if isinstance(message, kind):
-            found.append(message)
-    return found
+    return [m for m in stack.topics.published(kind) if m.tenant_id == tenant]
 
 
 async def one(stack: Stack, tenant: str, kind: type[Message], **fields: str) -> Any:

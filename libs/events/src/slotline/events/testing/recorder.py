@@ -7,13 +7,16 @@ import asyncio
 import json
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 
+from slotline.events.contract.registry import ContractViolation, parse_message
+from slotline.events.envelope import Message
 from slotline.events.testing.reading import eventually
 
 Predicate = Callable[[dict[str, Any]], bool]
+M = TypeVar("M", bound=Message)
 
 
 class TopicRecorder:
@@ -23,6 +26,7 @@ class TopicRecorder:
         self.bootstrap = bootstrap
         self.topics = topics
         self.messages: list[dict[str, Any]] = []
+        self._parsed: dict[int, Message | None] = {}  # by id() of a record in ``messages``
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> TopicRecorder:
@@ -58,6 +62,23 @@ class TopicRecorder:
                         self.messages.append(body)
         finally:
             await consumer.stop()
+
+    def message_of(self, record: dict[str, Any]) -> Message | None:
+        """A record of ``messages`` parsed by the contract, as a consumer reads it; None
+        for one the contract refuses (a test's deliberately broken input, a dead letter)."""
+        key = id(record)
+        if key not in self._parsed:
+            body = {k: v for k, v in record.items() if k != "_topic"}
+            try:
+                self._parsed[key] = parse_message(record["_topic"], json.dumps(body).encode())
+            except ContractViolation:
+                self._parsed[key] = None
+        return self._parsed[key]
+
+    def published(self, kind: type[M]) -> list[M]:
+        """Every record so far that parses as an instance of ``kind``, parsed."""
+        found = (self.message_of(m) for m in list(self.messages))
+        return [m for m in found if isinstance(m, kind)]
 
     def matching(self, predicate: Predicate) -> list[dict[str, Any]]:
         return [m for m in self.messages if predicate(m)]
