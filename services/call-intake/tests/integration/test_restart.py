@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import pytest
 
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.wiring import service_spec
+from slotline.events.contract.callbacks import CallbackTaskCreated
+from slotline.events.contract.notifications import EscalationRequested
+from slotline.events.contract.registry import parse_message
+from slotline.events.envelope import Message
 from slotline.events.testing.reading import eventually, read_topic
 from slotline.events.testing.service import bearer, running
 from slotline.events.topics import CALLS_EVENTS, NOTIFICATIONS_EVENTS
@@ -18,10 +21,14 @@ from slotline.events.topics import CALLS_EVENTS, NOTIFICATIONS_EVENTS
 pytestmark = pytest.mark.integration
 
 
-async def of_type(bootstrap: str, topic: str, tenant: str, event_type: str) -> list[dict[str, Any]]:
+M = TypeVar("M", bound=Message)
+
+
+async def of_type(bootstrap: str, topic: str, tenant: str, kind: type[M]) -> list[M]:
+    """The tenant's records of ``topic`` that parse as a ``kind``, parsed by the contract."""
     records = await read_topic(bootstrap, topic, expected=1, timeout=10, settle_seconds=1.0)
-    values = [json.loads(r.value or b"{}") for r in records]
-    return [v for v in values if v.get("tenant_id") == tenant and v["event_type"] == event_type]
+    messages = [parse_message(topic, r.value or b"") for r in records]
+    return [m for m in messages if isinstance(m, kind) and m.tenant_id == tenant]
 
 
 class TestRestart:
@@ -55,17 +62,17 @@ class TestRestart:
 
             await eventually(queued)
             [task] = await queued()
-            created = await of_type(kafka_bootstrap, CALLS_EVENTS, tenant, "CallbackTaskCreated")
-            assert [c["task_id"] for c in created] == [task["task_id"]]
+            created = await of_type(kafka_bootstrap, CALLS_EVENTS, tenant, CallbackTaskCreated)
+            assert [c.task_id for c in created] == [task["task_id"]]
 
-            async def breached() -> list[dict[str, Any]]:
+            async def breached() -> list[EscalationRequested]:
                 return [
                     e
                     for e in await of_type(
-                        kafka_bootstrap, NOTIFICATIONS_EVENTS, tenant, "EscalationRequested"
+                        kafka_bootstrap, NOTIFICATIONS_EVENTS, tenant, EscalationRequested
                     )
-                    if e["breached"]
+                    if e.breached
                 ]
 
             await eventually(breached, timeout=30)
-            assert [e["task_id"] for e in await breached()] == [task["task_id"]]
+            assert [e.task_id for e in await breached()] == [task["task_id"]]
