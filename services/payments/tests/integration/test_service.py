@@ -15,6 +15,18 @@ import pytest
 from aiokafka import ConsumerRecord
 from pydantic import SecretStr
 
+from slotline.events.contract.payments import (
+    FeeCharged,
+    FeeNotCollected,
+    PaymentAuthorizationFailed,
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentEvent,
+    PaymentRefunded,
+    PaymentVoided,
+    ReceiptIssued,
+)
+from slotline.events.contract.registry import parse_message
 from slotline.events.envelope import Message
 from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import eventually, read_topic
@@ -110,29 +122,39 @@ async def payments_records(service: RunningService) -> list[ConsumerRecord[bytes
     )
 
 
-async def published(service: RunningService, booking_id: str) -> list[dict[str, Any]]:
-    found = [json.loads(r.value or b"{}") for r in await payments_records(service)]
-    return [m for m in found if m.get("booking_id") == booking_id]
+Published = tuple[Message, dict[str, Any]]  # a record parsed by the contract, and its JSON
+
+
+async def published(service: RunningService, booking_id: str) -> list[Published]:
+    """The booking's payment events so far, each parsed by the contract and as its JSON."""
+    found = [
+        (parse_message(PAYMENTS_EVENTS, r.value or b""), json.loads(r.value or b"{}"))
+        for r in await payments_records(service)
+    ]
+    return [
+        (m, body) for m, body in found if isinstance(m, PaymentEvent) and m.booking_id == booking_id
+    ]
 
 
 async def wait_for(
-    service: RunningService, booking_id: str, *event_types: str, timeout: float = 30
-) -> list[dict[str, Any]]:
-    """The booking's payment events once every one of ``event_types`` has been published."""
-    found: list[dict[str, Any]] = []
+    service: RunningService, booking_id: str, *kinds: type[Message], timeout: float = 30
+) -> list[Published]:
+    """The booking's payment events once every one of ``kinds`` has been published."""
+    found: list[Published] = []
 
     async def arrived() -> bool:
         nonlocal found
         found = await published(service, booking_id)
-        types = [m["event_type"] for m in found]
-        return all(types.count(t) >= event_types.count(t) for t in event_types)
+        types = [type(m) for m, _ in found]
+        return all(types.count(k) >= kinds.count(k) for k in kinds)
 
     await eventually(arrived, timeout=timeout, interval=0.2)
     return found
 
 
-def of_type(events: list[dict[str, Any]], event_type: str) -> list[dict[str, Any]]:
-    return [m for m in events if m["event_type"] == event_type]
+def of_type(events: list[Published], kind: type[Message]) -> list[dict[str, Any]]:
+    """The JSON of the events of class ``kind``."""
+    return [body for m, body in events if isinstance(m, kind)]
 
 
 def tenant() -> str:
@@ -150,16 +172,16 @@ class TestDeposits:
         )
         await send(service, booking.held(), booking.deposit(5000))
         authorised = of_type(
-            await wait_for(service, booking.booking_id, "PaymentAuthorized"), "PaymentAuthorized"
+            await wait_for(service, booking.booking_id, PaymentAuthorized), PaymentAuthorized
         )
         assert authorised[0]["amount"] == {"amount_minor": 5000, "currency": "EUR"}
         assert authorised[0]["gateway"] == "simulated"
         assert authorised[0]["aggregate_id"] == booking.booking_id
 
         await send(service, booking.confirmed())
-        events = await wait_for(service, booking.booking_id, "PaymentCaptured", "ReceiptIssued")
-        assert of_type(events, "PaymentCaptured")[0]["amount"]["amount_minor"] == 5000
-        receipt = of_type(events, "ReceiptIssued")[0]
+        events = await wait_for(service, booking.booking_id, PaymentCaptured, ReceiptIssued)
+        assert of_type(events, PaymentCaptured)[0]["amount"]["amount_minor"] == 5000
+        receipt = of_type(events, ReceiptIssued)[0]
         assert receipt["recipient_email"] == booking.email
         assert receipt["refund"] is False
         page = await service.client.get(receipt["url"])
@@ -182,21 +204,21 @@ class TestDeposits:
         for token, booking in bookings.items():
             await send(service, booking.held(), booking.deposit(3000, pay_with=token))
         for token, booking in bookings.items():
-            events = await wait_for(service, booking.booking_id, "PaymentAuthorizationFailed")
-            failed = of_type(events, "PaymentAuthorizationFailed")
+            events = await wait_for(service, booking.booking_id, PaymentAuthorizationFailed)
+            failed = of_type(events, PaymentAuthorizationFailed)
             assert len(failed) == 1
             assert (failed[0]["reason"], failed[0]["retryable"]) == cases[token]
-            assert not of_type(events, "PaymentAuthorized")
+            assert not of_type(events, PaymentAuthorized)
 
     async def test_an_expired_booking_releases_its_authorisation(
         self, service: RunningService, story: Any
     ) -> None:
         booking = story(tenant())
         await send(service, booking.held(), booking.deposit(4000))
-        await wait_for(service, booking.booking_id, "PaymentAuthorized")
+        await wait_for(service, booking.booking_id, PaymentAuthorized)
         await send(service, booking.expired())
-        events = await wait_for(service, booking.booking_id, "PaymentVoided")
-        assert of_type(events, "PaymentVoided")[0]["amount"]["amount_minor"] == 4000
+        events = await wait_for(service, booking.booking_id, PaymentVoided)
+        assert of_type(events, PaymentVoided)[0]["amount"]["amount_minor"] == 4000
         intents = gateway(service).network.intents_of_booking(booking.booking_id)
         assert [i["status"] for i in intents] == ["canceled"]
 
@@ -205,7 +227,7 @@ class TestCancellationsAndFees:
     async def confirmed_booking(self, service: RunningService, story: Any, deposit: int) -> Any:
         booking = story(tenant())
         await send(service, booking.held(), booking.deposit(deposit), booking.confirmed())
-        await wait_for(service, booking.booking_id, "PaymentCaptured")
+        await wait_for(service, booking.booking_id, PaymentCaptured)
         return booking
 
     async def test_cancelling_inside_the_free_window_refunds_everything(
@@ -214,12 +236,12 @@ class TestCancellationsAndFees:
         booking = await self.confirmed_booking(service, story, 5000)
         await send(service, booking.cancelled(inside=True, fee=None, refund=5000))
         events = await wait_for(
-            service, booking.booking_id, "PaymentRefunded", "ReceiptIssued", "ReceiptIssued"
+            service, booking.booking_id, PaymentRefunded, ReceiptIssued, ReceiptIssued
         )
-        refunded = of_type(events, "PaymentRefunded")
+        refunded = of_type(events, PaymentRefunded)
         assert [(r["amount"]["amount_minor"], r["full"]) for r in refunded] == [(5000, True)]
-        assert not of_type(events, "FeeCharged")
-        receipts = of_type(events, "ReceiptIssued")
+        assert not of_type(events, FeeCharged)
+        receipts = of_type(events, ReceiptIssued)
         assert sorted(r["refund"] for r in receipts) == [False, True]
 
     async def test_cancelling_late_keeps_the_fee_and_refunds_the_rest(
@@ -227,10 +249,10 @@ class TestCancellationsAndFees:
     ) -> None:
         booking = await self.confirmed_booking(service, story, 5000)
         await send(service, booking.cancelled(inside=False, fee=2000, refund=3000))
-        events = await wait_for(service, booking.booking_id, "PaymentRefunded", "FeeCharged")
-        refunded = of_type(events, "PaymentRefunded")
+        events = await wait_for(service, booking.booking_id, PaymentRefunded, FeeCharged)
+        refunded = of_type(events, PaymentRefunded)
         assert [(r["amount"]["amount_minor"], r["full"]) for r in refunded] == [(3000, False)]
-        fee = of_type(events, "FeeCharged")
+        fee = of_type(events, FeeCharged)
         assert [(f["fee"], f["amount"]["amount_minor"]) for f in fee] == [
             ("late_cancellation", 2000)
         ]
@@ -247,13 +269,13 @@ class TestCancellationsAndFees:
         booking = await self.confirmed_booking(service, story, 5000)
         await send(service, booking.rescheduled(1, None), booking.rescheduled(2, 500))
         await send(service, booking.no_show(4500))
-        events = await wait_for(service, booking.booking_id, "FeeCharged", "FeeCharged")
-        assert [(f["fee"], f["amount"]["amount_minor"]) for f in of_type(events, "FeeCharged")] == [
+        events = await wait_for(service, booking.booking_id, FeeCharged, FeeCharged)
+        assert [(f["fee"], f["amount"]["amount_minor"]) for f in of_type(events, FeeCharged)] == [
             ("change", 500),
             ("no_show", 4500),
         ]
-        assert not of_type(events, "PaymentRefunded")
-        assert not of_type(events, "FeeNotCollected")
+        assert not of_type(events, PaymentRefunded)
+        assert not of_type(events, FeeNotCollected)
 
 
 class TestNothingHappensTwice:
@@ -263,10 +285,10 @@ class TestNothingHappensTwice:
         booking = story(tenant())
         held, deposit, confirmed = booking.held(), booking.deposit(2500), booking.confirmed()
         await send(service, held, deposit, deposit, confirmed, deposit, confirmed)
-        await wait_for(service, booking.booking_id, "PaymentCaptured")
+        await wait_for(service, booking.booking_id, PaymentCaptured)
         events = await published(service, booking.booking_id)
-        assert len(of_type(events, "PaymentAuthorized")) == 1
-        assert len(of_type(events, "PaymentCaptured")) == 1
+        assert len(of_type(events, PaymentAuthorized)) == 1
+        assert len(of_type(events, PaymentCaptured)) == 1
         assert len(gateway(service).network.intents_of_booking(booking.booking_id)) == 1
 
     async def test_duplicate_and_out_of_order_webhooks_change_nothing(
@@ -275,7 +297,7 @@ class TestNothingHappensTwice:
         booking = story(tenant())
         await send(service, booking.held(), booking.deposit(6000), booking.confirmed())
         await send(service, booking.cancelled(inside=False, fee=1000, refund=5000))
-        await wait_for(service, booking.booking_id, "PaymentRefunded", "FeeCharged")
+        await wait_for(service, booking.booking_id, PaymentRefunded, FeeCharged)
         network = gateway(service).network
 
         async def all_delivered() -> bool:
@@ -317,8 +339,8 @@ class TestNothingHappensTwice:
         )
         assert forged.status_code == 400
         published_events = await published(service, booking.booking_id)
-        for event_type in ("PaymentAuthorized", "PaymentCaptured", "PaymentRefunded", "FeeCharged"):
-            assert len(of_type(published_events, event_type)) == 1, event_type
+        for kind in (PaymentAuthorized, PaymentCaptured, PaymentRefunded, FeeCharged):
+            assert len(of_type(published_events, kind)) == 1, kind
 
     async def test_a_forged_webhook_signed_with_a_leaked_secret_moves_no_money(
         self, service: RunningService, story: Any
@@ -328,7 +350,7 @@ class TestNothingHappensTwice:
         intent the attacker named changes nothing (it captured 0.01 before)."""
         booking = story(tenant())
         await send(service, booking.held(), booking.deposit(3000))
-        await wait_for(service, booking.booking_id, "PaymentAuthorized")
+        await wait_for(service, booking.booking_id, PaymentAuthorized)
         network = gateway(service).network
         [real, *_] = await anyio.to_thread.run_sync(_webhook_events, network, booking.booking_id)
         forged = json.loads(json.dumps(real))
@@ -349,7 +371,7 @@ class TestNothingHappensTwice:
         assert answer.json()["recorded"] == 0
         assert app.repository.get(ledger_id).version == version
         events = await published(service, booking.booking_id)
-        assert not of_type(events, "PaymentCaptured"), "nothing was taken"
+        assert not of_type(events, PaymentCaptured), "nothing was taken"
 
     async def test_a_crash_between_the_gateway_call_and_the_ledger_write_charges_once(
         self, service: RunningService, story: Any
@@ -360,12 +382,12 @@ class TestNothingHappensTwice:
         CRASH.arm(OperationKind.AUTHORIZE, payment_id)
         CRASH.arm(OperationKind.CAPTURE, payment_id)
         await send(service, booking.held(), booking.deposit(7000))
-        await wait_for(service, booking.booking_id, "PaymentAuthorized")
+        await wait_for(service, booking.booking_id, PaymentAuthorized)
         await send(service, booking.confirmed())
-        events = await wait_for(service, booking.booking_id, "PaymentCaptured")
+        events = await wait_for(service, booking.booking_id, PaymentCaptured)
         assert len(CRASH.crashed) >= 2  # both calls were made, then the process 'died'
-        assert len(of_type(events, "PaymentAuthorized")) == 1
-        assert len(of_type(events, "PaymentCaptured")) == 1
+        assert len(of_type(events, PaymentAuthorized)) == 1
+        assert len(of_type(events, PaymentCaptured)) == 1
         intents = gateway(service).network.intents_of_booking(booking.booking_id)
         assert [(i["status"], i["amount_received"]) for i in intents] == [("succeeded", 7000)]
 
@@ -430,7 +452,7 @@ class TestReadsAndQuotes:
     ) -> None:
         booking = story(tenant())
         await send(service, booking.held(), booking.deposit(1500))
-        await wait_for(service, booking.booking_id, "PaymentAuthorized")
+        await wait_for(service, booking.booking_id, PaymentAuthorized)
         url = f"/v1/ledgers/{booking.booking_id}"
         ledger = (await service.client.get(url, headers=bearer("staff", booking.tenant_id))).json()
         assert [p["status"] for p in ledger["payments"]] == ["authorized"]
@@ -499,7 +521,7 @@ class TestCardNumbers:
                 key=booking.booking_id.encode(),
             )
             await send(service, booking.deposit(1000, pay_with="tok_visa"))
-            await wait_for(service, booking.booking_id, "PaymentAuthorized")
+            await wait_for(service, booking.booking_id, PaymentAuthorized)
         finally:
             root.removeHandler(keep)
             root.setLevel(level)
