@@ -55,7 +55,7 @@ class TestConsentOfANumber:
         assert not consent.allows(Scope.TRANSACTIONAL)
         assert not consent.allows(Scope.MARKETING)
         assert not consent.reply(read_keyword("QUIT"))  # type: ignore[arg-type]
-        changes = [e for e in consent.collect_events() if type(e).__name__ == "Changed"]
+        changes = [e for e in consent.collect_events() if isinstance(e, Consent.Changed)]
         assert [(e.scope, e.granted, e.keyword) for e in changes] == [("all", False, "STOP")]
 
     def test_start_restores_transactional_but_never_assumes_marketing(self) -> None:
