@@ -32,6 +32,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
 from slotline.events.contract import availability_commands as commands
+from slotline.events.contract.availability import HoldPlaced, HoldRejected
+from slotline.events.contract.registry import parse_message
 from slotline.events.kafka import build_broker
 from slotline.events.local.infra import free_port
 from slotline.events.settings import ServiceSettings
@@ -151,6 +153,17 @@ async def records(bootstrap: str, topic: str, tenant: str) -> list[dict[str, Any
     return [m for m in decoded if tenant in json.dumps(m)]
 
 
+async def hold_outcomes(bootstrap: str, tenant: str) -> list[HoldPlaced | HoldRejected]:
+    """Every hold outcome published for ``tenant``, parsed by the contract."""
+    found = await read_topic(
+        bootstrap, AVAILABILITY_EVENTS, expected=1, timeout=5, settle_seconds=1.5
+    )
+    messages = [parse_message(AVAILABILITY_EVENTS, r.value or b"") for r in found]
+    return [
+        m for m in messages if isinstance(m, HoldPlaced | HoldRejected) and m.tenant_id == tenant
+    ]
+
+
 class TestSigtermMidLoad:
     async def test_the_process_drains_exits_in_time_and_its_successor_loses_and_doubles_nothing(
         self,
@@ -194,28 +207,24 @@ class TestSigtermMidLoad:
 
         with service_process(database_url, kafka_bootstrap, log) as second:
             await eventually(second.ready, timeout=60)
-            outcomes: list[dict[str, Any]] = []
+            outcomes: list[HoldPlaced | HoldRejected] = []
 
             async def every_hold_answered() -> bool:
                 nonlocal outcomes
-                outcomes = [
-                    m
-                    for m in await records(kafka_bootstrap, AVAILABILITY_EVENTS, tenant)
-                    if m["event_type"] in {"HoldPlaced", "HoldRejected"}
-                ]
-                return {m["hold_id"] for m in outcomes} == set(holds)
+                outcomes = await hold_outcomes(kafka_bootstrap, tenant)
+                return {m.hold_id for m in outcomes} == set(holds)
 
             try:
                 await eventually(every_hold_answered, timeout=120, interval=0.5)
             except AssertionError:
-                missing = set(holds) - {m["hold_id"] for m in outcomes}
+                missing = set(holds) - {m.hold_id for m in outcomes}
                 pytest.fail(f"{len(missing)} holds unanswered:\n{second.last_words()}")
             taken_over = await second.applied()
             dead = await records(kafka_bootstrap, dead_letter_topic(AVAILABILITY_COMMANDS), tenant)
 
         assert taken_over > 0, "the first process finished the load before SIGTERM: no test"
-        assert Counter(m["hold_id"] for m in outcomes) == Counter(holds)  # once each
-        assert {m["event_type"] for m in outcomes} == {"HoldPlaced"}
+        assert Counter(m.hold_id for m in outcomes) == Counter(holds)  # once each
+        assert {type(m) for m in outcomes} == {HoldPlaced}
         assert dead == []  # no command was cut off half-done and given up on
         for hold in holds:
             stored = await anyio.to_thread.run_sync(store.tenant_hold, tenant, hold)

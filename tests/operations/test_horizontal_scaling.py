@@ -7,7 +7,6 @@ consumer group) take hold commands from ``availability.commands.v1``.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -24,6 +23,8 @@ from slotline.availability.application import AvailabilityApplication
 from slotline.availability.settings import AvailabilitySettings
 from slotline.availability.wiring import service_spec
 from slotline.events.contract import availability_commands as commands
+from slotline.events.contract.availability import HoldPlaced, HoldRejected
+from slotline.events.contract.registry import parse_message
 from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import eventually, read_topic
 from slotline.events.testing.service import RunningService, bearer, running
@@ -78,16 +79,14 @@ async def applied_here(service: RunningService) -> int:
     )
 
 
-async def hold_outcomes(bootstrap: str, tenant: str) -> list[dict[str, Any]]:
+async def hold_outcomes(bootstrap: str, tenant: str) -> list[HoldPlaced | HoldRejected]:
     """Every hold outcome published for ``tenant``, read until the topic goes quiet."""
     records = await read_topic(
         bootstrap, AVAILABILITY_EVENTS, expected=1, timeout=5, settle_seconds=1.5
     )
-    messages = [json.loads(r.value or b"{}") for r in records]
+    messages = [parse_message(AVAILABILITY_EVENTS, r.value or b"") for r in records]
     return [
-        m
-        for m in messages
-        if m.get("tenant_id") == tenant and m["event_type"] in {"HoldPlaced", "HoldRejected"}
+        m for m in messages if isinstance(m, HoldPlaced | HoldRejected) and m.tenant_id == tenant
     ]
 
 
@@ -132,14 +131,14 @@ class TestTwoReplicasShareTheWork:
         async def all_answered() -> bool:
             nonlocal outcomes
             outcomes = await hold_outcomes(bootstrap, tenant)
-            return {m["hold_id"] for m in outcomes} == set(holds)
+            return {m.hold_id for m in outcomes} == set(holds)
 
         await eventually(all_answered, timeout=90, interval=0.5)
         outcomes = await hold_outcomes(bootstrap, tenant)  # once more, after a quiet spell
 
-        per_hold = Counter(m["hold_id"] for m in outcomes)
+        per_hold = Counter(m.hold_id for m in outcomes)
         assert per_hold == Counter(holds)  # one outcome each: none lost, none doubled
-        assert {m["event_type"] for m in outcomes} == {"HoldPlaced"}
+        assert {type(m) for m in outcomes} == {HoldPlaced}
         applied = [await applied_here(first), await applied_here(second)]
         assert sum(applied) == HOLDS
         assert all(count > 0 for count in applied), applied  # both replicas did work
