@@ -324,3 +324,19 @@ class TestCardNumbersStayOut:
         assert "[card number removed]" in masked
         assert "+306941234567" in masked
         assert "1234567890123" in masked  # 13 digits failing the Luhn check are not a card
+
+    def test_identifiers_are_never_taken_for_card_numbers(self) -> None:
+        """1 random UUID in ~470 has all-digit groups whose digits pass the Luhn check
+        (a payment id in a gateway webhook was refused for it); hex ids and gateway ids
+        hold digit runs inside a word. Card numbers on their own still count."""
+        from slotline.events.contract.common import contains_card_number, redact_card_numbers
+
+        flagged_before = "c3034515-9729-39b0-db43-738610d5fe14"  # 3034515-9729-39: Luhn
+        assert not contains_card_number(flagged_before)
+        payload = f'{{"payment_id": "{flagged_before}"}}'
+        assert redact_card_numbers(payload) == payload
+        assert not contains_card_number("whs_4242424242424242abcdef")
+        assert not contains_card_number("pi_3N4242424242424242")
+        for card in ("4242424242424242", "4242 4242 4242 4242", "4242-4242-4242-4242"):
+            assert contains_card_number(f"note: my card is {card}, thanks")
+            assert redact_card_numbers(f"card {card}!") == "card [card number removed]!"
