@@ -65,6 +65,16 @@ class TestBadInput:
             response = await client.post("/console/sign-out", data={})
             assert response.status_code == 303  # no session: to the sign-in page
             assert response.headers["location"].startswith("/console/sign-in")
+            assert_helpful_page(  # another site signing the desk in as someone else
+                await client.post(
+                    "/console/sign-in",
+                    data={"token": staff_token(clinic.tenant_id)},
+                    headers={"Origin": "https://evil.example"},
+                ),
+                403,
+                "another",
+            )
+            assert not client.cookies, "no session from the refused sign-in"
             signed_in = await client.post(
                 "/console/sign-in", data={"token": staff_token(clinic.tenant_id)}
             )

@@ -64,11 +64,16 @@ def current_session(request: Request) -> Session:
 StaffSession = Annotated[Session, Depends(current_session)]
 
 
-async def checked_form(request: Request, session: StaffSession) -> dict[str, str]:
-    """The posted form, after the CSRF checks (same origin, the session's secret)."""
+def _from_this_site(request: Request) -> None:
+    """A browser names the page a form came from: one from another site is refused."""
     origin = request.headers.get("origin")
     if origin and urlsplit(origin).netloc != request.url.netloc:
         raise HTTPException(403, "this form was sent from another site")
+
+
+async def checked_form(request: Request, session: StaffSession) -> dict[str, str]:
+    """The posted form, after the CSRF checks (same origin, the session's secret)."""
+    _from_this_site(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     if not session.csrf_matches(form.get("csrf")):
         raise HTTPException(403, "this form has expired; reload the page and try again")
@@ -85,6 +90,9 @@ async def sign_in_page(request: Request, next: str = "/console/today") -> Respon
 
 @router.post("/sign-in")
 async def sign_in(request: Request, web: Web) -> Response:
+    """Signs in with a staff token. Another site may not post it (it would sign the
+    desk's browser in as someone else: a login CSRF)."""
+    _from_this_site(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     token = form.get("token", "").strip()
     next_path = _local(form.get("next", "/console/today"))
