@@ -18,7 +18,14 @@ from pydantic import (
 from slotline.booking.domain.contact import InvalidContact, normalise_email, normalise_phone
 from slotline.booking.domain.request import MARKETING_CONSENT_NOT_TAKEN
 from slotline.events.clock import AwareInstant
-from slotline.events.contract.common import Channel, Consents, Language, NoCardNumber, PaymentToken
+from slotline.events.contract.common import (
+    EMAIL_PART,
+    Channel,
+    Consents,
+    Language,
+    NoCardNumber,
+    PaymentToken,
+)
 
 NO_CARD_NUMBER = r"^(?![\s\S]*(?:\d[ -]?){12,18}\d)"
 """What ``NoCardNumber`` refuses, as the start of a pattern: no run of 13–19 digits."""
@@ -40,10 +47,7 @@ Token = Annotated[
 """A gateway token, as the contract has it; its document says it holds no card number."""
 
 _SPACE = r"[ \t\n\r]*"
-_PART = (
-    r"[^@\u0000-\u0020\u007f-\u00a0\u1680\u180e\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]+"
-)
-EMAIL = rf"^{_SPACE}({_PART}@{_PART}\.{_PART})?{_SPACE}$"
+EMAIL = rf"^{_SPACE}({EMAIL_PART}@{EMAIL_PART}\.{EMAIL_PART})?{_SPACE}$"
 """An e-mail address (blank = none), surrounding spaces allowed: what the message's
 ``Contact.email`` takes once trimmed. Its parts exclude what any regex engine reading it
 (ECMA, Python, Rust) calls a space or a control character: they disagree on some."""
@@ -53,7 +57,7 @@ PHONE = (
     " digits, read in the location's country. It must be a valid number there (numbering"
     " plans: refused 422 otherwise); blank = none. E.164 stored."
 )
-_VISIBLE = _PART.removesuffix("+").replace("[^@", "[^", 1)
+_VISIBLE = EMAIL_PART.removesuffix("+").replace("[^@", "[^", 1)
 """A character no regex engine and no ``str.strip`` takes for a space or a control
 character (ECMA's ``\\S`` matches ``\\x1c``, which Python strips)."""
 REACHABLE: dict[str, Any] = {

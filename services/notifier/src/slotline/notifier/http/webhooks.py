@@ -11,7 +11,7 @@ import anyio
 from fastapi import APIRouter, Query, Response
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from slotline.events.contract.common import Email
+from slotline.events.contract.common import EmailInput
 from slotline.events.contract.registry import messages_on
 from slotline.events.http_contract import refusals
 from slotline.notifier.application.core import WEBHOOK_TOPICS
@@ -44,7 +44,7 @@ class SubscriptionIn(BaseModel):
     url: AnyHttpUrl = Field(description=_URL)
     event_types: list[EventType] = Field(min_length=1, max_length=100, description=_TYPES)
     description: str = Field(default="", max_length=500)
-    notify_email: Email | None = Field(default=None, description=_EMAIL)
+    notify_email: EmailInput | None = Field(default=None, description=_EMAIL)
 
 
 class SubscriptionChange(BaseModel):
@@ -55,7 +55,7 @@ class SubscriptionChange(BaseModel):
         default=None, min_length=1, max_length=100, description=_TYPES
     )
     description: str | None = Field(default=None, max_length=500)
-    notify_email: Email | None = Field(default=None, description=_EMAIL)
+    notify_email: EmailInput | None = Field(default=None, description=_EMAIL)
 
 
 class SubscriptionOut(BaseModel):
