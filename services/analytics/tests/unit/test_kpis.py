@@ -13,6 +13,7 @@ from slotline.analytics.domain.facts import (
     CallFact,
     Period,
     RequestFact,
+    WaitlistFact,
 )
 from slotline.analytics.domain.figures import Durations, Ratio
 
@@ -207,3 +208,23 @@ class TestPeriod:
     def test_a_period_must_end_after_it_starts(self) -> None:
         with pytest.raises(ValueError, match="end after"):
             Period(D1, D1)
+
+
+class TestWaitlist:
+    def test_each_count_is_anchored_on_its_own_moment_and_refill_on_the_offer(self) -> None:
+        entries = [
+            WaitlistFact("w1", "massage", D1, D1 + minutes(5), claimed_at=D1 + minutes(9)),
+            WaitlistFact("w2", "massage", D1, D1 + minutes(20), passed_at=D1 + minutes(35)),
+            WaitlistFact("w3", "massage", D1, left_at=D1 + minutes(60)),
+            # joined and offered in November, claimed in December
+            WaitlistFact("w4", "massage", NOV, NOV + minutes(1), claimed_at=D1),
+        ]
+        figures = kpis.waitlist(entries, DEC)
+        assert figures == kpis.WaitlistFigures(
+            joined=3, offered=2, claimed=2, passed=1, left=1, refill_rate=Ratio.of(1, 2)
+        )
+
+    def test_nothing_offered_has_no_refill_rate(self) -> None:
+        figures = kpis.waitlist([WaitlistFact("w1", "massage", D1)], DEC)
+        assert figures.joined == 1
+        assert figures.refill_rate == Ratio(0, 0, None)

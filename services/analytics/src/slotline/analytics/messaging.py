@@ -12,7 +12,14 @@ from typing import Any
 
 from slotline.analytics.application import AnalyticsApplication
 from slotline.analytics.domain.facts import FactRow, Merge
-from slotline.events.contract import booking, booking_requests, callbacks, calls, notifications
+from slotline.events.contract import (
+    booking,
+    booking_requests,
+    callbacks,
+    calls,
+    notifications,
+    waitlist,
+)
 from slotline.events.envelope import Message
 from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
@@ -130,6 +137,16 @@ def facts_of(message: Message) -> list[FactRow]:
             return [_task(t, message.task_id, first_attempt_at=(at, E))]
         case callbacks.CallbackTaskClosed():
             return [_task(t, message.task_id, closed_at=(at, E))]
+        case waitlist.WaitlistJoined():
+            return [_entry(message, joined_at=(at, E))]
+        case waitlist.WaitlistOffered():
+            return [_entry(message, offered_at=(at, E))]
+        case waitlist.WaitlistClaimed():
+            return [_entry(message, claimed_at=(at, E))]
+        case waitlist.WaitlistPassed():
+            return [_entry(message, passed_at=(at, E))]
+        case waitlist.WaitlistLeft():
+            return [_entry(message, left_at=(at, E))]
     return []
 
 
@@ -147,6 +164,11 @@ def _booking(tenant_id: str, booking_id: str, **values: tuple[Any, Merge]) -> Fa
 
 def _task(tenant_id: str, task_id: str, **values: tuple[Any, Merge]) -> FactRow:
     return ("callback_task", _key(tenant_id, task_id=task_id), values)
+
+
+def _entry(message: waitlist.WaitlistEvent, **values: tuple[Any, Merge]) -> FactRow:
+    key = _key(message.tenant_id, entry_id=message.entry_id)
+    return ("waitlist_entry", key, {"service_id": (message.service_id, F), **values})
 
 
 def _linked_request(message: booking.BookingEvent, **values: tuple[Any, Merge]) -> list[FactRow]:

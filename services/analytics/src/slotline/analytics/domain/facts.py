@@ -84,6 +84,20 @@ class CallbackFact:
         return min(moments) if moments else None
 
 
+@dataclass(frozen=True)
+class WaitlistFact:
+    """A customer's place in a waitlist: when it joined, was first offered a slot,
+    claimed one, let an offer pass, or left the line."""
+
+    entry_id: str
+    service_id: str | None = None
+    joined_at: datetime | None = None
+    offered_at: datetime | None = None
+    claimed_at: datetime | None = None
+    passed_at: datetime | None = None
+    left_at: datetime | None = None
+
+
 class Merge(enum.Enum):
     """How a value an event tells meets the one already known, so that a record is the
     same whatever order its events arrive in."""
@@ -103,4 +117,4 @@ class Merge(enum.Enum):
 
 FactRow = tuple[str, Mapping[str, Any], Mapping[str, tuple[Any, Merge]]]
 """(record kind, key, values): what one event tells about one fact record — the kind is
-``booking_request``, ``booking``, ``call`` or ``callback_task``."""
+``booking_request``, ``booking``, ``call``, ``callback_task`` or ``waitlist_entry``."""

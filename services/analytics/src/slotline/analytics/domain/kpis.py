@@ -18,6 +18,7 @@ from slotline.analytics.domain.facts import (
     CallFact,
     Period,
     RequestFact,
+    WaitlistFact,
 )
 from slotline.analytics.domain.figures import Durations, Ratio
 
@@ -190,3 +191,35 @@ def callbacks_within_sla(
         else:
             pending += 1
     return SlaCompliance(Ratio.of(within, within + breached), pending)
+
+
+@dataclass(frozen=True)
+class WaitlistFigures:
+    """Waitlist places that, in the period, joined, were first offered a slot, claimed
+    one, let an offer pass or left; ``refill_rate``: of those offered in the period, the
+    ones that claimed."""
+
+    joined: int
+    offered: int
+    claimed: int
+    passed: int
+    left: int
+    refill_rate: Ratio
+
+
+def waitlist(entries: Iterable[WaitlistFact], period: Period) -> WaitlistFigures:
+    """Each count is anchored on its own moment; the refill rate on the offer."""
+    entries = list(entries)
+
+    def count(moment: str) -> int:
+        return sum(getattr(e, moment) in period for e in entries)
+
+    offered = [e for e in entries if e.offered_at in period]
+    return WaitlistFigures(
+        joined=count("joined_at"),
+        offered=len(offered),
+        claimed=count("claimed_at"),
+        passed=count("passed_at"),
+        left=count("left_at"),
+        refill_rate=Ratio.of(sum(e.claimed_at is not None for e in offered), len(offered)),
+    )

@@ -12,6 +12,7 @@ from slotline.analytics.domain.facts import (
     CallFact,
     Period,
     RequestFact,
+    WaitlistFact,
 )
 from slotline.analytics.domain.figures import Durations, Ratio
 
@@ -25,6 +26,7 @@ class Facts:
     refill_candidates: list[BookingFact] = field(default_factory=list)
     calls: list[CallFact] = field(default_factory=list)
     callbacks: list[CallbackFact] = field(default_factory=list)
+    waitlist: list[WaitlistFact] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class KpiReport:
     speed_to_lead: Durations
     callbacks_within_sla: Ratio
     callbacks_pending: int
+    waitlist: kpis.WaitlistFigures
 
 
 def kpi_report(tenant_id: str, facts: Facts, period: Period, now: datetime) -> KpiReport:
@@ -67,4 +70,5 @@ def kpi_report(tenant_id: str, facts: Facts, period: Period, now: datetime) -> K
         speed_to_lead=kpis.speed_to_lead(facts.callbacks, period),
         callbacks_within_sla=sla.within_sla,
         callbacks_pending=sla.pending,
+        waitlist=kpis.waitlist(facts.waitlist, period),
     )

@@ -17,6 +17,7 @@ from slotline.analytics.domain.facts import (
     FactRow,
     Period,
     RequestFact,
+    WaitlistFact,
 )
 from slotline.analytics.domain.report import Facts
 from slotline.events.unit_of_work import UnitOfWork
@@ -105,7 +106,14 @@ class MemoryFactBook:
                 )
                 for r in of("callback_task", lambda r: r.get("created_at") in period)
             ],
+            waitlist=[
+                WaitlistFact(**{k: v for k, v in r.items() if k != "tenant_id"})
+                for r in of("waitlist_entry", lambda r: any(r.get(m) in period for m in _MOMENTS))
+            ],
         )
+
+
+_MOMENTS = ("joined_at", "offered_at", "claimed_at", "passed_at", "left_at")
 
 
 def _first(record: Mapping[str, Any], *columns: str) -> Any:

@@ -1,4 +1,5 @@
-"""One clinic's October as the public topics tell it: requests, bookings, calls, callbacks.
+"""One clinic's October as the public topics tell it: requests, bookings, calls, callbacks
+and its waitlist.
 
 Sequences grow per aggregate and topic, as the producers' relays number them. The KPI
 figures this story must give are worked out beside each step.
@@ -28,6 +29,14 @@ from slotline.events.contract.callbacks import (
 from slotline.events.contract.calls import CallAnswered, CallMissed, CallReceived, MissReason
 from slotline.events.contract.common import Channel, Consents, Contact, TimeSlot
 from slotline.events.contract.notifications import TextBackRequested
+from slotline.events.contract.waitlist import (
+    PassReason,
+    WaitlistClaimed,
+    WaitlistJoined,
+    WaitlistLeft,
+    WaitlistOffered,
+    WaitlistPassed,
+)
 from slotline.events.envelope import Message
 
 OCTOBER = ("2026-10-01", "2026-10-31")  # the report's from / to (inclusive dates)
@@ -144,6 +153,39 @@ class Story:
             result=AttemptResult.REACHED,
         )
 
+    def wait(self, entry_id: str, when: datetime, day: int) -> None:
+        self.tell(
+            WaitlistJoined,
+            entry_id,
+            when,
+            **self.place(entry_id, day),
+            customer_id="ana",
+            earliest=at(day, 8),
+            latest=at(day, 18),
+            position=1,
+        )
+
+    def offer(self, entry_id: str, booking_id: str, when: datetime, start: datetime) -> None:
+        self.tell(
+            WaitlistOffered,
+            entry_id,
+            when,
+            **self.place(entry_id, start.day),
+            booking_id=booking_id,
+            slot=TimeSlot(start=start, end=start + timedelta(hours=1)),
+            offer_expires_at=when + timedelta(minutes=15),
+            slot_freed_at=when,
+        )
+
+    @staticmethod
+    def place(entry_id: str, day: int) -> dict[str, Any]:
+        return {
+            "entry_id": entry_id,
+            "service_id": "massage",
+            "location_id": "kifisia",
+            "day": at(day, 0).date(),
+        }
+
 
 def october(tenant_id: str) -> list[Message]:
     """Ids are unique per tenant, as real producers' ids (UUIDs) are everywhere."""
@@ -200,6 +242,32 @@ def october(tenant_id: str) -> list[Message]:
     story.tell(CallAnswered, i("c2"), at(5, 8, 30, 10), call_id=i("c2"))
     story.missed_call(i("c3"), at(6, 9), texted_back=False)
     story.callback(i("t3"), i("c3"), at(6, 9, 0, 31), at(6, 9, 30, 30))
+    # Waitlist for the 21st: w1 and w2 join; b4's slot, freed on the 8th, is offered to
+    # w1, who lets it pass, then to w2, who claims it; w3 (for the 22nd) leaves the line.
+    story.wait(i("w1"), at(7, 13), 21)
+    story.wait(i("w2"), at(7, 14), 21)
+    story.wait(i("w3"), at(7, 15), 22)
+    story.offer(i("w1"), i("o1"), at(8, 12, 0, 1), at(21, 10))
+    place = story.place(i("w1"), 21)
+    story.tell(
+        WaitlistPassed,
+        i("w1"),
+        at(8, 12, 15, 1),
+        **place,
+        booking_id=i("o1"),
+        reason=PassReason.EXPIRED,
+    )
+    story.offer(i("w2"), i("o2"), at(8, 12, 15, 2), at(21, 10))
+    story.tell(
+        WaitlistClaimed,
+        i("w2"),
+        at(8, 12, 20),
+        **story.place(i("w2"), 21),
+        booking_id=i("o2"),
+        slot=TimeSlot(start=at(21, 10), end=at(21, 11)),
+        slot_freed_at=at(8, 12, 0, 1),
+    )
+    story.tell(WaitlistLeft, i("w3"), at(9, 9), **story.place(i("w3"), 22))
     return story.messages
 
 
@@ -224,4 +292,13 @@ EXPECTED = {
     "speed_to_lead": {"samples": 2, "median_seconds": 1050.0, "p90_seconds": 1800.0},
     "callbacks_within_sla": {"count": 1, "total": 2, "rate": 0.5},
     "callbacks_pending": 0,
+    # w1, w2, w3 joined; w1 and w2 offered, w2 claimed (1 of 2), w1 passed, w3 left
+    "waitlist": {
+        "joined": 3,
+        "offered": 2,
+        "claimed": 1,
+        "passed": 1,
+        "left": 1,
+        "refill_rate": {"count": 1, "total": 2, "rate": 0.5},
+    },
 }

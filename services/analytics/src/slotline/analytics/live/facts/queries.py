@@ -13,6 +13,7 @@ from slotline.analytics.domain.facts import (
     CallFact,
     Period,
     RequestFact,
+    WaitlistFact,
 )
 from slotline.analytics.domain.report import Facts
 
@@ -64,6 +65,17 @@ LEFT JOIN {schema}.call c ON c.tenant_id = t.tenant_id AND c.call_id = t.call_id
 WHERE t.tenant_id = %(tenant)s AND t.created_at >= %(start)s AND t.created_at < %(end)s
 """
 
+_WAITLIST = """
+SELECT entry_id, service_id, joined_at, offered_at, claimed_at, passed_at, left_at
+FROM {schema}.waitlist_entry
+WHERE tenant_id = %(tenant)s AND (
+    (joined_at >= %(start)s AND joined_at < %(end)s)
+    OR (offered_at >= %(start)s AND offered_at < %(end)s)
+    OR (claimed_at >= %(start)s AND claimed_at < %(end)s)
+    OR (passed_at >= %(start)s AND passed_at < %(end)s)
+    OR (left_at >= %(start)s AND left_at < %(end)s))
+"""
+
 
 def facts_for(cursor: Cursor[DictRow], schema: str, tenant_id: str, period: Period) -> Facts:
     """Every fact record that can count towards ``tenant_id``'s report for ``period``."""
@@ -87,6 +99,7 @@ def facts_for(cursor: Cursor[DictRow], schema: str, tenant_id: str, period: Peri
         refill_candidates=candidates,
         calls=[CallFact(**row) for row in rows(_CALLS)],
         callbacks=[CallbackFact(**row) for row in rows(_CALLBACKS)],
+        waitlist=[WaitlistFact(**row) for row in rows(_WAITLIST)],
     )
 
 

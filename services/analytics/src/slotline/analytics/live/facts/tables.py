@@ -66,6 +66,17 @@ CREATE TABLE IF NOT EXISTS {schema}.callback_task (
     PRIMARY KEY (tenant_id, task_id)
 );
 CREATE INDEX IF NOT EXISTS callback_task_by_time ON {schema}.callback_task (tenant_id, created_at);
+CREATE TABLE IF NOT EXISTS {schema}.waitlist_entry (
+    tenant_id text NOT NULL,
+    entry_id text NOT NULL,
+    service_id text,
+    joined_at timestamptz,
+    offered_at timestamptz,
+    claimed_at timestamptz,
+    passed_at timestamptz,
+    left_at timestamptz,
+    PRIMARY KEY (tenant_id, entry_id)
+);
 """
 
 KEYS: Mapping[str, tuple[str, ...]] = {
@@ -73,6 +84,7 @@ KEYS: Mapping[str, tuple[str, ...]] = {
     "booking": ("tenant_id", "booking_id"),
     "call": ("tenant_id", "call_id"),
     "callback_task": ("tenant_id", "task_id"),
+    "waitlist_entry": ("tenant_id", "entry_id"),
 }
 
 
