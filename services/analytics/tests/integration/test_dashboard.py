@@ -44,6 +44,7 @@ class TestDashboard:
         assert "66.7 %" in html  # missed-call rate
         assert "2.5 min" in html  # time to book, median
         assert "24.0 h" in html  # time to fill
+        assert "1 of 2 offers claimed; 3 joined, 1 passed, 1 left" in html  # waitlist
         assert "<td>whatsapp</td><td>1</td><td>1</td><td>100.0 %</td>" in html
 
     async def test_without_a_token_it_asks_for_one_and_keeps_it_in_a_cookie(
