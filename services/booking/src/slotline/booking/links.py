@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-import jwt
+from slotline.events.signed_links import LinkRefused, LinkSigner
 
 _AUDIENCE = "slotline-manage"
-_ALGORITHM = "HS256"
 
 
 class InvalidManageLink(Exception):
@@ -46,14 +45,13 @@ class ManageLinks:
 
     def token(self, tenant_id: str, booking_id: UUID, visit_end: datetime, version: int = 0) -> str:
         claims: dict[str, object] = {
-            "aud": _AUDIENCE,
             "sub": str(booking_id),
             "tnt": tenant_id,
             "exp": int((visit_end + self.valid_after_visit).timestamp()),
         }
         if version:  # links sent before revocation existed carry none: version 0
             claims["ver"] = version
-        return jwt.encode(claims, self.secret, algorithm=_ALGORITHM)
+        return LinkSigner(self.secret, _AUDIENCE).sign(claims)
 
     def url(self, tenant_id: str, booking_id: UUID, visit_end: datetime, version: int = 0) -> str:
         token = self.token(tenant_id, booking_id, visit_end, version)
@@ -62,17 +60,11 @@ class ManageLinks:
     def read(self, token: str) -> ManageGrant:
         """What a token grants; raises :class:`InvalidManageLink` (expiry required)."""
         try:
-            claims = jwt.decode(
-                token,
-                self.secret,
-                algorithms=[_ALGORITHM],
-                audience=_AUDIENCE,
-                options={"require": ["exp", "aud", "sub", "tnt"]},
-            )
+            claims = LinkSigner(self.secret, _AUDIENCE).read(token, "sub", "tnt")
             return ManageGrant(
                 str(claims["tnt"]), UUID(str(claims["sub"])), int(claims.get("ver", 0))
             )
-        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+        except (LinkRefused, KeyError, ValueError, TypeError):
             raise InvalidManageLink from None
 
 
@@ -99,13 +91,12 @@ class WaitlistLinks:
 
     def token(self, tenant_id: str, line_id: UUID, entry_id: str, until: datetime) -> str:
         claims: dict[str, object] = {
-            "aud": _WAITLIST_AUDIENCE,
             "sub": entry_id,
             "lin": str(line_id),
             "tnt": tenant_id,
             "exp": int((until + timedelta(days=2)).timestamp()),
         }
-        return jwt.encode(claims, self.secret, algorithm=_ALGORITHM)
+        return LinkSigner(self.secret, _WAITLIST_AUDIENCE).sign(claims)
 
     def url(self, tenant_id: str, line_id: UUID, entry_id: str, until: datetime) -> str:
         token = self.token(tenant_id, line_id, entry_id, until)
@@ -114,13 +105,7 @@ class WaitlistLinks:
     def read(self, token: str) -> WaitlistGrant:
         """What a token grants; raises :class:`InvalidManageLink` (expiry required)."""
         try:
-            claims = jwt.decode(
-                token,
-                self.secret,
-                algorithms=[_ALGORITHM],
-                audience=_WAITLIST_AUDIENCE,
-                options={"require": ["exp", "aud", "sub", "tnt", "lin"]},
-            )
+            claims = LinkSigner(self.secret, _WAITLIST_AUDIENCE).read(token, "sub", "tnt", "lin")
             return WaitlistGrant(str(claims["tnt"]), UUID(str(claims["lin"])), str(claims["sub"]))
-        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+        except (LinkRefused, KeyError, ValueError, TypeError):
             raise InvalidManageLink from None

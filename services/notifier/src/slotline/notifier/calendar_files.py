@@ -12,14 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import jwt
 from icalendar import Calendar, Event
 
+from slotline.events.signed_links import LinkRefused, LinkSigner
 from slotline.notifier.domain.booking_card import CANCELLED, BookingCard
 
 PRODUCT_ID = "-//Slotline//Notifier//EN"
 _FEED_AUDIENCE = "slotline-feed"
-_ALGORITHM = "HS256"
 
 
 def uid_of(card: BookingCard) -> str:
@@ -118,31 +117,29 @@ class FeedTokens:
 
     def token(self, tenant_id: str, resource_id: str, version: int, now: datetime) -> str:
         claims: dict[str, object] = {
-            "aud": _FEED_AUDIENCE,
             "tnt": tenant_id,
             "sub": resource_id,
             "ver": version,
             "exp": int((now + self.valid_for).timestamp()),
         }
-        return jwt.encode(claims, self.secret, algorithm=_ALGORITHM)
+        return LinkSigner(self.secret, _FEED_AUDIENCE).sign(claims)
 
     def read(self, token: str, tenant_id: str, resource_id: str, now: datetime) -> FeedGrant:
         """What ``token`` grants on the feed of ``resource_id`` of ``tenant_id`` at ``now``;
         raises :class:`InvalidFeedToken` (forged, another feed, expired, no expiry)."""
         try:
-            claims = jwt.decode(
+            claims = LinkSigner(self.secret, _FEED_AUDIENCE).read(
                 token,
-                self.secret,
-                algorithms=[_ALGORITHM],
-                audience=_FEED_AUDIENCE,
-                # the expiry is checked against the service's clock below, not the host's
-                options={"require": ["exp", "aud", "sub", "tnt", "ver"], "verify_exp": False},
+                "sub",
+                "tnt",
+                "ver",
+                check_expiry=False,  # against the service's clock below, not the host's
             )
             expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
             version = claims["ver"]
             if not isinstance(version, int) or isinstance(version, bool):
                 raise InvalidFeedToken
-        except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError, OSError):
+        except (LinkRefused, KeyError, ValueError, TypeError, OverflowError, OSError):
             raise InvalidFeedToken from None
         if (claims["tnt"], claims["sub"]) != (tenant_id, resource_id) or expires_at <= now:
             raise InvalidFeedToken
