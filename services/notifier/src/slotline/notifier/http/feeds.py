@@ -65,15 +65,12 @@ def feeds_router(tokens: FeedTokens, public_url: str) -> APIRouter:
         return feed_url(app, tenant_id, resource_id, version)
 
     @router.get("/feeds/resources/{resource_id}", summary="A resource's feed URL")
-    async def resource_url(resource_id: str, principal: Staff, app: Notifier) -> FeedUrl:
-        """The secret URL of the calendar feed of a staff member, room or equipment."""
-        return await current_url(app, principal.tenant_id, resource_id)
-
     @router.get(
         "/feeds/staff/{resource_id}",
         summary="A staff member's feed URL (the same as /feeds/resources/{resource_id})",
     )
-    async def staff_url(resource_id: str, principal: Staff, app: Notifier) -> FeedUrl:
+    async def resource_url(resource_id: str, principal: Staff, app: Notifier) -> FeedUrl:
+        """The secret URL of the calendar feed of a staff member, room or equipment."""
         return await current_url(app, principal.tenant_id, resource_id)
 
     @router.post(
@@ -103,11 +100,6 @@ def feeds_router(tokens: FeedTokens, public_url: str) -> APIRouter:
         dependencies=[Depends(feeds_limited)],
         responses=_REFUSED,
     )
-    async def feed(
-        tenant_id: str, resource_id: str, app: Notifier, token: str = Query(min_length=1)
-    ) -> Response:
-        return await serve(app, tenant_id, resource_id, token)
-
     @router.get(
         "/feeds/{tenant_id}/staff/{resource_id}.ics",
         summary="A staff calendar feed (the same as …/resources/{resource_id}.ics)",
@@ -115,7 +107,7 @@ def feeds_router(tokens: FeedTokens, public_url: str) -> APIRouter:
         dependencies=[Depends(feeds_limited)],
         responses=_REFUSED,
     )
-    async def staff_feed(
+    async def feed(
         tenant_id: str, resource_id: str, app: Notifier, token: str = Query(min_length=1)
     ) -> Response:
         return await serve(app, tenant_id, resource_id, token)
