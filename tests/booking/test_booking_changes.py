@@ -20,7 +20,10 @@ from slotline.events.contract.booking import (
     BookingRescheduled,
     DepositRequested,
 )
-from slotline.events.contract.booking_requests import BookingCancellationRequested
+from slotline.events.contract.booking_requests import (
+    BookingCancellationRequested,
+    BookingRescheduleRequested,
+)
 from slotline.events.contract.common import Channel, Money
 from slotline.events.contract.payments import (
     FailureReason,
@@ -296,6 +299,45 @@ class TestChangesOverKafka:
         assert cancelled[0]["by"] == "customer"
         assert cancelled[0]["reason"] == "cannot make it"
         assert cancelled[0]["request_id"] == request_id, "the outcome answers the cancel request"
+
+    async def test_a_move_then_a_cancel_with_the_same_sequence_are_both_carried_out(
+        self, stack: Stack
+    ) -> None:
+        """Issue 15.1: a channel cannot know a stream position, so both requests say
+        ``sequence`` 1 — the cancel is its own request (its event id), not a repeat."""
+        clinic = await stack.clinic()
+        booked = await book(stack, clinic, 11)
+        booking_id, tenant = booked["booking_id"], clinic.tenant_id
+        move_id, cancel_id = f"move-{uuid4().hex[:6]}", f"cancel-{uuid4().hex[:6]}"
+        await stack.send(
+            BookingRescheduleRequested(
+                tenant_id=tenant,
+                aggregate_id=booking_id,
+                sequence=1,
+                request_id=move_id,
+                booking_id=booking_id,
+                channel=Channel.WHATSAPP,
+                slot_start=future_start(hour=15),
+            )
+        )
+        [moved] = await stack.topics.wait_for(
+            lambda m: stack.of(tenant, BookingRescheduled)(m) and m["request_id"] == move_id
+        )
+        assert moved["booking_id"] == booking_id
+        await stack.send(
+            BookingCancellationRequested(
+                tenant_id=tenant,
+                aggregate_id=booking_id,
+                sequence=1,
+                request_id=cancel_id,
+                booking_id=booking_id,
+                channel=Channel.WHATSAPP,
+            )
+        )
+        [cancelled] = await stack.topics.wait_for(
+            lambda m: stack.of(tenant, BookingCancelled)(m) and m["booking_id"] == booking_id
+        )
+        assert cancelled["request_id"] == cancel_id, "the cancel got its own outcome"
 
     async def test_cancelling_an_unknown_booking_is_answered_with_a_typed_refusal(
         self, stack: Stack
