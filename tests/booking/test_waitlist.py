@@ -15,6 +15,7 @@ from slotline.availability.demo import Clinic
 from slotline.availability.domain.values import ResourceKind, ResourceSchedule, WeeklyHours
 from slotline.events.contract.notifications import NotificationRequested
 from slotline.events.contract.waitlist import (
+    SlotFreedBy,
     WaitlistClaimed,
     WaitlistJoined,
     WaitlistOffered,
@@ -95,6 +96,10 @@ class TestAFreedSlotRefillsFromTheWaitlist:
         # then the first in line is offered the slot, with a message carrying a claim link
         offer = await one(stack, tenant, WaitlistOffered, entry_id=first_entry)
         assert offer.slot.start == start
+        # it says what freed the slot, and since when (the start of time-to-fill)
+        assert offer.slot_freed_by == SlotFreedBy.CANCELLED
+        assert offer.freed_booking_id == booked.json()["booking_id"]
+        assert offer.slot_freed_at <= offer.occurred_at
         notice = await one(
             stack,
             tenant,
@@ -113,6 +118,13 @@ class TestAFreedSlotRefillsFromTheWaitlist:
         second_offer = await one(stack, tenant, WaitlistOffered, entry_id=second_entry)
         assert second_offer.slot.start == start
         assert second_offer.sequence > passed.sequence  # never two offers at once
+        # still the slot the cancellation freed: time-to-fill counts from that freeing,
+        # not from the first offer's hold given back
+        assert (second_offer.slot_freed_at, second_offer.slot_freed_by) == (
+            offer.slot_freed_at,
+            SlotFreedBy.CANCELLED,
+        )
+        assert second_offer.freed_booking_id == offer.freed_booking_id
         late = await client.post(first.json()["link"] + "/leave")
         assert late.status_code == 404  # the first is out of the line
 
@@ -127,7 +139,12 @@ class TestAFreedSlotRefillsFromTheWaitlist:
         ).variables["claim_url"]
         claimed = await client.post(claim_url + "/claim")
         assert claimed.status_code == 200, claimed.text
-        await one(stack, tenant, WaitlistClaimed, entry_id=second_entry)
+        claim = await one(stack, tenant, WaitlistClaimed, entry_id=second_entry)
+        assert (claim.slot_freed_at, claim.slot_freed_by, claim.freed_booking_id) == (
+            offer.slot_freed_at,
+            SlotFreedBy.CANCELLED,
+            offer.freed_booking_id,
+        )
 
         async def booked_once() -> bool:
             sheet = await client.get(

@@ -10,7 +10,7 @@ import pytest
 
 from slotline.booking.domain.booking import Booking, BookingStatus, InvalidTransition
 from slotline.booking.domain.policy import Policy
-from slotline.booking.domain.waitlist import EntryStatus, NotInLine, WaitlistLine
+from slotline.booking.domain.waitlist import EntryStatus, FreedBy, NotInLine, WaitlistLine
 
 from .test_booking import NOW, START, new_booking
 
@@ -77,6 +77,36 @@ class TestOffersEnding:
         assert line.matches() == []  # its hold is not released yet
         line.freed(TEN, NOW + timedelta(minutes=16))
         assert [m.entry_id for m in line.matches()] == [second]
+
+    def test_a_passed_offers_slot_goes_on_as_the_same_freeing(self) -> None:
+        """Time-to-fill counts from the cancellation, not from the pass: the first
+        offer's hold given back frees the start as it was freed first."""
+        line, (_, second) = line_with(WHOLE_DAY, WHOLE_DAY)
+        line.freed(TEN, NOW, FreedBy.CANCELLED, "cancelled-booking")
+        (first_offer,) = offer_all(line)
+        line.passed(first_offer, "expired", slot_still_held=True)
+        line.freed(TEN, NOW + timedelta(minutes=16), FreedBy.RELEASED, first_offer)
+        (second_offer,) = offer_all(line)
+        offer = line.offer(second_offer)
+        assert offer is not None
+        assert offer.entry_id == second
+        assert (offer.freed_at, offer.freed_by, offer.freed_booking_id) == (
+            NOW,
+            FreedBy.CANCELLED,
+            "cancelled-booking",
+        )
+
+    def test_a_start_taken_by_someone_else_is_a_new_freeing_when_given_back(self) -> None:
+        line, _ = line_with(WHOLE_DAY, WHOLE_DAY)
+        line.freed(TEN, NOW, FreedBy.CANCELLED, "b1")
+        (booking_id,) = offer_all(line)
+        line.lost(booking_id)  # a walk-in took it first
+        later = NOW + timedelta(hours=1)
+        line.freed(TEN, later, FreedBy.CANCELLED, "walk-in")
+        (again,) = offer_all(line)
+        offer = line.offer(again)
+        assert offer is not None
+        assert (offer.freed_at, offer.freed_booking_id) == (later, "walk-in")
 
     def test_a_claim_takes_the_entry_out_of_the_line(self) -> None:
         line, (first, second) = line_with(WHOLE_DAY, WHOLE_DAY)

@@ -23,6 +23,10 @@ from slotline.events.topics import BOOKING_EVENTS
 
 class WaitlistEvent(Message):
     TOPIC: ClassVar[str] = BOOKING_EVENTS
+    KEY: ClassVar[str] = (
+        "the waitlist line: a UUID (v5) of tenant, service, location and local day, so one "
+        "line's events stay in order"
+    )
     ABSTRACT: ClassVar[bool] = True
 
     entry_id: Id = Field(description="The customer's place in the line; stable.")
@@ -32,7 +36,31 @@ class WaitlistEvent(Message):
 
 
 _OFFER = "The booking the offer made; it holds the slot until claimed or passed."
-_FREED = "When the waitlist first saw the slot free (the start of time-to-fill)."
+_FREED = (
+    "When the waitlist first saw the slot free (the start of time-to-fill); the same on "
+    "every offer of that freeing, also after an earlier offer of it passed."
+)
+
+
+class SlotFreedBy(StrEnum):
+    """What made a slot free for the waitlist."""
+
+    CANCELLED = "cancelled"  # a confirmed booking was cancelled (its allocation given back)
+    RELEASED = "released"  # a hold was released before confirmation
+    EXPIRED = "expired"  # a hold ran out unconfirmed
+    MOVED = "moved"  # a booking was moved away to another slot
+    OPENED = "opened"  # no booking gave it back: the live view showed it bookable
+
+
+_FREED_BY = (
+    "What freed the slot: cancelled, released, expired, moved (a booking gave it back) "
+    "or opened (a schedule or resource change); absent on events published before it "
+    "was told."
+)
+_FREED_BOOKING = (
+    "The booking that gave the slot back (cancelled, released, expired, moved); absent "
+    "when the slot opened, and on events published before it was told."
+)
 
 
 class WaitlistJoined(WaitlistEvent):
@@ -53,6 +81,8 @@ class WaitlistOffered(WaitlistEvent):
     slot: TimeSlot = Field(description="The slot offered, UTC.")
     offer_expires_at: AwareDatetime = Field(description="Unclaimed by then, it passes on.")
     slot_freed_at: AwareDatetime = Field(description=_FREED)
+    slot_freed_by: SlotFreedBy | None = Field(default=None, description=_FREED_BY)
+    freed_booking_id: Id | None = Field(default=None, description=_FREED_BOOKING)
 
 
 class WaitlistClaimed(WaitlistEvent):
@@ -61,6 +91,8 @@ class WaitlistClaimed(WaitlistEvent):
     booking_id: Id = Field(description=_OFFER)
     slot: TimeSlot = Field(description="The slot claimed, UTC.")
     slot_freed_at: AwareDatetime = Field(description=_FREED)
+    slot_freed_by: SlotFreedBy | None = Field(default=None, description=_FREED_BY)
+    freed_booking_id: Id | None = Field(default=None, description=_FREED_BOOKING)
 
 
 class PassReason(StrEnum):

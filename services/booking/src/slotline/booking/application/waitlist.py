@@ -25,7 +25,7 @@ from slotline.booking.domain.contact import ContactDetails
 from slotline.booking.domain.customer import Customer, customer_id_for
 from slotline.booking.domain.reference import Claim, new_reference
 from slotline.booking.domain.request import BookingRequest, Intake
-from slotline.booking.domain.waitlist import Match, NotInLine, WaitlistLine
+from slotline.booking.domain.waitlist import FreedBy, Match, NotInLine, WaitlistLine
 from slotline.booking.zones import country_of_zone
 from slotline.events.contract.availability import SlotsChanged
 from slotline.events.contract.common import SlotStatus
@@ -163,16 +163,19 @@ class Waitlist:
 
     # --- freed slots and offers ------------------------------------------------------------
 
-    def slot_freed(self, booking: Booking, start: datetime, at: datetime, work: UnitOfWork) -> None:
-        """Availability gave back ``start`` of ``booking``'s service (its allocation was
-        cancelled or moved away, its hold lapsed or was released): the line of that day
-        (if anyone waits) offers it to the first waiting customer it suits."""
+    def slot_freed(
+        self, booking: Booking, start: datetime, at: datetime, by: FreedBy, work: UnitOfWork
+    ) -> None:
+        """Availability gave back ``start`` of ``booking``'s service (``by``: its
+        allocation was cancelled or moved away, its hold lapsed or was released): the
+        line of that day (if anyone waits) offers it to the first waiting customer it
+        suits."""
         if not booking.resource_ids:
             return  # it never held anything
         line = work.get(WaitlistLine, self.line_id_of(booking, start))
         if line is None:
             return
-        line.freed(start, at)
+        line.freed(start, at, by, str(booking.id))
         self._offer_free_slots(line, work)
 
     def slots_shown(self, view: SlotsChanged, work: UnitOfWork) -> None:

@@ -11,8 +11,10 @@ once, one redoes on fresh state). An entry's life::
        └─────────────────────────────────────────────────────────────────┘
 
 A slot is under at most one offer at a time; an entry has at most one offer. The line
-remembers which starts were freed (``free``) and since when (time-to-fill); a start
-leaves it when claimed, or when its hold is refused or still held by a passed offer.
+remembers which starts were freed (``free``), since when and by what (time-to-fill); a
+start leaves it when claimed, or when its hold is refused or still held by a passed
+offer — then it is ``passing``: when that hold is given back, the start is free again
+as part of the same freeing (time-to-fill counts from the first, not from the pass).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -38,6 +40,24 @@ class EntryStatus(StrEnum):
 
 
 OPEN = frozenset({EntryStatus.WAITING, EntryStatus.OFFERED})
+
+
+class FreedBy(StrEnum):
+    """What gave a start to the line."""
+
+    CANCELLED = "cancelled"  # a confirmed booking's allocation was cancelled
+    RELEASED = "released"  # a hold was released before it was confirmed
+    EXPIRED = "expired"  # a hold ran out
+    MOVED = "moved"  # a booking moved away from it
+    OPENED = "opened"  # no booking gave it back: the live view shows it bookable
+
+
+class Freeing(TypedDict):
+    """What freed a start: when (ISO instant), by what (a FreedBy value), which booking."""
+
+    at: str
+    by: str | None
+    booking_id: str | None
 
 
 class NotInLine(LookupError):
@@ -63,6 +83,8 @@ class Offer:
     start: datetime
     freed_at: datetime
     sent: bool
+    freed_by: FreedBy | None = None  # None: stored before the cause was kept
+    freed_booking_id: str | None = None  # the booking that gave the start back
 
 
 class WaitlistLine(Aggregate):
@@ -91,6 +113,8 @@ class WaitlistLine(Aggregate):
         self.entries: dict[str, dict[str, Any]] = {}
         self.offers: dict[str, dict[str, Any]] = {}
         self.free: dict[str, str] = {}  # ISO start → ISO instant first seen free
+        self.freeings: dict[str, Freeing] = {}  # ISO start → what freed it
+        self.passing: dict[str, Freeing] = {}  # ISO start → its freeing, held by a passed offer
         self.joined = 0
 
     # --- reading ---------------------------------------------------------------------
@@ -121,12 +145,15 @@ class WaitlistLine(Aggregate):
         found = self.offers.get(booking_id)
         if found is None:
             return None
+        by = found.get("freed_by")
         return Offer(
             booking_id,
             found["entry_id"],
             datetime.fromisoformat(found["start"]),
             datetime.fromisoformat(found["freed_at"]),
             bool(found["sent"]),
+            FreedBy(by) if by is not None else None,
+            found.get("freed_booking_id"),
         )
 
     def offer_of(self, entry_id: str) -> Offer | None:
@@ -185,12 +212,26 @@ class WaitlistLine(Aggregate):
         )
         return entry_id
 
-    def freed(self, start: datetime, at: datetime) -> None:
-        """A start was given back (a cancellation, a lapsed or released hold, a move
-        away): free for the line from ``at`` until offered and claimed, or until a hold
-        on it is refused (someone else took it first)."""
+    def freed(
+        self,
+        start: datetime,
+        at: datetime,
+        by: FreedBy | None = None,
+        booking_id: str | None = None,
+    ) -> None:
+        """A start was given back (``by`` a cancellation, a lapsed or released hold, a
+        move away of ``booking_id``): free for the line from ``at`` until offered and
+        claimed, or until a hold on it is refused (someone else took it first). The hold
+        of an offer that passed, given back, frees it as part of its first freeing."""
         if start.isoformat() not in self.free:
-            self._freed(start.isoformat(), at.isoformat())
+            self._free(start.isoformat(), at, by, booking_id)
+
+    def _free(self, text: str, at: datetime, by: FreedBy | None, booking_id: str | None) -> None:
+        earlier = self.passing.get(text)
+        if earlier is not None:
+            self._freed(text, earlier["at"], earlier["by"], earlier["booking_id"])
+        else:
+            self._freed(text, at.isoformat(), by.value if by else None, booking_id)
 
     def shown_free(self, starts: Iterable[datetime], at: datetime) -> None:
         """The live view, as computed at ``at``, shows these starts bookable — a new
@@ -203,7 +244,7 @@ class WaitlistLine(Aggregate):
         for start in starts:
             text = start.isoformat()
             if text not in self.free and self._wanted(start, text, at):
-                self._freed(text, at.isoformat())
+                self._free(text, at, FreedBy.OPENED, None)
 
     def _wanted(self, start: datetime, text: str, seen_at: datetime) -> bool:
         return any(
@@ -233,6 +274,8 @@ class WaitlistLine(Aggregate):
                 offer["start"],
                 offer.get("end") or offer["start"],
                 offer["freed_at"],
+                offer.get("freed_by"),
+                offer.get("freed_booking_id"),
             )
 
     def passed(self, booking_id: str, reason: str, slot_still_held: bool) -> None:
@@ -294,10 +337,16 @@ class WaitlistLine(Aggregate):
     class Freed(Aggregate.Event):
         start: str
         at: str
+        by: str | None = None  # absent from events stored before it was kept
+        booking_id: str | None = None
 
     @event(Freed)
-    def _freed(self, start: str, at: str) -> None:
+    def _freed(
+        self, start: str, at: str, by: str | None = None, booking_id: str | None = None
+    ) -> None:
         self.free = {**self.free, start: at}
+        self.freeings = {**self.freeings, start: {"at": at, "by": by, "booking_id": booking_id}}
+        self.passing = {k: v for k, v in self.passing.items() if k != start}
 
     class Offered(Aggregate.Event):
         """A booking was made to hold the start for the entry (the hold is asked)."""
@@ -310,10 +359,13 @@ class WaitlistLine(Aggregate):
     def _offer(self, booking_id: str, entry_id: str, start: str) -> None:
         self.entries[entry_id]["status"] = EntryStatus.OFFERED.value
         freed_at = self.free.get(start, start)
+        freeing = self.freeings.get(start)
         self.offers[booking_id] = {
             "entry_id": entry_id,
             "start": start,
             "freed_at": freed_at,
+            "freed_by": freeing["by"] if freeing else None,
+            "freed_booking_id": freeing["booking_id"] if freeing else None,
             "sent": False,
         }
 
@@ -337,12 +389,23 @@ class WaitlistLine(Aggregate):
         start: str
         end: str
         freed_at: str
+        freed_by: str | None = None  # absent from events stored before it was kept
+        freed_booking_id: str | None = None
 
     @event(Claimed)
-    def _claimed(self, booking_id: str, entry_id: str, start: str, end: str, freed_at: str) -> None:
+    def _claimed(
+        self,
+        booking_id: str,
+        entry_id: str,
+        start: str,
+        end: str,
+        freed_at: str,
+        freed_by: str | None = None,
+        freed_booking_id: str | None = None,
+    ) -> None:
         self.offers.pop(booking_id)
         self.entries[entry_id]["status"] = EntryStatus.CLAIMED.value
-        self.free.pop(start, None)
+        self._forget(start)
 
     class Passed(Aggregate.Event):
         booking_id: str
@@ -355,7 +418,14 @@ class WaitlistLine(Aggregate):
         offer = self.offers.pop(booking_id)
         self.entries[offer["entry_id"]]["status"] = EntryStatus.PASSED.value
         if slot_still_held:
-            self.free.pop(offer["start"], None)
+            start = offer["start"]
+            self._forget(start)
+            freeing: Freeing = {
+                "at": offer["freed_at"],
+                "by": offer.get("freed_by"),
+                "booking_id": offer.get("freed_booking_id"),
+            }
+            self.passing = {**self.passing, start: freeing}
 
     class OfferLost(Aggregate.Event):
         booking_id: str
@@ -366,7 +436,7 @@ class WaitlistLine(Aggregate):
         entry = self.entries[offer["entry_id"]]
         entry["status"] = EntryStatus.WAITING.value
         entry["tried"] = [*entry["tried"], offer["start"]]
-        self.free.pop(offer["start"], None)
+        self._forget(offer["start"])  # taken by someone else: that freeing is over
 
     class Left(Aggregate.Event):
         entry_id: str
@@ -375,6 +445,12 @@ class WaitlistLine(Aggregate):
     @event(Left)
     def _leave(self, entry_id: str, reason: str) -> None:
         self.entries[entry_id]["status"] = EntryStatus.LEFT.value
+
+    def _forget(self, start: str) -> None:
+        """The start is no longer free for the line (claimed, taken, or held)."""
+        self.free.pop(start, None)
+        self.freeings = {k: v for k, v in self.freeings.items() if k != start}
+        self.passing = {k: v for k, v in self.passing.items() if k != start}
 
 
 def _joined_by(entry: dict[str, Any], at: datetime) -> bool:

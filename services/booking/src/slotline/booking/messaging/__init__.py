@@ -21,7 +21,7 @@ from slotline.booking.domain.booking import Actor, Booking, InvalidTransition
 from slotline.booking.domain.contact import InvalidContact
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.request_answer import Answer, RequestAnswer
-from slotline.booking.domain.waitlist import WaitlistLine
+from slotline.booking.domain.waitlist import FreedBy, WaitlistLine
 from slotline.booking.live.timeline import Timeline
 from slotline.booking.messaging.publishing import publisher
 from slotline.events.contract import availability as holds
@@ -257,7 +257,7 @@ def _availability(app: BookingApplication) -> Handle:
 
                 app.on_booking(tenant, message.hold_id, allocated, work)
             case holds.HoldExpired():
-                lapsed = _freed_its_slot(app, message, work)
+                lapsed = _freed_its_slot(app, message, FreedBy.EXPIRED, work)
 
                 def expired(b: Booking) -> None:
                     b.hold_expired()
@@ -271,13 +271,17 @@ def _availability(app: BookingApplication) -> Handle:
                 def rescheduled(b: Booking) -> None:
                     b.hold_rescheduled(moved.slot.start, moved.slot.end, moved.resource_ids)
                     previous = moved.previous_slot.start
-                    app.waitlist.slot_freed(b, previous, moved.occurred_at, work)
+                    app.waitlist.slot_freed(b, previous, moved.occurred_at, FreedBy.MOVED, work)
 
                 app.on_booking(tenant, message.hold_id, rescheduled, work)
             case holds.SlotsChanged():
                 app.waitlist.slots_shown(message, work)
-            case holds.AllocationCancelled() | holds.HoldReleased():
-                app.on_booking(tenant, message.hold_id, _freed_its_slot(app, message, work), work)
+            case holds.AllocationCancelled():
+                freed = _freed_its_slot(app, message, FreedBy.CANCELLED, work)
+                app.on_booking(tenant, message.hold_id, freed, work)
+            case holds.HoldReleased():
+                freed = _freed_its_slot(app, message, FreedBy.RELEASED, work)
+                app.on_booking(tenant, message.hold_id, freed, work)
             case holds.HoldRescheduleRefused():
                 refusal = refusal_from(
                     _booking_reason(message.reason),
@@ -292,12 +296,13 @@ def _availability(app: BookingApplication) -> Handle:
 
 
 def _freed_its_slot(
-    app: BookingApplication, message: Message, work: UnitOfWork
+    app: BookingApplication, message: Message, by: FreedBy, work: UnitOfWork
 ) -> Callable[[Booking], None]:
-    """The booking's slot was given back by availability: its waitlist may take it."""
+    """The booking's slot was given back by availability (``by``): its waitlist may
+    take it."""
 
     def freed(booking: Booking) -> None:
-        app.waitlist.slot_freed(booking, booking.slot_start, message.occurred_at, work)
+        app.waitlist.slot_freed(booking, booking.slot_start, message.occurred_at, by, work)
 
     return freed
 

@@ -183,6 +183,8 @@ def publisher(links: ManageLinks) -> Publisher:
             slot=TimeSlot(start=offer.start, end=sent.slot_end),
             offer_expires_at=sent.expires_at,
             slot_freed_at=offer.freed_at,
+            slot_freed_by=_freed_by(offer.freed_by),
+            freed_booking_id=offer.freed_booking_id,
         )
 
     @table.on(WaitlistLine.Claimed)
@@ -192,6 +194,8 @@ def publisher(links: ManageLinks) -> Publisher:
             booking_id=claim.booking_id,
             slot=TimeSlot(start=claim.start, end=claim.end),
             slot_freed_at=claim.freed_at,
+            slot_freed_by=_freed_by(claim.freed_by),
+            freed_booking_id=claim.freed_booking_id,
         )
 
     @table.on(WaitlistLine.Passed)
@@ -246,6 +250,11 @@ def _common(booking: Booking) -> dict[str, Any]:
 def _ids(booking: Booking) -> dict[str, Any]:
     """What every event of a booking carries."""
     return {**_common(booking), "booking_id": str(booking.id), "request_id": booking.request_id}
+
+
+def _freed_by(by: str | None) -> waitlist.SlotFreedBy | None:
+    """What freed an offered start (unknown for one freed before the line kept it)."""
+    return waitlist.SlotFreedBy(by) if by is not None else None
 
 
 def _line_ids(line: WaitlistLine, entry_id: str) -> dict[str, Any]:
