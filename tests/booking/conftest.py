@@ -149,3 +149,5 @@ async def stack(package_database_url: str, package_kafka_bootstrap: str) -> Asyn
             )
         )
         yield Stack(availability, booking, package_kafka_bootstrap, recorder)
+        # Every record the module saw is keyed as its type documents (issue 15.6).
+        assert recorder.misplaced_keys() == []

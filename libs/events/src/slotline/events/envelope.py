@@ -68,6 +68,11 @@ class Message(Envelope):
     SCHEMA_VERSION: ClassVar[int] = 1
     TOPIC: ClassVar[str] = ""
     ABSTRACT: ClassVar[bool] = True
+    KEY: ClassVar[str] = ""
+    """What ``aggregate_id`` (and so the Kafka key) is, for consumers who partition or
+    join on it: a template over the message's own fields (``notification:{notification_id}``)
+    — checked against published records — or, for an id the payload does not repeat, a
+    sentence. Published in the AsyncAPI document."""
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -20,6 +20,7 @@ from pydantic_core import core_schema
 from slotline.events.contract.dead_letter import DeadLetter
 from slotline.events.contract.registry import MESSAGES, messages_on
 from slotline.events.envelope import ALWAYS_WRITTEN, Message
+from slotline.events.keys import template_fields
 from slotline.events.topics import ALL_TOPICS, WRITTEN_OUTSIDE, dead_letter_topic
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -126,7 +127,21 @@ def _topic_description(topic: str) -> str:
     modules = dict.fromkeys(cls.__module__ for cls in messages_on(topic))
     paragraphs = [(inspect.getdoc(sys.modules[m]) or "").split("\n\n")[1:2] for m in modules]
     text = " ".join(p[0].replace("\n", " ") for p in paragraphs if p)
-    return f"{text} Key: the aggregate id, so one aggregate's messages stay in order."
+    keys: dict[str, list[str]] = {}
+    for cls in messages_on(topic):
+        keys.setdefault(_key_text(cls), []).append(cls.__name__)
+    listed = "; ".join(f"for {', '.join(names)}: {key}" for key, names in keys.items())
+    return (
+        f"{text} Key: the envelope's aggregate_id, so one aggregate's messages stay in "
+        f"order. It is, {listed}."
+    )
+
+
+def _key_text(cls: type[Message]) -> str:
+    """A type's documented key as a reader sees it: a template in backquotes."""
+    if template_fields(cls.KEY):
+        return f"`{cls.KEY}`"
+    return cls.KEY.rstrip(".")
 
 
 def _message(model: type[BaseModel], payload: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +160,10 @@ def _message(model: type[BaseModel], payload: dict[str, Any]) -> dict[str, Any]:
         }
         described["bindings"] = {
             "kafka": {
-                "key": {"type": "string", "description": "The aggregate_id."},
+                "key": {
+                    "type": "string",
+                    "description": f"The aggregate_id: {_key_text(model)}.",
+                },
                 "bindingVersion": KAFKA_BINDING_VERSION,
             }
         }

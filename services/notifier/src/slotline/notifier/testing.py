@@ -21,6 +21,7 @@ from slotline.events.contract.common import Channel, Consents, Contact, Money, T
 from slotline.events.contract.notifications import TextBackRequested
 from slotline.events.contract.registry import parse_message
 from slotline.events.envelope import Message
+from slotline.events.keys import misplaced_keys
 from slotline.events.local.infra import free_port
 from slotline.events.local.serving import served
 from slotline.events.testing.reading import read_topic
@@ -166,12 +167,15 @@ async def notifications_of(
         timeout=3,
         settle_seconds=settle,
     )
-    return [
-        json.loads(r.value or b"{}")
+    mine = [
+        (m, r)
         for r in records
         if isinstance(m := parse_message(NOTIFICATIONS_EVENTS, r.value or b""), kind)
         and m.tenant_id == tenant
     ]
+    misplaced = misplaced_keys((m, r.key) for m, r in mine)
+    assert not misplaced, f"records not keyed as their types document: {misplaced}"
+    return [json.loads(r.value or b"{}") for _, r in mine]
 
 
 def greek_mobile() -> str:

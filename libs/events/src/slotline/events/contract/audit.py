@@ -20,6 +20,7 @@ from slotline.events.topics import AUDIT_EVENTS
 
 class AuditEvent(Message):
     TOPIC: ClassVar[str] = AUDIT_EVENTS
+    KEY: ClassVar[str] = "the audit record (one per access or alert): its own id, not the item's."
     ABSTRACT: ClassVar[bool] = True
 
 

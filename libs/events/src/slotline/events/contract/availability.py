@@ -29,6 +29,7 @@ from slotline.events.topics import AVAILABILITY_EVENTS
 
 class AvailabilityEvent(Message):
     TOPIC: ClassVar[str] = AVAILABILITY_EVENTS
+    KEY: ClassVar[str] = "{hold_id}"
     ABSTRACT: ClassVar[bool] = True
 
 
@@ -131,6 +132,8 @@ class SlotState(Value):
 
 class SlotsChanged(AvailabilityEvent):
     """The free-slot view of one service at one location on one local day changed."""
+
+    KEY: ClassVar[str] = "{service_id}:{location_id}:{day}"
 
     service_id: Id = Field(description="The service the view is for.")
     location_id: Id = Field(description="The location the view is for.")

@@ -35,6 +35,8 @@ class CatalogEvent(Message):
 class LocationRegistered(CatalogEvent):
     """A place where services are given, with the time zone its hours are kept in."""
 
+    KEY: ClassVar[str] = "{location_id}"
+
     location_id: Id = Field(description="The location's id.")
     name: str = Field(min_length=1, max_length=200, description="Shown to customers.")
     time_zone: str = Field(
@@ -45,6 +47,8 @@ class LocationRegistered(CatalogEvent):
 
 class ResourceRegistered(CatalogEvent):
     """A staff member, room or piece of equipment joined the pool."""
+
+    KEY: ClassVar[str] = "{resource_id}"
 
     resource_id: Id = Field(description="The resource's id.")
     location_id: Id = Field(description="Where the resource works.")
@@ -58,6 +62,8 @@ class ResourceRegistered(CatalogEvent):
 class ResourceUpdated(CatalogEvent):
     """A resource's name, location or tags changed (its whole new description)."""
 
+    KEY: ClassVar[str] = "{resource_id}"
+
     resource_id: Id = Field(description="The resource's id.")
     location_id: Id = Field(description="Where the resource works now.")
     kind: ResourceKind = Field(description="Staff, room or equipment.")
@@ -68,11 +74,15 @@ class ResourceUpdated(CatalogEvent):
 class ResourceRetired(CatalogEvent):
     """A resource left the pool; it takes no new holds."""
 
+    KEY: ClassVar[str] = "{resource_id}"
+
     resource_id: Id = Field(description="The retired resource.")
 
 
 class ScheduleChanged(CatalogEvent):
     """A resource's weekly hours, date overrides or time off changed (the whole new set)."""
+
+    KEY: ClassVar[str] = "{resource_id}"
 
     resource_id: Id = Field(description="Whose schedule changed.")
     weekly: list[WeeklyRange] = Field(
@@ -96,6 +106,8 @@ class Requirement(Value):
 
 class ServiceDefined(CatalogEvent):
     """A bookable service was defined or changed (the latest definition wins)."""
+
+    KEY: ClassVar[str] = "{service_id}"
 
     service_id: Id = Field(description="The service's id.")
     location_id: Id = Field(description="Where it is offered.")

@@ -19,6 +19,7 @@ from slotline.events.topics import AVAILABILITY_COMMANDS
 
 class AvailabilityCommand(Message):
     TOPIC: ClassVar[str] = AVAILABILITY_COMMANDS
+    KEY: ClassVar[str] = "{hold_id}"
     ABSTRACT: ClassVar[bool] = True
 
 

@@ -30,6 +30,7 @@ from slotline.events.topics import BOOKING_EVENTS
 
 class BookingEvent(Message):
     TOPIC: ClassVar[str] = BOOKING_EVENTS
+    KEY: ClassVar[str] = "{booking_id}"
     ABSTRACT: ClassVar[bool] = True
 
     booking_id: Id = Field(description="The booking; stable across reschedules.")
@@ -217,6 +218,8 @@ class BookingNoShow(BookingEvent):
 class CustomerRegistered(Message):
     """A customer record was created, keyed by normalised phone / e-mail per tenant."""
 
+    KEY: ClassVar[str] = "{customer_id}"
+
     TOPIC: ClassVar[str] = BOOKING_EVENTS
 
     customer_id: Id = Field(description="The customer record; also the aggregate id.")
@@ -237,6 +240,8 @@ class PolicyDefined(Message):
     The booking service owns and applies it (deposits, free-cancellation window, fees,
     free changes); payments reads it for prices and tax lines on receipts and quotes.
     """
+
+    KEY: ClassVar[str] = "{tenant_id}:{price_tier}"
 
     TOPIC: ClassVar[str] = BOOKING_EVENTS
 

@@ -29,11 +29,14 @@ from slotline.events.topics import BOOKING_REQUESTS
 
 class BookingRequest(Message):
     TOPIC: ClassVar[str] = BOOKING_REQUESTS
+    KEY: ClassVar[str] = "{booking_id}"
     ABSTRACT: ClassVar[bool] = True
 
 
 class BookingRequested(BookingRequest):
     """A customer asks for a slot. The few fields a mobile form needs, plus options."""
+
+    KEY: ClassVar[str] = "{request_id}"
 
     request_id: Id = Field(description="Unique per request; repeats return the first outcome.")
     channel: Channel = Field(description="The adapter the request came through.")

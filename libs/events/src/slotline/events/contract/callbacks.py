@@ -19,6 +19,7 @@ from slotline.events.topics import CALLS_EVENTS
 
 class CallbackEvent(Message):
     TOPIC: ClassVar[str] = CALLS_EVENTS
+    KEY: ClassVar[str] = "{task_id}"
     ABSTRACT: ClassVar[bool] = True
 
 

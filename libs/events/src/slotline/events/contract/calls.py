@@ -22,6 +22,7 @@ from slotline.events.topics import CALLS_EVENTS
 
 class CallEvent(Message):
     TOPIC: ClassVar[str] = CALLS_EVENTS
+    KEY: ClassVar[str] = "{call_id}"
     ABSTRACT: ClassVar[bool] = True
 
 
@@ -90,6 +91,10 @@ class VoicemailRecorded(CallEvent):
 class WhatsAppMessageReceived(CallEvent):
     """A customer wrote on WhatsApp; the 24-hour customer window opens at ``occurred_at``."""
 
+    KEY: ClassVar[str] = (
+        "The inbound message: Slotline's own id for it, not the provider's message_id."
+    )
+
     message_id: str = Field(
         min_length=1, max_length=256, description="WhatsApp's id (wamid…); duplicates dropped."
     )
@@ -104,6 +109,10 @@ class WhatsAppMessageReceived(CallEvent):
 
 class LeadCaptured(CallEvent):
     """A customer reached out (WhatsApp message, web lead) without booking yet."""
+
+    KEY: ClassVar[str] = (
+        "The inbound message: Slotline's own id for it, not the provider's message_id."
+    )
 
     lead_id: Id = Field(description="The lead; also the aggregate id.")
     phone: E164 | None = Field(default=None, description="How to reach them, if known.")

@@ -39,6 +39,10 @@ _CHANNEL = "The channel this outcome is about."
 class NotificationRequested(NotificationEvent):
     """Send a templated message; the idempotency key makes a resend a no-op."""
 
+    KEY: ClassVar[str] = (
+        "The requester's choice: booking asks with the booking the message is about."
+    )
+
     notification_id: Id = Field(description=_NOTIFICATION)
     idempotency_key: str = Field(
         min_length=1, max_length=200, description="Same key, same message: sent once."
@@ -55,6 +59,8 @@ class NotificationRequested(NotificationEvent):
 class TextBackRequested(NotificationEvent):
     """Call-intake asks for an immediate text to a caller whose call was missed."""
 
+    KEY: ClassVar[str] = "{call_id}"
+
     call_id: Id = Field(description="The missed call.")
     to_phone: E164 = Field(description="The caller.")
     from_phone: E164 = Field(description="The number the caller dialled.")
@@ -68,6 +74,8 @@ class TextBackRequested(NotificationEvent):
 class EscalationRequested(NotificationEvent):
     """A callback task is about to breach (or breached) its SLA: tell a manager."""
 
+    KEY: ClassVar[str] = "{task_id}"
+
     task_id: Id = Field(description="The callback task.")
     to_staff_id: Id = Field(description="The manager to tell.")
     breached: bool = Field(description="Already past the deadline.")
@@ -79,6 +87,8 @@ class EscalationRequested(NotificationEvent):
 
 class NotificationSent(NotificationEvent):
     """A provider accepted a message."""
+
+    KEY: ClassVar[str] = "notification:{notification_id}"
 
     notification_id: Id = Field(description=_NOTIFICATION)
     channel: MessageChannel = Field(description=_CHANNEL)
@@ -96,12 +106,16 @@ class NotificationSent(NotificationEvent):
 class NotificationDelivered(NotificationEvent):
     """The provider reported delivery."""
 
+    KEY: ClassVar[str] = "notification:{notification_id}"
+
     notification_id: Id = Field(description=_NOTIFICATION)
     channel: MessageChannel = Field(description=_CHANNEL)
 
 
 class NotificationFailed(NotificationEvent):
     """A message could not be sent on a channel; ``fallback`` names the next one, if any."""
+
+    KEY: ClassVar[str] = "notification:{notification_id}"
 
     notification_id: Id = Field(description=_NOTIFICATION)
     channel: MessageChannel = Field(description=_CHANNEL)
@@ -119,6 +133,8 @@ class NotificationFailed(NotificationEvent):
 class ReminderScheduled(NotificationEvent):
     """A reminder will be sent at ``due_at`` (stored state, not a timer)."""
 
+    KEY: ClassVar[str] = "reminders:{booking_id}"
+
     booking_id: Id = Field(description="The booking reminded of.")
     kind: str = Field(max_length=32, description="e.g. 24h, 1h.")
     due_at: AwareDatetime = Field(description="When to send it, UTC.")
@@ -127,6 +143,8 @@ class ReminderScheduled(NotificationEvent):
 class ReminderSkipped(NotificationEvent):
     """A reminder was not sent: the booking moved or was cancelled, or it came too late."""
 
+    KEY: ClassVar[str] = "reminders:{booking_id}"
+
     booking_id: Id = Field(description="The booking reminded of.")
     kind: str = Field(max_length=32, description="e.g. 24h, 1h.")
     reason: str = Field(max_length=200, description="cancelled, rescheduled, too_late, ….")
@@ -134,6 +152,8 @@ class ReminderSkipped(NotificationEvent):
 
 class ConsentChanged(NotificationEvent):
     """A number or address opted out (STOP …) or back in (START …)."""
+
+    KEY: ClassVar[str] = "consent:<phone or email>, whichever of the two it carries"
 
     phone: E164 | None = Field(default=None, description="The number whose consent changed.")
     email: str | None = Field(default=None, description="E-mail address.")
@@ -149,6 +169,8 @@ class WebhookEndpointPaused(NotificationEvent):
     (none is dropped) until an owner or manager resumes it. Never paused silently: the
     tenant's owners are told as well."""
 
+    KEY: ClassVar[str] = "webhook:{subscription_id}"
+
     subscription_id: Id = Field(description="The webhook subscription paused.")
     reason: str = Field(max_length=500, description="Why: the last failures, in short.")
     failed_attempts: int = Field(ge=0, description="Attempts failed in a row before the pause.")
@@ -157,5 +179,7 @@ class WebhookEndpointPaused(NotificationEvent):
 
 class WebhookEndpointResumed(NotificationEvent):
     """A paused webhook subscription was resumed: its waiting deliveries are sent now."""
+
+    KEY: ClassVar[str] = "webhook:{subscription_id}"
 
     subscription_id: Id = Field(description="The webhook subscription resumed.")

@@ -19,6 +19,7 @@ from slotline.events.topics import PAYMENTS_EVENTS
 
 class PaymentEvent(Message):
     TOPIC: ClassVar[str] = PAYMENTS_EVENTS
+    KEY: ClassVar[str] = "{booking_id}"
     ABSTRACT: ClassVar[bool] = True
 
     booking_id: Id = Field(description="The booking the money is for.")

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer
 
 from slotline.events.contract.registry import ContractViolation, parse_message
 from slotline.events.envelope import Message
+from slotline.events.keys import misplaced_keys
 from slotline.events.testing.reading import eventually
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -27,6 +28,7 @@ class TopicRecorder:
         self.topics = topics
         self.messages: list[dict[str, Any]] = []
         self._parsed: dict[int, Message | None] = {}  # by id() of a record in ``messages``
+        self._keys: dict[int, bytes | None] = {}  # the record's Kafka key, likewise
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> TopicRecorder:
@@ -59,6 +61,7 @@ class TopicRecorder:
                         except ValueError:
                             body = {"_raw": (record.value or b"").decode(errors="replace")}
                         body["_topic"] = record.topic
+                        self._keys[id(body)] = record.key
                         self.messages.append(body)
         finally:
             await consumer.stop()
@@ -74,6 +77,11 @@ class TopicRecorder:
             except ContractViolation:
                 self._parsed[key] = None
         return self._parsed[key]
+
+    def misplaced_keys(self) -> list[str]:
+        """Records so far (of the contract) whose key is not the one their type documents."""
+        records = [(self.message_of(m), self._keys[id(m)]) for m in list(self.messages)]
+        return misplaced_keys((message, key) for message, key in records if message is not None)
 
     def published(self, kind: type[M]) -> list[M]:
         """Every record so far that parses as an instance of ``kind``, parsed."""
