@@ -7,6 +7,7 @@ a retired item refuses change (409).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -216,6 +217,34 @@ class TestSettingUpALocation:
 
         assert again.status_code == 409, again.text
         assert given in again.json()["detail"]
+
+    async def test_concurrent_writes_to_one_location_all_land(self, api: httpx.AsyncClient) -> None:
+        """Issue 15.8: six resources and six services posted at once to one location —
+        each answer is 201 and each item reads back (before: 500s, and 409s for services
+        that then read 404)."""
+        location_id = await open_location(api)
+        resources = [
+            {"kind": "staff", "name": f"Therapist {n}", "tags": ["massage"]} for n in range(6)
+        ]
+        services = [{**MASSAGE, "name": f"Massage {n}"} for n in range(6)]
+        answers = await asyncio.gather(
+            *(
+                api.post(f"/v1/locations/{location_id}/resources", json=body, headers=MANAGER)
+                for body in resources
+            ),
+            *(
+                api.post(f"/v1/locations/{location_id}/services", json=body, headers=MANAGER)
+                for body in services
+            ),
+        )
+        ids = [created(answer) for answer in answers]
+        assert len(set(ids)) == 12
+        for resource_id in ids[:6]:
+            read = await api.get(f"/v1/resources/{resource_id}", headers=STAFF)
+            assert read.status_code == 200, read.text
+        for service_id in ids[6:]:
+            read = await api.get(f"/v1/services/{service_id}", headers=STAFF)
+            assert read.status_code == 200, read.text
 
     async def test_updating_a_service_replaces_its_terms(self, api: httpx.AsyncClient) -> None:
         location_id = await open_location(api)
