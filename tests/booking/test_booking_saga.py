@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
 
 from slotline.availability.demo import Clinic
 from slotline.availability.domain.hold import HoldStatus
@@ -19,14 +23,21 @@ from slotline.events.contract.booking import (
     BookingRequestRefused,
     BookingRequestRepeated,
 )
-from slotline.events.contract.booking_requests import BookingRequested
+from slotline.events.contract.booking_requests import (
+    BookingCancellationRequested,
+    BookingRequested,
+    BookingRescheduleRequested,
+)
 from slotline.events.contract.common import Channel, Contact
+from slotline.events.envelope import Message
 from slotline.events.testing.service import bearer
-from slotline.events.topics import BOOKING_REQUESTS
+from slotline.events.topics import BOOKING_EVENTS, BOOKING_REQUESTS
 
 from .conftest import Stack, form, future_start
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 class TestBookingOverHttp:
@@ -219,3 +230,53 @@ class TestBadInput:
         )
         assert response.status_code == 422
         assert "phone or email" in response.json()["detail"]
+
+
+class TestWhatTheSchemaAccepts:
+    """Issue 15.2 and 15.4 on the real consumer: a request valid to the committed schema
+    is answered on booking.events.v1 with its request id — never dead-lettered as invalid,
+    never left unanswered — whatever the generator puts in it."""
+
+    async def test_every_schema_valid_request_gets_an_outcome(self, stack: Stack) -> None:
+        broker = stack.booking.runtime.broker
+        assert broker is not None
+        tenant = f"fuzz-{uuid4().hex[:8]}"
+        sent: list[str] = []
+        for kind in (BookingRequested, BookingCancellationRequested, BookingRescheduleRequested):
+            for instance in schema_instances(kind, count=6):
+                request_id = f"{kind.__name__}-{uuid4().hex[:10]}"
+                instance.update(tenant_id=tenant, request_id=request_id, event_id=str(uuid4()))
+                instance["aggregate_id"] = instance.get("booking_id", request_id)
+                await broker.publish(
+                    json.dumps(instance).encode(),
+                    topic=BOOKING_REQUESTS,
+                    key=instance["aggregate_id"].encode(),
+                )
+                sent.append(request_id)
+
+        def answered(record: dict[str, Any]) -> bool:
+            return record.get("tenant_id") == tenant and record["_topic"] == BOOKING_EVENTS
+
+        await stack.topics.wait_for(answered, count=len(sent), timeout=60)
+        await stack.topics.settle()
+        answers = [m.get("request_id") for m in stack.topics.matching(answered)]
+        assert sorted(a for a in answers if a in sent) == sorted(sent), "one answer each"
+        assert not stack.topics.matching(
+            lambda m: m["_topic"].endswith(".dlq") and tenant in json.dumps(m)
+        ), "none dead-lettered"
+
+
+def schema_instances(kind: type[Message], count: int) -> list[dict[str, Any]]:
+    """``count`` instances of ``kind``'s committed JSON Schema (derandomized)."""
+    published = DOCS / "schemas" / kind.TOPIC / f"{kind.EVENT_TYPE}.v{kind.SCHEMA_VERSION}.json"
+    schema = json.loads(published.read_text())
+    schema.pop("$id")
+    found: list[dict[str, Any]] = []
+
+    @settings(max_examples=count, derandomize=True, database=None, deadline=None)
+    @given(from_schema(schema, custom_formats={"uuid": st.uuids().map(str)}))
+    def collect(instance: dict[str, Any]) -> None:
+        found.append(instance)
+
+    collect()
+    return found[:count]
