@@ -26,9 +26,25 @@ from psycopg.rows import dict_row
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
 from slotline.availability.calendar_sync.caldav_gateway import CalDavGateway
+from slotline.availability.calendar_sync.credentials import DEVELOPMENT_KEY, CredentialBox
+from slotline.availability.calendar_sync.health import open_tables
+from slotline.availability.calendar_sync.jobs import (
+    CalendarMetrics,
+    CalendarPull,
+    CalendarPush,
+    SyncPolicy,
+)
+from slotline.availability.calendar_sync.links import CalendarLinks
+from slotline.availability.calendar_sync.microsoft import MicrosoftCalendarGateway
+from slotline.availability.calendar_sync.microsoft_simulator import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    MicrosoftGraphSimulator,
+)
+from slotline.availability.calendar_sync.oauth import MICROSOFT_SCOPE, OAuthClient, OAuthGrant
 from slotline.availability.calendar_sync.port import CalendarAccess
 from slotline.availability.calendar_sync.radicale import PASSWORD, USER, Radicale
-from slotline.availability.calendar_sync.store import LinkStore, make_tables
+from slotline.availability.calendar_sync.store import LinkRow, LinkStore, PushRow, make_tables
 from slotline.availability.domain.calendar_sync import Pulled, booking_uid
 from slotline.availability.domain.values import Interval
 from slotline.availability.settings import AvailabilitySettings
@@ -41,6 +57,7 @@ from slotline.events.contract.booking import (
 )
 from slotline.events.contract.common import Consents, Contact, TimeSlot
 from slotline.events.local.infra import free_port
+from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, bearer, running
 from slotline.events.topics import BOOKING_EVENTS
@@ -459,13 +476,29 @@ class TestLinkRequests:
         google = {
             "provider": "google",
             "url": "https://www.googleapis.com/calendar/v3/calendars/ana%40example.com",
-            "password": "ya29.token",
+            "refresh_token": "1//refresh-token",
+            "access_token": "ya29.token",
         }
         # No name resolves here: the address guard is off for this service (loopback).
         response = await service.client.put(path, json=google, headers=manager)
         assert response.status_code == 200, response.text
         assert response.json()["provider"] == "google"
         assert "ya29.token" not in response.text
+        assert "1//refresh" not in response.text
+        microsoft = {
+            "provider": "microsoft",
+            "url": "https://graph.microsoft.com/v1.0/me/calendars/AAMkAGI2TG93AAA=",
+            "refresh_token": "0.AXkA-refresh",
+        }
+        response = await service.client.put(path, json=microsoft, headers=manager)
+        assert response.status_code == 200, response.text
+        assert response.json()["provider"] == "microsoft"
+        assert "0.AXkA" not in response.text
+        no_refresh = {**microsoft, "refresh_token": None, "access_token": "eyJ0.token"}
+        response = await service.client.put(path, json=no_refresh, headers=manager)
+        assert response.status_code == 422
+        assert "refresh_token" in response.text
+        assert "eyJ0.token" not in response.text
         unlinked = await service.client.delete(path, headers=manager)
         assert unlinked.status_code == 204
         unknown = f"/v1/resources/{uuid.uuid4()}/calendar-link"
@@ -506,3 +539,75 @@ async def _is_not_in(start: datetime, starts: Any) -> bool:
 
 async def _changed(before: Any, status: Any) -> bool:
     return (await status)["last_synced_at"] != before
+
+
+class TestRenewedTokens:
+    def test_a_renewed_grant_is_kept_sealed_and_signs_in_the_next_sync(
+        self, module_database_url: str
+    ) -> None:
+        schema = f"oauth_{uuid.uuid4().hex[:8]}"  # apart from the running service's jobs
+        ensure_schema(module_database_url, schema)
+        app = AvailabilityApplication(env=postgres_env(module_database_url, schema))
+        try:
+            open_tables(app)
+            clinic = demo.open_clinic(app, "oauth", staff=1, rooms=1, horizon=timedelta(days=10))
+            resource = clinic.staff_ids[0]
+            graph = MicrosoftGraphSimulator("eyJ0.first-access", refresh_token="0.AXkA-first")
+            url = graph.calendar_url("ana")
+            box = CredentialBox(DEVELOPMENT_KEY)
+            grant = OAuthGrant("0.AXkA-first", "eyJ0.first-access")
+            CalendarLinks(app, box, allow_private=True).link(
+                "oauth", resource, url, "", grant.sealable(), "microsoft"
+            )
+            start = datetime.combine(a_day_ahead(), time(10), ATHENS)
+            graph.add_event("ana", start, start + timedelta(hours=1))
+            graph.auth.expire_access_tokens()  # an hour on: the linked token is refused
+            client = OAuthClient(graph.token_url(), CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
+            gateways = {
+                "microsoft": MicrosoftCalendarGateway(
+                    allow_private=True, transport=graph.transport, oauth=client
+                )
+            }
+            policy = SyncPolicy(timedelta(seconds=30), timedelta(minutes=5), timedelta(days=30))
+            jobs = (gateways, box, policy, CalendarMetrics())
+            store = LinkStore(schema)
+
+            def link() -> LinkRow:
+                with app.sql_recorder.datastore.transaction(commit=False) as cursor:
+                    found = store.get(cursor, "oauth", resource)
+                assert found is not None
+                return found
+
+            CalendarPull(app, *jobs, interval_seconds=1).pull(link())
+            after = link()
+            assert after.health == "healthy", after.last_error
+            assert len(app.resource("oauth", resource).time_off) == 1
+            assert after.sealed_refreshed is not None
+            assert b"eyJ0" not in after.sealed_refreshed
+            assert b"0.AXkA" not in after.sealed_refreshed
+            renewed = OAuthGrant.of(box.open(resource, after.sealed_refreshed))
+            assert renewed.access_token in graph.auth.access_tokens
+            assert renewed.refresh_token not in (None, "0.AXkA-first")  # rotated, kept
+
+            # The push job signs in with the kept grant: no second renewal.
+            booking = PushRow(
+                resource,
+                "bk-oauth",
+                True,
+                start + timedelta(hours=2),
+                start + timedelta(hours=3),
+                "Massage",
+                3,
+                0,
+            )
+            CalendarPush(app, *jobs, interval_seconds=1).push(booking, link())
+            assert len(graph.live_events("ana")) == 2
+            assert graph.auth.renewals == 1
+
+            # A re-link starts from its own credential again.
+            CalendarLinks(app, box, allow_private=True).link(
+                "oauth", resource, url, "", grant.sealable(), "microsoft"
+            )
+            assert link().sealed_refreshed is None
+        finally:
+            app.close()

@@ -9,7 +9,12 @@ import httpx
 import pytest
 
 from slotline.availability.calendar_sync.google import GoogleCalendarGateway
-from slotline.availability.calendar_sync.google_simulator import GoogleCalendarSimulator
+from slotline.availability.calendar_sync.google_simulator import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    GoogleCalendarSimulator,
+)
+from slotline.availability.calendar_sync.oauth import GOOGLE_TOKEN_URL, OAuthClient, OAuthGrant
 from slotline.availability.calendar_sync.port import (
     BookingEntry,
     CalendarAccess,
@@ -123,3 +128,57 @@ class TestGooglePush:
         gateway(google).remove(access, uid)
         gateway(google).remove(access, uid)  # already gone: fine
         assert google.live_events("ana@example.com") == []
+
+
+class TestGoogleTokenRefresh:
+    def test_an_expired_access_token_is_renewed_with_the_refresh_token_and_kept(self) -> None:
+        google = GoogleCalendarSimulator(TOKEN, refresh_token="1//refresh-google")
+        url = google.calendar_url("ana@example.com")
+        event = own_event(google, url, 0)
+        google.auth.expire_access_tokens()  # an hour later: the token is refused (401)
+        kept: list[str] = []
+        grant = OAuthGrant("1//refresh-google", TOKEN)
+        access = CalendarAccess(url, "", grant.sealable(), kept.append)
+        client = OAuthClient(GOOGLE_TOKEN_URL, CLIENT_ID, CLIENT_SECRET)
+        renewing = GoogleCalendarGateway(
+            transport=google.transport, allow_private=True, oauth=client
+        )
+        pulled = renewing.pull(access, None, {}, WINDOW, UTC)
+        assert set(pulled.pulled.busy) == {event}
+        assert google.auth.renewals == 1
+        renewed = OAuthGrant.of(kept[-1])
+        assert renewed.access_token in google.auth.access_tokens
+        assert renewed.refresh_token == "1//refresh-google"  # Google keeps it
+        assert renewed.expires_at is not None
+
+    def test_without_refresh_an_expired_token_fails_naming_what_is_missing(self) -> None:
+        google = GoogleCalendarSimulator(TOKEN, refresh_token="1//refresh-google")
+        url = google.calendar_url("ana@example.com")
+        google.auth.expire_access_tokens()
+        grant = OAuthGrant("1//refresh-google", TOKEN).sealable()
+        with pytest.raises(CalendarUnavailable) as unconfigured:
+            gateway(google).pull(CalendarAccess(url, "", grant), None, {}, WINDOW, UTC)
+        assert "SLOTLINE_CALENDAR_GOOGLE_CLIENT_ID" in str(unconfigured.value)
+        with pytest.raises(CalendarUnavailable) as bare:  # a link made before refresh tokens
+            gateway(google).pull(CalendarAccess(url, "", TOKEN), None, {}, WINDOW, UTC)
+        assert "401" in str(bare.value)
+        assert "no refresh token" in str(bare.value)
+
+
+class TestGoogleAddressGuard:
+    def test_a_calendar_on_a_private_address_is_refused_before_any_request(self) -> None:
+        google = GoogleCalendarSimulator(TOKEN)
+        sent: list[httpx.Request] = []
+
+        def record(request: httpx.Request) -> httpx.Response:
+            sent.append(request)
+            return google.handle(request)
+
+        recording = httpx.MockTransport(record)
+        guarded = GoogleCalendarGateway(transport=recording)  # private addresses not allowed
+        access = CalendarAccess("http://10.0.0.7/calendar/v3/calendars/x", "", TOKEN)
+        with pytest.raises(CalendarUnavailable, match="refused"):
+            guarded.pull(access, None, {}, WINDOW, UTC)
+        with pytest.raises(CalendarUnavailable, match="refused"):
+            guarded.remove(access, booking_uid("bk-1"))
+        assert sent == []

@@ -71,6 +71,35 @@ class AvailabilitySettings(ServiceSettings):
     calendar_sync_batch_size: PositiveInt = Field(
         default=20, description="Links (or bookings to write) taken per sweep."
     )
+    calendar_google_client_id: str | None = Field(
+        default=None,
+        description=(
+            "The operator's Google OAuth client id: renews Google links' access tokens with"
+            " their refresh tokens. Unset: an expired token fails the link until re-linked."
+        ),
+    )
+    calendar_google_client_secret: SecretStr | None = Field(
+        default=None, description="That Google OAuth client's secret."
+    )
+    calendar_microsoft_client_id: str | None = Field(
+        default=None,
+        description=(
+            "The operator's Microsoft Entra application (client) id: renews Microsoft 365"
+            " links' access tokens with their refresh tokens. Unset: an expired token fails"
+            " the link until re-linked."
+        ),
+    )
+    calendar_microsoft_client_secret: SecretStr | None = Field(
+        default=None, description="That Microsoft application's client secret."
+    )
+    calendar_microsoft_tenant: str = Field(
+        default="common",
+        pattern=r"^[A-Za-z0-9.-]+$",
+        description=(
+            "The Microsoft identity platform tenant of the token endpoint: common (a"
+            " multi-tenant application), organizations, or one directory's id or domain."
+        ),
+    )
 
     def production_refusals(self) -> list[str]:
         if self.calendar_credentials_key is None:

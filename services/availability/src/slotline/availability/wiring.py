@@ -18,6 +18,13 @@ from slotline.availability.calendar_sync.jobs import (
     SyncPolicy,
 )
 from slotline.availability.calendar_sync.links import CalendarLinks
+from slotline.availability.calendar_sync.microsoft import MicrosoftCalendarGateway
+from slotline.availability.calendar_sync.oauth import (
+    GOOGLE_TOKEN_URL,
+    MICROSOFT_SCOPE,
+    MICROSOFT_TOKEN_URL,
+    OAuthClient,
+)
 from slotline.availability.calendar_sync.port import CalendarGateway
 from slotline.availability.catalog_admin import ServiceAlreadyDefined, UnknownItem
 from slotline.availability.demo import DemoSeeder
@@ -49,9 +56,22 @@ def service_spec(
     box = CredentialBox(key.get_secret_value() if key else DEVELOPMENT_KEY)
     calendar_metrics = CalendarMetrics()
     allow_private = settings.calendar_allow_private_addresses
+    google_client = OAuthClient.configured(
+        GOOGLE_TOKEN_URL,
+        settings.calendar_google_client_id,
+        settings.calendar_google_client_secret,
+    )
+    microsoft_client = OAuthClient.configured(
+        MICROSOFT_TOKEN_URL.format(tenant=settings.calendar_microsoft_tenant),
+        settings.calendar_microsoft_client_id,
+        settings.calendar_microsoft_client_secret,
+        MICROSOFT_SCOPE,
+    )
+    timeout = settings.calendar_timeout_seconds
     gateways: dict[str, CalendarGateway] = {
-        "caldav": CalDavGateway(settings.calendar_timeout_seconds, allow_private),
-        "google": GoogleCalendarGateway(settings.calendar_timeout_seconds, allow_private),
+        "caldav": CalDavGateway(timeout, allow_private),
+        "google": GoogleCalendarGateway(timeout, allow_private, oauth=google_client),
+        "microsoft": MicrosoftCalendarGateway(timeout, allow_private, oauth=microsoft_client),
     }
     policy = SyncPolicy(
         interval=timedelta(seconds=settings.calendar_sync_interval_seconds),

@@ -5,7 +5,9 @@ makes, answered in the documented shapes, over an ``httpx`` transport.
 reason ``fullSyncRequired`` for a token it no longer knows), ``events.insert`` (an
 owner's own event), ``events.import`` (create or update by ``iCalUID``) and
 ``events.delete`` (the event stays, ``status: cancelled``, as the sync shows it; a
-second delete is ``410``). Requests need ``Authorization: Bearer <token>``.
+second delete is ``410``). Requests need ``Authorization: Bearer <token>`` with a token
+the simulated token endpoint (``POST https://oauth2.googleapis.com/token``,
+:mod:`.oauth_simulator`) issued and has not expired; otherwise ``401``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 import httpx
 
+from slotline.availability.calendar_sync.oauth_simulator import SimulatedTokenEndpoint
+
 BASE = "https://www.googleapis.com/calendar/v3/calendars/"
 _PATH = re.compile(r"^/calendar/v3/calendars/(?P<cal>[^/]+)/events(?:/(?P<rest>[^/]+))?$")
 
@@ -28,9 +32,22 @@ class _Calendar:
     changed_at: dict[str, int] = field(default_factory=dict)
 
 
+TOKEN_HOST = "oauth2.googleapis.com"  # noqa: S105 — a host name
+CLIENT_ID, CLIENT_SECRET = "slotline-test.apps.googleusercontent.com", "GOCSPX-simulated-secret"
+
+
 class GoogleCalendarSimulator:
-    def __init__(self, access_token: str, page_size: int = 2) -> None:
-        self.access_token = access_token
+    def __init__(
+        self, access_token: str, page_size: int = 2, refresh_token: str | None = None
+    ) -> None:
+        self.auth = SimulatedTokenEndpoint(
+            access_token,
+            refresh_token,
+            CLIENT_ID,
+            CLIENT_SECRET,
+            rotates_refresh_tokens=False,  # Google keeps the refresh token
+            token_prefix="ya29.",  # noqa: S106 — how Google access tokens begin
+        )
         self.page_size = page_size
         self.calendars: dict[str, _Calendar] = {}
         self.version = 0
@@ -51,7 +68,9 @@ class GoogleCalendarSimulator:
     # --- HTTP ---------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+        if request.url.host == TOKEN_HOST and request.url.path == "/token":
+            return self.auth.handle(request)
+        if not self.auth.signed_in(request):
             return _error(401, "Request had invalid authentication credentials.", "authError")
         match = _PATH.match(request.url.path)
         if match is None or match["cal"] not in self.calendars:

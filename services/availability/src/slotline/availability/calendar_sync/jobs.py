@@ -117,8 +117,16 @@ class _Job(PeriodicJob):
         return cast(PostgresProcessRecorder, self.app.process_recorder)
 
     def _access(self, link: LinkRow) -> CalendarAccess:
-        password = self.box.open(link.resource_id, link.sealed_password)
-        return CalendarAccess(link.url, link.username, password)
+        """The link's credential (its OAuth grant as last renewed, if it was), opened for
+        this call; a grant the adapter renews is kept sealed at once."""
+        sealed = link.sealed_refreshed or link.sealed_password
+        password = self.box.open(link.resource_id, sealed)
+
+        def keep(renewed: str) -> None:
+            with self._recorder.datastore.transaction(commit=True) as cursor:
+                self.store.keep_refreshed(cursor, link, self.box.seal(link.resource_id, renewed))
+
+        return CalendarAccess(link.url, link.username, password, keep)
 
     def _retry_in(self, failures: int) -> timedelta:
         return retry_delay(failures, self.policy.interval, self.policy.retry_ceiling)

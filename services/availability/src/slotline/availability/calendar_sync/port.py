@@ -1,13 +1,13 @@
 """The port to an external calendar: what a pull reads and what a push writes.
 
-Adapters (CalDAV today) implement :class:`CalendarGateway`; every call blocks and raises
-:class:`CalendarUnavailable` with a message fit for logs and the link's health (no
-credentials in it).
+Adapters (CalDAV, Google, Microsoft 365) implement :class:`CalendarGateway`; every call
+blocks and raises :class:`CalendarUnavailable` with a message fit for logs and the link's
+health (no credentials in it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Protocol
@@ -22,11 +22,18 @@ class CalendarUnavailable(Exception):
 
 @dataclass(frozen=True)
 class CalendarAccess:
-    """Where a calendar is and how to sign in (the password decrypted only for the call)."""
+    """Where a calendar is and how to sign in (the password decrypted only for the call).
+
+    ``password`` is the link's credential: a CalDAV password, or an OAuth grant
+    (:class:`~.oauth.OAuthGrant`, as JSON) for Google and Microsoft. An adapter that
+    renews it (an OAuth refresh) hands the new credential to ``keep`` before using it,
+    which stores it sealed for the link's next calls; ``None``: it lives for this call.
+    """
 
     url: str
     username: str
     password: str = field(repr=False)
+    keep: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS {schema}.calendar_pushes (
 );
 ALTER TABLE {schema}.calendar_links
     ADD COLUMN IF NOT EXISTS provider text NOT NULL DEFAULT 'caldav';
+ALTER TABLE {schema}.calendar_links ADD COLUMN IF NOT EXISTS sealed_refreshed bytea;
 CREATE INDEX IF NOT EXISTS calendar_pushes_due
     ON {schema}.calendar_pushes (next_attempt_at) WHERE pending;
 CREATE INDEX IF NOT EXISTS calendar_pushes_booking ON {schema}.calendar_pushes (booking_id);
@@ -71,7 +72,10 @@ def make_tables(cursor: Cursor[Any], schema: str) -> None:
 
 @dataclass(frozen=True)
 class LinkRow:
-    """A link as the jobs and the API see it (the password still sealed)."""
+    """A link as the jobs and the API see it (the password still sealed).
+
+    ``sealed_password`` is the credential as linked; ``sealed_refreshed`` the OAuth
+    grant as last renewed (it supersedes the linked one; a re-link clears it)."""
 
     resource_id: UUID
     tenant_id: str
@@ -79,6 +83,7 @@ class LinkRow:
     url: str
     username: str
     sealed_password: bytes
+    sealed_refreshed: bytes | None
     sync_token: str | None
     uids_by_href: Mapping[str, str]
     listed_at: datetime | None
@@ -97,6 +102,7 @@ class LinkRow:
             url=row["url"],
             username=row["username"],
             sealed_password=bytes(row["sealed_password"]),
+            sealed_refreshed=bytes(row["sealed_refreshed"]) if row["sealed_refreshed"] else None,
             sync_token=row["sync_token"],
             uids_by_href=dict(row["uids_by_href"] or {}),
             listed_at=row["listed_at"],
@@ -153,6 +159,7 @@ class LinkStore:
                 " ON CONFLICT (resource_id) DO UPDATE SET url = excluded.url,"
                 " provider = excluded.provider,"
                 " username = excluded.username, sealed_password = excluded.sealed_password,"
+                " sealed_refreshed = NULL,"
                 " sync_token = NULL, listed_at = NULL, health = 'pending', failures = 0,"
                 " last_error = NULL, next_sync_at = now(), leased_until = NULL"
             ),
@@ -166,6 +173,17 @@ class LinkStore:
         )
         row = cursor.fetchone()
         return LinkRow.of(row) if row else None
+
+    def keep_refreshed(self, cursor: Cursor[DictRow], link: LinkRow, sealed: bytes) -> None:
+        """Keep a renewed OAuth grant for the link's next calls — unless the link was
+        changed (re-linked) meanwhile: its new credential stands."""
+        cursor.execute(
+            self._q(
+                "UPDATE {s}.calendar_links SET sealed_refreshed = %s"
+                " WHERE resource_id = %s AND url = %s AND sealed_password = %s"
+            ),
+            (sealed, link.resource_id, link.url, link.sealed_password),
+        )
 
     def holds_link(self, cursor: Cursor[DictRow], resource_id: UUID) -> bool:
         """Whether the resource is still linked; the row stays locked (shared) until the

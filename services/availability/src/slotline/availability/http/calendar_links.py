@@ -1,5 +1,6 @@
-"""Calendar links over HTTP (manager): link a resource to a CalDAV calendar, read its
-sync health, unlink it. The password is accepted, sealed and never answered."""
+"""Calendar links over HTTP (manager): link a resource to a CalDAV, Google or Microsoft
+365 calendar, read its sync health, unlink it. The password or OAuth tokens are
+accepted, sealed and never answered."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import Field, HttpUrl, SecretStr
 
 from slotline.availability.calendar_sync.links import CalendarLinks, LinkStatus
+from slotline.availability.calendar_sync.oauth import OAuthGrant
 from slotline.availability.domain.calendar_sync import Health
 from slotline.availability.http.deps import Availability, Manager
 from slotline.availability.http.hours_models import Body, View
@@ -24,19 +26,54 @@ class CalDavLinkIn(Body):
     password: SecretStr = Field(min_length=1, max_length=500, description="Stored encrypted.")
 
 
-class GoogleLinkIn(Body):
-    """A Google calendar: its API resource and an OAuth access token (calendar.events)."""
+class OAuthLinkIn(Body):
+    """A calendar signed in to with OAuth: the owner's consent as a refresh token."""
+
+    refresh_token: SecretStr = Field(
+        min_length=1,
+        max_length=8000,
+        description=(
+            "The OAuth refresh token of the calendar owner's consent (offline access);"
+            " access tokens are renewed with it. Stored encrypted."
+        ),
+    )
+    access_token: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=8000,
+        description=(
+            "A current access token, used until it is refused (then renewed); stored"
+            " encrypted. Without it the first sync renews one."
+        ),
+    )
+
+    def grant(self) -> OAuthGrant:
+        access = self.access_token.get_secret_value() if self.access_token else None
+        return OAuthGrant(self.refresh_token.get_secret_value(), access)
+
+
+class GoogleLinkIn(OAuthLinkIn):
+    """A Google calendar (Calendar API v3, scope calendar.events)."""
 
     provider: Literal["google"]
     url: HttpUrl = Field(
         description="https://www.googleapis.com/calendar/v3/calendars/<calendarId>"
     )
-    password: SecretStr = Field(
-        min_length=1, max_length=4000, description="The access token; stored encrypted."
+
+
+class MicrosoftLinkIn(OAuthLinkIn):
+    """A Microsoft 365 calendar (Microsoft Graph v1.0, Calendars.ReadWrite)."""
+
+    provider: Literal["microsoft"]
+    url: HttpUrl = Field(
+        description=(
+            "https://graph.microsoft.com/v1.0/me/calendars/<calendarId> (or"
+            " /users/<userId>/calendars/<calendarId>; /me/calendar for the primary one)"
+        )
     )
 
 
-CalendarLinkIn = CalDavLinkIn | GoogleLinkIn
+CalendarLinkIn = CalDavLinkIn | GoogleLinkIn | MicrosoftLinkIn
 
 
 class CalendarLinkView(View):
@@ -66,14 +103,12 @@ def calendar_router(links_of: Callable[[Availability], CalendarLinks]) -> APIRou
     def link_calendar(
         resource_id: UUID, body: CalendarLinkIn, manager: Manager, links: Links
     ) -> CalendarLinkView:
-        username = body.username if isinstance(body, CalDavLinkIn) else ""
+        if isinstance(body, CalDavLinkIn):
+            username, credential = body.username, body.password.get_secret_value()
+        else:
+            username, credential = "", body.grant().sealable()
         status_ = links.link(
-            manager.tenant_id,
-            resource_id,
-            str(body.url),
-            username,
-            body.password.get_secret_value(),
-            body.provider,
+            manager.tenant_id, resource_id, str(body.url), username, credential, body.provider
         )
         return CalendarLinkView.of(status_)
 
