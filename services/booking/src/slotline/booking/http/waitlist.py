@@ -69,6 +69,10 @@ class WaitlistCard(BaseModel):
     earliest: datetime
     latest: datetime
     offer: WaitlistOffer | None
+    offer_seconds: int = Field(
+        description="How long a freed slot is held for the customer it is offered to"
+        " (the claim link's window); unclaimed by then, it passes to the next in line."
+    )
     link: str
 
 
@@ -127,6 +131,7 @@ def _card(
         earliest=datetime.fromisoformat(entry["earliest"]),
         latest=latest,
         offer=shown,
+        offer_seconds=int(app.waitlist.offer_window.total_seconds()),
         link=links.url(line.tenant_id, line.id, entry_id, latest),
     )
 
