@@ -35,7 +35,13 @@ class TestDashboard:
             html = await page()
             return all(
                 part in html
-                for part in ("4 of 5 requests", "2 of 3 calls", "1 of 1 cancelled", "1 of 2;")
+                for part in (
+                    "4 of 5 requests",
+                    "2 of 3 calls",
+                    "1 of 1 cancelled",
+                    "1 of 2;",
+                    "1 of 1 freed slots filled",
+                )
             )
 
         await eventually(complete, timeout=30)
@@ -45,6 +51,9 @@ class TestDashboard:
         assert "2.5 min" in html  # time to book, median
         assert "24.0 h" in html  # time to fill
         assert "1 of 2 offers claimed; 3 joined, 1 passed, 1 left" in html  # waitlist
+        # waitlist time to fill: b4's slot, 1,199 s from its freeing to the claim
+        assert "20.0 min" in html
+        assert "median of 1; p90 20.0 min; 1 of 1 freed slots filled" in html
         assert "<td>whatsapp</td><td>1</td><td>1</td><td>100.0 %</td>" in html
 
     async def test_without_a_token_it_asks_for_one_and_keeps_it_in_a_cookie(

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from slotline.analytics.testing.story import CALLER, CLINIC, EXPECTED, OCTOBER, at, october
+from slotline.analytics.settings import AnalyticsSettings
+from slotline.analytics.testing.story import (
+    CALLER,
+    CLINIC,
+    EXPECTED,
+    OCTOBER,
+    Story,
+    at,
+    october,
+)
+from slotline.analytics.wiring import service_spec
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.calls import CallReceived
 from slotline.events.contract.common import Channel, Contact
+from slotline.events.contract.waitlist import PassReason, SlotFreedBy, WaitlistPassed
+from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import eventually, read_topic
-from slotline.events.testing.service import RunningService, bearer
+from slotline.events.testing.service import RunningService, bearer, running
 from slotline.events.topics import CALLS_EVENTS, dead_letter_topic
 
 from .publishing import publish
@@ -165,6 +178,136 @@ class TestKpisFromThePublicTopics:
         letter = json.loads(dead[0].value)
         assert letter["consumer"] == "analytics"
         assert "not JSON" in letter["reason"]
+
+
+class TestRebuildingFromThePublicTopics:
+    async def test_a_fresh_store_reading_the_topics_from_the_start_gives_the_same_figures(
+        self, service: RunningService, module_kafka_bootstrap: str, database_url: str
+    ) -> None:
+        """A rebuild (docs/operations.md): an empty analytics schema and a consumer group
+        with no offsets read every public topic from the first record — every fact,
+        the waitlist's offers and their time-to-fill too, comes back the same."""
+        clinic = tenant()
+        await publish(module_kafka_bootstrap, *october(clinic))
+        live = await settled(service, clinic)
+        settings = AnalyticsSettings(
+            database_url=database_url,
+            kafka_bootstrap=module_kafka_bootstrap,
+            kafka_group_id=f"analytics-rebuild-{uuid.uuid4().hex[:8]}",
+            http_port=free_port(),
+            relay_idle_poll_seconds=0.2,
+            inbox_retry_initial_seconds=0.01,
+        )
+        async with running(service_spec(settings)) as rebuilt:
+            assert await settled(rebuilt, clinic) == live == EXPECTED
+
+
+def freed_slot(story: Story, entries: list[str], start: Any, freed_at: Any) -> None:
+    """``start`` freed by a cancellation at ``freed_at``: offered to each entry in turn
+    (5 s after the freeing, then a second after the last one passed), each passing after
+    15 minutes but the last, whose offer stays open."""
+    offered_at = freed_at
+    for n, entry in enumerate(entries):
+        offered_at += timedelta(seconds=5 if n == 0 else 1)
+        story.offer(entry, f"offer-{entry}", offered_at, start, freed_at, "cancelled-one")
+        if n < len(entries) - 1:
+            offered_at += timedelta(minutes=15)
+            story.tell(
+                WaitlistPassed,
+                entry,
+                offered_at,
+                **story.place(entry, start.day),
+                booking_id=f"offer-{entry}",
+                reason=PassReason.EXPIRED,
+            )
+
+
+def claimed(story: Story, entry: str, start: Any, freed_at: Any, when: Any) -> None:
+    story.claim(
+        entry,
+        f"offer-{entry}",
+        when,
+        start,
+        slot_freed_at=freed_at,
+        slot_freed_by=SlotFreedBy.CANCELLED,
+        freed_booking_id="cancelled-one",
+    )
+
+
+async def waitlist_settles_on(service: RunningService, clinic: str, **expected: Any) -> None:
+    """The clinic's waitlist figures named in ``expected`` become those values once
+    every event is applied (they arrive on several keys, in any order)."""
+    figures: dict[str, Any] = {}
+
+    async def counted() -> bool:
+        nonlocal figures
+        waitlist = (await kpis(service, clinic))["waitlist"]
+        figures = {name: waitlist[name] for name in expected}
+        return figures == expected
+
+    try:
+        await eventually(counted, timeout=30)
+    except AssertionError:
+        assert figures == expected  # shows the difference
+
+
+class TestWaitlistTimeToFill:
+    """From the moment a booking gave a slot back to the claim of a waitlisted
+    customer; an unclaimed freeing has none and counts as not filled."""
+
+    async def test_a_cancelled_slot_offered_then_claimed_has_its_time_to_fill(
+        self, service: RunningService, module_kafka_bootstrap: str
+    ) -> None:
+        story = Story(clinic := tenant())
+        freed_at = at(10, 9)
+        freed_slot(story, ["w1"], at(25, 10), freed_at)
+        claimed(story, "w1", at(25, 10), freed_at, at(10, 9, 30))
+        await publish(module_kafka_bootstrap, *story.messages)
+
+        await waitlist_settles_on(
+            service,
+            clinic,
+            time_to_fill={"samples": 1, "median_seconds": 1800.0, "p90_seconds": 1800.0},
+            slots_filled={"count": 1, "total": 1, "rate": 1.0},
+        )
+
+    async def test_a_slot_passed_on_and_claimed_later_counts_from_its_freeing(
+        self, service: RunningService, module_kafka_bootstrap: str
+    ) -> None:
+        story = Story(clinic := tenant())
+        freed_at = at(10, 9)
+        freed_slot(story, ["w1", "w2"], at(25, 10), freed_at)  # w2 offered at 09:15:06
+        claimed(story, "w2", at(25, 10), freed_at, at(10, 9, 40))
+        await publish(module_kafka_bootstrap, *story.messages)
+
+        await waitlist_settles_on(
+            service,
+            clinic,
+            offered=2,
+            passed=1,
+            claimed=1,
+            # from 09:00, not from the second offer (09:15:06, which would give 1,494 s)
+            time_to_fill={"samples": 1, "median_seconds": 2400.0, "p90_seconds": 2400.0},
+            slots_filled={"count": 1, "total": 1, "rate": 1.0},
+        )
+
+    async def test_an_unclaimed_offer_has_no_time_to_fill_and_counts_as_not_filled(
+        self, service: RunningService, module_kafka_bootstrap: str
+    ) -> None:
+        story = Story(clinic := tenant())
+        freed_slot(story, ["w1"], at(25, 10), at(10, 9))
+        claimed(story, "w1", at(25, 10), at(10, 9), at(10, 9, 10))
+        freed_slot(story, ["w2", "w3"], at(25, 11), at(11, 9))  # w3's offer still open
+        await publish(module_kafka_bootstrap, *story.messages)
+
+        await waitlist_settles_on(
+            service,
+            clinic,
+            offered=3,
+            passed=1,
+            time_to_fill={"samples": 1, "median_seconds": 600.0, "p90_seconds": 600.0},
+            slots_filled={"count": 1, "total": 2, "rate": 0.5},
+        )
 
 
 class TestAskingForKpis:

@@ -14,6 +14,7 @@ from slotline.analytics.domain.facts import (
     Period,
     RequestFact,
     WaitlistFact,
+    WaitlistOfferFact,
 )
 from slotline.analytics.domain.figures import Durations, Ratio
 
@@ -219,12 +220,87 @@ class TestWaitlist:
             # joined and offered in November, claimed in December
             WaitlistFact("w4", "massage", NOV, NOV + minutes(1), claimed_at=D1),
         ]
-        figures = kpis.waitlist(entries, DEC)
+        figures = kpis.waitlist(entries, [], DEC)
         assert figures == kpis.WaitlistFigures(
-            joined=3, offered=2, claimed=2, passed=1, left=1, refill_rate=Ratio.of(1, 2)
+            joined=3,
+            offered=2,
+            claimed=2,
+            passed=1,
+            left=1,
+            refill_rate=Ratio.of(1, 2),
+            slots_filled=Ratio(0, 0, None),
+            time_to_fill=Durations(0, None, None),
         )
 
     def test_nothing_offered_has_no_refill_rate(self) -> None:
-        figures = kpis.waitlist([WaitlistFact("w1", "massage", D1)], DEC)
+        figures = kpis.waitlist([WaitlistFact("w1", "massage", D1)], [], DEC)
         assert figures.joined == 1
         assert figures.refill_rate == Ratio(0, 0, None)
+
+
+def offer(
+    booking_id: str,
+    freed_at: datetime,
+    *,
+    start: datetime = D1 + timedelta(days=3),
+    service: str = "massage",
+    by: str | None = "cancelled",
+    claimed_at: datetime | None = None,
+    passed_at: datetime | None = None,
+) -> WaitlistOfferFact:
+    return WaitlistOfferFact(
+        booking_id,
+        service_id=service,
+        location_id="kifisia",
+        slot_start=start,
+        slot_freed_at=freed_at,
+        slot_freed_by=by,
+        offered_at=freed_at + minutes(0.1),
+        claimed_at=claimed_at,
+        passed_at=passed_at,
+    )
+
+
+class TestWaitlistTimeToFill:
+    def test_a_claimed_offer_fills_its_slot_from_the_freeing(self) -> None:
+        fills = kpis.waitlist_fills([offer("o1", D1, claimed_at=D1 + minutes(7))], DEC)
+        assert fills == kpis.Refill(Ratio.of(1, 1), Durations(1, 420.0, 420.0))
+
+    def test_offers_of_one_freeing_are_one_slot_filled_from_the_freeing(self) -> None:
+        passed = offer("o1", D1, passed_at=D1 + minutes(15))
+        claimed = offer("o2", D1, claimed_at=D1 + minutes(20))
+        fills = kpis.waitlist_fills([passed, claimed], DEC)
+        assert fills == kpis.Refill(Ratio.of(1, 1), Durations(1, 1200.0, 1200.0))
+
+    def test_an_unclaimed_freeing_has_no_time_to_fill_and_counts_as_not_filled(self) -> None:
+        other_day = D1 + timedelta(days=4)
+        fills = kpis.waitlist_fills(
+            [
+                offer("o1", D1, claimed_at=D1 + minutes(10)),
+                offer("o2", D1 + minutes(1), start=other_day, passed_at=D1 + minutes(16)),
+                offer("o3", D1 + minutes(2), service="facial"),  # still open
+            ],
+            DEC,
+        )
+        assert fills == kpis.Refill(Ratio.of(1, 3), Durations(1, 600.0, 600.0))
+
+    def test_median_and_p90_over_the_freeings_of_the_period(self) -> None:
+        waits = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        offers = [
+            offer(f"o{n}", D1, start=D1 + timedelta(days=n), claimed_at=D1 + minutes(n))
+            for n in waits
+        ]
+        offers.append(offer("nov", NOV, claimed_at=D1))  # freed in November
+        fills = kpis.waitlist_fills(offers, DEC)
+        assert fills.time_to_fill == Durations(10, 330.0, 540.0)
+        assert fills.filled == Ratio.of(10, 10)
+
+    def test_a_slot_that_opened_is_no_refill_and_an_unknown_cause_counts(self) -> None:
+        fills = kpis.waitlist_fills(
+            [
+                offer("o1", D1, by="opened", claimed_at=D1 + minutes(1)),
+                offer("o2", D1, service="facial", by=None, claimed_at=D1 + minutes(2)),
+            ],
+            DEC,
+        )
+        assert fills == kpis.Refill(Ratio.of(1, 1), Durations(1, 120.0, 120.0))

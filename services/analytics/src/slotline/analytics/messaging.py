@@ -140,11 +140,17 @@ def facts_of(message: Message) -> list[FactRow]:
         case waitlist.WaitlistJoined():
             return [_entry(message, joined_at=(at, E))]
         case waitlist.WaitlistOffered():
-            return [_entry(message, offered_at=(at, E))]
+            return [
+                _entry(message, offered_at=(at, E)),
+                _offer(message, offered_at=(at, E), **_freeing(message)),
+            ]
         case waitlist.WaitlistClaimed():
-            return [_entry(message, claimed_at=(at, E))]
+            return [
+                _entry(message, claimed_at=(at, E)),
+                _offer(message, claimed_at=(at, E), **_freeing(message)),
+            ]
         case waitlist.WaitlistPassed():
-            return [_entry(message, passed_at=(at, E))]
+            return [_entry(message, passed_at=(at, E)), _offer(message, passed_at=(at, E))]
         case waitlist.WaitlistLeft():
             return [_entry(message, left_at=(at, E))]
     return []
@@ -169,6 +175,33 @@ def _task(tenant_id: str, task_id: str, **values: tuple[Any, Merge]) -> FactRow:
 def _entry(message: waitlist.WaitlistEvent, **values: tuple[Any, Merge]) -> FactRow:
     key = _key(message.tenant_id, entry_id=message.entry_id)
     return ("waitlist_entry", key, {"service_id": (message.service_id, F), **values})
+
+
+def _offer(
+    message: waitlist.WaitlistOffered | waitlist.WaitlistClaimed | waitlist.WaitlistPassed,
+    **values: tuple[Any, Merge],
+) -> FactRow:
+    """The offer (its booking) of a freed slot to a place in a line."""
+    key = _key(message.tenant_id, booking_id=message.booking_id)
+    line = {
+        "entry_id": (message.entry_id, F),
+        "service_id": (message.service_id, F),
+        "location_id": (message.location_id, F),
+    }
+    return ("waitlist_offer", key, {**line, **values})
+
+
+def _freeing(
+    message: waitlist.WaitlistOffered | waitlist.WaitlistClaimed,
+) -> dict[str, tuple[Any, Merge]]:
+    """Which slot, freed when and by what: the same on every offer of one freeing."""
+    by = message.slot_freed_by
+    return {
+        "slot_start": (message.slot.start, L),
+        "slot_freed_at": (message.slot_freed_at, E),
+        "slot_freed_by": (by.value if by is not None else None, F),
+        "freed_booking_id": (message.freed_booking_id, F),
+    }
 
 
 def _linked_request(message: booking.BookingEvent, **values: tuple[Any, Merge]) -> list[FactRow]:

@@ -1,4 +1,5 @@
-"""What the analytics service knows: one fact record per request, booking, call and task.
+"""What the analytics service knows: one fact record per request, booking, call, task,
+waitlist place and waitlist offer.
 
 Each record is assembled from several public events that may arrive in any order
 (they come on different topics and keys), so every field but the id is optional.
@@ -98,6 +99,23 @@ class WaitlistFact:
     left_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class WaitlistOfferFact:
+    """A freed slot offered to a waitlisted customer (keyed by the offer's booking): which
+    line and start, when and by what the slot was freed, and whether it was claimed."""
+
+    booking_id: str
+    service_id: str | None = None
+    location_id: str | None = None
+    slot_start: datetime | None = None
+    slot_freed_at: datetime | None = None
+    slot_freed_by: str | None = None  # None: published before the cause was told
+    freed_booking_id: str | None = None
+    offered_at: datetime | None = None
+    claimed_at: datetime | None = None
+    passed_at: datetime | None = None
+
+
 class Merge(enum.Enum):
     """How a value an event tells meets the one already known, so that a record is the
     same whatever order its events arrive in."""
@@ -117,4 +135,5 @@ class Merge(enum.Enum):
 
 FactRow = tuple[str, Mapping[str, Any], Mapping[str, tuple[Any, Merge]]]
 """(record kind, key, values): what one event tells about one fact record — the kind is
-``booking_request``, ``booking``, ``call``, ``callback_task`` or ``waitlist_entry``."""
+``booking_request``, ``booking``, ``call``, ``callback_task``, ``waitlist_entry`` or
+``waitlist_offer``."""

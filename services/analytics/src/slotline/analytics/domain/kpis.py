@@ -19,6 +19,7 @@ from slotline.analytics.domain.facts import (
     Period,
     RequestFact,
     WaitlistFact,
+    WaitlistOfferFact,
 )
 from slotline.analytics.domain.figures import Durations, Ratio
 
@@ -197,7 +198,9 @@ def callbacks_within_sla(
 class WaitlistFigures:
     """Waitlist places that, in the period, joined, were first offered a slot, claimed
     one, let an offer pass or left; ``refill_rate``: of those offered in the period, the
-    ones that claimed."""
+    ones that claimed. ``slots_filled`` and ``time_to_fill``: of the slots bookings gave
+    back in the period and the waitlist offered, those a waitlisted customer claimed, and
+    how long each stayed empty (see ``waitlist_fills``)."""
 
     joined: int
     offered: int
@@ -205,11 +208,48 @@ class WaitlistFigures:
     passed: int
     left: int
     refill_rate: Ratio
+    slots_filled: Ratio
+    time_to_fill: Durations
 
 
-def waitlist(entries: Iterable[WaitlistFact], period: Period) -> WaitlistFigures:
-    """Each count is anchored on its own moment; the refill rate on the offer."""
+OPENED = "opened"  # WaitlistOffered.slot_freed_by of a slot no booking gave back
+
+
+def waitlist_fills(offers: Iterable[WaitlistOfferFact], period: Period) -> Refill:
+    """Each freeing of a slot by a booking (cancelled, released, expired or moved away;
+    a cause not told counts too) in the period that the waitlist offered: one freeing —
+    service, location, start and ``slot_freed_at`` — however many offers passed before
+    one was claimed. Filled by its claim, after claim − freeing; a freeing nobody claimed has no
+    time-to-fill and counts as not filled. A slot that opened (no booking gave it back)
+    is no refill and is left out."""
+    claims: dict[tuple[str | None, str | None, datetime, datetime], list[datetime]] = {}
+    for offer in offers:
+        if (
+            offer.slot_freed_at not in period
+            or offer.slot_freed_by == OPENED
+            or offer.slot_start is None
+            or offer.slot_freed_at is None
+        ):
+            continue
+        freeing = (offer.service_id, offer.location_id, offer.slot_start, offer.slot_freed_at)
+        found = claims.setdefault(freeing, [])
+        if offer.claimed_at is not None:
+            found.append(offer.claimed_at)
+    waits = [
+        (min(claimed) - freed_at).total_seconds()
+        for (*_, freed_at), claimed in claims.items()
+        if claimed
+    ]
+    return Refill(Ratio.of(len(waits), len(claims)), Durations.of(waits))
+
+
+def waitlist(
+    entries: Iterable[WaitlistFact], offers: Iterable[WaitlistOfferFact], period: Period
+) -> WaitlistFigures:
+    """Each count is anchored on its own moment; the refill rate on the offer; the
+    slots filled and time-to-fill on the freeing."""
     entries = list(entries)
+    fills = waitlist_fills(offers, period)
 
     def count(moment: str) -> int:
         return sum(getattr(e, moment) in period for e in entries)
@@ -222,4 +262,6 @@ def waitlist(entries: Iterable[WaitlistFact], period: Period) -> WaitlistFigures
         passed=count("passed_at"),
         left=count("left_at"),
         refill_rate=Ratio.of(sum(e.claimed_at is not None for e in offered), len(offered)),
+        slots_filled=fills.filled,
+        time_to_fill=fills.time_to_fill,
     )

@@ -13,6 +13,7 @@ from slotline.analytics.domain.facts import (
     Period,
     RequestFact,
     WaitlistFact,
+    WaitlistOfferFact,
 )
 from slotline.analytics.domain.figures import Durations, Ratio
 
@@ -27,6 +28,7 @@ class Facts:
     calls: list[CallFact] = field(default_factory=list)
     callbacks: list[CallbackFact] = field(default_factory=list)
     waitlist: list[WaitlistFact] = field(default_factory=list)
+    waitlist_offers: list[WaitlistOfferFact] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -70,5 +72,5 @@ def kpi_report(tenant_id: str, facts: Facts, period: Period, now: datetime) -> K
         speed_to_lead=kpis.speed_to_lead(facts.callbacks, period),
         callbacks_within_sla=sla.within_sla,
         callbacks_pending=sla.pending,
-        waitlist=kpis.waitlist(facts.waitlist, period),
+        waitlist=kpis.waitlist(facts.waitlist, facts.waitlist_offers, period),
     )

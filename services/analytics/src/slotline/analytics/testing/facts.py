@@ -18,6 +18,7 @@ from slotline.analytics.domain.facts import (
     Period,
     RequestFact,
     WaitlistFact,
+    WaitlistOfferFact,
 )
 from slotline.analytics.domain.report import Facts
 from slotline.events.unit_of_work import UnitOfWork
@@ -110,10 +111,15 @@ class MemoryFactBook:
                 WaitlistFact(**{k: v for k, v in r.items() if k != "tenant_id"})
                 for r in of("waitlist_entry", lambda r: any(r.get(m) in period for m in _MOMENTS))
             ],
+            waitlist_offers=[
+                WaitlistOfferFact(**{k: v for k, v in r.items() if k not in _NOT_OFFER_FACTS})
+                for r in of("waitlist_offer", lambda r: r.get("slot_freed_at") in period)
+            ],
         )
 
 
 _MOMENTS = ("joined_at", "offered_at", "claimed_at", "passed_at", "left_at")
+_NOT_OFFER_FACTS = ("tenant_id", "entry_id")  # columns the report does not read
 
 
 def _first(record: Mapping[str, Any], *columns: str) -> Any:

@@ -31,6 +31,7 @@ from slotline.events.contract.common import Channel, Consents, Contact, TimeSlot
 from slotline.events.contract.notifications import TextBackRequested
 from slotline.events.contract.waitlist import (
     PassReason,
+    SlotFreedBy,
     WaitlistClaimed,
     WaitlistJoined,
     WaitlistLeft,
@@ -165,7 +166,16 @@ class Story:
             position=1,
         )
 
-    def offer(self, entry_id: str, booking_id: str, when: datetime, start: datetime) -> None:
+    def offer(
+        self,
+        entry_id: str,
+        booking_id: str,
+        when: datetime,
+        start: datetime,
+        freed_at: datetime,
+        freed_booking_id: str | None = None,
+    ) -> None:
+        """A slot ``freed_at`` (by a cancellation of ``freed_booking_id``) offered."""
         self.tell(
             WaitlistOffered,
             entry_id,
@@ -174,7 +184,22 @@ class Story:
             booking_id=booking_id,
             slot=TimeSlot(start=start, end=start + timedelta(hours=1)),
             offer_expires_at=when + timedelta(minutes=15),
-            slot_freed_at=when,
+            slot_freed_at=freed_at,
+            slot_freed_by=SlotFreedBy.CANCELLED,
+            freed_booking_id=freed_booking_id,
+        )
+
+    def claim(
+        self, entry_id: str, booking_id: str, when: datetime, start: datetime, **freeing: Any
+    ) -> None:
+        self.tell(
+            WaitlistClaimed,
+            entry_id,
+            when,
+            **self.place(entry_id, start.day),
+            booking_id=booking_id,
+            slot=TimeSlot(start=start, end=start + timedelta(hours=1)),
+            **freeing,
         )
 
     @staticmethod
@@ -242,12 +267,15 @@ def october(tenant_id: str) -> list[Message]:
     story.tell(CallAnswered, i("c2"), at(5, 8, 30, 10), call_id=i("c2"))
     story.missed_call(i("c3"), at(6, 9), texted_back=False)
     story.callback(i("t3"), i("c3"), at(6, 9, 0, 31), at(6, 9, 30, 30))
-    # Waitlist for the 21st: w1 and w2 join; b4's slot, freed on the 8th, is offered to
-    # w1, who lets it pass, then to w2, who claims it; w3 (for the 22nd) leaves the line.
+    # Waitlist for the 21st: w1 and w2 join; b4's slot, freed on the 8th (the waitlist saw
+    # it free at 12:00:01), is offered to w1, who lets it pass, then to w2, who claims it
+    # at 12:20 (time-to-fill: 1,199 s, from the freeing, not the second offer); w3 (for
+    # the 22nd) leaves the line.
+    freed: dict[str, Any] = {"freed_at": at(8, 12, 0, 1), "freed_booking_id": i("b4")}
     story.wait(i("w1"), at(7, 13), 21)
     story.wait(i("w2"), at(7, 14), 21)
     story.wait(i("w3"), at(7, 15), 22)
-    story.offer(i("w1"), i("o1"), at(8, 12, 0, 1), at(21, 10))
+    story.offer(i("w1"), i("o1"), at(8, 12, 0, 1), at(21, 10), **freed)
     place = story.place(i("w1"), 21)
     story.tell(
         WaitlistPassed,
@@ -257,15 +285,15 @@ def october(tenant_id: str) -> list[Message]:
         booking_id=i("o1"),
         reason=PassReason.EXPIRED,
     )
-    story.offer(i("w2"), i("o2"), at(8, 12, 15, 2), at(21, 10))
-    story.tell(
-        WaitlistClaimed,
+    story.offer(i("w2"), i("o2"), at(8, 12, 15, 2), at(21, 10), **freed)
+    story.claim(
         i("w2"),
+        i("o2"),
         at(8, 12, 20),
-        **story.place(i("w2"), 21),
-        booking_id=i("o2"),
-        slot=TimeSlot(start=at(21, 10), end=at(21, 11)),
+        at(21, 10),
         slot_freed_at=at(8, 12, 0, 1),
+        slot_freed_by=SlotFreedBy.CANCELLED,
+        freed_booking_id=i("b4"),
     )
     story.tell(WaitlistLeft, i("w3"), at(9, 9), **story.place(i("w3"), 22))
     return story.messages
@@ -292,7 +320,8 @@ EXPECTED = {
     "speed_to_lead": {"samples": 2, "median_seconds": 1050.0, "p90_seconds": 1800.0},
     "callbacks_within_sla": {"count": 1, "total": 2, "rate": 0.5},
     "callbacks_pending": 0,
-    # w1, w2, w3 joined; w1 and w2 offered, w2 claimed (1 of 2), w1 passed, w3 left
+    # w1, w2, w3 joined; w1 and w2 offered, w2 claimed (1 of 2), w1 passed, w3 left;
+    # b4's slot, one freeing offered twice, filled 1,199 s after it was freed
     "waitlist": {
         "joined": 3,
         "offered": 2,
@@ -300,5 +329,7 @@ EXPECTED = {
         "passed": 1,
         "left": 1,
         "refill_rate": {"count": 1, "total": 2, "rate": 0.5},
+        "slots_filled": {"count": 1, "total": 1, "rate": 1.0},
+        "time_to_fill": {"samples": 1, "median_seconds": 1199.0, "p90_seconds": 1199.0},
     },
 }

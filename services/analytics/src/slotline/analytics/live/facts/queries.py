@@ -14,6 +14,7 @@ from slotline.analytics.domain.facts import (
     Period,
     RequestFact,
     WaitlistFact,
+    WaitlistOfferFact,
 )
 from slotline.analytics.domain.report import Facts
 
@@ -76,6 +77,13 @@ WHERE tenant_id = %(tenant)s AND (
     OR (left_at >= %(start)s AND left_at < %(end)s))
 """
 
+_WAITLIST_OFFERS = """
+SELECT booking_id, service_id, location_id, slot_start, slot_freed_at, slot_freed_by,
+       freed_booking_id, offered_at, claimed_at, passed_at
+FROM {schema}.waitlist_offer
+WHERE tenant_id = %(tenant)s AND slot_freed_at >= %(start)s AND slot_freed_at < %(end)s
+"""
+
 
 def facts_for(cursor: Cursor[DictRow], schema: str, tenant_id: str, period: Period) -> Facts:
     """Every fact record that can count towards ``tenant_id``'s report for ``period``."""
@@ -100,6 +108,7 @@ def facts_for(cursor: Cursor[DictRow], schema: str, tenant_id: str, period: Peri
         calls=[CallFact(**row) for row in rows(_CALLS)],
         callbacks=[CallbackFact(**row) for row in rows(_CALLBACKS)],
         waitlist=[WaitlistFact(**row) for row in rows(_WAITLIST)],
+        waitlist_offers=[WaitlistOfferFact(**row) for row in rows(_WAITLIST_OFFERS)],
     )
 
 

@@ -77,6 +77,23 @@ CREATE TABLE IF NOT EXISTS {schema}.waitlist_entry (
     left_at timestamptz,
     PRIMARY KEY (tenant_id, entry_id)
 );
+CREATE TABLE IF NOT EXISTS {schema}.waitlist_offer (
+    tenant_id text NOT NULL,
+    booking_id text NOT NULL,
+    entry_id text,
+    service_id text,
+    location_id text,
+    slot_start timestamptz,
+    slot_freed_at timestamptz,
+    slot_freed_by text,
+    freed_booking_id text,
+    offered_at timestamptz,
+    claimed_at timestamptz,
+    passed_at timestamptz,
+    PRIMARY KEY (tenant_id, booking_id)
+);
+CREATE INDEX IF NOT EXISTS waitlist_offer_by_freeing
+    ON {schema}.waitlist_offer (tenant_id, slot_freed_at);
 """
 
 KEYS: Mapping[str, tuple[str, ...]] = {
@@ -85,6 +102,7 @@ KEYS: Mapping[str, tuple[str, ...]] = {
     "call": ("tenant_id", "call_id"),
     "callback_task": ("tenant_id", "task_id"),
     "waitlist_entry": ("tenant_id", "entry_id"),
+    "waitlist_offer": ("tenant_id", "booking_id"),
 }
 
 
