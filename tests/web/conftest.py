@@ -75,11 +75,12 @@ class Stack:
         assert isinstance(app, BookingApplication)
         return app
 
-    async def clinic(self, *, staff: int = 2, rooms: int = 2) -> Clinic:
-        """A fresh tenant with the massage clinic, once booking's catalogue lists it."""
+    async def clinic(self, *, staff: int = 2, rooms: int = 2, **shape: Any) -> Clinic:
+        """A fresh tenant with the massage clinic, once booking's catalogue lists it
+        (``shape``: more of ``open_clinic``'s options, e.g. its hours)."""
         tenant = f"t{uuid4().hex[:10]}"
         clinic = await anyio.to_thread.run_sync(
-            lambda: open_clinic(self.holds, tenant, staff=staff, rooms=rooms)
+            lambda: open_clinic(self.holds, tenant, staff=staff, rooms=rooms, **shape)
         )
 
         async def listed() -> bool:

@@ -69,6 +69,19 @@ async def test_every_page_has_no_serious_accessibility_problem(
         await check(page, "time not free", found)
         await page.goto(f"{stack.web_url}/{tenant}/nowhere")
         await check(page, "not found", found)
+        await page.goto(f"{base}/waitlist?day={_in_two_days()}")
+        await check(page, "waitlist closed (deposit)", found)
+        waiting = stack.page_of(await stack.clinic(staff=1, rooms=1))  # no deposit: a line
+        await page.goto(f"{waiting}/waitlist?day={_in_two_days()}")
+        await check(page, "waitlist", found)
+        await page.locator("button[type=submit]").click()  # nothing typed
+        await expect(page.locator("#problems")).to_be_visible()
+        await check(page, "waitlist with errors", found)
+        await page.fill("#name", "Maria")
+        await page.fill("#email", "maria@example.com")
+        await page.locator("button[type=submit]").click()
+        await expect(page.locator("form[action$='/leave']")).to_be_visible()
+        await check(page, "waitlist place", found)
     async with person(browser, DESKTOP, language) as desk:
         await desk.goto(f"{stack.web_url}/console/sign-in")
         await check(desk, "sign in", found)

@@ -35,6 +35,7 @@ from slotline.web.http import (
     live,
     manage_page,
     public_files,
+    waitlist_page,
 )
 from slotline.web.http.deps import Context
 from slotline.web.http.middleware import PageMiddleware
@@ -123,6 +124,7 @@ def build_app(settings: WebSettings | None = None) -> FastAPI:
         live,
         manage_page,
         booking_form,
+        waitlist_page,
         booking_pages,
     ):
         app.include_router(module.router)

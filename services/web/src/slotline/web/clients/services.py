@@ -78,6 +78,25 @@ class Booking:
             headers={"Idempotency-Key": idempotency_key},
         )
 
+    async def join_waitlist(self, tenant_id: str, form: Json, client: str) -> httpx.Response:
+        """201 the place card, 409 the line cannot be joined, 422 a field is wrong, 429
+        too many from this customer (``client`` is passed on as ``X-Forwarded-For``)."""
+        return await self.upstream.call(
+            "POST",
+            f"/v1/public/{tenant_id}/waitlist",
+            json=form,
+            headers={"X-Forwarded-For": client},
+        )
+
+    async def waitlist_place(self, place_token: str) -> Json | None:
+        """The place card of a waitlist link; None when the link is not (or no longer) one."""
+        response = await self.upstream.call("GET", f"/v1/waitlist/{place_token}")
+        return response.json() if response.status_code == 200 else None
+
+    async def leave_waitlist(self, place_token: str) -> httpx.Response:
+        """200 the card (now ``left``), 404 the link is not (or no longer) one."""
+        return await self.upstream.call("POST", f"/v1/waitlist/{place_token}/leave")
+
     async def card(self, manage_token: str) -> Json | None:
         response = await self.upstream.call("GET", f"/v1/manage/{manage_token}")
         return response.json() if response.status_code == 200 else None

@@ -5,7 +5,9 @@ say what to do."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s().\-]{6,24}$")
@@ -40,3 +42,17 @@ class Details:
         if self.email and not _EMAIL.match(self.email):
             self.errors["email"] = "email_invalid"
         return not self.errors
+
+    def refused(self, errors: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Name the booking service's field errors (its 422 ``errors``) against these
+        fields; the names of the fields it refused that are not these are returned."""
+        others = []
+        for error in errors:
+            name = str(error.get("field", "")).split(".")[0]
+            if name in ("phone", "email"):
+                self.errors[name] = f"{name}_invalid"
+            elif name == "name":
+                self.errors[name] = "check_field"
+            else:
+                others.append(name)
+        return others

@@ -23,7 +23,7 @@ from slotline.web.domain.calendar import Slot, nearest
 from slotline.web.domain.details import Details
 from slotline.web.http.deps import Context, Web
 from slotline.web.http.payment import SIMULATED_CARDS, card_choice
-from slotline.web.http.shop import Key, Shop, Tenant, now, offered, shop
+from slotline.web.http.shop import Key, Shop, Tenant, client_of, now, offered, shop
 from slotline.web.rendering import render
 
 router = APIRouter(tags=["booking page"])
@@ -81,7 +81,7 @@ async def submit(
     request_id = fields.get("request_id") or str(uuid4())
     if not details.check():
         return _form_page(request, found, slot, details, request_id, status_code=422)
-    wait = web.throttle.retry_after(_client(request, web), tenant)
+    wait = web.throttle.retry_after(client_of(request, web), tenant)
     if wait is not None:
         return _form_page(request, found, slot, details, request_id, status_code=429, wait=wait)
     token = card_choice(fields.get("card"))
@@ -130,11 +130,8 @@ async def submit(
             alternatives=nearest(around, wanted),
         )
     if answer.status_code == 422:
-        for error in card.get("errors", []):
-            name = str(error.get("field", "")).split(".")[0]
-            details.errors[name if name in ("name", "phone", "email") else "note"] = (
-                f"{name}_invalid" if name in ("phone", "email") else "check_field"
-            )
+        if details.refused(card.get("errors", [])):
+            details.errors["note"] = "check_field"
         return _form_page(request, found, slot, details, request_id, status_code=422)
     raise HTTPException(502, f"booking answered {answer.status_code}")
 
@@ -181,10 +178,3 @@ def _form_page(
         alternatives=alternatives,
         wait=wait,
     )
-
-
-def _client(request: Request, web: Context) -> str:
-    forwarded = request.headers.get("x-forwarded-for")
-    if web.settings.web_trust_forwarded_for and forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"

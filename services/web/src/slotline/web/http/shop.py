@@ -70,3 +70,11 @@ async def offered(web: Context, shop: Shop, start: datetime, days: int) -> list[
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def client_of(request: Request, web: Context) -> str:
+    """The customer's address (the one the submission throttle counts)."""
+    forwarded = request.headers.get("x-forwarded-for")
+    if web.settings.web_trust_forwarded_for and forwarded:
+        return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
