@@ -1,8 +1,9 @@
 """The waitlist from the booking page: a customer who finds a day full joins its line
 through the page (booking keeps the place, a WaitlistJoined is published) and is
-offered the time a cancellation frees; a refused form keeps everything typed and says
-what to fix; and the whole path works with plain HTML form posts (no JavaScript).
-axe-core checks these pages in both languages in ``test_accessibility``."""
+offered the time a cancellation frees, which its claim link books; a refused form
+keeps everything typed and says what to fix; and the whole path works with plain HTML
+form posts (no JavaScript). axe-core checks these pages, in both languages, in
+``test_accessibility``."""
 
 from __future__ import annotations
 
@@ -154,9 +155,16 @@ class TestJoiningFromTheBookingPage:
                 return await page.locator("h1").inner_text() == "A time is held for you"
 
             await eventually(offered, timeout=30)
+            await expect(page.locator("main")).to_contain_text("at 09:00 is held for you")
+            # the offer's claim link (in its message, and behind the place page's button)
+            claim = await page.locator("form[action$='/claim']").get_attribute("action")
+            assert claim is not None
+            await page.goto(f"{stack.web_url}{claim.removesuffix('/claim')}")
+            await expect(page.locator(".badge")).to_have_text("Held for you")
             await page.get_by_role("button", name="Book this time").tap()
-            await expect(page.locator(".badge")).to_have_text("Confirmed", timeout=20_000)
-            assert urlsplit(page.url).path.startswith("/v1/manage/")
+            await expect(page.locator("h1")).to_contain_text("You are booked", timeout=20_000)
+            await expect(page.locator(".badge")).to_have_text("Confirmed")
+            assert urlsplit(page.url).path == claim.removesuffix("/claim")
 
 
 class TestThePlainFormPath:

@@ -174,6 +174,17 @@ async def reschedule(token: Token, request: Request, web: Web) -> Response:
     return await _move_page(request, web, token, card, None, status_code=409, refused=True)
 
 
+@router.post("/claim")
+async def claim(token: Token, request: Request, web: Web) -> Response:
+    """Take the waitlist offer this link holds (the link in the offer's message, and the
+    place page's button): booked → the confirmation; too late → the page says what it is."""
+    answer = await web.services.booking.manage("POST", token, "/claim")
+    if not _is_form(request):
+        return _passed_on(answer)
+    booked = "?booked=1" if answer.status_code == 200 else ""
+    return RedirectResponse(f"/v1/manage/{token}{booked}", 303)
+
+
 @router.get("/booking.ics")
 async def calendar_file(token: Token, web: Web) -> Response:
     return _passed_on_file(await web.services.booking.manage("GET", token, "/booking.ics"))

@@ -5,7 +5,8 @@ member the page chose, and the same contact fields and checks as the booking for
 ``POST …/waitlist`` sends it to booking's public waitlist as the customer (their
 address passed on) and redirects to the place page, ``GET …/waitlist/{token}`` (the
 place link booking signed): where they stand, how they will hear of an offer and how
-long it is held, and the offer to claim once there is one. A refusal re-shows the form
+long it is held, and the offer once there is one (claimed on its manage link, as the
+message's link does). A refusal re-shows the form
 with everything typed: field errors against their fields, too many attempts or a
 service not answering as a message that says what to do.
 """
@@ -125,23 +126,8 @@ async def place(
         offer_start=datetime.fromisoformat(offer["start"]).astimezone(found.zone)
         if offer
         else None,
+        claim_path=urlsplit(offer["claim_url"]).path if offer else None,
     )
-
-
-@router.post("/{tenant}/{location}/{service}/waitlist/{token}/claim")
-async def claim(
-    tenant: Tenant, location: Key, service: Key, token: PlaceToken, request: Request, web: Web
-) -> Response:
-    """Take the offered time: booking confirms the offer's booking; its page follows."""
-    found = await shop(request, web, tenant, location, service)
-    offer = (await _card(web, found, token)).get("offer")
-    if offer is None:
-        return RedirectResponse(f"{found.base}/waitlist/{token}{_embed(request)}", 303)
-    manage = urlsplit(offer["claim_url"]).path
-    answer = await web.services.booking.manage("POST", manage.rsplit("/", 1)[-1], "/claim")
-    if answer.status_code == 200:
-        return RedirectResponse(f"{manage}?booked=1{_embed(request, '&')}", 303)
-    return RedirectResponse(f"{found.base}/waitlist/{token}{_embed(request)}", 303)
 
 
 @router.post("/{tenant}/{location}/{service}/waitlist/{token}/leave")
