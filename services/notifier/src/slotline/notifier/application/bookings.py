@@ -20,7 +20,6 @@ from slotline.notifier.domain.notices import (
 )
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import plan
-from slotline.notifier.persistence import queue, records
 from slotline.notifier.persistence.unit_of_work import UnitOfWork, unit_of_work
 
 log = get_logger(__name__)
@@ -34,7 +33,7 @@ class BookingNotices(NotifierCore):
         card = card_of(event)
         with unit_of_work(self, tracking) as work:
             prefs = self.preferences(work, [card.tenant_id])[card.tenant_id]
-            records.save_card(work, card)
+            work.rows.save_card(card)
             self._enqueue(
                 work,
                 booking_notice(
@@ -69,14 +68,14 @@ class BookingNotices(NotifierCore):
     def booking_rescheduled(self, event: bookings.BookingRescheduled, tracking: Tracking) -> None:
         now = self.clock()
         with unit_of_work(self, tracking) as work:
-            card = records.load_card(work, event.tenant_id, event.booking_id)
+            card = work.rows.load_card(event.tenant_id, event.booking_id)
             if card is None:
                 log.warning(
                     "reschedule of a booking never confirmed here", booking=event.booking_id
                 )
                 return
             card = card.moved(event.slot.start, event.slot.end, tuple(event.resource_ids))
-            records.save_card(work, card)
+            work.rows.save_card(card)
             self._end_pending(work, card, "rescheduled", now)
             self._enqueue(
                 work,
@@ -98,14 +97,14 @@ class BookingNotices(NotifierCore):
     def booking_cancelled(self, event: bookings.BookingCancelled, tracking: Tracking) -> None:
         now = self.clock()
         with unit_of_work(self, tracking) as work:
-            card = records.load_card(work, event.tenant_id, event.booking_id)
+            card = work.rows.load_card(event.tenant_id, event.booking_id)
             if card is None:
                 log.warning(
                     "cancellation of a booking never confirmed here", booking=event.booking_id
                 )
                 return
             card = card.cancelled()
-            records.save_card(work, card)
+            work.rows.save_card(card)
             self._end_pending(work, card, "cancelled", now)
             self._enqueue(
                 work,
@@ -125,13 +124,13 @@ class BookingNotices(NotifierCore):
     def booking_over(self, event: bookings.BookingEvent, reason: str, tracking: Tracking) -> None:
         """Completed or no-show: nothing more to remind of."""
         with unit_of_work(self, tracking) as work:
-            card = records.load_card(work, event.tenant_id, event.booking_id)
+            card = work.rows.load_card(event.tenant_id, event.booking_id)
             if card is not None:
                 self._end_pending(work, card, reason, self.clock())
 
     def _end_pending(self, work: UnitOfWork, card: BookingCard, reason: str, now: datetime) -> None:
         """Skip the booking's waiting messages and its pending reminders."""
-        queue.skip_scheduled_for_booking(work, card.tenant_id, card.booking_id, reason, now)
+        work.rows.skip_scheduled_for_booking(card.tenant_id, card.booking_id, reason, now)
         reminders = self.reminders_of(work, card.tenant_id, card.booking_id)
         reminders.skip_pending(reason)
 

@@ -10,7 +10,6 @@ from slotline.notifier.application.core import NotifierCore
 from slotline.notifier.domain.consent import Intent, Keyword, read_keyword
 from slotline.notifier.domain.notices import language_for
 from slotline.notifier.domain.outgoing import SMS, WHATSAPP, QueuedMessage
-from slotline.notifier.persistence import records
 from slotline.notifier.persistence.unit_of_work import UnitOfWork, unit_of_work
 
 
@@ -20,7 +19,7 @@ class ConsentReplies(NotifierCore):
     def whatsapp_received(self, event: calls.WhatsAppMessageReceived, tracking: Tracking) -> None:
         """Opens the 24-hour window; a keyword changes consent like an SMS reply."""
         with unit_of_work(self, tracking) as work:
-            records.open_window(work, event.tenant_id, event.from_phone, event.occurred_at)
+            work.rows.open_window(event.tenant_id, event.from_phone, event.occurred_at)
             keyword = read_keyword(event.text)
             if keyword is not None:
                 self._consent_reply(
@@ -40,7 +39,7 @@ class ConsentReplies(NotifierCore):
         """An inbound SMS (provider webhook); retried webhooks change nothing."""
         keyword = read_keyword(body)
         with unit_of_work(self) as work:
-            if not records.first_sight_of_inbound(work, tenant_id, message_sid):
+            if not work.rows.first_sight_of_inbound(tenant_id, message_sid):
                 return keyword
             if keyword is not None:
                 self._consent_reply(

@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate
 
 from slotline.events.clock import utc_now
 from slotline.events.contract.registry import messages_on
+from slotline.events.recorder import SlotlineRecorder
 from slotline.events.sealing import SecretBox, development_key
 from slotline.events.store import ServiceApplication
 from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
@@ -32,7 +33,7 @@ from slotline.notifier.domain.outgoing import QueuedMessage
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import BookingReminders
 from slotline.notifier.domain.webhooks import PausePolicy, RetryPolicy
-from slotline.notifier.persistence import queue, records
+from slotline.notifier.persistence.rows import MemoryRows
 from slotline.notifier.persistence.unit_of_work import UnitOfWork, reading, unit_of_work
 from slotline.notifier.rendering import Templates
 
@@ -101,6 +102,8 @@ class NotifierCore(ServiceApplication):
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__(env=env)
+        in_memory = not isinstance(self.recorder, SlotlineRecorder)
+        self.memory_rows: MemoryRows | None = MemoryRows() if in_memory else None
         self.config = config
         self.clock = clock
         self.templates = Templates(config.template_dir)
@@ -156,11 +159,11 @@ class NotifierCore(ServiceApplication):
         self, work: UnitOfWork, tenant_ids: Iterable[str]
     ) -> dict[str, TenantPreferences]:
         tenants = sorted(set(tenant_ids))
-        stored = records.preferences(work, tenants)
+        stored = work.rows.preferences(tenants)
         return {t: self.config.defaults.overridden(stored.get(t, {})) for t in tenants}
 
     def _enqueue(self, work: UnitOfWork, messages: Iterable[QueuedMessage]) -> int:
-        return sum(queue.enqueue(work, m) for m in messages)
+        return sum(work.rows.enqueue(m) for m in messages)
 
     def _ics(self, card: BookingCard) -> str:
         return booking_ics(card, self.clock(), self.config.organizer_email)
@@ -169,7 +172,7 @@ class NotifierCore(ServiceApplication):
 
     def save_preferences(self, tenant_id: str, values: dict[str, Any]) -> TenantPreferences:
         with unit_of_work(self) as work:
-            records.save_preferences(work, tenant_id, values)
+            work.rows.save_preferences(tenant_id, values)
             return self.preferences(work, [tenant_id])[tenant_id]
 
     def preferences_of(self, tenant_id: str) -> TenantPreferences:
@@ -179,17 +182,17 @@ class NotifierCore(ServiceApplication):
     def feed_version(self, tenant_id: str, resource_id: str) -> int:
         """The version a new feed URL of the resource is bound to."""
         with reading(self) as work:
-            return records.feed_version(work, tenant_id, resource_id)
+            return work.rows.feed_version(tenant_id, resource_id)
 
     def rotate_feed(self, tenant_id: str, resource_id: str) -> int:
         """A new feed version for the resource: every URL given out before stops working."""
         with unit_of_work(self) as work:
-            return records.rotate_feed(work, tenant_id, resource_id, self.clock())
+            return work.rows.rotate_feed(tenant_id, resource_id, self.clock())
 
     def feed_bookings(self, grant: FeedGrant) -> list[BookingCard] | None:
         """The bookings of the resource (any kind: staff, room, equipment) a valid token
         names, or None when its feed was rotated since the token was made."""
         with reading(self) as work:
-            if records.feed_version(work, grant.tenant_id, grant.resource_id) != grant.version:
+            if work.rows.feed_version(grant.tenant_id, grant.resource_id) != grant.version:
                 return None
-            return records.cards_of_resource(work, grant.tenant_id, grant.resource_id)
+            return work.rows.cards_of_resource(grant.tenant_id, grant.resource_id)

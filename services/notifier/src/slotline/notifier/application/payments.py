@@ -10,7 +10,6 @@ from slotline.notifier.application.core import NotifierCore
 from slotline.notifier.domain.booking_card import money_text
 from slotline.notifier.domain.notices import Notice, booking_notice
 from slotline.notifier.domain.outgoing import EMAIL, QueuedMessage
-from slotline.notifier.persistence import records
 from slotline.notifier.persistence.unit_of_work import unit_of_work
 
 log = get_logger(__name__)
@@ -22,7 +21,7 @@ class PaymentNotices(NotifierCore):
     def receipt_issued(self, event: payments.ReceiptIssued, tracking: Tracking) -> None:
         now = self.clock()
         with unit_of_work(self, tracking) as work:
-            card = records.load_card(work, event.tenant_id, event.booking_id)
+            card = work.rows.load_card(event.tenant_id, event.booking_id)
             to_email = event.recipient_email or (card.email if card else None)
             if to_email is None:
                 log.info("receipt without an e-mail address", receipt=event.receipt_id)
@@ -52,7 +51,7 @@ class PaymentNotices(NotifierCore):
         """A short text about the refund; the refund receipt itself goes by e-mail."""
         now = self.clock()
         with unit_of_work(self, tracking) as work:
-            card = records.load_card(work, event.tenant_id, event.booking_id)
+            card = work.rows.load_card(event.tenant_id, event.booking_id)
             if card is None:
                 return
             purpose = f"refund:{event.refund_id or event.payment_id}"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, fields
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
 from slotline.notifier.domain.outgoing import BULK, PROMPT, QueuedMessage
-from slotline.notifier.persistence.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from slotline.notifier.persistence.unit_of_work import UnitOfWork
 
 SCHEDULED, SENDING, DONE, FAILED, SKIPPED, INTERRUPTED = (
     "scheduled",

@@ -4,12 +4,14 @@ preferences."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
 from slotline.notifier.domain.booking_card import BookingCard
-from slotline.notifier.persistence.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from slotline.notifier.persistence.unit_of_work import UnitOfWork
 
 
 def save_card(work: UnitOfWork, card: BookingCard) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from slotline.events.store import ServiceApplication
-from slotline.notifier.persistence.unit_of_work import Cursor, unit_of_work
+from slotline.notifier.persistence.unit_of_work import Cursor
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS {s}.bookings (
@@ -132,5 +132,5 @@ def create_tables(cursor: Cursor, schema: str) -> None:
 
 def open_tables(app: ServiceApplication) -> None:
     """Make ``app``'s tables if missing (the runtime opens stores one process at a time)."""
-    with unit_of_work(app) as work:
-        create_tables(work.cursor, work.schema)
+    with app.unit_of_work() as work:
+        create_tables(work.cursor, app.schema)

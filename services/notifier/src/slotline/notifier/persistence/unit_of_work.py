@@ -15,8 +15,8 @@ the recorder subclass the library documents as its extension point.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -25,20 +25,35 @@ from psycopg import Cursor as PgCursor
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import UnitOfWork as SharedWork
+from slotline.notifier.persistence.rows import MemoryRows, Rows, SqlRows
 
 Cursor = PgCursor[DictRow]
 A = TypeVar("A", bound=Aggregate)
 
 
 class UnitOfWork:
-    """A cursor in an open transaction plus the aggregates to save with it."""
+    """A cursor in an open transaction plus the aggregates to save with it, and the
+    use cases' rows (:attr:`rows`: in that transaction, or in memory for use-case tests,
+    where there is no cursor)."""
 
-    def __init__(self, cursor: Cursor, schema: str, shared: SharedWork | None = None) -> None:
-        self.cursor = cursor
+    def __init__(
+        self,
+        cursor: Cursor | None,
+        schema: str,
+        shared: SharedWork | None = None,
+        rows: MemoryRows | None = None,
+    ) -> None:
+        self._cursor = cursor
         self.schema = schema
         self._shared = shared
+        self.rows: Rows = rows if rows is not None else SqlRows(self)
+
+    @property
+    def cursor(self) -> Cursor:
+        if self._cursor is None:
+            raise RuntimeError("SQL needs the PostgreSQL store; this unit of work is in memory")
+        return self._cursor
 
     def table(self, name: str) -> sql.Composed:
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
@@ -70,18 +85,42 @@ class UnitOfWork:
         return self._shared
 
 
+class NotifierStore(Protocol):
+    """What a unit of work needs of the application (``NotifierCore``)."""
+
+    memory_rows: MemoryRows | None
+    """The use cases' rows when the event store is in memory; None on PostgreSQL."""
+
+    @property
+    def schema(self) -> str: ...
+
+    def unit_of_work(self) -> AbstractContextManager[SharedWork]: ...
+
+    def reading(self) -> AbstractContextManager[Cursor]: ...
+
+
 @contextmanager
-def unit_of_work(app: ServiceApplication, tracking: Tracking | None = None) -> Iterator[UnitOfWork]:
+def unit_of_work(app: NotifierStore, tracking: Tracking | None = None) -> Iterator[UnitOfWork]:
     """Commit the work's rows, its aggregates' events and ``tracking`` together; a
     tracking position recorded before raises ``IntegrityError`` and commits nothing."""
     with app.unit_of_work() as shared:
         if tracking is not None:
             shared.track(tracking)
-        yield UnitOfWork(shared.cursor, app.schema, shared)
+        committed = app.memory_rows
+        if committed is None:
+            yield UnitOfWork(shared.cursor, app.schema, shared)
+        else:
+            draft = committed.draft()
+            yield UnitOfWork(None, app.schema, shared, rows=draft)
+            shared.after_commit(lambda: committed.take(draft))
 
 
 @contextmanager
-def reading(app: ServiceApplication) -> Iterator[UnitOfWork]:
+def reading(app: NotifierStore) -> Iterator[UnitOfWork]:
     """A read-only transaction."""
+    committed = app.memory_rows
+    if committed is not None:
+        yield UnitOfWork(None, app.schema, rows=committed.draft())
+        return
     with app.reading() as cursor:
         yield UnitOfWork(cursor, app.schema)
