@@ -139,6 +139,6 @@ async def test_a_service_relay_dead_letters_what_its_table_cannot_map_and_goes_o
     assert letter.original_headers["originator_version"] == "2"
     [published] = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=1)
     assert json.loads(published.value)["amount"] == 1
-    assert tally_app.recorder.max_tracking_id(relay.name) == (
+    assert tally_app.process_recorder.max_tracking_id(relay.name) == (
         tally_app.recorder.max_notification_id()
     )

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import httpx
 import pytest
@@ -34,6 +34,8 @@ from slotline.events.topics import dead_letter_topic
 
 pytestmark = pytest.mark.integration
 
+App = TypeVar("App", bound=ServiceApplication)
+
 counting = APIRouter()
 
 
@@ -59,7 +61,7 @@ def settings(name: str, database_url: str, bootstrap: str) -> ServiceSettings:
 
 
 @asynccontextmanager
-async def serving(spec: ServiceSpec) -> AsyncIterator[tuple[str, FastAPI]]:
+async def serving(spec: ServiceSpec[App]) -> AsyncIterator[tuple[str, FastAPI]]:
     """Run the service on real HTTP until the block ends; yield its URL and app."""
     app = build_http_app(spec)
     server = uvicorn.Server(uvicorn.Config(app, port=spec.settings.http_port, log_config=None))
@@ -100,9 +102,7 @@ async def test_a_request_flows_to_the_consumer_once_in_one_trace(
         settings=settings("ledger", database_url, kafka_bootstrap),
         application_factory=lambda env: TallyLedger(env=env),
         publisher=lambda _: lambda _: None,
-        subscriptions=lambda app: [
-            Subscription(TALLY_TOPIC, effect=app.apply_count)  # type: ignore[attr-defined]
-        ],
+        subscriptions=lambda app: [Subscription(TALLY_TOPIC, effect=app.apply_count)],
         parser=parse_tally,
     )
     async with serving(counter) as (counter_url, _), serving(ledger) as (_, ledger_app):

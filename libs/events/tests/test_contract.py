@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
-import jsonschema  # type: ignore[import-untyped]  # no types-jsonschema in the dev group
+import jsonschema
 import pytest
 from pydantic import BaseModel, ValidationError
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from slotline.events.contract.booking import BookingCancelled, PolicyDefined
+from slotline.events.contract.booking import (
+    Actor,
+    BookingCancelled,
+    PaymentRequirement,
+    PolicyDefined,
+)
 from slotline.events.contract.notifications import ReminderScheduled
 from slotline.events.contract.registry import MESSAGES
 from slotline.events.envelope import Message
@@ -34,7 +39,12 @@ class TestDocumentedKeys:
     def test_a_template_is_filled_from_the_message(self) -> None:
         assert documented_key(reminder("reminders:b-1")) == "reminders:b-1"
         policy = PolicyDefined.model_construct(
-            tenant_id="t", aggregate_id="t:gold", price_tier="gold"
+            tenant_id="t",
+            aggregate_id="t:gold",
+            price_tier="gold",
+            payment=PaymentRequirement.NONE,
+            free_cancellation_hours=24,
+            free_changes=1,
         )
         assert documented_key(policy) == "t:gold"
 
@@ -47,7 +57,11 @@ class TestDocumentedKeys:
 
     def test_an_aggregate_id_other_than_the_documented_one_is_named(self) -> None:
         cancelled = BookingCancelled.model_construct(
-            tenant_id="t", aggregate_id="req-9", booking_id="b-1"
+            tenant_id="t",
+            aggregate_id="req-9",
+            booking_id="b-1",
+            by=Actor.CUSTOMER,
+            within_free_window=True,
         )
         [problem] = misplaced_keys([(cancelled, b"req-9")])
         assert "documented 'b-1'" in problem

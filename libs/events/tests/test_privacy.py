@@ -75,7 +75,7 @@ class TestInMemory:
         assert b"Alice" not in stored
         assert b"6940000001" not in stored
         assert b"lavender" not in stored
-        copy = app.repository.get(visit.id)
+        copy: Visit = app.repository.get(visit.id)
         assert copy.visitor["name"] == "Alice Papadopoulou"
         assert copy.notes[0]["text"] == "allergic to lavender"
 
@@ -84,7 +84,7 @@ class TestInMemory:
         visit = Visit(alice(), 60)
         app.save(visit)
         app.erase("clinic", "customer-1", [visit.id])
-        replayed = app.repository.get(visit.id)
+        replayed: Visit = app.repository.get(visit.id)
         assert replayed.visitor.is_erased
         assert replayed.visitor["name"] == ERASED
         assert replayed.minutes == 60, "what is not personal stays"
@@ -127,7 +127,7 @@ class TestOnPostgres:
         visits.erase("clinic", "customer-1", [visit.id])
         other = Visits(env=postgres_env(database_url, "visits"))
         try:
-            replayed = other.repository.get(visit.id)
+            replayed: Visit = other.repository.get(visit.id)
         finally:
             other.close()
         assert replayed.visitor.is_erased

@@ -106,7 +106,7 @@ A_REQUEST: dict[str, Any] = {
     "location_id": "l",
     "slot_start": "2026-12-07T10:00:00+00:00",
 }
-REFUSED = {
+REFUSED: dict[str, dict[str, Any]] = {
     "a contact without phone or e-mail": {"contact": {"name": "Ana", "phone": None}},
     "a card number for a token": {"payment_token": "tok_4242424242424242"},
     "a NUL in free text": {"notes": "see you\u0000"},

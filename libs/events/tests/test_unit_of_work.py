@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from uuid import UUID
 
 import pytest
@@ -22,7 +23,7 @@ from slotline.events.unit_of_work import (
 )
 
 
-def count(tally_id: UUID, amount: int = 1):  # type: ignore[no-untyped-def]
+def count(tally_id: UUID, amount: int = 1) -> Callable[[UnitOfWork], int]:
     def act(work: UnitOfWork) -> int:
         tally = work.get(Tally, tally_id)
         assert tally is not None

@@ -38,15 +38,23 @@ REWIND_WINDOW_SECONDS = 60.0
 
 
 class Record(Protocol):
-    """What the inbox reads of an aiokafka ``ConsumerRecord``."""
+    """What the inbox reads of an aiokafka ``ConsumerRecord`` (read only, so a frozen
+    record made by hand, ``slotline.events.testing.records.StubRecord``, is one too)."""
 
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
 
 
 class RecordSource:
