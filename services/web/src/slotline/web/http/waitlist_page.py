@@ -32,7 +32,6 @@ from slotline.web.rendering import render
 router = APIRouter(tags=["booking page"])
 
 PlaceToken = Annotated[str, Path(min_length=20, max_length=2048)]
-WISH_FIELDS = {"day", "staff_id", *RANGE_FIELDS}
 
 
 def _embed(request: Request, sep: str = "?") -> str:
@@ -89,7 +88,7 @@ async def join(tenant: Tenant, location: Key, service: Key, request: Request, we
         )
     if answer.status_code == 422:
         for name in details.refused(answer.json().get("errors", [])):
-            wish.errors[name if name in WISH_FIELDS else "day"] = "check_field"
+            wish.errors[name if name in RANGE_FIELDS else "day"] = "check_field"
         return _form_page(request, found, wish, details, status_code=422)
     if answer.status_code == 429:
         wait = int(answer.headers.get("retry-after", "60") or 60)
