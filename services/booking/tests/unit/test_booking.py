@@ -7,9 +7,18 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    UUIDAsHex,
+)
 from eventsourcing.utils import get_topic, resolve_topic
 
 from slotline.booking.domain.booking import (
+    INTAKE_FIELDS,
+    REQUEST_FIELDS,
     Actor,
     Booking,
     BookingRequest,
@@ -241,6 +250,11 @@ class TestChanges:
         assert booking.status is BookingStatus.NO_SHOW
 
 
+TRANSCODER = JSONTranscoder()
+TRANSCODER.register(UUIDAsHex())
+TRANSCODER.register(DatetimeAsISO())
+MAPPER: Mapper[Any] = Mapper(transcoder=TRANSCODER)
+
 # Every event a booking has ever stored, by the name it is stored under.
 STORED_EVENTS = [
     "Requested",
@@ -273,7 +287,7 @@ class TestStoredBookingsStillLoad:
         assert get_topic(getattr(Booking, name)) == topic
         assert resolve_topic(topic) is getattr(Booking, name)
 
-    def test_a_booking_taken_from_a_request_is_recorded_with_the_fields_it_always_had(
+    def test_a_booking_taken_from_a_request_is_recorded_as_the_request_and_its_intake(
         self,
     ) -> None:
         (requested,) = new_booking().collect_events()
@@ -283,33 +297,47 @@ class TestStoredBookingsStillLoad:
             "originator_topic",
             "timestamp",
         }
-        assert recorded == {
+        assert recorded == {"request", "intake"}
+        assert set(requested.request) == set(REQUEST_FIELDS)
+        assert set(requested.intake) == set(INTAKE_FIELDS)
+        assert type(requested).class_version == 2
+
+    @pytest.mark.parametrize("before_the_waitlist", [False, True])
+    def test_a_booking_stored_flat_by_version_1_loads_as_the_same_booking(
+        self, before_the_waitlist: bool
+    ) -> None:
+        """Bookings stored before 2026-12-04 have one flat ``Requested`` event (and none
+        before the waitlist has ``waitlist``); the upcaster reads them."""
+        booking = new_booking()
+        (requested,) = booking.collect_events()
+        stored = MAPPER.to_stored_event(requested)
+        state = TRANSCODER.decode(stored.state)
+        assert state.pop("class_version") == 2
+        flat = {**state, **state.pop("request"), **state.pop("intake")}
+        if before_the_waitlist:
+            del flat["waitlist"]
+        version_1 = StoredEvent(
+            originator_id=stored.originator_id,
+            originator_version=stored.originator_version,
+            topic=stored.topic,
+            state=TRANSCODER.encode(flat),
+        )
+
+        loaded = MAPPER.to_domain_event(version_1).mutate(None)
+
+        assert loaded is not None
+        same = (
+            "id",
             "tenant_id",
             "request_id",
-            "idempotency_key",
-            "fingerprint",
-            "reference",
-            "channel",
             "customer_id",
-            "contact",
-            "consents",
-            "terms",
+            "contact_data",
             "slot_start",
-            "preferred_staff_id",
-            "preferred_resource_id",
-            "notes",
-            "source_call_id",
-            "payment_token",
-            "policy",
-            "hold_ttl_seconds",
+            "slot_end",
+            "terms_data",
+            "policy_data",
             "requested_at",
-            "refusal",
-            "waitlist",  # since the waitlist (2026-12); absent in older ones: None
-        }
-
-    def test_a_booking_requested_before_the_waitlist_loads_as_no_offer(self) -> None:
-        (requested,) = new_booking().collect_events()
-        del requested.__dict__["waitlist"]
-        booking = requested.mutate(None)
-        assert booking is not None
-        assert booking.waitlist is None
+            "status",
+            "waitlist",
+        )
+        assert {n: getattr(loaded, n) for n in same} == {n: getattr(booking, n) for n in same}

@@ -25,7 +25,7 @@ the values, and what a new booking is made of).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -41,7 +41,6 @@ from slotline.booking.domain.request import (
     BookingRequest,
     Intake,
     ServiceTerms,
-    requested_fields,
 )
 from slotline.booking.domain.status import (
     PENDING,
@@ -70,6 +69,9 @@ HOLD_RAN_OUT = "the hold ran out before the booking was confirmed"
 OFFER_NOT_CLAIMED = "the waitlist offer was not claimed in time"
 OFFER_DECLINED = "the customer declined the waitlist offer"
 
+REQUEST_FIELDS = tuple(f.name for f in fields(BookingRequest))
+INTAKE_FIELDS = tuple(f.name for f in fields(Intake))
+
 
 class Booking(Aggregate):
     @staticmethod
@@ -80,79 +82,54 @@ class Booking(Aggregate):
     @classmethod
     def take(cls, request: BookingRequest, intake: Intake) -> Booking:
         """A new booking: what the channel asked for, as booking took it in."""
-        return cls(**requested_fields(request, intake))
+        return cls._create(
+            cls.Requested,
+            id=cls.create_id(request.tenant_id, request.request_id),
+            request=asdict(request),
+            intake=asdict(intake),
+        )
 
     class Requested(Aggregate.Created):
-        """A channel asked for a slot (or was refused at once: ``refusal``)."""
+        """A channel asked for a slot (or was refused at once: ``intake["refusal"]``):
+        ``request`` is a ``BookingRequest``'s fields, ``intake`` an ``Intake``'s.
 
-        tenant_id: str
-        request_id: str
-        idempotency_key: str | None
-        fingerprint: str
-        reference: str
-        channel: str
-        customer_id: UUID
-        contact: dict[str, Any]
-        consents: dict[str, bool]
-        terms: dict[str, Any]
-        slot_start: datetime
-        preferred_staff_id: str | None
-        preferred_resource_id: str | None
-        notes: str | None
-        source_call_id: str | None
-        payment_token: str | None
-        policy: dict[str, Any]
-        hold_ttl_seconds: int
-        requested_at: datetime
-        refusal: dict[str, Any] | None
-        waitlist: dict[str, Any] | None  # absent before the waitlist (2026-12)
+        Version 1 stored the same fields flat; :meth:`upcast_v1_v2` reads them."""
+
+        class_version = 2
+
+        request: dict[str, Any]
+        intake: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["request"] = {name: state.pop(name) for name in REQUEST_FIELDS}
+            state["intake"] = {name: state.pop(name, None) for name in INTAKE_FIELDS}
 
     @event(Requested)
-    def __init__(  # the stored event's fields: make a booking with take()
-        self,
-        *,
-        tenant_id: str,
-        request_id: str,
-        idempotency_key: str | None,
-        fingerprint: str,
-        reference: str,
-        channel: str,
-        customer_id: UUID,
-        contact: dict[str, Any],
-        consents: dict[str, bool],
-        terms: dict[str, Any],
-        slot_start: datetime,
-        preferred_staff_id: str | None,
-        preferred_resource_id: str | None,
-        notes: str | None,
-        source_call_id: str | None,
-        payment_token: str | None,
-        policy: dict[str, Any],
-        hold_ttl_seconds: int,
-        requested_at: datetime,
-        refusal: dict[str, Any] | None = None,
-        waitlist: dict[str, Any] | None = None,
-    ) -> None:
-        self.tenant_id = tenant_id
-        self.request_id = request_id
-        self.idempotency_key = idempotency_key
-        self.fingerprint = fingerprint
-        self.reference = reference
-        self.channel = channel
-        self.customer_id = customer_id
-        self.contact_data = contact
-        self.consents = consents
-        self.terms_data = terms
-        self.slot_start = slot_start
-        self.slot_end = slot_start + timedelta(minutes=int(terms["duration_minutes"]))
-        self.preferred_staff_id = preferred_staff_id
-        self.preferred_resource_id = preferred_resource_id
-        self.notes = notes
-        self.source_call_id = source_call_id
-        self.payment_token = payment_token
-        self.policy_data = policy
-        self.hold_ttl_seconds = hold_ttl_seconds
-        self.requested_at = requested_at
+    def __init__(self, *, request: dict[str, Any], intake: dict[str, Any]) -> None:
+        """A new booking from the stored event (make one with :meth:`take`)."""
+        self.tenant_id: str = request["tenant_id"]
+        self.request_id: str = request["request_id"]
+        self.idempotency_key: str | None = request["idempotency_key"]
+        self.fingerprint: str = request["fingerprint"]
+        self.channel: str = request["channel"]
+        self.contact_data: dict[str, Any] = request["contact"]
+        self.consents: dict[str, bool] = request["consents"]
+        self.slot_start: datetime = request["slot_start"]
+        self.preferred_staff_id: str | None = request["preferred_staff_id"]
+        self.preferred_resource_id: str | None = request["preferred_resource_id"]
+        self.notes: str | None = request["notes"]
+        self.source_call_id: str | None = request["source_call_id"]
+        self.payment_token: str | None = request["payment_token"]
+        self.reference: str = intake["reference"]
+        self.customer_id: UUID = intake["customer_id"]
+        self.terms_data: dict[str, Any] = intake["terms"]
+        self.slot_end = self.slot_start + timedelta(
+            minutes=int(self.terms_data["duration_minutes"])
+        )
+        self.policy_data: dict[str, Any] = intake["policy"]
+        self.hold_ttl_seconds: int = intake["hold_ttl_seconds"]
+        self.requested_at: datetime = intake["requested_at"]
         self.resource_ids: list[str] = []
         self.hold_expires_at: datetime | None = None
         self.paid: dict[str, Any] | None = None
@@ -163,8 +140,9 @@ class Booking(Aggregate):
         self.last_change_refusal: dict[str, Any] | None = None
         self.arrived_at: datetime | None = None
         self.link_version = 0
+        refusal: dict[str, Any] | None = intake["refusal"]
         self.refusal_data = refusal
-        self.waitlist = waitlist
+        self.waitlist: dict[str, Any] | None = intake["waitlist"]
         self.status = BookingStatus.REJECTED if refusal else BookingStatus.REQUESTED
         self.status_reason: str | None = refusal["reason"] if refusal else None
 

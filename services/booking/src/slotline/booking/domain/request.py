@@ -3,8 +3,8 @@
 ``BookingRequest`` is what the channel sent (from the web form, the phone line or the
 front desk: ``booking.requests.v1``); ``Intake`` is what booking decided on receiving
 it (reference, customer, service terms and policy, or a refusal at once). Together
-they are the fields of the stored ``Booking.Requested`` event, which keeps its flat
-shape: ``Booking.take(request, intake)`` makes a booking from them.
+they are the two parts of the stored ``Booking.Requested`` event:
+``Booking.take(request, intake)`` makes a booking from them.
 
 Some things only the front desk may say of a request (``front_desk_claim``): a channel
 that passes on what anyone typed is refused when it says them.
@@ -12,7 +12,7 @@ that passes on what anyone typed is refused when it says them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -96,9 +96,3 @@ class Intake:
     requested_at: datetime
     refusal: dict[str, Any] | None = None
     waitlist: dict[str, Any] | None = None
-
-
-def requested_fields(request: BookingRequest, intake: Intake) -> dict[str, Any]:
-    """The fields of the ``Requested`` event (no copies: the values as given)."""
-    given = {f.name: getattr(request, f.name) for f in fields(request)}
-    return given | {f.name: getattr(intake, f.name) for f in fields(intake)}
