@@ -6,8 +6,7 @@ so an attribute the transcoder cannot store fails here rather than in production
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.application import Application
@@ -33,14 +32,14 @@ SLOT = Interval(datetime(2025, 6, 2, 10, tzinfo=UTC), datetime(2025, 6, 2, 11, t
 
 
 @pytest.fixture
-def app() -> Iterator[Application[Any]]:
-    application: Application[Any] = Application()
+def app() -> Iterator[Application[UUID]]:
+    application: Application[UUID] = Application()
     yield application
     application.close()
 
 
 class TestAggregatesRoundTripThroughTheStore:
-    def test_a_resource_day_is_rebuilt_with_its_entries(self, app: Application[Any]) -> None:
+    def test_a_resource_day_is_rebuilt_with_its_entries(self, app: Application[UUID]) -> None:
         # Given a day with an allocation, a freed hold and a live hold
         day = ResourceDay.open(uuid4(), date(2025, 6, 2))
         kept, freed, held = uuid4(), uuid4(), uuid4()
@@ -57,7 +56,7 @@ class TestAggregatesRoundTripThroughTheStore:
         assert copy.local_date == date(2025, 6, 2)
         assert copy.entries == day.entries
 
-    def test_a_rescheduled_hold_is_rebuilt(self, app: Application[Any]) -> None:
+    def test_a_rescheduled_hold_is_rebuilt(self, app: Application[UUID]) -> None:
         ask = HoldAsk(
             tenant_id="tenant-1", hold_key="r-1", service_id=uuid4(), location_id=uuid4(), slot=SLOT
         )
@@ -76,7 +75,7 @@ class TestAggregatesRoundTripThroughTheStore:
         )
 
     def test_catalog_items_are_rebuilt_with_their_value_objects(
-        self, app: Application[Any]
+        self, app: Application[UUID]
     ) -> None:
         location = Location.register("tenant-1", "Main", "America/New_York")
         resource = Resource.register(

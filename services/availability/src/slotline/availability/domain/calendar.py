@@ -223,7 +223,21 @@ class ResourceDay(Aggregate):
 
     # -- events -----------------------------------------------------------------------
 
-    @event("Reserved")
+    class Reserved(Aggregate.Event):
+        """A hold took its seats on this day (live until it expires or is allocated)."""
+
+        hold_id: UUID
+        slot_start: datetime
+        slot_end: datetime
+        occupied_start: datetime
+        occupied_end: datetime
+        service_id: UUID
+        capacity: int
+        seats: int
+        expires_at: datetime
+        primary: bool
+
+    @event(Reserved)
     def _reserved(
         self,
         hold_id: UUID,
