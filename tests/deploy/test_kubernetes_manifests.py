@@ -16,6 +16,7 @@ import pytest
 from slotline.events.auth import AuthSettings
 from slotline.events.cli_config import SERVICE_SETTINGS, env_name, settings_class
 from slotline.events.production import refuse_unsafe_production
+from slotline.events.settings import ServiceSettings
 from slotline.events.topics import all_topics_with_dead_letters
 
 pytestmark = pytest.mark.unit
@@ -37,6 +38,13 @@ KINDS = {
     "KafkaTopic",
 }
 OVERLAYS = ("dev", "prod")
+
+
+def service_settings(dotted: str) -> type[ServiceSettings]:
+    """A service's settings class, by its dotted name in ``SERVICE_SETTINGS``."""
+    found = settings_class(dotted)
+    assert issubclass(found, ServiceSettings), f"{dotted} is not a ServiceSettings"
+    return found
 
 
 def of_kind(objects: Objects, kind: str) -> dict[str, dict[str, Any]]:
@@ -89,7 +97,7 @@ class TestEveryObjectValidates:
 
     def test_the_strimzi_schema_refuses_what_strimzi_refuses(self) -> None:
         schema = json.loads((K8S / "schemas" / "kafkatopic.schema.json").read_text())
-        good = {
+        good: dict[str, Any] = {
             "apiVersion": "kafka.strimzi.io/v1",
             "kind": "KafkaTopic",
             "metadata": {"name": "a.b.v1", "labels": {"strimzi.io/cluster": "slotline"}},
@@ -143,7 +151,7 @@ class TestTopics:
         schemas = job["containers"][0]["args"][3:]
 
         assert sorted(schemas) == sorted(
-            settings_class(d)().schema_name for d in SERVICE_SETTINGS.values()
+            service_settings(d)().schema_name for d in SERVICE_SETTINGS.values()
         )
 
 
@@ -192,7 +200,7 @@ class TestEachService:
             assert set(spec["resources"][bound]) == {"cpu", "memory"}
 
     def test_sets_only_settings_the_service_has(self, overlay: Objects, service: str) -> None:
-        settings = settings_class(SERVICE_SETTINGS[service])
+        settings = service_settings(SERVICE_SETTINGS[service])
         known = {env_name(settings, f) for f in settings.model_fields} | {
             env_name(AuthSettings, f) for f in AuthSettings.model_fields
         }
@@ -214,7 +222,7 @@ class TestEachService:
         secrets = of_kind(overlay, "Secret")
 
         assert {"SLOTLINE_DATABASE_URL", "SLOTLINE_AUTH_SECRET"} <= set(refs)
-        settings = settings_class(SERVICE_SETTINGS[service])
+        settings = service_settings(SERVICE_SETTINGS[service])
         secret_settings = {
             env_name(settings, name)
             for name, field in settings.model_fields.items()
@@ -250,6 +258,6 @@ def test_the_prod_overlay_gives_each_service_all_it_needs_to_start_in_production
     for name, value in env.items():
         if name.startswith("SLOTLINE_"):
             monkeypatch.setenv(name, value if value is not None else f"from-a-secret-{name}")
-    settings = settings_class(SERVICE_SETTINGS[service])()
+    settings = service_settings(SERVICE_SETTINGS[service])()
     assert settings.environment == "prod"
     refuse_unsafe_production(settings, *settings.production_refusals())

@@ -13,14 +13,17 @@ from slotline.web.settings import WebSettings
 
 pytestmark = pytest.mark.unit
 
-OWN = {"manage_link_secret": "own-manage-link-secret-0123456789"}
+
+def booking() -> BookingSettings:
+    """Booking's settings with a manage-link secret of its own, not the development one."""
+    return BookingSettings(manage_link_secret="own-manage-link-secret-0123456789")
 
 
 def test_an_idle_connection_is_kept_75_seconds_unless_configured() -> None:
-    assert server_config(service_spec(BookingSettings(**OWN))).timeout_keep_alive == 75
+    assert server_config(service_spec(booking())).timeout_keep_alive == 75
     assert WebSettings().http_keep_alive_seconds == 75
 
 
 def test_the_setting_reaches_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLOTLINE_HTTP_KEEP_ALIVE_SECONDS", "120")
-    assert server_config(service_spec(BookingSettings(**OWN))).timeout_keep_alive == 120
+    assert server_config(service_spec(booking())).timeout_keep_alive == 120

@@ -88,13 +88,17 @@ async def test_in_production_there_is_no_api_map_and_readiness_names_no_host(
     from slotline.events.runtime import build_http_app
 
     monkeypatch.setenv("SLOTLINE_AUTH_SECRET", "z" * 40)
-    own = {
-        "manage_link_secret": "own-manage-link-secret-0123456789",
-        "privacy_master_key": "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS1rZXk=",
-        "database_url": "postgresql://secret_user:pw@db.internal.example:5432/x",
-    }
+    secret = "own-manage-link-secret-0123456789"
+    master_key = "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS1rZXk="
+    database_url = "postgresql://secret_user:pw@db.internal.example:5432/x"
     for environment, docs in (("prod", 404), ("local", 200)):
-        app = build_http_app(service_spec(BookingSettings(environment=environment, **own)))
+        settings = BookingSettings(
+            environment=environment,
+            manage_link_secret=secret,
+            privacy_master_key=master_key,
+            database_url=database_url,
+        )
+        app = build_http_app(service_spec(settings))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
             assert (await client.get("/openapi.json")).status_code == docs, environment
@@ -104,7 +108,13 @@ async def test_in_production_there_is_no_api_map_and_readiness_names_no_host(
         assert ready.json()["checks"]["database"]["detail"] == "unreachable"
         assert "db.internal.example" not in ready.text
         assert "secret_user" not in ready.text
-    on = BookingSettings(environment="prod", api_docs=True, **own)
+    on = BookingSettings(
+        environment="prod",
+        api_docs=True,
+        manage_link_secret=secret,
+        privacy_master_key=master_key,
+        database_url=database_url,
+    )
     transport = httpx.ASGITransport(app=build_http_app(service_spec(on)))
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
         assert (await client.get("/openapi.json")).status_code == 200

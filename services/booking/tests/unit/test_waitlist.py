@@ -145,12 +145,18 @@ def offer_booking(seconds: int = 900) -> Booking:
     return booking
 
 
+def status_of(booking: Booking) -> BookingStatus:
+    """The status now: read through a call, so the type checker keeps no narrowing of an
+    earlier read across the command that changes it."""
+    return booking.status
+
+
 class TestOfferBooking:
     def test_a_held_offer_waits_for_its_claim(self) -> None:
         booking = offer_booking()
-        assert booking.status is BookingStatus.OFFERED
+        assert status_of(booking) is BookingStatus.OFFERED
         booking.claim(NOW + timedelta(minutes=5))
-        assert booking.status is BookingStatus.CONFIRMING
+        assert status_of(booking) is BookingStatus.CONFIRMING
 
     def test_an_offer_runs_out_and_gives_its_hold_back(self) -> None:
         booking = offer_booking()

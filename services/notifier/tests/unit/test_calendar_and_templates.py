@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import jwt
 import pytest
-from icalendar import Calendar
+from icalendar import Calendar, Component
 
 from slotline.events.twilio_signature import signature_is_valid, twilio_signature
 from slotline.notifier.calendar_files import (
@@ -46,15 +47,22 @@ def card() -> BookingCard:
     )
 
 
-def event_of(ics: str | bytes) -> tuple[Calendar, object]:
+def event_of(ics: str | bytes) -> tuple[Calendar, Component]:
     calendar = Calendar.from_ical(ics)
     return calendar, calendar.walk("VEVENT")[0]
+
+
+def sequence_of(event: Component) -> int:
+    """An event's SEQUENCE (icalendar reads it as a ``vInt``, an ``int``)."""
+    sequence = event["SEQUENCE"]
+    assert isinstance(sequence, int)
+    return int(sequence)
 
 
 class TestBookingCalendarFile:
     def test_it_carries_the_local_time_with_its_zone(self) -> None:
         calendar, event = event_of(booking_ics(card(), START))
-        start = event.decoded("dtstart")  # type: ignore[attr-defined]
+        start = event.decoded("dtstart")
         assert start == datetime(2026, 12, 1, 12, 0, tzinfo=ZoneInfo("Europe/Athens"))
         assert str(start.tzinfo) == "Europe/Athens"
         assert [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")] == ["Europe/Athens"]
@@ -65,14 +73,14 @@ class TestBookingCalendarFile:
         after = before.moved(START + timedelta(days=1), START + timedelta(days=1, hours=1), ("s",))
         _, first = event_of(booking_ics(before, START))
         _, second = event_of(booking_ics(after, START))
-        assert str(first["UID"]) == str(second["UID"])  # type: ignore[index]
-        assert (int(first["SEQUENCE"]), int(second["SEQUENCE"])) == (0, 1)  # type: ignore[index]
+        assert str(first["UID"]) == str(second["UID"])
+        assert (sequence_of(first), sequence_of(second)) == (0, 1)
 
     def test_a_cancellation_is_method_cancel(self) -> None:
         calendar, event = event_of(booking_ics(card().cancelled(), START))
         assert str(calendar["METHOD"]) == "CANCEL"
-        assert str(event["STATUS"]) == "CANCELLED"  # type: ignore[index]
-        assert int(event["SEQUENCE"]) == 1  # type: ignore[index]
+        assert str(event["STATUS"]) == "CANCELLED"
+        assert sequence_of(event) == 1
 
     def test_a_resource_feed_lists_the_bookings_it_is_given(self) -> None:
         calendar = Calendar.from_ical(resource_feed("Room 2", [card(), card().cancelled()], START))
@@ -167,10 +175,8 @@ class TestTemplates:
         with pytest.raises(TemplateProblem, match="no_such"):
             Templates().render("acme", "no_such", "en", {}, ["sms"])
 
-    def test_a_tenant_override_wins(self, tmp_path: object) -> None:
-        from pathlib import Path
-
-        root = Path(str(tmp_path))
+    def test_a_tenant_override_wins(self, tmp_path: Path) -> None:
+        root = tmp_path
         (root / "acme" / "en").mkdir(parents=True)
         (root / "acme" / "en" / "text_back.sms.txt").write_text("Hi from {{ business_name }}!")
         rendered = Templates(root).render(
