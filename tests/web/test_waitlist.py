@@ -2,8 +2,8 @@
 through the page (booking keeps the place, a WaitlistJoined is published) and is
 offered the time a cancellation frees, which its claim link books; a refused form
 keeps everything typed and says what to fix; and the whole path works with plain HTML
-form posts (no JavaScript). axe-core checks these pages, in both languages, in
-``test_accessibility``."""
+form posts (no JavaScript). axe-core checks the form and the place page, in both
+languages, in ``test_accessibility``; the offer's two pages here."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from slotline.events.topics import BOOKING_EVENTS
 from slotline.web.settings import WebSettings
 from slotline.web.wiring import build_app
 
-from .conftest import PHONE, Stack, person
+from .conftest import PHONE, Stack, person, serious_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -156,11 +156,13 @@ class TestJoiningFromTheBookingPage:
 
             await eventually(offered, timeout=30)
             await expect(page.locator("main")).to_contain_text("at 09:00 is held for you")
+            assert await serious_violations(page) == [], "the offer on the place page"
             # the offer's claim link (in its message, and behind the place page's button)
             claim = await page.locator("form[action$='/claim']").get_attribute("action")
             assert claim is not None
             await page.goto(f"{stack.web_url}{claim.removesuffix('/claim')}")
             await expect(page.locator(".badge")).to_have_text("Held for you")
+            assert await serious_violations(page) == [], "the offer on its manage link"
             await page.get_by_role("button", name="Book this time").tap()
             await expect(page.locator("h1")).to_contain_text("You are booked", timeout=20_000)
             await expect(page.locator(".badge")).to_have_text("Confirmed")
