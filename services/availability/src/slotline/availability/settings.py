@@ -74,8 +74,8 @@ class AvailabilitySettings(ServiceSettings):
     calendar_google_client_id: str | None = Field(
         default=None,
         description=(
-            "The operator's Google OAuth client id: renews Google links' access tokens with"
-            " their refresh tokens. Unset: an expired token fails the link until re-linked."
+            "The operator's Google OAuth client id: gets Google links' access tokens with"
+            " their refresh tokens. Unset: Google links cannot sync (their error says so)."
         ),
     )
     calendar_google_client_secret: SecretStr | None = Field(
@@ -84,9 +84,9 @@ class AvailabilitySettings(ServiceSettings):
     calendar_microsoft_client_id: str | None = Field(
         default=None,
         description=(
-            "The operator's Microsoft Entra application (client) id: renews Microsoft 365"
-            " links' access tokens with their refresh tokens. Unset: an expired token fails"
-            " the link until re-linked."
+            "The operator's Microsoft Entra application (client) id: gets Microsoft 365"
+            " links' access tokens with their refresh tokens. Unset: Microsoft links cannot"
+            " sync (their error says so)."
         ),
     )
     calendar_microsoft_client_secret: SecretStr | None = Field(

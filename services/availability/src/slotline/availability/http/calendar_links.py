@@ -1,5 +1,5 @@
 """Calendar links over HTTP (manager): link a resource to a CalDAV, Google or Microsoft
-365 calendar, read its sync health, unlink it. The password or OAuth tokens are
+365 calendar, read its sync health, unlink it. The password or OAuth refresh token is
 accepted, sealed and never answered."""
 
 from collections.abc import Callable
@@ -27,29 +27,20 @@ class CalDavLinkIn(Body):
 
 
 class OAuthLinkIn(Body):
-    """A calendar signed in to with OAuth: the owner's consent as a refresh token."""
+    """A calendar signed in to with OAuth: the owner's consent as a refresh token (the
+    first sync renews an access token with it)."""
 
     refresh_token: SecretStr = Field(
         min_length=1,
-        max_length=8000,
+        max_length=4000,
         description=(
             "The OAuth refresh token of the calendar owner's consent (offline access);"
             " access tokens are renewed with it. Stored encrypted."
         ),
     )
-    access_token: SecretStr | None = Field(
-        default=None,
-        min_length=1,
-        max_length=8000,
-        description=(
-            "A current access token, used until it is refused (then renewed); stored"
-            " encrypted. Without it the first sync renews one."
-        ),
-    )
 
     def grant(self) -> OAuthGrant:
-        access = self.access_token.get_secret_value() if self.access_token else None
-        return OAuthGrant(self.refresh_token.get_secret_value(), access)
+        return OAuthGrant(self.refresh_token.get_secret_value())
 
 
 class GoogleLinkIn(OAuthLinkIn):
