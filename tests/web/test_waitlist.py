@@ -242,3 +242,36 @@ class TestThePlainFormPath:
             assert "Too many attempts" in busy.text
             assert 'value="Maria Typed"' in busy.text
         assert await the_line(stack, clinic, day) == []
+
+    async def test_a_line_booking_will_not_open_is_said_plainly(self, stack: Stack) -> None:
+        """A day more than a year ahead (booking's 409), and a service that takes a
+        payment when booking (booking keeps no line for it: the page does not offer one)."""
+        clinic = await stack.clinic(staff=1, rooms=1, **SHORT_DAY)
+        far = (in_two_days() + timedelta(days=400)).date().isoformat()
+        base = stack.page_of(clinic)
+        async with httpx.AsyncClient(timeout=30) as client:
+            refused = await client.post(
+                f"{base}/waitlist", data={"day": far, "name": "Far Ahead", "phone": "+306945550103"}
+            )
+            assert refused.status_code == 409, refused.text[:300]
+            assert "cannot be joined" in refused.text
+            assert 'value="Far Ahead"' in refused.text
+
+            prepaid = await stack.clinic(staff=1, rooms=1, **SHORT_DAY)
+            policy = await stack.booking.client.put(
+                "/v1/policies/standard",
+                json={"payment": "deposit", "price_minor": 6000, "deposit_minor": 2000},
+                headers=bearer("manager", prepaid.tenant_id),
+            )
+            assert policy.status_code == 200, policy.text
+            day = in_two_days().date().isoformat()
+            page = stack.page_of(prepaid)
+            closed = await client.get(f"{page}/waitlist", params={"day": day})
+            assert closed.status_code == 409
+            assert "has no waitlist" in closed.text
+            assert "<form" not in closed.text.split("<main", 1)[1]
+            calendar = await client.get(page, params={"day": day})
+            assert calendar.status_code == 200
+            assert "Times are in" in calendar.text
+            assert "Join the waitlist" not in calendar.text
+        assert await the_line(stack, clinic, far) == []
