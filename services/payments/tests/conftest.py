@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -125,8 +125,16 @@ def story() -> type[BookingStory]:
     return BookingStory
 
 
+class PolicyOf(Protocol):
+    """:func:`policy`, as the ``policy_defined`` fixture gives it."""
+
+    def __call__(
+        self, tenant_id: str, tier: str, *, price: int, tax_bp: int, deposit: int
+    ) -> Message: ...
+
+
 @pytest.fixture
-def policy_defined() -> Any:
+def policy_defined() -> PolicyOf:
     return policy
 
 

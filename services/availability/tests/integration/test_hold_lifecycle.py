@@ -119,7 +119,7 @@ class TestRecordedRefusals:
         assert isinstance(app.place_hold(request(clinic, "a", TEN)), HoldTaken)
         refused = app.place_hold(request(clinic, "b", TEN), record_refusal=True)
         assert isinstance(refused, HoldRefused)
-        stored = app.repository.get(refused_id := Hold.create_id(clinic.tenant_id, "b"))
+        stored: object = app.repository.get(refused_id := Hold.create_id(clinic.tenant_id, "b"))
         assert isinstance(stored, HoldRefusal)
         assert stored.id == refused_id
         again = app.place_hold(request(clinic, "b", TEN + timedelta(hours=4)))

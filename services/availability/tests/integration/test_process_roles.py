@@ -41,7 +41,7 @@ async def processes(
                 kafka_bootstrap=module_kafka_bootstrap,
                 http_port=free_port(),
                 relay_idle_poll_seconds=0.2,
-                availability_role=role,  # type: ignore[arg-type]
+                availability_role=role,
             )
             started.append(await stack.enter_async_context(running(service_spec(settings))))
         yield started[0], started[1]
@@ -55,7 +55,7 @@ async def test_processes_starting_together_make_the_store_once(module_database_u
         settings = AvailabilitySettings(
             database_url=module_database_url,
             database_schema=schema,
-            availability_role=role,  # type: ignore[arg-type]
+            availability_role=role,
         )
         Runtime(service_spec(settings)).open_store().close()
 

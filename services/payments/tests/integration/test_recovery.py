@@ -4,10 +4,14 @@ retry and reconciliation repair the ledger, and the customer is charged once."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Collection
 from typing import Any
+from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import Tracking
+from psycopg import Cursor
+from psycopg.rows import DictRow
 from typer.testing import CliRunner
 
 from slotline.events.unit_of_work import AlreadyApplied
@@ -31,7 +35,7 @@ class Crash(RuntimeError):
     pass
 
 
-def crash_after(kind: OperationKind) -> Any:
+def crash_after(kind: OperationKind) -> Callable[[Operation, GatewayFact], None]:
     def after_call(operation: Operation, fact: GatewayFact) -> None:
         if operation.kind is kind:
             raise Crash(f"process died after the {kind.value} call")
@@ -190,27 +194,32 @@ class TestBookingDecisions:
         assert app.ledger("acme", "b-twice").payments == {}
 
     async def test_a_decision_racing_a_webhook_is_applied_on_the_newer_ledger(
-        self, app: PaymentsApplication, database_url: str
+        self, app: PaymentsApplication, database_url: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         decide(app, "b-race")
         await dispatcher(app, database_url).follow_once()
         ledger_id = Ledger.create_id("acme", "b-race")
-        stale = app.repository.get(ledger_id)
+        stale: Ledger = app.repository.get(ledger_id)
         original_load = app.load_many
-        raced = []
+        raced: list[bool] = []
 
-        def load_then_race(aggregate_ids: Any, cursor: Any = None, take: bool = False) -> Any:
+        def load_then_race(
+            aggregate_ids: Collection[UUID],
+            cursor: Cursor[DictRow] | None = None,
+            *,
+            take: bool = False,
+        ) -> dict[UUID, Any]:
             found = original_load(aggregate_ids, cursor=cursor, take=take)
             if not raced:  # a webhook saves the ledger after the decision read it
                 raced.append(True)
                 app.note_contact("acme", "b-race", "new@example.com", Tracking("other|b-race", 1))
             return found
 
-        app.load_many = load_then_race  # type: ignore[method-assign]
+        monkeypatch.setattr(app, "load_many", load_then_race)
         try:
             confirm(app, "b-race")
         finally:
-            app.load_many = original_load  # type: ignore[method-assign]
+            monkeypatch.setattr(app, "load_many", original_load)
         assert raced, "the decision read the ledger, then lost the race"
         ledger = app.ledger("acme", "b-race")
         assert ledger.version > stale.version + 1

@@ -8,7 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import pytest
@@ -37,9 +37,13 @@ from slotline.payments.domain.facts import GatewayFact
 from slotline.payments.domain.ledger import Ledger
 from slotline.payments.domain.operations import Operation, OperationKind
 from slotline.payments.gateway.simulated import SimulatedGateway
+from slotline.payments.gateway.simulator.network import CardNetwork
 from slotline.payments.gateway.simulator.webhooks import sign
 from slotline.payments.settings import PaymentsSettings
 from slotline.payments.wiring import service_spec
+
+if TYPE_CHECKING:  # the fixtures' types (pytest imports conftest itself)
+    from services.payments.tests.conftest import BookingStory, PolicyOf
 
 pytestmark = pytest.mark.integration
 
@@ -163,7 +167,7 @@ def tenant() -> str:
 
 class TestDeposits:
     async def test_an_authorised_deposit_is_captured_on_confirmation_with_a_taxed_receipt(
-        self, service: RunningService, story: Any, policy_defined: Any
+        self, service: RunningService, story: type[BookingStory], policy_defined: PolicyOf
     ) -> None:
         booking = story(tenant())
         await send(
@@ -192,7 +196,7 @@ class TestDeposits:
         assert again.text == page.text  # a stable link
 
     async def test_refused_payments_are_reported_once_each_with_their_reason(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         cases = {
             "tok_chargeDeclined": ("declined", False),
@@ -211,7 +215,7 @@ class TestDeposits:
             assert not of_type(events, PaymentAuthorized)
 
     async def test_an_expired_booking_releases_its_authorisation(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         booking = story(tenant())
         await send(service, booking.held(), booking.deposit(4000))
@@ -224,14 +228,16 @@ class TestDeposits:
 
 
 class TestCancellationsAndFees:
-    async def confirmed_booking(self, service: RunningService, story: Any, deposit: int) -> Any:
+    async def confirmed_booking(
+        self, service: RunningService, story: type[BookingStory], deposit: int
+    ) -> BookingStory:
         booking = story(tenant())
         await send(service, booking.held(), booking.deposit(deposit), booking.confirmed())
         await wait_for(service, booking.booking_id, PaymentCaptured)
         return booking
 
     async def test_cancelling_inside_the_free_window_refunds_everything(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         booking = await self.confirmed_booking(service, story, 5000)
         await send(service, booking.cancelled(inside=True, fee=None, refund=5000))
@@ -245,7 +251,7 @@ class TestCancellationsAndFees:
         assert sorted(r["refund"] for r in receipts) == [False, True]
 
     async def test_cancelling_late_keeps_the_fee_and_refunds_the_rest(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         booking = await self.confirmed_booking(service, story, 5000)
         await send(service, booking.cancelled(inside=False, fee=2000, refund=3000))
@@ -264,7 +270,7 @@ class TestCancellationsAndFees:
         assert [r["amount"] for r in refunds] == [3000]
 
     async def test_a_paid_change_and_a_no_show_keep_their_fees(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         booking = await self.confirmed_booking(service, story, 5000)
         await send(service, booking.rescheduled(1, None), booking.rescheduled(2, 500))
@@ -280,7 +286,7 @@ class TestCancellationsAndFees:
 
 class TestNothingHappensTwice:
     async def test_redelivered_booking_events_authorise_and_capture_once(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         booking = story(tenant())
         held, deposit, confirmed = booking.held(), booking.deposit(2500), booking.confirmed()
@@ -292,7 +298,7 @@ class TestNothingHappensTwice:
         assert len(gateway(service).network.intents_of_booking(booking.booking_id)) == 1
 
     async def test_duplicate_and_out_of_order_webhooks_change_nothing(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         booking = story(tenant())
         await send(service, booking.held(), booking.deposit(6000), booking.confirmed())
@@ -311,7 +317,7 @@ class TestNothingHappensTwice:
             raise AssertionError(f"webhooks still undelivered: {rows}") from None
         app = application(service)
         ledger_id = Ledger.create_id(booking.tenant_id, booking.booking_id)
-        version = app.repository.get(ledger_id).version
+        version: int = app.repository.get(ledger_id).version
         # Replay every webhook of the booking again, newest first, twice.
         events = await anyio.to_thread.run_sync(_webhook_events, network, booking.booking_id)
         assert {e["type"] for e in events} >= {
@@ -343,7 +349,7 @@ class TestNothingHappensTwice:
             assert len(of_type(published_events, kind)) == 1, kind
 
     async def test_a_forged_webhook_signed_with_a_leaked_secret_moves_no_money(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         """A webhook is a hint to look: the ledger learns what the gateway itself says.
         Signed with the right secret, a webhook claiming that 0.01 was taken on an
@@ -360,7 +366,7 @@ class TestNothingHappensTwice:
         )
         app = application(service)
         ledger_id = Ledger.create_id(booking.tenant_id, booking.booking_id)
-        version = app.repository.get(ledger_id).version
+        version: int = app.repository.get(ledger_id).version
         payload = json.dumps(forged).encode()
         answer = await service.client.post(
             "/v1/webhooks/simulated",
@@ -374,7 +380,7 @@ class TestNothingHappensTwice:
         assert not of_type(events, PaymentCaptured), "nothing was taken"
 
     async def test_a_crash_between_the_gateway_call_and_the_ledger_write_charges_once(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         booking = story(tenant())
         ledger_id = Ledger.create_id(booking.tenant_id, booking.booking_id)
@@ -392,7 +398,7 @@ class TestNothingHappensTwice:
         assert [(i["status"], i["amount_received"]) for i in intents] == [("succeeded", 7000)]
 
 
-def _undelivered(network: Any, booking_id: str) -> list[dict[str, Any]]:
+def _undelivered(network: CardNetwork, booking_id: str) -> list[dict[str, Any]]:
     """The booking's webhooks not yet delivered, with their attempts and last error."""
     with network.transaction() as cursor:
         cursor.execute(
@@ -406,7 +412,7 @@ def _undelivered(network: Any, booking_id: str) -> list[dict[str, Any]]:
         return [dict(row) for row in cursor.fetchall()]
 
 
-def _webhook_events(network: Any, booking_id: str) -> list[dict[str, Any]]:
+def _webhook_events(network: CardNetwork, booking_id: str) -> list[dict[str, Any]]:
     with network.transaction() as cursor:
         cursor.execute(
             network.statement(
@@ -420,7 +426,7 @@ def _webhook_events(network: Any, booking_id: str) -> list[dict[str, Any]]:
 
 class TestReadsAndQuotes:
     async def test_the_quote_shows_price_taxes_deposit_and_policy(
-        self, service: RunningService, policy_defined: Any
+        self, service: RunningService, policy_defined: PolicyOf
     ) -> None:
         owner = tenant()
         await send(
@@ -448,7 +454,7 @@ class TestReadsAndQuotes:
         assert unknown.status_code == 404
 
     async def test_staff_read_a_ledger_of_their_own_tenant_only(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         booking = story(tenant())
         await send(service, booking.held(), booking.deposit(1500))
@@ -472,7 +478,7 @@ class TestReadsAndQuotes:
 
 class TestCardNumbers:
     async def test_a_card_number_is_refused_and_never_logged_or_published(
-        self, service: RunningService, story: Any
+        self, service: RunningService, story: type[BookingStory]
     ) -> None:
         lines: list[str] = []
 

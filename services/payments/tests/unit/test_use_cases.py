@@ -36,7 +36,7 @@ class NoCallsExpected:
 
 @pytest.fixture
 def app() -> Iterator[PaymentsApplication]:
-    application = PaymentsApplication(gateway=NoCallsExpected())  # type: ignore[arg-type]
+    application = PaymentsApplication(gateway=NoCallsExpected())
     yield application
     application.close()
 
