@@ -24,6 +24,7 @@ from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, bearer
 from slotline.events.topics import BOOKING_EVENTS, NOTIFICATIONS_EVENTS
 from slotline.notifier.calendar_files import FeedTokens
+from slotline.notifier.settings import NotifierSettings
 from slotline.notifier.simulator import ProviderSimulator
 from slotline.notifier.testing import (
     MailServer,
@@ -60,6 +61,12 @@ def text_back(
     )
 
 
+def notifier_settings(service: RunningService) -> NotifierSettings:
+    settings = service.runtime.settings
+    assert isinstance(settings, NotifierSettings)
+    return settings
+
+
 def request(tenant: str, **fields: object) -> requests.NotificationRequested:
     key = uuid.uuid4().hex[:10]
     values: dict[str, object] = {
@@ -76,7 +83,7 @@ def request(tenant: str, **fields: object) -> requests.NotificationRequested:
         },
     }
     values.update(fields)
-    return requests.NotificationRequested(**values)  # type: ignore[arg-type]
+    return requests.NotificationRequested(**values)
 
 
 async def stop_reply(
@@ -423,7 +430,7 @@ class TestCalendarFeeds:
         self, service: RunningService, mail_server: MailServer, clock: TestClock
     ) -> None:
         tenant, staff, room = await self._booked(service, mail_server, clock)
-        secret = service.runtime.settings.feed_secret.get_secret_value()
+        secret = notifier_settings(service).feed_secret.get_secret_value()
         tokens = FeedTokens(secret, timedelta(days=365))
         expired = tokens.token(tenant, room, 0, clock.now - timedelta(days=366))
         forged = FeedTokens("a-guessed-secret-of-thirty-two-bytes").token(
@@ -448,7 +455,7 @@ class TestCalendarFeeds:
         self, service: RunningService
     ) -> None:
         tenant = new_tenant()  # counted per address and tenant: the other tests' are apart
-        limit = int(service.runtime.settings.feed_rate_limit.split("/")[0])
+        limit = int(notifier_settings(service).feed_rate_limit.split("/")[0])
         path = f"/feeds/{tenant}/resources/room-1.ics?token=guess"
         answers = [await service.client.get(path) for _ in range(limit + 3)]
         assert {a.status_code for a in answers[:limit]} == {404}

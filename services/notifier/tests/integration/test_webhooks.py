@@ -5,8 +5,8 @@ a real local HTTP receiver that verifies each delivery's Standard Webhooks signa
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -17,7 +17,9 @@ from psycopg import sql
 
 from slotline.events.contract import booking as bookings
 from slotline.events.contract import payments
+from slotline.events.contract.common import Money
 from slotline.events.contract.notifications import WebhookEndpointPaused, WebhookEndpointResumed
+from slotline.events.outbound import AddressGuard
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, bearer, running
@@ -26,6 +28,7 @@ from slotline.notifier.domain.webhooks import delivery_id
 from slotline.notifier.persistence.tables import open_tables
 from slotline.notifier.simulator import ProviderSimulator
 from slotline.notifier.testing import (
+    START_OF_TESTS,
     MailServer,
     TestClock,
     WebhookReceiver,
@@ -415,7 +418,7 @@ class TestCrash:
             await eventually(lambda: hooks.ids(path) == expected, timeout=20)
             for webhook_id in expected:
                 await eventually(
-                    lambda w=webhook_id: _equals(  # type: ignore[misc]
+                    lambda w=webhook_id: _equals(
                         lambda: _state_of(service, tenant, w), "delivered"
                     ),
                     timeout=10,
@@ -427,9 +430,7 @@ class TestCrash:
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _soon() -> Any:
-    from slotline.notifier.testing import START_OF_TESTS
-
+def _soon() -> datetime:
     return START_OF_TESTS + timedelta(days=3)
 
 
@@ -439,15 +440,11 @@ def _app(service: RunningService) -> NotifierApplication:
     return app
 
 
-def _guard() -> Any:
-    from slotline.events.outbound import AddressGuard
-
+def _guard() -> AddressGuard:
     return AddressGuard(allow_private=True)
 
 
-def _money() -> Any:
-    from slotline.events.contract.common import Money
-
+def _money() -> Money:
     return Money(amount_minor=1000, currency="EUR")
 
 
@@ -455,5 +452,5 @@ async def _state_of(service: RunningService, tenant: str, webhook_id: str) -> st
     return str((await log_of(service, tenant, webhook_id)).get("state"))
 
 
-async def _equals(read: Any, expected: str) -> bool:
-    return bool(await read() == expected)
+async def _equals(read: Callable[[], Awaitable[str]], expected: str) -> bool:
+    return await read() == expected
