@@ -291,6 +291,7 @@ class TestStoredBookingsStillLoad:
         self,
     ) -> None:
         (requested,) = new_booking().collect_events()
+        assert isinstance(requested, Booking.Requested)
         recorded = set(vars(requested)) - {
             "originator_id",
             "originator_version",
@@ -323,7 +324,9 @@ class TestStoredBookingsStillLoad:
             state=TRANSCODER.encode(flat),
         )
 
-        loaded = MAPPER.to_domain_event(version_1).mutate(None)
+        event = MAPPER.to_domain_event(version_1)
+        assert isinstance(event, Booking.Requested)
+        loaded = event.mutate(None)
 
         assert loaded is not None
         same = (

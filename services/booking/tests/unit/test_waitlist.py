@@ -10,7 +10,8 @@ import pytest
 
 from slotline.booking.domain.booking import Booking, BookingStatus, InvalidTransition
 from slotline.booking.domain.policy import Policy
-from slotline.booking.domain.waitlist import EntryStatus, FreedBy, NotInLine, WaitlistLine
+from slotline.booking.domain.waitlist import WaitlistLine
+from slotline.booking.domain.waitlist_values import EntryStatus, FreedBy, NotInLine
 
 from .test_booking import NOW, START, new_booking
 

@@ -15,7 +15,7 @@ from slotline.booking.application.waitlist import WaitlistRefused
 from slotline.booking.domain.booking import InvalidTransition
 from slotline.booking.domain.contact import InvalidContact
 from slotline.booking.domain.money import CurrencyMismatch
-from slotline.booking.domain.waitlist import NotInLine
+from slotline.booking.domain.waitlist_values import NotInLine
 from slotline.booking.http.board_stream import router as board_stream_router
 from slotline.booking.http.bookings import router as bookings_router
 from slotline.booking.http.catalog import router as catalog_router

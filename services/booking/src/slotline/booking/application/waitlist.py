@@ -25,7 +25,8 @@ from slotline.booking.domain.contact import ContactDetails
 from slotline.booking.domain.customer import Customer, customer_id_for
 from slotline.booking.domain.reference import Claim, new_reference
 from slotline.booking.domain.request import BookingRequest, Intake
-from slotline.booking.domain.waitlist import FreedBy, Match, NotInLine, WaitlistLine
+from slotline.booking.domain.waitlist import WaitlistLine
+from slotline.booking.domain.waitlist_values import FreedBy, Match, NotInLine
 from slotline.booking.zones import country_of_zone
 from slotline.events.contract.availability import SlotsChanged
 from slotline.events.contract.common import SlotStatus

@@ -21,7 +21,8 @@ from slotline.booking.domain.booking import Actor, Booking, InvalidTransition
 from slotline.booking.domain.contact import InvalidContact
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.request_answer import Answer, RequestAnswer
-from slotline.booking.domain.waitlist import FreedBy, WaitlistLine
+from slotline.booking.domain.waitlist import WaitlistLine
+from slotline.booking.domain.waitlist_values import FreedBy
 from slotline.booking.live.timeline import Timeline
 from slotline.booking.messaging.publishing import publisher
 from slotline.events.contract import availability as holds
