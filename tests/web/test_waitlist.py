@@ -170,7 +170,7 @@ class TestJoiningFromTheBookingPage:
 
 
 class TestThePlainFormPath:
-    async def test_a_plain_post_joins_and_redirects_to_the_place_page_in_greek_embedded(
+    async def test_plain_posts_join_and_leave_through_the_place_page_in_greek_embedded(
         self, stack: Stack
     ) -> None:
         clinic = await stack.clinic(staff=1, rooms=1, **SHORT_DAY)
@@ -197,6 +197,13 @@ class TestThePlainFormPath:
         assert "Θα σας στείλουμε e-mail" in place.text
         assert "Οποιαδήποτε ώρα της μέρας." in place.text
         assert [e["status"] for e in await the_line(stack, clinic, day)] == ["waiting"]
+        async with httpx.AsyncClient(timeout=30, headers={"Accept-Language": "el"}) as client:
+            left = await client.post(f"{stack.web_url}{where.split('?')[0]}/leave?embed=1")
+            assert left.status_code == 303
+            assert left.headers["location"].endswith("?embed=1")
+            after = await client.get(f"{stack.web_url}{left.headers['location']}")
+        assert "Βγήκατε από τη λίστα αναμονής." in after.text
+        assert [e["status"] for e in await the_line(stack, clinic, day)] == ["left"]
 
     async def test_each_refusal_keeps_what_was_typed_and_says_what_to_do(
         self, stack: Stack

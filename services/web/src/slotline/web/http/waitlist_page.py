@@ -6,7 +6,7 @@ member the page chose, and the same contact fields and checks as the booking for
 address passed on) and redirects to the place page, ``GET …/waitlist/{token}`` (the
 place link booking signed): where they stand, how they will hear of an offer and how
 long it is held, and the offer once there is one (claimed on its manage link, as the
-message's link does). A refusal re-shows the form
+message's link does); ``POST …/leave`` gives the place up. A refusal re-shows the form
 with everything typed: field errors against their fields, too many attempts or a
 service not answering as a message that says what to do.
 """
