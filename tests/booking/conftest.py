@@ -72,6 +72,12 @@ class Stack:
         assert isinstance(app, BookingApplication)
         return app
 
+    @property
+    def booking_settings(self) -> BookingSettings:
+        settings = self.booking.runtime.settings
+        assert isinstance(settings, BookingSettings)
+        return settings
+
     async def clinic(self, *, staff: int = 2, rooms: int = 2) -> Clinic:
         """A fresh tenant with a massage clinic, once booking's catalogue knows it."""
         tenant = f"t-{uuid4().hex[:10]}"

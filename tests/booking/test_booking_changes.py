@@ -48,8 +48,10 @@ async def with_policy(stack: Stack, clinic: Clinic, **policy: Any) -> None:
 
 
 async def book(stack: Stack, clinic: Clinic, hour: int, **extra: Any) -> dict[str, Any]:
-    body = form(clinic, future_start(hour=hour), **extra)
-    response = await stack.booking.client.post(f"/v1/public/{clinic.tenant_id}/bookings", json=body)
+    request = form(clinic, future_start(hour=hour), **extra)
+    response = await stack.booking.client.post(
+        f"/v1/public/{clinic.tenant_id}/bookings", json=request
+    )
     assert response.status_code in (201, 202), response.text
     body: dict[str, Any] = response.json()
     return body
@@ -76,7 +78,7 @@ async def card_of(stack: Stack, body: dict[str, Any], status: str) -> dict[str, 
     async def reached() -> bool:
         nonlocal found
         found = (await stack.booking.client.get(body["manage_url"])).json()
-        return found["status"] == status
+        return bool(found["status"] == status)
 
     await eventually(reached, timeout=20)
     return found
@@ -210,7 +212,7 @@ class TestCancellation:
         clinic = await stack.clinic()
         booked = await book(stack, clinic, 12)
         claims = {"aud": "slotline-manage", "sub": booked["booking_id"], "tnt": clinic.tenant_id}
-        secret = stack.booking.runtime.spec.settings.manage_link_secret.get_secret_value()
+        secret = stack.booking_settings.manage_link_secret.get_secret_value()
         forever = jwt.encode(claims, secret, algorithm="HS256")
         response = await stack.booking.client.get(f"/v1/manage/{forever}")
         assert response.status_code == 404, "a signed link must still carry its expiry"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -126,7 +126,7 @@ class TestTwoReplicasShareTheWork:
             await broker.publish(command.to_json(), topic=AVAILABILITY_COMMANDS, key=hold.encode())
 
         bootstrap = first.runtime.settings.kafka_bootstrap
-        outcomes: list[dict[str, Any]] = []
+        outcomes: list[HoldPlaced | HoldRejected] = []
 
         async def all_answered() -> bool:
             nonlocal outcomes
@@ -158,5 +158,5 @@ class TestTwoReplicasShareTheWork:
             assert stored.version == 1
 
 
-async def _count(rows: Any, expected: int) -> bool:
+async def _count(rows: Awaitable[list[dict[str, Any]]], expected: int) -> bool:
     return len(await rows) == expected
