@@ -7,7 +7,6 @@ so one booking's commands stay in order). Run by the outbox relay.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slotline.booking.domain.booking import Booking
 from slotline.booking.domain.customer import Customer
@@ -15,18 +14,17 @@ from slotline.booking.domain.policy import PolicyTier
 from slotline.booking.domain.request_answer import Answer, RequestAnswer
 from slotline.booking.domain.waitlist import WaitlistLine
 from slotline.booking.links import ManageLinks
+from slotline.booking.messaging.offer_notice import offer_notice
 from slotline.events.contract import availability_commands as commands
 from slotline.events.contract import booking as public
 from slotline.events.contract import waitlist
 from slotline.events.contract.common import (
     Consents,
     Contact,
-    MessageChannel,
     SlotOffer,
     TimeSlot,
 )
 from slotline.events.contract.common import Money as WireMoney
-from slotline.events.contract.notifications import NotificationRequested
 from slotline.events.envelope import Message
 from slotline.events.publishing import Publisher
 
@@ -160,7 +158,7 @@ def publisher(links: ManageLinks) -> Publisher:
 
     @table.on(Booking.Offered)
     def offered(booking: Booking, _: Booking.Offered) -> Message | None:
-        return _offer_notice(booking, links)
+        return offer_notice(booking, links)
 
     @table.on(WaitlistLine.Joined)
     def joined(line: WaitlistLine, joined: WaitlistLine.Joined) -> Message:
@@ -267,48 +265,6 @@ def _line_ids(line: WaitlistLine, entry_id: str) -> dict[str, Any]:
         "location_id": line.location_id,
         "day": line.day,
     }
-
-
-OFFER_TEMPLATE = "waitlist_offer"
-
-
-def _offer_notice(booking: Booking, links: ManageLinks) -> NotificationRequested | None:
-    """The offer's message to the customer, for the notifier (which honours opt-outs and
-    sends it once per key): the slot, until when, and the link to claim it. None when
-    the customer gave no transactional consent."""
-    contact = booking.contact
-    if not booking.consents.get("transactional", True):
-        return None
-    channels = [MessageChannel.SMS] if contact.phone else []
-    if contact.email:
-        channels.append(MessageChannel.EMAIL)
-    assert booking.offer_until is not None
-    terms = booking.terms
-    zone = ZoneInfo(terms.time_zone)
-    start = booking.slot_start.astimezone(zone)
-    url = links.url(booking.tenant_id, booking.id, booking.slot_end, booking.link_version)
-    return NotificationRequested(
-        tenant_id=booking.tenant_id,
-        aggregate_id=str(booking.id),
-        correlation_id=booking.request_id,
-        notification_id=f"waitlist-offer:{booking.id}",
-        idempotency_key=f"waitlist-offer:{booking.id}",
-        template=OFFER_TEMPLATE,
-        language=contact.language or "en",
-        channels=channels,
-        to_phone=contact.phone,
-        to_email=contact.email,
-        variables={
-            "customer_name": contact.name,
-            "service_name": terms.service_name or terms.service_id,
-            "date": start.strftime("%d %b %Y"),
-            "start_time": start.strftime("%H:%M"),
-            "time_zone": terms.time_zone,
-            "until_time": booking.offer_until.astimezone(zone).strftime("%H:%M"),
-            "claim_url": url,  # the card; POST {url}/claim takes the offer
-        },
-        urgent=True,  # it runs out in minutes: quiet hours would let it lapse unread
-    )
 
 
 def _slot(booking: Booking) -> TimeSlot:
