@@ -44,7 +44,8 @@ from slotline.availability.calendar_sync.microsoft_simulator import (
 from slotline.availability.calendar_sync.oauth import MICROSOFT_SCOPE, OAuthClient, OAuthGrant
 from slotline.availability.calendar_sync.port import CalendarAccess
 from slotline.availability.calendar_sync.radicale import PASSWORD, USER, Radicale
-from slotline.availability.calendar_sync.store import LinkRow, LinkStore, PushRow, make_tables
+from slotline.availability.calendar_sync.store import LinkRow, LinkStore, PushRow
+from slotline.availability.calendar_sync.tables import make_tables
 from slotline.availability.domain.calendar_sync import Pulled, booking_uid
 from slotline.availability.domain.values import Interval
 from slotline.availability.settings import AvailabilitySettings

@@ -7,7 +7,8 @@ from typing import cast
 import anyio
 from eventsourcing.postgres import PostgresProcessRecorder
 
-from slotline.availability.calendar_sync.store import LinkStore, make_tables
+from slotline.availability.calendar_sync.store import LinkStore
+from slotline.availability.calendar_sync.tables import make_tables
 from slotline.events.store import ServiceApplication
 
 
