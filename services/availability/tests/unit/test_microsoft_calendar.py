@@ -72,7 +72,8 @@ def gateway(
 
 
 def access(url: str, keep: list[str] | None = None, **grant: object) -> CalendarAccess:
-    tokens = OAuthGrant(**{"refresh_token": REFRESH, "access_token": TOKEN, **grant})  # type: ignore[arg-type]
+    fields = {"refresh_token": REFRESH, "access_token": TOKEN, **grant}
+    tokens = OAuthGrant(**fields)  # type: ignore[arg-type]  # fields of several types, by name
     return CalendarAccess(url, "", tokens.sealable(), keep.append if keep is not None else None)
 
 

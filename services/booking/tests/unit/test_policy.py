@@ -46,7 +46,7 @@ class TestWhatIsDue:
     )
     def test_an_inconsistent_policy_is_refused(self, kwargs: dict[str, object]) -> None:
         with pytest.raises(ValueError, match=r"."):
-            Policy(**kwargs)  # type: ignore[arg-type]
+            Policy(**kwargs)  # type: ignore[arg-type]  # each case names its own fields
 
 
 class TestCancellation:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slotline.notifier.domain.consent import Consent, Intent, Scope, read_keyword
+from slotline.notifier.domain.consent import Consent, Intent, Keyword, Scope, read_keyword
 
 pytestmark = pytest.mark.unit
 
@@ -48,23 +48,30 @@ class TestReadingAReply:
         assert read_keyword(text) is None
 
 
+def keyword(text: str) -> Keyword:
+    """``text`` read as the keyword it is."""
+    found = read_keyword(text)
+    assert found is not None, f"{text!r} is no keyword"
+    return found
+
+
 class TestConsentOfANumber:
     def test_stop_revokes_transactional_and_marketing_once(self) -> None:
         consent = Consent(tenant_id="t", address="+306912345678")
-        assert consent.reply(read_keyword("STOP"))  # type: ignore[arg-type]
+        assert consent.reply(keyword("STOP"))
         assert not consent.allows(Scope.TRANSACTIONAL)
         assert not consent.allows(Scope.MARKETING)
-        assert not consent.reply(read_keyword("QUIT"))  # type: ignore[arg-type]
+        assert not consent.reply(keyword("QUIT"))
         changes = [e for e in consent.collect_events() if isinstance(e, Consent.Changed)]
         assert [(e.scope, e.granted, e.keyword) for e in changes] == [("all", False, "STOP")]
 
     def test_start_restores_transactional_but_never_assumes_marketing(self) -> None:
         consent = Consent(tenant_id="t", address="+306912345678")
-        consent.reply(read_keyword("STOPALL"))  # type: ignore[arg-type]
-        assert consent.reply(read_keyword("START"))  # type: ignore[arg-type]
+        consent.reply(keyword("STOPALL"))
+        assert consent.reply(keyword("START"))
         assert consent.allows(Scope.TRANSACTIONAL)
         assert not consent.allows(Scope.MARKETING)
 
     def test_start_without_a_stop_changes_nothing(self) -> None:
         consent = Consent(tenant_id="t", address="+306912345678")
-        assert not consent.reply(read_keyword("START"))  # type: ignore[arg-type]
+        assert not consent.reply(keyword("START"))

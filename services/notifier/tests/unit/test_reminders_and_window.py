@@ -85,7 +85,7 @@ def message(**changes: object) -> QueuedMessage:
         "to_email": "ana@example.com",
     }
     values.update(changes)
-    return QueuedMessage(**values)  # type: ignore[arg-type]
+    return QueuedMessage(**values)  # type: ignore[arg-type]  # fields of several types, by name
 
 
 class TestDecidingAboutADueMessage:

@@ -27,13 +27,13 @@ def tier(**changes: object) -> TierPolicy:
         "free_changes": 1,
         "change_fee": None,
     }
-    return TierPolicy(**(values | changes))  # type: ignore[arg-type]
+    return TierPolicy(**(values | changes))  # type: ignore[arg-type]  # fields of several types
 
 
 class TestMoney:
     def test_floats_are_refused(self) -> None:
         with pytest.raises(TypeError):
-            Money(12.5, "EUR")  # type: ignore[arg-type]
+            Money(12.5, "EUR")  # type: ignore[arg-type]  # a float on purpose: it is refused
 
     def test_tax_is_rounded_half_up_in_whole_cents(self) -> None:
         assert tax_included_in(12400, 2400) == 2400
