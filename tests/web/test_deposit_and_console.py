@@ -4,6 +4,7 @@ a reload, and a callback task is cleared before its SLA."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -126,7 +127,5 @@ def _days_ahead(days: int) -> str:
     )
 
 
-def _ticking() -> object:
-    import re
-
+def _ticking() -> re.Pattern[str]:
     return re.compile(r"^1[0-5]:\d\d$|^\d:\d\d$")
