@@ -25,6 +25,7 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,14 +272,12 @@ async def main() -> int:
                 requests = TextBackRequests(bootstrap)
                 await requests.start()
                 await asyncio.sleep(6)  # let both consumer groups finish joining
+                phases: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+                    ("text-back latency", lambda: text_back_latency(intake, simulator, requests)),
+                    ("webhook throughput", lambda: webhook_throughput(intake)),
+                ]
                 try:
-                    for name, phase in (
-                        (
-                            "text-back latency",
-                            lambda: text_back_latency(intake, simulator, requests),
-                        ),
-                        ("webhook throughput", lambda: webhook_throughput(intake)),
-                    ):
+                    for name, phase in phases:
                         phase_began = time.monotonic()
                         try:
                             await phase()

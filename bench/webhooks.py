@@ -94,7 +94,7 @@ async def measure(
             await asyncio.sleep(0.1)
     finally:
         await broker.stop()
-    arrived = {}
+    arrived: dict[str, float] = {}
     for received in hooks.of("bench"):
         arrived.setdefault(received.webhook_id, received.at)
     latencies = [(arrived[i] - t) * 1000 for i, t in committed.items() if i in arrived]

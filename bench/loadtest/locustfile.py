@@ -91,7 +91,7 @@ class Customer(HttpUser):
     def change(self, manage: str) -> None:
         if random.random() < 0.5:
             path, body = f"/v1/manage/{manage}/cancel", {"reason": "plans changed"}
-            wanted = (200,)
+            wanted: tuple[int, ...] = (200,)
         else:
             later = self.slots()
             if not later:
