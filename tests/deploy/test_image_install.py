@@ -130,7 +130,7 @@ async def test_the_init_job_commands_make_the_topics_and_schemas(
     finally:
         stop_broker()
     with psycopg.connect(database_url) as conn:
-        owners = dict(
+        owners: dict[str, str] = dict(
             conn.execute("SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace").fetchall()
         )
     schemas = job["containers"][0]["args"][3:]
