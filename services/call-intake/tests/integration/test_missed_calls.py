@@ -4,12 +4,14 @@ requests, callback tasks, opt-outs, bookings and SLA escalations out."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from slotline.call_intake.domain.call import Call
+from slotline.call_intake.testing import Intake
 from slotline.events.contract.booking import BookingConfirmed
 from slotline.events.contract.callbacks import (
     CallbackTaskClosed,
@@ -38,7 +40,7 @@ def sid() -> str:
     return f"CA{uuid.uuid4().hex}"
 
 
-async def open_tasks(intake: Any, tenant_id: str) -> list[dict[str, Any]]:
+async def open_tasks(intake: Intake, tenant_id: str) -> list[dict[str, Any]]:
     response = await intake.service.client.get(
         "/v1/callbacks", headers=bearer("front_desk", tenant_id)
     )
@@ -49,7 +51,7 @@ async def open_tasks(intake: Any, tenant_id: str) -> list[dict[str, Any]]:
 
 class TestWebhookSignatures:
     async def test_unsigned_and_badly_signed_webhooks_are_refused_and_change_nothing(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         phone = await intake.new_tenant()
         call_sid = sid()
@@ -64,7 +66,7 @@ class TestWebhookSignatures:
         assert signed.status_code == 200  # the same request, correctly signed
         assert Call.create_id(phone.tenant_id, call_sid) in intake.app.repository
 
-    async def test_a_signature_over_different_parameters_is_refused(self, intake: Any) -> None:
+    async def test_a_signature_over_different_parameters_is_refused(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         call_sid = sid()
         sent = {"CallSid": call_sid, "From": CALLER, "To": "+302100000001"}
@@ -76,14 +78,14 @@ class TestWebhookSignatures:
         assert response.status_code == 403
         assert Call.create_id(phone.tenant_id, call_sid) not in intake.app.repository
 
-    async def test_a_webhook_missing_a_field_gets_a_422_naming_it(self, intake: Any) -> None:
+    async def test_a_webhook_missing_a_field_gets_a_422_naming_it(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         response = await phone.post("/voice", {"CallSid": sid(), "From": CALLER})
         assert response.status_code == 422
         assert [e["field"] for e in response.json()["errors"]] == ["To"]
 
     async def test_a_flood_of_webhooks_from_one_address_is_refused_before_its_signature(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         phone = await intake.new_tenant()
         app, settings = intake.app, intake.service.runtime.settings
@@ -98,7 +100,7 @@ class TestWebhookSignatures:
 
 
 class TestAnsweredCall:
-    async def test_an_answered_call_creates_no_task(self, intake: Any) -> None:
+    async def test_an_answered_call_creates_no_task(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         call_sid = sid()
         ring = await phone.incoming(call_sid, CALLER)
@@ -119,7 +121,7 @@ class TestAnsweredCall:
 
 class TestMissedCall:
     async def test_no_answer_gives_one_text_back_and_one_task_due_in_15_minutes(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         phone = await intake.new_tenant()
         call_sid = sid()
@@ -155,7 +157,7 @@ class TestMissedCall:
         await eventually(queued)
         assert [t["task_id"] for t in await queued()] == [tasks[0]["task_id"]]
 
-    async def test_a_second_miss_in_the_window_sends_no_second_text(self, intake: Any) -> None:
+    async def test_a_second_miss_in_the_window_sends_no_second_text(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         first, second = sid(), sid()
         await phone.missed_call(first, CALLER)
@@ -173,7 +175,7 @@ class TestMissedCall:
         tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskCreated)
         assert len(tasks) == 1  # the open task takes the second call
 
-    async def test_a_retried_webhook_changes_nothing(self, intake: Any) -> None:
+    async def test_a_retried_webhook_changes_nothing(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         call_sid = sid()
         first = await phone.incoming(call_sid, CALLER)
@@ -188,7 +190,9 @@ class TestMissedCall:
 
 
 class TestOptedOutCaller:
-    async def test_a_caller_who_opted_out_gets_no_text_but_still_a_task(self, intake: Any) -> None:
+    async def test_a_caller_who_opted_out_gets_no_text_but_still_a_task(
+        self, intake: Intake
+    ) -> None:
         phone = await intake.new_tenant()
         stop = ConsentChanged(
             tenant_id=phone.tenant_id,
@@ -198,7 +202,7 @@ class TestOptedOutCaller:
             granted=False,
             keyword="STOP",
         )
-        broker = intake.service.runtime.broker
+        broker = intake.broker
         await broker.publish(stop.to_json(), topic=NOTIFICATIONS_EVENTS, key=b"consent")
 
         from slotline.call_intake.domain.caller import Caller
@@ -225,7 +229,7 @@ class TestOptedOutCaller:
 
 class TestBookingFromTheCaller:
     async def test_a_booking_from_that_number_closes_the_task_and_credits_the_call(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         phone = await intake.new_tenant()
         call_sid = sid()
@@ -251,7 +255,7 @@ class TestBookingFromTheCaller:
             resource_ids=["res-1"],
             source_call_id=call_id,
         )
-        broker = intake.service.runtime.broker
+        broker = intake.broker
         for _ in range(2):  # delivered twice: applied once
             await broker.publish(confirmed.to_json(), topic=BOOKING_EVENTS, key=booking_id.encode())
         closed = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskClosed)
@@ -293,12 +297,12 @@ class TestBookingFromTheCaller:
         assert body["call_to_booking_conversion"] == 1.0
 
 
-async def _has(probe: Any, kind: str) -> bool:
+async def _has(probe: Callable[[], Awaitable[list[str]]], kind: str) -> bool:
     return kind in await probe()
 
 
 class TestSlaEscalation:
-    async def test_the_manager_is_told_before_and_at_the_breach(self, intake: Any) -> None:
+    async def test_the_manager_is_told_before_and_at_the_breach(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         await phone.missed_call(sid(), CALLER)
         tasks = await intake.published(CALLS_EVENTS, phone.tenant_id, CallbackTaskCreated)
@@ -329,13 +333,13 @@ class TestSlaEscalation:
             intake.clock.now = start
 
 
-async def _has_open(intake: Any, tenant_id: str) -> bool:
+async def _has_open(intake: Intake, tenant_id: str) -> bool:
     return bool(await open_tasks(intake, tenant_id))
 
 
 class TestQuietHours:
     async def test_a_plan_may_hold_text_backs_until_eight_in_the_callers_morning(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         phone = await intake.new_tenant(hold_text_backs_in_quiet_hours=True)
         start = intake.clock()
@@ -366,7 +370,7 @@ class TestSmsPumpingGuard:
     """Anyone can make the service send a text (call, hang up): text-backs per number and
     per tenant are bounded, counted in the database by every replica together."""
 
-    async def test_a_number_gets_at_most_three_text_backs_an_hour(self, intake: Any) -> None:
+    async def test_a_number_gets_at_most_three_text_backs_an_hour(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         calls = [sid() for _ in range(4)]
         try:
@@ -386,7 +390,9 @@ class TestSmsPumpingGuard:
         metrics = (await intake.service.client.get("/metrics")).text
         assert 'slotline_text_backs_refused_total{reason="sms_limit_per_number"}' in metrics
 
-    async def test_a_tenant_over_its_hourly_text_backs_texts_nobody_more(self, intake: Any) -> None:
+    async def test_a_tenant_over_its_hourly_text_backs_texts_nobody_more(
+        self, intake: Intake
+    ) -> None:
         phone = await intake.new_tenant()
         app = intake.app
         storage = PostgresStorage(lambda: app.sql_recorder.transaction(commit=True), app.schema)

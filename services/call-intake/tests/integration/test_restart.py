@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 import pytest
 
 from slotline.call_intake.application import CallIntakeApplication
+from slotline.call_intake.testing import OPEN_HOURS, Clock, Telephony, plan, settings_for
 from slotline.call_intake.wiring import service_spec
 from slotline.events.contract.callbacks import CallbackTaskCreated
 from slotline.events.contract.notifications import EscalationRequested
@@ -33,10 +34,9 @@ async def of_type(bootstrap: str, topic: str, tenant: str, kind: type[M]) -> lis
 
 class TestRestart:
     async def test_a_task_opened_before_a_restart_is_queued_and_escalated_after_it(
-        self, database_url: str, kafka_bootstrap: str, kit: Any
+        self, database_url: str, kafka_bootstrap: str
     ) -> None:
-        clock = kit.Clock(kit.OPEN_HOURS)
-        settings_for, plan, telephony = kit.settings_for, kit.plan, kit.Telephony
+        clock = Clock(OPEN_HOURS)
         tenant = f"clinic-{uuid.uuid4().hex[:8]}"
         settings = settings_for(database_url, kafka_bootstrap)
         async with running(service_spec(settings)) as first:
@@ -45,7 +45,7 @@ class TestRestart:
                 "/v1/call-plan", json=plan(), headers=bearer("manager", tenant)
             )
             assert put.status_code == 200
-            await telephony(first, tenant).missed_call(f"CA{uuid.uuid4().hex}", "+306912345678")
+            await Telephony(first, tenant).missed_call(f"CA{uuid.uuid4().hex}", "+306912345678")
         # Stopped as soon as the webhook was answered: relay and view may not have run.
 
         clock.advance(timedelta(minutes=16))  # the deadline passed while it was down

@@ -6,15 +6,18 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from slotline.call_intake.domain.intent import BookingIntent
 from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.http import whatsapp as whatsapp_http
+from slotline.call_intake.testing import Intake
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.callbacks import CallbackAttemptRecorded, CallbackTaskCreated
 from slotline.events.contract.calls import LeadCaptured, WhatsAppMessageReceived
@@ -82,21 +85,21 @@ def signed(raw: bytes, secret: str = APP_SECRET) -> dict[str, str]:
 
 
 async def post_whatsapp(
-    intake: Any, tenant: str, body: dict[str, Any], secret: str = APP_SECRET
-) -> Any:
+    intake: Intake, tenant: str, body: dict[str, Any], secret: str = APP_SECRET
+) -> httpx.Response:
     raw = json.dumps(body).encode()
     return await intake.service.client.post(
         f"/v1/whatsapp/{tenant}/webhook", content=raw, headers=signed(raw, secret)
     )
 
 
-def recorded(intake: Any, tenant: str, message_id: str) -> bool:
+def recorded(intake: Intake, tenant: str, message_id: str) -> bool:
     """Whether the store holds this tenant's message (the webhook took it)."""
     message_key = InboundMessage.create_id(tenant, message_id)
     return message_key in intake.app.get_many([message_key])
 
 
-async def refused_count(intake: Any, reason: str) -> float:
+async def refused_count(intake: Intake, reason: str) -> float:
     """``slotline_whatsapp_refused_total{reason=...}`` on the service's /metrics."""
     text = (await intake.service.client.get("/metrics")).text
     for family in text_string_to_metric_families(text):
@@ -109,7 +112,7 @@ async def refused_count(intake: Any, reason: str) -> float:
 
 class TestWhatsAppInbound:
     async def test_the_subscription_check_echoes_the_challenge_only_with_the_token(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         url = "/v1/whatsapp/t1/webhook"
         params = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
@@ -120,7 +123,7 @@ class TestWhatsAppInbound:
         wrong = await intake.service.client.get(url, params=params | {"hub.verify_token": "x"})
         assert wrong.status_code == 403
 
-    async def test_a_message_becomes_a_lead_and_a_task_once(self, intake: Any) -> None:
+    async def test_a_message_becomes_a_lead_and_a_task_once(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         message_id = wamid()
         body = notification(
@@ -142,7 +145,7 @@ class TestWhatsAppInbound:
         assert [(t["source"], t["lead_id"]) for t in tasks] == [("whatsapp", leads[0]["lead_id"])]
 
     async def test_a_message_with_a_booking_intent_becomes_a_booking_request(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         phone = await intake.new_tenant()
         slot = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -169,7 +172,7 @@ class TestWhatsAppInbound:
         assert request["source_call_id"] == "call-1"
         assert request["aggregate_id"] == request["request_id"]
 
-    async def test_a_payload_of_the_wrong_shape_gets_a_422(self, intake: Any) -> None:
+    async def test_a_payload_of_the_wrong_shape_gets_a_422(self, intake: Intake) -> None:
         response = await post_whatsapp(intake, "t1", {"entry": [{"changes": [{"value": 3}]}]})
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"].startswith("entry[0].changes[0].value")
@@ -182,7 +185,7 @@ class TestTheSubscriptionCheck:
     URL = "/v1/whatsapp/t1/webhook"
     PARAMS = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
 
-    async def test_every_failure_gets_the_same_generic_answer(self, intake: Any) -> None:
+    async def test_every_failure_gets_the_same_generic_answer(self, intake: Intake) -> None:
         client = intake.service.client
         answers = [
             await client.get(self.URL, params=self.PARAMS | {"hub.verify_token": "x"}),
@@ -202,7 +205,7 @@ class TestTheSubscriptionCheck:
         assert all("verify_token" not in a.text for a in answers)
 
     async def test_the_token_is_compared_in_constant_time(
-        self, intake: Any, monkeypatch: pytest.MonkeyPatch
+        self, intake: Intake, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         compared: list[tuple[bytes, bytes]] = []
         real = hmac.compare_digest
@@ -211,7 +214,7 @@ class TestTheSubscriptionCheck:
             compared.append((a, b))
             return real(a, b)
 
-        monkeypatch.setattr(whatsapp_http.hmac, "compare_digest", spy)
+        monkeypatch.setattr(f"{whatsapp_http.__name__}.hmac.compare_digest", spy)
         params = self.PARAMS | {"hub.verify_token": "local-whatsapp-verify-token"}
         ok = await intake.service.client.get(self.URL, params=params)
         assert (ok.status_code, ok.text) == (200, "1158201444")
@@ -223,7 +226,7 @@ class TestRoutingByTheSignedNumber:
     the ``phone_number_id`` inside the signed body must be one of that tenant's numbers."""
 
     async def test_a_message_for_another_tenants_number_is_refused_and_records_nothing(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         ours, theirs = await intake.new_tenant(), await intake.new_tenant()
         message_id = wamid()
@@ -241,7 +244,7 @@ class TestRoutingByTheSignedNumber:
         assert [r["message_id"] for r in received] == [message_id]
         assert await intake.published(CALLS_EVENTS, ours.tenant_id, WhatsAppMessageReceived) == []
 
-    async def test_one_foreign_change_refuses_the_whole_payload(self, intake: Any) -> None:
+    async def test_one_foreign_change_refuses_the_whole_payload(self, intake: Intake) -> None:
         ours, theirs = await intake.new_tenant(), await intake.new_tenant()
         mine, foreign = wamid(), wamid()
         body = notification(mine, "Hello", to=ours.whatsapp_number_id)
@@ -252,7 +255,7 @@ class TestRoutingByTheSignedNumber:
         assert not recorded(intake, ours.tenant_id, mine)
         assert not recorded(intake, ours.tenant_id, foreign)
 
-    async def test_a_message_without_a_phone_number_id_is_refused(self, intake: Any) -> None:
+    async def test_a_message_without_a_phone_number_id_is_refused(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         message_id = wamid()
         body = notification(message_id, "Hello", to=phone.whatsapp_number_id)
@@ -261,7 +264,9 @@ class TestRoutingByTheSignedNumber:
         assert response.status_code == 403
         assert not recorded(intake, phone.tenant_id, message_id)
 
-    async def test_a_tenant_without_whatsapp_numbers_takes_no_messages(self, intake: Any) -> None:
+    async def test_a_tenant_without_whatsapp_numbers_takes_no_messages(
+        self, intake: Intake
+    ) -> None:
         phone = await intake.new_tenant(whatsapp_numbers=[])
         message_id = wamid()
         body = notification(message_id, "Hello", to=phone.whatsapp_number_id)
@@ -269,7 +274,7 @@ class TestRoutingByTheSignedNumber:
         assert response.status_code == 403
         assert not recorded(intake, phone.tenant_id, message_id)
 
-    async def test_status_updates_alone_need_no_number(self, intake: Any) -> None:
+    async def test_status_updates_alone_need_no_number(self, intake: Intake) -> None:
         """Statuses report on messages we sent (the notifier's business); nothing is
         recorded from them, so they are accepted whatever number they name."""
         phone = await intake.new_tenant()
@@ -284,10 +289,10 @@ class TestStaleMessages:
     is not taken: answered 200 with ``stale`` counted, logged and on /metrics."""
 
     async def test_a_message_older_than_the_limit_is_counted_stale_and_records_nothing(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         phone = await intake.new_tenant()
-        limit = intake.service.runtime.settings.whatsapp_max_age_seconds
+        limit = intake.settings.whatsapp_max_age_seconds
         before = await refused_count(intake, "stale")
         message_id = wamid()
         old = intake.clock.now - timedelta(seconds=limit + 1)
@@ -300,9 +305,9 @@ class TestStaleMessages:
         assert not recorded(intake, phone.tenant_id, message_id)
         assert await refused_count(intake, "stale") == before + 1
 
-    async def test_a_message_just_inside_the_limit_is_taken(self, intake: Any) -> None:
+    async def test_a_message_just_inside_the_limit_is_taken(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
-        limit = intake.service.runtime.settings.whatsapp_max_age_seconds
+        limit = intake.settings.whatsapp_max_age_seconds
         message_id = wamid()
         recent = intake.clock.now - timedelta(seconds=limit)
         body = notification(message_id, "Hello", to=phone.whatsapp_number_id, sent_at=recent)
@@ -315,7 +320,7 @@ class TestTheSignatureComesFirst:
     """The body is authenticated before it is parsed, and capped before it is read."""
 
     async def test_an_unsigned_body_that_is_not_json_is_a_403_not_a_parse_error(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         response = await intake.service.client.post(
             "/v1/whatsapp/t1/webhook",
@@ -325,7 +330,7 @@ class TestTheSignatureComesFirst:
         assert response.status_code == 403
 
     async def test_a_body_over_the_webhook_limit_is_a_413_before_the_signature(
-        self, intake: Any
+        self, intake: Intake
     ) -> None:
         limit = intake.service.runtime.settings.http_max_webhook_body_kb * 1024
         raw = b" " * (limit + 1)
@@ -336,7 +341,7 @@ class TestTheSignatureComesFirst:
 
 
 class TestFrontDeskQueue:
-    async def test_tasks_come_most_urgent_first_and_live_over_sse(self, intake: Any) -> None:
+    async def test_tasks_come_most_urgent_first_and_live_over_sse(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         desk = bearer("front_desk", phone.tenant_id, subject="maria")
         api = intake.service.client
@@ -362,7 +367,7 @@ class TestFrontDeskQueue:
         assert queue[0]["deadline"] < queue[1]["deadline"]
         assert len(snapshot) in (0, 1)
 
-    async def test_claim_attempt_and_close(self, intake: Any) -> None:
+    async def test_claim_attempt_and_close(self, intake: Intake) -> None:
         phone = await intake.new_tenant()
         api = intake.service.client
         maria = bearer("front_desk", phone.tenant_id, subject="maria")
@@ -405,12 +410,12 @@ class TestFrontDeskQueue:
         )
         assert [a["result"] for a in attempts] == ["no_answer", "reached"]
 
-    async def test_a_staff_token_cannot_read_the_queue(self, intake: Any) -> None:
+    async def test_a_staff_token_cannot_read_the_queue(self, intake: Intake) -> None:
         response = await intake.service.client.get("/v1/callbacks", headers=bearer("staff", "t1"))
         assert response.status_code == 403
 
 
-async def _sse(lines: Any) -> Any:
+async def _sse(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, Any]]:
     event, data = "message", ""
     async for line in lines:
         if line.startswith("event:"):

@@ -163,7 +163,9 @@ class TestTwiml:
         )
         root = twiml(xml)
         assert root.tag == "Response"
-        assert root.find("Say").text == "Recorded."  # type: ignore[union-attr]
+        say = root.find("Say")
+        assert say is not None
+        assert say.text == "Recorded."
         dial = root.find("Dial")
         assert dial is not None
         assert dial.get("action") == "/v1/telephony/t/dial?step=1"
@@ -173,7 +175,9 @@ class TestTwiml:
 
     def test_text_is_escaped_not_concatenated(self) -> None:
         xml = render(HangUp("Tom & Jerry <closed>"), "/x")
-        assert twiml(xml).find("Say").text == "Tom & Jerry <closed>"  # type: ignore[union-attr]
+        say = twiml(xml).find("Say")
+        assert say is not None
+        assert say.text == "Tom & Jerry <closed>"
 
     def test_voicemail_records_with_a_transcription_callback(self) -> None:
         record = twiml(render(TakeVoicemail("Leave a message"), "/v1/telephony/t")).find("Record")

@@ -3,8 +3,6 @@ once, and the parsed plan cached only for a version that was stored."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from eventsourcing.persistence import Tracking
 
@@ -48,7 +46,7 @@ class TestConsumedMessages:
 
         app.consent_changed(TENANT, PHONE, "transactional", False, "STOP", tracking)
 
-        caller = app.repository.get(Caller.create_id(TENANT, PHONE))
+        caller: Caller = app.repository.get(Caller.create_id(TENANT, PHONE))
         assert caller.opted_out
         assert app.applied(tracking)
 
@@ -56,7 +54,7 @@ class TestConsumedMessages:
         app = in_memory()
         tracking = Tracking("notifications|t|1", 1)
         app.consent_changed(TENANT, PHONE, "transactional", False, "STOP", tracking)
-        version = app.repository.get(Caller.create_id(TENANT, PHONE)).version
+        version: int = app.repository.get(Caller.create_id(TENANT, PHONE)).version
 
         with pytest.raises(AlreadyApplied):
             app.consent_changed(TENANT, PHONE, "transactional", True, "START", tracking)
@@ -66,8 +64,9 @@ class TestConsumedMessages:
     def test_the_inbox_hears_a_second_delivery_as_applied_before(self) -> None:
         app = in_memory()
         tracking = Tracking("notifications|t|1", 1)
-        message: Any = notifications.ConsentChanged.model_construct(
+        message = notifications.ConsentChanged.model_construct(
             tenant_id=TENANT,
+            aggregate_id=f"consent:{PHONE}",
             phone=PHONE,
             scope=notifications.ConsentScope.TRANSACTIONAL,
             granted=False,
