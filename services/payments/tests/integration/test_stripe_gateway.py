@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -120,7 +120,7 @@ def server() -> Iterator[StripeLike]:
 
 
 @pytest.fixture
-def play(server: StripeLike) -> Any:
+def play(server: StripeLike) -> Callable[[str], Recording]:
     def start(scenario: str) -> Recording:
         server.recording = Recording(exchanges=[dict(e) for e in RECORDED[scenario]])
         return server.recording
@@ -146,7 +146,7 @@ def finished(recording: Recording) -> None:
 
 class TestAuthorising:
     def test_a_deposit_is_a_confirmed_manual_capture_payment_intent_with_our_key(
-        self, play: Any, stripe_gateway: StripeGateway
+        self, play: Callable[[str], Recording], stripe_gateway: StripeGateway
     ) -> None:
         recording = play("authorize")
         fact = stripe_gateway.authorize(REQUEST, "slotline-ledger-3-authorize")
@@ -155,7 +155,7 @@ class TestAuthorising:
         finished(recording)
 
     def test_a_card_token_is_sent_as_payment_method_data(
-        self, play: Any, stripe_gateway: StripeGateway
+        self, play: Callable[[str], Recording], stripe_gateway: StripeGateway
     ) -> None:
         recording = play("card_token")
         request = PaymentRequest("acme", "bk-1", "pay-1", 5000, "EUR", "tok_visa")
@@ -163,7 +163,7 @@ class TestAuthorising:
         finished(recording)
 
     def test_a_card_error_is_a_refusal_with_its_decline_code(
-        self, play: Any, stripe_gateway: StripeGateway
+        self, play: Callable[[str], Recording], stripe_gateway: StripeGateway
     ) -> None:
         recording = play("insufficient_funds")
         fact = stripe_gateway.authorize(REQUEST, "k")
@@ -175,7 +175,7 @@ class TestAuthorising:
         finished(recording)
 
     def test_3d_secure_is_authentication_required(
-        self, play: Any, stripe_gateway: StripeGateway
+        self, play: Callable[[str], Recording], stripe_gateway: StripeGateway
     ) -> None:
         recording = play("authentication_required")
         fact = stripe_gateway.authorize(REQUEST, "k")
@@ -186,7 +186,7 @@ class TestAuthorising:
 
 class TestAfterAuthorising:
     def test_a_partial_capture_takes_only_that_amount(
-        self, play: Any, stripe_gateway: StripeGateway
+        self, play: Callable[[str], Recording], stripe_gateway: StripeGateway
     ) -> None:
         recording = play("partial_capture")
         assert stripe_gateway.capture(ADDRESS, 2000, "k-capture") == Captured(
@@ -195,14 +195,14 @@ class TestAfterAuthorising:
         finished(recording)
 
     def test_a_void_cancels_the_payment_intent(
-        self, play: Any, stripe_gateway: StripeGateway
+        self, play: Callable[[str], Recording], stripe_gateway: StripeGateway
     ) -> None:
         recording = play("void")
         assert stripe_gateway.void(ADDRESS, "k-void") == Voided("pay-1")
         finished(recording)
 
     def test_a_partial_refund_carries_our_refund_id(
-        self, play: Any, stripe_gateway: StripeGateway
+        self, play: Callable[[str], Recording], stripe_gateway: StripeGateway
     ) -> None:
         recording = play("partial_refund")
         fact = stripe_gateway.refund(ADDRESS, "refund-1", 3000, "k-refund")
@@ -210,7 +210,7 @@ class TestAfterAuthorising:
         finished(recording)
 
     def test_an_unavailable_api_is_retried_with_the_same_key(
-        self, play: Any, stripe_gateway: StripeGateway
+        self, play: Callable[[str], Recording], stripe_gateway: StripeGateway
     ) -> None:
         recording = play("unavailable_then_captured")
         with pytest.raises(GatewayUnavailable):
@@ -228,7 +228,7 @@ class TestAfterAuthorising:
 
 class TestReconcilingAndWebhooks:
     def test_the_state_of_a_payment_is_its_intent_and_its_refunds(
-        self, play: Any, stripe_gateway: StripeGateway
+        self, play: Callable[[str], Recording], stripe_gateway: StripeGateway
     ) -> None:
         recording = play("state")
         facts = stripe_gateway.state_of(ADDRESS)
@@ -239,7 +239,7 @@ class TestReconcilingAndWebhooks:
         finished(recording)
 
     def test_a_payment_without_a_reference_is_found_by_its_metadata(
-        self, play: Any, stripe_gateway: StripeGateway
+        self, play: Callable[[str], Recording], stripe_gateway: StripeGateway
     ) -> None:
         recording = play("search")
         facts = stripe_gateway.state_of(PaymentAddress("acme", "bk-1", "pay-1", None))
