@@ -41,7 +41,7 @@ def test_a_read_keeps_the_connections_prepared_statements(database_url: str) -> 
     reads end with COMMIT."""
     ensure_schema(database_url, "tally_reads")
     env = {**postgres_env(database_url, "tally_reads", pool_size=1), "POSTGRES_MAX_OVERFLOW": "0"}
-    datastore = TallyApplication(env=env).recorder.datastore  # type: ignore[attr-defined]
+    datastore = TallyApplication(env=env).sql_recorder.datastore
     with datastore.transaction(commit=False) as cursor:
         cursor.execute("SELECT pg_backend_pid() AS pid, 'kept' AS word", prepare=True)
         first = cursor.fetchone()
@@ -51,5 +51,7 @@ def test_a_read_keeps_the_connections_prepared_statements(database_url: str) -> 
             " WHERE statement LIKE '%''kept''%'"
         )
         second = cursor.fetchone()
+    assert first is not None
+    assert second is not None
     assert first["pid"] == second["pid"]  # one pooled connection
     assert second["n"] == 1

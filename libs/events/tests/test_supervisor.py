@@ -12,7 +12,7 @@ import time
 import pytest
 from tenacity import wait_fixed
 
-from slotline.events.local.supervisor import Supervisor
+from slotline.events.local.supervisor import Supervised, Supervisor
 
 pytestmark = pytest.mark.unit
 
@@ -34,25 +34,31 @@ def run_ticks(supervisor: Supervisor, seconds: float) -> str | None:
     return None
 
 
+def pid_of(supervised: Supervised) -> int:
+    """The process id of a started one."""
+    assert supervised.process is not None, f"{supervised.name} was never started"
+    return supervised.process.pid
+
+
 def test_a_killed_process_is_restarted_and_its_neighbour_is_untouched() -> None:
     said: list[str] = []
     restarted: list[str] = []
     supervisor = Supervisor(said.append, wait=wait_fixed(0.05))
     victim = supervisor.watch("availability", sleeper, lambda: restarted.append("availability"))
     neighbour = supervisor.watch("booking", sleeper)
-    first_pid, neighbour_pid = victim.process.pid, neighbour.process.pid  # type: ignore[union-attr]
+    first_pid, neighbour_pid = pid_of(victim), pid_of(neighbour)
     try:
         os.kill(first_pid, signal.SIGKILL)
         assert run_ticks(supervisor, 1.0) is None
         assert victim.alive
-        assert victim.process.pid != first_pid  # type: ignore[union-attr]
-        assert neighbour.process.pid == neighbour_pid  # type: ignore[union-attr]
+        assert pid_of(victim) != first_pid
+        assert pid_of(neighbour) == neighbour_pid
         assert restarted == ["availability"]
         assert any("availability exited unexpectedly (exit -9)" in line for line in said)
     finally:
         for supervised in supervisor.watched.values():
-            if supervised.alive:
-                supervised.process.kill()  # type: ignore[union-attr]
+            if supervised.alive and supervised.process is not None:
+                supervised.process.kill()
 
 
 def test_a_crash_loop_stops_the_stack_with_the_reason() -> None:

@@ -22,7 +22,7 @@ from slotline.payments.domain.facts import GatewayFact
 from slotline.payments.domain.ledger import Ledger
 from slotline.payments.domain.money import Money
 from slotline.payments.domain.operations import Operation, OperationKind
-from slotline.payments.domain.payment import PaymentStatus, Purpose
+from slotline.payments.domain.payment import Payment, PaymentStatus, Purpose
 from slotline.payments.gateway.simulator.network import CardNetwork, NetworkError
 from slotline.payments.reconciliation import Reconciler
 
@@ -62,6 +62,13 @@ def confirm(app: PaymentsApplication, booking_id: str) -> None:
     app.booking_confirmed("acme", booking_id, None, tracking)
 
 
+def deposit_of(app: PaymentsApplication, booking_id: str) -> Payment:
+    """The booking's deposit, which it has asked for."""
+    deposit = app.ledger("acme", booking_id).deposit
+    assert deposit is not None, f"{booking_id} has no deposit"
+    return deposit
+
+
 def dispatcher(app: PaymentsApplication, database_url: str, **options: Any) -> GatewayDispatcher:
     return GatewayDispatcher(app, database_url=database_url, attempts=1, **options)
 
@@ -82,11 +89,11 @@ class TestACrashBetweenTheCallAndTheLedgerWrite:
         with pytest.raises(Crash):
             await first.follow_once()
         assert charges(network, "b-crash") == [("requires_capture", 5000, 0)]
-        assert app.ledger("acme", "b-crash").deposit.status is PaymentStatus.AUTHORIZING  # type: ignore[union-attr]
+        assert deposit_of(app, "b-crash").status is PaymentStatus.AUTHORIZING
 
         restarted = dispatcher(app, database_url)
         await restarted.follow_once()
-        assert app.ledger("acme", "b-crash").deposit.status is PaymentStatus.AUTHORIZED  # type: ignore[union-attr]
+        assert deposit_of(app, "b-crash").status is PaymentStatus.AUTHORIZED
         assert charges(network, "b-crash") == [("requires_capture", 5000, 0)]  # still one
 
         confirm(app, "b-crash")
@@ -115,13 +122,13 @@ class TestACrashBetweenTheCallAndTheLedgerWrite:
         assert [(d.finding, d.repaired) for d in preview.drifts if d.booking_id == "b-lost"] == [
             ("capture the ledger missed", False)
         ]
-        assert app.ledger("acme", "b-lost").deposit.status is PaymentStatus.AUTHORIZED  # type: ignore[union-attr]
+        assert deposit_of(app, "b-lost").status is PaymentStatus.AUTHORIZED
 
         report = reconciler.run()
         mine = [d for d in report.drifts if d.booking_id == "b-lost"]
         assert [(d.finding, d.repaired) for d in mine] == [("capture the ledger missed", True)]
         ledger = app.ledger("acme", "b-lost")
-        assert ledger.deposit.status is PaymentStatus.CAPTURED  # type: ignore[union-attr]
+        assert deposit_of(app, "b-lost").status is PaymentStatus.CAPTURED
         assert not ledger.pending
         assert charges(network, "b-lost") == [("succeeded", 0, 5000)]
         assert not [
