@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import pytest
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import Notification, OperationalError
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -327,7 +328,7 @@ class TestBrokerRestart:
                 connection.execute("DROP TABLE IF EXISTS public.slotline_broker_epochs")
 
     async def test_a_republication_cut_short_by_a_failed_publish_starts_again(
-        self, tally_app: TallyApplication, database_url: str
+        self, tally_app: TallyApplication, database_url: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """A publish failing halfway through re-publishing (the broker refused a batch)
         restarts the relay's task from its recorded position: without remembering that it
@@ -363,14 +364,14 @@ class TestBrokerRestart:
 
             publish, calls = relay.publish, 0
 
-            async def fails_the_second_time(notifications: Any) -> None:
+            async def fails_the_second_time(notifications: Sequence[Notification]) -> None:
                 nonlocal calls
                 calls += 1
                 if calls == 2:
                     raise RuntimeError("the broker refused the batch")
                 await publish(notifications)
 
-            relay.publish = fails_the_second_time  # type: ignore[method-assign]
+            monkeypatch.setattr(relay, "publish", fails_the_second_time)
             port = kafka.port
             kafka.stop()
             kafka = EmbeddedKafka(port).start()
