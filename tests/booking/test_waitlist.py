@@ -5,7 +5,7 @@ the offer window (4 s here) runs out unclaimed, and ends booked once."""
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import anyio
@@ -29,6 +29,8 @@ from .conftest import Stack, form, future_start
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
+M = TypeVar("M", bound=Message)
+
 
 def waiting_for(clinic: Clinic, start: datetime, name: str, phone: str) -> dict[str, Any]:
     local = start.astimezone(ZoneInfo("Europe/Athens"))
@@ -43,12 +45,12 @@ def waiting_for(clinic: Clinic, start: datetime, name: str, phone: str) -> dict[
     }
 
 
-def published(stack: Stack, tenant: str, kind: type[Message]) -> list[Any]:
+def published(stack: Stack, tenant: str, kind: type[M]) -> list[M]:
     """The tenant's messages of one contract class, parsed as a consumer would."""
     return [m for m in stack.topics.published(kind) if m.tenant_id == tenant]
 
 
-async def one(stack: Stack, tenant: str, kind: type[Message], **fields: str) -> Any:
+async def one(stack: Stack, tenant: str, kind: type[M], **fields: str) -> M:
     async def arrived() -> bool:
         return any(
             all(getattr(m, k) == v for k, v in fields.items())

@@ -4,8 +4,9 @@ one key's messages in order, and the consumer goes on."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
+from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError as TrackingConflict
@@ -14,7 +15,10 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
+from slotline.events.envelope import Message
 from slotline.events.inbox import Identity, Inbox, Outcome, Rejected, Subscription
 from slotline.events.inbox import tracked_transaction as tracked
 from slotline.events.metrics import InboxMetrics
@@ -67,7 +71,7 @@ def inbox(producer_broker: KafkaBroker, ledger: TallyLedger, settings: ServiceSe
     return make_inbox(ledger, producer_broker, settings)
 
 
-async def outcomes(inbox: Inbox, messages: list[Any]) -> list[Outcome | None]:
+async def outcomes(inbox: Inbox, messages: Sequence[Message | bytes]) -> list[Outcome | None]:
     return [d.outcome for d in await inbox.apply(records_of(TALLY_TOPIC, messages))]
 
 
@@ -171,10 +175,12 @@ class TestGroupCommit:
             make_inbox(ledger, producer_broker, settings),
             [counted(source, 2) for source in sources],
         )
-        loads: list[list[Any]] = []
+        loads: list[list[UUID]] = []
         load_many = ledger.load_many
 
-        def counting(ids: Any, cursor: Any = None, take: bool = False) -> dict[Any, Any]:
+        def counting(
+            ids: Collection[UUID], cursor: Cursor[DictRow] | None = None, *, take: bool = False
+        ) -> dict[UUID, Any]:
             loads.append(list(ids))
             return load_many(ids, cursor=cursor, take=take)
 
@@ -195,7 +201,7 @@ class TestGroupCommit:
     async def test_a_message_whose_reads_fail_is_still_applied_by_its_handler(
         self, ledger: TallyLedger, producer_broker: KafkaBroker, settings: ServiceSettings
     ) -> None:
-        def unreadable(message: TallyCounted) -> list[Any]:
+        def unreadable(message: TallyCounted) -> list[UUID]:
             raise ValueError("no ids in this one")
 
         inbox = Inbox(ledger, producer_broker, settings, consumer="ledger", parser=parse_tally)
