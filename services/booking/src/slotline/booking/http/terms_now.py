@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from slotline.booking.domain.booking import Booking, BookingStatus
 from slotline.booking.http.card import Amount, amount
@@ -23,8 +23,15 @@ class ChangeTerms(BaseModel):
     can_move: bool
     within_free_window: bool
     free_cancellation_until: datetime
-    cancellation_fee: Amount | None
+    cancellation_fee: Amount | None = Field(description="What cancelling now would cost.")
     refund: Amount | None
+    late_cancellation_fee: Amount | None = Field(
+        description="What cancelling after free_cancellation_until costs (None: nothing)."
+    )
+    no_show_fee: Amount | None = Field(
+        description="What not coming without cancelling costs, from the start (None: nothing)."
+    )
+    starts_at: datetime = Field(description="The booking's start: the no-show fee's moment.")
     paid: Amount | None
     next_change_fee: Amount | None
     free_changes_left: int
@@ -41,6 +48,9 @@ def terms_now(booking: Booking, now: datetime) -> ChangeTerms:
         free_cancellation_until=booking.free_cancellation_until(),
         cancellation_fee=amount(decision.fee),
         refund=amount(decision.refund),
+        late_cancellation_fee=amount(policy.late_cancellation_fee),
+        no_show_fee=amount(policy.no_show_fee),
+        starts_at=booking.slot_start,
         paid=amount(booking.amount_paid),
         next_change_fee=amount(policy.change_fee_for(booking.changes + 1)),
         free_changes_left=max(0, policy.free_changes - booking.changes),

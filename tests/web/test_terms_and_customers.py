@@ -1,0 +1,90 @@
+"""What the customer is told before they confirm, and what the front desk finds: the
+manage page states the late-cancellation and no-show fees in plain words (English and
+Greek), even inside the free window; a caller who only called is found by phone and
+their timeline opens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from slotline.availability.demo import Clinic
+from slotline.events.testing.service import bearer
+
+from .conftest import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+FEES = {"late_cancellation_fee_minor": 2500, "no_show_fee_minor": 4000}
+
+
+async def book_in_three_days(stack: Stack, clinic: Clinic, phone: str) -> str:
+    """A confirmed booking three days ahead (inside the free window); its manage path."""
+    staff = bearer("staff", clinic.tenant_id)
+    slots = await stack.availability.client.get(
+        "/v1/slots",
+        params={
+            "service_id": str(clinic.service_id),
+            "from": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+            "limit": 1,
+        },
+        headers=staff,
+    )
+    start = slots.json()[0]["start"]
+    booked = await stack.booking.client.post(
+        "/v1/bookings",
+        json={
+            "name": "Eleni Fees",
+            "phone": phone,
+            "service_id": str(clinic.service_id),
+            "location_id": str(clinic.location_id),
+            "start": start,
+        },
+        headers=bearer("front_desk", clinic.tenant_id),
+    )
+    assert booked.status_code == 201, booked.text
+    return urlsplit(str(booked.json()["manage_url"])).path
+
+
+async def page(stack: Stack, path: str, language: str) -> str:
+    async with httpx.AsyncClient(base_url=stack.web_url) as web:
+        response = await web.get(path, headers={"Accept-Language": language})
+    assert response.status_code == 200, response.text
+    return " ".join(response.text.split())
+
+
+class TestTheManagePageStatesTheFees:
+    async def test_inside_the_free_window_it_says_what_late_cancelling_and_not_coming_cost(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        policy = await stack.booking.client.put(
+            "/v1/policies/standard", json=FEES, headers=bearer("manager", clinic.tenant_id)
+        )
+        assert policy.status_code == 200, policy.text
+        manage = await book_in_three_days(stack, clinic, "+30 694 555 0111")
+        terms: dict[str, Any] = (await stack.booking.client.get(f"{manage}/terms")).json()
+        assert terms["within_free_window"] is True
+        assert terms["late_cancellation_fee"]["amount_minor"] == 2500
+        assert terms["no_show_fee"]["amount_minor"] == 4000
+
+        english = await page(stack, manage, "en")
+        assert "You can cancel for free until" in english
+        assert "cancelling costs €25.00" in english
+        assert "without cancelling costs €40.00" in english
+        greek = await page(stack, manage, "el")
+        assert "η ακύρωση κοστίζει 25,00" in greek
+        assert "χωρίς να ακυρώσετε, η χρέωση είναι 40,00" in greek
+
+    async def test_without_fees_it_says_that_late_cancelling_and_not_coming_cost_nothing(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        manage = await book_in_three_days(stack, clinic, "+30 694 555 0112")
+        english = await page(stack, manage, "en")
+        assert "Cancelling later is free too." in english
+        assert "Not coming without cancelling costs nothing" in english
