@@ -10,7 +10,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from slotline.web import i18n
 
@@ -38,6 +39,24 @@ def lang_url(request: Request, language: str) -> str:
     return str(request.url.include_query_params(lang=language).replace(scheme="", netloc=""))
 
 
+def embedded(request: Request) -> bool:
+    """Whether the page is shown inside a business's own site (``?embed=1``)."""
+    return request.query_params.get("embed") == "1"
+
+
+def keep_embed(url: str, embed: bool) -> str:
+    """``url`` with ``embed=1`` added when the page is embedded: the one way every link,
+    form action and redirect of the booking pages stays inside the iframe."""
+    if not embed:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}embed=1"
+
+
+@pass_context
+def _link(context: Context, url: str) -> str:
+    return keep_embed(url, bool(context.get("embedded")))
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("slotline.web", "templates"),
@@ -50,7 +69,11 @@ def _environment() -> Environment:
     env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(day=i18n.day, short_day=i18n.short_day, time=i18n.time_of, money=i18n.money)
     env.globals.update(
-        static=static_url, css=_CSS["app.css"], languages=i18n.NAMES, lang_url=lang_url
+        static=static_url,
+        css=_CSS["app.css"],
+        languages=i18n.NAMES,
+        lang_url=lang_url,
+        link=_link,
     )
     return env
 
@@ -65,7 +88,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "lang": i18n.current(),
         "path": request.url.path,
         "query": request.url.query,
-        "embedded": request.query_params.get("embed") == "1",
+        "embedded": embedded(request),
         "brand": None,
         "csrf": "",
         "staff": None,

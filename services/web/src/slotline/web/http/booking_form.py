@@ -24,7 +24,7 @@ from slotline.web.domain.details import Details
 from slotline.web.http.deps import Context, Web
 from slotline.web.http.payment import SIMULATED_CARDS, card_choice
 from slotline.web.http.shop import Key, Shop, Tenant, client_of, now, offered, shop
-from slotline.web.rendering import render
+from slotline.web.rendering import embedded, keep_embed, render
 
 router = APIRouter(tags=["booking page"])
 
@@ -104,7 +104,7 @@ async def submit(
     card: dict[str, Any] = answer.json()
     if answer.status_code in (201, 202):
         manage = urlsplit(card["manage_url"]).path
-        return RedirectResponse(f"{manage}?booked=1", 303)
+        return RedirectResponse(keep_embed(f"{manage}?booked=1", embedded(request)), 303)
     if answer.status_code == 409 and card.get("reason") == "payment_failed":
         return render(
             request,

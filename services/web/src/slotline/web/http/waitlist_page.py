@@ -27,15 +27,11 @@ from slotline.web.domain.details import Details
 from slotline.web.domain.waitlist import RANGE_FIELDS, Wish, local_day
 from slotline.web.http.deps import Web
 from slotline.web.http.shop import Key, Shop, Tenant, client_of, now, shop
-from slotline.web.rendering import render
+from slotline.web.rendering import embedded, keep_embed, render
 
 router = APIRouter(tags=["booking page"])
 
 PlaceToken = Annotated[str, Path(min_length=20, max_length=2048)]
-
-
-def _embed(request: Request, sep: str = "?") -> str:
-    return f"{sep}embed=1" if request.query_params.get("embed") == "1" else ""
 
 
 def _today(found: Shop) -> date:
@@ -54,7 +50,7 @@ async def waitlist_form(
 ) -> Response:
     found = await shop(request, web, tenant, location, service)
     if day < _today(found):
-        return RedirectResponse(f"{found.base}{_embed(request)}", 303)
+        return RedirectResponse(keep_embed(found.base, embedded(request)), 303)
     return _form_page(request, found, Wish.of(day, {"staff_id": staff}), Details())
 
 
@@ -84,7 +80,7 @@ async def join(tenant: Tenant, location: Key, service: Key, request: Request, we
         token = urlsplit(answer.json()["link"]).path.rsplit("/", 1)[-1]
         via = "both" if details.phone and details.email else "phone" if details.phone else "email"
         return RedirectResponse(
-            f"{found.base}/waitlist/{token}?via={via}{_embed(request, '&')}", 303
+            keep_embed(f"{found.base}/waitlist/{token}?via={via}", embedded(request)), 303
         )
     if answer.status_code == 422:
         for name in details.refused(answer.json().get("errors", [])):
@@ -139,7 +135,7 @@ async def leave(
     answer = await web.services.booking.leave_waitlist(token)
     if answer.status_code not in (200, 404):
         raise HTTPException(502, f"booking answered {answer.status_code}")
-    return RedirectResponse(f"{found.base}/waitlist/{token}{_embed(request)}", 303)
+    return RedirectResponse(keep_embed(f"{found.base}/waitlist/{token}", embedded(request)), 303)
 
 
 async def _card(web: Web, found: Shop, token: str) -> dict[str, Any]:

@@ -6,6 +6,8 @@
 // - inside an embedding iframe, the page tells its parent how tall it is
 (function () {
   "use strict";
+  if (window.slotlineBooking) return; // included twice on an embedded page: run once
+  window.slotlineBooking = true;
   var note = document.getElementById("live-note");
 
   function follow(url, onChange, onReady) {
