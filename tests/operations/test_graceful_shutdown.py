@@ -16,7 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -231,5 +231,5 @@ class TestSigtermMidLoad:
             assert stored.version == 1  # placed once: no effect applied twice
 
 
-async def _at_least(count: Any, expected: int) -> bool:
-    return bool(await count >= expected)
+async def _at_least(count: Awaitable[int], expected: int) -> bool:
+    return await count >= expected

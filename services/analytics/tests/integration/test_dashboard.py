@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -111,7 +112,5 @@ def _form() -> dict[str, str]:
     return {"content-type": "application/x-www-form-urlencoded"}
 
 
-def _hours(n: int) -> object:
-    from datetime import timedelta
-
+def _hours(n: int) -> timedelta:
     return timedelta(hours=n)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -103,7 +103,7 @@ class TestKpisFromThePublicTopics:
         await publish(module_kafka_bootstrap, marker)
 
         async def marker_counted() -> bool:
-            return (await kpis(service, clinic))["missed_call_rate"]["total"] == 4
+            return bool((await kpis(service, clinic))["missed_call_rate"]["total"] == 4)
 
         await eventually(marker_counted, timeout=30)
         expected = {**EXPECTED, "missed_call_rate": {"count": 2, "total": 4, "rate": 0.5}}
@@ -148,7 +148,7 @@ class TestKpisFromThePublicTopics:
 
         async def both_counted() -> bool:
             report = await kpis(service, clinic)
-            return report["booking_conversion"]["all"]["total"] == 2
+            return bool(report["booking_conversion"]["all"]["total"] == 2)
 
         await eventually(both_counted, timeout=30)
 
@@ -171,7 +171,7 @@ class TestKpisFromThePublicTopics:
         )
 
         async def counted() -> bool:
-            return (await kpis(service, clinic))["missed_call_rate"]["total"] == 1
+            return bool((await kpis(service, clinic))["missed_call_rate"]["total"] == 1)
 
         await eventually(counted, timeout=30)
         dead = await read_topic(module_kafka_bootstrap, dead_letter_topic(CALLS_EVENTS), expected=1)
@@ -202,7 +202,7 @@ class TestRebuildingFromThePublicTopics:
             assert await settled(rebuilt, clinic) == live == EXPECTED
 
 
-def freed_slot(story: Story, entries: list[str], start: Any, freed_at: Any) -> None:
+def freed_slot(story: Story, entries: list[str], start: datetime, freed_at: datetime) -> None:
     """``start`` freed by a cancellation at ``freed_at``: offered to each entry in turn
     (5 s after the freeing, then a second after the last one passed), each passing after
     15 minutes but the last, whose offer stays open."""
@@ -222,7 +222,7 @@ def freed_slot(story: Story, entries: list[str], start: Any, freed_at: Any) -> N
             )
 
 
-def claimed(story: Story, entry: str, start: Any, freed_at: Any, when: Any) -> None:
+def claimed(story: Story, entry: str, start: datetime, freed_at: datetime, when: datetime) -> None:
     story.claim(
         entry,
         f"offer-{entry}",
@@ -352,7 +352,5 @@ class TestAskingForKpis:
         assert response.json()["errors"][0]["rule"] == rule
 
 
-def _instant(text: str) -> Any:
-    from datetime import datetime
-
+def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text)

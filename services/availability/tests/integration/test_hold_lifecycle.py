@@ -44,7 +44,7 @@ def request(clinic: demo.Clinic, key: str, start: datetime, **extra: object) -> 
         clinic.service_id,
         clinic.location_id,
         start,
-        **extra,  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]  # optional fields of several types, by name
     )
 
 

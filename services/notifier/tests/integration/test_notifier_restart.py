@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 import anyio
 import pytest
@@ -17,6 +16,7 @@ from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, running
 from slotline.notifier.application import NotifierApplication
+from slotline.notifier.domain.outgoing import QueuedMessage
 from slotline.notifier.outcomes import Outcomes
 from slotline.notifier.settings import NotifierSettings
 from slotline.notifier.simulator import ProviderSimulator
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.integration
 
 async def claim_and_die(
     database_url: str, settings: NotifierSettings, clock: TestClock
-) -> list[Any]:
+) -> list[QueuedMessage]:
     """Another process claims what is due at its ``clock`` and dies before recording what
     became of it (it may or may not have reached the provider)."""
     crashed = NotifierApplication(
