@@ -67,7 +67,7 @@ class TestABookingsLife:
             start - timedelta(hours=1),
         ]
         assert "BEGIN:VEVENT" in (queued[0].calendar or "")
-        reminders = app.repository.get(BookingReminders.create_id(TENANT, "b-1"))
+        reminders: BookingReminders = app.repository.get(BookingReminders.create_id(TENANT, "b-1"))
         assert set(reminders.pending) == {"24h", "1h"}
         assert rows(app).load_card(TENANT, "b-1") is not None
 
@@ -108,7 +108,7 @@ class TestABookingsLife:
         waiting = [m.template for m in rows(app).queued(TENANT)]
         assert "booking_cancelled" in waiting
         assert "booking_reminder" not in waiting
-        reminders = app.repository.get(BookingReminders.create_id(TENANT, "b-3"))
+        reminders: BookingReminders = app.repository.get(BookingReminders.create_id(TENANT, "b-3"))
         assert reminders.pending == {}
 
     def test_a_use_case_that_fails_leaves_no_rows_behind(self, app: NotifierApplication) -> None:
@@ -130,7 +130,7 @@ class TestConsentReplies:
         app.text_received(TENANT, PHONE, "+302100000001", "STOP", "SM-2")
         app.text_received(TENANT, PHONE, "+302100000001", "STOP", "SM-2")  # webhook retried
 
-        consent = app.repository.get(Consent.create_id(TENANT, PHONE))
+        consent: Consent = app.repository.get(Consent.create_id(TENANT, PHONE))
         assert not consent.allows(Scope.TRANSACTIONAL)
         replies = rows(app).queued(TENANT)
         assert [(m.template, m.to_phone, m.consent_exempt) for m in replies] == [
