@@ -5,17 +5,22 @@ their timeline opens."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import httpx
 import pytest
 
 from slotline.availability.demo import Clinic
+from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
 
-from .conftest import Stack
+from .conftest import Stack, staff_token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -88,3 +93,50 @@ class TestTheManagePageStatesTheFees:
         english = await page(stack, manage, "en")
         assert "Cancelling later is free too." in english
         assert "Not coming without cancelling costs nothing" in english
+
+
+@asynccontextmanager
+async def console(
+    stack: Stack, tenant: str, language: str = "en"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A receptionist's signed-in console (the session cookie kept by the client)."""
+    async with httpx.AsyncClient(
+        base_url=stack.web_url,
+        headers={"Accept-Language": language, "Origin": stack.web_url},
+    ) as desk:
+        signed = await desk.post("/console/sign-in", data={"token": staff_token(tenant)})
+        assert signed.status_code == 303, signed.text
+        yield desk
+
+
+class TestTheFrontDeskFindsSomeoneWhoOnlyCalled:
+    async def test_a_lead_is_found_by_phone_and_by_name_and_their_timeline_opens(
+        self, stack: Stack
+    ) -> None:
+        tenant = f"t{uuid4().hex[:10]}"
+        lead = await stack.call_intake.client.post(
+            "/v1/leads",
+            json={"lead_id": uuid4().hex, "phone": "+306945550133", "name": "Nikos Kalon"},
+            headers=bearer("front_desk", tenant),
+        )
+        assert lead.status_code == 202, lead.text
+        async with console(stack, tenant) as desk:
+            found = ""
+
+            async def listed() -> bool:
+                nonlocal found
+                found = (await desk.get("/console/customers", params={"q": "555 0133"})).text
+                return "Nikos Kalon" in found
+
+            await eventually(listed, timeout=20)
+            assert "Called, no booking yet" in found
+            by_name = await desk.get("/console/customers", params={"q": "kalon"})
+            assert "+306945550133" in by_name.text
+            link = re.search(r'href="(/console/customers/[0-9a-f-]{36})"', found)
+            assert link is not None, found
+            timeline = await desk.get(link.group(1))
+            assert timeline.status_code == 200, timeline.text
+            assert "Nikos Kalon" in timeline.text
+            assert 'class="timeline"' in timeline.text
+            unknown = await desk.get(f"/console/customers/{uuid4()}")
+            assert unknown.status_code == 404

@@ -208,6 +208,7 @@ def publisher() -> Publisher:
             if message.channel == "whatsapp"
             else MessageChannel.SMS,
             text=message.text,
+            name=message.profile_name,
         )
 
     @on(InboundMessage.BookingForwarded)

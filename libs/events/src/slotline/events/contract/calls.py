@@ -118,6 +118,11 @@ class LeadCaptured(CallEvent):
     phone: E164 | None = Field(default=None, description="How to reach them, if known.")
     channel: MessageChannel = Field(description="How they reached out.")
     text: str | None = Field(default=None, max_length=4096, description="What they wrote.")
+    name: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The name they gave (a web form's, a WhatsApp profile's), if any.",
+    )
 
 
 class VoicemailTranscribed(CallEvent):

@@ -17,6 +17,11 @@ def customer_id_for(tenant_id: str, contact: ContactDetails) -> UUID:
     return Customer.create_id(tenant_id, contact.customer_key)
 
 
+def caller_id_for(tenant_id: str, phone: str) -> UUID:
+    """The id a caller's record has (or will have, once they book) by their E.164 phone."""
+    return customer_id_for(tenant_id, ContactDetails(name="caller", phone=phone))
+
+
 class Customer(Aggregate):
     @staticmethod
     def create_id(tenant_id: str, key: str) -> UUID:

@@ -21,8 +21,13 @@ def search(
     q: Annotated[str, Query(min_length=2, max_length=100, description="Name, phone or e-mail.")],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[dict[str, Any]]:
-    """Matching customers by name; each with their latest booking's start."""
+    """Matching customers by name, phone digits or e-mail, each with their latest
+    booking's start; then people who only called or left a lead (``caller``: true, by
+    phone digits or the name a lead gave; ``customer_id`` opens their timeline)."""
     schema = app.schema
     with app.process_recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
         rows = board.find_customers(cursor, schema, principal.tenant_id, q.strip(), limit)
-    return [{k: (str(v) if isinstance(v, UUID) else v) for k, v in row.items()} for row in rows]
+    return [
+        {"caller": False, **{k: (str(v) if isinstance(v, UUID) else v) for k, v in row.items()}}
+        for row in rows
+    ]

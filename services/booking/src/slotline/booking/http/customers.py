@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
+from slotline.booking.application import UnknownBooking
 from slotline.booking.domain.contact import ContactDetails, InvalidContact
 from slotline.booking.domain.customer import Customer, customer_id_for
 from slotline.booking.http.deps import Bookings, Staff
@@ -54,16 +55,23 @@ def timeline(
     app: Bookings,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    """Bookings, calls, callbacks, messages and payments, newest first."""
-    customer = app.customer(principal.tenant_id, customer_id)
+    """Bookings, calls, callbacks, messages and payments, newest first. Someone who only
+    called (the ``customer_id`` search gave them) has no record yet: their phone and the
+    name a lead gave stand in for it (``caller``: true)."""
     schema = app.schema
+    try:
+        customer = app.customer(principal.tenant_id, customer_id)
+    except UnknownBooking:
+        customer = None
     with app.process_recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        if customer is not None:
+            record = _record(customer)
+        else:
+            found = board.caller(cursor, schema, principal.tenant_id, customer_id)
+            if found is None:
+                raise UnknownBooking(f"no customer {customer_id}")
+            record = {"customer_id": str(customer_id), **found, "email": None, "caller": True}
         lines = board.timeline(
-            cursor,
-            schema,
-            principal.tenant_id,
-            customer.contact.phone,
-            customer.contact.email,
-            limit,
+            cursor, schema, principal.tenant_id, record["phone"], record["email"], limit
         )
-    return {**_record(customer), "timeline": lines}
+    return {**record, "timeline": lines}

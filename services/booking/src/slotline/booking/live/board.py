@@ -70,6 +70,9 @@ CREATE TABLE IF NOT EXISTS {schema}.timeline (
     booking_id text,
     notification_id text
 );
+ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS caller_id uuid;
+ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS name text;
+CREATE INDEX IF NOT EXISTS timeline_by_caller ON {schema}.timeline (tenant_id, caller_id);
 CREATE INDEX IF NOT EXISTS timeline_by_phone ON {schema}.timeline (tenant_id, phone);
 CREATE INDEX IF NOT EXISTS timeline_by_email ON {schema}.timeline (tenant_id, email);
 CREATE INDEX IF NOT EXISTS timeline_by_call ON {schema}.timeline (tenant_id, call_id);
@@ -94,6 +97,11 @@ class Entry:
     task_id: str | None = None
     booking_id: str | None = None
     notification_id: str | None = None
+    caller_id: UUID | None = None
+    """The customer id the caller's phone would have (set on lines of other services
+    with a phone): how the front desk finds someone who only called."""
+    name: str | None = None
+    """The name a caller gave (a lead's form), if any."""
 
 
 def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
@@ -145,9 +153,12 @@ def add_entries(cursor: Cursor[DictRow], schema: str, entries: Sequence[Entry]) 
         return
     cursor.executemany(
         sql.SQL(
-            "INSERT INTO {}.timeline VALUES (%(entry_id)s, %(tenant_id)s, %(occurred_at)s,"
+            "INSERT INTO {}.timeline (entry_id, tenant_id, occurred_at, kind, summary, phone,"
+            " email, call_id, task_id, booking_id, notification_id, caller_id, name)"
+            " VALUES (%(entry_id)s, %(tenant_id)s, %(occurred_at)s,"
             " %(kind)s, %(summary)s, %(phone)s, %(email)s, %(call_id)s, %(task_id)s,"
-            " %(booking_id)s, %(notification_id)s) ON CONFLICT (entry_id) DO NOTHING"
+            " %(booking_id)s, %(notification_id)s, %(caller_id)s, %(name)s)"
+            " ON CONFLICT (entry_id) DO NOTHING"
         ).format(sql.Identifier(schema)),
         [e.__dict__ for e in entries],
     )
@@ -266,5 +277,49 @@ def find_customers(
             "phone": f"%{digits}%",
         },
     )
-    found = sorted(cursor.fetchall(), key=lambda row: row["name"].lower())
+    found = list(cursor.fetchall())
+    if len(found) < limit:
+        found += find_callers(cursor, schema, tenant_id, text, limit - len(found))
+    found.sort(key=lambda row: (row["name"] or "").lower())
     return found[:limit]
+
+
+def find_callers(
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, text: str, limit: int
+) -> list[dict[str, Any]]:
+    """People who called, messaged or left a lead but never booked, by the digits of
+    their phone or the name a lead gave: ``customer_id`` is the id their record will
+    have once they book (``caller``: true; ``last_contact`` their latest line)."""
+    digits = "".join(c for c in text if c.isdigit())
+    cursor.execute(
+        sql.SQL(
+            "SELECT caller_id AS customer_id, max(name) AS name, phone, NULL AS email,"
+            " NULL::timestamptz AS latest_visit, max(occurred_at) AS last_contact,"
+            " true AS caller FROM {t} WHERE tenant_id = %(tenant)s AND caller_id IS NOT NULL"
+            " AND caller_id NOT IN (SELECT customer_id FROM {b} WHERE tenant_id = %(tenant)s)"
+            " GROUP BY caller_id, phone HAVING (%(digits)s <> '' AND phone LIKE %(phone)s)"
+            " OR max(name) ILIKE %(name)s ORDER BY max(occurred_at) DESC LIMIT %(limit)s"
+        ).format(t=sql.Identifier(schema, "timeline"), b=sql.Identifier(schema, "booking_view")),
+        {
+            "tenant": tenant_id,
+            "name": "%" + text.replace("%", "").replace("_", "") + "%",
+            "digits": digits,
+            "phone": f"%{digits}%",
+            "limit": limit,
+        },
+    )
+    return list(cursor.fetchall())
+
+
+def caller(
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, caller_id: UUID
+) -> dict[str, Any] | None:
+    """Who a caller is (phone, the name a lead gave), from their lines; None if no line."""
+    cursor.execute(
+        sql.SQL(
+            "SELECT phone, max(name) AS name FROM {} WHERE tenant_id = %s AND caller_id = %s"
+            " GROUP BY phone LIMIT 1"
+        ).format(sql.Identifier(schema, "timeline")),
+        (tenant_id, caller_id),
+    )
+    return cursor.fetchone()

@@ -5,8 +5,10 @@ inbox batch's unit of work with its position."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from slotline.booking.domain.customer import caller_id_for
 from slotline.booking.live import board
 from slotline.booking.live.board import Entry
 from slotline.events.contract import callbacks, calls, notifications, payments
@@ -62,7 +64,10 @@ def entry_for(message: Message) -> Entry | None:
             )
         case calls.LeadCaptured():
             return Entry(
-                **base, summary=f"New lead via {message.channel.value}", phone=message.phone
+                **base,
+                summary=f"New lead via {message.channel.value}",
+                phone=message.phone,
+                name=message.name,
             )
         case callbacks.CallbackTaskCreated():
             return Entry(
@@ -161,6 +166,14 @@ def entry_for(message: Message) -> Entry | None:
     return None
 
 
+def with_caller(entry: Entry) -> Entry:
+    """The line tied to the customer id its phone would have (a caller who never
+    booked is found by it; a later booking by that phone has the same id)."""
+    if entry.phone is None:
+        return entry
+    return replace(entry, caller_id=caller_id_for(entry.tenant_id, entry.phone))
+
+
 class Timeline:
     """Writes the lines of consumed messages (the inbox effect for those topics)."""
 
@@ -172,4 +185,4 @@ class Timeline:
         """Write the message's line, if it makes one, in the batch's unit of work."""
         entry = entry_for(message)
         if entry is not None:
-            board.add_entries(work.cursor, self.schema, [entry])
+            board.add_entries(work.cursor, self.schema, [with_caller(entry)])
