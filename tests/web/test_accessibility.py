@@ -3,13 +3,20 @@ or in Greek: the customer's pages on a phone, the console on a desktop."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from urllib.parse import unquote
 from uuid import uuid4
 
+import anyio
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
+from slotline.web.settings import WebSettings
+from slotline.web.wiring import build_app
 
 from .conftest import DESKTOP, PHONE, Stack, person, serious_violations, sign_in, staff_token
 
@@ -106,6 +113,104 @@ async def test_every_page_has_no_serious_accessibility_problem(
         await desk.locator(".card a").first.click()
         await check(desk, "customer", found)
     assert found == {}, found
+
+
+async def test_the_pages_of_every_state_have_no_serious_accessibility_problem(
+    stack: Stack, browser: Browser
+) -> None:
+    """The locations list, the embedded pages, a declined card, a time taken meanwhile,
+    the manage page confirmed, moved, cancelled and inside the fee window, and the
+    page a dead service gives; English and Greek side by side (one browser each)."""
+    found: dict[str, Any] = {}
+    await asyncio.gather(*(_walk_the_states(stack, browser, lang, found) for lang in ("en", "el")))
+    assert found == {}, found
+
+
+async def _walk_the_states(
+    stack: Stack, browser: Browser, language: str, all_found: dict[str, Any]
+) -> None:
+    clinic, plain = await asyncio.gather(  # one booking fills a time; plain has no deposit
+        stack.clinic(staff=1, rooms=1), stack.clinic(staff=1, rooms=1)
+    )
+    tenant = clinic.tenant_id
+    await anyio.to_thread.run_sync(
+        lambda: stack.holds.register_location(tenant, "Marousi clinic", "Europe/Athens")
+    )
+    await stack.booking.client.put(
+        "/v1/policies/standard", json=DEPOSIT, headers=bearer("manager", tenant)
+    )
+
+    async def two_locations() -> bool:
+        catalog = await stack.booking.client.get(f"/v1/public/{tenant}/catalog")
+        return len(catalog.json()) == 2
+
+    await eventually(two_locations, timeout=20)
+    found: dict[str, Any] = {}
+    base = stack.page_of(clinic)
+    async with person(browser, PHONE, language) as page:
+        await page.goto(f"{stack.web_url}/{tenant}")
+        await check(page, "locations", found)
+        await page.goto(f"{base}?embed=1&day={_in_two_days()}")
+        await check(page, "calendar embedded", found)
+        await page.locator(".times a").nth(1).click()
+        await check(page, "form embedded", found)
+        await page.fill("#name", "Maria")
+        await page.fill("#phone", "+30 694 123 4567")
+        await page.locator("button[type=submit]").click()
+        await page.locator("input[value=tok_chargeDeclined]").check()
+        await page.locator("button[type=submit]").click()
+        await expect(page.locator("#problems")).to_be_visible()
+        await check(page, "payment declined", found)
+        await page.locator("input[value=tok_visa]").check()
+        await page.locator("button[type=submit]").click()
+        await expect(page.locator(".ref")).to_be_visible(timeout=30_000)
+        manage = page.url.split("?")[0]
+        await page.goto(manage)
+        await check(page, "manage, confirmed, free to cancel", found)
+        await page.goto(f"{manage}/move?day={_in_two_days()}")
+        await page.locator(".times button").first.click()
+        await page.wait_for_url(f"{manage}*")
+        await check(page, "manage, moved", found)
+        await page.goto(f"{manage}/cancel")
+        await page.locator("button[type=submit]").click()
+        await page.wait_for_url(f"{manage}*")
+        await check(page, "manage, cancelled", found)
+
+        await page.goto(stack.page_of(plain))
+        soonest = await page.locator(".soonest a").get_attribute("href")
+        assert soonest is not None
+        await page.goto(f"{stack.web_url}{soonest}")
+        await page.fill("#name", "Maria")
+        await page.fill("#phone", "+30 694 123 4567")
+        taken = await stack.booking.client.post(
+            f"/v1/public/{plain.tenant_id}/bookings",
+            json={
+                "name": "Someone Else",
+                "phone": "+306940000009",
+                "service_id": str(plain.service_id),
+                "location_id": str(plain.location_id),
+                "start": unquote(soonest.split("start=")[1]),
+            },
+        )
+        assert taken.status_code == 201, taken.text
+        await page.locator("button[type=submit]").click()
+        await expect(page.locator("#taken")).to_be_visible()
+        await check(page, "form, time taken meanwhile", found)
+        await page.locator("button[type=submit]").click()
+        await expect(page.locator(".ref")).to_be_visible(timeout=30_000)
+        await page.goto(page.url.split("?")[0])
+        await check(page, "manage, soon (inside the fee window)", found)
+
+        dead = "http://127.0.0.1:9"  # discard port: nothing listens
+        app = build_app(WebSettings(web_booking_url=dead, web_availability_url=dead))
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://web"
+        ) as client:
+            down = await client.get("/demo", headers={"Accept-Language": language})
+        assert down.status_code == 503
+        await page.set_content(down.text)
+        await check(page, "service down", found)
+    all_found.update({f"{name} ({language})": problems for name, problems in found.items()})
 
 
 def _(text: str, language: str) -> str:
