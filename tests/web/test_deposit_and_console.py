@@ -116,6 +116,30 @@ class TestFrontDesk:
         assert all(t["customer_phone"] != "+306945550199" for t in closed.json())
 
 
+class TestTapTargets:
+    async def test_every_free_cell_is_at_least_44_by_44_px_on_a_phone_and_a_desktop(
+        self, stack: Stack, browser: Browser
+    ) -> None:
+        """WCAG 2.2 target size: a free cell is a tap target a finger hits."""
+        clinic = await stack.clinic()
+        for device in (PHONE, DESKTOP):
+            async with person(browser, device) as desk:
+                await sign_in(desk, stack.web_url, staff_token(clinic.tenant_id))
+                await desk.goto(f"{stack.web_url}/console/today?day={_days_ahead(1)}")
+                cells = desk.locator(".cell--free a")
+                count = await cells.count()
+                assert count > 10
+                for index in (0, count // 2, count - 1):
+                    box = await cells.nth(index).bounding_box()
+                    assert box is not None
+                    assert box["width"] >= 44 and box["height"] >= 44, (device, box)
+                smallest: list[float] = await cells.evaluate_all(
+                    """cells => [Math.min(...cells.map(c => c.getBoundingClientRect().width)),
+                                 Math.min(...cells.map(c => c.getBoundingClientRect().height))]"""
+                )
+                assert min(smallest) >= 44, (device, smallest)
+
+
 def _days_ahead(days: int) -> str:
     from datetime import timedelta
     from zoneinfo import ZoneInfo
