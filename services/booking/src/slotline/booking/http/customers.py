@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 
 def _record(customer: Customer) -> dict[str, Any]:
-    return {"customer_id": str(customer.id), **customer.contact.to_data()}
+    return {"customer_id": str(customer.id), **customer.contact.to_data(), "caller": False}
 
 
 @router.get("")
