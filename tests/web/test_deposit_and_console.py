@@ -5,7 +5,7 @@ a reload, and a callback task is cleared before its SLA."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -116,6 +116,62 @@ class TestFrontDesk:
         assert all(t["customer_phone"] != "+306945550199" for t in closed.json())
 
 
+class TestFromTheQueueToTheEnd:
+    async def test_a_callback_is_booked_for_its_caller_then_marked_completed_or_no_show(
+        self, stack: Stack, browser: Browser, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        clinic = await stack.clinic()
+        staff = bearer("front_desk", clinic.tenant_id)
+        lead = await stack.call_intake.client.post(
+            "/v1/leads",
+            json={"lead_id": uuid4().hex, "phone": "+306945550142", "name": "Queue Caller"},
+            headers=staff,
+        )
+        assert lead.status_code == 202, lead.text
+        async with person(browser, DESKTOP) as desk:
+            await sign_in(desk, stack.web_url, staff_token(clinic.tenant_id))
+            await desk.goto(f"{stack.web_url}/console/callbacks")
+            task = desk.locator(".task").filter(has_text="+306945550142")
+            await task.get_by_role("link", name="Book").click()
+            await desk.wait_for_url("**/console/today?phone=*")
+            await desk.goto(f"{desk.url}&day={_days_ahead(1)}")  # the caller is kept
+            await desk.locator(".cell--free a").first.click()
+            await expect(desk.locator("#phone")).to_have_value("+306945550142")
+            await desk.fill("#name", "Queue Caller")
+            await desk.get_by_role("button", name="Book", exact=True).click()
+            await expect(desk.locator(".notice--ok")).to_contain_text("Booked")
+            await desk.locator(".cell--booking a").first.click()
+            booking_id = desk.url.rsplit("/", 1)[-1].split("?")[0]
+            card = await stack.booking.client.get(f"/v1/bookings/{booking_id}", headers=staff)
+            assert card.json()["channel"] == "phone"
+            customer = await stack.booking.client.get(
+                f"/v1/customers/{card.json()['customer_id']}", headers=staff
+            )
+            assert "6945550142" in str(customer.json()), customer.text
+
+            await desk.get_by_role("button", name="Completed").click()  # not started yet
+            await expect(desk.locator(".notice--error")).to_be_visible()
+            start = datetime.fromisoformat(card.json()["start"])
+            began = start + timedelta(minutes=5)  # booking's clock: the appointment began
+            monkeypatch.setattr(stack.bookings, "clock", lambda: began)
+            await desk.get_by_role("button", name="Completed").click()
+            await expect(desk.locator(".notice--ok")).to_contain_text("completed")
+            await expect(desk.locator(".badge")).to_have_text("Completed")
+
+            await desk.goto(f"{stack.web_url}/console/today?day={_days_ahead(1)}")
+            await desk.locator(".cell--free a").first.click()
+            await desk.fill("#name", "Absent Caller")
+            await desk.fill("#phone", "+30 694 555 0143")
+            await desk.get_by_role("button", name="Book", exact=True).click()
+            await expect(desk.locator(".notice--ok")).to_contain_text("Booked")
+            await desk.locator(".cell--booking a").filter(has_text="Absent Caller").first.click()
+            over = datetime.now(UTC) + timedelta(days=3)  # past any time tomorrow
+            monkeypatch.setattr(stack.bookings, "clock", lambda: over)
+            await desk.get_by_role("button", name="No-show").click()
+            await expect(desk.locator(".notice--ok")).to_contain_text("no-show")
+            await expect(desk.locator(".badge")).to_have_text("Missed (no-show)")
+
+
 class TestTapTargets:
     async def test_every_free_cell_is_at_least_44_by_44_px_on_a_phone_and_a_desktop(
         self, stack: Stack, browser: Browser
@@ -132,7 +188,8 @@ class TestTapTargets:
                 for index in (0, count // 2, count - 1):
                     box = await cells.nth(index).bounding_box()
                     assert box is not None
-                    assert box["width"] >= 44 and box["height"] >= 44, (device, box)
+                    assert box["width"] >= 44, (device, box)
+                    assert box["height"] >= 44, (device, box)
                 smallest: list[float] = await cells.evaluate_all(
                     """cells => [Math.min(...cells.map(c => c.getBoundingClientRect().width)),
                                  Math.min(...cells.map(c => c.getBoundingClientRect().height))]"""
