@@ -140,3 +140,45 @@ class TestTheFrontDeskFindsSomeoneWhoOnlyCalled:
             assert 'class="timeline"' in timeline.text
             unknown = await desk.get(f"/console/customers/{uuid4()}")
             assert unknown.status_code == 404
+
+
+class TestTheTimelineReadsInThePagesLanguage:
+    async def test_each_line_is_said_in_greek_from_its_facts_and_in_english_alike(
+        self, stack: Stack
+    ) -> None:
+        clinic = await stack.clinic()
+        tenant = clinic.tenant_id
+        lead = await stack.call_intake.client.post(
+            "/v1/leads",
+            json={"lead_id": uuid4().hex, "phone": "+306945550144", "name": "Sofia Lines"},
+            headers=bearer("front_desk", tenant),
+        )
+        assert lead.status_code == 202, lead.text
+        await book_in_three_days(stack, clinic, "+30 694 555 0144")
+        async with console(stack, tenant, "el") as desk:
+            found = (await desk.get("/console/customers", params={"q": "5550144"})).text
+            link = re.search(r'href="(/console/customers/[0-9a-f-]{36})"', found)
+            assert link is not None, found
+            lines: list[dict[str, Any]] = []
+
+            async def both_lines() -> bool:
+                nonlocal lines
+                answer = await stack.booking.client.get(
+                    f"/v1/customers/{link.group(1).rsplit('/', 1)[1]}/timeline",
+                    headers=bearer("front_desk", tenant),
+                )
+                lines = answer.json()["timeline"]
+                return {"LeadCaptured", "BookingConfirmed"} <= {line["kind"] for line in lines}
+
+            await eventually(both_lines, timeout=20)
+            booked = next(line for line in lines if line["kind"] == "BookingConfirmed")
+            assert booked["facts"]["service"] == "60-min massage"
+            assert booked["summary"].startswith("Booked 60-min massage for ")
+            greek = " ".join((await desk.get(link.group(1))).text.split())
+            assert "Νέο αίτημα επικοινωνίας μέσω SMS" in greek
+            assert "Κράτηση για 60-min massage στις" in greek
+            assert "New lead via" not in greek
+            assert "Booked 60-min" not in greek
+            english = " ".join((await desk.get(link.group(1), params={"lang": "en"})).text.split())
+            assert "New lead via SMS" in english
+            assert "Booked 60-min massage for " in english

@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
 
 BOARD_CHANGED_CHANNEL = "booking_board_changed"
 """NOTIFY channel: ``{"tenant_id", "booking_id", "slot_start", "status"}`` per changed
@@ -72,6 +73,7 @@ CREATE TABLE IF NOT EXISTS {schema}.timeline (
 );
 ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS caller_id uuid;
 ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS name text;
+ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS facts jsonb;
 CREATE INDEX IF NOT EXISTS timeline_by_caller ON {schema}.timeline (tenant_id, caller_id);
 CREATE INDEX IF NOT EXISTS timeline_by_phone ON {schema}.timeline (tenant_id, phone);
 CREATE INDEX IF NOT EXISTS timeline_by_email ON {schema}.timeline (tenant_id, email);
@@ -102,6 +104,10 @@ class Entry:
     with a phone): how the front desk finds someone who only called."""
     name: str | None = None
     """The name a caller gave (a lead's form), if any."""
+    facts: dict[str, Any] = field(default_factory=dict)
+    """The line's variable parts by name (a service, a time, an amount as
+    ``{"amount_minor", "currency"}``...): what a page needs to say the line in its own
+    language; ``summary`` is the same in English for API clients."""
 
 
 def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
@@ -154,13 +160,13 @@ def add_entries(cursor: Cursor[DictRow], schema: str, entries: Sequence[Entry]) 
     cursor.executemany(
         sql.SQL(
             "INSERT INTO {}.timeline (entry_id, tenant_id, occurred_at, kind, summary, phone,"
-            " email, call_id, task_id, booking_id, notification_id, caller_id, name)"
+            " email, call_id, task_id, booking_id, notification_id, caller_id, name, facts)"
             " VALUES (%(entry_id)s, %(tenant_id)s, %(occurred_at)s,"
             " %(kind)s, %(summary)s, %(phone)s, %(email)s, %(call_id)s, %(task_id)s,"
-            " %(booking_id)s, %(notification_id)s, %(caller_id)s, %(name)s)"
+            " %(booking_id)s, %(notification_id)s, %(caller_id)s, %(name)s, %(facts)s)"
             " ON CONFLICT (entry_id) DO NOTHING"
         ).format(sql.Identifier(schema)),
-        [e.__dict__ for e in entries],
+        [{**e.__dict__, "facts": Jsonb(e.facts)} for e in entries],
     )
 
 
@@ -242,7 +248,8 @@ def timeline(
         sql.SQL(
             "WITH mine AS (SELECT * FROM {t} WHERE tenant_id = %(tenant)s"
             " AND (phone = %(phone)s OR email = %(email)s))"
-            " SELECT occurred_at, kind, summary, call_id, task_id, booking_id FROM {t}"
+            " SELECT occurred_at, kind, summary, coalesce(facts, '{{}}') AS facts, call_id,"
+            " task_id, booking_id FROM {t}"
             " WHERE tenant_id = %(tenant)s AND (phone = %(phone)s OR email = %(email)s"
             " OR call_id IN (SELECT call_id FROM mine WHERE call_id IS NOT NULL)"
             " OR task_id IN (SELECT task_id FROM mine WHERE task_id IS NOT NULL)"

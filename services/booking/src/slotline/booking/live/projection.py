@@ -98,12 +98,20 @@ def _entry(event: Any, booking: Any) -> Entry | None:
     kind, template = line
     start = getattr(event, "slot_start", None) or booking.slot_start
     refusal = getattr(event, "refusal", None) or {}
+    facts = {
+        "service": booking.terms.service_name or booking.terms.service_id,
+        "start": start.isoformat(),
+        "time_zone": booking.terms.time_zone,
+        "reference": booking.reference,
+        "reason": booking.refusal.reason if booking.refusal else "",
+        "change_reason": refusal.get("reason", ""),
+    }
     summary = template.format(
-        service=booking.terms.service_name or booking.terms.service_id,
+        service=facts["service"],
         when=local_time(start, booking.terms.time_zone),
         reference=booking.reference,
-        reason=(booking.refusal.reason if booking.refusal else ""),
-        change_reason=refusal.get("reason", ""),
+        reason=facts["reason"],
+        change_reason=facts["change_reason"],
     )
     return Entry(
         entry_id=f"booking:{booking.id}:{event.originator_version}",
@@ -111,6 +119,7 @@ def _entry(event: Any, booking: Any) -> Entry | None:
         occurred_at=event.timestamp,
         kind=kind,
         summary=summary,
+        facts=facts,
         phone=booking.contact.phone,
         email=booking.contact.email,
         booking_id=str(booking.id),

@@ -21,6 +21,10 @@ def _amount(money: Any) -> str:
     return f"{money.amount_minor / 100:.2f} {money.currency}"
 
 
+def _money(money: Any) -> dict[str, Any]:
+    return {"amount_minor": money.amount_minor, "currency": money.currency}
+
+
 def _what(template: str | None) -> str:
     """``booking_reminder`` → "Booking reminder" (older events name no template)."""
     return template.replace("_", " ").capitalize() if template else "Message"
@@ -39,6 +43,7 @@ def entry_for(message: Message) -> Entry | None:
             return Entry(
                 **base,
                 summary=f"Called {message.to_phone}",
+                facts={"to_phone": message.to_phone},
                 phone=message.from_phone,
                 call_id=message.call_id,
             )
@@ -48,6 +53,7 @@ def entry_for(message: Message) -> Entry | None:
             return Entry(
                 **base,
                 summary=f"Missed call ({message.reason.value})",
+                facts={"reason": message.reason.value},
                 phone=message.from_phone,
                 call_id=message.call_id,
             )
@@ -56,16 +62,24 @@ def entry_for(message: Message) -> Entry | None:
             return Entry(
                 **base,
                 summary=f"Left a voicemail ({message.duration_seconds} s){text}",
+                facts={
+                    "duration_seconds": message.duration_seconds,
+                    "transcription": (message.transcription or "")[:200] or None,
+                },
                 call_id=message.call_id,
             )
         case calls.WhatsAppMessageReceived():
             return Entry(
-                **base, summary=f"WhatsApp: {(message.text or '')[:200]}", phone=message.from_phone
+                **base,
+                summary=f"WhatsApp: {(message.text or '')[:200]}",
+                facts={"text": (message.text or "")[:200]},
+                phone=message.from_phone,
             )
         case calls.LeadCaptured():
             return Entry(
                 **base,
                 summary=f"New lead via {message.channel.value}",
+                facts={"channel": message.channel.value},
                 phone=message.phone,
                 name=message.name,
             )
@@ -73,18 +87,23 @@ def entry_for(message: Message) -> Entry | None:
             return Entry(
                 **base,
                 summary=f"Callback due by {message.deadline.isoformat()}",
+                facts={"deadline": message.deadline.isoformat()},
                 phone=message.customer_phone,
                 call_id=message.call_id,
                 task_id=message.task_id,
             )
         case callbacks.CallbackAttemptRecorded():
             return Entry(
-                **base, summary=f"Called back: {message.result.value}", task_id=message.task_id
+                **base,
+                summary=f"Called back: {message.result.value}",
+                facts={"result": message.result.value},
+                task_id=message.task_id,
             )
         case callbacks.CallbackTaskClosed():
             return Entry(
                 **base,
                 summary=f"Callback closed: {message.outcome.value}",
+                facts={"outcome": message.outcome.value},
                 task_id=message.task_id,
                 booking_id=message.booking_id,
             )
@@ -92,6 +111,7 @@ def entry_for(message: Message) -> Entry | None:
             return Entry(
                 **base,
                 summary=f"Message '{message.template}' queued",
+                facts={"template": message.template},
                 phone=message.to_phone,
                 email=message.to_email,
                 notification_id=message.notification_id,
@@ -107,6 +127,7 @@ def entry_for(message: Message) -> Entry | None:
             return Entry(
                 **base,
                 summary=f"{_what(message.template)} sent by {message.channel.value}",
+                facts={"template": message.template, "channel": message.channel.value},
                 notification_id=message.notification_id,
                 booking_id=message.booking_id,
             )
@@ -114,6 +135,7 @@ def entry_for(message: Message) -> Entry | None:
             return Entry(
                 **base,
                 summary=f"{_what(message.template)} failed on {message.channel.value}",
+                facts={"template": message.template, "channel": message.channel.value},
                 notification_id=message.notification_id,
                 booking_id=message.booking_id,
             )
@@ -121,12 +143,14 @@ def entry_for(message: Message) -> Entry | None:
             return Entry(
                 **base,
                 summary=f"{message.kind} reminder due {message.due_at.isoformat()}",
+                facts={"reminder": message.kind, "due_at": message.due_at.isoformat()},
                 booking_id=message.booking_id,
             )
         case notifications.ReminderSkipped():
             return Entry(
                 **base,
                 summary=f"{message.kind} reminder not sent ({message.reason})",
+                facts={"reminder": message.kind, "reason": message.reason},
                 booking_id=message.booking_id,
             )
         case notifications.ConsentChanged():
@@ -134,6 +158,7 @@ def entry_for(message: Message) -> Entry | None:
             return Entry(
                 **base,
                 summary=f"{state} ({message.scope.value})",
+                facts={"granted": message.granted, "scope": message.scope.value},
                 phone=message.phone,
                 email=message.email,
             )
@@ -141,26 +166,35 @@ def entry_for(message: Message) -> Entry | None:
             return Entry(
                 **base,
                 summary=f"Payment of {_amount(message.amount)} authorised",
+                facts={"amount": _money(message.amount)},
                 booking_id=message.booking_id,
             )
         case payments.PaymentAuthorizationFailed():
             return Entry(
                 **base,
                 summary=f"Payment failed ({message.reason.value})",
+                facts={"reason": message.reason.value},
                 booking_id=message.booking_id,
             )
         case payments.PaymentCaptured():
             return Entry(
-                **base, summary=f"Paid {_amount(message.amount)}", booking_id=message.booking_id
+                **base,
+                summary=f"Paid {_amount(message.amount)}",
+                facts={"amount": _money(message.amount)},
+                booking_id=message.booking_id,
             )
         case payments.PaymentRefunded():
             return Entry(
-                **base, summary=f"Refunded {_amount(message.amount)}", booking_id=message.booking_id
+                **base,
+                summary=f"Refunded {_amount(message.amount)}",
+                facts={"amount": _money(message.amount)},
+                booking_id=message.booking_id,
             )
         case payments.FeeCharged():
             return Entry(
                 **base,
                 summary=f"{message.fee.value} fee {_amount(message.amount)}",
+                facts={"fee": message.fee.value, "amount": _money(message.amount)},
                 booking_id=message.booking_id,
             )
     return None

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from slotline.web.http.console_session import StaffSession
 from slotline.web.http.deps import Web
 from slotline.web.rendering import render
+from slotline.web.timeline_lines import line_text
 
 router = APIRouter(prefix="/console/customers", tags=["console"])
 
@@ -29,4 +30,5 @@ async def customer(customer_id: str, request: Request, session: StaffSession, we
         raise HTTPException(404, "no such customer")
     for line in record["timeline"]:
         line["at"] = datetime.fromisoformat(str(line["occurred_at"]))
+        line["text"] = line_text(line)
     return render(request, "console/customer.html", customer=record)
