@@ -4,6 +4,7 @@ and submit shows the nearest free times in place, the typed details kept."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from icalendar import Calendar
 from playwright.async_api import Browser, expect
 
 from slotline.events.testing.reading import eventually
+from slotline.events.testing.service import bearer
 
 from .conftest import PHONE, Stack, person
 
@@ -95,6 +97,52 @@ class TestBookingFromAPhone:
             assert await choices.count() >= 1
             await slow.locator("button[type=submit]").tap()
             await expect(slow.locator("h1")).to_contain_text("You are booked")
+
+
+class TestWithoutJavaScript:
+    async def test_a_customer_books_then_moves_it_from_the_manage_page_with_scripts_off(
+        self, stack: Stack, browser: Browser
+    ) -> None:
+        """The core flow is plain links and forms: service, time, form, confirmation,
+        then a move chosen on the manage page."""
+        clinic = await stack.clinic()
+        context = await browser.new_context(**PHONE, locale="en-GB", java_script_enabled=False)
+        context.set_default_timeout(15_000)
+        try:
+            page = await context.new_page()
+            await page.goto(f"{stack.web_url}/{clinic.tenant_id}")
+            await page.locator(".card__link").first.click()  # the service
+            await page.locator(f'.days a[href*="day={_days_ahead(2)}"]').click()
+            await page.locator(".times a").first.click()  # a time
+            await page.fill("#name", "Nikos Without Scripts")
+            await page.fill("#email", "nikos@example.com")
+            await page.locator("button[type=submit]").click()
+            await expect(page.locator("h1")).to_contain_text("You are booked")
+            reference = (await page.locator(".ref").inner_text()).strip()
+
+            await page.get_by_role("link", name="Move").click()
+            await page.locator(f'.days a[href*="day={_days_ahead(3)}"]').click()
+            target = page.locator(".times button").first
+            chosen = await target.get_attribute("value")
+            assert chosen is not None
+            await target.click()
+            await page.wait_for_url(re.compile(r"/v1/manage/[^/]+(\?.*)?$"))
+            await expect(page.locator("h1")).to_have_text("Your booking")
+        finally:
+            await context.close()
+        staff = bearer("staff", clinic.tenant_id)
+
+        async def moved() -> bool:
+            card = await stack.booking.client.get(
+                f"/v1/bookings/by-reference/{reference}", headers=staff
+            )
+            return datetime.fromisoformat(card.json()["start"]) == datetime.fromisoformat(chosen)
+
+        await eventually(moved, timeout=10)
+
+
+def _days_ahead(days: int) -> str:
+    return (datetime.now(ZoneInfo("Europe/Athens")) + timedelta(days=days)).date().isoformat()
 
 
 class TestLiveAndEmbedded:
