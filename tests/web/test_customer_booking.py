@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
@@ -106,7 +107,8 @@ class TestWithoutJavaScript:
         """The core flow is plain links and forms: service, time, form, confirmation,
         then a move chosen on the manage page."""
         clinic = await stack.clinic()
-        context = await browser.new_context(**PHONE, locale="en-GB", java_script_enabled=False)
+        phone: dict[str, Any] = PHONE
+        context = await browser.new_context(**phone, locale="en-GB", java_script_enabled=False)
         context.set_default_timeout(15_000)
         try:
             page = await context.new_page()
