@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from slotline.events.local.infra import free_port
 from slotline.web.settings import WebSettings
 from slotline.web.wiring import build_app
 
@@ -102,3 +103,29 @@ async def test_a_service_that_does_not_answer_gets_a_try_again_page() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://web") as client:
         response = await client.get("/demo")
     assert_helpful_page(response, 503, "Nothing was booked or charged")
+
+
+async def test_a_service_that_goes_away_under_a_signed_in_desk_gets_a_try_again_page(
+    stack: Stack,
+) -> None:
+    """The real booking and availability answer, call-intake's address is a closed port:
+    the console still signs in, and the callbacks page says what to do, no trace."""
+    clinic = await stack.clinic()
+    closed = f"http://127.0.0.1:{free_port()}"  # a port nobody listens on
+    settings = WebSettings(
+        log_json=True,
+        web_availability_url=stack.availability.base_url,
+        web_booking_url=stack.booking.base_url,
+        web_payments_url=stack.payments.base_url,
+        web_call_intake_url=closed,
+    )
+    transport = httpx.ASGITransport(app=build_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://web") as client:
+        signed_in = await client.post(
+            "/console/sign-in", data={"token": staff_token(clinic.tenant_id)}
+        )
+        assert signed_in.status_code == 303
+        page = await client.get("/console/callbacks")
+        assert_helpful_page(page, 503, "try again")
+        assert 'href="/console/callbacks"' in page.text  # the way back: try again
+        assert closed not in page.text  # nothing of the failure itself
