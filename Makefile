@@ -114,7 +114,7 @@ bench-web: install  ## Lighthouse (mobile) on the booking page: performance, acc
 	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(UV) run --frozen python bench/web.py
 
 screenshots: install  ## docs/screenshots: every page on a phone and a desktop
-	$(UV) run --frozen python bench/screenshots.py
+	$(UV) run --frozen python bench/screenshots.py $(ONLY)
 
 token: install  ## print a local bearer token (tenant demo, role owner)
 	$(UV) run --frozen slotline token

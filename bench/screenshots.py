@@ -1,9 +1,13 @@
 """``make screenshots``: every page of the web service on a phone (390×844) and a
-desktop (1280×900), from a fresh ``make run``, into ``docs/screenshots/``."""
+desktop (1280×900), from a fresh ``make run``, into ``docs/screenshots/``.
+
+``make screenshots ONLY="9-console-today 12-waitlist"`` writes only the pictures so
+named (every page is still visited): an unchanged page keeps its picture."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +21,13 @@ DEVICES: dict[str, dict[str, Any]] = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
     "desktop": {"viewport": {"width": 1280, "height": 900}},
 }
+ONLY = set(sys.argv[1:])  # picture names to write; none given: all
 
 
 async def shoot(page: Page, name: str, device: str) -> None:
     await page.wait_for_load_state("networkidle")
+    if ONLY and name not in ONLY:
+        return
     await page.screenshot(path=str(OUT / f"{name}-{device}.png"), full_page=device == "phone")
     say(f"{name}-{device}.png")
 
@@ -41,12 +48,33 @@ async def customer(page: Page, web: str, device: str) -> None:
     await page.wait_for_selector(".ref")
     await shoot(page, "3-confirmation", device)
     manage = page.url.split("?")[0]
+    await page.goto(manage)
+    await shoot(page, "12-manage-confirmed", device)
     await page.goto(f"{manage}/cancel")
     await shoot(page, "4-cancel", device)
     await page.goto(f"{manage}/move")
     await shoot(page, "5-move", device)
+    await page.locator(".days a").nth(3).click()
+    await page.locator(".times button").first.click()
+    await page.wait_for_url(f"{manage}*")
+    await shoot(page, "13-manage-moved", device)
+    await page.goto(f"{manage}/cancel")
+    await page.locator("button[type=submit]").click()
+    await page.wait_for_url(f"{manage}*")
+    await shoot(page, "14-manage-cancelled", device)
     await page.goto(f"{calendar}?lang=el")
     await shoot(page, "6-calendar-greek", device)
+    await page.goto(f"{calendar}?lang=en")
+    day = await page.locator(".days a").nth(4).get_attribute("href") or ""
+    await page.goto(f"{calendar}/waitlist?day={day.split('day=')[1]}")
+    await shoot(page, "15-waitlist-form", device)
+    await page.fill("#name", "Eleni Georgiou")
+    await page.fill("#email", "eleni@example.com")
+    await page.locator("form.form button[type=submit]").click()
+    await page.wait_for_selector("form[action$='/leave']")
+    await shoot(page, "16-waitlist-place", device)
+    await page.goto(f"{web}/demo/no-such-place")
+    await shoot(page, "17-page-not-found", device)
 
 
 async def console(page: Page, web: str, token: str, device: str) -> None:
