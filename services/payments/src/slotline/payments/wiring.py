@@ -12,6 +12,7 @@ from slotline.payments.gateway.factory import build_gateway
 from slotline.payments.gateway.port import Gateway, GatewayUnavailable, WebhookRejected
 from slotline.payments.gateway.simulator.network import CardNetwork
 from slotline.payments.gateway.simulator.webhooks import WebhookSender
+from slotline.payments.http.intents import router as intents_router
 from slotline.payments.http.ledgers import ledger_router
 from slotline.payments.http.quotes import UnknownTier
 from slotline.payments.http.quotes import router as quotes_router
@@ -79,6 +80,7 @@ def service_spec(
         subscriptions=subscriptions,
         routers=[
             quotes_router,
+            intents_router,
             ledger_router(settings),
             receipt_links_router(settings),
             receipts_router,

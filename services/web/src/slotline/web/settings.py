@@ -66,6 +66,12 @@ class WebSettings(BaseSettings):
     web_payment_form: Literal["simulated"] = Field(
         default="simulated", description="How a deposit is taken: the simulated gateway's form."
     )
+    web_stripe_publishable_key: str | None = Field(
+        default=None,
+        pattern=r"^pk_(test|live)_[A-Za-z0-9]+$",
+        description="Stripe publishable key: the payment step mounts Stripe's Payment Element "
+        "(Stripe.js from js.stripe.com); unset: the simulated gateway's form.",
+    )
     web_booking_rate_limit: str = Field(
         default="20/minute", description="Booking submissions per client address (limits syntax)."
     )

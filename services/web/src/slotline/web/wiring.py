@@ -130,6 +130,6 @@ def build_app(settings: WebSettings | None = None) -> FastAPI:
         app.include_router(module.router)
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=800)
-    app.add_middleware(PageMiddleware)
+    app.add_middleware(PageMiddleware, stripe=bool(settings.web_stripe_publishable_key))
     instrument(app, registry)
     return app

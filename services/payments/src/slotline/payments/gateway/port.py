@@ -60,6 +60,23 @@ class PaymentAddress:
     reference: str | None
 
 
+@dataclass(frozen=True)
+class IntentToOpen:
+    """A PaymentIntent to open for a booking request not yet sent (Payment Element)."""
+
+    tenant_id: str
+    request_id: str
+    amount_minor: int
+    currency: str
+    description: str
+
+
+@dataclass(frozen=True)
+class OpenedIntent:
+    payment_intent_id: str
+    client_secret: str
+
+
 class Gateway(Protocol):
     """A payment gateway: reserve, take, release, give back, and tell what it knows."""
 
@@ -71,6 +88,10 @@ class Gateway(Protocol):
 
     def charge(self, request: PaymentRequest, key: str) -> Captured | AuthorizationRefused:
         """Reserve and take at once (a fee beyond what is held)."""
+        ...
+
+    def open_intent(self, intent: IntentToOpen, key: str) -> OpenedIntent:
+        """Open a PaymentIntent for the customer's browser to confirm."""
         ...
 
     def capture(self, payment: PaymentAddress, amount: int, key: str) -> Captured: ...

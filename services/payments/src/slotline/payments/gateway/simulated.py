@@ -39,6 +39,9 @@ class SimulatedGateway(StripeApiGateway):
                 )
             raise GatewayRejected(error.error.get("message", "")) from error
 
+    def _open_intent(self, params: dict[str, Any], key: str) -> Json:
+        return self._rejecting(self.network.open_payment_intent, params, key)
+
     def _capture_intent(self, reference: str, amount: int, key: str) -> Json:
         return self._rejecting(self.network.capture, reference, {"amount_to_capture": amount}, key)
 

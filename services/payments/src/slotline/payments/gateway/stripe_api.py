@@ -29,6 +29,8 @@ from slotline.payments.domain.facts import (
 )
 from slotline.payments.gateway.port import (
     GatewayRejected,
+    IntentToOpen,
+    OpenedIntent,
     PaymentAddress,
     PaymentRequest,
     WebhookRejected,
@@ -149,6 +151,21 @@ class StripeApiGateway(ABC):
             request.payment_id, FailureReason.PROCESSING_ERROR, f"status {intent['status']}"
         )
 
+    def open_intent(self, intent: IntentToOpen, key: str) -> OpenedIntent:
+        """A PaymentIntent (manual capture) for the customer's browser to confirm with
+        Stripe's Payment Element; its client secret goes to that browser only."""
+        opened = self._open_intent(
+            {
+                "amount": intent.amount_minor,
+                "currency": intent.currency.lower(),
+                "capture_method": "manual",
+                "description": intent.description,
+                "metadata": {"tenant_id": intent.tenant_id, "request_id": intent.request_id},
+            },
+            key,
+        )
+        return OpenedIntent(str(opened["id"]), str(opened["client_secret"]))
+
     def capture(self, payment: PaymentAddress, amount: int, key: str) -> Captured:
         intent = self._capture_intent(self._reference(payment), amount, key)
         return Captured(payment.payment_id, intent["id"], int(intent["amount_received"]), self.name)
@@ -202,6 +219,10 @@ class StripeApiGateway(ABC):
     ) -> Json | AuthorizationRefused:
         """Create and confirm a PaymentIntent with ``params`` and the card of ``request``;
         a declined card is the refusal."""
+
+    @abstractmethod
+    def _open_intent(self, params: dict[str, Any], key: str) -> Json:
+        """Create an unconfirmed PaymentIntent with ``params`` (it has a client secret)."""
 
     @abstractmethod
     def _capture_intent(self, reference: str, amount: int, key: str) -> Json:

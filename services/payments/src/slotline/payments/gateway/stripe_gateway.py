@@ -78,6 +78,16 @@ class StripeGateway(StripeApiGateway):
             )
         return _plain(intent)
 
+    def _open_intent(self, params: dict[str, Any], key: str) -> Json:
+        params = {**params, "automatic_payment_methods": {"enabled": True}}
+        intent = self._call(
+            lambda: self.client.v1.payment_intents.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": key},
+            )
+        )
+        return _plain(intent)
+
     def _capture_intent(self, reference: str, amount: int, key: str) -> Json:
         intent = self._call(
             lambda: self.client.v1.payment_intents.capture(

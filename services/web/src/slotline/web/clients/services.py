@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from slotline.web.clients.upstream import StreamEvent, Upstream
+from slotline.web.clients.upstream import ServiceUnavailable, StreamEvent, Upstream
 
 Json = dict[str, Any]
 
@@ -158,6 +158,21 @@ class Payments:
             "GET", f"/v1/ledgers/{booking_id}/receipts", token=token
         )
         return response.json() if response.status_code == 200 else []
+
+    async def open_intent(
+        self, token: str, request_id: str, amount_minor: int, currency: str
+    ) -> Json:
+        """A PaymentIntent for the Payment Element: ``payment_intent_id``, ``client_secret``."""
+        response = await self.upstream.call(
+            "POST",
+            "/v1/payment-intents",
+            token=token,
+            json={"request_id": request_id, "amount_minor": amount_minor, "currency": currency},
+        )
+        if response.status_code != 201:
+            raise ServiceUnavailable("payments", f"{response.status_code} {response.text[:200]}")
+        found: Json = response.json()
+        return found
 
 
 @dataclass

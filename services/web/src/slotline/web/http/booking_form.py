@@ -22,7 +22,7 @@ from slotline.web import i18n
 from slotline.web.domain.calendar import Slot, nearest
 from slotline.web.domain.details import Details
 from slotline.web.http.deps import Context, Web
-from slotline.web.http.payment import SIMULATED_CARDS, card_choice
+from slotline.web.http.payment import SIMULATED_CARDS, card_choice, stripe_step
 from slotline.web.http.shop import Key, Shop, Tenant, client_of, now, offered, shop
 from slotline.web.rendering import embedded, keep_embed, render
 
@@ -97,6 +97,7 @@ async def submit(
             due=due,
             cards=SIMULATED_CARDS,
             failure=None,
+            stripe=await stripe_step(web, found.token, request_id, due),
         )
     answer = await web.services.booking.request(
         found.token, _booking_form(found, wanted, details, request_id, token), request_id

@@ -1,7 +1,8 @@
 """Per request: the page's language (and the cookie keeping a chosen one), and the
 headers every page carries — a strict Content-Security-Policy (scripts and styles
-only from here, no inline script), no sniffing, no referrer leaving the site (manage
-links carry their key in the URL)."""
+only from here, no inline script; with a Stripe key also Stripe.js from
+js.stripe.com), no sniffing, no referrer leaving the site (manage links carry their
+key in the URL)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,23 @@ from slotline.web import i18n
 LANGUAGE_COOKIE = "slotline_lang"
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; connect-src 'self'; base-uri 'self'; form-action 'self'; "
-    "object-src 'none'; frame-ancestors {frames}"
+    "script-src 'self'{scripts}; connect-src 'self'{connect}; frame-src {frame_src}; "
+    "base-uri 'self'; form-action 'self'; object-src 'none'; frame-ancestors {frames}"
 )
+STRIPE_SOURCES = {
+    "scripts": " https://js.stripe.com",
+    "connect": " https://api.stripe.com",
+    "frame_src": "'self' https://js.stripe.com https://hooks.stripe.com",
+}
+"""With a Stripe publishable key: Stripe.js and its card frames, the one outside asset
+(Stripe's PCI rule: Stripe.js is always loaded from js.stripe.com)."""
+_OWN_ONLY = {"scripts": "", "connect": "", "frame_src": "'self'"}
 
 
 class PageMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, stripe: bool = False) -> None:
         self.app = app
+        self.sources = STRIPE_SOURCES if stripe else _OWN_ONLY
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,7 +49,8 @@ class PageMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault(
-                    "Content-Security-Policy", _CSP.format(frames="'none'" if console else "*")
+                    "Content-Security-Policy",
+                    _CSP.format(frames="'none'" if console else "*", **self.sources),
                 )
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")

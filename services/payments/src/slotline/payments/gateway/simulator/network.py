@@ -119,6 +119,12 @@ class CardNetwork:
             raise NetworkTimeout("the card network did not answer")
         return self._idempotent(key, ("create", params), lambda c: self._confirm(c, params))
 
+    def open_payment_intent(self, params: Object, key: str | None) -> Object:
+        """Create a PaymentIntent for the customer's browser to confirm (Stripe's Payment
+        Element): no payment method yet, ``requires_payment_method``, a client secret."""
+        self._travel()
+        return self._idempotent(key, ("open", params), lambda c: self._open(c, params))
+
     def capture(self, intent_id: str, params: Object, key: str | None) -> Object:
         self._travel()
         return self._idempotent(
@@ -256,6 +262,33 @@ class CardNetwork:
         else:
             intent["amount_received"] = amount
             self._save(cursor, intent, "payment_intent.succeeded")
+        return intent
+
+    def _open(self, cursor: Cursor[DictRow], params: Object) -> Object:
+        amount = int(params["amount"])
+        if amount < 1:
+            raise NetworkError(400, _invalid("amount", "Amount must be at least 1."))
+        intent_id = _new_id("pi")
+        intent: Object = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_capturable": 0,
+            "amount_received": 0,
+            "capture_method": params.get("capture_method", "automatic"),
+            "client_secret": f"{intent_id}_secret_{secrets.token_urlsafe(18)}",
+            "currency": str(params["currency"]).lower(),
+            "created": int(time.time()),
+            "description": params.get("description"),
+            "last_payment_error": None,
+            "latest_charge": None,
+            "livemode": False,
+            "metadata": dict(params.get("metadata") or {}),
+            "next_action": None,
+            "payment_method": None,
+            "status": "requires_payment_method",
+        }
+        self._save(cursor, intent, "payment_intent.created")
         return intent
 
     def _capture(self, cursor: Cursor[DictRow], intent_id: str, params: Object) -> Object:
