@@ -1,23 +1,29 @@
 """With a Stripe publishable key the deposit step mounts Stripe's Payment Element on a
 PaymentIntent the payments service opened (Stripe.js from js.stripe.com, allowed by the
-page's CSP); without one the simulated gateway's form stays. No network here: payments
-runs its card-network simulator, which opens Stripe-shaped PaymentIntents; nothing
-confirms one in a browser (Stripe.js cannot load)."""
+page's CSP); back from Stripe, the confirmed intent books; without a key the simulated
+gateway's form stays. No network here: payments runs its card-network simulator, which
+opens Stripe-shaped PaymentIntents; the browser's confirmation (what Stripe.js would
+send) is played on that simulator — Stripe.js itself never runs here."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import anyio
 import httpx
 import pytest
 
 from slotline.availability.demo import Clinic
 from slotline.events.local.infra import free_port
+from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
+from slotline.payments.application import PaymentsApplication
+from slotline.payments.gateway.simulated import SimulatedGateway
 from slotline.web.settings import WebSettings
 
 from .conftest import Stack, serve_web
@@ -113,3 +119,51 @@ class TestThePaymentStep:
         assert "payment-element" not in step.text
         assert "js.stripe.com" not in step.text
         assert "js.stripe.com" not in step.headers["content-security-policy"]
+
+
+def confirm_in_browser(stack: Stack, intent_id: str, card: str) -> None:
+    """What Stripe.js does when the customer presses Pay: confirm the intent."""
+    app = stack.payments.runtime.application
+    assert isinstance(app, PaymentsApplication)
+    assert isinstance(app.gateway, SimulatedGateway)
+    app.gateway.network.confirm(intent_id, {"payment_method": card}, f"browser:{intent_id}")
+
+
+class TestBackFromStripe:
+    async def test_the_confirmed_intent_books_and_an_unconfirmed_one_asks_to_pay_again(
+        self, stack: Stack, stripe_web: str
+    ) -> None:
+        clinic, start = await deposit_clinic(stack)
+        page = stack.page_of(clinic).removeprefix(stack.web_url)
+        step = await payment_step(stripe_web, page, start, str(uuid4()))
+        back = re.search(r'data-return-url="([^"]+)"', step.text)
+        secret = re.search(r'data-client-secret="(pi_[A-Za-z0-9]+)_secret_', step.text)
+        assert back is not None, step.text
+        assert secret is not None, step.text
+        intent = secret.group(1)
+        async with httpx.AsyncClient(base_url=stripe_web) as browser:
+            unpaid = await browser.get(
+                f"{html.unescape(back.group(1))}&payment_intent={intent}&redirect_status=failed"
+            )
+            assert unpaid.status_code == 402, unpaid.text
+            assert "did not go through" in unpaid.text
+            assert 'id="payment-element"' in unpaid.text
+            again = re.search(r'data-return-url="([^"]+)"', unpaid.text)
+            fresh = re.search(r'data-client-secret="(pi_[A-Za-z0-9]+)_secret_', unpaid.text)
+            assert again is not None
+            assert fresh is not None
+            assert fresh.group(1) != intent  # a new request, a new intent
+            await anyio.to_thread.run_sync(confirm_in_browser, stack, fresh.group(1), "tok_visa")
+            booked = await browser.get(
+                f"{html.unescape(again.group(1))}&payment_intent={fresh.group(1)}"
+                "&redirect_status=succeeded"
+            )
+            assert booked.status_code == 303, booked.text
+            manage = booked.headers["location"]
+            assert manage.startswith("/v1/manage/")
+
+            async def confirmed() -> bool:
+                shown = await browser.get(manage)
+                return "You are booked" in shown.text and "20.00" in shown.text
+
+            await eventually(confirmed, timeout=30)

@@ -35,6 +35,7 @@ from slotline.web.http import (
     live,
     manage_page,
     public_files,
+    stripe_return,
     waitlist_page,
 )
 from slotline.web.http.deps import Context
@@ -124,6 +125,7 @@ def build_app(settings: WebSettings | None = None) -> FastAPI:
         live,
         manage_page,
         booking_form,
+        stripe_return,
         waitlist_page,
         booking_pages,
     ):

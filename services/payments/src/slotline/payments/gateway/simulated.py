@@ -39,6 +39,12 @@ class SimulatedGateway(StripeApiGateway):
                 )
             raise GatewayRejected(error.error.get("message", "")) from error
 
+    def _retrieve_intent(self, reference: str) -> Json:
+        return self._rejecting(self.network.retrieve, reference)
+
+    def _tag_intent(self, reference: str, metadata: dict[str, str], key: str) -> Json:
+        return self._rejecting(self.network.update, reference, {"metadata": metadata}, key)
+
     def _open_intent(self, params: dict[str, Any], key: str) -> Json:
         return self._rejecting(self.network.open_payment_intent, params, key)
 

@@ -123,6 +123,8 @@ class StripeApiGateway(ABC):
     webhook_secret: str
 
     def authorize(self, request: PaymentRequest, key: str) -> Authorized | AuthorizationRefused:
+        if request.token.startswith("pi_"):
+            return self._adopt(request, key)
         fact = self._confirm(request, key, manual=True)
         assert not isinstance(fact, Captured)
         return fact
@@ -146,6 +148,33 @@ class StripeApiGateway(ABC):
             return intent
         for fact in intent_facts(intent, self.name):
             if isinstance(fact, Authorized | Captured | AuthorizationRefused):
+                return fact
+        return AuthorizationRefused(
+            request.payment_id, FailureReason.PROCESSING_ERROR, f"status {intent['status']}"
+        )
+
+    def _adopt(self, request: PaymentRequest, key: str) -> Authorized | AuthorizationRefused:
+        """A PaymentIntent we opened and the customer's browser confirmed (Payment
+        Element) is the authorisation, once checked against our own records: this
+        tenant's, manual capture, the amount and currency due; then it is tagged with
+        the payment's ids, so webhooks and reconciliation find its ledger."""
+        intent = self._retrieve_intent(request.token)
+        metadata = intent.get("metadata") or {}
+        expected = (request.tenant_id, request.amount, request.currency.lower(), "manual")
+        found = (
+            metadata.get("tenant_id"),
+            int(intent.get("amount") or 0),
+            str(intent.get("currency", "")),
+            intent.get("capture_method"),
+        )
+        used = metadata.get("payment_id") not in (None, request.payment_id)
+        if found != expected or used:
+            detail = "the PaymentIntent is not one opened for this payment"
+            return AuthorizationRefused(request.payment_id, FailureReason.PROCESSING_ERROR, detail)
+        if metadata.get("payment_id") != request.payment_id:
+            intent = self._tag_intent(request.token, {**metadata, **request.metadata()}, key)
+        for fact in intent_facts(intent, self.name):
+            if isinstance(fact, Authorized | AuthorizationRefused):
                 return fact
         return AuthorizationRefused(
             request.payment_id, FailureReason.PROCESSING_ERROR, f"status {intent['status']}"
@@ -219,6 +248,14 @@ class StripeApiGateway(ABC):
     ) -> Json | AuthorizationRefused:
         """Create and confirm a PaymentIntent with ``params`` and the card of ``request``;
         a declined card is the refusal."""
+
+    @abstractmethod
+    def _retrieve_intent(self, reference: str) -> Json:
+        """The PaymentIntent ``reference`` as the gateway has it now."""
+
+    @abstractmethod
+    def _tag_intent(self, reference: str, metadata: dict[str, str], key: str) -> Json:
+        """Set the PaymentIntent's metadata (our ids)."""
 
     @abstractmethod
     def _open_intent(self, params: dict[str, Any], key: str) -> Json:

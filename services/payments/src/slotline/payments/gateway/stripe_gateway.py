@@ -78,6 +78,17 @@ class StripeGateway(StripeApiGateway):
             )
         return _plain(intent)
 
+    def _retrieve_intent(self, reference: str) -> Json:
+        return _plain(self._call(lambda: self.client.v1.payment_intents.retrieve(reference)))
+
+    def _tag_intent(self, reference: str, metadata: dict[str, str], key: str) -> Json:
+        intent = self._call(
+            lambda: self.client.v1.payment_intents.update(
+                reference, params={"metadata": metadata}, options={"idempotency_key": key}
+            )
+        )
+        return _plain(intent)
+
     def _open_intent(self, params: dict[str, Any], key: str) -> Json:
         params = {**params, "automatic_payment_methods": {"enabled": True}}
         intent = self._call(

@@ -125,6 +125,23 @@ class CardNetwork:
         self._travel()
         return self._idempotent(key, ("open", params), lambda c: self._open(c, params))
 
+    def confirm(self, intent_id: str, params: Object, key: str | None) -> Object:
+        """Confirm an opened PaymentIntent with a payment method, as Stripe.js does from
+        the customer's browser (``POST /v1/payment_intents/{id}/confirm``)."""
+        self._travel()
+        return self._idempotent(
+            key,
+            ("confirm", intent_id, params),
+            lambda c: self._confirm_opened(c, intent_id, params),
+        )
+
+    def update(self, intent_id: str, params: Object, key: str | None) -> Object:
+        """Set an intent's metadata (``POST /v1/payment_intents/{id}``)."""
+        self._travel()
+        return self._idempotent(
+            key, ("update", intent_id, params), lambda c: self._update(c, intent_id, params)
+        )
+
     def capture(self, intent_id: str, params: Object, key: str | None) -> Object:
         self._travel()
         return self._idempotent(
@@ -291,6 +308,38 @@ class CardNetwork:
         self._save(cursor, intent, "payment_intent.created")
         return intent
 
+    def _confirm_opened(self, cursor: Cursor[DictRow], intent_id: str, params: Object) -> Object:
+        intent = self._intent(cursor, intent_id, lock=True)
+        if intent["status"] != "requires_payment_method":
+            raise NetworkError(400, _unexpected_state(intent, "confirm"))
+        token = str(params.get("payment_method", ""))
+        behaviour = behaviour_of(token)
+        intent.update(payment_method=token, last_payment_error=None)
+        if behaviour is CardBehaviour.AUTHENTICATION_REQUIRED:
+            intent["status"] = "requires_action"
+            intent["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {}}
+            self._save(cursor, intent, "payment_intent.requires_action")
+            return intent
+        if behaviour is not CardBehaviour.APPROVE:
+            error = card_error(behaviour)
+            intent["last_payment_error"] = error
+            self._save(cursor, intent, "payment_intent.payment_failed")
+            raise NetworkError(402, {**error, "payment_intent": intent})
+        intent["latest_charge"] = _new_id("ch")
+        if intent["capture_method"] == "manual":
+            intent.update(status="requires_capture", amount_capturable=intent["amount"])
+            self._save(cursor, intent, "payment_intent.amount_capturable_updated")
+        else:
+            intent.update(status="succeeded", amount_received=intent["amount"])
+            self._save(cursor, intent, "payment_intent.succeeded")
+        return intent
+
+    def _update(self, cursor: Cursor[DictRow], intent_id: str, params: Object) -> Object:
+        intent = self._intent(cursor, intent_id, lock=True)
+        intent["metadata"] = {**(intent.get("metadata") or {}), **(params.get("metadata") or {})}
+        self._save(cursor, intent, "payment_intent.updated")
+        return intent
+
     def _capture(self, cursor: Cursor[DictRow], intent_id: str, params: Object) -> Object:
         intent = self._intent(cursor, intent_id, lock=True)
         if intent["status"] != "requires_capture":
@@ -368,7 +417,8 @@ class CardNetwork:
         cursor.execute(
             self.statement(
                 "INSERT INTO {s}.intents (id, body, payment_id, booking_id) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body"
+                " ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body,"
+                " payment_id = EXCLUDED.payment_id, booking_id = EXCLUDED.booking_id"
             ),
             (intent["id"], Jsonb(intent), metadata.get("payment_id"), metadata.get("booking_id")),
         )

@@ -1,0 +1,82 @@
+"""Back from Stripe: ``stripe.confirmPayment`` sends the customer here with the
+PaymentIntent they confirmed in the Payment Element. The booking request goes to
+booking with that intent as its payment token (payments adopts it only after checking
+it against its own records: opened by us for this tenant, the amount due, confirmed),
+and the customer lands on the booking's status page — or back on the payment step
+when the payment did not go through."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from slotline.web.domain.calendar import Slot, nearest
+from slotline.web.domain.details import Details
+from slotline.web.http.booking_form import _around, _booking_form, _form_page, _start
+from slotline.web.http.deps import Web
+from slotline.web.http.payment import SIMULATED_CARDS, stripe_step
+from slotline.web.http.shop import Key, Tenant, shop
+from slotline.web.rendering import embedded, keep_embed, render
+
+router = APIRouter(tags=["booking page"])
+
+
+@router.get("/{tenant}/{location}/{service}/book/paid")
+async def paid(
+    tenant: Tenant,
+    location: Key,
+    service: Key,
+    request: Request,
+    web: Web,
+    payment_intent: Annotated[str, Query(pattern=r"^pi_[A-Za-z0-9_]+$", max_length=255)],
+    request_id: Annotated[str, Query(min_length=1, max_length=128)],
+    start: Annotated[str, Query(max_length=64)],
+) -> Response:
+    found = await shop(request, web, tenant, location, service)
+    wanted = _start(start).astimezone(found.zone)
+    slot = Slot(wanted, wanted + timedelta(minutes=found.service.duration_minutes), "available")
+    details = Details.of(dict(request.query_params))
+    if not details.check():
+        raise HTTPException(422, "your name and a phone or e-mail are missing: book again")
+    answer = await web.services.booking.request(
+        found.token,
+        _booking_form(found, wanted, details, request_id, payment_intent),
+        request_id,
+    )
+    card = answer.json()
+    if answer.status_code in (201, 202):
+        manage = urlsplit(card["manage_url"]).path
+        return RedirectResponse(keep_embed(f"{manage}?booked=1", embedded(request)), 303)
+    if answer.status_code == 409 and card.get("reason") == "payment_failed":
+        due = found.service.due_now or {}
+        again = str(uuid4())
+        return render(
+            request,
+            "customer/payment.html",
+            402,
+            shop=found,
+            slot=slot,
+            details=details,
+            request_id=again,
+            due=due,
+            cards=SIMULATED_CARDS,
+            failure=card.get("detail") or "",
+            stripe=await stripe_step(web, found.token, again, due),
+        )
+    if answer.status_code == 409:
+        around = await _around(web, found, wanted)
+        return _form_page(
+            request,
+            found,
+            slot,
+            details,
+            str(uuid4()),
+            status_code=409,
+            alternatives=nearest(around, wanted),
+        )
+    raise HTTPException(502, f"booking answered {answer.status_code}")
