@@ -5,7 +5,9 @@ broker once, then, once quiet, invariants checked from the outside.
 Load: booking requests over Kafka (as a partner channel; each for a free place of its
 own; every fourth for a service whose policy asks a deposit, with the card network
 simulator's approving token — see ``chaos_deposits.py``) and pairs of customers on the
-public HTTP endpoint racing for one place (exactly one of each pair may win). The stack
+public HTTP endpoint racing for one place (exactly one of each pair may win), and
+participants of group classes whose 1 h reminders fall due during the run, every fourth
+cancelling at once (``chaos_reminders.py``). The stack
 supervises like an orchestrator: what is killed comes back with backoff; the broker comes
 back empty and every relay publishes again.
 The partner (this load) holds its requests while the broker is down, and once quiet sends
@@ -41,17 +43,33 @@ ready again). Invariants checked:
   confirmation by the SMS provider (told apart by the message's idempotency key, which
   names the booking), or none without a reported interrupted send (the text-backs'
   rules; counted in ``chaos_confirmations_interrupted``), or a confirmation of a booking
-  never confirmed; see ``chaos_confirmations.py``;
-- ``projection_rebuild`` — a row of availability's slot view (``slot_view`` slots a
-  reader could still be offered, ``slot_day`` days, ``hold_view``) or of booking's board
-  (``booking_view``, its timeline lines) unlike a rebuild from the service's event store
-  by the projection's own class into a scratch schema, once all is final; revisions and
-  ``computed_at`` are not compared; see ``chaos_views.py``.
+  never confirmed; a booking cancelled before its confirmation went may have none (a
+  cancellation skips what is still waiting; ``chaos_confirmations_skipped_by_a_cancel``);
+  see ``chaos_confirmations.py``;
+- ``reminder`` — a reminder that fell due not sent exactly once (SMS provider's record and
+  ``NotificationSent``; an interrupted send reported instead is counted apart), one sent
+  for a booking cancelled before it was due, before it was due or when it was due before
+  the booking was confirmed, or one never planned (``ReminderScheduled`` /
+  ``ReminderSkipped``). Reminders fall due during the run for the participants of group
+  classes starting a little over an hour ahead, in a clinic where it is midday (quiet
+  hours); every fourth participant cancels. See ``chaos_reminders.py``;
+- ``slot_view_rebuild``, ``booking_board_rebuild``, ``intake_view_rebuild`` — a row of
+  availability's slot view (``slot_view`` slots a reader could still be offered,
+  ``slot_day`` days, ``hold_view``), of booking's board (``booking_view``, its timeline
+  lines) or of call-intake's read model (callback queue, call log, timelines, parties)
+  unlike a rebuild from the service's event store by the projection's own class into a
+  scratch schema, once all is final; revisions and ``computed_at`` are not compared; see
+  ``chaos_views.py``;
+- ``notifier_cards_rebuild``, ``analytics_facts_rebuild`` — a row of the notifier's booking
+  cards or of analytics' fact tables unlike a rebuild from the public topics (and the
+  partner's record of its requests) by the service's own code; a request the memory-only
+  broker lost before analytics read it is counted apart
+  (``chaos_analytics_requests_lost_with_broker``); see ``chaos_topic_views.py``.
 
-Not (yet) checked here: refunds and fees (no cancels or moves in this load), reminders,
-and the projections of the other services (call-intake's, payments', analytics').
+Not (yet) checked here: refunds and fees (no deposit booking is cancelled or moved), moves,
+and payments' own read models.
 
-``python bench/chaos.py --seconds 300`` (``make chaos``); the test suite runs a 45 s
+``python bench/chaos.py --seconds 300`` (``make chaos``); the test suite runs a 35 s
 variant. Exit status 1 when any invariant is violated.
 """
 
@@ -77,6 +95,8 @@ from booking import TENANT, Slots, catalogue_reached_booking, open_clinics, requ
 from chaos_calls import TWILIO_AUTH_TOKEN, MissedCalls
 from chaos_confirmations import confirmations_sent
 from chaos_deposits import CARD, Deposits, ask_deposits, open_deposit_clinic
+from chaos_reminders import STUDIOS, ClassLoad, ReminderCheck, open_class_studios
+from chaos_topic_views import analytics_facts_violations, notifier_cards_violations
 from chaos_views import projection_rebuild_violations
 from outside import double_bookings_now, read_all
 from support import bench_stack, figure, percentile, say
@@ -86,7 +106,12 @@ from slotline.events.contract.booking import BookingConfirmed, BookingExpired, B
 from slotline.events.envelope import Message
 from slotline.events.local.infra import free_port
 from slotline.events.local.stack import SERVICES, LocalStack
-from slotline.events.topics import BOOKING_EVENTS, BOOKING_REQUESTS
+from slotline.events.topics import (
+    BOOKING_EVENTS,
+    BOOKING_REQUESTS,
+    CALLS_EVENTS,
+    NOTIFICATIONS_EVENTS,
+)
 from slotline.notifier.simulator import ProviderSimulator, serving
 
 FINAL = (BookingConfirmed, BookingRejected, BookingExpired)
@@ -366,6 +391,37 @@ async def held_left(availability_url: str, timeout: float = 120) -> int:
             await asyncio.sleep(3)
 
 
+async def topic_view_violations(
+    stack: LocalStack, load: Load, broker_killed_at: float | None
+) -> dict[str, int]:
+    """The read models fed by the public topics, each against a rebuild from the topics
+    as they are now (and the partner's record of its requests; see
+    ``chaos_topic_views.py``)."""
+    booking_events, requests, calls, notifications = await asyncio.gather(
+        *(
+            read_all(stack.bootstrap, topic)
+            for topic in (BOOKING_EVENTS, BOOKING_REQUESTS, CALLS_EVENTS, NOTIFICATIONS_EVENTS)
+        )
+    )
+    published = [*requests, *load.messages.values()]
+    before_the_broker_died = {
+        r for r, at in load.sent_at.items() if broker_killed_at and at < broker_killed_at
+    }
+    facts, lost = await asyncio.to_thread(
+        analytics_facts_violations,
+        stack.database_url,
+        [*booking_events, *published, *calls, *notifications],
+        before_the_broker_died,
+    )
+    figure("chaos_analytics_requests_lost_with_broker", str(lost))
+    return {
+        "notifier_cards_rebuild": await asyncio.to_thread(
+            notifier_cards_violations, stack.database_url, booking_events
+        ),
+        "analytics_facts_rebuild": facts,
+    }
+
+
 async def chaos(seconds: float, every: float, rate: float, out: Path) -> int:
     """Run the chaos; the number of invariant violations."""
     provider = ProviderSimulator(account_sid="AC_chaos", auth_token="chaos-provider-token")
@@ -394,7 +450,8 @@ async def _chaos(
     try:
         clinics = open_clinics(stack.database_url, 5)  # 4 for Kafka, 1 for the races
         deposit_clinic = open_deposit_clinic(stack.database_url)
-        await catalogue_reached_booking(stack.database_url, len(clinics) + 1)
+        studios = open_class_studios(stack.database_url, TENANT, datetime.now(UTC))
+        await catalogue_reached_booking(stack.database_url, len(clinics) + 1 + STUDIOS)
         urls = {s.name: s.url for s in stack.services}
         await ask_deposits(urls["booking"], token("manager"))
         deposits = Deposits(urls["payments"], token("manager"))
@@ -402,6 +459,7 @@ async def _chaos(
         await calls.set_up()
         load = Load()
         killer = Chaos(stack, every, load)
+        class_load = ClassLoad(urls["booking"], TENANT, studios, token("manager"))
         until = time.monotonic() + seconds
         began = datetime.now(UTC)
         await asyncio.gather(
@@ -411,8 +469,10 @@ async def _chaos(
             # a clinic of their own: a Kafka request never takes the racers' place
             load.races_over_http(urls["booking"], Slots(clinics[4:]), until),
             calls.run(every=1.5, until=until),
+            class_load.run(until),
             killer.run(until),
         )
+        load.requests.extend(class_load.requests)
         say(f"load over after {(datetime.now(UTC) - began).total_seconds():.0f}s; settling")
         await all_ready(stack)
         events = await settle(stack.bootstrap, load.requests, timeout=90)
@@ -451,8 +511,12 @@ async def _chaos(
             violations["ledger"],
             violations["double_charge"],
         ) = await deposits.violations(stack.database_url, events)
-        violations["projection_rebuild"] = await asyncio.to_thread(
-            projection_rebuild_violations, stack.database_url
+        violations |= await asyncio.to_thread(projection_rebuild_violations, stack.database_url)
+        violations |= await topic_view_violations(stack, load, killer.broker_killed_at)
+        # last: the last class's reminders fall due up to 45 s after the load
+        reminders = ReminderCheck(provider, urls["notifier"], token("manager"))
+        violations["reminder"] = await reminders.violations(
+            stack.bootstrap, events, class_load.due, timeout=150
         )
         lost = [r for r in load.requests if not answered.get(r)]
         if lost:
@@ -468,9 +532,14 @@ async def _chaos(
         figure("chaos_missed_calls", str(len(calls.callers)))
         figure("chaos_text_backs_interrupted", str(text_backs.interrupted_count()))
         figure("chaos_deposit_requests", str(len(deposits.requests)))
-        figure("chaos_confirmations", str(len(confirmations.subjects)))
+        figure(
+            "chaos_confirmations", str(len(confirmations.subjects) + len(confirmations.optional))
+        )
+        figure("chaos_confirmations_skipped_by_a_cancel", str(confirmations.optional_unsent()))
         figure("chaos_confirmations_interrupted", str(confirmations.interrupted_count()))
         figure("chaos_requests_sent_again_after_broker_loss", str(len(lost_with_broker)))
+        figure("chaos_class_participants", str(len(class_load.requests)))
+        figure("chaos_class_cancels", str(dict(class_load.cancels)))
         for name, count in violations.items():
             figure(f"chaos_{name}_violations", str(count))
         if killer.recoveries:

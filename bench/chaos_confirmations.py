@@ -14,6 +14,12 @@ booking, with no message and that report, is counted in
 ``chaos_confirmations_interrupted``, not as a violation. A booking with two confirmation
 messages or more, or with none and no interrupted report, is one; so is a confirmation
 of a booking never confirmed.
+
+A booking cancelled (some class participants cancel at once) may have had its
+confirmation skipped: a cancellation skips whatever of the booking is still waiting to
+be sent, the confirmation too (the customer gets the cancellation notice instead). Such
+a booking may be sent one confirmation or none, never two; those sent none are counted
+in ``chaos_confirmations_skipped_by_a_cancel``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any
 
 from chaos_sends import SentOnce
 
-from slotline.events.contract.booking import BookingConfirmed
+from slotline.events.contract.booking import BookingCancelled, BookingConfirmed
 from slotline.events.envelope import Message
 from slotline.notifier.simulator import ProviderSimulator
 
@@ -47,7 +53,14 @@ def booking_of(message: dict[str, Any]) -> str | None:
 def confirmations_sent(provider: ProviderSimulator, booking_events: list[Message]) -> SentOnce:
     """One confirmation per reachable confirmed booking (its notification id is
     ``<booking_id>:confirmed``)."""
-    bookings = reachable_confirmed(booking_events)
+    confirmed = reachable_confirmed(booking_events)
+    cancelled = {e.booking_id for e in booking_events if isinstance(e, BookingCancelled)}
     return SentOnce(
-        provider, bookings, booking_of, suffix=SUFFIX, noun="bookings", what="confirmation"
+        provider,
+        confirmed - cancelled,
+        booking_of,
+        suffix=SUFFIX,
+        noun="bookings",
+        what="confirmation",
+        optional=confirmed & cancelled,
     )

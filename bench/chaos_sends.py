@@ -44,12 +44,14 @@ class SentOnce:
         suffix: str = "",
         noun: str,
         what: str,
+        optional: Collection[str] = (),
     ) -> None:
         self.provider = provider
         self.subjects = subjects  # may grow while the run goes on (the callers)
         self.subject_of = subject_of
         self.prefix, self.suffix = prefix, suffix
         self.noun, self.what = noun, what
+        self.optional = optional
         self.interrupted: set[str] = set()
 
     def sent(self) -> dict[str, int]:
@@ -88,6 +90,11 @@ class SentOnce:
             if n.startswith(self.prefix) and n.endswith(self.suffix)
         }
 
+    def optional_unsent(self) -> int:
+        """Optional subjects sent nothing."""
+        sent = self.sent()
+        return sum(1 for s in self.optional if not sent.get(s))
+
     def interrupted_count(self) -> int:
         sent = self.sent()
         return sum(1 for s in self.subjects if not sent.get(s) and s in self.interrupted)
@@ -101,7 +108,8 @@ class SentOnce:
             for s in self.subjects
             if sent.get(s, 0) > 1 or (not sent.get(s) and s not in self.interrupted)
         }
-        stray = {s: n for s, n in sent.items() if s not in self.subjects}
+        wrong |= {s: sent[s] for s in self.optional if sent.get(s, 0) > 1}
+        stray = {s: n for s, n in sent.items() if s not in self.subjects and s not in self.optional}
         singular = self.noun.removesuffix("s")
         if wrong:
             say(f"{self.noun} without exactly one {self.what} ({singular}: messages): {wrong}")
