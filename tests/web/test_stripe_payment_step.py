@@ -17,6 +17,7 @@ from uuid import uuid4
 import anyio
 import httpx
 import pytest
+from playwright.async_api import Browser, Route
 
 from slotline.availability.demo import Clinic
 from slotline.events.local.infra import free_port
@@ -26,7 +27,7 @@ from slotline.payments.application import PaymentsApplication
 from slotline.payments.gateway.simulated import SimulatedGateway
 from slotline.web.settings import WebSettings
 
-from .conftest import Stack, serve_web
+from .conftest import PHONE, Stack, person, serious_violations, serve_web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -167,3 +168,24 @@ class TestBackFromStripe:
                 return "You are booked" in shown.text and "20.00" in shown.text
 
             await eventually(confirmed, timeout=30)
+
+
+@pytest.mark.parametrize("language", ["en", "el"])
+async def test_the_payment_element_step_has_no_serious_accessibility_problem(
+    stack: Stack, stripe_web: str, browser: Browser, language: str
+) -> None:
+    """The page around Stripe's frames (Stripe.js cannot load here: it is refused)."""
+    clinic, start = await deposit_clinic(stack)
+    page_path = stack.page_of(clinic).removeprefix(stack.web_url)
+    async with person(browser, PHONE, language) as page:
+
+        async def offline(route: Route) -> None:
+            await route.abort()
+
+        await page.route("https://js.stripe.com/**", offline)
+        await page.goto(f"{stripe_web}{page_path}/book?start={start.replace('+', '%2B')}")
+        await page.fill("#name", "Ana Stripe")
+        await page.fill("#phone", "+30 694 555 0166")
+        await page.locator("button[type=submit]").click()
+        await page.wait_for_selector("#payment-element", state="attached")
+        assert await serious_violations(page) == []
