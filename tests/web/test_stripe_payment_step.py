@@ -142,7 +142,16 @@ class TestBackFromStripe:
         assert back is not None, step.text
         assert secret is not None, step.text
         intent = secret.group(1)
+        return_url = html.unescape(back.group(1))
+        for typed in ("Ana", "Stripe", "694", "555", "0155"):
+            assert typed not in return_url, "the customer's details are sealed in the URL"
         async with httpx.AsyncClient(base_url=stripe_web) as browser:
+            edited = await browser.get(
+                return_url.replace("details=", "details=A")
+                + f"&payment_intent={intent}&redirect_status=succeeded"
+            )
+            assert edited.status_code == 422, edited.text
+            assert "Traceback" not in edited.text
             unpaid = await browser.get(
                 f"{html.unescape(back.group(1))}&payment_intent={intent}&redirect_status=failed"
             )

@@ -97,7 +97,7 @@ async def submit(
             due=due,
             cards=SIMULATED_CARDS,
             failure=None,
-            stripe=await stripe_step(web, found.token, request_id, due),
+            stripe=await stripe_step(web, found.token, request_id, due, details),
         )
     answer = await web.services.booking.request(
         found.token, _booking_form(found, wanted, details, request_id, token), request_id

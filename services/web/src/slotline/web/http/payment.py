@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from slotline.web.domain.details import Details
 from slotline.web.http.deps import Context
+from slotline.web.sealed_details import DetailsSealer
 
 STRIPE_JS = "https://js.stripe.com/v3"
 
@@ -33,11 +35,13 @@ class StripeStep:
     publishable_key: str
     client_secret: str
     payment_intent_id: str
+    sealed_details: str
+    """What the customer typed, sealed for the return URL (:mod:`..sealed_details`)."""
     script: str = STRIPE_JS
 
 
 async def stripe_step(
-    web: Context, channel_token: str, request_id: str, due: dict[str, Any]
+    web: Context, channel_token: str, request_id: str, due: dict[str, Any], details: Details
 ) -> StripeStep | None:
     """The Payment Element's PaymentIntent for this request (None: no Stripe key, the
     simulated form)."""
@@ -47,4 +51,7 @@ async def stripe_step(
     opened = await web.services.payments.open_intent(
         channel_token, request_id, int(due["amount_minor"]), str(due["currency"])
     )
-    return StripeStep(key, str(opened["client_secret"]), str(opened["payment_intent_id"]))
+    sealed = DetailsSealer(web.settings.web_session_secret.get_secret_value()).seal(
+        request_id, details
+    )
+    return StripeStep(key, str(opened["client_secret"]), str(opened["payment_intent_id"]), sealed)

@@ -16,12 +16,12 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from slotline.web.domain.calendar import Slot, nearest
-from slotline.web.domain.details import Details
 from slotline.web.http.booking_form import _around, _booking_form, _form_page, _start
 from slotline.web.http.deps import Web
 from slotline.web.http.payment import SIMULATED_CARDS, stripe_step
 from slotline.web.http.shop import Key, Tenant, shop
 from slotline.web.rendering import embedded, keep_embed, render
+from slotline.web.sealed_details import DetailsSealer, DetailsUnreadable
 
 router = APIRouter(tags=["booking page"])
 
@@ -36,16 +36,24 @@ async def paid(
     payment_intent: Annotated[str, Query(pattern=r"^pi_[A-Za-z0-9_]+$", max_length=255)],
     request_id: Annotated[str, Query(min_length=1, max_length=128)],
     start: Annotated[str, Query(max_length=64)],
+    details: Annotated[str, Query(min_length=1, max_length=8192)],
 ) -> Response:
     found = await shop(request, web, tenant, location, service)
     wanted = _start(start).astimezone(found.zone)
     slot = Slot(wanted, wanted + timedelta(minutes=found.service.duration_minutes), "available")
-    details = Details.of(dict(request.query_params))
-    if not details.check():
+    try:
+        typed = DetailsSealer(web.settings.web_session_secret.get_secret_value()).open(
+            request_id, details
+        )
+    except DetailsUnreadable:
+        raise HTTPException(
+            422, "this payment link's booking details do not open: book again"
+        ) from None
+    if not typed.check():
         raise HTTPException(422, "your name and a phone or e-mail are missing: book again")
     answer = await web.services.booking.request(
         found.token,
-        _booking_form(found, wanted, details, request_id, payment_intent),
+        _booking_form(found, wanted, typed, request_id, payment_intent),
         request_id,
     )
     card = answer.json()
@@ -61,12 +69,12 @@ async def paid(
             402,
             shop=found,
             slot=slot,
-            details=details,
+            details=typed,
             request_id=again,
             due=due,
             cards=SIMULATED_CARDS,
             failure=card.get("detail") or "",
-            stripe=await stripe_step(web, found.token, again, due),
+            stripe=await stripe_step(web, found.token, again, due, typed),
         )
     if answer.status_code == 409:
         around = await _around(web, found, wanted)
@@ -74,7 +82,7 @@ async def paid(
             request,
             found,
             slot,
-            details,
+            typed,
             str(uuid4()),
             status_code=409,
             alternatives=nearest(around, wanted),
