@@ -102,6 +102,20 @@ class TestTheEmbeddedFlow:
             await expect(frame.locator("h1")).to_contain_text("You are booked")
             await posted_its_height(page, inner)
 
+            # the booking's page, its move and cancel pages (looked at, not used)
+            booking_page = inner.url
+            await expect(frame.locator('a[href*="/move"]')).to_be_visible()
+            assert await links_keep_embed(inner) == []
+            await frame.locator('a[href*="/move"]').click()
+            await expect(frame.locator('form[action*="/reschedule"], .days').first).to_be_visible()
+            assert await links_keep_embed(inner) == []
+            await posted_its_height(page, inner)
+            await inner.goto(booking_page)
+            await frame.locator('a[href*="/cancel"]').click()
+            await expect(frame.locator('form[action*="/cancel"]')).to_be_visible()
+            assert await links_keep_embed(inner) == []
+            await posted_its_height(page, inner)
+
             # the same time again: taken, its alternatives stay embedded
             assert form_url is not None
             await inner.goto(f"{stack.web_url}{form_url}")

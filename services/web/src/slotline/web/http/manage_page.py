@@ -20,7 +20,7 @@ from slotline.web.domain.calendar_links import google_calendar_url
 from slotline.web.http.deps import Context, Web
 from slotline.web.http.errors import wants_json
 from slotline.web.http.shop import brand_page, now
-from slotline.web.rendering import render
+from slotline.web.rendering import embedded, keep_embed, render
 
 router = APIRouter(prefix="/v1/manage/{token}", tags=["manage link"])
 
@@ -98,7 +98,9 @@ async def cancel(token: Token, request: Request, web: Web) -> Response:
     reason = str((await request.form()).get("reason", "")).strip()[:500] or None
     answer = await web.services.booking.manage("POST", token, "/cancel", json={"reason": reason})
     if answer.status_code == 200:
-        return RedirectResponse(f"/v1/manage/{token}?done=cancelled", 303)
+        return RedirectResponse(
+            keep_embed(f"/v1/manage/{token}?done=cancelled", embedded(request)), 303
+        )
     card = await _card(request, web, token)
     terms = await web.services.booking.terms(token)
     return render(
@@ -169,7 +171,9 @@ async def reschedule(token: Token, request: Request, web: Web) -> Response:
     start = str((await request.form()).get("start", ""))
     answer = await web.services.booking.manage("POST", token, "/reschedule", json={"start": start})
     if answer.status_code in (200, 202):
-        return RedirectResponse(f"/v1/manage/{token}?done=moved", 303)
+        return RedirectResponse(
+            keep_embed(f"/v1/manage/{token}?done=moved", embedded(request)), 303
+        )
     card = await _card(request, web, token)
     return await _move_page(request, web, token, card, None, status_code=409, refused=True)
 
@@ -182,7 +186,7 @@ async def claim(token: Token, request: Request, web: Web) -> Response:
     if not _is_form(request):
         return _passed_on(answer)
     booked = "?booked=1" if answer.status_code == 200 else ""
-    return RedirectResponse(f"/v1/manage/{token}{booked}", 303)
+    return RedirectResponse(keep_embed(f"/v1/manage/{token}{booked}", embedded(request)), 303)
 
 
 @router.get("/booking.ics")
