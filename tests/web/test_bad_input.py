@@ -4,10 +4,13 @@ what to do next (and an API client of the manage link gets JSON)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
 from slotline.events.local.infra import free_port
+from slotline.events.local.serving import served
 from slotline.web.settings import WebSettings
 from slotline.web.wiring import build_app
 
@@ -129,3 +132,24 @@ async def test_a_service_that_goes_away_under_a_signed_in_desk_gets_a_try_again_
         assert_helpful_page(page, 503, "try again")
         assert 'href="/console/callbacks"' in page.text  # the way back: try again
         assert closed not in page.text  # nothing of the failure itself
+
+
+async def test_a_service_that_answers_nonsense_gets_the_something_went_wrong_page() -> None:
+    """A real upstream that answers 200 with a body that is not what it promises (a
+    broken deploy, a proxy's error page): the web fails on it — the 500 page, no trace."""
+
+    async def nonsense(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"<html>maintenance</html>"})
+
+    async with served(nonsense, free_port()) as broken:
+        app = build_app(
+            WebSettings(web_booking_url=broken, web_availability_url=broken, log_json=True)
+        )
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://web") as client:
+            response = await client.get("/demo")
+    assert_helpful_page(response, 500, "went wrong")
+    assert "maintenance" not in response.text
