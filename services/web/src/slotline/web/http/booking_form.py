@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import uuid4
 
+import httpx
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -102,11 +103,28 @@ async def submit(
     answer = await web.services.booking.request(
         found.token, _booking_form(found, wanted, details, request_id, token), request_id
     )
+    return await answered(request, web, found, slot, details, request_id, answer)
+
+
+async def answered(
+    request: Request,
+    web: Context,
+    found: Shop,
+    slot: Slot,
+    details: Details,
+    request_id: str,
+    answer: httpx.Response,
+) -> Response:
+    """The page for booking's answer to a booking request (from the form, or back from
+    Stripe): the booking's page, the payment step again, the nearest other times, or
+    the form with booking's field errors."""
     card: dict[str, Any] = answer.json()
     if answer.status_code in (201, 202):
         manage = urlsplit(card["manage_url"]).path
         return RedirectResponse(keep_embed(f"{manage}?booked=1", embedded(request)), 303)
     if answer.status_code == 409 and card.get("reason") == "payment_failed":
+        due = found.service.due_now or {}
+        again = str(uuid4())  # a declined payment's request stays declined
         return render(
             request,
             "customer/payment.html",
@@ -114,13 +132,14 @@ async def submit(
             shop=found,
             slot=slot,
             details=details,
-            request_id=str(uuid4()),
+            request_id=again,
             due=due,
             cards=SIMULATED_CARDS,
             failure=card.get("detail") or "",
+            stripe=await stripe_step(web, found.token, again, due, details),
         )
     if answer.status_code == 409:
-        around = await _around(web, found, wanted)
+        around = await _around(web, found, slot.start)
         return _form_page(
             request,
             found,
@@ -128,7 +147,7 @@ async def submit(
             details,
             str(uuid4()),  # the refused request stays refused: a new choice is a new request
             status_code=409,
-            alternatives=nearest(around, wanted),
+            alternatives=nearest(around, slot.start),
         )
     if answer.status_code == 422:
         if details.refused(card.get("errors", [])):

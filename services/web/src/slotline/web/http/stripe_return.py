@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import urlsplit
-from uuid import uuid4
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from slotline.web.domain.calendar import Slot, nearest
-from slotline.web.http.booking_form import _around, _booking_form, _form_page, _start
+from slotline.web.domain.calendar import Slot
+from slotline.web.http.booking_form import _booking_form, _start, answered
 from slotline.web.http.deps import Web
-from slotline.web.http.payment import SIMULATED_CARDS, stripe_step
 from slotline.web.http.shop import Key, Tenant, shop
-from slotline.web.rendering import embedded, keep_embed, render
 from slotline.web.sealed_details import DetailsSealer, DetailsUnreadable
 
 router = APIRouter(tags=["booking page"])
@@ -56,35 +52,4 @@ async def paid(
         _booking_form(found, wanted, typed, request_id, payment_intent),
         request_id,
     )
-    card = answer.json()
-    if answer.status_code in (201, 202):
-        manage = urlsplit(card["manage_url"]).path
-        return RedirectResponse(keep_embed(f"{manage}?booked=1", embedded(request)), 303)
-    if answer.status_code == 409 and card.get("reason") == "payment_failed":
-        due = found.service.due_now or {}
-        again = str(uuid4())
-        return render(
-            request,
-            "customer/payment.html",
-            402,
-            shop=found,
-            slot=slot,
-            details=typed,
-            request_id=again,
-            due=due,
-            cards=SIMULATED_CARDS,
-            failure=card.get("detail") or "",
-            stripe=await stripe_step(web, found.token, again, due, typed),
-        )
-    if answer.status_code == 409:
-        around = await _around(web, found, wanted)
-        return _form_page(
-            request,
-            found,
-            slot,
-            typed,
-            str(uuid4()),
-            status_code=409,
-            alternatives=nearest(around, wanted),
-        )
-    raise HTTPException(502, f"booking answered {answer.status_code}")
+    return await answered(request, web, found, slot, typed, request_id, answer)
