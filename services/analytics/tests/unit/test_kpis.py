@@ -73,7 +73,7 @@ def appointment(booking_id: str, **fields: object) -> BookingFact:
         "slot_end": D1 + minutes(60),
         "resource_ids": ("staff-1",),
     }
-    return BookingFact(booking_id, **{**defaults, **fields})  # type: ignore[arg-type]
+    return BookingFact(booking_id, **{**defaults, **fields})  # type: ignore[arg-type]  # a fact of fields of several types, by name
 
 
 class TestAppointmentOutcomes:
