@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +20,8 @@ from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from slotline.payments.gateway.simulator.tokens import CardBehaviour, behaviour_of, card_error
+from slotline.payments.gateway.simulator.intents import card_answered, new_id, new_intent
+from slotline.payments.gateway.simulator.tokens import CardBehaviour, behaviour_of
 
 Object = dict[str, Any]
 
@@ -56,10 +56,6 @@ CREATE TABLE IF NOT EXISTS {s}.webhooks (
     delivered_at timestamptz, deliveries int NOT NULL DEFAULT 0, attempts int NOT NULL DEFAULT 0,
     last_error text);
 """
-
-
-def _new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(12)}"
 
 
 class CardNetwork:
@@ -238,73 +234,11 @@ class CardNetwork:
 
     def _confirm(self, cursor: Cursor[DictRow], params: Object) -> Object:
         token = str(params.get("payment_method", ""))
-        behaviour = behaviour_of(token)
-        amount = int(params["amount"])
-        if amount < 1:
-            raise NetworkError(400, _invalid("amount", "Amount must be at least 1."))
-        manual = params.get("capture_method") == "manual"
-        intent: Object = {
-            "id": _new_id("pi"),
-            "object": "payment_intent",
-            "amount": amount,
-            "amount_capturable": 0,
-            "amount_received": 0,
-            "capture_method": "manual" if manual else "automatic",
-            "currency": str(params["currency"]).lower(),
-            "created": int(time.time()),
-            "description": params.get("description"),
-            "last_payment_error": None,
-            "latest_charge": None,
-            "livemode": False,
-            "metadata": dict(params.get("metadata") or {}),
-            "next_action": None,
-            "payment_method": token,
-            "status": "requires_capture" if manual else "succeeded",
-        }
-        if behaviour is CardBehaviour.AUTHENTICATION_REQUIRED:
-            intent["status"] = "requires_action"
-            intent["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {}}
-            self._save(cursor, intent, "payment_intent.requires_action")
-            return intent
-        if behaviour is not CardBehaviour.APPROVE:
-            error = card_error(behaviour)
-            intent["status"] = "requires_payment_method"
-            intent["last_payment_error"] = error
-            self._save(cursor, intent, "payment_intent.payment_failed")
-            raise NetworkError(402, {**error, "payment_intent": intent})
-        intent["latest_charge"] = _new_id("ch")
-        if manual:
-            intent["amount_capturable"] = amount
-            self._save(cursor, intent, "payment_intent.amount_capturable_updated")
-        else:
-            intent["amount_received"] = amount
-            self._save(cursor, intent, "payment_intent.succeeded")
-        return intent
+        intent = new_intent(params, self._amount(params), token)
+        return self._answered(cursor, intent, behaviour_of(token))
 
     def _open(self, cursor: Cursor[DictRow], params: Object) -> Object:
-        amount = int(params["amount"])
-        if amount < 1:
-            raise NetworkError(400, _invalid("amount", "Amount must be at least 1."))
-        intent_id = _new_id("pi")
-        intent: Object = {
-            "id": intent_id,
-            "object": "payment_intent",
-            "amount": amount,
-            "amount_capturable": 0,
-            "amount_received": 0,
-            "capture_method": params.get("capture_method", "automatic"),
-            "client_secret": f"{intent_id}_secret_{secrets.token_urlsafe(18)}",
-            "currency": str(params["currency"]).lower(),
-            "created": int(time.time()),
-            "description": params.get("description"),
-            "last_payment_error": None,
-            "latest_charge": None,
-            "livemode": False,
-            "metadata": dict(params.get("metadata") or {}),
-            "next_action": None,
-            "payment_method": None,
-            "status": "requires_payment_method",
-        }
+        intent = new_intent(params, self._amount(params), None)
         self._save(cursor, intent, "payment_intent.created")
         return intent
 
@@ -313,26 +247,24 @@ class CardNetwork:
         if intent["status"] != "requires_payment_method":
             raise NetworkError(400, _unexpected_state(intent, "confirm"))
         token = str(params.get("payment_method", ""))
-        behaviour = behaviour_of(token)
-        intent.update(payment_method=token, last_payment_error=None)
-        if behaviour is CardBehaviour.AUTHENTICATION_REQUIRED:
-            intent["status"] = "requires_action"
-            intent["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {}}
-            self._save(cursor, intent, "payment_intent.requires_action")
-            return intent
-        if behaviour is not CardBehaviour.APPROVE:
-            error = card_error(behaviour)
-            intent["last_payment_error"] = error
-            self._save(cursor, intent, "payment_intent.payment_failed")
-            raise NetworkError(402, {**error, "payment_intent": intent})
-        intent["latest_charge"] = _new_id("ch")
-        if intent["capture_method"] == "manual":
-            intent.update(status="requires_capture", amount_capturable=intent["amount"])
-            self._save(cursor, intent, "payment_intent.amount_capturable_updated")
-        else:
-            intent.update(status="succeeded", amount_received=intent["amount"])
-            self._save(cursor, intent, "payment_intent.succeeded")
+        intent["payment_method"] = token
+        return self._answered(cursor, intent, behaviour_of(token))
+
+    def _answered(
+        self, cursor: Cursor[DictRow], intent: Object, behaviour: CardBehaviour
+    ) -> Object:
+        event, declined = card_answered(intent, behaviour)
+        self._save(cursor, intent, event)
+        if declined is not None:
+            raise NetworkError(402, {**declined, "payment_intent": intent})
         return intent
+
+    @staticmethod
+    def _amount(params: Object) -> int:
+        amount = int(params["amount"])
+        if amount < 1:
+            raise NetworkError(400, _invalid("amount", "Amount must be at least 1."))
+        return amount
 
     def _update(self, cursor: Cursor[DictRow], intent_id: str, params: Object) -> Object:
         intent = self._intent(cursor, intent_id, lock=True)
@@ -370,7 +302,7 @@ class CardNetwork:
             message = f"Refund amount ({amount}) is greater than unrefunded amount ({left})."
             raise NetworkError(400, _invalid("amount", message, "amount_too_large"))
         refund: Object = {
-            "id": _new_id("re"),
+            "id": new_id("re"),
             "object": "refund",
             "amount": amount,
             "charge": intent["latest_charge"],
@@ -426,7 +358,7 @@ class CardNetwork:
 
     def _queue(self, cursor: Cursor[DictRow], event_type: str, obj: Object) -> None:
         event = {
-            "id": _new_id("evt"),
+            "id": new_id("evt"),
             "object": "event",
             "api_version": "2024-06-20",
             "created": int(time.time()),
