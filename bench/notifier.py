@@ -46,7 +46,7 @@ TEXT_BACK_RATE = 10.0  # per second
 _DAYTIME = (
     ("+3069", "Europe/Athens", 8),
     ("+1212555", "America/New_York", 4),
-    ("+8190", "Asia/Tokyo", 8),
+    ("+81901", "Asia/Tokyo", 7),  # 090-1…: a valid mobile (090-0… is not)
 )
 
 
