@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from slotline.events.contract.booking import BookingCancelled
+from slotline.events.contract.payments import PaymentCaptured
 from slotline.web import i18n
 from slotline.web.timeline_lines import line_text
 
@@ -21,7 +23,7 @@ def greek() -> Iterator[None]:
 
 
 PAID = {
-    "kind": "PaymentCaptured",
+    "kind": PaymentCaptured.EVENT_TYPE,
     "summary": "Paid 20.00 EUR",
     "facts": {"amount": {"amount_minor": 2000, "currency": "EUR"}},
 }
@@ -33,7 +35,7 @@ class TestALineInThePagesLanguage:
 
     def test_a_booking_line_says_its_time_in_the_locations_zone(self) -> None:
         line = {
-            "kind": "BookingCancelled",
+            "kind": BookingCancelled.EVENT_TYPE,
             "summary": "Cancelled Massage of Mon 07 Dec 2026 10:00",
             "facts": {
                 "service": "Massage",

@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slotline.events.contract import booking, callbacks, calls, notifications, payments
+from slotline.events.envelope import Message
 from slotline.web.i18n import _, day, money, time_of
 
 Facts = dict[str, Any]
@@ -84,69 +86,80 @@ def _booking(f: Facts) -> dict[str, str]:
     }
 
 
-_LINES: dict[str, Callable[[Facts], str]] = {
-    "CallReceived": lambda f: _("Called %(number)s") % {"number": f["to_phone"]},
-    "CallAnswered": lambda f: _("Call answered"),
-    "CallMissed": lambda f: _("Missed call (%(reason)s)") % {"reason": word(f["reason"])},
-    "VoicemailRecorded": _voicemail,
-    "WhatsAppMessageReceived": lambda f: _("WhatsApp: %(text)s") % {"text": f["text"]},
-    "LeadCaptured": lambda f: _("New lead via %(channel)s") % {"channel": word(f["channel"])},
-    "CallbackTaskCreated": lambda f: _("Callback due by %(when)s") % {"when": _when(f, "deadline")},
-    "CallbackAttemptRecorded": lambda f: (
+_SAYINGS: dict[type[Message], Callable[[Facts], str]] = {
+    calls.CallReceived: lambda f: _("Called %(number)s") % {"number": f["to_phone"]},
+    calls.CallAnswered: lambda f: _("Call answered"),
+    calls.CallMissed: lambda f: _("Missed call (%(reason)s)") % {"reason": word(f["reason"])},
+    calls.VoicemailRecorded: _voicemail,
+    calls.WhatsAppMessageReceived: lambda f: _("WhatsApp: %(text)s") % {"text": f["text"]},
+    calls.LeadCaptured: lambda f: _("New lead via %(channel)s") % {"channel": word(f["channel"])},
+    callbacks.CallbackTaskCreated: lambda f: (
+        _("Callback due by %(when)s") % {"when": _when(f, "deadline")}
+    ),
+    callbacks.CallbackAttemptRecorded: lambda f: (
         _("Called back: %(result)s") % {"result": word(f["result"])}
     ),
-    "CallbackTaskClosed": lambda f: (
+    callbacks.CallbackTaskClosed: lambda f: (
         _("Callback closed: %(outcome)s") % {"outcome": word(f["outcome"])}
     ),
-    "NotificationRequested": lambda f: (
+    notifications.NotificationRequested: lambda f: (
         _("Message queued: %(what)s") % {"what": word(f["template"])}
     ),
-    "TextBackRequested": lambda f: _("Missed-call text-back requested"),
-    "NotificationSent": lambda f: (
+    notifications.TextBackRequested: lambda f: _("Missed-call text-back requested"),
+    notifications.NotificationSent: lambda f: (
         _("%(what)s sent by %(channel)s")
         % {"what": word(f["template"] or "message"), "channel": word(f["channel"])}
     ),
-    "NotificationFailed": lambda f: (
+    notifications.NotificationFailed: lambda f: (
         _("%(what)s failed on %(channel)s")
         % {"what": word(f["template"] or "message"), "channel": word(f["channel"])}
     ),
-    "ReminderScheduled": lambda f: (
+    notifications.ReminderScheduled: lambda f: (
         _("%(reminder)s reminder due %(when)s")
         % {"reminder": f["reminder"], "when": _when(f, "due_at")}
     ),
-    "ReminderSkipped": lambda f: (
+    notifications.ReminderSkipped: lambda f: (
         _("%(reminder)s reminder not sent (%(reason)s)")
         % {"reminder": f["reminder"], "reason": word(f["reason"])}
     ),
-    "ConsentChanged": _consent,
-    "PaymentAuthorized": lambda f: (
+    notifications.ConsentChanged: _consent,
+    payments.PaymentAuthorized: lambda f: (
         _("Payment of %(amount)s authorised") % {"amount": money(f["amount"])}
     ),
-    "PaymentAuthorizationFailed": lambda f: (
+    payments.PaymentAuthorizationFailed: lambda f: (
         _("Payment failed (%(reason)s)") % {"reason": word(f["reason"])}
     ),
-    "PaymentCaptured": lambda f: _("Paid %(amount)s") % {"amount": money(f["amount"])},
-    "PaymentRefunded": lambda f: _("Refunded %(amount)s") % {"amount": money(f["amount"])},
-    "FeeCharged": lambda f: (
+    payments.PaymentCaptured: lambda f: _("Paid %(amount)s") % {"amount": money(f["amount"])},
+    payments.PaymentRefunded: lambda f: _("Refunded %(amount)s") % {"amount": money(f["amount"])},
+    payments.FeeCharged: lambda f: (
         _("Fee for %(fee)s: %(amount)s") % {"fee": word(f["fee"]), "amount": money(f["amount"])}
     ),
-    "BookingConfirmed": lambda f: (
+    booking.BookingConfirmed: lambda f: (
         _("Booked %(service)s for %(when)s (%(reference)s)") % _booking(f)
     ),
-    "BookingRejected": lambda f: (
+    booking.BookingRejected: lambda f: (
         _("Booking of %(service)s for %(when)s refused: %(reason)s") % _booking(f)
     ),
-    "BookingExpired": lambda f: _("Booking of %(service)s expired unconfirmed") % _booking(f),
-    "BookingCancelled": lambda f: _("Cancelled %(service)s of %(when)s") % _booking(f),
-    "BookingRescheduled": lambda f: _("Moved %(service)s to %(when)s") % _booking(f),
-    "BookingChangeRefused": lambda f: (
+    booking.BookingExpired: lambda f: _("Booking of %(service)s expired unconfirmed") % _booking(f),
+    booking.BookingCancelled: lambda f: _("Cancelled %(service)s of %(when)s") % _booking(f),
+    booking.BookingRescheduled: lambda f: _("Moved %(service)s to %(when)s") % _booking(f),
+    booking.BookingChangeRefused: lambda f: (
         _("Could not move %(service)s: %(reason)s")
         % {**_booking(f), "reason": word(f.get("change_reason"))}
     ),
-    "BookingArrived": lambda f: _("Arrived for %(service)s of %(when)s") % _booking(f),
-    "BookingCompleted": lambda f: _("Came for %(service)s") % _booking(f),
-    "BookingNoShow": lambda f: _("Did not come for %(service)s of %(when)s") % _booking(f),
+    booking.BookingCompleted: lambda f: _("Came for %(service)s") % _booking(f),
+    booking.BookingNoShow: lambda f: _("Did not come for %(service)s of %(when)s") % _booking(f),
 }
+"""How each public event a timeline line stands for reads, by its contract class."""
+
+ARRIVED = "BookingArrived"
+"""The one kind booking writes for no public event: the front desk marked an arrival."""
+
+_LINES: dict[str, Callable[[Facts], str]] = {
+    **{kind.EVENT_TYPE: saying for kind, saying in _SAYINGS.items()},
+    ARRIVED: lambda f: _("Arrived for %(service)s of %(when)s") % _booking(f),
+}
+"""A line's ``kind`` (what booking sends) to its saying."""
 
 
 def line_text(line: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from eventsourcing.persistence import Notification
 from slotline.booking.domain.booking import Booking
 from slotline.booking.live import board
 from slotline.booking.live.board import Entry
+from slotline.events.contract import booking as public
 from slotline.events.projection import Projection
 
 PROJECTION_NAME = "booking-board"
@@ -77,16 +78,28 @@ def local_time(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M")
 
 
+ARRIVED = "BookingArrived"
+"""The line's kind for an arrival the front desk marked: no public event stands for it."""
+
 _LINES: dict[type[Booking.Event], tuple[str, str]] = {
-    Booking.Confirmed: ("BookingConfirmed", "Booked {service} for {when} ({reference})"),
-    Booking.Rejected: ("BookingRejected", "Booking of {service} for {when} refused: {reason}"),
-    Booking.Expired: ("BookingExpired", "Booking of {service} expired unconfirmed"),
-    Booking.Cancelled: ("BookingCancelled", "Cancelled {service} of {when}"),
-    Booking.Rescheduled: ("BookingRescheduled", "Moved {service} to {when}"),
-    Booking.ChangeRefused: ("BookingChangeRefused", "Could not move {service}: {change_reason}"),
-    Booking.Arrived: ("BookingArrived", "Arrived for {service} of {when}"),
-    Booking.Completed: ("BookingCompleted", "Came for {service}"),
-    Booking.NoShow: ("BookingNoShow", "Did not come for {service} of {when}"),
+    Booking.Confirmed: (
+        public.BookingConfirmed.EVENT_TYPE,
+        "Booked {service} for {when} ({reference})",
+    ),
+    Booking.Rejected: (
+        public.BookingRejected.EVENT_TYPE,
+        "Booking of {service} for {when} refused: {reason}",
+    ),
+    Booking.Expired: (public.BookingExpired.EVENT_TYPE, "Booking of {service} expired unconfirmed"),
+    Booking.Cancelled: (public.BookingCancelled.EVENT_TYPE, "Cancelled {service} of {when}"),
+    Booking.Rescheduled: (public.BookingRescheduled.EVENT_TYPE, "Moved {service} to {when}"),
+    Booking.ChangeRefused: (
+        public.BookingChangeRefused.EVENT_TYPE,
+        "Could not move {service}: {change_reason}",
+    ),
+    Booking.Arrived: (ARRIVED, "Arrived for {service} of {when}"),
+    Booking.Completed: (public.BookingCompleted.EVENT_TYPE, "Came for {service}"),
+    Booking.NoShow: (public.BookingNoShow.EVENT_TYPE, "Did not come for {service} of {when}"),
 }
 """The events of a booking a customer would recognise: (the line's kind, its summary)."""
 
