@@ -57,6 +57,16 @@ async def book(stack: Stack, clinic: Clinic, hour: int, **extra: Any) -> dict[st
     return body
 
 
+def manage_token(booked: dict[str, Any]) -> str:
+    """The customer's manage-link token: the proof a change request on Kafka carries."""
+    return str(booked["manage_url"]).rsplit("/", 1)[-1]
+
+
+def channel_token(tenant: str) -> str:
+    """A channel adapter's access token for ``tenant`` (the other proof a change takes)."""
+    return bearer("channel", tenant)["Authorization"].removeprefix("Bearer ")
+
+
 async def pay(stack: Stack, clinic: Clinic, booking_id: str, amount: int = 2000) -> None:
     await stack.send(
         PaymentAuthorized(
@@ -295,6 +305,7 @@ class TestChangesOverKafka:
                 booking_id=booked["booking_id"],
                 channel=Channel.WHATSAPP,
                 reason="cannot make it",
+                authorization=manage_token(booked),
             )
         )
         cancelled = await stack.topics.wait_for(stack.of(clinic.tenant_id, BookingCancelled))
@@ -320,6 +331,7 @@ class TestChangesOverKafka:
                 booking_id=booking_id,
                 channel=Channel.WHATSAPP,
                 slot_start=future_start(hour=15),
+                authorization=manage_token(booked),
             )
         )
         [moved] = await stack.topics.wait_for(
@@ -334,12 +346,57 @@ class TestChangesOverKafka:
                 request_id=cancel_id,
                 booking_id=booking_id,
                 channel=Channel.WHATSAPP,
+                authorization=channel_token(tenant),
             )
         )
         [cancelled] = await stack.topics.wait_for(
             lambda m: stack.of(tenant, BookingCancelled)(m) and m["booking_id"] == booking_id
         )
         assert cancelled["request_id"] == cancel_id, "the cancel got its own outcome"
+
+    async def test_a_change_without_proof_for_that_booking_is_refused(self, stack: Stack) -> None:
+        """Issue 17.5: a record's tenant is only what its sender typed. A cancel with no
+        proof, with another booking's manage token, or with a channel token of another
+        tenant is answered not_authorized, and the booking stays as it was."""
+        clinic = await stack.clinic()
+        booked = await book(stack, clinic, 17)
+        other = await book(stack, clinic, 18, name="Other", phone="+306940000002")
+        tenant, booking_id = clinic.tenant_id, booked["booking_id"]
+        revoked = await stack.booking.client.post(
+            f"/v1/bookings/{booking_id}/manage-link/revoke", headers=bearer("front_desk", tenant)
+        )
+        assert revoked.status_code == 200, revoked.text
+        proofs = {
+            "revoked-link": manage_token(booked),
+            "none": None,
+            "other-booking": manage_token(other),
+            "other-tenant": channel_token(f"elsewhere-{uuid4().hex[:6]}"),
+            "staff-not-channel": bearer("owner", tenant)["Authorization"].split(" ")[1],
+            "garbage": "not-a-token",
+        }
+        for name, proof in proofs.items():
+            await stack.send(
+                BookingCancellationRequested(
+                    tenant_id=tenant,
+                    aggregate_id=booking_id,
+                    request_id=f"forged-{name}",
+                    booking_id=booking_id,
+                    channel=Channel.PARTNER,
+                    authorization=proof,
+                )
+            )
+        refused = await stack.topics.wait_for(
+            lambda m: (
+                stack.of(tenant, BookingRequestRefused)(m) and m["request_id"].startswith("forged-")
+            ),
+            count=len(proofs),
+        )
+        assert {r["request_id"] for r in refused} == {f"forged-{n}" for n in proofs}
+        assert {r["reason"] for r in refused} == {"not_authorized"}
+        assert all("not-a-token" not in r["detail"] for r in refused), "no echo of the value"
+        card = (await stack.booking.client.get(revoked.json()["manage_url"])).json()
+        assert card["status"] == "confirmed", card
+        assert not stack.topics.matching(stack.of(tenant, BookingCancelled))
 
     async def test_cancelling_an_unknown_booking_is_answered_with_a_typed_refusal(
         self, stack: Stack
@@ -352,6 +409,7 @@ class TestChangesOverKafka:
                 request_id="cancel-nope",
                 booking_id="not-a-booking",
                 channel=Channel.KIOSK,
+                authorization=channel_token(clinic.tenant_id),
             )
         )
         [refused] = await stack.topics.wait_for(stack.of(clinic.tenant_id, BookingRequestRefused))
@@ -373,6 +431,7 @@ class TestChangesOverKafka:
                     request_id=f"cancel-{n}-{uuid4().hex[:6]}",
                     booking_id=booked["booking_id"],
                     channel=Channel.WHATSAPP,
+                    authorization=manage_token(booked),
                 )
             )
         tenant = clinic.tenant_id

@@ -30,8 +30,10 @@ from slotline.booking.live.board_feed import BoardFeed
 from slotline.booking.live.projection import BookingBoard
 from slotline.booking.live.watch import BookingWatch
 from slotline.booking.messaging import publisher, subscriptions
+from slotline.booking.messaging.change_proof import ChangeProof
 from slotline.booking.settings import BookingSettings
 from slotline.booking.timeouts import SagaTimeoutJob
+from slotline.events.auth import AuthSettings, TokenVerifier
 from slotline.events.runtime import BackgroundTask, ServiceSpec
 from slotline.events.unit_of_work import ContentionTooHigh
 
@@ -43,6 +45,7 @@ def manage_links(settings: BookingSettings) -> ManageLinks:
 def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[BookingApplication]:
     settings = settings or BookingSettings()
     links = manage_links(settings)
+    verifier = TokenVerifier.from_settings(AuthSettings())
 
     def application(env: dict[str, str]) -> BookingApplication:
         return BookingApplication(
@@ -72,7 +75,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
         settings=settings,
         application_factory=application,
         publisher=lambda _: publisher(links),
-        subscriptions=subscriptions,
+        subscriptions=lambda app: subscriptions(app, ChangeProof(links, verifier)),
         # the fixed paths (stream, search) before the routes whose {id} would take them
         routers=[
             board_stream_router,

@@ -180,6 +180,8 @@ class BookingRequestRefusal(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     """The request id or idempotency key was used before for a different request."""
     INVALID_CONTACT = "invalid_contact"
+    NOT_AUTHORIZED = "not_authorized"
+    """A change carried no valid proof that its sender may act on that booking."""
 
 
 class BookingRequestRefused(BookingEvent):

@@ -8,6 +8,12 @@ pass through this topic: it writes the request to the booking store in the same 
 of work as its answer, and the outcome appears on ``booking.events.v1`` the same way.
 The envelope's ``aggregate_id`` (the Kafka key) is the ``request_id`` for a new booking
 and the ``booking_id`` for a change, so a request sent twice yields one outcome.
+
+A change (cancel, move) must prove it may act on its booking: ``authorization`` carries
+the customer's manage-link token for that booking, or an access token with the
+``channel`` role of the booking's tenant. The topic's ACLs say who may write; the proof
+says whom a request may touch. A request without a valid proof is answered
+``BookingRequestRefused`` with reason ``not_authorized``.
 """
 
 from __future__ import annotations
@@ -74,6 +80,14 @@ class BookingCancellationRequested(BookingRequest):
     booking_id: Id = Field(description="The booking to cancel.")
     channel: Channel = Field(description="The adapter the request came through.")
     reason: str | None = Field(default=None, max_length=500, description="As the customer gave it.")
+    authorization: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="Proof the sender may change this booking: the customer's manage-link "
+        "token for it, or an access token (JWT) with the channel role of the booking's "
+        "tenant. Without a valid one the request is refused (reason not_authorized).",
+    )
 
 
 class BookingRescheduleRequested(BookingRequest):
@@ -85,4 +99,12 @@ class BookingRescheduleRequested(BookingRequest):
     slot_start: AwareDatetime = Field(description="The new start asked for.")
     preferred_staff_id: Id | None = Field(
         default=None, description="A staff member the customer asked for."
+    )
+    authorization: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="Proof the sender may change this booking: the customer's manage-link "
+        "token for it, or an access token (JWT) with the channel role of the booking's "
+        "tenant. Without a valid one the request is refused (reason not_authorized).",
     )

@@ -24,6 +24,7 @@ from slotline.booking.domain.request_answer import Answer, RequestAnswer
 from slotline.booking.domain.waitlist import WaitlistLine
 from slotline.booking.domain.waitlist_values import FreedBy
 from slotline.booking.live.timeline import Timeline
+from slotline.booking.messaging.change_proof import ChangeProof, NotAuthorized
 from slotline.booking.messaging.publishing import publisher
 from slotline.events.contract import availability as holds
 from slotline.events.contract import availability_catalog as catalog
@@ -46,12 +47,13 @@ from slotline.events.unit_of_work import UnitOfWork
 __all__ = ["publisher", "subscriptions"]
 
 
-def subscriptions(application: BookingApplication) -> Sequence[Subscription]:
-    """Each topic's messages are applied in batches, one unit of work per batch."""
+def subscriptions(application: BookingApplication, proof: ChangeProof) -> Sequence[Subscription]:
+    """Each topic's messages are applied in batches, one unit of work per batch; a change
+    request must carry ``proof`` that it may act on its booking."""
     timeline = Timeline(application)
     answers = _availability(application)
     money = _payments(application)
-    asked = _requests(application)
+    asked = _requests(application, proof)
     return (
         Subscription(
             BOOKING_REQUESTS,
@@ -122,6 +124,7 @@ _REFUSALS: tuple[tuple[type[Exception], public.BookingRequestRefusal], ...] = (
     (InvalidTransition, public.BookingRequestRefusal.NOT_ALLOWED),
     (IdempotencyKeyReused, public.BookingRequestRefusal.IDEMPOTENCY_KEY_REUSED),
     (InvalidContact, public.BookingRequestRefusal.INVALID_CONTACT),
+    (NotAuthorized, public.BookingRequestRefusal.NOT_AUTHORIZED),
 )
 
 
@@ -153,7 +156,7 @@ def answer_refusal(message: Any, rejection: Rejected, work: UnitOfWork) -> None:
     work.add(_answer(message, booking_id, Answer.REFUSED, reason, detail))
 
 
-def _requests(app: BookingApplication) -> Handle:
+def _requests(app: BookingApplication, proof: ChangeProof) -> Handle:
     def apply(message: Message, work: UnitOfWork) -> None:
         try:
             match message:
@@ -166,18 +169,22 @@ def _requests(app: BookingApplication) -> Handle:
 
                     app.request_booking(message, work=work, repeated=repeated)
                 case requests.BookingCancellationRequested():
+                    booking_id = _booking_uuid(message.booking_id)
+                    proof.check(message.authorization, message.tenant_id, booking_id, work)
                     app.cancel(
                         message.tenant_id,
-                        _booking_uuid(message.booking_id),
+                        booking_id,
                         Actor.CUSTOMER,
                         message.reason,
                         request_id=message.request_id,
                         work=work,
                     )
                 case requests.BookingRescheduleRequested():
+                    booking_id = _booking_uuid(message.booking_id)
+                    proof.check(message.authorization, message.tenant_id, booking_id, work)
                     app.reschedule(
                         message.tenant_id,
-                        _booking_uuid(message.booking_id),
+                        booking_id,
                         Actor.CUSTOMER,
                         message.slot_start,
                         message.preferred_staff_id,
