@@ -17,6 +17,7 @@ from slotline.events.auth import AuthSettings
 from slotline.events.cli_config import SERVICE_SETTINGS, env_name, settings_class
 from slotline.events.production import refuse_unsafe_production
 from slotline.events.settings import ServiceSettings
+from slotline.events.topic_access import CHANNEL_ADAPTER, SERVICE_TOPICS, TopicAccess
 from slotline.events.topics import all_topics_with_dead_letters
 
 pytestmark = pytest.mark.unit
@@ -36,6 +37,7 @@ KINDS = {
     "Job",
     "NetworkPolicy",
     "KafkaTopic",
+    "KafkaUser",
 }
 OVERLAYS = ("dev", "prod")
 
@@ -82,7 +84,7 @@ class TestEveryObjectValidates:
 
     def test_built_in_objects_against_the_kubernetes_schemas(self, overlay: Objects) -> None:
         for obj in overlay:
-            if obj["kind"] == "KafkaTopic":
+            if obj["kind"] in ("KafkaTopic", "KafkaUser"):
                 continue
             try:
                 kubernetes_validate.validate(obj, OLDEST_KUBERNETES, strict=True)
@@ -153,6 +155,75 @@ class TestTopics:
         assert sorted(schemas) == sorted(
             service_settings(d)().schema_name for d in SERVICE_SETTINGS.values()
         )
+
+
+class TestKafkaUsers:
+    """Issue 17.5: in production each service has its own SCRAM user whose ACLs let it
+    write only its own topics; a channel adapter may write only booking.requests.v1."""
+
+    def test_kafka_users_against_the_strimzi_schema(self, rendered: dict[str, Objects]) -> None:
+        schema = json.loads((K8S / "schemas" / "kafkauser.schema.json").read_text())
+        users = of_kind(rendered["prod"], "KafkaUser")
+        assert users
+        for user in users.values():
+            jsonschema.validate(user, schema)
+        broken = {**next(iter(users.values()))}
+        broken["spec"] = {"authorization": {"type": "simple", "acls": [{"resource": {}}]}}
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, schema)
+
+    def test_each_users_acls_are_what_topic_access_grants(
+        self, rendered: dict[str, Objects]
+    ) -> None:
+        users = of_kind(rendered["prod"], "KafkaUser")
+        wanted = {f"slotline-kafka-{s}": a for s, a in SERVICE_TOPICS.items()}
+        wanted["slotline-kafka-channel-adapter"] = CHANNEL_ADAPTER
+        for name, access in wanted.items():
+            assert granted(users[name]) == expected(access), name
+        init = granted(users["slotline-kafka-init"])
+        assert all("Write" not in ops and "Read" not in ops for ops in init.values())
+
+    def test_only_channel_adapters_write_booking_requests(self) -> None:
+        writers = [s for s, a in SERVICE_TOPICS.items() if "booking.requests.v1" in a.writes]
+        assert writers == []
+        assert CHANNEL_ADAPTER.writes == {"booking.requests.v1"}
+
+    @pytest.mark.parametrize("service", SERVICES)
+    def test_a_service_talks_tls_and_scram_as_its_own_user(
+        self, rendered: dict[str, Objects], service: str
+    ) -> None:
+        prod = rendered["prod"]
+        spec = container(of_kind(prod, "Deployment")[service])
+        env = environment(prod, spec)
+        user = f"slotline-kafka-{service}"
+        assert env["SLOTLINE_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert env["SLOTLINE_KAFKA_SASL_USERNAME"] == user
+        assert user in of_kind(prod, "KafkaUser")
+        password = next(v for v in spec["env"] if v["name"] == "SLOTLINE_KAFKA_SASL_PASSWORD")
+        assert password["valueFrom"]["secretKeyRef"] == {"name": user, "key": "password"}
+        mounts = {m["mountPath"] for m in spec["volumeMounts"]}
+        assert str(Path(env["SLOTLINE_KAFKA_SSL_CA_FILE"] or "").parent) in mounts
+
+
+def granted(user: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """A KafkaUser's ACLs: operations per (resource type, name)."""
+    acls: dict[tuple[str, str], set[str]] = {}
+    for rule in user["spec"]["authorization"]["acls"]:
+        resource = rule["resource"]
+        acls.setdefault((resource["type"], resource.get("name", "")), set()).update(
+            rule["operations"]
+        )
+    return acls
+
+
+def expected(access: TopicAccess) -> dict[tuple[str, str], set[str]]:
+    acls: dict[tuple[str, str], set[str]] = {}
+    for topic in access.writes:
+        acls.setdefault(("topic", topic), set()).update({"Write", "Describe"})
+    for topic in access.consumes:
+        acls.setdefault(("topic", topic), set()).update({"Read", "Describe"})
+    acls[("group", access.group_prefix)] = {"Read"}
+    return acls
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -161,7 +161,8 @@ class TestWhatMustTalkCan:
         dns = Endpoint("kube-system", {"k8s-app": "kube-dns"})
         collector = Endpoint("observability", {"app.kubernetes.io/name": "opentelemetry-collector"})
 
-        assert allowed(policies, "egress", pod, broker(namespace), 9092)
+        for port in (9092, 9093):  # the plain listener (dev) and TLS + SCRAM (prod)
+            assert allowed(policies, "egress", pod, broker(namespace), port)
         assert allowed(policies, "egress", pod, database(namespace, policies), 5432)
         assert allowed(policies, "egress", pod, dns, 53)
         assert allowed(policies, "egress", pod, collector, 4318)
@@ -182,7 +183,8 @@ class TestWhatMustTalkCan:
         namespace, policies = cluster
         job = init_job(namespace)
 
-        assert allowed(policies, "egress", job, broker(namespace), 9092)
+        for port in (9092, 9093):
+            assert allowed(policies, "egress", job, broker(namespace), port)
         assert allowed(policies, "egress", job, database(namespace, policies), 5432)
 
     def test_providers_outside_are_reached_by_the_services_that_use_them(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,11 @@ from slotline.payments.settings import PaymentsSettings
 pytestmark = pytest.mark.integration
 
 PRODUCTION = {"SLOTLINE_ENVIRONMENT": "prod", "SLOTLINE_DATABASE_URL": "postgresql://nowhere/x"}
+KAFKA_SCRAM_OVER_TLS: dict[str, Any] = {
+    "kafka_security_protocol": "SASL_SSL",
+    "kafka_sasl_username": "slotline-kafka-booking",
+    "kafka_sasl_password": "from-the-user-secret",
+}
 
 
 def start(module: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -68,6 +74,7 @@ def test_with_its_own_secrets_a_service_passes_the_check(
         environment="prod",
         manage_link_secret="own-manage-link-secret-0123456789",
         privacy_master_key="a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS1rZXk=",
+        **KAFKA_SCRAM_OVER_TLS,
     )
     refuse_unsafe_production(settings, *settings.production_refusals())  # no exit
     local = BookingSettings()
@@ -75,6 +82,30 @@ def test_with_its_own_secrets_a_service_passes_the_check(
     with pytest.raises(UnsafeForProduction, match="SLOTLINE_MANAGE_LINK_SECRET"):
         refuse_unsafe_production(BookingSettings(environment="production"))
     assert PaymentsSettings(gateway="stripe", stripe_api_key="sk_x").production_refusals() == []
+
+
+def test_in_production_kafka_must_be_tls_with_a_scram_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17.5: plain Kafka, TLS without a user, or a user without a password each
+    stop a production service at start-up, and the message says what to set."""
+    monkeypatch.setenv("SLOTLINE_AUTH_SECRET", "y" * 40)
+    own: dict[str, Any] = {
+        "environment": "prod",
+        "manage_link_secret": "own-manage-link-secret-0123456789",
+        "privacy_master_key": "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS1rZXk=",
+    }
+    cases: tuple[tuple[dict[str, Any], str], ...] = (
+        ({}, "SLOTLINE_KAFKA_SECURITY_PROTOCOL is PLAINTEXT"),
+        ({"kafka_security_protocol": "SSL"}, "SLOTLINE_KAFKA_SECURITY_PROTOCOL is SSL"),
+        (
+            {**KAFKA_SCRAM_OVER_TLS, "kafka_sasl_password": None},
+            "SLOTLINE_KAFKA_SASL_PASSWORD",
+        ),
+    )
+    for kafka, named in cases:
+        with pytest.raises(UnsafeForProduction, match=named):
+            refuse_unsafe_production(BookingSettings(**own, **kafka))
+    run = start("slotline.booking")
+    assert "SLOTLINE_KAFKA_SECURITY_PROTOCOL is PLAINTEXT" in run.stderr, run.stderr[-2000:]
 
 
 async def test_in_production_there_is_no_api_map_and_readiness_names_no_host(
@@ -97,6 +128,7 @@ async def test_in_production_there_is_no_api_map_and_readiness_names_no_host(
             manage_link_secret=secret,
             privacy_master_key=master_key,
             database_url=database_url,
+            **KAFKA_SCRAM_OVER_TLS,
         )
         app = build_http_app(service_spec(settings))
         transport = httpx.ASGITransport(app=app)
@@ -114,6 +146,7 @@ async def test_in_production_there_is_no_api_map_and_readiness_names_no_host(
         manage_link_secret=secret,
         privacy_master_key=master_key,
         database_url=database_url,
+        **KAFKA_SCRAM_OVER_TLS,
     )
     transport = httpx.ASGITransport(app=build_http_app(service_spec(on)))
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:

@@ -177,7 +177,12 @@ async def replay_service(
     producer = replay_producer(spec.settings)
     try:
         if to_topic:
-            await ensure_topics(spec.settings.kafka_bootstrap, [to_topic], partitions=partitions)
+            await ensure_topics(
+                spec.settings.kafka_bootstrap,
+                [to_topic],
+                partitions=partitions,
+                security=spec.settings.kafka_security,
+            )
         await producer.start()
         replay = Replay(
             app,

@@ -19,6 +19,7 @@ from typing import Any
 import typer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from slotline.events.kafka_security import KafkaSecurity
 from slotline.events.settings import ServiceSettings
 
 
@@ -53,6 +54,7 @@ async def tail(
     idle_seconds: float = 2.0,
     with_meta: bool = False,
     positioned: asyncio.Event | None = None,
+    security: KafkaSecurity | None = None,
 ) -> int:
     """Write ``topic``'s records as JSON lines; return how many were written.
 
@@ -64,6 +66,7 @@ async def tail(
         group_id=None,
         enable_auto_commit=False,
         fetch_max_wait_ms=100,
+        **(security or KafkaSecurity()).client_options(),
     )
     await consumer.start()
     written = 0
@@ -113,7 +116,8 @@ def tail_command(
     kafka_bootstrap: str | None = typer.Option(None, help="Default: SLOTLINE_KAFKA_BOOTSTRAP."),
 ) -> None:
     """Print a topic's records as JSON lines (one message per line)."""
-    bootstrap = kafka_bootstrap or ServiceSettings().kafka_bootstrap
+    settings = ServiceSettings()
+    bootstrap = kafka_bootstrap or settings.kafka_bootstrap
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             tail(
@@ -125,5 +129,6 @@ def tail_command(
                 count=count,
                 idle_seconds=idle_seconds,
                 with_meta=meta,
+                security=settings.kafka_security,
             )
         )

@@ -15,5 +15,10 @@ def create_topics(
     partitions: int = typer.Option(3, help="Partitions per topic."),
 ) -> None:
     """Create missing topics on ``SLOTLINE_KAFKA_BOOTSTRAP``."""
-    created = asyncio.run(ensure_topics(ServiceSettings().kafka_bootstrap, partitions=partitions))
+    settings = ServiceSettings()
+    created = asyncio.run(
+        ensure_topics(
+            settings.kafka_bootstrap, partitions=partitions, security=settings.kafka_security
+        )
+    )
     typer.echo(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else ""))

@@ -15,6 +15,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import propagate, trace
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from slotline.events.kafka_security import KafkaSecurity
 from slotline.events.logs import get_logger
 from slotline.events.settings import ServiceSettings
 from slotline.events.topics import OUTBOX_DEAD_LETTERS, all_topics_with_dead_letters
@@ -81,8 +82,11 @@ def build_producer(
 
 
 def client_options(settings: ServiceSettings) -> dict[str, Any]:
-    """Connection options every Kafka client of a service shares."""
-    return {"bootstrap_servers": settings.kafka_bootstrap}
+    """Connection options every Kafka client of a service shares (address, TLS, SASL)."""
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        **settings.kafka_security.client_options(),
+    }
 
 
 Publishes = RecordSender | KafkaBroker
@@ -100,6 +104,7 @@ def build_broker(settings: ServiceSettings) -> KafkaBroker:
     ]
     return KafkaBroker(
         settings.kafka_bootstrap,
+        security=settings.kafka_security.broker_security(),
         client_id=f"slotline-{settings.service_name}",
         enable_idempotence=settings.kafka_idempotence,
         acks="all",
@@ -117,10 +122,15 @@ async def ensure_topics(
     topics: Iterable[str] | None = None,
     partitions: int = 3,
     wait_seconds: float = 30.0,
+    security: KafkaSecurity | None = None,
 ) -> list[str]:
     """Create ``topics`` (default: every public topic and its DLQ); return those created."""
     wanted = list(topics) if topics is not None else all_topics_with_dead_letters()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="slotline-topics")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="slotline-topics",
+        **(security or KafkaSecurity()).client_options(),
+    )
     async for attempt in AsyncRetrying(
         retry=retry_if_exception_type((KafkaConnectionError, OSError, asyncio.TimeoutError)),
         stop=stop_after_delay(wait_seconds),

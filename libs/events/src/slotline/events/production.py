@@ -3,7 +3,8 @@
 Every secret a service has comes with a local default so ``make run`` needs no setup;
 those defaults are in this repository, so anyone can sign with them. With
 ``SLOTLINE_ENVIRONMENT=prod`` (the prod overlay sets it) a service that would use one —
-or the payment simulator — does not start, and says which settings to set.
+or the payment simulator, or Kafka without TLS and a SCRAM user — does not start, and
+says which settings to set.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def refuse_unsafe_production(settings: Any, *more: str) -> None:
     if str(getattr(settings, "environment", "")).lower() not in PRODUCTION:
         return
     reasons = [*published_defaults(settings), *more]
+    kafka = getattr(settings, "kafka_security", None)
+    if kafka is not None:
+        reasons.extend(kafka.production_refusals())
     if getattr(settings, "privacy_master_key", "unset") is None:
         reasons.append(
             "SLOTLINE_PRIVACY_MASTER_KEY is not set: personal data would be sealed with the "

@@ -6,8 +6,12 @@ environment variable named ``SLOTLINE_<FIELD>`` (see docs/operations.md).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from slotline.events.kafka_security import KafkaSecurity
 
 
 class ServiceSettings(BaseSettings):
@@ -28,6 +32,24 @@ class ServiceSettings(BaseSettings):
     database_pool_size: PositiveInt = Field(default=5, description="Connections per process.")
 
     kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="How clients talk to Kafka: PLAINTEXT locally; production needs SASL_SSL.",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="SCRAM variant the broker's users have."
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, description="This service's Kafka user (its ACLs name its topics)."
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="That user's password (from the broker's user secret)."
+    )
+    kafka_ssl_ca_file: str | None = Field(
+        default=None,
+        description="PEM bundle of the CA that signed the brokers' certificates; unset: "
+        "the system's CAs.",
+    )
     kafka_idempotence: bool = Field(
         default=False,
         description="Idempotent producer: on for Apache Kafka, off for the embedded broker.",
@@ -142,6 +164,16 @@ class ServiceSettings(BaseSettings):
     @property
     def schema_name(self) -> str:
         return (self.database_schema or self.service_name).replace("-", "_")
+
+    @property
+    def kafka_security(self) -> KafkaSecurity:
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username,
+            password=self.kafka_sasl_password,
+            ca_file=self.kafka_ssl_ca_file,
+        )
 
     @property
     def group_id(self) -> str:
