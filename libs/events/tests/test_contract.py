@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,7 +27,7 @@ from slotline.events.contract.registry import register
 from slotline.events.envelope import Message
 from slotline.events.schema import asyncapi_document, json_schema, write_schemas
 from slotline.events.testing.samples import sample
-from slotline.events.topics import ALL_TOPICS, BOOKING_REQUESTS, dead_letter_topic
+from slotline.events.topics import ALL_TOPICS, BOOKING_REQUESTS, WRITTEN_OUTSIDE, dead_letter_topic
 
 pytestmark = pytest.mark.unit
 
@@ -110,7 +111,55 @@ class TestEveryMessage:
 
     def test_the_registry_keys_each_class_by_its_type_and_version(self) -> None:
         assert all(key == (c.EVENT_TYPE, c.SCHEMA_VERSION) for key, c in MESSAGES.items())
-        assert all(c.SCHEMA_VERSION == 1 for c in MESSAGES.values())
+        versions: dict[str, list[int]] = {}
+        for event_type, version in MESSAGES:
+            versions.setdefault(event_type, []).append(version)
+        assert all(sorted(v) == list(range(1, len(v) + 1)) for v in versions.values())
+
+    def test_a_version_two_seals_personal_fields_and_version_one_is_still_read(self) -> None:
+        """Issue 17.9: sealing a field is a breaking change for outside readers, so it is
+        a new version; the old one stays readable (a subclass: handlers still match)."""
+        for (event_type, version), cls in MESSAGES.items():
+            if version == 2:
+                old = MESSAGES[(event_type, 1)]
+                assert cls.PERSONAL
+                assert issubclass(old, cls)
+                assert old.PERSONAL == ()
+
+
+PERSONAL_LOOKING = re.compile(
+    r"(phone|email|contact|name|text|transcription|url|variables|address)$"
+)
+NOT_PERSONAL = {
+    ("AccessAudited", "source_address"): "a staff member's address, kept for security review",
+    ("BookingConfirmed", "service_name"): "the business's service",
+    ("BookingConfirmed", "location_name"): "the business's location",
+    ("BookingConfirmed", "address"): "the location's street address",
+    ("CallMissed", "to_phone"): "the business number dialled",
+    ("CallReceived", "to_phone"): "the business number dialled",
+    ("LocationRegistered", "name"): "the business's location",
+    ("LocationRegistered", "address"): "the location's street address",
+    ("ResourceRegistered", "name"): "a room, device or staff display name",
+    ("ResourceUpdated", "name"): "a room, device or staff display name",
+    ("ServiceDefined", "name"): "the business's service",
+    ("TextBackRequested", "from_phone"): "the business number the caller dialled",
+    ("TextBackRequested", "business_name"): "the business",
+    ("WhatsAppMessageReceived", "to_phone"): "the business number written to",
+}
+
+
+def test_every_personal_looking_field_on_a_slotline_topic_is_sealed_or_said_not_to_be() -> None:
+    """Issue 17.9: a new field with a customer's phone or text must not slip onto a
+    public topic in clear; each such name is sealed (``PERSONAL``) or listed above."""
+    newest = {t: max(v for u, v in MESSAGES if u == t) for t, _ in MESSAGES}
+    unsealed = {
+        (event_type, name)
+        for (event_type, version), cls in MESSAGES.items()
+        if cls.TOPIC not in WRITTEN_OUTSIDE and version == newest[event_type]
+        for name in cls.model_fields
+        if PERSONAL_LOOKING.search(name) and name not in cls.PERSONAL
+    }
+    assert unsealed == set(NOT_PERSONAL)
 
 
 class TestRegistry:

@@ -32,6 +32,7 @@ from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import eventually, read_topic
 from slotline.events.testing.service import RunningService, bearer, running
 from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
+from slotline.events.wire_sealing import open_record
 from slotline.payments.application import PaymentsApplication
 from slotline.payments.domain.facts import GatewayFact
 from slotline.payments.domain.ledger import Ledger
@@ -132,7 +133,7 @@ Published = tuple[Message, dict[str, Any]]  # a record parsed by the contract, a
 async def published(service: RunningService, booking_id: str) -> list[Published]:
     """The booking's payment events so far, each parsed by the contract and as its JSON."""
     found = [
-        (parse_message(PAYMENTS_EVENTS, r.value or b""), json.loads(r.value or b"{}"))
+        (parse_message(PAYMENTS_EVENTS, r.value or b""), open_record(json.loads(r.value or b"{}")))
         for r in await payments_records(service)
     ]
     return [

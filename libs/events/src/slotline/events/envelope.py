@@ -7,12 +7,24 @@ payload fields, serialised flat as JSON. ``event_type`` names the message and
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any, ClassVar, Final, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from slotline.events import wire_sealing
 from slotline.events.clock import in_utc, utc_now
 
 ALWAYS_WRITTEN: Final = ("event_id", "occurred_at", "sequence")
@@ -73,6 +85,32 @@ class Message(Envelope):
     join on it: a template over the message's own fields (``notification:{notification_id}``)
     — checked against published records — or, for an id the payload does not repeat, a
     sentence. Published in the AsyncAPI document."""
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+    """Fields holding personal data (names, phones, e-mails, texts, manage links): sealed
+    when published, opened when parsed (:mod:`slotline.events.wire_sealing`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _open_personal(cls, data: Any) -> Any:
+        if cls.PERSONAL and isinstance(data, dict):
+            return wire_sealing.open_fields(data, cls.EVENT_TYPE, cls.PERSONAL)
+        return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """A personal field is its plain form or its sealed form (what is published)."""
+        generated = handler(schema)
+        properties = handler.resolve_ref_schema(generated).get("properties", {})
+        for name in cls.PERSONAL:
+            if name in properties:
+                plain = properties[name]
+                properties[name] = {
+                    "anyOf": [plain, dict(wire_sealing.SCHEMA)],
+                    "description": plain.get("description", ""),
+                }
+        return generated
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -107,7 +145,12 @@ class Message(Envelope):
         return cls(**fields)
 
     def to_json(self) -> bytes:
-        return self.model_dump_json().encode()
+        """The record's value as published: personal fields sealed."""
+        if not self.PERSONAL:
+            return self.model_dump_json().encode()
+        data = self.model_dump(mode="json")
+        wire_sealing.seal_fields(data, self.event_type, self.PERSONAL)
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
     def record_headers(self) -> dict[str, str]:
         """The Kafka headers every published message carries: a consumer can route on

@@ -46,8 +46,14 @@ from slotline.events.publishing import Publisher
 from slotline.events.relay import IntegrationMapper, OutboxRelay
 from slotline.events.security_headers import SecurityHeaders
 from slotline.events.settings import ServiceSettings
-from slotline.events.store import ServiceApplication, ensure_schema, postgres_env
+from slotline.events.store import (
+    ServiceApplication,
+    ensure_schema,
+    postgres_env,
+    privacy_master_key,
+)
 from slotline.events.telemetry import configure_tracing
+from slotline.events.wire_sealing import wire_keys
 
 log = get_logger(__name__)
 
@@ -123,6 +129,9 @@ class Runtime:
         and concurrent ``CREATE TABLE IF NOT EXISTS`` in PostgreSQL can still collide."""
         settings = self.settings
         privacy_key = settings.privacy_master_key
+        wire_keys.configure(
+            privacy_master_key(privacy_key.get_secret_value() if privacy_key else None)
+        )
         env = postgres_env(
             settings.database_url,
             settings.schema_name,

@@ -21,6 +21,7 @@ from slotline.events.local.infra import free_port
 from slotline.events.testing.reading import read_topic
 from slotline.events.testing.service import RunningService, bearer
 from slotline.events.twilio_signature import twilio_signature
+from slotline.events.wire_sealing import open_record
 
 # Tuesday 1 December 2026, 10:00 in Athens: the clinic is open, Greek callers are awake.
 OPEN_HOURS = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -177,7 +178,7 @@ class Intake:
                 self.bootstrap, topic, expected=1, timeout=10, settle_seconds=settle
             )
             found = [
-                json.loads(r.value or b"{}")
+                open_record(json.loads(r.value or b"{}"))
                 for r in records
                 if isinstance(m := _parsed(topic, r.value), kind) and m.tenant_id == tenant_id
             ]

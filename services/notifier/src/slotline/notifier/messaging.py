@@ -29,6 +29,7 @@ from slotline.events.topics import (
     NOTIFICATIONS_EVENTS,
     PAYMENTS_EVENTS,
 )
+from slotline.events.wire_sealing import pseudonym
 from slotline.notifier.application import Invalid, NotifierApplication
 from slotline.notifier.application.core import WEBHOOK_TOPICS
 from slotline.notifier.domain.consent import Consent
@@ -84,7 +85,7 @@ def publisher() -> Publisher:
         is_phone = e.address.startswith("+")
         return events.ConsentChanged(
             tenant_id=e.tenant_id,
-            aggregate_id=f"consent:{e.address}"[:128],
+            aggregate_id=f"consent:{pseudonym(e.tenant_id, e.address)}",
             phone=e.address if is_phone else None,
             email=None if is_phone else e.address,
             scope=ConsentScope(e.scope),

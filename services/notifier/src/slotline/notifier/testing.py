@@ -27,6 +27,7 @@ from slotline.events.local.serving import served
 from slotline.events.testing.reading import read_topic
 from slotline.events.testing.service import RunningService
 from slotline.events.topics import NOTIFICATIONS_EVENTS
+from slotline.events.wire_sealing import open_record
 from slotline.notifier.domain.booking_card import BookingCard
 from slotline.notifier.domain.notices import reminder_notices
 from slotline.notifier.domain.reminders import PlannedReminder, ReminderKind
@@ -175,7 +176,7 @@ async def notifications_of(
     ]
     misplaced = misplaced_keys((m, r.key) for m, r in mine)
     assert not misplaced, f"records not keyed as their types document: {misplaced}"
-    return [json.loads(r.value or b"{}") for _, r in mine]
+    return [open_record(json.loads(r.value or b"{}")) for _, r in mine]
 
 
 def greek_mobile() -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from slotline.events.contract.common import (
     Channel,
@@ -68,6 +68,9 @@ _ZONE = "The location's IANA time zone, for showing local times."
 class BookingHeld(BookingEvent):
     """The slot is held for the request; payment or confirmation follows."""
 
+    PERSONAL: ClassVar[tuple[str, ...]] = ("contact",)
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     reference: str = Field(pattern=r"^SLT-[0-9A-Z]{4,8}$", description=_REFERENCE)
     channel: Channel = Field(description="Where the request came from.")
     customer_id: Id = Field(description="The customer record (see CustomerRegistered).")
@@ -94,6 +97,9 @@ class DepositRequested(BookingEvent):
 
 class BookingConfirmed(BookingEvent):
     """The booking stands: slot allocated and, if required, paid."""
+
+    PERSONAL: ClassVar[tuple[str, ...]] = ("contact", "manage_url")
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     reference: str = Field(description=_REFERENCE)
     customer_id: Id = Field(description="The customer record.")
@@ -220,6 +226,9 @@ class BookingNoShow(BookingEvent):
 class CustomerRegistered(Message):
     """A customer record was created, keyed by normalised phone / e-mail per tenant."""
 
+    PERSONAL: ClassVar[tuple[str, ...]] = ("contact",)
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     KEY: ClassVar[str] = "{customer_id}"
 
     TOPIC: ClassVar[str] = BOOKING_EVENTS
@@ -265,3 +274,39 @@ class PolicyDefined(Message):
     no_show_fee: Money | None = Field(default=None, description="Fee when the customer is absent.")
     free_changes: int = Field(ge=0, le=100, description="Reschedules that cost nothing.")
     change_fee: Money | None = Field(default=None, description="Fee per change beyond those.")
+
+
+class BookingHeldV1(BookingHeld):
+    """The slot is held for the request; payment or confirmation follows.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="BookingHeld")
+    EVENT_TYPE: ClassVar[str] = "BookingHeld"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+class BookingConfirmedV1(BookingConfirmed):
+    """The booking stands: slot allocated and, if required, paid.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="BookingConfirmed")
+    EVENT_TYPE: ClassVar[str] = "BookingConfirmed"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+class CustomerRegisteredV1(CustomerRegistered):
+    """A customer record was created, keyed by normalised phone / e-mail per tenant.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="CustomerRegistered")
+    EVENT_TYPE: ClassVar[str] = "CustomerRegistered"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()

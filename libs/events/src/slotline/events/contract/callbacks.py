@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from slotline.events.contract.common import E164, Id
 from slotline.events.envelope import Message
@@ -54,6 +54,9 @@ _TASK = "The callback task."
 class CallbackTaskCreated(CallbackEvent):
     """Someone must call back before ``deadline`` (the SLA clock)."""
 
+    PERSONAL: ClassVar[tuple[str, ...]] = ("customer_phone",)
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     task_id: Id = Field(description=_TASK)
     call_id: Id | None = Field(default=None, description="The missed call, if one caused it.")
     customer_phone: E164 = Field(description="Whom to call back.")
@@ -95,3 +98,15 @@ class CallbackTaskClosed(CallbackEvent):
     task_id: Id = Field(description=_TASK)
     outcome: TaskOutcome = Field(description="How it ended.")
     booking_id: Id | None = Field(default=None, description="Credited as the call's result.")
+
+
+class CallbackTaskCreatedV1(CallbackTaskCreated):
+    """Someone must call back before ``deadline`` (the SLA clock).
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="CallbackTaskCreated")
+    EVENT_TYPE: ClassVar[str] = "CallbackTaskCreated"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from slotline.events.contract.common import E164, Id, MessageChannel
 from slotline.events.envelope import Message
@@ -43,6 +43,9 @@ _CALL = "The call; Slotline's id, stable across webhook retries."
 class CallReceived(CallEvent):
     """An inbound call reached one of the business's numbers."""
 
+    PERSONAL: ClassVar[tuple[str, ...]] = ("from_phone",)
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     call_id: Id = Field(description=_CALL)
     from_phone: E164 = Field(description="The caller.")
     to_phone: E164 = Field(description="The business number dialled.")
@@ -70,6 +73,9 @@ class CallAnswered(CallEvent):
 class CallMissed(CallEvent):
     """Nobody answered: why it counts as missed."""
 
+    PERSONAL: ClassVar[tuple[str, ...]] = ("from_phone",)
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     call_id: Id = Field(description=_CALL)
     from_phone: E164 = Field(description="The caller.")
     to_phone: E164 = Field(description="The business number dialled.")
@@ -79,6 +85,9 @@ class CallMissed(CallEvent):
 
 class VoicemailRecorded(CallEvent):
     """The caller left a message."""
+
+    PERSONAL: ClassVar[tuple[str, ...]] = ("recording_url", "transcription")
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     call_id: Id = Field(description=_CALL)
     recording_url: str = Field(max_length=2048, description="Where the recording is.")
@@ -90,6 +99,9 @@ class VoicemailRecorded(CallEvent):
 
 class WhatsAppMessageReceived(CallEvent):
     """A customer wrote on WhatsApp; the 24-hour customer window opens at ``occurred_at``."""
+
+    PERSONAL: ClassVar[tuple[str, ...]] = ("from_phone", "text")
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     KEY: ClassVar[str] = (
         "The inbound message: Slotline's own id for it, not the provider's message_id."
@@ -110,6 +122,9 @@ class WhatsAppMessageReceived(CallEvent):
 class LeadCaptured(CallEvent):
     """A customer reached out (WhatsApp message, web lead) without booking yet."""
 
+    PERSONAL: ClassVar[tuple[str, ...]] = ("phone", "text", "name")
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     KEY: ClassVar[str] = (
         "The inbound message: Slotline's own id for it, not the provider's message_id."
     )
@@ -128,6 +143,9 @@ class LeadCaptured(CallEvent):
 class VoicemailTranscribed(CallEvent):
     """The text of a voicemail arrived after the recording (transcription is slower)."""
 
+    PERSONAL: ClassVar[tuple[str, ...]] = ("transcription",)
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     call_id: Id = Field(description=_CALL)
     recording_id: str = Field(max_length=64, description="The provider's recording id.")
     transcription: str = Field(max_length=10000, description="Text of the message.")
@@ -145,3 +163,75 @@ class TextBackWithheld(CallEvent):
     held_until: AwareDatetime | None = Field(
         default=None, description="For quiet_hours: when the text will be sent, UTC."
     )
+
+
+class CallReceivedV1(CallReceived):
+    """An inbound call reached one of the business's numbers.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="CallReceived")
+    EVENT_TYPE: ClassVar[str] = "CallReceived"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+class CallMissedV1(CallMissed):
+    """Nobody answered: why it counts as missed.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="CallMissed")
+    EVENT_TYPE: ClassVar[str] = "CallMissed"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+class VoicemailRecordedV1(VoicemailRecorded):
+    """The caller left a message.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="VoicemailRecorded")
+    EVENT_TYPE: ClassVar[str] = "VoicemailRecorded"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+class WhatsAppMessageReceivedV1(WhatsAppMessageReceived):
+    """A customer wrote on WhatsApp; the 24-hour customer window opens at ``occurred_at``.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="WhatsAppMessageReceived")
+    EVENT_TYPE: ClassVar[str] = "WhatsAppMessageReceived"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+class LeadCapturedV1(LeadCaptured):
+    """A customer reached out (WhatsApp message, web lead) without booking yet.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="LeadCaptured")
+    EVENT_TYPE: ClassVar[str] = "LeadCaptured"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+class VoicemailTranscribedV1(VoicemailTranscribed):
+    """The text of a voicemail arrived after the recording (transcription is slower).
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="VoicemailTranscribed")
+    EVENT_TYPE: ClassVar[str] = "VoicemailTranscribed"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from slotline.events.contract.common import E164, Id, Language, MessageChannel
 from slotline.events.envelope import Message
@@ -39,6 +39,9 @@ _CHANNEL = "The channel this outcome is about."
 class NotificationRequested(NotificationEvent):
     """Send a templated message; the idempotency key makes a resend a no-op."""
 
+    PERSONAL: ClassVar[tuple[str, ...]] = ("to_phone", "to_email", "variables")
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     KEY: ClassVar[str] = (
         "The requester's choice: booking asks with the booking the message is about."
     )
@@ -59,6 +62,9 @@ class NotificationRequested(NotificationEvent):
 class TextBackRequested(NotificationEvent):
     """Call-intake asks for an immediate text to a caller whose call was missed."""
 
+    PERSONAL: ClassVar[tuple[str, ...]] = ("to_phone", "booking_url")
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     KEY: ClassVar[str] = "{call_id}"
 
     call_id: Id = Field(description="The missed call.")
@@ -73,6 +79,9 @@ class TextBackRequested(NotificationEvent):
 
 class EscalationRequested(NotificationEvent):
     """A callback task is about to breach (or breached) its SLA: tell a manager."""
+
+    PERSONAL: ClassVar[tuple[str, ...]] = ("to_phone", "to_email", "caller_phone")
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     KEY: ClassVar[str] = "{task_id}"
 
@@ -153,7 +162,13 @@ class ReminderSkipped(NotificationEvent):
 class ConsentChanged(NotificationEvent):
     """A number or address opted out (STOP …) or back in (START …)."""
 
-    KEY: ClassVar[str] = "consent:<phone or email>, whichever of the two it carries"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("phone", "email")
+    SCHEMA_VERSION: ClassVar[int] = 2
+
+    KEY: ClassVar[str] = (
+        "consent:<pseudonym>: the number or address keyed with the tenant's key (the same "
+        "one always gives the same key; it cannot be worked out without that key)."
+    )
 
     phone: E164 | None = Field(default=None, description="The number whose consent changed.")
     email: str | None = Field(default=None, description="E-mail address.")
@@ -183,3 +198,51 @@ class WebhookEndpointResumed(NotificationEvent):
     KEY: ClassVar[str] = "webhook:{subscription_id}"
 
     subscription_id: Id = Field(description="The webhook subscription resumed.")
+
+
+class NotificationRequestedV1(NotificationRequested):
+    """Send a templated message; the idempotency key makes a resend a no-op.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="NotificationRequested")
+    EVENT_TYPE: ClassVar[str] = "NotificationRequested"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+class TextBackRequestedV1(TextBackRequested):
+    """Call-intake asks for an immediate text to a caller whose call was missed.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="TextBackRequested")
+    EVENT_TYPE: ClassVar[str] = "TextBackRequested"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+class EscalationRequestedV1(EscalationRequested):
+    """A callback task is about to breach (or breached) its SLA: tell a manager.
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="EscalationRequested")
+    EVENT_TYPE: ClassVar[str] = "EscalationRequested"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+class ConsentChangedV1(ConsentChanged):
+    """A number or address opted out (STOP …) or back in (START …).
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="ConsentChanged")
+    EVENT_TYPE: ClassVar[str] = "ConsentChanged"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()

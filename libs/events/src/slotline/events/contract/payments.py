@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from slotline.events.contract.common import Id, Money
 from slotline.events.envelope import Message
@@ -97,6 +97,9 @@ class PaymentVoided(PaymentEvent):
 class ReceiptIssued(PaymentEvent):
     """A receipt exists for a payment or refund, at a stable link (the notifier sends it)."""
 
+    PERSONAL: ClassVar[tuple[str, ...]] = ("url", "recipient_email")
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     receipt_id: Id = Field(description="The receipt.")
     amount: Money = Field(description="The amount it records.")
     url: str = Field(max_length=2048, description="Stable HTML link.")
@@ -111,3 +114,15 @@ class FeeNotCollected(PaymentEvent):
     fee: FeeKind = Field(description="Which fee.")
     amount: Money = Field(description="What is still owed.")
     reason: str = Field(max_length=200, description="Why it was not collected.")
+
+
+class ReceiptIssuedV1(ReceiptIssued):
+    """A receipt exists for a payment or refund, at a stable link (the notifier sends it).
+
+    Version 1, read still: its personal fields travel in clear (version 2 seals them).
+    """
+
+    model_config = ConfigDict(title="ReceiptIssued")
+    EVENT_TYPE: ClassVar[str] = "ReceiptIssued"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[tuple[str, ...]] = ()

@@ -15,6 +15,7 @@ from slotline.events.contract.registry import ContractViolation, parse_message
 from slotline.events.envelope import Message
 from slotline.events.keys import misplaced_keys
 from slotline.events.testing.reading import eventually
+from slotline.events.wire_sealing import open_record
 
 Predicate = Callable[[dict[str, Any]], bool]
 M = TypeVar("M", bound=Message)
@@ -57,8 +58,8 @@ class TopicRecorder:
                 for batch in batches.values():
                     for record in batch:
                         try:
-                            body = json.loads(record.value or b"{}")
-                        except ValueError:
+                            body = open_record(json.loads(record.value or b"{}"))
+                        except (ValueError, AttributeError):
                             body = {"_raw": (record.value or b"").decode(errors="replace")}
                         body["_topic"] = record.topic
                         self._keys[id(body)] = record.key

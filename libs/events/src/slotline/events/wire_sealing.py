@@ -1,0 +1,169 @@
+"""Personal fields sealed on the public topics (issue 17 item 9).
+
+Analysts and partners may read the public topics; they need ids, times and amounts,
+not names, phones, e-mails, message texts or manage links. A message type lists its
+personal fields in ``Message.PERSONAL``; when it is published (``Message.to_json``)
+each of them is replaced by ``sealed:v1:<base64url>`` — AES-256-GCM under a key per
+tenant derived from the platform's privacy master key, with the tenant, message type and
+field as associated data (a sealed value moved to another tenant, type or field does not
+open). Slotline's services hold the master key and open the fields when they parse a
+record (``Message`` validation), so their handlers see plain values; a reader without
+the key sees only the sealed text. A sealed value that does not open is refused like any
+invalid field (a dead letter with the reason, never the value).
+
+Topics outside writers write (``booking.requests.v1``) carry what the sender typed, in
+clear: channel adapters hold no platform key. Their ACLs let only booking and analytics
+read them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+PREFIX: Final = "sealed:v1:"
+PATTERN: Final = r"^sealed:v1:[A-Za-z0-9_-]{40,}={0,2}$"
+SCHEMA: Final[dict[str, Any]] = {
+    "type": "string",
+    "pattern": PATTERN,
+    "description": "The field's value sealed for Slotline's services (AES-256-GCM under the "
+    "tenant's wire key); readers without the key see only this. Only a value sealed for "
+    "this tenant, message type and field is accepted.",
+}
+_NONCE_BYTES: Final = 12
+_MASTER_ENV: Final = "SLOTLINE_PRIVACY_MASTER_KEY"
+
+
+class SealedValueRefused(ValueError):
+    """A sealed field that does not open for this tenant, message type and field."""
+
+
+class _WireKeys:
+    def __init__(self) -> None:
+        self._master: bytes | None = None
+        self._ciphers: dict[str, AESGCM] = {}
+        self.pseudonym_keys: dict[str, bytes] = {}
+
+    def configure(self, master_key: bytes) -> None:
+        """Use this master key (the service's ``SLOTLINE_PRIVACY_MASTER_KEY``)."""
+        self._master = master_key
+        self._ciphers.clear()
+        self.pseudonym_keys.clear()
+
+    def master(self) -> bytes:
+        if self._master is None:
+            from slotline.events.store import privacy_master_key
+
+            self._master = privacy_master_key(os.environ.get(_MASTER_ENV) or None)
+        return self._master
+
+    def cipher(self, tenant_id: str) -> AESGCM:
+        found = self._ciphers.get(tenant_id)
+        if found is None:
+            derived = HKDF(
+                algorithm=hashes.SHA256(),
+                length=32,
+                salt=None,
+                info=f"slotline wire key:{tenant_id}".encode(),
+            ).derive(self.master())
+            found = self._ciphers[tenant_id] = AESGCM(derived)
+        return found
+
+
+wire_keys = _WireKeys()
+
+
+def _bound(tenant_id: str, event_type: str, field: str) -> bytes:
+    return f"{tenant_id}|{event_type}|{field}".encode()
+
+
+def seal(tenant_id: str, event_type: str, field: str, value: Any) -> str:
+    nonce = os.urandom(_NONCE_BYTES)
+    plain = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    sealed = wire_keys.cipher(tenant_id).encrypt(nonce, plain, _bound(tenant_id, event_type, field))
+    return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def open_sealed(tenant_id: str, event_type: str, field: str, text: str) -> Any:
+    try:
+        raw = base64.urlsafe_b64decode(text[len(PREFIX) :])
+        plain = wire_keys.cipher(tenant_id).decrypt(
+            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _bound(tenant_id, event_type, field)
+        )
+        return json.loads(plain)
+    except (InvalidTag, ValueError, TypeError):
+        raise SealedValueRefused(
+            f"{field}: the sealed value does not open for this tenant and message type"
+        ) from None
+
+
+def pseudonym(tenant_id: str, value: str) -> str:
+    """A stable stand-in for a personal value where a key or join needs one (a record's
+    Kafka key): keyed with the tenant's wire key, so it is not recomputable from a phone
+    number by anyone without that key."""
+    digest = hmac.new(_pseudonym_key(tenant_id), value.encode(), hashlib.sha256).hexdigest()
+    return digest[:32]
+
+
+def _pseudonym_key(tenant_id: str) -> bytes:
+    found = wire_keys.pseudonym_keys.get(tenant_id)
+    if found is None:
+        found = wire_keys.pseudonym_keys[tenant_id] = HKDF(
+            algorithm=hashes.SHA256(),
+            length=32,
+            salt=None,
+            info=f"slotline pseudonym key:{tenant_id}".encode(),
+        ).derive(wire_keys.master())
+    return found
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def seal_fields(data: dict[str, Any], event_type: str, fields: tuple[str, ...]) -> None:
+    """Seal the named fields of a dumped message in place (absent or null: left)."""
+    tenant = str(data["tenant_id"])
+    for field in fields:
+        value = data.get(field)
+        if value is not None and not is_sealed(value):
+            data[field] = seal(tenant, event_type, field, value)
+
+
+def open_fields(data: dict[str, Any], event_type: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of a raw message with its sealed fields opened (the others as they were)."""
+    tenant = data.get("tenant_id")
+    if not isinstance(tenant, str):
+        return data  # the envelope's own validation says what is wrong
+    opened = dict(data)
+    for field in fields:
+        if is_sealed(opened.get(field)):
+            opened[field] = open_sealed(tenant, event_type, field, opened[field])
+    return opened
+
+
+def open_record(body: dict[str, Any]) -> dict[str, Any]:
+    """A published record's JSON with its sealed fields opened, by the contract type it
+    names (for tools and tests that read raw records); unknown types as they are."""
+    from slotline.events.contract.registry import MESSAGES
+
+    kind = MESSAGES.get((str(body.get("event_type")), _version(body.get("schema_version"))))
+    if kind is None or not kind.PERSONAL:
+        return body
+    try:
+        return open_fields(body, kind.EVENT_TYPE, kind.PERSONAL)
+    except SealedValueRefused:
+        return body
+
+
+def _version(value: Any) -> int:
+    return value if isinstance(value, int) else 0
