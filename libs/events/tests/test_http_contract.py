@@ -9,7 +9,7 @@ import httpx
 import pytest
 from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, FastAPI, Form, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from slotline.events.clock import Instant
@@ -31,6 +31,7 @@ pytestmark = pytest.mark.unit
 
 class Note(BaseModel):
     text: str
+    secret: SecretStr | None = None
 
 
 def app() -> FastAPI:
@@ -205,6 +206,8 @@ class TestTheDocumentTellsTheTruth:
         assert note["propertyNames"] == {"pattern": STORABLE_TEXT}
         assert note["additionalProperties"] == {"$ref": "#/components/schemas/StorableJson"}
         assert note["properties"]["text"]["pattern"] == STORABLE_TEXT
+        secret = next(s for s in note["properties"]["secret"]["anyOf"] if s.get("type") == "string")
+        assert secret["pattern"] == STORABLE_TEXT, "a password's format hides, it allows no NUL"
 
 
 class TestContention:

@@ -273,10 +273,12 @@ STORABLE_JSON_SCHEMA: dict[str, Any] = {
 
 def _storable_strings(node: Any) -> None:
     """Every free string of the document says it refuses NUL, as the edge does (strings
-    with a pattern, format or fixed values say more already); so does every key and every
-    value an object may carry beyond its declared properties."""
+    with a pattern, a validated format or fixed values say more already); so does every
+    key and every value an object may carry beyond its declared properties."""
     if isinstance(node, dict):
-        if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(node):
+        # "password" only hides a value in forms: it says nothing of what the text holds
+        free = node.get("format") in (None, "password")
+        if node.get("type") == "string" and free and not {"pattern", "enum", "const"} & set(node):
             node["pattern"] = STORABLE_TEXT
         if node.get("type") == "object" and node.get("additionalProperties") is not False:
             node["propertyNames"] = {"pattern": STORABLE_TEXT}
