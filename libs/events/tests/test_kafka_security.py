@@ -19,6 +19,7 @@ from faststream.security import BaseSecurity, SASLScram512
 from slotline.events.kafka import build_broker, build_producer, client_options
 from slotline.events.kafka_security import KafkaSecurity
 from slotline.events.settings import ServiceSettings
+from slotline.events.topic_access import UndeclaredRead, check_reads
 
 pytestmark = pytest.mark.unit
 
@@ -100,3 +101,10 @@ def test_sasl_without_a_user_is_refused_before_connecting() -> None:
         "SLOTLINE_KAFKA_SECURITY_PROTOCOL is PLAINTEXT: production needs SASL_SSL (TLS, and "
         "a SCRAM user the broker's ACLs know)"
     ]
+
+
+def test_a_subscription_its_kafka_user_may_not_read_stops_the_service() -> None:
+    check_reads("payments", {"booking.events.v1"})
+    check_reads("a-test-service", {"anything.v1"})  # not a deployed service: no ACLs
+    with pytest.raises(UndeclaredRead, match=r"calls\.events\.v1"):
+        check_reads("payments", {"booking.events.v1", "calls.events.v1"})

@@ -53,6 +53,7 @@ from slotline.events.store import (
     privacy_master_key,
 )
 from slotline.events.telemetry import configure_tracing
+from slotline.events.topic_access import check_reads
 from slotline.events.wire_sealing import wire_keys
 
 log = get_logger(__name__)
@@ -160,6 +161,7 @@ class Runtime:
         )
         self.broker = build_broker(self.settings)
         subscriptions = self.spec.subscriptions(application)
+        check_reads(self.settings.service_name, {s.topic for s in subscriptions})
         if subscriptions:
             self.inbox = Inbox(
                 application,

@@ -84,3 +84,20 @@ CHANNEL_ADAPTER = TopicAccess(
     is_service=False,
 )
 """A channel adapter (partner app, kiosk, bot): submits requests, reads their answers."""
+
+
+class UndeclaredRead(RuntimeError):
+    """A service subscribes to a topic its Kafka user may not read in production."""
+
+
+def check_reads(service: str, topics: set[str]) -> None:
+    """At start-up: a service (one this table knows) consumes only what its ACLs allow,
+    so a new subscription fails every test run until the table, and with it the
+    ``KafkaUser``, says so — not the first production deploy."""
+    access = SERVICE_TOPICS.get(service)
+    undeclared = topics - access.consumes if access is not None else set()
+    if undeclared:
+        raise UndeclaredRead(
+            f"{service} subscribes to {sorted(undeclared)}, which its Kafka user may not "
+            "read: add them to slotline.events.topic_access (and the KafkaUser)"
+        )
