@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from slotline.events.context import caused_by
+from slotline.events.telemetry import scrub_span_urls
 from slotline.events.unit_of_work import ContentionTooHigh
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
@@ -84,10 +85,17 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
 def instrument(app: FastAPI, registry: CollectorRegistry) -> None:
     """Attach tracing and request metrics to ``app``."""
     app.add_middleware(RequestContextMiddleware, registry=registry)
+    instrument_tracing(app, trace.get_tracer_provider())
+
+
+def instrument_tracing(app: FastAPI, provider: trace.TracerProvider) -> None:
+    """Server spans for every route but the probes, their URLs scrubbed of tokens and
+    query strings (``scrub_span_urls``)."""
     FastAPIInstrumentor.instrument_app(
         app,
-        tracer_provider=trace.get_tracer_provider(),
+        tracer_provider=provider,
         excluded_urls="healthz,readyz,metrics",
+        server_request_hook=scrub_span_urls,
     )
 
 

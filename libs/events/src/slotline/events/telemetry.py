@@ -7,12 +7,14 @@ only when something exports them (OTLP, or a test's processor).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_ON,
@@ -25,6 +27,37 @@ from opentelemetry.trace import Link, SpanKind, TraceState
 from opentelemetry.util.types import Attributes
 
 _configured: TracerProvider | None = None
+
+# URL attributes the HTTP instrumentation records at a span's start.
+_URL_ATTRIBUTES = ("http.target", "http.url", "url.full", "url.path", "url.query")
+_SECRET_SEGMENT = re.compile(r"(?<=/)(?![0-9a-fA-F-]{36}(?:/|$))[A-Za-z0-9._~%-]{32,}(?=/|$)")
+
+
+class NoSecretsInUrls(SpanProcessor):
+    """Scrubs URLs before any exporter sees them: a manage link's or a feed's path holds
+    its bearer token, and a query string may hold a phone or an e-mail (issue 17.9). Query
+    strings are dropped whole; a path segment of 32+ token characters that is not a UUID
+    becomes ``{redacted}``. The route (``http.route``) and the span name already name the
+    endpoint."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        scrub_span_urls(span)
+
+
+def scrub_span_urls(span: Any, *_: Any) -> None:
+    """Scrub a span's URL attributes in place (also the ASGI ``server_request_hook``:
+    that instrumentation sets its attributes again after the span started)."""
+    attributes = getattr(span, "attributes", None) or {}
+    for name in _URL_ATTRIBUTES:
+        value = attributes.get(name)
+        if isinstance(value, str):
+            span.set_attribute(name, scrubbed_url(value))
+
+
+def scrubbed_url(url: str) -> str:
+    """``url`` without its query string and with token-like path segments redacted."""
+    without_query = url.split("?", 1)[0] if "?" in url else ("" if url.startswith("?") else url)
+    return _SECRET_SEGMENT.sub("{redacted}", without_query)
 
 
 class _WhenExported(Sampler):
@@ -80,6 +113,7 @@ def configure_tracing(
         provider = TracerProvider(resource=resource)  # OTEL_TRACES_SAMPLER applies
     else:
         provider = TracerProvider(resource=resource, sampler=_WHEN_EXPORTED)
+    provider.add_span_processor(NoSecretsInUrls())  # first: before anything exports
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
