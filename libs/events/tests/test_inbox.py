@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError as TrackingConflict
@@ -35,6 +35,7 @@ from slotline.events.testing.tally import (
 )
 from slotline.events.topics import dead_letter_topic
 from slotline.events.unit_of_work import UnitOfWork
+from slotline.events.wire_sealing import LETTER_TYPE, open_fields
 
 pytestmark = pytest.mark.integration
 
@@ -256,6 +257,36 @@ class TestGroupCommit:
 
 
 class TestPoisonMessages:
+    async def test_a_dead_letter_keeps_no_personal_data_in_clear(
+        self, inbox: Inbox, kafka_bootstrap: str
+    ) -> None:
+        """Issue 17.9: a refused record's personal-looking fields are sealed in its
+        letter (the tenant's wire key opens them for a redrive), removed without a tenant."""
+        tenant = f"dlq-{uuid4().hex[:8]}"
+        refused = {
+            "event_type": "TallyCounted",
+            "schema_version": 1,
+            "tenant_id": tenant,
+            "contact": {"name": "Ana Personal", "phone": "+306912345670"},
+            "authorization": "manage-token-that-must-not-leak",
+        }
+        anonymous = {"event_type": "TallyCounted", "notes": "call me on +306912345671"}
+        result = await outcomes(
+            inbox, [json.dumps(refused).encode(), json.dumps(anonymous).encode()]
+        )
+        assert result == [Outcome.DEAD_LETTERED, Outcome.DEAD_LETTERED]
+        letters = await read_topic(kafka_bootstrap, dead_letter_topic(TALLY_TOPIC), expected=2)
+        mine = [json.loads(r.value) for r in letters if b"TallyCounted" in r.value]
+        kept = " ".join(json.dumps(letter) for letter in mine)
+        for secret in ("Ana Personal", "306912345670", "must-not-leak", "306912345671"):
+            assert secret not in kept
+        sealed = next(
+            json.loads(m["original_payload"]) for m in mine if tenant in m["original_payload"]
+        )
+        opened = open_fields(sealed, LETTER_TYPE, ("contact", "authorization"))
+        assert opened["contact"] == refused["contact"]
+        assert opened["authorization"] == refused["authorization"]
+
     async def test_undecodable_and_invalid_messages_are_dead_lettered_with_their_reason(
         self, inbox: Inbox, ledger: TallyLedger, kafka_bootstrap: str
     ) -> None:

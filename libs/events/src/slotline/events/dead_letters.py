@@ -19,6 +19,7 @@ from slotline.events.contract.dead_letter import DeadLetter
 from slotline.events.kafka import Publishes
 from slotline.events.logs import get_logger
 from slotline.events.topics import dead_letter_topic
+from slotline.events.wire_sealing import sealed_letter_payload
 
 log = get_logger(__name__)
 
@@ -64,8 +65,9 @@ async def dead_letter(
     topic: str | None = None,
 ) -> DeadLetter:
     """Publish ``record`` to ``topic`` (default: its own DLQ, ``<topic>.dlq``) and wait
-    for the broker's acknowledgement. A card number sent by mistake is masked: the DLQ
-    keeps evidence, not card data."""
+    for the broker's acknowledgement. A card number sent by mistake is masked and
+    personal-looking fields are sealed: the DLQ keeps evidence, not card or personal
+    data (``wire_sealing.sealed_letter_payload``)."""
     reason = redact_card_numbers(reason)
     letter = DeadLetter(
         reason=reason,
@@ -75,7 +77,9 @@ async def dead_letter(
         original_offset=record.offset,
         original_key=record.key.decode(errors="replace") if record.key is not None else None,
         original_headers=record.headers,
-        original_payload=redact_card_numbers(record.value.decode(errors="replace")),
+        original_payload=redact_card_numbers(
+            sealed_letter_payload(record.value.decode(errors="replace"))
+        ),
         failed_at=datetime.now(UTC),
         consumer=consumer,
     )

@@ -167,3 +167,60 @@ def open_record(body: dict[str, Any]) -> dict[str, Any]:
 
 def _version(value: Any) -> int:
     return value if isinstance(value, int) else 0
+
+
+LETTER_FIELDS: Final = frozenset(
+    {
+        "contact",
+        "name",
+        "phone",
+        "email",
+        "notes",
+        "text",
+        "transcription",
+        "authorization",
+        "payment_token",
+        "manage_url",
+        "booking_url",
+        "recording_url",
+        "url",
+        "variables",
+        "from_phone",
+        "to_phone",
+        "to_email",
+        "caller_phone",
+        "customer_phone",
+        "recipient_email",
+    }
+)
+"""Fields a dead letter keeps sealed, whatever the refused record claimed to be: a record
+that did not parse cannot be trusted to say which of its fields are personal."""
+LETTER_TYPE: Final = "dead-letter"
+REMOVED: Final = "[personal data removed]"
+
+
+def sealed_letter_payload(text: str) -> str:
+    """A refused record's value as a dead letter keeps it: personal-looking fields sealed
+    under the tenant's wire key (``open_fields(payload, LETTER_TYPE, …)`` opens them for
+    a redrive), or removed when the record names no tenant; anything else as it was."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(body, dict):
+        return text
+    tenant = body.get("tenant_id")
+    if not _seal_letter(body, tenant if isinstance(tenant, str) and tenant else None):
+        return text  # nothing personal-looking: kept byte for byte
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def _seal_letter(node: dict[str, Any], tenant: str | None) -> bool:
+    changed = False
+    for name, value in list(node.items()):
+        if name in LETTER_FIELDS and value is not None and not is_sealed(value):
+            node[name] = seal(tenant, LETTER_TYPE, name, value) if tenant else REMOVED
+            changed = True
+        elif isinstance(value, dict):
+            changed = _seal_letter(value, tenant) or changed
+    return changed

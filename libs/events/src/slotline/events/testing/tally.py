@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
+from pydantic import ValidationError
 
-from slotline.events.contract.registry import InvalidMessage, UndecodableMessage
+from slotline.events.contract.registry import InvalidMessage, UndecodableMessage, describe
 from slotline.events.envelope import Message
 from slotline.events.publishing import Publisher
 from slotline.events.store import ServiceApplication
@@ -90,8 +91,8 @@ def parse_tally(topic: str, raw: bytes) -> Message:
         raise UndecodableMessage(f"not JSON: {error}") from error
     try:
         return TallyCounted.model_validate(data)
-    except ValueError as error:
-        raise InvalidMessage(str(error)) from error
+    except ValidationError as error:  # the field and the rule, never the value
+        raise InvalidMessage(describe(error)) from error
 
 
 class Credit(Aggregate):
