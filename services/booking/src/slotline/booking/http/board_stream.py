@@ -10,6 +10,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, HTTPException, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from slotline.booking.http.audit_points import DAY_SHEET
 from slotline.booking.http.deps import Staff
 from slotline.booking.live.board_feed import BoardFeed
 from slotline.events.http_contract import EventStream
@@ -17,7 +18,7 @@ from slotline.events.http_contract import EventStream
 router = APIRouter(tags=["bookings"])
 
 
-@router.get("/v1/bookings/stream", response_class=EventStream)
+@router.get("/v1/bookings/stream", response_class=EventStream, dependencies=[DAY_SHEET])
 async def board_stream(request: Request, principal: Staff) -> EventSourceResponse:
     """``ready``, then one ``booking`` event (id, start, status) per committed change;
     ``resync`` when this client fell behind (read ``GET /v1/bookings`` again)."""

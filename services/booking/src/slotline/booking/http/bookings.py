@@ -19,6 +19,12 @@ from slotline.booking.domain.booking import Actor, Booking, BookingStatus
 from slotline.booking.domain.contact import InvalidContact, normalise_phone
 from slotline.booking.domain.request import front_desk_claim
 from slotline.booking.domain.status import MoveAnswer
+from slotline.booking.http.audit_points import (
+    BOOKING_BY_REFERENCE,
+    BOOKING_CHANGE,
+    BOOKING_READ,
+    DAY_SHEET,
+)
 from slotline.booking.http.card import BookingCard, card
 from slotline.booking.http.deps import (
     Bookings,
@@ -214,7 +220,7 @@ def _invalid(field: str, message: str) -> NoReturn:
 # --- staff operations --------------------------------------------------------------------
 
 
-@router.get("/v1/bookings", response_model=list[dict[str, Any]])
+@router.get("/v1/bookings", response_model=list[dict[str, Any]], dependencies=[DAY_SHEET])
 def list_bookings(
     principal: Staff,
     app: Bookings,
@@ -231,19 +237,25 @@ def list_bookings(
     return [{k: (str(v) if isinstance(v, UUID) else v) for k, v in row.items()} for row in rows]
 
 
-@router.get("/v1/bookings/by-reference/{reference}", response_model=BookingCard)
+@router.get(
+    "/v1/bookings/by-reference/{reference}",
+    response_model=BookingCard,
+    dependencies=[BOOKING_BY_REFERENCE],
+)
 def by_reference(
     reference: Annotated[str, Path(max_length=20)], principal: Staff, app: Bookings, links: Links
 ) -> BookingCard:
     return card(app.booking_by_reference(principal.tenant_id, reference), links)
 
 
-@router.get("/v1/bookings/{booking_id}", response_model=BookingCard)
+@router.get("/v1/bookings/{booking_id}", response_model=BookingCard, dependencies=[BOOKING_READ])
 def get_booking(booking_id: UUID, principal: Staff, app: Bookings, links: Links) -> BookingCard:
     return card(app.booking(principal.tenant_id, booking_id), links)
 
 
-@router.post("/v1/bookings/{booking_id}/cancel", response_model=BookingCard)
+@router.post(
+    "/v1/bookings/{booking_id}/cancel", response_model=BookingCard, dependencies=[BOOKING_CHANGE]
+)
 def cancel_as_staff(
     booking_id: UUID, form: CancelForm, principal: FrontDesk, app: Bookings, links: Links
 ) -> BookingCard:
@@ -295,6 +307,7 @@ BookingMoves = Annotated[Moves, Depends(booking_moves)]
     "/v1/bookings/{booking_id}/reschedule",
     response_model=BookingCard,
     responses=OUTCOMES,
+    dependencies=[BOOKING_CHANGE],
 )
 async def reschedule_as_staff(
     booking_id: UUID, form: RescheduleForm, principal: FrontDesk, moves: BookingMoves
@@ -305,7 +318,11 @@ async def reschedule_as_staff(
 _MOVE_STATUS = {MoveAnswer.MOVED: 200, MoveAnswer.UNDER_WAY: 202, MoveAnswer.REFUSED: 409}
 
 
-@router.post("/v1/bookings/{booking_id}/manage-link/revoke", response_model=BookingCard)
+@router.post(
+    "/v1/bookings/{booking_id}/manage-link/revoke",
+    response_model=BookingCard,
+    dependencies=[BOOKING_CHANGE],
+)
 def revoke_manage_links(
     booking_id: UUID, principal: FrontDesk, app: Bookings, links: Links
 ) -> BookingCard:
@@ -314,19 +331,25 @@ def revoke_manage_links(
     return card(app.revoke_links(principal.tenant_id, booking_id), links)
 
 
-@router.post("/v1/bookings/{booking_id}/arrived", response_model=BookingCard)
+@router.post(
+    "/v1/bookings/{booking_id}/arrived", response_model=BookingCard, dependencies=[BOOKING_CHANGE]
+)
 def arrived(booking_id: UUID, principal: Staff, app: Bookings, links: Links) -> BookingCard:
     """The customer is here (the front desk's check-in); repeating it changes nothing."""
     return card(app.mark_arrived(principal.tenant_id, booking_id), links)
 
 
-@router.post("/v1/bookings/{booking_id}/complete", response_model=BookingCard)
+@router.post(
+    "/v1/bookings/{booking_id}/complete", response_model=BookingCard, dependencies=[BOOKING_CHANGE]
+)
 def complete(booking_id: UUID, principal: Staff, app: Bookings, links: Links) -> BookingCard:
     """The customer came: the visit is done."""
     return card(app.complete(principal.tenant_id, booking_id), links)
 
 
-@router.post("/v1/bookings/{booking_id}/no-show", response_model=BookingCard)
+@router.post(
+    "/v1/bookings/{booking_id}/no-show", response_model=BookingCard, dependencies=[BOOKING_CHANGE]
+)
 def no_show(booking_id: UUID, principal: Staff, app: Bookings, links: Links) -> BookingCard:
     """The customer did not come: the no-show fee applies."""
     return card(app.mark_no_show(principal.tenant_id, booking_id), links)

@@ -8,13 +8,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from slotline.booking.http.audit_points import CUSTOMER_LOOKUP
 from slotline.booking.http.deps import Bookings, Staff
 from slotline.booking.live import board
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 
-@router.get("/search")
+@router.get("/search", dependencies=[CUSTOMER_LOOKUP])
 def search(
     principal: Staff,
     app: Bookings,

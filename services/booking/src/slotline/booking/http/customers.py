@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from slotline.booking.application import UnknownBooking
 from slotline.booking.domain.contact import ContactDetails, InvalidContact
 from slotline.booking.domain.customer import Customer, customer_id_for
+from slotline.booking.http.audit_points import CUSTOMER_LOOKUP, CUSTOMER_READ
 from slotline.booking.http.deps import Bookings, Staff
 from slotline.booking.http.forms import EMAIL
 from slotline.booking.live import board
@@ -23,7 +24,7 @@ def _record(customer: Customer) -> dict[str, Any]:
     return {"customer_id": str(customer.id), **customer.contact.to_data(), "caller": False}
 
 
-@router.get("")
+@router.get("", dependencies=[CUSTOMER_LOOKUP])
 def find(
     principal: Staff,
     app: Bookings,
@@ -43,12 +44,12 @@ def find(
     return _record(app.customer(principal.tenant_id, customer_id_for(principal.tenant_id, contact)))
 
 
-@router.get("/{customer_id}")
+@router.get("/{customer_id}", dependencies=[CUSTOMER_READ])
 def get(customer_id: UUID, principal: Staff, app: Bookings) -> dict[str, Any]:
     return _record(app.customer(principal.tenant_id, customer_id))
 
 
-@router.get("/{customer_id}/timeline")
+@router.get("/{customer_id}/timeline", dependencies=[CUSTOMER_READ])
 def timeline(
     customer_id: UUID,
     principal: Staff,

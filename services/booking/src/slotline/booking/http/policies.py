@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from slotline.booking.domain.money import Money
 from slotline.booking.domain.policy import PaymentRequirement, Policy
+from slotline.booking.http.audit_points import POLICY_CHANGE, POLICY_READ
 from slotline.booking.http.bookings import TenantPath
 from slotline.booking.http.card import Amount, amount
 from slotline.booking.http.deps import Bookings, Manager, Staff
@@ -113,14 +114,14 @@ def quote(tier: str, policy: Policy) -> Quote:
     )
 
 
-@router.put("/v1/policies/{tier}", response_model=Quote)
+@router.put("/v1/policies/{tier}", response_model=Quote, dependencies=[POLICY_CHANGE])
 def define(tier: Tier, form: PolicyForm, principal: Manager, app: Bookings) -> Quote:
     """Set a tier's policy; bookings already made keep the one they were made under."""
     app.define_policy(principal.tenant_id, tier, form.to_policy())
     return quote(tier, form.to_policy())
 
 
-@router.get("/v1/policies/{tier}", response_model=Quote)
+@router.get("/v1/policies/{tier}", response_model=Quote, dependencies=[POLICY_READ])
 def read(tier: Tier, principal: Staff, app: Bookings) -> Quote:
     return quote(tier, app.policy_for(principal.tenant_id, tier))
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from slotline.booking.domain.booking import Booking, BookingStatus
+from slotline.booking.http.audit_points import BOOKING_READ
 from slotline.booking.http.card import Amount, amount
 from slotline.booking.http.deps import Bookings, Links, Staff
 from slotline.booking.http.manage import Token, granted
@@ -63,6 +64,8 @@ def customer_terms(token: Token, app: Bookings, links: Links) -> ChangeTerms:
     return terms_now(app.booking(tenant_id, booking_id), app.clock())
 
 
-@router.get("/v1/bookings/{booking_id}/terms", response_model=ChangeTerms)
+@router.get(
+    "/v1/bookings/{booking_id}/terms", response_model=ChangeTerms, dependencies=[BOOKING_READ]
+)
 def staff_terms(booking_id: UUID, principal: Staff, app: Bookings) -> ChangeTerms:
     return terms_now(app.booking(principal.tenant_id, booking_id), app.clock())

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from slotline.booking.application import BookingApplication
 from slotline.booking.application.waitlist import JoinRequest, WaitlistRefused
 from slotline.booking.domain.waitlist import WaitlistLine
+from slotline.booking.http.audit_points import WAITLIST_READ
 from slotline.booking.http.deps import Bookings, Settings, Staff
 from slotline.booking.http.forms import ContactForm, ObjectId, PublicConsentsForm
 from slotline.booking.http.throttle import throttle_manage, throttle_public
@@ -212,7 +213,7 @@ def leave(token: Token, app: Bookings, links: Links, manage: ManageLinksDep) -> 
     return _card(app, line, grant.entry_id, links, manage)
 
 
-@router.get("/v1/waitlist", response_model=list[LineEntry])
+@router.get("/v1/waitlist", response_model=list[LineEntry], dependencies=[WAITLIST_READ])
 def day_line(
     principal: Staff,
     app: Bookings,
