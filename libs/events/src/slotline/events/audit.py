@@ -316,11 +316,12 @@ Recorder = Callable[[Request, Principal], Awaitable[None]]
 
 def audited(
     item_kind: str,
-    item: str | Callable[[Request], str],
-    access: contract.AccessKind = contract.AccessKind.READ,
+    item: str | Callable[[Request], str] | Callable[[Request], tuple[str, str]],
+    access: contract.AccessKind | None = contract.AccessKind.READ,
 ) -> Callable[..., Awaitable[Principal]]:
     """Route dependency: record the caller's access to the item named by the path
-    parameter ``item`` (or computed from the request), then hand on the principal."""
+    parameter ``item`` (or computed from the request: an id, or a kind and an id), then
+    hand on the principal. ``access`` None: a GET or HEAD reads, anything else changes."""
 
     async def dependency(
         request: Request, principal: Annotated[Principal, Depends(authenticate)]
@@ -329,14 +330,22 @@ def audited(
         trail: AuditTrail | None = getattr(runtime, "audit", None)
         if trail is None or runtime.writer is None:
             raise RuntimeError("the service's audit trail is not open yet")
-        item_id = item(request) if callable(item) else str(request.path_params.get(item, ""))
+        kind = item_kind
+        if isinstance(item, str):
+            item_id = str(request.path_params.get(item, ""))
+        elif isinstance(found := item(request), tuple):
+            kind, item_id = found
+        else:
+            item_id = found
+        reads = request.method in ("GET", "HEAD")
+        kept = access or (contract.AccessKind.READ if reads else contract.AccessKind.CHANGE)
         route = request.scope.get("route")
         entry = Access(
             tenant_id=principal.tenant_id,
             actor=principal.subject,
             roles=tuple(sorted(principal.roles)),
-            access=access,
-            item_kind=item_kind,
+            access=kept,
+            item_kind=kind,
             item_id=item_id or "-",
             action=f"{request.method} {getattr(route, 'path', request.url.path)}",
             source_address=request.client.host if request.client else None,
@@ -345,6 +354,20 @@ def audited(
         return principal
 
     return dependency
+
+
+def audited_route(default_kind: str, **kinds: str) -> Callable[..., Awaitable[Principal]]:
+    """Router dependency for a router of staff routes: the item is the first path
+    parameter named in ``kinds`` (``service_id="service"``), else ``default_kind`` as a
+    whole ("all"); a GET reads, any other method changes."""
+
+    def item_of(request: Request) -> tuple[str, str]:
+        for parameter, kind in kinds.items():
+            if (found := request.path_params.get(parameter)) is not None:
+                return kind, str(found)
+        return default_kind, "all"
+
+    return audited(default_kind, item_of, access=None)
 
 
 def audit_router() -> APIRouter:

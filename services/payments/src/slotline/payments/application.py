@@ -80,17 +80,19 @@ class PaymentsApplication(ServiceApplication):
         return list(self.events.get(ledger_id))
 
     def recent_ledger_ids(self, recent_events: int) -> list[UUID]:
-        """Ledgers with an event among the store's latest ``recent_events``."""
+        """Ledgers with an event among the store's latest ``recent_events`` (the store
+        also keeps other aggregates, such as the audit trail's records)."""
         recorder = cast(PostgresApplicationRecorder, self.recorder)
         statement = sql.SQL(
-            "SELECT originator_id FROM (SELECT originator_id, notification_id FROM {}.{}"
-            " ORDER BY notification_id DESC LIMIT %s) AS recent"
+            "SELECT originator_id FROM (SELECT originator_id, notification_id, topic FROM {}.{}"
+            " ORDER BY notification_id DESC LIMIT %s) AS recent WHERE topic LIKE %s"
             " GROUP BY originator_id ORDER BY max(notification_id)"
         ).format(
             sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
         )
+        ledger_events = f"{Ledger.__module__}:{Ledger.__qualname__}.%"
         with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (recent_events,))
+            cursor.execute(statement, (recent_events, ledger_events))
             return [row["originator_id"] for row in cursor.fetchall()]
 
     def receipt_terms(self, ledger: Ledger) -> ReceiptTerms:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from slotline.analytics.domain.report import KpiReport
 from slotline.analytics.http.deps import Analytics, Reader, ReportPeriod
+from slotline.events.audit import audited_route
 
-router = APIRouter(prefix="/v1", tags=["kpis"])
+router = APIRouter(prefix="/v1", tags=["kpis"], dependencies=[Depends(audited_route("kpi_report"))])
 
 
 @router.get("/kpis", response_model=KpiReport)

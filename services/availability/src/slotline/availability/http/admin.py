@@ -14,7 +14,7 @@ from typing import Annotated
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 from slotline.availability.catalog_admin import UnknownItem
 from slotline.availability.domain.values import (
@@ -35,9 +35,20 @@ from slotline.availability.http.admin_models import (
 )
 from slotline.availability.http.deps import Availability, Manager, Staff
 from slotline.availability.http.hours_models import Created, Override, Schedule, TimeOffSpan
+from slotline.events.audit import audited_route
 from slotline.events.clock import Day
 
-router = APIRouter(prefix="/v1", tags=["catalog"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["catalog"],
+    dependencies=[
+        Depends(
+            audited_route(
+                "catalogue", service_id="service", resource_id="resource", location_id="location"
+            )
+        )
+    ],
+)
 
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 OverrideDate = Annotated[Day, Path(alias="date", description="The local date overridden.")]

@@ -15,6 +15,7 @@ from slotline.availability.calendar_sync.oauth import OAuthGrant
 from slotline.availability.domain.calendar_sync import Health
 from slotline.availability.http.deps import Availability, Manager
 from slotline.availability.http.hours_models import Body, View
+from slotline.events.audit import audited_route
 
 
 class CalDavLinkIn(Body):
@@ -87,7 +88,11 @@ class CalendarLinkView(View):
 
 def calendar_router(links_of: Callable[[Availability], CalendarLinks]) -> APIRouter:
     """The routes, over the link use cases of the service's application."""
-    router = APIRouter(prefix="/v1", tags=["calendar sync"])
+    router = APIRouter(
+        prefix="/v1",
+        tags=["calendar sync"],
+        dependencies=[Depends(audited_route("calendar_link", resource_id="calendar_link"))],
+    )
     Links = Annotated[CalendarLinks, Depends(links_of)]
 
     @router.put("/resources/{resource_id}/calendar-link")

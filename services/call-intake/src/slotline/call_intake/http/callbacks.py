@@ -10,7 +10,7 @@ from uuid import UUID
 
 import anyio
 from eventsourcing.postgres import PostgresProcessRecorder
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -19,9 +19,13 @@ from slotline.call_intake.domain.callback import Attempt, CallbackTask, Closure
 from slotline.call_intake.http.deps import FrontDesk, Intake, Intakes, schema_of
 from slotline.call_intake.live import tables
 from slotline.call_intake.live.feed import QueueFeed
+from slotline.events.audit import audited_route
 from slotline.events.http_contract import EventStream
 
-router = APIRouter(tags=["callbacks"])
+router = APIRouter(
+    tags=["callbacks"],
+    dependencies=[Depends(audited_route("callback_task", task_id="callback_task"))],
+)
 
 
 class AttemptIn(BaseModel):

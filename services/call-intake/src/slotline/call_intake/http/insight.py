@@ -6,18 +6,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, cast
 
 from eventsourcing.postgres import PostgresProcessRecorder
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
 
 from slotline.call_intake.http.deps import Figures, FrontDesk, Intake, schema_of
 from slotline.call_intake.live import tables
+from slotline.events.audit import audited, fingerprint
 from slotline.events.clock import Instant
 
 router = APIRouter(tags=["insight"])
 _OFFSET = "give a UTC offset, e.g. 2026-12-07T10:00:00+02:00"
 
 
-@router.get("/v1/callers/{phone}/timeline")
+@router.get(
+    "/v1/callers/{phone}/timeline",
+    # the trail keeps a digest of the number, not the number
+    dependencies=[Depends(audited("caller", lambda r: fingerprint(r.path_params["phone"])))],
+)
 def caller_timeline(
     phone: Annotated[str, Path(pattern=r"^\+[1-9]\d{6,14}$")], app: Intake, desk: FrontDesk
 ) -> list[dict[str, Any]]:
@@ -27,7 +32,9 @@ def caller_timeline(
         return [dict(r) for r in tables.timeline(cursor, schema_of(app), desk.tenant_id, phone)]
 
 
-@router.get("/v1/speed-to-lead")
+@router.get(
+    "/v1/speed-to-lead", dependencies=[Depends(audited("report", lambda r: "speed_to_lead"))]
+)
 def speed_to_lead(
     app: Intake,
     who: Figures,

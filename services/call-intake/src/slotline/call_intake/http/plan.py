@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from slotline.call_intake.domain.plan import CallPlan
 from slotline.call_intake.http.deps import FrontDesk, Intake, Manager
+from slotline.events.audit import audited_route
 from slotline.events.http_contract import refusals
 
-router = APIRouter(prefix="/v1/call-plan", tags=["call plan"])
+router = APIRouter(
+    prefix="/v1/call-plan",
+    tags=["call plan"],
+    dependencies=[Depends(audited_route("call_plan"))],
+)
 
 
 @router.put("")

@@ -14,6 +14,7 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
+from slotline.events.audit import audited_route
 from slotline.events.rate_limits import limited, rate_limited_responses
 from slotline.notifier.application import NotifierApplication
 from slotline.notifier.calendar_files import FeedTokens, InvalidFeedToken, resource_feed
@@ -50,6 +51,8 @@ class FeedUrl(BaseModel):
 
 def feeds_router(tokens: FeedTokens, public_url: str) -> APIRouter:
     router = APIRouter(tags=["calendar feeds"])
+    # a feed URL is a bearer secret for a person's calendar: who saw or rotated one is kept
+    FEED_ACCESS = Depends(audited_route("calendar_feed", resource_id="calendar_feed"))
     base = public_url.rstrip("/")
 
     def feed_url(
@@ -64,10 +67,15 @@ def feeds_router(tokens: FeedTokens, public_url: str) -> APIRouter:
         version = await anyio.to_thread.run_sync(app.feed_version, tenant_id, resource_id)
         return feed_url(app, tenant_id, resource_id, version)
 
-    @router.get("/feeds/resources/{resource_id}", summary="A resource's feed URL")
+    @router.get(
+        "/feeds/resources/{resource_id}",
+        summary="A resource's feed URL",
+        dependencies=[FEED_ACCESS],
+    )
     @router.get(
         "/feeds/staff/{resource_id}",
         summary="A staff member's feed URL (the same as /feeds/resources/{resource_id})",
+        dependencies=[FEED_ACCESS],
     )
     async def resource_url(resource_id: str, principal: Staff, app: Notifier) -> FeedUrl:
         """The secret URL of the calendar feed of a staff member, room or equipment."""
@@ -75,6 +83,7 @@ def feeds_router(tokens: FeedTokens, public_url: str) -> APIRouter:
 
     @router.post(
         "/feeds/resources/{resource_id}/rotate",
+        dependencies=[FEED_ACCESS],
         summary="A new feed URL for a resource; every earlier one stops working at once",
     )
     async def rotate(resource_id: str, principal: Manager, app: Notifier) -> FeedUrl:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from slotline.events.audit import audited_route
 from slotline.notifier.channels.local import Outbox
 from slotline.notifier.http.deps import Manager
 
 
 def outbox_router(outbox: Outbox) -> APIRouter:
-    router = APIRouter(tags=["local"])
+    router = APIRouter(tags=["local"], dependencies=[Depends(audited_route("outbox"))])
 
     @router.get("/outbox", summary="Messages the local channels took, newest first")
     async def show(

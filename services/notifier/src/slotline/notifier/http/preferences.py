@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Self
 
 import anyio
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from slotline.events.audit import audited_route
 from slotline.events.http_contract import refusals
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import parse_kinds
@@ -67,7 +68,11 @@ def _out(prefs: TenantPreferences) -> dict[str, Any]:
     }
 
 
-router = APIRouter(prefix="/preferences", tags=["preferences"])
+router = APIRouter(
+    prefix="/preferences",
+    tags=["preferences"],
+    dependencies=[Depends(audited_route("notification_preferences"))],
+)
 
 
 @router.get("", summary="The tenant's notification preferences")

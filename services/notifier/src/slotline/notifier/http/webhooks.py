@@ -8,9 +8,10 @@ from enum import StrEnum
 from typing import Any, Literal
 
 import anyio
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
+from slotline.events.audit import audited_route
 from slotline.events.contract.common import EmailInput
 from slotline.events.contract.registry import messages_on
 from slotline.events.http_contract import refusals
@@ -18,7 +19,19 @@ from slotline.notifier.application.core import WEBHOOK_TOPICS
 from slotline.notifier.http.deps import Manager, Notifier
 from slotline.notifier.persistence.webhooks import Subscription
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(
+    prefix="/webhooks",
+    tags=["webhooks"],
+    dependencies=[
+        Depends(
+            audited_route(
+                "webhook_subscription",
+                subscription_id="webhook_subscription",
+                delivery_id="webhook_delivery",
+            )
+        )
+    ],
+)
 
 EventType = StrEnum(  # type: ignore[misc]
     "EventType",

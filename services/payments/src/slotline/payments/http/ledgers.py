@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from slotline.events.audit import audited_route
 from slotline.payments.domain.ledger import Ledger
 from slotline.payments.http.card_guard import refuse_card_numbers
 from slotline.payments.http.deps import Payments, Staff
@@ -17,7 +18,12 @@ _HIDDEN = {"originator_id", "originator_topic", "timestamp", "originator_version
 
 def ledger_router(settings: PaymentsSettings) -> APIRouter:
     router = APIRouter(
-        prefix="/v1/ledgers", tags=["ledgers"], dependencies=[Depends(refuse_card_numbers)]
+        prefix="/v1/ledgers",
+        tags=["ledgers"],
+        dependencies=[
+            Depends(refuse_card_numbers),
+            Depends(audited_route("ledger", booking_id="ledger")),
+        ],
     )
 
     @router.get("/{booking_id}")

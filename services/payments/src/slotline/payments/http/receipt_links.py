@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from slotline.events.audit import audited_route
 from slotline.payments.http.card_guard import refuse_card_numbers
 from slotline.payments.http.deps import Payments, Shopper
 from slotline.payments.receipts import receipt_url
@@ -16,7 +17,12 @@ from slotline.payments.settings import PaymentsSettings
 
 def receipt_links_router(settings: PaymentsSettings) -> APIRouter:
     router = APIRouter(
-        prefix="/v1/ledgers", tags=["receipts"], dependencies=[Depends(refuse_card_numbers)]
+        prefix="/v1/ledgers",
+        tags=["receipts"],
+        dependencies=[
+            Depends(refuse_card_numbers),
+            Depends(audited_route("ledger", booking_id="ledger")),
+        ],
     )
 
     @router.get("/{booking_id}/receipts")

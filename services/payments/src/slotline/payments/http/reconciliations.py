@@ -8,6 +8,7 @@ import anyio
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from slotline.events.audit import audited_route
 from slotline.payments.http.card_guard import refuse_card_numbers
 from slotline.payments.http.deps import Manager, Payments
 from slotline.payments.reconciliation import Reconciler
@@ -24,7 +25,7 @@ def reconciliation_router(settings: PaymentsSettings) -> APIRouter:
     router = APIRouter(
         prefix="/v1/reconciliations",
         tags=["reconciliation"],
-        dependencies=[Depends(refuse_card_numbers)],
+        dependencies=[Depends(refuse_card_numbers), Depends(audited_route("reconciliation"))],
     )
 
     @router.post("")
