@@ -5,14 +5,13 @@ query, and that goes out on audit.events.v1."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
 from uuid import uuid4
 
 import pytest
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 
 from slotline.events.testing.reading import eventually, read_topic
+from slotline.events.testing.routes import api_routes, dependency_names
 from slotline.events.testing.service import bearer
 from slotline.events.topics import AUDIT_EVENTS
 
@@ -25,22 +24,7 @@ NOT_STAFF_ACCESS = ("/v1/public/", "/v1/manage/", "/v1/audit", "/v1/waitlist/{to
 
 
 def audits(route: APIRoute) -> bool:
-    def found(dependant: object) -> bool:
-        call = getattr(dependant, "call", None)
-        if getattr(call, "__qualname__", "").startswith("audited."):
-            return True
-        return any(found(d) for d in getattr(dependant, "dependencies", []))
-
-    return found(route.dependant)
-
-
-def api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
-    """Every route, those of included routers too (FastAPI includes them lazily)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif (included := getattr(route, "original_router", None)) is not None:
-            yield from api_routes(included.routes)
+    return any(name.startswith("audited.") for name in dependency_names(route.dependant))
 
 
 async def test_every_staff_route_declares_what_it_audits(stack: Stack) -> None:

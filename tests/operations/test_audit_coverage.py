@@ -5,13 +5,11 @@ it is built (no database needed to list them)."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Sequence
 
 import pytest
-from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 
 from slotline.events.runtime import build_http_app
+from slotline.events.testing.routes import api_routes, dependency_names
 
 pytestmark = pytest.mark.unit
 
@@ -41,29 +39,12 @@ UNAUDITED = {
 }
 
 
-def api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
-    """Every route, those of included routers too (FastAPI includes them lazily)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif (included := getattr(route, "original_router", None)) is not None:
-            yield from api_routes(included.routes)
-
-
-def calls(dependant: object) -> Iterator[str]:
-    call = getattr(dependant, "call", None)
-    if call is not None:
-        yield getattr(call, "__qualname__", "")
-    for inner in getattr(dependant, "dependencies", []):
-        yield from calls(inner)
-
-
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_signed_in_route_declares_its_audit(service: str) -> None:
     app = build_http_app(importlib.import_module(SERVICES[service]).service_spec())
     signed_in, missing = [], []
     for route in api_routes(app.routes):
-        names = list(calls(route.dependant))
+        names = list(dependency_names(route.dependant))
         if "authenticate" not in names:
             continue  # public, a customer's link, a provider's signed webhook
         signed_in.append(route.path)

@@ -18,7 +18,7 @@ says whom a request may touch. A request without a valid proof is answered
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import AwareDatetime, Field
 
@@ -31,6 +31,17 @@ from slotline.events.contract.common import (
 )
 from slotline.events.envelope import Message
 from slotline.events.topics import BOOKING_REQUESTS
+
+ChangeAuthorization = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=4096,
+        description="Proof the sender may change this booking: the customer's manage-link "
+        "token for it, or an access token (JWT) with the channel role of the booking's "
+        "tenant. Without a valid one the request is refused (reason not_authorized).",
+    ),
+]
 
 
 class BookingRequest(Message):
@@ -80,14 +91,7 @@ class BookingCancellationRequested(BookingRequest):
     booking_id: Id = Field(description="The booking to cancel.")
     channel: Channel = Field(description="The adapter the request came through.")
     reason: str | None = Field(default=None, max_length=500, description="As the customer gave it.")
-    authorization: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=4096,
-        description="Proof the sender may change this booking: the customer's manage-link "
-        "token for it, or an access token (JWT) with the channel role of the booking's "
-        "tenant. Without a valid one the request is refused (reason not_authorized).",
-    )
+    authorization: ChangeAuthorization = None
 
 
 class BookingRescheduleRequested(BookingRequest):
@@ -100,11 +104,4 @@ class BookingRescheduleRequested(BookingRequest):
     preferred_staff_id: Id | None = Field(
         default=None, description="A staff member the customer asked for."
     )
-    authorization: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=4096,
-        description="Proof the sender may change this booking: the customer's manage-link "
-        "token for it, or an access token (JWT) with the channel role of the booking's "
-        "tenant. Without a valid one the request is refused (reason not_authorized).",
-    )
+    authorization: ChangeAuthorization = None
