@@ -49,7 +49,7 @@ async def test_a_bookings_records_carry_no_contact_in_clear(stack: Stack) -> Non
     confirmed = next(
         parse_message(BOOKING_EVENTS, r.value or b"")
         for r in mine
-        if json.loads(r.value or b"{}")["event_type"] == "BookingConfirmed"
+        if json.loads(r.value or b"{}")["event_type"] == BookingConfirmed.EVENT_TYPE
     )
     assert isinstance(confirmed, BookingConfirmed)
     assert confirmed.schema_version == 2
