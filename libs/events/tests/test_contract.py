@@ -18,9 +18,14 @@ from slotline.events.contract import (
     InvalidMessage,
     UndecodableMessage,
     UnknownMessageType,
+    audit,
+    booking,
+    calls,
     messages_on,
+    notifications,
     parse_message,
 )
+from slotline.events.contract import availability_catalog as catalog
 from slotline.events.contract.common import Contact, Money, TimeSlot, Value
 from slotline.events.contract.dead_letter import DeadLetter
 from slotline.events.contract.registry import register
@@ -130,21 +135,21 @@ class TestEveryMessage:
 PERSONAL_LOOKING = re.compile(
     r"(phone|email|contact|name|text|transcription|url|variables|address)$"
 )
-NOT_PERSONAL = {
-    ("AccessAudited", "source_address"): "a staff member's address, kept for security review",
-    ("BookingConfirmed", "service_name"): "the business's service",
-    ("BookingConfirmed", "location_name"): "the business's location",
-    ("BookingConfirmed", "address"): "the location's street address",
-    ("CallMissed", "to_phone"): "the business number dialled",
-    ("CallReceived", "to_phone"): "the business number dialled",
-    ("LocationRegistered", "name"): "the business's location",
-    ("LocationRegistered", "address"): "the location's street address",
-    ("ResourceRegistered", "name"): "a room, device or staff display name",
-    ("ResourceUpdated", "name"): "a room, device or staff display name",
-    ("ServiceDefined", "name"): "the business's service",
-    ("TextBackRequested", "from_phone"): "the business number the caller dialled",
-    ("TextBackRequested", "business_name"): "the business",
-    ("WhatsAppMessageReceived", "to_phone"): "the business number written to",
+NOT_PERSONAL: dict[tuple[type[Message], str], str] = {
+    (audit.AccessAudited, "source_address"): "a staff member's address, kept for review",
+    (booking.BookingConfirmed, "service_name"): "the business's service",
+    (booking.BookingConfirmed, "location_name"): "the business's location",
+    (booking.BookingConfirmed, "address"): "the location's street address",
+    (calls.CallMissed, "to_phone"): "the business number dialled",
+    (calls.CallReceived, "to_phone"): "the business number dialled",
+    (catalog.LocationRegistered, "name"): "the business's location",
+    (catalog.LocationRegistered, "address"): "the location's street address",
+    (catalog.ResourceRegistered, "name"): "a room, device or staff display name",
+    (catalog.ResourceUpdated, "name"): "a room, device or staff display name",
+    (catalog.ServiceDefined, "name"): "the business's service",
+    (notifications.TextBackRequested, "from_phone"): "the business number the caller dialled",
+    (notifications.TextBackRequested, "business_name"): "the business",
+    (calls.WhatsAppMessageReceived, "to_phone"): "the business number written to",
 }
 
 
@@ -153,7 +158,7 @@ def test_every_personal_looking_field_on_a_slotline_topic_is_sealed_or_said_not_
     public topic in clear; each such name is sealed (``PERSONAL``) or listed above."""
     newest = {t: max(v for u, v in MESSAGES if u == t) for t, _ in MESSAGES}
     unsealed = {
-        (event_type, name)
+        (cls, name)
         for (event_type, version), cls in MESSAGES.items()
         if cls.TOPIC not in WRITTEN_OUTSIDE and version == newest[event_type]
         for name in cls.model_fields

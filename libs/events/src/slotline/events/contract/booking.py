@@ -282,8 +282,8 @@ class BookingHeldV1(BookingHeld):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="BookingHeld")
-    EVENT_TYPE: ClassVar[str] = "BookingHeld"
+    model_config = ConfigDict(title=BookingHeld.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = BookingHeld.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
 
@@ -294,8 +294,8 @@ class BookingConfirmedV1(BookingConfirmed):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="BookingConfirmed")
-    EVENT_TYPE: ClassVar[str] = "BookingConfirmed"
+    model_config = ConfigDict(title=BookingConfirmed.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = BookingConfirmed.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
 
@@ -306,7 +306,7 @@ class CustomerRegisteredV1(CustomerRegistered):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="CustomerRegistered")
-    EVENT_TYPE: ClassVar[str] = "CustomerRegistered"
+    model_config = ConfigDict(title=CustomerRegistered.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = CustomerRegistered.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()

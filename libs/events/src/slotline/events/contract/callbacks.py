@@ -106,7 +106,7 @@ class CallbackTaskCreatedV1(CallbackTaskCreated):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="CallbackTaskCreated")
-    EVENT_TYPE: ClassVar[str] = "CallbackTaskCreated"
+    model_config = ConfigDict(title=CallbackTaskCreated.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = CallbackTaskCreated.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()

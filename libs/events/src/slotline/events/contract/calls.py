@@ -171,8 +171,8 @@ class CallReceivedV1(CallReceived):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="CallReceived")
-    EVENT_TYPE: ClassVar[str] = "CallReceived"
+    model_config = ConfigDict(title=CallReceived.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = CallReceived.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
 
@@ -183,8 +183,8 @@ class CallMissedV1(CallMissed):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="CallMissed")
-    EVENT_TYPE: ClassVar[str] = "CallMissed"
+    model_config = ConfigDict(title=CallMissed.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = CallMissed.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
 
@@ -195,8 +195,8 @@ class VoicemailRecordedV1(VoicemailRecorded):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="VoicemailRecorded")
-    EVENT_TYPE: ClassVar[str] = "VoicemailRecorded"
+    model_config = ConfigDict(title=VoicemailRecorded.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = VoicemailRecorded.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
 
@@ -207,8 +207,8 @@ class WhatsAppMessageReceivedV1(WhatsAppMessageReceived):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="WhatsAppMessageReceived")
-    EVENT_TYPE: ClassVar[str] = "WhatsAppMessageReceived"
+    model_config = ConfigDict(title=WhatsAppMessageReceived.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = WhatsAppMessageReceived.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
 
@@ -219,8 +219,8 @@ class LeadCapturedV1(LeadCaptured):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="LeadCaptured")
-    EVENT_TYPE: ClassVar[str] = "LeadCaptured"
+    model_config = ConfigDict(title=LeadCaptured.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = LeadCaptured.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
 
@@ -231,7 +231,7 @@ class VoicemailTranscribedV1(VoicemailTranscribed):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="VoicemailTranscribed")
-    EVENT_TYPE: ClassVar[str] = "VoicemailTranscribed"
+    model_config = ConfigDict(title=VoicemailTranscribed.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = VoicemailTranscribed.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()

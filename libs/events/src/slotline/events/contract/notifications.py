@@ -206,8 +206,8 @@ class NotificationRequestedV1(NotificationRequested):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="NotificationRequested")
-    EVENT_TYPE: ClassVar[str] = "NotificationRequested"
+    model_config = ConfigDict(title=NotificationRequested.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = NotificationRequested.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
 
@@ -218,8 +218,8 @@ class TextBackRequestedV1(TextBackRequested):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="TextBackRequested")
-    EVENT_TYPE: ClassVar[str] = "TextBackRequested"
+    model_config = ConfigDict(title=TextBackRequested.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = TextBackRequested.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
 
@@ -230,8 +230,8 @@ class EscalationRequestedV1(EscalationRequested):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="EscalationRequested")
-    EVENT_TYPE: ClassVar[str] = "EscalationRequested"
+    model_config = ConfigDict(title=EscalationRequested.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = EscalationRequested.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
 
@@ -242,7 +242,7 @@ class ConsentChangedV1(ConsentChanged):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="ConsentChanged")
-    EVENT_TYPE: ClassVar[str] = "ConsentChanged"
+    model_config = ConfigDict(title=ConsentChanged.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = ConsentChanged.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()

@@ -122,7 +122,7 @@ class ReceiptIssuedV1(ReceiptIssued):
     Version 1, read still: its personal fields travel in clear (version 2 seals them).
     """
 
-    model_config = ConfigDict(title="ReceiptIssued")
-    EVENT_TYPE: ClassVar[str] = "ReceiptIssued"
+    model_config = ConfigDict(title=ReceiptIssued.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = ReceiptIssued.EVENT_TYPE
     SCHEMA_VERSION: ClassVar[int] = 1
     PERSONAL: ClassVar[tuple[str, ...]] = ()
