@@ -19,16 +19,17 @@ read them.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import os
 from typing import Any, Final
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from slotline.events.sealing import SealedValueUnreadable, SecretBox
 
 PREFIX: Final = "sealed:v1:"
 PATTERN: Final = r"^sealed:v1:[A-Za-z0-9_-]{40,}={0,2}$"
@@ -39,7 +40,6 @@ SCHEMA: Final[dict[str, Any]] = {
     "tenant's wire key); readers without the key see only this. Only a value sealed for "
     "this tenant, message type and field is accepted.",
 }
-_NONCE_BYTES: Final = 12
 _MASTER_ENV: Final = "SLOTLINE_PRIVACY_MASTER_KEY"
 
 
@@ -48,34 +48,40 @@ class SealedValueRefused(ValueError):
 
 
 class _WireKeys:
+    """Per-tenant keys derived from the master key: a box that seals fields, a key that
+    makes pseudonyms (each derived once, then kept)."""
+
     def __init__(self) -> None:
         self._master: bytes | None = None
-        self._ciphers: dict[str, AESGCM] = {}
-        self.pseudonym_keys: dict[str, bytes] = {}
+        self._boxes: dict[str, SecretBox] = {}
+        self._pseudonym_keys: dict[str, bytes] = {}
 
     def configure(self, master_key: bytes) -> None:
         """Use this master key (the service's ``SLOTLINE_PRIVACY_MASTER_KEY``)."""
         self._master = master_key
-        self._ciphers.clear()
-        self.pseudonym_keys.clear()
+        self._boxes.clear()
+        self._pseudonym_keys.clear()
 
-    def master(self) -> bytes:
+    def _derive(self, info: str) -> bytes:
         if self._master is None:
             from slotline.events.store import privacy_master_key
 
             self._master = privacy_master_key(os.environ.get(_MASTER_ENV) or None)
-        return self._master
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info.encode())
+        return hkdf.derive(self._master)
 
-    def cipher(self, tenant_id: str) -> AESGCM:
-        found = self._ciphers.get(tenant_id)
+    def box(self, tenant_id: str) -> SecretBox:
+        found = self._boxes.get(tenant_id)
         if found is None:
-            derived = HKDF(
-                algorithm=hashes.SHA256(),
-                length=32,
-                salt=None,
-                info=f"slotline wire key:{tenant_id}".encode(),
-            ).derive(self.master())
-            found = self._ciphers[tenant_id] = AESGCM(derived)
+            key = base64.b64encode(self._derive(f"slotline wire key:{tenant_id}")).decode()
+            found = self._boxes[tenant_id] = SecretBox(key, "personal field")
+        return found
+
+    def pseudonym_key(self, tenant_id: str) -> bytes:
+        found = self._pseudonym_keys.get(tenant_id)
+        if found is None:
+            found = self._derive(f"slotline pseudonym key:{tenant_id}")
+            self._pseudonym_keys[tenant_id] = found
         return found
 
 
@@ -87,20 +93,17 @@ def _bound(tenant_id: str, event_type: str, field: str) -> bytes:
 
 
 def seal(tenant_id: str, event_type: str, field: str, value: Any) -> str:
-    nonce = os.urandom(_NONCE_BYTES)
-    plain = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    sealed = wire_keys.cipher(tenant_id).encrypt(nonce, plain, _bound(tenant_id, event_type, field))
-    return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+    plain = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    sealed = wire_keys.box(tenant_id).seal(_bound(tenant_id, event_type, field), plain)
+    return PREFIX + base64.urlsafe_b64encode(sealed).decode()
 
 
 def open_sealed(tenant_id: str, event_type: str, field: str, text: str) -> Any:
     try:
         raw = base64.urlsafe_b64decode(text[len(PREFIX) :])
-        plain = wire_keys.cipher(tenant_id).decrypt(
-            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _bound(tenant_id, event_type, field)
-        )
+        plain = wire_keys.box(tenant_id).open(_bound(tenant_id, event_type, field), raw)
         return json.loads(plain)
-    except (InvalidTag, ValueError, TypeError):
+    except (SealedValueUnreadable, binascii.Error, ValueError, UnicodeDecodeError):
         raise SealedValueRefused(
             f"{field}: the sealed value does not open for this tenant and message type"
         ) from None
@@ -110,20 +113,8 @@ def pseudonym(tenant_id: str, value: str) -> str:
     """A stable stand-in for a personal value where a key or join needs one (a record's
     Kafka key): keyed with the tenant's wire key, so it is not recomputable from a phone
     number by anyone without that key."""
-    digest = hmac.new(_pseudonym_key(tenant_id), value.encode(), hashlib.sha256).hexdigest()
-    return digest[:32]
-
-
-def _pseudonym_key(tenant_id: str) -> bytes:
-    found = wire_keys.pseudonym_keys.get(tenant_id)
-    if found is None:
-        found = wire_keys.pseudonym_keys[tenant_id] = HKDF(
-            algorithm=hashes.SHA256(),
-            length=32,
-            salt=None,
-            info=f"slotline pseudonym key:{tenant_id}".encode(),
-        ).derive(wire_keys.master())
-    return found
+    key = wire_keys.pseudonym_key(tenant_id)
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def is_sealed(value: Any) -> bool:
