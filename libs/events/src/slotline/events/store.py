@@ -20,13 +20,14 @@ from uuid import UUID
 import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import Mapper, ProcessRecorder, StoredEvent, Tracking
+from eventsourcing.persistence import Mapper, ProcessRecorder, StoredEvent, Tracking, Transcoder
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from slotline.events.context import META_ATTRIBUTE, event_metadata
+from slotline.events.privacy.fields import open_sealed, seal
 from slotline.events.privacy.keys import LocalKeyEncryptionKeys
-from slotline.events.privacy.sealing import SealedPersonal
+from slotline.events.privacy.personal import paths_of
 from slotline.events.privacy.vault import KeyVault, MemoryKeyVault, SqlKeyVault
 from slotline.events.recorder import Factory as SlotlineFactory
 from slotline.events.recorder import SlotlineRecorder
@@ -36,12 +37,30 @@ T = TypeVar("T")
 
 
 class CausalMapper(Mapper[Any]):
-    """Stores each new domain event with the causal and trace context it was made in."""
+    """Stores each new domain event with the causal and trace context it was made in, and
+    its personal fields sealed under their subject's key (see :mod:`.privacy.fields`)."""
+
+    def __init__(self, transcoder: Transcoder, vault: Callable[[], KeyVault]) -> None:
+        super().__init__(transcoder=transcoder)
+        self._vault = vault
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         if META_ATTRIBUTE not in vars(domain_event):
             object.__setattr__(domain_event, META_ATTRIBUTE, event_metadata())
+        paths = paths_of(type(domain_event))
+        if paths is not None:
+            sealed = object.__new__(type(domain_event))
+            object.__setattr__(sealed, "__dict__", seal(vars(domain_event), paths, self._vault()))
+            domain_event = sealed
         return super().to_stored_event(domain_event)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
+        domain_event = super().to_domain_event(stored_event)
+        paths = paths_of(type(domain_event))
+        if paths is not None:
+            opened = open_sealed(vars(domain_event), paths, self._vault())
+            object.__setattr__(domain_event, "__dict__", opened)
+        return domain_event
 
 
 def event_meta(domain_event: object) -> dict[str, str]:
@@ -121,11 +140,6 @@ class ServiceApplication(Application[Any]):
             else MemoryKeyVault(kek)
         )
 
-    def register_transcodings(self, transcoder: Any) -> None:
-        """Personal values are sealed per subject when stored (``slotline.events.privacy``)."""
-        super().register_transcodings(transcoder)
-        transcoder.register(SealedPersonal(lambda: self.vault))
-
     def erase(self, tenant_id: str, subject_id: str, aggregate_ids: Collection[UUID] = ()) -> None:
         """Erase a subject: its key is destroyed, so every stored copy of its personal
         fields reads as a placeholder from now on; cached aggregates holding them are
@@ -138,7 +152,7 @@ class ServiceApplication(Application[Any]):
                     cache.get(aggregate_id, evict=True)
 
     def construct_mapper(self) -> Mapper[Any]:
-        return CausalMapper(transcoder=self.construct_transcoder())
+        return CausalMapper(self.construct_transcoder(), lambda: self.vault)
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()

@@ -159,6 +159,12 @@ class UnitOfWork:
         self._memo.clear()
         return self._cursor
 
+    @property
+    def key_cursor(self) -> Cursor[DictRow] | None:
+        """The transaction's cursor for rows no memo reads (the privacy vault's data
+        keys), or None in memory: taking it forgets nothing."""
+        return self._cursor
+
     def memo(self, key: Hashable, read: Callable[[], T]) -> T:
         """``read()`` once per unit of work until it writes: a row every message of a
         batch looks up (a service's terms) costs one round trip per batch, and is read in

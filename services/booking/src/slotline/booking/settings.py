@@ -53,6 +53,16 @@ class BookingSettings(ServiceSettings):
     timeout_interval_seconds: PositiveFloat = Field(
         default=1.0, description="How often overdue sagas are looked for."
     )
+    retention_months: dict[str, PositiveInt] = Field(
+        default_factory=dict,
+        description="Customers inactive (no booking ending) for this many months are erased, "
+        'per tenant id, "*" for every other tenant; JSON, e.g. {"clinic": 24, "*": 36}. '
+        "Empty: kept until an owner erases them.",
+    )
+    retention_interval_seconds: PositiveFloat = Field(
+        default=3600.0,
+        description="How often customers past their tenant's retention are looked for.",
+    )
     board_batch_size: PositiveInt = Field(
         default=500, description="Events the booking view applies per transaction."
     )

@@ -31,6 +31,7 @@ from slotline.booking.live.projection import BookingBoard
 from slotline.booking.live.watch import BookingWatch
 from slotline.booking.messaging import publisher, subscriptions
 from slotline.booking.messaging.change_proof import ChangeProof
+from slotline.booking.retention import RetentionJob
 from slotline.booking.settings import BookingSettings
 from slotline.booking.timeouts import SagaTimeoutJob
 from slotline.events.auth import AuthSettings, TokenVerifier
@@ -69,6 +70,11 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
             BookingWatch(app, database_url=settings.database_url),
             BoardFeed(settings.database_url),
             SagaTimeoutJob(app, interval_seconds=settings.timeout_interval_seconds),
+            RetentionJob(
+                app,
+                settings.retention_months,
+                interval_seconds=settings.retention_interval_seconds,
+            ),
         )
 
     return ServiceSpec(

@@ -237,6 +237,31 @@ class CustomerRegistered(Message):
     contact: Contact = Field(description="How to reach the customer.")
 
 
+Pseudonym = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+class CustomerErased(Message):
+    """An owner erased a customer (GDPR Art. 17): booking destroyed the key their
+    personal data was sealed under, so it is unreadable in every stored copy. Every
+    service drops or blanks what it keeps of them; bookings, payments and figures stay,
+    with placeholders where the person was."""
+
+    KEY: ClassVar[str] = "{customer_id}"
+
+    TOPIC: ClassVar[str] = BOOKING_EVENTS
+
+    customer_id: Id = Field(description="The erased customer record.")
+    phone_pseudonym: Pseudonym | None = Field(
+        default=None,
+        description="Their phone number keyed with the tenant's key (as ConsentChanged's "
+        "key), so a service keeping records by number finds theirs without reading it.",
+    )
+    email_pseudonym: Pseudonym | None = Field(
+        default=None, description="Their e-mail address keyed likewise."
+    )
+    erased_at: AwareDatetime = Field(description="When the owner erased them.")
+
+
 class PaymentRequirement(StrEnum):
     """What a policy tier asks for before a booking is confirmed."""
 

@@ -238,6 +238,17 @@ class Contact(Value):
         return self
 
 
+ERASED_EMAIL = "erased@erased.invalid"
+"""The address an erased customer's contact reads as on the wire (a domain that never
+resolves: RFC 2606), so a record published after an erasure still validates and
+reaches no one."""
+
+
+def erased_contact() -> Contact:
+    """What a contact reads as once its customer was erased (a late publish, a replay)."""
+    return Contact(name="[erased]", email=ERASED_EMAIL)
+
+
 class Consents(Value):
     """What the customer agreed to be sent; transactional and marketing kept apart."""
 

@@ -1,44 +1,44 @@
-"""``Personal``: the value a domain keeps personal data in (names, phones, e-mails,
-notes, message bodies, transcripts).
-
-Pure and free of I/O: the domain reads and writes it like any value; the event store
-seals it with the subject's data key when it stores an event (see :mod:`.sealing`), and
-opens it when it reads one. Once the subject is erased (the key destroyed), every stored
-copy opens as :meth:`Personal.erased` — the fields read as placeholders, the rest of the
-event (amounts, times, ids) stays whole, so bookings, ledgers and KPIs stay consistent.
-"""
+"""Declaring where an event keeps personal data: pure, for domain modules (the store
+seals what is declared: see :mod:`.fields`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 ERASED = "[erased]"
+"""What a personal text reads as once its subject was erased."""
+
+E = TypeVar("E", bound=type)
+
+
+Subject = str | Callable[[dict[str, Any]], str]
+"""Whose data it is: a dotted path into the event's state (``originator_id`` for the
+aggregate itself), or a function of the state (a caller's id from their number)."""
 
 
 @dataclass(frozen=True)
-class Personal:
-    """Personal fields of one subject (a customer, a caller) in one tenant."""
+class PersonalPaths:
+    """Where an event class keeps personal data, and whose it is."""
 
-    tenant_id: str
-    subject_id: str
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    is_erased: bool = False
+    fields: tuple[str, ...]
+    subject: Subject
+    tenant: str
 
-    def __getitem__(self, name: str) -> Any:
-        return self.fields[name]
 
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.fields.get(name, default)
+def personal(*fields: str, subject: Subject, tenant: str = "tenant_id") -> Callable[[E], E]:
+    """Class decorator: these dotted paths of the event's state are the personal data of
+    ``subject`` in the tenant at the path ``tenant``. The store keeps whose and which
+    tenant beside the sealed state, so reading needs neither."""
 
-    def replaced(self, **changes: Any) -> Personal:
-        """The same subject with some fields changed (an erased value stays erased)."""
-        if self.is_erased:
-            return self
-        return Personal(self.tenant_id, self.subject_id, {**self.fields, **changes})
+    def mark(cls: E) -> E:
+        cls.__personal__ = PersonalPaths(fields, subject, tenant)  # type: ignore[attr-defined]
+        return cls
 
-    @classmethod
-    def erased(cls, tenant_id: str, subject_id: str, names: tuple[str, ...] = ()) -> Personal:
-        """What a sealed value opens as once its subject's key is gone."""
-        return cls(tenant_id, subject_id, {name: ERASED for name in names}, is_erased=True)
+    return mark
+
+
+def paths_of(cls: type) -> PersonalPaths | None:
+    found = getattr(cls, "__personal__", None)
+    return found if isinstance(found, PersonalPaths) else None

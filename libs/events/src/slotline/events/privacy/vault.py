@@ -1,10 +1,12 @@
 """Where each subject's data key lives: wrapped, in the service's own schema.
 
 A key is made the first time something about the subject is sealed, and destroyed when
-the subject is erased; a tombstone then refuses a new key for that subject, so nothing
-new is ever sealed readable under an erased identity. Unwrapped keys are cached for
+the subject is erased. The row stays, marked: what was sealed before reads as erased for
+good, and a subject met again (a caller whose number was erased calls back) gets a new
+key, under which only what is new is readable. Unwrapped keys are cached for
 ``cache_seconds``: another replica stops reading an erased subject within that time,
-the erasing process at once.
+the erasing process at once (and what another replica seals in that time with the old
+key is lost with it: erasure is rare, and its ``CustomerErased`` reaches every service).
 """
 
 from __future__ import annotations
@@ -13,13 +15,11 @@ import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
-from psycopg import sql
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
 
 from slotline.events.privacy.keys import KeyEncryptionKeys, new_data_key
-
-
-class SubjectErased(Exception):
-    """The subject was erased: nothing new may be sealed for it."""
+from slotline.events.unit_of_work import current_work
 
 
 class KeyVault(Protocol):
@@ -28,6 +28,10 @@ class KeyVault(Protocol):
 
     def destroy(self, tenant_id: str, subject_id: str) -> None:
         """Erase the subject: its key is gone for good (crypto-shredding)."""
+
+    def erased_once(self, tenant_id: str, subject_id: str) -> bool:
+        """Whether the subject was ever erased (a text that does not open under their
+        key is then one sealed before)."""
 
 
 class _Cache:
@@ -57,24 +61,23 @@ class MemoryKeyVault:
 
     def __init__(self, kek: KeyEncryptionKeys) -> None:
         self.kek = kek
-        self._wrapped: dict[tuple[str, str], bytes | None] = {}
+        self._wrapped: dict[tuple[str, str], bytes] = {}
+        self._erased: set[tuple[str, str]] = set()
 
     def data_key(self, tenant_id: str, subject_id: str, *, create: bool) -> bytes | None:
         key = (tenant_id, subject_id)
-        if key in self._wrapped and self._wrapped[key] is None:
-            if create:
-                raise SubjectErased(subject_id)
-            return None
         if key not in self._wrapped:
             if not create:
                 return None
             self._wrapped[key] = self.kek.wrap(tenant_id, subject_id, new_data_key())
-        wrapped = self._wrapped[key]
-        assert wrapped is not None
-        return self.kek.unwrap(tenant_id, subject_id, wrapped)
+        return self.kek.unwrap(tenant_id, subject_id, self._wrapped[key])
 
     def destroy(self, tenant_id: str, subject_id: str) -> None:
-        self._wrapped[(tenant_id, subject_id)] = None
+        self._wrapped.pop((tenant_id, subject_id), None)
+        self._erased.add((tenant_id, subject_id))
+
+    def erased_once(self, tenant_id: str, subject_id: str) -> bool:
+        return (tenant_id, subject_id) in self._erased
 
 
 class SqlKeyVault:
@@ -90,6 +93,9 @@ class SqlKeyVault:
         self._ready = False
 
     def _create_table(self) -> None:
+        """In a transaction of its own: a unit of work that rolls back keeps it."""
+        if self._ready:
+            return
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 sql.SQL(
@@ -104,37 +110,52 @@ class SqlKeyVault:
         cached = self._cache.get((tenant_id, subject_id))
         if cached is not None:
             return cached
-        if not self._ready:
-            self._create_table()
+        self._create_table()
+        work = current_work()
+        if work is not None and (cursor := work.key_cursor) is not None:
+            # In the unit of work's own transaction: a key made here is kept only if the
+            # events sealed with it are (and no second connection is taken meanwhile).
+            row = self._find(cursor, tenant_id, subject_id, create)
+            made = self._unwrapped(row, tenant_id, subject_id, create)
+            if made is not None:
+                work.after_commit(lambda: self._cache.put((tenant_id, subject_id), made))
+            return made
         with self.datastore.transaction(commit=True) as cursor:
-            if create:
-                cursor.execute(
-                    sql.SQL(
-                        "INSERT INTO {} (tenant_id, subject_id, wrapped) VALUES (%s, %s, %s)"
-                        " ON CONFLICT (tenant_id, subject_id) DO NOTHING"
-                    ).format(self.table),
-                    (tenant_id, subject_id, self.kek.wrap(tenant_id, subject_id, new_data_key())),
-                )
-            cursor.execute(
-                sql.SQL(
-                    "SELECT wrapped, erased_at FROM {} WHERE tenant_id = %s AND subject_id = %s"
-                ).format(self.table),
-                (tenant_id, subject_id),
-            )
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if row["erased_at"] is not None:
-            if create:
-                raise SubjectErased(subject_id)
-            return None
-        key = self.kek.unwrap(tenant_id, subject_id, bytes(row["wrapped"]))
-        self._cache.put((tenant_id, subject_id), key)
+            row = self._find(cursor, tenant_id, subject_id, create)
+        key = self._unwrapped(row, tenant_id, subject_id, create)
+        if key is not None:
+            self._cache.put((tenant_id, subject_id), key)
         return key
 
+    def _find(
+        self, cursor: Cursor[DictRow], tenant_id: str, subject_id: str, create: bool
+    ) -> DictRow | None:
+        if create:  # a new key, or a new one where the subject's was destroyed
+            cursor.execute(
+                sql.SQL(
+                    "INSERT INTO {t} AS k (tenant_id, subject_id, wrapped) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (tenant_id, subject_id) DO UPDATE"
+                    " SET wrapped = EXCLUDED.wrapped WHERE k.wrapped IS NULL"
+                ).format(t=self.table),
+                (tenant_id, subject_id, self.kek.wrap(tenant_id, subject_id, new_data_key())),
+            )
+        cursor.execute(
+            sql.SQL(
+                "SELECT wrapped, erased_at FROM {} WHERE tenant_id = %s AND subject_id = %s"
+            ).format(self.table),
+            (tenant_id, subject_id),
+        )
+        return cursor.fetchone()
+
+    def _unwrapped(
+        self, row: DictRow | None, tenant_id: str, subject_id: str, create: bool
+    ) -> bytes | None:
+        if row is None or row["wrapped"] is None:
+            return None
+        return self.kek.unwrap(tenant_id, subject_id, bytes(row["wrapped"]))
+
     def destroy(self, tenant_id: str, subject_id: str) -> None:
-        if not self._ready:
-            self._create_table()
+        self._create_table()
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 sql.SQL(
@@ -145,3 +166,15 @@ class SqlKeyVault:
                 (tenant_id, subject_id),
             )
         self._cache.forget((tenant_id, subject_id))
+
+    def erased_once(self, tenant_id: str, subject_id: str) -> bool:
+        self._create_table()
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                sql.SQL("SELECT erased_at FROM {} WHERE tenant_id = %s AND subject_id = %s").format(
+                    self.table
+                ),
+                (tenant_id, subject_id),
+            )
+            row = cursor.fetchone()
+        return row is not None and row["erased_at"] is not None

@@ -13,10 +13,16 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from slotline.booking.application import intake
+from slotline.booking.application.directory import (
+    CustomerDirectory,
+    MemoryDirectory,
+    SqlDirectory,
+)
 from slotline.booking.application.waitlist import Waitlist
 from slotline.booking.catalog import Catalog, MemoryCatalog, ServiceCatalog
 from slotline.booking.domain.booking import Actor, Booking
-from slotline.booking.domain.customer import Customer, customer_id_for
+from slotline.booking.domain.contact import ContactDetails
+from slotline.booking.domain.customer import Customer
 from slotline.booking.domain.policy import Policy, PolicyTier
 from slotline.booking.domain.reference import Claim, new_reference, normalise_reference
 from slotline.booking.domain.request import Intake
@@ -74,8 +80,10 @@ class BookingApplication(ServiceApplication):
             with self.recorder.transaction(commit=True) as cursor:
                 board.create_tables(cursor, self.schema)  # the board's projection writes it
             self.catalog = catalog
+            self.directory: CustomerDirectory = SqlDirectory(self.recorder.datastore, self.schema)
         else:  # the in-memory store: use cases tested without PostgreSQL
             self.catalog = MemoryCatalog()
+            self.directory = MemoryDirectory()
 
     # --- policies --------------------------------------------------------------------
 
@@ -149,13 +157,7 @@ class BookingApplication(ServiceApplication):
         tenant = request.tenant_id
         terms = self.catalog.service(tenant, request.service_id)
         contact = intake.contact_of(request, terms)
-        customer = self._find(Customer, customer_id_for(tenant, contact))
-        if customer is None:
-            customer = Customer(
-                tenant_id=tenant, key=contact.customer_key, contact=contact.to_data()
-            )
-        else:
-            customer.learn(contact, vouched)
+        customer = self.customer_met(tenant, contact, vouched)
         policy = self.policy_for(tenant, terms.price_tier) if terms else Policy()
         refusal = intake.refusal_of(request, terms, policy)
         reference = new_reference(self.choose)
@@ -189,8 +191,21 @@ class BookingApplication(ServiceApplication):
         terms = self.catalog.service(tenant, request.service_id)
         if terms is not None:
             ids.append(PolicyTier.create_id(tenant, terms.price_tier))
-        ids.append(customer_id_for(tenant, intake.contact_of(request, terms)))
-        return ids
+        known = self.directory.find(tenant, intake.contact_of(request, terms).customer_key)
+        return [*ids, known] if known is not None else ids
+
+    def customer_met(
+        self, tenant_id: str, contact: ContactDetails, vouched: bool = False
+    ) -> Customer:
+        """The customer with this contact (the directory's id), registered the first time
+        and told what this contact adds (see :meth:`Customer.learn`); the caller adds it
+        to its unit of work."""
+        customer_id = self.directory.find_or_add(tenant_id, contact.customer_key)
+        customer = self._find(Customer, customer_id)
+        if customer is None:
+            return Customer.register(customer_id, tenant_id, contact)
+        customer.learn(contact, vouched)
+        return customer
 
     # --- the saga's answers (from availability and payments) -------------------------
 

@@ -22,7 +22,7 @@ from slotline.booking.domain.booking import (
     BookingStatus,
 )
 from slotline.booking.domain.contact import ContactDetails
-from slotline.booking.domain.customer import Customer, customer_id_for
+from slotline.booking.domain.customer import Customer
 from slotline.booking.domain.reference import Claim, new_reference
 from slotline.booking.domain.request import BookingRequest, Intake
 from slotline.booking.domain.waitlist import WaitlistLine
@@ -110,14 +110,8 @@ class Waitlist:
         )
 
         def act(work: UnitOfWork) -> Joined:
-            customer = work.get(Customer, customer_id_for(asked.tenant_id, contact))
-            if customer is None:
-                customer = Customer(
-                    tenant_id=asked.tenant_id, key=contact.customer_key, contact=contact.to_data()
-                )
-                work.add(customer)
-            else:
-                customer.learn(contact)
+            customer = app.customer_met(asked.tenant_id, contact)
+            work.add(customer)
             line = work.get(WaitlistLine, line_id)
             if line is None:
                 line = WaitlistLine(

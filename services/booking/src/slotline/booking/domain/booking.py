@@ -50,6 +50,7 @@ from slotline.booking.domain.status import (
     MoveAnswer,
     MoveReply,
 )
+from slotline.events.privacy.personal import personal
 
 __all__ = [
     "PENDING",
@@ -89,6 +90,12 @@ class Booking(Aggregate):
             intake=asdict(intake),
         )
 
+    @personal(
+        "request.contact",
+        "request.notes",
+        subject="intake.customer_id",
+        tenant="request.tenant_id",
+    )
     class Requested(Aggregate.Created):
         """A channel asked for a slot (or was refused at once: ``intake["refusal"]``):
         ``request`` is a ``BookingRequest``'s fields, ``intake`` an ``Intake``'s.

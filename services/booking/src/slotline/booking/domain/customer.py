@@ -1,32 +1,35 @@
 """The customer record: one per tenant and normalised phone (or e-mail), so every
-booking, call and message of one person meets on one timeline."""
+booking, call and message of one person meets on one timeline.
+
+Its id is random (the customer directory finds it by phone or e-mail); its contact is
+personal data, sealed under the customer's own key in the store, so erasing the
+customer (:meth:`erase`, then the key destroyed) leaves placeholders in every replay."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from slotline.booking.domain.contact import ContactDetails
-
-CUSTOMER_NAMESPACE = uuid5(NAMESPACE_URL, "https://slotline.dev/booking/customer")
-
-
-def customer_id_for(tenant_id: str, contact: ContactDetails) -> UUID:
-    return Customer.create_id(tenant_id, contact.customer_key)
-
-
-def caller_id_for(tenant_id: str, phone: str) -> UUID:
-    """The id a caller's record has (or will have, once they book) by their E.164 phone."""
-    return customer_id_for(tenant_id, ContactDetails(name="caller", phone=phone))
+from slotline.events.privacy.personal import personal
 
 
 class Customer(Aggregate):
-    @staticmethod
-    def create_id(tenant_id: str, key: str) -> UUID:
-        return uuid5(CUSTOMER_NAMESPACE, f"{tenant_id}:{key}")
+    @classmethod
+    def register(cls, customer_id: UUID, tenant_id: str, contact: ContactDetails) -> Customer:
+        """A person met for the first time, under the id the directory gave them."""
+        return cls._create(
+            cls.Registered,
+            id=customer_id,
+            tenant_id=tenant_id,
+            key=contact.customer_key,
+            contact=contact.to_data(),
+        )
 
+    @personal("key", "contact", subject="originator_id")
     class Registered(Aggregate.Created):
         """A person met for the first time (by phone or e-mail)."""
 
@@ -39,6 +42,7 @@ class Customer(Aggregate):
         self.tenant_id = tenant_id
         self.key = key
         self.contact_data = contact
+        self.erased_at: datetime | None = None
 
     @property
     def contact(self) -> ContactDetails:
@@ -58,11 +62,44 @@ class Customer(Aggregate):
         if merged != known:
             self._update_contact(merged.to_data())
 
-    class ContactUpdated(Aggregate.Event):
-        """What is known of how to reach them changed."""
+    def _update_contact(self, contact: dict[str, Any]) -> None:
+        self._contact_updated(self.tenant_id, contact)
 
+    @personal("contact", subject="originator_id")
+    class ContactUpdated(Aggregate.Event):
+        """What is known of how to reach them changed (version 1 had no tenant: it was
+        stored before personal fields were sealed)."""
+
+        class_version = 2
+
+        tenant_id: str
         contact: dict[str, Any]
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tenant_id"] = ""
+
     @event(ContactUpdated)
-    def _update_contact(self, contact: dict[str, Any]) -> None:
+    def _contact_updated(self, tenant_id: str, contact: dict[str, Any]) -> None:
         self.contact_data = contact
+
+    def erase(self, at: datetime, phone_pseudonym: str | None, email_pseudonym: str | None) -> None:
+        """Erasure (GDPR Art. 17): from now on the record is a placeholder; the service
+        destroys the customer's key with it, so no copy in the store opens again. The
+        pseudonyms (keyed digests, not the number or address) let other services find
+        what they keep by number or address."""
+        if self.erased_at is None:
+            self._erased(at, phone_pseudonym, email_pseudonym)
+
+    class Erased(Aggregate.Event):
+        """The customer was erased: their personal data is unreadable from here on."""
+
+        at: datetime
+        phone_pseudonym: str | None
+        email_pseudonym: str | None
+
+    @event(Erased)
+    def _erased(
+        self, at: datetime, phone_pseudonym: str | None, email_pseudonym: str | None
+    ) -> None:
+        self.erased_at = at

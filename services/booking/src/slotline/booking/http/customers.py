@@ -3,17 +3,20 @@ timeline of everything that happened with them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 
 from slotline.booking.application import UnknownBooking
+from slotline.booking.application.customer_rights import CustomerRights
 from slotline.booking.domain.contact import ContactDetails, InvalidContact
-from slotline.booking.domain.customer import Customer, customer_id_for
-from slotline.booking.http.audit_points import CUSTOMER_LOOKUP, CUSTOMER_READ
-from slotline.booking.http.deps import Bookings, Staff
+from slotline.booking.domain.customer import Customer
+from slotline.booking.http.audit_points import CUSTOMER_CHANGE, CUSTOMER_LOOKUP, CUSTOMER_READ
+from slotline.booking.http.deps import Bookings, Owner, Staff
 from slotline.booking.http.forms import EMAIL
 from slotline.booking.live import board
 
@@ -41,7 +44,10 @@ def find(
         raise RequestValidationError(
             [{"loc": ("query", error.field), "type": "invalid_contact", "msg": str(error)}]
         ) from None
-    return _record(app.customer(principal.tenant_id, customer_id_for(principal.tenant_id, contact)))
+    found = app.directory.find(principal.tenant_id, contact.customer_key)
+    if found is None:
+        raise UnknownBooking("no customer with that phone or e-mail")
+    return _record(app.customer(principal.tenant_id, found))
 
 
 @router.get("/{customer_id}", dependencies=[CUSTOMER_READ])
@@ -76,3 +82,26 @@ def timeline(
             cursor, schema, principal.tenant_id, record["phone"], record["email"], limit
         )
     return {**record, "timeline": lines}
+
+
+class Erasure(BaseModel):
+    customer_id: UUID
+    erased_at: datetime = Field(description="When the customer was erased (the first time).")
+
+
+@router.post("/{customer_id}/erasure", dependencies=[CUSTOMER_CHANGE])
+def erase(customer_id: UUID, principal: Owner, app: Bookings) -> Erasure:
+    """Erase the customer (GDPR Art. 17), owners only: their name, phone, e-mail and
+    notes become unreadable in every stored copy (their key is destroyed) and read as
+    ``[erased]``; their bookings and payments stay, with a placeholder for them; their
+    timeline is deleted and ``CustomerErased`` tells the other services. Asking again
+    answers the same. Cannot be undone."""
+    erased_at = CustomerRights(app).erase(principal.tenant_id, customer_id)
+    return Erasure(customer_id=customer_id, erased_at=erased_at)
+
+
+@router.get("/{customer_id}/export", dependencies=[CUSTOMER_READ])
+def export(customer_id: UUID, principal: Owner, app: Bookings) -> dict[str, Any]:
+    """Everything kept about the customer (GDPR Art. 15 and 20), owners only: the
+    record, every booking with its notes, consents and payments, and the timeline."""
+    return CustomerRights(app).export(principal.tenant_id, customer_id)

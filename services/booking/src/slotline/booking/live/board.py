@@ -20,6 +20,8 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
+from slotline.events.privacy.personal import ERASED
+
 BOARD_CHANGED_CHANNEL = "booking_board_changed"
 """NOTIFY channel: ``{"tenant_id", "booking_id", "slot_start", "status"}`` per changed
 row of ``booking_view``, sent when the row commits (the front desk's live day sheet)."""
@@ -261,6 +263,81 @@ def timeline(
         {"tenant": tenant_id, "phone": phone, "email": email, "limit": limit},
     )
     return list(cursor.fetchall())
+
+
+def erase_customer(
+    cursor: Cursor[DictRow],
+    schema: str,
+    tenant_id: str,
+    customer_id: UUID,
+    phone: str | None,
+    email: str | None,
+) -> list[UUID]:
+    """Erasure in the read models: the customer's timeline lines (theirs and those tied
+    to them, as :func:`timeline` reads them) are deleted, and their bookings' rows keep
+    times, services and payments with a placeholder for the person. Their bookings' ids."""
+    tables = {
+        "t": sql.SQL("{}.timeline").format(sql.Identifier(schema)),
+        "b": sql.SQL("{}.booking_view").format(sql.Identifier(schema)),
+    }
+    cursor.execute(
+        sql.SQL(
+            "UPDATE {b} SET customer_name = %(erased)s, phone = NULL, email = NULL"
+            " WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s RETURNING booking_id"
+        ).format(**tables),
+        {"erased": ERASED, "tenant": tenant_id, "customer": customer_id},
+    )
+    bookings = [row["booking_id"] for row in cursor.fetchall()]
+    cursor.execute(
+        sql.SQL(
+            "WITH mine AS (SELECT * FROM {t} WHERE tenant_id = %(tenant)s"
+            " AND (phone = %(phone)s OR email = %(email)s OR caller_id = %(customer)s))"
+            " DELETE FROM {t} WHERE tenant_id = %(tenant)s AND (entry_id IN"
+            " (SELECT entry_id FROM mine)"
+            " OR call_id IN (SELECT call_id FROM mine WHERE call_id IS NOT NULL)"
+            " OR task_id IN (SELECT task_id FROM mine WHERE task_id IS NOT NULL)"
+            " OR booking_id = ANY(%(bookings)s)"
+            " OR notification_id IN"
+            " (SELECT notification_id FROM mine WHERE notification_id IS NOT NULL))"
+        ).format(**tables),
+        {
+            "tenant": tenant_id,
+            "phone": phone,
+            "email": email,
+            "customer": customer_id,
+            "bookings": [str(b) for b in bookings],
+        },
+    )
+    return bookings
+
+
+def customer_bookings(
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, customer_id: UUID
+) -> list[UUID]:
+    cursor.execute(
+        sql.SQL(
+            "SELECT booking_id FROM {}.booking_view WHERE tenant_id = %s AND customer_id = %s"
+        ).format(sql.Identifier(schema)),
+        (tenant_id, customer_id),
+    )
+    return [row["booking_id"] for row in cursor.fetchall()]
+
+
+def inactive_customers(
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, before: datetime, limit: int
+) -> list[UUID]:
+    """Customers not yet erased whose every booking ended (or was asked for) before
+    ``before``: the retention rule's candidates, the longest inactive first."""
+    cursor.execute(
+        sql.SQL(
+            "SELECT customer_id FROM {}.booking_view WHERE tenant_id = %s"
+            " AND customer_name <> %s GROUP BY customer_id"
+            " HAVING max(greatest(slot_end, requested_at)) < %s"
+            " ORDER BY max(greatest(slot_end, requested_at)) LIMIT %s"
+        ).format(sql.Identifier(schema)),
+        (tenant_id, ERASED, before, limit),
+    )
+    return [row["customer_id"] for row in cursor.fetchall()]
 
 
 def find_customers(

@@ -6,15 +6,18 @@ inbox batch's unit of work with its position."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slotline.booking.domain.customer import caller_id_for
+from slotline.booking.application.directory import CustomerDirectory
+from slotline.booking.domain.contact import ContactDetails
 from slotline.booking.live import board
 from slotline.booking.live.board import Entry
 from slotline.events.contract import callbacks, calls, notifications, payments
 from slotline.events.envelope import Message
-from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from slotline.booking.application import BookingApplication
 
 
 def _amount(money: Any) -> str:
@@ -200,18 +203,20 @@ def entry_for(message: Message) -> Entry | None:
     return None
 
 
-def with_caller(entry: Entry) -> Entry:
-    """The line tied to the customer id its phone would have (a caller who never
-    booked is found by it; a later booking by that phone has the same id)."""
+def with_caller(entry: Entry, directory: CustomerDirectory) -> Entry:
+    """The line tied to the customer id of its phone (the directory gives a caller who
+    never booked an id, so they are found by it, and a later booking by that phone has
+    the same id)."""
     if entry.phone is None:
         return entry
-    return replace(entry, caller_id=caller_id_for(entry.tenant_id, entry.phone))
+    key = ContactDetails(name="caller", phone=entry.phone).customer_key
+    return replace(entry, caller_id=directory.find_or_add(entry.tenant_id, key))
 
 
 class Timeline:
     """Writes the lines of consumed messages (the inbox effect for those topics)."""
 
-    def __init__(self, application: ServiceApplication) -> None:
+    def __init__(self, application: BookingApplication) -> None:
         self.application = application
         self.schema = application.schema
 
@@ -219,4 +224,5 @@ class Timeline:
         """Write the message's line, if it makes one, in the batch's unit of work."""
         entry = entry_for(message)
         if entry is not None:
-            board.add_entries(work.cursor, self.schema, [with_caller(entry)])
+            line = with_caller(entry, self.application.directory)
+            board.add_entries(work.cursor, self.schema, [line])

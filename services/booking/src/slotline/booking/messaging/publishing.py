@@ -23,9 +23,11 @@ from slotline.events.contract.common import (
     Contact,
     SlotOffer,
     TimeSlot,
+    erased_contact,
 )
 from slotline.events.contract.common import Money as WireMoney
 from slotline.events.envelope import Message
+from slotline.events.privacy.personal import ERASED
 from slotline.events.publishing import Publisher
 
 
@@ -225,6 +227,17 @@ def publisher(links: ManageLinks) -> Publisher:
             contact=_contact(customer.contact_data),
         )
 
+    @table.on(Customer.Erased)
+    def erased(customer: Customer, erased: Customer.Erased) -> Message:
+        return public.CustomerErased(
+            tenant_id=customer.tenant_id,
+            aggregate_id=str(customer.id),
+            customer_id=str(customer.id),
+            phone_pseudonym=erased.phone_pseudonym,
+            email_pseudonym=erased.email_pseudonym,
+            erased_at=erased.at,
+        )
+
     @table.on(PolicyTier.Defined, PolicyTier.Redefined)
     def policy_defined(tier: PolicyTier, _: Any) -> Message:
         return _policy_defined(tier)
@@ -346,6 +359,10 @@ def _policy_defined(tier: PolicyTier) -> public.PolicyDefined:
 
 
 def _contact(data: dict[str, Any]) -> Contact:
+    """The contact on the wire; an erased customer's (a record published late, or a
+    topic replayed after the erasure) as :func:`erased_contact`."""
+    if data.get("name") == ERASED:
+        return erased_contact()
     return Contact(
         name=data["name"],
         phone=data.get("phone"),
