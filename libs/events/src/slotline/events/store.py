@@ -141,15 +141,23 @@ class ServiceApplication(Application[Any]):
         )
 
     def erase(self, tenant_id: str, subject_id: str, aggregate_ids: Collection[UUID] = ()) -> None:
-        """Erase a subject: its key is destroyed, so every stored copy of its personal
-        fields reads as a placeholder from now on; cached aggregates holding them are
-        dropped (other replicas' caches forget within the vault's cache time)."""
+        """Erase a subject: its key is destroyed (in the open unit of work, if any), so
+        every stored copy of its personal fields reads as a placeholder from now on;
+        cached aggregates holding them are dropped (other replicas' caches forget
+        within the vault's cache time)."""
         self.vault.destroy(tenant_id, subject_id)
-        cache = self.repository.cache
-        if cache:
-            for aggregate_id in aggregate_ids:
-                with suppress(KeyError):
-                    cache.get(aggregate_id, evict=True)
+
+        def evict() -> None:
+            cache = self.repository.cache
+            if cache:
+                for aggregate_id in aggregate_ids:
+                    with suppress(KeyError):
+                        cache.get(aggregate_id, evict=True)
+
+        work = current_work()
+        if work is not None:  # destroyed with the work: evict once it is committed
+            work.after_commit(evict)
+        evict()
 
     def construct_mapper(self) -> Mapper[Any]:
         return CausalMapper(self.construct_transcoder(), lambda: self.vault)

@@ -11,9 +11,11 @@ from eventsourcing.persistence import Tracking
 from slotline.call_intake.domain.call import Call
 from slotline.call_intake.domain.callback import CallbackTask, Closure
 from slotline.call_intake.domain.caller import Caller
+from slotline.call_intake.domain.ids import caller_id_of
 from slotline.call_intake.domain.intent import parse_intent
 from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.intake_base import IntakeBase
+from slotline.call_intake.live import tables
 from slotline.events.unit_of_work import UnitOfWork
 
 
@@ -73,6 +75,22 @@ class ContactHandling(IntakeBase):
                 credited.credit_booking(booking_id)
                 call_id = credited.id
             caller.note_booking(booking_id, call_id)
+
+        self._tracked(act, tracking)
+
+    def caller_erased(self, tenant_id: str, phone_pseudonym: str, tracking: Tracking) -> None:
+        """Booking erased a customer: what this service keeps of their number goes in
+        one transaction with the message's tracking — the caller's key is destroyed (their
+        calls, messages, transcripts and tasks read as erased in every replay) and their
+        rows in the call log, queue and timeline are blanked or deleted."""
+        caller_key = caller_id_of(tenant_id, phone_pseudonym)
+
+        def act(work: UnitOfWork) -> None:
+            caller = work.get(Caller, caller_key)
+            held: list[UUID] = [caller_key]
+            if caller is not None:
+                held += tables.erase_phone(work.cursor, self.schema, tenant_id, caller.phone)
+            self.erase(tenant_id, str(caller_key), held)
 
         self._tracked(act, tracking)
 

@@ -265,8 +265,8 @@ def subscriptions(application: CallIntakeApplication) -> Sequence[Subscription]:
         ),
         Subscription(
             BOOKING_EVENTS,
-            effect=confirmed_bookings(application),
-            handles=frozenset({booking.BookingConfirmed}),
+            effect=booking_facts(application),
+            handles=frozenset({booking.BookingConfirmed, booking.CustomerErased}),
         ),
     )
 
@@ -286,8 +286,12 @@ def consent_changes(app: CallIntakeApplication) -> Callable[[Message, Tracking],
     return apply
 
 
-def confirmed_bookings(app: CallIntakeApplication) -> Callable[[Message, Tracking], None]:
+def booking_facts(app: CallIntakeApplication) -> Callable[[Message, Tracking], None]:
+    """Confirmed bookings (they close a caller's task) and erased customers."""
+
     def apply(message: Message, tracking: Tracking) -> None:
+        if isinstance(message, booking.CustomerErased) and message.phone_pseudonym:
+            app.caller_erased(message.tenant_id, message.phone_pseudonym, tracking)
         if isinstance(message, booking.BookingConfirmed) and message.contact.phone:
             app.booking_confirmed(  # a redelivery raises AlreadyApplied: a duplicate
                 message.tenant_id,

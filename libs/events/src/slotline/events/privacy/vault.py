@@ -155,16 +155,21 @@ class SqlKeyVault:
         return self.kek.unwrap(tenant_id, subject_id, bytes(row["wrapped"]))
 
     def destroy(self, tenant_id: str, subject_id: str) -> None:
+        """In the caller's unit of work when there is one (the erasure is then kept
+        with whatever else the work records, a consumed message's position included)."""
         self._create_table()
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(
-                sql.SQL(
-                    "INSERT INTO {} (tenant_id, subject_id, wrapped, erased_at)"
-                    " VALUES (%s, %s, NULL, now()) ON CONFLICT (tenant_id, subject_id)"
-                    " DO UPDATE SET wrapped = NULL, erased_at = now()"
-                ).format(self.table),
-                (tenant_id, subject_id),
-            )
+        statement = sql.SQL(
+            "INSERT INTO {} (tenant_id, subject_id, wrapped, erased_at)"
+            " VALUES (%s, %s, NULL, now()) ON CONFLICT (tenant_id, subject_id)"
+            " DO UPDATE SET wrapped = NULL, erased_at = now()"
+        ).format(self.table)
+        work = current_work()
+        if work is not None and (cursor := work.key_cursor) is not None:
+            cursor.execute(statement, (tenant_id, subject_id))
+            work.after_commit(lambda: self._cache.forget((tenant_id, subject_id)))
+        else:
+            with self.datastore.transaction(commit=True) as cursor:
+                cursor.execute(statement, (tenant_id, subject_id))
         self._cache.forget((tenant_id, subject_id))
 
     def erased_once(self, tenant_id: str, subject_id: str) -> bool:

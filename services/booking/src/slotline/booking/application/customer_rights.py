@@ -29,14 +29,14 @@ class CustomerRights:
         self.app = app
 
     def erase(self, tenant_id: str, customer_id: UUID) -> datetime:
-        """Erase the customer; again is harmless (and finishes an erasure cut short
-        between its two steps). When they were erased."""
+        """Erase the customer in one transaction (record, read models, key); asking
+        again changes nothing. When they were erased."""
         app = self.app
         customer = app.customer(tenant_id, customer_id)
         contact = customer.contact
         now = app.clock()
 
-        def act(work: UnitOfWork) -> list[UUID]:
+        def act(work: UnitOfWork) -> None:
             found = work.get(Customer, customer_id)
             assert found is not None
             found.erase(
@@ -45,14 +45,14 @@ class CustomerRights:
                 pseudonym(tenant_id, contact.email) if contact.email else None,
             )
             app.directory.forget(tenant_id, customer_id)
-            return board.erase_customer(
+            bookings = board.erase_customer(
                 work.cursor, app.schema, tenant_id, customer_id, contact.phone, contact.email
             )
+            # The key goes in the same transaction: erased in full, or not at all.
+            app.erase(tenant_id, str(customer_id), [customer_id, *bookings])
 
-        # First the record and the read models, then the key: if the process dies in
-        # between, the record says erased and the next attempt destroys the key.
-        bookings = app.command(act) if customer.erased_at is None else []
-        app.erase(tenant_id, str(customer_id), [customer_id, *bookings])
+        if customer.erased_at is None:
+            app.command(act)
         erased = app.customer(tenant_id, customer_id).erased_at
         assert erased is not None
         return erased

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from slotline.call_intake.domain.ids import derived_id
+from slotline.call_intake.domain.ids import caller_id, caller_subject, derived_id
 from slotline.call_intake.domain.instructions import (
     CONSENT_PROMPTS,
     RECORDING_DISCLOSURE,
@@ -28,6 +28,7 @@ from slotline.call_intake.domain.instructions import (
 )
 from slotline.call_intake.domain.plan import RecordingConsent
 from slotline.call_intake.domain.routing import RingStep, Route
+from slotline.events.privacy.personal import personal
 
 ANSWERED_DIAL_STATUSES = frozenset({"completed", "answered"})
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
@@ -63,6 +64,7 @@ class Call(Aggregate):
     def create_id(tenant_id: str, call_sid: str) -> UUID:
         return derived_id("call", tenant_id, call_sid)
 
+    @personal("from_phone", subject=lambda s: caller_subject(s, "from_phone"))
     class Received(Aggregate.Created):
         tenant_id: str
         call_sid: str
@@ -79,6 +81,7 @@ class Call(Aggregate):
         self.from_phone = from_phone
         self.to_phone = to_phone
         self.received_at = received_at
+        self.caller_id = str(caller_id(tenant_id, from_phone))  # whose the call's data is
         self.steps: list[dict[str, Any]] = []
         self.voicemail = False
         self.opening = "open"
@@ -260,21 +263,56 @@ class Call(Aggregate):
 
     # -- after the call -------------------------------------------------------------
 
+    def request_text_back(self, fields: dict[str, Any]) -> None:
+        self._text_back_requested(self.tenant_id, self.caller_id, fields)
+
+    @personal("fields", subject="caller_id")
     class TextBackRequested(Aggregate.Event):
+        class_version = 2  # version 1 named no tenant or caller: stored before sealing
+
+        tenant_id: str
+        caller_id: str
         fields: dict[str, Any]
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tenant_id"] = state["caller_id"] = ""
+
     @event(TextBackRequested)
-    def request_text_back(self, fields: dict[str, Any]) -> None:
+    def _text_back_requested(
+        self,
+        tenant_id: str,
+        caller_id: str,
+        fields: dict[str, Any],
+    ) -> None:
         self.text_back = "requested"
         self.text_back_fields = fields
         self.text_back_due = None
 
+    def hold_text_back(self, until: datetime, fields: dict[str, Any]) -> None:
+        self._text_back_held(self.tenant_id, self.caller_id, until, fields)
+
+    @personal("fields", subject="caller_id")
     class TextBackHeld(Aggregate.Event):
+        class_version = 2  # version 1 named no tenant or caller: stored before sealing
+
+        tenant_id: str
+        caller_id: str
         until: datetime
         fields: dict[str, Any]
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tenant_id"] = state["caller_id"] = ""
+
     @event(TextBackHeld)
-    def hold_text_back(self, until: datetime, fields: dict[str, Any]) -> None:
+    def _text_back_held(
+        self,
+        tenant_id: str,
+        caller_id: str,
+        until: datetime,
+        fields: dict[str, Any],
+    ) -> None:
         self.text_back = "held"
         self.text_back_due = until
         self.text_back_fields = fields
@@ -290,27 +328,67 @@ class Call(Aggregate):
         """A message was left; a repeated callback (same recording) is ignored."""
         if recording_sid in self.recordings:
             return False
-        self._voicemail(recording_sid=recording_sid, url=url, duration=duration)
+        self._voicemail(
+            tenant_id=self.tenant_id,
+            caller_id=self.caller_id,
+            recording_sid=recording_sid,
+            url=url,
+            duration=duration,
+        )
         return True
 
+    @personal("url", subject="caller_id")
     class VoicemailRecorded(Aggregate.Event):
+        class_version = 2  # version 1 named no tenant or caller: stored before sealing
+
+        tenant_id: str
+        caller_id: str
         recording_sid: str
         url: str
         duration: int
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tenant_id"] = state["caller_id"] = ""
+
     @event(VoicemailRecorded)
-    def _voicemail(self, recording_sid: str, url: str, duration: int) -> None:
+    def _voicemail(
+        self,
+        tenant_id: str,
+        caller_id: str,
+        recording_sid: str,
+        url: str,
+        duration: int,
+    ) -> None:
         self.recordings.append(recording_sid)
         self.voicemail_url = url
         self.voicemail_seconds = duration
         self.phase = Phase.DONE.value
 
+    def transcribe(self, recording_sid: str, text: str) -> None:
+        self._transcribed(self.tenant_id, self.caller_id, recording_sid, text)
+
+    @personal("text", subject="caller_id")
     class VoicemailTranscribed(Aggregate.Event):
+        class_version = 2  # version 1 named no tenant or caller: stored before sealing
+
+        tenant_id: str
+        caller_id: str
         recording_sid: str
         text: str
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tenant_id"] = state["caller_id"] = ""
+
     @event(VoicemailTranscribed)
-    def transcribe(self, recording_sid: str, text: str) -> None:
+    def _transcribed(
+        self,
+        tenant_id: str,
+        caller_id: str,
+        recording_sid: str,
+        text: str,
+    ) -> None:
         self.transcription = text
 
     class BookingCredited(Aggregate.Event):

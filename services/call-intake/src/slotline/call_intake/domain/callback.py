@@ -15,7 +15,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from slotline.call_intake.domain.ids import derived_id
+from slotline.call_intake.domain.ids import caller_subject, derived_id
+from slotline.events.privacy.personal import personal
 
 
 class TaskRefused(Exception):
@@ -40,6 +41,7 @@ class CallbackTask(Aggregate):
         """Derived from what caused it (``call:<id>``, ``message:<id>`` …): opened once."""
         return derived_id("task", tenant_id, cause)
 
+    @personal("customer_phone", subject=lambda s: caller_subject(s, "customer_phone"))
     class Created(Aggregate.Created):
         tenant_id: str
         cause: str

@@ -12,7 +12,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from slotline.call_intake.domain.ids import derived_id
+from slotline.call_intake.domain.ids import caller_id
+from slotline.events.privacy.personal import personal
 
 BLOCKING_SCOPES = frozenset({"transactional", "all"})
 
@@ -20,8 +21,9 @@ BLOCKING_SCOPES = frozenset({"transactional", "all"})
 class Caller(Aggregate):
     @staticmethod
     def create_id(tenant_id: str, phone: str) -> UUID:
-        return derived_id("caller", tenant_id, phone)
+        return caller_id(tenant_id, phone)
 
+    @personal("phone", subject="originator_id")
     class Registered(Aggregate.Created):
         tenant_id: str
         phone: str

@@ -9,7 +9,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from slotline.call_intake.domain.ids import derived_id
+from slotline.call_intake.domain.ids import caller_subject, derived_id
+from slotline.events.privacy.personal import personal
 
 
 class InboundMessage(Aggregate):
@@ -17,6 +18,9 @@ class InboundMessage(Aggregate):
     def create_id(tenant_id: str, message_id: str) -> UUID:
         return derived_id("message", tenant_id, message_id)
 
+    @personal(
+        "from_phone", "text", "profile_name", subject=lambda s: caller_subject(s, "from_phone")
+    )
     class Received(Aggregate.Created):
         tenant_id: str
         message_id: str

@@ -12,6 +12,8 @@ from typing import Any
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
+from slotline.events.privacy.personal import ERASED
+
 QUEUE_CHANGED_CHANNEL = "call_intake_queue_changed"
 """NOTIFY channel: ``{"tenant_id", "task_id"}`` for each task changed, sent on commit."""
 
@@ -187,3 +189,39 @@ def speed_to_lead(
     )
     tasks = cursor.fetchone() or {}
     return {"calls": calls, "tasks": tasks}
+
+
+def erase_phone(cursor: Cursor[DictRow], schema: str, tenant_id: str, phone: str) -> list[Any]:
+    """Erasure in the read models: the number's timeline and party rows go, its calls
+    and callback tasks keep times and outcomes with a placeholder for the number. The
+    ids of those calls and tasks (their cached copies are dropped)."""
+    erased = ERASED
+    ids: list[Any] = []
+    for table, column, key in (
+        ("call_log", "from_phone", "call_id"),
+        ("callback_queue", "customer_phone", "task_id"),
+    ):
+        cursor.execute(
+            sql.SQL("UPDATE {} SET {} = %s WHERE tenant_id = %s AND {} = %s RETURNING {}").format(
+                _t(schema, table),
+                sql.Identifier(column),
+                sql.Identifier(column),
+                sql.Identifier(key),
+            ),
+            (erased, tenant_id, phone),
+        )
+        ids.extend(row[key] for row in cursor.fetchall())
+    cursor.execute(
+        sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND phone = %s RETURNING aggregate_id").format(
+            _t(schema, "party")
+        ),
+        (tenant_id, phone),
+    )
+    ids.extend(row["aggregate_id"] for row in cursor.fetchall())
+    cursor.execute(
+        sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND phone = %s").format(
+            _t(schema, "timeline")
+        ),
+        (tenant_id, phone),
+    )
+    return ids

@@ -1,0 +1,120 @@
+"""Issue 17 items 7 and 8 in call-intake: a caller's number, voicemail transcript and
+messages are sealed under the caller's key in the event store; when booking erases the
+customer (``CustomerErased`` with the number's pseudonym), the key is destroyed with the
+message's position, so every replay reads placeholders and the read models forget the
+number — and the same number calling again is a new, readable caller."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from secrets import randbelow
+
+import anyio
+import psycopg
+import pytest
+
+from slotline.call_intake.application import CallIntakeApplication
+from slotline.call_intake.domain.call import Call
+from slotline.call_intake.domain.caller import Caller
+from slotline.call_intake.testing import Intake
+from slotline.events.contract.booking import CustomerErased
+from slotline.events.privacy.personal import ERASED
+from slotline.events.store import postgres_env
+from slotline.events.testing.reading import eventually
+from slotline.events.wire_sealing import pseudonym
+
+pytestmark = pytest.mark.integration
+
+
+def sid() -> str:
+    return f"CA{uuid.uuid4().hex}"
+
+
+def _raw_events(intake: Intake) -> bytes:
+    app = intake.app
+    with psycopg.connect(intake.settings.database_url) as conn:
+        rows = conn.execute(
+            f'SELECT state FROM "{app.schema}"."{app.name.lower()}_events"'
+        ).fetchall()
+    return b"".join(bytes(row[0]) for row in rows)
+
+
+def _replayed_call(intake: Intake, call_id: uuid.UUID) -> Call:
+    """The call as a fresh process reads it from the store."""
+    settings = intake.settings
+    fresh = CallIntakeApplication(env=postgres_env(settings.database_url, settings.schema_name))
+    try:
+        call: Call = fresh.repository.get(call_id)
+    finally:
+        fresh.close()
+    assert isinstance(call, Call)
+    return call
+
+
+async def test_a_callers_number_and_transcript_are_sealed_and_erased_with_the_customer(
+    intake: Intake,
+) -> None:
+    phone = await intake.new_tenant()
+    tenant = phone.tenant_id
+    digits = f"69{randbelow(10**8):08d}"
+    caller = f"+30{digits}"
+    transcript = f"please call me back about my knee {uuid.uuid4().hex[:6]}"
+    call_sid = sid()
+    await phone.missed_call(call_sid, caller)
+    recording = f"RE{uuid.uuid4().hex}"
+    left = await phone.post(
+        "/voicemail",
+        {
+            "CallSid": call_sid,
+            "RecordingSid": recording,
+            "RecordingDuration": "12",
+            "RecordingUrl": f"https://api.example/recordings/{recording}",
+        },
+    )
+    assert left.status_code == 200, left.text
+    said = await phone.post(
+        "/transcription",
+        {"CallSid": call_sid, "RecordingSid": recording, "TranscriptionText": transcript},
+    )
+    assert said.status_code == 204, said.text
+
+    raw = await anyio.to_thread.run_sync(_raw_events, intake)
+    assert digits.encode() not in raw, "the caller's number is readable in the store"
+    assert transcript.encode() not in raw, "the transcript is readable in the store"
+    call_id = Call.create_id(tenant, call_sid)
+    kept = await anyio.to_thread.run_sync(_replayed_call, intake, call_id)
+    assert (kept.from_phone, kept.transcription) == (caller, transcript)
+    assert Caller.create_id(tenant, caller) != Caller.create_id(tenant + "x", caller)
+
+    erased = CustomerErased(
+        tenant_id=tenant,
+        aggregate_id=str(uuid.uuid4()),
+        customer_id=str(uuid.uuid4()),
+        phone_pseudonym=pseudonym(tenant, caller),
+        erased_at=datetime.now(UTC),
+    )
+    await intake.broker.publish(
+        erased.to_json(), topic=erased.TOPIC, key=erased.aggregate_id.encode()
+    )
+
+    async def gone() -> bool:
+        call = await anyio.to_thread.run_sync(_replayed_call, intake, call_id)
+        return call.from_phone == ERASED
+
+    await eventually(gone, timeout=20)
+    replayed = await anyio.to_thread.run_sync(_replayed_call, intake, call_id)
+    assert replayed.transcription == ERASED
+    assert replayed.miss_reason is not None, "what is not personal stays"
+    with psycopg.connect(intake.settings.database_url) as conn:
+        logged = conn.execute(
+            f'SELECT from_phone FROM "{intake.app.schema}".call_log WHERE call_id = %s',
+            (call_id,),
+        ).fetchone()
+    assert logged is not None
+    assert logged[0] == ERASED
+
+    again = sid()  # the same number calls back: a caller the service can read again
+    await phone.missed_call(again, caller)
+    back = await anyio.to_thread.run_sync(_replayed_call, intake, Call.create_id(tenant, again))
+    assert back.from_phone == caller
