@@ -19,9 +19,15 @@ PACKAGES = sorted(p for p in ROOT.glob("services/*/src/slotline/*") if p.is_dir(
 EVENT_SOURCED = [p for p in PACKAGES if p.name != "web"]
 """``web`` is the faces (pages over the other services' APIs): no store, no messaging."""
 
-PURE_LIBRARIES = {"phonenumbers", "pydantic", "slotline.events.clock"}
+PURE_LIBRARIES = {
+    "phonenumbers",
+    "pydantic",
+    "slotline.events.clock",
+    "slotline.events.privacy.personal",
+}
 """Libraries a domain may use: values and rules only, no I/O (phone number rules,
-validated values, the shared time value types)."""
+validated values, the shared time value types, the declaration of an event's personal
+fields — the store seals them)."""
 
 ENTRY_POINTS = {"__main__", "wiring", "cli", "testing"}
 """Modules that assemble a service or drive it from outside: they may import anything."""

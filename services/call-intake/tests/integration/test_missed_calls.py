@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.call import Call
 from slotline.call_intake.testing import Intake
 from slotline.events.contract.booking import BookingConfirmed
@@ -205,13 +206,10 @@ class TestOptedOutCaller:
         broker = intake.broker
         await broker.publish(stop.to_json(), topic=NOTIFICATIONS_EVENTS, key=b"consent")
 
-        from slotline.call_intake.domain.caller import Caller
-
         def opted_out() -> bool:
-            caller_id = Caller.create_id(phone.tenant_id, CALLER)
+            known = caller_id(phone.tenant_id, CALLER)
             return bool(
-                caller_id in intake.app.repository
-                and intake.app.repository.get(caller_id).opted_out
+                known in intake.app.repository and intake.app.repository.get(known).opted_out
             )
 
         await eventually(opted_out)

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 
 from slotline.call_intake.application import CallIntakeApplication
+from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.call import Call
-from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.testing import Intake
 from slotline.events.contract.booking import CustomerErased
 from slotline.events.privacy.personal import ERASED
@@ -85,7 +85,7 @@ async def test_a_callers_number_and_transcript_are_sealed_and_erased_with_the_cu
     call_id = Call.create_id(tenant, call_sid)
     kept = await anyio.to_thread.run_sync(_replayed_call, intake, call_id)
     assert (kept.from_phone, kept.transcription) == (caller, transcript)
-    assert Caller.create_id(tenant, caller) != Caller.create_id(tenant + "x", caller)
+    assert caller_id(tenant, caller) != caller_id(tenant + "x", caller)
 
     erased = CustomerErased(
         tenant_id=tenant,

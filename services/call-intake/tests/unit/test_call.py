@@ -35,6 +35,7 @@ def new_call(
         from_phone="+306912345678",
         to_phone="+302100000001",
         received_at=NOW,
+        caller_id="caller-1",
     )
     call.route(Route(tuple(steps), voicemail, "open", "desk"), recording)
     return call

@@ -7,6 +7,7 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from slotline.call_intake.application import CallIntakeApplication
+from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.domain.phone_plan import PhonePlan
 from slotline.call_intake.domain.plan import CallPlan
@@ -46,7 +47,7 @@ class TestConsumedMessages:
 
         app.consent_changed(TENANT, PHONE, "transactional", False, "STOP", tracking)
 
-        caller: Caller = app.repository.get(Caller.create_id(TENANT, PHONE))
+        caller: Caller = app.repository.get(caller_id(TENANT, PHONE))
         assert caller.opted_out
         assert app.applied(tracking)
 
@@ -54,12 +55,12 @@ class TestConsumedMessages:
         app = in_memory()
         tracking = Tracking("notifications|t|1", 1)
         app.consent_changed(TENANT, PHONE, "transactional", False, "STOP", tracking)
-        version: int = app.repository.get(Caller.create_id(TENANT, PHONE)).version
+        version: int = app.repository.get(caller_id(TENANT, PHONE)).version
 
         with pytest.raises(AlreadyApplied):
             app.consent_changed(TENANT, PHONE, "transactional", True, "START", tracking)
 
-        assert app.repository.get(Caller.create_id(TENANT, PHONE)).version == version
+        assert app.repository.get(caller_id(TENANT, PHONE)).version == version
 
     def test_the_inbox_hears_a_second_delivery_as_applied_before(self) -> None:
         app = in_memory()

@@ -12,7 +12,6 @@ on an unknown item is an access worth keeping too).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from slotline.events.contract import audit as contract
 from slotline.events.envelope import Message
 from slotline.events.publishing import Publisher
 from slotline.events.unit_of_work import UnitOfWork
+from slotline.events.wire_sealing import pseudonym
 
 ALERT_DISTINCT_ITEMS = 50
 ALERT_WINDOW = timedelta(minutes=5)
@@ -307,8 +307,10 @@ class AuditTrail:
 
 
 def fingerprint(text: str) -> str:
-    """An item id for a search (a phone number, a name): a digest, never the text."""
-    return "search:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    """An item id for a search (a phone number, a name): a digest keyed with a key
+    derived from the platform's privacy key, never the text, and not a hash anyone could
+    recompute from a guessed number."""
+    return "search:" + pseudonym("audit-searches", text)[:16]
 
 
 Recorder = Callable[[Request, Principal], Awaitable[None]]

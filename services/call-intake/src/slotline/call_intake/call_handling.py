@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.call import Call, Outcome
 from slotline.call_intake.domain.callback import CallbackTask
 from slotline.call_intake.domain.caller import Caller
@@ -57,6 +58,7 @@ class CallHandling(IntakeBase):
                 from_phone=inbound.from_phone,
                 to_phone=inbound.to_phone,
                 received_at=now,
+                caller_id=str(caller_id(inbound.tenant_id, inbound.from_phone)),
             )
             rotation = self._rotation(work, plan, inbound)
             route = route_call(
@@ -228,6 +230,7 @@ class CallHandling(IntakeBase):
             deadline=now + self.policy.sla(plan),
             call_id=call.id,
             assigned_to=f"team:{call.team_id}" if call.team_id else None,
+            caller_id=call.caller_id,
         )
         caller.open_task(task.id)
         work.add(task)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.callback import Attempt, CallbackTask, Closure
 from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.intake_base import IntakeBase
@@ -71,6 +72,6 @@ class CallbackWork(IntakeBase):
         """A closed task is no longer the caller's open one (saved with the task)."""
         if task.is_open:
             return
-        caller = work.get(Caller, Caller.create_id(task.tenant_id, task.customer_phone))
+        caller = work.get(Caller, caller_id(task.tenant_id, task.customer_phone))
         if caller is not None and caller.open_task_id == task.id:
             caller.close_task(task.id)

@@ -8,10 +8,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from slotline.call_intake.caller_ids import caller_id, caller_id_of
 from slotline.call_intake.domain.call import Call
 from slotline.call_intake.domain.callback import CallbackTask, Closure
 from slotline.call_intake.domain.caller import Caller
-from slotline.call_intake.domain.ids import caller_id_of
 from slotline.call_intake.domain.intent import parse_intent
 from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.intake_base import IntakeBase
@@ -126,6 +126,7 @@ class ContactHandling(IntakeBase):
                 profile_name=message.profile_name,
                 booking_intent=intent is not None,
                 channel=message.channel,
+                caller_id=str(caller_id(message.tenant_id, message.from_phone)),
             )
             caller = self._caller(work, message.tenant_id, message.from_phone)
             if message.channel == "whatsapp":
@@ -160,6 +161,7 @@ class ContactHandling(IntakeBase):
             created_at=now,
             deadline=now + self.policy.sla(self.plan_or_none(inbound.tenant_id)),
             lead_id=inbound.lead_id,
+            caller_id=str(caller.id),
         )
         caller.open_task(task.id)
         work.add(task)

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 
+from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.domain.phone_plan import PhonePlan
 from slotline.call_intake.domain.plan import CallPlan
@@ -128,9 +129,10 @@ class IntakeBase(ServiceApplication):
     def _caller(self, work: UnitOfWork, tenant_id: str, phone: str) -> Caller:
         """The caller of that number; one not met before is saved only if the use case
         adds it (``work.add``) or something happens to it."""
-        caller = work.get(Caller, Caller.create_id(tenant_id, phone))
+        known = caller_id(tenant_id, phone)
+        caller = work.get(Caller, known)
         if caller is None:
-            caller = Caller(tenant_id=tenant_id, phone=phone)
+            caller = Caller.register(known, tenant_id, phone)
             work.open(caller)
         return caller
 

@@ -187,6 +187,8 @@ def _apply(app: NotifierApplication, message: Message, tracking: Tracking) -> No
             app.booking_over(message, "completed", tracking)
         case bookings.BookingNoShow():
             app.booking_over(message, "no_show", tracking)
+        case bookings.CustomerErased():
+            app.customer_erased(message, tracking)
         case payments.ReceiptIssued():
             app.receipt_issued(message, tracking)
         case payments.PaymentRefunded():

@@ -4,7 +4,6 @@ service's terms as the booking keeps them, and a refusal given at once."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from slotline.booking.domain.reference import Claim
 from slotline.booking.domain.request import BookingRequest
 from slotline.booking.zones import country_of_zone
 from slotline.events.contract.booking_requests import BookingRequested
+from slotline.events.wire_sealing import pseudonym
 
 
 def asked(request: BookingRequested, contact: ContactDetails) -> BookingRequest:
@@ -54,8 +54,9 @@ def fingerprint(request: BookingRequested) -> str:
         },
     )
     asked["slot_start"] = request.slot_start.astimezone(UTC).isoformat()
-    encoded = json.dumps(asked, sort_keys=True).encode()
-    return hashlib.sha256(encoded).hexdigest()
+    # Keyed with the tenant's key: the stored fingerprint of a contact and a note is
+    # not a hash anyone could recompute from a guessed phone number.
+    return pseudonym(request.tenant_id, json.dumps(asked, sort_keys=True))
 
 
 def contact_of(request: BookingRequested, terms: ServiceTerms | None) -> ContactDetails:

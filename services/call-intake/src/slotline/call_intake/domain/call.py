@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from slotline.call_intake.domain.ids import caller_id, caller_subject, derived_id
+from slotline.call_intake.domain.ids import derived_id
 from slotline.call_intake.domain.instructions import (
     CONSENT_PROMPTS,
     RECORDING_DISCLOSURE,
@@ -64,24 +64,39 @@ class Call(Aggregate):
     def create_id(tenant_id: str, call_sid: str) -> UUID:
         return derived_id("call", tenant_id, call_sid)
 
-    @personal("from_phone", subject=lambda s: caller_subject(s, "from_phone"))
+    @personal("from_phone", subject="caller_id")
     class Received(Aggregate.Created):
+        """Version 1 named no caller: it was stored before personal fields were sealed."""
+
+        class_version = 2
+
         tenant_id: str
         call_sid: str
         from_phone: str
         to_phone: str
         received_at: datetime
+        caller_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["caller_id"] = ""
 
     @event(Received)
     def __init__(
-        self, tenant_id: str, call_sid: str, from_phone: str, to_phone: str, received_at: datetime
+        self,
+        tenant_id: str,
+        call_sid: str,
+        from_phone: str,
+        to_phone: str,
+        received_at: datetime,
+        caller_id: str,
     ) -> None:
         self.tenant_id = tenant_id
         self.call_sid = call_sid
         self.from_phone = from_phone
         self.to_phone = to_phone
         self.received_at = received_at
-        self.caller_id = str(caller_id(tenant_id, from_phone))  # whose the call's data is
+        self.caller_id = caller_id  # whose the call's personal data is
         self.steps: list[dict[str, Any]] = []
         self.voicemail = False
         self.opening = "open"

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from slotline.call_intake.domain.ids import caller_subject, derived_id
+from slotline.call_intake.domain.ids import derived_id
 from slotline.events.privacy.personal import personal
 
 
@@ -41,8 +42,12 @@ class CallbackTask(Aggregate):
         """Derived from what caused it (``call:<id>``, ``message:<id>`` …): opened once."""
         return derived_id("task", tenant_id, cause)
 
-    @personal("customer_phone", subject=lambda s: caller_subject(s, "customer_phone"))
+    @personal("customer_phone", subject="caller_id")
     class Created(Aggregate.Created):
+        """Version 1 named no caller: it was stored before personal fields were sealed."""
+
+        class_version = 2
+
         tenant_id: str
         cause: str
         customer_phone: str
@@ -52,6 +57,11 @@ class CallbackTask(Aggregate):
         call_id: UUID | None
         lead_id: str | None
         assigned_to: str | None
+        caller_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["caller_id"] = ""
 
     @event(Created)
     def __init__(
@@ -65,6 +75,7 @@ class CallbackTask(Aggregate):
         call_id: UUID | None = None,
         lead_id: str | None = None,
         assigned_to: str | None = None,
+        caller_id: str = "",
     ) -> None:
         self.tenant_id = tenant_id
         self.cause = cause

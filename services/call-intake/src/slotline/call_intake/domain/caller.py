@@ -12,16 +12,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from slotline.call_intake.domain.ids import caller_id
 from slotline.events.privacy.personal import personal
 
 BLOCKING_SCOPES = frozenset({"transactional", "all"})
 
 
 class Caller(Aggregate):
-    @staticmethod
-    def create_id(tenant_id: str, phone: str) -> UUID:
-        return caller_id(tenant_id, phone)
+    @classmethod
+    def register(cls, caller_id: UUID, tenant_id: str, phone: str) -> Caller:
+        """A number met for the first time, under the id the application keys from it."""
+        return cls._create(cls.Registered, id=caller_id, tenant_id=tenant_id, phone=phone)
 
     @personal("phone", subject="originator_id")
     class Registered(Aggregate.Created):

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from slotline.call_intake.domain.ids import caller_subject, derived_id
+from slotline.call_intake.domain.ids import derived_id
 from slotline.events.privacy.personal import personal
 
 
@@ -18,10 +18,12 @@ class InboundMessage(Aggregate):
     def create_id(tenant_id: str, message_id: str) -> UUID:
         return derived_id("message", tenant_id, message_id)
 
-    @personal(
-        "from_phone", "text", "profile_name", subject=lambda s: caller_subject(s, "from_phone")
-    )
+    @personal("from_phone", "text", "profile_name", subject="caller_id")
     class Received(Aggregate.Created):
+        """Version 1 named no caller: it was stored before personal fields were sealed."""
+
+        class_version = 2
+
         tenant_id: str
         message_id: str
         from_phone: str
@@ -31,6 +33,11 @@ class InboundMessage(Aggregate):
         profile_name: str | None
         booking_intent: bool
         channel: str
+        caller_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["caller_id"] = ""
 
     @event(Received)
     def __init__(
@@ -44,6 +51,7 @@ class InboundMessage(Aggregate):
         profile_name: str | None,
         booking_intent: bool,
         channel: str = "whatsapp",
+        caller_id: str = "",
     ) -> None:
         self.tenant_id = tenant_id
         self.message_id = message_id

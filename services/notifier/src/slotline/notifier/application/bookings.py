@@ -94,6 +94,17 @@ class BookingNotices(NotifierCore):
             self._schedule_reminders(work, card, prefs, now)
         self._wake()
 
+    def customer_erased(self, event: bookings.CustomerErased, tracking: Tracking) -> None:
+        """Booking erased a customer: the keys of their number and address are destroyed
+        (every queued or sent message and card of theirs reads ``[erased]``), their
+        waiting messages are not sent and their cards dropped, with the position."""
+        people = [p for p in (event.phone_pseudonym, event.email_pseudonym) if p]
+        with unit_of_work(self, tracking) as work:
+            for person in people:
+                self.erase(event.tenant_id, person)
+            forgotten = work.rows.forget_people(event.tenant_id, people, self.clock())
+        log.info("customer erased", rows=forgotten)
+
     def booking_cancelled(self, event: bookings.BookingCancelled, tracking: Tracking) -> None:
         now = self.clock()
         with unit_of_work(self, tracking) as work:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.types.json import Jsonb
 
 from slotline.notifier.domain.outgoing import BULK, PROMPT, QueuedMessage
+from slotline.notifier.persistence.personal_rows import MESSAGE, opened, sealed
 
 if TYPE_CHECKING:
     from slotline.notifier.persistence.unit_of_work import UnitOfWork
@@ -62,7 +63,7 @@ def enqueue(work: UnitOfWork, message: QueuedMessage) -> bool:
             message.tenant_id,
             message.key,
             message.notification_id,
-            Jsonb(to_body(message)),
+            Jsonb(sealed(to_body(message), MESSAGE, work.vault)),
             message.due_at,
             message.booking_id,
             message.reminder_kind,
@@ -88,7 +89,7 @@ def claim_due(
     ).fetchall()
     claimed = []
     for row in rows:
-        message = from_body(row["body"])
+        message = from_body(opened(row["body"], MESSAGE, work.vault))
         claimed.append(_with_due(message, row["due_at"]))
     return sorted(claimed, key=lambda m: m.due_at)
 
@@ -143,7 +144,7 @@ def interrupt_stale(
         " WHERE state = 'sending' AND claimed_at < %s RETURNING body",
         (now, claimed_before),
     ).fetchall()
-    return [from_body(r["body"]) for r in rows]
+    return [from_body(opened(r["body"], MESSAGE, work.vault)) for r in rows]
 
 
 def state_counts(work: UnitOfWork, tenant_id: str) -> dict[str, int]:

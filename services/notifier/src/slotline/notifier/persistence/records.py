@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
+from slotline.events.privacy.fields import WHOSE
 from slotline.notifier.domain.booking_card import BookingCard
+from slotline.notifier.persistence.personal_rows import (
+    CARD,
+    ERASED_OUTCOME,
+    MESSAGE,
+    opened,
+    sealed,
+)
 
 if TYPE_CHECKING:
     from slotline.notifier.persistence.unit_of_work import UnitOfWork
@@ -18,7 +26,7 @@ def save_card(work: UnitOfWork, card: BookingCard) -> None:
     work.execute(
         "INSERT INTO {bookings} (tenant_id, booking_id, card) VALUES (%s, %s, %s)"
         " ON CONFLICT (tenant_id, booking_id) DO UPDATE SET card = EXCLUDED.card",
-        (card.tenant_id, card.booking_id, Jsonb(card.to_row())),
+        (card.tenant_id, card.booking_id, Jsonb(sealed(card.to_row(), CARD, work.vault))),
     )
 
 
@@ -27,7 +35,7 @@ def load_card(work: UnitOfWork, tenant_id: str, booking_id: str) -> BookingCard 
         "SELECT card FROM {bookings} WHERE tenant_id = %s AND booking_id = %s FOR UPDATE",
         (tenant_id, booking_id),
     ).fetchone()
-    return BookingCard.from_row(row["card"]) if row else None
+    return BookingCard.from_row(opened(row["card"], CARD, work.vault)) if row else None
 
 
 def cards_of_resource(work: UnitOfWork, tenant_id: str, resource_id: str) -> list[BookingCard]:
@@ -36,7 +44,7 @@ def cards_of_resource(work: UnitOfWork, tenant_id: str, resource_id: str) -> lis
         " ORDER BY card ->> 'starts_at'",
         (tenant_id, resource_id),
     ).fetchall()
-    return [BookingCard.from_row(r["card"]) for r in rows]
+    return [BookingCard.from_row(opened(r["card"], CARD, work.vault)) for r in rows]
 
 
 def feed_version(work: UnitOfWork, tenant_id: str, resource_id: str) -> int:
@@ -94,7 +102,7 @@ def message_body(work: UnitOfWork, tenant_id: str, key: str) -> dict[str, Any] |
     row = work.execute(
         "SELECT body FROM {messages} WHERE tenant_id = %s AND key = %s", (tenant_id, key)
     ).fetchone()
-    return dict(row["body"]) if row else None
+    return opened(row["body"], MESSAGE, work.vault) if row else None
 
 
 def open_window(work: UnitOfWork, tenant_id: str, phone: str, at: datetime) -> None:
@@ -145,3 +153,20 @@ def save_preferences(work: UnitOfWork, tenant_id: str, values: dict[str, Any]) -
         " ON CONFLICT (tenant_id) DO UPDATE SET preferences = EXCLUDED.preferences",
         (tenant_id, Jsonb(values)),
     )
+
+
+def forget_people(work: UnitOfWork, tenant_id: str, people: list[str], now: datetime) -> int:
+    """Skip the people's waiting messages and drop their booking cards (rows name their
+    person by pseudonym beside the sealed fields)."""
+    skipped = work.execute(
+        "UPDATE {messages} SET state = 'skipped', outcome = %s, finished_at = %s"
+        " WHERE tenant_id = %s AND state = 'scheduled'"
+        f" AND body -> '{WHOSE}' ->> 'subject' = ANY(%s)",
+        (ERASED_OUTCOME, now, tenant_id, people),
+    ).rowcount
+    dropped = work.execute(
+        "DELETE FROM {bookings} WHERE tenant_id = %s"
+        f" AND card -> '{WHOSE}' ->> 'subject' = ANY(%s)",
+        (tenant_id, people),
+    ).rowcount
+    return skipped + dropped

@@ -11,13 +11,14 @@ finishing, deferring rows — needs row locks across replicas and stays SQL-only
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from slotline.notifier.domain.booking_card import BookingCard
 from slotline.notifier.domain.outgoing import QueuedMessage
 from slotline.notifier.persistence import queue, records
+from slotline.notifier.persistence.personal_rows import ERASED_OUTCOME, person_of
 
 if TYPE_CHECKING:
     from slotline.notifier.persistence.unit_of_work import UnitOfWork
@@ -50,6 +51,11 @@ class Rows(Protocol):
         self, tenant_id: str, booking_id: str, reason: str, now: datetime
     ) -> list[tuple[str | None, str]]:
         """Skip the booking's waiting messages; (reminder kind, key) of each."""
+        ...
+
+    def forget_people(self, tenant_id: str, people: list[str], now: datetime) -> int:
+        """Erasure: the people's (by pseudonym) waiting messages are skipped and their
+        booking cards dropped; how many rows."""
         ...
 
 
@@ -93,6 +99,9 @@ class SqlRows:
         self, tenant_id: str, booking_id: str, reason: str, now: datetime
     ) -> list[tuple[str | None, str]]:
         return queue.skip_scheduled_for_booking(self.work, tenant_id, booking_id, reason, now)
+
+    def forget_people(self, tenant_id: str, people: list[str], now: datetime) -> int:
+        return records.forget_people(self.work, tenant_id, people, now)
 
 
 @dataclass
@@ -175,6 +184,18 @@ class MemoryRows:
                 row.state, row.outcome = queue.SKIPPED, reason
                 skipped.append((message.reminder_kind, key))
         return skipped
+
+    def forget_people(self, tenant_id: str, people: list[str], now: datetime) -> int:
+        count = 0
+        for (tenant, _), row in self.messages.items():
+            mine = tenant == tenant_id and person_of(asdict(row.message)) in people
+            if mine and row.state == queue.SCHEDULED:
+                row.state, row.outcome, count = queue.SKIPPED, ERASED_OUTCOME, count + 1
+        for key, card in list(self.cards.items()):
+            if key[0] == tenant_id and person_of(asdict(card)) in people:
+                del self.cards[key]
+                count += 1
+        return count
 
     def queued(self, tenant_id: str, state: str = queue.SCHEDULED) -> list[QueuedMessage]:
         """The tenant's messages in ``state``, by due time (what a test looks at)."""

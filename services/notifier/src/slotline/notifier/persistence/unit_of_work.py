@@ -25,6 +25,7 @@ from psycopg import Cursor as PgCursor
 from psycopg import sql
 from psycopg.rows import DictRow
 
+from slotline.events.privacy.vault import KeyVault
 from slotline.events.unit_of_work import UnitOfWork as SharedWork
 from slotline.notifier.persistence.rows import MemoryRows, Rows, SqlRows
 
@@ -43,10 +44,13 @@ class UnitOfWork:
         schema: str,
         shared: SharedWork | None = None,
         rows: MemoryRows | None = None,
+        vault: KeyVault | None = None,
     ) -> None:
         self._cursor = cursor
         self.schema = schema
         self._shared = shared
+        self.vault = vault
+        """Seals and opens rows' personal data (None in memory: rows stay plain)."""
         self.rows: Rows = rows if rows is not None else SqlRows(self)
 
     @property
@@ -94,6 +98,9 @@ class NotifierStore(Protocol):
     @property
     def schema(self) -> str: ...
 
+    @property
+    def vault(self) -> KeyVault: ...
+
     def unit_of_work(self) -> AbstractContextManager[SharedWork]: ...
 
     def reading(self) -> AbstractContextManager[Cursor]: ...
@@ -108,7 +115,7 @@ def unit_of_work(app: NotifierStore, tracking: Tracking | None = None) -> Iterat
             shared.track(tracking)
         committed = app.memory_rows
         if committed is None:
-            yield UnitOfWork(shared.cursor, app.schema, shared)
+            yield UnitOfWork(shared.cursor, app.schema, shared, vault=app.vault)
         else:
             draft = committed.draft()
             yield UnitOfWork(None, app.schema, shared, rows=draft)
@@ -123,4 +130,4 @@ def reading(app: NotifierStore) -> Iterator[UnitOfWork]:
         yield UnitOfWork(None, app.schema, rows=committed.draft())
         return
     with app.reading() as cursor:
-        yield UnitOfWork(cursor, app.schema)
+        yield UnitOfWork(cursor, app.schema, vault=app.vault)
