@@ -12,7 +12,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import anyio
-import psycopg
 import pytest
 
 from slotline.booking.application import BookingApplication
@@ -22,6 +21,7 @@ from slotline.events.contract.booking import BookingConfirmed, CustomerErased
 from slotline.events.privacy.personal import ERASED
 from slotline.events.store import postgres_env
 from slotline.events.testing.service import bearer
+from slotline.events.testing.stored import stored_states
 from slotline.events.wire_sealing import pseudonym
 
 from .conftest import Stack, form, future_start
@@ -64,13 +64,7 @@ async def _booked(stack: Stack, tenant_hour: int = 11) -> tuple[Any, Person, dic
 
 
 def _raw_store(stack: Stack) -> bytes:
-    """Every stored event and snapshot of booking, as the database holds them."""
-    app = stack.bookings
-    with psycopg.connect(stack.booking_settings.database_url) as conn:
-        rows = conn.execute(
-            f'SELECT state FROM "{app.schema}"."{app.name.lower()}_events"'
-        ).fetchall()
-    return b"".join(bytes(row[0]) for row in rows)
+    return stored_states(stack.booking_settings.database_url, stack.bookings)
 
 
 async def test_the_event_store_holds_no_name_phone_email_or_note_in_clear(

@@ -22,6 +22,7 @@ from slotline.events.contract.booking import CustomerErased
 from slotline.events.privacy.personal import ERASED
 from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually
+from slotline.events.testing.stored import stored_states
 from slotline.events.wire_sealing import pseudonym
 
 pytestmark = pytest.mark.integration
@@ -32,12 +33,7 @@ def sid() -> str:
 
 
 def _raw_events(intake: Intake) -> bytes:
-    app = intake.app
-    with psycopg.connect(intake.settings.database_url) as conn:
-        rows = conn.execute(
-            f'SELECT state FROM "{app.schema}"."{app.name.lower()}_events"'
-        ).fetchall()
-    return b"".join(bytes(row[0]) for row in rows)
+    return stored_states(intake.settings.database_url, intake.app)
 
 
 def _replayed_call(intake: Intake, call_id: uuid.UUID) -> Call:

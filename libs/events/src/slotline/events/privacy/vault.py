@@ -19,7 +19,8 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from slotline.events.privacy.keys import KeyEncryptionKeys, new_data_key
-from slotline.events.unit_of_work import current_work
+from slotline.events.side_table import SideTable
+from slotline.events.unit_of_work import UnitOfWork
 
 
 class KeyVault(Protocol):
@@ -86,46 +87,34 @@ class SqlKeyVault:
     def __init__(
         self, datastore: Any, schema: str, kek: KeyEncryptionKeys, cache_seconds: float = 30.0
     ) -> None:
-        self.datastore = datastore
         self.kek = kek
-        self.table = sql.SQL("{}.personal_data_keys").format(sql.Identifier(schema))
+        self.rows = SideTable(
+            datastore,
+            schema,
+            "personal_data_keys",
+            "tenant_id text NOT NULL, subject_id text NOT NULL, wrapped bytea,"
+            " erased_at timestamptz, PRIMARY KEY (tenant_id, subject_id)",
+        )
         self._cache = _Cache(cache_seconds)
-        self._ready = False
-
-    def _create_table(self) -> None:
-        """In a transaction of its own: a unit of work that rolls back keeps it."""
-        if self._ready:
-            return
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (tenant_id text NOT NULL,"
-                    " subject_id text NOT NULL, wrapped bytea, erased_at timestamptz,"
-                    " PRIMARY KEY (tenant_id, subject_id))"
-                ).format(self.table)
-            )
-        self._ready = True
 
     def data_key(self, tenant_id: str, subject_id: str, *, create: bool) -> bytes | None:
         cached = self._cache.get((tenant_id, subject_id))
         if cached is not None:
             return cached
-        self._create_table()
-        work = current_work()
-        if work is not None and (cursor := work.key_cursor) is not None:
-            # In the unit of work's own transaction: a key made here is kept only if the
-            # events sealed with it are (and no second connection is taken meanwhile).
+
+        def act(cursor: Cursor[DictRow], work: UnitOfWork | None) -> bytes | None:
             row = self._find(cursor, tenant_id, subject_id, create)
-            made = self._unwrapped(row, tenant_id, subject_id, create)
-            if made is not None:
-                work.after_commit(lambda: self._cache.put((tenant_id, subject_id), made))
-            return made
-        with self.datastore.transaction(commit=True) as cursor:
-            row = self._find(cursor, tenant_id, subject_id, create)
-        key = self._unwrapped(row, tenant_id, subject_id, create)
-        if key is not None:
-            self._cache.put((tenant_id, subject_id), key)
-        return key
+            if row is None or row["wrapped"] is None:
+                return None
+            key = self.kek.unwrap(tenant_id, subject_id, bytes(row["wrapped"]))
+            if work is None:
+                self._cache.put((tenant_id, subject_id), key)
+            else:  # a key made in a unit of work is kept only if the work commits
+                work.after_commit(lambda: self._cache.put((tenant_id, subject_id), key))
+            return key
+
+        found: bytes | None = self.rows.run(act)
+        return found
 
     def _find(
         self, cursor: Cursor[DictRow], tenant_id: str, subject_id: str, create: bool
@@ -136,50 +125,46 @@ class SqlKeyVault:
                     "INSERT INTO {t} AS k (tenant_id, subject_id, wrapped) VALUES (%s, %s, %s)"
                     " ON CONFLICT (tenant_id, subject_id) DO UPDATE"
                     " SET wrapped = EXCLUDED.wrapped WHERE k.wrapped IS NULL"
-                ).format(t=self.table),
+                ).format(t=self.rows.name),
                 (tenant_id, subject_id, self.kek.wrap(tenant_id, subject_id, new_data_key())),
             )
         cursor.execute(
             sql.SQL(
                 "SELECT wrapped, erased_at FROM {} WHERE tenant_id = %s AND subject_id = %s"
-            ).format(self.table),
+            ).format(self.rows.name),
             (tenant_id, subject_id),
         )
         return cursor.fetchone()
 
-    def _unwrapped(
-        self, row: DictRow | None, tenant_id: str, subject_id: str, create: bool
-    ) -> bytes | None:
-        if row is None or row["wrapped"] is None:
-            return None
-        return self.kek.unwrap(tenant_id, subject_id, bytes(row["wrapped"]))
-
     def destroy(self, tenant_id: str, subject_id: str) -> None:
         """In the caller's unit of work when there is one (the erasure is then kept
         with whatever else the work records, a consumed message's position included)."""
-        self._create_table()
-        statement = sql.SQL(
-            "INSERT INTO {} (tenant_id, subject_id, wrapped, erased_at)"
-            " VALUES (%s, %s, NULL, now()) ON CONFLICT (tenant_id, subject_id)"
-            " DO UPDATE SET wrapped = NULL, erased_at = now()"
-        ).format(self.table)
-        work = current_work()
-        if work is not None and (cursor := work.key_cursor) is not None:
-            cursor.execute(statement, (tenant_id, subject_id))
-            work.after_commit(lambda: self._cache.forget((tenant_id, subject_id)))
-        else:
-            with self.datastore.transaction(commit=True) as cursor:
-                cursor.execute(statement, (tenant_id, subject_id))
+
+        def act(cursor: Cursor[DictRow], work: UnitOfWork | None) -> None:
+            cursor.execute(
+                sql.SQL(
+                    "INSERT INTO {} (tenant_id, subject_id, wrapped, erased_at)"
+                    " VALUES (%s, %s, NULL, now()) ON CONFLICT (tenant_id, subject_id)"
+                    " DO UPDATE SET wrapped = NULL, erased_at = now()"
+                ).format(self.rows.name),
+                (tenant_id, subject_id),
+            )
+            if work is not None:  # and once more when committed, in case a read refilled it
+                work.after_commit(lambda: self._cache.forget((tenant_id, subject_id)))
+
+        self.rows.run(act)
         self._cache.forget((tenant_id, subject_id))
 
     def erased_once(self, tenant_id: str, subject_id: str) -> bool:
-        self._create_table()
-        with self.datastore.transaction(commit=False) as cursor:
+        def act(cursor: Cursor[DictRow], _: object) -> bool:
             cursor.execute(
                 sql.SQL("SELECT erased_at FROM {} WHERE tenant_id = %s AND subject_id = %s").format(
-                    self.table
+                    self.rows.name
                 ),
                 (tenant_id, subject_id),
             )
             row = cursor.fetchone()
-        return row is not None and row["erased_at"] is not None
+            return row is not None and row["erased_at"] is not None
+
+        found: bool = self.rows.run(act)
+        return found

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from slotline.events.unit_of_work import current_work
+from slotline.events.side_table import SideTable
 from slotline.events.wire_sealing import pseudonym
 
 
@@ -50,80 +50,53 @@ class SqlDirectory:
     entry is kept only with the customer it names) or a transaction of its own."""
 
     def __init__(self, datastore: Any, schema: str) -> None:
-        self.datastore = datastore
-        self.table = sql.Identifier(schema, "customer_directory")
-        self._ready = False
+        self.rows = SideTable(
+            datastore,
+            schema,
+            "customer_directory",
+            "tenant_id text NOT NULL, key_digest text NOT NULL,"
+            " customer_id uuid NOT NULL UNIQUE, PRIMARY KEY (tenant_id, key_digest)",
+        )
 
-    def _create_table(self) -> None:
-        if self._ready:
-            return
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (tenant_id text NOT NULL,"
-                    " key_digest text NOT NULL, customer_id uuid NOT NULL UNIQUE,"
-                    " PRIMARY KEY (tenant_id, key_digest))"
-                ).format(self.table)
-            )
-        self._ready = True
-
-    def _run(self, act: Any) -> Any:
-        self._create_table()
-        work = current_work()
-        if work is not None and (cursor := work.key_cursor) is not None:
-            return act(cursor)
-        with self.datastore.transaction(commit=True) as cursor:
-            return act(cursor)
+    def _found(self, cursor: Cursor[DictRow], tenant_id: str, digest: str) -> UUID | None:
+        cursor.execute(
+            sql.SQL("SELECT customer_id FROM {} WHERE tenant_id = %s AND key_digest = %s").format(
+                self.rows.name
+            ),
+            (tenant_id, digest),
+        )
+        row = cursor.fetchone()
+        return UUID(str(row["customer_id"])) if row else None
 
     def find(self, tenant_id: str, key: str) -> UUID | None:
         digest = pseudonym(tenant_id, key)
-
-        def act(cursor: Cursor[DictRow]) -> UUID | None:
-            cursor.execute(
-                sql.SQL(
-                    "SELECT customer_id FROM {} WHERE tenant_id = %s AND key_digest = %s"
-                ).format(self.table),
-                (tenant_id, digest),
-            )
-            row = cursor.fetchone()
-            return UUID(str(row["customer_id"])) if row else None
-
-        found: UUID | None = self._run(act)
-        return found
+        return self.rows.run(lambda cursor, _: self._found(cursor, tenant_id, digest))
 
     def find_or_add(self, tenant_id: str, key: str) -> UUID:
         digest = pseudonym(tenant_id, key)
 
-        def act(cursor: Cursor[DictRow]) -> UUID:
+        def act(cursor: Cursor[DictRow], _: object) -> UUID:
             # Two requests of one new customer at once: the second waits on the key,
             # adds nothing, and reads the first's id.
             cursor.execute(
                 sql.SQL(
                     "INSERT INTO {} (tenant_id, key_digest, customer_id) VALUES (%s, %s, %s)"
                     " ON CONFLICT (tenant_id, key_digest) DO NOTHING"
-                ).format(self.table),
+                ).format(self.rows.name),
                 (tenant_id, digest, uuid4()),
             )
-            cursor.execute(
-                sql.SQL(
-                    "SELECT customer_id FROM {} WHERE tenant_id = %s AND key_digest = %s"
-                ).format(self.table),
-                (tenant_id, digest),
-            )
-            row = cursor.fetchone()
-            assert row is not None
-            return UUID(str(row["customer_id"]))
+            found = self._found(cursor, tenant_id, digest)
+            assert found is not None
+            return found
 
-        found: UUID = self._run(act)
-        return found
+        return self.rows.run(act)
 
     def forget(self, tenant_id: str, customer_id: UUID) -> None:
-        def act(cursor: Cursor[DictRow]) -> None:
-            cursor.execute(
+        self.rows.run(
+            lambda cursor, _: cursor.execute(
                 sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND customer_id = %s").format(
-                    self.table
+                    self.rows.name
                 ),
                 (tenant_id, customer_id),
             )
-
-        self._run(act)
+        )

@@ -1,0 +1,41 @@
+"""A table a service keeps beside its events (a directory, the privacy vault's keys):
+made once, in a transaction of its own (a unit of work that rolls back keeps it), and
+written in the unit of work open in this thread — so a row is kept only with the events
+it goes with, and no second connection is taken meanwhile — or in a transaction of its
+own when none is open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+from slotline.events.unit_of_work import UnitOfWork, current_work
+
+T = TypeVar("T")
+
+
+class SideTable:
+    def __init__(self, datastore: Any, schema: str, name: str, columns: str) -> None:
+        self.datastore = datastore
+        self.name = sql.Identifier(schema, name)
+        self._ddl = sql.SQL("CREATE TABLE IF NOT EXISTS {} (" + columns + ")").format(self.name)
+        self._ready = False
+
+    def ensure(self) -> None:
+        if self._ready:
+            return
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(self._ddl)
+        self._ready = True
+
+    def run(self, act: Callable[[Cursor[DictRow], UnitOfWork | None], T]) -> T:
+        """``act`` with a cursor, and the unit of work it belongs to (None: its own)."""
+        self.ensure()
+        work = current_work()
+        if work is not None and (cursor := work.key_cursor) is not None:
+            return act(cursor, work)
+        with self.datastore.transaction(commit=True) as cursor:
+            return act(cursor, None)
