@@ -30,6 +30,7 @@ it holds or the time is up — a difference that stays is a violation.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -38,16 +39,16 @@ import psycopg
 from chaos_views import _columns, _compared, _differing, _drop_schema, _fresh_schema
 from psycopg import sql
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from support import say
 
 from slotline.analytics.live.facts import tables as fact_tables
 from slotline.analytics.messaging import facts_of
 from slotline.events.contract.booking import BookingCancelled, BookingConfirmed, BookingRescheduled
 from slotline.events.envelope import Message
+from slotline.events.store import ServiceApplication, postgres_env
 from slotline.notifier.application.bookings import card_of
 from slotline.notifier.domain.booking_card import BookingCard
-from slotline.notifier.persistence import tables as notifier_tables
+from slotline.notifier.persistence.personal_rows import CARD, opened
 
 
 def once_in_order(events: Iterable[Message]) -> list[Message]:
@@ -106,43 +107,43 @@ def _until_equal(compare: Callable[[], dict[str, list[tuple[Any, ...]]]], what: 
     return sum(len(rows) for rows in differing.values())
 
 
+class _NotifierKeys(ServiceApplication):
+    """The notifier's key vault, to open its sealed cards (no tables made)."""
+
+    name = "notifier"
+
+
 def notifier_cards_violations(
     database_url: str, booking_events: list[Message], schema: str = "notifier"
 ) -> int:
-    """Booking cards of the notifier unlike a rebuild from ``booking.events.v1``."""
-    scratch = f"{schema}_chaos_rebuild"
-    _fresh_schema(database_url, scratch)
-    try:
-        cards = booking_cards(booking_events)
-        with (
-            psycopg.connect(database_url, row_factory=dict_row) as connection,
-            connection.cursor() as cursor,
-        ):
-            notifier_tables.create_tables(cursor, scratch)
-            cursor.executemany(
-                sql.SQL("INSERT INTO {} (tenant_id, booking_id, card) VALUES (%s, %s, %s)").format(
-                    sql.Identifier(scratch, "bookings")
-                ),
-                [(t, b, Jsonb(card.to_row())) for (t, b), card in cards.items()],
-            )
-        say(f"notifier's booking cards rebuilt from the topic: {len(cards)}")
+    """Booking cards of the notifier unlike a rebuild from ``booking.events.v1``. The
+    live cards' personal fields are sealed (each with its own nonce): they are opened
+    with the notifier's keys and compared as JSON."""
+    rebuilt = {
+        key: json.loads(json.dumps(card.to_row(), sort_keys=True))
+        for key, card in booking_cards(booking_events).items()
+    }
+    say(f"notifier's booking cards rebuilt from the topic: {len(rebuilt)}")
+    keys = _NotifierKeys(env={**postgres_env(database_url, schema), "CREATE_TABLE": "n"})
 
-        def compare() -> dict[str, list[tuple[Any, ...]]]:
-            with psycopg.connect(database_url) as connection:
-                rows = _differing(
-                    connection,
-                    "bookings",
-                    schema,
-                    scratch,
-                    ("tenant_id", "booking_id", "card"),
-                    ("tenant_id", "booking_id"),
+    def compare() -> dict[str, list[tuple[Any, ...]]]:
+        with psycopg.connect(database_url, row_factory=dict_row) as connection:
+            rows = connection.execute(
+                sql.SQL("SELECT tenant_id, booking_id, card FROM {}").format(
+                    sql.Identifier(schema, "bookings")
                 )
-                say(f"notifier's cards compared: {_compared(connection, 'bookings', schema)}")
-                return {"bookings": rows}
+            ).fetchall()
+        live = {
+            (r["tenant_id"], r["booking_id"]): opened(r["card"], CARD, keys.vault) for r in rows
+        }
+        say(f"notifier's cards compared: {len(live)}")
+        differing = [k for k in live.keys() | rebuilt.keys() if live.get(k) != rebuilt.get(k)]
+        return {"bookings": sorted(differing)}
 
+    try:
         return _until_equal(compare, "notifier's")
     finally:
-        _drop_schema(database_url, scratch)
+        keys.close()
 
 
 def _only_later_request_time(

@@ -149,7 +149,8 @@ def _international_phone(raw: Any) -> bool:
 
 
 def booking_contact(case: Any) -> bool:
-    """A booking request's phone is a valid number (booking: the staff and public forms)."""
+    """A booking request's phone is a valid number (booking: the staff and public forms,
+    and the waiting list's, which takes the same contact)."""
     body = case.body if isinstance(case.body, dict) else {}
     return _international_phone(body.get("phone"))
 
@@ -188,6 +189,7 @@ def policy_consistent(case: Any) -> bool:
 RULES: dict[tuple[str, str], Callable[[Any], bool]] = {
     ("POST", "/v1/bookings"): booking_contact,
     ("POST", "/v1/public/{tenant_id}/bookings"): booking_contact,
+    ("POST", "/v1/public/{tenant_id}/waitlist"): booking_contact,  # the same contact form
     ("GET", "/v1/customers"): customer_lookup,
     ("PUT", "/v1/policies/{tier}"): policy_consistent,
     ("POST", "/v1/locations/{location_id}/resources"): schedule_consistent,
