@@ -26,6 +26,8 @@ from slotline.events.contract import (
     parse_message,
 )
 from slotline.events.contract import availability_catalog as catalog
+from slotline.events.contract.availability import HoldPlaced, HoldRescheduled
+from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Contact, Money, TimeSlot, Value
 from slotline.events.contract.dead_letter import DeadLetter
 from slotline.events.contract.registry import register
@@ -45,12 +47,8 @@ EVERY_MESSAGE = pytest.mark.parametrize(
 PINNED = {"event_type", "schema_version"}  # consts in the schema, documented by the envelope
 
 
-def message(event_type: str) -> type[Message]:
-    return MESSAGES[(event_type, 1)]
-
-
-def sample_json(event_type: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(sample(message(event_type)).model_dump_json())
+def sample_json(kind: type[Message]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(sample(kind).model_dump_json())
     return data
 
 
@@ -202,23 +200,21 @@ class TestRefusals:
             parse_message(BOOKING_REQUESTS, raw)
 
     def test_an_unknown_version_is_unknown(self) -> None:
-        data = sample_json("BookingRequested") | {"schema_version": 7}
+        data = sample_json(BookingRequested) | {"schema_version": 7}
         with pytest.raises(UnknownMessageType, match="no 'BookingRequested' v7"):
             parse_message(BOOKING_REQUESTS, json.dumps(data).encode())
 
     def test_a_boolean_version_is_not_a_version(self) -> None:
-        data = sample_json("BookingRequested") | {"schema_version": True}
+        data = sample_json(BookingRequested) | {"schema_version": True}
         with pytest.raises(UnknownMessageType, match="schema_version \\(integer\\)"):
             parse_message(BOOKING_REQUESTS, json.dumps(data).encode())
 
     def test_a_message_on_the_wrong_topic_is_unknown_there(self) -> None:
         with pytest.raises(UnknownMessageType):
-            parse_message(
-                BOOKING_REQUESTS, sample(message("HoldPlaced")).model_dump_json().encode()
-            )
+            parse_message(BOOKING_REQUESTS, sample(HoldPlaced).model_dump_json().encode())
 
     def test_a_schema_violation_names_each_field_and_rule(self) -> None:
-        data = sample_json("BookingRequested")
+        data = sample_json(BookingRequested)
         data["contact"]["phone"] = "2101234567"
         del data["service_id"]
         with pytest.raises(InvalidMessage) as refused:
@@ -227,26 +223,26 @@ class TestRefusals:
         assert "service_id: Field required" in refused.value.reason
 
     def test_money_is_never_a_float(self) -> None:
-        data = sample_json("DepositRequested")
+        data = sample_json(booking.DepositRequested)
         data["amount"]["amount_minor"] = 25.5
         with pytest.raises(InvalidMessage, match=r"amount\.amount_minor"):
-            parse_message(message("DepositRequested").TOPIC, json.dumps(data).encode())
+            parse_message(booking.DepositRequested.TOPIC, json.dumps(data).encode())
 
     def test_a_card_number_is_refused_and_not_repeated(self) -> None:
-        data = sample_json("BookingRequested") | {"payment_token": "4242424242424242"}
+        data = sample_json(BookingRequested) | {"payment_token": "4242424242424242"}
         with pytest.raises(InvalidMessage) as refused:
             parse_message(BOOKING_REQUESTS, json.dumps(data).encode())
         assert "payment_token: Value error, looks like a card number" in refused.value.reason
         assert "4242" not in refused.value.reason
 
     def test_a_slot_that_ends_before_it_starts_is_refused(self) -> None:
-        data = sample_json("HoldRescheduled")
+        data = sample_json(HoldRescheduled)
         data["slot"]["end"] = data["slot"]["start"]
         with pytest.raises(InvalidMessage, match="slot: Value error, end must be after start"):
-            parse_message(message("HoldRescheduled").TOPIC, json.dumps(data).encode())
+            parse_message(HoldRescheduled.TOPIC, json.dumps(data).encode())
 
     def test_a_naive_time_is_refused(self) -> None:
-        data = sample_json("BookingRequested") | {"slot_start": "2026-12-01T09:00:00"}
+        data = sample_json(BookingRequested) | {"slot_start": "2026-12-01T09:00:00"}
         with pytest.raises(InvalidMessage, match="slot_start: Input should have timezone info"):
             parse_message(BOOKING_REQUESTS, json.dumps(data).encode())
 
