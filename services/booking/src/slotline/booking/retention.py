@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from psycopg import sql
 
 from slotline.booking.application import BookingApplication, UnknownBooking
 from slotline.booking.application.customer_rights import CustomerRights
+from slotline.booking.live import board
 from slotline.events.logs import get_logger
 from slotline.events.periodic import PeriodicJob
 
@@ -41,13 +40,7 @@ class RetentionJob(PeriodicJob):
 
     def _tenants(self) -> list[str]:
         with self.app.reading() as cursor:
-            cursor.execute(
-                sql.SQL("SELECT DISTINCT tenant_id FROM {}.booking_view").format(
-                    sql.Identifier(self.app.schema)
-                )
-            )
-            rows: list[Any] = cursor.fetchall()
-        return [row["tenant_id"] for row in rows]
+            return board.tenants(cursor, self.app.schema)
 
     def sweep(self) -> int:
         if not self.months:

@@ -323,6 +323,14 @@ def customer_bookings(
     return [row["booking_id"] for row in cursor.fetchall()]
 
 
+def tenants(cursor: Cursor[DictRow], schema: str) -> list[str]:
+    """The tenants with bookings (the retention rule's sweep goes through them)."""
+    cursor.execute(
+        sql.SQL("SELECT DISTINCT tenant_id FROM {}.booking_view").format(sql.Identifier(schema))
+    )
+    return [row["tenant_id"] for row in cursor.fetchall()]
+
+
 def inactive_customers(
     cursor: Cursor[DictRow], schema: str, tenant_id: str, before: datetime, limit: int
 ) -> list[UUID]:
