@@ -19,8 +19,15 @@ from .conftest import Stack, form, future_start
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-NOT_STAFF_ACCESS = ("/v1/public/", "/v1/manage/", "/v1/audit", "/v1/waitlist/{token}")
-"""Customers' own routes (their link is the credential) and the trail itself."""
+NOT_STAFF_ACCESS = (
+    "/v1/public/",
+    "/v1/manage/",
+    "/v1/audit",
+    "/v1/waitlist/{token}",
+    "/v1/staff/",
+)
+"""Customers' own routes (their link is the credential), the trail itself, and staff
+sign-in's second factor (which records each attempt with its outcome: test_staff_mfa)."""
 
 
 def audits(route: APIRoute) -> bool:

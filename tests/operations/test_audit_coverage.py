@@ -36,6 +36,18 @@ UNAUDITED = {
     "/v1/quotes": "a price quote: no person",
     "/webhooks/event-types": "the list of event types: no tenant data",
     "/v1/leads": "a lead submitted by a channel (the callback task it makes is the record)",
+    **{
+        path: "a staff member's own second factor and the tenant's rule (no customer data);"
+        " every attempt and change is recorded with its outcome (test_staff_mfa.py)"
+        for path in (
+            "/v1/staff/me/mfa",
+            "/v1/staff/me/mfa/enrolment",
+            "/v1/staff/me/mfa/enrolment/confirmation",
+            "/v1/staff/me/mfa/challenge",
+            "/v1/staff/members/{staff_id}/mfa",
+            "/v1/staff/mfa-policy",
+        )
+    },
 }
 
 

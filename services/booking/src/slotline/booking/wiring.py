@@ -23,6 +23,7 @@ from slotline.booking.http.customer_search import router as customer_search_rout
 from slotline.booking.http.customers import router as customers_router
 from slotline.booking.http.manage import router as manage_router
 from slotline.booking.http.policies import router as policies_router
+from slotline.booking.http.staff_mfa import router as staff_mfa_router
 from slotline.booking.http.terms_now import router as terms_router
 from slotline.booking.http.waitlist import router as waitlist_router
 from slotline.booking.links import InvalidManageLink, ManageLinks
@@ -93,6 +94,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
             customers_router,
             catalog_router,
             waitlist_router,
+            staff_mfa_router,
         ],
         title="Slotline booking",
         background=background,

@@ -24,6 +24,9 @@ from slotline.events.unit_of_work import UnitOfWork
 
 
 class KeyVault(Protocol):
+    kek: KeyEncryptionKeys
+    """The tenants' keys the data keys are wrapped with (other small secrets too)."""
+
     def data_key(self, tenant_id: str, subject_id: str, *, create: bool) -> bytes | None:
         """The subject's data key; made when ``create`` and absent; None once erased."""
 

@@ -112,6 +112,22 @@ class Booking:
     def outcome_changes(self, manage_token: str) -> AsyncIterator[StreamEvent]:
         return self.upstream.events(f"/v1/manage/{manage_token}/events")
 
+    # --- signing staff in: the second factor -------------------------------------
+
+    async def mfa_status(self, token: str) -> Json:
+        """``enrolled``, ``required``, ``recovery_codes_left`` of the token's staff member."""
+        found: Json = await self.upstream.json("/v1/staff/me/mfa", token=token)
+        return found
+
+    async def mfa_enrol(self, token: str) -> httpx.Response:
+        """201 a new secret, its URI and recovery codes; 409 one is set up already."""
+        return await self.upstream.call("POST", "/v1/staff/me/mfa/enrolment", token=token)
+
+    async def mfa_code(self, token: str, code: str, *, confirming: bool) -> httpx.Response:
+        """204 right, 403 wrong, 429 too many wrong ones (Retry-After), 409 no factor."""
+        path = "/v1/staff/me/mfa/" + ("enrolment/confirmation" if confirming else "challenge")
+        return await self.upstream.call("POST", path, token=token, json={"code": code})
+
     # --- the front desk (the staff member's own token) ---------------------------
 
     async def day_sheet(self, token: str, start: datetime, end: datetime) -> list[Json]:

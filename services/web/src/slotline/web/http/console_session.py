@@ -9,14 +9,15 @@ from another origin, is refused.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from slotline.events.auth import AuthenticationError, AuthSettings, Role, TokenVerifier
-from slotline.web.http.deps import Web
+from slotline.web.http.deps import Context, Web
 from slotline.web.rendering import render
 from slotline.web.session import COOKIE, Session, Sessions
 
@@ -105,17 +106,149 @@ async def sign_in(request: Request, web: Web) -> Response:
         problem = "bad_token"
     if problem:
         return render(request, "console/sign_in.html", 401, next=next_path, problem=problem)
+    # the second factor, asked of booking (which keeps it); booking down: no sign-in
+    status = await web.services.booking.mfa_status(token)
+    if not (status["enrolled"] or status["required"]):
+        return _signed_in(web, token, next_path)
+    step = "code" if status["enrolled"] else "enrol"
+    response = RedirectResponse(f"/console/sign-in/{step}?next={quote(next_path, safe='/')}", 303)
+    response.set_cookie(
+        PENDING,
+        _pending(request).dumps(token),
+        max_age=PENDING_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=web.settings.web_secure_cookies,
+        path="/console/sign-in",
+    )
+    return response
+
+
+def _signed_in(web: Context, token: str, next_path: str) -> Response:
     response = RedirectResponse(next_path, 303)
     response.set_cookie(
         COOKIE,
-        _sessions(request).cookie_for(token),
+        Sessions(
+            web.settings.web_session_secret.get_secret_value(),
+            web.settings.web_session_hours * 3600,
+        ).cookie_for(token),
         max_age=web.settings.web_session_hours * 3600,
         httponly=True,
         samesite="lax",
         secure=web.settings.web_secure_cookies,
         path="/console",
     )
+    response.delete_cookie(PENDING, path="/console/sign-in")
     return response
+
+
+# --- the second factor ---------------------------------------------------------------
+
+PENDING = "slotline_console_pending"
+PENDING_SECONDS = 300
+"""A checked token waits this long for its second factor (in a signed cookie)."""
+
+
+def _pending(request: Request) -> URLSafeTimedSerializer:
+    secret = request.app.state.web.settings.web_session_secret.get_secret_value()
+    return URLSafeTimedSerializer(secret, salt="slotline-console-second-factor")
+
+
+def _waiting_token(request: Request, next_path: str) -> str:
+    """The token that passed the first step, still young; else back to the first step."""
+    try:
+        token = _pending(request).loads(request.cookies.get(PENDING, ""), max_age=PENDING_SECONDS)
+    except BadSignature:
+        raise SignInRequired(next_path) from None
+    if not isinstance(token, str):
+        raise SignInRequired(next_path)
+    return token
+
+
+@router.get("/sign-in/code")
+async def code_page(request: Request, next: str = "/console/today") -> Response:
+    next_path = _local(next)
+    _waiting_token(request, next_path)
+    return render(request, "console/sign_in_code.html", next=next_path, problem=None)
+
+
+@router.post("/sign-in/code")
+async def code(request: Request, web: Web) -> Response:
+    """The code from the staff member's app, or one of their recovery codes."""
+    _from_this_site(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    next_path = _local(form.get("next", "/console/today"))
+    token = _waiting_token(request, next_path)
+    answer = await web.services.booking.mfa_code(
+        token, _code(form.get("code", "")), confirming=False
+    )
+    if answer.status_code == 204:
+        return _signed_in(web, token, next_path)
+    if answer.status_code == 409:  # reset by an owner meanwhile: start again
+        raise SignInRequired(next_path)
+    problem, status = _refusal(answer)
+    return render(request, "console/sign_in_code.html", status, next=next_path, problem=problem)
+
+
+@router.get("/sign-in/enrol")
+async def enrol_page(request: Request, web: Web, next: str = "/console/today") -> Response:
+    """The tenant requires a second factor and this staff member has none: a new secret
+    (typed in, or from the QR code's URI) and recovery codes, confirmed by a first code.
+    Loading the page again replaces an unconfirmed secret."""
+    next_path = _local(next)
+    token = _waiting_token(request, next_path)
+    answer = await web.services.booking.mfa_enrol(token)
+    if answer.status_code == 409:
+        return RedirectResponse(f"/console/sign-in/code?next={quote(next_path, safe='/')}", 303)
+    if answer.status_code != 201:
+        raise SignInRequired(next_path)
+    return render(
+        request,
+        "console/sign_in_enrol.html",
+        next=next_path,
+        enrolment=answer.json(),
+        problem=None,
+    )
+
+
+@router.post("/sign-in/enrol")
+async def confirm_enrolment(request: Request, web: Web) -> Response:
+    _from_this_site(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    next_path = _local(form.get("next", "/console/today"))
+    token = _waiting_token(request, next_path)
+    answer = await web.services.booking.mfa_code(
+        token, _code(form.get("code", "")), confirming=True
+    )
+    if answer.status_code == 204:
+        return _signed_in(web, token, next_path)
+    problem, status = _refusal(answer)
+    if status == 403:  # the same page again (the secret the app has now), with the problem
+        shown = {
+            "secret": form.get("secret", ""),
+            "uri": form.get("uri", ""),
+            "recovery_codes": form.get("recovery_codes", "").split(),
+        }
+        return render(
+            request,
+            "console/sign_in_enrol.html",
+            422,
+            next=next_path,
+            enrolment=shown,
+            problem=problem,
+        )
+    return render(request, "console/sign_in_code.html", status, next=next_path, problem=problem)
+
+
+def _code(typed: str) -> str:
+    """As people type codes: spaces between the digit groups."""
+    return typed.strip().replace(" ", "")[:16]
+
+
+def _refusal(answer: Any) -> tuple[str, int]:
+    if answer.status_code == 429:
+        return "locked", 429
+    return "wrong_code", 403
 
 
 @router.post("/sign-out")
