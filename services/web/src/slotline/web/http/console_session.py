@@ -175,13 +175,7 @@ async def code_page(request: Request, next: str = "/console/today") -> Response:
 @router.post("/sign-in/code")
 async def code(request: Request, web: Web) -> Response:
     """The code from the staff member's app, or one of their recovery codes."""
-    _from_this_site(request)
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    next_path = _local(form.get("next", "/console/today"))
-    token = _waiting_token(request, next_path)
-    answer = await web.services.booking.mfa_code(
-        token, _code(form.get("code", "")), confirming=False
-    )
+    _, next_path, token, answer = await _sent_code(request, web, confirming=False)
     if answer.status_code == 204:
         return _signed_in(web, token, next_path)
     if answer.status_code == 409:  # reset by an owner meanwhile: start again
@@ -213,13 +207,7 @@ async def enrol_page(request: Request, web: Web, next: str = "/console/today") -
 
 @router.post("/sign-in/enrol")
 async def confirm_enrolment(request: Request, web: Web) -> Response:
-    _from_this_site(request)
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    next_path = _local(form.get("next", "/console/today"))
-    token = _waiting_token(request, next_path)
-    answer = await web.services.booking.mfa_code(
-        token, _code(form.get("code", "")), confirming=True
-    )
+    form, next_path, token, answer = await _sent_code(request, web, confirming=True)
     if answer.status_code == 204:
         return _signed_in(web, token, next_path)
     problem, status = _refusal(answer)
@@ -238,6 +226,21 @@ async def confirm_enrolment(request: Request, web: Web) -> Response:
             problem=problem,
         )
     return render(request, "console/sign_in_code.html", status, next=next_path, problem=problem)
+
+
+async def _sent_code(
+    request: Request, web: Context, *, confirming: bool
+) -> tuple[dict[str, str], str, str, Any]:
+    """A posted code, passed on to booking with the waiting token: (form, where next,
+    token, booking's answer)."""
+    _from_this_site(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    next_path = _local(form.get("next", "/console/today"))
+    token = _waiting_token(request, next_path)
+    answer = await web.services.booking.mfa_code(
+        token, _code(form.get("code", "")), confirming=confirming
+    )
+    return form, next_path, token, answer
 
 
 def _code(typed: str) -> str:
