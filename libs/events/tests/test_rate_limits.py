@@ -19,8 +19,15 @@ from slotline.events.testing.tally import TallyApplication
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 
-def storage_of(app: TallyApplication) -> PostgresStorage:
-    return PostgresStorage(lambda: app.sql_recorder.transaction(commit=True), app.schema)
+def storage_of(app: TallyApplication, *, single_statements: bool = False) -> PostgresStorage:
+    """A storage over ``app``'s database; ``single_statements``: hits as the services make
+    them, each statement committing on its own once the table is there."""
+    recorder = app.sql_recorder
+    return PostgresStorage(
+        lambda: recorder.transaction(commit=True),
+        app.schema,
+        statement=recorder.datastore.cursor if single_statements else None,
+    )
 
 
 def replica(app: TallyApplication, limit: str, trusted_proxy_hops: int = 0) -> FastAPI:
@@ -65,8 +72,15 @@ class TestSharedAcrossReplicas:
         other_tenant = await second.post("/v1/webhooks/other")
         assert other_tenant.status_code == 200
 
-    def test_concurrent_hits_never_pass_the_limit(self, tally_app: TallyApplication) -> None:
-        limits = [RateLimit(storage_of(tally_app), "10/day", "race") for _ in range(4)]
+    @pytest.mark.parametrize("single_statements", [False, True])
+    def test_concurrent_hits_never_pass_the_limit(
+        self, tally_app: TallyApplication, single_statements: bool
+    ) -> None:
+        storages = [storage_of(tally_app, single_statements=single_statements) for _ in range(4)]
+        storages[0].prepare()  # the table is there: the others take their quick path
+        for storage in storages:
+            storage._ready = True
+        limits = [RateLimit(storage, "10/day", "race") for storage in storages]
         with ThreadPoolExecutor(8) as pool:
             waits = list(pool.map(lambda n: limits[n % 4].hit("10.0.0.9"), range(40)))
         assert sum(wait is None for wait in waits) == 10
