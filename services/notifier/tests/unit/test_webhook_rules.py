@@ -84,10 +84,12 @@ class TestRotation:
         assert ends[third] is None
 
     def test_every_key_that_signs_verifies_the_header(self) -> None:
-        old, new = new_secret(), new_secret()
-        keys = rotated((SigningKey(old),), new, NOW, timedelta(hours=24))
-        claimed = Claimed("msg_1", "t", "whs_a", '{"a":1}', 1, NOW, "https://x", keys)
+        # rotated now, on the real clock: a receiver checks the header's time against its
+        # own (a fixed NOW here made the old key expire on the wall clock a day later)
         now = datetime.now(UTC)
+        old, new = new_secret(), new_secret()
+        keys = rotated((SigningKey(old),), new, now, timedelta(hours=24))
+        claimed = Claimed("msg_1", "t", "whs_a", '{"a":1}', 1, now, "https://x", keys)
         headers = {
             "webhook-id": "msg_1",
             "webhook-timestamp": str(int(now.timestamp())),
