@@ -329,6 +329,35 @@ def fingerprint(text: str) -> str:
 Recorder = Callable[[Request, Principal], Awaitable[None]]
 
 
+def access_of(
+    request: Request,
+    principal: Principal,
+    access: contract.AccessKind,
+    item_kind: str,
+    item_id: str,
+    action: str,
+) -> Access:
+    """What the trail keeps of one access by the request's signed-in caller."""
+    return Access(
+        tenant_id=principal.tenant_id,
+        actor=principal.subject,
+        roles=tuple(sorted(principal.roles)),
+        access=access,
+        item_kind=item_kind,
+        item_id=item_id,
+        action=action,
+        source_address=request.client.host if request.client else None,
+    )
+
+
+def audit_trail(request: Request) -> AuditTrail:
+    """The service's trail (open once the store is)."""
+    trail: AuditTrail | None = getattr(request.app.state.runtime, "audit", None)
+    if trail is None:
+        raise RuntimeError("the service's audit trail is not open yet")
+    return trail
+
+
 def audited(
     item_kind: str,
     item: str | Callable[[Request], str] | Callable[[Request], tuple[str, str]],
@@ -355,16 +384,8 @@ def audited(
         reads = request.method in ("GET", "HEAD")
         kept = access or (contract.AccessKind.READ if reads else contract.AccessKind.CHANGE)
         route = request.scope.get("route")
-        entry = Access(
-            tenant_id=principal.tenant_id,
-            actor=principal.subject,
-            roles=tuple(sorted(principal.roles)),
-            access=kept,
-            item_kind=kind,
-            item_id=item_id or "-",
-            action=f"{request.method} {getattr(route, 'path', request.url.path)}",
-            source_address=request.client.host if request.client else None,
-        )
+        action = f"{request.method} {getattr(route, 'path', request.url.path)}"
+        entry = access_of(request, principal, kept, kind, item_id or "-", action)
         await runtime.writer.run(lambda work: trail.record(work, entry))
         return principal
 

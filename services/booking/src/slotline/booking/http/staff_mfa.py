@@ -20,7 +20,7 @@ from slotline.booking.application.staff_mfa import (
     Verdict,
 )
 from slotline.booking.http.deps import Bookings, Owner, Staff
-from slotline.events.audit import Access, AuditTrail
+from slotline.events.audit import access_of, audit_trail
 from slotline.events.auth import Principal
 from slotline.events.contract.audit import AccessKind
 from slotline.events.http_contract import refusals
@@ -68,26 +68,10 @@ def staff_mfa(request: Request, app: Bookings) -> StaffMfa:
 Mfa = Annotated[StaffMfa, Depends(staff_mfa)]
 
 
-def _trail(request: Request) -> AuditTrail:
-    trail: AuditTrail | None = getattr(request.app.state.runtime, "audit", None)
-    if trail is None:
-        raise RuntimeError("the service's audit trail is not open yet")
-    return trail
-
-
 def _audit(request: Request, principal: Principal, staff_id: str, action: str) -> Any:
-    """Puts ``action`` on the trail, in the unit of work of ``work``."""
-    trail = _trail(request)
-    entry = Access(
-        tenant_id=principal.tenant_id,
-        actor=principal.subject,
-        roles=tuple(sorted(principal.roles)),
-        access=AccessKind.CHANGE,
-        item_kind="staff_mfa",
-        item_id=staff_id,
-        action=action,
-        source_address=request.client.host if request.client else None,
-    )
+    """Puts ``action`` on the trail, in the unit of work it is given."""
+    trail = audit_trail(request)
+    entry = access_of(request, principal, AccessKind.CHANGE, "staff_mfa", staff_id, action)
     return lambda work: trail.record(work, entry)
 
 

@@ -109,7 +109,7 @@ async def sign_in(request: Request, web: Web) -> Response:
     # the second factor, asked of booking (which keeps it); booking down: no sign-in
     status = await web.services.booking.mfa_status(token)
     if not (status["enrolled"] or status["required"]):
-        return _signed_in(web, token, next_path)
+        return _signed_in(request, web, token, next_path)
     step = "code" if status["enrolled"] else "enrol"
     response = RedirectResponse(f"/console/sign-in/{step}?next={quote(next_path, safe='/')}", 303)
     response.set_cookie(
@@ -124,14 +124,11 @@ async def sign_in(request: Request, web: Web) -> Response:
     return response
 
 
-def _signed_in(web: Context, token: str, next_path: str) -> Response:
+def _signed_in(request: Request, web: Context, token: str, next_path: str) -> Response:
     response = RedirectResponse(next_path, 303)
     response.set_cookie(
         COOKIE,
-        Sessions(
-            web.settings.web_session_secret.get_secret_value(),
-            web.settings.web_session_hours * 3600,
-        ).cookie_for(token),
+        _sessions(request).cookie_for(token),
         max_age=web.settings.web_session_hours * 3600,
         httponly=True,
         samesite="lax",
@@ -177,7 +174,7 @@ async def code(request: Request, web: Web) -> Response:
     """The code from the staff member's app, or one of their recovery codes."""
     _, next_path, token, answer = await _sent_code(request, web, confirming=False)
     if answer.status_code == 204:
-        return _signed_in(web, token, next_path)
+        return _signed_in(request, web, token, next_path)
     if answer.status_code == 409:  # reset by an owner meanwhile: start again
         raise SignInRequired(next_path)
     problem, status = _refusal(answer)
@@ -209,7 +206,7 @@ async def enrol_page(request: Request, web: Web, next: str = "/console/today") -
 async def confirm_enrolment(request: Request, web: Web) -> Response:
     form, next_path, token, answer = await _sent_code(request, web, confirming=True)
     if answer.status_code == 204:
-        return _signed_in(web, token, next_path)
+        return _signed_in(request, web, token, next_path)
     problem, status = _refusal(answer)
     if status == 403:  # the same page again (the secret the app has now), with the problem
         shown = {
