@@ -83,6 +83,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -354,8 +355,20 @@ def shown(outcome: Message) -> str:
     return outcome.event_type
 
 
-async def settle(bootstrap: str, asked: list[str], timeout: float) -> list[Message]:
+async def settle(
+    bootstrap: str,
+    asked: list[str],
+    timeout: float,
+    lost_with_broker: Collection[str] = (),
+    stalled_after: float = 20,
+) -> list[Message]:
+    """The booking events once every request in ``asked`` has its outcome, or at
+    ``timeout``. Requests sent before the broker died may have died with it (sent, not
+    yet read): once only those are missing and no outcome has come for
+    ``stalled_after`` seconds, waiting longer cannot help — the caller sends them again."""
     deadline = time.monotonic() + timeout
+    maybe_lost = set(lost_with_broker)
+    answered_count, progress_at = -1, time.monotonic()
     while True:
         try:
             events = await read_all(bootstrap, BOOKING_EVENTS, quiet_seconds=2)
@@ -364,8 +377,15 @@ async def settle(bootstrap: str, asked: list[str], timeout: float) -> list[Messa
             continue
         answered = final_outcomes(events)
         missing = [r for r in asked if not answered.get(r)]
-        if not missing or time.monotonic() > deadline:
-            say(f"settled: {len(asked) - len(missing)} of {len(asked)} requests answered")
+        if len(asked) - len(missing) != answered_count:
+            answered_count, progress_at = len(asked) - len(missing), time.monotonic()
+        stalled = (
+            missing
+            and maybe_lost.issuperset(missing)
+            and time.monotonic() - progress_at > stalled_after
+        )
+        if not missing or stalled or time.monotonic() > deadline:
+            say(f"settled: {answered_count} of {len(asked)} requests answered")
             return events
         await asyncio.sleep(3)
 
@@ -475,15 +495,16 @@ async def _chaos(
         load.requests.extend(class_load.requests)
         say(f"load over after {(datetime.now(UTC) - began).total_seconds():.0f}s; settling")
         await all_ready(stack)
-        events = await settle(stack.bootstrap, load.requests, timeout=90)
-        answered = final_outcomes(events)
-        lost_with_broker = [
+        sent_before_broker_died = {
             r
             for r in load.messages
-            if not answered.get(r)
-            and killer.broker_killed_at is not None
-            and load.sent_at[r] < killer.broker_killed_at
-        ]
+            if killer.broker_killed_at is not None and load.sent_at[r] < killer.broker_killed_at
+        }
+        events = await settle(
+            stack.bootstrap, load.requests, timeout=90, lost_with_broker=sent_before_broker_died
+        )
+        answered = final_outcomes(events)
+        lost_with_broker = [r for r in sent_before_broker_died if not answered.get(r)]
         if lost_with_broker:  # on the old broker, not yet read when it died empty
             say(f"sending {len(lost_with_broker)} requests the restarted broker lost again")
             await load.send_again(stack.bootstrap, lost_with_broker)

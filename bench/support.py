@@ -26,9 +26,13 @@ from slotline.events.kafka import ensure_topics
 from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
 from slotline.events.local.stack import LocalStack
 
+_STARTED = time.monotonic()
+
 
 def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    """A progress line, with the seconds since the benchmark started: where a run
+    spends its time shows in the log."""
+    print(f"[bench +{time.monotonic() - _STARTED:.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 _printed: set[str] = set()
