@@ -3,6 +3,7 @@ PostgreSQL, real HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,8 @@ from hypothesis_jsonschema import from_schema
 
 from slotline.availability.demo import Clinic
 from slotline.availability.domain.hold import HoldStatus
-from slotline.booking.domain.booking import BookingStatus
+from slotline.booking.domain.booking import Booking, BookingStatus
+from slotline.booking.live.watch import BookingWatch
 from slotline.events.contract.availability_commands import PlaceHold
 from slotline.events.contract.booking import (
     BookingConfirmed,
@@ -60,6 +62,26 @@ class TestBookingOverHttp:
             f"/v1/bookings/{card['booking_id']}", headers=bearer("staff", clinic.tenant_id)
         )
         assert staff_view.json()["saga_status"] == BookingStatus.CONFIRMED.value
+
+    async def test_the_watch_hands_each_waiter_the_booking_as_it_changes(
+        self, stack: Stack
+    ) -> None:
+        """A waiting request reads nothing itself: each change comes with the booking as
+        the watch loaded it (one query for all waiters of a wake-up)."""
+        watch = next(t for t in stack.booking.runtime.background if isinstance(t, BookingWatch))
+        clinic = await stack.clinic()
+        request_id = f"watched-{uuid4().hex[:8]}"
+        seen: list[BookingStatus] = []
+        with watch.watching(Booking.create_id(clinic.tenant_id, request_id)) as watched:
+            await stack.send(requested(clinic, future_start(hour=13), request_id))
+            while not seen or seen[-1] is not BookingStatus.CONFIRMED:
+                await asyncio.wait_for(watched.changed.wait(), 30)
+                booking = watched.news()
+                assert booking is not None, "woken without the booking"
+                assert booking.request_id == request_id
+                seen.append(booking.status)
+                assert not watched.changed.is_set()  # news() takes it: the next is newer
+        assert seen[0] is not BookingStatus.CONFIRMED, seen  # it saw the saga under way
 
 
 def requested(clinic: Clinic, start: datetime, request_id: str, **extra: Any) -> BookingRequested:

@@ -361,11 +361,11 @@ def current_application(request: Request) -> ServiceApplication:
     return application  # type: ignore[no-any-return]
 
 
-def application_dependency(kind: type[App]) -> Callable[[Request], App]:
+def application_dependency(kind: type[App]) -> Callable[[Request], Awaitable[App]]:
     """A FastAPI dependency giving a service's routes its own application type: the one
     check that the routes were mounted on the service they were written for."""
 
-    def dependency(request: Request) -> App:
+    async def dependency(request: Request) -> App:  # no I/O: on the loop, no thread hop
         application = current_application(request)
         if not isinstance(application, kind):
             raise TypeError(f"these routes need {kind.__name__}, not {type(application).__name__}")
@@ -375,7 +375,7 @@ def application_dependency(kind: type[App]) -> Callable[[Request], App]:
     return dependency
 
 
-def current_writer(request: Request) -> GroupCommit:
+async def current_writer(request: Request) -> GroupCommit:
     """FastAPI dependency: the service's group commit, for use cases of concurrent requests."""
     writer = request.app.state.runtime.writer
     if writer is None:

@@ -27,7 +27,7 @@ analytics = application_dependency(AnalyticsApplication)
 """The service's own application, for its routes."""
 
 
-def report_period(
+async def report_period(
     request: Request,
     start: Annotated[
         str | None,
@@ -48,7 +48,7 @@ def report_period(
     ] = None,
 ) -> Period:
     settings: AnalyticsSettings = request.app.state.runtime.spec.settings
-    app = analytics(request)
+    app = await analytics(request)
     now: datetime = app.clock()
     return requested_period(
         start,

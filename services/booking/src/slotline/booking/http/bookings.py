@@ -5,6 +5,7 @@ links to follow it."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 from uuid import UUID, uuid4
@@ -42,7 +43,7 @@ from slotline.booking.http.forms import (
     RescheduleForm,
 )
 from slotline.booking.http.throttle import throttle_public
-from slotline.booking.http.waiting import wait_for
+from slotline.booking.http.waiting import wait_for, wait_watched
 from slotline.booking.links import ManageLinks
 from slotline.booking.live import board
 from slotline.booking.live.watch import BookingWatch
@@ -55,6 +56,7 @@ from slotline.events.contract.common import Contact
 from slotline.events.group_commit import GroupCommit
 from slotline.events.rate_limits import rate_limited_responses
 from slotline.events.runtime import Writer
+from slotline.events.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["bookings"])
 
@@ -98,32 +100,61 @@ class Intake:
         self, tenant_id: str, form: BookingForm, idempotency_key: str | None, vouched: bool = False
     ) -> JSONResponse:
         app = self.app
-        missing = await anyio.to_thread.run_sync(
-            app.missing_payment, tenant_id, form.service_id, form.payment_token
-        )
-        if missing is not None:
-            _invalid("payment_token", missing)
         if form.phone and not form.phone.startswith("+"):
             terms = await anyio.to_thread.run_sync(app.catalog.service, tenant_id, form.service_id)
             region = country_of_zone(terms.time_zone) if terms else None
             region = region or self.settings.default_phone_region
             form = form.model_copy(update={"phone": _national(form.phone, region)})
         request = _as_message(tenant_id, form, idempotency_key)
-        booking = await self.writer.run(
-            lambda work: app.request_booking(request, work=work, vouched=vouched)
-        )
-        booking = await wait_for(
-            app,
-            self.watch,
-            tenant_id,
-            booking.id,
-            lambda b: b.settled,
-            self.settings.answer_wait_seconds,
-        )
+
+        def act(work: UnitOfWork) -> _Taken:
+            missing = app.missing_payment(tenant_id, form.service_id, form.payment_token)
+            if missing is not None:  # answered, with nothing written: the group goes on
+                return _Taken(None, None, missing)
+            booking = app.request_booking(request, work=work, vouched=vouched)
+            # once committed, the instance is the cache's, for the next work to change:
+            # a settled one (refused at once, or a repeat) is copied for the answer
+            return _Taken(booking.id, copy.deepcopy(booking) if booking.settled else None)
+
+        watched_id = Booking.create_id(tenant_id, request.request_id)
+        # watched before it is written: its first change may come before the commit returns
+        with self.watch.watching(watched_id) as watched:
+            taken = await self.writer.run(act)
+            if taken.missing_payment is not None:
+                _invalid("payment_token", taken.missing_payment)
+            assert taken.booking_id is not None
+            if taken.settled is not None:
+                booking = taken.settled
+            elif taken.booking_id == watched_id:
+                booking = await wait_watched(
+                    app, watched, tenant_id, watched_id, _settled, self.wait, undone=True
+                )
+            else:  # an Idempotency-Key's earlier booking: not the one watched
+                booking = await wait_for(
+                    app, self.watch, tenant_id, taken.booking_id, _settled, self.wait
+                )
         return _answer(booking, self.links)
 
+    @property
+    def wait(self) -> float:
+        return self.settings.answer_wait_seconds
 
-def request_intake(
+
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    """What the group commit answers a request: its booking, a copy of it if already
+    settled, or why a payment is missing (then nothing was written)."""
+
+    booking_id: UUID | None
+    settled: Booking | None
+    missing_payment: str | None = None
+
+
+def _settled(booking: Booking) -> bool:
+    return booking.settled
+
+
+async def request_intake(
     app: Bookings, writer: Writer, watch: Watch, settings: Settings, links: Links
 ) -> Intake:
     return Intake(app, writer, watch, settings, links)
@@ -296,7 +327,7 @@ class Moves:
         return JSONResponse(body, status_code=_MOVE_STATUS[reply.answer])
 
 
-def booking_moves(app: Bookings, watch: Watch, settings: Settings, links: Links) -> Moves:
+async def booking_moves(app: Bookings, watch: Watch, settings: Settings, links: Links) -> Moves:
     return Moves(app, watch, settings, links)
 
 

@@ -17,19 +17,27 @@ bookings = application_dependency(BookingApplication)
 """The service's own application, for its routes."""
 
 
-def settings(request: Request) -> BookingSettings:
+def settings_of(request: Request) -> BookingSettings:
     return cast(BookingSettings, request.app.state.runtime.spec.settings)
 
 
-def watch(request: Request) -> BookingWatch:
+# Dependencies that only look up the app's state are ``async def``: FastAPI runs a sync
+# one in a worker thread, and under a burst those hops queue for the thread limiter.
+
+
+async def settings(request: Request) -> BookingSettings:
+    return settings_of(request)
+
+
+async def watch(request: Request) -> BookingWatch:
     for task in request.app.state.runtime.background:
         if isinstance(task, BookingWatch):
             return task
     raise RuntimeError("the booking watch is not running")
 
 
-def links(request: Request) -> ManageLinks:
-    config = settings(request)
+async def links(request: Request) -> ManageLinks:
+    config = settings_of(request)
     return ManageLinks(config.manage_link_secret.get_secret_value(), config.public_base_url)
 
 

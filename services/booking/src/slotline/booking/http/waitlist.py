@@ -87,12 +87,12 @@ class LineEntry(BaseModel):
     staff_id: str | None
 
 
-def _links(request: Request) -> WaitlistLinks:
+async def _links(request: Request) -> WaitlistLinks:
     config = cast(BookingSettings, request.app.state.runtime.spec.settings)
     return WaitlistLinks(config.manage_link_secret.get_secret_value(), config.public_base_url)
 
 
-def _manage_links(request: Request) -> ManageLinks:
+async def _manage_links(request: Request) -> ManageLinks:
     config = cast(BookingSettings, request.app.state.runtime.spec.settings)
     return ManageLinks(config.manage_link_secret.get_secret_value(), config.public_base_url)
 

@@ -15,7 +15,7 @@ intake = application_dependency(CallIntakeApplication)
 """The service's own application, for its routes."""
 
 
-def settings(request: Request) -> CallIntakeSettings:
+async def settings(request: Request) -> CallIntakeSettings:
     configured = request.app.state.runtime.settings
     if not isinstance(configured, CallIntakeSettings):
         raise TypeError("the call-intake routes need call-intake settings")

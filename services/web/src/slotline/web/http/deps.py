@@ -25,7 +25,7 @@ class Context:
     throttle: Throttle
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
     found: Context = request.app.state.web
     return found
 
