@@ -254,6 +254,8 @@ LIMITS_OUT_OF_THE_WAY = {
     "SLOTLINE_WEBHOOK_RATE_LIMIT": "1000000/minute",
     "SLOTLINE_TEXT_BACK_LIMIT_PER_NUMBER": "1000000/hour",
     "SLOTLINE_TEXT_BACK_LIMIT_PER_TENANT": "1000000/hour",
+    "SLOTLINE_TEXT_LIMIT_PER_NUMBER": "1000000/hour",
+    "SLOTLINE_TEXT_LIMIT_PER_TENANT": "1000000/hour",
 }
 """Rate limits and the SMS-pumping guard out of the way: one machine plays every client."""
 

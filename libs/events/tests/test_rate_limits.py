@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
+from pydantic import ValidationError
 
 from slotline.events.rate_limits import PostgresStorage, RateLimit, limited
 from slotline.events.settings import ServiceSettings
@@ -107,3 +108,9 @@ class TestTheClientAddress:
             "/v1/webhooks/demo", headers={"X-Forwarded-For": "8.8.8.8, 1.1.1.1"}
         )
         assert (first.status_code, other.status_code, forged.status_code) == (200, 200, 429)
+
+
+def test_a_limit_setting_that_does_not_parse_stops_the_service_at_start() -> None:
+    with pytest.raises(ValidationError, match="webhook_rate_limit"):
+        ServiceSettings(webhook_rate_limit="lots")
+    assert ServiceSettings(webhook_rate_limit="5/day").webhook_rate_limit == "5/day"

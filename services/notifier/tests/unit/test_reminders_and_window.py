@@ -7,7 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slotline.notifier.domain.outgoing import BULK, PROMPT, Defer, QueuedMessage, Send, Skip, decide
+from slotline.notifier.domain.outgoing import (
+    BULK,
+    PROMPT,
+    Defer,
+    QueuedMessage,
+    Send,
+    Skip,
+    decide,
+    without_texts,
+)
 from slotline.notifier.domain.reminders import ReminderKind, parse_kinds, plan
 from slotline.notifier.domain.sending_window import SendingWindow, recipient_zone, zone_of_number
 
@@ -119,6 +128,15 @@ class TestDecidingAboutADueMessage:
             message(), now, SendingWindow(), ATHENS, lambda channel, _: channel == "email"
         )
         assert decision == Send(("email",), (("sms", "recipient opted out"),))
+
+    def test_over_the_text_limit_the_email_goes_alone_or_nothing_goes(self) -> None:
+        refused = (("whatsapp", "opted out"),)
+        assert without_texts(Send(("sms", "email"), refused), "guard") == Send(
+            ("email",), (("whatsapp", "opted out"), ("sms", "guard"))
+        )
+        assert without_texts(Send(("sms", "whatsapp")), "guard") == Skip(
+            "text_limit", (("sms", "guard"), ("whatsapp", "guard"))
+        )
 
     def test_with_nothing_consented_it_is_skipped(self) -> None:
         now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

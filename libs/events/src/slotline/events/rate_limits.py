@@ -34,6 +34,7 @@ __all__ = [
     "client_address",
     "limited",
     "rate_limited_responses",
+    "storage_of",
     "webhooks_limited",
 ]
 
@@ -256,6 +257,11 @@ class RateLimit:
         self.name = name
         self.limiter = SlidingWindowCounterRateLimiter(storage)
 
+    @staticmethod
+    def validate(limit: str) -> None:
+        """Raise ValueError unless ``limit`` is in ``limits`` syntax (``10/day``)."""
+        parse(limit)
+
     def hit(self, *identifiers: str, cost: int = 1) -> int | None:
         """None when this hit (of ``cost`` requests) is allowed, else the seconds to wait."""
         if self.limiter.hit(self.item, self.name, *identifiers, cost=cost):
@@ -333,14 +339,19 @@ def limits_storage(request: Request, runtime: Any) -> PostgresStorage:
         application = runtime.application
         if application is None:
             raise RuntimeError("the service's store is not open yet")
-        recorder = application.sql_recorder
-        storage = PostgresStorage(
-            lambda: recorder.transaction(commit=True),
-            application.schema,
-            statement=recorder.datastore.cursor,
-        )
-        request.app.state.rate_limit_storage = storage
+        storage = request.app.state.rate_limit_storage = storage_of(application)
     return storage
+
+
+def storage_of(application: Any) -> PostgresStorage:
+    """A storage over a service application's database and schema: each hit a single
+    autocommitted statement once the table is there."""
+    recorder = application.sql_recorder
+    return PostgresStorage(
+        lambda: recorder.transaction(commit=True),
+        application.schema,
+        statement=recorder.datastore.cursor,
+    )
 
 
 def rate_limited_responses() -> dict[int | str, dict[str, Any]]:

@@ -12,6 +12,7 @@ from pydantic import Field, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from slotline.events.kafka_security import KafkaSecurity
+from slotline.events.limit_text import RateLimitText
 
 
 class ServiceSettings(BaseSettings):
@@ -113,7 +114,7 @@ class ServiceSettings(BaseSettings):
         description="Proxies in front of the service that append to X-Forwarded-For; the "
         "client address of rate limits is the entry the outermost appended (0: the peer).",
     )
-    webhook_rate_limit: str = Field(
+    webhook_rate_limit: RateLimitText = Field(
         default="1200/minute",
         description="Provider webhooks per client address, every replica together (limits "
         "syntax); generous: webhooks are signed, this is against floods.",

@@ -2,6 +2,7 @@
 
 from pydantic import Field, PositiveFloat, PositiveInt, SecretStr
 
+from slotline.events.limit_text import RateLimitText
 from slotline.events.settings import ServiceSettings
 
 DEV_MANAGE_SECRET = "slotline-dev-manage-links-change-me-in-production"  # noqa: S105
@@ -28,12 +29,12 @@ class BookingSettings(ServiceSettings):
     manage_link_secret: SecretStr = Field(
         default=SecretStr(DEV_MANAGE_SECRET), description="Key that signs manage links."
     )
-    public_rate_limit: str = Field(
+    public_rate_limit: RateLimitText = Field(
         default="30/minute",
         description="Booking requests per client address on the public endpoint, every "
         "replica together (limits syntax).",
     )
-    manage_rate_limit: str = Field(
+    manage_rate_limit: RateLimitText = Field(
         default="600/minute",
         description="Requests per client address on manage links, every replica together "
         "(limits syntax; the web service's pages pass through it from its own address).",

@@ -196,7 +196,7 @@ class CallHandling(IntakeBase):
         }
         decision = decide_text_back(context, now)
         if not isinstance(decision, Skip) and self.text_back_limits is not None:
-            refused = self.text_back_limits.refusal(
+            refused = self.text_back_limits.refusal_in(
                 work, self.schema, call.tenant_id, call.from_phone
             )
             decision = Skip(refused) if refused is not None else decision

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import Field, PositiveInt, SecretStr
 
 from slotline.call_intake.intake_base import IntakePolicy
+from slotline.events.limit_text import RateLimitText
 from slotline.events.settings import ServiceSettings
 
 
@@ -62,12 +63,12 @@ class CallIntakeSettings(ServiceSettings):
         default_factory=list,
         description="Numbers the local line-type lookup reports as landlines.",
     )
-    text_back_limit_per_number: str = Field(
+    text_back_limit_per_number: RateLimitText = Field(
         default="3/hour",
         description="SMS-pumping guard: text-backs to one number of one tenant, every replica "
         "together (limits syntax; the per-caller window comes first).",
     )
-    text_back_limit_per_tenant: str = Field(
+    text_back_limit_per_tenant: RateLimitText = Field(
         default="200/hour",
         description="SMS-pumping guard: text-backs of one tenant, every replica together.",
     )

@@ -29,8 +29,20 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from slotline.events.logs import get_logger
+from slotline.events.rate_limits import storage_of
+from slotline.events.text_limits import TextLimits
 from slotline.notifier.application import NotifierApplication
-from slotline.notifier.domain.outgoing import BULK, PROMPT, Defer, QueuedMessage, Skip, decide
+from slotline.notifier.domain.outgoing import (
+    BULK,
+    PROMPT,
+    TEXT_CHANNELS,
+    Defer,
+    QueuedMessage,
+    Send,
+    Skip,
+    decide,
+    without_texts,
+)
 from slotline.notifier.domain.sending_window import recipient_zone
 from slotline.notifier.outcomes import Outcomes, Result, SendingContext
 from slotline.notifier.sending import Delivery
@@ -70,8 +82,11 @@ class Dispatcher:
         concurrency: int = 200,
         prompt_concurrency: int = 50,
         interrupted_after_seconds: float = 300.0,
+        text_limits: TextLimits | None = None,
     ) -> None:
         self.app = app
+        self.text_limits = text_limits
+        self._limit_storage = storage_of(app) if text_limits is not None else None
         self.outcomes = Outcomes(app)
         self.delivery = delivery
         self.interval_seconds = interval_seconds
@@ -199,8 +214,27 @@ class Dispatcher:
             return Result(message, deferred_until=decision.until)
         if isinstance(decision, Skip):
             return Result(message, refused=decision.refused, skipped=decision.reason)
+        decision = await self._within_text_limits(message, decision)
+        if isinstance(decision, Skip):
+            return Result(message, refused=decision.refused, skipped=decision.reason)
         async with lane.slots:
             return await self.delivery.deliver(message, decision, context, now)
+
+    async def _within_text_limits(self, message: QueuedMessage, decision: Send) -> Send | Skip:
+        """Counts a message that may go by text against the SMS-pumping guard, just
+        before sending (a deferred one counts when it is sent, not each time it waits)."""
+        limits, storage = self.text_limits, self._limit_storage
+        if limits is None or storage is None or message.consent_exempt or not message.to_phone:
+            return decision
+        if not TEXT_CHANNELS.intersection(decision.channels):
+            return decision
+        refused = await anyio.to_thread.run_sync(
+            limits.refusal, storage, message.tenant_id, message.to_phone
+        )
+        if refused is None:
+            return decision
+        why = f"SMS-pumping guard: more than {limits.limit_of(refused)} ({refused})"
+        return without_texts(decision, why)
 
     async def _record(self, results: Sequence[Result], now: datetime) -> None:
         """Record until it succeeds: the messages are sent, their outcome must not be lost."""

@@ -7,6 +7,7 @@ from typing import Self
 
 from pydantic import Field, PositiveInt, SecretStr, model_validator
 
+from slotline.events.limit_text import RateLimitText
 from slotline.events.settings import ServiceSettings
 
 
@@ -76,6 +77,16 @@ class NotifierSettings(ServiceSettings):
     dispatch_batch_size: PositiveInt = Field(
         default=500, description="Messages a lane claims at once (one query)."
     )
+    text_limit_per_number: RateLimitText = Field(
+        default="12/day",
+        description="SMS-pumping guard: texts (SMS or WhatsApp: confirmations, reminders, "
+        "notices) to one number of one tenant, every replica together (limits syntax). "
+        "Over it a message goes by e-mail if it has one, else is withheld with the reason.",
+    )
+    text_limit_per_tenant: RateLimitText = Field(
+        default="3000/hour",
+        description="SMS-pumping guard: texts of one tenant, every replica together.",
+    )
     interrupted_after_seconds: float = Field(
         default=300.0,
         gt=0,
@@ -99,7 +110,7 @@ class NotifierSettings(ServiceSettings):
     feed_token_days: PositiveInt = Field(
         default=365, description="A feed URL works this many days after it was given out."
     )
-    feed_rate_limit: str = Field(
+    feed_rate_limit: RateLimitText = Field(
         default="120/minute",
         description="Calendar feed requests per client address and tenant, every replica "
         "together (limits syntax).",

@@ -12,6 +12,7 @@ from slotline.events.clock import utc_now
 from slotline.events.outbound import AddressGuard, UnsafeUrl
 from slotline.events.runtime import BackgroundTask, ServiceSpec
 from slotline.events.sealing import SecretBox
+from slotline.events.text_limits import TextLimits
 from slotline.notifier.application import (
     Invalid,
     NotifierApplication,
@@ -97,6 +98,9 @@ def service_spec(
     settings = settings or NotifierSettings()
     config = config_of(settings)
     channels = channels or build_channels(settings)
+    text_limits = TextLimits(
+        settings.text_limit_per_number, settings.text_limit_per_tenant, name="texts"
+    )
 
     def background(application: NotifierApplication) -> Sequence[BackgroundTask]:
         delivery = Delivery(
@@ -114,6 +118,7 @@ def service_spec(
             concurrency=settings.send_concurrency,
             prompt_concurrency=settings.prompt_send_concurrency,
             interrupted_after_seconds=settings.interrupted_after_seconds,
+            text_limits=text_limits,
         )
         webhook_sender = WebhookDispatcher(
             application,
@@ -157,6 +162,7 @@ def service_spec(
         subscriptions=subscriptions,
         routers=routers,
         title="Slotline notifier",
+        metrics=lambda _, registry: text_limits.attach(registry),
         background=background,
         error_statuses={
             Invalid: 422,

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from slotline.events.limit_text import RateLimitText
 from slotline.events.production import PRODUCTION
 
 DEV_SESSION_SECRET = "slotline-web-dev-session-secret-change-me"  # noqa: S105
@@ -72,7 +73,7 @@ class WebSettings(BaseSettings):
         description="Stripe publishable key: the payment step mounts Stripe's Payment Element "
         "(Stripe.js from js.stripe.com); unset: the simulated gateway's form.",
     )
-    web_booking_rate_limit: str = Field(
+    web_booking_rate_limit: RateLimitText = Field(
         default="20/minute", description="Booking submissions per client address (limits syntax)."
     )
     web_trust_forwarded_for: bool = Field(

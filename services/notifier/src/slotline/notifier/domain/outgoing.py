@@ -106,3 +106,11 @@ def decide(
                 return Skip("too_late")
             return Defer(allowed_at)
     return Send(tuple(channels), tuple(refused))
+
+
+def without_texts(decision: Send, reason: str) -> Send | Skip:
+    """``decision`` with its text channels refused for ``reason`` (the SMS-pumping
+    guard): the e-mail goes on alone, or the message is skipped."""
+    kept = tuple(c for c in decision.channels if c not in TEXT_CHANNELS)
+    refused = decision.refused + tuple((c, reason) for c in decision.channels if c in TEXT_CHANNELS)
+    return Send(kept, refused) if kept else Skip("text_limit", refused)
