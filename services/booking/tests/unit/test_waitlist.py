@@ -200,3 +200,27 @@ class TestWhatTheLiveViewShows:
         line.lost(booking_id)
         line.shown_free([TEN], NOW + timedelta(minutes=2))
         assert line.matches() == []
+
+    @pytest.mark.parametrize("view_first", [True, False])
+    def test_a_cancelled_bookings_start_keeps_its_cause_whichever_message_comes_first(
+        self, view_first: bool
+    ) -> None:
+        """Availability's answer to a cancellation and its live view race each other:
+        the start is freed ``cancelled``, from the cancellation, either way."""
+        line, _ = line_with((TEN, TEN))
+        cancelled_at = NOW + timedelta(minutes=1)
+        line.giving_back(TEN, cancelled_at, FreedBy.CANCELLED, "b-1")
+        view, answer = NOW + timedelta(minutes=2), NOW + timedelta(minutes=3)
+        if view_first:
+            line.shown_free([TEN], view)
+            line.freed(TEN, answer, FreedBy.CANCELLED, "b-1")
+        else:
+            line.freed(TEN, answer, FreedBy.CANCELLED, "b-1")
+            line.shown_free([TEN], view)
+        freeing = line.freeings[TEN.isoformat()]
+        assert freeing == {
+            "at": cancelled_at.isoformat(),
+            "by": FreedBy.CANCELLED.value,
+            "booking_id": "b-1",
+        }
+        assert [m.start for m in line.matches()] == [TEN]

@@ -26,6 +26,7 @@ from slotline.booking.domain.customer import Customer
 from slotline.booking.domain.policy import Policy, PolicyTier
 from slotline.booking.domain.reference import Claim, new_reference, normalise_reference
 from slotline.booking.domain.request import Intake
+from slotline.booking.domain.waitlist_values import FreedBy
 from slotline.booking.live import board
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.recorder import SlotlineRecorder
@@ -262,9 +263,15 @@ class BookingApplication(ServiceApplication):
         request_id: str | None = None,
         work: UnitOfWork | None = None,
     ) -> Booking:
-        return self._change(
-            tenant_id, booking_id, lambda b: b.cancel(by, self.clock(), reason, request_id), work
-        )
+
+        def cancel(work: UnitOfWork) -> Booking:
+            booking = self.booking(tenant_id, booking_id)
+            now = self.clock()
+            booking.cancel(by, now, reason, request_id)
+            self.waitlist.giving_back(booking, now, FreedBy.CANCELLED, work)
+            return booking
+
+        return self.in_work(work, cancel)
 
     def reschedule(
         self,

@@ -173,6 +173,15 @@ class Waitlist:
         line.freed(start, at, by, str(booking.id))
         self._offer_free_slots(line, work)
 
+    def giving_back(self, booking: Booking, at: datetime, by: FreedBy, work: UnitOfWork) -> None:
+        """``booking`` gives its start back (cancelled): its line, if anyone waits, keeps
+        the cause until availability says the start is free."""
+        if not booking.resource_ids:
+            return
+        line = work.get(WaitlistLine, self.line_id_of(booking, booking.slot_start))
+        if line is not None:
+            line.giving_back(booking.slot_start, at, by, str(booking.id))
+
     def slots_shown(self, view: SlotsChanged, work: UnitOfWork) -> None:
         """Availability's live view of one service's day changed (``SlotsChanged``): a
         start it shows bookable that someone on that day's line waits for is offered —

@@ -15,9 +15,11 @@ remembers which starts were freed (``free``), since when and by what (time-to-fi
 start leaves it when claimed, or when its hold is refused or still held by a passed
 offer — then it is ``passing``: when that hold is given back, the start is free again
 as part of the same freeing (time-to-fill counts from the first, not from the pass).
+A start a cancelled booking is giving back is ``passing`` too, until availability says
+it is free, so its cause is kept whichever of availability's messages comes first.
 
 Why this file is longer than 400 lines: like ``booking.py`` it is one event-sourced
-aggregate, whose 9 stored events live in the class beside the method that records
+aggregate, whose 10 stored events live in the class beside the method that records
 each; its values are in :mod:`.waitlist_values`.
 """
 
@@ -189,6 +191,15 @@ class WaitlistLine(Aggregate):
         else:
             self._freed(text, at.isoformat(), by.value if by else None, booking_id)
 
+    def giving_back(self, start: datetime, at: datetime, by: FreedBy, booking_id: str) -> None:
+        """``booking_id`` is giving ``start`` back (cancelled, ``by``) and availability
+        has not said so yet. Its answer and its live view showing the start bookable race
+        each other; whichever comes first frees the start with this cause and time (a
+        view coming first would otherwise say ``opened``, and lose the cause)."""
+        text = start.isoformat()
+        if text not in self.free and text not in self.passing:
+            self._giving_back(text, at.isoformat(), by.value, booking_id)
+
     def shown_free(self, starts: Iterable[datetime], at: datetime) -> None:
         """The live view, as computed at ``at``, shows these starts bookable — a new
         schedule or resource, a calendar block gone, or any change of the day: each one
@@ -303,6 +314,18 @@ class WaitlistLine(Aggregate):
         self.free = {**self.free, start: at}
         self.freeings = {**self.freeings, start: {"at": at, "by": by, "booking_id": booking_id}}
         self.passing = {k: v for k, v in self.passing.items() if k != start}
+
+    class GivingBack(Aggregate.Event):
+        """A booking of the line's day is giving its start back (see ``giving_back``)."""
+
+        start: str
+        at: str
+        by: str
+        booking_id: str
+
+    @event(GivingBack)
+    def _giving_back(self, start: str, at: str, by: str, booking_id: str) -> None:
+        self.passing = {**self.passing, start: {"at": at, "by": by, "booking_id": booking_id}}
 
     class Offered(Aggregate.Event):
         """A booking was made to hold the start for the entry (the hold is asked)."""
