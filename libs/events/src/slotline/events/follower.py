@@ -5,6 +5,11 @@ connection); the others stand by and take over when the leader's connection dies
 The leader reads the log in batches after its recorded position, is woken by the
 store's NOTIFY on each commit (a poll backs that up), and hands each batch to
 :meth:`LogFollower.handle`, which must record the new position durably.
+
+A read model that is not on a request's path may be *paced*: after a batch it rests
+``pace_seconds`` before reading the next, so under load one batch carries what a
+hundred wake-ups would have (a day's slots recomputed once for many holds), while an
+event after a quiet spell is still handled at once.
 """
 
 from __future__ import annotations
@@ -37,12 +42,14 @@ class LogFollower(ABC):
         name: str,
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,
+        pace_seconds: float = 0.0,
     ) -> None:
         self.app = app
         self.database_url = database_url
         self.name = name
         self.batch_size = batch_size
         self.idle_poll_seconds = idle_poll_seconds
+        self.pace_seconds = pace_seconds
         self.position: int | None = None
         self.state = "stopped"
         self._stopping = asyncio.Event()
@@ -91,6 +98,8 @@ class LogFollower(ABC):
                     if listening.done():
                         listening.result()  # a dead LISTEN connection: fail, be restarted
                     handled = await self.follow_once()
+                    if handled and self.pace_seconds:
+                        await self._rest(self.pace_seconds)
                     if handled < self.batch_size:
                         await self._wait_for_news()
             finally:
@@ -131,6 +140,11 @@ class LogFollower(ABC):
         return self.app.process_recorder.select_notifications(
             start=self.position or 0, limit=self.batch_size, inclusive_of_start=False
         )
+
+    async def _rest(self, seconds: float) -> None:
+        """Let more events gather before the next batch (a stop ends the rest)."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _wait_for_news(self) -> None:
         """Sleep until the store NOTIFYs a commit, the follower stops, or the poll interval."""

@@ -35,6 +35,7 @@ class Projection(LogFollower):
         name: str | None = None,
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,
+        pace_seconds: float = 0.0,
     ) -> None:
         super().__init__(
             app,
@@ -42,6 +43,7 @@ class Projection(LogFollower):
             name=name or self.projection_name,
             batch_size=batch_size,
             idle_poll_seconds=idle_poll_seconds,
+            pace_seconds=pace_seconds,
         )
         self.schema = app.schema
         self._tables_ready = False

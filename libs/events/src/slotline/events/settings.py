@@ -146,6 +146,14 @@ class ServiceSettings(BaseSettings):
     relay_idle_poll_seconds: float = Field(
         default=1.0, gt=0, description="Relay re-check interval when no NOTIFY arrives."
     )
+    view_pace_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        le=5,
+        description="Rest after each batch of a read model off the request path (slot view,"
+        " booking board, call board): under load one batch does what many wake-ups would; an"
+        " event after a quiet spell is still projected at once. 0: no rest.",
+    )
     inbox_max_attempts: PositiveInt = Field(
         default=5, description="Handler attempts before a message goes to the DLQ."
     )

@@ -95,6 +95,7 @@ def service_spec(
             database_url=settings.database_url,
             batch_size=settings.projection_batch_size,
             idle_poll_seconds=settings.relay_idle_poll_seconds,
+            pace_seconds=settings.view_pace_seconds,
             limited_threshold=settings.limited_threshold,
             horizon_roll_seconds=settings.horizon_roll_seconds,
             publisher=SlotsPublisher(

@@ -54,6 +54,7 @@ class SlotProjection(Projection):
         database_url: str,
         batch_size: int = 1000,
         idle_poll_seconds: float = 1.0,
+        pace_seconds: float = 0.0,
         limited_threshold: int = 2,
         horizon_roll_seconds: float = 900.0,
         clock: Callable[[], datetime] | None = None,
@@ -65,6 +66,7 @@ class SlotProjection(Projection):
             name=PROJECTION_NAME,
             batch_size=batch_size,
             idle_poll_seconds=idle_poll_seconds,
+            pace_seconds=pace_seconds,
         )
         self.availability = app
         self.limited_threshold = limited_threshold
