@@ -273,14 +273,14 @@ class TestAgainstCommitted:
         current[REQUESTED] = json.dumps(schema)
         assert check_against_committed(tmp_path, current) == []
 
-    def test_a_v2_beside_the_committed_v1_is_fine(
+    def test_a_new_version_beside_the_committed_ones_is_fine(
         self, tmp_path: Path, current: dict[str, str]
     ) -> None:
         write_schemas(tmp_path)
-        v2 = json.loads(current[REQUESTED])
-        del v2["properties"]["notes"]
-        v2["properties"]["schema_version"]["const"] = 2
-        current["booking.requests.v1/BookingRequested.v2.json"] = json.dumps(v2)
+        v3 = json.loads(current[REQUESTED])
+        del v3["properties"]["notes"]
+        v3["properties"]["schema_version"]["const"] = 3
+        current["booking.requests.v1/BookingRequested.v3.json"] = json.dumps(v3)
         assert check_against_committed(tmp_path, current) == []
 
     def test_the_code_is_compatible_with_the_committed_schemas(

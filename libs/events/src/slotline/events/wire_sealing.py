@@ -11,9 +11,9 @@ record (``Message`` validation), so their handlers see plain values; a reader wi
 the key sees only the sealed text. A sealed value that does not open is refused like any
 invalid field (a dead letter with the reason, never the value).
 
-Topics outside writers write (``booking.requests.v1``) carry what the sender typed, in
-clear: channel adapters hold no platform key. Their ACLs let only booking and analytics
-read them.
+Topics outside writers write (``booking.requests.v1``) are sealed another way: channel
+adapters hold no platform key, so they seal a request's contact and notes to the
+tenant's public request key (:mod:`slotline.events.request_sealing`).
 """
 
 from __future__ import annotations
@@ -54,15 +54,16 @@ class _WireKeys:
     def __init__(self) -> None:
         self._master: bytes | None = None
         self._boxes: dict[str, SecretBox] = {}
-        self._pseudonym_keys: dict[str, bytes] = {}
+        self._derived: dict[str, bytes] = {}
 
     def configure(self, master_key: bytes) -> None:
         """Use this master key (the service's ``SLOTLINE_PRIVACY_MASTER_KEY``)."""
         self._master = master_key
         self._boxes.clear()
-        self._pseudonym_keys.clear()
+        self._derived.clear()
 
-    def _derive(self, info: str) -> bytes:
+    def derive(self, info: str) -> bytes:
+        """32 bytes for one purpose (``info``), derived from the master key (HKDF)."""
         if self._master is None:
             from slotline.events.store import privacy_master_key
 
@@ -73,16 +74,19 @@ class _WireKeys:
     def box(self, tenant_id: str) -> SecretBox:
         found = self._boxes.get(tenant_id)
         if found is None:
-            key = base64.b64encode(self._derive(f"slotline wire key:{tenant_id}")).decode()
+            key = base64.b64encode(self.derive(f"slotline wire key:{tenant_id}")).decode()
             found = self._boxes[tenant_id] = SecretBox(key, "personal field")
         return found
 
-    def pseudonym_key(self, tenant_id: str) -> bytes:
-        found = self._pseudonym_keys.get(tenant_id)
+    def derived(self, info: str) -> bytes:
+        """:meth:`derive`, once per purpose (kept until the master key changes)."""
+        found = self._derived.get(info)
         if found is None:
-            found = self._derive(f"slotline pseudonym key:{tenant_id}")
-            self._pseudonym_keys[tenant_id] = found
+            found = self._derived[info] = self.derive(info)
         return found
+
+    def pseudonym_key(self, tenant_id: str) -> bytes:
+        return self.derived(f"slotline pseudonym key:{tenant_id}")
 
 
 wire_keys = _WireKeys()
@@ -148,12 +152,34 @@ def open_record(body: dict[str, Any]) -> dict[str, Any]:
     from slotline.events.contract.registry import MESSAGES
 
     kind = MESSAGES.get((str(body.get("event_type")), _version(body.get("schema_version"))))
-    if kind is None or not kind.PERSONAL:
+    if kind is None:
+        return body
+    sealable: tuple[str, ...] = getattr(kind, "SEALABLE", ())
+    if sealable:  # sealed by its sender for booking (booking.requests.v1)
+        return _opened_for_booking(body, kind.EVENT_TYPE, sealable)
+    if not kind.PERSONAL:
         return body
     try:
         return open_fields(body, kind.EVENT_TYPE, kind.PERSONAL)
     except SealedValueRefused:
         return body
+
+
+def _opened_for_booking(
+    body: dict[str, Any], event_type: str, fields: tuple[str, ...]
+) -> dict[str, Any]:
+    from slotline.events import request_sealing
+
+    opened = dict(body)
+    for field in fields:
+        value = opened.get(field)
+        if isinstance(value, str) and request_sealing.is_sealed_for_booking(value):
+            try:
+                tenant = str(body.get("tenant_id"))
+                opened[field] = request_sealing.open_for_booking(tenant, event_type, field, value)
+            except request_sealing.SealedForBookingRefused:
+                pass
+    return opened
 
 
 def _version(value: Any) -> int:

@@ -3,6 +3,7 @@
 from pydantic import Field, PositiveFloat, PositiveInt, SecretStr
 
 from slotline.events.limit_text import RateLimitText
+from slotline.events.production import PRODUCTION
 from slotline.events.settings import ServiceSettings
 
 DEV_MANAGE_SECRET = "slotline-dev-manage-links-change-me-in-production"  # noqa: S105
@@ -18,6 +19,12 @@ class BookingSettings(ServiceSettings):
     )
     pay_within_seconds: PositiveFloat = Field(
         default=480.0, description="A saga whose payment is not authorised by then expires."
+    )
+    requests_in_clear: bool | None = Field(
+        default=None,
+        description="Accept a request's contact and notes in clear on booking.requests.v1 "
+        "(unset: yes, except in production, where they must come sealed to the tenant's "
+        "request key and a clear one is refused, reason not_sealed).",
     )
     answer_wait_seconds: float = Field(
         default=3.0, ge=0, le=30, description="How long POST /bookings waits for the outcome."
@@ -67,3 +74,10 @@ class BookingSettings(ServiceSettings):
     board_batch_size: PositiveInt = Field(
         default=500, description="Events the booking view applies per transaction."
     )
+
+    @property
+    def clear_requests_accepted(self) -> bool:
+        """Whether a request's contact and notes may come in clear on the topic."""
+        if self.requests_in_clear is not None:
+            return self.requests_in_clear
+        return self.environment.lower() not in PRODUCTION

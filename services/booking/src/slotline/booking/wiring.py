@@ -23,6 +23,7 @@ from slotline.booking.http.customer_search import router as customer_search_rout
 from slotline.booking.http.customers import router as customers_router
 from slotline.booking.http.manage import router as manage_router
 from slotline.booking.http.policies import router as policies_router
+from slotline.booking.http.request_key import router as request_key_router
 from slotline.booking.http.staff_mfa import router as staff_mfa_router
 from slotline.booking.http.terms_now import router as terms_router
 from slotline.booking.http.waitlist import router as waitlist_router
@@ -83,7 +84,9 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
         settings=settings,
         application_factory=application,
         publisher=lambda _: publisher(links),
-        subscriptions=lambda app: subscriptions(app, ChangeProof(links, verifier)),
+        subscriptions=lambda app: subscriptions(
+            app, ChangeProof(links, verifier), clear_requests=settings.clear_requests_accepted
+        ),
         # the fixed paths (stream, search) before the routes whose {id} would take them
         routers=[
             board_stream_router,
@@ -94,6 +97,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
             policies_router,
             customers_router,
             catalog_router,
+            request_key_router,
             waitlist_router,
             staff_mfa_router,
         ],

@@ -188,6 +188,12 @@ class BookingRequestRefusal(StrEnum):
     INVALID_CONTACT = "invalid_contact"
     NOT_AUTHORIZED = "not_authorized"
     """A change carried no valid proof that its sender may act on that booking."""
+    UNREADABLE = "unreadable"
+    """A field sealed for booking did not open (another tenant's key, altered) or opened
+    to an invalid value; the detail names the field, never a value."""
+    NOT_SEALED = "not_sealed"
+    """In production a request's contact and notes must come sealed to the tenant's
+    request key (``GET /v1/public/{tenant}/request-key``), not in clear."""
 
 
 class BookingRequestRefused(BookingEvent):

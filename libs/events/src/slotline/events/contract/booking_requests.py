@@ -9,6 +9,12 @@ of work as its answer, and the outcome appears on ``booking.events.v1`` the same
 The envelope's ``aggregate_id`` (the Kafka key) is the ``request_id`` for a new booking
 and the ``booking_id`` for a change, so a request sent twice yields one outcome.
 
+A new request's ``contact`` and ``notes`` may come sealed to the tenant's public request
+key (``hpke:v1:…``, :mod:`slotline.events.request_sealing`): an adapter holds no
+platform key, and this way no reader of the topic sees who asked. They are opened when
+the message is parsed; one that does not open is kept sealed and the request is answered
+``BookingRequestRefused`` (reason ``unreadable``), as every request is answered.
+
 A change (cancel, move) must prove it may act on its booking: ``authorization`` carries
 the customer's manage-link token for that booking, or an access token with the
 ``channel`` role of the booking's tenant. The topic's ACLs say who may write; the proof
@@ -18,10 +24,23 @@ says whom a request may touch. A request without a valid proof is answered
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+import json
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from slotline.events import request_sealing
 from slotline.events.contract.common import (
     Channel,
     Consents,
@@ -44,6 +63,10 @@ ChangeAuthorization = Annotated[
 ]
 
 
+class UnreadableRequest(ValueError):
+    """A sealed field of a request that did not open, or opened to an invalid value."""
+
+
 class BookingRequest(Message):
     TOPIC: ClassVar[str] = BOOKING_REQUESTS
     KEY: ClassVar[str] = "{booking_id}"
@@ -54,6 +77,9 @@ class BookingRequested(BookingRequest):
     """A customer asks for a slot. The few fields a mobile form needs, plus options."""
 
     KEY: ClassVar[str] = "{request_id}"
+    SCHEMA_VERSION: ClassVar[int] = 2
+    SEALABLE: ClassVar[tuple[str, ...]] = request_sealing.SEALED_FIELDS
+    """Fields that may arrive sealed for booking (version 1: none)."""
 
     request_id: Id = Field(description="Unique per request; repeats return the first outcome.")
     channel: Channel = Field(description="The adapter the request came through.")
@@ -82,6 +108,114 @@ class BookingRequested(BookingRequest):
     payment_token: PaymentToken | None = Field(
         default=None, description="Gateway token for a deposit or prepayment, if one is due."
     )
+
+    _sealed: frozenset[str] = PrivateAttr(default=frozenset())
+    _unreadable: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _open_sealed(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        """Open what an adapter sealed for booking; what does not open is noted and held
+        by a placeholder, so the request is answered (refused) rather than dead-lettered."""
+        if not isinstance(data, dict) or not cls.SEALABLE:
+            return handler(data)
+        opened, sealed, unreadable = dict(data), set(), []
+        tenant = str(data.get("tenant_id"))
+        for field in cls.SEALABLE:
+            value = data.get(field)
+            if not isinstance(value, str) or not request_sealing.is_sealed_for_booking(value):
+                continue
+            sealed.add(field)
+            try:
+                plain = request_sealing.open_for_booking(tenant, cls.EVENT_TYPE, field, value)
+                _check_opened(field, plain)
+            except (request_sealing.SealedForBookingRefused, UnreadableRequest) as error:
+                unreadable.append(str(error))
+                plain = _UNREADABLE.get(field)
+            opened[field] = plain
+        message = handler(opened)
+        message._sealed, message._unreadable = frozenset(sealed), tuple(unreadable)
+        return message
+
+    def to_json(self) -> bytes:
+        """The record's value as published: contact and notes sealed for booking (so a
+        Slotline service that forwards a request, e.g. call-intake, sends none in clear)."""
+        if not self.SEALABLE:
+            return super().to_json()
+        data = self.model_dump(mode="json")
+        key = request_sealing.request_public_key(self.tenant_id)
+        for field in self.SEALABLE:
+            if data.get(field) is not None:
+                data[field] = request_sealing.seal_for_booking(
+                    key, self.tenant_id, self.EVENT_TYPE, field, data[field]
+                )
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def came_sealed(self, field: str) -> bool:
+        """Whether ``field`` arrived sealed for booking (rather than in clear)."""
+        return field in self._sealed
+
+    @property
+    def unreadable(self) -> tuple[str, ...]:
+        """Why a sealed field could not be read (empty: every one opened)."""
+        return self._unreadable
+
+    def __eq__(self, other: object) -> bool:
+        """Equal content is equal, whether a copy arrived sealed or in clear."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = BookingRequest.__hash__
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """A sealable field is its plain form or its sealed-for-booking form."""
+        generated = super().__get_pydantic_json_schema__(schema, handler)
+        properties = handler.resolve_ref_schema(generated).get("properties", {})
+        for name in cls.SEALABLE:
+            if name in properties:
+                plain = properties[name]
+                properties[name] = {
+                    "anyOf": [plain, dict(request_sealing.SCHEMA)],
+                    "description": plain.get("description", ""),
+                }
+        return generated
+
+
+_UNREADABLE: dict[str, Any] = {
+    "contact": {"name": "[unreadable]", "email": "unreadable@unreadable.invalid"},
+    "notes": None,
+}
+"""What holds a sealed field's place when it does not open (the request is refused)."""
+
+
+def _check_opened(field: str, plain: Any) -> None:
+    """An opened value must be what the field holds in clear (errors name no value)."""
+    try:
+        if field == "contact":
+            Contact.model_validate(plain)
+        elif not isinstance(plain, str) or len(plain) > 2000:
+            raise UnreadableRequest(f"{field}: opened to something other than a text")
+    except ValidationError as error:
+        where = sorted({".".join(map(str, e["loc"])) or field for e in error.errors()})
+        raise UnreadableRequest(
+            f"{field}: opened to an invalid value ({', '.join(where)})"
+        ) from None
+
+
+class BookingRequestedV1(BookingRequested):
+    """A customer asks for a slot. The few fields a mobile form needs, plus options.
+
+    Version 1, read still: contact and notes in clear (version 2 may seal them for booking).
+    """
+
+    model_config = ConfigDict(title=BookingRequested.EVENT_TYPE)
+    EVENT_TYPE: ClassVar[str] = BookingRequested.EVENT_TYPE
+    SCHEMA_VERSION: ClassVar[int] = 1
+    SEALABLE: ClassVar[tuple[str, ...]] = ()
 
 
 class BookingCancellationRequested(BookingRequest):

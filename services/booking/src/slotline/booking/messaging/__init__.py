@@ -26,6 +26,7 @@ from slotline.booking.domain.waitlist_values import FreedBy
 from slotline.booking.live.timeline import Timeline
 from slotline.booking.messaging.change_proof import ChangeProof, NotAuthorized
 from slotline.booking.messaging.publishing import publisher
+from slotline.events import request_sealing
 from slotline.events.contract import availability as holds
 from slotline.events.contract import availability_catalog as catalog
 from slotline.events.contract import booking as public
@@ -44,16 +45,19 @@ from slotline.events.topics import (
 )
 from slotline.events.unit_of_work import UnitOfWork
 
-__all__ = ["publisher", "subscriptions"]
+__all__ = ["check_sealed", "publisher", "subscriptions"]
 
 
-def subscriptions(application: BookingApplication, proof: ChangeProof) -> Sequence[Subscription]:
+def subscriptions(
+    application: BookingApplication, proof: ChangeProof, *, clear_requests: bool = True
+) -> Sequence[Subscription]:
     """Each topic's messages are applied in batches, one unit of work per batch; a change
-    request must carry ``proof`` that it may act on its booking."""
+    request must carry ``proof`` that it may act on its booking; without
+    ``clear_requests`` a new request's contact and notes must come sealed for booking."""
     timeline = Timeline(application)
     answers = _availability(application)
     money = _payments(application)
-    asked = _requests(application, proof)
+    asked = _requests(application, proof, clear_requests)
     return (
         Subscription(
             BOOKING_REQUESTS,
@@ -156,11 +160,12 @@ def answer_refusal(message: Any, rejection: Rejected, work: UnitOfWork) -> None:
     work.add(_answer(message, booking_id, Answer.REFUSED, reason, detail))
 
 
-def _requests(app: BookingApplication, proof: ChangeProof) -> Handle:
+def _requests(app: BookingApplication, proof: ChangeProof, clear_requests: bool) -> Handle:
     def apply(message: Message, work: UnitOfWork) -> None:
         try:
             match message:
                 case requests.BookingRequested():
+                    check_sealed(message, clear_requests)
                     asked = message
 
                     def repeated(booking: Booking, work: UnitOfWork) -> None:
@@ -200,10 +205,28 @@ def _requests(app: BookingApplication, proof: ChangeProof) -> Handle:
     return apply
 
 
+def check_sealed(request: requests.BookingRequested, clear_requests: bool) -> None:
+    """A new request's sealed fields opened, and (without ``clear_requests``) none came
+    in clear; :class:`RequestRefused` (``unreadable``, ``not_sealed``) otherwise."""
+    if request.unreadable:
+        raise RequestRefused(public.BookingRequestRefusal.UNREADABLE, "; ".join(request.unreadable))
+    in_clear = [
+        field
+        for field in request_sealing.SEALED_FIELDS
+        if getattr(request, field) is not None and not request.came_sealed(field)
+    ]
+    if in_clear and not clear_requests:
+        raise RequestRefused(
+            public.BookingRequestRefusal.NOT_SEALED,
+            f"{' and '.join(in_clear)} must be sealed to the tenant's request key "
+            f"(GET /v1/public/{request.tenant_id}/request-key)",
+        )
+
+
 def _request_reads(app: BookingApplication) -> Reads:
     def reads(message: Message) -> list[UUID]:
         if isinstance(message, requests.BookingRequested):
-            return app.request_reads(message)
+            return app.request_reads(message) if not message.unreadable else []
         changes = (requests.BookingCancellationRequested, requests.BookingRescheduleRequested)
         return [UUID(message.booking_id)] if isinstance(message, changes) else []
 
