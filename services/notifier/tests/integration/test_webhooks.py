@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import anyio
@@ -26,6 +27,7 @@ from slotline.events.testing.service import RunningService, bearer, running
 from slotline.notifier.application import NotifierApplication
 from slotline.notifier.domain.webhooks import delivery_id
 from slotline.notifier.persistence.tables import open_tables
+from slotline.notifier.persistence.unit_of_work import unit_of_work
 from slotline.notifier.simulator import ProviderSimulator
 from slotline.notifier.testing import (
     START_OF_TESTS,
@@ -427,7 +429,80 @@ class TestCrash:
         assert len(hooks.of(path)) == 4  # the one sent before the crash came again
 
 
+class TestTheLogAtRest:
+    """Issue 17 items 7-8: a delivery's body is the event with its contact opened, so the
+    table keeps it sealed, and the log of ended deliveries is kept for a while only."""
+
+    async def test_the_body_is_sealed_in_the_table_and_sent_in_the_open(
+        self, hooks_service: RunningService, receiver: tuple[WebhookReceiver, str]
+    ) -> None:
+        hooks, _ = receiver
+        tenant = new_tenant()
+        _, _, path = await subscribe(hooks_service, receiver, tenant, ["BookingConfirmed"])
+        email = f"sealed-{uuid.uuid4().hex[:8]}@example.com"
+        await publish(hooks_service, confirmed(tenant, _soon(), email=email))
+        await eventually(lambda: len(hooks.of(path)) == 1, timeout=15)
+        assert email.encode() in hooks.of(path)[0].body, (
+            "the receiver gets the tenant's own contact"
+        )
+        [stored] = _bodies(hooks_service, tenant)
+        assert stored.startswith("sealed:v1:")
+        assert email not in stored
+
+    async def test_ended_deliveries_and_their_attempts_go_after_the_keeping(
+        self, hooks_service: RunningService, receiver: tuple[WebhookReceiver, str]
+    ) -> None:
+        hooks, _ = receiver
+        tenant = new_tenant()
+        subscription, _, path = await subscribe(
+            hooks_service, receiver, tenant, ["BookingConfirmed"]
+        )
+        old, recent = confirmed(tenant, _soon()), confirmed(tenant, _soon())
+        for event in (old, recent):
+            await publish(hooks_service, event)
+        await eventually(lambda: len(hooks.of(path)) == 2, timeout=15)
+        old_id = delivery_id(str(old.event_id), subscription)
+        recent_id = delivery_id(str(recent.event_id), subscription)
+        for webhook_id in (old_id, recent_id):  # the attempt recorded after the answer
+            read = partial(_state_of, hooks_service, tenant, webhook_id)
+            await eventually(partial(_equals, read, "delivered"), timeout=15)
+        app = _app(hooks_service)
+        kept = app.webhooks.log_kept
+        _ended_at(hooks_service, old_id, app.webhooks.clock() - kept - timedelta(minutes=1))
+        _ended_at(hooks_service, recent_id, app.webhooks.clock() - kept + timedelta(minutes=5))
+
+        await anyio.to_thread.run_sync(app.forget_webhook_log)
+        assert await log_of(hooks_service, tenant, old_id) == {}
+        assert _attempts(hooks_service, old_id) == 0
+        assert (await log_of(hooks_service, tenant, recent_id))["state"] == "delivered"
+        assert _attempts(hooks_service, recent_id) == 1
+
+
 # --- helpers ---------------------------------------------------------------------------
+
+
+def _bodies(service: RunningService, tenant: str) -> list[str]:
+    with unit_of_work(_app(service)) as work:
+        rows = work.execute(
+            "SELECT body FROM {webhook_deliveries} WHERE tenant_id = %s", (tenant,)
+        ).fetchall()
+    return [str(r["body"]) for r in rows]
+
+
+def _ended_at(service: RunningService, webhook_id: str, at: datetime) -> None:
+    with unit_of_work(_app(service)) as work:
+        work.execute(
+            "UPDATE {webhook_deliveries} SET finished_at = %s WHERE delivery_id = %s",
+            (at, webhook_id),
+        )
+
+
+def _attempts(service: RunningService, webhook_id: str) -> int:
+    with unit_of_work(_app(service)) as work:
+        row = work.execute(
+            "SELECT count(*) AS n FROM {webhook_attempts} WHERE delivery_id = %s", (webhook_id,)
+        ).fetchone()
+    return int(row["n"]) if row else 0
 
 
 def _soon() -> datetime:

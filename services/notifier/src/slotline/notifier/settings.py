@@ -165,6 +165,13 @@ class NotifierSettings(ServiceSettings):
         ge=0,
         description="A rotated-out secret keeps signing (beside the new one) this long.",
     )
+    webhook_log_days: PositiveInt = Field(
+        default=30,
+        le=3650,
+        description="Ended webhook deliveries (delivered, failed, cancelled) and their "
+        "attempts are deleted this many days after they ended: their bodies hold the "
+        "customers' contact.",
+    )
     webhook_concurrency: PositiveInt = Field(
         default=50, description="Webhook attempts in flight at once per process."
     )

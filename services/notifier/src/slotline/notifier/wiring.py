@@ -81,6 +81,7 @@ def webhook_config(settings: NotifierSettings) -> WebhookConfig:
             failing_for=timedelta(seconds=settings.webhook_pause_after_seconds),
         ),
         secret_overlap=timedelta(seconds=settings.webhook_secret_overlap_seconds),
+        log_kept=timedelta(days=settings.webhook_log_days),
         check_url=webhook_guard(settings).check,
         box=SecretBox(
             key.get_secret_value() if key else WEBHOOK_SECRETS_DEVELOPMENT_KEY, "webhook secrets"

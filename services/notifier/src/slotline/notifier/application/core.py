@@ -63,6 +63,8 @@ class WebhookConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     pause: PausePolicy = field(default_factory=PausePolicy)
     secret_overlap: timedelta = timedelta(hours=24)
+    log_kept: timedelta = timedelta(days=30)
+    """How long an ended delivery and its attempts stay in the log."""
     check_url: Callable[[str], None] = _any_url
     """Refuses a URL a webhook may not be sent to (raises ``UnsafeUrl``)."""
     clock: Callable[[], datetime] = utc_now
@@ -73,7 +75,8 @@ class WebhookConfig:
         )
     )
     box: SecretBox = field(default_factory=lambda: SecretBox(WEBHOOK_SECRETS_DEVELOPMENT_KEY))
-    """Seals the signing secrets at rest (``SLOTLINE_WEBHOOK_SECRETS_KEY``)."""
+    """Seals the signing secrets and the deliveries' bodies at rest
+    (``SLOTLINE_WEBHOOK_SECRETS_KEY``)."""
 
 
 @dataclass(frozen=True)

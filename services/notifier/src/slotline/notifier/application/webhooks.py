@@ -239,6 +239,7 @@ class WebhookSubscriptions(NotifierCore):
                     message.model_dump_json(),
                     self.webhooks.clock(),
                     ids,
+                    self.webhooks.box,
                 )
         except (IntegrityError, AlreadyApplied):
             if self.applied(position):
@@ -257,6 +258,11 @@ class WebhookSubscriptions(NotifierCore):
         now = self.webhooks.clock()
         with unit_of_work(self) as work:
             return rows.reclaim_stale(work, now - older_than, now)
+
+    def forget_webhook_log(self, limit: int = 1000) -> int:
+        """Delete up to ``limit`` deliveries that ended longer ago than the log is kept."""
+        with unit_of_work(self) as work:
+            return rows.forget_finished(work, self.webhooks.clock() - self.webhooks.log_kept, limit)
 
     def record_webhook_attempt(self, outcome: rows.AttemptOutcome) -> str:
         """The attempt in the log, the delivery's next state, the endpoint's health (and

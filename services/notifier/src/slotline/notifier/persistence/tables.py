@@ -111,6 +111,8 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_sending ON {s}.webhook_deliveries 
     WHERE state = 'sending';
 CREATE INDEX IF NOT EXISTS webhook_deliveries_of ON {s}.webhook_deliveries
     (tenant_id, subscription_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON {s}.webhook_deliveries (finished_at)
+    WHERE finished_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS {s}.webhook_attempts (
     delivery_id text NOT NULL,
     attempt integer NOT NULL,

@@ -205,12 +205,15 @@ def fan_out(
     body: str,
     now: datetime,
     ids: dict[str, str],
+    box: SecretBox,
 ) -> int:
     """One delivery per subscription of the tenant that wants ``event_type`` (paused ones
     included: their deliveries wait); ``ids`` maps each subscription id to its delivery
-    id. A delivery already made (a redelivered event) is not made again."""
+    id. A delivery already made (a redelivered event) is not made again. The body holds
+    the tenant's customers' contact, so it is stored sealed (tenant and event bound in)."""
     if not ids:
         return 0
+    body = box.seal_text(_body_owner(tenant_id, event_id), body)
     cursor = work.execute(
         "INSERT INTO {webhook_deliveries} (delivery_id, tenant_id, subscription_id, event_id,"
         " event_type, body, created_at, window_start, due_at, state)"
@@ -254,7 +257,8 @@ def claim_due(work: UnitOfWork, now: datetime, limit: int, box: SecretBox) -> li
         "       WHERE d.state = 'scheduled' AND d.due_at <= %(now)s AND s.state = 'active'"
         "       ORDER BY d.due_at LIMIT %(limit)s FOR UPDATE OF d SKIP LOCKED) due"
         " WHERE d.delivery_id = due.delivery_id"
-        " RETURNING d.delivery_id, d.tenant_id, d.subscription_id, d.body, d.attempts,"
+        " RETURNING d.delivery_id, d.tenant_id, d.subscription_id, d.event_id, d.body,"
+        " d.attempts,"
         " d.window_start, due.url, due.keys",
         {"now": now, "limit": limit},
     ).fetchall()
@@ -263,7 +267,7 @@ def claim_due(work: UnitOfWork, now: datetime, limit: int, box: SecretBox) -> li
             delivery_id=r["delivery_id"],
             tenant_id=r["tenant_id"],
             subscription_id=r["subscription_id"],
-            body=r["body"],
+            body=box.open_text(_body_owner(r["tenant_id"], r["event_id"]), r["body"]),
             attempt=r["attempts"],
             window_start=r["window_start"],
             url=r["url"],
@@ -339,6 +343,27 @@ def finish(
             outcome.delivery.attempt,
         ),
     )
+
+
+def _body_owner(tenant_id: str, event_id: str) -> str:
+    return f"webhook body|{tenant_id}|{event_id}"
+
+
+def forget_finished(work: UnitOfWork, finished_before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` deliveries that ended (delivered, failed, cancelled) before
+    ``finished_before``, with their attempts: the log is kept for a while, not for ever
+    (its bodies are the customers' contact). How many went."""
+    gone = work.execute(
+        "DELETE FROM {webhook_deliveries} WHERE delivery_id IN ("
+        " SELECT delivery_id FROM {webhook_deliveries}"
+        " WHERE state IN ('delivered', 'failed', 'cancelled') AND finished_at < %s"
+        " ORDER BY finished_at LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING delivery_id",
+        (finished_before, limit),
+    ).fetchall()
+    ids = [r["delivery_id"] for r in gone]
+    if ids:
+        work.execute("DELETE FROM {webhook_attempts} WHERE delivery_id = ANY(%s)", (ids,))
+    return len(ids)
 
 
 def deliveries_of(

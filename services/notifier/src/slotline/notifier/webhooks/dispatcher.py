@@ -104,6 +104,7 @@ class WebhookDispatcher:
             return []
 
     async def _reclaim(self) -> None:
+        """Claims a dead sender left are due again; deliveries past the log's keeping go."""
         try:
             count = await anyio.to_thread.run_sync(self.app.reclaim_webhooks, self.reclaim_after)
         except (OperationalError, InterfaceError) as error:
@@ -111,6 +112,13 @@ class WebhookDispatcher:
             return
         if count:
             log.warning("webhook deliveries interrupted mid-send, sending again", count=count)
+        try:
+            forgotten = await anyio.to_thread.run_sync(self.app.forget_webhook_log)
+        except (OperationalError, InterfaceError) as error:
+            log.warning("old webhook deliveries not deleted", error=repr(error))
+            return
+        if forgotten:
+            log.info("old webhook deliveries deleted", count=forgotten)
 
     async def _deliver(self, claimed: Claimed) -> None:
         try:
