@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from slotline.call_intake.domain.intent import BookingIntent
 from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.http import whatsapp as whatsapp_http
-from slotline.call_intake.testing import Intake
+from slotline.call_intake.testing import Intake, plan
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.callbacks import CallbackAttemptRecorded, CallbackTaskCreated
 from slotline.events.contract.calls import LeadCaptured, WhatsAppMessageReceived
@@ -243,6 +243,35 @@ class TestRoutingByTheSignedNumber:
         received = await intake.published(CALLS_EVENTS, theirs.tenant_id, WhatsAppMessageReceived)
         assert [r["message_id"] for r in received] == [message_id]
         assert await intake.published(CALLS_EVENTS, ours.tenant_id, WhatsAppMessageReceived) == []
+
+    async def test_a_number_in_another_tenants_plan_is_refused_until_let_go(
+        self, intake: Intake
+    ) -> None:
+        ours, theirs = await intake.new_tenant(), await intake.new_tenant()
+        taken = {"whatsapp_numbers": [{"phone_number_id": theirs.whatsapp_number_id}]}
+        claimed = await intake.service.client.put(
+            "/v1/call-plan", json=plan(**taken), headers=bearer("manager", ours.tenant_id)
+        )
+        assert claimed.status_code == 409
+        assert theirs.whatsapp_number_id in claimed.json()["detail"]
+        assert "another tenant's" in claimed.json()["detail"]
+        body = notification(wamid(), "Hello", to=theirs.whatsapp_number_id)
+        assert (await post_whatsapp(intake, ours.tenant_id, body)).status_code == 403
+
+        let_go = await intake.service.client.put(
+            "/v1/call-plan",
+            json=plan(whatsapp_numbers=[]),
+            headers=bearer("manager", theirs.tenant_id),
+        )
+        assert let_go.status_code == 200, let_go.text
+        moved = await intake.service.client.put(
+            "/v1/call-plan", json=plan(**taken), headers=bearer("manager", ours.tenant_id)
+        )
+        assert moved.status_code == 200, moved.text
+        again = await intake.service.client.put(
+            "/v1/call-plan", json=plan(**taken), headers=bearer("manager", ours.tenant_id)
+        )
+        assert again.status_code == 200, "a plan saved again keeps its own numbers"
 
     async def test_one_foreign_change_refuses_the_whole_payload(self, intake: Intake) -> None:
         ours, theirs = await intake.new_tenant(), await intake.new_tenant()

@@ -13,6 +13,7 @@ from eventsourcing.persistence import Tracking
 
 from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.caller import Caller
+from slotline.call_intake.domain.number_claim import NumberClaim
 from slotline.call_intake.domain.phone_plan import PhonePlan
 from slotline.call_intake.domain.plan import CallPlan
 from slotline.call_intake.telephony.lines import LineTypeLookup, NumberingPlanLookup
@@ -82,12 +83,29 @@ class IntakeBase(ServiceApplication):
 
         def act(work: UnitOfWork) -> None:
             stored = work.get(PhonePlan, PhonePlan.create_id(tenant_id))
+            before = stored.plan.whatsapp_number_ids() if stored is not None else frozenset()
+            self._claim_numbers(work, tenant_id, plan.whatsapp_number_ids(), before)
             if stored is None:
                 work.add(PhonePlan(tenant_id=tenant_id, plan=data))
             elif stored.data != data:
                 stored.change(data)
 
         self._command(act)
+
+    def _claim_numbers(
+        self, work: UnitOfWork, tenant_id: str, now: frozenset[str], before: frozenset[str]
+    ) -> None:
+        """Each WhatsApp number the plan lists is claimed for the tenant (refused if
+        another tenant's plan lists it); those it no longer lists are let go."""
+        for number in sorted(now | before):
+            claim = work.get(NumberClaim, NumberClaim.create_id(number))
+            if number in now:
+                if claim is None:
+                    work.add(NumberClaim(phone_number_id=number, tenant_id=tenant_id))
+                else:
+                    claim.take(tenant_id)
+            elif claim is not None:
+                claim.release(tenant_id)
 
     def plan_of(self, tenant_id: str) -> CallPlan:
         plan_id = PhonePlan.create_id(tenant_id)

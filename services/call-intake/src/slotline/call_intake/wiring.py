@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from slotline.call_intake.application import CallIntakeApplication, UnknownItem
 from slotline.call_intake.domain.callback import TaskRefused
+from slotline.call_intake.domain.number_claim import NumberTaken
 from slotline.call_intake.http.callbacks import router as callbacks_router
 from slotline.call_intake.http.insight import router as insight_router
 from slotline.call_intake.http.plan import router as plan_router
@@ -63,6 +64,6 @@ def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec[Call
         ],
         title="Slotline call-intake",
         background=background,
-        error_statuses={UnknownItem: 404, TaskRefused: 409},
+        error_statuses={UnknownItem: 404, TaskRefused: 409, NumberTaken: 409},
         metrics=lambda _, registry: limits.attach(registry),
     )
