@@ -18,9 +18,10 @@ router = APIRouter(
 )
 
 
-@router.put("")
+@router.put("", responses=refusals(409))
 def set_plan(plan: CallPlan, app: Intake, manager: Manager) -> dict[str, Any]:
-    """Replace the plan (hours, holidays, teams, lines, overflow, recording, manager)."""
+    """Replace the plan (hours, holidays, teams, lines, overflow, recording, manager); a
+    WhatsApp number another tenant's plan lists is a 409."""
     app.define_plan(manager.tenant_id, plan)
     return plan.model_dump(mode="json")
 
