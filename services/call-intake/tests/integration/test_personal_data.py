@@ -13,12 +13,15 @@ from secrets import randbelow
 import anyio
 import psycopg
 import pytest
+from psycopg import sql
+from psycopg.rows import dict_row
 
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.call import Call
 from slotline.call_intake.testing import Intake
 from slotline.events.contract.booking import CustomerErased
+from slotline.events.privacy.erasure_lock import lock_name
 from slotline.events.privacy.personal import ERASED
 from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually
@@ -114,3 +117,70 @@ async def test_a_callers_number_and_transcript_are_sealed_and_erased_with_the_cu
     await phone.missed_call(again, caller)
     back = await anyio.to_thread.run_sync(_replayed_call, intake, Call.create_id(tenant, again))
     assert back.from_phone == caller
+
+
+async def test_an_erasure_waits_for_a_read_model_batch_under_way(intake: Intake) -> None:
+    """A batch that decoded a call before the erasure (the number still readable) and
+    writes its row after the erasure looked must not leave the number in the call log:
+    the erasure waits for the batch, then blanks what it wrote."""
+    phone = await intake.new_tenant()
+    tenant = phone.tenant_id
+    caller = f"+3069{randbelow(10**8):08d}"
+    call_sid = sid()
+    await phone.missed_call(call_sid, caller)
+    call_id = Call.create_id(tenant, call_sid)
+    schema = intake.app.schema
+    url = intake.settings.database_url
+    log = sql.SQL("{}.call_log").format(sql.Identifier(schema))
+
+    def logged_number() -> str | None:
+        with psycopg.connect(url) as conn:
+            query = sql.SQL("SELECT from_phone FROM {} WHERE call_id = %s").format(log)
+            row = conn.execute(query, (call_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def key_destroyed() -> bool:
+        keys = sql.SQL("{}.personal_data_keys").format(sql.Identifier(schema))
+        with psycopg.connect(url) as conn:
+            query = sql.SQL(
+                "SELECT wrapped IS NULL FROM {} WHERE tenant_id = %s AND subject_id = %s"
+            ).format(keys)
+            row = conn.execute(query, (tenant, str(caller_id(tenant, caller)))).fetchone()
+        return bool(row and row[0])
+
+    def not_projected_yet() -> dict[str, object]:
+        """As if the projection had not written the call's row when the erasure came."""
+        with psycopg.connect(url, row_factory=dict_row) as conn:
+            query = sql.SQL("DELETE FROM {} WHERE call_id = %s RETURNING *").format(log)
+            row = conn.execute(query, (call_id,)).fetchone()
+        assert row is not None
+        return row
+
+    await eventually(lambda: logged_number() == caller, timeout=20)
+    row = await anyio.to_thread.run_sync(not_projected_yet)
+    batch = await psycopg.AsyncConnection.connect(url)
+    try:
+        async with batch.transaction():  # a projection's batch: decoded, about to write
+            await batch.execute(
+                "SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (lock_name(schema),)
+            )
+            erased = CustomerErased(
+                tenant_id=tenant,
+                aggregate_id=str(uuid.uuid4()),
+                customer_id=str(uuid.uuid4()),
+                phone_pseudonym=pseudonym(tenant, caller),
+                erased_at=datetime.now(UTC),
+            )
+            await intake.broker.publish(
+                erased.to_json(), topic=erased.TOPIC, key=erased.aggregate_id.encode()
+            )
+            await anyio.sleep(2)  # the erasure has arrived and waits for the batch
+            assert not await anyio.to_thread.run_sync(key_destroyed)
+            columns = sql.SQL(", ").join(map(sql.Identifier, row))
+            values = sql.SQL(", ").join(sql.Placeholder() * len(row))
+            insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(log, columns, values)
+            await batch.execute(insert, list(row.values()))
+    finally:
+        await batch.close()
+    await eventually(lambda: logged_number() == ERASED, timeout=20)
+    assert await anyio.to_thread.run_sync(key_destroyed)

@@ -16,6 +16,7 @@ from slotline.call_intake.domain.intent import parse_intent
 from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.intake_base import IntakeBase
 from slotline.call_intake.live import tables
+from slotline.events.privacy import erasure_lock
 from slotline.events.unit_of_work import UnitOfWork
 
 
@@ -86,6 +87,7 @@ class ContactHandling(IntakeBase):
         caller_key = caller_id_of(tenant_id, phone_pseudonym)
 
         def act(work: UnitOfWork) -> None:
+            erasure_lock.erasing(work.cursor, self.schema)  # no read model batch half done
             caller = work.get(Caller, caller_key)
             held: list[UUID] = [caller_key]
             if caller is not None:

@@ -17,6 +17,7 @@ from uuid import UUID
 from slotline.booking.domain.booking import Booking
 from slotline.booking.domain.customer import Customer
 from slotline.booking.live import board
+from slotline.events.privacy import erasure_lock
 from slotline.events.unit_of_work import UnitOfWork
 from slotline.events.wire_sealing import pseudonym
 
@@ -37,6 +38,7 @@ class CustomerRights:
         now = app.clock()
 
         def act(work: UnitOfWork) -> None:
+            erasure_lock.erasing(work.cursor, app.schema)  # no board batch half done
             found = work.get(Customer, customer_id)
             assert found is not None
             found.erase(

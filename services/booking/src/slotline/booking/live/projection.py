@@ -14,6 +14,7 @@ from slotline.booking.domain.booking import Booking
 from slotline.booking.live import board
 from slotline.booking.live.board import Entry
 from slotline.events.contract import booking as public
+from slotline.events.privacy import erasure_lock
 from slotline.events.projection import Projection
 
 PROJECTION_NAME = "booking-board"
@@ -25,20 +26,21 @@ class BookingBoard(Projection):
     def project(self, notifications: Sequence[Notification]) -> None:
         """Upsert each touched booking's row (its latest state) and a timeline line per
         event that a customer would recognise."""
-        happened: list[Any] = []
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
-            if isinstance(event, Booking.Event):
-                happened.append(event)
-        touched = [event.originator_id for event in happened]
-        with self.app.borrowing(touched) as latest:  # read, not copied (py-spy: 4 %)
-            lines = [
-                line
-                for event in happened
-                if (line := _entry(event, latest.get(event.originator_id))) is not None
-            ]
-            rows = [view_row(b) for b in latest.values() if isinstance(b, Booking)]
         with self.recorder.datastore.transaction(commit=True) as cursor:
+            erasure_lock.projecting(cursor, self.schema)  # before decoding: see its doc
+            happened: list[Any] = []
+            for notification in notifications:
+                event = self.app.mapper.to_domain_event(notification)
+                if isinstance(event, Booking.Event):
+                    happened.append(event)
+            touched = [event.originator_id for event in happened]
+            with self.app.borrowing(touched) as latest:  # read, not copied (py-spy: 4 %)
+                lines = [
+                    line
+                    for event in happened
+                    if (line := _entry(event, latest.get(event.originator_id))) is not None
+                ]
+                rows = [view_row(b) for b in latest.values() if isinstance(b, Booking)]
             board.upsert_bookings(cursor, self.schema, rows)
             board.add_entries(cursor, self.schema, lines)
             self.record_position(cursor, notifications)

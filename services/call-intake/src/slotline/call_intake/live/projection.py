@@ -22,6 +22,7 @@ from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.live import tables
 from slotline.call_intake.live.tables import QUEUE_CHANGED_CHANNEL
+from slotline.events.privacy import erasure_lock
 from slotline.events.projection import Projection
 
 PROJECTION_NAME = "intake-view"
@@ -37,6 +38,7 @@ class IntakeProjection(Projection):
 
     def project(self, notifications: Sequence[Notification]) -> None:
         with self.recorder.datastore.transaction(commit=True) as cursor:
+            erasure_lock.projecting(cursor, self.schema)  # before decoding: see its doc
             writer = _Writer(cursor, self.schema)
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
