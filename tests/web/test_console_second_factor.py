@@ -77,3 +77,34 @@ async def test_without_a_second_factor_or_the_rule_the_token_signs_in_at_once(
         await desk.fill("#token", staff_token(clinic.tenant_id, subject="desk-plain"))
         await desk.click("button[type=submit]")
         await desk.wait_for_url("**/console/today**")
+
+
+async def test_a_staff_member_may_set_up_a_second_factor_the_tenant_does_not_require(
+    stack: Stack, browser: Browser
+) -> None:
+    clinic = await stack.clinic()
+    tenant = clinic.tenant_id
+    token = staff_token(tenant, subject="desk-by-choice")
+    async with person(browser, DESKTOP) as desk:
+        await desk.goto(f"{stack.web_url}/console/sign-in")
+        await desk.fill("#token", token)
+        await desk.check("input[name=second_factor]")
+        await desk.click("button[type=submit]")
+        await desk.wait_for_url("**/console/sign-in/enrol**")
+        await expect(desk.locator("main")).to_contain_text("You asked to sign in with a code")
+        assert await serious_violations(desk) == []
+        secret = (await desk.locator("#secret").inner_text()).strip()
+        await desk.fill("#code", pyotp.TOTP(secret).now())
+        await desk.click("button[type=submit]")
+        await desk.wait_for_url("**/console/today**")
+
+        await desk.click("text=Sign out")
+        await desk.wait_for_url("**/console/sign-in?signed_out=1")
+        await desk.fill("#token", token)  # the box left unticked: the factor is asked anyway
+        await desk.click("button[type=submit]")
+        await desk.wait_for_url("**/console/sign-in/code**")
+
+    status = await stack.booking.client.get(
+        "/v1/staff/me/mfa", headers=bearer("front_desk", tenant, "desk-by-choice")
+    )
+    assert status.json() == {"enrolled": True, "required": False, "recovery_codes_left": 10}

@@ -108,10 +108,14 @@ async def sign_in(request: Request, web: Web) -> Response:
         return render(request, "console/sign_in.html", 401, next=next_path, problem=problem)
     # the second factor, asked of booking (which keeps it); booking down: no sign-in
     status = await web.services.booking.mfa_status(token)
-    if not (status["enrolled"] or status["required"]):
+    chosen = form.get("second_factor") == "1"  # set one up though the tenant does not ask
+    if not (status["enrolled"] or status["required"] or chosen):
         return _signed_in(request, web, token, next_path)
     step = "code" if status["enrolled"] else "enrol"
-    response = RedirectResponse(f"/console/sign-in/{step}?next={quote(next_path, safe='/')}", 303)
+    by_choice = "&by_choice=1" if step == "enrol" and not status["required"] else ""
+    response = RedirectResponse(
+        f"/console/sign-in/{step}?next={quote(next_path, safe='/')}{by_choice}", 303
+    )
     response.set_cookie(
         PENDING,
         _pending(request).dumps(token),
@@ -182,10 +186,13 @@ async def code(request: Request, web: Web) -> Response:
 
 
 @router.get("/sign-in/enrol")
-async def enrol_page(request: Request, web: Web, next: str = "/console/today") -> Response:
-    """The tenant requires a second factor and this staff member has none: a new secret
-    (typed in, or from the QR code's URI) and recovery codes, confirmed by a first code.
-    Loading the page again replaces an unconfirmed secret."""
+async def enrol_page(
+    request: Request, web: Web, next: str = "/console/today", by_choice: bool = False
+) -> Response:
+    """The tenant requires a second factor (or the staff member asked for one) and this
+    staff member has none: a new secret (typed in, or from the QR code's URI) and
+    recovery codes, confirmed by a first code. Loading the page again replaces an
+    unconfirmed secret."""
     next_path = _local(next)
     token = _waiting_token(request, next_path)
     answer = await web.services.booking.mfa_enrol(token)
@@ -199,6 +206,7 @@ async def enrol_page(request: Request, web: Web, next: str = "/console/today") -
         next=next_path,
         enrolment=answer.json(),
         problem=None,
+        by_choice=by_choice,
     )
 
 
@@ -221,6 +229,7 @@ async def confirm_enrolment(request: Request, web: Web) -> Response:
             next=next_path,
             enrolment=shown,
             problem=problem,
+            by_choice=form.get("by_choice") == "1",
         )
     return render(request, "console/sign_in_code.html", status, next=next_path, problem=problem)
 
