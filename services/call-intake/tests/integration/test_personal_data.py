@@ -35,6 +35,20 @@ def sid() -> str:
     return f"CA{uuid.uuid4().hex}"
 
 
+async def erase_caller(intake: Intake, tenant: str, caller: str) -> None:
+    """Booking erased the customer with this number: its message, as booking sends it."""
+    erased = CustomerErased(
+        tenant_id=tenant,
+        aggregate_id=str(uuid.uuid4()),
+        customer_id=str(uuid.uuid4()),
+        phone_pseudonym=pseudonym(tenant, caller),
+        erased_at=datetime.now(UTC),
+    )
+    await intake.broker.publish(
+        erased.to_json(), topic=erased.TOPIC, key=erased.aggregate_id.encode()
+    )
+
+
 def _raw_events(intake: Intake) -> bytes:
     return stored_states(intake.settings.database_url, intake.app)
 
@@ -86,16 +100,7 @@ async def test_a_callers_number_and_transcript_are_sealed_and_erased_with_the_cu
     assert (kept.from_phone, kept.transcription) == (caller, transcript)
     assert caller_id(tenant, caller) != caller_id(tenant + "x", caller)
 
-    erased = CustomerErased(
-        tenant_id=tenant,
-        aggregate_id=str(uuid.uuid4()),
-        customer_id=str(uuid.uuid4()),
-        phone_pseudonym=pseudonym(tenant, caller),
-        erased_at=datetime.now(UTC),
-    )
-    await intake.broker.publish(
-        erased.to_json(), topic=erased.TOPIC, key=erased.aggregate_id.encode()
-    )
+    await erase_caller(intake, tenant, caller)
 
     async def gone() -> bool:
         call = await anyio.to_thread.run_sync(_replayed_call, intake, call_id)
@@ -164,16 +169,7 @@ async def test_an_erasure_waits_for_a_read_model_batch_under_way(intake: Intake)
             await batch.execute(
                 "SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (lock_name(schema),)
             )
-            erased = CustomerErased(
-                tenant_id=tenant,
-                aggregate_id=str(uuid.uuid4()),
-                customer_id=str(uuid.uuid4()),
-                phone_pseudonym=pseudonym(tenant, caller),
-                erased_at=datetime.now(UTC),
-            )
-            await intake.broker.publish(
-                erased.to_json(), topic=erased.TOPIC, key=erased.aggregate_id.encode()
-            )
+            await erase_caller(intake, tenant, caller)
             await anyio.sleep(2)  # the erasure has arrived and waits for the batch
             assert not await anyio.to_thread.run_sync(key_destroyed)
             columns = sql.SQL(", ").join(map(sql.Identifier, row))

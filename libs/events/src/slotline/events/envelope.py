@@ -101,16 +101,7 @@ class Message(Envelope):
         cls, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         """A personal field is its plain form or its sealed form (what is published)."""
-        generated = handler(schema)
-        properties = handler.resolve_ref_schema(generated).get("properties", {})
-        for name in cls.PERSONAL:
-            if name in properties:
-                plain = properties[name]
-                properties[name] = {
-                    "anyOf": [plain, dict(wire_sealing.SCHEMA)],
-                    "description": plain.get("description", ""),
-                }
-        return generated
+        return with_sealed_form(handler(schema), handler, cls.PERSONAL, wire_sealing.SCHEMA)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -160,3 +151,21 @@ class Message(Envelope):
             "event_type": self.event_type,
             "schema_version": str(self.schema_version),
         }
+
+
+def with_sealed_form(
+    generated: JsonSchemaValue,
+    handler: GetJsonSchemaHandler,
+    fields: tuple[str, ...],
+    sealed: dict[str, Any],
+) -> JsonSchemaValue:
+    """``generated`` with each of ``fields`` accepting its plain form or ``sealed``."""
+    properties = handler.resolve_ref_schema(generated).get("properties", {})
+    for name in fields:
+        if name in properties:
+            plain = properties[name]
+            properties[name] = {
+                "anyOf": [plain, dict(sealed)],
+                "description": plain.get("description", ""),
+            }
+    return generated

@@ -48,7 +48,7 @@ from slotline.events.contract.common import (
     Id,
     PaymentToken,
 )
-from slotline.events.envelope import Message
+from slotline.events.envelope import Message, with_sealed_form
 from slotline.events.topics import BOOKING_REQUESTS
 
 ChangeAuthorization = Annotated[
@@ -174,15 +174,7 @@ class BookingRequested(BookingRequest):
     ) -> JsonSchemaValue:
         """A sealable field is its plain form or its sealed-for-booking form."""
         generated = super().__get_pydantic_json_schema__(schema, handler)
-        properties = handler.resolve_ref_schema(generated).get("properties", {})
-        for name in cls.SEALABLE:
-            if name in properties:
-                plain = properties[name]
-                properties[name] = {
-                    "anyOf": [plain, dict(request_sealing.SCHEMA)],
-                    "description": plain.get("description", ""),
-                }
-        return generated
+        return with_sealed_form(generated, handler, cls.SEALABLE, request_sealing.SCHEMA)
 
 
 _UNREADABLE: dict[str, Any] = {
