@@ -82,6 +82,10 @@ class TestTheEmbeddedFlow:
             # the calendar: days, times, the crumb back to the services
             await expect(frame.locator(".soonest a")).to_be_visible()
             await frame.locator(f'.days a[href*="day={tomorrow}"]').click()
+            # after the clinic's hours the first page shows tomorrow already: wait for the
+            # click's own page, not only for tomorrow being the day shown
+            await inner.wait_for_url(f"**day={tomorrow}**")
+            await inner.wait_for_load_state()
             await expect(frame.locator(".days a[aria-current=date]")).to_have_attribute(
                 "href",
                 f"{stack.page_of(clinic).removeprefix(stack.web_url)}?day={tomorrow}&embed=1",

@@ -15,6 +15,7 @@ from slotline.booking.live import board
 from slotline.booking.live.board import Entry
 from slotline.events.contract import booking as public
 from slotline.events.privacy import erasure_lock
+from slotline.events.privacy.personal import ERASED
 from slotline.events.projection import Projection
 
 PROJECTION_NAME = "booking-board"
@@ -55,8 +56,8 @@ def view_row(booking: Booking) -> dict[str, Any]:
         "request_id": booking.request_id,
         "customer_id": booking.customer_id,
         "customer_name": booking.contact.name,
-        "phone": booking.contact.phone,
-        "email": booking.contact.email,
+        "phone": _unless_erased(booking.contact.phone),
+        "email": _unless_erased(booking.contact.email),
         "channel": booking.channel,
         "status": booking.status.value,
         "status_reason": booking.status_reason,
@@ -74,6 +75,12 @@ def view_row(booking: Booking) -> dict[str, Any]:
         "requested_at": booking.requested_at,
         "version": booking.version,
     }
+
+
+def _unless_erased(value: str | None) -> str | None:
+    """An erased person's number or address reads as the placeholder: the row keeps
+    none, as the erasure left it (a batch projected after it writes the same)."""
+    return None if value == ERASED else value
 
 
 def local_time(moment: datetime, zone: str) -> str:
@@ -109,6 +116,8 @@ _LINES: dict[type[Booking.Event], tuple[str, str]] = {
 def _entry(event: Any, booking: Any) -> Entry | None:
     line = _LINES.get(type(event))
     if line is None or not isinstance(booking, Booking):
+        return None
+    if booking.contact.name == ERASED:  # the erasure deleted their lines: none anew
         return None
     kind, template = line
     start = getattr(event, "slot_start", None) or booking.slot_start
