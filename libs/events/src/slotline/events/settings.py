@@ -150,9 +150,10 @@ class ServiceSettings(BaseSettings):
         default=0.1,
         ge=0,
         le=5,
-        description="Rest after each batch of a read model off the request path (slot view,"
-        " booking board, call board): under load one batch does what many wake-ups would; an"
-        " event after a quiet spell is still projected at once. 0: no rest.",
+        description="Rest after each batch of the live slot view (availability's projector):"
+        " under load one batch (a day recomputed, one SlotsChanged) does what many wake-ups"
+        " would; an event after a quiet spell is still projected at once. 0: no rest. The"
+        " front desk's boards are not paced (a desk reads its own bookings at once).",
     )
     inbox_max_attempts: PositiveInt = Field(
         default=5, description="Handler attempts before a message goes to the DLQ."

@@ -44,7 +44,6 @@ def service_spec(settings: CallIntakeSettings | None = None) -> ServiceSpec[Call
                 database_url=settings.database_url,
                 batch_size=settings.projection_batch_size,
                 idle_poll_seconds=settings.relay_idle_poll_seconds,
-                pace_seconds=settings.view_pace_seconds,
             ),
             SlaClock(app, interval_seconds=settings.sla_interval_seconds),
             QueueFeed(settings.database_url, settings.feed_queue_size),

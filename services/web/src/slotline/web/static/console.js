@@ -1,5 +1,6 @@
 // The console's live parts: the day sheet and the callback queue refresh when the
-// services say something changed (SSE), and SLA countdowns tick every second.
+// services say something changed (SSE) and once when the feed is subscribed, and SLA
+// countdowns tick every second.
 (function () {
   "use strict";
   var note = document.getElementById("live-note");
@@ -8,7 +9,8 @@
     if (!box || !box.dataset.live || !window.EventSource) return;
     var timer = null;
     var source = new EventSource(box.dataset.live);
-    function refresh() {
+    function refresh(event) {
+      var quiet = event && event.type === "ready";
       clearTimeout(timer);
       timer = setTimeout(function () {
         fetch(box.dataset.fragment, { credentials: "same-origin" })
@@ -16,14 +18,19 @@
           .then(function (html) {
             box.innerHTML = html;
             tick();
-            if (note) note.textContent = document.documentElement.lang === "el" ? "Ενημερώθηκε." : "Updated.";
+            if (note && !quiet) note.textContent = document.documentElement.lang === "el" ? "Ενημερώθηκε." : "Updated.";
           })
           .catch(function () {});
       }, 200);
     }
     source.addEventListener("changed", refresh);
     source.addEventListener("resync", refresh);
-    source.addEventListener("ready", function () { box.dataset.liveReady = "1"; });
+    // subscribed, then read once: what changed between rendering and subscribing (the
+    // sheet is a read model a moment behind a booking just made) is not missed
+    source.addEventListener("ready", function (event) {
+      box.dataset.liveReady = "1";
+      refresh(event);
+    });
   }
 
   function tick() {
