@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Final
 
@@ -109,3 +110,30 @@ def open_for_booking(tenant_id: str, event_type: str, field: str, text: str) -> 
         raise SealedForBookingRefused(
             f"{field}: the sealed value does not open with this tenant's request key"
         ) from None
+
+
+def open_fields(
+    data: dict[str, Any],
+    event_type: str,
+    fields: tuple[str, ...],
+    check: Callable[[str, Any], None] = lambda field, value: None,
+) -> tuple[dict[str, Any], frozenset[str], dict[str, str]]:
+    """A copy of a raw message with each of ``fields`` that came sealed for booking
+    opened (and passed to ``check``, which raises ``ValueError`` for a value the field
+    may not hold): the copy, the fields that came sealed, and why each one that did
+    not open failed (it keeps its sealed text in the copy)."""
+    opened, sealed, failed = dict(data), set(), {}
+    tenant = str(data.get("tenant_id"))
+    for field in fields:
+        value = data.get(field)
+        if not isinstance(value, str) or not is_sealed_for_booking(value):
+            continue
+        sealed.add(field)
+        try:
+            plain = open_for_booking(tenant, event_type, field, value)
+            check(field, plain)
+        except ValueError as error:  # SealedForBookingRefused is one
+            failed[field] = str(error)
+            continue
+        opened[field] = plain
+    return opened, frozenset(sealed), failed

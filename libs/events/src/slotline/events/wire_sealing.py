@@ -156,30 +156,15 @@ def open_record(body: dict[str, Any]) -> dict[str, Any]:
         return body
     sealable: tuple[str, ...] = getattr(kind, "SEALABLE", ())
     if sealable:  # sealed by its sender for booking (booking.requests.v1)
-        return _opened_for_booking(body, kind.EVENT_TYPE, sealable)
+        from slotline.events import request_sealing
+
+        return request_sealing.open_fields(body, kind.EVENT_TYPE, sealable)[0]
     if not kind.PERSONAL:
         return body
     try:
         return open_fields(body, kind.EVENT_TYPE, kind.PERSONAL)
     except SealedValueRefused:
         return body
-
-
-def _opened_for_booking(
-    body: dict[str, Any], event_type: str, fields: tuple[str, ...]
-) -> dict[str, Any]:
-    from slotline.events import request_sealing
-
-    opened = dict(body)
-    for field in fields:
-        value = opened.get(field)
-        if isinstance(value, str) and request_sealing.is_sealed_for_booking(value):
-            try:
-                tenant = str(body.get("tenant_id"))
-                opened[field] = request_sealing.open_for_booking(tenant, event_type, field, value)
-            except request_sealing.SealedForBookingRefused:
-                pass
-    return opened
 
 
 def _version(value: Any) -> int:

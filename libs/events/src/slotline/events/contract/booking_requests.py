@@ -119,22 +119,12 @@ class BookingRequested(BookingRequest):
         by a placeholder, so the request is answered (refused) rather than dead-lettered."""
         if not isinstance(data, dict) or not cls.SEALABLE:
             return handler(data)
-        opened, sealed, unreadable = dict(data), set(), []
-        tenant = str(data.get("tenant_id"))
-        for field in cls.SEALABLE:
-            value = data.get(field)
-            if not isinstance(value, str) or not request_sealing.is_sealed_for_booking(value):
-                continue
-            sealed.add(field)
-            try:
-                plain = request_sealing.open_for_booking(tenant, cls.EVENT_TYPE, field, value)
-                _check_opened(field, plain)
-            except (request_sealing.SealedForBookingRefused, UnreadableRequest) as error:
-                unreadable.append(str(error))
-                plain = _UNREADABLE.get(field)
-            opened[field] = plain
+        opened, sealed, failed = request_sealing.open_fields(
+            data, cls.EVENT_TYPE, cls.SEALABLE, _check_opened
+        )
+        opened.update({field: _UNREADABLE.get(field) for field in failed})
         message = handler(opened)
-        message._sealed, message._unreadable = frozenset(sealed), tuple(unreadable)
+        message._sealed, message._unreadable = sealed, tuple(failed.values())
         return message
 
     def to_json(self) -> bytes:
