@@ -391,8 +391,9 @@ async def settle(
 
 
 async def held_left(availability_url: str, timeout: float = 120) -> int:
-    """Holds still held once quiet. A booking's outcome is on Kafka before availability
-    has confirmed its hold (the ConfirmHold command follows it), so holds confirmed late
+    """Holds still held once quiet. A booking's outcome may be on Kafka before
+    availability has confirmed its hold (where a ConfirmHold command follows it: a
+    deposit; with nothing due the hold is confirmed as it is placed), so holds confirmed late
     — availability killed near the end — are waited for; a hold truly left would stay
     held for its whole TTL (10 minutes), longer than ``timeout``."""
     headers = {"Authorization": f"Bearer {token('manager')}"}

@@ -19,7 +19,7 @@ from slotline.availability.demo import Clinic
 from slotline.availability.domain.hold import HoldStatus
 from slotline.booking.domain.booking import Booking, BookingStatus
 from slotline.booking.live.watch import BookingWatch
-from slotline.events.contract.availability_commands import PlaceHold
+from slotline.events.contract.availability_commands import ConfirmHold, PlaceHold
 from slotline.events.contract.booking import (
     BookingConfirmed,
     BookingRequestRefused,
@@ -113,6 +113,10 @@ class TestBookingOverKafka:
         assert confirmed[0]["manage_url"].startswith(stack.booking.base_url)
         hold = stack.holds.tenant_hold(tenant, confirmed[0]["booking_id"])
         assert hold.status is HoldStatus.CONFIRMED
+        # nothing was due first: availability confirmed the hold as it placed it
+        [place] = stack.topics.matching(stack.of(tenant, PlaceHold))
+        assert place["confirm"] is True
+        assert stack.topics.matching(stack.of(tenant, ConfirmHold)) == []
 
     async def test_the_same_request_sent_twice_makes_one_booking(self, stack: Stack) -> None:
         clinic = await stack.clinic()

@@ -15,7 +15,7 @@ from slotline.availability.application import (
     HoldTaken,
 )
 from slotline.availability.demo import open_clinic
-from slotline.availability.domain.hold import HoldStatus
+from slotline.availability.domain.hold import Hold, HoldStatus, InvalidTransition
 from slotline.availability.domain.rules import RejectionReason
 
 pytestmark = pytest.mark.unit
@@ -97,3 +97,49 @@ def test_a_customer_gets_only_a_start_the_slot_list_offers(app: AvailabilityAppl
     assert isinstance(hold("on-grid", START + timedelta(hours=1), offered_only=True), HoldTaken)
     staff = hold("staff", off_grid, offered_only=False)
     assert isinstance(staff, HoldTaken), "staff may place any start the hours allow"
+
+
+def test_a_hold_confirmed_on_placing_is_an_allocation_its_booking_may_still_release(
+    app: AvailabilityApplication,
+) -> None:
+    """A booking with nothing due first asks for the hold and its confirmation at once
+    (two hops fewer): the slot is allocated, not held, so it outlives the hold's time; a
+    release from its booking (which stopped waiting before the answer came) frees it."""
+    clinic = open_clinic(app, "clinic-h", staff=1, rooms=1, opens=time(9), closes=time(13))
+
+    def hold(key: str, confirm: bool = False) -> HoldTaken | HoldRefused:
+        request = HoldRequest(
+            "clinic-h", key, clinic.service_id, clinic.location_id, START,
+            ttl=timedelta(minutes=5), confirm=confirm,
+        )  # fmt: skip
+        return app.place_hold(request)
+
+    taken = hold("at-once", confirm=True)
+    assert isinstance(taken, HoldTaken)
+    held: Hold = app.repository.get(taken.hold_id)
+    assert held.status is HoldStatus.CONFIRMED
+    assert held.expires_at is None
+    app.clock = lambda: NOW + timedelta(minutes=6)  # past the hold's time
+    assert app.expire_hold(taken.hold_id).status is HoldStatus.CONFIRMED
+    refused = hold("after-its-time")
+    assert isinstance(refused, HoldRefused)
+    assert refused.reason is RejectionReason.TAKEN
+
+    assert app.release_hold(taken.hold_id, "booking_timed_out").status is HoldStatus.RELEASED
+    assert isinstance(hold("once-freed"), HoldTaken)
+
+
+def test_a_hold_confirmed_when_asked_is_cancelled_not_released(
+    app: AvailabilityApplication,
+) -> None:
+    """Its booking took the answer and asked for the confirmation: only a cancellation
+    frees it; a release is refused as before."""
+    clinic = open_clinic(app, "clinic-i", staff=1, rooms=1, opens=time(9), closes=time(13))
+    taken = app.place_hold(
+        HoldRequest("clinic-i", "asked", clinic.service_id, clinic.location_id, START)
+    )
+    assert isinstance(taken, HoldTaken)
+    app.confirm_or_expire(taken.hold_id)
+    with pytest.raises(InvalidTransition):
+        app.release_hold(taken.hold_id)
+    assert app.cancel_allocation(taken.hold_id).status is HoldStatus.CANCELLED

@@ -105,6 +105,30 @@ class TestTheSaga:
         assert kinds(booking)[-1] == Booking.ConfirmationAsked
         assert booking.status is BookingStatus.CONFIRMING
 
+    def test_confirmed_on_placing_it_asks_nothing_more_and_the_answer_confirms_it(
+        self,
+    ) -> None:
+        """Nothing due first: availability confirms in the step that places the hold, so
+        the held booking is confirming already and no second command (two hops) follows."""
+        booking = new_booking(Policy(), confirm_on_placing=True)
+        booking.hold_placed(START, START + timedelta(hours=1), ["r1"], NOW + timedelta(minutes=10))
+        assert kinds(booking) == [Booking.Requested, Booking.Held]
+        assert booking.status is BookingStatus.CONFIRMING
+        booking.hold_confirmed(START, START + timedelta(hours=1), ["r1"])
+        assert kinds(booking) == [Booking.Confirmed]
+        assert booking.status.value == "confirmed"
+
+    def test_confirmed_on_placing_but_answered_too_late_it_stays_expired(self) -> None:
+        """The saga gave up (and asked for the release) before the hold came: the late
+        placing and confirmation change nothing; availability frees it on the release."""
+        booking = new_booking(Policy(), confirm_on_placing=True)
+        assert booking.time_out(NOW + timedelta(minutes=5), timedelta(minutes=1), timedelta(1))
+        assert kinds(booking)[-2:] == [Booking.Expired, Booking.ReleaseAsked]
+        booking.hold_placed(START, START + timedelta(hours=1), ["r1"], NOW + timedelta(minutes=10))
+        booking.hold_confirmed(START, START + timedelta(hours=1), ["r1"])
+        assert kinds(booking) == []
+        assert booking.status is BookingStatus.EXPIRED
+
     def test_a_failed_payment_rejects_and_releases_the_hold(self) -> None:
         booking = new_booking()
         booking.hold_placed(START, START + timedelta(hours=1), ["r1"], NOW + timedelta(minutes=10))

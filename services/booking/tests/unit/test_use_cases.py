@@ -81,6 +81,7 @@ def test_a_request_becomes_a_booking_that_availability_s_answers_confirm(
 ) -> None:
     booking = app.request_booking(request("r-1"))
     assert booking.status is BookingStatus.REQUESTED
+    assert booking.confirm_on_placing  # the service asks no deposit: one step at availability
     assert booking.terms.service_name == "60-min massage"
     assert booking.terms.time_zone == "Europe/Athens"
 

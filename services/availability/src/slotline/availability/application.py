@@ -59,6 +59,7 @@ class HoldRequest:
     preferred_staff_id: UUID | None = None
     booking_request_id: str | None = None
     offered_only: bool = False  # a customer's: only a start the slot list offers
+    confirm: bool = False  # nothing is due first: the hold is an allocation at once
 
     def ask(self, slot: Interval) -> HoldAsk:
         """What this request asks of the hold key, for ``slot``."""
@@ -174,7 +175,11 @@ class AvailabilityApplication(SlotFinding):
             expires_at=now + request.ttl,
         )
         work.add(hold)
-        calendars.reserve(chosen, hold, definition, location, now + request.ttl, now)
+        days = calendars.reserve(chosen, hold, definition, location, now + request.ttl, now)
+        if request.confirm:  # one step instead of a second command and its two hops
+            hold.confirm_on_placing()
+            for day in days:
+                day.allocate(hold.id, now)
         return _taken(hold)
 
     def confirm_hold(self, hold_id: UUID, work: UnitOfWork | None = None) -> Hold:

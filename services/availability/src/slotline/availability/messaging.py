@@ -55,8 +55,8 @@ def publisher() -> Publisher:
             expires_at=hold.expires_at,
         )
 
-    @table.on(Hold.Confirmed)
-    def confirmed(hold: Hold, _: Hold.Confirmed) -> Message:
+    @table.on(Hold.Confirmed, Hold.ConfirmedOnPlacing)
+    def confirmed(hold: Hold, _: Hold.Confirmed | Hold.ConfirmedOnPlacing) -> Message:
         return events.HoldConfirmed(
             **_hold_ids(hold), slot=_slot(hold.slot), resource_ids=_resources(hold)
         )
@@ -299,6 +299,7 @@ def _apply(app: AvailabilityApplication, message: Message, work: UnitOfWork) -> 
                 preferred_staff_id=_optional_uuid(message.preferred_resource_id),
                 booking_request_id=message.request_id,
                 offered_only=message.offered_only,
+                confirm=message.confirm,
             )
             app.place_hold(request, record_refusal=True, work=work)
         case commands.ConfirmHold():

@@ -47,6 +47,15 @@ class PlaceHold(AvailabilityCommand):
         default=600, ge=30, le=24 * 3600, description="How long the hold lasts unconfirmed."
     )
     offered_only: bool = Field(default=False, description=_OFFERED_ONLY)
+    confirm: bool = Field(
+        default=False,
+        description=(
+            "Confirm at once: the hold is an allocation in the same step (`HoldPlaced`, "
+            "then `HoldConfirmed`; no `ConfirmHold` follows), for a booking with nothing "
+            "due first. A `ReleaseHold` for it (its booking stopped waiting before the "
+            "answer came) frees it as it would a hold."
+        ),
+    )
 
 
 class ConfirmHold(AvailabilityCommand):

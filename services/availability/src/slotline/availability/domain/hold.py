@@ -7,6 +7,9 @@ unless confirmed, and keeps its id across reschedules. Transitions::
     held ──confirm──▶ confirmed ──cancel──▶ cancelled
      │ └──release──▶ released
      └────expire───▶ expired        (reschedule: held or confirmed, status unchanged)
+
+A hold whose booking has nothing due first is confirmed in the step that places it
+(:meth:`Hold.confirm_on_placing`); its booking may still give that one back (release).
 """
 
 from __future__ import annotations
@@ -104,10 +107,13 @@ class HoldState(AskedFor):
     expires_at: datetime | None
     status: HoldStatus
     moved_from: Interval | None  # the slot before the last reschedule
+    confirmed_on_placing: bool  # its booking had nothing due first: see confirm_on_placing
 
 
 class Hold(Aggregate, HoldState):
     """A time-limited claim on a slot; its id is derived from the booking request."""
+
+    confirmed_on_placing = False  # what a hold stored before it could be reads
 
     @staticmethod
     def create_id(tenant_id: str, hold_key: str) -> UUID:
@@ -141,6 +147,7 @@ class Hold(Aggregate, HoldState):
             aggregate.expires_at = self.expires_at
             aggregate.status = HoldStatus.HELD
             aggregate.moved_from = None
+            aggregate.confirmed_on_placing = False
 
     def is_active(self, now: datetime) -> bool:
         """Whether the hold still occupies its resources at ``now``."""
@@ -170,9 +177,21 @@ class Hold(Aggregate, HoldState):
             raise self._refuse("confirm")
         self._confirmed()
 
+    def confirm_on_placing(self) -> None:
+        """Confirm a hold in the step that placed it: its booking has nothing due first
+        (no deposit, not a waitlist offer), so asking for the confirmation would only cost
+        two more hops. Its booking may still give it back with a release, as a hold: it
+        stopped waiting (and asked for the release) before this answer reached it."""
+        if self.status is not HoldStatus.HELD:
+            raise self._refuse("confirm on placing")
+        self._confirmed_on_placing()
+
     def release(self, reason: str = "") -> None:
         """Give an unconfirmed hold back; a no-op once it is released or expired."""
         if self.status in (HoldStatus.RELEASED, HoldStatus.EXPIRED):
+            return
+        if self.status is HoldStatus.CONFIRMED and self.confirmed_on_placing:
+            self._released(reason=reason)  # its booking never took it: see above
             return
         if self.status is not HoldStatus.HELD:
             raise self._refuse("release", "cancel a confirmed booking instead")
@@ -255,6 +274,15 @@ class Hold(Aggregate, HoldState):
     def _confirmed(self) -> None:
         self.status = HoldStatus.CONFIRMED
         self.expires_at = None
+
+    class ConfirmedOnPlacing(Aggregate.Event):
+        pass
+
+    @event(ConfirmedOnPlacing)
+    def _confirmed_on_placing(self) -> None:
+        self.status = HoldStatus.CONFIRMED
+        self.expires_at = None
+        self.confirmed_on_placing = True
 
     class Released(Aggregate.Event):
         reason: str

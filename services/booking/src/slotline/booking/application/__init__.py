@@ -170,6 +170,7 @@ class BookingApplication(ServiceApplication):
             hold_ttl_seconds=int(self.hold_ttl.total_seconds()),
             requested_at=self.clock(),
             refusal=refusal,
+            confirm_on_placing=refusal is None and policy.nothing_due_first(),
         )
         booking = Booking.take(intake.asked(request, contact), taken_in)
         claims: list[Any] = [Claim(tenant_id=tenant, reference=reference, booking_id=booking.id)]

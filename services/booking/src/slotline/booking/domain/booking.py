@@ -12,6 +12,10 @@ the outbox), recorded in the same transaction as the decision that needs it::
                  confirmed ──reschedule asked──▶ rescheduled | change refused
                  confirmed ──▶ completed | no_show   (arrived: noted on a confirmed one)
 
+A booking with nothing due first asks availability to confirm its hold in the step that
+places it (``confirm_on_placing``): held, it is confirming at once, and no confirmation
+is asked (two Kafka hops fewer); a waitlist offer waits for its claim as before.
+
 Answers that arrive late or twice (a hold placed after the saga timed out, a second
 payment authorisation) change nothing: the methods below ignore them by status.
 
@@ -75,6 +79,8 @@ INTAKE_FIELDS = tuple(f.name for f in fields(Intake))
 
 
 class Booking(Aggregate):
+    confirm_on_placing = False  # what a booking stored before it could be asked reads
+
     @staticmethod
     def create_id(tenant_id: str, request_id: str) -> UUID:
         """Deterministic from the request id, so a request sent twice finds its booking."""
@@ -150,6 +156,7 @@ class Booking(Aggregate):
         refusal: dict[str, Any] | None = intake["refusal"]
         self.refusal_data = refusal
         self.waitlist: dict[str, Any] | None = intake["waitlist"]
+        self.confirm_on_placing = bool(intake.get("confirm_on_placing"))
         self.status = BookingStatus.REJECTED if refusal else BookingStatus.REQUESTED
         self.status_reason: str | None = refusal["reason"] if refusal else None
 
@@ -226,7 +233,8 @@ class Booking(Aggregate):
         if self.waitlist is not None:
             self._offer()  # the customer claims it (or not) before anything is asked
             return
-        self._go_ahead()
+        if not self.confirm_on_placing:  # else confirming already: HoldConfirmed follows
+            self._go_ahead()
 
     def _go_ahead(self) -> None:
         """A held slot: ask for the deposit, or for the confirmation when none is due."""
@@ -426,7 +434,8 @@ class Booking(Aggregate):
     ) -> None:
         self._take(slot_start, slot_end, resource_ids)
         self.hold_expires_at = expires_at
-        self.status = BookingStatus.AWAITING_PAYMENT
+        confirming = self.confirm_on_placing
+        self.status = BookingStatus.CONFIRMING if confirming else BookingStatus.AWAITING_PAYMENT
 
     def _take(self, slot_start: datetime, slot_end: datetime, resource_ids: list[str]) -> None:
         """The slot and resources a hold, its confirmation or a move gives the booking."""

@@ -69,6 +69,14 @@ class Policy:
         if self.free_cancellation_hours < 0 or self.free_changes < 0:
             raise ValueError("windows and counts cannot be negative")
 
+    def nothing_due_first(self) -> bool:
+        """Whether a booking under this policy stands as soon as its slot is held (no
+        deposit, no prepayment; a deposit it cannot work out is not "nothing")."""
+        try:
+            return self.amount_due() is None
+        except ValueError:
+            return False
+
     def amount_due(self) -> Money | None:
         """What must be authorised before the booking is confirmed (None: nothing)."""
         match self.payment:

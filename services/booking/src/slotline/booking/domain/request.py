@@ -86,7 +86,9 @@ class BookingRequest:
 class Intake:
     """How booking took a request in: its reference, customer, terms (``ServiceTerms``
     as data), policy (as data) and hold time, when, and a refusal if refused at once;
-    ``waitlist`` (line_id, entry_id, offer_seconds) when it is a waitlist offer."""
+    ``waitlist`` (line_id, entry_id, offer_seconds) when it is a waitlist offer;
+    ``confirm_on_placing`` when nothing is due before it stands (availability is asked to
+    confirm the hold in the step that places it: two hops fewer)."""
 
     reference: str
     customer_id: UUID
@@ -96,3 +98,4 @@ class Intake:
     requested_at: datetime
     refusal: dict[str, Any] | None = None
     waitlist: dict[str, Any] | None = None
+    confirm_on_placing: bool = False

@@ -52,6 +52,7 @@ def publisher(links: ManageLinks) -> Publisher:
             preferred_resource_id=booking.preferred_staff_id or booking.preferred_resource_id,
             ttl_seconds=booking.hold_ttl_seconds,
             offered_only=booking.offered_starts_only,
+            confirm=booking.confirm_on_placing,
         )
 
     @table.on(Booking.Held)
