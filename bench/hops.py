@@ -152,8 +152,9 @@ async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> N
                     key = body.get("hold_key")
                 if key and at is not None:
                     marks[key].setdefault(f"store:{service}:{name}", at)
-                if service == "booking" and name == "Requested":
-                    asked_by[str(originator_id)] = str(body.get("request_id"))
+                if service == "booking" and name == "Requested":  # v2: inside "request"
+                    asked = body.get("request") or body
+                    asked_by[str(originator_id)] = str(asked.get("request_id"))
     consumer = AIOKafkaConsumer(
         AVAILABILITY_COMMANDS,
         AVAILABILITY_EVENTS,
