@@ -7,6 +7,8 @@ for each session count and prints, per count N::
 
     loadtest_<step>_p95_at_<N>_sessions: ... ms     (steps: slots, book, card, change)
     loadtest_errors_at_<N>_sessions: ...
+    loadtest_cpu_at_<N>_sessions_<part>: ... % of a core   (each service, PostgreSQL,
+        the broker, Locust: where the two cores went — the machine plays every customer)
 
 and at the end, from the public topic and availability's API (bench/outside.py),
 ``loadtest_double_bookings`` and the load average.
@@ -18,6 +20,7 @@ import argparse
 import asyncio
 import csv
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -28,7 +31,7 @@ from pathlib import Path
 
 import httpx
 from outside import double_bookings_now
-from support import bench_stack, figure, infrastructure, say
+from support import CpuMeter, bench_stack, figure, infrastructure, say
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
@@ -47,8 +50,10 @@ def token(role: str) -> str:
 
 def run_locust(
     sessions: int, seconds: int, env: dict[str, str], out: Path
-) -> dict[str, dict[str, str]]:
-    """One headless Locust run; its stats rows by request name."""
+) -> tuple[dict[str, dict[str, str]], float]:
+    """One headless Locust run; its stats rows by request name, and Locust's own CPU
+    seconds (it has ended and been waited for: counted among this process's children,
+    which the stack's services, still running, are not yet)."""
     prefix = out / f"at_{sessions}"
     command = [
         str(Path(sys.executable).with_name("locust")),
@@ -67,7 +72,10 @@ def run_locust(
         "--loglevel",
         "WARNING",
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, env={**os.environ, **env}, check=False, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    locust_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     rows: dict[str, dict[str, str]] = {}
     with open(f"{prefix}_stats.csv", newline="") as stats:
         for row in csv.DictReader(stats):
@@ -77,7 +85,7 @@ def run_locust(
         with failures.open(newline="") as found:
             for row in csv.DictReader(found):
                 say(f"{sessions} sessions: {row['Occurrences']} x {row['Name']}: {row['Error']}")
-    return rows
+    return rows, locust_cpu
 
 
 def report(sessions: int, rows: dict[str, dict[str, str]]) -> None:
@@ -93,7 +101,7 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="loadtest-") as scratch:
         out = Path(scratch)
         if args.booking_url and args.availability_url:
-            await run(args, args.booking_url, args.availability_url, args.bootstrap, out)
+            await run(args, args.booking_url, args.availability_url, args.bootstrap, out, {})
             return
         async with infrastructure("loadtest") as (database_url, bootstrap, _):
             ensure_schema(database_url, "availability")
@@ -116,7 +124,8 @@ async def main(args: argparse.Namespace) -> None:
                 urls = {s.name: s.url for s in stack.services}
                 args.location_id, args.service_id = str(clinic.location_id), str(clinic.service_id)
                 await catalogue_reached_booking(urls["booking"], args.service_id)
-                await run(args, urls["booking"], urls["availability"], bootstrap, out)
+                pids = {s.name: s.process.pid for s in stack.services if s.process is not None}
+                await run(args, urls["booking"], urls["availability"], bootstrap, out, pids)
             finally:
                 await asyncio.to_thread(stack.stop)
 
@@ -133,7 +142,12 @@ async def catalogue_reached_booking(booking_url: str, service_id: str) -> None:
 
 
 async def run(
-    args: argparse.Namespace, booking_url: str, availability_url: str, bootstrap: str, out: Path
+    args: argparse.Namespace,
+    booking_url: str,
+    availability_url: str,
+    bootstrap: str,
+    out: Path,
+    pids: dict[str, int],
 ) -> None:
     env = {
         "LOADTEST_BOOKING_URL": booking_url,
@@ -145,8 +159,16 @@ async def run(
     }
     for sessions in args.sessions:
         say(f"{sessions} concurrent sessions for {args.seconds}s")
-        rows = await asyncio.to_thread(run_locust, sessions, args.seconds, env, out)
+        meter = CpuMeter(pids)
+        meter.start()
+        began = time.monotonic()
+        rows, locust_cpu = await asyncio.to_thread(run_locust, sessions, args.seconds, env, out)
         report(sessions, rows)
+        if pids:  # the stack is ours: where its two cores went
+            elapsed = time.monotonic() - began
+            meter.report_share(f"loadtest_cpu_at_{sessions}_sessions", elapsed)
+            share = f"{100 * locust_cpu / elapsed:.2f} % of a core"
+            figure(f"loadtest_cpu_at_{sessions}_sessions_locust", share)
     if bootstrap:
         await asyncio.sleep(5)  # the last outcomes settle
         pairs = await double_bookings_now(bootstrap, availability_url, token("manager"))
