@@ -137,9 +137,27 @@ def _deposit_id(ledger: Ledger) -> str | None:
 # --- consuming ---------------------------------------------------------------------------
 
 
+DECISIONS: frozenset[type[Message]] = frozenset(
+    {
+        bookings.BookingHeld,
+        bookings.DepositRequested,
+        bookings.BookingConfirmed,
+        bookings.BookingExpired,
+        bookings.BookingRejected,
+        bookings.BookingCancelled,
+        bookings.BookingNoShow,
+        bookings.BookingRescheduled,
+        bookings.PolicyDefined,
+    }
+)
+"""The booking events payments acts on; the rest (a customer registered, a waitlist
+line, a request answered…) are acknowledged without a transaction of their own."""
+
+
 def subscriptions(application: PaymentsApplication) -> Sequence[Subscription]:
     """Booking's events, each applied exactly once."""
-    return (Subscription(BOOKING_EVENTS, effect=booking_decisions(application)),)
+    effect = booking_decisions(application)
+    return (Subscription(BOOKING_EVENTS, effect=effect, handles=DECISIONS),)
 
 
 def booking_decisions(app: PaymentsApplication) -> Callable[[Message, Tracking], None]:
@@ -203,5 +221,5 @@ def _apply(app: PaymentsApplication, message: Message, tracking: Tracking) -> No
             )
         case bookings.PolicyDefined():
             app.policies.record(message, tracking)
-        case _:
+        case _:  # not in DECISIONS: only a direct caller gets here
             app.skip(tracking)
