@@ -355,6 +355,53 @@ class TestKafkaCommands:
             type(m) for m in everything
         }
 
+    async def test_a_hold_asked_with_confirm_is_allocated_at_once_and_freed_by_a_release(
+        self, service: RunningService
+    ) -> None:
+        """Nothing due first: one command places and confirms (two hops fewer). Its
+        booking may still give it back (it stopped waiting first): the release frees it,
+        so no allocation is left behind for a booking that expired."""
+        clinic, ten = await open_clinic(service)
+        tenant = clinic.tenant_id
+        key = f"at-once-{uuid.uuid4().hex[:8]}"
+        await send(
+            service,
+            commands.PlaceHold(
+                tenant_id=tenant,
+                aggregate_id=key,
+                sequence=1,
+                hold_id=key,
+                service_id=str(clinic.service_id),
+                location_id=str(clinic.location_id),
+                slot_start=ten,
+                confirm=True,
+            ),
+        )
+        confirmed = await wait_published(
+            service, tenant, lambda m: isinstance(m, HoldConfirmed) and m.hold_id == key
+        )
+        assert isinstance(confirmed[0], HoldConfirmed)
+        assert confirmed[0].slot.start == ten
+        await send(
+            service,
+            commands.ReleaseHold(
+                tenant_id=tenant,
+                aggregate_id=key,
+                sequence=2,
+                hold_id=key,
+                reason="booking_timed_out",
+            ),
+        )
+        await wait_published(
+            service, tenant, lambda m: isinstance(m, HoldReleased) and m.hold_id == key
+        )
+        outcomes = [
+            type(m)
+            for m in await published(service, tenant, 3, settle=1.0)
+            if isinstance(m, HOLD_OUTCOMES) and m.hold_id == key
+        ]
+        assert outcomes == [HoldPlaced, HoldConfirmed, HoldReleased]
+
     async def test_a_command_that_cannot_apply_is_dead_lettered_with_its_reason(
         self, service: RunningService
     ) -> None:
