@@ -7,6 +7,7 @@ for each session count and prints, per count N::
 
     loadtest_<step>_p95_at_<N>_sessions: ... ms     (steps: slots, book, card, change)
     loadtest_errors_at_<N>_sessions: ...
+    loadtest_requests_per_s_at_<N>_sessions: ...   (what the sessions got done)
     loadtest_cpu_at_<N>_sessions_<part>: ... % of a core   (each service, PostgreSQL,
         the broker, Locust: where the two cores went — the machine plays every customer)
 
@@ -95,6 +96,8 @@ def report(sessions: int, rows: dict[str, dict[str, str]]) -> None:
         figure(f"loadtest_{step}_p95_at_{sessions}_sessions", value)
     errors = int(rows.get("Aggregated", {}).get("Failure Count", "0") or 0)
     figure(f"loadtest_errors_at_{sessions}_sessions", str(errors))
+    rate = float(rows.get("Aggregated", {}).get("Requests/s", "0") or 0)
+    figure(f"loadtest_requests_per_s_at_{sessions}_sessions", f"{rate:.1f} requests/s")
 
 
 async def main(args: argparse.Namespace) -> None:

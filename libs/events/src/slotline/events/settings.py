@@ -6,13 +6,28 @@ environment variable named ``SLOTLINE_<FIELD>`` (see docs/operations.md).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from slotline.events.kafka_security import KafkaSecurity
 from slotline.events.limit_text import RateLimitText
+
+BackgroundFetchWait = Annotated[
+    int,
+    Field(
+        # a service on no customer's wait (a hop there may take ~50 ms more): a fifth of
+        # the empty fetches the embedded broker answers while bookings flow (make loadtest)
+        default=100,
+        ge=0,
+        le=500,
+        description="Fetch wait while messages flow (this service is on no customer's "
+        "wait, so it polls the embedded broker five times less often than booking).",
+    ),
+]
+"""``kafka_fetch_wait_busy_ms`` of the services off the booking's path (analytics,
+notifier, call-intake): ``kafka_fetch_wait_busy_ms: BackgroundFetchWait``."""
 
 
 class ServiceSettings(BaseSettings):

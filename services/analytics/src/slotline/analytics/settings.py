@@ -2,11 +2,12 @@
 
 from pydantic import Field
 
-from slotline.events.settings import ServiceSettings
+from slotline.events.settings import BackgroundFetchWait, ServiceSettings
 
 
 class AnalyticsSettings(ServiceSettings):
     service_name: str = Field(default="analytics", description="Name in logs, traces, metrics.")
+    kafka_fetch_wait_busy_ms: BackgroundFetchWait
     http_port: int = Field(default=8106, ge=0, le=65535, description="HTTP port (0 = any).")
     max_report_days: int = Field(
         default=366, ge=1, description="Longest period one KPI report may cover, in days."

@@ -8,11 +8,12 @@ from typing import Self
 from pydantic import Field, PositiveInt, SecretStr, model_validator
 
 from slotline.events.limit_text import RateLimitText
-from slotline.events.settings import ServiceSettings
+from slotline.events.settings import BackgroundFetchWait, ServiceSettings
 
 
 class NotifierSettings(ServiceSettings):
     service_name: str = Field(default="notifier", description="Name in logs, traces, metrics.")
+    kafka_fetch_wait_busy_ms: BackgroundFetchWait
 
     # --- e-mail ---
     smtp_host: str | None = Field(
