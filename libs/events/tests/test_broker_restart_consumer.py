@@ -5,7 +5,6 @@ the local stack sends), the inbox's consumer reads every partition from the star
 from __future__ import annotations
 
 import asyncio
-import os
 from uuid import uuid4
 
 import psycopg
@@ -45,8 +44,6 @@ async def collect(source: RecordSource, wanted: set[str], timeout: float) -> set
 
 
 async def test_after_an_empty_restart_the_consumer_reads_from_the_start(database_url: str) -> None:
-    if os.environ.get("SLOTLINE_TEST_INFRA", "embedded") != "embedded":
-        pytest.skip("restarts the embedded broker")
     kafka = EmbeddedKafka().start()
     settings = ServiceSettings(kafka_bootstrap=kafka.bootstrap, database_url=database_url)
 

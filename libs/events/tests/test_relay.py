@@ -222,7 +222,6 @@ class TestBrokerRestart:
     async def test_a_restarted_empty_broker_gets_every_event_again_and_then_the_new_ones(
         self, tally_app: TallyApplication, database_url: str
     ) -> None:
-        import os
 
         import psycopg
 
@@ -231,8 +230,6 @@ class TestBrokerRestart:
         from slotline.events.relay import BROKER_RESTARTED
         from slotline.events.testing.tally import tally_publisher
 
-        if os.environ.get("SLOTLINE_TEST_INFRA", "embedded") != "embedded":
-            pytest.skip("restarts the embedded broker")
         kafka = EmbeddedKafka().start()
         try:
             await ensure_topics(kafka.bootstrap, [TALLY_TOPIC])
@@ -275,7 +272,6 @@ class TestBrokerRestart:
     async def test_a_relay_that_was_down_when_the_broker_restarted_republishes_on_start(
         self, tally_app: TallyApplication, database_url: str
     ) -> None:
-        import os
 
         import psycopg
 
@@ -284,8 +280,6 @@ class TestBrokerRestart:
         from slotline.events.local.stack import count_broker_restarts, note_broker_restart
         from slotline.events.testing.tally import tally_publisher
 
-        if os.environ.get("SLOTLINE_TEST_INFRA", "embedded") != "embedded":
-            pytest.skip("restarts the embedded broker")
         count_broker_restarts(database_url)
         kafka = EmbeddedKafka().start()
         try:
@@ -333,7 +327,6 @@ class TestBrokerRestart:
         """A publish failing halfway through re-publishing (the broker refused a batch)
         restarts the relay's task from its recorded position: without remembering that it
         was re-publishing, it would carry on from there and never send the rest again."""
-        import os
 
         import psycopg
 
@@ -342,8 +335,6 @@ class TestBrokerRestart:
         from slotline.events.relay import BROKER_RESTARTED
         from slotline.events.testing.tally import tally_publisher
 
-        if os.environ.get("SLOTLINE_TEST_INFRA", "embedded") != "embedded":
-            pytest.skip("restarts the embedded broker")
         kafka = EmbeddedKafka().start()
         broker = build_broker(ServiceSettings(kafka_bootstrap=kafka.bootstrap))
         try:
