@@ -24,12 +24,20 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from booking import ATHENS, Slots, catalogue_reached_booking, open_clinics, request
+from eventsourcing.utils import resolve_topic
 from support import ServiceProcess, availability_processes, figure, infrastructure, percentile, say
 
+from slotline.availability.domain.hold import Hold
+from slotline.booking.domain.booking import Booking
+from slotline.events.contract import availability_commands as commands
+from slotline.events.contract.availability import HoldConfirmed
+from slotline.events.contract.booking import BookingConfirmed
+from slotline.events.contract.registry import ContractViolation, parse_message
 from slotline.events.topics import (
     AVAILABILITY_COMMANDS,
     AVAILABILITY_EVENTS,
@@ -42,17 +50,19 @@ COUNT = int(os.environ.get("HOPS_COUNT", "60"))
 RATE = float(os.environ.get("HOPS_RATE", "5"))
 PROFILE = os.environ.get("HOPS_PROFILE") == "1"
 
-# (from, to, name): the saga's steps in order; a step is "store:<service>:<event class>"
-# or "kafka:<event_type>". Nothing is due first for the bench's service, so availability
-# confirms the hold in the step that places it: four hops (a deposit adds the
-# ConfirmHold command and its answer, and the payment's).
-STEPS = [
-    ("store:booking:Requested", "kafka:PlaceHold", "hop_relay_booking"),
-    ("kafka:PlaceHold", "store:availability:ConfirmedOnPlacing", "hop_inbox_availability"),
-    ("store:availability:ConfirmedOnPlacing", "kafka:HoldConfirmed", "hop_relay_availability"),
-    ("kafka:HoldConfirmed", "store:booking:Confirmed", "hop_inbox_booking"),
-    ("store:booking:Confirmed", "kafka:BookingConfirmed", "hop_relay_booking_2"),
-    ("store:booking:Requested", "kafka:BookingConfirmed", "saga_total"),
+# (from, to, name): the saga's steps in order; a step is a stored domain event's class
+# (when it was stored) or a message class (when its record reached Kafka). Nothing is due
+# first for the bench's service, so availability confirms the hold in the step that
+# places it: four hops (a deposit adds the ConfirmHold command and its answer, and the
+# payment's).
+Step = type
+STEPS: list[tuple[Step, Step, str]] = [
+    (Booking.Requested, commands.PlaceHold, "hop_relay_booking"),
+    (commands.PlaceHold, Hold.ConfirmedOnPlacing, "hop_inbox_availability"),
+    (Hold.ConfirmedOnPlacing, HoldConfirmed, "hop_relay_availability"),
+    (HoldConfirmed, Booking.Confirmed, "hop_inbox_booking"),
+    (Booking.Confirmed, BookingConfirmed, "hop_relay_booking_2"),
+    (Booking.Requested, BookingConfirmed, "saga_total"),
 ]
 
 
@@ -131,7 +141,7 @@ def _profile(name: str, service: ServiceProcess) -> subprocess.Popen[bytes]:
 
 async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> None:
     """Rebuild each saga's timeline and print the step percentiles."""
-    marks: dict[str, dict[str, float]] = defaultdict(dict)  # booking id → step → seconds
+    marks: dict[str, dict[Step, float]] = defaultdict(dict)  # booking id → step → seconds
     asked_by: dict[str, str] = {}  # booking id → the request id it answers
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         for service in ("booking", "availability"):
@@ -141,18 +151,16 @@ async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> N
             )
             for originator_id, topic, state in await cursor.fetchall():
                 body = json.loads(bytes(state))
-                name = topic.rsplit(".", 1)[-1]
-                stamp = body.get("timestamp", {})
-                at = _seconds(stamp)
+                stored = resolve_topic(topic)
+                at = _seconds(body.get("timestamp", {}))
                 key = str(originator_id) if service == "booking" else body.get("hold_key")
-                if service == "availability" and key is None:
+                if stored is Hold.Placed:
+                    _hold_keys[str(originator_id)] = key or ""
+                elif service == "availability":
                     key = _hold_keys.get(str(originator_id))
-                if name == "Placed" and service == "availability":
-                    _hold_keys[str(originator_id)] = body.get("hold_key", "")
-                    key = body.get("hold_key")
                 if key and at is not None:
-                    marks[key].setdefault(f"store:{service}:{name}", at)
-                if service == "booking" and name == "Requested":  # v2: inside "request"
+                    marks[key].setdefault(stored, at)
+                if stored is Booking.Requested:  # version 2: inside "request"
                     asked = body.get("request") or body
                     asked_by[str(originator_id)] = str(asked.get("request_id"))
     consumer = AIOKafkaConsumer(
@@ -171,17 +179,18 @@ async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> N
             idle = 0 if batch else idle + 1
             for records in batch.values():
                 for record in records:
-                    body = json.loads(record.value or b"{}")
-                    key = body.get("hold_id") or body.get("booking_id")
+                    try:
+                        message: Any = parse_message(record.topic, record.value or b"")
+                    except ContractViolation:
+                        continue  # not a saga's message: nothing to time
+                    key = getattr(message, "hold_id", None) or getattr(message, "booking_id", None)
                     if key:
-                        marks[key].setdefault(f"kafka:{body['event_type']}", record.timestamp / 1e3)
+                        marks[key].setdefault(type(message), record.timestamp / 1e3)
     finally:
         await consumer.stop()
     measured = set(request_ids)  # not the warm-up's
-    wanted = {
-        m for m in marks if "kafka:BookingConfirmed" in marks[m] and asked_by.get(m) in measured
-    }
-    sagas = [marks[m] for m in wanted if "store:booking:Requested" in marks[m]]
+    wanted = {m for m in marks if BookingConfirmed in marks[m] and asked_by.get(m) in measured}
+    sagas = [marks[m] for m in wanted if Booking.Requested in marks[m]]
     say(f"{len(sagas)} sagas confirmed of {len(request_ids)} sent")
     for start, end, name in STEPS:
         values = [(s[end] - s[start]) * 1000 for s in sagas if start in s and end in s]

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import ServiceProcess, figure, infrastructure, percentile, say
 
+from slotline.events.contract.booking import BookingConfirmed
 from slotline.events.kafka import build_broker
 from slotline.events.settings import ServiceSettings
 from slotline.events.testing.service import bearer
@@ -70,7 +71,7 @@ async def measure(
     async with httpx.AsyncClient(base_url=notifier.base_url, timeout=10) as client:
         made = await client.post(
             "/webhooks/subscriptions",
-            json={"url": f"{url}/bench", "event_types": ["BookingConfirmed"]},
+            json={"url": f"{url}/bench", "event_types": [BookingConfirmed.EVENT_TYPE]},
             headers=bearer("owner", tenant),
         )
         made.raise_for_status()

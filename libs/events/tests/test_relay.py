@@ -29,6 +29,7 @@ from slotline.events.testing.tally import (
     Credit,
     Tally,
     TallyApplication,
+    TallyCounted,
     TallyLedger,
     ledger_inbox,
     tally_counted,
@@ -134,7 +135,7 @@ class TestPublishing:
         assert body["causation_id"] == "cause-7"
         headers = dict(record.headers)
         assert headers["traceparent"].decode().split("-")[1] == trace_id  # the request's trace
-        assert headers["event_type"] == b"TallyCounted"
+        assert headers["event_type"] == TallyCounted.EVENT_TYPE.encode()
         assert headers["correlation_id"] == b"flow-42", "the header says what the payload says"
 
     async def test_a_flows_first_message_is_its_own_correlation_in_payload_and_header(

@@ -428,6 +428,6 @@ class TestKafkaCommands:
 
         async def both() -> bool:
             reasons = " ".join(json.dumps(d) for d in await dead_letters())
-            return "no hold" in reasons and "PlaceHold" in reasons
+            return "no hold" in reasons and commands.PlaceHold.EVENT_TYPE in reasons
 
         await eventually(both, timeout=30)

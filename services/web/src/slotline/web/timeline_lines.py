@@ -152,12 +152,10 @@ _SAYINGS: dict[type[Message], Callable[[Facts], str]] = {
 }
 """How each public event a timeline line stands for reads, by its contract class."""
 
-ARRIVED = "BookingArrived"
-"""The one kind booking writes for no public event: the front desk marked an arrival."""
 
 _LINES: dict[str, Callable[[Facts], str]] = {
     **{kind.EVENT_TYPE: saying for kind, saying in _SAYINGS.items()},
-    ARRIVED: lambda f: _("Arrived for %(service)s of %(when)s") % _booking(f),
+    booking.ARRIVAL_LINE_KIND: lambda f: _("Arrived for %(service)s of %(when)s") % _booking(f),
 }
 """A line's ``kind`` (what booking sends) to its saying."""
 

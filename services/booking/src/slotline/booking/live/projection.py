@@ -87,9 +87,6 @@ def local_time(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M")
 
 
-ARRIVED = "BookingArrived"
-"""The line's kind for an arrival the front desk marked: no public event stands for it."""
-
 _LINES: dict[type[Booking.Event], tuple[str, str]] = {
     Booking.Confirmed: (
         public.BookingConfirmed.EVENT_TYPE,
@@ -106,7 +103,7 @@ _LINES: dict[type[Booking.Event], tuple[str, str]] = {
         public.BookingChangeRefused.EVENT_TYPE,
         "Could not move {service}: {change_reason}",
     ),
-    Booking.Arrived: (ARRIVED, "Arrived for {service} of {when}"),
+    Booking.Arrived: (public.ARRIVAL_LINE_KIND, "Arrived for {service} of {when}"),
     Booking.Completed: (public.BookingCompleted.EVENT_TYPE, "Came for {service}"),
     Booking.NoShow: (public.BookingNoShow.EVENT_TYPE, "Did not come for {service} of {when}"),
 }
