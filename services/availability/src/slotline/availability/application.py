@@ -178,8 +178,7 @@ class AvailabilityApplication(SlotFinding):
         days = calendars.reserve(chosen, hold, definition, location, now + request.ttl, now)
         if request.confirm:  # one step instead of a second command and its two hops
             hold.confirm_on_placing()
-            for day in days:
-                day.allocate(hold.id, now)
+            _allocate(hold, days, now)
         return _taken(hold)
 
     def confirm_hold(self, hold_id: UUID, work: UnitOfWork | None = None) -> Hold:
@@ -187,8 +186,7 @@ class AvailabilityApplication(SlotFinding):
 
         def confirm(hold: Hold, days: list[ResourceDay], now: datetime) -> None:
             hold.confirm(now)
-            for day in days:
-                day.allocate(hold.id, now)
+            _allocate(hold, days, now)
 
         return self._change_hold(work, hold_id, confirm)
 
@@ -204,8 +202,7 @@ class AvailabilityApplication(SlotFinding):
                 for day in days:
                     day.free(hold.id, "expired")
                 return
-            for day in days:
-                day.allocate(hold.id, now)
+            _allocate(hold, days, now)
 
         return self._change_hold(work, hold_id, decide)
 
@@ -323,6 +320,12 @@ class AvailabilityApplication(SlotFinding):
         if hold is None:
             raise UnknownItem(f"no hold {hold_id}")
         return hold
+
+
+def _allocate(hold: Hold, days: list[ResourceDay], now: datetime) -> None:
+    """A confirmed hold's entries on its resource days no longer expire."""
+    for day in days:
+        day.allocate(hold.id, now)
 
 
 def _taken(hold: Hold) -> HoldTaken:

@@ -137,27 +137,12 @@ def _deposit_id(ledger: Ledger) -> str | None:
 # --- consuming ---------------------------------------------------------------------------
 
 
-DECISIONS: frozenset[type[Message]] = frozenset(
-    {
-        bookings.BookingHeld,
-        bookings.DepositRequested,
-        bookings.BookingConfirmed,
-        bookings.BookingExpired,
-        bookings.BookingRejected,
-        bookings.BookingCancelled,
-        bookings.BookingNoShow,
-        bookings.BookingRescheduled,
-        bookings.PolicyDefined,
-    }
-)
-"""The booking events payments acts on; the rest (a customer registered, a waitlist
-line, a request answered…) are acknowledged without a transaction of their own."""
-
-
 def subscriptions(application: PaymentsApplication) -> Sequence[Subscription]:
-    """Booking's events, each applied exactly once."""
+    """Booking's events that payments decides on (:data:`DECISIONS`), each applied
+    exactly once; the rest (a customer registered, a request answered, a waitlist line)
+    are acknowledged without a transaction of their own."""
     effect = booking_decisions(application)
-    return (Subscription(BOOKING_EVENTS, effect=effect, handles=DECISIONS),)
+    return (Subscription(BOOKING_EVENTS, effect=effect, handles=frozenset(DECISIONS)),)
 
 
 def booking_decisions(app: PaymentsApplication) -> Callable[[Message, Tracking], None]:
@@ -176,50 +161,56 @@ def _money(value: WireMoney | None) -> Money | None:
     return None if value is None else Money(value.amount_minor, value.currency)
 
 
+Decision = Callable[[PaymentsApplication, Any, Tracking], None]
+
+
+def _cancelled(app: PaymentsApplication, m: bookings.BookingCancelled, t: Tracking) -> None:
+    window = "inside" if m.within_free_window else "outside"
+    reason = f"cancelled by {m.by.value} {window} the free window"
+    app.booking_cancelled(
+        m.tenant_id, m.booking_id, fee=_money(m.fee), refund=_money(m.refund), reason=reason,
+        tracking=t,
+    )  # fmt: skip
+
+
+DECISIONS: dict[type[Message], Decision] = {
+    bookings.BookingHeld: lambda app, m, t: app.note_contact(
+        m.tenant_id, m.booking_id, m.contact.email, t
+    ),
+    bookings.DepositRequested: lambda app, m, t: app.request_payment(
+        m.tenant_id,
+        m.booking_id,
+        amount=Money(m.amount.amount_minor, m.amount.currency),
+        purpose=Purpose(m.kind),
+        token=m.payment_token,
+        price_tier=m.price_tier,
+        tracking=t,
+    ),
+    bookings.BookingConfirmed: lambda app, m, t: app.booking_confirmed(
+        m.tenant_id, m.booking_id, m.contact.email, t
+    ),
+    bookings.BookingExpired: lambda app, m, t: app.booking_released(
+        m.tenant_id, m.booking_id, "booking expired", t
+    ),
+    bookings.BookingRejected: lambda app, m, t: app.booking_released(
+        m.tenant_id, m.booking_id, f"booking rejected: {m.reason}", t
+    ),
+    bookings.BookingCancelled: _cancelled,
+    bookings.BookingNoShow: lambda app, m, t: app.booking_no_show(
+        m.tenant_id, m.booking_id, _money(m.fee), t
+    ),
+    bookings.BookingRescheduled: lambda app, m, t: app.booking_rescheduled(
+        m.tenant_id, m.booking_id, m.change_number, _money(m.change_fee), t
+    ),
+    bookings.PolicyDefined: lambda app, m, t: app.policies.record(m, t),
+}
+"""What payments does with each booking event it decides on, by the event's class."""
+
+
 def _apply(app: PaymentsApplication, message: Message, tracking: Tracking) -> None:
-    tenant = message.tenant_id
-    match message:
-        case bookings.BookingHeld():
-            app.note_contact(tenant, message.booking_id, message.contact.email, tracking)
-        case bookings.DepositRequested():
-            app.request_payment(
-                tenant,
-                message.booking_id,
-                amount=Money(message.amount.amount_minor, message.amount.currency),
-                purpose=Purpose(message.kind),
-                token=message.payment_token,
-                price_tier=message.price_tier,
-                tracking=tracking,
-            )
-        case bookings.BookingConfirmed():
-            app.booking_confirmed(tenant, message.booking_id, message.contact.email, tracking)
-        case bookings.BookingExpired():
-            app.booking_released(tenant, message.booking_id, "booking expired", tracking)
-        case bookings.BookingRejected():
-            app.booking_released(
-                tenant, message.booking_id, f"booking rejected: {message.reason}", tracking
-            )
-        case bookings.BookingCancelled():
-            window = "inside" if message.within_free_window else "outside"
-            app.booking_cancelled(
-                tenant,
-                message.booking_id,
-                fee=_money(message.fee),
-                refund=_money(message.refund),
-                reason=f"cancelled by {message.by.value} {window} the free window",
-                tracking=tracking,
-            )
-        case bookings.BookingNoShow():
-            app.booking_no_show(tenant, message.booking_id, _money(message.fee), tracking)
-        case bookings.BookingRescheduled():
-            app.booking_rescheduled(
-                tenant,
-                message.booking_id,
-                message.change_number,
-                _money(message.change_fee),
-                tracking,
-            )
-        case bookings.PolicyDefined():
-            app.policies.record(message, tracking)
-        case _:  # not in DECISIONS: only a direct caller gets here
-            app.skip(tracking)
+    # by the class or the one it is an older version of (BookingConfirmedV1, ...)
+    decide = next((DECISIONS[c] for c in type(message).__mro__ if c in DECISIONS), None)
+    if decide is None:  # the subscription hands over only DECISIONS: a direct caller's
+        app.skip(tracking)
+        return
+    decide(app, message, tracking)
