@@ -31,6 +31,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
+from slotline.availability.testing import place_hold
 from slotline.events.contract import availability_commands as commands
 from slotline.events.contract.availability import HoldPlaced, HoldRejected
 from slotline.events.contract.registry import parse_message
@@ -121,15 +122,7 @@ class ServiceProcess:
 
 
 def place(clinic: demo.Clinic, hold: str, start: datetime) -> commands.PlaceHold:
-    return commands.PlaceHold(
-        tenant_id=clinic.tenant_id,
-        aggregate_id=hold,
-        sequence=1,
-        hold_id=hold,
-        service_id=str(clinic.service_id),
-        location_id=str(clinic.location_id),
-        slot_start=start,
-    )
+    return place_hold(clinic, hold, start)
 
 
 async def send(bootstrap: str, messages: list[commands.PlaceHold]) -> None:

@@ -21,8 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
 from slotline.availability.settings import AvailabilitySettings
+from slotline.availability.testing import place_hold
 from slotline.availability.wiring import service_spec
-from slotline.events.contract import availability_commands as commands
 from slotline.events.contract.availability import HoldPlaced, HoldRejected
 from slotline.events.contract.registry import parse_message
 from slotline.events.local.infra import free_port
@@ -114,15 +114,7 @@ class TestTwoReplicasShareTheWork:
         broker = first.runtime.broker
         assert broker is not None
         for hold, start in zip(holds, starts, strict=True):
-            command = commands.PlaceHold(
-                tenant_id=tenant,
-                aggregate_id=hold,
-                sequence=1,
-                hold_id=hold,
-                service_id=str(clinic.service_id),
-                location_id=str(clinic.location_id),
-                slot_start=start,
-            )
+            command = place_hold(clinic, hold, start)
             await broker.publish(command.to_json(), topic=AVAILABILITY_COMMANDS, key=hold.encode())
 
         bootstrap = first.runtime.settings.kafka_bootstrap

@@ -18,6 +18,7 @@ import pytest
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication, HoldRequest, HoldTaken
+from slotline.availability.testing import place_hold
 from slotline.events.contract import availability_commands as commands
 from slotline.events.contract.availability import (
     HoldConfirmed,
@@ -304,16 +305,7 @@ class TestKafkaCommands:
         clinic, ten = await open_clinic(service)
 
         def place(key: str) -> commands.PlaceHold:
-            return commands.PlaceHold(
-                tenant_id=clinic.tenant_id,
-                aggregate_id=key,
-                sequence=1,
-                hold_id=key,
-                request_id=f"request-{key}",
-                service_id=str(clinic.service_id),
-                location_id=str(clinic.location_id),
-                slot_start=ten,
-            )
+            return place_hold(clinic, key, ten, request_id=f"request-{key}")
 
         first = place("k1")
         await send(service, first)
@@ -364,19 +356,7 @@ class TestKafkaCommands:
         clinic, ten = await open_clinic(service)
         tenant = clinic.tenant_id
         key = f"at-once-{uuid.uuid4().hex[:8]}"
-        await send(
-            service,
-            commands.PlaceHold(
-                tenant_id=tenant,
-                aggregate_id=key,
-                sequence=1,
-                hold_id=key,
-                service_id=str(clinic.service_id),
-                location_id=str(clinic.location_id),
-                slot_start=ten,
-                confirm=True,
-            ),
-        )
+        await send(service, place_hold(clinic, key, ten, confirm=True))
         confirmed = await wait_published(
             service, tenant, lambda m: isinstance(m, HoldConfirmed) and m.hold_id == key
         )

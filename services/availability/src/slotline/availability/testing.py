@@ -4,12 +4,15 @@ put on them the way a confirmed hold is."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
+from slotline.availability.demo import Clinic
 from slotline.availability.domain.calendar import Reservation, ResourceDay
 from slotline.availability.domain.reservation import reserve_slot
 from slotline.availability.domain.resources import ResourceState
 from slotline.availability.domain.values import ServiceDefinition
+from slotline.events.contract import availability_commands as commands
 
 Calendars = dict[tuple[UUID, date], ResourceDay]
 
@@ -34,4 +37,19 @@ def book(
         reservation,
         who.tz,
         now=now,
+    )
+
+
+def place_hold(clinic: Clinic, hold_id: str, start: datetime, **extra: Any) -> commands.PlaceHold:
+    """The ``PlaceHold`` booking would send for ``hold_id`` at ``start`` in a demo
+    clinic (its first command, keyed by the hold); ``extra``: any other field."""
+    return commands.PlaceHold(
+        tenant_id=clinic.tenant_id,
+        aggregate_id=hold_id,
+        sequence=1,
+        hold_id=hold_id,
+        service_id=str(clinic.service_id),
+        location_id=str(clinic.location_id),
+        slot_start=start,
+        **extra,
     )
