@@ -42,6 +42,7 @@ from slotline.events.contract.payments import PaymentAuthorizationFailed, Paymen
 from slotline.events.contract.registry import parse_message
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
+from slotline.payments.application import Contact as ReceiptContact
 from slotline.payments.application import PaymentsApplication
 from slotline.payments.domain import facts
 from slotline.payments.domain.ledger import Ledger
@@ -57,6 +58,7 @@ AUTH_RATE = 10  # requests per second
 LEDGER_BOOKINGS = 400
 LEDGER_THREADS = 4
 TENANT = "bench"
+CUSTOMER = "0b6c3a52-3f0e-4f4e-9d4b-6f3a2c1e5d70"
 
 
 def booking_events(booking_id: str) -> list[b.BookingEvent]:
@@ -156,7 +158,7 @@ def ledger_life(app: PaymentsApplication, booking_id: str, positions: itertools.
         return Tracking(f"bench|{booking_id}", next(positions))
 
     eur = LedgerMoney(5000, "EUR")
-    app.note_contact(TENANT, booking_id, "ana@example.com", tracking())
+    app.note_contact(TENANT, booking_id, ReceiptContact(CUSTOMER, "ana@example.com"), tracking())
     app.request_payment(
         TENANT,
         booking_id,
@@ -169,7 +171,7 @@ def ledger_life(app: PaymentsApplication, booking_id: str, positions: itertools.
     ledger_id = Ledger.create_id(TENANT, booking_id)
     payment_id = next(iter(app.ledger(TENANT, booking_id).payments))
     app.learn(ledger_id, [facts.Authorized(payment_id, f"pi_{booking_id}", 5000, "simulated")])
-    app.booking_confirmed(TENANT, booking_id, None, tracking())
+    app.booking_confirmed(TENANT, booking_id, ReceiptContact(CUSTOMER, None), tracking())
     app.learn(ledger_id, [facts.Captured(payment_id, f"pi_{booking_id}", 5000, "simulated")])
     app.booking_cancelled(
         TENANT,

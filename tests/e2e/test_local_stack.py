@@ -10,11 +10,15 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
+import psycopg
 import pytest
+from psycopg import sql
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +65,60 @@ def wait_ready(url: str, timeout: float = 60) -> None:
 def port_is_bound(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def every_table(database_url: str) -> dict[str, str]:
+    """Every row of every table of every service's schema, as the database prints it
+    (``bytea``, such as stored events, in hex): what a dump or a backup would show."""
+    with psycopg.connect(database_url) as conn:
+        tables = conn.execute(
+            "SELECT schemaname, tablename FROM pg_tables"
+            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchall()
+        return {
+            f"{schema}.{table}": "\n".join(
+                row[0]
+                for row in conn.execute(
+                    sql.SQL("SELECT t::text FROM {} AS t").format(sql.Identifier(schema, table))
+                )
+            )
+            for schema, table in tables
+        }
+
+
+def a_booking_leaves_no_personal_data_in_clear(
+    booking_url: str, slot: dict[str, Any], database_url: str
+) -> None:
+    """Issue 17's check on the whole stack: after a public booking has gone through every
+    service (booking, availability, payments, notifier, analytics), no table anywhere
+    shows the customer's name, number, address or note, in text or in hex."""
+    mark = uuid.uuid4().hex[:8]
+    digits = f"69{int(mark, 16) % 10**8:08d}"
+    person = {
+        "name": f"Zelda Probe{mark}",
+        "phone": f"+30{digits}",
+        "email": f"zelda-{mark}@example.com",
+        "notes": f"a sore shoulder {mark}",
+    }
+    answer = httpx.post(
+        f"{booking_url}/v1/public/demo/bookings",
+        json={**person, **{k: slot[k] for k in ("service_id", "location_id", "start")}},
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    booking_id = answer.json()["booking_id"]
+    deadline = time.monotonic() + 60
+    while True:  # until the notifier and analytics have it too
+        tables = every_table(database_url)
+        reached = {name.split(".")[0] for name, rows in tables.items() if booking_id in rows}
+        if {"booking", "notifier", "analytics"} <= reached or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert {"booking", "notifier", "analytics"} <= reached, reached
+    for text in (person["name"], digits, person["email"], person["notes"]):
+        for name, rows in tables.items():
+            assert text not in rows, f"{text!r} readable in {name}"
+            assert text.encode().hex() not in rows, f"{text!r} readable (hex) in {name}"
 
 
 def test_run_starts_every_service_ready_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
@@ -112,6 +170,9 @@ def test_run_starts_every_service_ready_and_ctrl_c_stops_everything(tmp_path: Pa
             time.sleep(0.2)
         assert slots, "the demo clinic offers no slots"
         assert slots[0]["status"] == "available"
+        database = re.search(r"\|\s+postgres\s+(postgresql://\S+)", text)
+        assert database is not None
+        a_booking_leaves_no_personal_data_in_clear(urls["booking"], slots[0], database.group(1))
 
         # Like an orchestrator: a killed service comes back, the others are untouched.
         victim, neighbour = (

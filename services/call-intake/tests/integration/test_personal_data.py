@@ -25,7 +25,8 @@ from slotline.events.privacy.erasure_lock import lock_name
 from slotline.events.privacy.personal import ERASED
 from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually
-from slotline.events.testing.stored import stored_states
+from slotline.events.testing.service import bearer
+from slotline.events.testing.stored import stored_states, stored_tables
 from slotline.events.wire_sealing import pseudonym
 
 pytestmark = pytest.mark.integration
@@ -100,6 +101,27 @@ async def test_a_callers_number_and_transcript_are_sealed_and_erased_with_the_cu
     assert (kept.from_phone, kept.transcription) == (caller, transcript)
     assert caller_id(tenant, caller) != caller_id(tenant + "x", caller)
 
+    async def timeline_details() -> list[dict[str, object]]:
+        answer = await intake.service.client.get(
+            f"/v1/callers/{caller}/timeline", headers=bearer("front_desk", tenant)
+        )
+        assert answer.status_code == 200, answer.text
+        return [line["detail"] for line in answer.json()]
+
+    async def transcribed() -> bool:
+        return any(d.get("text") == transcript for d in await timeline_details())
+
+    await eventually(transcribed, timeout=20)  # the front desk reads it ...
+    queue = await intake.service.client.get("/v1/callbacks", headers=bearer("front_desk", tenant))
+    assert caller in {task["customer_phone"] for task in queue.json()}
+    tables = await anyio.to_thread.run_sync(
+        stored_tables, intake.settings.database_url, intake.app.schema
+    )
+    assert {"call_log", "callback_queue", "timeline", "party"} <= set(tables)
+    for table, rows in tables.items():  # ... and a copy of the tables shows neither
+        assert digits.encode() not in rows, f"the caller's number is readable in {table}"
+        assert transcript.encode() not in rows, f"the transcript is readable in {table}"
+
     await erase_caller(intake, tenant, caller)
 
     async def gone() -> bool:
@@ -142,7 +164,7 @@ async def test_an_erasure_waits_for_a_read_model_batch_under_way(intake: Intake)
         with psycopg.connect(url) as conn:
             query = sql.SQL("SELECT from_phone FROM {} WHERE call_id = %s").format(log)
             row = conn.execute(query, (call_id,)).fetchone()
-        return None if row is None else str(row[0])
+        return None if row is None else intake.app.read_seal.open(tenant, str(row[0]))
 
     def key_destroyed() -> bool:
         keys = sql.SQL("{}.personal_data_keys").format(sql.Identifier(schema))

@@ -15,7 +15,7 @@ from psycopg.rows import DictRow
 from typer.testing import CliRunner
 
 from slotline.events.unit_of_work import AlreadyApplied
-from slotline.payments.application import PaymentsApplication
+from slotline.payments.application import Contact, PaymentsApplication
 from slotline.payments.cli import app as cli
 from slotline.payments.dispatch import GatewayDispatcher
 from slotline.payments.domain.facts import GatewayFact
@@ -33,6 +33,9 @@ _positions = iter(range(1, 10_000))
 
 class Crash(RuntimeError):
     pass
+
+
+CUSTOMER = "5b0f7f0e-4d7a-4a53-9a3f-1f2e3d4c5b6a"
 
 
 def crash_after(kind: OperationKind) -> Callable[[Operation, GatewayFact], None]:
@@ -59,7 +62,7 @@ def decide(app: PaymentsApplication, booking_id: str, **payment: Any) -> Ledger:
 
 def confirm(app: PaymentsApplication, booking_id: str) -> None:
     tracking = Tracking("test|booking.events.v1|" + booking_id, next(_positions))
-    app.booking_confirmed("acme", booking_id, None, tracking)
+    app.booking_confirmed("acme", booking_id, Contact(CUSTOMER, None), tracking)
 
 
 def deposit_of(app: PaymentsApplication, booking_id: str) -> Payment:
@@ -187,7 +190,7 @@ class TestBookingDecisions:
         self, app: PaymentsApplication
     ) -> None:
         tracking = Tracking("test|booking.events.v1|b-twice", 7)
-        app.note_contact("acme", "b-twice", "ana@example.com", tracking)
+        app.note_contact("acme", "b-twice", Contact(CUSTOMER, "ana@example.com"), tracking)
         with pytest.raises(AlreadyApplied):  # the inbox counts it a duplicate
             app.request_payment(
                 "acme",
@@ -219,7 +222,12 @@ class TestBookingDecisions:
             found = original_load(aggregate_ids, cursor=cursor, take=take)
             if not raced:  # a webhook saves the ledger after the decision read it
                 raced.append(True)
-                app.note_contact("acme", "b-race", "new@example.com", Tracking("other|b-race", 1))
+                app.note_contact(
+                    "acme",
+                    "b-race",
+                    Contact(CUSTOMER, "new@example.com"),
+                    Tracking("other|b-race", 1),
+                )
             return found
 
         monkeypatch.setattr(app, "load_many", load_then_race)

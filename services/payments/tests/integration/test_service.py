@@ -8,6 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -15,6 +16,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from pydantic import SecretStr
 
+from slotline.events.contract.booking import BookingHeld, CustomerErased
 from slotline.events.contract.payments import (
     FeeCharged,
     FeeNotCollected,
@@ -29,8 +31,11 @@ from slotline.events.contract.payments import (
 from slotline.events.contract.registry import parse_message
 from slotline.events.envelope import Message
 from slotline.events.local.infra import free_port
+from slotline.events.privacy.personal import ERASED
+from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually, read_topic
 from slotline.events.testing.service import RunningService, bearer, running
+from slotline.events.testing.stored import stored_states
 from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
 from slotline.events.wire_sealing import open_record
 from slotline.payments.application import PaymentsApplication
@@ -107,9 +112,14 @@ def gateway(service: RunningService) -> SimulatedGateway:
     return cast(SimulatedGateway, application(service).gateway)
 
 
-async def send(service: RunningService, *messages: Message) -> None:
+def broker_of(service: RunningService) -> Any:
     broker = service.runtime.broker
     assert broker is not None
+    return broker
+
+
+async def send(service: RunningService, *messages: Message) -> None:
+    broker = broker_of(service)
     for message in messages:
         await broker.publish(
             message.to_json(), topic=BOOKING_EVENTS, key=message.aggregate_id.encode()
@@ -164,6 +174,51 @@ def of_type(events: list[Published], kind: type[Message]) -> list[dict[str, Any]
 
 def tenant() -> str:
     return f"tenant-{uuid.uuid4().hex[:8]}"
+
+
+class TestPersonalData:
+    async def test_the_receipt_address_is_sealed_and_erased_with_the_customer(
+        self, service: RunningService, story: type[BookingStory], policy_defined: PolicyOf
+    ) -> None:
+        """Issue 17: the address receipts go to is the customer's, sealed under their key
+        in payments' event store; booking's ``CustomerErased`` destroys it there too."""
+        booking = story(tenant(), email=f"ana-{uuid.uuid4().hex[:8]}@example.com")
+        await send(
+            service,
+            policy_defined(booking.tenant_id, "standard", price=12400, tax_bp=2400, deposit=5000),
+        )
+        held = cast(BookingHeld, booking.held())
+        await send(service, held, booking.deposit(5000), booking.confirmed())
+        [receipt] = of_type(
+            await wait_for(service, booking.booking_id, ReceiptIssued), ReceiptIssued
+        )
+        assert receipt["recipient_email"] == booking.email
+        app = application(service)
+        url = service.runtime.settings.database_url
+        raw = await anyio.to_thread.run_sync(stored_states, url, app)
+        assert booking.email.encode() not in raw, "the address is readable in payments' store"
+
+        erased = CustomerErased(
+            tenant_id=booking.tenant_id,
+            aggregate_id=held.customer_id,
+            customer_id=held.customer_id,
+            erased_at=datetime.now(UTC),
+        )
+        await broker_of(service).publish(
+            erased.to_json(), topic=BOOKING_EVENTS, key=erased.customer_id.encode()
+        )
+
+        def replayed_email() -> str | None:
+            fresh = PaymentsApplication(env=postgres_env(url, app.schema), gateway=app.gateway)
+            try:
+                return fresh.ledger(booking.tenant_id, booking.booking_id).email
+            finally:
+                fresh.close()
+
+        await eventually(lambda: replayed_email() == ERASED, timeout=20)
+        await eventually(  # the running service forgets it too (its cache is dropped)
+            lambda: app.ledger(booking.tenant_id, booking.booking_id).receipt_email is None
+        )
 
 
 class TestDeposits:

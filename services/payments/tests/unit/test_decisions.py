@@ -35,6 +35,7 @@ class Calls:
         (bookings.BookingConfirmed, "booking_confirmed"),
         (bookings.BookingConfirmedV1, "booking_confirmed"),
         (bookings.BookingExpired, "booking_released"),
+        (bookings.CustomerErased, "customer_erased"),
         (bookings.CustomerRegistered, "skip"),
     ],
 )

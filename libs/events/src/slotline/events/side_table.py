@@ -31,10 +31,11 @@ class SideTable:
             cursor.execute(self._ddl)
         self._ready = True
 
-    def run(self, act: Callable[[Cursor[DictRow], UnitOfWork | None], T]) -> T:
-        """``act`` with a cursor, and the unit of work it belongs to (None: its own)."""
+    def run(self, act: Callable[[Cursor[DictRow], UnitOfWork | None], T], alone: bool = False) -> T:
+        """``act`` with a cursor, and the unit of work it belongs to (None: its own,
+        always so when ``alone``)."""
         self.ensure()
-        work = current_work()
+        work = None if alone else current_work()
         if work is not None and (cursor := work.key_cursor) is not None:
             return act(cursor, work)
         with self.datastore.transaction(commit=True) as cursor:

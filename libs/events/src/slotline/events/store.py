@@ -28,6 +28,7 @@ from slotline.events.context import META_ATTRIBUTE, event_metadata
 from slotline.events.privacy.fields import open_sealed, seal
 from slotline.events.privacy.keys import LocalKeyEncryptionKeys
 from slotline.events.privacy.personal import paths_of
+from slotline.events.privacy.read_models import ReadModelSeal
 from slotline.events.privacy.vault import KeyVault, MemoryKeyVault, SqlKeyVault
 from slotline.events.recorder import Factory as SlotlineFactory
 from slotline.events.recorder import SlotlineRecorder
@@ -139,6 +140,8 @@ class ServiceApplication(Application[Any]):
             if isinstance(recorder, SlotlineRecorder)
             else MemoryKeyVault(kek)
         )
+        self.read_seal = ReadModelSeal(self.vault)
+        """Seals the personal columns of this service's read models."""
 
     def erase(self, tenant_id: str, subject_id: str, aggregate_ids: Collection[UUID] = ()) -> None:
         """Erase a subject: its key is destroyed (in the open unit of work, if any), so
@@ -158,6 +161,16 @@ class ServiceApplication(Application[Any]):
         if work is not None:  # destroyed with the work: evict once it is committed
             work.after_commit(evict)
         evict()
+
+    def forget_cached(self) -> None:
+        """Drop every cached aggregate (after an erasure whose aggregates are not known
+        here): each is read again from the store. eventsourcing's ``LRUCache.clear``
+        resets only the order and keeps the entries, so each is evicted."""
+        cache = self.repository.cache
+        if cache:
+            for aggregate_id in list(cache.cache):
+                with suppress(KeyError):
+                    cache.get(aggregate_id, evict=True)
 
     def construct_mapper(self) -> Mapper[Any]:
         return CausalMapper(self.construct_transcoder(), lambda: self.vault)

@@ -6,8 +6,8 @@ does it to premium numbers they are paid for (SMS pumping), many times and from 
 addresses, so a limit per client address does not bound it. These two limits do:
 texts to one number of one tenant, and texts of one tenant (``limits`` syntax, e.g.
 ``10/day``), counted in the service's database by every replica together
-(``slotline.events.rate_limits``). A refusal is logged without the number (its last
-three digits only) and counted on the service's metrics.
+(``slotline.events.rate_limits``), a number under a keyed digest. A refusal is logged
+without the number (its last three digits only) and counted on the service's metrics.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from slotline.events.logs import get_logger
 from slotline.events.rate_limits import RateLimit
+from slotline.events.wire_sealing import pseudonym
 
 log = get_logger(__name__)
 
@@ -50,7 +51,8 @@ class TextLimits:
         number = RateLimit(storage, self.per_number, f"{self.name}-to")
         tenant = RateLimit(storage, self.per_tenant, f"{self.name}-of")
         reason = None
-        if number.hit(tenant_id, phone) is not None:
+        # counted by a keyed digest of the number: the counters' table keeps no number
+        if number.hit(tenant_id, pseudonym(tenant_id, phone)) is not None:
             reason = PER_NUMBER
         elif tenant.hit(tenant_id) is not None:
             reason = PER_TENANT

@@ -91,7 +91,9 @@ class ContactHandling(IntakeBase):
             caller = work.get(Caller, caller_key)
             held: list[UUID] = [caller_key]
             if caller is not None:
-                held += tables.erase_phone(work.cursor, self.schema, tenant_id, caller.phone)
+                held += tables.erase_phone(
+                    work.cursor, self.schema, tenant_id, caller.phone, self.read_seal
+                )
             self.erase(tenant_id, str(caller_key), held)
 
         self._tracked(act, tracking)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
@@ -35,6 +36,14 @@ log = get_logger(__name__)
 
 class UnknownLedger(LookupError):
     """No ledger for that booking (in that tenant)."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whose booking it is, and the address its receipts go to (if any)."""
+
+    customer_id: str
+    email: str | None
 
 
 class PaymentsApplication(ServiceApplication):
@@ -106,10 +115,22 @@ class PaymentsApplication(ServiceApplication):
 
     # -- booking's decisions (each with its inbox tracking record) -----------------------
 
+    def customer_erased(self, tenant_id: str, customer_id: str, tracking: Tracking) -> None:
+        """Booking erased a customer: their key goes with the message's position, so the
+        address their receipts went to reads as erased in every replay; cached ledgers
+        are dropped (which are theirs is not kept), so none holds it in memory."""
+        self._tracked_command(lambda work: self.erase(tenant_id, customer_id), tracking)
+        self.forget_cached()
+
     def note_contact(
-        self, tenant_id: str, booking_id: str, email: str | None, tracking: Tracking
+        self, tenant_id: str, booking_id: str, contact: Contact, tracking: Tracking
     ) -> None:
-        self._decide(tenant_id, booking_id, tracking, lambda ledger: ledger.note_contact(email))
+        self._decide(
+            tenant_id,
+            booking_id,
+            tracking,
+            lambda ledger: ledger.note_contact(contact.email, contact.customer_id),
+        )
 
     def request_payment(
         self,
@@ -130,10 +151,10 @@ class PaymentsApplication(ServiceApplication):
         self._decide(tenant_id, booking_id, tracking, act)
 
     def booking_confirmed(
-        self, tenant_id: str, booking_id: str, email: str | None, tracking: Tracking
+        self, tenant_id: str, booking_id: str, contact: Contact, tracking: Tracking
     ) -> None:
         def act(ledger: Ledger) -> None:
-            ledger.note_contact(email)
+            ledger.note_contact(contact.email, contact.customer_id)
             ledger.booking_confirmed()
 
         self._decide(tenant_id, booking_id, tracking, act, open_ledger=False)

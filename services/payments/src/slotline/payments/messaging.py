@@ -20,7 +20,7 @@ from slotline.events.inbox import Rejected
 from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
 from slotline.events.topics import BOOKING_EVENTS
-from slotline.payments.application import PaymentsApplication
+from slotline.payments.application import Contact, PaymentsApplication
 from slotline.payments.domain.ledger import Ledger
 from slotline.payments.domain.money import Money
 from slotline.payments.domain.payment import Payment, Purpose
@@ -123,7 +123,7 @@ def _public(ledger: Ledger, event: Any, base_url: str) -> Message | None:
                 receipt_id=receipt.receipt_id,
                 amount=money(receipt.amount),
                 url=receipt_url(base_url, ledger, receipt.receipt_id),
-                recipient_email=ledger.email,
+                recipient_email=ledger.receipt_email,
                 refund=receipt.is_refund,
             )
     return None
@@ -174,8 +174,9 @@ def _cancelled(app: PaymentsApplication, m: bookings.BookingCancelled, t: Tracki
 
 
 DECISIONS: dict[type[Message], Decision] = {
+    bookings.CustomerErased: lambda app, m, t: app.customer_erased(m.tenant_id, m.customer_id, t),
     bookings.BookingHeld: lambda app, m, t: app.note_contact(
-        m.tenant_id, m.booking_id, m.contact.email, t
+        m.tenant_id, m.booking_id, Contact(m.customer_id, m.contact.email), t
     ),
     bookings.DepositRequested: lambda app, m, t: app.request_payment(
         m.tenant_id,
@@ -187,7 +188,7 @@ DECISIONS: dict[type[Message], Decision] = {
         tracking=t,
     ),
     bookings.BookingConfirmed: lambda app, m, t: app.booking_confirmed(
-        m.tenant_id, m.booking_id, m.contact.email, t
+        m.tenant_id, m.booking_id, Contact(m.customer_id, m.contact.email), t
     ),
     bookings.BookingExpired: lambda app, m, t: app.booking_released(
         m.tenant_id, m.booking_id, "booking expired", t

@@ -27,8 +27,12 @@ class KeyVault(Protocol):
     kek: KeyEncryptionKeys
     """The tenants' keys the data keys are wrapped with (other small secrets too)."""
 
-    def data_key(self, tenant_id: str, subject_id: str, *, create: bool) -> bytes | None:
-        """The subject's data key; made when ``create`` and absent; None once erased."""
+    def data_key(
+        self, tenant_id: str, subject_id: str, *, create: bool, alone: bool = False
+    ) -> bytes | None:
+        """The subject's data key; made when ``create`` and absent; None once erased.
+        ``alone``: made in a transaction of its own, kept whatever the open unit of
+        work does (for a key its caller keeps for good)."""
 
     def destroy(self, tenant_id: str, subject_id: str) -> None:
         """Erase the subject: its key is gone for good (crypto-shredding)."""
@@ -68,7 +72,9 @@ class MemoryKeyVault:
         self._wrapped: dict[tuple[str, str], bytes] = {}
         self._erased: set[tuple[str, str]] = set()
 
-    def data_key(self, tenant_id: str, subject_id: str, *, create: bool) -> bytes | None:
+    def data_key(
+        self, tenant_id: str, subject_id: str, *, create: bool, alone: bool = False
+    ) -> bytes | None:
         key = (tenant_id, subject_id)
         if key not in self._wrapped:
             if not create:
@@ -100,7 +106,9 @@ class SqlKeyVault:
         )
         self._cache = _Cache(cache_seconds)
 
-    def data_key(self, tenant_id: str, subject_id: str, *, create: bool) -> bytes | None:
+    def data_key(
+        self, tenant_id: str, subject_id: str, *, create: bool, alone: bool = False
+    ) -> bytes | None:
         cached = self._cache.get((tenant_id, subject_id))
         if cached is not None:
             return cached
@@ -116,7 +124,7 @@ class SqlKeyVault:
                 work.after_commit(lambda: self._cache.put((tenant_id, subject_id), key))
             return key
 
-        found: bytes | None = self.rows.run(act)
+        found: bytes | None = self.rows.run(act, alone=alone)
         return found
 
     def _find(

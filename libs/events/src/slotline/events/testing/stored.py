@@ -15,3 +15,22 @@ def stored_states(database_url: str, app: ServiceApplication) -> bytes:
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(sql.SQL("SELECT state FROM {}").format(table)).fetchall()
     return b"".join(bytes(row[0]) for row in rows)
+
+
+def stored_tables(database_url: str, schema: str) -> dict[str, bytes]:
+    """Every row of every table in ``schema``, as the database prints it, by table: what
+    a copy of the database (a dump, a backup) would show."""
+    with psycopg.connect(database_url) as conn:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+            ).fetchall()
+        ]
+        found: dict[str, bytes] = {}
+        for name in names:
+            rows = conn.execute(
+                sql.SQL("SELECT t::text FROM {} AS t").format(sql.Identifier(schema, name))
+            ).fetchall()
+            found[name] = "\n".join(row[0] for row in rows).encode()
+    return found

@@ -80,6 +80,7 @@ class BookingApplication(ServiceApplication):
             catalog.create_tables()
             with self.recorder.transaction(commit=True) as cursor:
                 board.create_tables(cursor, self.schema)  # the board's projection writes it
+                board.seal_legacy_rows(cursor, self.schema, self.read_seal)
             self.catalog = catalog
             self.directory: CustomerDirectory = SqlDirectory(self.recorder.datastore, self.schema)
         else:  # the in-memory store: use cases tested without PostgreSQL

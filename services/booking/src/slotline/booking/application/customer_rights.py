@@ -48,7 +48,13 @@ class CustomerRights:
             )
             app.directory.forget(tenant_id, customer_id)
             bookings = board.erase_customer(
-                work.cursor, app.schema, tenant_id, customer_id, contact.phone, contact.email
+                work.cursor,
+                app.schema,
+                tenant_id,
+                customer_id,
+                contact.phone,
+                contact.email,
+                app.read_seal,
             )
             # The key goes in the same transaction: erased in full, or not at all.
             app.erase(tenant_id, str(customer_id), [customer_id, *bookings])
@@ -67,7 +73,13 @@ class CustomerRights:
         with app.reading() as cursor:
             booking_ids = board.customer_bookings(cursor, app.schema, tenant_id, customer_id)
             lines = board.timeline(
-                cursor, app.schema, tenant_id, contact.phone, contact.email, limit=10_000
+                cursor,
+                app.schema,
+                tenant_id,
+                contact.phone,
+                contact.email,
+                limit=10_000,
+                seal=app.read_seal,
             )
         bookings = [
             _booking(b)

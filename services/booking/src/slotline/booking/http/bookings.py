@@ -264,7 +264,7 @@ def list_bookings(
     """The day sheet: bookings by start time, filtered by time range, status, customer."""
     wanted = board.DaySheetFilter(start, end, status, customer_id, limit)
     with app.process_recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-        rows = board.bookings(cursor, app.schema, principal.tenant_id, wanted)
+        rows = board.bookings(cursor, app.schema, principal.tenant_id, wanted, app.read_seal)
     return [{k: (str(v) if isinstance(v, UUID) else v) for k, v in row.items()} for row in rows]
 
 

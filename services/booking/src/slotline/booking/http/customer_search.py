@@ -27,7 +27,9 @@ def search(
     phone digits or the name a lead gave; ``customer_id`` opens their timeline)."""
     schema = app.schema
     with app.process_recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-        rows = board.find_customers(cursor, schema, principal.tenant_id, q.strip(), limit)
+        rows = board.find_customers(
+            cursor, schema, principal.tenant_id, q.strip(), limit, app.read_seal
+        )
     return [
         {"caller": False, **{k: (str(v) if isinstance(v, UUID) else v) for k, v in row.items()}}
         for row in rows

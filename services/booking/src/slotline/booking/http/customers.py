@@ -74,12 +74,18 @@ def timeline(
         if customer is not None:
             record = _record(customer)
         else:
-            found = board.caller(cursor, schema, principal.tenant_id, customer_id)
+            found = board.caller(cursor, schema, principal.tenant_id, customer_id, app.read_seal)
             if found is None:
                 raise UnknownBooking(f"no customer {customer_id}")
             record = {"customer_id": str(customer_id), **found, "email": None, "caller": True}
         lines = board.timeline(
-            cursor, schema, principal.tenant_id, record["phone"], record["email"], limit
+            cursor,
+            schema,
+            principal.tenant_id,
+            record["phone"],
+            record["email"],
+            limit,
+            app.read_seal,
         )
     return {**record, "timeline": lines}
 

@@ -21,6 +21,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from slotline.events.privacy.personal import ERASED
+from slotline.events.privacy.read_models import ReadModelSeal, digits_of
 
 BOARD_CHANGED_CHANNEL = "booking_board_changed"
 """NOTIFY channel: ``{"tenant_id", "booking_id", "slot_start", "status"}`` per changed
@@ -77,11 +78,26 @@ ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS caller_id uuid;
 ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS name text;
 ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS facts jsonb;
 CREATE INDEX IF NOT EXISTS timeline_by_caller ON {schema}.timeline (tenant_id, caller_id);
-CREATE INDEX IF NOT EXISTS timeline_by_phone ON {schema}.timeline (tenant_id, phone);
-CREATE INDEX IF NOT EXISTS timeline_by_email ON {schema}.timeline (tenant_id, email);
+DROP INDEX IF EXISTS {schema}.timeline_by_phone;
+DROP INDEX IF EXISTS {schema}.timeline_by_email;
 CREATE INDEX IF NOT EXISTS timeline_by_call ON {schema}.timeline (tenant_id, call_id);
 CREATE INDEX IF NOT EXISTS timeline_by_task ON {schema}.timeline (tenant_id, task_id);
 CREATE INDEX IF NOT EXISTS timeline_by_booking ON {schema}.timeline (tenant_id, booking_id);
+ALTER TABLE {schema}.booking_view ADD COLUMN IF NOT EXISTS phone_index text;
+ALTER TABLE {schema}.booking_view ADD COLUMN IF NOT EXISTS email_index text;
+ALTER TABLE {schema}.booking_view ADD COLUMN IF NOT EXISTS search_grams text[];
+ALTER TABLE {schema}.booking_view ADD COLUMN IF NOT EXISTS sealed boolean NOT NULL DEFAULT false;
+CREATE INDEX IF NOT EXISTS booking_view_search ON {schema}.booking_view USING gin (search_grams);
+CREATE INDEX IF NOT EXISTS booking_view_unsealed ON {schema}.booking_view (booking_id)
+    WHERE NOT sealed;
+ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS phone_index text;
+ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS email_index text;
+ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS search_grams text[];
+ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS sealed boolean NOT NULL DEFAULT false;
+CREATE INDEX IF NOT EXISTS timeline_by_phone_index ON {schema}.timeline (tenant_id, phone_index);
+CREATE INDEX IF NOT EXISTS timeline_by_email_index ON {schema}.timeline (tenant_id, email_index);
+CREATE INDEX IF NOT EXISTS timeline_search ON {schema}.timeline USING gin (search_grams);
+CREATE INDEX IF NOT EXISTS timeline_unsealed ON {schema}.timeline (entry_id) WHERE NOT sealed;
 """
 
 
@@ -116,12 +132,42 @@ def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
     cursor.execute(sql.SQL(_DDL).format(schema=sql.Identifier(schema)))
 
 
-def upsert_bookings(cursor: Cursor[DictRow], schema: str, rows: Sequence[dict[str, Any]]) -> None:
-    """Write the rows (newer versions only) in one pipelined round trip, and tell
-    listeners (on commit) which bookings changed, in one statement."""
+def _sealed_view(seal: ReadModelSeal, row: dict[str, Any]) -> dict[str, Any]:
+    """A ``booking_view`` row as stored: the person sealed, found by hashes."""
+    tenant = row["tenant_id"]
+    name, phone, email = row["customer_name"], row["phone"], row["email"]
+    return {
+        **row,
+        "customer_name": seal.seal(tenant, name),
+        "phone": seal.seal(tenant, phone),
+        "email": seal.seal(tenant, email),
+        "phone_index": seal.index(tenant, "phone", phone),
+        "email_index": seal.index(tenant, "email", email),
+        "search_grams": seal.grams(tenant, {"name": name, "phone": phone, "email": email}),
+        "sealed": True,
+    }
+
+
+def _opened_view(seal: ReadModelSeal, row: DictRow) -> dict[str, Any]:
+    tenant = row["tenant_id"]
+    opened = {k: v for k, v in row.items() if k not in _SEARCH_COLUMNS}
+    for column in ("customer_name", "phone", "email"):
+        opened[column] = seal.open(tenant, row[column])
+    return opened
+
+
+_SEARCH_COLUMNS = frozenset({"phone_index", "email_index", "search_grams", "sealed"})
+
+
+def upsert_bookings(
+    cursor: Cursor[DictRow], schema: str, rows: Sequence[dict[str, Any]], seal: ReadModelSeal
+) -> None:
+    """Write the rows (newer versions only, the person sealed) in one pipelined round
+    trip, and tell listeners (on commit) which bookings changed, in one statement."""
     if not rows:
         return
-    cursor.executemany(_upsert_statement(schema, tuple(rows[0])), rows)
+    stored = [_sealed_view(seal, row) for row in rows]
+    cursor.executemany(_upsert_statement(schema, tuple(stored[0])), stored)
     payloads = [
         json.dumps(
             {
@@ -156,20 +202,110 @@ def _upsert_statement(schema: str, columns: tuple[str, ...]) -> sql.Composed:
     )
 
 
-def add_entries(cursor: Cursor[DictRow], schema: str, entries: Sequence[Entry]) -> None:
+def _sealed_entry(seal: ReadModelSeal, entry: Entry) -> dict[str, Any]:
+    """A timeline line as stored: what it says and who it is about sealed (a summary
+    may quote a voicemail), found by hashes of the phone, e-mail and name."""
+    tenant = entry.tenant_id
+    return {
+        **entry.__dict__,
+        "summary": seal.seal(tenant, entry.summary),
+        "facts": Jsonb(seal.seal_json(tenant, entry.facts)),
+        "phone": seal.seal(tenant, entry.phone),
+        "email": seal.seal(tenant, entry.email),
+        "name": seal.seal(tenant, entry.name),
+        "phone_index": seal.index(tenant, "phone", entry.phone),
+        "email_index": seal.index(tenant, "email", entry.email),
+        "search_grams": seal.grams(tenant, {"name": entry.name, "phone": entry.phone}),
+    }
+
+
+def add_entries(
+    cursor: Cursor[DictRow], schema: str, entries: Sequence[Entry], seal: ReadModelSeal
+) -> None:
     if not entries:
         return
     cursor.executemany(
         sql.SQL(
             "INSERT INTO {}.timeline (entry_id, tenant_id, occurred_at, kind, summary, phone,"
-            " email, call_id, task_id, booking_id, notification_id, caller_id, name, facts)"
+            " email, call_id, task_id, booking_id, notification_id, caller_id, name, facts,"
+            " phone_index, email_index, search_grams, sealed)"
             " VALUES (%(entry_id)s, %(tenant_id)s, %(occurred_at)s,"
             " %(kind)s, %(summary)s, %(phone)s, %(email)s, %(call_id)s, %(task_id)s,"
-            " %(booking_id)s, %(notification_id)s, %(caller_id)s, %(name)s, %(facts)s)"
+            " %(booking_id)s, %(notification_id)s, %(caller_id)s, %(name)s, %(facts)s,"
+            " %(phone_index)s, %(email_index)s, %(search_grams)s, true)"
             " ON CONFLICT (entry_id) DO NOTHING"
         ).format(sql.Identifier(schema)),
-        [{**e.__dict__, "facts": Jsonb(e.facts)} for e in entries],
+        [_sealed_entry(seal, e) for e in entries],
     )
+
+
+def seal_legacy_rows(
+    cursor: Cursor[DictRow], schema: str, seal: ReadModelSeal, batch: int = 500
+) -> int:
+    """Seal the rows written before the read models were sealed (on start, a batch at a
+    time; replicas starting together skip each other's rows). How many were sealed."""
+    done = 0
+    views = sql.Identifier(schema, "booking_view")
+    while True:
+        cursor.execute(
+            sql.SQL(
+                "SELECT booking_id, tenant_id, customer_name, phone, email FROM {}"
+                " WHERE NOT sealed LIMIT %s FOR UPDATE SKIP LOCKED"
+            ).format(views),
+            (batch,),
+        )
+        rows = [_sealed_view(seal, dict(row)) for row in cursor.fetchall()]
+        if not rows:
+            break
+        cursor.executemany(
+            sql.SQL(
+                "UPDATE {} SET customer_name = %(customer_name)s, phone = %(phone)s,"
+                " email = %(email)s, phone_index = %(phone_index)s,"
+                " email_index = %(email_index)s, search_grams = %(search_grams)s,"
+                " sealed = true WHERE booking_id = %(booking_id)s"
+            ).format(views),
+            rows,
+        )
+        done += len(rows)
+    lines = sql.Identifier(schema, "timeline")
+    while True:
+        cursor.execute(
+            sql.SQL(
+                "SELECT entry_id, tenant_id, summary, facts, phone, email, name FROM {}"
+                " WHERE NOT sealed LIMIT %s FOR UPDATE SKIP LOCKED"
+            ).format(lines),
+            (batch,),
+        )
+        found = cursor.fetchall()
+        if not found:
+            break
+        cursor.executemany(
+            sql.SQL(
+                "UPDATE {} SET summary = %(summary)s, facts = %(facts)s, phone = %(phone)s,"
+                " email = %(email)s, name = %(name)s, phone_index = %(phone_index)s,"
+                " email_index = %(email_index)s, search_grams = %(search_grams)s,"
+                " sealed = true WHERE entry_id = %(entry_id)s"
+            ).format(lines),
+            [
+                _sealed_entry(
+                    seal,
+                    Entry(
+                        entry_id=row["entry_id"],
+                        tenant_id=row["tenant_id"],
+                        occurred_at=datetime.min,
+                        kind="",
+                        summary=row["summary"],
+                        facts=row["facts"] or {},
+                        phone=row["phone"],
+                        email=row["email"],
+                        name=row["name"],
+                    ),
+                )
+                for row in found
+            ],
+        )
+        done += len(found)
+    return done
 
 
 def overdue_sagas(
@@ -208,7 +344,11 @@ class DaySheetFilter:
 
 
 def bookings(
-    cursor: Cursor[DictRow], schema: str, tenant_id: str, wanted: DaySheetFilter
+    cursor: Cursor[DictRow],
+    schema: str,
+    tenant_id: str,
+    wanted: DaySheetFilter,
+    seal: ReadModelSeal,
 ) -> list[dict[str, Any]]:
     conditions = [sql.SQL("tenant_id = %(tenant)s")]
     if wanted.start is not None:
@@ -232,7 +372,7 @@ def bookings(
             "limit": wanted.limit,
         },
     )
-    return list(cursor.fetchall())
+    return [_opened_view(seal, row) for row in cursor.fetchall()]
 
 
 def timeline(
@@ -242,6 +382,7 @@ def timeline(
     phone: str | None,
     email: str | None,
     limit: int,
+    seal: ReadModelSeal,
 ) -> list[dict[str, Any]]:
     """Every line about a customer: those with their phone or e-mail, and those tied
     to one of those lines by a call, task, booking or message id (read-time join, so
@@ -249,10 +390,11 @@ def timeline(
     cursor.execute(
         sql.SQL(
             "WITH mine AS (SELECT * FROM {t} WHERE tenant_id = %(tenant)s"
-            " AND (phone = %(phone)s OR email = %(email)s))"
+            " AND (phone_index = %(phone)s OR email_index = %(email)s))"
             " SELECT occurred_at, kind, summary, coalesce(facts, '{{}}') AS facts, call_id,"
             " task_id, booking_id FROM {t}"
-            " WHERE tenant_id = %(tenant)s AND (phone = %(phone)s OR email = %(email)s"
+            " WHERE tenant_id = %(tenant)s AND (phone_index = %(phone)s"
+            " OR email_index = %(email)s"
             " OR call_id IN (SELECT call_id FROM mine WHERE call_id IS NOT NULL)"
             " OR task_id IN (SELECT task_id FROM mine WHERE task_id IS NOT NULL)"
             " OR booking_id IN (SELECT booking_id FROM mine WHERE booking_id IS NOT NULL)"
@@ -260,9 +402,21 @@ def timeline(
             " (SELECT notification_id FROM mine WHERE notification_id IS NOT NULL))"
             " ORDER BY occurred_at DESC LIMIT %(limit)s"
         ).format(t=sql.SQL("{}.timeline").format(sql.Identifier(schema))),
-        {"tenant": tenant_id, "phone": phone, "email": email, "limit": limit},
+        {
+            "tenant": tenant_id,
+            "phone": seal.index(tenant_id, "phone", phone),
+            "email": seal.index(tenant_id, "email", email),
+            "limit": limit,
+        },
     )
-    return list(cursor.fetchall())
+    return [
+        {
+            **row,
+            "summary": seal.open(tenant_id, row["summary"]),
+            "facts": seal.open_json(tenant_id, row["facts"]),
+        }
+        for row in cursor.fetchall()
+    ]
 
 
 def erase_customer(
@@ -272,6 +426,7 @@ def erase_customer(
     customer_id: UUID,
     phone: str | None,
     email: str | None,
+    seal: ReadModelSeal,
 ) -> list[UUID]:
     """Erasure in the read models: the customer's timeline lines (theirs and those tied
     to them, as :func:`timeline` reads them) are deleted, and their bookings' rows keep
@@ -282,7 +437,8 @@ def erase_customer(
     }
     cursor.execute(
         sql.SQL(
-            "UPDATE {b} SET customer_name = %(erased)s, phone = NULL, email = NULL"
+            "UPDATE {b} SET customer_name = %(erased)s, phone = NULL, email = NULL,"
+            " phone_index = NULL, email_index = NULL, search_grams = NULL"
             " WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s RETURNING booking_id"
         ).format(**tables),
         {"erased": ERASED, "tenant": tenant_id, "customer": customer_id},
@@ -291,7 +447,8 @@ def erase_customer(
     cursor.execute(
         sql.SQL(
             "WITH mine AS (SELECT * FROM {t} WHERE tenant_id = %(tenant)s"
-            " AND (phone = %(phone)s OR email = %(email)s OR caller_id = %(customer)s))"
+            " AND (phone_index = %(phone)s OR email_index = %(email)s"
+            " OR caller_id = %(customer)s))"
             " DELETE FROM {t} WHERE tenant_id = %(tenant)s AND (entry_id IN"
             " (SELECT entry_id FROM mine)"
             " OR call_id IN (SELECT call_id FROM mine WHERE call_id IS NOT NULL)"
@@ -302,8 +459,8 @@ def erase_customer(
         ).format(**tables),
         {
             "tenant": tenant_id,
-            "phone": phone,
-            "email": email,
+            "phone": seal.index(tenant_id, "phone", phone),
+            "email": seal.index(tenant_id, "email", email),
             "customer": customer_id,
             "bookings": [str(b) for b in bookings],
         },
@@ -348,70 +505,152 @@ def inactive_customers(
     return [row["customer_id"] for row in cursor.fetchall()]
 
 
+@dataclass(frozen=True)
+class _Search:
+    """What the search box asked, and the hashed pieces a row must have to match it
+    (None where the query has no piece of that kind: no row matches that way)."""
+
+    text: str
+    digits: str
+    name: list[str] | None
+    email: list[str] | None
+    phone: list[str] | None
+
+    @classmethod
+    def of(cls, seal: ReadModelSeal, tenant_id: str, text: str) -> _Search:
+        digits = digits_of(text)
+
+        def hashed(kind: str, query: str) -> list[str] | None:
+            return seal.query_grams(tenant_id, kind, query) or None
+
+        return cls(
+            text=text.casefold(),
+            digits=digits,
+            name=hashed("name", text),
+            email=hashed("email", text),
+            phone=hashed("phone", digits) if len(digits) >= 2 else None,
+        )
+
+    def params(self, tenant_id: str) -> dict[str, Any]:
+        return {"tenant": tenant_id, "name": self.name, "email": self.email, "phone": self.phone}
+
+    def contains(self, text: str | None) -> bool:
+        return text is not None and self.text in text.casefold()
+
+    def in_phone(self, phone: str | None) -> bool:
+        return bool(self.digits) and phone is not None and self.digits in digits_of(phone)
+
+
 def find_customers(
-    cursor: Cursor[DictRow], schema: str, tenant_id: str, text: str, limit: int
+    cursor: Cursor[DictRow],
+    schema: str,
+    tenant_id: str,
+    text: str,
+    limit: int,
+    seal: ReadModelSeal,
 ) -> list[dict[str, Any]]:
     """Customers whose name contains ``text`` or whose phone contains its digits, with
-    their latest booking's start — the front desk's search box."""
-    digits = "".join(c for c in text if c.isdigit())
+    their latest booking's start — the front desk's search box. Rows are found by their
+    hashed pieces, then opened and matched in full."""
+    wanted = _Search.of(seal, tenant_id, text)
     cursor.execute(
         sql.SQL(
-            "SELECT DISTINCT ON (customer_id) customer_id, customer_name AS name, phone, email,"
-            " slot_start AS latest_visit FROM {} WHERE tenant_id = %(tenant)s AND"
-            " (customer_name ILIKE %(name)s OR (%(digits)s <> '' AND phone LIKE %(phone)s)"
-            " OR email ILIKE %(name)s)"
-            " ORDER BY customer_id, slot_start DESC"
+            "SELECT customer_id, customer_name, phone, email, slot_start FROM {}"
+            " WHERE tenant_id = %(tenant)s AND (search_grams @> %(name)s"
+            " OR search_grams @> %(email)s OR search_grams @> %(phone)s)"
+            " ORDER BY slot_start DESC"
         ).format(sql.Identifier(schema, "booking_view")),
-        {
-            "tenant": tenant_id,
-            "name": "%" + text.replace("%", "").replace("_", "") + "%",
-            "digits": digits,
-            "phone": f"%{digits}%",
-        },
+        wanted.params(tenant_id),
     )
-    found = list(cursor.fetchall())
+    latest: dict[UUID, dict[str, Any]] = {}
+    for row in cursor.fetchall():
+        if row["customer_id"] in latest:
+            continue
+        name, phone = seal.open(tenant_id, row["customer_name"]), seal.open(tenant_id, row["phone"])
+        email = seal.open(tenant_id, row["email"])
+        if wanted.contains(name) or wanted.in_phone(phone) or wanted.contains(email):
+            latest[row["customer_id"]] = {
+                "customer_id": row["customer_id"],
+                "name": name,
+                "phone": phone,
+                "email": email,
+                "latest_visit": row["slot_start"],
+            }
+    found = list(latest.values())
     if len(found) < limit:
-        found += find_callers(cursor, schema, tenant_id, text, limit - len(found))
+        found += find_callers(cursor, schema, tenant_id, text, limit - len(found), seal)
     found.sort(key=lambda row: (row["name"] or "").lower())
     return found[:limit]
 
 
+def _callers_lines(
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, callers: list[Any], seal: ReadModelSeal
+) -> dict[UUID, dict[str, Any]]:
+    """Each caller's phone, the name a lead gave (if any) and their latest line's time."""
+    cursor.execute(
+        sql.SQL(
+            "SELECT caller_id, phone, name, occurred_at FROM {} WHERE tenant_id = %s"
+            " AND caller_id = ANY(%s)"
+        ).format(sql.Identifier(schema, "timeline")),
+        (tenant_id, callers),
+    )
+    who: dict[UUID, dict[str, Any]] = {}
+    for row in cursor.fetchall():
+        seen = who.setdefault(
+            row["caller_id"], {"phone": None, "name": None, "last_contact": row["occurred_at"]}
+        )
+        seen["phone"] = seen["phone"] or seal.open(tenant_id, row["phone"])
+        name = seal.open(tenant_id, row["name"])
+        if name is not None and (seen["name"] is None or name > seen["name"]):
+            seen["name"] = name
+        seen["last_contact"] = max(seen["last_contact"], row["occurred_at"])
+    return who
+
+
 def find_callers(
-    cursor: Cursor[DictRow], schema: str, tenant_id: str, text: str, limit: int
+    cursor: Cursor[DictRow],
+    schema: str,
+    tenant_id: str,
+    text: str,
+    limit: int,
+    seal: ReadModelSeal,
 ) -> list[dict[str, Any]]:
     """People who called, messaged or left a lead but never booked, by the digits of
     their phone or the name a lead gave: ``customer_id`` is the id their record will
     have once they book (``caller``: true; ``last_contact`` their latest line)."""
-    digits = "".join(c for c in text if c.isdigit())
+    wanted = _Search.of(seal, tenant_id, text)
     cursor.execute(
         sql.SQL(
-            "SELECT caller_id AS customer_id, max(name) AS name, phone, NULL AS email,"
-            " NULL::timestamptz AS latest_visit, max(occurred_at) AS last_contact,"
-            " true AS caller FROM {t} WHERE tenant_id = %(tenant)s AND caller_id IS NOT NULL"
+            "SELECT DISTINCT caller_id FROM {t} WHERE tenant_id = %(tenant)s"
+            " AND caller_id IS NOT NULL"
             " AND caller_id NOT IN (SELECT customer_id FROM {b} WHERE tenant_id = %(tenant)s)"
-            " GROUP BY caller_id, phone HAVING (%(digits)s <> '' AND phone LIKE %(phone)s)"
-            " OR max(name) ILIKE %(name)s ORDER BY max(occurred_at) DESC LIMIT %(limit)s"
+            " AND (search_grams @> %(name)s OR search_grams @> %(phone)s) LIMIT 1000"
         ).format(t=sql.Identifier(schema, "timeline"), b=sql.Identifier(schema, "booking_view")),
-        {
-            "tenant": tenant_id,
-            "name": "%" + text.replace("%", "").replace("_", "") + "%",
-            "digits": digits,
-            "phone": f"%{digits}%",
-            "limit": limit,
-        },
+        wanted.params(tenant_id),
     )
-    return list(cursor.fetchall())
+    callers = [row["caller_id"] for row in cursor.fetchall()]
+    if not callers:
+        return []
+    found = [
+        {
+            "customer_id": caller_id,
+            "name": seen["name"],
+            "phone": seen["phone"],
+            "email": None,
+            "latest_visit": None,
+            "last_contact": seen["last_contact"],
+            "caller": True,
+        }
+        for caller_id, seen in _callers_lines(cursor, schema, tenant_id, callers, seal).items()
+        if wanted.in_phone(seen["phone"]) or wanted.contains(seen["name"])
+    ]
+    found.sort(key=lambda row: row["last_contact"], reverse=True)
+    return found[:limit]
 
 
 def caller(
-    cursor: Cursor[DictRow], schema: str, tenant_id: str, caller_id: UUID
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, caller_id: UUID, seal: ReadModelSeal
 ) -> dict[str, Any] | None:
     """Who a caller is (phone, the name a lead gave), from their lines; None if no line."""
-    cursor.execute(
-        sql.SQL(
-            "SELECT phone, max(name) AS name FROM {} WHERE tenant_id = %s AND caller_id = %s"
-            " GROUP BY phone LIMIT 1"
-        ).format(sql.Identifier(schema, "timeline")),
-        (tenant_id, caller_id),
-    )
-    return cursor.fetchone()
+    seen = _callers_lines(cursor, schema, tenant_id, [caller_id], seal).get(caller_id)
+    return None if seen is None else {"phone": seen["phone"], "name": seen["name"]}

@@ -42,8 +42,9 @@ class BookingBoard(Projection):
                     if (line := _entry(event, latest.get(event.originator_id))) is not None
                 ]
                 rows = [view_row(b) for b in latest.values() if isinstance(b, Booking)]
-            board.upsert_bookings(cursor, self.schema, rows)
-            board.add_entries(cursor, self.schema, lines)
+            seal = self.app.read_seal
+            board.upsert_bookings(cursor, self.schema, rows, seal)
+            board.add_entries(cursor, self.schema, lines, seal)
             self.record_position(cursor, notifications)
 
 

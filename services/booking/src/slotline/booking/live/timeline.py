@@ -225,4 +225,4 @@ class Timeline:
         entry = entry_for(message)
         if entry is not None:
             line = with_caller(entry, self.application.directory)
-            board.add_entries(work.cursor, self.schema, [line])
+            board.add_entries(work.cursor, self.schema, [line], self.application.read_seal)

@@ -53,13 +53,14 @@ def _recorder(app: CallIntakeApplication) -> PostgresProcessRecorder:
 
 def _queue(app: CallIntakeApplication, tenant_id: str) -> list[dict[str, Any]]:
     with _recorder(app).datastore.transaction(commit=False) as cursor:
-        return [_row(r) for r in tables.open_queue(cursor, schema_of(app), tenant_id)]
+        rows = tables.open_queue(cursor, schema_of(app), tenant_id)
+    return [_row(tables.opened_task(app.read_seal, r)) for r in rows]
 
 
 def _task_row(app: CallIntakeApplication, task_id: str) -> dict[str, Any] | None:
     with _recorder(app).datastore.transaction(commit=False) as cursor:
         row = tables.task_row(cursor, schema_of(app), UUID(task_id))
-    return _row(row) if row else None
+    return _row(tables.opened_task(app.read_seal, row)) if row else None
 
 
 def _row(row: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def caller_timeline(
     """Earlier calls, text-backs, voicemails, tasks, messages and bookings, oldest first."""
     recorder = cast(PostgresProcessRecorder, app.process_recorder)
     with recorder.datastore.transaction(commit=False) as cursor:
-        return [dict(r) for r in tables.timeline(cursor, schema_of(app), desk.tenant_id, phone)]
+        return tables.timeline(cursor, schema_of(app), desk.tenant_id, phone, app.read_seal)
 
 
 @router.get(

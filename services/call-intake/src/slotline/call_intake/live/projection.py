@@ -23,6 +23,7 @@ from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.live import tables
 from slotline.call_intake.live.tables import QUEUE_CHANGED_CHANNEL
 from slotline.events.privacy import erasure_lock
+from slotline.events.privacy.read_models import ReadModelSeal
 from slotline.events.projection import Projection
 
 PROJECTION_NAME = "intake-view"
@@ -35,11 +36,12 @@ class IntakeProjection(Projection):
 
     def make_tables(self, cursor: Cursor[DictRow]) -> None:
         tables.create_tables(cursor, self.schema)
+        tables.seal_legacy_rows(cursor, self.schema, self.app.read_seal)
 
     def project(self, notifications: Sequence[Notification]) -> None:
         with self.recorder.datastore.transaction(commit=True) as cursor:
             erasure_lock.projecting(cursor, self.schema)  # before decoding: see its doc
-            writer = _Writer(cursor, self.schema)
+            writer = _Writer(cursor, self.schema, self.app.read_seal)
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
                 writer.apply(event, notification.id)
@@ -52,9 +54,10 @@ class IntakeProjection(Projection):
 class _Writer:
     """Applies one event to the tables (inside the batch's transaction)."""
 
-    def __init__(self, cursor: Cursor[DictRow], schema: str) -> None:
+    def __init__(self, cursor: Cursor[DictRow], schema: str, seal: ReadModelSeal) -> None:
         self.cursor = cursor
         self.schema = schema
+        self.seal = seal
         self.changed_tasks: dict[tuple[str, str], None] = {}
 
     def _table(self, name: str) -> sql.Composed:
@@ -78,17 +81,20 @@ class _Writer:
     def _call(self, event: Any, position: int) -> None:
         call_id = event.originator_id
         if isinstance(event, Call.Received):
+            phone, index = self._number(event.tenant_id, event.from_phone)
             self._run(
-                "INSERT INTO {} (call_id, tenant_id, call_sid, from_phone, to_phone, received_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                "INSERT INTO {} (call_id, tenant_id, call_sid, from_phone, to_phone, received_at,"
+                " from_phone_index, sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, true)"
+                " ON CONFLICT DO NOTHING",
                 "call_log",
                 (
                     call_id,
                     event.tenant_id,
                     event.call_sid,
-                    event.from_phone,
+                    phone,
                     event.to_phone,
                     event.received_at,
+                    index,
                 ),
             )
             self._note(
@@ -119,7 +125,7 @@ class _Writer:
             if row is not None:
                 self._note(
                     row["tenant_id"],
-                    row["from_phone"],
+                    self._opened(row["tenant_id"], row["from_phone"]),
                     event.timestamp,
                     _CALL_KINDS[type(event)],
                     call_id,
@@ -134,14 +140,15 @@ class _Writer:
         version = event.originator_version
         if isinstance(event, CallbackTask.Created):
             self._run(
-                "INSERT INTO {} (task_id, tenant_id, customer_phone, source, call_id, lead_id,"
-                " assigned_to, created_at, deadline, status, version)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'open', %s) ON CONFLICT DO NOTHING",
+                "INSERT INTO {} (task_id, tenant_id, customer_phone, customer_phone_index,"
+                " source, call_id, lead_id, assigned_to, created_at, deadline, status, version,"
+                " sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'open', %s, true)"
+                " ON CONFLICT DO NOTHING",
                 "callback_queue",
                 (
                     task_id,
                     event.tenant_id,
-                    event.customer_phone,
+                    *self._number(event.tenant_id, event.customer_phone),
                     event.source,
                     event.call_id,
                     event.lead_id,
@@ -174,7 +181,7 @@ class _Writer:
         at = _first(event, "at", "created_at") or event.timestamp
         self._note(
             row["tenant_id"],
-            row["customer_phone"],
+            self._opened(row["tenant_id"], row["customer_phone"]),
             at,
             _TASK_KINDS[type(event)],
             task_id,
@@ -214,10 +221,10 @@ class _Writer:
 
     def _remember(self, aggregate_id: Any, tenant_id: str, phone: str) -> None:
         self._run(
-            "INSERT INTO {} (aggregate_id, tenant_id, phone) VALUES (%s, %s, %s)"
-            " ON CONFLICT DO NOTHING",
+            "INSERT INTO {} (aggregate_id, tenant_id, phone, phone_index, sealed)"
+            " VALUES (%s, %s, %s, %s, true) ON CONFLICT DO NOTHING",
             "party",
-            (aggregate_id, tenant_id, phone),
+            (aggregate_id, tenant_id, *self._number(tenant_id, phone)),
         )
 
     def _party(self, aggregate_id: Any) -> tuple[str, str] | None:
@@ -228,7 +235,14 @@ class _Writer:
             (aggregate_id,),
         )
         row = self.cursor.fetchone()
-        return (row["tenant_id"], row["phone"]) if row else None
+        return (row["tenant_id"], self._opened(row["tenant_id"], row["phone"])) if row else None
+
+    def _number(self, tenant_id: str, phone: str) -> tuple[str | None, str | None]:
+        """A caller's number as stored: sealed, and its keyed hash."""
+        return self.seal.seal(tenant_id, phone), self.seal.index(tenant_id, "phone", phone)
+
+    def _opened(self, tenant_id: str, stored: str) -> str:
+        return self.seal.open(tenant_id, stored) or stored
 
     def _note(
         self,
@@ -241,10 +255,18 @@ class _Writer:
         position: int,
     ) -> None:
         self._run(
-            "INSERT INTO {} (position, tenant_id, phone, at, kind, ref, detail)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            "INSERT INTO {} (position, tenant_id, phone, phone_index, at, kind, ref, detail,"
+            " sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, true) ON CONFLICT DO NOTHING",
             "timeline",
-            (position, tenant_id, phone, at, kind, str(ref), json.dumps(detail)),
+            (
+                position,
+                tenant_id,
+                *self._number(tenant_id, phone),
+                at,
+                kind,
+                str(ref),
+                json.dumps(self.seal.seal_json(tenant_id, detail)),
+            ),
         )
 
 

@@ -2,10 +2,13 @@
 
 Written only by the intake projection (in the transaction that records its position);
 read by the front-desk API, the SSE feed, the SLA job and the speed-to-lead figures.
+A caller's number and a timeline line's detail (a transcript, a message) are sealed
+(:mod:`slotline.events.privacy.read_models`); a number is found by its keyed hash.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +16,7 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from slotline.events.privacy.personal import ERASED
+from slotline.events.privacy.read_models import ReadModelSeal
 
 QUEUE_CHANGED_CHANNEL = "call_intake_queue_changed"
 """NOTIFY channel: ``{"tenant_id", "task_id"}`` for each task changed, sent on commit."""
@@ -78,7 +82,22 @@ CREATE TABLE IF NOT EXISTS {schema}.party (
     tenant_id text NOT NULL,
     phone text NOT NULL
 );
-CREATE INDEX IF NOT EXISTS timeline_by_phone ON {schema}.timeline (tenant_id, phone, at);
+DROP INDEX IF EXISTS {schema}.timeline_by_phone;
+ALTER TABLE {schema}.callback_queue ADD COLUMN IF NOT EXISTS customer_phone_index text;
+ALTER TABLE {schema}.call_log ADD COLUMN IF NOT EXISTS from_phone_index text;
+ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS phone_index text;
+ALTER TABLE {schema}.party ADD COLUMN IF NOT EXISTS phone_index text;
+ALTER TABLE {schema}.callback_queue ADD COLUMN IF NOT EXISTS sealed boolean NOT NULL DEFAULT false;
+ALTER TABLE {schema}.call_log ADD COLUMN IF NOT EXISTS sealed boolean NOT NULL DEFAULT false;
+ALTER TABLE {schema}.timeline ADD COLUMN IF NOT EXISTS sealed boolean NOT NULL DEFAULT false;
+ALTER TABLE {schema}.party ADD COLUMN IF NOT EXISTS sealed boolean NOT NULL DEFAULT false;
+CREATE INDEX IF NOT EXISTS timeline_by_phone_index
+    ON {schema}.timeline (tenant_id, phone_index, at);
+CREATE INDEX IF NOT EXISTS callback_queue_by_phone_index
+    ON {schema}.callback_queue (tenant_id, customer_phone_index);
+CREATE INDEX IF NOT EXISTS call_log_by_phone_index
+    ON {schema}.call_log (tenant_id, from_phone_index);
+CREATE INDEX IF NOT EXISTS party_by_phone_index ON {schema}.party (tenant_id, phone_index);
 """
 
 QUEUE_COLUMNS = (
@@ -96,8 +115,14 @@ def _t(schema: str, table: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
 
 
+def opened_task(seal: ReadModelSeal, row: DictRow) -> dict[str, Any]:
+    """A queue row as the front desk reads it: the number opened."""
+    return {**row, "customer_phone": seal.open(row["tenant_id"], row["customer_phone"])}
+
+
 def open_queue(cursor: Cursor[DictRow], schema: str, tenant_id: str) -> list[DictRow]:
-    """Open tasks, the most urgent (earliest deadline) first."""
+    """Open tasks, the most urgent (earliest deadline) first (numbers sealed: see
+    :func:`opened_task`)."""
     cursor.execute(
         sql.SQL(
             "SELECT " + QUEUE_COLUMNS + " FROM {} WHERE tenant_id = %s AND status = 'open'"
@@ -146,15 +171,19 @@ def held_text_backs_due(
     return [row["call_id"] for row in cursor.fetchall()]
 
 
-def timeline(cursor: Cursor[DictRow], schema: str, tenant_id: str, phone: str) -> list[DictRow]:
+def timeline(
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, phone: str, seal: ReadModelSeal
+) -> list[dict[str, Any]]:
     cursor.execute(
         sql.SQL(
-            "SELECT at, kind, ref, detail FROM {} WHERE tenant_id = %s AND phone = %s"
+            "SELECT at, kind, ref, detail FROM {} WHERE tenant_id = %s AND phone_index = %s"
             " ORDER BY at, position"
         ).format(_t(schema, "timeline")),
-        (tenant_id, phone),
+        (tenant_id, seal.index(tenant_id, "phone", phone)),
     )
-    return cursor.fetchall()
+    return [
+        {**row, "detail": seal.open_json(tenant_id, row["detail"])} for row in cursor.fetchall()
+    ]
 
 
 def speed_to_lead(
@@ -191,37 +220,96 @@ def speed_to_lead(
     return {"calls": calls, "tasks": tasks}
 
 
-def erase_phone(cursor: Cursor[DictRow], schema: str, tenant_id: str, phone: str) -> list[Any]:
+def erase_phone(
+    cursor: Cursor[DictRow], schema: str, tenant_id: str, phone: str, seal: ReadModelSeal
+) -> list[Any]:
     """Erasure in the read models: the number's timeline and party rows go, its calls
     and callback tasks keep times and outcomes with a placeholder for the number. The
     ids of those calls and tasks (their cached copies are dropped)."""
-    erased = ERASED
+    index = seal.index(tenant_id, "phone", phone)
     ids: list[Any] = []
     for table, column, key in (
         ("call_log", "from_phone", "call_id"),
         ("callback_queue", "customer_phone", "task_id"),
     ):
         cursor.execute(
-            sql.SQL("UPDATE {} SET {} = %s WHERE tenant_id = %s AND {} = %s RETURNING {}").format(
+            sql.SQL(
+                "UPDATE {} SET {} = %s, {} = NULL WHERE tenant_id = %s AND {} = %s RETURNING {}"
+            ).format(
                 _t(schema, table),
                 sql.Identifier(column),
-                sql.Identifier(column),
+                sql.Identifier(f"{column}_index"),
+                sql.Identifier(f"{column}_index"),
                 sql.Identifier(key),
             ),
-            (erased, tenant_id, phone),
+            (ERASED, tenant_id, index),
         )
         ids.extend(row[key] for row in cursor.fetchall())
     cursor.execute(
-        sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND phone = %s RETURNING aggregate_id").format(
-            _t(schema, "party")
-        ),
-        (tenant_id, phone),
+        sql.SQL(
+            "DELETE FROM {} WHERE tenant_id = %s AND phone_index = %s RETURNING aggregate_id"
+        ).format(_t(schema, "party")),
+        (tenant_id, index),
     )
     ids.extend(row["aggregate_id"] for row in cursor.fetchall())
     cursor.execute(
-        sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND phone = %s").format(
+        sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND phone_index = %s").format(
             _t(schema, "timeline")
         ),
-        (tenant_id, phone),
+        (tenant_id, index),
     )
     return ids
+
+
+_NUMBERS = (
+    ("callback_queue", "customer_phone"),
+    ("call_log", "from_phone"),
+    ("party", "phone"),
+    ("timeline", "phone"),
+)
+"""Each table's column with a caller's number (the timeline's detail is sealed too)."""
+
+
+def seal_legacy_rows(
+    cursor: Cursor[DictRow], schema: str, seal: ReadModelSeal, batch: int = 500
+) -> int:
+    """Seal the rows written before the read models were sealed (on start, a batch at a
+    time; replicas starting together skip each other's rows). How many were sealed."""
+    done = 0
+    for table, column in _NUMBERS:
+        detail = ", detail" if table == "timeline" else ""
+        while True:
+            cursor.execute(
+                sql.SQL(
+                    "SELECT ctid, tenant_id, {}" + detail + " FROM {} WHERE NOT sealed"
+                    " LIMIT %s FOR UPDATE SKIP LOCKED"
+                ).format(sql.Identifier(column), _t(schema, table)),
+                (batch,),
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            cursor.executemany(
+                sql.SQL(
+                    "UPDATE {} SET {} = %(phone)s, {} = %(index)s, sealed = true"
+                    + (", detail = %(detail)s" if detail else "")
+                    + " WHERE ctid = %(ctid)s::tid"
+                ).format(
+                    _t(schema, table), sql.Identifier(column), sql.Identifier(_index_of(column))
+                ),
+                [
+                    {
+                        "ctid": row["ctid"],
+                        "phone": seal.seal(row["tenant_id"], row[column]),
+                        "index": seal.index(row["tenant_id"], "phone", row[column]),
+                        "detail": json.dumps(seal.seal_json(row["tenant_id"], row.get("detail"))),
+                    }
+                    for row in rows
+                ],
+            )
+            done += len(rows)
+    return done
+
+
+def _index_of(column: str) -> str:
+    return "phone_index" if column == "phone" else f"{column}_index"

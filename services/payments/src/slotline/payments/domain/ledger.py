@@ -22,6 +22,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from slotline.events.privacy.personal import ERASED, personal
 from slotline.payments.domain import balance, fees, outcomes, requesting
 from slotline.payments.domain.facts import FailureReason, GatewayFact
 from slotline.payments.domain.money import CurrencyMismatch, Money
@@ -68,6 +69,11 @@ class Ledger(Aggregate):
         self.receipts: dict[str, Receipt] = {}
 
     @property
+    def receipt_email(self) -> str | None:
+        """Where receipts go: nowhere once the customer was erased."""
+        return None if self.email == ERASED else self.email
+
+    @property
     def deposit(self) -> Payment | None:
         """The booking's standing deposit or prepayment, if any."""
         standing = [p for p in self.payments.values() if p.purpose is not Purpose.FEE]
@@ -82,9 +88,11 @@ class Ledger(Aggregate):
 
     # -- what booking decided ------------------------------------------------------------
 
-    def note_contact(self, email: str | None) -> None:
+    def note_contact(self, email: str | None, customer_id: str) -> None:
+        """The address receipts go to: the customer's personal data, sealed under their
+        key in the store (and unreadable once booking erases them)."""
         if email and email != self.email:
-            self._contact_noted(email=email)
+            self._contact_noted(tenant_id=self.tenant_id, customer_id=customer_id, email=email)
 
     def request_payment(
         self, *, amount: Money, purpose: Purpose, token: str | None, price_tier: str | None
@@ -176,11 +184,20 @@ class Ledger(Aggregate):
 
     # -- events (state changes only; no decisions below this line) -----------------------
 
+    @personal("email", subject="customer_id")
     class ContactNoted(Aggregate.Event):
+        class_version = 2  # version 1 named no tenant or customer: stored before sealing
+
+        tenant_id: str
+        customer_id: str
         email: str
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tenant_id"] = state["customer_id"] = ""
+
     @event(ContactNoted)
-    def _contact_noted(self, email: str) -> None:
+    def _contact_noted(self, tenant_id: str, customer_id: str, email: str) -> None:
         self.email = email
 
     class PaymentRequested(Aggregate.Event):
