@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import anyio
 import pytest
 from icalendar import Calendar
 
@@ -22,6 +23,7 @@ from slotline.events.contract.notifications import (
 )
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, bearer
+from slotline.events.testing.stored import stored_tables
 from slotline.events.topics import BOOKING_EVENTS, NOTIFICATIONS_EVENTS
 from slotline.notifier.calendar_files import FeedTokens
 from slotline.notifier.settings import NotifierSettings
@@ -280,6 +282,13 @@ class TestConsent:
         assert "Body" in reply, "inside the customer window: free text, no template"
         changes = await notifications_of(service, tenant, ConsentChanged)
         assert [(c["phone"], c["granted"]) for c in changes] == [(phone, False)]
+        settings = service.runtime.settings
+        assert isinstance(settings, NotifierSettings)
+        tables = await anyio.to_thread.run_sync(
+            stored_tables, settings.database_url, settings.schema_name
+        )
+        assert tenant.encode() in tables["whatsapp_windows"], "the window is kept ..."
+        assert phone[1:].encode() not in tables["whatsapp_windows"], "... not under the number"
 
 
 class TestWhatsAppWindowAndDeliveryReports:

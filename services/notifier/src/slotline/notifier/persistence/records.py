@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.types.json import Jsonb
 
 from slotline.events.privacy.fields import WHOSE
+from slotline.events.wire_sealing import pseudonym
 from slotline.notifier.domain.booking_card import BookingCard
 from slotline.notifier.persistence.personal_rows import (
     CARD,
@@ -106,11 +107,13 @@ def message_body(work: UnitOfWork, tenant_id: str, key: str) -> dict[str, Any] |
 
 
 def open_window(work: UnitOfWork, tenant_id: str, phone: str, at: datetime) -> None:
+    """A WhatsApp window is kept under the number's keyed pseudonym (the ``phone``
+    column holds no number: see :func:`slotline.events.wire_sealing.pseudonym`)."""
     work.execute(
         "INSERT INTO {whatsapp_windows} (tenant_id, phone, last_inbound_at) VALUES (%s, %s, %s)"
         " ON CONFLICT (tenant_id, phone) DO UPDATE SET last_inbound_at ="
         " greatest({whatsapp_windows}.last_inbound_at, EXCLUDED.last_inbound_at)",
-        (tenant_id, phone, at),
+        (tenant_id, pseudonym(tenant_id, phone), at),
     )
 
 
@@ -118,13 +121,14 @@ def windows(work: UnitOfWork, keys: list[tuple[str, str]]) -> dict[tuple[str, st
     """Last inbound WhatsApp message per (tenant, phone)."""
     if not keys:
         return {}
+    by_pseudonym = {(tenant, pseudonym(tenant, phone)): (tenant, phone) for tenant, phone in keys}
     rows = work.execute(
         "SELECT w.tenant_id, w.phone, w.last_inbound_at FROM {whatsapp_windows} w"
         " JOIN unnest(%s::text[], %s::text[]) AS k(tenant_id, phone)"
         " ON w.tenant_id = k.tenant_id AND w.phone = k.phone",
-        ([k[0] for k in keys], [k[1] for k in keys]),
+        ([k[0] for k in by_pseudonym], [k[1] for k in by_pseudonym]),
     ).fetchall()
-    return {(r["tenant_id"], r["phone"]): r["last_inbound_at"] for r in rows}
+    return {by_pseudonym[(r["tenant_id"], r["phone"])]: r["last_inbound_at"] for r in rows}
 
 
 def first_sight_of_inbound(work: UnitOfWork, tenant_id: str, message_sid: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from slotline.events.store import ServiceApplication
+from slotline.events.wire_sealing import pseudonym
 from slotline.notifier.persistence.unit_of_work import Cursor
 
 _TABLES = """
@@ -136,3 +137,28 @@ def open_tables(app: ServiceApplication) -> None:
     """Make ``app``'s tables if missing (the runtime opens stores one process at a time)."""
     with app.unit_of_work() as work:
         create_tables(work.cursor, app.schema)
+        _pseudonymise_windows(work.cursor, app.schema)
+
+
+def _pseudonymise_windows(cursor: Cursor, schema: str) -> None:
+    """WhatsApp windows kept under the number itself, before they were kept under its
+    pseudonym, are moved under it (a pseudonym is hex, a number starts with ``+``)."""
+    table = sql.Identifier(schema, "whatsapp_windows")
+    cursor.execute(
+        sql.SQL(
+            "DELETE FROM {} WHERE phone LIKE '+%%' RETURNING tenant_id, phone, last_inbound_at"
+        ).format(table)
+    )
+    moved = [
+        (row["tenant_id"], pseudonym(row["tenant_id"], row["phone"]), row["last_inbound_at"])
+        for row in cursor.fetchall()
+    ]
+    if moved:
+        cursor.executemany(
+            sql.SQL(
+                "INSERT INTO {t} (tenant_id, phone, last_inbound_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT (tenant_id, phone) DO UPDATE SET last_inbound_at ="
+                " greatest({t}.last_inbound_at, EXCLUDED.last_inbound_at)"
+            ).format(t=table),
+            moved,
+        )
