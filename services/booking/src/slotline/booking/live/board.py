@@ -505,6 +505,11 @@ def inactive_customers(
     return [row["customer_id"] for row in cursor.fetchall()]
 
 
+SEARCH_CANDIDATES = 5000
+"""At most this many rows (the latest bookings first) are opened for one search: a
+query of two common letters matches many rows by their pieces alone."""
+
+
 @dataclass(frozen=True)
 class _Search:
     """What the search box asked, and the hashed pieces a row must have to match it
@@ -558,9 +563,9 @@ def find_customers(
             "SELECT customer_id, customer_name, phone, email, slot_start FROM {}"
             " WHERE tenant_id = %(tenant)s AND (search_grams @> %(name)s"
             " OR search_grams @> %(email)s OR search_grams @> %(phone)s)"
-            " ORDER BY slot_start DESC"
+            " ORDER BY slot_start DESC LIMIT %(candidates)s"
         ).format(sql.Identifier(schema, "booking_view")),
-        wanted.params(tenant_id),
+        {**wanted.params(tenant_id), "candidates": SEARCH_CANDIDATES},
     )
     latest: dict[UUID, dict[str, Any]] = {}
     for row in cursor.fetchall():
@@ -624,9 +629,9 @@ def find_callers(
             "SELECT DISTINCT caller_id FROM {t} WHERE tenant_id = %(tenant)s"
             " AND caller_id IS NOT NULL"
             " AND caller_id NOT IN (SELECT customer_id FROM {b} WHERE tenant_id = %(tenant)s)"
-            " AND (search_grams @> %(name)s OR search_grams @> %(phone)s) LIMIT 1000"
+            " AND (search_grams @> %(name)s OR search_grams @> %(phone)s) LIMIT %(candidates)s"
         ).format(t=sql.Identifier(schema, "timeline"), b=sql.Identifier(schema, "booking_view")),
-        wanted.params(tenant_id),
+        {**wanted.params(tenant_id), "candidates": SEARCH_CANDIDATES},
     )
     callers = [row["caller_id"] for row in cursor.fetchall()]
     if not callers:
