@@ -45,6 +45,7 @@ from slotline.booking.live.projection import BookingBoard
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.live.projection import PROJECTION_NAME as INTAKE_PROJECTION
 from slotline.call_intake.live.projection import IntakeProjection
+from slotline.events.privacy.read_models import ReadModelSeal
 from slotline.events.store import postgres_env
 
 SLOT_COLUMNS = (
@@ -177,6 +178,42 @@ def _differing(
     return list(connection.execute(query, [*params, *params, *params, *params]).fetchall())
 
 
+SEALED_JSON = frozenset({"detail"})
+"""Sealed columns that hold JSON (the others hold text)."""
+
+
+def _differing_opened(
+    connection: psycopg.Connection[Any],
+    table: str,
+    live: str,
+    scratch: str,
+    columns: Sequence[str],
+    key: Sequence[str],
+    sealed: Sequence[str],
+    seal: ReadModelSeal,
+    where: sql.Composable = EVERY_ROW,
+    params: Sequence[Any] = (),
+) -> list[tuple[Any, ...]]:
+    """As :func:`_differing`, for a table with ``sealed`` columns: every seal has its own
+    nonce, so the copies are compared on what those columns say, opened."""
+
+    def rows(schema: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+        query = sql.SQL("SELECT {} FROM {} t WHERE {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(schema, table), where
+        )
+        found: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for values in connection.execute(query, list(params)).fetchall():
+            row = dict(zip(columns, values, strict=True))
+            for column in sealed:
+                opened = seal.open_json if column in SEALED_JSON else seal.open
+                row[column] = opened(row["tenant_id"], row[column])
+            found[tuple(row[k] for k in key)] = row
+        return found
+
+    mine, rebuilt = rows(live), rows(scratch)
+    return sorted(k for k in mine.keys() | rebuilt.keys() if mine.get(k) != rebuilt.get(k))
+
+
 def _compared(
     connection: psycopg.Connection[Any],
     table: str,
@@ -269,16 +306,25 @@ def booking_board_violations(database_url: str, schema: str = "booking") -> int:
                     (scratch,),
                 ).fetchall()
             ]
-            bookings = _differing(
-                connection, "booking_view", schema, scratch, columns, ("booking_id",)
+            bookings = _differing_opened(
+                connection,
+                "booking_view",
+                schema,
+                scratch,
+                columns,
+                ("booking_id",),
+                ("customer_name", "phone", "email"),
+                app.read_seal,
             )
-            lines = _differing(
+            lines = _differing_opened(
                 connection,
                 "timeline",
                 schema,
                 scratch,
                 TIMELINE_COLUMNS,
                 ("entry_id",),
+                ("summary", "phone", "email"),
+                app.read_seal,
                 sql.SQL("t.entry_id LIKE 'booking:%%'"),
             )
             say(
@@ -319,11 +365,12 @@ class ScratchIntake(IntakeProjection):
 
 
 INTAKE_TABLES = {
-    "callback_queue": ("task_id",),
-    "call_log": ("call_id",),
-    "timeline": ("position", "kind"),
-    "party": ("aggregate_id",),
+    "callback_queue": (("task_id",), ("customer_phone",)),
+    "call_log": (("call_id",), ("from_phone",)),
+    "timeline": (("position", "kind"), ("phone", "detail")),
+    "party": (("aggregate_id",), ("phone",)),
 }
+"""Each table of call-intake's read model: its key, and its sealed columns."""
 
 
 def _columns(connection: psycopg.Connection[Any], schema: str, table: str) -> list[str]:
@@ -350,9 +397,11 @@ def intake_view_violations(database_url: str, schema: str = "call_intake") -> in
         say(f"intake view rebuilt from {events} events in {scratch}")
         with psycopg.connect(database_url) as connection:
             compared = []
-            for table, key in INTAKE_TABLES.items():
+            for table, (key, sealed) in INTAKE_TABLES.items():
                 columns = _columns(connection, scratch, table)
-                differing[table] = _differing(connection, table, schema, scratch, columns, key)
+                differing[table] = _differing_opened(
+                    connection, table, schema, scratch, columns, key, sealed, app.read_seal
+                )
                 compared.append(f"{_compared(connection, table, schema)} {table}")
             say(f"intake view compared: {', '.join(compared)} rows")
     finally:
