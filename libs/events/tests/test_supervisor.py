@@ -71,3 +71,29 @@ def test_a_crash_loop_stops_the_stack_with_the_reason() -> None:
     assert reason is not None
     assert "payments keeps crashing (3 restarts" in reason
     assert "last exit 3" in reason
+
+
+def test_a_relaunch_kills_even_a_stopped_process_and_is_no_crash() -> None:
+    """After the broker's restart the stack starts every (stopped) service afresh."""
+    said: list[str] = []
+    supervisor = Supervisor(said.append, wait=wait_fixed(0.05), crash_loop_restarts=1)
+    spawned = supervisor.watch(
+        "booking",
+        lambda: subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
+        ),
+    )
+    try:
+        first = spawned.process
+        assert first is not None
+        os.killpg(first.pid, signal.SIGSTOP)
+        for _ in range(3):
+            supervisor.relaunch("booking")
+        assert first.poll() == -signal.SIGKILL
+        assert spawned.alive
+        assert pid_of(spawned) != first.pid
+        assert run_ticks(supervisor, 0.3) is None  # three relaunches: no crash loop
+        assert spawned.total_restarts == 0
+    finally:
+        if spawned.alive and spawned.process is not None:
+            spawned.process.kill()

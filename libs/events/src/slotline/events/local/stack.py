@@ -8,9 +8,9 @@ creates the topics, starts each service as its own process, waits for every
 Like an orchestrator it keeps what it started up (:mod:`.supervisor`): a service that
 exits unexpectedly is restarted with backoff while the others keep running; the broker
 too — it comes back empty (memory storage), so the stack holds the services still until
-it has re-created the topics, then tells every relay to publish its store again
-(``slotline_broker_restarted``). Only
-Ctrl-C, or a process that keeps crashing, stops the stack.
+it has re-created the topics, counts the restart, and starts every service afresh: each
+relay publishes its store again, each consumer reads from the start. Only Ctrl-C, or a
+process that keeps crashing, stops the stack.
 """
 
 from __future__ import annotations
@@ -184,21 +184,32 @@ class LocalStack:
         return launch
 
     def _broker_restarted(self) -> None:
-        """The broker came back empty: topics again, and every relay publishes again —
-        counted in a table too, for relays whose process is down and misses the NOTIFY.
+        """The broker came back empty: its topics again, the restart counted, and every
+        service started afresh, so each relay publishes its whole store again before
+        anything new, and each consumer reads the new broker from its start.
 
-        The services are held still (SIGSTOP) from the broker's relaunch until its topics
-        exist: a record produced to a topic Tansu's memory store does not have yet is
-        kept, and creating the topic then starts its offsets again at 0 over it — later
-        batches collide, and records already acknowledged become unreadable (seen in
-        chaos runs). A broker that keeps its topics, like Apache Kafka, has no such gap."""
+        The services are held still (SIGSTOP) from the broker's relaunch: a record
+        produced to a topic Tansu's memory store does not have yet is kept, and creating
+        the topic then starts its offsets again at 0 over it — later batches collide, and
+        records already acknowledged become unreadable (seen in chaos runs). They are not
+        let go on (SIGCONT) but killed and started again: a running relay would publish
+        what it had in flight, or its next batch, before it heard of the restart, so a
+        stream's later event (a call's ``CallMissed``) would reach the new broker ahead of
+        the re-published earlier one (its ``CallReceived``), and a consumer that had not
+        read the earlier one before the broker died would take it for a duplicate (seen
+        in a chaos run: an analytics call fact without its ``received_at``). A new
+        process finds the restart in :data:`BROKER_EPOCHS` before its first batch. A
+        broker that keeps its messages, like Apache Kafka, needs none of this."""
         try:
             asyncio.run(ensure_topics(self.bootstrap))
             note_broker_restart(self.database_url)
             self.broker_restarts += 1
-        finally:
+        except BaseException:
             self._signal_services(signal.SIGCONT)
-        self._say("stack", "broker restarted empty: topics made, relays publishing again")
+            raise
+        for service in self.services:
+            self.supervisor.relaunch(service.name)
+        self._say("stack", "broker restarted empty: topics made, services started afresh")
 
     def _signal_services(self, sig: signal.Signals) -> None:
         for service in self.services:

@@ -10,6 +10,8 @@ itself). :meth:`Supervisor.tick` does the work; the stack's main loop calls it.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from collections import deque
@@ -73,6 +75,21 @@ class Supervisor:
             elif now >= supervised.restart_at:
                 self._restart(supervised)
         return self.gave_up
+
+    def relaunch(self, name: str) -> None:
+        """Kill ``name`` (its whole process group) and start it again at once: a restart
+        the stack decides on, so it is not counted as a crash."""
+        supervised = self.watched[name]
+        process = supervised.process
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # a stopped process dies too
+            except ProcessLookupError:  # not the leader of its own group
+                process.kill()
+            process.wait()
+        supervised.restart_at = None
+        supervised.process = supervised.launch()
+        self.say(f"{name} started again (pid {supervised.process.pid})")
 
     def _schedule(self, supervised: Supervised, now: float) -> None:
         recent = supervised.restarts
