@@ -406,7 +406,8 @@ class TestCrash:
         hooks.secrets[path] = [secret]
         events = [confirmed(tenant, _soon()) for _ in range(3)]
         for event in events:
-            dying.webhook_event(event, Tracking(f"t|{event.aggregate_id}", event.sequence))
+            with dying.unit_of_work() as work:
+                dying.webhook_event(event, work)
         claimed = dying.claim_webhooks(10)
         assert len(claimed) == 3
         http = WebhookHttp(_guard())

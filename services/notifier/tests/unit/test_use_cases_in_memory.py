@@ -9,11 +9,13 @@ import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from slotline.events.contract import booking as bookings
+from slotline.events.envelope import Message
 from slotline.notifier.application import NotifierApplication, NotifierConfig
 from slotline.notifier.domain.consent import Consent, Scope
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import BookingReminders, parse_kinds
 from slotline.notifier.domain.sending_window import SendingWindow
+from slotline.notifier.messaging import handler
 from slotline.notifier.persistence import queue
 from slotline.notifier.persistence.rows import MemoryRows
 from slotline.notifier.testing import TestClock, confirmed
@@ -44,8 +46,12 @@ def rows(app: NotifierApplication) -> MemoryRows:
     return app.memory_rows
 
 
-def position(n: int) -> Tracking:
-    return Tracking("booking.events.v1|0", n)
+def consume(app: NotifierApplication, event: Message, n: int) -> None:
+    """Apply ``event`` as the inbox does: its handler in a unit of work that records its
+    position ``n`` (a position recorded before fails the commit)."""
+    with app.unit_of_work() as work:
+        handler(app)(event, work)
+        work.track(Tracking("booking.events.v1|0", n))
 
 
 class TestABookingsLife:
@@ -53,7 +59,7 @@ class TestABookingsLife:
         self, app: NotifierApplication
     ) -> None:
         start = NOW + timedelta(days=3)
-        app.booking_confirmed(confirmed(TENANT, start, booking_id="b-1"), position(1))
+        consume(app, confirmed(TENANT, start, booking_id="b-1"), 1)
 
         queued = rows(app).queued(TENANT)
         assert [(m.template, m.reminder_kind) for m in queued] == [
@@ -75,11 +81,11 @@ class TestABookingsLife:
         self, app: NotifierApplication
     ) -> None:
         event = confirmed(TENANT, NOW + timedelta(days=3), booking_id="b-2")
-        app.booking_confirmed(event, position(1))
+        consume(app, event, 1)
         before = rows(app).queued(TENANT)
 
         with pytest.raises(IntegrityError):
-            app.booking_confirmed(event, position(1))
+            consume(app, event, 1)
 
         assert rows(app).queued(TENANT) == before
 
@@ -87,7 +93,7 @@ class TestABookingsLife:
         self, app: NotifierApplication
     ) -> None:
         event = confirmed(TENANT, NOW + timedelta(days=3), booking_id="b-3")
-        app.booking_confirmed(event, position(1))
+        consume(app, event, 1)
         cancelled = bookings.BookingCancelled(
             tenant_id=TENANT,
             aggregate_id="b-3",
@@ -96,7 +102,7 @@ class TestABookingsLife:
             within_free_window=True,
         )
 
-        app.booking_cancelled(cancelled, position(2))
+        consume(app, cancelled, 2)
 
         skipped = rows(app).queued(TENANT, state=queue.SKIPPED)
         # both reminders, and the confirmation no dispatcher has sent yet here
@@ -113,12 +119,12 @@ class TestABookingsLife:
 
     def test_a_use_case_that_fails_leaves_no_rows_behind(self, app: NotifierApplication) -> None:
         event = confirmed(TENANT, NOW + timedelta(days=3), booking_id="b-4")
-        app.booking_confirmed(event, position(1))
+        consume(app, event, 1)
         before = rows(app).queued(TENANT)
         broken = event.model_copy(update={"booking_id": "b-5", "aggregate_id": "b-5"})
 
         with pytest.raises(IntegrityError):  # another message at a position already recorded
-            app.booking_confirmed(broken, position(1))
+            consume(app, broken, 1)
 
         assert rows(app).queued(TENANT) == before
         assert rows(app).load_card(TENANT, "b-5") is None

@@ -3,17 +3,16 @@
 Publishes notification outcomes, reminder schedules, consent changes and webhook
 endpoints' pauses on ``notifications.events.v1`` (through the outbox relay). Consumes
 booking, payments, calls events and the notification requests through the idempotent
-inbox; a request that can never be served (no address, a template that does not render) is
-dead-lettered with the reason. Events of the webhook-fed topics (booking, payments) also
-become webhook deliveries, in a transaction of their own with their own position.
+inbox, a batch at a time in one unit of work; a request that can never be served (no
+address, a template that does not render) is dead-lettered with the reason. Events of the
+webhook-fed topics (booking, payments) also become webhook deliveries, in the same unit
+of work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-from eventsourcing.persistence import Tracking
 
 from slotline.events.contract import booking as bookings
 from slotline.events.contract import calls, payments
@@ -23,12 +22,14 @@ from slotline.events.envelope import Message
 from slotline.events.inbox import Rejected
 from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
+from slotline.events.subscription import Handler
 from slotline.events.topics import (
     BOOKING_EVENTS,
     CALLS_EVENTS,
     NOTIFICATIONS_EVENTS,
     PAYMENTS_EVENTS,
 )
+from slotline.events.unit_of_work import UnitOfWork
 from slotline.events.wire_sealing import pseudonym
 from slotline.notifier.application import Invalid, NotifierApplication
 from slotline.notifier.application.core import WEBHOOK_TOPICS
@@ -138,8 +139,13 @@ def _reminder(e: Any) -> dict[str, Any]:
 
 
 def subscriptions(application: NotifierApplication) -> Sequence[Subscription]:
-    apply = effect(application)
-    return tuple(Subscription(t, effect=apply, handles=HANDLED.get(t)) for t in CONSUMED_TOPICS)
+    """Every consumed message is applied in its inbox batch's unit of work: a batch of
+    confirmations is one transaction, not one (or two) each."""
+    apply = handler(application)
+    return tuple(
+        Subscription(t, handlers=dict.fromkeys(HANDLED.get(t, (Message,)), apply))
+        for t in CONSUMED_TOPICS
+    )
 
 
 def webhook_fed(topic: str) -> bool:
@@ -161,45 +167,46 @@ HANDLED: dict[str, frozenset[type[Message]]] = {
 CONSUMED_TOPICS = (BOOKING_EVENTS, PAYMENTS_EVENTS, NOTIFICATIONS_EVENTS, CALLS_EVENTS)
 
 
-def effect(app: NotifierApplication) -> Callable[[Message, Tracking], None]:
-    """One consumed message's effect; messages it has no use for only advance tracking."""
+def handler(app: NotifierApplication) -> Handler:
+    """One consumed message's effect, in the batch's unit of work (which records its
+    position); messages it has no use for only advance tracking."""
 
-    def apply(message: Message, tracking: Tracking) -> None:
-        if webhook_fed(message.TOPIC):  # made once, with its own position, before the rest
-            app.webhook_event(message, tracking)
+    def apply(message: Message, work: UnitOfWork) -> None:
+        if webhook_fed(message.TOPIC):
+            app.webhook_event(message, work)
         try:
-            _apply(app, message, tracking)
+            _apply(app, message, work)
         except Invalid as error:
             raise Rejected(str(error)) from error
 
     return apply
 
 
-def _apply(app: NotifierApplication, message: Message, tracking: Tracking) -> None:
+def _apply(app: NotifierApplication, message: Message, work: UnitOfWork) -> None:
     match message:
         case bookings.BookingConfirmed():
-            app.booking_confirmed(message, tracking)
+            app.booking_confirmed(message, work)
         case bookings.BookingRescheduled():
-            app.booking_rescheduled(message, tracking)
+            app.booking_rescheduled(message, work)
         case bookings.BookingCancelled():
-            app.booking_cancelled(message, tracking)
+            app.booking_cancelled(message, work)
         case bookings.BookingCompleted():
-            app.booking_over(message, "completed", tracking)
+            app.booking_over(message, "completed", work)
         case bookings.BookingNoShow():
-            app.booking_over(message, "no_show", tracking)
+            app.booking_over(message, "no_show", work)
         case bookings.CustomerErased():
-            app.customer_erased(message, tracking)
+            app.customer_erased(message, work)
         case payments.ReceiptIssued():
-            app.receipt_issued(message, tracking)
+            app.receipt_issued(message, work)
         case payments.PaymentRefunded():
-            app.payment_refunded(message, tracking)
+            app.payment_refunded(message, work)
         case events.NotificationRequested():
-            app.notification_requested(message, tracking)
+            app.notification_requested(message, work)
         case events.TextBackRequested():
-            app.text_back_requested(message, tracking)
+            app.text_back_requested(message, work)
         case events.EscalationRequested():
-            app.escalation_requested(message, tracking)
+            app.escalation_requested(message, work)
         case calls.WhatsAppMessageReceived():
-            app.whatsapp_received(message, tracking)
+            app.whatsapp_received(message, work)
         case _:
             return  # not for the notifier (its own outcomes included): nothing to record

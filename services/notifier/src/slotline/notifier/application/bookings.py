@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from eventsourcing.persistence import Tracking
-
 from slotline.events.contract import booking as bookings
 from slotline.events.contract.common import Channel
 from slotline.events.logs import get_logger
+from slotline.events.unit_of_work import UnitOfWork as Work
 from slotline.notifier.application.core import NotifierCore
 from slotline.notifier.domain.booking_card import BookingCard, money_text
 from slotline.notifier.domain.notices import (
@@ -20,7 +19,7 @@ from slotline.notifier.domain.notices import (
 )
 from slotline.notifier.domain.preferences import TenantPreferences
 from slotline.notifier.domain.reminders import plan
-from slotline.notifier.persistence.unit_of_work import UnitOfWork, unit_of_work
+from slotline.notifier.persistence.unit_of_work import UnitOfWork, joined
 
 log = get_logger(__name__)
 
@@ -28,27 +27,27 @@ log = get_logger(__name__)
 class BookingNotices(NotifierCore):
     """What a booking's life queues: confirmation, reminders, move and cancellation notices."""
 
-    def booking_confirmed(self, event: bookings.BookingConfirmed, tracking: Tracking) -> None:
+    def booking_confirmed(self, event: bookings.BookingConfirmed, within: Work) -> None:
         now = self.clock()
         card = card_of(event)
-        with unit_of_work(self, tracking) as work:
-            prefs = self.preferences(work, [card.tenant_id])[card.tenant_id]
-            work.rows.save_card(card)
-            self._enqueue(
-                work,
-                booking_notice(
-                    card,
-                    Notice(
-                        "confirmed",
-                        "booking_confirmed",
-                        now,
-                        calendar=self._ics(card),
-                        answers_change=True,
-                    ),
+        work = joined(self, within)
+        prefs = self.preferences(work, [card.tenant_id])[card.tenant_id]
+        work.rows.save_card(card)
+        self._enqueue(
+            work,
+            booking_notice(
+                card,
+                Notice(
+                    "confirmed",
+                    "booking_confirmed",
+                    now,
+                    calendar=self._ics(card),
+                    answers_change=True,
                 ),
-            )
-            self._schedule_reminders(work, card, prefs, now)
-        self._wake()
+            ),
+        )
+        self._schedule_reminders(work, card, prefs, now)
+        within.after_commit(self._wake)
 
     def _schedule_reminders(
         self, work: UnitOfWork, card: BookingCard, prefs: TenantPreferences, now: datetime
@@ -65,79 +64,75 @@ class BookingNotices(NotifierCore):
         for kind in too_late:
             reminders.skipped(kind.name, "too_late")
 
-    def booking_rescheduled(self, event: bookings.BookingRescheduled, tracking: Tracking) -> None:
+    def booking_rescheduled(self, event: bookings.BookingRescheduled, within: Work) -> None:
         now = self.clock()
-        with unit_of_work(self, tracking) as work:
-            card = work.rows.load_card(event.tenant_id, event.booking_id)
-            if card is None:
-                log.warning(
-                    "reschedule of a booking never confirmed here", booking=event.booking_id
-                )
-                return
-            card = card.moved(event.slot.start, event.slot.end, tuple(event.resource_ids))
-            work.rows.save_card(card)
-            self._end_pending(work, card, "rescheduled", now)
-            self._enqueue(
-                work,
-                booking_notice(
-                    card,
-                    Notice(
-                        f"rescheduled:{card.sequence}",
-                        "booking_rescheduled",
-                        now,
-                        calendar=self._ics(card),
-                        answers_change=True,
-                    ),
+        work = joined(self, within)
+        card = work.rows.load_card(event.tenant_id, event.booking_id)
+        if card is None:
+            log.warning("reschedule of a booking never confirmed here", booking=event.booking_id)
+            return
+        card = card.moved(event.slot.start, event.slot.end, tuple(event.resource_ids))
+        work.rows.save_card(card)
+        self._end_pending(work, card, "rescheduled", now)
+        self._enqueue(
+            work,
+            booking_notice(
+                card,
+                Notice(
+                    f"rescheduled:{card.sequence}",
+                    "booking_rescheduled",
+                    now,
+                    calendar=self._ics(card),
+                    answers_change=True,
                 ),
-            )
-            prefs = self.preferences(work, [card.tenant_id])[card.tenant_id]
-            self._schedule_reminders(work, card, prefs, now)
-        self._wake()
+            ),
+        )
+        prefs = self.preferences(work, [card.tenant_id])[card.tenant_id]
+        self._schedule_reminders(work, card, prefs, now)
+        within.after_commit(self._wake)
 
-    def customer_erased(self, event: bookings.CustomerErased, tracking: Tracking) -> None:
+    def customer_erased(self, event: bookings.CustomerErased, within: Work) -> None:
         """Booking erased a customer: the keys of their number and address are destroyed
         (every queued or sent message and card of theirs reads ``[erased]``), their
         waiting messages are not sent and their cards dropped, with the position."""
         people = [p for p in (event.phone_pseudonym, event.email_pseudonym) if p]
-        with unit_of_work(self, tracking) as work:
-            for person in people:
-                self.erase(event.tenant_id, person)
-            forgotten = work.rows.forget_people(event.tenant_id, people, self.clock())
+        work = joined(self, within)
+        for person in people:
+            self.erase(event.tenant_id, person)
+        forgotten = work.rows.forget_people(event.tenant_id, people, self.clock())
         log.info("customer erased", rows=forgotten)
 
-    def booking_cancelled(self, event: bookings.BookingCancelled, tracking: Tracking) -> None:
+    def booking_cancelled(self, event: bookings.BookingCancelled, within: Work) -> None:
         now = self.clock()
-        with unit_of_work(self, tracking) as work:
-            card = work.rows.load_card(event.tenant_id, event.booking_id)
-            if card is None:
-                log.warning(
-                    "cancellation of a booking never confirmed here", booking=event.booking_id
-                )
-                return
-            card = card.cancelled()
-            work.rows.save_card(card)
-            self._end_pending(work, card, "cancelled", now)
-            self._enqueue(
-                work,
-                booking_notice(
-                    card,
-                    Notice(
-                        "cancelled",
-                        "booking_cancelled",
-                        now,
-                        calendar=self._ics(card),
-                        answers_change=True,
-                    ),
+        work = joined(self, within)
+        card = work.rows.load_card(event.tenant_id, event.booking_id)
+        if card is None:
+            log.warning("cancellation of a booking never confirmed here", booking=event.booking_id)
+            return
+        card = card.cancelled()
+        work.rows.save_card(card)
+        self._end_pending(work, card, "cancelled", now)
+        self._enqueue(
+            work,
+            booking_notice(
+                card,
+                Notice(
+                    "cancelled",
+                    "booking_cancelled",
+                    now,
+                    calendar=self._ics(card),
+                    answers_change=True,
                 ),
-            )
-        self._wake()
+            ),
+        )
+        within.after_commit(self._wake)
 
-    def booking_over(self, event: bookings.BookingEvent, reason: str, tracking: Tracking) -> None:
+    def booking_over(self, event: bookings.BookingEvent, reason: str, within: Work) -> None:
         """Completed or no-show: nothing more to remind of."""
-        with unit_of_work(self, tracking) as work:
-            card = work.rows.load_card(event.tenant_id, event.booking_id)
-            if card is not None:
-                self._end_pending(work, card, reason, self.clock())
+        work = joined(self, within)
+        card = work.rows.load_card(event.tenant_id, event.booking_id)
+        if card is not None:
+            self._end_pending(work, card, reason, self.clock())
 
     def _end_pending(self, work: UnitOfWork, card: BookingCard, reason: str, now: datetime) -> None:
         """Skip the booking's waiting messages and its pending reminders."""

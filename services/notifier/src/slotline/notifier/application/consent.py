@@ -3,35 +3,34 @@
 
 from __future__ import annotations
 
-from eventsourcing.persistence import Tracking
-
 from slotline.events.contract import calls
+from slotline.events.unit_of_work import UnitOfWork as Work
 from slotline.notifier.application.core import NotifierCore
 from slotline.notifier.domain.consent import Intent, Keyword, read_keyword
 from slotline.notifier.domain.notices import language_for
 from slotline.notifier.domain.outgoing import SMS, WHATSAPP, QueuedMessage
-from slotline.notifier.persistence.unit_of_work import UnitOfWork, unit_of_work
+from slotline.notifier.persistence.unit_of_work import UnitOfWork, joined, unit_of_work
 
 
 class ConsentReplies(NotifierCore):
     """Keywords change consent and get one confirmation; inbound WhatsApp opens the window."""
 
-    def whatsapp_received(self, event: calls.WhatsAppMessageReceived, tracking: Tracking) -> None:
+    def whatsapp_received(self, event: calls.WhatsAppMessageReceived, within: Work) -> None:
         """Opens the 24-hour window; a keyword changes consent like an SMS reply."""
-        with unit_of_work(self, tracking) as work:
-            work.rows.open_window(event.tenant_id, event.from_phone, event.occurred_at)
-            keyword = read_keyword(event.text)
-            if keyword is not None:
-                self._consent_reply(
-                    work,
-                    event.tenant_id,
-                    event.from_phone,
-                    keyword,
-                    channel=WHATSAPP,
-                    reply_from=event.to_phone,
-                    reference=event.message_id,
-                )
-        self._wake()
+        work = joined(self, within)
+        work.rows.open_window(event.tenant_id, event.from_phone, event.occurred_at)
+        keyword = read_keyword(event.text)
+        if keyword is not None:
+            self._consent_reply(
+                work,
+                event.tenant_id,
+                event.from_phone,
+                keyword,
+                channel=WHATSAPP,
+                reply_from=event.to_phone,
+                reference=event.message_id,
+            )
+        within.after_commit(self._wake)
 
     def text_received(
         self, tenant_id: str, from_phone: str, to_phone: str, body: str, message_sid: str

@@ -2,9 +2,10 @@
 into deliveries, what became of each attempt, and the delivery log.
 
 - **Fan-out** (:meth:`WebhookSubscriptions.webhook_event`): a consumed public event
-  becomes one delivery per subscription of its tenant that wants its type, in one
-  transaction with its own inbox position — a redelivered event makes nothing twice,
-  and the delivery id (event id + subscription id) is stable anyway.
+  becomes one delivery per subscription of its tenant that wants its type, in the unit
+  of work that records the event's inbox position (with the rest of its batch) — a
+  redelivered event makes nothing twice, and the delivery id (event id + subscription
+  id) is stable anyway.
 - **Attempts** (:meth:`WebhookSubscriptions.record_webhook_attempt`): a 2xx delivers;
   anything else is retried with backoff for 3 days, then the delivery has failed. An
   endpoint that keeps failing is paused — with :class:`WebhookEndpoint.Paused` on
@@ -24,10 +25,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, Tracking
-
 from slotline.events.envelope import Message
-from slotline.events.unit_of_work import AlreadyApplied
+from slotline.events.unit_of_work import UnitOfWork as Work
 from slotline.notifier.application.core import NotifierCore, WebhookConfig
 from slotline.notifier.domain.outgoing import EMAIL, QueuedMessage
 from slotline.notifier.domain.webhooks import (
@@ -47,7 +46,7 @@ from slotline.notifier.domain.webhooks import (
     should_pause,
 )
 from slotline.notifier.persistence import webhooks as rows
-from slotline.notifier.persistence.unit_of_work import UnitOfWork, reading, unit_of_work
+from slotline.notifier.persistence.unit_of_work import UnitOfWork, joined, reading, unit_of_work
 
 
 class WebhookNotFound(LookupError):
@@ -218,35 +217,33 @@ class WebhookSubscriptions(NotifierCore):
 
     # --- fan-out from the public topics (an inbox effect) -----------------------------
 
-    def webhook_event(self, message: Message, tracking: Tracking) -> None:
-        """One delivery per subscription that wants ``message``, with the message's own
-        position (beside the notifier's other effects of it): made once."""
-        if message.event_type not in self.webhooks.event_types:
+    def webhook_event(self, message: Message, within: Work) -> None:
+        """One delivery per subscription that wants ``message``, in the unit of work the
+        message is applied in (its position is the message's): made once — and a delivery
+        made before (same event and subscription id) is not made again."""
+        if message.event_type not in self.webhooks.event_types or self.memory_rows is not None:
+            return  # (the in-memory store of use-case tests has no subscriptions)
+        work = joined(self, within)
+        tenant_id, event_type = message.tenant_id, message.event_type
+        wanted = within.memo(
+            ("webhook subscriptions", tenant_id, event_type),
+            lambda: rows.wanting(work, tenant_id, event_type),
+        )
+        if not wanted:
             return
-        position = Tracking(f"webhooks|{tracking.application_name}", tracking.notification_id)
-        if self.applied(position):
-            return
-        made = 0
-        try:
-            with unit_of_work(self, position) as work:
-                wanted = rows.wanting(work, message.tenant_id, message.event_type)
-                ids = {s: delivery_id(str(message.event_id), s) for s in wanted}
-                made = rows.fan_out(
-                    work,
-                    message.tenant_id,
-                    message.event_type,
-                    str(message.event_id),
-                    message.model_dump_json(),
-                    self.webhooks.clock(),
-                    ids,
-                    self.webhooks.box,
-                )
-        except (IntegrityError, AlreadyApplied):
-            if self.applied(position):
-                return
-            raise
+        ids = {s: delivery_id(str(message.event_id), s) for s in wanted}
+        made = rows.fan_out(
+            work,
+            tenant_id,
+            event_type,
+            str(message.event_id),
+            message.model_dump_json(),
+            self.webhooks.clock(),
+            ids,
+            self.webhooks.box,
+        )
         if made:
-            self._wake_webhooks()
+            within.after_commit(self._wake_webhooks)
 
     # --- the sender's side --------------------------------------------------------------
 

@@ -113,13 +113,29 @@ def unit_of_work(app: NotifierStore, tracking: Tracking | None = None) -> Iterat
     with app.unit_of_work() as shared:
         if tracking is not None:
             shared.track(tracking)
-        committed = app.memory_rows
-        if committed is None:
-            yield UnitOfWork(shared.cursor, app.schema, shared, vault=app.vault)
-        else:
-            draft = committed.draft()
-            yield UnitOfWork(None, app.schema, shared, rows=draft)
-            shared.after_commit(lambda: committed.take(draft))
+        yield joined(app, shared)
+
+
+def joined(app: NotifierStore, shared: SharedWork) -> UnitOfWork:
+    """The notifier's rows in a unit of work opened elsewhere — an inbox batch's, where
+    every consumed message of the batch is applied and tracked, and all commit at once.
+
+    Rows are written on the work's own cursor (taking it this way forgets none of the
+    work's memos: the notifier keeps none of its rows there). In memory, the messages
+    of one work share one draft of the rows, kept when the work commits."""
+    committed = app.memory_rows
+    if committed is None:
+        return UnitOfWork(shared.key_cursor, app.schema, shared, vault=app.vault)
+
+    def draft() -> MemoryRows:
+        rows = committed.draft()
+        shared.after_commit(lambda: committed.take(rows))
+        return rows
+
+    return UnitOfWork(None, app.schema, shared, rows=shared.memo((_DRAFT, id(app)), draft))
+
+
+_DRAFT = "notifier rows draft"
 
 
 @contextmanager
