@@ -25,6 +25,7 @@ import itertools
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,7 @@ from slotline.events.contract.payments import PaymentAuthorizationFailed, Paymen
 from slotline.events.contract.registry import parse_message
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
+from slotline.events.unit_of_work import UnitOfWork
 from slotline.payments.application import Contact as ReceiptContact
 from slotline.payments.application import PaymentsApplication
 from slotline.payments.domain import facts
@@ -157,29 +159,39 @@ def ledger_life(app: PaymentsApplication, booking_id: str, positions: itertools.
     def tracking() -> Tracking:
         return Tracking(f"bench|{booking_id}", next(positions))
 
+    def decided(decision: Callable[[UnitOfWork], None]) -> None:
+        """A booking decision as the inbox applies it: in a unit of work with its position."""
+        app.command(decision, tracking=tracking())
+
     eur = LedgerMoney(5000, "EUR")
-    app.note_contact(TENANT, booking_id, ReceiptContact(CUSTOMER, "ana@example.com"), tracking())
-    app.request_payment(
-        TENANT,
-        booking_id,
-        amount=eur,
-        purpose=Purpose.DEPOSIT,
-        token="pm_card_visa",
-        price_tier="standard",
-        tracking=tracking(),
+    contact = ReceiptContact(CUSTOMER, "ana@example.com")
+    decided(lambda work: app.note_contact(TENANT, booking_id, contact, work))
+    decided(
+        lambda work: app.request_payment(
+            TENANT,
+            booking_id,
+            amount=eur,
+            purpose=Purpose.DEPOSIT,
+            token="pm_card_visa",
+            price_tier="standard",
+            work=work,
+        )
     )
     ledger_id = Ledger.create_id(TENANT, booking_id)
     payment_id = next(iter(app.ledger(TENANT, booking_id).payments))
     app.learn(ledger_id, [facts.Authorized(payment_id, f"pi_{booking_id}", 5000, "simulated")])
-    app.booking_confirmed(TENANT, booking_id, ReceiptContact(CUSTOMER, None), tracking())
+    no_email = ReceiptContact(CUSTOMER, None)
+    decided(lambda work: app.booking_confirmed(TENANT, booking_id, no_email, work))
     app.learn(ledger_id, [facts.Captured(payment_id, f"pi_{booking_id}", 5000, "simulated")])
-    app.booking_cancelled(
-        TENANT,
-        booking_id,
-        fee=LedgerMoney(2000, "EUR"),
-        refund=LedgerMoney(3000, "EUR"),
-        reason="late",
-        tracking=tracking(),
+    decided(
+        lambda work: app.booking_cancelled(
+            TENANT,
+            booking_id,
+            fee=LedgerMoney(2000, "EUR"),
+            refund=LedgerMoney(3000, "EUR"),
+            reason="late",
+            work=work,
+        )
     )
     refund = next(
         op

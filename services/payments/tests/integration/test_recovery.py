@@ -48,13 +48,16 @@ def crash_after(kind: OperationKind) -> Callable[[Operation, GatewayFact], None]
 
 def decide(app: PaymentsApplication, booking_id: str, **payment: Any) -> Ledger:
     """Booking asked for a deposit (as the inbox would apply it)."""
-    app.request_payment(
-        "acme",
-        booking_id,
-        amount=Money(payment.get("amount", 5000), "EUR"),
-        purpose=Purpose.DEPOSIT,
-        token=payment.get("token", "tok_visa"),
-        price_tier="standard",
+    app.command(
+        lambda work: app.request_payment(
+            "acme",
+            booking_id,
+            amount=Money(payment.get("amount", 5000), "EUR"),
+            purpose=Purpose.DEPOSIT,
+            token=payment.get("token", "tok_visa"),
+            price_tier="standard",
+            work=work,
+        ),
         tracking=Tracking("test|booking.events.v1|" + booking_id, next(_positions)),
     )
     return app.ledger("acme", booking_id)
@@ -62,7 +65,10 @@ def decide(app: PaymentsApplication, booking_id: str, **payment: Any) -> Ledger:
 
 def confirm(app: PaymentsApplication, booking_id: str) -> None:
     tracking = Tracking("test|booking.events.v1|" + booking_id, next(_positions))
-    app.booking_confirmed("acme", booking_id, Contact(CUSTOMER, None), tracking)
+    app.command(
+        lambda work: app.booking_confirmed("acme", booking_id, Contact(CUSTOMER, None), work),
+        tracking=tracking,
+    )
 
 
 def deposit_of(app: PaymentsApplication, booking_id: str) -> Payment:
@@ -190,15 +196,21 @@ class TestBookingDecisions:
         self, app: PaymentsApplication
     ) -> None:
         tracking = Tracking("test|booking.events.v1|b-twice", 7)
-        app.note_contact("acme", "b-twice", Contact(CUSTOMER, "ana@example.com"), tracking)
+        contact = Contact(CUSTOMER, "ana@example.com")
+        app.command(
+            lambda work: app.note_contact("acme", "b-twice", contact, work), tracking=tracking
+        )
         with pytest.raises(AlreadyApplied):  # the inbox counts it a duplicate
-            app.request_payment(
-                "acme",
-                "b-twice",
-                amount=Money(100, "EUR"),
-                purpose=Purpose.DEPOSIT,
-                token="tok_visa",
-                price_tier=None,
+            app.command(
+                lambda work: app.request_payment(
+                    "acme",
+                    "b-twice",
+                    amount=Money(100, "EUR"),
+                    purpose=Purpose.DEPOSIT,
+                    token="tok_visa",
+                    price_tier=None,
+                    work=work,
+                ),
                 tracking=tracking,
             )
         assert app.ledger("acme", "b-twice").payments == {}
@@ -222,11 +234,10 @@ class TestBookingDecisions:
             found = original_load(aggregate_ids, cursor=cursor, take=take)
             if not raced:  # a webhook saves the ledger after the decision read it
                 raced.append(True)
-                app.note_contact(
-                    "acme",
-                    "b-race",
-                    Contact(CUSTOMER, "new@example.com"),
-                    Tracking("other|b-race", 1),
+                contact = Contact(CUSTOMER, "new@example.com")
+                app.command(
+                    lambda work: app.note_contact("acme", "b-race", contact, work),
+                    tracking=Tracking("other|b-race", 1),
                 )
             return found
 

@@ -46,13 +46,18 @@ def position(booking_id: str) -> Tracking:
 
 
 def ask_deposit(app: PaymentsApplication, booking_id: str, tracking: Tracking) -> None:
-    app.request_payment(
-        "acme",
-        booking_id,
-        amount=Money(2000, "EUR"),
-        purpose=Purpose.DEPOSIT,
-        token="tok_visa",
-        price_tier="standard",
+    """Booking asked for a deposit: the decision in a unit of work with its position, as
+    the inbox applies it."""
+    app.command(
+        lambda work: app.request_payment(
+            "acme",
+            booking_id,
+            amount=Money(2000, "EUR"),
+            purpose=Purpose.DEPOSIT,
+            token="tok_visa",
+            price_tier="standard",
+            work=work,
+        ),
         tracking=tracking,
     )
 
@@ -84,11 +89,16 @@ def test_a_release_of_a_booking_that_never_paid_opens_no_ledger(
     app: PaymentsApplication,
 ) -> None:
     tracking = position("b-3")
-    app.booking_released("acme", "b-3", "hold expired", tracking)
+    app.command(
+        lambda work: app.booking_released("acme", "b-3", "hold expired", work), tracking=tracking
+    )
     with pytest.raises(UnknownLedger):
         app.ledger("acme", "b-3")
     with pytest.raises(AlreadyApplied):  # its position is recorded all the same
-        app.booking_released("acme", "b-3", "hold expired", tracking)
+        app.command(
+            lambda work: app.booking_released("acme", "b-3", "hold expired", work),
+            tracking=tracking,
+        )
 
 
 def test_a_policy_definition_is_kept_once_per_position(app: PaymentsApplication) -> None:
@@ -105,9 +115,9 @@ def test_a_policy_definition_is_kept_once_per_position(app: PaymentsApplication)
         }
     )
     tracking = position("policy")
-    app.policies.record(defined, tracking)
+    app.command(lambda work: app.policies.record(defined, work), tracking=tracking)
     kept = app.policies.get("acme", "standard")
     assert kept is not None
     assert kept.tax.rate_basis_points == 2400
     with pytest.raises(AlreadyApplied):
-        app.policies.record(defined, tracking)
+        app.command(lambda work: app.policies.record(defined, work), tracking=tracking)

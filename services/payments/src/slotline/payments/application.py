@@ -113,22 +113,23 @@ class PaymentsApplication(ServiceApplication):
 
         return ReceiptTerms(tax_terms=tax_terms, new_id=lambda: uuid.uuid4().hex, now=self.clock)
 
-    # -- booking's decisions (each with its inbox tracking record) -----------------------
+    # -- booking's decisions (each in its inbox batch's unit of work) ---------------------
 
-    def customer_erased(self, tenant_id: str, customer_id: str, tracking: Tracking) -> None:
+    def customer_erased(self, tenant_id: str, customer_id: str, work: UnitOfWork) -> None:
         """Booking erased a customer: their key goes with the message's position, so the
         address their receipts went to reads as erased in every replay; cached ledgers
-        are dropped (which are theirs is not kept), so none holds it in memory."""
-        self._tracked_command(lambda work: self.erase(tenant_id, customer_id), tracking)
-        self.forget_cached()
+        are dropped once it commits (which are theirs is not kept), so none holds it in
+        memory."""
+        self.erase(tenant_id, customer_id)
+        work.after_commit(self.forget_cached)
 
     def note_contact(
-        self, tenant_id: str, booking_id: str, contact: Contact, tracking: Tracking
+        self, tenant_id: str, booking_id: str, contact: Contact, work: UnitOfWork
     ) -> None:
         self._decide(
             tenant_id,
             booking_id,
-            tracking,
+            work,
             lambda ledger: ledger.note_contact(contact.email, contact.customer_id),
         )
 
@@ -141,31 +142,29 @@ class PaymentsApplication(ServiceApplication):
         purpose: Purpose,
         token: str | None,
         price_tier: str | None,
-        tracking: Tracking,
+        work: UnitOfWork,
     ) -> None:
         def act(ledger: Ledger) -> None:
             ledger.request_payment(
                 amount=amount, purpose=purpose, token=token, price_tier=price_tier
             )
 
-        self._decide(tenant_id, booking_id, tracking, act)
+        self._decide(tenant_id, booking_id, work, act)
 
     def booking_confirmed(
-        self, tenant_id: str, booking_id: str, contact: Contact, tracking: Tracking
+        self, tenant_id: str, booking_id: str, contact: Contact, work: UnitOfWork
     ) -> None:
         def act(ledger: Ledger) -> None:
             ledger.note_contact(contact.email, contact.customer_id)
             ledger.booking_confirmed()
 
-        self._decide(tenant_id, booking_id, tracking, act, open_ledger=False)
+        self._decide(tenant_id, booking_id, work, act, open_ledger=False)
 
-    def booking_released(
-        self, tenant_id: str, booking_id: str, why: str, tracking: Tracking
-    ) -> None:
+    def booking_released(self, tenant_id: str, booking_id: str, why: str, work: UnitOfWork) -> None:
         self._decide(
             tenant_id,
             booking_id,
-            tracking,
+            work,
             lambda ledger: ledger.booking_released(why),
             open_ledger=False,
         )
@@ -178,20 +177,20 @@ class PaymentsApplication(ServiceApplication):
         fee: Money | None,
         refund: Money | None,
         reason: str,
-        tracking: Tracking,
+        work: UnitOfWork,
     ) -> None:
         def act(ledger: Ledger) -> None:
             ledger.booking_cancelled(fee=fee, refund=refund, reason=reason)
 
-        self._decide(tenant_id, booking_id, tracking, act, open_ledger=fee is not None)
+        self._decide(tenant_id, booking_id, work, act, open_ledger=fee is not None)
 
     def booking_no_show(
-        self, tenant_id: str, booking_id: str, fee: Money | None, tracking: Tracking
+        self, tenant_id: str, booking_id: str, fee: Money | None, work: UnitOfWork
     ) -> None:
         self._decide(
             tenant_id,
             booking_id,
-            tracking,
+            work,
             lambda ledger: ledger.booking_no_show(fee),
             open_ledger=fee is not None,
         )
@@ -202,52 +201,41 @@ class PaymentsApplication(ServiceApplication):
         booking_id: str,
         change_number: int,
         change_fee: Money | None,
-        tracking: Tracking,
+        work: UnitOfWork,
     ) -> None:
         self._decide(
             tenant_id,
             booking_id,
-            tracking,
+            work,
             lambda ledger: ledger.booking_rescheduled(change_number, change_fee),
             open_ledger=change_fee is not None,
         )
-
-    def skip(self, tracking: Tracking) -> None:
-        """Record a message this service has nothing to do with, so it is not seen twice."""
-        self._tracked_command(lambda work: None, tracking)
 
     def _decide(
         self,
         tenant_id: str,
         booking_id: str,
-        tracking: Tracking,
+        work: UnitOfWork,
         act: Callable[[Ledger], None],
         *,
         open_ledger: bool = True,
     ) -> None:
-        """Apply a decision and save it with ``tracking``, in one unit of work.
+        """Apply a decision to the booking's ledger in ``work`` (the inbox batch's, which
+        records the message's position with it).
 
-        A ledger changed meanwhile (a webhook, the dispatcher) is re-read and the decision
-        applied again; a position recorded already (a redelivery) changes nothing. A
-        booking that never opened a ledger gets none for a decision that costs nothing.
+        A ledger changed meanwhile (a webhook, the dispatcher) fails the commit, and the
+        inbox applies the batch again on the newer ledger; a position recorded already (a
+        redelivery) is not applied. A booking that never opened a ledger gets none for a
+        decision that costs nothing.
         """
-
-        def decide(work: UnitOfWork) -> None:
-            ledger_id = Ledger.create_id(tenant_id, booking_id)
-            ledger = work.get(Ledger, ledger_id)
-            if ledger is None:
-                if not open_ledger:
-                    return  # nothing was ever paid for this booking: only the position
-                ledger = Ledger(tenant_id=tenant_id, booking_id=booking_id)
-                work.add(ledger)
-            act(ledger)
-
-        self._tracked_command(decide, tracking)
-
-    def _tracked_command(self, act: Callable[[UnitOfWork], None], tracking: Tracking) -> None:
-        """Raises ``AlreadyApplied`` for a position recorded before: the inbox counts the
-        message as a duplicate."""
-        self.command(act, tracking=tracking, attempts=self.max_attempts)
+        ledger_id = Ledger.create_id(tenant_id, booking_id)
+        ledger = work.get(Ledger, ledger_id)
+        if ledger is None:
+            if not open_ledger:
+                return  # nothing was ever paid for this booking: only the position
+            ledger = Ledger(tenant_id=tenant_id, booking_id=booking_id)
+            work.add(ledger)
+        act(ledger)
 
     # -- what the gateway says -----------------------------------------------------------
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-
 from slotline.events.contract import booking as bookings
 from slotline.events.contract import payments as public
 from slotline.events.contract.common import Money as WireMoney
@@ -19,7 +17,9 @@ from slotline.events.envelope import Message
 from slotline.events.inbox import Rejected
 from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
+from slotline.events.subscription import Handler
 from slotline.events.topics import BOOKING_EVENTS
+from slotline.events.unit_of_work import UnitOfWork
 from slotline.payments.application import Contact, PaymentsApplication
 from slotline.payments.domain.ledger import Ledger
 from slotline.payments.domain.money import Money
@@ -138,19 +138,21 @@ def _deposit_id(ledger: Ledger) -> str | None:
 
 
 def subscriptions(application: PaymentsApplication) -> Sequence[Subscription]:
-    """Booking's events that payments decides on (:data:`DECISIONS`), each applied
-    exactly once; the rest (a customer registered, a request answered, a waitlist line)
-    are acknowledged without a transaction of their own."""
-    effect = booking_decisions(application)
-    return (Subscription(BOOKING_EVENTS, effect=effect, handles=frozenset(DECISIONS)),)
+    """Booking's events that payments decides on (:data:`DECISIONS`), applied in their
+    inbox batch's unit of work (a batch is one transaction); the rest (a customer
+    registered, a request answered, a waitlist line) are acknowledged without one."""
+    apply = booking_decisions(application)
+    return (Subscription(BOOKING_EVENTS, handlers=dict.fromkeys(DECISIONS, apply)),)
 
 
-def booking_decisions(app: PaymentsApplication) -> Callable[[Message, Tracking], None]:
+def booking_decisions(app: PaymentsApplication) -> Handler:
     """The effect of one booking event; a decision that can never apply is dead-lettered."""
 
-    def apply(message: Message, tracking: Tracking) -> None:
+    def apply(message: Message, work: UnitOfWork) -> None:
+        # by the class or the one it is an older version of (BookingConfirmedV1, ...)
+        decide = next(DECISIONS[c] for c in type(message).__mro__ if c in DECISIONS)
         try:
-            _apply(app, message, tracking)
+            decide(app, message, work)
         except ValueError as error:  # currency mismatch, zero deposit, bad amounts
             raise Rejected(f"{type(error).__name__}: {error}") from error
 
@@ -161,57 +163,48 @@ def _money(value: WireMoney | None) -> Money | None:
     return None if value is None else Money(value.amount_minor, value.currency)
 
 
-Decision = Callable[[PaymentsApplication, Any, Tracking], None]
+Decision = Callable[[PaymentsApplication, Any, UnitOfWork], None]
 
 
-def _cancelled(app: PaymentsApplication, m: bookings.BookingCancelled, t: Tracking) -> None:
+def _cancelled(app: PaymentsApplication, m: bookings.BookingCancelled, w: UnitOfWork) -> None:
     window = "inside" if m.within_free_window else "outside"
     reason = f"cancelled by {m.by.value} {window} the free window"
     app.booking_cancelled(
         m.tenant_id, m.booking_id, fee=_money(m.fee), refund=_money(m.refund), reason=reason,
-        tracking=t,
+        work=w,
     )  # fmt: skip
 
 
 DECISIONS: dict[type[Message], Decision] = {
-    bookings.CustomerErased: lambda app, m, t: app.customer_erased(m.tenant_id, m.customer_id, t),
-    bookings.BookingHeld: lambda app, m, t: app.note_contact(
-        m.tenant_id, m.booking_id, Contact(m.customer_id, m.contact.email), t
+    bookings.CustomerErased: lambda app, m, w: app.customer_erased(m.tenant_id, m.customer_id, w),
+    bookings.BookingHeld: lambda app, m, w: app.note_contact(
+        m.tenant_id, m.booking_id, Contact(m.customer_id, m.contact.email), w
     ),
-    bookings.DepositRequested: lambda app, m, t: app.request_payment(
+    bookings.DepositRequested: lambda app, m, w: app.request_payment(
         m.tenant_id,
         m.booking_id,
         amount=Money(m.amount.amount_minor, m.amount.currency),
         purpose=Purpose(m.kind),
         token=m.payment_token,
         price_tier=m.price_tier,
-        tracking=t,
+        work=w,
     ),
-    bookings.BookingConfirmed: lambda app, m, t: app.booking_confirmed(
-        m.tenant_id, m.booking_id, Contact(m.customer_id, m.contact.email), t
+    bookings.BookingConfirmed: lambda app, m, w: app.booking_confirmed(
+        m.tenant_id, m.booking_id, Contact(m.customer_id, m.contact.email), w
     ),
-    bookings.BookingExpired: lambda app, m, t: app.booking_released(
-        m.tenant_id, m.booking_id, "booking expired", t
+    bookings.BookingExpired: lambda app, m, w: app.booking_released(
+        m.tenant_id, m.booking_id, "booking expired", w
     ),
-    bookings.BookingRejected: lambda app, m, t: app.booking_released(
-        m.tenant_id, m.booking_id, f"booking rejected: {m.reason}", t
+    bookings.BookingRejected: lambda app, m, w: app.booking_released(
+        m.tenant_id, m.booking_id, f"booking rejected: {m.reason}", w
     ),
     bookings.BookingCancelled: _cancelled,
-    bookings.BookingNoShow: lambda app, m, t: app.booking_no_show(
-        m.tenant_id, m.booking_id, _money(m.fee), t
+    bookings.BookingNoShow: lambda app, m, w: app.booking_no_show(
+        m.tenant_id, m.booking_id, _money(m.fee), w
     ),
-    bookings.BookingRescheduled: lambda app, m, t: app.booking_rescheduled(
-        m.tenant_id, m.booking_id, m.change_number, _money(m.change_fee), t
+    bookings.BookingRescheduled: lambda app, m, w: app.booking_rescheduled(
+        m.tenant_id, m.booking_id, m.change_number, _money(m.change_fee), w
     ),
-    bookings.PolicyDefined: lambda app, m, t: app.policies.record(m, t),
+    bookings.PolicyDefined: lambda app, m, w: app.policies.record(m, w),
 }
 """What payments does with each booking event it decides on, by the event's class."""
-
-
-def _apply(app: PaymentsApplication, message: Message, tracking: Tracking) -> None:
-    # by the class or the one it is an older version of (BookingConfirmedV1, ...)
-    decide = next((DECISIONS[c] for c in type(message).__mro__ if c in DECISIONS), None)
-    if decide is None:  # the subscription hands over only DECISIONS: a direct caller's
-        app.skip(tracking)
-        return
-    decide(app, message, tracking)

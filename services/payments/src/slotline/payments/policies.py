@@ -1,23 +1,23 @@
 """Payments' copy of booking's tier policies (``PolicyDefined``): prices and tax terms.
 
 Booking owns the policy; this read model keeps the latest version per tenant and tier
-for quotes and receipts. Each row is written with the inbox's tracking record, in one
-transaction, so a redelivered definition changes nothing.
+for quotes and receipts. Each row is written in the inbox batch's unit of work, with the
+message's tracking record, so a redelivered definition changes nothing; reads inside a
+unit of work see its rows.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol, cast
 
-from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from slotline.events.contract.booking import PolicyDefined
 from slotline.events.contract.common import Money as WireMoney
-from slotline.events.inbox import tracked_transaction
 from slotline.events.store import ServiceApplication
+from slotline.events.unit_of_work import UnitOfWork, read_cursor
 from slotline.payments.domain.money import Money
 from slotline.payments.domain.quote import Requirement, TaxTerms, TierPolicy
 
@@ -54,7 +54,7 @@ def tier_policy(defined: PolicyDefined) -> TierPolicy:
 class TierPolicies(Protocol):
     """The port: the latest policy per tenant and tier, kept with the inbox position."""
 
-    def record(self, defined: PolicyDefined, tracking: Tracking) -> None: ...
+    def record(self, defined: PolicyDefined, work: UnitOfWork) -> None: ...
 
     def get(self, tenant_id: str, price_tier: str) -> TierPolicy | None: ...
 
@@ -66,11 +66,11 @@ class MemoryPolicyBook:
         self.application = application
         self._defined: dict[tuple[str, str], PolicyDefined] = {}
 
-    def record(self, defined: PolicyDefined, tracking: Tracking) -> None:
-        def keep(_: Any) -> None:
+    def record(self, defined: PolicyDefined, work: UnitOfWork) -> None:
+        def keep() -> None:
             self._defined[(defined.tenant_id, defined.price_tier)] = defined
 
-        self.application.command(keep, tracking=tracking)
+        work.after_commit(keep)
 
     def get(self, tenant_id: str, price_tier: str) -> TierPolicy | None:
         defined = self._defined.get((tenant_id, price_tier))
@@ -87,18 +87,17 @@ class PolicyBook:
         with self.recorder.datastore.transaction(commit=True) as cursor:
             cursor.execute(sql.SQL(_TABLE).format(table=self.table))
 
-    def record(self, defined: PolicyDefined, tracking: Tracking) -> None:
+    def record(self, defined: PolicyDefined, work: UnitOfWork) -> None:
         statement = sql.SQL(
             "INSERT INTO {} (tenant_id, price_tier, policy) VALUES (%s, %s, %s)"
             " ON CONFLICT (tenant_id, price_tier) DO UPDATE SET policy = EXCLUDED.policy"
         ).format(self.table)
-        with tracked_transaction(self.recorder, tracking) as cursor:
-            payload = Jsonb(defined.model_dump(mode="json"))
-            cursor.execute(statement, (defined.tenant_id, defined.price_tier, payload))
+        payload = Jsonb(defined.model_dump(mode="json"))
+        work.cursor.execute(statement, (defined.tenant_id, defined.price_tier, payload))
 
     def get(self, tenant_id: str, price_tier: str) -> TierPolicy | None:
         statement = sql.SQL("SELECT policy FROM {} WHERE tenant_id = %s AND price_tier = %s")
-        with self.recorder.datastore.transaction(commit=False) as cursor:
+        with read_cursor(self.recorder) as cursor:
             cursor.execute(statement.format(self.table), (tenant_id, price_tier))
             row: dict[str, Any] | None = cursor.fetchone()
         if row is None:
