@@ -4,7 +4,7 @@ once, and the parsed plan cached only for a version that was stored."""
 from __future__ import annotations
 
 import pytest
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.caller_ids import caller_id
@@ -40,12 +40,21 @@ def plan(business_name: str) -> CallPlan:
     )
 
 
+def stop(app: CallIntakeApplication, tracking: Tracking, *, granted: bool) -> None:
+    """A consent change applied as the inbox applies it: with its position, in one work."""
+    keyword = "START" if granted else "STOP"
+    app.command(
+        lambda work: app.consent_changed(TENANT, PHONE, "transactional", granted, keyword, work),
+        tracking=tracking,
+    )
+
+
 class TestConsumedMessages:
     def test_a_consent_change_is_saved_with_its_position(self) -> None:
         app = in_memory()
         tracking = Tracking("notifications|t|1", 1)
 
-        app.consent_changed(TENANT, PHONE, "transactional", False, "STOP", tracking)
+        stop(app, tracking, granted=False)
 
         caller: Caller = app.repository.get(caller_id(TENANT, PHONE))
         assert caller.opted_out
@@ -54,11 +63,11 @@ class TestConsumedMessages:
     def test_a_second_delivery_is_already_applied_and_changes_nothing(self) -> None:
         app = in_memory()
         tracking = Tracking("notifications|t|1", 1)
-        app.consent_changed(TENANT, PHONE, "transactional", False, "STOP", tracking)
+        stop(app, tracking, granted=False)
         version: int = app.repository.get(caller_id(TENANT, PHONE)).version
 
         with pytest.raises(AlreadyApplied):
-            app.consent_changed(TENANT, PHONE, "transactional", True, "START", tracking)
+            stop(app, tracking, granted=True)
 
         assert app.repository.get(caller_id(TENANT, PHONE)).version == version
 
@@ -74,10 +83,15 @@ class TestConsumedMessages:
             keyword="STOP",
         )
         apply = consent_changes(app)
-        apply(message, tracking)
 
-        with pytest.raises(AlreadyApplied):  # the inbox counts it a duplicate
-            apply(message, tracking)
+        def deliver() -> None:
+            with app.unit_of_work() as work:
+                apply(message, work)
+                work.track(tracking)
+
+        deliver()
+        with pytest.raises(IntegrityError):  # the inbox counts it a duplicate
+            deliver()
         assert app.applied(tracking)
 
 

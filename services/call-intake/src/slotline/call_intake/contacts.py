@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
-
 from slotline.call_intake.caller_ids import caller_id, caller_id_of
 from slotline.call_intake.domain.call import Call
 from slotline.call_intake.domain.callback import CallbackTask, Closure
@@ -40,16 +38,13 @@ class ContactHandling(IntakeBase):
         scope: str,
         granted: bool,
         keyword: str | None,
-        tracking: Tracking,
+        work: UnitOfWork,
     ) -> None:
-        """The notifier heard STOP or START: remember it (with the message's tracking)."""
-
-        def act(work: UnitOfWork) -> None:
-            caller = self._caller(work, tenant_id, phone)
-            caller.change_consent(scope, granted, keyword)
-            work.add(caller)
-
-        self._tracked(act, tracking)
+        """The notifier heard STOP or START: remember it (in the unit of work that records
+        the message's position)."""
+        caller = self._caller(work, tenant_id, phone)
+        caller.change_consent(scope, granted, keyword)
+        work.add(caller)
 
     def booking_confirmed(
         self,
@@ -57,46 +52,38 @@ class ContactHandling(IntakeBase):
         phone: str,
         booking_id: str,
         source_call_id: str | None,
-        tracking: Tracking,
+        work: UnitOfWork,
     ) -> None:
         """A booking from a caller's number closes their open task and credits the call."""
+        caller = self._caller(work, tenant_id, phone)
+        work.add(caller)
+        credited = self._call_credited(work, tenant_id, source_call_id)
+        task = work.get(CallbackTask, caller.open_task_id) if caller.open_task_id else None
+        if task is not None and task.is_open:
+            task.close(Closure.BOOKED, self.clock(), booking_id)
+            caller.close_task(task.id)
+            if credited is None and task.call_id is not None:
+                credited = work.get(Call, task.call_id)
+        call_id: UUID | None = None
+        if credited is not None and credited.booking_id is None:
+            credited.credit_booking(booking_id)
+            call_id = credited.id
+        caller.note_booking(booking_id, call_id)
 
-        def act(work: UnitOfWork) -> None:
-            caller = self._caller(work, tenant_id, phone)
-            work.add(caller)
-            credited = self._call_credited(work, tenant_id, source_call_id)
-            task = work.get(CallbackTask, caller.open_task_id) if caller.open_task_id else None
-            if task is not None and task.is_open:
-                task.close(Closure.BOOKED, self.clock(), booking_id)
-                caller.close_task(task.id)
-                if credited is None and task.call_id is not None:
-                    credited = work.get(Call, task.call_id)
-            call_id: UUID | None = None
-            if credited is not None and credited.booking_id is None:
-                credited.credit_booking(booking_id)
-                call_id = credited.id
-            caller.note_booking(booking_id, call_id)
-
-        self._tracked(act, tracking)
-
-    def caller_erased(self, tenant_id: str, phone_pseudonym: str, tracking: Tracking) -> None:
+    def caller_erased(self, tenant_id: str, phone_pseudonym: str, work: UnitOfWork) -> None:
         """Booking erased a customer: what this service keeps of their number goes in
-        one transaction with the message's tracking — the caller's key is destroyed (their
-        calls, messages, transcripts and tasks read as erased in every replay) and their
-        rows in the call log, queue and timeline are blanked or deleted."""
+        the unit of work that records the message's position — the caller's key is
+        destroyed (their calls, messages, transcripts and tasks read as erased in every
+        replay) and their rows in the call log, queue and timeline are blanked or deleted."""
         caller_key = caller_id_of(tenant_id, phone_pseudonym)
-
-        def act(work: UnitOfWork) -> None:
-            erasure_lock.erasing(work.cursor, self.schema)  # no read model batch half done
-            caller = work.get(Caller, caller_key)
-            held: list[UUID] = [caller_key]
-            if caller is not None:
-                held += tables.erase_phone(
-                    work.cursor, self.schema, tenant_id, caller.phone, self.read_seal
-                )
-            self.erase(tenant_id, str(caller_key), held)
-
-        self._tracked(act, tracking)
+        erasure_lock.erasing(work.cursor, self.schema)  # no read model batch half done
+        caller = work.get(Caller, caller_key)
+        held: list[UUID] = [caller_key]
+        if caller is not None:
+            held += tables.erase_phone(
+                work.cursor, self.schema, tenant_id, caller.phone, self.read_seal
+            )
+        self.erase(tenant_id, str(caller_key), held)
 
     def _call_credited(
         self, work: UnitOfWork, tenant_id: str, source_call_id: str | None

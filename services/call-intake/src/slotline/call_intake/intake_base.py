@@ -9,7 +9,6 @@ from typing import ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Tracking
 
 from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.caller import Caller
@@ -133,14 +132,6 @@ class IntakeBase(ServiceApplication):
         """A use case in one unit of work: a lost race re-reads and redoes it
         (``max_attempts``), then ``ContentionTooHigh`` (a 503 over HTTP)."""
         return self.command(act, attempts=self.max_attempts)
-
-    def _tracked(self, act: Callable[[UnitOfWork], T], tracking: Tracking) -> T:
-        """A consumed message's use case, its inbox position recorded in the same work.
-
-        A lost race is redone like any command's; a position recorded already (another
-        delivery of the message applied it) raises ``AlreadyApplied``, never a retry.
-        """
-        return self.command(act, tracking=tracking, attempts=self.max_attempts)
 
     # -- helpers ------------------------------------------------------------------
 

@@ -9,11 +9,9 @@ and ``BookingConfirmed`` (closes the caller's task, credits the call) exactly on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
-
-from eventsourcing.persistence import Tracking
 
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.call_handling import is_e164
@@ -27,7 +25,9 @@ from slotline.events.contract.common import Channel, Contact, MessageChannel
 from slotline.events.envelope import Message
 from slotline.events.publishing import Publisher
 from slotline.events.runtime import Subscription
+from slotline.events.subscription import Handler
 from slotline.events.topics import BOOKING_EVENTS, NOTIFICATIONS_EVENTS
+from slotline.events.unit_of_work import UnitOfWork
 
 # --- publishing ------------------------------------------------------------------------
 
@@ -256,49 +256,50 @@ def _booking_request(message: InboundMessage) -> Message | None:
 
 
 def subscriptions(application: CallIntakeApplication) -> Sequence[Subscription]:
-    """Opt-outs from the notifier and confirmed bookings, each applied exactly once."""
+    """Opt-outs from the notifier and confirmed bookings, each applied exactly once, in
+    its inbox batch's unit of work (a batch is one transaction)."""
     return (
         Subscription(
             NOTIFICATIONS_EVENTS,
-            effect=consent_changes(application),
-            handles=frozenset({notifications.ConsentChanged}),
+            handlers={notifications.ConsentChanged: consent_changes(application)},
         ),
         Subscription(
             BOOKING_EVENTS,
-            effect=booking_facts(application),
-            handles=frozenset({booking.BookingConfirmed, booking.CustomerErased}),
+            handlers=dict.fromkeys(
+                (booking.BookingConfirmed, booking.CustomerErased), booking_facts(application)
+            ),
         ),
     )
 
 
-def consent_changes(app: CallIntakeApplication) -> Callable[[Message, Tracking], None]:
-    def apply(message: Message, tracking: Tracking) -> None:
+def consent_changes(app: CallIntakeApplication) -> Handler:
+    def apply(message: Message, work: UnitOfWork) -> None:
         if isinstance(message, notifications.ConsentChanged) and message.phone:
-            app.consent_changed(  # a redelivery raises AlreadyApplied: a duplicate
+            app.consent_changed(
                 message.tenant_id,
                 message.phone,
                 message.scope.value,
                 message.granted,
                 message.keyword,
-                tracking,
+                work,
             )
 
     return apply
 
 
-def booking_facts(app: CallIntakeApplication) -> Callable[[Message, Tracking], None]:
+def booking_facts(app: CallIntakeApplication) -> Handler:
     """Confirmed bookings (they close a caller's task) and erased customers."""
 
-    def apply(message: Message, tracking: Tracking) -> None:
+    def apply(message: Message, work: UnitOfWork) -> None:
         if isinstance(message, booking.CustomerErased) and message.phone_pseudonym:
-            app.caller_erased(message.tenant_id, message.phone_pseudonym, tracking)
+            app.caller_erased(message.tenant_id, message.phone_pseudonym, work)
         if isinstance(message, booking.BookingConfirmed) and message.contact.phone:
-            app.booking_confirmed(  # a redelivery raises AlreadyApplied: a duplicate
+            app.booking_confirmed(
                 message.tenant_id,
                 message.contact.phone,
                 message.booking_id,
                 message.source_call_id,
-                tracking,
+                work,
             )
 
     return apply
