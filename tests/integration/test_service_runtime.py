@@ -26,6 +26,7 @@ from slotline.events.testing.tally import (
     Credit,
     Tally,
     TallyApplication,
+    TallyCounted,
     TallyLedger,
     parse_tally,
     tally_to_message,
@@ -102,7 +103,7 @@ async def test_a_request_flows_to_the_consumer_once_in_one_trace(
         settings=settings("ledger", database_url, kafka_bootstrap),
         application_factory=lambda env: TallyLedger(env=env),
         publisher=lambda _: lambda _: None,
-        subscriptions=lambda app: [Subscription(TALLY_TOPIC, effect=app.apply_count)],
+        subscriptions=lambda app: [Subscription(TALLY_TOPIC, {TallyCounted: app.credit_count})],
         parser=parse_tally,
     )
     async with serving(counter) as (counter_url, _), serving(ledger) as (_, ledger_app):

@@ -14,14 +14,11 @@ from eventsourcing.persistence import Tracking
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from prometheus_client import CollectorRegistry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from slotline.events.envelope import Message
 from slotline.events.inbox import Identity, Inbox, Outcome, Rejected, Subscription
-from slotline.events.inbox import tracked_transaction as tracked
-from slotline.events.metrics import InboxMetrics
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import event_meta
 from slotline.events.testing.reading import eventually, read_topic
@@ -84,32 +81,6 @@ class TestExactlyOnce:
         assert await outcomes(inbox, [message]) == [Outcome.APPLIED]
         assert await outcomes(inbox, [message]) == [Outcome.DUPLICATE]
         assert credits(ledger, "tally-1") == [7]
-
-    async def test_an_effect_whose_command_finds_its_position_recorded_is_a_duplicate(
-        self, ledger: TallyLedger, producer_broker: KafkaBroker, settings: ServiceSettings
-    ) -> None:
-        def credit(message: Any, tracking: Tracking) -> None:
-            ledger.command(lambda work: ledger.credit_count(message, work), tracking=tracking)
-
-        def effect_raced(message: Any, tracking: Tracking) -> None:
-            credit(message, tracking)  # another delivery, in another process, was first
-            credit(message, tracking)  # this one: AlreadyApplied
-
-        registry = CollectorRegistry()
-        inbox = Inbox(
-            ledger,
-            producer_broker,
-            settings,
-            consumer="ledger",
-            parser=parse_tally,
-            metrics=InboxMetrics.register(registry),
-        )
-        inbox.subscribe(Subscription(TALLY_TOPIC, effect=effect_raced))
-        message = counted("tally-e", sequence=2, amount=3)
-        assert await outcomes(inbox, [message]) == [Outcome.DUPLICATE]
-        assert credits(ledger, "tally-e") == [3]
-        retries = registry.get_sample_value("slotline_inbox_retries_total", {"topic": TALLY_TOPIC})
-        assert not retries, "known at once, not retried as a failure"
 
     async def test_a_repeat_inside_one_batch_is_applied_once(
         self, inbox: Inbox, ledger: TallyLedger
@@ -399,16 +370,19 @@ class TestReadModelEffects:
     def test_a_read_model_row_and_its_tracking_commit_together_once(
         self, ledger: TallyLedger
     ) -> None:
-        recorder = ledger.process_recorder
         tracking = Tracking("ledger|view|tally-9", 4)
-        with tracked(recorder, tracking) as cursor:
-            cursor.execute("CREATE TABLE IF NOT EXISTS consumer.seen (n int)")
-            cursor.execute("INSERT INTO consumer.seen VALUES (4)")
 
-        with pytest.raises(TrackingConflict), tracked(recorder, tracking) as cursor:
-            cursor.execute("INSERT INTO consumer.seen VALUES (4)")
+        def see() -> None:
+            with ledger.unit_of_work() as work:
+                work.track(tracking)
+                work.cursor.execute("CREATE TABLE IF NOT EXISTS consumer.seen (n int)")
+                work.cursor.execute("INSERT INTO consumer.seen VALUES (4)")
 
-        with tracked(recorder, Tracking("ledger|view|other", 1)) as cursor:
+        see()
+        with pytest.raises(TrackingConflict):
+            see()
+
+        with ledger.reading() as cursor:
             cursor.execute("SELECT count(*) AS n FROM consumer.seen")
             row = cursor.fetchone()
         assert row is not None

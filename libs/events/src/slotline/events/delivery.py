@@ -21,7 +21,7 @@ from slotline.events.dead_letters import ConsumedRecord, dead_letter
 from slotline.events.envelope import Message
 from slotline.events.logs import get_logger
 from slotline.events.metrics import InboxMetrics
-from slotline.events.subscription import Effect, Handler, Reads, Refusal
+from slotline.events.subscription import Handler, Reads, Refusal
 from slotline.events.unit_of_work import UnitOfWork
 
 tracer = trace.get_tracer("slotline.events.inbox")
@@ -41,10 +41,9 @@ class Delivery:
 
     record: Record
     message: Message | None = None
-    handler: Handler | Effect | None = None
+    handler: Handler | None = None
     refused: Refusal | None = None
     reads: Reads | None = None
-    solo: bool = False
     tracking: Tracking | None = None
     outcome: Outcome | None = None
     reason: str = ""

@@ -60,7 +60,6 @@ from slotline.events.metrics import InboxMetrics
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ServiceApplication
 from slotline.events.subscription import (
-    Effect,
     Handler,
     Identity,
     Parser,
@@ -68,14 +67,11 @@ from slotline.events.subscription import (
     Refusal,
     Rejected,
     Subscription,
-    tracked_transaction,
     tracking_for,
 )
-from slotline.events.unit_of_work import AlreadyApplied
 
 __all__ = [
     "Delivery",
-    "Effect",
     "Handler",
     "Identity",
     "Inbox",
@@ -85,7 +81,6 @@ __all__ = [
     "Refusal",
     "Rejected",
     "Subscription",
-    "tracked_transaction",
     "tracking_for",
 ]
 
@@ -95,7 +90,7 @@ tracer = trace.get_tracer(__name__)
 M = TypeVar("M", bound=Message)
 
 _INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, ConnectionError)
-_NOT_RETRIED = (Rejected, AlreadyApplied, *_INFRASTRUCTURE_ERRORS)
+_NOT_RETRIED = (Rejected, *_INFRASTRUCTURE_ERRORS)
 
 
 class _HandlerFailed(Exception):
@@ -249,7 +244,6 @@ class Inbox:
         delivery.handler = handler
         delivery.refused = subscription.refused
         delivery.reads = subscription.reads
-        delivery.solo = subscription.effect is not None
         delivery.tracking = tracking_for(
             self.consumer, record.topic, message, subscription.identity
         )
@@ -260,11 +254,8 @@ class Inbox:
         aside: list[Delivery] = []
         group = list(pending)
         while group:
-            solo_at = next((i for i, d in enumerate(group) if d.solo), len(group))
-            head, tail = group[:solo_at], group[solo_at:]
             try:
-                if head:
-                    self._commit_with_retries(head)
+                self._commit_with_retries(group)
             except _HandlerFailed as failed:
                 bad = failed.delivery
                 if isinstance(failed.error, Rejected) and bad.refused is None:
@@ -275,10 +266,7 @@ class Inbox:
                 continue
             except IntegrityError:  # keeps losing races: the rest one by one, in order
                 aside.extend(group)
-                break
-            if tail:  # a legacy effect commits alone, in its place
-                self._apply_alone(tail[0])
-            group = tail[1:]
+            break
         return [d for d in aside if d.outcome is None]
 
     def _commit_with_retries(self, group: list[Delivery]) -> None:
@@ -306,7 +294,7 @@ class Inbox:
                 assert delivery.tracking is not None
                 with delivery.context():
                     try:
-                        delivery.handler(delivery.message, work)  # type: ignore[misc,arg-type]
+                        delivery.handler(delivery.message, work)  # type: ignore[misc]
                     except _INFRASTRUCTURE_ERRORS:
                         raise
                     except Exception as error:
@@ -334,11 +322,7 @@ class Inbox:
                         delivery.outcome = Outcome.DUPLICATE
                         return
                     try:
-                        if delivery.solo:
-                            with delivery.context():
-                                delivery.handler(delivery.message, delivery.tracking)  # type: ignore[misc,arg-type]
-                        else:
-                            self._commit_group([delivery])
+                        self._commit_group([delivery])
                     except _HandlerFailed as failed:
                         raise failed.error from None
                     except IntegrityError:
@@ -349,8 +333,6 @@ class Inbox:
             delivery.outcome = Outcome.APPLIED
         except _INFRASTRUCTURE_ERRORS:
             raise
-        except AlreadyApplied:  # an effect's own command found its position recorded
-            delivery.outcome = Outcome.DUPLICATE
         except Rejected as rejection:
             if delivery.refused is None:
                 delivery.dead(str(rejection), "Rejected")

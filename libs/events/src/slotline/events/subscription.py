@@ -8,18 +8,14 @@ their subscriptions without the consumer's machinery.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from psycopg import Cursor
-from psycopg.rows import DictRow
 
 from slotline.events.envelope import Message
-from slotline.events.recorder import SlotlineRecorder
 from slotline.events.unit_of_work import UnitOfWork
 
 Parser = Callable[[str, bytes], Message]
@@ -27,9 +23,6 @@ Parser = Callable[[str, bytes], Message]
 
 Handler = Callable[[Any, UnitOfWork], None]
 """Applies one message inside the batch's unit of work (runs in a worker thread)."""
-
-Effect = Callable[[Message, Tracking], None]
-"""A handler that commits its own transaction with ``tracking``: applied alone."""
 
 Refusal = Callable[[Any, "Rejected", UnitOfWork], None]
 """Answers a message its handler refused, inside the unit of work that records the
@@ -56,25 +49,19 @@ class Identity(enum.Enum):
 
 @dataclass(frozen=True)
 class Subscription:
-    """What a service does with one topic: a handler per message class (others are
-    acknowledged without a database round trip), or a legacy ``effect`` per message."""
+    """What a service does with one topic: a handler per message class, applied in the
+    batch's unit of work (others are acknowledged without a database round trip)."""
 
     topic: str
     handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
     identity: Identity = Identity.STREAM
-    effect: Effect | None = None
-    handles: frozenset[type[Message]] | None = None
-    """For ``effect``: the message classes it handles (None: all)."""
     refused: Refusal | None = None
-    """For ``handlers``: how a refused message (its handler raised :class:`Rejected`) is
+    """How a refused message (its handler raised :class:`Rejected`) is
     answered; None: it is dead-lettered with the reason."""
     reads: Reads | None = None
-    """For ``handlers``: the aggregates each message's handler reads (prefetched)."""
+    """The aggregates each message's handler reads (prefetched)."""
 
-    def handler_for(self, message: Message) -> Handler | Effect | None:
-        if self.effect is not None:
-            wanted = self.handles is None or isinstance(message, tuple(self.handles))
-            return self.effect if wanted else None
+    def handler_for(self, message: Message) -> Handler | None:
         for cls in type(message).__mro__:
             handler = self.handlers.get(cls)
             if handler is not None:
@@ -88,12 +75,3 @@ def tracking_for(consumer: str, topic: str, message: Message, identity: Identity
         return Tracking(f"{consumer}|{topic}|{message.tenant_id}|{message.event_id}", 1)
     source = f"{consumer}|{topic}|{message.tenant_id}|{message.aggregate_id}"
     return Tracking(source, message.sequence)
-
-
-@contextmanager
-def tracked_transaction(recorder: Any, tracking: Tracking) -> Iterator[Cursor[DictRow]]:
-    """A transaction that records ``tracking`` (for a legacy effect's own rows)."""
-    assert isinstance(recorder, SlotlineRecorder), "rows need the PostgreSQL store"
-    with recorder.transaction(commit=True) as cursor:
-        recorder.track(cursor, [tracking])
-        yield cursor

@@ -13,7 +13,6 @@ import uuid
 from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import Tracking
 from pydantic import ValidationError
 
 from slotline.events.contract.registry import InvalidMessage, UndecodableMessage, describe
@@ -131,8 +130,3 @@ class TallyLedger(ServiceApplication):
             credit = Credit(message.aggregate_id)
             work.add(credit)
         credit.credit(message.amount)
-
-    def apply_count(self, message: Message, tracking: Tracking) -> None:
-        """The same as an effect that commits its own unit of work, with its position."""
-        assert isinstance(message, TallyCounted)
-        self.command(lambda work: self.credit_count(message, work), tracking=tracking)
