@@ -140,6 +140,25 @@ class TestOnPostgres:
         assert tally_app.get_many([tally.id])[tally.id].total == 0
         assert tally_app.command(count(tally.id, 2)) == 2
 
+    def test_a_work_that_began_before_an_erasure_puts_nothing_back_in_the_cache(
+        self, tally_app: TallyApplication
+    ) -> None:
+        """What such a work read may hold personal data opened with a key destroyed since
+        (payments' ledger kept a receipt address after its customer's erasure, CI
+        2026-12-06): the next reader replays instead."""
+        tally = Tally()
+        tally_app.command(lambda work: work.add(tally))
+        with tally_app.unit_of_work() as work:
+            read = work.get(Tally, tally.id)
+            elsewhere = threading.Thread(target=tally_app.erase, args=("acme", "customer-1"))
+            elsewhere.start()  # another thread's erasure (no unit of work of ours)
+            elsewhere.join()
+        with tally_app.unit_of_work() as work:
+            again = work.get(Tally, tally.id)
+        assert again is not read, "replayed from the store, not the instance read before"
+        with tally_app.unit_of_work() as work:
+            assert work.get(Tally, tally.id) is again, "a work begun after caches again"
+
     def test_endless_contention_gives_up_with_a_clear_error(
         self, tally_app: TallyApplication
     ) -> None:

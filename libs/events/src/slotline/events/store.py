@@ -142,12 +142,17 @@ class ServiceApplication(Application[Any]):
         )
         self.read_seal = ReadModelSeal(self.vault)
         """Seals the personal columns of this service's read models."""
+        self.erasures = 0
+        """Erasures this process has made (counted when made and when committed): a unit
+        of work that began before one puts nothing it read back in the cache, as it may
+        hold personal data opened with a key destroyed since (:meth:`remember`)."""
 
     def erase(self, tenant_id: str, subject_id: str, aggregate_ids: Collection[UUID] = ()) -> None:
         """Erase a subject: its key is destroyed (in the open unit of work, if any), so
         every stored copy of its personal fields reads as a placeholder from now on;
         cached aggregates holding them are dropped (other replicas' caches forget
         within the vault's cache time)."""
+        self._erased()
         self.vault.destroy(tenant_id, subject_id)
 
         def evict() -> None:
@@ -160,7 +165,11 @@ class ServiceApplication(Application[Any]):
         work = current_work()
         if work is not None:  # destroyed with the work: evict once it is committed
             work.after_commit(evict)
+            work.after_commit(self._erased)
         evict()
+
+    def _erased(self) -> None:
+        self.erasures += 1
 
     def forget_cached(self) -> None:
         """Drop every cached aggregate (after an erasure whose aggregates are not known
@@ -220,11 +229,15 @@ class ServiceApplication(Application[Any]):
         position = self.process_recorder.max_tracking_id(tracking.application_name)
         return position is not None and position >= tracking.notification_id
 
-    def remember(self, aggregates: Sequence[Aggregate]) -> None:
+    def remember(self, aggregates: Sequence[Aggregate], since: int | None = None) -> None:
         """Keep a work's committed aggregates (changed or only read) in the cache, not
         copied: a unit of work takes them out again when it reads them
-        (:meth:`load_many`), so no two works ever change one instance."""
+        (:meth:`load_many`), so no two works ever change one instance. ``since``: the
+        :attr:`erasures` count when the work began; after an erasure since, nothing is
+        kept (the next reader replays, and opens what is left to open)."""
         cache = self.repository.cache
+        if since is not None and since != self.erasures:
+            return
         if cache:
             for aggregate in aggregates:
                 cache.put(aggregate.id, aggregate)

@@ -91,6 +91,7 @@ class UnitOfWork:
         self._handed_out: dict[UUID, Aggregate] = {}
         """Aggregates handed out (or added) since the last :meth:`stamp`: only they can
         have new events to stamp."""
+        self._erasures = getattr(app, "erasures", 0)
 
     # --- aggregates --------------------------------------------------------------------
 
@@ -235,7 +236,7 @@ class UnitOfWork:
         """Put back what the work took out of the cache (all of it is committed state
         now) with what it saved; on failure this is not reached and they are dropped."""
         read = [a for a in self._seen.values() if a is not None]
-        self.app.remember([*read, *aggregates])
+        self.app.remember([*read, *aggregates], since=self._erasures)
         for action in self._after_commit:
             action()
 
