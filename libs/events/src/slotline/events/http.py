@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from slotline.events.context import caused_by
 from slotline.events.telemetry import scrub_span_urls
@@ -55,11 +56,15 @@ def operations_router(registry: CollectorRegistry, checks: dict[str, ReadinessCh
     return router
 
 
-class RequestContextMiddleware(BaseHTTPMiddleware):
-    """Times requests per route and makes the request the cause of what it stores."""
+class RequestContextMiddleware:
+    """Times requests per route (to the response's start: a stream's life is not its
+    latency) and makes the request the cause of what it stores.
 
-    def __init__(self, app: Any, registry: CollectorRegistry) -> None:
-        super().__init__(app)
+    Plain ASGI: Starlette's ``BaseHTTPMiddleware`` runs every request's app in a task
+    of its own behind memory streams, which py-spy showed in every request's path."""
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
         self.latency = Histogram(
             "slotline_http_request_seconds",
             "HTTP request latency",
@@ -67,19 +72,35 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
             registry=registry,
         )
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        correlation_id = request.headers.get(CORRELATION_HEADER)
+        correlation_id = Headers(scope=scope).get(CORRELATION_HEADER)
+        timed = False
+
+        def observe(status: int) -> None:
+            nonlocal timed
+            timed = True
+            path = getattr(scope.get("route"), "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            self.latency.labels(scope["method"], path, str(status)).observe(elapsed)
+
+        async def starting(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                observe(message["status"])
+                if correlation_id:
+                    MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+            await send(message)
+
         with caused_by(correlation_id):
-            response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        self.latency.labels(request.method, path, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        if correlation_id:
-            response.headers[CORRELATION_HEADER] = correlation_id
-        return response
+            try:
+                await self.app(scope, receive, starting)
+            except BaseException:
+                if not timed:
+                    observe(500)
+                raise
 
 
 def instrument(app: FastAPI, registry: CollectorRegistry) -> None:
