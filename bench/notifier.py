@@ -10,6 +10,12 @@ published to the broker → the provider accepting the text (200 requests, 10/s)
 notifier runs as its own process with default dispatch settings; the provider is the
 Twilio-compatible simulator in this process. Embedded PostgreSQL and Tansu unless
 ``SLOTLINE_DATABASE_URL`` / ``SLOTLINE_KAFKA_BOOTSTRAP`` are set.
+
+``notifier_cpu_per_confirmation`` / ``notifier_confirmations_per_s``: 2,000
+``BookingConfirmed`` published at once (each with a phone, start in three days) → each
+one's SMS accepted by the provider: the notifier process's CPU time over that window per
+confirmation (consume, card, notice, .ics, two reminders, send), and confirmations done
+per second. Run first, on an idle notifier.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import psutil
 
 from slotline.events.kafka import build_broker, ensure_topics
 from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
@@ -34,10 +41,11 @@ from slotline.notifier.application import NotifierApplication
 from slotline.notifier.persistence.tables import open_tables
 from slotline.notifier.settings import NotifierSettings
 from slotline.notifier.simulator import ProviderSimulator, serving
-from slotline.notifier.testing import queue_reminder_burst, text_back
+from slotline.notifier.testing import confirmed, queue_reminder_burst, text_back
 from slotline.notifier.wiring import config_of
 
 REMINDERS = 10_000
+CONFIRMATIONS = 2_000
 TEXT_BACKS = 200
 TEXT_BACKS_DURING_BURST = 20
 TEXT_BACK_RATE = 10.0  # per second
@@ -160,6 +168,37 @@ class TextBacks:
         return [(times[k] - at) * 1000 for k, at in published.items()]
 
 
+async def measure_confirmations(bootstrap: str, provider: ProviderSimulator, pid: int) -> None:
+    """CPU per booking confirmation: consumed in batches, queued, sent."""
+    prefix, digits = awake_prefix(datetime.now(UTC))
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    events = [
+        confirmed("bench", start, email=None, phone=f"{prefix}{i:0{digits}d}")
+        for i in range(CONFIRMATIONS)
+    ]
+    wanted = {f"{e.booking_id}:confirmed" for e in events}
+    broker = build_broker(ServiceSettings(service_name="bench", kafka_bootstrap=bootstrap))
+    await broker.start()
+    notifier = psutil.Process(pid)
+    cpu = notifier.cpu_times()
+    began = time.monotonic()
+    try:
+        for event in events:
+            await broker.publish(event.to_json(), topic=event.TOPIC, key=event.booking_id.encode())
+    finally:
+        await broker.stop()
+
+    def done() -> int:
+        return sum(str(m["key"]).rsplit(":", 1)[0] in wanted for m in provider.accepted)
+
+    await until(lambda: done() >= CONFIRMATIONS, timeout=600)
+    seconds = time.monotonic() - began
+    used = notifier.cpu_times()
+    spent = (used.user - cpu.user) + (used.system - cpu.system)
+    print(f"notifier_cpu_per_confirmation: {spent * 1000 / CONFIRMATIONS:.2f} ms")
+    print(f"notifier_confirmations_per_s: {CONFIRMATIONS / seconds:.1f} /s")
+
+
 async def measure_text_backs(text_backs: TextBacks) -> None:
     # Right after the burst the notifier is still consuming its own 10,000 outcome
     # events on notifications.events.v1, where text-back requests also arrive.
@@ -198,6 +237,7 @@ async def main() -> None:
         async with serving(provider, free_port()) as url:
             process, port = start_notifier(database_url, bootstrap, provider, url)
             await wait_ready(port)
+            await measure_confirmations(bootstrap, provider, process.pid)
             text_backs = TextBacks(bootstrap, provider)
             await text_backs.broker.start()
             try:

@@ -19,6 +19,7 @@ import httpx
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from slotline.events.logs import get_logger
 from slotline.web import i18n
 from slotline.web.domain.calendar import Slot, nearest
 from slotline.web.domain.details import Details
@@ -48,6 +49,9 @@ def _start(value: str | None) -> datetime:
     if start.tzinfo is None:
         raise HTTPException(422, "start: give the time with its UTC offset")
     return start
+
+
+log = get_logger(__name__)
 
 
 @router.get("/{tenant}/{location}/{service}/book")
@@ -150,7 +154,8 @@ async def answered(
             alternatives=nearest(around, slot.start),
         )
     if answer.status_code == 422:
-        if details.refused(card.get("errors", [])):
+        if details.refused(card.get("errors", [])):  # none of the customer's fields: say why
+            log.warning("booking refused the request", errors=card.get("errors"))
             details.errors["note"] = "check_field"
         return _form_page(request, found, slot, details, request_id, status_code=422)
     raise HTTPException(502, f"booking answered {answer.status_code}")
