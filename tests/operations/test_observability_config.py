@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
@@ -33,7 +34,7 @@ def exported_series() -> dict[str, set[str]]:
     registry = CollectorRegistry()
     RelayMetrics.register(registry)
     InboxMetrics.register(registry)
-    RequestContextMiddleware(app=None, registry=registry)
+    RequestContextMiddleware(app=FastAPI(), registry=registry)
     collectors: Any = registry._collector_to_names  # every metric object registered
     series: dict[str, set[str]] = {}
     for collector in collectors:
