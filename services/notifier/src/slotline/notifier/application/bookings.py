@@ -72,21 +72,7 @@ class BookingNotices(NotifierCore):
             log.warning("reschedule of a booking never confirmed here", booking=event.booking_id)
             return
         card = card.moved(event.slot.start, event.slot.end, tuple(event.resource_ids))
-        work.rows.save_card(card)
-        self._end_pending(work, card, "rescheduled", now)
-        self._enqueue(
-            work,
-            booking_notice(
-                card,
-                Notice(
-                    f"rescheduled:{card.sequence}",
-                    "booking_rescheduled",
-                    now,
-                    calendar=self._ics(card),
-                    answers_change=True,
-                ),
-            ),
-        )
+        self._changed(work, card, "rescheduled", f"rescheduled:{card.sequence}", now)
         prefs = self.preferences(work, [card.tenant_id])[card.tenant_id]
         self._schedule_reminders(work, card, prefs, now)
         within.after_commit(self._wake)
@@ -109,23 +95,20 @@ class BookingNotices(NotifierCore):
         if card is None:
             log.warning("cancellation of a booking never confirmed here", booking=event.booking_id)
             return
-        card = card.cancelled()
-        work.rows.save_card(card)
-        self._end_pending(work, card, "cancelled", now)
-        self._enqueue(
-            work,
-            booking_notice(
-                card,
-                Notice(
-                    "cancelled",
-                    "booking_cancelled",
-                    now,
-                    calendar=self._ics(card),
-                    answers_change=True,
-                ),
-            ),
-        )
+        self._changed(work, card.cancelled(), "cancelled", "cancelled", now)
         within.after_commit(self._wake)
+
+    def _changed(
+        self, work: UnitOfWork, card: BookingCard, change: str, purpose: str, now: datetime
+    ) -> None:
+        """A booking moved or cancelled: its card kept, what waited for the old one
+        skipped, and the notice of the change (with the .ics that replaces the old)."""
+        work.rows.save_card(card)
+        self._end_pending(work, card, change, now)
+        notice = Notice(
+            purpose, f"booking_{change}", now, calendar=self._ics(card), answers_change=True
+        )
+        self._enqueue(work, booking_notice(card, notice))
 
     def booking_over(self, event: bookings.BookingEvent, reason: str, within: Work) -> None:
         """Completed or no-show: nothing more to remind of."""
