@@ -91,7 +91,8 @@ class UnitOfWork:
         self._handed_out: dict[UUID, Aggregate] = {}
         """Aggregates handed out (or added) since the last :meth:`stamp`: only they can
         have new events to stamp."""
-        self._erasures = getattr(app, "erasures", 0)
+        self._erasures = app.erasures
+        """The erasures counted when the work began (see :meth:`ServiceApplication.remember`)."""
 
     # --- aggregates --------------------------------------------------------------------
 
