@@ -270,6 +270,25 @@ class TestDeposits:
             assert (failed[0]["reason"], failed[0]["retryable"]) == cases[token]
             assert not of_type(events, PaymentAuthorized)
 
+    async def test_a_request_that_cannot_be_paid_is_answered_not_dead_lettered(
+        self, service: RunningService, story: type[BookingStory]
+    ) -> None:
+        """Booking waits for an answer to every deposit it asks for: a request payments
+        cannot send to the gateway (nothing to pay) fails at once, with why."""
+        booking = story(tenant())
+        await send(service, booking.held(), booking.deposit(0))
+        events = await wait_for(service, booking.booking_id, PaymentAuthorizationFailed)
+        failed = of_type(events, PaymentAuthorizationFailed)
+        assert [(f["reason"], f["retryable"], f["detail"], f["amount"]) for f in failed] == [
+            (
+                "processing_error",
+                False,
+                "a deposit of zero needs no authorisation",
+                {"amount_minor": 0, "currency": "EUR"},
+            )
+        ]
+        assert gateway(service).network.intents_of_booking(booking.booking_id) == []
+
     async def test_an_expired_booking_releases_its_authorisation(
         self, service: RunningService, story: type[BookingStory]
     ) -> None:

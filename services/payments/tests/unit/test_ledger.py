@@ -92,6 +92,29 @@ class TestRequestingADeposit:
         assert kinds(ledger)[-1] == Ledger.AuthorizationFailed
         assert not ledger.pending
 
+    @pytest.mark.parametrize(
+        ("first", "asked", "why"),
+        [
+            (None, eur(0), "a deposit of zero needs no authorisation"),
+            (eur(100), Money(5000, "USD"), "this booking's payments are in EUR, not USD"),
+        ],
+    )
+    def test_a_request_that_cannot_be_paid_fails_at_once_with_its_reason(
+        self, first: Money | None, asked: Money, why: str
+    ) -> None:
+        ledger = Ledger(tenant_id="t", booking_id="b-1")
+        if first is not None:  # a fee charged earlier fixed the ledger's currency
+            ledger.booking_no_show(first)
+        ledger.request_payment(
+            amount=asked, purpose=Purpose.DEPOSIT, token="tok_visa", price_tier=None
+        )
+        assert kinds(ledger)[-1] == Ledger.AuthorizationFailed
+        failed = [p for p in ledger.payments.values() if p.purpose is Purpose.DEPOSIT]
+        assert [(p.status, p.detail, p.amount, p.currency) for p in failed] == [
+            (PaymentStatus.FAILED, why, asked.amount_minor, asked.currency)
+        ]
+        assert not [o for o in ledger.pending.values() if o.kind is OperationKind.AUTHORIZE]
+
     def test_a_second_currency_is_refused(self) -> None:
         ledger = captured()
         with pytest.raises(CurrencyMismatch):

@@ -77,9 +77,10 @@ def _public(ledger: Ledger, event: Any, base_url: str) -> Message | None:
                 gateway_reference=payment.reference or "",
             )
         case Ledger.AuthorizationFailed() if payment is not None and not is_fee_payment:
+            asked = WireMoney(amount_minor=payment.amount, currency=payment.currency or currency)
             return public.PaymentAuthorizationFailed(
                 **common,
-                amount=money(payment.amount),
+                amount=asked,
                 reason=public.FailureReason(event.reason),
                 detail=event.detail,
                 retryable=event.retryable,
@@ -153,7 +154,7 @@ def booking_decisions(app: PaymentsApplication) -> Handler:
         decide = next(DECISIONS[c] for c in type(message).__mro__ if c in DECISIONS)
         try:
             decide(app, message, work)
-        except ValueError as error:  # currency mismatch, zero deposit, bad amounts
+        except ValueError as error:  # e.g. a fee in another currency than what was paid
             raise Rejected(f"{type(error).__name__}: {error}") from error
 
     return apply

@@ -98,23 +98,34 @@ class Ledger(Aggregate):
         self, *, amount: Money, purpose: Purpose, token: str | None, price_tier: str | None
     ) -> None:
         """Booking asks for a deposit or prepayment; asked again while one stands, it is
-        the same request. Without a token the authorisation fails at once."""
+        the same request. One that cannot be authorised (no token, nothing to pay, another
+        currency than the ledger's) fails at once: booking hears why, at once, instead of
+        waiting for an answer until its payment deadline."""
         if purpose is Purpose.FEE:
             raise ValueError("fees are collected by the ledger, not requested")
-        if amount.amount_minor == 0:
-            raise ValueError("a deposit of zero needs no authorisation")
-        self._check_currency(amount)
         if self.deposit is not None:
             return
+        unpayable = self._unpayable(amount, token)
         payment_id = requesting.next_payment_id(self)
-        requesting.open_payment(self, payment_id, purpose, amount, token, price_tier)
-        if token is None:
+        usable = None if unpayable else token
+        requesting.open_payment(self, payment_id, purpose, amount, usable, price_tier)
+        if unpayable:
             self._authorization_failed(
                 payment_id=payment_id,
                 reason=FailureReason.PROCESSING_ERROR.value,
-                detail="no payment token was given",
+                detail=unpayable,
                 retryable=False,
             )
+
+    def _unpayable(self, amount: Money, token: str | None) -> str | None:
+        """Why a requested payment cannot go to the gateway, if it cannot."""
+        if amount.amount_minor == 0:
+            return "a deposit of zero needs no authorisation"
+        if self.currency is not None and amount.currency != self.currency:
+            return f"this booking's payments are in {self.currency}, not {amount.currency}"
+        if token is None:
+            return "no payment token was given"
+        return None
 
     def booking_confirmed(self) -> None:
         """Capture the deposit (see the module docstring for why at once)."""
@@ -222,7 +233,9 @@ class Ledger(Aggregate):
     ) -> None:
         self.currency = self.currency or currency
         self.price_tier = price_tier or self.price_tier
-        self.payments[payment_id] = Payment(payment_id, Purpose(purpose), amount, token)
+        self.payments[payment_id] = Payment(
+            payment_id, Purpose(purpose), amount, token, currency=currency
+        )
         if operation is not None:
             self.pending[operation["key"]] = Operation.from_data(operation)
 

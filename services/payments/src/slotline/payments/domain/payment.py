@@ -60,6 +60,7 @@ class Payment:
     then_amount: int = 0
     late: bool = False  # authorised after it was reported failed: never published as such
     refunds_after_capture: dict[str, tuple[int, str]] = field(default_factory=dict)
+    currency: str | None = None  # as asked; only a refused request's can differ from the ledger's
 
     @property
     def refunded(self) -> int:
