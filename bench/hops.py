@@ -8,7 +8,10 @@ Prints one ``name: value unit`` line per step (p50 and p99 over the sagas):
   read, map, publish);
 - ``hop_inbox_<service>`` — message on Kafka → the effect's domain event stored (fetch,
   decode, tracking lookup, effect, transaction);
-- ``saga_total`` — ``Booking.Requested`` → ``BookingConfirmed`` on Kafka.
+- ``hop_inbox_booking_request`` — the channel's ``BookingRequested`` on Kafka →
+  ``Booking.Requested`` stored;
+- ``saga_total`` — ``Booking.Requested`` → ``BookingConfirmed`` on Kafka;
+- ``request_to_confirmed`` — ``BookingRequested`` on Kafka → ``BookingConfirmed`` on Kafka.
 
 Set ``HOPS_PROFILE=1`` to record a py-spy flame graph of each service meanwhile
 (``.data/profiles/<service>.svg``, and a ``--format raw`` text file to grep).
@@ -37,6 +40,7 @@ from slotline.booking.domain.booking import Booking
 from slotline.events.contract import availability_commands as commands
 from slotline.events.contract.availability import HoldConfirmed
 from slotline.events.contract.booking import BookingConfirmed
+from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.registry import ContractViolation, parse_message
 from slotline.events.topics import (
     AVAILABILITY_COMMANDS,
@@ -57,12 +61,14 @@ PROFILE = os.environ.get("HOPS_PROFILE") == "1"
 # payment's).
 Step = type
 STEPS: list[tuple[Step, Step, str]] = [
+    (BookingRequested, Booking.Requested, "hop_inbox_booking_request"),
     (Booking.Requested, commands.PlaceHold, "hop_relay_booking"),
     (commands.PlaceHold, Hold.ConfirmedOnPlacing, "hop_inbox_availability"),
     (Hold.ConfirmedOnPlacing, HoldConfirmed, "hop_relay_availability"),
     (HoldConfirmed, Booking.Confirmed, "hop_inbox_booking"),
     (Booking.Confirmed, BookingConfirmed, "hop_relay_booking_2"),
     (Booking.Requested, BookingConfirmed, "saga_total"),
+    (BookingRequested, BookingConfirmed, "request_to_confirmed"),
 ]
 
 
@@ -163,7 +169,9 @@ async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> N
                 if stored is Booking.Requested:  # version 2: inside "request"
                     asked = body.get("request") or body
                     asked_by[str(originator_id)] = str(asked.get("request_id"))
+    requested_at: dict[str, float] = {}  # request id → its record's time on Kafka
     consumer = AIOKafkaConsumer(
+        BOOKING_REQUESTS,
         AVAILABILITY_COMMANDS,
         AVAILABILITY_EVENTS,
         BOOKING_EVENTS,
@@ -183,6 +191,9 @@ async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> N
                         message: Any = parse_message(record.topic, record.value or b"")
                     except ContractViolation:
                         continue  # not a saga's message: nothing to time
+                    if isinstance(message, BookingRequested):
+                        requested_at.setdefault(message.request_id, record.timestamp / 1e3)
+                        continue
                     key = getattr(message, "hold_id", None) or getattr(message, "booking_id", None)
                     if key:
                         marks[key].setdefault(type(message), record.timestamp / 1e3)
@@ -190,6 +201,10 @@ async def report(database_url: str, bootstrap: str, request_ids: list[str]) -> N
         await consumer.stop()
     measured = set(request_ids)  # not the warm-up's
     wanted = {m for m in marks if BookingConfirmed in marks[m] and asked_by.get(m) in measured}
+    for m in wanted:
+        asked = requested_at.get(asked_by.get(m, ""))
+        if asked is not None:
+            marks[m][BookingRequested] = asked
     sagas = [marks[m] for m in wanted if Booking.Requested in marks[m]]
     say(f"{len(sagas)} sagas confirmed of {len(request_ids)} sent")
     for start, end, name in STEPS:
