@@ -11,10 +11,7 @@ Prints one ``name: value unit`` line per step (p50 and p99 over the sagas):
 - ``hop_inbox_booking_request`` — the channel's ``BookingRequested`` on Kafka →
   ``Booking.Requested`` stored;
 - ``saga_total`` — ``Booking.Requested`` → ``BookingConfirmed`` on Kafka;
-- ``request_to_confirmed`` — ``BookingRequested`` on Kafka → ``BookingConfirmed`` on Kafka;
-- ``inbox_<service>_<phase>`` — where the service's consumed batches spent their time,
-  per batch and phase, with the applying thread's CPU (``inbox_<service>_thread_cpu``):
-  wall time above CPU is waiting, for PostgreSQL or the GIL.
+- ``request_to_confirmed`` — ``BookingRequested`` on Kafka → ``BookingConfirmed`` on Kafka.
 
 Set ``HOPS_PROFILE=1`` to record a py-spy flame graph of each service meanwhile
 (``.data/profiles/<service>.svg``, and a ``--format raw`` text file to grep).
@@ -36,15 +33,7 @@ import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from booking import ATHENS, Slots, catalogue_reached_booking, open_clinics, request
 from eventsourcing.utils import resolve_topic
-from support import (
-    ServiceProcess,
-    availability_processes,
-    figure,
-    inbox_breakdown,
-    infrastructure,
-    percentile,
-    say,
-)
+from support import ServiceProcess, availability_processes, figure, infrastructure, percentile, say
 
 from slotline.availability.domain.hold import Hold
 from slotline.booking.domain.booking import Booking
@@ -131,9 +120,6 @@ async def main() -> None:
             for profiler in profilers:
                 profiler.wait(timeout=60)
             await report(database_url, bootstrap, ids)
-            for name, service in services.items():
-                if service.env.get("SLOTLINE_AVAILABILITY_ROLE") != "projector":
-                    await inbox_breakdown(name.split("-")[0], service)
         finally:
             for service in services.values():
                 service.stop()

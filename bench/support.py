@@ -226,36 +226,6 @@ class ServiceProcess:
         return [f"{n} × {message}" for message, n in seen.most_common()]
 
 
-async def inbox_breakdown(name: str, service: ServiceProcess) -> None:
-    """Print where ``service``'s consumed batches spent their time so far: the mean wall
-    time per batch of each phase, the applying thread's CPU, and records per batch
-    (``inbox_<name>_<phase>``; the inbox's own counters, read from ``/metrics``)."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    async with httpx.AsyncClient(base_url=service.base_url, timeout=5) as client:
-        text = (await client.get("/metrics")).text
-    samples = {
-        (sample.name, sample.labels.get("phase", "")): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-    batches = samples.get(("slotline_inbox_batch_seconds_count", ""), 0.0)
-    if not batches:
-        return
-    per_batch = {
-        phase: seconds * 1000 / batches
-        for (metric, phase), seconds in samples.items()
-        if metric == "slotline_inbox_phase_seconds_total"
-    }
-    for phase, ms in per_batch.items():
-        figure(f"inbox_{name}_{phase}", f"{ms:.2f} ms/batch")
-    figure(f"inbox_{name}_wall", f"{sum(per_batch.values()):.2f} ms/batch")
-    cpu = samples.get(("slotline_inbox_cpu_seconds_total", ""), 0.0) * 1000 / batches
-    figure(f"inbox_{name}_thread_cpu", f"{cpu:.2f} ms/batch")
-    records = samples.get(("slotline_inbox_batch_size_sum", ""), 0.0) / batches
-    figure(f"inbox_{name}_records", f"{records:.1f} per batch")
-
-
 def availability_processes(
     database_url: str, bootstrap: str, tmp: Path, env: dict[str, str] | None = None
 ) -> list[ServiceProcess]:
