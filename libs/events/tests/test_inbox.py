@@ -4,7 +4,6 @@ one key's messages in order, and the consumer goes on."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 from uuid import UUID, uuid4
@@ -15,14 +14,11 @@ from eventsourcing.persistence import Tracking
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from prometheus_client import CollectorRegistry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from slotline.events.batch_clock import PHASES
 from slotline.events.envelope import Message
 from slotline.events.inbox import Identity, Inbox, Outcome, Rejected, Subscription
-from slotline.events.metrics import InboxMetrics
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import event_meta
 from slotline.events.testing.reading import eventually, read_topic
@@ -107,34 +103,6 @@ class TestExactlyOnce:
         inbox.subscribe(Subscription(TALLY_TOPIC, {}))
         assert await outcomes(inbox, [counted("tally-2", 2)]) == [Outcome.IGNORED]
         assert ledger.get_many([Credit.create_id("tally-2")]) == {}, "nothing was credited"
-
-
-class TestWhereTheTimeGoes:
-    async def test_a_batch_s_wall_time_is_split_by_phase_and_its_waiting_is_not_cpu(
-        self, ledger: TallyLedger, producer_broker: KafkaBroker, settings: ServiceSettings
-    ) -> None:
-        def slow(message: TallyCounted, work: UnitOfWork) -> None:
-            time.sleep(0.05)  # waiting, as on a database's answer: wall time, no CPU
-            ledger.credit_count(message, work)
-
-        registry = CollectorRegistry()
-        inbox = make_inbox(ledger, producer_broker, settings, handler=slow)
-        inbox.metrics = InboxMetrics.register(registry)
-        assert (
-            await outcomes(inbox, [counted("t-1", 2), counted("t-2", 2)]) == [Outcome.APPLIED] * 2
-        )
-
-        def value(name: str, **labels: str) -> float:
-            found = registry.get_sample_value(name, labels)
-            assert found is not None, name
-            return found
-
-        phases = {p: value("slotline_inbox_phase_seconds_total", phase=p) for p in PHASES}
-        assert phases["handlers"] >= 0.1  # two handlers, 50 ms each
-        assert min(phases["read"], phases["commit"], phases["decode"]) > 0
-        batch = value("slotline_inbox_batch_seconds_sum")
-        assert batch * 0.9 <= sum(phases.values()) <= batch
-        assert value("slotline_inbox_cpu_seconds_total") < phases["handlers"]
 
 
 class TestMessagesFromOutside:

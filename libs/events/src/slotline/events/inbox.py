@@ -44,7 +44,6 @@ from tenacity import (
     wait_exponential,
 )
 
-from slotline.events.batch_clock import BatchClock
 from slotline.events.consumer import Record, RecordSource
 from slotline.events.contract.registry import ContractViolation, parse_message
 from slotline.events.delivery import (
@@ -92,10 +91,6 @@ M = TypeVar("M", bound=Message)
 
 _INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, ConnectionError)
 _NOT_RETRIED = (Rejected, *_INFRASTRUCTURE_ERRORS)
-
-
-def _no_lap(phase: str) -> None:
-    """A message applied alone: its time is the batch's ``alone`` phase."""
 
 
 class _HandlerFailed(Exception):
@@ -201,7 +196,7 @@ class Inbox:
 
     async def apply(self, records: Sequence[Record]) -> list[Delivery]:
         """Apply a batch (waiting out database outages), then dead-letter its poison."""
-        clock = BatchClock()
+        started = time.perf_counter()
         deliveries = [Delivery(record) for record in records]
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(_INFRASTRUCTURE_ERRORS),
@@ -212,37 +207,26 @@ class Inbox:
             ),
         ):
             with attempt:
-                await anyio.to_thread.run_sync(self._apply_batch, deliveries, clock)
-        clock.lap("handback")
+                await anyio.to_thread.run_sync(self._apply_batch, deliveries)
         for delivery in deliveries:
             if delivery.outcome is Outcome.DEAD_LETTERED:
                 await dead_letter_until_taken(
                     self.broker, delivery, self.consumer, self.initial_backoff_seconds
                 )
-        clock.lap("dead_letters")
         count_outcomes(self.metrics, deliveries)
         if self.metrics is not None:
-            self.metrics.batch_seconds.observe(time.perf_counter() - clock.began)
-            for phase, seconds in clock.walls.items():
-                self.metrics.phase_seconds.labels(phase).inc(seconds)
-            self.metrics.cpu_seconds.inc(clock.cpu)
+            self.metrics.batch_seconds.observe(time.perf_counter() - started)
         return deliveries
 
-    def _apply_batch(self, deliveries: list[Delivery], clock: BatchClock) -> None:
+    def _apply_batch(self, deliveries: list[Delivery]) -> None:
         """In a worker thread: decode, then group-apply, then the set-aside one by one."""
-        clock.on_thread()
-        try:
-            for delivery in deliveries:
-                if delivery.outcome is None and delivery.message is None:
-                    self._decode(delivery)
-            clock.lap("decode")
-            pending = [d for d in deliveries if d.outcome is None]
-            aside = self._apply_group(pending, clock)
-            for delivery in aside:
-                self._apply_alone(delivery)
-            clock.lap("alone")
-        finally:
-            clock.off_thread()
+        for delivery in deliveries:
+            if delivery.outcome is None and delivery.message is None:
+                self._decode(delivery)
+        pending = [d for d in deliveries if d.outcome is None]
+        aside = self._apply_group(pending)
+        for delivery in aside:
+            self._apply_alone(delivery)
 
     def _decode(self, delivery: Delivery) -> None:
         record = delivery.record
@@ -264,14 +248,14 @@ class Inbox:
             self.consumer, record.topic, message, subscription.identity
         )
 
-    def _apply_group(self, pending: list[Delivery], clock: BatchClock) -> list[Delivery]:
+    def _apply_group(self, pending: list[Delivery]) -> list[Delivery]:
         """Apply ``pending`` in as few units of work as possible; return, in order, those
         set aside (a failed handler and its key's later messages) to apply one by one."""
         aside: list[Delivery] = []
         group = list(pending)
         while group:
             try:
-                self._commit_with_retries(group, clock)
+                self._commit_with_retries(group)
             except _HandlerFailed as failed:
                 bad = failed.delivery
                 if isinstance(failed.error, Rejected) and bad.refused is None:
@@ -285,7 +269,7 @@ class Inbox:
             break
         return [d for d in aside if d.outcome is None]
 
-    def _commit_with_retries(self, group: list[Delivery], clock: BatchClock) -> None:
+    def _commit_with_retries(self, group: list[Delivery]) -> None:
         """Commit the group's effects together, redone on fresh state after a lost race."""
         retrying = Retrying(
             retry=retry_if_exception_type(IntegrityError),
@@ -295,20 +279,16 @@ class Inbox:
         )
         for attempt in retrying:
             with attempt:
-                for delivery in self._commit_group(group, clock):
+                for delivery in self._commit_group(group):
                     delivery.outcome = Outcome.APPLIED
 
-    def _commit_group(
-        self, group: list[Delivery], clock: BatchClock | None = None
-    ) -> list[Delivery]:
+    def _commit_group(self, group: list[Delivery]) -> list[Delivery]:
         """One unit of work: what was applied before is marked, the rest applied; returns
         the applied ones (their outcome is set once the work committed)."""
-        lap = clock.lap if clock is not None else _no_lap
         with self.app.unit_of_work() as work:
             mark_duplicates(work.recorded_positions, group)
             batch = [d for d in group if d.outcome is None]
             prefetch(work, batch)
-            lap("read")
             for delivery in batch:
                 assert delivery.message is not None
                 assert delivery.tracking is not None
@@ -321,8 +301,6 @@ class Inbox:
                         raise _HandlerFailed(delivery, error) from error
                     work.stamp()
                 work.track(delivery.tracking)
-            lap("handlers")
-        lap("commit")
         return batch
 
     def _apply_alone(self, delivery: Delivery) -> None:

@@ -53,8 +53,6 @@ class InboxMetrics:
     retries: Counter
     batch_size: Histogram
     batch_seconds: Histogram
-    phase_seconds: Counter
-    cpu_seconds: Counter
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> InboxMetrics:
@@ -78,17 +76,6 @@ class InboxMetrics:
                 "slotline_inbox_batch_seconds",
                 "Time to apply one batch (decode, handlers, commit; dead letters sent)",
                 buckets=_LAG_BUCKETS,
-                registry=registry,
-            ),
-            phase_seconds=counter(
-                "slotline_inbox_phase_seconds",
-                "Wall time of batches by phase (see slotline.events.batch_clock)",
-                ["phase"],
-            ),
-            cpu_seconds=Counter(
-                "slotline_inbox_cpu_seconds",
-                "CPU time of the threads that applied batches (the rest of their wall time"
-                " was waiting: for PostgreSQL, for the GIL)",
                 registry=registry,
             ),
         )
