@@ -121,7 +121,7 @@ class Ledger(Aggregate):
         """Why a requested payment cannot go to the gateway, if it cannot."""
         if amount.amount_minor == 0:
             return "a deposit of zero needs no authorisation"
-        if self.currency is not None and amount.currency != self.currency:
+        if self._in_another_currency(amount):
             return f"this booking's payments are in {self.currency}, not {amount.currency}"
         if token is None:
             return "no payment token was given"
@@ -189,8 +189,11 @@ class Ledger(Aggregate):
         self._check_currency(money)
         return money.amount_minor
 
+    def _in_another_currency(self, money: Money) -> bool:
+        return self.currency is not None and money.currency != self.currency
+
     def _check_currency(self, money: Money) -> None:
-        if self.currency is not None and money.currency != self.currency:
+        if self._in_another_currency(money):
             raise CurrencyMismatch(f"ledger is in {self.currency}, not {money.currency}")
 
     # -- events (state changes only; no decisions below this line) -----------------------
