@@ -159,7 +159,12 @@ def test_run_starts_every_service_ready_and_ctrl_c_stops_everything(tmp_path: Pa
             ready = httpx.get(f"{url}/readyz", timeout=5)
             assert ready.status_code == 200, ready.text
             assert ready.json()["checks"]["relay"]["ok"] is True
-            assert "slotline_relay_position" in httpx.get(f"{url}/metrics", timeout=5).text
+            metrics = httpx.get(f"{url}/metrics", timeout=5).text
+            assert "slotline_relay_position" in metrics
+            # start-up's objects are out of the collector's sight (slotline.events.heap)
+            frozen = re.search(r"^slotline_gc_frozen_objects (\S+)$", metrics, re.MULTILINE)
+            assert frozen is not None
+            assert float(frozen.group(1)) > 50_000, url
 
         # A fresh stack has the demo clinic: its free slots are there to book.
         headers = {"Authorization": f"Bearer {token.group(1)}"}

@@ -30,6 +30,7 @@ from slotline.events.body_limit import BodyLimit
 from slotline.events.broker_watch import BrokerRestartWatch
 from slotline.events.contract.registry import parse_message
 from slotline.events.group_commit import GroupCommit
+from slotline.events.heap import CollectorPauses, settle_after_start
 from slotline.events.http import (
     ReadinessCheck,
     install_error_handlers,
@@ -284,9 +285,10 @@ class Runtime:
         return {"database": database, "kafka": kafka, "relay": relay, "inbox": inbox, **own_checks}
 
 
-def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:
+def build_http_app(spec: ServiceSpec[Any], *, own_process: bool = False) -> FastAPI:
     """The service's FastAPI app; its lifespan owns the runtime. In production it is
-    never built on published secrets (:mod:`slotline.events.production`)."""
+    never built on published secrets (:mod:`slotline.events.production`). ``own_process``:
+    the app is the process (``serve``), so start-up's objects are frozen (:mod:`.heap`)."""
     settings = spec.settings
     refuse_unsafe_production(settings, *settings.production_refusals())
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
@@ -296,10 +298,16 @@ def build_http_app(spec: ServiceSpec[Any]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        log.info("service started", service=settings.service_name)
+        pauses = CollectorPauses(runtime.registry) if own_process else None
+        frozen = settle_after_start() if pauses is not None else 0
+        if pauses is not None:
+            pauses.install()
+        log.info("service started", service=settings.service_name, frozen_objects=frozen)
         try:
             yield
         finally:
+            if pauses is not None:
+                pauses.uninstall()
             await runtime.stop()
             log.info("service stopped", service=settings.service_name)
 
@@ -338,7 +346,7 @@ def server_config(spec: ServiceSpec[Any]) -> uvicorn.Config:
     an idle client connection is kept."""
     settings = spec.settings
     return uvicorn.Config(
-        build_http_app(spec),
+        build_http_app(spec, own_process=True),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,

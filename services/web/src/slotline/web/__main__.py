@@ -2,6 +2,7 @@
 
 import uvicorn
 
+from slotline.events.heap import settle_after_start
 from slotline.web.settings import WebSettings
 from slotline.web.wiring import build_app
 
@@ -9,9 +10,11 @@ from slotline.web.wiring import build_app
 def main() -> None:
     settings = WebSettings()
     settings.check_production()
+    app = build_app(settings)
+    settle_after_start()  # what start-up made is never walked by a full collection again
     uvicorn.Server(
         uvicorn.Config(
-            build_app(settings),
+            app,
             host=settings.http_host,
             port=settings.http_port,
             log_config=None,
