@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
 from slotline.events.cli_config import SERVICE_SETTINGS
+from slotline.events.heap import CollectorPauses
 from slotline.events.http import RequestContextMiddleware
 from slotline.events.metrics import InboxMetrics, RelayMetrics
 
@@ -34,6 +35,7 @@ def exported_series() -> dict[str, set[str]]:
     registry = CollectorRegistry()
     RelayMetrics.register(registry)
     InboxMetrics.register(registry)
+    CollectorPauses(registry)
     RequestContextMiddleware(app=FastAPI(), registry=registry)
     collectors: Any = registry._collector_to_names  # every metric object registered
     series: dict[str, set[str]] = {}
