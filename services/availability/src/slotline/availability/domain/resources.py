@@ -71,7 +71,7 @@ def _works_during(resource: ResourceState, interval: Interval) -> bool:
     each time a booking changes that day: the merged working time of the days touched
     is memoised, the containment check is not. (Memoised per slot instead, a 4-clinic
     horizon — 80 resources, 33 days, 88 starts a day — missed 94 % of a 65,536-entry
-    cache: 5.6 µs a question, measured.)"""
+    cache: 3.3 µs a question against 2.2–2.8 now, measured.)"""
     working = _working_over(resource, tuple(dates_touched(interval, resource.tz)))
     return any(piece.contains(interval) for piece in working)
 

@@ -121,11 +121,6 @@ def subtract(intervals: Iterable[Interval], removed: Iterable[Interval]) -> list
     return remaining
 
 
-def covers(intervals: Iterable[Interval], interval: Interval) -> bool:
-    """True when the union of ``intervals`` contains all of ``interval``."""
-    return any(piece.contains(interval) for piece in merge(intervals))
-
-
 def ranges_on(
     weekly: WeeklyHours, overrides: Iterable[DateOverride], local_date: date
 ) -> tuple[LocalRange, ...]:
