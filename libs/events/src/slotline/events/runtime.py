@@ -298,9 +298,10 @@ def build_http_app(spec: ServiceSpec[Any], *, own_process: bool = False) -> Fast
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        pauses = CollectorPauses(runtime.registry) if own_process else None
-        frozen = settle_after_start() if pauses is not None else 0
-        if pauses is not None:
+        pauses, frozen = None, 0
+        if own_process:
+            frozen = settle_after_start()
+            pauses = CollectorPauses(runtime.registry)
             pauses.install()
         log.info("service started", service=settings.service_name, frozen_objects=frozen)
         try:
