@@ -5,7 +5,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(shell python3 -m pip install --q
 PYTEST_ARGS ?=
 
 .PHONY: help install browser-deps run test test-unit test-integration test-e2e lint typecheck format schema \
-        bench bench-idle bench-hops bench-relay bench-slot-finding bench-availability bench-booking bench-payments bench-notifier \
+        bench bench-idle bench-hops bench-relay bench-slot-finding bench-availability bench-booking bench-booking-long bench-payments bench-notifier \
         bench-call-intake bench-waitlist bench-replay bench-web screenshots loadtest chaos topics token clean images
 
 help:  ## list targets
@@ -50,7 +50,7 @@ format: install  ## apply ruff fixes and formatting
 schema: install  ## regenerate JSON Schemas and the AsyncAPI document
 	$(UV) run --frozen slotline-events schema
 
-bench: bench-idle bench-relay bench-slot-finding bench-availability bench-booking bench-payments bench-notifier bench-call-intake bench-replay bench-web  ## every benchmark
+bench: bench-idle bench-relay bench-slot-finding bench-availability bench-booking bench-booking-long bench-payments bench-notifier bench-call-intake bench-replay bench-web  ## every benchmark
 
 chaos: install  ## kill -9 a service every few seconds under load, restart the broker; check invariants
 	$(UV) run --frozen python bench/chaos.py $(CHAOS_ARGS)
@@ -85,6 +85,9 @@ bench-slot-finding: install  ## slot finding's CPU in one process: a day view, a
 
 bench-booking: install  ## booking saga: e2e p50/p99 at 100 requests/s, bookings/s at saturation
 	$(UV) run --frozen python bench/booking.py
+
+bench-booking-long: install  ## five minutes at 40 bookings/s: e2e, and each process's GC full passes once its caches are full
+	BENCH_BOOKING_PHASES=long $(UV) run --frozen python bench/booking.py
 
 bench-payments: install  ## payment authorisation p99 through the simulator, ledger events/s
 	$(UV) run --frozen python bench/payments.py

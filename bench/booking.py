@@ -18,6 +18,13 @@ Prints, one ``name: value unit`` line per figure:
   wait, out of 200 (a 202 means "still deciding"); ``burst_confirmed`` must be 3, and
   ``burst_answer_p50`` / ``…p99`` time the answers.
 
+- ``long_e2e_p50_at_40_per_s_for_300_s`` / ``…p99…``, ``long_cpu_per_booking_…`` and,
+  per process, ``long_gc_full_passes_last_minute_<process>`` and
+  ``long_gc_full_pass_mean_last_minute_<process>`` — the phase ``long`` only
+  (``BENCH_BOOKING_PHASES=long``, ``make bench-booking-long``): five minutes at 40
+  requests/s (``BENCH_LONG_SECONDS``), and the garbage collector's full passes in its
+  last minute, once the caches are full.
+
 ``BENCH_BOOKING_PHASES=burst`` runs only the burst (``saga,burst`` by default;
 ``saga,gentle`` stops the saga after the 10 and 50/s rates, with their CPU per booking);
 ``BENCH_KEEP_LOGS=<dir>`` keeps the services' logs there. Uses embedded PostgreSQL and
@@ -32,6 +39,7 @@ import contextlib
 import os
 import shutil
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -42,6 +50,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 from support import (
     LIMITS_OUT_OF_THE_WAY,
     CpuMeter,
@@ -73,6 +82,7 @@ GENTLE_RATES = (10, 50)  # rates this 2-core machine sustains: the latency of on
 BURST = 200
 BURST_SLOTS = 3
 STEADY_SECONDS = 20
+LONG_RATE = 40  # the long phase: a rate the stack sustains for minutes
 WARMUP = 100
 SATURATION = 2_000
 SETTLED = (BookingConfirmed, BookingRejected, BookingExpired)
@@ -248,6 +258,15 @@ async def main() -> None:
                 await run(bootstrap, slots, meter, gentle_only="gentle" in phases)
             if "burst" in phases:
                 await burst_over_http(booking.base_url, slots)
+            if "long" in phases:
+                meter = CpuMeter(
+                    {
+                        s.module.split(".")[-1] + _role(s): s.process.pid
+                        for s in services
+                        if s.process
+                    }
+                )
+                await long_run(bootstrap, slots, meter, services)
             if os.environ.get("BENCH_KEEP_LOGS"):
                 for service in services:
                     say(f"log kept: {service.log_path}")
@@ -280,7 +299,10 @@ def _role(service: ServiceProcess) -> str:
     return f"_{role}" if role else ""
 
 
-async def run(bootstrap: str, slots: Slots, meter: CpuMeter, *, gentle_only: bool) -> None:
+@contextlib.asynccontextmanager
+async def channel(bootstrap: str, slots: Slots) -> AsyncIterator[tuple[AIOKafkaProducer, Outcomes]]:
+    """A channel adapter's side of the saga, warmed up: a producer of requests and the
+    outcomes followed."""
     outcomes = Outcomes(bootstrap)
     await outcomes.start()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
@@ -289,7 +311,15 @@ async def run(bootstrap: str, slots: Slots, meter: CpuMeter, *, gentle_only: boo
         warm = await publish_at_rate(producer, slots, WARMUP, 50)
         await outcomes.wait(list(warm), timeout=180)
         say(f"warm-up: {WARMUP} bookings settled")
+        yield producer, outcomes
+    finally:
+        await producer.stop()
+        if outcomes.task:
+            outcomes.task.cancel()
 
+
+async def run(bootstrap: str, slots: Slots, meter: CpuMeter, *, gentle_only: bool) -> None:
+    async with channel(bootstrap, slots) as (producer, outcomes):
         for rate in GENTLE_RATES:
             meter.start()
             gentle = await publish_at_rate(producer, slots, rate * STEADY_SECONDS, rate)
@@ -319,10 +349,58 @@ async def run(bootstrap: str, slots: Slots, meter: CpuMeter, *, gentle_only: boo
         confirmed = SATURATION - sum(1 for r in refused if r in burst)
         figure("booking_throughput", f"{confirmed / (last - first):.1f} bookings/s")
         figure("booking_refused", f"{len(refused)} requests")
-    finally:
-        await producer.stop()
-        if outcomes.task:
-            outcomes.task.cancel()
+
+
+async def long_run(
+    bootstrap: str, slots: Slots, meter: CpuMeter, services: list[ServiceProcess]
+) -> None:
+    """Minutes at one rate: what a short phase does not show — the heap a process keeps
+    (its caches, its view of the world) grows, and with it each full pass of the
+    garbage collector, which holds the whole process. Its passes are read from each
+    service's ``/metrics`` over the last minute, when the caches are full."""
+    seconds = int(os.environ.get("BENCH_LONG_SECONDS", "300"))
+    async with channel(bootstrap, slots) as (producer, outcomes):
+        meter.start()
+        publishing = asyncio.create_task(
+            publish_at_rate(producer, slots, LONG_RATE * seconds, LONG_RATE)
+        )
+        await asyncio.sleep(max(0, seconds - 60))
+        late = await full_passes(services)
+        sent = await publishing
+        end = await full_passes(services)
+        await outcomes.wait(list(sent))
+        meter.report(f"long_cpu_per_booking_at_{LONG_RATE}_per_s", len(sent), "booking")
+    latencies = [(outcomes.settled[r].at - t) * 1000 for r, t in sent.items()]
+    suffix = f"at_{LONG_RATE}_per_s_for_{seconds}_s"
+    figure(f"long_e2e_p50_{suffix}", f"{percentile(latencies, 0.50):.1f} ms")
+    figure(f"long_e2e_p99_{suffix}", f"{percentile(latencies, 0.99):.1f} ms")
+    for name in sorted(end):
+        count = end[name][0] - late[name][0]
+        spent = end[name][1] - late[name][1]
+        figure(f"long_gc_full_passes_last_minute_{name}", f"{count:.0f} passes")
+        mean = f"{1000 * spent / count:.1f} ms" if count else "none"
+        figure(f"long_gc_full_pass_mean_last_minute_{name}", mean)
+
+
+async def full_passes(services: list[ServiceProcess]) -> dict[str, tuple[float, float]]:
+    """Each service's full (generation 2) collections so far: how many, seconds spent."""
+    found: dict[str, tuple[float, float]] = {}
+    async with httpx.AsyncClient(timeout=5) as client:
+        for service in services:
+            text = (await client.get(f"{service.base_url}/metrics")).text
+            samples = {
+                sample.name: sample.value
+                for family in text_string_to_metric_families(text)
+                if family.name == "slotline_gc_pause_seconds"
+                for sample in family.samples
+                if sample.labels.get("generation") == "2"
+            }
+            name = service.module.split(".")[-1] + _role(service)
+            found[name] = (
+                samples.get("slotline_gc_pause_seconds_count", 0.0),
+                samples.get("slotline_gc_pause_seconds_sum", 0.0),
+            )
+    return found
 
 
 async def burst_over_http(base_url: str, slots: Slots) -> None:

@@ -85,9 +85,15 @@ def event_classes(aggregate: type[Aggregate]) -> Iterator[type]:
 
 
 class AggregateStates:
-    """The relay's copy of each followed aggregate, as of the last event it read."""
+    """The relay's copy of each followed aggregate, as of the last event it read.
 
-    def __init__(self, load: Callable[[Any, int], Any], maxsize: int = 10_000) -> None:
+    The relay reads the log in order, moments after each commit, so the state it needs
+    is nearly always one it made in the last batches; the few it keeps bound what the
+    garbage collector walks (see :class:`~slotline.events.store.ServiceApplication`).
+    A state evicted costs one read of its aggregate when its next event comes.
+    """
+
+    def __init__(self, load: Callable[[Any, int], Any], maxsize: int = 1_000) -> None:
         self.load = load
         self._maxsize = maxsize
         self._states: OrderedDict[Any, Any] = OrderedDict()

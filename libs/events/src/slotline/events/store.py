@@ -18,12 +18,13 @@ from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application
+from eventsourcing.application import Application, LRUCache
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import Mapper, ProcessRecorder, StoredEvent, Tracking, Transcoder
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
+from slotline.events.aggregate_cache import TwoPartCache
 from slotline.events.context import META_ATTRIBUTE, event_metadata
 from slotline.events.privacy.fields import open_sealed, seal
 from slotline.events.privacy.keys import LocalKeyEncryptionKeys
@@ -118,21 +119,37 @@ def ensure_schema(database_url: str, schema: str) -> None:
 class ServiceApplication(Application[Any]):
     """Base of every service's ``eventsourcing`` application.
 
-    Uses the process recorder (events + tracking in one database) and the causal mapper;
-    the aggregate cache is on by default because aggregates such as calendars live long.
+    Uses the process recorder (events + tracking in one database) and the causal mapper.
     Use cases change state through :meth:`command` (one unit of work, retried on a lost
     race) and read through :meth:`get_many` / :meth:`reading`.
+
+    The aggregate cache holds what a service reads again soon: a booking's aggregates
+    within its saga, seconds apart. It is small on purpose. Every cached aggregate is
+    a few objects the garbage collector walks on each full pass, and a full pass holds
+    the whole process: booking's 10,000 cached bookings made those passes take ~120 ms
+    every ~4 s in a five-minute run at 40 bookings/s, against ~10 ms with 1,000
+    (``docs/performance.md``). A service whose aggregates are read again over minutes
+    (availability's resource days) names them in :attr:`long_lived`; they are cached
+    apart, up to ``LONG_LIVED_CACHE_MAXSIZE`` (:class:`~slotline.events.aggregate_cache.
+    TwoPartCache`). Operators may override either size.
     """
 
     env: ClassVar[dict[str, str]] = {
-        "AGGREGATE_CACHE_MAXSIZE": "10000",
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
+        "LONG_LIVED_CACHE_MAXSIZE": "10000",
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
     }
+    long_lived: ClassVar[tuple[type[Aggregate], ...]] = ()
+    """Aggregates read again over minutes or hours rather than within one saga."""
     max_attempts: ClassVar[int] = 8
     """How many lost races a use case of its own survives before ``ContentionTooHigh``."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
+        cache = self.repository.cache
+        if self.long_lived and isinstance(cache, LRUCache):
+            long_maxsize = int(self.env.get("LONG_LIVED_CACHE_MAXSIZE") or cache.maxsize)
+            self.repository.cache = TwoPartCache(cache.maxsize, long_maxsize, self.long_lived)
         kek = LocalKeyEncryptionKeys(privacy_master_key(self.env.get(PRIVACY_KEY_ENV)))
         recorder = self.recorder
         self.vault: KeyVault = (

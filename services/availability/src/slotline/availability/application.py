@@ -16,21 +16,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import ClassVar
 from uuid import UUID
 
 from slotline.availability.calendars import WithoutHold, days_in
 from slotline.availability.catalog_admin import UnknownItem
 from slotline.availability.domain.assignment import find_assignment
 from slotline.availability.domain.calendar import ResourceDay
-from slotline.availability.domain.catalog import Location, Service
+from slotline.availability.domain.catalog import Location, Resource, Service
 from slotline.availability.domain.hold import Hold, HoldAsk, HoldExpired, HoldStatus
 from slotline.availability.domain.refusal import HoldRefusal
 from slotline.availability.domain.roster import Roster
 from slotline.availability.domain.rules import RejectionReason
 from slotline.availability.domain.values import Interval
 from slotline.availability.slot_finding import SlotFinding, UnknownService
-from slotline.events.store import ServiceApplication
 from slotline.events.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -91,7 +89,11 @@ class AvailabilityApplication(SlotFinding):
     """Owns the availability event store (locations, resources, services, holds)."""
 
     name = "availability"
-    env: ClassVar[dict[str, str]] = dict(ServiceApplication.env)
+    long_lived = (ResourceDay, Roster, Location, Resource, Service)
+    """Every hold reads its resources' days and the catalogue, and a day missed in the
+    cache is replayed from all its events: with them in the small cache the api used
+    13.3 against 7.4 ms of CPU a booking in a five-minute run at 40 bookings/s. A hold
+    is read again only within its saga."""
 
     # --- holds -------------------------------------------------------------------
     #

@@ -72,7 +72,9 @@ class SlotProjection(Projection):
         self.limited_threshold = limited_threshold
         self.horizon_roll_seconds = horizon_roll_seconds
         self.clock = clock or app.clock
-        self.world = ProjectedState(app.repository, load_many=app.load_many)
+        self.world = ProjectedState(
+            app.repository, load_many=app.load_many, long_lived=app.long_lived
+        )
         self.events_applied = 0
         self.days_recomputed = 0
         self._last_roll = 0.0

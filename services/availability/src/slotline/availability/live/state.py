@@ -18,22 +18,42 @@ _MISSING = object()  # remembered absence: its first event will create it
 
 
 class ProjectedState:
-    """Aggregates by id, each at the version of the last event applied to it (LRU)."""
+    """Aggregates by id, each at the version of the last event applied to it.
+
+    Two LRUs: the ``long_lived`` kinds (resource days, the catalogue), which every
+    recomputed day reads, up to ``max_aggregates``; any other kind (a hold, read again
+    only while its saga lasts) up to ``max_recent``. Holds kept by the thousand were
+    half of what the garbage collector walked in this process (``docs/performance.md``).
+    """
 
     def __init__(
         self,
         repository: Repository[Any],
         max_aggregates: int = 50_000,
         load_many: Callable[[Collection[UUID]], dict[UUID, Any]] | None = None,
+        *,
+        long_lived: tuple[type, ...] = (object,),
+        max_recent: int = 1_000,
     ) -> None:
         self._repository = repository
         self._load_many = load_many
-        self._max = max_aggregates
-        self._aggregates: OrderedDict[UUID, Any] = OrderedDict()
+        self._long_lived = long_lived
+        self._parts: tuple[tuple[OrderedDict[UUID, Any], int], ...] = (
+            (OrderedDict(), max_aggregates),
+            (OrderedDict(), max_recent),
+        )
+
+    def _find(self, aggregate_id: UUID) -> Any | None:
+        for part, _ in self._parts:
+            found = part.get(aggregate_id)
+            if found is not None:
+                part.move_to_end(aggregate_id)
+                return found
+        return None
 
     def before(self, event: Any) -> Any | None:
         """The aggregate just before ``event`` (``None`` if it is its first event)."""
-        aggregate: Any = self._aggregates.get(event.originator_id)
+        aggregate: Any = self._find(event.originator_id)
         if _present(aggregate) and aggregate.version == event.originator_version - 1:
             return aggregate
         if event.originator_version == 1:
@@ -42,7 +62,7 @@ class ProjectedState:
 
     def apply(self, event: Any) -> Any:
         """The aggregate with ``event`` applied (already-included events change nothing)."""
-        known: Any = self._aggregates.get(event.originator_id)
+        known: Any = self._find(event.originator_id)
         if (
             known is not None
             and known is not _MISSING
@@ -56,9 +76,8 @@ class ProjectedState:
 
     def get(self, aggregate_id: UUID) -> Any | None:
         """The aggregate as last seen, or as stored now; ``None`` if it does not exist."""
-        aggregate = self._aggregates.get(aggregate_id)
+        aggregate = self._find(aggregate_id)
         if aggregate is not None:
-            self._aggregates.move_to_end(aggregate_id)
             return None if aggregate is _MISSING else aggregate
         try:
             aggregate = self._repository.get(aggregate_id)
@@ -72,7 +91,7 @@ class ProjectedState:
         """Read the ones not seen yet in one query (absent ones remembered as absent):
         a day's recomputation asks for every resource's calendar on three days, and one
         query each was 9 queries a booking at 10 bookings/s (PostgreSQL's log)."""
-        unseen = [i for i in aggregate_ids if i not in self._aggregates]
+        unseen = [i for i in aggregate_ids if all(i not in part for part, _ in self._parts)]
         if not unseen or self._load_many is None:
             return
         found = self._load_many(unseen)
@@ -80,16 +99,22 @@ class ProjectedState:
             self._keep(aggregate_id, found.get(aggregate_id, _MISSING))
 
     def forget(self) -> None:
-        self._aggregates.clear()
+        for part, _ in self._parts:
+            part.clear()
 
     def _fetch(self, aggregate_id: UUID, version: int) -> Any:
         return self._repository.get(aggregate_id, version=version)
 
     def _keep(self, aggregate_id: UUID, aggregate: Any) -> None:
-        self._aggregates[aggregate_id] = aggregate
-        self._aggregates.move_to_end(aggregate_id)
-        while len(self._aggregates) > self._max:
-            self._aggregates.popitem(last=False)
+        """Keep it in its kind's part (a remembered absence with the long-lived: what is
+        prefetched and not there is a calendar day with nothing on it yet)."""
+        long = aggregate is _MISSING or isinstance(aggregate, self._long_lived)
+        (part, most), (other, _) = self._parts if long else self._parts[::-1]
+        other.pop(aggregate_id, None)
+        part[aggregate_id] = aggregate
+        part.move_to_end(aggregate_id)
+        while len(part) > most:
+            part.popitem(last=False)
 
 
 def _present(aggregate: Any) -> bool:

@@ -1,0 +1,113 @@
+"""The aggregate cache in two parts: a stream of short-lived aggregates (a hold per
+booking) never pushes out the long-lived ones (the resource days every hold reads),
+and the small part stays small, so the garbage collector has little to walk."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from eventsourcing.application import LRUCache
+
+from slotline.events.aggregate_cache import TwoPartCache
+from slotline.events.store import ensure_schema, postgres_env
+from slotline.events.testing.tally import Credit, Tally, TallyApplication
+
+
+class _Day:
+    """Stands for a long-lived kind (a resource day)."""
+
+
+class _Hold:
+    """Stands for a short-lived kind (a hold)."""
+
+
+def test_short_lived_aggregates_never_push_out_long_lived_ones() -> None:
+    cache = TwoPartCache(maxsize=3, long_maxsize=5, long_lived=(_Day,))
+    days = {uuid.uuid4(): _Day() for _ in range(5)}
+    for day_id, day in days.items():
+        cache.put(day_id, day)
+    holds = {uuid.uuid4(): _Hold() for _ in range(100)}
+    for hold_id, hold in holds.items():
+        cache.put(hold_id, hold)
+
+    assert all(cache.get(day_id) is day for day_id, day in days.items())
+    assert len(cache.short.cache) == 3
+    assert len(cache.long.cache) == 5
+    kept = [hold_id for hold_id in holds if hold_id in cache.cache]
+    assert kept == list(holds)[-3:]  # the newest holds; older ones were evicted
+    with pytest.raises(KeyError):
+        cache.get(next(iter(holds)))
+
+
+def test_each_part_evicts_its_least_recently_used() -> None:
+    cache = TwoPartCache(maxsize=2, long_maxsize=2, long_lived=(_Day,))
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    cache.put(first, _Day())
+    cache.put(second, _Day())
+    cache.get(first)  # read again: now the most recent
+    cache.put(third, _Day())
+
+    assert set(cache.long.cache) == {first, third}
+
+
+def test_evicting_removes_from_either_part_and_a_view_lists_both() -> None:
+    cache = TwoPartCache(maxsize=2, long_maxsize=2, long_lived=(_Day,))
+    day_id, hold_id = uuid.uuid4(), uuid.uuid4()
+    day, hold = _Day(), _Hold()
+    cache.put(day_id, day)
+    cache.put(hold_id, hold)
+
+    assert set(cache.cache) == {day_id, hold_id}
+    assert cache.get(day_id, evict=True) is day
+    assert cache.get(hold_id, evict=True) is hold
+    assert cache.cache == {}
+    with pytest.raises(KeyError):
+        cache.get(day_id)
+
+
+def test_a_value_of_the_other_kind_under_the_same_id_moves_part() -> None:
+    cache = TwoPartCache(maxsize=2, long_maxsize=2, long_lived=(_Day,))
+    key = uuid.uuid4()
+    cache.put(key, _Hold())
+    day = _Day()
+    cache.put(key, day)
+
+    assert key not in cache.short.cache
+    assert cache.get(key) is day
+
+
+class _LongTallies(TallyApplication):
+    long_lived = (Tally,)
+
+
+@pytest.mark.integration
+def test_an_application_naming_long_lived_aggregates_caches_them_apart(
+    database_url: str,
+) -> None:
+    ensure_schema(database_url, "tally")
+    env = {
+        **postgres_env(database_url, "tally"),
+        "AGGREGATE_CACHE_MAXSIZE": "2",
+        "LONG_LIVED_CACHE_MAXSIZE": "50",
+    }
+    app = _LongTallies(env=env)
+    tallies = [Tally() for _ in range(10)]
+    credits = [Credit(f"source-{n}-{uuid.uuid4()}") for n in range(10)]
+    app.save(*tallies, *credits)
+    for aggregate in (*tallies, *credits):
+        app.repository.get(aggregate.id)  # a read puts it in the cache
+
+    cache = app.repository.cache
+    assert isinstance(cache, TwoPartCache)
+    assert {t.id for t in tallies} <= set(cache.long.cache)
+    assert set(cache.short.cache) == {c.id for c in credits[-2:]}
+    # a read from the cache is a copy, and a changed copy saved is what is read next
+    tally: Tally = app.repository.get(tallies[0].id)
+    tally.count(3)
+    app.save(tally)
+    assert app.repository.get(tallies[0].id).total == 3
+    # the base application keeps one small LRU
+    plain = TallyApplication(env=postgres_env(database_url, "tally"))
+    assert type(plain.repository.cache) is LRUCache
+    assert plain.repository.cache.maxsize == 1000
