@@ -23,7 +23,8 @@ class ProjectedState:
     Two LRUs: the ``long_lived`` kinds (resource days, the catalogue), which every
     recomputed day reads, up to ``max_aggregates``; any other kind (a hold, read again
     only while its saga lasts) up to ``max_recent``. Holds kept by the thousand were
-    half of what the garbage collector walked in this process (``docs/performance.md``).
+    about two fifths of what the garbage collector walked in the projector's process
+    (``docs/performance.md``).
     """
 
     def __init__(
