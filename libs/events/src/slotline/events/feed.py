@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -90,10 +90,15 @@ class NotifyFeed(Generic[Change]):
                     done, _ = await asyncio.wait({nxt, stop}, return_when=asyncio.FIRST_COMPLETED)
                     if nxt not in done:
                         nxt.cancel()
+                        with suppress(asyncio.CancelledError):
+                            await nxt
                         break
                     self._received(nxt.result().payload)
             finally:
                 stop.cancel()
+                # A generator left at a yield keeps the connection's lock, and leaving
+                # the connection would then wait for it: close it first.
+                await notifies.aclose()
                 self.listening.clear()
                 for subscriber in list(self._subscribers):
                     self._drop(subscriber)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any, Generic, Protocol, TypeVar
@@ -211,11 +211,16 @@ class Runtime:
         for task in self.background:
             task.stop()
         if self._tasks:
-            with suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.gather(*self._tasks, return_exceptions=True),
-                    self.settings.graceful_timeout_seconds,
+            grace = self.settings.graceful_timeout_seconds
+            _, late = await asyncio.wait(self._tasks, timeout=grace)
+            if late:  # named, so an operator sees what held the shutdown
+                log.warning(
+                    "background tasks did not stop within the grace; cancelled",
+                    tasks=sorted(running.get_name() for running in late),
                 )
+                for running in late:
+                    running.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
         if self.inbox is not None:
             await self.inbox.close()
         if self.writer is not None:
