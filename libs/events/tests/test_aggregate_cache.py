@@ -32,9 +32,9 @@ def test_short_lived_aggregates_never_push_out_long_lived_ones() -> None:
         cache.put(hold_id, hold)
 
     assert all(cache.get(day_id) is day for day_id, day in days.items())
-    assert len(cache.short.cache) == 3
-    assert len(cache.long.cache) == 5
-    kept = [hold_id for hold_id in holds if hold_id in cache.cache]
+    assert len(cache.parts.short) == 3
+    assert len(cache.parts.long) == 5
+    kept = [hold_id for hold_id in holds if hold_id in cache.parts]
     assert kept == list(holds)[-3:]  # the newest holds; older ones were evicted
     with pytest.raises(KeyError):
         cache.get(next(iter(holds)))
@@ -48,20 +48,22 @@ def test_each_part_evicts_its_least_recently_used() -> None:
     cache.get(first)  # read again: now the most recent
     cache.put(third, _Day())
 
-    assert set(cache.long.cache) == {first, third}
+    assert set(cache.parts.long) == {first, third}
 
 
-def test_evicting_removes_from_either_part_and_a_view_lists_both() -> None:
+def test_evicting_removes_from_either_part() -> None:
     cache = TwoPartCache(maxsize=2, long_maxsize=2, long_lived=(_Day,))
     day_id, hold_id = uuid.uuid4(), uuid.uuid4()
     day, hold = _Day(), _Hold()
     cache.put(day_id, day)
     cache.put(hold_id, hold)
 
-    assert set(cache.cache) == {day_id, hold_id}
+    assert set(cache.parts.long) == {day_id}
+    assert set(cache.parts.short) == {hold_id}
     assert cache.get(day_id, evict=True) is day
     assert cache.get(hold_id, evict=True) is hold
-    assert cache.cache == {}
+    assert day_id not in cache.parts
+    assert hold_id not in cache.parts
     with pytest.raises(KeyError):
         cache.get(day_id)
 
@@ -73,7 +75,7 @@ def test_a_value_of_the_other_kind_under_the_same_id_moves_part() -> None:
     day = _Day()
     cache.put(key, day)
 
-    assert key not in cache.short.cache
+    assert key not in cache.parts.short
     assert cache.get(key) is day
 
 
@@ -100,13 +102,21 @@ def test_an_application_naming_long_lived_aggregates_caches_them_apart(
 
     cache = app.repository.cache
     assert isinstance(cache, TwoPartCache)
-    assert {t.id for t in tallies} <= set(cache.long.cache)
-    assert set(cache.short.cache) == {c.id for c in credits[-2:]}
+    assert {t.id for t in tallies} <= set(cache.parts.long)
+    assert set(cache.parts.short) == {c.id for c in credits[-2:]}
     # a read from the cache is a copy, and a changed copy saved is what is read next
     tally: Tally = app.repository.get(tallies[0].id)
     tally.count(3)
     app.save(tally)
     assert app.repository.get(tallies[0].id).total == 3
+    # forgetting every cached aggregate leaves an empty cache of the same two parts
+    app.forget_cached()
+    emptied = app.repository.cache
+    assert isinstance(emptied, TwoPartCache)
+    assert not emptied.parts.long
+    assert not emptied.parts.short
+    assert app.repository.get(tallies[0].id).total == 3  # read from the store again
+    assert tallies[0].id in emptied.parts.long
     # the base application keeps one small LRU
     plain = TallyApplication(env=postgres_env(database_url, "tally"))
     assert type(plain.repository.cache) is LRUCache

@@ -40,10 +40,8 @@ def test_holds_passing_through_never_push_out_the_days() -> None:
     for domain_event in _stored(app, *days, *asks):
         world.apply(domain_event)
 
-    long, _ = world._parts[0]
-    recent, _ = world._parts[1]
-    assert list(long) == [day.id for day in days]  # still there: no read needed
-    assert list(recent) == [ask.id for ask in asks[-2:]]
+    assert list(world._kept.long) == [day.id for day in days]  # still there: no read needed
+    assert list(world._kept.short) == [ask.id for ask in asks[-2:]]
 
 
 def test_a_hold_let_go_is_read_again_at_the_version_its_next_event_needs() -> None:
@@ -73,5 +71,4 @@ def test_a_day_not_stored_yet_is_remembered_as_absent_with_the_long_lived() -> N
         world.apply(domain_event)
 
     assert world.get(missing) is None
-    long, _ = world._parts[0]
-    assert missing in long
+    assert missing in world._kept.long

@@ -1,4 +1,4 @@
-"""An aggregate cache in two parts: what is read again within seconds, and what for minutes.
+"""Aggregates kept in two parts: what is read again within seconds, and what for minutes.
 
 eventsourcing's repository keeps one LRU of aggregates. A service whose aggregates
 differ in how long they stay useful fills it with the short-lived kind: availability
@@ -7,54 +7,93 @@ resource days each hold reads are read again for as long as they are bookable. O
 large enough for the days keeps thousands of finished holds too, and every cached
 object is one the garbage collector walks on each full pass (``docs/performance.md``).
 Here each kind has its own LRU: the long-lived kinds named by the service, the rest in a
-small one.
+small one. The repository's cache (:class:`TwoPartCache`) and the slot projection's
+world (``slotline.availability.live.state``) both keep their aggregates in a
+:class:`LRUPair`.
 """
 
 from __future__ import annotations
 
-from contextlib import suppress
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from threading import Lock
+from typing import Any, Generic, TypeVar
 
-from eventsourcing.application import LRUCache
+from eventsourcing.application import Cache
+
+Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
 
 
-class TwoPartCache(LRUCache[Any, Any]):
-    """``long_lived`` aggregates in an LRU of ``long_maxsize``; any other in ``maxsize``.
+class LRUPair(Generic[Key, Value]):
+    """Two least-recently-used maps: a value ``is_long`` goes to the long part (up to
+    ``long_maxsize``), any other to the short one (up to ``short_maxsize``). A key is in
+    one part at most: a value of the other kind under it moves it. Not thread-safe."""
 
-    It is an ``LRUCache`` (the repository and :class:`~slotline.events.store.
-    ServiceApplication` use its ``get``, ``put`` and ``cache``); the parent's own
-    entries stay empty.
+    def __init__(
+        self, long_maxsize: int, short_maxsize: int, is_long: Callable[[Value], bool]
+    ) -> None:
+        self.long: OrderedDict[Key, Value] = OrderedDict()
+        self.short: OrderedDict[Key, Value] = OrderedDict()
+        self._sizes = {id(self.long): long_maxsize, id(self.short): short_maxsize}
+        self._is_long = is_long
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self.short or key in self.long
+
+    def find(self, key: Key) -> Value | None:
+        """The value kept under ``key`` (now the most recent of its part), or ``None``."""
+        for part in (self.short, self.long):
+            if key in part:
+                part.move_to_end(key)
+                return part[key]
+        return None
+
+    def keep(self, key: Key, value: Value) -> None:
+        """Keep ``value`` as the most recent of its kind's part; the least recent beyond
+        the part's size are let go."""
+        part, other = (self.long, self.short) if self._is_long(value) else (self.short, self.long)
+        other.pop(key, None)
+        part[key] = value
+        part.move_to_end(key)
+        while len(part) > self._sizes[id(part)]:
+            part.popitem(last=False)
+
+    def drop(self, key: Key) -> Value | None:
+        """Let go of ``key``; its value, or ``None`` if nothing was kept under it."""
+        found = self.short.pop(key, None)
+        return found if found is not None else self.long.pop(key, None)
+
+    def clear(self) -> None:
+        self.short.clear()
+        self.long.clear()
+
+
+class TwoPartCache(Cache[Any, Any]):
+    """The repository's cache with ``long_lived`` aggregates in an LRU of
+    ``long_maxsize`` and any other in one of ``maxsize``.
+
+    eventsourcing's :class:`~eventsourcing.application.Cache` is the interface its
+    repository calls (``get``, ``put``); the entries are in :attr:`parts`, not in the
+    base's dict. Repository reads come from many threads, hence the lock.
     """
 
     def __init__(self, maxsize: int, long_maxsize: int, long_lived: tuple[type, ...]) -> None:
-        super().__init__(maxsize=maxsize)
-        self.short: LRUCache[Any, Any] = LRUCache(maxsize=maxsize)
-        self.long: LRUCache[Any, Any] = LRUCache(maxsize=long_maxsize)
-        self.long_lived = long_lived
+        super().__init__()
+        self.parts: LRUPair[Any, Any] = LRUPair(
+            long_maxsize, maxsize, lambda value: isinstance(value, long_lived)
+        )
+        self._lock = Lock()
 
     def get(self, key: Any, *, evict: bool = False) -> Any:
-        try:
-            return self.short.get(key, evict=evict)
-        except KeyError:
-            return self.long.get(key, evict=evict)
+        with self._lock:
+            found = self.parts.drop(key) if evict else self.parts.find(key)
+        if found is None:
+            raise KeyError(key)
+        return found
 
-    def put(self, key: Any, value: Any) -> Any:
-        """Cache ``value`` in the part its kind belongs to, and out of the other (an id
-        is one aggregate, so it moves only if a value of another kind came under it)."""
-        part, other = (
-            (self.long, self.short)
-            if isinstance(value, self.long_lived)
-            else (self.short, self.long)
-        )
-        with suppress(KeyError):
-            other.get(key, evict=True)
-        return part.put(key, value)
-
-    @property
-    def cache(self) -> dict[Any, Any]:
-        """Both parts' entries (the parent's own dict is unused)."""
-        return {**self.long.cache, **self.short.cache}
-
-    @cache.setter
-    def cache(self, value: dict[Any, Any]) -> None:
-        """The parent's ``__init__`` sets an empty dict; the parts hold the entries."""
+    def put(self, key: Any, value: Any) -> None:
+        if value is None:  # as eventsourcing's caches: nothing is kept for None
+            return
+        with self._lock:
+            self.parts.keep(key, value)

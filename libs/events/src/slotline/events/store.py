@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application, LRUCache
+from eventsourcing.application import Application, LRUCache, Repository
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import Mapper, ProcessRecorder, StoredEvent, Tracking, Transcoder
 from psycopg import Cursor, sql
@@ -146,10 +146,6 @@ class ServiceApplication(Application[Any]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
-        cache = self.repository.cache
-        if self.long_lived and isinstance(cache, LRUCache):
-            long_maxsize = int(self.env.get("LONG_LIVED_CACHE_MAXSIZE") or cache.maxsize)
-            self.repository.cache = TwoPartCache(cache.maxsize, long_maxsize, self.long_lived)
         kek = LocalKeyEncryptionKeys(privacy_master_key(self.env.get(PRIVACY_KEY_ENV)))
         recorder = self.recorder
         self.vault: KeyVault = (
@@ -188,15 +184,21 @@ class ServiceApplication(Application[Any]):
     def _erased(self) -> None:
         self.erasures += 1
 
+    def construct_repository(self) -> Repository[UUID]:
+        """eventsourcing's repository, with its cache in two parts if the service names
+        :attr:`long_lived` kinds."""
+        repository = super().construct_repository()
+        cache = repository.cache
+        if self.long_lived and isinstance(cache, LRUCache):
+            long_maxsize = int(self.env.get("LONG_LIVED_CACHE_MAXSIZE") or cache.maxsize)
+            repository.cache = TwoPartCache(cache.maxsize, long_maxsize, self.long_lived)
+        return repository
+
     def forget_cached(self) -> None:
         """Drop every cached aggregate (after an erasure whose aggregates are not known
-        here): each is read again from the store. eventsourcing's ``LRUCache.clear``
-        resets only the order and keeps the entries, so each is evicted."""
-        cache = self.repository.cache
-        if cache:
-            for aggregate_id in list(cache.cache):
-                with suppress(KeyError):
-                    cache.get(aggregate_id, evict=True)
+        here): each is read again from the store. The repository gets a new, empty cache
+        (eventsourcing's ``LRUCache.clear`` resets only the order and keeps the entries)."""
+        self.repository.cache = self.construct_repository().cache
 
     def construct_mapper(self) -> Mapper[Any]:
         return CausalMapper(self.construct_transcoder(), lambda: self.vault)

@@ -7,12 +7,13 @@ sight, or when a version is missing (then at exactly the event's version).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Collection
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
+
+from slotline.events.aggregate_cache import LRUPair
 
 _MISSING = object()  # remembered absence: its first event will create it
 
@@ -24,7 +25,8 @@ class ProjectedState:
     recomputed day reads, up to ``max_aggregates``; any other kind (a hold, read again
     only while its saga lasts) up to ``max_recent``. Holds kept by the thousand were
     about two fifths of what the garbage collector walked in the projector's process
-    (``docs/performance.md``).
+    (``docs/performance.md``). A remembered absence is kept with the long-lived kinds:
+    what is prefetched and not there is a calendar day with nothing on it yet.
     """
 
     def __init__(
@@ -38,23 +40,15 @@ class ProjectedState:
     ) -> None:
         self._repository = repository
         self._load_many = load_many
-        self._long_lived = long_lived
-        self._parts: tuple[tuple[OrderedDict[UUID, Any], int], ...] = (
-            (OrderedDict(), max_aggregates),
-            (OrderedDict(), max_recent),
+        self._kept: LRUPair[UUID, Any] = LRUPair(
+            max_aggregates,
+            max_recent,
+            lambda aggregate: aggregate is _MISSING or isinstance(aggregate, long_lived),
         )
-
-    def _find(self, aggregate_id: UUID) -> Any | None:
-        for part, _ in self._parts:
-            found = part.get(aggregate_id)
-            if found is not None:
-                part.move_to_end(aggregate_id)
-                return found
-        return None
 
     def before(self, event: Any) -> Any | None:
         """The aggregate just before ``event`` (``None`` if it is its first event)."""
-        aggregate: Any = self._find(event.originator_id)
+        aggregate: Any = self._kept.find(event.originator_id)
         if _present(aggregate) and aggregate.version == event.originator_version - 1:
             return aggregate
         if event.originator_version == 1:
@@ -63,7 +57,7 @@ class ProjectedState:
 
     def apply(self, event: Any) -> Any:
         """The aggregate with ``event`` applied (already-included events change nothing)."""
-        known: Any = self._find(event.originator_id)
+        known: Any = self._kept.find(event.originator_id)
         if (
             known is not None
             and known is not _MISSING
@@ -72,50 +66,38 @@ class ProjectedState:
             return known
         aggregate = self.before(event)
         aggregate = event.mutate(aggregate)
-        self._keep(event.originator_id, aggregate)
+        self._kept.keep(event.originator_id, aggregate)
         return aggregate
 
     def get(self, aggregate_id: UUID) -> Any | None:
         """The aggregate as last seen, or as stored now; ``None`` if it does not exist."""
-        aggregate = self._find(aggregate_id)
+        aggregate = self._kept.find(aggregate_id)
         if aggregate is not None:
             return None if aggregate is _MISSING else aggregate
         try:
             aggregate = self._repository.get(aggregate_id)
         except AggregateNotFoundError:
-            self._keep(aggregate_id, _MISSING)
+            self._kept.keep(aggregate_id, _MISSING)
             return None
-        self._keep(aggregate_id, aggregate)
+        self._kept.keep(aggregate_id, aggregate)
         return aggregate
 
     def prefetch(self, aggregate_ids: Collection[UUID]) -> None:
         """Read the ones not seen yet in one query (absent ones remembered as absent):
         a day's recomputation asks for every resource's calendar on three days, and one
         query each was 9 queries a booking at 10 bookings/s (PostgreSQL's log)."""
-        unseen = [i for i in aggregate_ids if all(i not in part for part, _ in self._parts)]
+        unseen = [i for i in aggregate_ids if i not in self._kept]
         if not unseen or self._load_many is None:
             return
         found = self._load_many(unseen)
         for aggregate_id in unseen:
-            self._keep(aggregate_id, found.get(aggregate_id, _MISSING))
+            self._kept.keep(aggregate_id, found.get(aggregate_id, _MISSING))
 
     def forget(self) -> None:
-        for part, _ in self._parts:
-            part.clear()
+        self._kept.clear()
 
     def _fetch(self, aggregate_id: UUID, version: int) -> Any:
         return self._repository.get(aggregate_id, version=version)
-
-    def _keep(self, aggregate_id: UUID, aggregate: Any) -> None:
-        """Keep it in its kind's part (a remembered absence with the long-lived: what is
-        prefetched and not there is a calendar day with nothing on it yet)."""
-        long = aggregate is _MISSING or isinstance(aggregate, self._long_lived)
-        (part, most), (other, _) = self._parts if long else self._parts[::-1]
-        other.pop(aggregate_id, None)
-        part[aggregate_id] = aggregate
-        part.move_to_end(aggregate_id)
-        while len(part) > most:
-            part.popitem(last=False)
 
 
 def _present(aggregate: Any) -> bool:
