@@ -183,13 +183,10 @@ class TestTapTargets:
                 await sign_in(desk, stack.web_url, staff_token(clinic.tenant_id))
                 await desk.goto(f"{stack.web_url}/console/today?day={_days_ahead(1)}")
                 cells = desk.locator(".cell--free a")
-                count = await cells.count()
-                assert count > 10
-                for index in (0, count // 2, count - 1):
-                    box = await cells.nth(index).bounding_box()
-                    assert box is not None
-                    assert box["width"] >= 44, (device, box)
-                    assert box["height"] >= 44, (device, box)
+                await expect(cells.first).to_be_visible()
+                assert await cells.count() > 10
+                # Every cell measured in one call: the live grid may be drawn again
+                # between two calls (a cell looked up by index was then detached).
                 smallest: list[float] = await cells.evaluate_all(
                     """cells => [Math.min(...cells.map(c => c.getBoundingClientRect().width)),
                                  Math.min(...cells.map(c => c.getBoundingClientRect().height))]"""

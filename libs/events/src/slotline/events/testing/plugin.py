@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,20 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from slotline.events.kafka import ensure_topics
 from slotline.events.telemetry import configure_tracing
 from slotline.events.testing.infrastructure import TestInfrastructure, start_infrastructure
+
+QUICK_JOIN = {
+    "SLOTLINE_KAFKA_SESSION_TIMEOUT_MS": "2000",
+    "SLOTLINE_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+}
+"""Tansu holds a consumer's join to its group for half the session timeout: at the
+production default (6 s) every service a test starts waited 3 s to be ready, at 2 s it
+waits 1 s. A process a test starts inherits these; a test of the defaults (the chaos
+run, ``make run``'s stack) clears every ``SLOTLINE_`` variable."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, value in QUICK_JOIN.items():
+        os.environ.setdefault(name, value)
 
 
 @pytest.fixture(scope="session")
