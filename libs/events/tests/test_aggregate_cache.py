@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from eventsourcing.application import LRUCache
 
 from slotline.events.aggregate_cache import TwoPartCache
 from slotline.events.store import ensure_schema, postgres_env
@@ -117,7 +116,41 @@ def test_an_application_naming_long_lived_aggregates_caches_them_apart(
     assert not emptied.parts.short
     assert app.repository.get(tallies[0].id).total == 3  # read from the store again
     assert tallies[0].id in emptied.parts.long
-    # the base application keeps one small LRU
+    # the base application keeps one small LRU: the long part stays empty
     plain = TallyApplication(env=postgres_env(database_url, "tally"))
-    assert type(plain.repository.cache) is LRUCache
-    assert plain.repository.cache.maxsize == 1000
+    assert isinstance(plain.repository.cache, TwoPartCache)
+    assert plain.repository.cache.parts.short_maxsize == 1000
+    plain_tally = Tally()
+    plain.save(plain_tally)
+    plain.repository.get(plain_tally.id)
+    assert set(plain.repository.cache.parts.short) == {plain_tally.id}
+    assert not plain.repository.cache.parts.long
+
+
+@pytest.mark.integration
+def test_a_read_moves_on_a_copy_never_the_cached_instance_a_unit_of_work_may_take(
+    database_url: str,
+) -> None:
+    """eventsourcing moved a cached aggregate on in place, while a unit of work may have
+    taken that very instance out of the cache to change it (the slot view once failed
+    with ``OriginatorVersionError(2, 4)``)."""
+    ensure_schema(database_url, "tally")
+    env = postgres_env(database_url, "tally")
+    here, there = TallyApplication(env=env), TallyApplication(env=env)  # two replicas
+    tally = Tally()
+    here.save(tally)
+    here.repository.get(tally.id)
+    cache = here.repository.cache
+    assert isinstance(cache, TwoPartCache)
+    cached = cache.parts.find(tally.id)
+    assert cached is not None
+    theirs: Tally = there.repository.get(tally.id)
+    theirs.count(2)
+    there.save(theirs)  # the other replica moves it on
+
+    read: Tally = here.repository.get(tally.id)
+
+    assert (read.version, read.total) == (2, 2)
+    assert (cached.version, cached.total) == (1, 0)  # the instance cached was not changed
+    assert read is not cache.parts.find(tally.id)  # what was read is the caller's own
+    assert cache.copy(tally.id).version == 2  # the cache now holds a copy of the newer

@@ -10,16 +10,26 @@ Here each kind has its own LRU: the long-lived kinds named by the service, the r
 small one. The repository's cache (:class:`TwoPartCache`) and the slot projection's
 world (``slotline.availability.live.state``) both keep their aggregates in a
 :class:`LRUPair`.
+
+A cached aggregate is read only as a copy (:class:`CopyingRepository`): a unit of work
+takes an aggregate *out* of the cache and changes that instance, so nothing else may
+change a cached instance in place.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from copy import deepcopy
 from threading import Lock
 from typing import Any, Generic, TypeVar
 
-from eventsourcing.application import Cache
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Cache,
+    Repository,
+    project_aggregate,
+)
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
@@ -35,7 +45,8 @@ class LRUPair(Generic[Key, Value]):
     ) -> None:
         self.long: OrderedDict[Key, Value] = OrderedDict()
         self.short: OrderedDict[Key, Value] = OrderedDict()
-        self._sizes = {id(self.long): long_maxsize, id(self.short): short_maxsize}
+        self.long_maxsize = long_maxsize
+        self.short_maxsize = short_maxsize
         self._is_long = is_long
 
     def __contains__(self, key: Key) -> bool:
@@ -52,11 +63,13 @@ class LRUPair(Generic[Key, Value]):
     def keep(self, key: Key, value: Value) -> None:
         """Keep ``value`` as the most recent of its kind's part; the least recent beyond
         the part's size are let go."""
-        part, other = (self.long, self.short) if self._is_long(value) else (self.short, self.long)
+        long = self._is_long(value)
+        part, other = (self.long, self.short) if long else (self.short, self.long)
+        most = self.long_maxsize if long else self.short_maxsize
         other.pop(key, None)
         part[key] = value
         part.move_to_end(key)
-        while len(part) > self._sizes[id(part)]:
+        while len(part) > most:
             part.popitem(last=False)
 
     def drop(self, key: Key) -> Value | None:
@@ -97,3 +110,60 @@ class TwoPartCache(Cache[Any, Any]):
             return
         with self._lock:
             self.parts.keep(key, value)
+
+    def copy(self, key: Any) -> Any:
+        """A deep copy of the aggregate kept under ``key`` (``KeyError`` if none), made
+        under the lock: a unit of work taking it meanwhile (``get(evict=True)``) changes
+        it only once it is out, so a copy never holds half a change."""
+        with self._lock:
+            found = self.parts.find(key)
+            if found is None:
+                raise KeyError(key)
+            return deepcopy(found)
+
+
+class CopyingRepository(Repository[Any]):
+    """eventsourcing's repository, except that a read never changes a cached aggregate.
+
+    eventsourcing fast-forwards a cached aggregate *in place* (under a lock of its own)
+    and returns a copy of it. A unit of work here takes an aggregate out of the cache and
+    changes that very instance (``ServiceApplication.load_many(take=True)``), so a read
+    fast-forwarding the instance just taken ran two changes on one object at once: the
+    slot view once failed with ``OriginatorVersionError(2, 4)``, an event applied to an
+    aggregate another thread had moved on. Here a read copies the cached aggregate under
+    the cache's lock, fast-forwards the copy, and caches a copy of the result if it moved.
+    A read at a given version is eventsourcing's own (it never touches the cache).
+    """
+
+    def get(
+        self,
+        aggregate_id: Any,
+        *,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+        fastforward_skipping: bool = False,
+        deepcopy_from_cache: bool = True,
+    ) -> Any:
+        cache = self.cache
+        if version is not None or not isinstance(cache, TwoPartCache):
+            return super().get(
+                aggregate_id,
+                version=version,
+                projector_func=projector_func,
+                fastforward_skipping=fastforward_skipping,
+                deepcopy_from_cache=deepcopy_from_cache,
+            )
+        try:
+            aggregate = cache.copy(aggregate_id)
+        except KeyError:
+            aggregate = self._reconstruct_aggregate(aggregate_id, None, projector_func)
+            cache.put(aggregate_id, deepcopy(aggregate))
+            return aggregate
+        known = aggregate.version
+        newer = self.event_store.get(originator_id=aggregate_id, gt=known)
+        aggregate = projector_func(aggregate, newer)
+        if aggregate is None:
+            raise AggregateNotFoundError(aggregate_id)
+        if aggregate.version != known:
+            cache.put(aggregate_id, deepcopy(aggregate))
+        return aggregate

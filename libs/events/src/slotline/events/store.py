@@ -24,7 +24,7 @@ from eventsourcing.persistence import Mapper, ProcessRecorder, StoredEvent, Trac
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from slotline.events.aggregate_cache import TwoPartCache
+from slotline.events.aggregate_cache import CopyingRepository, TwoPartCache
 from slotline.events.context import META_ATTRIBUTE, event_metadata
 from slotline.events.privacy.fields import open_sealed, seal
 from slotline.events.privacy.keys import LocalKeyEncryptionKeys
@@ -185,13 +185,23 @@ class ServiceApplication(Application[Any]):
         self.erasures += 1
 
     def construct_repository(self) -> Repository[UUID]:
-        """eventsourcing's repository, with its cache in two parts if the service names
-        :attr:`long_lived` kinds."""
-        repository = super().construct_repository()
-        cache = repository.cache
-        if self.long_lived and isinstance(cache, LRUCache):
-            long_maxsize = int(self.env.get("LONG_LIVED_CACHE_MAXSIZE") or cache.maxsize)
-            repository.cache = TwoPartCache(cache.maxsize, long_maxsize, self.long_lived)
+        """eventsourcing's repository, reading cached aggregates only as copies
+        (:class:`~slotline.events.aggregate_cache.CopyingRepository`), its cache in two
+        parts: the :attr:`long_lived` kinds apart. Without a bounded cache (not
+        configured by Slotline), eventsourcing's own."""
+        configured = super().construct_repository()
+        cache = configured.cache
+        if not isinstance(cache, LRUCache):
+            return configured
+        repository = CopyingRepository(
+            event_store=configured.event_store,
+            snapshot_store=configured.snapshot_store,
+            fastforward=configured.fastforward,
+            fastforward_skipping=configured.fastforward_skipping,
+            deepcopy_from_cache=configured.deepcopy_from_cache,
+        )
+        long_maxsize = int(self.env.get("LONG_LIVED_CACHE_MAXSIZE") or cache.maxsize)
+        repository.cache = TwoPartCache(cache.maxsize, long_maxsize, self.long_lived)
         return repository
 
     def forget_cached(self) -> None:
@@ -321,6 +331,8 @@ class ServiceApplication(Application[Any]):
                     found[aggregate_id] = None
                 elif take:
                     found[aggregate_id] = cache.get(aggregate_id, evict=True)
+                elif isinstance(cache, TwoPartCache):  # copied under its lock: see copy()
+                    found[aggregate_id] = cache.copy(aggregate_id)
                 else:
                     found[aggregate_id] = deepcopy(cache.get(aggregate_id))
             except KeyError:
