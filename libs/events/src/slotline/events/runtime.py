@@ -241,6 +241,7 @@ class Runtime:
                 "background task failed, restarting",
                 task=task.name,
                 error=repr(s.outcome.exception() if s.outcome else None),
+                exc_info=s.outcome.exception() if s.outcome else None,  # where it failed
             ),
         ):
             with attempt:
