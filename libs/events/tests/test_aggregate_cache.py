@@ -127,6 +127,29 @@ def test_an_application_naming_long_lived_aggregates_caches_them_apart(
     assert not plain.repository.cache.parts.long
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("AGGREGATE_CACHE_MAXSIZE", "0"),
+        ("AGGREGATE_CACHE_MAXSIZE", "-5"),
+        ("LONG_LIVED_CACHE_MAXSIZE", "0"),
+    ],
+)
+def test_a_cache_size_that_is_not_positive_is_refused(setting: str, value: str) -> None:
+    """eventsourcing reads 0 as a cache without bound; Slotline refuses it by name."""
+    with pytest.raises(ValueError, match=setting):
+        TallyApplication(env={setting: value})
+
+
+def test_an_empty_cache_size_means_no_cache_and_reads_still_work() -> None:
+    app = TallyApplication(env={"AGGREGATE_CACHE_MAXSIZE": ""})
+    assert app.repository.cache is None
+    tally = Tally()
+    tally.count(2)
+    app.save(tally)
+    assert app.repository.get(tally.id).total == 2
+
+
 @pytest.mark.integration
 def test_a_read_moves_on_a_copy_never_the_cached_instance_a_unit_of_work_may_take(
     database_url: str,

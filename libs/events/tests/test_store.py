@@ -41,7 +41,8 @@ def test_a_read_keeps_the_connections_prepared_statements(database_url: str) -> 
     reads end with COMMIT."""
     ensure_schema(database_url, "tally_reads")
     env = {**postgres_env(database_url, "tally_reads", pool_size=1), "POSTGRES_MAX_OVERFLOW": "0"}
-    datastore = TallyApplication(env=env).sql_recorder.datastore
+    app = TallyApplication(env=env)  # kept: an application let go closes its pool
+    datastore = app.sql_recorder.datastore
     with datastore.transaction(commit=False) as cursor:
         cursor.execute("SELECT pg_backend_pid() AS pid, 'kept' AS word", prepare=True)
         first = cursor.fetchone()

@@ -132,7 +132,9 @@ class CopyingRepository(Repository[Any]):
     slot view once failed with ``OriginatorVersionError(2, 4)``, an event applied to an
     aggregate another thread had moved on. Here a read copies the cached aggregate under
     the cache's lock, fast-forwards the copy, and caches a copy of the result if it moved.
-    A read at a given version is eventsourcing's own (it never touches the cache).
+    A read at a given version, or with no cache, is eventsourcing's own (it never
+    touches a cache). The cache is a :class:`TwoPartCache` (``ServiceApplication.
+    construct_repository``).
     """
 
     def get(
@@ -145,7 +147,7 @@ class CopyingRepository(Repository[Any]):
         deepcopy_from_cache: bool = True,
     ) -> Any:
         cache = self.cache
-        if version is not None or not isinstance(cache, TwoPartCache):
+        if version is not None or cache is None:
             return super().get(
                 aggregate_id,
                 version=version,
@@ -153,6 +155,7 @@ class CopyingRepository(Repository[Any]):
                 fastforward_skipping=fastforward_skipping,
                 deepcopy_from_cache=deepcopy_from_cache,
             )
+        assert isinstance(cache, TwoPartCache)
         try:
             aggregate = cache.copy(aggregate_id)
         except KeyError:

@@ -187,12 +187,10 @@ class ServiceApplication(Application[Any]):
     def construct_repository(self) -> Repository[UUID]:
         """eventsourcing's repository, reading cached aggregates only as copies
         (:class:`~slotline.events.aggregate_cache.CopyingRepository`), its cache in two
-        parts: the :attr:`long_lived` kinds apart. Without a bounded cache (not
-        configured by Slotline), eventsourcing's own."""
+        parts: the :attr:`long_lived` kinds apart. ``AGGREGATE_CACHE_MAXSIZE`` empty: no
+        cache; otherwise it must be positive (eventsourcing reads 0 as *unbounded*, a
+        cache that would grow with every aggregate ever read)."""
         configured = super().construct_repository()
-        cache = configured.cache
-        if not isinstance(cache, LRUCache):
-            return configured
         repository = CopyingRepository(
             event_store=configured.event_store,
             snapshot_store=configured.snapshot_store,
@@ -200,8 +198,21 @@ class ServiceApplication(Application[Any]):
             fastforward_skipping=configured.fastforward_skipping,
             deepcopy_from_cache=configured.deepcopy_from_cache,
         )
-        long_maxsize = int(self.env.get("LONG_LIVED_CACHE_MAXSIZE") or cache.maxsize)
-        repository.cache = TwoPartCache(cache.maxsize, long_maxsize, self.long_lived)
+        if configured.cache is None:
+            return repository
+        if not isinstance(configured.cache, LRUCache):
+            raise ValueError(
+                "AGGREGATE_CACHE_MAXSIZE must be a positive number of aggregates, or empty "
+                f"for no cache; got {self.env.get('AGGREGATE_CACHE_MAXSIZE')!r}"
+            )
+        maxsize = configured.cache.maxsize
+        long_maxsize = int(self.env.get("LONG_LIVED_CACHE_MAXSIZE") or maxsize)
+        if long_maxsize <= 0:
+            raise ValueError(
+                "LONG_LIVED_CACHE_MAXSIZE must be a positive number of aggregates; "
+                f"got {long_maxsize}"
+            )
+        repository.cache = TwoPartCache(maxsize, long_maxsize, self.long_lived)
         return repository
 
     def forget_cached(self) -> None:
@@ -323,7 +334,7 @@ class ServiceApplication(Application[Any]):
         recorder = self.recorder
         if not isinstance(recorder, SlotlineRecorder):
             return self._load_one_by_one(ids)
-        cache = self.repository.cache
+        cache = cast("TwoPartCache | None", self.repository.cache)
         found: dict[UUID, Any] = {}
         for aggregate_id in ids:
             try:
@@ -331,10 +342,8 @@ class ServiceApplication(Application[Any]):
                     found[aggregate_id] = None
                 elif take:
                     found[aggregate_id] = cache.get(aggregate_id, evict=True)
-                elif isinstance(cache, TwoPartCache):  # copied under its lock: see copy()
+                else:  # copied under its lock: see TwoPartCache.copy
                     found[aggregate_id] = cache.copy(aggregate_id)
-                else:
-                    found[aggregate_id] = deepcopy(cache.get(aggregate_id))
             except KeyError:
                 found[aggregate_id] = None
         statement = self._load_many_statement
