@@ -46,15 +46,12 @@ class BookingsToCalendars:
         slot: TimeSlot,
         summary: str | None,
     ) -> None:
-        cursor = work.cursor
-        linked = self.store.linked(cursor, message.tenant_id, resource_ids)
-        for resource_id in linked:
-            self.store.owe_present(
-                cursor,
-                resource_id,
-                message.booking_id,
-                (slot.start, slot.end),
-                summary,
-                message.sequence,
-            )
-        self.store.owe_absent(cursor, message.booking_id, message.sequence, keep=linked)
+        self.store.owe(
+            work.cursor,
+            message.tenant_id,
+            message.booking_id,
+            resource_ids,
+            (slot.start, slot.end),
+            summary,
+            message.sequence,
+        )

@@ -27,6 +27,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from slotline.availability.live import board
 from slotline.availability.live.board import DayState
+from slotline.events.clock import in_utc
 from slotline.events.contract.availability import SlotsChanged, SlotState
 from slotline.events.contract.common import SlotStatus, TimeSlot
 from slotline.events.kafka import RecordSender
@@ -39,7 +40,12 @@ _NAMESPACE = uuid.UUID("5e0c7a1e-51a7-4c1b-9f5e-00000000510d")
 
 
 def slots_changed(day: DayState) -> SlotsChanged:
-    """The message for one day as it stands; the same day and revision, the same id."""
+    """The message for one day as it stands; the same day and revision, the same id.
+
+    The day's slots are built without validation (``model_construct``): they are the
+    view's own rows, typed by its columns, and validating ~85 of them per day was ~a
+    fifth of the projector's CPU (py-spy at 50 bookings/s). The instants are put in UTC
+    as ``TimeSlot`` would; the message itself is validated as ever."""
     key = day.key
     aggregate = f"{key.service_id}:{key.location_id}:{key.day.isoformat()}"
     return SlotsChanged(
@@ -52,8 +58,10 @@ def slots_changed(day: DayState) -> SlotsChanged:
         location_id=str(key.location_id),
         day=key.day,
         slots=[
-            SlotState(
-                slot=TimeSlot(start=row["slot_start"], end=row["slot_end"]),
+            SlotState.model_construct(
+                slot=TimeSlot.model_construct(
+                    start=in_utc(row["slot_start"]), end=in_utc(row["slot_end"])
+                ),
                 status=SlotStatus(row["status"]),
                 free_resources=row["free_resources"],
                 seats_left=row["seats_left"],
