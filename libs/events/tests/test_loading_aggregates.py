@@ -49,7 +49,7 @@ def test_the_generic_plan_of_a_load_probes_the_key_and_never_scans_the_table(
         table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
         cursor.execute(sql.SQL("ANALYZE {}").format(table))
         # the plan a prepared statement settles on after its fifth run: no values seen
-        query = statement.as_string(cursor).replace("%b", "$1", 1).replace("%b", "$2", 1)
+        query = statement.decode().replace("%b", "$1", 1).replace("%b", "$2", 1)
         cursor.execute("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + query)
         row = cursor.fetchone()
     assert row is not None

@@ -7,6 +7,7 @@ schema; the projection rebuilds both tables from the event store at any time.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -108,30 +109,19 @@ def replace_day(
 ) -> None:
     """Swap one day's rows (or those starting within ``starting_within``) for ``slots``
     and tell listeners (on commit)."""
-    table = sql.Identifier(schema, "slot_view")
-    delete = sql.SQL(
-        "DELETE FROM {} WHERE service_id = %s AND location_id = %s AND local_day = %s"
-    ).format(table)
+    statements = _day_statements(schema)
     params: tuple[object, ...] = (key.service_id, key.location_id, key.day)
-    if starting_within is not None:
-        delete += sql.SQL(" AND slot_start >= %s AND slot_start < %s")
+    if starting_within is None:
+        cursor.execute(statements.delete_day, params, prepare=True)
+    else:
         params += (starting_within.start, starting_within.end)
-    cursor.execute(delete, params)
+        cursor.execute(statements.delete_within, params, prepare=True)
     if slots:
         # one statement of column arrays, not a row each: executemany of ~85 rows was a
         # third of the projector's CPU at 10 bookings/s (py-spy); the free resources go
         # as each row's array literal, since PostgreSQL arrays of arrays must be square
         cursor.execute(
-            sql.SQL(
-                "INSERT INTO {} (tenant_id, service_id, location_id, local_day, slot_start,"
-                " slot_end, status, free_resources, seats_left, alternatives, resource_ids,"
-                " duration_minutes, notice_minutes)"
-                " SELECT %s, %s, %s, %s, r.slot_start, r.slot_end, r.status, r.free,"
-                " r.seats, r.alternatives, r.ids::uuid[], %s, %s FROM unnest("
-                "%s::timestamptz[], %s::timestamptz[], %s::text[], %s::int[], %s::int[],"
-                " %s::int[], %s::text[]) AS r(slot_start, slot_end, status, free, seats,"
-                " alternatives, ids)"
-            ).format(table),
+            statements.insert_slots,
             (
                 key.tenant_id,
                 key.service_id,
@@ -150,14 +140,9 @@ def replace_day(
             prepare=True,
         )
     cursor.execute(
-        sql.SQL(
-            "INSERT INTO {} (service_id, location_id, local_day, revision, computed_at,"
-            " tenant_id) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT"
-            " (service_id, location_id, local_day) DO UPDATE"
-            " SET revision = excluded.revision, computed_at = excluded.computed_at,"
-            " tenant_id = excluded.tenant_id"
-        ).format(sql.Identifier(schema, "slot_day")),
+        statements.upsert_day,
         (key.service_id, key.location_id, key.day, revision, computed_at, key.tenant_id),
+        prepare=True,
     )
     payload = {
         "tenant_id": key.tenant_id,
@@ -167,6 +152,53 @@ def replace_day(
         "revision": revision,
     }
     cursor.execute("SELECT pg_notify(%s, %s)", (SLOTS_CHANGED_CHANNEL, json.dumps(payload)))
+
+
+@dataclass(frozen=True)
+class _DayStatements:
+    delete_day: bytes
+    delete_within: bytes
+    insert_slots: bytes
+    upsert_day: bytes
+
+
+@functools.cache
+def _day_statements(schema: str) -> _DayStatements:
+    """:func:`replace_day`'s statements, rendered once (psycopg renders composed SQL on
+    every execute). The slots' columns go in binary: dumping ~85 timestamps, numbers and
+    strings per array as text took ~0.95 ms of the projector's CPU per day, in binary
+    ~0.22 ms (1,000 executes of the day's arrays on the embedded PostgreSQL)."""
+    view, day = sql.Identifier(schema, "slot_view"), sql.Identifier(schema, "slot_day")
+    delete = sql.SQL(
+        "DELETE FROM {} WHERE service_id = %s AND location_id = %s AND local_day = %s"
+    ).format(view)
+    return _DayStatements(
+        delete_day=delete.as_bytes(None),
+        delete_within=(delete + sql.SQL(" AND slot_start >= %s AND slot_start < %s")).as_bytes(
+            None
+        ),
+        insert_slots=sql.SQL(
+            "INSERT INTO {} (tenant_id, service_id, location_id, local_day, slot_start,"
+            " slot_end, status, free_resources, seats_left, alternatives, resource_ids,"
+            " duration_minutes, notice_minutes)"
+            " SELECT %s, %s, %s, %s, r.slot_start, r.slot_end, r.status, r.free,"
+            " r.seats, r.alternatives, r.ids::uuid[], %s, %s FROM unnest("
+            "%b::timestamptz[], %b::timestamptz[], %b::text[], %b::int[], %b::int[],"
+            " %b::int[], %b::text[]) AS r(slot_start, slot_end, status, free, seats,"
+            " alternatives, ids)"
+        )
+        .format(view)
+        .as_bytes(None),
+        upsert_day=sql.SQL(
+            "INSERT INTO {} (service_id, location_id, local_day, revision, computed_at,"
+            " tenant_id) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT"
+            " (service_id, location_id, local_day) DO UPDATE"
+            " SET revision = excluded.revision, computed_at = excluded.computed_at,"
+            " tenant_id = excluded.tenant_id"
+        )
+        .format(day)
+        .as_bytes(None),
+    )
 
 
 @dataclass(frozen=True)

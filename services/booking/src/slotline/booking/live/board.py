@@ -186,19 +186,25 @@ def upsert_bookings(
 
 
 @functools.cache
-def _upsert_statement(schema: str, columns: tuple[str, ...]) -> sql.Composed:
-    return sql.SQL(
-        "INSERT INTO {}.booking_view ({}) VALUES ({}) ON CONFLICT (booking_id) DO UPDATE"
-        " SET {} WHERE booking_view.version < EXCLUDED.version"
-    ).format(
-        sql.Identifier(schema),
-        sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(sql.Placeholder(c) for c in columns),
-        sql.SQL(", ").join(
-            sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
-            for c in columns
-            if c != "booking_id"
-        ),
+def _upsert_statement(schema: str, columns: tuple[str, ...]) -> bytes:
+    """Rendered once: psycopg renders a composed statement on every execute (this one
+    was 1.7 % of the booking process at 50 bookings/s, py-spy)."""
+    return (
+        sql.SQL(
+            "INSERT INTO {}.booking_view ({}) VALUES ({}) ON CONFLICT (booking_id) DO UPDATE"
+            " SET {} WHERE booking_view.version < EXCLUDED.version"
+        )
+        .format(
+            sql.Identifier(schema),
+            sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.SQL(", ").join(sql.Placeholder(c) for c in columns),
+            sql.SQL(", ").join(
+                sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
+                for c in columns
+                if c != "booking_id"
+            ),
+        )
+        .as_bytes(None)
     )
 
 
@@ -224,7 +230,13 @@ def add_entries(
 ) -> None:
     if not entries:
         return
-    cursor.executemany(
+    cursor.executemany(_add_entries_statement(schema), [_sealed_entry(seal, e) for e in entries])
+
+
+@functools.cache
+def _add_entries_statement(schema: str) -> bytes:
+    """Rendered once, as :func:`_upsert_statement`."""
+    return (
         sql.SQL(
             "INSERT INTO {}.timeline (entry_id, tenant_id, occurred_at, kind, summary, phone,"
             " email, call_id, task_id, booking_id, notification_id, caller_id, name, facts,"
@@ -234,8 +246,9 @@ def add_entries(
             " %(booking_id)s, %(notification_id)s, %(caller_id)s, %(name)s, %(facts)s,"
             " %(phone_index)s, %(email_index)s, %(search_grams)s, true)"
             " ON CONFLICT (entry_id) DO NOTHING"
-        ).format(sql.Identifier(schema)),
-        [_sealed_entry(seal, e) for e in entries],
+        )
+        .format(sql.Identifier(schema))
+        .as_bytes(None)
     )
 
 
