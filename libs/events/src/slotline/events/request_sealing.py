@@ -56,9 +56,15 @@ class SealedForBookingRefused(ValueError):
 
 
 def _private_key(tenant_id: str) -> X25519PrivateKey:
-    return X25519PrivateKey.from_private_bytes(
-        wire_keys.derived(f"slotline request key:{tenant_id}")
-    )
+    return _private_key_of(wire_keys.derived(f"slotline request key:{tenant_id}"))
+
+
+@lru_cache(maxsize=1024)
+def _private_key_of(private: bytes) -> X25519PrivateKey:
+    """Built once per key, not per sealed field: ~36 µs of the ~89 µs an opening took
+    (each request carries a few sealed fields). Keyed by the key's bytes, so a new
+    master key gives new keys."""
+    return X25519PrivateKey.from_private_bytes(private)
 
 
 def request_public_key(tenant_id: str) -> str:
