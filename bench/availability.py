@@ -479,7 +479,9 @@ async def hold_steadily(
 
     async def one(http: httpx.AsyncClient, k: int) -> None:
         day = today() + timedelta(days=1 + k % 28)
-        start = local(day, clock_time(8)) + timedelta(minutes=15 * ((k // 28) % 48))
+        # from the clinic's opening (09:00): the first 28 × 4 holds used to start at
+        # 08:00-08:45, before it, and were all refused when the queries ended sooner
+        start = local(day, clock_time(9)) + timedelta(minutes=15 * ((k // 28) % 44))
         body = {
             "hold_id": f"alongside-{k}",
             "service_id": str(clinic.service_id),
