@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application, LRUCache, Repository
+from eventsourcing.application import Application, Repository
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import Mapper, ProcessRecorder, StoredEvent, Tracking, Transcoder
 from psycopg import Cursor, sql
@@ -200,20 +200,18 @@ class ServiceApplication(Application[Any]):
         )
         if configured.cache is None:
             return repository
-        if not isinstance(configured.cache, LRUCache):
-            raise ValueError(
-                "AGGREGATE_CACHE_MAXSIZE must be a positive number of aggregates, or empty "
-                f"for no cache; got {self.env.get('AGGREGATE_CACHE_MAXSIZE')!r}"
-            )
-        maxsize = configured.cache.maxsize
-        long_maxsize = int(self.env.get("LONG_LIVED_CACHE_MAXSIZE") or maxsize)
-        if long_maxsize <= 0:
-            raise ValueError(
-                "LONG_LIVED_CACHE_MAXSIZE must be a positive number of aggregates; "
-                f"got {long_maxsize}"
-            )
+        maxsize = self._cache_size("AGGREGATE_CACHE_MAXSIZE")
+        long_maxsize = self._cache_size("LONG_LIVED_CACHE_MAXSIZE", default=maxsize)
         repository.cache = TwoPartCache(maxsize, long_maxsize, self.long_lived)
         return repository
+
+    def _cache_size(self, setting: str, default: int = 0) -> int:
+        """A cache size setting (``default`` when empty): a positive number of aggregates,
+        else ``ValueError`` naming the setting."""
+        size = int(self.env.get(setting) or default)
+        if size <= 0:
+            raise ValueError(f"{setting} must be a positive number of aggregates; got {size}")
+        return size
 
     def forget_cached(self) -> None:
         """Drop every cached aggregate (after an erasure whose aggregates are not known
