@@ -30,7 +30,7 @@ from slotline.events.contract.availability import HoldPlaced, HoldRescheduled
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Contact, Money, TimeSlot, Value
 from slotline.events.contract.dead_letter import DeadLetter
-from slotline.events.contract.registry import register
+from slotline.events.contract.registry import announced_class, register
 from slotline.events.envelope import Message
 from slotline.events.schema import asyncapi_document, json_schema, write_schemas
 from slotline.events.testing.samples import sample
@@ -181,6 +181,42 @@ class TestRegistry:
 
         with pytest.raises(TypeError, match=r"unknown topic 'nowhere\.v1'"):
             register([Stray])
+
+
+class TestAnnouncedClass:
+    """The class a record's headers name, read before its body (to pass by undecoded
+    what no handler takes)."""
+
+    @EVERY_MESSAGE
+    def test_the_headers_a_publisher_sets_name_the_message_class(self, cls: type[Message]) -> None:
+        message = sample(cls)
+        assert isinstance(message, Message)
+        headers = [(k, v.encode()) for k, v in message.record_headers().items()]
+        assert announced_class(cls.TOPIC, headers) is cls
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            [],
+            [("event_type", b"HoldPlaced")],
+            [("event_type", b"HoldPlaced"), ("schema_version", b"one")],
+            [("event_type", b"HoldPlaced"), ("schema_version", b"99")],
+            [("event_type", b"\xff"), ("schema_version", b"1")],
+            [("event_type", b"BookingConfirmed"), ("schema_version", b"2")],
+        ],
+        ids=[
+            "none",
+            "no version",
+            "version not a number",
+            "unknown version",
+            "not UTF-8",
+            "another topic's",
+        ],
+    )
+    def test_headers_that_name_no_class_of_the_topic_name_none(
+        self, headers: list[tuple[str, bytes]]
+    ) -> None:
+        assert announced_class(HoldPlaced.TOPIC, headers) is None
 
 
 class TestRefusals:

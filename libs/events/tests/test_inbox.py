@@ -17,12 +17,15 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from slotline.events.contract.availability import HoldConfirmed, HoldPlaced
+from slotline.events.contract.registry import parse_message
 from slotline.events.envelope import Message
 from slotline.events.inbox import Identity, Inbox, Outcome, Rejected, Subscription
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import event_meta
 from slotline.events.testing.reading import eventually, read_topic
-from slotline.events.testing.records import records_of
+from slotline.events.testing.records import StubRecord, records_of
+from slotline.events.testing.samples import sample
 from slotline.events.testing.tally import (
     TALLY_TOPIC,
     Credit,
@@ -30,7 +33,7 @@ from slotline.events.testing.tally import (
     TallyLedger,
     parse_tally,
 )
-from slotline.events.topics import dead_letter_topic
+from slotline.events.topics import AVAILABILITY_EVENTS, dead_letter_topic
 from slotline.events.unit_of_work import UnitOfWork
 from slotline.events.wire_sealing import LETTER_TYPE, open_fields
 
@@ -117,6 +120,51 @@ class TestMessagesFromOutside:
         assert await outcomes(inbox, [cancel]) == [Outcome.APPLIED], "not a duplicate of move"
         assert await outcomes(inbox, [cancel]) == [Outcome.DUPLICATE], "its own redelivery is"
         assert credits(ledger, "booking-1") == [1, 2]
+
+
+class TestMessagesNoHandlerTakes:
+    """A record whose headers name a message no handler takes is acknowledged undecoded;
+    the body stays the authority for everything handled."""
+
+    async def test_are_passed_by_without_decoding_when_their_headers_name_them(
+        self, ledger: TallyLedger, producer_broker: KafkaBroker, settings: ServiceSettings
+    ) -> None:
+        decoded: list[bytes] = []
+        taken: list[Message] = []
+
+        def parser(topic: str, raw: bytes) -> Message:
+            decoded.append(raw)
+            return parse_message(topic, raw)
+
+        inbox = Inbox(ledger, producer_broker, settings, consumer="ledger", parser=parser)
+        inbox.subscribe(
+            Subscription(AVAILABILITY_EVENTS, {HoldConfirmed: lambda m, _: taken.append(m)})
+        )
+        confirmed, placed = sample(HoldConfirmed), sample(HoldPlaced)
+        assert isinstance(confirmed, HoldConfirmed)
+        assert isinstance(placed, HoldPlaced)
+
+        def named(message: Message, *, offset: int, headers: bool = True) -> StubRecord:
+            sent = [(k, v.encode()) for k, v in message.record_headers().items()]
+            return StubRecord(
+                AVAILABILITY_EVENTS,
+                message.to_json(),
+                message.aggregate_id.encode(),
+                offset=offset,
+                headers=sent if headers else (),
+            )
+
+        records = [
+            named(placed, offset=0),  # named, and no handler takes it: not decoded
+            named(confirmed, offset=1),
+            named(placed, offset=2, headers=False),  # no headers: decoded to know it
+        ]
+        outcomes = [d.outcome for d in await inbox.apply(records)]
+        assert outcomes == [
+            Outcome.APPLIED if r is records[1] else Outcome.IGNORED for r in records
+        ]
+        assert decoded == [records[1].value, records[2].value]
+        assert taken == [confirmed]
 
 
 class TestGroupCommit:

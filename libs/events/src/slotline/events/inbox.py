@@ -1,6 +1,7 @@
 """Idempotent inbox: apply each consumed message's effect exactly once, many per transaction.
 
-The inbox takes the records that have arrived (a batch), decodes them, looks up every
+The inbox takes the records that have arrived (a batch), decodes them (a record whose
+headers name a message no handler takes is acknowledged undecoded), looks up every
 tracking position in one query, and applies the new ones' handlers in order in **one
 unit of work**: their effects, their positions and their new events commit together
 (a group commit). A handler that raises is set aside with every later message of its
@@ -45,7 +46,11 @@ from tenacity import (
 )
 
 from slotline.events.consumer import Record, RecordSource
-from slotline.events.contract.registry import ContractViolation, parse_message
+from slotline.events.contract.registry import (
+    ContractViolation,
+    announced_class,
+    parse_message,
+)
 from slotline.events.delivery import (
     Delivery,
     Outcome,
@@ -60,6 +65,7 @@ from slotline.events.metrics import InboxMetrics
 from slotline.events.settings import ServiceSettings
 from slotline.events.store import ServiceApplication
 from slotline.events.subscription import (
+    Announced,
     Handler,
     Identity,
     Parser,
@@ -112,6 +118,7 @@ class Inbox:
         consumer: str | None = None,
         metrics: InboxMetrics | None = None,
         parser: Parser = parse_message,
+        announced: Announced | None = announced_class,
     ) -> None:
         self.app = app
         self.broker = broker
@@ -119,6 +126,7 @@ class Inbox:
         self.consumer = consumer or settings.service_name
         self.metrics = metrics
         self.parser = parser
+        self.announced = announced
         self.max_attempts = settings.inbox_max_attempts
         self.initial_backoff_seconds = settings.inbox_retry_initial_seconds
         self.subscriptions: dict[str, Subscription] = {}
@@ -230,6 +238,9 @@ class Inbox:
 
     def _decode(self, delivery: Delivery) -> None:
         record = delivery.record
+        if self._passed_by(record):
+            delivery.outcome = Outcome.IGNORED
+            return
         try:
             message = self.parser(record.topic, record.value or b"")
         except ContractViolation as violation:
@@ -247,6 +258,16 @@ class Inbox:
         delivery.tracking = tracking_for(
             self.consumer, record.topic, message, subscription.identity
         )
+
+    def _passed_by(self, record: Record) -> bool:
+        """Whether the record's headers name a message no handler here takes: no need
+        to decode and validate what is only acknowledged (e.g. availability reads every
+        booking event, and acts on three kinds)."""
+        if self.announced is None:
+            return False
+        cls = self.announced(record.topic, record.headers or ())
+        subscription = self.subscriptions.get(record.topic)
+        return cls is not None and subscription is not None and subscription.handler_of(cls) is None
 
     def _apply_group(self, pending: list[Delivery]) -> list[Delivery]:
         """Apply ``pending`` in as few units of work as possible; return, in order, those

@@ -8,7 +8,7 @@ their subscriptions without the consumer's machinery.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,10 @@ from slotline.events.unit_of_work import UnitOfWork
 
 Parser = Callable[[str, bytes], Message]
 """Decodes and validates a record of a topic; raises ``ContractViolation`` when it can't."""
+
+Announced = Callable[[str, Sequence[tuple[str, bytes]]], "type[Message] | None"]
+"""The message class a record's headers name on a topic, or None: read before decoding,
+so a message no handler takes is passed by undecoded."""
 
 Handler = Callable[[Any, UnitOfWork], None]
 """Applies one message inside the batch's unit of work (runs in a worker thread)."""
@@ -62,7 +66,12 @@ class Subscription:
     """The aggregates each message's handler reads (prefetched)."""
 
     def handler_for(self, message: Message) -> Handler | None:
-        for cls in type(message).__mro__:
+        return self.handler_of(type(message))
+
+    def handler_of(self, message_class: type[Message]) -> Handler | None:
+        """The handler of the closest class in ``message_class``'s MRO (a newer version
+        subclasses the one it replaces; ``Message`` takes every message)."""
+        for cls in message_class.__mro__:
             handler = self.handlers.get(cls)
             if handler is not None:
                 return handler

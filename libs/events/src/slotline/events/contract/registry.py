@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from types import ModuleType
 from typing import Any, NoReturn
 
@@ -123,6 +123,26 @@ def _storable(message: Message, raw: bytes) -> Message:
             where, reason = found
             raise InvalidMessage(f"{where}: {reason}")
     return message
+
+
+def announced_class(topic: str, headers: Sequence[tuple[str, bytes]]) -> type[Message] | None:
+    """The message class a record's headers name (``event_type``, ``schema_version``, as
+    every Slotline publisher sets them), if it is one ``topic`` carries; None when they
+    name none. It lets a consumer pass by a message none of its handlers takes without
+    decoding it; the body is still the authority for every message that is handled."""
+    event_type = version = None
+    for name, value in headers:
+        if name == "event_type":
+            event_type = value
+        elif name == "schema_version":
+            version = value
+    if event_type is None or version is None or not version.isdigit():
+        return None
+    try:
+        cls = MESSAGES.get((event_type.decode(), int(version)))
+    except UnicodeDecodeError:
+        return None
+    return cls if cls is not None and topic == cls.TOPIC else None
 
 
 def parse_message(topic: str, raw: bytes) -> Message:
