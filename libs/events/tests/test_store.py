@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+from psycopg.pq import TransactionStatus
 
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.testing.tally import Tally, TallyApplication
@@ -56,3 +58,27 @@ def test_a_read_keeps_the_connections_prepared_statements(database_url: str) -> 
     assert second is not None
     assert first["pid"] == second["pid"]  # one pooled connection
     assert second["n"] == 1
+
+
+def test_a_statement_alone_runs_outside_a_transaction_block(database_url: str) -> None:
+    """A lone read or a relay's position is one statement: no BEGIN and COMMIT around it
+    (two round trips saved), and it still commits and refuses a position twice."""
+    ensure_schema(database_url, "tally_alone")
+    app = TallyApplication(env=postgres_env(database_url, "tally_alone"))
+    recorder = app.sql_recorder
+    with recorder.alone() as cursor:
+        cursor.execute("SELECT now() AS at, clock_timestamp() AS clock")
+        first = cursor.fetchone()
+        assert cursor.connection.info.transaction_status is TransactionStatus.IDLE
+        cursor.execute("SELECT now() AS at")
+        second = cursor.fetchone()
+    assert first is not None
+    assert second is not None
+    assert second["at"] > first["at"]  # each statement its own transaction
+
+    recorder.insert_tracking(Tracking("relay", 5))
+    assert recorder.positions(["relay"]) == {"relay": 5}
+    with pytest.raises(IntegrityError):
+        recorder.insert_tracking(Tracking("relay", 5))
+    recorder.insert_tracking(Tracking("relay", 7))
+    assert recorder.positions(["relay"]) == {"relay": 7}

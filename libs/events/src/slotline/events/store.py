@@ -347,7 +347,7 @@ class ServiceApplication(Application[Any]):
         statement = self._load_many_statement
         versions = [found[i].version if found[i] is not None else 0 for i in ids]
         if cursor is None:
-            with recorder.transaction(commit=False) as own:
+            with recorder.alone() as own:  # one statement sees one snapshot
                 own.execute(statement, (ids, versions), prepare=True)
                 rows = own.fetchall()
         else:
