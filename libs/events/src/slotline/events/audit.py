@@ -28,6 +28,7 @@ from slotline.events.clock import Instant
 from slotline.events.contract import audit as contract
 from slotline.events.envelope import Message
 from slotline.events.publishing import Publisher
+from slotline.events.side_table import creating
 from slotline.events.unit_of_work import UnitOfWork
 from slotline.events.wire_sealing import pseudonym
 
@@ -294,6 +295,7 @@ class AuditTrail:
             return
         schema = self.schema
         guard = sql.Identifier(schema, "audit_log_append_only")
+        creating(cursor, f"{schema}.audit_log")
         cursor.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {table} (seq bigserial PRIMARY KEY,"

@@ -24,6 +24,8 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 from psycopg import Cursor, sql
 from psycopg import Error as DatabaseError
 
+from slotline.events.side_table import creating
+
 Transaction = Callable[[], AbstractContextManager[Cursor[Any]]]
 """Opens a transaction on the service's database and gives its cursor (committed on exit)."""
 
@@ -60,7 +62,7 @@ class PostgresStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
         lock then lasts one statement on the server, not a round trip to a busy client
         and back (see :meth:`acquire_sliding_window_entry`)."""
         self.table = sql.Identifier(schema, "rate_limits")
-        self._lock = f"slotline-rate-limits:{schema}"
+        self._table_name = f"{schema}.rate_limits"
         self._ready = prepared
         self._local = threading.local()
         self._swept_at = 0.0 if sweeps else math.inf
@@ -93,7 +95,7 @@ class PostgresStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
 
     def _prepare(self, cursor: Cursor[Any]) -> None:
         if not self._ready:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._lock,))
+            creating(cursor, self._table_name)
             cursor.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} (key text PRIMARY KEY,"

@@ -17,10 +17,20 @@ from slotline.events.unit_of_work import UnitOfWork, current_work
 T = TypeVar("T")
 
 
+def creating(cursor: Cursor[Any], table: str) -> None:
+    """Before a ``CREATE … IF NOT EXISTS`` made at first use: wait for any other creator
+    of ``table`` (a transaction-scoped advisory lock). Two transactions creating one
+    table at once collide in PostgreSQL's catalogue even with ``IF NOT EXISTS``
+    (``pg_type_typname_nsp_index``): a fresh service's first two concurrent writes got a
+    503. Once the first commits, the second finds the table and does nothing."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"slotline-ddl:{table}",))
+
+
 class SideTable:
     def __init__(self, datastore: Any, schema: str, name: str, columns: str) -> None:
         self.datastore = datastore
         self.name = sql.Identifier(schema, name)
+        self._table = f"{schema}.{name}"
         self._ddl = sql.SQL("CREATE TABLE IF NOT EXISTS {} (" + columns + ")").format(self.name)
         self._ready = False
 
@@ -28,6 +38,7 @@ class SideTable:
         if self._ready:
             return
         with self.datastore.transaction(commit=True) as cursor:
+            creating(cursor, self._table)
             cursor.execute(self._ddl)
         self._ready = True
 
