@@ -76,16 +76,20 @@ class SqlDirectory:
         digest = pseudonym(tenant_id, key)
 
         def act(cursor: Cursor[DictRow], _: object) -> UUID:
-            # Two requests of one new customer at once: the second waits on the key,
-            # adds nothing, and reads the first's id.
+            # A new customer's id comes back from the insert (one statement). Known
+            # already, or two requests of one new customer at once (the second waits on
+            # the key and adds nothing): the id is read.
             cursor.execute(
                 sql.SQL(
                     "INSERT INTO {} (tenant_id, key_digest, customer_id) VALUES (%s, %s, %s)"
-                    " ON CONFLICT (tenant_id, key_digest) DO NOTHING"
+                    " ON CONFLICT (tenant_id, key_digest) DO NOTHING RETURNING customer_id"
                 ).format(self.rows.name),
                 (tenant_id, digest, uuid4()),
             )
-            found = self._found(cursor, tenant_id, digest)
+            added = cursor.fetchone()
+            found = (
+                UUID(str(added["customer_id"])) if added else self._found(cursor, tenant_id, digest)
+            )
             assert found is not None
             return found
 
