@@ -1,5 +1,5 @@
-"""``SlotsChanged`` is built from the view's rows without validating each slot: what it
-carries must be what a validated build would carry, instants in UTC."""
+"""``SlotsChanged`` is published with its slots written straight from the view's rows:
+the bytes must be what a validated message would publish, instants in UTC."""
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import uuid4
@@ -7,21 +7,25 @@ from uuid import uuid4
 import pytest
 
 from slotline.availability.live.board import DayKey, DayState
-from slotline.availability.live.publishing import slots_changed
+from slotline.availability.live.publishing import day_record, slots_changed
 from slotline.events.contract.availability import SlotsChanged
-from slotline.events.contract.registry import parse_message
+from slotline.events.contract.registry import announced_class, parse_message
 
 pytestmark = pytest.mark.unit
 
 ATHENS_WINTER = timezone(timedelta(hours=2))
 
 
-def _day() -> DayState:
-    start = datetime(2026, 12, 7, 9, tzinfo=ATHENS_WINTER)  # as a session not in UTC reads it
+def _json(instant: datetime) -> str:
+    """An instant as the view's query reads it for publishing (``board.JSON_INSTANT``)."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _day(start: datetime) -> DayState:
     rows = [
         {
-            "slot_start": start + timedelta(minutes=30 * n),
-            "slot_end": start + timedelta(minutes=30 * n + 45),
+            "slot_start": _json(start + timedelta(minutes=30 * n)),
+            "slot_end": _json(start + timedelta(minutes=30 * n + 45)),
             "status": status,
             "free_resources": free,
             "seats_left": seats,
@@ -34,21 +38,35 @@ def _day() -> DayState:
     return DayState(key, 7, datetime(2026, 12, 6, 10, tzinfo=UTC), rows)
 
 
-def test_the_message_is_what_a_validated_build_would_be_with_instants_in_utc() -> None:
-    day = _day()
-    message = slots_changed(day)
-    validated = SlotsChanged.model_validate(message.model_dump())
-    assert message == validated
-    assert message.to_json() == validated.to_json()
-    assert parse_message(SlotsChanged.TOPIC, message.to_json()) == validated
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(2026, 12, 7, 7, tzinfo=UTC),
+        datetime(2026, 12, 7, 9, 0, 0, 250_000, tzinfo=ATHENS_WINTER),  # a fraction of a second
+    ],
+    ids=["whole seconds", "microseconds"],
+)
+def test_the_record_is_what_the_validated_message_publishes(start: datetime) -> None:
+    day = _day(start)
+    record, message = day_record(day), slots_changed(day)
+    assert record.value == message.to_json()
+    assert record.key == message.aggregate_id.encode()
+    assert record.headers == message.record_headers()
+    assert parse_message(SlotsChanged.TOPIC, record.value) == message
+    headers = [(k, v.encode()) for k, v in record.headers.items()]
+    assert announced_class(SlotsChanged.TOPIC, headers) is SlotsChanged
+
+
+def test_the_slots_are_the_views_rows_in_order() -> None:
+    message = slots_changed(_day(datetime(2026, 12, 7, 9, tzinfo=ATHENS_WINTER)))
     first = message.slots[0].slot
     assert first.start == datetime(2026, 12, 7, 7, tzinfo=UTC)
-    assert first.start.utcoffset() == timedelta(0)
-    assert first.end.utcoffset() == timedelta(0)
+    assert first.end == datetime(2026, 12, 7, 7, 45, tzinfo=UTC)
     assert [s.status.value for s in message.slots] == ["available", "limited", "booked"]
     assert [s.seats_left for s in message.slots] == [None, 2, 0]
 
 
 def test_the_same_day_and_revision_give_the_same_message_id() -> None:
-    day = _day()
+    day = _day(datetime(2026, 12, 7, 9, tzinfo=ATHENS_WINTER))
     assert slots_changed(day).event_id == slots_changed(day).event_id
+    assert day_record(day).value == day_record(day).value

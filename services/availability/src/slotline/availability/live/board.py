@@ -208,7 +208,20 @@ class DayState:
     key: DayKey
     revision: int
     computed_at: datetime
-    slots: list[DictRow]  # slot_start, slot_end, status, free_resources, seats_left
+    slots: list[DictRow]
+    """slot_start and slot_end (as JSON text: :data:`JSON_INSTANT`), status,
+    free_resources, seats_left."""
+
+
+JSON_INSTANT = (
+    "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    " || CASE WHEN mod(extract(microseconds FROM {0})::bigint, 1000000) = 0 THEN 'Z'"
+    " ELSE to_char({0} AT TIME ZONE 'UTC', '.US\"Z\"') END"
+)
+"""A ``timestamptz`` column as the JSON text pydantic writes for a UTC instant
+(``2026-12-07T07:00:00Z``, ``….250000Z``), whatever the session's time zone: the
+published day's instants go out as read, neither parsed by psycopg nor formatted again
+in Python (~2.8 µs an instant, 170 a day)."""
 
 
 def unpublished_days(cursor: Cursor[DictRow], schema: str, limit: int) -> list[DayState]:
@@ -236,7 +249,9 @@ def unpublished_days(cursor: Cursor[DictRow], schema: str, limit: int) -> list[D
     services, locations, local_days = (list(column) for column in zip(*days, strict=True))
     cursor.execute(
         sql.SQL(
-            "SELECT v.service_id, v.location_id, v.local_day, v.slot_start, v.slot_end,"
+            "SELECT v.service_id, v.location_id, v.local_day,"
+            f" {JSON_INSTANT.format('v.slot_start')} AS slot_start,"
+            f" {JSON_INSTANT.format('v.slot_end')} AS slot_end,"
             " v.status, v.free_resources, v.seats_left FROM {} v"
             " JOIN unnest(%s::uuid[], %s::uuid[], %s::date[]) AS d(service_id, location_id,"
             " local_day) USING (service_id, location_id, local_day)"
