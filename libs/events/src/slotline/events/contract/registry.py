@@ -139,9 +139,14 @@ def announced_class(topic: str, headers: Sequence[tuple[str, bytes]]) -> type[Me
     if event_type is None or version is None or not version.isdigit():
         return None
     try:
-        cls = MESSAGES.get((event_type.decode(), int(version)))
+        return message_class(topic, event_type.decode(), int(version))
     except UnicodeDecodeError:
         return None
+
+
+def message_class(topic: str, event_type: str, version: int) -> type[Message] | None:
+    """The contract's class for this type and version, if ``topic`` carries it."""
+    cls = MESSAGES.get((event_type, version))
     return cls if cls is not None and topic == cls.TOPIC else None
 
 
@@ -151,8 +156,8 @@ def parse_message(topic: str, raw: bytes) -> Message:
     event_type, version = data.get("event_type"), data.get("schema_version")
     if not isinstance(event_type, str) or type(version) is not int:
         raise UnknownMessageType("event_type (string) and schema_version (integer) are required")
-    cls = MESSAGES.get((event_type, version))
-    if cls is None or topic != cls.TOPIC:
+    cls = message_class(topic, event_type, version)
+    if cls is None:
         known = ", ".join(f"{c.EVENT_TYPE} v{c.SCHEMA_VERSION}" for c in messages_on(topic))
         raise UnknownMessageType(
             f"{topic} carries no {event_type!r} v{version} (it carries: {known or 'nothing'})"
