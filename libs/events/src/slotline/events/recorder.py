@@ -44,17 +44,6 @@ class SlotlineDatastore(PostgresDatastore):
         with self.get_connection() as conn, conn.transaction():
             yield conn.cursor()
 
-    @contextmanager
-    def alone(self) -> Iterator[Cursor[DictRow]]:
-        """A cursor for ONE statement, run outside any transaction block (the pool's
-        connections autocommit): a statement is atomic by itself, and BEGIN and COMMIT
-        around it are two round trips more. PostgreSQL's statement log of bench-booking at
-        50/s: ~2 such transactions a booking (a relay's position, an aggregate read), 11 %
-        of all statements their BEGIN and COMMIT. Never for statements that must see or
-        change things together."""
-        with self.get_connection() as conn:
-            yield conn.cursor()
-
 
 class Factory(PostgresFactory):
     """eventsourcing's PostgreSQL factory with :class:`SlotlineDatastore` (named by
@@ -76,15 +65,14 @@ class SlotlineRecorder(PostgresProcessRecorder):
 
     @contextmanager
     def alone(self) -> Iterator[Cursor[DictRow]]:
-        """A cursor for one statement that needs no transaction around it
-        (:meth:`SlotlineDatastore.alone`)."""
-        datastore = self.datastore
-        if isinstance(datastore, SlotlineDatastore):
-            with datastore.alone() as cursor:
-                yield cursor
-        else:
-            with datastore.transaction(commit=True) as cursor:
-                yield cursor
+        """A cursor for ONE statement, run outside any transaction block (the pool's
+        connections autocommit): a statement is atomic by itself, and BEGIN and COMMIT
+        around it are two round trips more. PostgreSQL's statement log of bench-booking at
+        50/s: ~2 such transactions a booking (a relay's position, an aggregate read), 11 %
+        of all statements their BEGIN and COMMIT. Never for statements that must see or
+        change things together."""
+        with self.datastore.get_connection() as conn:
+            yield conn.cursor()
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's
     def insert_tracking(self, tracking: Tracking) -> None:
