@@ -1,5 +1,5 @@
 """``SlotsChanged`` is published with its slots written straight from the view's rows:
-the bytes must be what a validated message would publish, instants in UTC."""
+the bytes must be what the message, validated, publishes, and carry the rows."""
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import uuid4
@@ -7,7 +7,7 @@ from uuid import uuid4
 import pytest
 
 from slotline.availability.live.board import DayKey, DayState
-from slotline.availability.live.publishing import day_record, slots_changed
+from slotline.availability.live.publishing import DayRecord, day_record
 from slotline.events.contract.availability import SlotsChanged
 from slotline.events.contract.registry import announced_class, parse_message
 
@@ -38,6 +38,12 @@ def _day(start: datetime) -> DayState:
     return DayState(key, 7, datetime(2026, 12, 6, 10, tzinfo=UTC), rows)
 
 
+def _validated(record: DayRecord) -> SlotsChanged:
+    message = parse_message(SlotsChanged.TOPIC, record.value)
+    assert isinstance(message, SlotsChanged)
+    return message
+
+
 @pytest.mark.parametrize(
     "start",
     [
@@ -48,25 +54,33 @@ def _day(start: datetime) -> DayState:
 )
 def test_the_record_is_what_the_validated_message_publishes(start: datetime) -> None:
     day = _day(start)
-    record, message = day_record(day), slots_changed(day)
+    record = day_record(day)
+    message = _validated(record)
     assert record.value == message.to_json()
     assert record.key == message.aggregate_id.encode()
     assert record.headers == message.record_headers()
-    assert parse_message(SlotsChanged.TOPIC, record.value) == message
     headers = [(k, v.encode()) for k, v in record.headers.items()]
     assert announced_class(SlotsChanged.TOPIC, headers) is SlotsChanged
+    key = day.key
+    assert (message.tenant_id, message.day, message.sequence) == ("clinic", key.day, 7)
+    assert (message.service_id, message.location_id) == (str(key.service_id), str(key.location_id))
+    assert [(_json(s.slot.start), _json(s.slot.end)) for s in message.slots] == [
+        (row["slot_start"], row["slot_end"]) for row in day.slots
+    ]
 
 
 def test_the_slots_are_the_views_rows_in_order() -> None:
-    message = slots_changed(_day(datetime(2026, 12, 7, 9, tzinfo=ATHENS_WINTER)))
+    message = _validated(day_record(_day(datetime(2026, 12, 7, 9, tzinfo=ATHENS_WINTER))))
     first = message.slots[0].slot
     assert first.start == datetime(2026, 12, 7, 7, tzinfo=UTC)
     assert first.end == datetime(2026, 12, 7, 7, 45, tzinfo=UTC)
     assert [s.status.value for s in message.slots] == ["available", "limited", "booked"]
+    assert [s.free_resources for s in message.slots] == [3, 1, 0]
     assert [s.seats_left for s in message.slots] == [None, 2, 0]
 
 
-def test_the_same_day_and_revision_give_the_same_message_id() -> None:
+def test_the_same_day_and_revision_give_the_same_message() -> None:
     day = _day(datetime(2026, 12, 7, 9, tzinfo=ATHENS_WINTER))
-    assert slots_changed(day).event_id == slots_changed(day).event_id
-    assert day_record(day).value == day_record(day).value
+    assert day_record(day) == day_record(day)
+    later = DayState(day.key, day.revision + 1, day.computed_at, day.slots)
+    assert _validated(day_record(later)).event_id != _validated(day_record(day)).event_id

@@ -40,25 +40,6 @@ log = get_logger(__name__)
 _NAMESPACE = uuid.UUID("5e0c7a1e-51a7-4c1b-9f5e-00000000510d")
 
 
-def slots_changed(day: DayState) -> SlotsChanged:
-    """The message for one day as it stands, validated; the same day and revision, the
-    same id. What :func:`day_record` publishes, byte for byte."""
-    return SlotsChanged.model_validate(
-        {
-            **_envelope(day).model_dump(),
-            "slots": [
-                {
-                    "slot": {"start": row["slot_start"], "end": row["slot_end"]},
-                    "status": row["status"],
-                    "free_resources": row["free_resources"],
-                    "seats_left": row["seats_left"],
-                }
-                for row in day.slots
-            ],
-        }
-    )
-
-
 @dataclass(frozen=True)
 class DayRecord:
     """One day's ``SlotsChanged`` as published: value, key and headers."""
@@ -75,8 +56,8 @@ def day_record(day: DayState) -> DayRecord:
     the JSON text pydantic writes (:data:`board.JSON_INSTANT`), so only the envelope is
     built as a model: building ~85 slot models per day, even unvalidated, and dumping
     them was ~14 % of the projector's CPU (py-spy at 50 bookings/s; 0.57 ms a day). Tests
-    hold the bytes equal to :func:`slots_changed`'s, the instants as PostgreSQL writes
-    them equal to pydantic's."""
+    hold the bytes equal to what the message, validated, publishes, and the instants as
+    PostgreSQL writes them equal to pydantic's."""
     envelope = _envelope(day)
     data = envelope.model_dump(mode="json")
     data["slots"] = [
