@@ -139,7 +139,13 @@ class TestSignedDelivery:
         for event in events:  # the payload is the public event's JSON
             body = bodies[delivery_id(str(event.event_id), subscription)]
             assert type(event).model_validate_json(body) == event
-        log = await log_of(hooks_service, tenant, delivery_id(str(booking.event_id), subscription))
+        webhook_id = delivery_id(str(booking.event_id), subscription)
+
+        async def delivered() -> bool:  # the receiver may answer before the result is noted
+            return (await log_of(hooks_service, tenant, webhook_id)).get("state") == "delivered"
+
+        await eventually(delivered, timeout=15)
+        log = await log_of(hooks_service, tenant, webhook_id)
         assert log["state"] == "delivered"
         assert log["attempt_log"][0]["status"] == 200
         assert log["attempt_log"][0]["latency_ms"] > 0
