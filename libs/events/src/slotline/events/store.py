@@ -288,6 +288,14 @@ class ServiceApplication(Application[Any]):
         with self.sql_recorder.transaction(commit=False) as cursor:
             yield cursor
 
+    @contextmanager
+    def reading_once(self) -> Iterator[Cursor[DictRow]]:
+        """A cursor for ONE read statement over this service's tables, outside any
+        transaction block (:meth:`SlotlineRecorder.alone`): what a query answered by a
+        single SELECT needs, without BEGIN and COMMIT, two round trips more."""
+        with self.sql_recorder.alone() as cursor:
+            yield cursor
+
     def get_many(self, aggregate_ids: Collection[UUID]) -> dict[UUID, Any]:
         """Several aggregates in one query (those that exist); inside a unit of work of
         this application, as that work sees them."""

@@ -7,10 +7,9 @@ The same use cases as the Kafka commands; a hold is addressed by the caller's
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from eventsourcing.postgres import PostgresProcessRecorder
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -141,8 +140,7 @@ def list_holds(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Holds and allocations from the live view, soonest first."""
-    recorder = cast(PostgresProcessRecorder, app.process_recorder)
-    with recorder.datastore.transaction(commit=False) as cursor:
+    with app.reading_once() as cursor:
         rows = queries.find_holds(
             cursor,
             app.schema,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 from uuid import UUID
 
 import anyio
-from eventsourcing.postgres import PostgresProcessRecorder
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -29,10 +28,6 @@ _OFFSET = "give a UTC offset, e.g. 2026-12-07T10:00:00+02:00"
 
 def _schema(app: AvailabilityApplication) -> str:
     return app.schema
-
-
-def _recorder(app: AvailabilityApplication) -> PostgresProcessRecorder:
-    return cast(PostgresProcessRecorder, app.process_recorder)
 
 
 @router.get("", response_model=list[dict[str, Any]])
@@ -68,7 +63,7 @@ def list_slots(
         include_booked=include_booked,
         limit=limit,
     )
-    with _recorder(app).datastore.transaction(commit=False) as cursor:
+    with app.reading_once() as cursor:
         answer = queries.find_slots_json(cursor, _schema(app), query, app.clock())
     return Response(answer, media_type="application/json")
 
@@ -109,7 +104,7 @@ async def stream_slots(
 
 def _day_of(app: AvailabilityApplication, change: DayChanged) -> dict[str, Any]:
     day = date.fromisoformat(change.day)
-    with _recorder(app).datastore.transaction(commit=False) as cursor:
+    with app.reading_once() as cursor:
         rows = queries.day_view(
             cursor, _schema(app), UUID(change.service_id), UUID(change.location_id), day
         )
