@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS {schema}.slot_view (
     notice_minutes int NOT NULL,
     PRIMARY KEY (service_id, location_id, local_day, slot_start)
 );
+ALTER TABLE {schema}.slot_view ADD COLUMN IF NOT EXISTS answer json;
 CREATE INDEX IF NOT EXISTS slot_view_by_location
     ON {schema}.slot_view (location_id, slot_start);
 CREATE INDEX IF NOT EXISTS slot_view_by_service
@@ -91,10 +92,31 @@ class DayKey:
     day: date
 
 
+SLOT_ANSWER = (
+    'service_id, location_id, local_day AS day, slot_start AS start, slot_end AS "end",'
+    " status, free_resources, seats_left, alternatives, resource_ids, duration_minutes"
+)
+"""A slot as ``GET /v1/slots`` answers it: these columns under these names, made JSON by
+``row_to_json`` when the projector writes the row (the ``answer`` column)."""
+
+
 def create_tables(cursor: Cursor[DictRow], schema: str) -> None:
+    cursor.execute(
+        "SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = %s"
+        " AND table_name = 'slot_view' AND column_name IN ('tenant_id', 'answer')",
+        (schema,),
+    )
+    row = cursor.fetchone()
+    answers_missing = row is not None and row["n"] == 1  # a view from before ``answer``
     for statement in _DDL.split(";"):
         if statement.strip():
             cursor.execute(sql.SQL(statement).format(schema=sql.Identifier(schema)))
+    if answers_missing:  # its rows are answered like every later one
+        cursor.execute(
+            sql.SQL("UPDATE {} SET answer = (SELECT row_to_json(a) FROM (SELECT {}) a)").format(
+                sql.Identifier(schema, "slot_view"), sql.SQL(SLOT_ANSWER)
+            )
+        )
 
 
 def replace_day(
@@ -178,16 +200,20 @@ def _day_statements(schema: str) -> _DayStatements:
             None
         ),
         insert_slots=sql.SQL(
-            "INSERT INTO {} (tenant_id, service_id, location_id, local_day, slot_start,"
+            "INSERT INTO {view} (tenant_id, service_id, location_id, local_day, slot_start,"
             " slot_end, status, free_resources, seats_left, alternatives, resource_ids,"
-            " duration_minutes, notice_minutes)"
-            " SELECT %s, %s, %s, %s, r.slot_start, r.slot_end, r.status, r.free,"
-            " r.seats, r.alternatives, r.ids::uuid[], %s, %s FROM unnest("
+            " duration_minutes, notice_minutes, answer)"
+            " SELECT s.*, (SELECT row_to_json(a) FROM (SELECT {answer}) a) FROM ("
+            "SELECT %s AS tenant_id, %s::uuid AS service_id, %s::uuid AS location_id,"
+            " %s::date AS local_day, r.slot_start, r.slot_end, r.status,"
+            " r.free AS free_resources, r.seats AS seats_left, r.alternatives,"
+            " r.ids::uuid[] AS resource_ids, %s::int AS duration_minutes,"
+            " %s::int AS notice_minutes FROM unnest("
             "%b::timestamptz[], %b::timestamptz[], %b::text[], %b::int[], %b::int[],"
             " %b::int[], %b::text[]) AS r(slot_start, slot_end, status, free, seats,"
-            " alternatives, ids)"
+            " alternatives, ids)) s"
         )
-        .format(view)
+        .format(view=view, answer=sql.SQL(SLOT_ANSWER))
         .as_bytes(None),
         upsert_day=sql.SQL(
             "INSERT INTO {} (service_id, location_id, local_day, revision, computed_at,"
