@@ -30,7 +30,7 @@ from slotline.events.body_limit import BodyLimit
 from slotline.events.broker_watch import BrokerRestartWatch
 from slotline.events.contract.registry import parse_message
 from slotline.events.group_commit import GroupCommit
-from slotline.events.heap import CollectorPauses, settle_after_start
+from slotline.events.heap import CollectorPauses, SurvivorFreezer, settle_after_start
 from slotline.events.http import (
     ReadinessCheck,
     install_error_handlers,
@@ -304,17 +304,21 @@ def build_http_app(spec: ServiceSpec[Any], *, own_process: bool = False) -> Fast
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        pauses, frozen = None, 0
+        pauses, survivors, frozen = None, None, 0
         if own_process:
             frozen = settle_after_start()
             pauses = CollectorPauses(runtime.registry)
             pauses.install()
+            survivors = SurvivorFreezer(settings.gc_thaw_seconds)
+            survivors.install()
         log.info("service started", service=settings.service_name, frozen_objects=frozen)
         try:
             yield
         finally:
             if pauses is not None:
                 pauses.uninstall()
+            if survivors is not None:
+                survivors.uninstall()
             await runtime.stop()
             log.info("service stopped", service=settings.service_name)
 

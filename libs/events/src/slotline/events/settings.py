@@ -140,6 +140,13 @@ class ServiceSettings(BaseSettings):
         description="Serve /docs and /openapi.json (unset: yes, except in production).",
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR.")
+    gc_thaw_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="A service process freezes what each full garbage collection leaves alive"
+        " (the next pass walks only what came since); every this many seconds one pass thaws"
+        " it all first (a pass of full length), so garbage kept only by a cycle is collected.",
+    )
     log_json: bool = Field(default=True, description="JSON lines (true) or console (false).")
 
     privacy_master_key: SecretStr | None = Field(
