@@ -174,8 +174,8 @@ class ServiceSettings(BaseSettings):
         le=5,
         description="Rest after each batch of the live slot view (availability's projector):"
         " under load one batch (a day recomputed, one SlotsChanged) does what many wake-ups"
-        " would; an event after a quiet spell is still projected at once. 0: no rest. The"
-        " front desk's boards are not paced (a desk reads its own bookings at once).",
+        " would; an event after a quiet spell is still projected at once. 0: no rest. Booking's"
+        " board has its own (SLOTLINE_BOARD_PACE_SECONDS).",
     )
     inbox_max_attempts: PositiveInt = Field(
         default=5, description="Handler attempts before a message goes to the DLQ."

@@ -74,6 +74,15 @@ class BookingSettings(ServiceSettings):
     board_batch_size: PositiveInt = Field(
         default=500, description="Events the booking view applies per transaction."
     )
+    board_pace_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        le=5,
+        description="Rest after each batch of the front desk's board (the booking view)"
+        " while events keep coming: under load one transaction carries what many wake-ups"
+        " would, and the board takes the process's CPU from the saga less often. An event"
+        " after a quiet spell is still on the board at once. 0: no rest.",
+    )
 
     @property
     def clear_requests_accepted(self) -> bool:

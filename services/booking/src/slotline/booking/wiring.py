@@ -68,6 +68,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
                 database_url=settings.database_url,
                 batch_size=settings.board_batch_size,
                 idle_poll_seconds=settings.relay_idle_poll_seconds,
+                pace_seconds=settings.board_pace_seconds,
             ),
             BookingWatch(app, database_url=settings.database_url),
             BoardFeed(settings.database_url),
