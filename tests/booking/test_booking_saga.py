@@ -83,6 +83,32 @@ class TestBookingOverHttp:
                 assert not watched.changed.is_set()  # news() takes it: the next is newer
         assert seen[0] is not BookingStatus.CONFIRMED, seen  # it saw the saga under way
 
+    async def test_with_no_one_waiting_the_watch_reads_only_where_the_log_ends(
+        self, stack: Stack
+    ) -> None:
+        """No waiter: no event is read, the watch moves to the log's end. A waiter that
+        registers while it looks makes it read whose streams grew after all."""
+        app = stack.booking.runtime.application
+        assert app is not None
+        clinic = await stack.clinic()
+        before = app.process_recorder.max_notification_id() or 0
+        request_id = f"unwatched-{uuid4().hex[:8]}"
+        await stack.send(requested(clinic, future_start(hour=14), request_id))
+        await stack.topics.wait_for(stack.of(clinic.tenant_id, BookingConfirmed))
+        booking_id = Booking.create_id(clinic.tenant_id, request_id)
+        watch = BookingWatch(app, database_url="unused: not run")  # its steps, not its loop
+        watch.position = before
+        end, grown, loaded = await asyncio.to_thread(watch._next_batch, frozenset())
+        assert (grown, loaded) == ([], {})
+        assert before < end <= (app.process_recorder.max_notification_id() or 0)
+        with watch.watching(booking_id):  # registered after the loop saw no one
+            end, grown, loaded = await asyncio.to_thread(watch._next_batch, frozenset())
+            assert booking_id in {grown_id for _, grown_id in grown}
+            assert loaded == {}  # the loop wakes it without a booking: it reads its own
+            assert end == grown[-1][0]
+            end, grown, loaded = await asyncio.to_thread(watch._next_batch, frozenset({booking_id}))
+            assert loaded[booking_id].request_id == request_id
+
 
 def requested(clinic: Clinic, start: datetime, request_id: str, **extra: Any) -> BookingRequested:
     return BookingRequested(

@@ -187,6 +187,25 @@ class SlotlineRecorder(PostgresProcessRecorder):
                 rows = own.fetchall()
         return {row["application_name"]: int(row["position"]) for row in rows}
 
+    def grown_since(self, position: int, limit: int) -> list[tuple[int, Any]]:
+        """``(notification id, originator id)`` of up to ``limit`` events after
+        ``position``, without their bodies: what a watch needs to learn whose stream
+        grew (reading every event's sealed state to learn that was most of its cost)."""
+        with self.alone() as cursor:
+            cursor.execute(self._grown_since_statement, (position, limit), prepare=True)
+            return [(row["notification_id"], row["originator_id"]) for row in cursor.fetchall()]
+
+    @cached_property
+    def _grown_since_statement(self) -> bytes:
+        return (
+            sql.SQL(
+                "SELECT notification_id, originator_id FROM {}.{}"
+                " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            )
+            .format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
+            .as_bytes(None)
+        )
+
     @cached_property
     def _positions_statement(self) -> bytes:
         return (

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import anyio
@@ -21,6 +21,7 @@ import psycopg
 from psycopg import sql
 
 from slotline.events.logs import get_logger
+from slotline.events.recorder import SlotlineRecorder
 from slotline.events.store import ServiceApplication
 
 log = get_logger(__name__)
@@ -96,31 +97,38 @@ class BookingWatch:
     async def _wake_changed(self) -> None:
         while True:
             waited_on = frozenset(self._waiters)
-            batch, loaded = await anyio.to_thread.run_sync(self._next_batch, waited_on)
-            if batch:
-                self.position = batch[-1].id
-            for notification in batch:
-                for watched in self._waiters.get(notification.originator_id, ()):
-                    watched.latest = loaded.get(notification.originator_id)
+            end, grown, loaded = await anyio.to_thread.run_sync(self._next_batch, waited_on)
+            self.position = end
+            for _, booking_id in grown:
+                for watched in self._waiters.get(booking_id, ()):
+                    watched.latest = loaded.get(booking_id)
                     watched.changed.set()
-            if len(batch) < BATCH:  # the log's end: no second query to learn it is empty
+            if len(grown) < BATCH:  # the log's end: no second query to learn it is empty
                 return
 
-    def _next_batch(self, waited_on: frozenset[UUID]) -> tuple[Any, dict[UUID, Any]]:
-        """The next notifications, and the changed aggregates someone waits on as they
-        are now (read after the notifications, so at least as new)."""
-        batch = self.app.process_recorder.select_notifications(
-            start=self.position or 0, limit=BATCH, inclusive_of_start=False
-        )
-        in_batch = {n.originator_id for n in batch}
+    def _next_batch(
+        self, waited_on: frozenset[UUID]
+    ) -> tuple[int, list[tuple[int, UUID]], dict[UUID, Any]]:
+        """The position after this batch, whose streams grew in it, and the changed
+        bookings someone waits on as they are now (read after the ids, so at least as
+        new). With no one waiting, nothing is read but where the log ends."""
+        recorder = cast(SlotlineRecorder, self.app.process_recorder)
+        position = self.position or 0
+        if not waited_on:
+            end = recorder.max_notification_id() or position
+            if not self._waiters:  # still no one: a waiter from now on reads its
+                return max(end, position), [], {}  # booking after registering
+        grown = recorder.grown_since(position, BATCH)
+        in_batch = {booking_id for _, booking_id in grown}
         changed = [booking_id for booking_id in waited_on if booking_id in in_batch]
+        end = grown[-1][0] if grown else position
         if not changed:
-            return batch, {}
+            return end, grown, {}
         try:
-            return batch, self.app.load_many(changed)
+            return end, grown, self.app.load_many(changed)
         except Exception:  # a waiter reads it itself: the wake-up must not be lost
             log.exception("booking_watch_load_failed", bookings=len(changed))
-            return batch, {}
+            return end, grown, {}
 
     async def _wait_for_news(self) -> None:
         with suppress(TimeoutError):
