@@ -3,15 +3,20 @@ answers move it on, a repeat finds the same booking — no PostgreSQL, no broker
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from slotline.booking.application import BookingApplication, IdempotencyKeyReused
+from slotline.booking.application.waitlist import JoinRequest
 from slotline.booking.catalog import MemoryCatalog
 from slotline.booking.domain.booking import Booking
 from slotline.booking.domain.status import BookingStatus
+from slotline.booking.messaging import _availability
+from slotline.booking.messaging.day_views import parse_record
 from slotline.events.contract.availability_catalog import (
     LocationRegistered,
     Requirement,
@@ -19,6 +24,8 @@ from slotline.events.contract.availability_catalog import (
 )
 from slotline.events.contract.booking_requests import BookingRequested
 from slotline.events.contract.common import Channel, Contact, ResourceKind
+from slotline.events.inbox import Rejected
+from slotline.events.topics import AVAILABILITY_EVENTS
 
 pytestmark = pytest.mark.unit
 
@@ -116,3 +123,68 @@ def test_a_service_the_catalogue_does_not_know_is_refused_at_once(
     booking = app.request_booking(request("r-4", service_id="no-such-service"))
     assert booking.status is BookingStatus.REJECTED
     assert booking.refusal is not None
+
+
+def day_view(day: date, start: datetime, *, broken: bool = False) -> bytes:
+    """Availability's view of the day with one bookable hour at ``start``, as written;
+    ``broken``: the hour ends before it starts."""
+    end = start + timedelta(hours=1)
+    slot = {"start": end, "end": start} if broken else {"start": start, "end": end}
+    data = {
+        "event_id": str(uuid4()),
+        "event_type": "SlotsChanged",
+        "schema_version": 1,
+        "tenant_id": TENANT,
+        "aggregate_id": f"massage-60:{LOCATION}:{day}",
+        "sequence": 1,
+        "occurred_at": NOW.isoformat(),
+        "service_id": "massage-60",
+        "location_id": LOCATION,
+        "day": day.isoformat(),
+        "slots": [
+            {
+                "slot": {k: v.isoformat() for k, v in slot.items()},
+                "status": "available",
+                "free_resources": 1,
+                "seats_left": None,
+            }
+        ],
+    }
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def test_a_day_s_slots_are_read_only_for_a_day_someone_waits_on(
+    app: BookingApplication,
+) -> None:
+    """A view of a day with no line is acknowledged with its slots unread, even broken
+    ones; on a day with a line they are read, and broken ones are refused."""
+    handle = _availability(app)
+
+    def consume(raw: bytes) -> None:
+        message = parse_record(AVAILABILITY_EVENTS, raw)
+        app.command(lambda work: handle(message, work))
+
+    day = START.astimezone(ZoneInfo("Europe/Athens")).date()
+    consume(day_view(day, START, broken=True))  # no line that day: not read
+    joined = app.waitlist.join(
+        JoinRequest(
+            tenant_id=TENANT,
+            service_id="massage-60",
+            location_id=LOCATION,
+            day=day,
+            earliest=None,
+            latest=None,
+            staff_id=None,
+            name="Eleni P.",
+            phone="+306941234569",
+            email=None,
+            language="en",
+            consents={},
+        )
+    )
+    with pytest.raises(Rejected, match="slots"):
+        consume(day_view(day, START, broken=True))
+    assert app.waitlist.line(TENANT, joined.line_id).offers == {}
+    consume(day_view(day, START))
+    [offer] = app.waitlist.line(TENANT, joined.line_id).offers.values()
+    assert offer["start"] == START.isoformat()

@@ -33,6 +33,7 @@ from slotline.booking.live.projection import BookingBoard
 from slotline.booking.live.watch import BookingWatch
 from slotline.booking.messaging import publisher, subscriptions
 from slotline.booking.messaging.change_proof import ChangeProof
+from slotline.booking.messaging.day_views import parse_record
 from slotline.booking.retention import RetentionJob
 from slotline.booking.settings import BookingSettings
 from slotline.booking.timeouts import SagaTimeoutJob
@@ -84,6 +85,7 @@ def service_spec(settings: BookingSettings | None = None) -> ServiceSpec[Booking
         settings=settings,
         application_factory=application,
         publisher=lambda _: publisher(links),
+        parser=parse_record,
         subscriptions=lambda app: subscriptions(
             app, ChangeProof(links, verifier), clear_requests=settings.clear_requests_accepted
         ),

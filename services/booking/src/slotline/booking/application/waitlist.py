@@ -182,20 +182,28 @@ class Waitlist:
         if line is not None:
             line.giving_back(booking.slot_start, at, by, str(booking.id))
 
+    def waits_on(self, view: SlotsChanged, work: UnitOfWork) -> bool:
+        """Whether the view's day has a line (its slots matter only then)."""
+        return self._line_of(view, work) is not None
+
     def slots_shown(self, view: SlotsChanged, work: UnitOfWork) -> None:
         """Availability's live view of one service's day changed (``SlotsChanged``): a
         start it shows bookable that someone on that day's line waits for is offered —
         how a new schedule, a new resource or a calendar block gone refills the line,
         where no booking gave a slot back."""
-        line_id = WaitlistLine.create_id(
-            view.tenant_id, view.service_id, view.location_id, view.day
-        )
-        line = work.get(WaitlistLine, line_id)
+        line = self._line_of(view, work)
         if line is None:
             return
         bookable = [s.slot.start for s in view.slots if s.status is not SlotStatus.BOOKED]
         line.shown_free(bookable, view.occurred_at)
         self._offer_free_slots(line, work)
+
+    @staticmethod
+    def _line_of(view: SlotsChanged, work: UnitOfWork) -> WaitlistLine | None:
+        line_id = WaitlistLine.create_id(
+            view.tenant_id, view.service_id, view.location_id, view.day
+        )
+        return work.get(WaitlistLine, line_id)
 
     @staticmethod
     def line_id_of(booking: Booking, start: datetime) -> UUID:

@@ -25,6 +25,7 @@ from slotline.booking.domain.waitlist import WaitlistLine
 from slotline.booking.domain.waitlist_values import FreedBy
 from slotline.booking.live.timeline import Timeline
 from slotline.booking.messaging.change_proof import ChangeProof, NotAuthorized
+from slotline.booking.messaging.day_views import UnreadDay
 from slotline.booking.messaging.publishing import publisher
 from slotline.events import request_sealing
 from slotline.events.contract import availability as holds
@@ -33,6 +34,7 @@ from slotline.events.contract import booking as public
 from slotline.events.contract import booking_requests as requests
 from slotline.events.contract import payments
 from slotline.events.contract.common import HoldRejection
+from slotline.events.contract.registry import ContractViolation
 from slotline.events.envelope import Message
 from slotline.events.inbox import Identity, Reads, Rejected
 from slotline.events.runtime import Subscription
@@ -249,6 +251,17 @@ def _paid_booking(message: Message) -> list[UUID]:
     return [UUID(message.booking_id)] if isinstance(message, paid) else []
 
 
+def _read_day(view: holds.SlotsChanged) -> holds.SlotsChanged:
+    """The view with its slots (left unread by :func:`parse_record`): refused if they
+    break the contract."""
+    if not isinstance(view, UnreadDay):
+        return view
+    try:
+        return view.read()
+    except ContractViolation as error:
+        raise Rejected(str(error)) from error
+
+
 def _booking_uuid(text: str) -> UUID:
     try:
         return UUID(text)
@@ -306,7 +319,8 @@ def _availability(app: BookingApplication) -> Handle:
 
                 app.on_booking(tenant, message.hold_id, rescheduled, work)
             case holds.SlotsChanged():
-                app.waitlist.slots_shown(message, work)
+                if app.waitlist.waits_on(message, work):  # most days have no line
+                    app.waitlist.slots_shown(_read_day(message), work)
             case holds.AllocationCancelled():
                 freed = _freed_its_slot(app, message, FreedBy.CANCELLED, work)
                 app.on_booking(tenant, message.hold_id, freed, work)
