@@ -152,6 +152,14 @@ def message_class(topic: str, event_type: str, version: int) -> type[Message] | 
 
 def parse_message(topic: str, raw: bytes) -> Message:
     """Decode and validate one record of ``topic``; a ``ContractViolation`` says why not."""
+    cls, data = read_record(topic, raw)
+    return validated(cls, data, raw)
+
+
+def read_record(topic: str, raw: bytes) -> tuple[type[Message], dict[str, Any]]:
+    """The message class a record's body names and the decoded body, not validated yet:
+    the one place a body's ``event_type`` and ``schema_version`` become a class, so a
+    consumer that reads some class differently dispatches on the class."""
     data = _decode(raw)
     event_type, version = data.get("event_type"), data.get("schema_version")
     if not isinstance(event_type, str) or type(version) is not int:
@@ -162,10 +170,17 @@ def parse_message(topic: str, raw: bytes) -> Message:
         raise UnknownMessageType(
             f"{topic} carries no {event_type!r} v{version} (it carries: {known or 'nothing'})"
         )
+    return cls, data
+
+
+def validated(cls: type[Message], data: dict[str, Any], raw: bytes) -> Message:
+    """``data`` (decoded from ``raw``) validated as ``cls``."""
     try:
         message = cls.model_validate(data)
     except ValidationError as error:
-        raise InvalidMessage(f"invalid {event_type} v{version}: {describe(error)}") from error
+        raise InvalidMessage(
+            f"invalid {cls.EVENT_TYPE} v{cls.SCHEMA_VERSION}: {describe(error)}"
+        ) from error
     return _storable(message, raw)
 
 

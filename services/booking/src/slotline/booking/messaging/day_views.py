@@ -7,24 +7,20 @@ Validating a view's ~85 slots took 0.81 ms of booking's CPU a booking at 50 book
 that were then not looked at. The envelope (tenant, service, location, day, sequence)
 is still validated first, so positions and the line to look for come from a checked
 message; the slots are validated, with the same rules, when a line is found
-(:meth:`UnreadDay.read`), and a view whose slots break them is refused then.
+(:meth:`UnreadDay.read`), and a view whose slots break them is refused then. Which
+class a record is comes from the contract's registry (``read_record``): a view is
+recognised by its class, never by its name.
 """
 
 from __future__ import annotations
 
-import json
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import PrivateAttr, ValidationError
 
 from slotline.events.contract.availability import SlotsChanged
-from slotline.events.contract.registry import parse_message
+from slotline.events.contract.registry import read_record, validated
 from slotline.events.envelope import Message
-from slotline.events.topics import AVAILABILITY_EVENTS
-
-_DAY_VIEW = f'"event_type":"{SlotsChanged.EVENT_TYPE}"'.encode()
-"""How availability writes a view's type (compact JSON): a cheap first look. Any other
-spelling is parsed whole, as before."""
 
 
 class UnreadDay(SlotsChanged):
@@ -33,42 +29,35 @@ class UnreadDay(SlotsChanged):
 
     EVENT_TYPE: ClassVar[str] = SlotsChanged.EVENT_TYPE  # the same message, not a new one
     _raw: bytes = PrivateAttr(default=b"")
+    _data: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @classmethod
-    def of(cls, raw: bytes) -> Self | None:
-        """The view without its slots; None if ``raw`` is not one this can read so (the
-        caller parses it whole, with the contract's own error for what is wrong)."""
-        try:
-            data = json.loads(raw)
-        except ValueError:
+    def of(cls, data: dict[str, Any], raw: bytes) -> Self | None:
+        """The view in ``data`` (decoded from ``raw``) without its slots; None if its
+        envelope breaks the contract (the caller validates it whole, for the contract's
+        own error)."""
+        if not isinstance(data.get("slots"), list):
             return None
-        if (
-            not isinstance(data, dict)
-            or data.get("event_type") != cls.EVENT_TYPE
-            or data.get("schema_version") != cls.SCHEMA_VERSION
-            or not isinstance(data.get("slots"), list)
-        ):
-            return None
-        data["slots"] = []
         try:
-            envelope = cls.model_validate(data)
+            envelope = cls.model_validate({**data, "slots": []})
         except ValidationError:
             return None
-        envelope._raw = raw
+        envelope._raw, envelope._data = raw, data
         return envelope
 
     def read(self) -> SlotsChanged:
         """The whole message, slots validated (a ``ContractViolation`` says what is
         wrong)."""
-        message = parse_message(AVAILABILITY_EVENTS, self._raw)
+        message = validated(SlotsChanged, self._data, self._raw)
         assert isinstance(message, SlotsChanged)
         return message
 
 
 def parse_record(topic: str, raw: bytes) -> Message:
-    """Booking's parser: :func:`parse_message`, but a day's view is left unread."""
-    if topic == AVAILABILITY_EVENTS and _DAY_VIEW in raw:
-        unread = UnreadDay.of(raw)
+    """Booking's parser: the contract's, but a day's view is left unread."""
+    cls, data = read_record(topic, raw)
+    if issubclass(cls, SlotsChanged):
+        unread = UnreadDay.of(data, raw)
         if unread is not None:
             return unread
-    return parse_message(topic, raw)
+    return validated(cls, data, raw)
