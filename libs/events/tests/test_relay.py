@@ -185,6 +185,73 @@ class TestCrashBetweenPublishAndPositionCommit:
             credit: Credit = ledger.repository.get(Credit.create_id(str(tally.id)))
             assert credit.amounts == [1, 2, 3, 4, 5, 6]  # once each, in order
 
+    async def test_positions_an_interval_apart_and_a_crash_republishes_only_since_the_last(
+        self,
+        tally_app: TallyApplication,
+        ledger: TallyLedger,
+        producer_broker: KafkaBroker,
+        database_url: str,
+        kafka_bootstrap: str,
+        settings: ServiceSettings,
+    ) -> None:
+        """Batches in quick succession: the first position is recorded at once, the later
+        ones only when the interval is over (or the relay settles); a crash meanwhile
+        re-publishes the batches since the recorded one, and the consumer applies each
+        effect once."""
+        tally = Tally()
+        count_many(tally_app, [tally], rounds=6)  # the creation and 6 counts: 7 events
+        positions = tally_app.process_recorder
+
+        crashed = OutboxRelay(
+            tally_app,
+            producer_broker,
+            tally_to_message,
+            database_url=database_url,
+            batch_size=2,
+            record_interval=3600,
+        )
+        assert await crashed.follow_once() == 2
+        first = crashed.position
+        await eventually(lambda: positions.max_tracking_id(crashed.name) == first)
+        assert await crashed.follow_once() == 2
+        assert await crashed.follow_once() == 2  # 6 of 7 published
+        await asyncio.sleep(0.3)
+        assert positions.max_tracking_id(crashed.name) == first, "not before the interval"
+        assert crashed._recording is not None
+        crashed._recording.cancel()  # "killed" with two batches unrecorded
+
+        restarted = relay_for(tally_app, producer_broker, database_url, batch=10)
+        assert await drain(restarted) == 7 - 2  # the two unrecorded batches again, and the last
+        assert positions.max_tracking_id(restarted.name) == tally_app.recorder.max_notification_id()
+
+        records = await read_topic(kafka_bootstrap, TALLY_TOPIC, expected=6 + 4, settle_seconds=0.5)
+        assert len(records) == 6 + 4  # 6 counts, 4 of them twice (the creation is not published)
+        inbox = ledger_inbox(ledger, producer_broker, settings)
+        outcomes = [d.outcome for d in await inbox.apply(list(records))]
+        assert outcomes.count(Outcome.APPLIED) == 6
+        assert outcomes.count(Outcome.DUPLICATE) == 4
+        credit: Credit = ledger.repository.get(Credit.create_id(str(tally.id)))
+        assert credit.amounts == [1, 2, 3, 4, 5, 6]
+
+    async def test_settling_records_the_last_position_at_once(
+        self, tally_app: TallyApplication, producer_broker: KafkaBroker, database_url: str
+    ) -> None:
+        count_many(tally_app, [Tally()], rounds=4)  # 5 events
+        relay = OutboxRelay(
+            tally_app,
+            producer_broker,
+            tally_to_message,
+            database_url=database_url,
+            batch_size=2,
+            record_interval=3600,
+        )
+        while await relay.follow_once():
+            pass
+        await relay.settle()
+        last = tally_app.recorder.max_notification_id()
+        assert tally_app.process_recorder.max_tracking_id(relay.name) == last
+        assert relay.position == last
+
 
 class TestTwoReplicas:
     async def test_one_relay_leads_the_other_stands_by_and_takes_over(

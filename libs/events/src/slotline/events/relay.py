@@ -4,6 +4,9 @@ At least once, no gaps, per-key order: each batch is read in notification order,
 published (key = aggregate id), acknowledged by the broker, and only then is the
 position recorded in the tracking table. A crash between publish and record
 re-publishes the batch with the same ``event_id``s, which consumers recognise.
+Under load the position is recorded at most every ``record_interval`` (0.1 s), not after
+every batch: a transaction a batch was ~60 a second for each service, and a crash
+re-publishes at most that interval's events more, which consumers recognise just the same.
 
 Mapping is a table lookup on the event's class (:class:`~slotline.events.publishing.Publisher`)
 over the aggregate's state kept by the relay, so it reads nothing from the database.
@@ -24,6 +27,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -91,6 +95,7 @@ class OutboxRelay(LogFollower):
         metrics: RelayMetrics | None = None,
         on_published: Callable[[], None] | None = None,
         keep: Callable[[Any, Message], bool] | None = None,
+        record_interval: float = 0.1,
     ) -> None:
         super().__init__(
             app,
@@ -104,7 +109,11 @@ class OutboxRelay(LogFollower):
         self.metrics = metrics
         self.on_published = on_published
         self.keep = keep
+        self.record_interval = record_interval
         self._recording: asyncio.Future[None] | None = None
+        self._unrecorded: int | None = None
+        self._recorded_at = -record_interval
+        self._hurry = asyncio.Event()
         self._rewind = False
         self._republishing = False
         self._republishing_until = 0
@@ -123,7 +132,8 @@ class OutboxRelay(LogFollower):
     async def handle(self, notifications: Sequence[Notification]) -> None:
         """Publish, then record the position *while the next batch is read and published*:
         positions are recorded in order, one at a time, each only after its batch was
-        acknowledged, so a crash re-publishes at most the batches since the last one."""
+        acknowledged and at most every ``record_interval``, so a crash re-publishes at most
+        the batches since the last one recorded."""
         await self.publish(notifications)
         if self._republishing and notifications[-1].id >= self._republishing_until:
             self._republishing = False  # re-published everything: note the restart
@@ -132,9 +142,26 @@ class OutboxRelay(LogFollower):
                 self._epoch_to_record = None
         if notifications[-1].id <= self._republishing_until:
             return  # re-publishing what was recorded before: the position stands
+        self._unrecorded = notifications[-1].id
         if self._recording is not None:
-            await self._recording
-        self._recording = asyncio.ensure_future(self.record_position(notifications[-1].id))
+            if not self._recording.done():
+                return  # the recorder in flight records this position too, when due
+            recording, self._recording = self._recording, None
+            await recording  # a failed record: restarted from the recorded position
+        self._recording = asyncio.ensure_future(self._record_when_due())
+
+    async def _record_when_due(self) -> None:
+        """Record the newest published position, each record ``record_interval`` after
+        the last (sooner when :meth:`settle` hurries it), until none is left unrecorded."""
+        loop = asyncio.get_running_loop()
+        while self._unrecorded is not None:
+            due = self._recorded_at + self.record_interval - loop.time()
+            if due > 0 and not self._hurry.is_set():
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), due)
+            position, self._unrecorded = self._unrecorded, None
+            self._recorded_at = loop.time()
+            await self.record_position(position)
 
     async def run(self) -> None:
         """Follow the log; a re-publication cut short (a publish failed, the task is
@@ -214,10 +241,15 @@ class OutboxRelay(LogFollower):
             )
 
     async def settle(self) -> None:
-        """Wait until the last published batch's position is recorded."""
-        if self._recording is not None:
-            recording, self._recording = self._recording, None
+        """Record the last published batch's position now, and wait until it is."""
+        if self._recording is None:
+            return
+        recording, self._recording = self._recording, None
+        self._hurry.set()
+        try:
             await recording
+        finally:
+            self._hurry.clear()
 
     async def publish(self, notifications: Sequence[Notification]) -> None:
         """Publish a batch and wait until the broker has acknowledged all of it."""
@@ -273,7 +305,7 @@ class OutboxRelay(LogFollower):
         await anyio.to_thread.run_sync(
             self.app.process_recorder.insert_tracking, Tracking(self.name, notification_id)
         )
-        self.position = notification_id
+        self.position = max(self.position or 0, notification_id)  # it may have read on
         if self.metrics:
             self.metrics.position.set(notification_id)
 
