@@ -54,6 +54,13 @@ def relay_for(
     return OutboxRelay(app, broker, tally_to_message, database_url=database_url, batch_size=batch)
 
 
+def recording_rarely(app: TallyApplication, broker: KafkaBroker, database_url: str) -> OutboxRelay:
+    """A relay of batches of two that records a position only an hour after the last."""
+    return OutboxRelay(
+        app, broker, tally_to_message, database_url=database_url, batch_size=2, record_interval=3600
+    )
+
+
 async def drain(relay: OutboxRelay) -> int:
     total = 0
     while published := await relay.relay_once():
@@ -202,14 +209,7 @@ class TestCrashBetweenPublishAndPositionCommit:
         count_many(tally_app, [tally], rounds=6)  # the creation and 6 counts: 7 events
         positions = tally_app.process_recorder
 
-        crashed = OutboxRelay(
-            tally_app,
-            producer_broker,
-            tally_to_message,
-            database_url=database_url,
-            batch_size=2,
-            record_interval=3600,
-        )
+        crashed = recording_rarely(tally_app, producer_broker, database_url)
         assert await crashed.follow_once() == 2
         first = crashed.position
         await eventually(lambda: positions.max_tracking_id(crashed.name) == first)
@@ -237,14 +237,7 @@ class TestCrashBetweenPublishAndPositionCommit:
         self, tally_app: TallyApplication, producer_broker: KafkaBroker, database_url: str
     ) -> None:
         count_many(tally_app, [Tally()], rounds=4)  # 5 events
-        relay = OutboxRelay(
-            tally_app,
-            producer_broker,
-            tally_to_message,
-            database_url=database_url,
-            batch_size=2,
-            record_interval=3600,
-        )
+        relay = recording_rarely(tally_app, producer_broker, database_url)
         while await relay.follow_once():
             pass
         await relay.settle()
