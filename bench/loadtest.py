@@ -11,8 +11,16 @@ for each session count and prints, per count N::
     loadtest_cpu_at_<N>_sessions_<part>: ... % of a core   (each service, PostgreSQL,
         the broker, Locust: where the two cores went — the machine plays every customer)
 
+    loadtest_book_answers_at_<N>_sessions: ...     (how many ``book`` steps were answered
+        201 confirmed, 202 still under way after the endpoint's 3 s wait, 409 refused)
+
 and at the end, from the public topic and availability's API (bench/outside.py),
 ``loadtest_double_bookings`` and the load average.
+
+Each session count books into a clinic of its own, opened empty at the start: the
+clinic holds ~2,400 bookings in the 25 days the sessions look at, which the earlier
+counts would fill, leaving the next count to race for the last slots (cheap refusals
+instead of bookings, a different and lighter load than its number says).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import json
 import os
 import resource
 import subprocess
@@ -29,6 +38,7 @@ import time
 from datetime import time as clock_time
 from datetime import timedelta
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 from outside import double_bookings_now
@@ -51,11 +61,13 @@ def token(role: str) -> str:
 
 def run_locust(
     sessions: int, seconds: int, env: dict[str, str], out: Path
-) -> tuple[dict[str, dict[str, str]], float]:
-    """One headless Locust run; its stats rows by request name, and Locust's own CPU
-    seconds (it has ended and been waited for: counted among this process's children,
-    which the stack's services, still running, are not yet)."""
+) -> tuple[dict[str, dict[str, str]], dict[str, int], float]:
+    """One headless Locust run; its stats rows by request name, the ``book`` step's
+    answers by status, and Locust's own CPU seconds (it has ended and been waited for:
+    counted among this process's children, which the stack's services, still running,
+    are not yet)."""
     prefix = out / f"at_{sessions}"
+    tally = Path(f"{prefix}_book_answers.json")
     command = [
         str(Path(sys.executable).with_name("locust")),
         "-f",
@@ -74,7 +86,8 @@ def run_locust(
         "WARNING",
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(command, env={**os.environ, **env}, check=False, capture_output=True)
+    run_env = {**os.environ, **env, "LOADTEST_TALLY": str(tally)}
+    subprocess.run(command, env=run_env, check=False, capture_output=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     locust_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     rows: dict[str, dict[str, str]] = {}
@@ -86,10 +99,11 @@ def run_locust(
         with failures.open(newline="") as found:
             for row in csv.DictReader(found):
                 say(f"{sessions} sessions: {row['Occurrences']} x {row['Name']}: {row['Error']}")
-    return rows, locust_cpu
+    answers: dict[str, int] = json.loads(tally.read_text()) if tally.is_file() else {}
+    return rows, answers, locust_cpu
 
 
-def report(sessions: int, rows: dict[str, dict[str, str]]) -> None:
+def report(sessions: int, rows: dict[str, dict[str, str]], answers: dict[str, int]) -> None:
     for step in STEPS:
         row = rows.get(step)
         value = f"{float(row['95%']):.0f} ms" if row and row["95%"] not in ("", "N/A") else "n/a"
@@ -98,26 +112,34 @@ def report(sessions: int, rows: dict[str, dict[str, str]]) -> None:
     figure(f"loadtest_errors_at_{sessions}_sessions", str(errors))
     rate = float(rows.get("Aggregated", {}).get("Requests/s", "0") or 0)
     figure(f"loadtest_requests_per_s_at_{sessions}_sessions", f"{rate:.1f} requests/s")
+    counts = ", ".join(f"{answers.get(code, 0)} x {code}" for code in ("201", "202", "409"))
+    others = sum(n for code, n in answers.items() if code not in ("201", "202", "409"))
+    figure(f"loadtest_book_answers_at_{sessions}_sessions", f"{counts}, {others} other")
 
 
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="loadtest-") as scratch:
         out = Path(scratch)
         if args.booking_url and args.availability_url:
-            await run(args, args.booking_url, args.availability_url, args.bootstrap, out, {})
+            given = (UUID(args.location_id), UUID(args.service_id))
+            where = dict.fromkeys(args.sessions, given)  # a running stack: its one clinic
+            await run(args, args.booking_url, args.availability_url, args.bootstrap, out, {}, where)
             return
         async with infrastructure("loadtest") as (database_url, bootstrap, _):
             ensure_schema(database_url, "availability")
             catalog = AvailabilityApplication(env=postgres_env(database_url, "availability"))
-            clinic = demo.open_clinic(
-                catalog,
-                TENANT,
-                staff=8,
-                rooms=8,
-                opens=clock_time(7),
-                closes=clock_time(22),
-                horizon=timedelta(days=30),
-            )
+            clinics = {
+                sessions: demo.open_clinic(
+                    catalog,
+                    TENANT,
+                    staff=8,
+                    rooms=8,
+                    opens=clock_time(7),
+                    closes=clock_time(22),
+                    horizon=timedelta(days=30),
+                )
+                for sessions in args.sessions
+            }
             catalog.close()
             os.environ["SLOTLINE_DATABASE_URL"] = database_url
             os.environ["SLOTLINE_KAFKA_BOOTSTRAP"] = bootstrap
@@ -125,20 +147,22 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.to_thread(stack.start)
             try:
                 urls = {s.name: s.url for s in stack.services}
-                args.location_id, args.service_id = str(clinic.location_id), str(clinic.service_id)
-                await catalogue_reached_booking(urls["booking"], args.service_id)
+                for clinic in clinics.values():
+                    await catalogue_reached_booking(urls["booking"], clinic.service_id)
                 pids = {s.name: s.process.pid for s in stack.services if s.process is not None}
-                await run(args, urls["booking"], urls["availability"], bootstrap, out, pids)
+                where = {n: (c.location_id, c.service_id) for n, c in clinics.items()}
+                await run(args, urls["booking"], urls["availability"], bootstrap, out, pids, where)
             finally:
                 await asyncio.to_thread(stack.stop)
 
 
-async def catalogue_reached_booking(booking_url: str, service_id: str) -> None:
+async def catalogue_reached_booking(booking_url: str, service_id: UUID) -> None:
     deadline = time.monotonic() + 120
     async with httpx.AsyncClient(base_url=booking_url, timeout=5) as http:
         while time.monotonic() < deadline:
             listing = (await http.get(f"/v1/public/{TENANT}/catalog")).json()
-            if any(s["service_id"] == service_id for loc in listing for s in loc["services"]):
+            services = (s["service_id"] for loc in listing for s in loc["services"])
+            if str(service_id) in services:
                 return
             await asyncio.sleep(0.5)
     raise TimeoutError("booking never learnt the load test's service")
@@ -151,22 +175,26 @@ async def run(
     bootstrap: str,
     out: Path,
     pids: dict[str, int],
+    where: dict[int, tuple[UUID, UUID]],
 ) -> None:
+    """Each session count against its clinic: ``where`` maps it to (location, service)."""
     env = {
         "LOADTEST_BOOKING_URL": booking_url,
         "LOADTEST_AVAILABILITY_URL": availability_url,
         "LOADTEST_TENANT": TENANT,
-        "LOADTEST_LOCATION_ID": args.location_id,
-        "LOADTEST_SERVICE_ID": args.service_id,
         "LOADTEST_CHANNEL_TOKEN": token("channel"),
     }
     for sessions in args.sessions:
         say(f"{sessions} concurrent sessions for {args.seconds}s")
+        location_id, service_id = where[sessions]
+        env["LOADTEST_LOCATION_ID"], env["LOADTEST_SERVICE_ID"] = str(location_id), str(service_id)
         meter = CpuMeter(pids)
         meter.start()
         began = time.monotonic()
-        rows, locust_cpu = await asyncio.to_thread(run_locust, sessions, args.seconds, env, out)
-        report(sessions, rows)
+        rows, answers, locust_cpu = await asyncio.to_thread(
+            run_locust, sessions, args.seconds, env, out
+        )
+        report(sessions, rows, answers)
         if pids:  # the stack is ours: where its two cores went
             elapsed = time.monotonic() - began
             meter.report_share(f"loadtest_cpu_at_{sessions}_sessions", elapsed)

@@ -7,18 +7,22 @@ test reports: ``slots``, ``book``, ``card``, ``change``. A 409 on ``book`` (the 
 to someone else meanwhile) is an answer, not an error; any 5xx, timeout or unexpected
 status is an error.
 
-Configured by environment variables set by ``bench/loadtest.py``.
+Configured by environment variables set by ``bench/loadtest.py``; it tallies the
+``book`` step's answers by status into ``LOADTEST_TALLY`` (a JSON file) when Locust quits,
+so the load test can say how many bookings each run made, not only how fast it answered.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 AVAILABILITY = os.environ["LOADTEST_AVAILABILITY_URL"]
 BOOKING = os.environ["LOADTEST_BOOKING_URL"]
@@ -27,6 +31,24 @@ LOCATION = os.environ["LOADTEST_LOCATION_ID"]
 SERVICE = os.environ["LOADTEST_SERVICE_ID"]
 TOKEN = os.environ["LOADTEST_CHANNEL_TOKEN"]
 HORIZON_DAYS = int(os.environ.get("LOADTEST_HORIZON_DAYS", "25"))
+TALLY = os.environ.get("LOADTEST_TALLY", "")
+BOOK_ANSWERS: Counter[str] = Counter()
+
+
+def _tally(name: str, response: Any, exception: Any, **_: Any) -> None:
+    if name == "book":
+        BOOK_ANSWERS[str(response.status_code) if response is not None else "none"] += 1
+
+
+def _write_tally(**_: Any) -> None:
+    if TALLY:
+        with open(TALLY, "w") as out:
+            json.dump(BOOK_ANSWERS, out)
+
+
+# Locust's event hooks carry no type hints.
+events.request.add_listener(_tally)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_write_tally)  # type: ignore[no-untyped-call]
 
 
 class Customer(HttpUser):
