@@ -9,8 +9,9 @@ import pytest
 
 from slotline.events.contract.booking import BookingCancelled
 from slotline.events.contract.payments import PaymentCaptured
+from slotline.events.contract.timeline import LineKind
 from slotline.web import i18n
-from slotline.web.timeline_lines import line_text
+from slotline.web.timeline_lines import _SAYINGS, line_text
 
 pytestmark = pytest.mark.unit
 
@@ -55,3 +56,7 @@ class TestALineInThePagesLanguage:
 
     def test_a_line_written_before_facts_falls_back_to_the_summary(self, greek: None) -> None:
         assert line_text({**PAID, "facts": {}}) == "Paid 20.00 EUR"
+
+
+def test_every_kind_of_line_booking_names_has_a_saying() -> None:
+    assert [kind for kind in LineKind if kind not in _SAYINGS] == []

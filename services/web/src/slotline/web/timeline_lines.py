@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slotline.events.contract import booking, callbacks, calls, notifications, payments
-from slotline.events.envelope import Message
+from slotline.events.contract.timeline import LineKind
 from slotline.web.i18n import _, day, money, time_of
 
 Facts = dict[str, Any]
@@ -86,83 +85,84 @@ def _booking(f: Facts) -> dict[str, str]:
     }
 
 
-_SAYINGS: dict[type[Message], Callable[[Facts], str]] = {
-    calls.CallReceived: lambda f: _("Called %(number)s") % {"number": f["to_phone"]},
-    calls.CallAnswered: lambda f: _("Call answered"),
-    calls.CallMissed: lambda f: _("Missed call (%(reason)s)") % {"reason": word(f["reason"])},
-    calls.VoicemailRecorded: _voicemail,
-    calls.WhatsAppMessageReceived: lambda f: _("WhatsApp: %(text)s") % {"text": f["text"]},
-    calls.LeadCaptured: lambda f: _("New lead via %(channel)s") % {"channel": word(f["channel"])},
-    callbacks.CallbackTaskCreated: lambda f: (
+_SAYINGS: dict[LineKind, Callable[[Facts], str]] = {
+    LineKind.CALL_RECEIVED: lambda f: _("Called %(number)s") % {"number": f["to_phone"]},
+    LineKind.CALL_ANSWERED: lambda f: _("Call answered"),
+    LineKind.CALL_MISSED: lambda f: _("Missed call (%(reason)s)") % {"reason": word(f["reason"])},
+    LineKind.VOICEMAIL_RECORDED: _voicemail,
+    LineKind.WHATSAPP_MESSAGE_RECEIVED: lambda f: _("WhatsApp: %(text)s") % {"text": f["text"]},
+    LineKind.LEAD_CAPTURED: lambda f: (
+        _("New lead via %(channel)s") % {"channel": word(f["channel"])}
+    ),
+    LineKind.CALLBACK_TASK_CREATED: lambda f: (
         _("Callback due by %(when)s") % {"when": _when(f, "deadline")}
     ),
-    callbacks.CallbackAttemptRecorded: lambda f: (
+    LineKind.CALLBACK_ATTEMPT_RECORDED: lambda f: (
         _("Called back: %(result)s") % {"result": word(f["result"])}
     ),
-    callbacks.CallbackTaskClosed: lambda f: (
+    LineKind.CALLBACK_TASK_CLOSED: lambda f: (
         _("Callback closed: %(outcome)s") % {"outcome": word(f["outcome"])}
     ),
-    notifications.NotificationRequested: lambda f: (
+    LineKind.NOTIFICATION_REQUESTED: lambda f: (
         _("Message queued: %(what)s") % {"what": word(f["template"])}
     ),
-    notifications.TextBackRequested: lambda f: _("Missed-call text-back requested"),
-    notifications.NotificationSent: lambda f: (
+    LineKind.TEXT_BACK_REQUESTED: lambda f: _("Missed-call text-back requested"),
+    LineKind.NOTIFICATION_SENT: lambda f: (
         _("%(what)s sent by %(channel)s")
         % {"what": word(f["template"] or "message"), "channel": word(f["channel"])}
     ),
-    notifications.NotificationFailed: lambda f: (
+    LineKind.NOTIFICATION_FAILED: lambda f: (
         _("%(what)s failed on %(channel)s")
         % {"what": word(f["template"] or "message"), "channel": word(f["channel"])}
     ),
-    notifications.ReminderScheduled: lambda f: (
+    LineKind.REMINDER_SCHEDULED: lambda f: (
         _("%(reminder)s reminder due %(when)s")
         % {"reminder": f["reminder"], "when": _when(f, "due_at")}
     ),
-    notifications.ReminderSkipped: lambda f: (
+    LineKind.REMINDER_SKIPPED: lambda f: (
         _("%(reminder)s reminder not sent (%(reason)s)")
         % {"reminder": f["reminder"], "reason": word(f["reason"])}
     ),
-    notifications.ConsentChanged: _consent,
-    payments.PaymentAuthorized: lambda f: (
+    LineKind.CONSENT_CHANGED: _consent,
+    LineKind.PAYMENT_AUTHORIZED: lambda f: (
         _("Payment of %(amount)s authorised") % {"amount": money(f["amount"])}
     ),
-    payments.PaymentAuthorizationFailed: lambda f: (
+    LineKind.PAYMENT_AUTHORIZATION_FAILED: lambda f: (
         _("Payment failed (%(reason)s)") % {"reason": word(f["reason"])}
     ),
-    payments.PaymentCaptured: lambda f: _("Paid %(amount)s") % {"amount": money(f["amount"])},
-    payments.PaymentRefunded: lambda f: _("Refunded %(amount)s") % {"amount": money(f["amount"])},
-    payments.FeeCharged: lambda f: (
+    LineKind.PAYMENT_CAPTURED: lambda f: _("Paid %(amount)s") % {"amount": money(f["amount"])},
+    LineKind.PAYMENT_REFUNDED: lambda f: _("Refunded %(amount)s") % {"amount": money(f["amount"])},
+    LineKind.FEE_CHARGED: lambda f: (
         _("Fee for %(fee)s: %(amount)s") % {"fee": word(f["fee"]), "amount": money(f["amount"])}
     ),
-    booking.BookingConfirmed: lambda f: (
+    LineKind.BOOKING_CONFIRMED: lambda f: (
         _("Booked %(service)s for %(when)s (%(reference)s)") % _booking(f)
     ),
-    booking.BookingRejected: lambda f: (
+    LineKind.BOOKING_REJECTED: lambda f: (
         _("Booking of %(service)s for %(when)s refused: %(reason)s") % _booking(f)
     ),
-    booking.BookingExpired: lambda f: _("Booking of %(service)s expired unconfirmed") % _booking(f),
-    booking.BookingCancelled: lambda f: _("Cancelled %(service)s of %(when)s") % _booking(f),
-    booking.BookingRescheduled: lambda f: _("Moved %(service)s to %(when)s") % _booking(f),
-    booking.BookingChangeRefused: lambda f: (
+    LineKind.BOOKING_EXPIRED: lambda f: (
+        _("Booking of %(service)s expired unconfirmed") % _booking(f)
+    ),
+    LineKind.BOOKING_CANCELLED: lambda f: _("Cancelled %(service)s of %(when)s") % _booking(f),
+    LineKind.BOOKING_RESCHEDULED: lambda f: _("Moved %(service)s to %(when)s") % _booking(f),
+    LineKind.BOOKING_CHANGE_REFUSED: lambda f: (
         _("Could not move %(service)s: %(reason)s")
         % {**_booking(f), "reason": word(f.get("change_reason"))}
     ),
-    booking.BookingCompleted: lambda f: _("Came for %(service)s") % _booking(f),
-    booking.BookingNoShow: lambda f: _("Did not come for %(service)s of %(when)s") % _booking(f),
+    LineKind.BOOKING_ARRIVED: lambda f: _("Arrived for %(service)s of %(when)s") % _booking(f),
+    LineKind.BOOKING_COMPLETED: lambda f: _("Came for %(service)s") % _booking(f),
+    LineKind.BOOKING_NO_SHOW: lambda f: _("Did not come for %(service)s of %(when)s") % _booking(f),
 }
-"""How each public event a timeline line stands for reads, by its contract class."""
-
-
-_LINES: dict[str, Callable[[Facts], str]] = {
-    **{kind.EVENT_TYPE: saying for kind, saying in _SAYINGS.items()},
-    booking.ARRIVAL_LINE_KIND: lambda f: _("Arrived for %(service)s of %(when)s") % _booking(f),
-}
-"""A line's ``kind`` (what booking sends) to its saying."""
+"""How each kind of line reads (booking's timeline contract names every kind)."""
 
 
 def line_text(line: dict[str, Any]) -> str:
     """The line in the current language, or booking's ``summary`` when it cannot be."""
-    saying = _LINES.get(str(line.get("kind")))
+    try:
+        saying = _SAYINGS.get(LineKind(str(line.get("kind"))))
+    except ValueError:
+        saying = None  # a kind of a newer booking service
     facts = line.get("facts")
     if saying is None or not isinstance(facts, dict):
         return str(line.get("summary", ""))

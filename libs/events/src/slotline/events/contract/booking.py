@@ -61,11 +61,6 @@ class BookingRejection(StrEnum):
     INVALID_REQUEST = "invalid_request"
 
 
-ARRIVAL_LINE_KIND = "BookingArrived"
-"""The ``kind`` of a customer timeline line (booking's HTTP timeline) for an arrival the
-front desk marked: the one line no public event stands for. Booking writes it, the web
-says it."""
-
 _REFERENCE = "Short code the customer quotes, e.g. SLT-7K4Q."
 _ZONE = "The location's IANA time zone, for showing local times."
 

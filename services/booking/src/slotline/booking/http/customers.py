@@ -19,6 +19,7 @@ from slotline.booking.http.audit_points import CUSTOMER_CHANGE, CUSTOMER_LOOKUP,
 from slotline.booking.http.deps import Bookings, Owner, Staff
 from slotline.booking.http.forms import EMAIL
 from slotline.booking.live import board
+from slotline.events.contract.timeline import CustomerTimeline
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
@@ -61,7 +62,7 @@ def timeline(
     principal: Staff,
     app: Bookings,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> dict[str, Any]:
+) -> CustomerTimeline:
     """Bookings, calls, callbacks, messages and payments, newest first. Someone who only
     called (the ``customer_id`` search gave them) has no record yet: their phone and the
     name a lead gave stand in for it (``caller``: true)."""
@@ -87,7 +88,7 @@ def timeline(
             limit,
             app.read_seal,
         )
-    return {**record, "timeline": lines}
+    return CustomerTimeline.model_validate({**record, "timeline": lines})
 
 
 class Erasure(BaseModel):

@@ -20,6 +20,7 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
+from slotline.events.contract.timeline import LineKind
 from slotline.events.privacy.personal import ERASED
 from slotline.events.privacy.read_models import ReadModelSeal, digits_of
 
@@ -109,7 +110,7 @@ class Entry:
     entry_id: str
     tenant_id: str
     occurred_at: datetime
-    kind: str
+    kind: LineKind
     summary: str
     phone: str | None = None
     email: str | None = None
@@ -211,17 +212,20 @@ def _upsert_statement(schema: str, columns: tuple[str, ...]) -> bytes:
 def _sealed_entry(seal: ReadModelSeal, entry: Entry) -> dict[str, Any]:
     """A timeline line as stored: what it says and who it is about sealed (a summary
     may quote a voicemail), found by hashes of the phone, e-mail and name."""
-    tenant = entry.tenant_id
+    return {**entry.__dict__, **_sealed_parts(seal, entry.tenant_id, entry.__dict__)}
+
+
+def _sealed_parts(seal: ReadModelSeal, tenant: str, line: dict[str, Any]) -> dict[str, Any]:
+    """A line's summary, facts, phone, e-mail and name sealed, and their hashes."""
     return {
-        **entry.__dict__,
-        "summary": seal.seal(tenant, entry.summary),
-        "facts": Jsonb(seal.seal_json(tenant, entry.facts)),
-        "phone": seal.seal(tenant, entry.phone),
-        "email": seal.seal(tenant, entry.email),
-        "name": seal.seal(tenant, entry.name),
-        "phone_index": seal.index(tenant, "phone", entry.phone),
-        "email_index": seal.index(tenant, "email", entry.email),
-        "search_grams": seal.grams(tenant, {"name": entry.name, "phone": entry.phone}),
+        "summary": seal.seal(tenant, line["summary"]),
+        "facts": Jsonb(seal.seal_json(tenant, line["facts"] or {})),
+        "phone": seal.seal(tenant, line["phone"]),
+        "email": seal.seal(tenant, line["email"]),
+        "name": seal.seal(tenant, line["name"]),
+        "phone_index": seal.index(tenant, "phone", line["phone"]),
+        "email_index": seal.index(tenant, "email", line["email"]),
+        "search_grams": seal.grams(tenant, {"name": line["name"], "phone": line["phone"]}),
     }
 
 
@@ -300,20 +304,7 @@ def seal_legacy_rows(
                 " sealed = true WHERE entry_id = %(entry_id)s"
             ).format(lines),
             [
-                _sealed_entry(
-                    seal,
-                    Entry(
-                        entry_id=row["entry_id"],
-                        tenant_id=row["tenant_id"],
-                        occurred_at=datetime.min,
-                        kind="",
-                        summary=row["summary"],
-                        facts=row["facts"] or {},
-                        phone=row["phone"],
-                        email=row["email"],
-                        name=row["name"],
-                    ),
-                )
+                {"entry_id": row["entry_id"], **_sealed_parts(seal, row["tenant_id"], row)}
                 for row in found
             ],
         )

@@ -13,7 +13,7 @@ from eventsourcing.persistence import Notification
 from slotline.booking.domain.booking import Booking
 from slotline.booking.live import board
 from slotline.booking.live.board import Entry
-from slotline.events.contract import booking as public
+from slotline.events.contract.timeline import LineKind
 from slotline.events.privacy import erasure_lock
 from slotline.events.privacy.personal import ERASED
 from slotline.events.projection import Projection
@@ -88,25 +88,22 @@ def local_time(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M")
 
 
-_LINES: dict[type[Booking.Event], tuple[str, str]] = {
-    Booking.Confirmed: (
-        public.BookingConfirmed.EVENT_TYPE,
-        "Booked {service} for {when} ({reference})",
-    ),
+_LINES: dict[type[Booking.Event], tuple[LineKind, str]] = {
+    Booking.Confirmed: (LineKind.BOOKING_CONFIRMED, "Booked {service} for {when} ({reference})"),
     Booking.Rejected: (
-        public.BookingRejected.EVENT_TYPE,
+        LineKind.BOOKING_REJECTED,
         "Booking of {service} for {when} refused: {reason}",
     ),
-    Booking.Expired: (public.BookingExpired.EVENT_TYPE, "Booking of {service} expired unconfirmed"),
-    Booking.Cancelled: (public.BookingCancelled.EVENT_TYPE, "Cancelled {service} of {when}"),
-    Booking.Rescheduled: (public.BookingRescheduled.EVENT_TYPE, "Moved {service} to {when}"),
+    Booking.Expired: (LineKind.BOOKING_EXPIRED, "Booking of {service} expired unconfirmed"),
+    Booking.Cancelled: (LineKind.BOOKING_CANCELLED, "Cancelled {service} of {when}"),
+    Booking.Rescheduled: (LineKind.BOOKING_RESCHEDULED, "Moved {service} to {when}"),
     Booking.ChangeRefused: (
-        public.BookingChangeRefused.EVENT_TYPE,
+        LineKind.BOOKING_CHANGE_REFUSED,
         "Could not move {service}: {change_reason}",
     ),
-    Booking.Arrived: (public.ARRIVAL_LINE_KIND, "Arrived for {service} of {when}"),
-    Booking.Completed: (public.BookingCompleted.EVENT_TYPE, "Came for {service}"),
-    Booking.NoShow: (public.BookingNoShow.EVENT_TYPE, "Did not come for {service} of {when}"),
+    Booking.Arrived: (LineKind.BOOKING_ARRIVED, "Arrived for {service} of {when}"),
+    Booking.Completed: (LineKind.BOOKING_COMPLETED, "Came for {service}"),
+    Booking.NoShow: (LineKind.BOOKING_NO_SHOW, "Did not come for {service} of {when}"),
 }
 """The events of a booking a customer would recognise: (the line's kind, its summary)."""
 

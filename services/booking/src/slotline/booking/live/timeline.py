@@ -13,6 +13,7 @@ from slotline.booking.domain.contact import ContactDetails
 from slotline.booking.live import board
 from slotline.booking.live.board import Entry
 from slotline.events.contract import callbacks, calls, notifications, payments
+from slotline.events.contract.timeline import LineKind
 from slotline.events.envelope import Message
 from slotline.events.unit_of_work import UnitOfWork
 
@@ -35,11 +36,15 @@ def _what(template: str | None) -> str:
 
 def entry_for(message: Message) -> Entry | None:
     """The timeline line a message makes, or None for messages no one needs to see."""
+    try:
+        kind = LineKind.of(type(message))
+    except ValueError:
+        return None  # no line kind stands for it: no one needs to see it
     base: dict[str, Any] = {
         "entry_id": str(message.event_id),
         "tenant_id": message.tenant_id,
         "occurred_at": message.occurred_at,
-        "kind": message.event_type,
+        "kind": kind,
     }
     match message:
         case calls.CallReceived():
