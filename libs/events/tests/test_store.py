@@ -82,3 +82,16 @@ def test_a_statement_alone_runs_outside_a_transaction_block(database_url: str) -
         recorder.insert_tracking(Tracking("relay", 5))
     recorder.insert_tracking(Tracking("relay", 7))
     assert recorder.positions(["relay"]) == {"relay": 7}
+
+
+def test_a_services_connections_carry_its_name(database_url: str) -> None:
+    """An operator reading pg_stat_activity sees which service holds each connection."""
+    ensure_schema(database_url, "tally_named")
+    env = postgres_env(database_url, "tally_named", application_name="slotline-tally")
+    app = TallyApplication(env=env)
+    with app.sql_recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+        row = cursor.fetchone()
+    assert row is not None
+    assert row["application_name"] == "slotline-tally"
+    app.close()

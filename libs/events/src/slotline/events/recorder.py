@@ -27,6 +27,9 @@ from eventsourcing.utils import Environment, EnvType, retry
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
+APPLICATION_NAME_ENV = "POSTGRES_APPLICATION_NAME"
+"""The name a service's pooled connections give PostgreSQL (``application_name``)."""
+
 
 class SlotlineDatastore(PostgresDatastore):
     """eventsourcing's datastore, but a transaction that only read ends with COMMIT.
@@ -52,6 +55,9 @@ class Factory(PostgresFactory):
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)
         self.datastore.__class__ = SlotlineDatastore  # same state, reads end in COMMIT
+        name, connecting = self.env.get(APPLICATION_NAME_ENV), self.datastore.pool.kwargs
+        if name and isinstance(connecting, dict):  # pg_stat_activity: whose connection it is
+            connecting["application_name"] = name
 
 
 class SlotlineRecorder(PostgresProcessRecorder):

@@ -139,6 +139,7 @@ class Runtime:
             settings.schema_name,
             settings.database_pool_size,
             privacy_key.get_secret_value() if privacy_key else None,
+            application_name=f"slotline-{settings.service_name}",
         )
         lock = f"slotline-schema:{settings.schema_name}"
         with psycopg.connect(settings.database_url, autocommit=True) as connection:

@@ -31,8 +31,8 @@ from slotline.events.privacy.keys import LocalKeyEncryptionKeys
 from slotline.events.privacy.personal import paths_of
 from slotline.events.privacy.read_models import ReadModelSeal
 from slotline.events.privacy.vault import KeyVault, MemoryKeyVault, SqlKeyVault
+from slotline.events.recorder import APPLICATION_NAME_ENV, SlotlineRecorder
 from slotline.events.recorder import Factory as SlotlineFactory
-from slotline.events.recorder import SlotlineRecorder
 from slotline.events.unit_of_work import UnitOfWork, current_work, run_command, unit_of_work
 
 T = TypeVar("T")
@@ -71,9 +71,14 @@ def event_meta(domain_event: object) -> dict[str, str]:
 
 
 def postgres_env(
-    database_url: str, schema: str, pool_size: int = 5, privacy_key: str | None = None
+    database_url: str,
+    schema: str,
+    pool_size: int = 5,
+    privacy_key: str | None = None,
+    application_name: str | None = None,
 ) -> dict[str, str]:
-    """Translate a PostgreSQL URL into the ``eventsourcing`` environment variables."""
+    """Translate a PostgreSQL URL into the ``eventsourcing`` environment variables;
+    ``application_name`` names the pool's connections in ``pg_stat_activity``."""
     url = urlparse(database_url)
     query = parse_qs(url.query)
     host = query.get("host", [url.hostname or "127.0.0.1"])[0]
@@ -95,6 +100,7 @@ def postgres_env(
         "CREATE_TABLE": "y",
         "PROCESS_RECORDER_TOPIC": f"{SlotlineRecorder.__module__}:{SlotlineRecorder.__qualname__}",
         **({PRIVACY_KEY_ENV: privacy_key} if privacy_key else {}),
+        **({APPLICATION_NAME_ENV: application_name} if application_name else {}),
     }
 
 
