@@ -26,6 +26,11 @@ Objects = list[dict[str, Any]]
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 OLDEST_KUBERNETES = "1.30"  # the preStop `sleep` action is on by default from 1.30
 SERVICES = tuple(SERVICE_SETTINGS)
+DEPLOYMENTS = {
+    **{service: service for service in SERVICES},
+    "availability-projector": "availability",
+}
+"""Every Deployment, and the service whose code and settings it runs."""
 KINDS = {
     "Namespace",
     "ConfigMap",
@@ -227,26 +232,74 @@ def expected(access: TopicAccess) -> dict[tuple[str, str], set[str]]:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-class TestEachService:
-    def test_has_a_deployment_service_budget_and_autoscaler_that_find_its_pods(
-        self, overlay: Objects, service: str
+def test_a_service_has_a_deployment_service_budget_and_autoscaler_that_find_its_pods(
+    overlay: Objects, service: str
+) -> None:
+    deployment = of_kind(overlay, "Deployment")[service]
+    pods = deployment["spec"]["template"]["metadata"]["labels"]
+    selector = deployment["spec"]["selector"]["matchLabels"]
+
+    assert matches(selector, pods)
+    assert matches(of_kind(overlay, "Service")[service]["spec"]["selector"], pods)
+    budget = of_kind(overlay, "PodDisruptionBudget")[service]["spec"]
+    assert matches(budget["selector"]["matchLabels"], pods)
+    target = of_kind(overlay, "HorizontalPodAutoscaler")[service]["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", service)
+    assert "replicas" not in deployment["spec"]  # the autoscaler owns it
+
+
+class TestAvailabilityRunsAsApiAndProjector:
+    """The slot view in its own process (its settings advise api + projector): holds and
+    slot queries never wait behind a day's recomputation for the interpreter lock."""
+
+    def test_one_deployment_serves_and_the_other_projects(self, overlay: Objects) -> None:
+        deployments = of_kind(overlay, "Deployment")
+        roles = {
+            name: environment(overlay, container(deployments[name]))["SLOTLINE_AVAILABILITY_ROLE"]
+            for name in ("availability", "availability-projector")
+        }
+        assert roles == {"availability": "api", "availability-projector": "projector"}
+
+    def test_the_projector_stands_by_twice_with_a_budget_and_takes_no_traffic(
+        self, overlay: Objects
     ) -> None:
-        deployment = of_kind(overlay, "Deployment")[service]
+        deployment = of_kind(overlay, "Deployment")["availability-projector"]
         pods = deployment["spec"]["template"]["metadata"]["labels"]
-        selector = deployment["spec"]["selector"]["matchLabels"]
 
-        assert matches(selector, pods)
-        assert matches(of_kind(overlay, "Service")[service]["spec"]["selector"], pods)
-        budget = of_kind(overlay, "PodDisruptionBudget")[service]["spec"]
+        assert deployment["spec"]["replicas"] == 2  # one leader, one ready to take over
+        assert not any(
+            h["spec"]["scaleTargetRef"]["name"] == "availability-projector"
+            for h in of_kind(overlay, "HorizontalPodAutoscaler").values()
+        )
+        budget = of_kind(overlay, "PodDisruptionBudget")["availability-projector"]["spec"]
         assert matches(budget["selector"]["matchLabels"], pods)
-        target = of_kind(overlay, "HorizontalPodAutoscaler")[service]["spec"]["scaleTargetRef"]
-        assert (target["kind"], target["name"]) == ("Deployment", service)
-        assert "replicas" not in deployment["spec"]  # the autoscaler owns it
+        assert not any(  # it answers no public route: no Service sends it requests
+            matches(service["spec"]["selector"], pods)
+            for service in of_kind(overlay, "Service").values()
+        )
 
+    def test_both_use_availabilitys_store_and_kafka_user(self, overlay: Objects) -> None:
+        deployments = of_kind(overlay, "Deployment")
+        seen = []
+        for name in ("availability", "availability-projector"):
+            spec = container(deployments[name])
+            refs = {
+                v["name"]: v["valueFrom"]["secretKeyRef"]["name"]
+                for v in spec["env"]
+                if "secretKeyRef" in v.get("valueFrom", {})
+            }
+            env = environment(overlay, spec)
+            seen.append((refs["SLOTLINE_DATABASE_URL"], env.get("SLOTLINE_KAFKA_SASL_USERNAME")))
+        assert seen[0] == seen[1]
+        assert seen[0][0].startswith("slotline-database-availability")  # dev: name-hashed
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+class TestEachDeployment:
     def test_probes_liveness_on_healthz_and_readiness_on_readyz_of_its_http_port(
-        self, overlay: Objects, service: str
+        self, overlay: Objects, deployment: str
     ) -> None:
-        spec = container(of_kind(overlay, "Deployment")[service])
+        spec = container(of_kind(overlay, "Deployment")[deployment])
         port = next(p for p in spec["ports"] if p["name"] == "http")["containerPort"]
 
         assert spec["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
@@ -255,11 +308,11 @@ class TestEachService:
         assert environment(overlay, spec)["SLOTLINE_HTTP_HOST"] == "0.0.0.0"
 
     def test_runs_unprivileged_on_a_read_only_root_with_requests_and_limits(
-        self, overlay: Objects, service: str
+        self, overlay: Objects, deployment: str
     ) -> None:
-        deployment = of_kind(overlay, "Deployment")[service]
-        pod = deployment["spec"]["template"]["spec"]
-        spec = container(deployment)
+        manifest = of_kind(overlay, "Deployment")[deployment]
+        pod = manifest["spec"]["template"]["spec"]
+        spec = container(manifest)
 
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["runAsUser"] == 10001  # the image's user
@@ -270,21 +323,21 @@ class TestEachService:
         for bound in ("requests", "limits"):
             assert set(spec["resources"][bound]) == {"cpu", "memory"}
 
-    def test_sets_only_settings_the_service_has(self, overlay: Objects, service: str) -> None:
-        settings = service_settings(SERVICE_SETTINGS[service])
+    def test_sets_only_settings_the_service_has(self, overlay: Objects, deployment: str) -> None:
+        settings = service_settings(SERVICE_SETTINGS[DEPLOYMENTS[deployment]])
         known = {env_name(settings, f) for f in settings.model_fields} | {
             env_name(AuthSettings, f) for f in AuthSettings.model_fields
         }
-        spec = container(of_kind(overlay, "Deployment")[service])
+        spec = container(of_kind(overlay, "Deployment")[deployment])
         configured = {k for k in environment(overlay, spec) if k.startswith("SLOTLINE_")}
 
         assert configured - known == set()
         assert environment(overlay, spec)["SLOTLINE_SERVICE_NAME"] == settings().service_name
 
     def test_takes_its_database_url_and_auth_secret_from_secrets(
-        self, overlay: Objects, service: str
+        self, overlay: Objects, deployment: str
     ) -> None:
-        spec = container(of_kind(overlay, "Deployment")[service])
+        spec = container(of_kind(overlay, "Deployment")[deployment])
         refs = {
             v["name"]: v["valueFrom"]["secretKeyRef"]
             for v in spec["env"]
@@ -293,7 +346,7 @@ class TestEachService:
         secrets = of_kind(overlay, "Secret")
 
         assert {"SLOTLINE_DATABASE_URL", "SLOTLINE_AUTH_SECRET"} <= set(refs)
-        settings = service_settings(SERVICE_SETTINGS[service])
+        settings = service_settings(SERVICE_SETTINGS[DEPLOYMENTS[deployment]])
         secret_settings = {
             env_name(settings, name)
             for name, field in settings.model_fields.items()
@@ -305,30 +358,30 @@ class TestEachService:
                 assert ref["key"] in secrets[ref["name"]]["data"]
 
     def test_finishes_in_flight_work_before_the_kubelet_kills_it(
-        self, overlay: Objects, service: str
+        self, overlay: Objects, deployment: str
     ) -> None:
-        deployment = of_kind(overlay, "Deployment")[service]
-        spec = container(deployment)
+        manifest = of_kind(overlay, "Deployment")[deployment]
+        spec = container(manifest)
         pause = spec["lifecycle"]["preStop"]["sleep"]["seconds"]
         drain = float(environment(overlay, spec)["SLOTLINE_GRACEFUL_TIMEOUT_SECONDS"] or 0)
-        grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        grace = manifest["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
 
         assert 0 < pause + drain < grace
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_the_prod_overlay_gives_each_service_all_it_needs_to_start_in_production(
-    rendered: dict[str, Objects], service: str, monkeypatch: pytest.MonkeyPatch
+    rendered: dict[str, Objects], deployment: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every secret by reference (a Secret's value stands in), providers set: the
     service's production check passes — it would refuse to start otherwise."""
     prod = rendered["prod"]
-    env = environment(prod, container(of_kind(prod, "Deployment")[service]))
+    env = environment(prod, container(of_kind(prod, "Deployment")[deployment]))
     for name in [n for n in os.environ if n.startswith("SLOTLINE_")]:
         monkeypatch.delenv(name)
     for name, value in env.items():
         if name.startswith("SLOTLINE_"):
             monkeypatch.setenv(name, value if value is not None else f"from-a-secret-{name}")
-    settings = service_settings(SERVICE_SETTINGS[service])()
+    settings = service_settings(SERVICE_SETTINGS[DEPLOYMENTS[deployment]])()
     assert settings.environment == "prod"
     refuse_unsafe_production(settings, *settings.production_refusals())

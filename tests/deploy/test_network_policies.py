@@ -117,7 +117,15 @@ def service(namespace: str, name: str) -> Endpoint:
     return Endpoint(namespace, labels, {"http": 8000})
 
 
-SERVICES = ("availability", "booking", "payments", "notifier", "call-intake", "analytics")
+SERVICES = (
+    "availability",
+    "availability-projector",
+    "booking",
+    "payments",
+    "notifier",
+    "call-intake",
+    "analytics",
+)
 OUTSIDE = Endpoint(ip="203.0.113.7")  # an address on the internet
 INSIDE = Endpoint(ip="10.1.2.3")  # a private address that is not the database
 
@@ -227,6 +235,7 @@ class TestNothingElseCan:
         namespace, policies = cluster
 
         assert not talks(policies, service(namespace, "booking"), OUTSIDE, 443)
+        assert not talks(policies, service(namespace, "availability-projector"), OUTSIDE, 443)
         assert not talks(policies, service(namespace, "availability"), OUTSIDE, 587)
         assert not talks(policies, service(namespace, "analytics"), OUTSIDE, 443)
         assert not talks(policies, service(namespace, "payments"), OUTSIDE, 587)
