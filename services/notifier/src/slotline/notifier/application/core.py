@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate
 
 from slotline.events.clock import utc_now
 from slotline.events.contract.registry import messages_on
+from slotline.events.envelope import Message
 from slotline.events.recorder import SlotlineRecorder
 from slotline.events.sealing import SecretBox, development_key
 from slotline.events.store import ServiceApplication
@@ -46,6 +47,12 @@ class Invalid(ValueError):
 
 WEBHOOK_TOPICS = (BOOKING_EVENTS, PAYMENTS_EVENTS)
 """The public topics whose events a webhook subscription may ask for."""
+WEBHOOK_MESSAGES: tuple[type[Message], ...] = tuple(
+    cls for topic in WEBHOOK_TOPICS for cls in messages_on(topic)
+)
+"""The public events a webhook may deliver."""
+WEBHOOK_EVENT_TYPES: tuple[str, ...] = tuple(cls.EVENT_TYPE for cls in WEBHOOK_MESSAGES)
+"""Their names, in the same order: the words a subscription asks for them with."""
 
 
 def _any_url(url: str) -> None:
@@ -69,11 +76,6 @@ class WebhookConfig:
     """Refuses a URL a webhook may not be sent to (raises ``UnsafeUrl``)."""
     clock: Callable[[], datetime] = utc_now
     """Webhooks run on the wall clock: receivers check ``webhook-timestamp`` against theirs."""
-    event_types: frozenset[str] = field(
-        default_factory=lambda: frozenset(
-            cls.EVENT_TYPE for topic in WEBHOOK_TOPICS for cls in messages_on(topic)
-        )
-    )
     box: SecretBox = field(default_factory=lambda: SecretBox(WEBHOOK_SECRETS_DEVELOPMENT_KEY))
     """Seals the signing secrets and the deliveries' bodies at rest
     (``SLOTLINE_WEBHOOK_SECRETS_KEY``)."""

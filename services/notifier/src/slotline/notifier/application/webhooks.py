@@ -27,7 +27,12 @@ from typing import Any
 
 from slotline.events.envelope import Message
 from slotline.events.unit_of_work import UnitOfWork as Work
-from slotline.notifier.application.core import NotifierCore, WebhookConfig
+from slotline.notifier.application.core import (
+    WEBHOOK_EVENT_TYPES,
+    WEBHOOK_MESSAGES,
+    NotifierCore,
+    WebhookConfig,
+)
 from slotline.notifier.domain.outgoing import EMAIL, QueuedMessage
 from slotline.notifier.domain.webhooks import (
     ACTIVE,
@@ -77,11 +82,11 @@ class WebhookSubscriptions(NotifierCore):
     # --- subscriptions -----------------------------------------------------------------
 
     def _event_types(self, event_types: Sequence[str]) -> tuple[str, ...]:
-        unknown = sorted(set(event_types) - self.webhooks.event_types)
+        unknown = sorted(set(event_types) - set(WEBHOOK_EVENT_TYPES))
         if unknown:
             raise ValueError(
                 f"unknown event type(s) {', '.join(unknown)}; known: "
-                + ", ".join(sorted(self.webhooks.event_types))
+                + ", ".join(sorted(WEBHOOK_EVENT_TYPES))
             )
         return tuple(dict.fromkeys(event_types))
 
@@ -221,7 +226,7 @@ class WebhookSubscriptions(NotifierCore):
         """One delivery per subscription that wants ``message``, in the unit of work the
         message is applied in (its position is the message's): made once — and a delivery
         made before (same event and subscription id) is not made again."""
-        if message.event_type not in self.webhooks.event_types or self.memory_rows is not None:
+        if type(message) not in WEBHOOK_MESSAGES or self.memory_rows is not None:
             return  # (the in-memory store of use-case tests has no subscriptions)
         work = joined(self, within)
         tenant_id, event_type = message.tenant_id, message.event_type

@@ -13,9 +13,8 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from slotline.events.audit import audited_route
 from slotline.events.contract.common import EmailInput
-from slotline.events.contract.registry import messages_on
 from slotline.events.http_contract import refusals
-from slotline.notifier.application.core import WEBHOOK_TOPICS
+from slotline.notifier.application.core import WEBHOOK_EVENT_TYPES
 from slotline.notifier.http.deps import Manager, Notifier
 from slotline.notifier.persistence.webhooks import Subscription
 
@@ -34,8 +33,7 @@ router = APIRouter(
 )
 
 EventType = StrEnum(  # type: ignore[misc]
-    "EventType",
-    {c.EVENT_TYPE: c.EVENT_TYPE for t in WEBHOOK_TOPICS for c in messages_on(t)},
+    "EventType", {name: name for name in WEBHOOK_EVENT_TYPES}
 )
 """The event types a subscription may ask for (the schema lists them)."""
 
@@ -136,7 +134,7 @@ def _out(s: Subscription) -> dict[str, Any]:
 
 @router.get("/event-types", summary="Event types a subscription may ask for")
 async def event_types(app: Notifier, principal: Manager) -> list[str]:
-    return sorted(app.webhooks.event_types)
+    return sorted(WEBHOOK_EVENT_TYPES)
 
 
 @router.post(
