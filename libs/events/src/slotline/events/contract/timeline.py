@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from slotline.events.contract import booking, callbacks, calls, notifications, payments
+from slotline.events.contract.registry import MESSAGES
 from slotline.events.envelope import Message
 
 
@@ -53,9 +54,18 @@ class LineKind(StrEnum):
     BOOKING_NO_SHOW = booking.BookingNoShow.EVENT_TYPE
 
     @classmethod
-    def of(cls, message: type[Message]) -> LineKind:
-        """The kind of the lines a public event class makes (ValueError: it makes none)."""
-        return cls(message.EVENT_TYPE)
+    def of(cls, message: type[Message]) -> LineKind | None:
+        """The kind of the lines a public event class makes; None: it makes none."""
+        return _KIND_OF.get(message)
+
+
+_KIND_OF: dict[type[Message], LineKind] = {
+    message: kind
+    for message in MESSAGES.values()
+    for kind in LineKind
+    if kind.value == message.EVENT_TYPE
+}
+"""Each public event class (every version of it) to the kind of line it makes."""
 
 
 class TimelineLine(BaseModel):

@@ -36,9 +36,8 @@ def _what(template: str | None) -> str:
 
 def entry_for(message: Message) -> Entry | None:
     """The timeline line a message makes, or None for messages no one needs to see."""
-    try:
-        kind = LineKind.of(type(message))
-    except ValueError:
+    kind = LineKind.of(type(message))
+    if kind is None:
         return None  # no line kind stands for it: no one needs to see it
     base: dict[str, Any] = {
         "entry_id": str(message.event_id),
