@@ -60,9 +60,6 @@ class UnitOfWork:
             raise RuntimeError("SQL needs the PostgreSQL store; this unit of work is in memory")
         return self._cursor
 
-    def table(self, name: str) -> sql.Composed:
-        return _table(self.schema, name)
-
     def _compose(self, query: str) -> bytes:
         return _rendered(self.schema, query)
 
