@@ -12,17 +12,21 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import anyio
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.rows import dict_row
 
 from slotline.booking.application import BookingApplication
 from slotline.booking.domain.booking import Booking
+from slotline.booking.live.projection import BookingBoard
 from slotline.booking.retention import RetentionJob
 from slotline.events.contract.booking import BookingConfirmed, CustomerErased
 from slotline.events.privacy.personal import ERASED
 from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
-from slotline.events.testing.stored import stored_states
+from slotline.events.testing.stored import stored_notifications, stored_states
 from slotline.events.wire_sealing import pseudonym
 
 from .conftest import Stack, form, future_start
@@ -91,9 +95,18 @@ async def test_an_owner_exports_everything_kept_about_a_customer(stack: Stack) -
     assert refused.status_code == 403
     elsewhere = await stack.booking.client.get(path, headers=bearer("owner", "another-tenant"))
     assert elsewhere.status_code == 404
-    export = await stack.booking.client.get(path, headers=bearer("owner", tenant))
-    assert export.status_code == 200, export.text
-    data = export.json()
+
+    async def exported() -> dict[str, Any]:
+        export = await stack.booking.client.get(path, headers=bearer("owner", tenant))
+        assert export.status_code == 200, export.text
+        data: dict[str, Any] = export.json()
+        return data
+
+    async def with_booking() -> bool:  # its bookings are found through the day sheet
+        return bool((await exported())["bookings"])
+
+    await eventually(with_booking, timeout=20)
+    data = await exported()
     assert data["contact"]["name"] == person.name
     assert data["contact"]["email"] == person.email
     [booking] = data["bookings"]
@@ -102,8 +115,8 @@ async def test_an_owner_exports_everything_kept_about_a_customer(stack: Stack) -
     assert booking["status"] == "confirmed"
 
     async def with_timeline() -> bool:
-        lines = (await stack.booking.client.get(path, headers=bearer("owner", tenant))).json()
-        return BookingConfirmed.EVENT_TYPE in {line["kind"] for line in lines["timeline"]}
+        lines = (await exported())["timeline"]
+        return BookingConfirmed.EVENT_TYPE in {line["kind"] for line in lines}
 
     await eventually(with_timeline, timeout=20)
 
@@ -178,6 +191,84 @@ async def test_erasure_leaves_placeholders_in_every_replay_and_the_booking_whole
     assert any(r["actor"] == "owner-7" and r["action"].startswith("POST") for r in trail.json()), (
         "who erased whom is on the audit trail"
     )
+
+
+def _board_row(stack: Stack, booking_id: UUID) -> dict[str, Any] | None:
+    """The booking's day-sheet row as stored, or None."""
+    app = stack.bookings
+    view = sql.Identifier(app.schema, "booking_view")
+    with psycopg.connect(stack.booking_settings.database_url, row_factory=dict_row) as conn:
+        query = sql.SQL("SELECT * FROM {} WHERE booking_id = %s").format(view)
+        return conn.execute(query, (booking_id,)).fetchone()
+
+
+def _unproject(stack: Stack, booking_id: UUID) -> None:
+    """As if the board's batch with the booking had not been written yet."""
+    app = stack.bookings
+    with psycopg.connect(stack.booking_settings.database_url) as conn:
+        for table in ("booking_view", "timeline"):
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE booking_id = %s").format(
+                    sql.Identifier(app.schema, table)
+                ),
+                (str(booking_id),),
+            )
+
+
+def _lines(stack: Stack, booking_id: UUID) -> int:
+    app = stack.bookings
+    with psycopg.connect(stack.booking_settings.database_url) as conn:
+        query = sql.SQL("SELECT count(*) FROM {} WHERE booking_id = %s").format(
+            sql.Identifier(app.schema, "timeline")
+        )
+        row = conn.execute(query, (str(booking_id),)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_batch_projected_after_the_erasure_writes_no_one_back_whatever_it_cached(
+    stack: Stack,
+) -> None:
+    """Another replica keeps a customer's key (and their bookings) cached for a while
+    after an erasure, and so may a reader that ran in the erasure's last moments: a board
+    batch projected with those caches after the erasure must still write the placeholder
+    into the day sheet and no line into the timeline, for good."""
+    clinic, person, booked = await _booked(stack)
+    booking_id = UUID(booked["booking_id"])
+    settings = stack.booking_settings
+
+    def projected() -> bool:  # the last batch with the booking written
+        row = _board_row(stack, booking_id)
+        return row is not None and row["status"] == "confirmed"
+
+    await eventually(projected, timeout=20)
+    replica = BookingApplication(env=postgres_env(settings.database_url, settings.schema_name))
+    try:
+        read = await anyio.to_thread.run_sync(replica.get_many, [booking_id])
+        assert read[booking_id].contact_data["name"] == person.name, "the replica's caches"
+        await anyio.to_thread.run_sync(_unproject, stack, booking_id)
+        path = f"/v1/customers/{booked['customer_id']}/erasure"
+        erased = await stack.booking.client.post(path, headers=bearer("owner", clinic.tenant_id))
+        assert erased.status_code == 200, erased.text
+        assert await anyio.to_thread.run_sync(_board_row, stack, booking_id) is None
+
+        board = BookingBoard(
+            replica, database_url=settings.database_url, name=f"board-replica-{uuid4().hex}"
+        )
+        batch = await anyio.to_thread.run_sync(
+            stored_notifications, settings.database_url, stack.bookings, [booking_id]
+        )
+        await anyio.to_thread.run_sync(board.project, batch)
+    finally:
+        replica.close()
+
+    row = await anyio.to_thread.run_sync(_board_row, stack, booking_id)
+    assert row is not None, "the batch wrote the booking's row"
+    assert stack.bookings.read_seal.open(clinic.tenant_id, row["customer_name"]) == ERASED
+    assert (row["phone"], row["email"], row["phone_index"], row["email_index"]) == (None,) * 4
+    assert not row["search_grams"]
+    assert row["status"] == "confirmed", "the booking itself stays whole"
+    assert await anyio.to_thread.run_sync(_lines, stack, booking_id) == 0
 
 
 async def test_the_retention_rule_erases_the_tenants_inactive_customers_only(

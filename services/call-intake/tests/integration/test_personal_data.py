@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from slotline.call_intake.application import CallIntakeApplication
 from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.call import Call
+from slotline.call_intake.live.projection import IntakeProjection
 from slotline.call_intake.testing import Intake
 from slotline.events.contract.booking import CustomerErased
 from slotline.events.privacy.erasure_lock import lock_name
@@ -26,7 +27,7 @@ from slotline.events.privacy.personal import ERASED
 from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
-from slotline.events.testing.stored import stored_states, stored_tables
+from slotline.events.testing.stored import stored_notifications, stored_states, stored_tables
 from slotline.events.wire_sealing import pseudonym
 
 pytestmark = pytest.mark.integration
@@ -64,6 +65,25 @@ def _replayed_call(intake: Intake, call_id: uuid.UUID) -> Call:
         fresh.close()
     assert isinstance(call, Call)
     return call
+
+
+def _logged_number(intake: Intake, tenant: str, call_id: uuid.UUID) -> str | None:
+    """The call log's number for the call, opened (None: no row)."""
+    log = sql.Identifier(intake.app.schema, "call_log")
+    with psycopg.connect(intake.settings.database_url) as conn:
+        query = sql.SQL("SELECT from_phone FROM {} WHERE call_id = %s").format(log)
+        row = conn.execute(query, (call_id,)).fetchone()
+    return None if row is None else intake.app.read_seal.open(tenant, str(row[0]))
+
+
+def _key_destroyed(intake: Intake, tenant: str, caller: str) -> bool:
+    keys = sql.Identifier(intake.app.schema, "personal_data_keys")
+    with psycopg.connect(intake.settings.database_url) as conn:
+        query = sql.SQL(
+            "SELECT wrapped IS NULL FROM {} WHERE tenant_id = %s AND subject_id = %s"
+        ).format(keys)
+        row = conn.execute(query, (tenant, str(caller_id(tenant, caller)))).fetchone()
+    return bool(row and row[0])
 
 
 async def test_a_callers_number_and_transcript_are_sealed_and_erased_with_the_customer(
@@ -161,19 +181,10 @@ async def test_an_erasure_waits_for_a_read_model_batch_under_way(intake: Intake)
     log = sql.SQL("{}.call_log").format(sql.Identifier(schema))
 
     def logged_number() -> str | None:
-        with psycopg.connect(url) as conn:
-            query = sql.SQL("SELECT from_phone FROM {} WHERE call_id = %s").format(log)
-            row = conn.execute(query, (call_id,)).fetchone()
-        return None if row is None else intake.app.read_seal.open(tenant, str(row[0]))
+        return _logged_number(intake, tenant, call_id)
 
     def key_destroyed() -> bool:
-        keys = sql.SQL("{}.personal_data_keys").format(sql.Identifier(schema))
-        with psycopg.connect(url) as conn:
-            query = sql.SQL(
-                "SELECT wrapped IS NULL FROM {} WHERE tenant_id = %s AND subject_id = %s"
-            ).format(keys)
-            row = conn.execute(query, (tenant, str(caller_id(tenant, caller)))).fetchone()
-        return bool(row and row[0])
+        return _key_destroyed(intake, tenant, caller)
 
     def not_projected_yet() -> dict[str, object]:
         """As if the projection had not written the call's row when the erasure came."""
@@ -202,3 +213,81 @@ async def test_an_erasure_waits_for_a_read_model_batch_under_way(intake: Intake)
         await batch.close()
     await eventually(lambda: logged_number() == ERASED, timeout=20)
     assert await anyio.to_thread.run_sync(key_destroyed)
+
+
+def _unproject(intake: Intake, tenant: str, caller: str, call_id: uuid.UUID) -> None:
+    """As if the projection had not written the call, its caller or their lines yet."""
+    schema = intake.app.schema
+    index = intake.app.read_seal.index(tenant, "phone", caller)
+    with psycopg.connect(intake.settings.database_url) as conn:
+        for table, column, key in (
+            ("call_log", "call_id", call_id),
+            ("party", "aggregate_id", caller_id(tenant, caller)),
+            ("timeline", "phone_index", index),
+        ):
+            delete = sql.SQL("DELETE FROM {} WHERE {} = %s").format(
+                sql.Identifier(schema, table), sql.Identifier(column)
+            )
+            conn.execute(delete, (key,))
+
+
+def _rows_about(intake: Intake, tenant: str, caller: str, call_id: uuid.UUID) -> dict[str, int]:
+    """How many party and timeline rows the caller and the call have."""
+    schema = intake.app.schema
+    with psycopg.connect(intake.settings.database_url) as conn:
+        party = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE aggregate_id = %s").format(
+                sql.Identifier(schema, "party")
+            ),
+            (caller_id(tenant, caller),),
+        ).fetchone()
+        lines = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE tenant_id = %s AND ref = %s").format(
+                sql.Identifier(schema, "timeline")
+            ),
+            (tenant, str(call_id)),
+        ).fetchone()
+    assert party is not None
+    assert lines is not None
+    return {"party": int(party[0]), "timeline": int(lines[0])}
+
+
+async def test_a_batch_projected_after_the_erasure_writes_no_number_back_whatever_it_cached(
+    intake: Intake,
+) -> None:
+    """Another replica keeps a caller's key cached for a while after an erasure: a batch
+    it projects then (here: the call, not yet in the read models when the erasure came)
+    must write the placeholder, not the number, and no line or party row for them."""
+    phone = await intake.new_tenant()
+    tenant = phone.tenant_id
+    caller = f"+3069{randbelow(10**8):08d}"
+    call_sid = sid()
+    await phone.missed_call(call_sid, caller)
+    call_id = Call.create_id(tenant, call_sid)
+    await eventually(lambda: _logged_number(intake, tenant, call_id) == caller, timeout=20)
+    settings = intake.settings
+    replica = CallIntakeApplication(env=postgres_env(settings.database_url, settings.schema_name))
+    try:
+        read: Call = await anyio.to_thread.run_sync(replica.repository.get, call_id)
+        assert read.from_phone == caller, "the replica has the caller's key"
+        await anyio.to_thread.run_sync(_unproject, intake, tenant, caller, call_id)
+        await erase_caller(intake, tenant, caller)
+        await eventually(lambda: _key_destroyed(intake, tenant, caller), timeout=20)
+        assert await anyio.to_thread.run_sync(_logged_number, intake, tenant, call_id) is None
+
+        batch = await anyio.to_thread.run_sync(
+            stored_notifications,
+            settings.database_url,
+            intake.app,
+            [call_id, caller_id(tenant, caller)],
+        )
+        view = IntakeProjection(
+            replica, database_url=settings.database_url, name=f"view-replica-{uuid.uuid4().hex}"
+        )
+        await anyio.to_thread.run_sync(view.project, batch)
+    finally:
+        replica.close()
+
+    assert await anyio.to_thread.run_sync(_logged_number, intake, tenant, call_id) == ERASED
+    about = await anyio.to_thread.run_sync(_rows_about, intake, tenant, caller, call_id)
+    assert about == {"party": 0, "timeline": 0}

@@ -7,6 +7,12 @@ the person's data back after the erasure blanked it — for good. So a projectio
 transaction holds this lock shared from before it decodes, and an erasure takes it
 exclusively before it touches anything: whichever comes second sees the other's work
 (the batch decodes placeholders, or the erasure blanks the rows just written).
+
+"The batch decodes placeholders" only holds where it reads the key from the database: a
+key cached before the erasure (in another replica for up to the vault's cache time, or
+here, by a reader in the erasure's last moments) still opens the person's fields. So a
+batch also asks the database, under this lock, whose keys are gone
+(:meth:`~slotline.events.privacy.vault.KeyVault.keyless`) and writes nothing of theirs.
 Transaction-scoped advisory locks: released by commit or rollback, never left held.
 """
 

@@ -11,8 +11,10 @@ key is lost with it: erasure is rare, and its ``CustomerErased`` reaches every s
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import OrderedDict
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from psycopg import Cursor, sql
@@ -40,6 +42,16 @@ class KeyVault(Protocol):
     def erased_once(self, tenant_id: str, subject_id: str) -> bool:
         """Whether the subject was ever erased (a text that does not open under their
         key is then one sealed before)."""
+
+    def keyless(self, cursor: Any, subjects: Collection[Subject]) -> set[Subject]:
+        """Those of ``subjects`` whose key is destroyed, as ``cursor``'s transaction sees
+        it, whatever is cached: a read model asks under the erasure lock before it writes
+        what it decoded (with a key this process, or another replica for up to the
+        cache's time, may still hold after the erasure)."""
+
+
+Subject = tuple[str, str]
+"""(tenant id, subject id): whose key."""
 
 
 class _Cache:
@@ -88,6 +100,9 @@ class MemoryKeyVault:
 
     def erased_once(self, tenant_id: str, subject_id: str) -> bool:
         return (tenant_id, subject_id) in self._erased
+
+    def keyless(self, cursor: Any, subjects: Collection[Subject]) -> set[Subject]:
+        return {s for s in subjects if s in self._erased and s not in self._wrapped}
 
 
 class SqlKeyVault:
@@ -179,3 +194,22 @@ class SqlKeyVault:
 
         found: bool = self.rows.run(act)
         return found
+
+    def keyless(self, cursor: Any, subjects: Collection[Subject]) -> set[Subject]:
+        if not subjects:
+            return set()
+        tenants, ids = zip(*subjects, strict=True)
+        cursor.execute(self._keyless_statement, (list(tenants), list(ids)), prepare=True)
+        return {(row["tenant_id"], row["subject_id"]) for row in cursor.fetchall()}
+
+    @functools.cached_property
+    def _keyless_statement(self) -> bytes:
+        return (
+            sql.SQL(
+                "SELECT k.tenant_id, k.subject_id FROM {} AS k"
+                " JOIN unnest(%s::text[], %s::text[]) AS s (tenant_id, subject_id)"
+                " USING (tenant_id, subject_id) WHERE k.wrapped IS NULL"
+            )
+            .format(self.rows.name)
+            .as_bytes(None)
+        )

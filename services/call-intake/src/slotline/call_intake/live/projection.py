@@ -8,7 +8,7 @@ changed is NOTIFYed on commit for the live queue.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from eventsourcing.persistence import Notification
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
+from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.call import Call
 from slotline.call_intake.domain.callback import CallbackTask
 from slotline.call_intake.domain.caller import Caller
@@ -23,7 +24,9 @@ from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.live import tables
 from slotline.call_intake.live.tables import QUEUE_CHANGED_CHANNEL
 from slotline.events.privacy import erasure_lock
+from slotline.events.privacy.personal import ERASED
 from slotline.events.privacy.read_models import ReadModelSeal
+from slotline.events.privacy.vault import KeyVault
 from slotline.events.projection import Projection
 
 PROJECTION_NAME = "intake-view"
@@ -41,9 +44,10 @@ class IntakeProjection(Projection):
     def project(self, notifications: Sequence[Notification]) -> None:
         with self.recorder.datastore.transaction(commit=True) as cursor:
             erasure_lock.projecting(cursor, self.schema)  # before decoding: see its doc
-            writer = _Writer(cursor, self.schema, self.app.read_seal)
-            for notification in notifications:
-                event = self.app.mapper.to_domain_event(notification)
+            writer = _Writer(cursor, self.schema, self.app.read_seal, self.app.vault)
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            writer.look_up({number for event in events for number in _numbers(event)})
+            for event, notification in zip(events, notifications, strict=True):
                 writer.apply(event, notification.id)
             for tenant_id, task_id in writer.changed_tasks:
                 payload = json.dumps({"tenant_id": tenant_id, "task_id": task_id})
@@ -54,11 +58,33 @@ class IntakeProjection(Projection):
 class _Writer:
     """Applies one event to the tables (inside the batch's transaction)."""
 
-    def __init__(self, cursor: Cursor[DictRow], schema: str, seal: ReadModelSeal) -> None:
+    def __init__(
+        self, cursor: Cursor[DictRow], schema: str, seal: ReadModelSeal, vault: KeyVault
+    ) -> None:
         self.cursor = cursor
         self.schema = schema
         self.seal = seal
+        self.vault = vault
         self.changed_tasks: dict[tuple[str, str], None] = {}
+        self._keyless: dict[tuple[str, str], bool] = {}
+
+    def look_up(self, numbers: Collection[tuple[str, str]]) -> None:
+        """Whether each (tenant, number)'s caller is erased, in one query: what was
+        decoded may still show them, opened with a key cached before their erasure
+        (here, or in the replica that erased them); the database, read under the
+        erasure lock, has the last word."""
+        subjects = {(tenant, str(caller_id(tenant, number))) for tenant, number in numbers}
+        subjects -= self._keyless.keys()
+        if subjects:
+            gone = self.vault.keyless(self.cursor, subjects)
+            self._keyless.update({subject: subject in gone for subject in subjects})
+
+    def _erased(self, tenant_id: str, phone: str) -> bool:
+        """The caller with this number is erased: write nothing of theirs."""
+        if phone == ERASED:
+            return True
+        self.look_up([(tenant_id, phone)])
+        return self._keyless[(tenant_id, str(caller_id(tenant_id, phone)))]
 
     def _table(self, name: str) -> sql.Composed:
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
@@ -220,6 +246,8 @@ class _Writer:
             self._note(*party, event.timestamp, kind, event.originator_id, _detail(event), position)
 
     def _remember(self, aggregate_id: Any, tenant_id: str, phone: str) -> None:
+        if self._erased(tenant_id, phone):  # the erasure deleted the number's party rows
+            return
         self._run(
             "INSERT INTO {} (aggregate_id, tenant_id, phone, phone_index, sealed)"
             " VALUES (%s, %s, %s, %s, true) ON CONFLICT DO NOTHING",
@@ -238,7 +266,10 @@ class _Writer:
         return (row["tenant_id"], self._opened(row["tenant_id"], row["phone"])) if row else None
 
     def _number(self, tenant_id: str, phone: str) -> tuple[str | None, str | None]:
-        """A caller's number as stored: sealed, and its keyed hash."""
+        """A caller's number as stored: sealed, and its keyed hash (an erased caller's:
+        the placeholder and none, as the erasure left their rows)."""
+        if self._erased(tenant_id, phone):
+            return ERASED, None
         return self.seal.seal(tenant_id, phone), self.seal.index(tenant_id, "phone", phone)
 
     def _opened(self, tenant_id: str, stored: str) -> str:
@@ -254,6 +285,8 @@ class _Writer:
         detail: dict[str, Any],
         position: int,
     ) -> None:
+        if self._erased(tenant_id, phone):  # the erasure deleted the number's lines
+            return
         self._run(
             "INSERT INTO {} (position, tenant_id, phone, phone_index, at, kind, ref, detail,"
             " sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, true) ON CONFLICT DO NOTHING",
@@ -268,6 +301,14 @@ class _Writer:
                 json.dumps(self.seal.seal_json(tenant_id, detail)),
             ),
         )
+
+
+def _numbers(event: Any) -> list[tuple[str, str]]:
+    """The callers' numbers an event brings into the read models, with its tenant."""
+    e = event.__dict__
+    tenant = e.get("tenant_id")
+    found = (e.get(field) for field in ("from_phone", "customer_phone", "phone"))
+    return [(tenant, number) for number in found if isinstance(number, str) and tenant]
 
 
 _CALL_KINDS: dict[type, str] = {
