@@ -237,9 +237,10 @@ async def test_a_batch_projected_after_the_erasure_writes_no_one_back_whatever_i
     booking_id = UUID(booked["booking_id"])
     settings = stack.booking_settings
 
-    def projected() -> bool:  # the last batch with the booking written
+    def projected() -> bool:  # the batch with ``Confirmed`` written: its line is there
         row = _board_row(stack, booking_id)
-        return row is not None and row["status"] == "confirmed"
+        confirmed = row is not None and row["status"] == "confirmed"
+        return confirmed and _lines(stack, booking_id) > 0
 
     await eventually(projected, timeout=20)
     replica = BookingApplication(env=postgres_env(settings.database_url, settings.schema_name))

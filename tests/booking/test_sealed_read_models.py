@@ -8,12 +8,13 @@ broker."""
 from __future__ import annotations
 
 import anyio
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
 
 from slotline.booking.live import board
-from slotline.events.contract.booking import BookingConfirmed
+from slotline.events.contract.timeline import LineKind
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
 from slotline.events.testing.stored import stored_tables
@@ -22,6 +23,17 @@ from .conftest import Stack
 from .test_customer_erasure import _booked
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+async def _written(client: httpx.AsyncClient, staff: dict[str, str], customer_id: str) -> bool:
+    """The booking's day-sheet row and its timeline line are both written. (The row may
+    come first: a batch writes the booking's latest state, which can be ahead of the
+    events the batch holds; the line comes with the batch holding ``Confirmed``.)"""
+    day = await client.get("/v1/bookings", params={"customer_id": customer_id}, headers=staff)
+    timeline = await client.get(f"/v1/customers/{customer_id}/timeline", headers=staff)
+    kinds = {line["kind"] for line in timeline.json()["timeline"]}
+    statuses = [row["status"] for row in day.json()]
+    return statuses == ["confirmed"] and LineKind.BOOKING_CONFIRMED in kinds
 
 
 async def test_no_table_of_booking_holds_them_in_clear_yet_the_front_desk_finds_them(
@@ -40,7 +52,8 @@ async def test_no_table_of_booking_holds_them_in_clear_yet_the_front_desk_finds_
         assert answer.status_code == 200, answer.text
         return booked["customer_id"] in {row["customer_id"] for row in answer.json()}
 
-    await eventually(lambda: found(surname[3:12].upper()), timeout=20)
+    await eventually(lambda: _written(client, staff, booked["customer_id"]), timeout=20)
+    assert await found(surname[3:12].upper()), "by part of the name"
     assert await found(person.digits[2:9]), "by some digits of the phone"
     assert await found(person.email.split("@")[0][2:]), "by part of the address"
     assert not await found(f"{surname}x"), "a piece the name lacks: no candidate"
@@ -51,8 +64,6 @@ async def test_no_table_of_booking_holds_them_in_clear_yet_the_front_desk_finds_
         "/v1/bookings", params={"customer_id": booked["customer_id"]}, headers=staff
     )
     assert [row["customer_name"] for row in day.json()] == [person.name]
-    timeline = await client.get(f"/v1/customers/{booked['customer_id']}/timeline", headers=staff)
-    assert BookingConfirmed.EVENT_TYPE in {line["kind"] for line in timeline.json()["timeline"]}
     settings = stack.booking_settings
     tables = await anyio.to_thread.run_sync(
         stored_tables, settings.database_url, stack.bookings.schema
@@ -72,13 +83,7 @@ async def test_rows_written_before_the_sealing_are_sealed_on_start(stack: Stack)
     views = sql.Identifier(app.schema, "booking_view")
     lines = sql.Identifier(app.schema, "timeline")
 
-    async def listed() -> bool:
-        day = await client.get(
-            "/v1/bookings", params={"customer_id": booked["customer_id"]}, headers=staff
-        )
-        return [row["status"] for row in day.json()] == ["confirmed"]
-
-    await eventually(listed, timeout=20)
+    await eventually(lambda: _written(client, staff, booked["customer_id"]), timeout=20)
 
     def as_before_the_sealing() -> None:
         with psycopg.connect(url) as conn:
