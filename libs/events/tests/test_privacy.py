@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 import psycopg
 import pytest
 from eventsourcing.domain import Aggregate, event
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
 from slotline.events.privacy.fields import SEALED_PREFIX
 from slotline.events.privacy.keys import LocalKeyEncryptionKeys
@@ -193,6 +195,45 @@ class TestOnPostgres:
         with pytest.raises(RuntimeError):
             fails_after_sealing()
         assert visits.vault.data_key("clinic", "customer-9", create=False) is None
+
+    def test_a_key_is_read_once_in_a_unit_of_work(self, visits: Visits) -> None:
+        """A booking's confirmation, reminders and card are sealed in one work: the key
+        is made or read by the first, and the rest reuse it, not the table (PostgreSQL's
+        own counts of this transaction's reads and writes of the keys' table)."""
+
+        def touched(cursor: Cursor[DictRow]) -> tuple[int, int]:
+            cursor.execute(
+                "SELECT coalesce(idx_scan, 0) + seq_scan AS reads, n_tup_ins AS made"
+                " FROM pg_stat_xact_user_tables"
+                " WHERE schemaname = 'visits' AND relname = 'personal_data_keys'"
+            )
+            row = cursor.fetchone()
+            assert row is not None
+            return row["reads"], row["made"]
+
+        with unit_of_work(visits) as work:
+            cursor = work.key_cursor
+            assert cursor is not None
+            first = visits.vault.data_key("clinic", "customer-7", create=True)
+            after_first = touched(cursor)
+            again = [visits.vault.data_key("clinic", "customer-7", create=True) for _ in range(3)]
+            after_again = touched(cursor)
+            other = visits.vault.data_key("clinic", "customer-8", create=True)
+            after_other = touched(cursor)
+        assert again == [first] * 3
+        assert after_again == after_first
+        assert other is not None
+        assert other != first
+        assert after_other[0] > after_first[0]
+        assert after_other[1] == after_first[1] + 1
+
+    def test_a_key_destroyed_in_a_unit_of_work_is_gone_for_the_rest_of_it(
+        self, visits: Visits
+    ) -> None:
+        with unit_of_work(visits):
+            assert visits.vault.data_key("clinic", "customer-6", create=True) is not None
+            visits.vault.destroy("clinic", "customer-6")
+            assert visits.vault.data_key("clinic", "customer-6", create=False) is None
 
     def test_events_saved_by_a_command_are_sealed_in_its_transaction(
         self, visits: Visits, database_url: str

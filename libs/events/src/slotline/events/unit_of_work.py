@@ -88,6 +88,9 @@ class UnitOfWork:
         self.trackings: list[Tracking] = []
         self._after_commit: list[Callable[[], None]] = []
         self._memo: dict[Hashable, Any] = {}
+        self.data_keys: dict[tuple[str, str], bytes] = {}
+        """Personal-data keys (tenant, subject) this work's transaction read or made: the
+        privacy vault's, valid to the transaction's end (the vault drops one it destroys)."""
         self._handed_out: dict[UUID, Aggregate] = {}
         """Aggregates handed out (or added) since the last :meth:`stamp`: only they can
         have new events to stamp."""

@@ -128,15 +128,20 @@ class SqlKeyVault:
         if cached is not None:
             return cached
 
+        subject = (tenant_id, subject_id)
+
         def act(cursor: Cursor[DictRow], work: UnitOfWork | None) -> bytes | None:
+            if work is not None and (known := work.data_keys.get(subject)) is not None:
+                return known  # e.g. a booking's confirmation, reminders and card: one read
             row = self._find(cursor, tenant_id, subject_id, create)
             if row is None or row["wrapped"] is None:
                 return None
             key = self.kek.unwrap(tenant_id, subject_id, bytes(row["wrapped"]))
             if work is None:
-                self._cache.put((tenant_id, subject_id), key)
+                self._cache.put(subject, key)
             else:  # a key made in a unit of work is kept only if the work commits
-                work.after_commit(lambda: self._cache.put((tenant_id, subject_id), key))
+                work.data_keys[subject] = key
+                work.after_commit(lambda: self._cache.put(subject, key))
             return key
 
         found: bytes | None = self.rows.run(act, alone=alone)
@@ -176,6 +181,7 @@ class SqlKeyVault:
                 (tenant_id, subject_id),
             )
             if work is not None:  # and once more when committed, in case a read refilled it
+                work.data_keys.pop((tenant_id, subject_id), None)
                 work.after_commit(lambda: self._cache.forget((tenant_id, subject_id)))
 
         self.rows.run(act)
