@@ -166,16 +166,20 @@ async def test_a_callers_number_and_transcript_are_sealed_and_erased_with_the_cu
     assert back.from_phone == caller
 
 
+async def _missed_call(intake: Intake) -> tuple[str, str, uuid.UUID]:
+    """A missed call from a new number to a new tenant: (tenant, number, call id)."""
+    phone = await intake.new_tenant()
+    caller = f"+3069{randbelow(10**8):08d}"
+    call_sid = sid()
+    await phone.missed_call(call_sid, caller)
+    return phone.tenant_id, caller, Call.create_id(phone.tenant_id, call_sid)
+
+
 async def test_an_erasure_waits_for_a_read_model_batch_under_way(intake: Intake) -> None:
     """A batch that decoded a call before the erasure (the number still readable) and
     writes its row after the erasure looked must not leave the number in the call log:
     the erasure waits for the batch, then blanks what it wrote."""
-    phone = await intake.new_tenant()
-    tenant = phone.tenant_id
-    caller = f"+3069{randbelow(10**8):08d}"
-    call_sid = sid()
-    await phone.missed_call(call_sid, caller)
-    call_id = Call.create_id(tenant, call_sid)
+    tenant, caller, call_id = await _missed_call(intake)
     schema = intake.app.schema
     url = intake.settings.database_url
     log = sql.SQL("{}.call_log").format(sql.Identifier(schema))
@@ -258,12 +262,7 @@ async def test_a_batch_projected_after_the_erasure_writes_no_number_back_whateve
     """Another replica keeps a caller's key cached for a while after an erasure: a batch
     it projects then (here: the call, not yet in the read models when the erasure came)
     must write the placeholder, not the number, and no line or party row for them."""
-    phone = await intake.new_tenant()
-    tenant = phone.tenant_id
-    caller = f"+3069{randbelow(10**8):08d}"
-    call_sid = sid()
-    await phone.missed_call(call_sid, caller)
-    call_id = Call.create_id(tenant, call_sid)
+    tenant, caller, call_id = await _missed_call(intake)
     await eventually(lambda: _logged_number(intake, tenant, call_id) == caller, timeout=20)
     settings = intake.settings
     replica = CallIntakeApplication(env=postgres_env(settings.database_url, settings.schema_name))
