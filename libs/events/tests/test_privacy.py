@@ -4,7 +4,9 @@ destroyed) leaves placeholders in every replay while the rest of each event stay
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from contextlib import suppress
 from typing import Any, ClassVar
 
 import psycopg
@@ -114,6 +116,45 @@ class TestInMemory:
         app.save(after)
         assert app.repository.get(after.id).visitor["name"] == "Alice Papadopoulou"
         assert app.repository.get(before.id).visitor["name"] == ERASED, "the old stays shut"
+
+
+class TestErasureAndTheCache:
+    pytestmark = pytest.mark.unit
+
+    def test_an_erasure_waits_for_a_work_putting_back_what_it_read(self) -> None:
+        """A work checks that no erasure came since it began, then puts its aggregates
+        back in the cache. Were its thread to pause between the two while an erasure
+        counted itself and evicted, it would put the erased person back for good: the
+        check and the puts are one step, and so are the count and the eviction."""
+        app = Visits()
+        visit = alice()
+        app.save(visit)
+        cache = app.repository.cache
+        assert cache is not None
+        with suppress(KeyError):
+            cache.get(visit.id, evict=True)
+        putting, resume = threading.Event(), threading.Event()
+        put = cache.put
+
+        def paused_put(key: Any, value: Any) -> None:  # the thread paused before the put
+            putting.set()
+            resume.wait(5)
+            put(key, value)
+
+        cache.put = paused_put  # type: ignore[method-assign]
+        keeper = threading.Thread(target=app.remember, args=([visit],), kwargs={"since": 0})
+        keeper.start()
+        assert putting.wait(5)
+        eraser = threading.Thread(target=app.erase, args=("clinic", "customer-1", [visit.id]))
+        eraser.start()
+        eraser.join(0.5)  # unordered, the erasure is done by now: it evicted nothing
+        resume.set()
+        keeper.join(5)
+        eraser.join(5)
+        cache.put = put  # type: ignore[method-assign]
+        with pytest.raises(KeyError):
+            cache.get(visit.id)
+        assert app.repository.get(visit.id).visitor["name"] == ERASED
 
 
 @pytest.mark.integration

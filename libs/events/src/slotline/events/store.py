@@ -9,6 +9,7 @@ positions in the same transaction as their effects.
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from copy import deepcopy
@@ -165,30 +166,31 @@ class ServiceApplication(Application[Any]):
         """Erasures this process has made (counted when made and when committed): a unit
         of work that began before one puts nothing it read back in the cache, as it may
         hold personal data opened with a key destroyed since (:meth:`remember`)."""
+        self._erasure_order = threading.Lock()
+        """Makes an erasure's count and eviction one step, and a work's check of the
+        count and its puts another: neither falls between the other's two halves."""
 
     def erase(self, tenant_id: str, subject_id: str, aggregate_ids: Collection[UUID] = ()) -> None:
         """Erase a subject: its key is destroyed (in the open unit of work, if any), so
         every stored copy of its personal fields reads as a placeholder from now on;
         cached aggregates holding them are dropped (other replicas' caches forget
         within the vault's cache time)."""
-        self._erased()
+
+        def erased() -> None:
+            with self._erasure_order:
+                self.erasures += 1
+                cache = self.repository.cache
+                if cache:
+                    for aggregate_id in aggregate_ids:
+                        with suppress(KeyError):
+                            cache.get(aggregate_id, evict=True)
+
+        erased()
         self.vault.destroy(tenant_id, subject_id)
-
-        def evict() -> None:
-            cache = self.repository.cache
-            if cache:
-                for aggregate_id in aggregate_ids:
-                    with suppress(KeyError):
-                        cache.get(aggregate_id, evict=True)
-
         work = current_work()
-        if work is not None:  # destroyed with the work: evict once it is committed
-            work.after_commit(evict)
-            work.after_commit(self._erased)
-        evict()
-
-    def _erased(self) -> None:
-        self.erasures += 1
+        if work is not None:  # destroyed with the work: once more when it is committed
+            work.after_commit(erased)
+        erased()
 
     def construct_repository(self) -> Repository[UUID]:
         """eventsourcing's repository, reading cached aggregates only as copies
@@ -280,9 +282,11 @@ class ServiceApplication(Application[Any]):
         :attr:`erasures` count when the work began; after an erasure since, nothing is
         kept (the next reader replays, and opens what is left to open)."""
         cache = self.repository.cache
-        if since is not None and since != self.erasures:
+        if not cache:
             return
-        if cache:
+        with self._erasure_order:
+            if since is not None and since != self.erasures:
+                return
             for aggregate in aggregates:
                 cache.put(aggregate.id, aggregate)
 
