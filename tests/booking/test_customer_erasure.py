@@ -22,6 +22,7 @@ from slotline.booking.domain.booking import Booking
 from slotline.booking.live.projection import BookingBoard
 from slotline.booking.retention import RetentionJob
 from slotline.events.contract.booking import BookingConfirmed, CustomerErased
+from slotline.events.contract.timeline import LineKind
 from slotline.events.privacy.personal import ERASED
 from slotline.events.store import postgres_env
 from slotline.events.testing.reading import eventually
@@ -116,7 +117,7 @@ async def test_an_owner_exports_everything_kept_about_a_customer(stack: Stack) -
 
     async def with_timeline() -> bool:
         lines = (await exported())["timeline"]
-        return BookingConfirmed.EVENT_TYPE in {line["kind"] for line in lines}
+        return LineKind.BOOKING_CONFIRMED in {line["kind"] for line in lines}
 
     await eventually(with_timeline, timeout=20)
 

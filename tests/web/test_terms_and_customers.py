@@ -17,8 +17,7 @@ import httpx
 import pytest
 
 from slotline.availability.demo import Clinic
-from slotline.events.contract.booking import BookingConfirmed
-from slotline.events.contract.calls import LeadCaptured
+from slotline.events.contract.timeline import LineKind
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import bearer
 
@@ -170,12 +169,12 @@ class TestTheTimelineReadsInThePagesLanguage:
                     headers=bearer("front_desk", tenant),
                 )
                 lines = answer.json()["timeline"]
-                return {LeadCaptured.EVENT_TYPE, BookingConfirmed.EVENT_TYPE} <= {
+                return {LineKind.LEAD_CAPTURED, LineKind.BOOKING_CONFIRMED} <= {
                     line["kind"] for line in lines
                 }
 
             await eventually(both_lines, timeout=20)
-            booked = next(line for line in lines if line["kind"] == BookingConfirmed.EVENT_TYPE)
+            booked = next(line for line in lines if line["kind"] == LineKind.BOOKING_CONFIRMED)
             assert booked["facts"]["service"] == "60-min massage"
             assert booked["summary"].startswith("Booked 60-min massage for ")
             greek = " ".join((await desk.get(link.group(1))).text.split())

@@ -12,6 +12,7 @@ import pytest
 
 from slotline.call_intake.caller_ids import caller_id
 from slotline.call_intake.domain.call import Call
+from slotline.call_intake.live.line_kinds import CallerLineKind
 from slotline.call_intake.testing import Intake
 from slotline.events.contract.booking import BookingConfirmed
 from slotline.events.contract.callbacks import (
@@ -276,9 +277,16 @@ class TestBookingFromTheCaller:
             )
             return [entry["kind"] for entry in response.json()]
 
-        await eventually(lambda: _has(timeline_kinds, "booking"))
+        await eventually(lambda: _has(timeline_kinds, CallerLineKind.BOOKING))
         kinds = await timeline_kinds()
-        for kind in ("call", "call_missed", "text_back", "task_created", "task_closed", "booking"):
+        for kind in (
+            CallerLineKind.CALL,
+            CallerLineKind.CALL_MISSED,
+            CallerLineKind.TEXT_BACK,
+            CallerLineKind.TASK_CREATED,
+            CallerLineKind.TASK_CLOSED,
+            CallerLineKind.BOOKING,
+        ):
             assert kind in kinds
         figures = await intake.service.client.get(
             "/v1/speed-to-lead",

@@ -7,8 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from slotline.events.contract.booking import BookingCancelled
-from slotline.events.contract.payments import PaymentCaptured
 from slotline.events.contract.timeline import LineKind
 from slotline.web import i18n
 from slotline.web.timeline_lines import _SAYINGS, line_text
@@ -24,7 +22,7 @@ def greek() -> Iterator[None]:
 
 
 PAID = {
-    "kind": PaymentCaptured.EVENT_TYPE,
+    "kind": LineKind.PAYMENT_CAPTURED,
     "summary": "Paid 20.00 EUR",
     "facts": {"amount": {"amount_minor": 2000, "currency": "EUR"}},
 }
@@ -36,7 +34,7 @@ class TestALineInThePagesLanguage:
 
     def test_a_booking_line_says_its_time_in_the_locations_zone(self) -> None:
         line = {
-            "kind": BookingCancelled.EVENT_TYPE,
+            "kind": LineKind.BOOKING_CANCELLED,
             "summary": "Cancelled Massage of Mon 07 Dec 2026 10:00",
             "facts": {
                 "service": "Massage",

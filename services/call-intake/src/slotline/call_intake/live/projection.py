@@ -22,6 +22,7 @@ from slotline.call_intake.domain.callback import CallbackTask
 from slotline.call_intake.domain.caller import Caller
 from slotline.call_intake.domain.message import InboundMessage
 from slotline.call_intake.live import tables
+from slotline.call_intake.live.line_kinds import CallerLineKind
 from slotline.call_intake.live.tables import QUEUE_CHANGED_CHANNEL
 from slotline.events.privacy import erasure_lock
 from slotline.events.privacy.personal import ERASED
@@ -127,7 +128,7 @@ class _Writer:
                 event.tenant_id,
                 event.from_phone,
                 event.received_at,
-                "call",
+                CallerLineKind.CALL,
                 call_id,
                 {"to_phone": event.to_phone},
                 position,
@@ -234,7 +235,7 @@ class _Writer:
                 event.tenant_id,
                 event.from_phone,
                 event.sent_at,
-                "message",
+                CallerLineKind.MESSAGE,
                 event.originator_id,
                 detail,
                 position,
@@ -280,7 +281,7 @@ class _Writer:
         tenant_id: str,
         phone: str,
         at: datetime,
-        kind: str,
+        kind: CallerLineKind,
         ref: Any,
         detail: dict[str, Any],
         position: int,
@@ -296,7 +297,7 @@ class _Writer:
                 tenant_id,
                 *self._number(tenant_id, phone),
                 at,
-                kind,
+                kind.value,
                 str(ref),
                 json.dumps(self.seal.seal_json(tenant_id, detail)),
             ),
@@ -311,32 +312,35 @@ def _numbers(event: Any) -> list[tuple[str, str]]:
     return [(tenant, number) for number in found if isinstance(number, str) and tenant]
 
 
-_CALL_KINDS: dict[type, str] = {
-    Call.Answered: "call_answered",
-    Call.Missed: "call_missed",
-    Call.TextBackRequested: "text_back",
-    Call.TextBackHeld: "text_back_held",
-    Call.TextBackSkipped: "text_back_withheld",
-    Call.VoicemailRecorded: "voicemail",
-    Call.VoicemailTranscribed: "voicemail_transcribed",
-    Call.BookingCredited: "booking_credited",
+_CALL_KINDS: dict[type, CallerLineKind] = {
+    Call.Answered: CallerLineKind.CALL_ANSWERED,
+    Call.Missed: CallerLineKind.CALL_MISSED,
+    Call.TextBackRequested: CallerLineKind.TEXT_BACK,
+    Call.TextBackHeld: CallerLineKind.TEXT_BACK_HELD,
+    Call.TextBackSkipped: CallerLineKind.TEXT_BACK_WITHHELD,
+    Call.VoicemailRecorded: CallerLineKind.VOICEMAIL,
+    Call.VoicemailTranscribed: CallerLineKind.VOICEMAIL_TRANSCRIBED,
+    Call.BookingCredited: CallerLineKind.BOOKING_CREDITED,
 }
 """The events of a call on the caller's timeline, and their kind there."""
 
-_TASK_KINDS: dict[type, str] = {
-    CallbackTask.Created: "task_created",
-    CallbackTask.Claimed: "task_claimed",
-    CallbackTask.AttemptRecorded: "task_attempt_recorded",
-    CallbackTask.Escalated: "task_escalated",
-    CallbackTask.Closed: "task_closed",
+_TASK_KINDS: dict[type, CallerLineKind] = {
+    CallbackTask.Created: CallerLineKind.TASK_CREATED,
+    CallbackTask.Claimed: CallerLineKind.TASK_CLAIMED,
+    CallbackTask.AttemptRecorded: CallerLineKind.TASK_ATTEMPT_RECORDED,
+    CallbackTask.Escalated: CallerLineKind.TASK_ESCALATED,
+    CallbackTask.Closed: CallerLineKind.TASK_CLOSED,
 }
 """The events that change a task's row in the queue, and their kind on the timeline."""
 
-_CALLER_KINDS: dict[type, str] = {Caller.BookingSeen: "booking", Caller.ConsentChanged: "consent"}
+_CALLER_KINDS: dict[type, CallerLineKind] = {
+    Caller.BookingSeen: CallerLineKind.BOOKING,
+    Caller.ConsentChanged: CallerLineKind.CONSENT,
+}
 
-_MESSAGE_KINDS: dict[type, str] = {
-    InboundMessage.BookingForwarded: "booking_requested",
-    InboundMessage.LeadCaptured: "lead",
+_MESSAGE_KINDS: dict[type, CallerLineKind] = {
+    InboundMessage.BookingForwarded: CallerLineKind.BOOKING_REQUESTED,
+    InboundMessage.LeadCaptured: CallerLineKind.LEAD,
 }
 
 
