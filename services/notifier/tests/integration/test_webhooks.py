@@ -20,10 +20,12 @@ from slotline.events.contract import booking as bookings
 from slotline.events.contract import payments
 from slotline.events.contract.common import Money
 from slotline.events.contract.notifications import WebhookEndpointPaused, WebhookEndpointResumed
+from slotline.events.contract.registry import messages_on
 from slotline.events.outbound import AddressGuard
 from slotline.events.store import ensure_schema, postgres_env
 from slotline.events.testing.reading import eventually
 from slotline.events.testing.service import RunningService, bearer, running
+from slotline.events.topics import BOOKING_EVENTS, PAYMENTS_EVENTS
 from slotline.notifier.application import NotifierApplication
 from slotline.notifier.domain.webhooks import delivery_id
 from slotline.notifier.persistence.tables import open_tables
@@ -293,6 +295,20 @@ class TestAddresses:
         )
         assert response.status_code == status
         assert why in response.text
+
+    async def test_the_event_types_are_listed_once_each(
+        self, hooks_service: RunningService
+    ) -> None:
+        """Every public event a webhook may deliver, by its name, once: an event with
+        two schema versions is one type to subscribe to."""
+        response = await hooks_service.client.get(
+            "/webhooks/event-types", headers=bearer("manager", new_tenant())
+        )
+        assert response.status_code == 200, response.text
+        listed = response.json()
+        assert listed == sorted(set(listed))
+        wanted = {c.EVENT_TYPE for t in (BOOKING_EVENTS, PAYMENTS_EVENTS) for c in messages_on(t)}
+        assert set(listed) == wanted
 
     async def test_staff_may_not_manage_webhooks(self, hooks_service: RunningService) -> None:
         response = await hooks_service.client.get(

@@ -51,8 +51,9 @@ WEBHOOK_MESSAGES: tuple[type[Message], ...] = tuple(
     cls for topic in WEBHOOK_TOPICS for cls in messages_on(topic)
 )
 """The public events a webhook may deliver."""
-WEBHOOK_EVENT_TYPES: tuple[str, ...] = tuple(cls.EVENT_TYPE for cls in WEBHOOK_MESSAGES)
-"""Their names, in the same order: the words a subscription asks for them with."""
+WEBHOOK_EVENT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(c.EVENT_TYPE for c in WEBHOOK_MESSAGES))
+"""Their names, each once (an event with two schema versions is one type): the words a
+subscription asks for them with."""
 
 
 def _any_url(url: str) -> None:
