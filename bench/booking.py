@@ -49,12 +49,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 from support import (
     LIMITS_OUT_OF_THE_WAY,
     CpuMeter,
     ServiceProcess,
+    TopicCounts,
     availability_processes,
     figure,
     infrastructure,
@@ -328,42 +329,11 @@ async def channel(bootstrap: str, slots: Slots) -> AsyncIterator[tuple[AIOKafkaP
             outcomes.task.cancel()
 
 
-class TopicCounts:
-    """How many records each topic gained between ``start`` and ``report``: the Kafka
-    messages one booking costs, all services together."""
-
-    TOPICS = (BOOKING_REQUESTS, BOOKING_EVENTS, AVAILABILITY_COMMANDS, AVAILABILITY_EVENTS)
-
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
-        self.before: dict[str, int] = {}
-
-    async def _ends(self) -> dict[str, int]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
-        await consumer.start()
-        try:
-            await consumer.topics()  # the cluster's metadata, with every partition
-            ends: dict[str, int] = {}
-            for topic in self.TOPICS:
-                partitions = consumer.partitions_for_topic(topic) or set()
-                offsets = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
-                ends[topic] = sum(offsets.values())
-            return ends
-        finally:
-            await consumer.stop()
-
-    async def start(self) -> None:
-        self.before = await self._ends()
-
-    async def report(self, prefix: str, bookings: int) -> None:
-        after = await self._ends()
-        for topic in self.TOPICS:
-            count = (after[topic] - self.before.get(topic, 0)) / bookings
-            figure(f"{prefix}_{topic.replace('.', '_')}", f"{count:.2f} messages/booking")
+SAGA_TOPICS = (BOOKING_REQUESTS, BOOKING_EVENTS, AVAILABILITY_COMMANDS, AVAILABILITY_EVENTS)
 
 
 async def run(bootstrap: str, slots: Slots, meter: CpuMeter, *, gentle_only: bool) -> None:
-    counts = TopicCounts(bootstrap)
+    counts = TopicCounts(bootstrap, SAGA_TOPICS)
     async with channel(bootstrap, slots) as (producer, outcomes):
         for rate in GENTLE_RATES:
             await counts.start()

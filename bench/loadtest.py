@@ -13,6 +13,8 @@ for each session count and prints, per count N::
 
     loadtest_book_answers_at_<N>_sessions: ...     (how many ``book`` steps were answered
         201 confirmed, 202 still under way after the endpoint's 3 s wait, 409 refused)
+    loadtest_records_at_<N>_sessions_<topic>: ... messages/booking   (what each topic
+        gained a confirmed booking: the records every service that reads it fetches)
 
 and at the end, from the public topic and availability's API (bench/outside.py),
 ``loadtest_double_bookings`` and the load average.
@@ -42,12 +44,13 @@ from uuid import UUID
 
 import httpx
 from outside import double_bookings_now
-from support import CpuMeter, bench_stack, figure, infrastructure, say
+from support import CpuMeter, TopicCounts, bench_stack, figure, infrastructure, say
 
 from slotline.availability import demo
 from slotline.availability.application import AvailabilityApplication
 from slotline.events.auth import DEV_SECRET, TokenIssuer
 from slotline.events.store import ensure_schema, postgres_env
+from slotline.events.topics import ALL_TOPICS
 
 TENANT = "loadtest"
 SESSIONS = (30, 60, 100)
@@ -190,6 +193,9 @@ async def run(
         env["LOADTEST_LOCATION_ID"], env["LOADTEST_SERVICE_ID"] = str(location_id), str(service_id)
         meter = CpuMeter(pids)
         meter.start()
+        counts = TopicCounts(bootstrap, ALL_TOPICS) if bootstrap else None
+        if counts is not None:
+            await counts.start()
         began = time.monotonic()
         rows, answers, locust_cpu = await asyncio.to_thread(
             run_locust, sessions, args.seconds, env, out
@@ -200,6 +206,8 @@ async def run(
             meter.report_share(f"loadtest_cpu_at_{sessions}_sessions", elapsed)
             share = f"{100 * locust_cpu / elapsed:.2f} % of a core"
             figure(f"loadtest_cpu_at_{sessions}_sessions_locust", share)
+        if counts is not None and answers.get("201"):
+            await counts.report(f"loadtest_records_at_{sessions}_sessions", answers["201"])
     if bootstrap:
         await asyncio.sleep(5)  # the last outcomes settle
         pairs = await double_bookings_now(bootstrap, availability_url, token("manager"))

@@ -21,6 +21,7 @@ from typing import IO
 
 import httpx
 import psutil
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from slotline.events.kafka import ensure_topics
 from slotline.events.local.infra import EmbeddedKafka, EmbeddedPostgres, free_port
@@ -277,3 +278,36 @@ def bench_stack(
             **(env or {}),
         },
     )
+
+
+class TopicCounts:
+    """How many records each of ``topics`` gained between ``start`` and ``report``: the
+    Kafka messages one booking costs, all services together."""
+
+    def __init__(self, bootstrap: str, topics: tuple[str, ...]) -> None:
+        self.bootstrap = bootstrap
+        self.topics = topics
+        self.before: dict[str, int] = {}
+
+    async def _ends(self) -> dict[str, int]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        await consumer.start()
+        try:
+            await consumer.topics()  # the cluster's metadata, with every partition
+            ends: dict[str, int] = {}
+            for topic in self.topics:
+                partitions = consumer.partitions_for_topic(topic) or set()
+                offsets = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
+                ends[topic] = sum(offsets.values())
+            return ends
+        finally:
+            await consumer.stop()
+
+    async def start(self) -> None:
+        self.before = await self._ends()
+
+    async def report(self, prefix: str, bookings: int) -> None:
+        after = await self._ends()
+        for topic in self.topics:
+            count = (after[topic] - self.before.get(topic, 0)) / bookings
+            figure(f"{prefix}_{topic.replace('.', '_')}", f"{count:.2f} messages/booking")
