@@ -130,3 +130,42 @@ async def test_a_request_flows_to_the_consumer_once_in_one_trace(
         trace_ids = {s.context.trace_id for s in request_spans if s.status.is_ok}
         stored_trace = event_meta(credited()[-1])["traceparent"].split("-")[1]
         assert int(stored_trace, 16) in trace_ids  # HTTP → store → Kafka → consumer: one trace
+
+
+async def test_a_replica_drops_its_cached_aggregates_when_another_erases_someone(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    """Two replicas of one service: what one erases, the other must not go on showing
+    from its cache (the runtime has every process hear the store's erasures)."""
+    await ensure_topics(kafka_bootstrap, [TALLY_TOPIC, dead_letter_topic(TALLY_TOPIC)])
+
+    def replica() -> ServiceSpec[TallyApplication]:
+        return ServiceSpec(
+            settings=settings("counter", database_url, kafka_bootstrap),
+            application_factory=lambda env: TallyApplication(env=env),
+            publisher=lambda _: tally_to_message,
+        )
+
+    async with serving(replica()) as (_, first), serving(replica()) as (_, second):
+        eraser: TallyApplication = first.state.runtime.application
+        reader: TallyApplication = second.state.runtime.application
+        tally = Tally("acme")
+        tally.count(2)
+        reader.save(tally)
+        cache = reader.repository.cache
+        assert cache is not None
+        assert reader.repository.get(tally.id).total == 2
+        assert cache.get(tally.id) is not None  # kept in the reader's cache
+
+        await asyncio.to_thread(eraser.erase, "acme", "customer-1")
+
+        def dropped() -> bool:
+            held = reader.repository.cache
+            assert held is not None
+            try:
+                held.get(tally.id)
+            except KeyError:
+                return True
+            return False
+
+        await eventually(dropped)

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from slotline.events.broker_watch import BrokerRestartWatch
+from slotline.events.broker_watch import BrokerRestarts
+from slotline.events.channel_watch import ChannelWatch
 from slotline.events.consumer import Record, RecordSource
 from slotline.events.kafka import ensure_topics
 from slotline.events.local.infra import EmbeddedKafka
@@ -53,7 +54,7 @@ async def test_after_an_empty_restart_the_consumer_reads_from_the_start(database
     source = RecordSource(
         [TOPIC], settings, group_id=f"rewind-{uuid4().hex}", before_revoke=nothing
     )
-    watch = BrokerRestartWatch(database_url, source.rewind)
+    watch = ChannelWatch(database_url, [BrokerRestarts(source.rewind)])
     watching = asyncio.create_task(watch.run())
     try:
         await ensure_topics(kafka.bootstrap, [TOPIC])

@@ -3,8 +3,10 @@ destroyed) leaves placeholders in every replay while the rest of each event stay
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any, ClassVar
@@ -15,6 +17,8 @@ from eventsourcing.domain import Aggregate, event
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from slotline.events.channel_watch import ChannelWatch
+from slotline.events.privacy.erasure_notice import ErasureNotice, ErasureNotices, Subject
 from slotline.events.privacy.fields import SEALED_PREFIX
 from slotline.events.privacy.keys import LocalKeyEncryptionKeys
 from slotline.events.privacy.personal import ERASED, personal
@@ -157,6 +161,31 @@ class TestErasureAndTheCache:
         assert app.repository.get(visit.id).visitor["name"] == ERASED
 
 
+class TestErasureNotices:
+    pytestmark = pytest.mark.unit
+
+    class Store:
+        def __init__(self) -> None:
+            self.forgotten: list[Subject | None] = []
+
+        def erased_elsewhere(self, subject: Subject | None) -> None:
+            self.forgotten.append(subject)
+
+    def test_another_process_s_notice_forgets_its_subject_and_one_s_own_nothing(self) -> None:
+        store = self.Store()
+        watch = ErasureNotices("slotline_erasures_visits", "me", store)
+        watch.heard(ErasureNotice("clinic", "customer-1", "me").payload())
+        watch.heard(ErasureNotice("clinic", "customer-2", "another").payload())
+        assert store.forgotten == [("clinic", "customer-2")]
+
+    @pytest.mark.parametrize("payload", ["", "[1, 2, 3]", '["clinic", "customer-1"]', "{}"])
+    def test_a_notice_it_cannot_read_forgets_everything(self, payload: str) -> None:
+        store = self.Store()
+        watch = ErasureNotices("slotline_erasures_visits", "me", store)
+        watch.heard(payload)
+        assert store.forgotten == [None]
+
+
 @pytest.mark.integration
 class TestOnPostgres:
     @pytest.fixture
@@ -287,3 +316,85 @@ class TestOnPostgres:
             )
         assert b"Alice" not in raw
         assert visits.repository.get(visit.id).visitor["name"] == "Alice Papadopoulou"
+
+
+@pytest.mark.integration
+class TestAnotherProcess:
+    """Two processes of one service on one store: what one erases, the other forgets."""
+
+    @pytest.fixture
+    def stores(self, database_url: str) -> Iterator[tuple[Visits, Visits]]:
+        ensure_schema(database_url, "visits")
+        eraser = Visits(env=postgres_env(database_url, "visits"))
+        reader = Visits(env=postgres_env(database_url, "visits"))
+        yield eraser, reader
+        eraser.close()
+        reader.close()
+
+    @staticmethod
+    def watch(database_url: str, store: Visits) -> ChannelWatch:
+        channel = store.vault.erasures_channel
+        assert channel is not None
+        return ChannelWatch(database_url, [ErasureNotices(channel, store.vault.origin, store)])
+
+    async def test_it_forgets_the_key_and_its_cached_copy_when_it_hears(
+        self, stores: tuple[Visits, Visits], database_url: str
+    ) -> None:
+        eraser, reader = stores
+        visit = alice()
+        eraser.save(visit)
+        watch = self.watch(database_url, reader)
+        watching = asyncio.create_task(watch.run())
+        try:
+            await asyncio.wait_for(watch.listening_now.wait(), 10)
+            read: Visit = reader.repository.get(visit.id)  # cached, and its key with it
+            assert read.visitor["name"] == "Alice Papadopoulou"
+            await asyncio.to_thread(eraser.erase, "clinic", "customer-1", [visit.id])
+            deadline = time.monotonic() + 10
+            while reader.repository.get(visit.id).visitor["name"] != ERASED:
+                assert time.monotonic() < deadline, "the reader still shows the erased name"
+                await asyncio.sleep(0.05)
+            assert reader.vault.data_key("clinic", "customer-1", create=False) is None
+        finally:
+            watch.stop()
+            await watching
+
+    async def test_one_not_listening_then_forgets_everything_once_it_listens(
+        self, stores: tuple[Visits, Visits], database_url: str
+    ) -> None:
+        """A notice reaches only those listening when it commits: one that may have
+        missed some (it was starting, or its connection was down) keeps nothing."""
+        eraser, reader = stores
+        visit = alice()
+        eraser.save(visit)
+        assert reader.repository.get(visit.id).visitor["name"] == "Alice Papadopoulou"
+        eraser.erase("clinic", "customer-1", [visit.id])  # no one listening
+        assert reader.repository.get(visit.id).visitor["name"] == "Alice Papadopoulou"
+        watch = self.watch(database_url, reader)
+        watching = asyncio.create_task(watch.run())
+        try:
+            await asyncio.wait_for(watch.listening_now.wait(), 10)
+            assert reader.repository.get(visit.id).visitor["name"] == ERASED
+        finally:
+            watch.stop()
+            await watching
+
+    def test_an_erasure_rolled_back_is_not_announced(
+        self, stores: tuple[Visits, Visits], database_url: str
+    ) -> None:
+        eraser, _ = stores
+        channel = eraser.vault.erasures_channel
+        assert channel is not None
+        with psycopg.connect(database_url, autocommit=True) as listener:
+            listener.execute(f"LISTEN {channel}")
+
+            def fails_after_erasing() -> None:
+                with unit_of_work(eraser):
+                    eraser.erase("clinic", "customer-1")
+                    raise RuntimeError("the work fails after the erasure")
+
+            with pytest.raises(RuntimeError):
+                fails_after_erasing()
+            eraser.erase("clinic", "customer-2")
+            heard = [ErasureNotice.read(n.payload) for n in listener.notifies(timeout=2)]
+        assert [(n.subject_id, n.origin) for n in heard] == [("customer-2", eraser.vault.origin)]

@@ -27,7 +27,8 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 from slotline.events.audit import AuditTrail, audit_router, publish_audit
 from slotline.events.auth import AuthSettings, TokenVerifier
 from slotline.events.body_limit import BodyLimit
-from slotline.events.broker_watch import BrokerRestartWatch
+from slotline.events.broker_watch import BrokerRestarts
+from slotline.events.channel_watch import ChannelWatch, Listener
 from slotline.events.contract.registry import parse_message
 from slotline.events.group_commit import GroupCommit
 from slotline.events.heap import CollectorPauses, SurvivorFreezer, settle_after_start
@@ -42,6 +43,7 @@ from slotline.events.inbox import Inbox, Parser, Subscription
 from slotline.events.kafka import RecordSender, build_broker, build_producer
 from slotline.events.logs import configure_logging, get_logger
 from slotline.events.metrics import InboxMetrics, RelayMetrics
+from slotline.events.privacy.erasure_notice import ErasureNotices
 from slotline.events.production import PRODUCTION, refuse_unsafe_production
 from slotline.events.publishing import Publisher
 from slotline.events.relay import IntegrationMapper, OutboxRelay
@@ -192,14 +194,25 @@ class Runtime:
                 on_published=self.inbox.expect_traffic if self.inbox is not None else None,
             )
         relays: list[BackgroundTask] = [self.relay] if self.relay is not None else []
-        consumers: list[BackgroundTask] = []
-        if self.inbox is not None:
-            watch = BrokerRestartWatch(self.settings.database_url, self.inbox.rewind)
-            consumers = [self.inbox, watch]
-        self.background = [*relays, *consumers, *self.spec.background(application)]
+        consumers: list[BackgroundTask] = [self.inbox] if self.inbox is not None else []
+        watch = ChannelWatch(self.settings.database_url, self._listeners(application))
+        watches: list[BackgroundTask] = [watch] if watch.listeners else []
+        self.background = [*relays, *consumers, *watches, *self.spec.background(application)]
         self._tasks = [
             asyncio.create_task(self._supervise(task), name=task.name) for task in self.background
         ]
+
+    def _listeners(self, application: ServiceApplication) -> list[Listener]:
+        """What this process hears from PostgreSQL, on one connection: that the local
+        broker restarted empty (its inbox reads from the start), and every erasure in the
+        store made by another process (it forgets what it cached)."""
+        listeners: list[Listener] = []
+        if self.inbox is not None:
+            listeners.append(BrokerRestarts(self.inbox.rewind))
+        vault = application.vault
+        if vault.erasures_channel is not None:
+            listeners.append(ErasureNotices(vault.erasures_channel, vault.origin, application))
+        return listeners
 
     async def stop(self) -> None:
         """Stop consuming, let in-flight work finish, stop relaying, close the store.

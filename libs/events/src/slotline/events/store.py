@@ -27,6 +27,7 @@ from psycopg.rows import DictRow
 
 from slotline.events.aggregate_cache import CopyingRepository, TwoPartCache
 from slotline.events.context import META_ATTRIBUTE, event_metadata
+from slotline.events.privacy.erasure_notice import Subject
 from slotline.events.privacy.fields import open_sealed, seal
 from slotline.events.privacy.keys import LocalKeyEncryptionKeys
 from slotline.events.privacy.personal import paths_of
@@ -173,8 +174,8 @@ class ServiceApplication(Application[Any]):
     def erase(self, tenant_id: str, subject_id: str, aggregate_ids: Collection[UUID] = ()) -> None:
         """Erase a subject: its key is destroyed (in the open unit of work, if any), so
         every stored copy of its personal fields reads as a placeholder from now on;
-        cached aggregates holding them are dropped (other replicas' caches forget
-        within the vault's cache time)."""
+        cached aggregates holding them are dropped here, and the other processes of the
+        service hear of it (:mod:`~slotline.events.privacy.erasure_notice`)."""
 
         def erased() -> None:
             with self._erasure_order:
@@ -191,6 +192,16 @@ class ServiceApplication(Application[Any]):
         if work is not None:  # destroyed with the work: once more when it is committed
             work.after_commit(erased)
         erased()
+
+    def erased_elsewhere(self, subject: Subject | None) -> None:
+        """Another process erased ``subject`` (None: erasures may have been missed): its
+        key leaves the vault's cache, and every cached aggregate leaves this process's
+        cache (which of them hold the subject is not known here), so each is read again
+        and opens what is left to open; a work begun before puts nothing back."""
+        self.vault.forget(subject)
+        with self._erasure_order:
+            self.erasures += 1
+            self.forget_cached()
 
     def construct_repository(self) -> Repository[UUID]:
         """eventsourcing's repository, reading cached aggregates only as copies

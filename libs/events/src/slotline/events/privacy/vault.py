@@ -4,15 +4,18 @@ A key is made the first time something about the subject is sealed, and destroye
 the subject is erased. The row stays, marked: what was sealed before reads as erased for
 good, and a subject met again (a caller whose number was erased calls back) gets a new
 key, under which only what is new is readable. Unwrapped keys are cached for
-``cache_seconds``: another replica stops reading an erased subject within that time,
-the erasing process at once (and what another replica seals in that time with the old
-key is lost with it: erasure is rare, and its ``CustomerErased`` reaches every service).
+``cache_seconds``; a destroyed key is announced to every process sharing the table
+(:mod:`~slotline.events.privacy.erasure_notice`), which forgets it when it hears the
+notice, and within ``cache_seconds`` in any case (what another process seals with the
+old key before then is lost with it: erasure is rare, and its ``CustomerErased``
+reaches every service).
 """
 
 from __future__ import annotations
 
 import functools
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Collection
 from typing import Any, Protocol
@@ -20,6 +23,7 @@ from typing import Any, Protocol
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
+from slotline.events.privacy.erasure_notice import ErasureNotice, Subject, erasures_channel
 from slotline.events.privacy.keys import KeyEncryptionKeys, new_data_key
 from slotline.events.side_table import SideTable
 from slotline.events.unit_of_work import UnitOfWork
@@ -28,6 +32,12 @@ from slotline.events.unit_of_work import UnitOfWork
 class KeyVault(Protocol):
     kek: KeyEncryptionKeys
     """The tenants' keys the data keys are wrapped with (other small secrets too)."""
+    origin: str
+    """This vault, among the processes that share its keys (an erasure notice names it)."""
+    erasures_channel: str | None
+    """Where a destroyed key is announced to the other processes sharing the keys
+    (:class:`~slotline.events.privacy.erasure_notice.ErasureNotices`); None: no one
+    shares them."""
 
     def data_key(
         self, tenant_id: str, subject_id: str, *, create: bool, alone: bool = False
@@ -49,9 +59,9 @@ class KeyVault(Protocol):
         what it decoded (with a key this process, or another replica for up to the
         cache's time, may still hold after the erasure)."""
 
-
-Subject = tuple[str, str]
-"""(tenant id, subject id): whose key."""
+    def forget(self, subject: Subject | None) -> None:
+        """Drop ``subject``'s cached key (None: every cached key): another process
+        destroyed it."""
 
 
 class _Cache:
@@ -75,12 +85,18 @@ class _Cache:
     def forget(self, key: tuple[str, str]) -> None:
         self._items.pop(key, None)
 
+    def clear(self) -> None:
+        self._items.clear()
+
 
 class MemoryKeyVault:
     """Keys in memory: for the in-memory store of use-case tests."""
 
+    erasures_channel: str | None = None
+
     def __init__(self, kek: KeyEncryptionKeys) -> None:
         self.kek = kek
+        self.origin = uuid.uuid4().hex
         self._wrapped: dict[tuple[str, str], bytes] = {}
         self._erased: set[tuple[str, str]] = set()
 
@@ -104,6 +120,9 @@ class MemoryKeyVault:
     def keyless(self, cursor: Any, subjects: Collection[Subject]) -> set[Subject]:
         return {s for s in subjects if s in self._erased and s not in self._wrapped}
 
+    def forget(self, subject: Subject | None) -> None:
+        """Nothing to forget: the keys live here, and no other process shares them."""
+
 
 class SqlKeyVault:
     """Keys in ``<schema>.personal_data_keys``, through the store's connection pool."""
@@ -120,6 +139,8 @@ class SqlKeyVault:
             " erased_at timestamptz, PRIMARY KEY (tenant_id, subject_id)",
         )
         self._cache = _Cache(cache_seconds)
+        self.origin = uuid.uuid4().hex
+        self.erasures_channel: str | None = erasures_channel(schema)
 
     def data_key(
         self, tenant_id: str, subject_id: str, *, create: bool, alone: bool = False
@@ -180,12 +201,20 @@ class SqlKeyVault:
                 ).format(self.rows.name),
                 (tenant_id, subject_id),
             )
+            notice = ErasureNotice(tenant_id, subject_id, self.origin)
+            cursor.execute("SELECT pg_notify(%s, %s)", (self.erasures_channel, notice.payload()))
             if work is not None:  # and once more when committed, in case a read refilled it
                 work.data_keys.pop((tenant_id, subject_id), None)
                 work.after_commit(lambda: self._cache.forget((tenant_id, subject_id)))
 
         self.rows.run(act)
         self._cache.forget((tenant_id, subject_id))
+
+    def forget(self, subject: Subject | None) -> None:
+        if subject is None:
+            self._cache.clear()
+        else:
+            self._cache.forget(subject)
 
     def erased_once(self, tenant_id: str, subject_id: str) -> bool:
         def act(cursor: Cursor[DictRow], _: object) -> bool:
