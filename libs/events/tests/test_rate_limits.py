@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
+from psycopg import sql
 from pydantic import ValidationError
 
 from slotline.events.rate_limits import PostgresStorage, RateLimit, limited
@@ -85,6 +86,42 @@ class TestSharedAcrossReplicas:
         with ThreadPoolExecutor(8) as pool:
             waits = list(pool.map(lambda n: limits[n % 4].hit("10.0.0.9"), range(40)))
         assert sum(wait is None for wait in waits) == 10
+
+
+class TestTheSlidingWindow:
+    """The previous window's count weighs in by how much of it the moving window still
+    covers (``limits``' sliding window counter), read in the same statement as the hit."""
+
+    @pytest.mark.parametrize(
+        ("previous_hits", "allowed"),
+        [(0, 10), (10, 1), (5, 6)],  # 10 % into the window: the previous one weighs 0.9
+    )
+    def test_the_previous_window_weighs_in(
+        self,
+        tally_app: TallyApplication,
+        monkeypatch: pytest.MonkeyPatch,
+        previous_hits: int,
+        allowed: int,
+    ) -> None:
+        hour = 3600
+        now = 500_000 * hour + 360.0  # 10 % into an hour's window
+        monkeypatch.setattr("slotline.events.rate_limits.time", SimpleNamespace(time=lambda: now))
+        storage = storage_of(tally_app, single_statements=True)
+        storage.prepare()
+        limit = RateLimit(storage, "10/hour", "sliding")
+        previous, _ = storage.sliding_window_keys(
+            limit.item.key_for("sliding", "10.0.0.7"), hour, now
+        )
+        if previous_hits:
+            with storage.transaction() as cursor:
+                cursor.execute(
+                    sql.SQL("INSERT INTO {} (key, hits, expires_at) VALUES (%s, %s, %s)").format(
+                        storage.table
+                    ),
+                    (previous, previous_hits, now + hour),
+                )
+        waits = [limit.hit("10.0.0.7") for _ in range(12)]
+        assert sum(wait is None for wait in waits) == allowed
 
 
 class TestTheClientAddress:

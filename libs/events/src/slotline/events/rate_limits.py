@@ -10,6 +10,7 @@ address (the real one behind ``SLOTLINE_TRUSTED_PROXY_HOPS`` proxies).
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -188,26 +189,42 @@ class PostgresStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
         with self.statement() if quick and self.statement else self._cursor() as cursor:
             if not quick:
                 self._prepare(cursor)
-            previous = self._read(cursor, previous_key).get(previous_key, (0, 0.0))[0]
-            carried = previous * _previous_ttl(now, expiry) / expiry if previous else 0.0
+            # One statement reads the previous window's count and counts the hit: the
+            # two used to be two round trips on every limited request.
             cursor.execute(
-                sql.SQL(
-                    "INSERT INTO {t} AS c (key, hits, expires_at)"
-                    " SELECT %(key)s, %(amount)s, %(expires)s"
-                    " WHERE floor(%(carried)s) + %(amount)s <= %(limit)s"
-                    " ON CONFLICT (key) DO UPDATE SET hits = c.hits + %(amount)s"
-                    " WHERE floor(%(carried)s + c.hits) + %(amount)s <= %(limit)s"
-                    " RETURNING hits"
-                ).format(t=self.table),
+                self._acquire,
                 {
                     "key": current_key,
+                    "previous": previous_key,
+                    "now": now,
+                    "weight": _previous_ttl(now, expiry) / expiry,
                     "amount": amount,
                     "expires": now + 2 * expiry,
-                    "carried": carried,
                     "limit": limit,
                 },
             )
             return cursor.fetchone() is not None
+
+    @functools.cached_property
+    def _acquire(self) -> bytes:
+        """The hit, if the previous window's weighted share plus the current count
+        leaves room (the previous window's row is read in the same statement)."""
+        carried = sql.SQL(
+            "coalesce((SELECT p.hits FROM {t} AS p WHERE p.key = %(previous)s"
+            " AND p.expires_at > %(now)s), 0) * %(weight)s"
+        ).format(t=self.table)
+        return (
+            sql.SQL(
+                "INSERT INTO {t} AS c (key, hits, expires_at)"
+                " SELECT %(key)s, %(amount)s, %(expires)s"
+                " WHERE floor({carried}) + %(amount)s <= %(limit)s"
+                " ON CONFLICT (key) DO UPDATE SET hits = c.hits + %(amount)s"
+                " WHERE floor({carried} + c.hits) + %(amount)s <= %(limit)s"
+                " RETURNING hits"
+            )
+            .format(t=self.table, carried=carried)
+            .as_bytes(None)
+        )
 
     def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
         now = time.time()
