@@ -19,6 +19,7 @@ from slotline.availability.application import AvailabilityApplication
 from slotline.availability.live.projection import SlotProjection
 from slotline.availability.settings import AvailabilitySettings
 from slotline.availability.wiring import service_spec
+from slotline.events.channel_watch import ChannelWatch
 from slotline.events.local.infra import free_port
 from slotline.events.runtime import Runtime
 from slotline.events.testing.reading import eventually
@@ -73,7 +74,8 @@ async def test_the_api_process_places_holds_and_the_projector_keeps_the_slot_vie
 ) -> None:
     api, projector = processes
     assert SlotProjection not in tasks(api)
-    assert tasks(projector) == [SlotProjection]  # no relay, no inbox, no expiry job
+    # no relay, no inbox, no expiry job: the slot view, and the store's erasure notices
+    assert tasks(projector) == [ChannelWatch, SlotProjection]
     assert projector.runtime.inbox is None
     assert projector.runtime.relay is None
     assert (await projector.client.get("/v1/slots")).status_code == 404  # no public routes
