@@ -9,11 +9,12 @@ from collections.abc import Callable
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
+from psycopg.pq import TransactionStatus
 
 from slotline.events.context import caused_by
 from slotline.events.group_commit import GroupCommit
-from slotline.events.store import event_meta
+from slotline.events.store import ensure_schema, event_meta, postgres_env
 from slotline.events.testing.tally import Credit, Tally, TallyApplication, TallyLedger
 from slotline.events.unit_of_work import (
     AlreadyApplied,
@@ -115,6 +116,32 @@ class TestOnPostgres:
 
         assert tally_app.command(count_after_a_rival) == 11, "the redo saw the rival's count"
         assert tally_app.repository.get(tally.id).total == 11
+
+    def test_a_race_lost_at_the_commit_leaves_the_connection_clean(self, database_url: str) -> None:
+        """The lock, the insert and the COMMIT go to the server together: a lost race is
+        reported once they have (as eventsourcing's ``IntegrityError``), and the pooled
+        connections go back rolled back, ready for the next work."""
+        ensure_schema(database_url, "racing")
+        app = TallyApplication(env=postgres_env(database_url, "racing", pool_size=1))
+        try:
+            tally = Tally()
+            app.command(lambda work: work.add(tally))
+
+            def beaten() -> None:
+                with app.unit_of_work() as work:
+                    count(tally.id)(work)
+                    app.command(count(tally.id, 10))  # a rival commits first
+
+            for _ in range(3):
+                with pytest.raises(IntegrityError):
+                    beaten()
+            datastore = app.sql_recorder.datastore
+            with datastore.get_connection() as one, datastore.get_connection() as other:
+                statuses = {one.info.transaction_status, other.info.transaction_status}
+            assert statuses == {TransactionStatus.IDLE}
+            assert app.command(count(tally.id)) == 31
+        finally:
+            app.close()
 
     def test_a_work_takes_its_aggregates_from_the_cache_and_puts_back_only_committed_state(
         self, tally_app: TallyApplication

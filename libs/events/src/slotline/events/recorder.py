@@ -5,16 +5,19 @@ positions — what a unit of work and a batch of consumed messages need.
 
 The events table is still locked for the insert (notification ids are issued in commit
 order, so followers never skip a gap); the lock is taken only at the end of a unit of
-work, just before commit, so it is held for one round trip and the commit.
+work, and the lock, the insert and the COMMIT go to the server together (psycopg's
+pipeline mode): the lock is held while the server works, not while a busy client
+process gets round to sending the next statement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cached_property
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
@@ -24,7 +27,9 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresProcessRecorder
 from eventsourcing.utils import Environment, EnvType, retry
-from psycopg import Cursor, sql
+from psycopg import Connection, Cursor, sql
+from psycopg.errors import PipelineAborted
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 
 APPLICATION_NAME_ENV = "POSTGRES_APPLICATION_NAME"
@@ -44,8 +49,43 @@ class SlotlineDatastore(PostgresDatastore):
 
     @contextmanager
     def transaction(self, *, commit: bool = False) -> Iterator[Cursor[DictRow]]:
-        with self.get_connection() as conn, conn.transaction():
-            yield conn.cursor()
+        with self.get_connection() as conn:
+            try:
+                with ExitStack() as tail:  # left after the COMMIT (see commit_together)
+                    self._tails[id(conn)] = tail
+                    try:
+                        with conn.transaction():
+                            yield conn.cursor()
+                    finally:
+                        del self._tails[id(conn)]
+            except BaseException as error:
+                # An error reported only when the pipeline ended (after the COMMIT was
+                # queued) leaves the transaction failed: the pool gets it back clean.
+                if conn.info.transaction_status == TransactionStatus.INERROR:
+                    conn.rollback()
+                first = error.__context__
+                if isinstance(error, PipelineAborted) and isinstance(first, psycopg.Error):
+                    # Ending the pipeline after its error says only "aborted": the
+                    # error itself (a lost race's unique violation) is what callers
+                    # act on.
+                    raise first from None
+                raise
+
+    @cached_property
+    def _tails(self) -> dict[int, ExitStack]:
+        """Each open transaction's connection (by id): what ends after its COMMIT."""
+        return {}
+
+    def commit_together(self, cursor: Cursor[DictRow]) -> bool:
+        """From here to the COMMIT, ``cursor``'s statements go to the server together,
+        with the COMMIT (pipeline mode; their results, and any error, are read once it
+        is sent). False when ``cursor`` is not in one of this datastore's transactions."""
+        conn: Connection[DictRow] = cursor.connection
+        tail = self._tails.get(id(conn))
+        if tail is None:
+            return False
+        tail.enter_context(conn.pipeline())
+        return True
 
 
 class Factory(PostgresFactory):
@@ -100,9 +140,24 @@ class SlotlineRecorder(PostgresProcessRecorder):
         was applied before); the caller rolls the transaction back.
         """
         self.track(cursor, trackings)
-        if stored_events:
+        if not stored_events:
+            return
+        datastore = self.datastore
+        if isinstance(datastore, SlotlineDatastore) and datastore.commit_together(cursor):
+            for statement in self._lock_and_notify_statements:
+                cursor.execute(statement)
+        else:
             cursor.execute(self._lock_and_notify_statement)
-            self._insert_event_rows(cursor, stored_events)
+        self._insert_event_rows(cursor, stored_events)
+
+    @cached_property
+    def _lock_and_notify_statements(self) -> list[bytes]:
+        """The lock (with its timeout) and the NOTIFY one by one: a pipeline sends each
+        with the extended protocol, which takes one statement at a time."""
+        return [
+            *(_rendered(statement) for statement in self.lock_table_statements),
+            sql.SQL("NOTIFY {}").format(sql.Identifier(self.channel_name)).as_bytes(None),
+        ]
 
     @cached_property
     def _lock_and_notify_statement(self) -> bytes:
@@ -251,3 +306,10 @@ class SlotlineRecorder(PostgresProcessRecorder):
             .format(table=table)
             .as_bytes(None)
         )
+
+
+def _rendered(statement: Any) -> bytes:
+    """A statement as the bytes psycopg sends (rendered once, not on every execute)."""
+    if isinstance(statement, sql.Composable):
+        return statement.as_bytes(None)
+    return statement if isinstance(statement, bytes) else str(statement).encode()
