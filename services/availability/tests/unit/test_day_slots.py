@@ -9,6 +9,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slotline.availability import testing
 from slotline.availability.domain import slots as slot_rules
@@ -20,6 +22,7 @@ from slotline.availability.domain.slots import (
     nearest_alternatives,
 )
 from slotline.availability.domain.values import (
+    Interval,
     Requirement,
     ResourceKind,
     ServiceDefinition,
@@ -203,6 +206,73 @@ class TestNearestAlternatives:
 
         assert nearest_alternatives(at(9), UTC_ZONE, slots_on, DAY, 3) == []
         assert asked == [DAY]
+
+
+class TestNearbyFirst:
+    """A refusal looks at the two hours around the refused start before the whole day:
+    the same offers, for a fraction of the day's work when the hours nearby have them."""
+
+    TOMORROW = DAY + timedelta(days=1)
+
+    @staticmethod
+    def quarter(n: int, free_: bool, day: date = DAY) -> SlotView:
+        start = datetime.combine(day, time(0), tzinfo=UTC) + timedelta(minutes=15 * n)
+        status = SlotStatus.AVAILABLE if free_ else SlotStatus.BOOKED
+        return SlotView(start, start + timedelta(hours=1), status, int(free_), None, int(free_))
+
+    @given(
+        st.lists(st.booleans(), min_size=96, max_size=96),
+        st.lists(st.booleans(), min_size=96, max_size=96),
+        st.integers(0, 95),
+    )
+    def test_the_offers_are_those_the_whole_day_gives(
+        self, today: list[bool], tomorrow: list[bool], requested: int
+    ) -> None:
+        days = {
+            DAY: [self.quarter(n, f) for n, f in enumerate(today)],
+            self.TOMORROW: [self.quarter(n, f, self.TOMORROW) for n, f in enumerate(tomorrow)],
+        }
+
+        def slots_on(day: date) -> list[SlotView]:
+            return days.get(day, [])
+
+        def slots_near(day: date, around: Interval) -> list[SlotView]:
+            return [s for s in days.get(day, []) if around.contains(s.start)]
+
+        start = self.quarter(requested, True).start
+        whole = nearest_alternatives(start, UTC_ZONE, slots_on, self.TOMORROW, 3)
+        nearby = nearest_alternatives(
+            start, UTC_ZONE, slots_on, self.TOMORROW, 3, slots_near=slots_near
+        )
+        assert nearby == whole
+
+    @pytest.mark.parametrize(
+        ("today", "offers", "asked"),
+        [  # 12:00 refused; the hours nearby are 10:00 up to (not including) 14:00
+            ([free(9), free(10), free(11), booked(12), free(13), free(14)], [11, 13, 10], ["near"]),
+            (
+                [free(9), booked(10), free(11), booked(12), free(13), free(14)],
+                [11, 13, 14],
+                ["near", "day"],
+            ),
+        ],
+    )
+    def test_the_whole_day_is_worked_out_only_when_the_hours_nearby_fall_short(
+        self, today: list[SlotView], offers: list[int], asked: list[str]
+    ) -> None:
+        worked_out: list[str] = []
+
+        def slots_on(day: date) -> list[SlotView]:
+            worked_out.append("day")
+            return today
+
+        def slots_near(day: date, around: Interval) -> list[SlotView]:
+            worked_out.append("near")
+            return [s for s in today if around.contains(s.start)]
+
+        offered = nearest_alternatives(at(12), UTC_ZONE, slots_on, DAY, 3, slots_near=slots_near)
+        assert [s.start for s in offered] == [at(hour) for hour in offers]
+        assert worked_out == asked
 
 
 def room(number: int, *tags: str) -> ResourceState:

@@ -80,9 +80,10 @@ class SlotFinding(CatalogApplication):
         work: UnitOfWork | None = None,
         *,
         memo: bool = False,
+        within: Interval | None = None,
     ) -> list[SlotView]:
         """``memo``: an offer may reuse the same day worked out a moment ago for the
-        same calendars (:class:`DayViewMemo`)."""
+        same calendars (:class:`DayViewMemo`); ``within``: only the slots starting in it."""
         calendars = self._calendars(work)
         keys = [
             (r.resource_id, day + timedelta(days=offset))
@@ -93,12 +94,14 @@ class SlotFinding(CatalogApplication):
         calendars.preload(keys)
 
         def compute() -> list[SlotView]:
-            return day_slots(definition, day, resources, calendars, now, location.tz)
+            return day_slots(
+                definition, day, resources, calendars, now, location.tz, starting_within=within
+            )
 
         if not memo:
             return compute()
         state = calendar_states(calendars, keys)
-        key = (definition, location.id, location.tz, day, tuple(resources), state)
+        key = (definition, location.id, location.tz, day, within, tuple(resources), state)
         return self.day_views.day(key, now, compute)
 
     # --- helpers -----------------------------------------------------------------
@@ -196,10 +199,16 @@ class SlotFinding(CatalogApplication):
         def slots(day: date) -> list[SlotView]:
             return self._day_slots(definition, location, resources, day, now, work, memo=True)
 
+        def near(day: date, around: Interval) -> list[SlotView]:
+            return self._day_slots(
+                definition, location, resources, day, now, work, memo=True, within=around
+            )
+
         last = min(
             last_bookable_date(definition, now, tz), local_date_of(start, tz) + timedelta(days=7)
         )
-        return [Interval(s.start, s.end) for s in nearest_alternatives(start, tz, slots, last)]
+        offered = nearest_alternatives(start, tz, slots, last, slots_near=near)
+        return [Interval(s.start, s.end) for s in offered]
 
     def _find_hold(self, hold_id: UUID) -> Hold | None:
         found = self.get_many([hold_id]).get(hold_id)

@@ -219,21 +219,40 @@ def offered_starts(
     )
 
 
+NEARBY = timedelta(hours=2)
+"""How far either side of a refused start :func:`nearest_alternatives` looks first."""
+
+
 def nearest_alternatives(
     requested_start: datetime,
     tz: ZoneInfo,
     slots_on: Callable[[date], Sequence[SlotView]],
     last_date: date,
     limit: int = 3,
+    slots_near: Callable[[date, Interval], Sequence[SlotView]] | None = None,
 ) -> list[SlotView]:
     """Up to ``limit`` bookable slots to offer instead of ``requested_start``.
 
     The same day first, nearest to the requested time (earlier wins a tie), then the
     earliest slots of the following days up to ``last_date`` (the booking horizon).
+
+    ``slots_near`` (the day's slots starting within an interval) lets a refusal look at
+    the :data:`NEARBY` hours first instead of the whole day: when they hold ``limit``
+    bookable slots, no slot outside is nearer (one outside starts at least ``NEARBY``
+    away, and on a tie the earlier, inside, wins), so the answer is the same.
     """
     day = local_date_of(requested_start, tz)
-    same_day = [s for s in slots_on(day) if s.bookable and s.start != requested_start]
-    chosen = sorted(same_day, key=lambda s: (abs(s.start - requested_start), s.start))[:limit]
+
+    def nearest(found: Sequence[SlotView]) -> list[SlotView]:
+        bookable = [s for s in found if s.bookable and s.start != requested_start]
+        return sorted(bookable, key=lambda s: (abs(s.start - requested_start), s.start))[:limit]
+
+    if slots_near is not None:
+        around = Interval(requested_start - NEARBY, requested_start + NEARBY)
+        chosen = nearest(slots_near(day, around))
+        if len(chosen) == limit:
+            return chosen
+    chosen = nearest(slots_on(day))
     while len(chosen) < limit and day < last_date:
         day += timedelta(days=1)
         chosen += [s for s in slots_on(day) if s.bookable][: limit - len(chosen)]
