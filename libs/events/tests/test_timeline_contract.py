@@ -23,6 +23,17 @@ def test_a_public_event_class_gives_the_kind_of_its_lines() -> None:
     assert LineKind.of(booking.BookingNoShow) is LineKind.BOOKING_NO_SHOW
 
 
+def test_an_older_schema_version_makes_the_kind_of_its_event() -> None:
+    assert LineKind.of(calls.CallMissedV1) is LineKind.CALL_MISSED
+    assert LineKind.of(booking.BookingConfirmedV1) is LineKind.BOOKING_CONFIRMED
+
+
+def test_each_kind_is_the_name_of_the_event_class_that_makes_it() -> None:
+    for message in MESSAGES.values():
+        kind = LineKind.of(message)
+        assert kind is None or kind.value == message.EVENT_TYPE, message
+
+
 def test_an_event_no_line_stands_for_has_no_kind() -> None:
     assert LineKind.of(BookingRequested) is None
 

@@ -6,6 +6,7 @@ has no public event and is its own kind."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -14,7 +15,6 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from slotline.events.contract import booking, callbacks, calls, notifications, payments
-from slotline.events.contract.registry import MESSAGES
 from slotline.events.envelope import Message
 
 
@@ -55,17 +55,50 @@ class LineKind(StrEnum):
 
     @classmethod
     def of(cls, message: type[Message]) -> LineKind | None:
-        """The kind of the lines a public event class makes; None: it makes none."""
-        return _KIND_OF.get(message)
+        """The kind of the lines a public event class makes; None: it makes none. An
+        older schema version of an event subclasses its current class, and makes the
+        same kind."""
+        return _kind_of(message)
 
 
-_KIND_OF: dict[type[Message], LineKind] = {
-    message: kind
-    for message in MESSAGES.values()
-    for kind in LineKind
-    if kind.value == message.EVENT_TYPE
+_KINDS: dict[type[Message], LineKind] = {
+    calls.CallReceived: LineKind.CALL_RECEIVED,
+    calls.CallAnswered: LineKind.CALL_ANSWERED,
+    calls.CallMissed: LineKind.CALL_MISSED,
+    calls.VoicemailRecorded: LineKind.VOICEMAIL_RECORDED,
+    calls.WhatsAppMessageReceived: LineKind.WHATSAPP_MESSAGE_RECEIVED,
+    calls.LeadCaptured: LineKind.LEAD_CAPTURED,
+    callbacks.CallbackTaskCreated: LineKind.CALLBACK_TASK_CREATED,
+    callbacks.CallbackAttemptRecorded: LineKind.CALLBACK_ATTEMPT_RECORDED,
+    callbacks.CallbackTaskClosed: LineKind.CALLBACK_TASK_CLOSED,
+    notifications.NotificationRequested: LineKind.NOTIFICATION_REQUESTED,
+    notifications.TextBackRequested: LineKind.TEXT_BACK_REQUESTED,
+    notifications.NotificationSent: LineKind.NOTIFICATION_SENT,
+    notifications.NotificationFailed: LineKind.NOTIFICATION_FAILED,
+    notifications.ReminderScheduled: LineKind.REMINDER_SCHEDULED,
+    notifications.ReminderSkipped: LineKind.REMINDER_SKIPPED,
+    notifications.ConsentChanged: LineKind.CONSENT_CHANGED,
+    payments.PaymentAuthorized: LineKind.PAYMENT_AUTHORIZED,
+    payments.PaymentAuthorizationFailed: LineKind.PAYMENT_AUTHORIZATION_FAILED,
+    payments.PaymentCaptured: LineKind.PAYMENT_CAPTURED,
+    payments.PaymentRefunded: LineKind.PAYMENT_REFUNDED,
+    payments.FeeCharged: LineKind.FEE_CHARGED,
+    booking.BookingConfirmed: LineKind.BOOKING_CONFIRMED,
+    booking.BookingRejected: LineKind.BOOKING_REJECTED,
+    booking.BookingExpired: LineKind.BOOKING_EXPIRED,
+    booking.BookingCancelled: LineKind.BOOKING_CANCELLED,
+    booking.BookingRescheduled: LineKind.BOOKING_RESCHEDULED,
+    booking.BookingChangeRefused: LineKind.BOOKING_CHANGE_REFUSED,
+    booking.BookingCompleted: LineKind.BOOKING_COMPLETED,
+    booking.BookingNoShow: LineKind.BOOKING_NO_SHOW,
 }
-"""Each public event class (every version of it) to the kind of line it makes."""
+"""Each public event class a line stands for, to its kind (chosen by class, never by
+comparing names)."""
+
+
+@functools.cache
+def _kind_of(message: type[Message]) -> LineKind | None:
+    return next((_KINDS[c] for c in message.__mro__ if c in _KINDS), None)
 
 
 class TimelineLine(BaseModel):
