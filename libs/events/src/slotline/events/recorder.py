@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from eventsourcing.persistence import (
@@ -76,16 +76,15 @@ class SlotlineDatastore(PostgresDatastore):
         """Each open transaction's connection (by id): what ends after its COMMIT."""
         return {}
 
-    def commit_together(self, cursor: Cursor[DictRow]) -> bool:
+    def commit_together(self, cursor: Cursor[DictRow]) -> None:
         """From here to the COMMIT, ``cursor``'s statements go to the server together,
         with the COMMIT (pipeline mode; their results, and any error, are read once it
-        is sent). False when ``cursor`` is not in one of this datastore's transactions."""
+        is sent). ``cursor`` must be in one of this datastore's transactions."""
         conn: Connection[DictRow] = cursor.connection
         tail = self._tails.get(id(conn))
         if tail is None:
-            return False
+            raise RuntimeError("commit_together needs a cursor of this datastore's transaction")
         tail.enter_context(conn.pipeline())
-        return True
 
 
 class Factory(PostgresFactory):
@@ -142,41 +141,22 @@ class SlotlineRecorder(PostgresProcessRecorder):
         self.track(cursor, trackings)
         if not stored_events:
             return
-        datastore = self.datastore
-        if isinstance(datastore, SlotlineDatastore) and datastore.commit_together(cursor):
-            for statement in self._lock_and_notify_statements:
-                cursor.execute(statement)
-        else:
-            cursor.execute(self._lock_and_notify_statement)
+        cast(SlotlineDatastore, self.datastore).commit_together(cursor)
+        for statement in self._lock_and_notify_statements:
+            cursor.execute(statement)
         self._insert_event_rows(cursor, stored_events)
 
     @cached_property
     def _lock_and_notify_statements(self) -> list[bytes]:
-        """The lock (with its timeout) and the NOTIFY one by one: a pipeline sends each
-        with the extended protocol, which takes one statement at a time."""
+        """The library's lock (with its timeout) and the followers' NOTIFY, one by one: a
+        pipeline sends each with the extended protocol, which takes one statement at a
+        time. Rendered once, to bytes, as the recorder's other statements: psycopg renders
+        a composed statement again on every execute (1-2 % of each service's CPU at 50
+        bookings/s, py-spy)."""
         return [
             *(_rendered(statement) for statement in self.lock_table_statements),
             sql.SQL("NOTIFY {}").format(sql.Identifier(self.channel_name)).as_bytes(None),
         ]
-
-    @cached_property
-    def _lock_and_notify_statement(self) -> bytes:
-        """The library's lock (with its timeout) and the followers' NOTIFY as one
-        simple query: one round trip instead of three while the table is locked.
-
-        This and the recorder's other statements are rendered once, to bytes: psycopg
-        renders a composed statement again on every execute (1-2 % of each service's
-        CPU at 50 bookings/s, py-spy)."""
-        return (
-            sql.SQL("; ")
-            .join(
-                [
-                    *self.lock_table_statements,
-                    sql.SQL("NOTIFY {}").format(sql.Identifier(self.channel_name)),
-                ]
-            )
-            .as_bytes(None)
-        )
 
     def _insert_event_rows(
         self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent]
