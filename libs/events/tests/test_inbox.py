@@ -414,6 +414,76 @@ class TestConsumerOverKafka:
         assert f"{TALLY_TOPIC} process" in [s.name for s in consumer_spans]
 
 
+class PacedInbox(Inbox):
+    """Notes the size of each batch it applies."""
+
+    sizes: list[int]
+
+    async def apply(self, records: Sequence[Any]) -> list[Any]:
+        self.sizes.append(len(records))
+        return await super().apply(records)
+
+
+class TestPacedConsumer:
+    """``inbox_pace_seconds``: what arrives while a paced inbox rests after a batch is
+    applied together, and a message after a quiet spell at once."""
+
+    PACE_SECONDS = 3.0
+    """Long enough for twenty publishes 30 ms apart on a busy machine."""
+
+    async def test_what_arrives_while_it_rests_comes_in_few_batches(
+        self,
+        settings: ServiceSettings,
+        ledger: TallyLedger,
+        producer_broker: KafkaBroker,
+        tally_topics: str,
+    ) -> None:
+        import asyncio
+
+        paced = settings.model_copy(
+            update={"kafka_group_id": f"paced-{uuid4()}", "inbox_pace_seconds": self.PACE_SECONDS}
+        )
+        inbox = PacedInbox(ledger, producer_broker, paced, consumer="paced", parser=parse_tally)
+        inbox.sizes = []
+        inbox.subscribe(Subscription(TALLY_TOPIC, {TallyCounted: ledger.credit_count}))
+        run = uuid4().hex[:8]
+
+        async def publish(source: str) -> None:
+            message = counted(f"{run}-{source}", 1)
+            await producer_broker.publish(message.to_json(), topic=TALLY_TOPIC, key=source.encode())
+
+        def applied(*sources: str) -> bool:
+            try:
+                return all(credits(ledger, f"{run}-{s}") == [1] for s in sources)
+            except Exception:
+                return False
+
+        await inbox.start()
+        task = asyncio.create_task(inbox.run())
+        try:
+            await publish("backlog-end")  # a new group reads the topic from its start
+            await eventually(lambda: applied("backlog-end"), timeout=60)
+            await asyncio.sleep(self.PACE_SECONDS)  # a quiet spell
+            before = len(inbox.sizes)
+
+            await publish("alone")
+            await eventually(lambda: applied("alone"), timeout=30)
+            assert inbox.sizes[before:] == [1], "after a quiet spell a message is not held"
+
+            sources = [f"burst-{i}" for i in range(20)]
+            for source in sources:
+                await publish(source)
+                await asyncio.sleep(0.03)
+            await eventually(lambda: applied(*sources), timeout=60)
+            burst = inbox.sizes[before + 1 :]
+            assert sum(burst) == 20
+            assert len(burst) <= 3, f"twenty messages in {len(burst)} batches: {burst}"
+        finally:
+            inbox.stop()
+            await task
+            await inbox.close()
+
+
 class TestReadModelEffects:
     def test_a_read_model_row_and_its_tracking_commit_together_once(
         self, ledger: TallyLedger

@@ -14,6 +14,10 @@ of it to every hop and a short one would poll all day. The consumer waits
 ``fetch_wait_busy_ms`` while messages flow (or an answer is expected) and
 ``fetch_wait_idle_ms`` once quiet for ``busy_linger_seconds``. Apache Kafka answers a
 waiting fetch at once; there both may be long.
+
+A service whose messages may wait a little is *paced* (``inbox_pace_seconds``): a batch
+starts no sooner than that after the one before, so what arrives meanwhile is applied
+together instead of in many small batches, each a fetch and a transaction.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ class RecordSource:
         self._busy_until = 0.0
         self._rewind = False
         self._rewinding_until = 0.0
+        self._last_batch_at = float("-inf")
 
     async def start(self) -> None:
         settings = self.settings
@@ -116,9 +121,13 @@ class RecordSource:
         assert self._consumer is not None, "start() first"
         if self._rewind:
             await self._from_the_start()
+        rest = self._last_batch_at + self.settings.inbox_pace_seconds - time.monotonic()
+        if rest > 0:
+            await asyncio.sleep(rest)
         fetched = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self.max_records)
         records = [r for partition in fetched.values() for r in partition]
         if records:
+            self._last_batch_at = time.monotonic()
             self.expect_traffic()
         self._tune_fetch_wait()
         return records

@@ -8,12 +8,13 @@ from pydantic import Field, PositiveInt, SecretStr
 
 from slotline.call_intake.intake_base import IntakePolicy
 from slotline.events.limit_text import RateLimitText
-from slotline.events.settings import BackgroundFetchWait, ServiceSettings
+from slotline.events.settings import BackgroundFetchWait, BackgroundInboxPace, ServiceSettings
 
 
 class CallIntakeSettings(ServiceSettings):
     service_name: str = Field(default="call-intake", description="Name in logs, traces, metrics.")
     kafka_fetch_wait_busy_ms: BackgroundFetchWait
+    inbox_pace_seconds: BackgroundInboxPace
 
     twilio_auth_token: SecretStr = Field(
         default=SecretStr("local-twilio-auth-token"),
