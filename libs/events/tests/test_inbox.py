@@ -3,6 +3,7 @@ one key's messages in order, and the consumer goes on."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
@@ -348,8 +349,6 @@ class TestConsumerOverKafka:
         producer_broker: KafkaBroker,
         tally_topics: str,
     ) -> AsyncIterator[Inbox]:
-        import asyncio
-
         inbox = make_inbox(
             ledger,
             producer_broker,
@@ -417,7 +416,9 @@ class TestConsumerOverKafka:
 class PacedInbox(Inbox):
     """Notes the size of each batch it applies."""
 
-    sizes: list[int]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sizes: list[int] = []
 
     async def apply(self, records: Sequence[Any]) -> list[Any]:
         self.sizes.append(len(records))
@@ -438,13 +439,10 @@ class TestPacedConsumer:
         producer_broker: KafkaBroker,
         tally_topics: str,
     ) -> None:
-        import asyncio
-
         paced = settings.model_copy(
             update={"kafka_group_id": f"paced-{uuid4()}", "inbox_pace_seconds": self.PACE_SECONDS}
         )
         inbox = PacedInbox(ledger, producer_broker, paced, consumer="paced", parser=parse_tally)
-        inbox.sizes = []
         inbox.subscribe(Subscription(TALLY_TOPIC, {TallyCounted: ledger.credit_count}))
         run = uuid4().hex[:8]
 
